@@ -1,0 +1,141 @@
+"""Koers's errors: one small tree, each error carrying structured fields.
+
+Every error a user can meet says, in one sentence, what went wrong and what to do.
+Infrastructure errors are translated where they happen (the adapter), chained with
+``raise ... from e`` so the cause stays visible to developers but never reaches a user
+as a traceback::
+
+    KoersError                      base of everything Koers raises on purpose
+    ├── ConfigurationError          a setting, a flag or the environment is wrong
+    │   └── StreamConfigError       an existing NATS stream is weaker than the audited config
+    ├── StoreError                  the event store could not do what was asked
+    │   ├── StoreUnavailable        NATS cannot be reached (or stopped answering in time)
+    │   ├── EventTooLarge           one event is bigger than the stream accepts
+    │   ├── BatchTooLarge           one save holds more events than one atomic batch may
+    │   └── EmbeddedServerError     the embedded nats-server could not be started or stopped
+    └── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
+
+Concurrency conflicts are *not* in this tree: the store raises the ``eventsourcing``
+library's ``IntegrityError`` (the recorder contract), subclassed here as
+:class:`ConcurrencyConflict` so it also carries the subject, expected and actual position.
+
+The store errors also subclass the matching ``eventsourcing.persistence`` error
+(``OperationalError``, ``DataError``, ``ProgrammingError``) so library code that catches
+those keeps working.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
+
+__all__ = [
+    "BatchTooLarge",
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "EmbeddedServerError",
+    "EncodingError",
+    "EventTooLarge",
+    "KoersError",
+    "StoreError",
+    "StoreUnavailable",
+    "StreamConfigError",
+]
+
+
+class KoersError(Exception):
+    """Base of every error Koers raises on purpose; ``str(e)`` is a sentence for users."""
+
+
+class ConfigurationError(KoersError):
+    """A setting, a command-line flag or the environment is wrong."""
+
+
+class StreamConfigError(ConfigurationError):
+    """An existing NATS stream does not have the audited configuration.
+
+    ``problems`` lists each setting that differs, as ``"<field>: is <actual>, needs <wanted>"``.
+    """
+
+    def __init__(self, stream: str, problems: list[str], fix: str) -> None:
+        self.stream = stream
+        self.problems = problems
+        super().__init__(
+            f"stream {stream!r} does not have the audited configuration "
+            f"({'; '.join(problems)}). {fix}"
+        )
+
+
+class StoreError(KoersError):
+    """The event store could not do what was asked."""
+
+
+class StoreUnavailable(StoreError, OperationalError):
+    """NATS cannot be reached, or did not answer within the configured timeout."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(
+            f"the event store at {url} is not reachable ({detail}). Start it with "
+            f"'koers serve', or point NATS_URL at a running nats-server, then try again."
+        )
+
+
+class EventTooLarge(StoreError, DataError):
+    """One event's payload is bigger than the stream's maximum message size."""
+
+    def __init__(self, subject: str, size: int, limit: int) -> None:
+        self.subject = subject
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"the event for {subject} is {size} bytes, more than the {limit} bytes the stream "
+            f"accepts per message. Store large content elsewhere and record a reference to it, "
+            f"or raise NATS_MAX_MSG_SIZE (and the server's max_payload)."
+        )
+
+
+class BatchTooLarge(StoreError, ProgrammingError):
+    """One save holds more events than one atomic batch may contain."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(
+            f"one save holds {count} events, more than the {limit} one atomic batch may hold. "
+            f"Save in smaller steps, or raise the server's jetstream batch max_msgs and "
+            f"NATS_MAX_BATCH together."
+        )
+
+
+class EmbeddedServerError(StoreError):
+    """The embedded nats-server could not be started or stopped."""
+
+
+class EncodingError(KoersError, ValueError):
+    """A value cannot be written as JSON."""
+
+
+class ConcurrencyConflict(IntegrityError):
+    """Someone else wrote to the aggregate first (optimistic concurrency).
+
+    ``subject`` is the aggregate's subject filter, ``expected`` the stream position the writer
+    based its change on, ``actual`` the position found (``None`` when unknown).
+    """
+
+    def __init__(
+        self, subject: str, expected: int | None, actual: int | None, detail: str = ""
+    ) -> None:
+        self.subject = subject
+        self.expected = expected
+        self.actual = actual
+        found = "unknown" if actual is None else str(actual)
+        super().__init__(
+            f"someone else changed {subject} first (expected position {expected}, found "
+            f"{found}){': ' + detail if detail else ''}. Reload it and try again."
+        )

@@ -1,0 +1,198 @@
+"""What every NATS recorder shares: one stream, its subjects, reading and writing.
+
+:meth:`StreamAccess.write` turns stored events (and an optional tracking position) into one
+atomic write with an optimistic-concurrency check per aggregate; see ``_writer`` for how
+writes are committed and ``_subjects`` for the subjects and headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
+from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
+from ledger.nats._connection import NatsConnection
+from ledger.nats._subjects import (
+    H_MSG_ID,
+    H_ORIGINATOR_ID,
+    H_SHA256,
+    H_TOPIC,
+    H_TRACKING_APP,
+    H_TYPE,
+    H_VERSION,
+    SubjectScheme,
+    kind_and_type,
+)
+from ledger.nats._writer import Check, GroupCommitter
+
+__all__ = ["READ_BATCH", "StreamAccess", "tracking_id"]
+
+T = TypeVar("T")
+READ_BATCH = 1000
+HEADER_ALLOWANCE = 1024  # bytes kept free for headers within the server's max_payload
+H_EXPECTED_SEQ = "Nats-Expected-Last-Subject-Sequence"
+H_EXPECTED_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
+
+
+class StreamAccess:
+    """Reads and writes one stream through one connection."""
+
+    def __init__(self, conn: NatsConnection, stream: str, scheme: SubjectScheme) -> None:
+        self.conn = conn
+        self.stream = stream
+        self.scheme = scheme
+        self.committer = GroupCommitter(conn, stream, conn.settings.max_batch)
+        self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return self.conn.call(coro, timeout)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def last(self, subject: str) -> RawMessage | None:
+        return await direct_get_last(self.conn.nc, self.stream, subject, self.conn.settings.timeout)
+
+    async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
+        return await direct_get_batch(
+            self.conn.nc, self.stream, subject, start, size, self.conn.settings.timeout
+        )
+
+    async def read(self, subject: str, start: int = 1) -> list[RawMessage]:
+        """Every message matching ``subject`` from sequence ``start`` on, in batches."""
+        out: list[RawMessage] = []
+        while True:
+            got, pending = await self.batch(subject, start, READ_BATCH)
+            out.extend(got)
+            if not got or pending == 0:
+                return out
+            start = got[-1].seq + 1
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self, events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
+        """Store ``events`` (and ``tracking``) atomically; return the events' sequences."""
+        if not events and tracking is None:
+            return []
+        self._check_sizes(events)
+        settings = self.conn.settings
+        deadline = settings.write_deadline + settings.timeout * 4 + 1
+        return self.call(self._write(events, tracking), deadline)
+
+    def _check_sizes(self, events: Sequence[StoredEvent]) -> None:
+        limit = self.conn.settings.max_batch
+        if len(events) + 1 > limit:
+            raise BatchTooLarge(len(events), limit - 1)
+        for event in events:
+            if len(event.state) > self.max_payload:
+                subject = self.scheme.event_subject(event.originator_id, event.topic)
+                raise EventTooLarge(subject, len(event.state), self.max_payload)
+
+    async def _write(self, events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
+        write_id = uuid.uuid4().hex
+        messages = [self._message(e, f"{write_id}-{i}") for i, e in enumerate(events)]
+        checks = await self._aggregate_checks(events, messages)
+        if tracking is not None:
+            checks.append(await self._tracking_message(tracking, messages, write_id))
+        ids = await self.committer.commit(messages, checks)
+        return ids[: len(events)]
+
+    def _message(self, event: StoredEvent, msg_id: str) -> OutMessage:
+        kind, type_ = kind_and_type(event.topic)
+        headers = {
+            H_MSG_ID: msg_id,
+            H_ORIGINATOR_ID: str(event.originator_id),
+            H_VERSION: str(event.originator_version),
+            H_TOPIC: event.topic,
+            H_TYPE: f"{kind}.{type_}",
+            H_SHA256: hashlib.sha256(event.state).hexdigest(),
+        }
+        subject = self.scheme.event_subject(event.originator_id, event.topic)
+        return OutMessage(subject, event.state, headers)
+
+    async def _aggregate_checks(
+        self, events: Sequence[StoredEvent], messages: list[OutMessage]
+    ) -> list[Check]:
+        """One check per aggregate, carried by the aggregate's first message."""
+        firsts = _first_index_per_aggregate(events)
+        filters = [self.scheme.aggregate_filter(oid) for oid in firsts]
+        lasts = await asyncio.gather(*(self.last(f) for f in filters))
+        checks = []
+        for index, subject, last in zip(firsts.values(), filters, lasts, strict=True):
+            expected = _expected_position(subject, events[index].originator_version, last)
+            headers = messages[index].headers
+            headers[H_EXPECTED_SEQ] = str(expected)
+            headers[H_EXPECTED_SUBJECT] = subject
+            checks.append(Check(subject, expected, index))
+        return checks
+
+    async def _tracking_message(
+        self, tracking: Tracking, messages: list[OutMessage], write_id: str
+    ) -> Check:
+        subject = self.scheme.tracking_subject(tracking.application_name)
+        last = await self.last(subject)
+        current = tracking_id(last)
+        if current is not None and tracking.notification_id <= current:
+            raise IntegrityError(
+                f"tracking of {tracking.application_name} is at {current}: "
+                f"notification {tracking.notification_id} was processed already"
+            )
+        payload = orjson.dumps(
+            {
+                "application_name": tracking.application_name,
+                "notification_id": tracking.notification_id,
+            }
+        )
+        expected = last.seq if last else 0
+        headers = {
+            H_MSG_ID: f"{write_id}-t",
+            H_TRACKING_APP: tracking.application_name,
+            H_SHA256: hashlib.sha256(payload).hexdigest(),
+            H_EXPECTED_SEQ: str(expected),
+        }
+        messages.append(OutMessage(subject, payload, headers))
+        return Check(subject, expected, len(messages) - 1)
+
+
+def _first_index_per_aggregate(events: Sequence[StoredEvent]) -> dict[Any, int]:
+    """Index of each aggregate's first event; versions of one aggregate must rise."""
+    firsts: dict[Any, int] = {}
+    latest: dict[Any, int] = {}
+    for index, event in enumerate(events):
+        oid, version = event.originator_id, event.originator_version
+        if oid in latest and version <= latest[oid]:
+            raise IntegrityError(
+                f"aggregate {oid}: version {version} follows {latest[oid]} in one write; "
+                f"versions of one aggregate must rise"
+            )
+        firsts.setdefault(oid, index)
+        latest[oid] = version
+    return firsts
+
+
+def _expected_position(subject: str, first_version: int, last: RawMessage | None) -> int:
+    """The stream position the write expects the aggregate at, or a conflict now."""
+    if last is None:
+        return 0
+    if int(last.headers[H_VERSION]) >= first_version:
+        raise ConcurrencyConflict(
+            subject,
+            None,
+            last.seq,
+            f"version {first_version} is taken (the aggregate is at version "
+            f"{last.headers[H_VERSION]})",
+        )
+    return last.seq
+
+
+def tracking_id(message: RawMessage | None) -> int | None:
+    """The notification id a tracking message records."""
+    if message is None:
+        return None
+    return int(orjson.loads(message.data)["notification_id"])

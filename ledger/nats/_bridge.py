@@ -1,0 +1,94 @@
+"""The sync/async bridge: one private asyncio loop in a daemon thread.
+
+The ``eventsourcing`` library is synchronous and thread-based; nats-py is asyncio-only.
+Every recorder call is a coroutine submitted to this loop with
+:meth:`Bridge.run`, which waits at most ``timeout`` seconds and then cancels the coroutine,
+so a synchronous caller never hangs. Invariants:
+
+- exactly one loop thread per bridge, started in ``__init__`` and stopped by :meth:`close`;
+- :meth:`run` must never be called from the loop thread itself (it would deadlock): doing so
+  raises ``RuntimeError`` at once;
+- after :meth:`close`, :meth:`run` raises ``RuntimeError`` instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+__all__ = ["Bridge", "BridgeTimeout"]
+
+
+class BridgeTimeout(TimeoutError):
+    """A coroutine did not finish within its timeout; it has been cancelled."""
+
+
+class Bridge:
+    """Runs coroutines on a private event loop from any number of threads."""
+
+    def __init__(self, name: str = "koers-nats") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run_loop, name=name, daemon=True)
+        self._thread.start()
+        self._started.wait()
+        self._closed = False
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._started.set)
+        self.loop.run_forever()
+
+    @property
+    def in_loop_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run ``coro`` on the loop and return its result, or raise ``BridgeTimeout``."""
+        if self._closed:
+            coro.close()
+            raise RuntimeError("the NATS connection of this recorder has been closed")
+        if self.in_loop_thread:
+            coro.close()
+            raise RuntimeError("Bridge.run() called from its own event loop thread")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise BridgeTimeout(f"no answer within {timeout:g} s") from None
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coro`` without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self, cleanup: Coroutine[Any, Any, Any] | None = None, timeout: float = 5.0) -> None:
+        """Run ``cleanup`` (if given), cancel what is left and stop the loop thread."""
+        if self._closed:
+            if cleanup is not None:
+                cleanup.close()
+            return
+        if cleanup is not None:
+            try:
+                self.run(cleanup, timeout)
+            except (BridgeTimeout, Exception):  # closing must not fail
+                pass
+        self._closed = True
+        asyncio.run_coroutine_threadsafe(self._cancel_all_and_stop(), self.loop)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+    async def _cancel_all_and_stop(self) -> None:
+        """Cancel every other task, let them run their finally-blocks, then stop the loop."""
+        me = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks(self.loop) if t is not me]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.loop.stop()

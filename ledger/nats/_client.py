@@ -1,0 +1,151 @@
+"""Low-level JetStream operations the recorders are built from (all coroutines).
+
+- :func:`direct_get_last` — the last message matching a subject filter (one request);
+- :func:`direct_get_batch` — up to ``batch`` messages from a sequence on, matching a filter,
+  in one request (ADR-31 batch direct get; nats-py has no helper for it);
+- :func:`publish_atomic_batch` — ADR-50 atomic batch: all messages are stored, with
+  contiguous sequences, or none is (nats-py has no helper for it either).
+
+Messages read back are :class:`RawMessage`: the stream sequence, subject, headers and data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+import nats.errors
+import orjson
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+__all__ = [
+    "BatchRejected",
+    "RawMessage",
+    "direct_get_batch",
+    "direct_get_last",
+    "publish_atomic_batch",
+]
+
+STATUS_EOB = "204"
+STATUS_NOT_FOUND = "404"
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    seq: int
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+
+
+class BatchRejected(Exception):
+    """The server answered an atomic batch with an error: nothing of it was stored."""
+
+    def __init__(self, code: int, err_code: int, description: str) -> None:
+        self.code = code
+        self.err_code = err_code
+        self.description = description
+        super().__init__(f"{code}/{err_code} {description}")
+
+
+class DirectGetError(Exception):
+    """The server answered a direct get with an unexpected status."""
+
+
+def _raw(msg: Msg) -> RawMessage:
+    headers = dict(msg.headers or {})
+    return RawMessage(
+        seq=int(headers["Nats-Sequence"]),
+        subject=headers["Nats-Subject"],
+        headers=headers,
+        data=msg.data,
+    )
+
+
+async def direct_get_last(nc: Client, stream: str, subject: str, timeout: float) -> RawMessage | None:
+    """The last message whose subject matches ``subject`` (wildcards allowed), or ``None``."""
+    payload = orjson.dumps({"last_by_subj": subject})
+    msg = await nc.request(f"$JS.API.DIRECT.GET.{stream}", payload, timeout=timeout)
+    status = (msg.headers or {}).get("Status")
+    if status == STATUS_NOT_FOUND:
+        return None
+    if status:
+        raise DirectGetError(f"direct get of {subject} answered {status}: {msg.headers}")
+    return _raw(msg)
+
+
+async def direct_get_batch(
+    nc: Client, stream: str, subject: str, start: int, batch: int, timeout: float
+) -> tuple[list[RawMessage], int]:
+    """Up to ``batch`` messages matching ``subject`` with sequence ≥ ``start``.
+
+    Returns the messages and how many more match after them (0 = read to the end).
+    """
+    inbox = nc.new_inbox()
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    out: list[RawMessage] = []
+
+    async def on_message(msg: Msg) -> None:
+        headers = msg.headers or {}
+        status = headers.get("Status")
+        if status is None:
+            out.append(_raw(msg))
+        elif not done.done():
+            if status == STATUS_EOB:
+                done.set_result(int(headers.get("Nats-Num-Pending", "0")))
+            elif status == STATUS_NOT_FOUND:
+                done.set_result(0)
+            else:
+                done.set_exception(DirectGetError(f"batch get of {subject} answered {status}"))
+
+    sub = await nc.subscribe(inbox, cb=on_message)
+    try:
+        request = {"seq": max(start, 1), "batch": batch, "next_by_subj": subject}
+        await nc.publish(f"$JS.API.DIRECT.GET.{stream}", orjson.dumps(request), reply=inbox)
+        pending = await asyncio.wait_for(done, timeout)
+    finally:
+        with contextlib.suppress(nats.errors.Error):
+            await sub.unsubscribe()
+    return out, pending
+
+
+async def publish_atomic_batch(
+    nc: Client, messages: list[OutMessage], timeout: float
+) -> tuple[int, int]:
+    """Publish ``messages`` as one ADR-50 atomic batch; return ``(last_seq, count)``.
+
+    All but the last message are pipelined without waiting for a reply; the last carries
+    ``Nats-Batch-Commit: 1`` and is sent as a request, whose answer is the batch's ack or
+    its rejection (:class:`BatchRejected`: nothing was stored).
+    """
+    batch_id = uuid.uuid4().hex
+    last = len(messages)
+    for number, message in enumerate(messages, start=1):
+        headers = dict(message.headers)
+        headers["Nats-Batch-Id"] = batch_id
+        headers["Nats-Batch-Sequence"] = str(number)
+        if number < last:
+            await nc.publish(message.subject, message.data, headers=headers)
+            continue
+        headers["Nats-Batch-Commit"] = "1"
+        reply = await nc.request(message.subject, message.data, timeout=timeout, headers=headers)
+        answer = orjson.loads(reply.data) if reply.data else {}
+        if "error" in answer:
+            error = answer["error"]
+            raise BatchRejected(
+                int(error.get("code", 0)),
+                int(error.get("err_code", 0)),
+                str(error.get("description", "")),
+            )
+        return int(answer["seq"]), int(answer.get("count", last))
+    raise ValueError("an atomic batch needs at least one message")

@@ -1,0 +1,126 @@
+"""One NATS connection per infrastructure factory, shared by its recorders.
+
+Owns the :class:`~ledger.nats._bridge.Bridge` (the private event loop), the nats-py client
+and the embedded server handle (when ``NATS_URL`` is unset). :meth:`NatsConnection.call`
+is the one door from synchronous recorder code into asyncio: it applies the timeout and
+translates connection failures into :class:`~ledger.errors.StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import weakref
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import nats
+import nats.errors
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from ledger.errors import StoreUnavailable
+from ledger.nats._bridge import Bridge, BridgeTimeout
+from ledger.nats._settings import NatsSettings
+
+__all__ = ["TRANSIENT_ERRORS", "NatsConnection"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Errors after which a request may be retried (its outcome may be unknown).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.errors.FlushTimeoutError,
+    TimeoutError,
+    ConnectionError,
+)
+
+
+_open: weakref.WeakSet[NatsConnection] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close connections nobody closed (e.g. a view factory made by ``ProjectionRunner``)."""
+    for conn in list(_open):
+        conn.close()
+
+
+class NatsConnection:
+    """A connected nats-py client on a private loop, plus the settings it was made with."""
+
+    def __init__(self, settings: NatsSettings) -> None:
+        self.settings = settings
+        self.server: Any = None  # ledger.embedded.ServerHandle when the embedded server is used
+        self.url = settings.url or self._embedded_url()
+        self.bridge = Bridge()
+        self.nc: Client
+        self.js: JetStreamContext
+        try:
+            self.nc = self.bridge.run(self._connect(), settings.timeout * 2 + 1)
+        except BaseException:
+            self.bridge.close()
+            self._stop_server()
+            raise
+        self.js = self.nc.jetstream(timeout=settings.timeout)
+        _open.add(self)
+
+    def _embedded_url(self) -> str:
+        from ledger.embedded import ensure_server
+
+        self.server = ensure_server(self.settings.data_dir)
+        return str(self.server.url)
+
+    async def _connect(self) -> Client:
+        async def on_error(e: Exception) -> None:
+            log.debug("nats client error: %r", e)
+
+        try:
+            return await nats.connect(
+                self.url.split(","),
+                connect_timeout=max(1, int(self.settings.timeout)),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.25,
+                error_cb=on_error,
+                name="koers-ledger",
+            )
+        except (OSError, TimeoutError, nats.errors.Error) as e:
+            raise StoreUnavailable(self.url, _describe(e)) from e
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the loop; connection trouble becomes ``StoreUnavailable``."""
+        wait = timeout if timeout is not None else self.settings.timeout * 2 + 1
+        try:
+            return self.bridge.run(coro, wait)
+        except BridgeTimeout as e:
+            raise StoreUnavailable(self.url, f"no answer within {wait:g} s") from e
+        except TRANSIENT_ERRORS as e:
+            raise StoreUnavailable(self.url, _describe(e)) from e
+
+    def close(self) -> None:
+        """Drain nothing (writes are acknowledged), close the client, stop an owned server."""
+        _open.discard(self)
+        if getattr(self, "nc", None) is not None:
+            self.bridge.close(self.nc.close(), timeout=self.settings.timeout)
+        else:
+            self.bridge.close()
+        self._stop_server()
+
+    def _stop_server(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip()
+    name = type(e).__name__
+    if isinstance(e, nats.errors.NoServersError):
+        return "no server answered"
+    return f"{name}: {text}" if text and text != name else name

@@ -1,0 +1,138 @@
+"""The audited stream configuration, and creating or checking the stream at start-up.
+
+The ledger stream is an append-only log. Its configuration makes deleting or rewriting
+events impossible through the data API (``deny_delete``, ``deny_purge``, no roll-ups),
+refuses instead of dropping when a limit is hit (``discard: new``, no limits at all),
+allows atomic batches (one save = all or nothing) and direct gets (fast reads), keeps a
+duplicate window of two minutes (idempotent retries) and compresses blocks with s2.
+Message TTLs and schedules are never enabled on it (both can remove messages).
+
+Creating the stream is idempotent. An existing stream is compared with this configuration;
+each weaker setting is reported in one :class:`~ledger.errors.StreamConfigError`, unless
+``NATS_ACCEPT_WEAK_STREAM`` is set, in which case each difference is logged as a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+
+from ledger.errors import StreamConfigError
+
+__all__ = ["MIN_DUPLICATE_WINDOW", "audited_config", "ensure_stream", "snapshot_config"]
+
+log = logging.getLogger(__name__)
+
+MIN_DUPLICATE_WINDOW = 120.0  # seconds
+
+
+def audited_config(name: str, subjects: str, replicas: int) -> api.StreamConfig:
+    """The configuration the ledger stream is created with, and checked against."""
+    return api.StreamConfig(
+        name=name,
+        description="Koers ledger: immutable domain events (one subject per aggregate and type)",
+        subjects=[subjects],
+        retention=api.RetentionPolicy.LIMITS,
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        discard=api.DiscardPolicy.NEW,
+        max_msgs=-1,
+        max_bytes=-1,
+        max_age=0,
+        max_msgs_per_subject=-1,
+        duplicate_window=MIN_DUPLICATE_WINDOW,
+        deny_delete=True,
+        deny_purge=True,
+        allow_rollup_hdrs=False,
+        allow_direct=True,
+        allow_atomic=True,
+        compression=api.StoreCompression.S2,
+    )
+
+
+def snapshot_config(name: str, subjects: str, replicas: int) -> api.StreamConfig:
+    """Snapshots are derived data: same layout, but they may be purged and rebuilt."""
+    return api.StreamConfig(
+        name=name,
+        description="Koers ledger snapshots (derived, can be rebuilt from the ledger)",
+        subjects=[subjects],
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        discard=api.DiscardPolicy.NEW,
+        duplicate_window=MIN_DUPLICATE_WINDOW,
+        allow_direct=True,
+        allow_atomic=True,
+        compression=api.StoreCompression.S2,
+    )
+
+
+def weaknesses(actual: api.StreamConfig, wanted: api.StreamConfig) -> list[str]:
+    """Each way ``actual`` is weaker than the audited ``wanted`` configuration."""
+    problems: list[str] = []
+
+    def need(field: str, ok: bool, is_: object, needs: object) -> None:
+        if not ok:
+            problems.append(f"{field} is {is_}, needs {needs}")
+
+    need("storage", actual.storage == api.StorageType.FILE, actual.storage, "file")
+    need("deny_delete", bool(actual.deny_delete), actual.deny_delete, True)
+    need("deny_purge", bool(actual.deny_purge), actual.deny_purge, True)
+    need("allow_rollup_hdrs", not actual.allow_rollup_hdrs, actual.allow_rollup_hdrs, False)
+    need("discard", actual.discard == api.DiscardPolicy.NEW, actual.discard, "new")
+    need("allow_atomic", bool(actual.allow_atomic), actual.allow_atomic, True)
+    need("allow_direct", bool(actual.allow_direct), actual.allow_direct, True)
+    window = actual.duplicate_window or 0
+    need("duplicate_window", window >= MIN_DUPLICATE_WINDOW, f"{window:g}s", ">= 120s")
+    need("compression", actual.compression == api.StoreCompression.S2, actual.compression, "s2")
+    need("allow_msg_ttl", not actual.allow_msg_ttl, actual.allow_msg_ttl, False)
+    need("allow_msg_schedules", not actual.allow_msg_schedules, actual.allow_msg_schedules, False)
+    for limit in ("max_msgs", "max_bytes", "max_msgs_per_subject"):
+        value = getattr(actual, limit)
+        need(limit, value in (None, -1, 0), value, "-1 (unlimited)")
+    need("max_age", not actual.max_age, actual.max_age, "0 (forever)")
+    need("subjects", actual.subjects == wanted.subjects, actual.subjects, wanted.subjects)
+    return problems
+
+
+async def ensure_stream(
+    js: JetStreamContext,
+    wanted: api.StreamConfig,
+    *,
+    create: bool,
+    accept_weak: bool,
+    audited: bool = True,
+) -> api.StreamInfo:
+    """Create the stream with ``wanted``, or check an existing one against it."""
+    assert wanted.name is not None
+    try:
+        info = await js.stream_info(wanted.name)
+    except NotFoundError:
+        if not create:
+            raise StreamConfigError(
+                wanted.name,
+                ["the stream does not exist"],
+                "Create it (unset NATS_CREATE_STREAM or set it to 'yes'), or fix NATS_STREAM.",
+            ) from None
+        return await js.add_stream(wanted)
+    if audited:
+        _check(info.config, wanted, accept_weak)
+    return info
+
+
+def _check(actual: api.StreamConfig, wanted: api.StreamConfig, accept_weak: bool) -> None:
+    assert wanted.name is not None
+    problems = weaknesses(actual, wanted)
+    if not problems:
+        return
+    if accept_weak:
+        for problem in problems:
+            log.warning("stream %s is weaker than audited: %s", wanted.name, problem)
+        return
+    raise StreamConfigError(
+        wanted.name,
+        problems,
+        "Recreate the stream with the audited configuration (see docs/store.md), or, "
+        "to accept it knowingly, set NATS_ACCEPT_WEAK_STREAM=yes.",
+    )

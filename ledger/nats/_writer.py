@@ -1,0 +1,208 @@
+"""Writing events: optimistic concurrency, atomic batches and group commit.
+
+One ``insert_events`` call becomes one :class:`Write`: its messages, and one *check* per
+aggregate (and per tracking record) saying at which stream position the writer saw it last.
+The first message of each aggregate carries that position as
+``Nats-Expected-Last-Subject-Sequence`` over the aggregate's subject filter, so the server
+refuses the write if anyone wrote to the aggregate in between.
+
+The :class:`GroupCommitter` coalesces writes that arrive while earlier batches are being
+committed into one ADR-50 atomic batch (group commit: one fsync for many saves). A batch
+never holds two writes of the same aggregate. Guarantees:
+
+- a write is stored entirely or not at all, with contiguous stream sequences (notification
+  ids), never interleaved with another write;
+- if a batch is refused, each of its writes is retried alone, once: one write's conflict
+  never fails another;
+- a retried batch reuses its ``Nats-Msg-Id`` values, so a write whose acknowledgement was
+  lost is never stored twice; when the answer is ambiguous (duplicate id, or a conflict that
+  may be our own earlier attempt), the write is looked up at the position it expected and
+  counted as done if its first message is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ledger.errors import ConcurrencyConflict, StoreError, StoreUnavailable
+from ledger.nats._client import (
+    BatchRejected,
+    OutMessage,
+    direct_get_batch,
+    direct_get_last,
+    publish_atomic_batch,
+)
+from ledger.nats._connection import TRANSIENT_ERRORS, NatsConnection
+
+__all__ = ["Check", "GroupCommitter", "Write"]
+
+log = logging.getLogger(__name__)
+
+ERR_WRONG_LAST_SEQUENCE = 10071
+ERR_CLUSTERED_CONFLICT = 10164
+ERR_BATCH_DUPLICATE_MSG_ID = 10201
+AMBIGUOUS = {ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT, ERR_BATCH_DUPLICATE_MSG_ID}
+MAX_IN_FLIGHT = 4
+_ACTUAL = re.compile(r"wrong last sequence: (\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The writer expects ``subject`` (a filter) to end at ``expected`` (0 = empty).
+
+    ``index`` is the position in the write of the message carrying the expectation.
+    """
+
+    subject: str
+    expected: int
+    index: int
+
+
+@dataclass(eq=False)
+class Write:
+    messages: list[OutMessage]
+    checks: list[Check]
+    keys: frozenset[str]
+    future: asyncio.Future[list[int]] = field(repr=False)
+
+
+class GroupCommitter:
+    """Commits writes to one stream in atomic batches, several batches in flight."""
+
+    def __init__(self, conn: NatsConnection, stream: str, max_batch: int) -> None:
+        self.conn = conn
+        self.stream = stream
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[Write] = asyncio.Queue()
+        self._carry: deque[Write] = deque()
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._task: asyncio.Task[None] | None = None
+
+    async def commit(self, messages: list[OutMessage], checks: list[Check]) -> list[int]:
+        """Store ``messages`` atomically; return their stream sequences."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"group-commit-{self.stream}")
+        write = Write(
+            messages, checks, frozenset(c.subject for c in checks),
+            asyncio.get_running_loop().create_future(),
+        )
+        await self._queue.put(write)
+        return await write.future
+
+    async def _run(self) -> None:
+        while True:
+            if not self._carry:
+                self._carry.append(await self._queue.get())
+            while not self._queue.empty():
+                self._carry.append(self._queue.get_nowait())
+            group = self._take_group()
+            await self._slots.acquire()
+            task = asyncio.create_task(self._commit_group(group))
+            task.add_done_callback(lambda _: self._slots.release())
+
+    def _take_group(self) -> list[Write]:
+        """Take writes from the front, skipping (and keeping) those that cannot join."""
+        group: list[Write] = []
+        keys: set[str] = set()
+        size = 0
+        kept: deque[Write] = deque()
+        while self._carry:
+            write = self._carry.popleft()
+            fits = size + len(write.messages) <= self.max_batch or not group
+            if fits and keys.isdisjoint(write.keys):
+                group.append(write)
+                keys |= write.keys
+                size += len(write.messages)
+            else:
+                kept.append(write)
+        self._carry = kept
+        return group
+
+    async def _commit_group(self, group: list[Write]) -> None:
+        messages = [m for w in group for m in w.messages]
+        try:
+            last_seq, count = await self._publish(messages)
+        except BatchRejected as e:
+            if len(group) > 1:
+                await asyncio.gather(*(self._commit_group([w]) for w in group))
+            else:
+                await self._settle_rejected(group[0], e)
+            return
+        except Exception as e:
+            for write in group:
+                _fail(write, e)
+            return
+        seq = last_seq - count + 1
+        for write in group:
+            _succeed(write, list(range(seq, seq + len(write.messages))))
+            seq += len(write.messages)
+
+    async def _publish(self, messages: list[OutMessage]) -> tuple[int, int]:
+        """Publish one batch, retrying transient failures until the write deadline."""
+        settings = self.conn.settings
+        deadline = time.monotonic() + settings.write_deadline
+        delay = 0.05
+        while True:
+            try:
+                return await publish_atomic_batch(self.conn.nc, messages, settings.timeout)
+            except TRANSIENT_ERRORS as e:
+                if time.monotonic() + delay >= deadline:
+                    raise StoreUnavailable(self.conn.url, f"{type(e).__name__} while writing") from e
+                log.info("write to %s failed (%r); retrying in %.2fs", self.stream, e, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _settle_rejected(self, write: Write, e: BatchRejected) -> None:
+        """A lone write was refused: was it ours after all, a conflict, or an error?"""
+        try:
+            if e.err_code in AMBIGUOUS:
+                ids = await self._find_committed(write)
+                if ids is not None:
+                    _succeed(write, ids)
+                    return
+            if e.err_code in (ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT):
+                _fail(write, await self._conflict(write, e))
+                return
+            _fail(write, StoreError(f"the store refused the write: {e.description} ({e.err_code})"))
+        except Exception as err:
+            _fail(write, err)
+
+    async def _find_committed(self, write: Write) -> list[int] | None:
+        """The sequences of ``write`` if an earlier attempt of it was stored, else ``None``."""
+        check = write.checks[0]
+        timeout = self.conn.settings.timeout
+        found, _ = await direct_get_batch(
+            self.conn.nc, self.stream, check.subject, check.expected + 1, 1, timeout
+        )
+        mine = write.messages[check.index].headers.get("Nats-Msg-Id")
+        if not found or found[0].headers.get("Nats-Msg-Id") != mine:
+            return None
+        first = found[0].seq - check.index
+        return list(range(first, first + len(write.messages)))
+
+    async def _conflict(self, write: Write, e: BatchRejected) -> ConcurrencyConflict:
+        timeout = self.conn.settings.timeout
+        for check in write.checks:
+            last = await direct_get_last(self.conn.nc, self.stream, check.subject, timeout)
+            actual = last.seq if last else 0
+            if actual != check.expected:
+                return ConcurrencyConflict(check.subject, check.expected, actual)
+        match = _ACTUAL.search(e.description)
+        check = write.checks[0]
+        actual_seq = int(match.group(1)) if match else None
+        return ConcurrencyConflict(check.subject, check.expected, actual_seq, e.description)
+
+
+def _succeed(write: Write, ids: list[int]) -> None:
+    if not write.future.done():
+        write.future.set_result(ids)
+
+
+def _fail(write: Write, error: BaseException) -> None:
+    if not write.future.done():
+        write.future.set_exception(error)

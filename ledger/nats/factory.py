@@ -1,0 +1,104 @@
+"""``NATSFactory``: the ``eventsourcing`` infrastructure factory for NATS JetStream.
+
+Select it with ``PERSISTENCE_MODULE=ledger.nats``. Settings are listed in ``_settings``.
+The factory opens one connection (and, without ``NATS_URL``, starts or reuses the embedded
+nats-server of ``KOERS_DATA_DIR``), makes sure the stream exists with the audited
+configuration, and hands the same connection to every recorder it creates. ``close()``
+closes the connection and stops an embedded server this factory started.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    InfrastructureFactory,
+    ProcessRecorder,
+    TrackingRecorder,
+)
+from eventsourcing.utils import Environment, resolve_topic
+
+from ledger.nats._access import StreamAccess
+from ledger.nats._connection import NatsConnection
+from ledger.nats._settings import NatsSettings
+from ledger.nats._stream import audited_config, ensure_stream, snapshot_config
+from ledger.nats._subjects import SubjectScheme
+from ledger.nats.recorders import (
+    NATSAggregateRecorder,
+    NATSApplicationRecorder,
+    NATSProcessRecorder,
+    NATSTrackingRecorder,
+)
+
+__all__ = ["NATSFactory"]
+
+
+class NATSFactory(InfrastructureFactory[TrackingRecorder]):
+    """Creates NATS recorders for one application (or projection) environment."""
+
+    aggregate_recorder_class = NATSAggregateRecorder
+    application_recorder_class = NATSApplicationRecorder
+    tracking_recorder_class = NATSTrackingRecorder
+    process_recorder_class = NATSProcessRecorder
+
+    def __init__(self, env: Environment | Any) -> None:
+        super().__init__(env)
+        self.settings = NatsSettings.from_env(self.env)
+        self.connection = NatsConnection(self.settings)
+        self._accesses: dict[str, StreamAccess] = {}
+
+    def _access(self, purpose: str = "events") -> StreamAccess:
+        """The stream for ``purpose``: the ledger itself, or its snapshot stream."""
+        if purpose not in self._accesses:
+            settings = self.settings
+            name, prefix = settings.stream, settings.subject_prefix
+            if purpose == "snapshots":
+                name, prefix = f"{name}_SNAPSHOTS", f"{prefix}_snapshots"
+            scheme = SubjectScheme(prefix)
+            make = snapshot_config if purpose == "snapshots" else audited_config
+            wanted = make(name, scheme.stream_subjects, settings.replicas)
+            self.connection.call(
+                ensure_stream(
+                    self.connection.js,
+                    wanted,
+                    create=settings.create_stream,
+                    accept_weak=settings.accept_weak_stream,
+                    audited=purpose != "snapshots",
+                )
+            )
+            self._accesses[purpose] = StreamAccess(self.connection, name, scheme)
+        return self._accesses[purpose]
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        return self.aggregate_recorder_class(self._access(purpose))
+
+    def application_recorder(self) -> ApplicationRecorder:
+        topic = self.env.get("APPLICATION_RECORDER_TOPIC")
+        cls = resolve_topic(topic) if topic else self.application_recorder_class
+        recorder = cls(self._access())
+        assert isinstance(recorder, ApplicationRecorder)
+        return recorder
+
+    def tracking_recorder(
+        self, tracking_recorder_class: type[TrackingRecorder] | None = None
+    ) -> TrackingRecorder:
+        if tracking_recorder_class is None:
+            topic = self.env.get("TRACKING_RECORDER_TOPIC")
+            tracking_recorder_class = (
+                resolve_topic(topic) if topic else self.tracking_recorder_class
+            )
+        assert tracking_recorder_class is not None
+        return tracking_recorder_class(self._access())  # type: ignore[call-arg]
+
+    def process_recorder(self) -> ProcessRecorder:
+        topic = self.env.get("PROCESS_RECORDER_TOPIC")
+        cls = resolve_topic(topic) if topic else self.process_recorder_class
+        recorder = cls(self._access())
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    def close(self) -> None:
+        self.connection.close()
+        super().close()
