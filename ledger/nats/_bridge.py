@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ class Bridge:
 
     def __init__(self, name: str = "koers-nats") -> None:
         self.loop = asyncio.new_event_loop()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run_loop, name=name, daemon=True)
         self._thread.start()
@@ -42,7 +44,10 @@ class Bridge:
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(self._started.set)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
 
     @property
     def in_loop_thread(self) -> bool:
@@ -63,32 +68,57 @@ class Bridge:
             future.cancel()
             raise BridgeTimeout(f"no answer within {timeout:g} s") from None
 
+    def spawn(self, coro: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]:
+        """Start a background task on the loop (from the loop thread), kept until it ends.
+
+        asyncio holds tasks only weakly: a task waiting on a queue that nothing else
+        references would be garbage-collected mid-flight ("Task was destroyed but it is
+        pending"). The bridge keeps a strong reference instead.
+        """
+        task = self.loop.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule ``coro`` without waiting for it."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def close(self, cleanup: Coroutine[Any, Any, Any] | None = None, timeout: float = 5.0) -> None:
-        """Run ``cleanup`` (if given), cancel what is left and stop the loop thread."""
+        """Run ``cleanup`` (if given), cancel every task, stop the loop and wait for it."""
+        if self.close_nowait(cleanup, timeout) and not self.in_loop_thread:
+            self._thread.join(timeout + 1)
+
+    def close_nowait(
+        self, cleanup: Coroutine[Any, Any, Any] | None = None, timeout: float = 5.0
+    ) -> bool:
+        """Like :meth:`close` but without waiting; safe from any thread and finalizers."""
         if self._closed:
             if cleanup is not None:
                 cleanup.close()
-            return
-        if cleanup is not None:
-            try:
-                self.run(cleanup, timeout)
-            except (BridgeTimeout, Exception):  # closing must not fail
-                pass
+            return False
         self._closed = True
-        asyncio.run_coroutine_threadsafe(self._cancel_all_and_stop(), self.loop)
-        self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self.loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(cleanup, timeout), self.loop)
+        except RuntimeError:  # the loop is already closed
+            if cleanup is not None:
+                cleanup.close()
+            return False
+        return True
 
-    async def _cancel_all_and_stop(self) -> None:
-        """Cancel every other task, let them run their finally-blocks, then stop the loop."""
-        me = asyncio.current_task()
-        tasks = [t for t in asyncio.all_tasks(self.loop) if t is not me]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self.loop.stop()
+    async def _shutdown(self, cleanup: Coroutine[Any, Any, Any] | None, timeout: float) -> None:
+        """Run ``cleanup``, cancel every other task and let it finish, then stop the loop."""
+        try:
+            if cleanup is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(cleanup, timeout)
+            me = asyncio.current_task()
+            for _ in range(10):  # cancelled tasks may have started others
+                tasks = [t for t in asyncio.all_tasks(self.loop) if t is not me]
+                if not tasks:
+                    break
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self.loop.stop()

@@ -8,7 +8,6 @@ translates connection failures into :class:`~ledger.errors.StoreUnavailable`.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import weakref
 from collections.abc import Coroutine
@@ -42,16 +41,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-_open: weakref.WeakSet[NatsConnection] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    """Close connections nobody closed (e.g. a view factory made by ``ProjectionRunner``)."""
-    for conn in list(_open):
-        conn.close()
-
-
 class NatsConnection:
     """A connected nats-py client on a private loop, plus the settings it was made with."""
 
@@ -69,7 +58,11 @@ class NatsConnection:
             self._stop_server()
             raise
         self.js = self.nc.jetstream(timeout=settings.timeout)
-        _open.add(self)
+        # Closes the connection if nobody does (e.g. the view factory a ProjectionRunner
+        # makes and drops), at garbage collection or at exit, whichever comes first.
+        self._finalizer = weakref.finalize(
+            self, _close_quietly, self.bridge, self.nc, settings.timeout
+        )
 
     def _embedded_url(self) -> str:
         from ledger.embedded import ensure_server
@@ -105,8 +98,8 @@ class NatsConnection:
 
     def close(self) -> None:
         """Drain nothing (writes are acknowledged), close the client, stop an owned server."""
-        _open.discard(self)
-        if getattr(self, "nc", None) is not None:
+        if getattr(self, "_finalizer", None) is not None:
+            self._finalizer.detach()
             self.bridge.close(self.nc.close(), timeout=self.settings.timeout)
         else:
             self.bridge.close()
@@ -116,6 +109,11 @@ class NatsConnection:
         if self.server is not None:
             self.server.close()
             self.server = None
+
+
+def _close_quietly(bridge: Bridge, nc: Client, timeout: float) -> None:
+    """Close from a finalizer (garbage collection or exit); never joins from the loop thread."""
+    bridge.close(nc.close(), timeout=timeout)
 
 
 def _describe(e: BaseException) -> str:

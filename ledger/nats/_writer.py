@@ -86,7 +86,7 @@ class GroupCommitter:
     async def commit(self, messages: list[OutMessage], checks: list[Check]) -> list[int]:
         """Store ``messages`` atomically; return their stream sequences."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"group-commit-{self.stream}")
+            self._task = self.conn.bridge.spawn(self._run(), name=f"group-commit-{self.stream}")
         write = Write(
             messages, checks, frozenset(c.subject for c in checks),
             asyncio.get_running_loop().create_future(),
@@ -102,7 +102,7 @@ class GroupCommitter:
                 self._carry.append(self._queue.get_nowait())
             group = self._take_group()
             await self._slots.acquire()
-            task = asyncio.create_task(self._commit_group(group))
+            task = self.conn.bridge.spawn(self._commit_group(group))
             task.add_done_callback(lambda _: self._slots.release())
 
     def _take_group(self) -> list[Write]:
