@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -41,6 +42,41 @@ H_EXPECTED_SEQ = "Nats-Expected-Last-Subject-Sequence"
 H_EXPECTED_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
 
 
+class Positions:
+    """Known facts "version v of this aggregate is at stream sequence s", bounded.
+
+    The stream is append-only, so a fact never goes stale. ``start_after(subject, gt)``
+    gives a sequence from which a read still sees every event with version > ``gt``
+    (1 when nothing useful is known), so reading the tail of a long aggregate (the
+    repository's cache fast-forward, a snapshot's later events) skips its head.
+    """
+
+    PER_AGGREGATE = 64
+
+    def __init__(self, aggregates: int = 10_000) -> None:
+        self._known: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
+        self._aggregates = aggregates
+
+    def learn(self, subject: str, version: int, seq: int) -> None:
+        facts = self._known.pop(subject, [])
+        facts.append((version, seq))
+        if len(facts) > self.PER_AGGREGATE:
+            facts.sort()
+            del facts[: len(facts) - self.PER_AGGREGATE]
+        self._known[subject] = facts
+        if len(self._known) > self._aggregates:
+            self._known.popitem(last=False)
+
+    def start_after(self, subject: str, gt: int | None) -> int:
+        if gt is None:
+            return 1
+        best = 0
+        for version, seq in self._known.get(subject, ()):
+            if version <= gt and seq > best:
+                best = seq
+        return best + 1
+
+
 class StreamAccess:
     """Reads and writes one stream through one connection."""
 
@@ -50,6 +86,7 @@ class StreamAccess:
         self.scheme = scheme
         self.committer = GroupCommitter(conn, stream, conn.settings.max_batch)
         self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
+        self.positions = Positions()
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return self.conn.call(coro, timeout)
@@ -71,8 +108,11 @@ class StreamAccess:
             got, pending = await self.batch(subject, start, READ_BATCH)
             out.extend(got)
             if not got or pending == 0:
-                return out
+                break
             start = got[-1].seq + 1
+        if out and H_VERSION in out[-1].headers:
+            self.positions.learn(subject, int(out[-1].headers[H_VERSION]), out[-1].seq)
+        return out
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -101,6 +141,9 @@ class StreamAccess:
         if tracking is not None:
             checks.append(await self._tracking_message(tracking, messages, write_id))
         ids = await self.committer.commit(messages, checks)
+        for event, seq in zip(events, ids, strict=False):
+            subject = self.scheme.aggregate_filter(event.originator_id)
+            self.positions.learn(subject, event.originator_version, seq)
         return ids[: len(events)]
 
     def _message(self, event: StoredEvent, msg_id: str) -> OutMessage:
@@ -126,6 +169,8 @@ class StreamAccess:
         checks = []
         for index, subject, last in zip(firsts.values(), filters, lasts, strict=True):
             expected = _expected_position(subject, events[index].originator_version, last)
+            if last is not None:
+                self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
             headers = messages[index].headers
             headers[H_EXPECTED_SEQ] = str(expected)
             headers[H_EXPECTED_SUBJECT] = subject

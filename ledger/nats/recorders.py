@@ -71,7 +71,8 @@ class NATSAggregateRecorder(AggregateRecorder):
             last = self.access.call(self.access.last(subject))
             messages = [] if last is None else [last]
         else:
-            messages = self.access.call(self.access.read(subject))
+            start = self.access.positions.start_after(subject, gt)
+            messages = self.access.call(self.access.read(subject, start))
         events = [
             event
             for event in map(self.decode, messages)
