@@ -12,6 +12,7 @@ as a traceback::
     │   ├── StoreUnavailable        NATS cannot be reached (or stopped answering in time)
     │   ├── EventTooLarge           one event is bigger than the stream accepts
     │   ├── BatchTooLarge           one save holds more events than one atomic batch may
+    │   ├── MalformedEvent          a message on the stream is not a Koers event
     │   └── EmbeddedServerError     the embedded nats-server could not be started or stopped
     └── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
 
@@ -41,6 +42,7 @@ __all__ = [
     "EncodingError",
     "EventTooLarge",
     "KoersError",
+    "MalformedEvent",
     "StoreError",
     "StoreUnavailable",
     "StreamConfigError",
@@ -110,6 +112,21 @@ class BatchTooLarge(StoreError, ProgrammingError):
             f"one save holds {count} events, more than the {limit} one atomic batch may hold. "
             f"Save in smaller steps, or raise the server's jetstream batch max_msgs and "
             f"NATS_MAX_BATCH together."
+        )
+
+
+class MalformedEvent(StoreError, DataError):
+    """A message on the ledger stream lacks what every Koers event carries."""
+
+    def __init__(self, stream: str, seq: int, subject: str, problem: str) -> None:
+        self.stream = stream
+        self.seq = seq
+        self.subject = subject
+        self.problem = problem
+        super().__init__(
+            f"message {seq} on {subject} in stream {stream!r} is not a Koers event ({problem}). "
+            f"Something other than Koers wrote to the ledger's subjects: find the writer and "
+            f"deny it publish rights on them; the message cannot be deleted from the ledger."
         )
 
 

@@ -51,8 +51,15 @@ class NatsConnection:
         self.bridge = Bridge()
         self.nc: Client
         self.js: JetStreamContext
+        wait = settings.timeout * 2 + 1
         try:
-            self.nc = self.bridge.run(self._connect(), settings.timeout * 2 + 1)
+            # nats-py retries the first connect forever when reconnects are unlimited (as a
+            # long-running client wants): the bridge's timeout bounds it.
+            self.nc = self.bridge.run(self._connect(), wait)
+        except BridgeTimeout as e:
+            self.bridge.close()
+            self._stop_server()
+            raise StoreUnavailable(self.url, f"no connection within {wait:g} s") from e
         except BaseException:
             self.bridge.close()
             self._stop_server()

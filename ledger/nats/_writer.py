@@ -29,7 +29,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from ledger.errors import ConcurrencyConflict, StoreError, StoreUnavailable
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, StoreError, StoreUnavailable
 from ledger.nats._client import (
     BatchRejected,
     OutMessage,
@@ -46,9 +46,11 @@ log = logging.getLogger(__name__)
 ERR_WRONG_LAST_SEQUENCE = 10071
 ERR_CLUSTERED_CONFLICT = 10164
 ERR_BATCH_DUPLICATE_MSG_ID = 10201
+ERR_BATCH_TOO_LARGE = 10199
 AMBIGUOUS = {ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT, ERR_BATCH_DUPLICATE_MSG_ID}
 MAX_IN_FLIGHT = 4
 _ACTUAL = re.compile(r"wrong last sequence: (\d+)")
+_NUMBER = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,10 @@ class GroupCommitter:
             if e.err_code in (ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT):
                 _fail(write, await self._conflict(write, e))
                 return
+            if e.err_code == ERR_BATCH_TOO_LARGE:
+                limit = _number(e.description)
+                _fail(write, BatchTooLarge(len(write.messages), limit or self.max_batch))
+                return
             _fail(write, StoreError(f"the store refused the write: {e.description} ({e.err_code})"))
         except Exception as err:
             _fail(write, err)
@@ -196,6 +202,11 @@ class GroupCommitter:
         check = write.checks[0]
         actual_seq = int(match.group(1)) if match else None
         return ConcurrencyConflict(check.subject, check.expected, actual_seq, e.description)
+
+
+def _number(text: str) -> int | None:
+    match = _NUMBER.search(text)
+    return int(match.group(1)) if match else None
 
 
 def _succeed(write: Write, ids: list[int]) -> None:

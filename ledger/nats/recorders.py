@@ -36,6 +36,7 @@ from eventsourcing.persistence import (
 
 from ledger.nats._access import READ_BATCH, StreamAccess, tracking_id
 from ledger.nats._client import RawMessage
+from ledger.errors import MalformedEvent
 from ledger.nats._subjects import H_ORIGINATOR_ID, H_TOPIC, H_VERSION
 
 __all__ = [
@@ -84,15 +85,24 @@ class NATSAggregateRecorder(AggregateRecorder):
         return events if limit is None else events[:limit]
 
     def decode(self, message: RawMessage) -> StoredEvent:
-        return StoredEvent(
-            originator_id=self.originator_id(message.headers[H_ORIGINATOR_ID]),
-            originator_version=int(message.headers[H_VERSION]),
-            topic=message.headers[H_TOPIC],
-            state=message.data,
-        )
+        oid, version, topic = self.envelope(message)
+        return StoredEvent(oid, version, topic, message.data)
 
-    def originator_id(self, raw: str) -> UUID | str:
-        return raw if self.access.conn.settings.text_ids else UUID(raw)
+    def envelope(self, message: RawMessage) -> tuple[UUID | str, int, str]:
+        """The aggregate id, version and topic a message's headers carry, checked."""
+        headers = message.headers
+        try:
+            raw_id, raw_version = headers[H_ORIGINATOR_ID], headers[H_VERSION]
+            topic = headers[H_TOPIC]
+        except KeyError as e:
+            problem = f"it has no {e.args[0]} header"
+        else:
+            try:
+                oid = raw_id if self.access.conn.settings.text_ids else UUID(raw_id)
+                return oid, int(raw_version), topic
+            except ValueError:
+                problem = f"its id {raw_id!r} or version {raw_version!r} is not valid"
+        raise MalformedEvent(self.access.stream, message.seq, message.subject, problem)
 
 
 class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
@@ -135,11 +145,12 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
         return out
 
     def notification(self, message: RawMessage) -> Notification:
+        oid, version, topic = self.envelope(message)
         return Notification(
             id=message.seq,
-            originator_id=self.originator_id(message.headers[H_ORIGINATOR_ID]),
-            originator_version=int(message.headers[H_VERSION]),
-            topic=message.headers[H_TOPIC],
+            originator_id=oid,
+            originator_version=version,
+            topic=topic,
             state=message.data,
         )
 

@@ -20,6 +20,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification, Subscri
 from nats.aio.msg import Msg
 from nats.js import api
 
+from ledger.errors import MalformedEvent
 from ledger.nats._subjects import H_TOPIC
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
             return
         try:
             notification = self._nats.notification_from_push(msg)
-        except (KeyError, ValueError) as e:  # not one of ours: keep the reader informed
+        except MalformedEvent as e:  # not one of ours: the reader gets the error in order
             self._error = e
             return
         while not self._has_been_stopped:

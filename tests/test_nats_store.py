@@ -1,0 +1,322 @@
+"""Behaviour of the NATS store beyond the library's contract: subjects, headers, stream
+configuration, idempotent retries, atomicity across aggregates, and each failure's error."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import nats
+import orjson
+import pytest
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent
+from eventsourcing.utils import Environment
+from nats.js import api
+
+from ledger.errors import (
+    BatchTooLarge,
+    ConcurrencyConflict,
+    EventTooLarge,
+    MalformedEvent,
+    StoreUnavailable,
+    StreamConfigError,
+)
+from ledger.nats import NATSFactory
+from ledger.nats._access import StreamAccess
+from ledger.nats._client import OutMessage
+from ledger.nats._writer import Check
+from tests.conftest import fresh_env, nats_url
+from tests.examples import Tallies
+
+
+@pytest.fixture
+def factory(env: dict[str, str]) -> Iterator[NATSFactory]:
+    made = InfrastructureFactory.construct(Environment("", env))
+    assert isinstance(made, NATSFactory)
+    yield made
+    made.close()
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+async def raw_messages(stream: str, subject: str = ">") -> list[nats.aio.msg.Msg]:
+    nc = await nats.connect(nats_url())
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True)
+        info = await js.stream_info(stream, subjects_filter=subject)
+        count = sum((info.state.subjects or {}).values())
+        out = [await sub.next_msg(timeout=2) for _ in range(count)]
+        await sub.unsubscribe()
+        return out
+    finally:
+        await nc.close()
+
+
+def event(oid: uuid.UUID, version: int, state: bytes = b'{"x":1}') -> StoredEvent:
+    return StoredEvent(oid, version, "koers.example:Decision.Made", state)
+
+
+# -- subjects, headers, payloads -------------------------------------------------------------
+
+
+def test_events_land_on_kind_id_type_subjects_with_plain_json_and_digest(
+    env: dict[str, str],
+) -> None:
+    app = Tallies(env=env)
+    try:
+        tally_id = app.start("subjects")
+        app.increment(tally_id, by="ann")
+    finally:
+        app.close()
+    messages = run(raw_messages(env["NATS_STREAM"]))
+    prefix = env["NATS_STREAM"].lower()
+    assert [m.subject for m in messages] == [
+        f"{prefix}.tally.{tally_id}.started",
+        f"{prefix}.tally.{tally_id}.incremented",
+    ]
+    for message in messages:
+        headers = message.headers or {}
+        assert headers["Koers-Payload-Sha256"] == hashlib.sha256(message.data).hexdigest()
+        assert headers["Koers-Originator-Id"] == str(tally_id)
+        assert headers["Koers-Type"] in ("tally.started", "tally.incremented")
+        assert headers["Nats-Msg-Id"]
+        assert isinstance(orjson.loads(message.data), dict)  # plain JSON, not compressed
+    assert orjson.loads(messages[1].data)["by"] == "ann"
+
+
+def test_a_client_can_filter_by_kind_and_by_type_without_decoding(env: dict[str, str]) -> None:
+    app = Tallies(env=env)
+    try:
+        first = app.start("a")
+        app.start("b")
+        app.increment(first, by="x")
+    finally:
+        app.close()
+    prefix = env["NATS_STREAM"].lower()
+    increments = run(raw_messages(env["NATS_STREAM"], f"{prefix}.*.*.incremented"))
+    everything_of_first = run(raw_messages(env["NATS_STREAM"], f"{prefix}.tally.{first}.*"))
+    assert len(increments) == 1
+    assert len(everything_of_first) == 2
+
+
+# -- the stream's configuration --------------------------------------------------------------
+
+
+def test_the_stream_is_created_with_the_audited_configuration(factory: NATSFactory) -> None:
+    factory.application_recorder()
+
+    async def info() -> api.StreamConfig:
+        nc = await nats.connect(nats_url())
+        try:
+            return (await nc.jetstream().stream_info(factory.settings.stream)).config
+        finally:
+            await nc.close()
+
+    config = run(info())
+    assert config.storage == api.StorageType.FILE
+    assert config.deny_delete and config.deny_purge and not config.allow_rollup_hdrs
+    assert config.discard == api.DiscardPolicy.NEW
+    assert config.allow_atomic and config.allow_direct
+    assert config.duplicate_window >= 120
+    assert config.compression == api.StoreCompression.S2
+    assert not config.allow_msg_ttl
+
+
+def _create_weak_stream(name: str) -> None:
+    async def create() -> None:
+        nc = await nats.connect(nats_url())
+        try:
+            await nc.jetstream().add_stream(
+                api.StreamConfig(name=name, subjects=[f"{name.lower()}.>"], allow_direct=True)
+            )
+        finally:
+            await nc.close()
+
+    run(create())
+
+
+def test_a_weaker_existing_stream_is_refused_with_what_is_wrong() -> None:
+    env = fresh_env()
+    _create_weak_stream(env["NATS_STREAM"])
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        with pytest.raises(StreamConfigError) as caught:
+            factory.application_recorder()
+    finally:
+        factory.close()
+    message = str(caught.value)
+    for problem in ("deny_delete", "deny_purge", "discard", "allow_atomic", "compression"):
+        assert problem in message
+    assert "NATS_ACCEPT_WEAK_STREAM" in message
+
+
+def test_the_documented_override_accepts_a_weaker_stream_and_logs_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = fresh_env(NATS_ACCEPT_WEAK_STREAM="yes")
+    _create_weak_stream(env["NATS_STREAM"])
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        with caplog.at_level(logging.WARNING):
+            factory.application_recorder()
+    finally:
+        factory.close()
+    assert any("deny_delete" in r.getMessage() for r in caplog.records)
+
+
+# -- atomicity and concurrency ---------------------------------------------------------------
+
+
+def test_one_insert_spanning_aggregates_is_all_or_nothing(factory: NATSFactory) -> None:
+    recorder = factory.application_recorder()
+    a, b = uuid.uuid4(), uuid.uuid4()
+    recorder.insert_events([event(b, 1)])
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([event(a, 1), event(a, 2), event(b, 1)])
+    assert recorder.select_events(a) == []
+    assert recorder.max_notification_id() == 1
+
+
+def test_concurrent_saves_are_isolated_one_conflict_fails_no_other(factory: NATSFactory) -> None:
+    recorder = factory.application_recorder()
+    contested = uuid.uuid4()
+    recorder.insert_events([event(contested, 1)])
+    start = threading.Barrier(24)
+
+    def save(number: int) -> str:
+        start.wait()
+        # Every third save re-writes version 1 of the contested aggregate: a conflict.
+        events = [event(contested, 1)] if number % 3 == 0 else [event(uuid.uuid4(), 1)]
+        try:
+            recorder.insert_events(events)
+        except ConcurrencyConflict:
+            return "conflict"
+        return "ok"
+
+    with ThreadPoolExecutor(24) as pool:
+        results = list(pool.map(save, range(24)))
+    assert results.count("conflict") == 8
+    assert results.count("ok") == 16
+    ids = [n.id for n in recorder.select_notifications(None, 100)]
+    assert ids == list(range(1, 18))
+
+
+def test_a_conflict_names_the_aggregate_and_the_positions(factory: NATSFactory) -> None:
+    recorder = factory.application_recorder()
+    oid = uuid.uuid4()
+    recorder.insert_events([event(oid, 1), event(oid, 2)])
+    with pytest.raises(ConcurrencyConflict) as caught:
+        recorder.insert_events([event(oid, 2)])
+    assert str(oid) in caught.value.subject
+    assert caught.value.actual == 2
+    assert "Reload it and try again" in str(caught.value)
+
+
+def test_a_retried_write_whose_ack_was_lost_is_stored_once(factory: NATSFactory) -> None:
+    """The same write sent twice (same message ids, same expectation) lands once; the
+    second attempt is recognised as the first one's and answers the same positions."""
+    recorder = factory.application_recorder()
+    access: StreamAccess = recorder.access  # type: ignore[attr-defined]
+    oid = uuid.uuid4()
+    subject = access.scheme.aggregate_filter(oid)
+    headers = {
+        "Nats-Msg-Id": f"{uuid.uuid4().hex}-0",
+        "Koers-Originator-Id": str(oid),
+        "Koers-Version": "1",
+        "Koers-Topic": "koers.example:Decision.Made",
+        "Nats-Expected-Last-Subject-Sequence": "0",
+        "Nats-Expected-Last-Subject-Sequence-Subject": subject,
+    }
+    message = OutMessage(access.scheme.event_subject(oid, "koers.example:Decision.Made"), b"{}", headers)
+    first = access.call(access.committer.commit([message], [Check(subject, 0, 0)]))
+    again = access.call(access.committer.commit([message], [Check(subject, 0, 0)]))
+    assert first == again == [1]
+    assert len(recorder.select_events(oid)) == 1
+    assert recorder.max_notification_id() == 1
+
+
+# -- failures, each with its own clear error --------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_nats_unreachable_is_one_clear_error_quickly() -> None:
+    env = fresh_env(NATS_URL=f"nats://127.0.0.1:{_closed_port()}", NATS_TIMEOUT="1")
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as caught:
+        InfrastructureFactory.construct(Environment("", env))
+    assert time.monotonic() - started < 10
+    assert "not reachable" in str(caught.value)
+    assert "NATS_URL" in str(caught.value)
+
+
+def test_a_too_large_event_is_refused_before_anything_is_sent(factory: NATSFactory) -> None:
+    recorder = factory.application_recorder()
+    oid = uuid.uuid4()
+    with pytest.raises(EventTooLarge) as caught:
+        recorder.insert_events([event(oid, 1), event(oid, 2, b"x" * 2_000_000)])
+    assert "bytes" in str(caught.value)
+    assert recorder.max_notification_id() is None
+
+
+def test_a_save_over_the_batch_limit_is_refused() -> None:
+    env = fresh_env(NATS_MAX_BATCH="10")
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        recorder = factory.application_recorder()
+        oid = uuid.uuid4()
+        with pytest.raises(BatchTooLarge) as caught:
+            recorder.insert_events([event(oid, v) for v in range(1, 12)])
+        assert recorder.max_notification_id() is None
+        assert "max_msgs" in str(caught.value)
+    finally:
+        factory.close()
+
+
+def test_a_batch_over_the_servers_own_limit_is_refused_by_the_server() -> None:
+    env = fresh_env(NATS_MAX_BATCH="9000")  # the test server allows 5000
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        recorder = factory.application_recorder()
+        oid = uuid.uuid4()
+        with pytest.raises(BatchTooLarge):
+            recorder.insert_events([event(oid, v) for v in range(1, 5100)])
+        assert recorder.max_notification_id() is None
+    finally:
+        factory.close()
+
+
+def test_a_foreign_message_on_the_stream_is_a_clear_error_not_a_crash(
+    factory: NATSFactory,
+) -> None:
+    recorder = factory.application_recorder()
+    oid = uuid.uuid4()
+    recorder.insert_events([event(oid, 1)])
+
+    async def publish_foreign() -> None:
+        nc = await nats.connect(nats_url())
+        try:
+            await nc.jetstream().publish(f"{factory.settings.subject_prefix}.x.y.z", b"not ours")
+        finally:
+            await nc.close()
+
+    run(publish_foreign())
+    with pytest.raises(MalformedEvent) as caught:
+        recorder.select_notifications(None, 10)
+    assert caught.value.seq == 2
+    assert "not a Koers event" in str(caught.value)
+    assert [e.originator_version for e in recorder.select_events(oid)] == [1]
