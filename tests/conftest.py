@@ -20,23 +20,21 @@ import pytest
 if TYPE_CHECKING:
     from ledger.embedded import EmbeddedServer
 
-_server: EmbeddedServer | None = None
+_servers: list[EmbeddedServer] = []  # the session's server, once started
 #: Run the suite against a server you started yourself (its store must be disposable).
 _EXTERNAL_URL = os.environ.get("KOERS_TEST_NATS_URL")
 
 
 def nats_url() -> str:
     """The session server's URL (started on first use)."""
-    global _server
     if _EXTERNAL_URL:
         return _EXTERNAL_URL
-    if _server is None:
+    if not _servers:
         from ledger.embedded import EmbeddedServer
 
         data_dir = Path(tempfile.mkdtemp(prefix="koers-test-"))
-        _server = EmbeddedServer(data_dir, max_batch_msgs=5000)
-        _server.start()
-    return _server.url
+        _servers.append(EmbeddedServer(data_dir, max_batch_msgs=5000).start())
+    return _servers[0].url
 
 
 def fresh_env(**extra: str) -> dict[str, str]:
@@ -55,8 +53,8 @@ def fresh_env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="session", autouse=True)
 def _stop_server_at_end() -> Iterator[None]:
     yield
-    if _server is not None:
-        _server.stop()
+    for server in _servers:
+        server.stop()
 
 
 @pytest.fixture

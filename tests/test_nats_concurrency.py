@@ -43,7 +43,9 @@ def test_eight_threads_on_one_aggregate_lose_nothing(env: dict[str, str]) -> Non
         tally: Tally = app.repository.get(tally_id)
         events = app.recorder.select_events(tally_id)
         assert tally.count == THREADS * COMMANDS
-        assert sorted(tally.by) == sorted(f"{t}:{c}" for t in range(THREADS) for c in range(COMMANDS))
+        assert sorted(tally.by) == sorted(
+            f"{t}:{c}" for t in range(THREADS) for c in range(COMMANDS)
+        )
         assert [e.originator_version for e in events] == list(range(1, THREADS * COMMANDS + 2))
         assert len(set(notification_ids)) == THREADS * COMMANDS
         assert conflicts, "eight threads on one aggregate should have collided at least once"

@@ -107,9 +107,7 @@ class TestProcessRecorder(_FactoryPerTest, ProcessRecorderTestCase):
         return self.new_factory().process_recorder()
 
 
-class TestNonInterleavingNotificationIDs(
-    _FactoryPerTest, NonInterleavingNotificationIDsBaseCase
-):
+class TestNonInterleavingNotificationIDs(_FactoryPerTest, NonInterleavingNotificationIDsBaseCase):
     def create_recorder(self) -> ApplicationRecorder:
         return self.new_factory().application_recorder()
 

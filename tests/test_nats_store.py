@@ -124,9 +124,12 @@ def test_the_stream_is_created_with_the_audited_configuration(factory: NATSFacto
 
     config = run(info())
     assert config.storage == api.StorageType.FILE
-    assert config.deny_delete and config.deny_purge and not config.allow_rollup_hdrs
+    assert config.deny_delete
+    assert config.deny_purge
+    assert not config.allow_rollup_hdrs
     assert config.discard == api.DiscardPolicy.NEW
-    assert config.allow_atomic and config.allow_direct
+    assert config.allow_atomic
+    assert config.allow_direct
     assert config.duplicate_window >= 120
     assert config.compression == api.StoreCompression.S2
     assert not config.allow_msg_ttl
@@ -237,7 +240,9 @@ def test_a_retried_write_whose_ack_was_lost_is_stored_once(factory: NATSFactory)
         "Nats-Expected-Last-Subject-Sequence": "0",
         "Nats-Expected-Last-Subject-Sequence-Subject": subject,
     }
-    message = OutMessage(access.scheme.event_subject(oid, "koers.example:Decision.Made"), b"{}", headers)
+    message = OutMessage(
+        access.scheme.event_subject(oid, "koers.example:Decision.Made"), b"{}", headers
+    )
     first = access.call(access.committer.commit([message], [Check(subject, 0, 0)]))
     again = access.call(access.committer.commit([message], [Check(subject, 0, 0)]))
     assert first == again == [1]

@@ -98,7 +98,12 @@ class StreamAccess:
 
     async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
         return await direct_get_batch(
-            self.conn.nc, self.stream, subject, start, size, self.conn.settings.timeout
+            self.conn.nc,
+            self.stream,
+            subject,
+            start=start,
+            batch=size,
+            timeout=self.conn.settings.timeout,
         )
 
     async def read(self, subject: str, start: int = 1) -> list[RawMessage]:

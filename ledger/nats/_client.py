@@ -72,7 +72,9 @@ def _raw(msg: Msg) -> RawMessage:
     )
 
 
-async def direct_get_last(nc: Client, stream: str, subject: str, timeout: float) -> RawMessage | None:
+async def direct_get_last(
+    nc: Client, stream: str, subject: str, timeout: float
+) -> RawMessage | None:
     """The last message whose subject matches ``subject`` (wildcards allowed), or ``None``."""
     payload = orjson.dumps({"last_by_subj": subject})
     msg = await nc.request(f"$JS.API.DIRECT.GET.{stream}", payload, timeout=timeout)
@@ -85,7 +87,7 @@ async def direct_get_last(nc: Client, stream: str, subject: str, timeout: float)
 
 
 async def direct_get_batch(
-    nc: Client, stream: str, subject: str, start: int, batch: int, timeout: float
+    nc: Client, stream: str, subject: str, *, start: int, batch: int, timeout: float
 ) -> tuple[list[RawMessage], int]:
     """Up to ``batch`` messages matching ``subject`` with sequence ≥ ``start``.
 

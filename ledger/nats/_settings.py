@@ -3,27 +3,21 @@
 Each key is looked up with the application-name prefix first (``GOALS_NATS_URL``), then bare
 (``NATS_URL``), as the ``eventsourcing`` library does for all its settings.
 
-=========================  ==============================  ===============================================
-key                        default                         meaning
-=========================  ==============================  ===============================================
-``NATS_URL``               the embedded server             server URL(s), comma-separated; when unset, the
-                                                           embedded nats-server of ``KOERS_DATA_DIR`` is
-                                                           used (started if not running)
-``KOERS_DATA_DIR``         ``~/.local/share/koers``        data directory of the embedded server
-``NATS_STREAM``            ``LEDGER``                      the event stream of this application
-``NATS_SUBJECT_PREFIX``    stream name in lower case       first subject token (see ``_subjects``)
-``NATS_REPLICAS``          ``1``                           stream replicas (3 on a cluster)
-``NATS_TIMEOUT``           ``5``                           seconds to wait for one answer from NATS
-``NATS_WRITE_DEADLINE``    ``30``                          seconds a write keeps retrying while NATS is
-                                                           unreachable before it fails
-``NATS_MAX_BATCH``         ``1000``                        most messages in one atomic batch (the
-                                                           server's ``jetstream.limits.batch.max_msgs``)
-``NATS_CREATE_STREAM``     ``yes``                         create the stream when it does not exist
-``NATS_ACCEPT_WEAK_STREAM`` ``no``                         accept an existing stream whose configuration
-                                                           is weaker than the audited one (logs each
-                                                           difference); for migrations only
-``ORIGINATOR_ID_TYPE``     ``uuid``                        ``uuid`` or ``text``: the type of aggregate ids
-=========================  ==============================  ===============================================
+- ``NATS_URL``: server URL(s), comma-separated. Default: the embedded nats-server of
+  ``KOERS_DATA_DIR``, started if it is not running.
+- ``KOERS_DATA_DIR``: data directory of the embedded server (``~/.local/share/koers``).
+- ``NATS_STREAM``: the event stream of this application (``LEDGER``).
+- ``NATS_SUBJECT_PREFIX``: the first subject token (the stream name in lower case).
+- ``NATS_REPLICAS``: stream replicas (``1``; ``3`` on a cluster).
+- ``NATS_TIMEOUT``: seconds to wait for one answer from NATS (``5``).
+- ``NATS_WRITE_DEADLINE``: seconds a write keeps retrying while NATS is unreachable before
+  it fails (``30``; keep it below the stream's 120 s duplicate window).
+- ``NATS_MAX_BATCH``: most messages in one atomic batch (``1000``, the server's
+  ``jetstream.limits.batch.max_msgs``); one save may hold one fewer.
+- ``NATS_CREATE_STREAM``: create the stream when it does not exist (``yes``).
+- ``NATS_ACCEPT_WEAK_STREAM``: accept an existing stream whose configuration is weaker than
+  the audited one, logging each difference (``no``; for migrations only).
+- ``ORIGINATOR_ID_TYPE``: ``uuid`` (default) or ``text``, the type of aggregate ids.
 """
 
 from __future__ import annotations

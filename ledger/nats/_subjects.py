@@ -27,6 +27,7 @@ bytes, the ground for the audit trail). The payload is the event's JSON, unchang
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from uuid import UUID
 
@@ -113,7 +114,7 @@ class SubjectScheme:
     def tracking_subject(self, application_name: str) -> str:
         return f"{self.prefix}._tracking.{id_token(application_name)}"
 
-    def topics_filter(self, topics: tuple[str, ...] | list[str]) -> str:
+    def topics_filter(self, topics: Iterable[str]) -> str:
         """The narrowest single subject filter covering ``topics`` (events of all if mixed)."""
         pairs = {kind_and_type(t) for t in topics}
         if len(pairs) == 1:

@@ -90,7 +90,9 @@ class GroupCommitter:
         if self._task is None:
             self._task = self.conn.bridge.spawn(self._run(), name=f"group-commit-{self.stream}")
         write = Write(
-            messages, checks, frozenset(c.subject for c in checks),
+            messages,
+            checks,
+            frozenset(c.subject for c in checks),
             asyncio.get_running_loop().create_future(),
         )
         await self._queue.put(write)
@@ -154,7 +156,9 @@ class GroupCommitter:
                 return await publish_atomic_batch(self.conn.nc, messages, settings.timeout)
             except TRANSIENT_ERRORS as e:
                 if time.monotonic() + delay >= deadline:
-                    raise StoreUnavailable(self.conn.url, f"{type(e).__name__} while writing") from e
+                    raise StoreUnavailable(
+                        self.conn.url, f"{type(e).__name__} while writing"
+                    ) from e
                 log.info("write to %s failed (%r); retrying in %.2fs", self.stream, e, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
@@ -183,7 +187,12 @@ class GroupCommitter:
         check = write.checks[0]
         timeout = self.conn.settings.timeout
         found, _ = await direct_get_batch(
-            self.conn.nc, self.stream, check.subject, check.expected + 1, 1, timeout
+            self.conn.nc,
+            self.stream,
+            check.subject,
+            start=check.expected + 1,
+            batch=1,
+            timeout=timeout,
         )
         mine = write.messages[check.index].headers.get("Nats-Msg-Id")
         if not found or found[0].headers.get("Nats-Msg-Id") != mine:

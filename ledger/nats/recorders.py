@@ -21,7 +21,6 @@ from threading import Event
 from typing import Any
 from uuid import UUID
 
-from nats.aio.msg import Msg
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
@@ -33,10 +32,11 @@ from eventsourcing.persistence import (
     TrackingRecorder,
     WaitInterruptedError,
 )
+from nats.aio.msg import Msg
 
+from ledger.errors import MalformedEvent
 from ledger.nats._access import READ_BATCH, StreamAccess, tracking_id
 from ledger.nats._client import RawMessage
-from ledger.errors import MalformedEvent
 from ledger.nats._subjects import H_ORIGINATOR_ID, H_TOPIC, H_VERSION
 
 __all__ = [

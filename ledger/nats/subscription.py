@@ -12,6 +12,7 @@ returns promptly (within ``POLL`` seconds) after :meth:`stop`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -79,9 +80,10 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
         while not self._has_been_stopped:
             try:
                 self._queue.put_nowait(notification)
-                return
             except queue.Full:
                 await asyncio.sleep(0.002)
+            else:
+                return
 
     def __next__(self) -> Notification:
         while not self._has_been_stopped:
@@ -101,7 +103,6 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
         super().stop()
         sub, self._sub = self._sub, None
         if sub is not None:
-            try:
+            # The connection may be gone already; the consumer is ephemeral anyway.
+            with contextlib.suppress(Exception):
                 self._nats.access.call(sub.unsubscribe(), timeout=5)
-            except Exception:  # the connection may be gone; the consumer is ephemeral anyway
-                pass
