@@ -114,7 +114,7 @@ class NatsConnection:
 
     def _stop_server(self) -> None:
         if self.server is not None:
-            self.server.close()
+            self.server.stop()
             self.server = None
 
 

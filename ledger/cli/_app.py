@@ -1,0 +1,34 @@
+"""The ``koers`` application object and its global options."""
+
+from __future__ import annotations
+
+import typer
+
+from ledger.cli import _store
+from ledger.cli._output import EXIT
+
+__all__ = ["app", "main"]
+
+EPILOG = (
+    "Exit codes: "
+    + ", ".join(f"{code} {name.replace('_', ' ')}" for name, code in EXIT.items())
+    + ". Settings come from the environment: KOERS_DATA_DIR, NATS_URL, NATS_STREAM "
+    "(see the README)."
+)
+
+app = typer.Typer(
+    name="koers",
+    help="Koers: an event-sourced goal and decision ledger for leadership teams.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+app.command("serve", epilog="Example: koers serve --data-dir ./ledger-data")(_store.serve)
+app.command("status", epilog="Example: koers status --json")(_store.status)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,69 @@
+"""How the command line talks to people and scripts: one-line errors, exit codes, JSON."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import orjson
+from eventsourcing.persistence import IntegrityError
+
+from ledger.errors import (
+    ConfigurationError,
+    KoersError,
+    StoreError,
+    StoreUnavailable,
+)
+
+__all__ = ["EXIT", "emit_json", "fail", "friendly_errors"]
+
+#: Exit codes, documented in the README and in ``koers --help``.
+EXIT = {
+    "ok": 0,
+    "unexpected": 1,
+    "bad_input": 2,  # also what the argument parser uses for a wrong flag
+    "conflict": 3,
+    "unavailable": 4,
+    "store": 5,
+}
+
+
+def fail(message: str, code: str) -> NoReturn:
+    print(f"koers: {message}", file=sys.stderr)
+    raise SystemExit(EXIT[code])
+
+
+def _code_for(error: BaseException) -> str:
+    if isinstance(error, IntegrityError):
+        return "conflict"
+    if isinstance(error, StoreUnavailable):
+        return "unavailable"
+    if isinstance(error, ConfigurationError):
+        return "bad_input"
+    if isinstance(error, StoreError):
+        return "store"
+    return "bad_input" if isinstance(error, KoersError) else "unexpected"
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn every error into one readable line on stderr and a distinct exit code."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        fail("interrupted", "unexpected")
+    except (KoersError, IntegrityError) as e:
+        fail(str(e), _code_for(e))
+    except OSError as e:
+        fail(
+            f"{e.strerror or e} ({e.filename or 'file system'}); check the path and "
+            f"its permissions",
+            "bad_input",
+        )
+
+
+def emit_json(value: Any, default: Callable[[Any], Any] | None = None) -> None:
+    sys.stdout.write(orjson.dumps(value, default=default, option=orjson.OPT_INDENT_2).decode())
+    sys.stdout.write("\n")

@@ -1,0 +1,98 @@
+"""``koers serve`` and ``koers status``: run the embedded store, and describe it."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from ledger.cli._output import emit_json, friendly_errors
+from ledger.nats.factory import NATSFactory
+from ledger.nats.status import StoreStatus, store_status
+from ledger.settings import Settings
+
+__all__ = ["serve", "status"]
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the embedded store keeps its data [env KOERS_DATA_DIR; "
+        "default ~/.local/share/koers].",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _factory(settings: Settings) -> NATSFactory:
+    factory = InfrastructureFactory.construct(Environment("", settings.store_env()))
+    assert isinstance(factory, NATSFactory)
+    return factory
+
+
+def _describe(s: StoreStatus) -> str:
+    where = (
+        f"embedded nats-server (pid {s.server_pid}, {'started' if s.started_here else 'reused'})"
+        if s.embedded
+        else "external nats-server"
+    )
+    health = (
+        "audited configuration" if s.audited else "WEAKER than audited: " + "; ".join(s.problems)
+    )
+    return "\n".join(
+        [
+            f"store      {s.url}  ({where})",
+            f"data       {s.data_dir}" if s.embedded else f"data       on {s.url}",
+            f"stream     {s.stream}  (R{s.replicas}, {health})",
+            f"events     {s.events}  (last sequence {s.last_sequence}, {s.bytes} bytes)",
+        ]
+    )
+
+
+def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+    """Show the event store: where it runs, its stream, how many events it holds.
+
+    Uses the embedded nats-server of the data directory (started for this command and
+    stopped after it, unless a running `koers serve` already serves it) or NATS_URL.
+    """
+    with friendly_errors():
+        factory = _factory(Settings.from_env(data_dir=data_dir))
+        try:
+            result = store_status(factory)
+        finally:
+            factory.close()
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        typer.echo(_describe(result))
+
+
+def serve(data_dir: DataDirOption = None) -> None:
+    """Run Koers: start (or reuse) the event store and keep it up until Ctrl-C.
+
+    Logs one line saying where it listens. Ctrl-C or SIGTERM stops it cleanly: every
+    acknowledged event is already on disk (fsync before each ack).
+    """
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with friendly_errors():
+        factory = _factory(Settings.from_env(data_dir=data_dir))
+        try:
+            result = store_status(factory)
+            typer.echo(
+                f"koers: serving {result.stream} ({result.events} events) at {result.url}"
+                + (f", data in {result.data_dir}" if result.embedded else "")
+                + "; Ctrl-C stops it",
+                err=True,
+            )
+            stop.wait()
+            typer.echo("koers: stopping", err=True)
+        finally:
+            factory.close()
