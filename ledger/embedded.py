@@ -71,6 +71,7 @@ __all__ = [
     "ServerState",
     "ensure_server",
     "find_binary",
+    "render_config",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -165,6 +166,7 @@ class ServerState:
             "server_name": str,
             "owner_host": str,
             "started_at": (int, float),
+            "sync_always": bool,
         }
         for name, value in values.items():
             if not isinstance(value, kinds.get(name, int)):

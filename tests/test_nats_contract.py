@@ -11,6 +11,7 @@ import uuid
 from typing import Any, ClassVar
 from uuid import uuid5
 
+import pytest
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
@@ -20,7 +21,7 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.tests.application import ExampleApplicationTestCase
+from eventsourcing.tests.application import ApplicationTestCase, ExampleApplicationTestCase
 from eventsourcing.tests.persistence import (
     AggregateRecorderTestCase,
     ApplicationRecorderTestCase,
@@ -201,6 +202,19 @@ class TestExampleApplication(_OsEnviron, ExampleApplicationTestCase):
         self.set_environ(fresh_env())
 
 
+class TestApplication(_OsEnviron, ApplicationTestCase):
+    """The library's application tests, with ``ledger.nats`` as the default persistence."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.set_environ(fresh_env())
+
+    @pytest.mark.filterwarnings("always:'log' is deprecated:DeprecationWarning")
+    def test_application_log(self) -> None:
+        """The library's own test reads the deprecated ``app.log`` on purpose."""
+        super().test_application_log()
+
+
 class TestAggregateEventCountersProjection(_OsEnviron, AggregateEventCountersProjectionTestCase):
     view_class = NATSEventCounters
 
@@ -219,6 +233,7 @@ del (
     AggregateEventCountersProjectionTestCase,
     AggregateRecorderTestCase,
     ApplicationRecorderTestCase,
+    ApplicationTestCase,
     EventCountersViewTestCase,
     EventSourcedProjectionTestCase,
     ExampleApplicationTestCase,

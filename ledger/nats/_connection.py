@@ -74,7 +74,7 @@ class NatsConnection:
     def _embedded_url(self) -> str:
         from ledger.embedded import ensure_server
 
-        self.server = ensure_server(self.settings.data_dir)
+        self.server = ensure_server(self.settings.data_dir, max_batch_msgs=self.settings.max_batch)
         return str(self.server.url)
 
     async def _connect(self) -> Client:
