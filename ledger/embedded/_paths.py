@@ -1,0 +1,120 @@
+"""The files of one data directory's server, and ``server.json``, the record of a running one."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ledger.embedded._constants import LOOPBACK
+
+__all__ = ["ServerPaths", "ServerState", "read_state", "remove_state", "write_state"]
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    """Where the files of the server for one data directory live (see :mod:`ledger.embedded`)."""
+
+    data_dir: Path
+
+    @property
+    def nats_dir(self) -> Path:
+        return self.data_dir / "nats"
+
+    @property
+    def config(self) -> Path:
+        return self.nats_dir / "nats-server.conf"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.nats_dir / "jetstream"
+
+    @property
+    def log_file(self) -> Path:
+        return self.nats_dir / "nats-server.log"
+
+    @property
+    def output_file(self) -> Path:
+        return self.nats_dir / "nats-server.out"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.nats_dir / "nats-server.pid"
+
+    @property
+    def state_file(self) -> Path:
+        return self.nats_dir / "server.json"
+
+    @property
+    def server_lock(self) -> Path:
+        return self.nats_dir / "server.lock"
+
+    @property
+    def store_lock(self) -> Path:
+        return self.nats_dir / "store.lock"
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What ``server.json`` records about a running server, so other processes can reuse it."""
+
+    pid: int
+    port: int
+    server_name: str
+    owner_pid: int
+    owner_host: str
+    started_at: float
+    sync_always: bool
+    max_batch_msgs: int
+    max_payload: int
+
+    @property
+    def url(self) -> str:
+        return f"nats://{LOOPBACK}:{self.port}"
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "url": self.url}, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerState | None:
+        """Parse ``server.json``; ``None`` when it is not valid (a torn or foreign file)."""
+        try:
+            data = json.loads(text)
+            values = {f.name: data[f.name] for f in fields(cls)}
+        except (ValueError, KeyError, TypeError):
+            return None
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "server_name": str,
+            "owner_host": str,
+            "started_at": (int, float),
+            "sync_always": bool,
+        }
+        for name, value in values.items():
+            if not isinstance(value, kinds.get(name, int)):
+                return None
+        return cls(**values)
+
+
+# --- the state file --------------------------------------------------------------------------
+
+
+def read_state(paths: ServerPaths) -> ServerState | None:
+    try:
+        return ServerState.from_json(paths.state_file.read_text(encoding="utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
+def write_state(paths: ServerPaths, state: ServerState) -> None:
+    """Replace ``server.json`` atomically, so a reader never sees half a file."""
+    tmp = paths.state_file.with_name(f"{paths.state_file.name}.{os.getpid()}.tmp")
+    tmp.write_text(state.to_json(), encoding="utf-8")
+    tmp.replace(paths.state_file)
+
+
+def remove_state(paths: ServerPaths, pid: int) -> None:
+    """Remove ``server.json`` if it still describes the server with ``pid``."""
+    state = read_state(paths)
+    if state is not None and state.pid == pid:
+        paths.state_file.unlink(missing_ok=True)
