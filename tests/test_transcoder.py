@@ -38,7 +38,7 @@ from eventsourcing.tests.persistence import (
     MyStr,
     TranscoderTestCase,
 )
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.errors import ConfigurationError, EncodingError
 from ledger.transcoder import EnumAsValue, OrjsonTranscoder, TypedMapper, UnregisteredTypeError
@@ -597,6 +597,18 @@ def test_upcast_v1_to_v2_sees_the_stored_shape_and_decodes_with_v2_types(
 
 # ---------------------------------------------------------------------------------------------
 # Through an Application (POPO persistence).
+
+
+@pytest.mark.parametrize(
+    ("topic", "cls"),
+    [
+        ("ledger.transcoder:TypedMapper", TypedMapper),
+        ("ledger.transcoder:OrjsonTranscoder", OrjsonTranscoder),
+    ],
+)
+def test_the_documented_topics_resolve_to_the_classes(topic: str, cls: type) -> None:
+    # MAPPER_TOPIC and TRANSCODER_TOPIC name these; the library resolves them with resolve_topic.
+    assert resolve_topic(topic) is cls
 
 
 class Goals(Application[UUID]):
