@@ -14,7 +14,12 @@ as a traceback::
     │   ├── BatchTooLarge           one save holds more events than one atomic batch may
     │   ├── MalformedEvent          a message on the stream is not a Koers event
     │   └── EmbeddedServerError     the embedded nats-server could not be started or stopped
-    └── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
+    ├── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
+    └── DomainError                 a command breaks a rule of the domain (bad input)
+        ├── InvalidValue            a value is out of range or malformed (names the field)
+        ├── NotAllowed              the command does not fit the current state
+        ├── NotFound                no such goal, decision, delegation, retro or prompt
+        └── CommandKeyReused        an idempotency key was reused for a different command
 
 Concurrency conflicts are *not* in this tree: the store raises the ``eventsourcing``
 library's ``IntegrityError`` (the recorder contract), subclassed here as
@@ -36,13 +41,18 @@ from eventsourcing.persistence import (
 
 __all__ = [
     "BatchTooLarge",
+    "CommandKeyReused",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DomainError",
     "EmbeddedServerError",
     "EncodingError",
     "EventTooLarge",
+    "InvalidValue",
     "KoersError",
     "MalformedEvent",
+    "NotAllowed",
+    "NotFound",
     "StoreError",
     "StoreUnavailable",
     "StreamConfigError",
@@ -136,6 +146,42 @@ class EmbeddedServerError(StoreError):
 
 class EncodingError(KoersError, ValueError):
     """A value cannot be written as JSON."""
+
+
+class DomainError(KoersError):
+    """A command breaks a rule of the domain; ``str(e)`` says what and how to fix it."""
+
+
+class InvalidValue(DomainError, ValueError):
+    """A value is out of range or malformed. ``field`` names it (as the user typed it)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class NotAllowed(DomainError):
+    """The command does not fit the aggregate's current state."""
+
+
+class NotFound(DomainError, LookupError):
+    """No such goal, decision, delegation, retro or prompt."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"no {kind} with id {ident}: check the id (koers {kind} list shows them)")
+
+
+class CommandKeyReused(DomainError):
+    """An idempotency key already produced a different command's result."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"the idempotency key {key!r} was already used for a different command: "
+            f"use a new key for a new command"
+        )
 
 
 class ConcurrencyConflict(IntegrityError):

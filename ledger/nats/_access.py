@@ -23,6 +23,7 @@ from ledger.nats._connection import NatsConnection
 from ledger.nats._subjects import (
     H_MSG_ID,
     H_ORIGINATOR_ID,
+    H_SCHEMA,
     H_SHA256,
     H_TOPIC,
     H_TRACKING_APP,
@@ -30,6 +31,7 @@ from ledger.nats._subjects import (
     H_VERSION,
     SubjectScheme,
     kind_and_type,
+    schema_version,
 )
 from ledger.nats._writer import Check, GroupCommitter
 
@@ -161,6 +163,9 @@ class StreamAccess:
             H_TYPE: f"{kind}.{type_}",
             H_SHA256: hashlib.sha256(event.state).hexdigest(),
         }
+        version = schema_version(event.topic)
+        if version is not None:
+            headers[H_SCHEMA] = version
         subject = self.scheme.event_subject(event.originator_id, event.topic)
         return OutMessage(subject, event.state, headers)
 

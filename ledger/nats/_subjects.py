@@ -20,7 +20,9 @@ events only.
 
 Headers (all values ASCII): ``Nats-Msg-Id`` (unique per write attempt, reused by retries),
 ``Koers-Originator-Id``, ``Koers-Version``, ``Koers-Topic`` (the library's topic, exact),
-``Koers-Type`` (``<kind>.<type>``), ``Koers-Payload-Sha256`` (hex SHA-256 of the payload
+``Koers-Type`` (``<kind>.<type>``), ``Koers-Schema`` (the event class's ``class_version``:
+the payload validates against ``schemas/<Koers-Type>.v<Koers-Schema>.json``),
+``Koers-Payload-Sha256`` (hex SHA-256 of the payload
 bytes, the ground for the audit trail). The payload is the event's JSON, unchanged.
 """
 
@@ -31,10 +33,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from uuid import UUID
 
+from eventsourcing.utils import TopicError, resolve_topic
+
 __all__ = [
     "EVENT_HEADERS",
     "H_MSG_ID",
     "H_ORIGINATOR_ID",
+    "H_SCHEMA",
     "H_SHA256",
     "H_TOPIC",
     "H_TYPE",
@@ -42,6 +47,7 @@ __all__ = [
     "SubjectScheme",
     "id_token",
     "kind_and_type",
+    "schema_version",
 ]
 
 H_MSG_ID = "Nats-Msg-Id"
@@ -50,6 +56,7 @@ H_VERSION = "Koers-Version"
 H_TOPIC = "Koers-Topic"
 H_TYPE = "Koers-Type"
 H_SHA256 = "Koers-Payload-Sha256"
+H_SCHEMA = "Koers-Schema"
 H_TRACKING_APP = "Koers-Tracking-Application"
 EVENT_HEADERS = (H_MSG_ID, H_ORIGINATOR_ID, H_VERSION, H_TOPIC, H_TYPE, H_SHA256)
 
@@ -82,6 +89,19 @@ def kind_and_type(topic: str) -> tuple[str, str]:
     if len(parts) == 1 or ":" not in topic:
         return "_", _snake(qualname.replace(".", "_"))
     return _snake(parts[-2]), _snake(parts[-1])
+
+
+@lru_cache(maxsize=4096)
+def schema_version(topic: str) -> str | None:
+    """The schema version (the event class's ``class_version``, 1 by default) of a topic,
+    or ``None`` when the topic names no importable class (e.g. a test's ``"topic1"``)."""
+    if ":" not in topic:
+        return None
+    try:
+        cls = resolve_topic(topic)
+    except (TopicError, ImportError, AttributeError):
+        return None
+    return str(getattr(cls, "class_version", 1)) if isinstance(cls, type) else None
 
 
 class SubjectScheme:

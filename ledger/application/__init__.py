@@ -1,0 +1,13 @@
+"""The application layer: commands (idempotent, optimistic) and reads over the domain."""
+
+from ledger.application._base import KoersBase, Receipt
+from ledger.application._decisions import DecisionCommands
+from ledger.application._goals import GoalCommands
+from ledger.application._retros import RetroCommands
+
+
+class Koers(GoalCommands, DecisionCommands, RetroCommands):
+    """Everything a leadership team records, as one application."""
+
+
+__all__ = ["Koers", "KoersBase", "Receipt"]

@@ -1,0 +1,57 @@
+"""The pure domain of Koers: aggregates, their events and rules. No I/O happens here."""
+
+from ledger.domain._base import KoersAggregate, command_key_id
+from ledger.domain.decisions import (
+    Criterion,
+    Decision,
+    DecisionStatus,
+    Link,
+    LinkKind,
+    Option,
+    Reversibility,
+    Risk,
+)
+from ledger.domain.delegations import CheckInStatus, Delegation, DelegationLevel, DelegationStatus
+from ledger.domain.goals import Direction, KeyResult, Kpi, KpiKind, MetricKind, Objective, Status
+from ledger.domain.prompts import Prompt, PromptState
+from ledger.domain.retros import ActionState, ItemKind, Retro
+
+AGGREGATES: dict[str, type[KoersAggregate]] = {
+    "objective": Objective,
+    "key_result": KeyResult,
+    "kpi": Kpi,
+    "decision": Decision,
+    "delegation": Delegation,
+    "retro": Retro,
+    "prompt": Prompt,
+}
+
+__all__ = [
+    "AGGREGATES",
+    "ActionState",
+    "CheckInStatus",
+    "Criterion",
+    "Decision",
+    "DecisionStatus",
+    "Delegation",
+    "DelegationLevel",
+    "DelegationStatus",
+    "Direction",
+    "ItemKind",
+    "KeyResult",
+    "KoersAggregate",
+    "Kpi",
+    "KpiKind",
+    "Link",
+    "LinkKind",
+    "MetricKind",
+    "Objective",
+    "Option",
+    "Prompt",
+    "PromptState",
+    "Retro",
+    "Reversibility",
+    "Risk",
+    "Status",
+    "command_key_id",
+]
