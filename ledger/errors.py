@@ -167,10 +167,10 @@ class NotAllowed(DomainError):
 class NotFound(DomainError, LookupError):
     """No such goal, decision, delegation, retro or prompt."""
 
-    def __init__(self, kind: str, ident: object) -> None:
+    def __init__(self, kind: str, ident: object, hint: str = "") -> None:
         self.kind = kind
         self.ident = ident
-        super().__init__(f"no {kind} with id {ident}: check the id (koers {kind} list shows them)")
+        super().__init__(f"no {kind} with id {ident}: check the id{f' ({hint})' if hint else ''}")
 
 
 class CommandKeyReused(DomainError):
@@ -192,13 +192,18 @@ class ConcurrencyConflict(IntegrityError):
     """
 
     def __init__(
-        self, subject: str, expected: int | None, actual: int | None, detail: str = ""
+        self,
+        subject: str,
+        expected: int | None,
+        actual: int | None,
+        detail: str = "",
+        unit: str = "position",
     ) -> None:
         self.subject = subject
         self.expected = expected
         self.actual = actual
         found = "unknown" if actual is None else str(actual)
         super().__init__(
-            f"someone else changed {subject} first (expected position {expected}, found "
+            f"someone else changed {subject} first (expected {unit} {expected}, found "
             f"{found}){': ' + detail if detail else ''}. Reload it and try again."
         )

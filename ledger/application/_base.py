@@ -101,7 +101,9 @@ class KoersBase(Application[UUID]):
             if done is not None:
                 return Receipt(aggregate_id, done, None, replayed=True)
             if expected_version is not None and aggregate.version != expected_version:
-                raise ConcurrencyConflict(str(aggregate_id), expected_version, aggregate.version)
+                raise ConcurrencyConflict(
+                    str(aggregate_id), expected_version, aggregate.version, unit="version"
+                )
             command(aggregate)
             others = also(aggregate) if also else []
             try:
@@ -129,9 +131,9 @@ class KoersBase(Application[UUID]):
         try:
             aggregate: KoersAggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
-            raise NotFound(kind_of(cls), aggregate_id) from None
+            raise NotFound(kind_of(cls), aggregate_id, list_hint(cls)) from None
         if not isinstance(aggregate, cls):
-            raise NotFound(kind_of(cls), aggregate_id)
+            raise NotFound(kind_of(cls), aggregate_id, list_hint(cls))
         return aggregate
 
     def event_history(self, aggregate_id: UUID) -> list[Any]:
@@ -174,6 +176,17 @@ def kind_of(cls: type[KoersAggregate]) -> str:
         if known is cls:
             return kind.replace("_", " ")
     return cls.__name__.lower()
+
+
+_CLI_GROUPS = {"key_result": "kr"}
+
+
+def list_hint(cls: type[KoersAggregate]) -> str:
+    """Where a user finds the ids of this kind."""
+    for kind, known in AGGREGATES.items():
+        if known is cls:
+            return f"`koers {_CLI_GROUPS.get(kind, kind)} list` shows them"
+    return ""
 
 
 def _created_event(cls: type[KoersAggregate]) -> type[Any]:

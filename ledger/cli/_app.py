@@ -5,7 +5,11 @@ from __future__ import annotations
 import typer
 
 from ledger.cli import _store
+from ledger.cli._decisions import decision, delegation
+from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
+from ledger.cli._reads import history
+from ledger.cli._retros import prompt, retro
 
 __all__ = ["app", "main"]
 
@@ -28,6 +32,14 @@ app = typer.Typer(
 
 app.command("serve", epilog="Example: koers serve --data-dir ./ledger-data")(_store.serve)
 app.command("status", epilog="Example: koers status --json")(_store.status)
+app.command("history")(history)
+app.add_typer(objective, name="objective")
+app.add_typer(kr, name="kr")
+app.add_typer(kpi, name="kpi")
+app.add_typer(decision, name="decision")
+app.add_typer(delegation, name="delegation")
+app.add_typer(retro, name="retro")
+app.add_typer(prompt, name="prompt")
 
 
 def main() -> None:

@@ -1,0 +1,145 @@
+"""What every `koers` subcommand shares: the application, options, parsing and output."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+
+from ledger.application import Koers, Receipt
+from ledger.cli._output import emit_json, friendly_errors
+from ledger.settings import Settings
+
+__all__ = [
+    "Actor",
+    "DataDir",
+    "Json",
+    "Key",
+    "as_json",
+    "koers_app",
+    "parse_date",
+    "parse_decimal",
+    "parse_moment",
+    "parse_uuid",
+    "report",
+]
+
+Actor = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Who does this (a person's handle) [env KOERS_USER; default: your login].",
+        show_default=False,
+    ),
+]
+Key = Annotated[
+    str,
+    typer.Option(
+        "--key",
+        help="Idempotency key: run the same command again with the same key and it takes "
+        "effect once (safe to retry after a timeout or a crash).",
+    ),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory of the embedded store [env KOERS_DATA_DIR].",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def actor_of(actor: str | None) -> str:
+    return actor or os.environ.get("KOERS_USER") or getpass.getuser()
+
+
+@contextmanager
+def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
+    """The application on the configured store; closed (and an embedded server it started
+    stopped) afterwards. Errors become one line and an exit code."""
+    with friendly_errors():
+        app = Koers(env=Settings.from_env(data_dir=data_dir).store_env())
+        try:
+            yield app
+        finally:
+            app.close()
+
+
+def parse_uuid(value: str, what: str = "id") -> UUID:
+    try:
+        return UUID(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an id: copy it from `koers … list`") from None
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date: write it as 2026-12-31") from None
+
+
+def parse_moment(value: str | None) -> datetime:
+    """An aware moment; ``now`` or nothing means now; a date means its start (UTC)."""
+    if value is None or value.strip().lower() == "now":
+        return datetime.now(UTC)
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a time: write it as 2026-11-02T09:00+01:00 or 2026-11-02"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_decimal(value: str, what: str = "number") -> Decimal:
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise typer.BadParameter(f"{value!r} is not a {what}") from None
+    if not number.is_finite():
+        raise typer.BadParameter(f"{value!r} is not a finite {what}")
+    return number
+
+
+def plain(value: Any) -> Any:
+    """Domain values as JSON-friendly data (ids, times and decimals as strings)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, UUID | Decimal | datetime | date):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(plain(k)): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return value
+
+
+def as_json(value: Any) -> None:
+    emit_json(plain(value))
+
+
+def report(kind: str, receipt: Receipt, as_json_output: bool = False, **extra: Any) -> None:
+    """One line saying what was recorded (or that it had been, for a retried command)."""
+    if as_json_output:
+        as_json({**dataclasses.asdict(receipt), "kind": kind, **extra})
+        return
+    done = "already recorded" if receipt.replayed else "recorded"
+    where = f", position {receipt.position}" if receipt.position is not None else ""
+    more = "".join(f", {k.replace('_', ' ')} {plain(v)}" for k, v in extra.items())
+    typer.echo(f"{done}: {kind} {receipt.id} (version {receipt.version}{where}{more})")
