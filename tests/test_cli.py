@@ -1,0 +1,309 @@
+"""The `koers` command line as a user types it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import fresh_env
+
+KOERS = str(Path(sys.executable).parent / "koers")
+
+
+def koers(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [KOERS, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def as_json(*args: str, env: dict[str, str]) -> Any:
+    return json.loads(koers(*args, "--json", env=env).stdout)
+
+
+@pytest.fixture
+def cli_env() -> dict[str, str]:
+    env = fresh_env()
+    del env["PERSISTENCE_MODULE"]
+    return {**env, "KOERS_USER": "ann"}
+
+
+def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
+    cli_env: dict[str, str],
+) -> None:
+    objective = as_json(
+        "objective",
+        "set",
+        "--team",
+        "platform",
+        "--period",
+        "2026-Q4",
+        "--title",
+        "Ship weekly",
+        "--why",
+        "Customers wait",
+        "--owner",
+        "ann",
+        env=cli_env,
+    )
+    kr = as_json(
+        "kr",
+        "add",
+        "--objective",
+        objective["id"],
+        "--title",
+        "Lead time",
+        "--metric",
+        "decrease",
+        "--start",
+        "10",
+        "--target",
+        "2",
+        "--unit",
+        "days",
+        "--owner",
+        "bram",
+        env=cli_env,
+    )
+    line = koers(
+        "kr",
+        "check-in",
+        kr["id"],
+        "--value",
+        "8",
+        "--confidence",
+        "6",
+        "--blocker",
+        "legal",
+        "--as",
+        "bram",
+        env=cli_env,
+    ).stdout
+    assert line.startswith(f"recorded: key result {kr['id']} (version 2")
+    shown = as_json("kr", "show", kr["id"], env=cli_env)
+    assert shown["owner"] == "bram"
+    assert shown["version"] == 2
+    [check_in] = shown["check_ins"].values()
+    assert check_in["value"] == "8"
+    assert check_in["blockers"] == ["legal"]
+    history = as_json("history", kr["id"], env=cli_env)
+    assert [(h["event"], h["actor"]) for h in history] == [
+        ("KeyResult.Added", "ann"),
+        ("KeyResult.CheckedIn", "bram"),
+    ]
+    listed = as_json("objective", "list", "--team", "platform", env=cli_env)
+    assert [o["id"] for o in listed] == [objective["id"]]
+
+
+def test_a_decision_from_open_to_review_and_show_as_of(cli_env: dict[str, str]) -> None:
+    opened = as_json(
+        "decision",
+        "open",
+        "--team",
+        "platform",
+        "--question",
+        "Monorepo?",
+        "--option",
+        "a=Yes",
+        "--option",
+        "b=No",
+        "--criterion",
+        "speed=3",
+        "--door",
+        "one_way",
+        "--information",
+        "60",
+        "--decider",
+        "ann",
+        "--decide-by",
+        "2099-01-01",
+        env=cli_env,
+    )
+    before = as_json("decision", "show", opened["id"], env=cli_env)["modified_on"]
+    time.sleep(0.01)  # recorded times must differ for the as-of read
+    koers(
+        "decision",
+        "decide",
+        opened["id"],
+        "--option",
+        "a",
+        "--rationale",
+        "Fastest",
+        "--expected",
+        "Weekly releases",
+        "--confidence",
+        "0.7",
+        "--review-on",
+        "2099-02-01",
+        env=cli_env,
+    )
+    assert as_json("decision", "show", opened["id"], env=cli_env)["status"] == "decided"
+    then = as_json("decision", "show", opened["id"], "--as-of", before, env=cli_env)
+    assert then["status"] == "open"
+    assert then["version"] == 1
+
+
+def test_idempotency_key_makes_a_retry_take_effect_once(cli_env: dict[str, str]) -> None:
+    args = (
+        "retro",
+        "hold",
+        "--team",
+        "sales",
+        "--period",
+        "Sprint 1",
+        "--held-on",
+        "2026-11-20",
+        "--key",
+        "retro-sprint-1",
+    )
+    first = as_json(*args, env=cli_env)
+    again = as_json(*args, env=cli_env)
+    assert again["id"] == first["id"]
+    assert again["replayed"] is True
+    assert len(as_json("retro", "list", env=cli_env)) == 1
+
+
+def test_exit_codes_bad_input_conflict_and_unreachable_store(cli_env: dict[str, str]) -> None:
+    bad = koers(
+        "objective",
+        "set",
+        "--team",
+        "x",
+        "--period",
+        "Q4",
+        "--title",
+        "t",
+        "--why",
+        "w",
+        "--owner",
+        "ann",
+        env=cli_env,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "2026-Q4" in bad.stderr  # says how to write it
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+    kr_parent = as_json(
+        "objective",
+        "set",
+        "--team",
+        "x",
+        "--period",
+        "2026-Q4",
+        "--title",
+        "t",
+        "--why",
+        "w",
+        "--owner",
+        "ann",
+        env=cli_env,
+    )
+    kr = as_json(
+        "kr",
+        "add",
+        "--objective",
+        kr_parent["id"],
+        "--title",
+        "t",
+        "--metric",
+        "increase",
+        "--start",
+        "0",
+        "--target",
+        "5",
+        "--owner",
+        "ann",
+        env=cli_env,
+    )
+    conflict = koers(
+        "kr",
+        "check-in",
+        kr["id"],
+        "--value",
+        "1",
+        "--confidence",
+        "5",
+        "--expect-version",
+        "7",
+        env=cli_env,
+        check=False,
+    )
+    assert conflict.returncode == 3
+    assert "Reload it and try again" in conflict.stderr
+
+    unreachable = koers(
+        "objective",
+        "list",
+        env={**cli_env, "NATS_URL": "nats://127.0.0.1:9", "NATS_TIMEOUT": "1"},
+        check=False,
+    )
+    assert unreachable.returncode == 4
+    assert "koers serve" in unreachable.stderr
+
+    unknown = koers("kr", "show", kr_parent["id"], env=cli_env, check=False)
+    assert unknown.returncode == 2
+    assert "koers kr list" in unknown.stderr
+
+
+def test_help_has_examples() -> None:
+    result = koers("decision", "open", "--help", env={})
+    assert "Example: koers decision open" in " ".join(result.stdout.split())
+
+
+def test_no_server_running_uses_the_embedded_one_and_stops_it(tmp_path: Path) -> None:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
+    koers(
+        "prompt",
+        "issue",
+        "--to",
+        "ann",
+        "--question",
+        "What would you revisit?",
+        env=env,
+    )
+    status = as_json("status", env=env)
+    assert status["embedded"] is True
+    assert status["events"] == 1
+    assert status["started_here"] is True
+    assert not (tmp_path / "nats" / "server.json").exists(), "the command left its server up"
+
+
+def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
+    serve = subprocess.Popen(
+        [KOERS, "serve"], env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert serve.stderr is not None
+        line = serve.stderr.readline()
+        assert "serving LEDGER" in line
+        status = as_json("status", env={"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""})
+        assert status["started_here"] is False  # reused the server `koers serve` runs
+        pid = status["server_pid"]
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=30) == 0
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        if serve.stderr is not None:
+            serve.stderr.close()
