@@ -95,7 +95,7 @@ def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
         "bram",
         env=cli_env,
     ).stdout
-    assert line.startswith(f"recorded: key result {kr['id']} (version 2")
+    assert line.startswith(f"recorded: key-result {kr['id']} (version 2")
     shown = as_json("kr", "show", kr["id"], env=cli_env)
     assert shown["owner"] == "bram"
     assert shown["version"] == 2

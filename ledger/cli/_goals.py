@@ -172,7 +172,7 @@ def kr_add(
             owner=owner,
             cadence_days=cadence,
         )
-    report("key result", receipt, as_json)
+    report("key-result", receipt, as_json)
 
 
 @kr.command(
@@ -210,7 +210,7 @@ def kr_check_in(
             blockers=tuple(blocker or ()),
             expected_version=expect_version,
         )
-    report("key result", receipt, as_json)
+    report("key-result", receipt, as_json)
 
 
 @kr.command("correct")
@@ -236,7 +236,7 @@ def kr_correct(
             confidence=confidence,
             reason=reason,
         )
-    report("key result", receipt, as_json)
+    report("key-result", receipt, as_json)
 
 
 @kr.command("retarget")
@@ -258,7 +258,7 @@ def kr_retarget(
             target=parse_decimal(target),
             reason=reason,
         )
-    report("key result", receipt, as_json)
+    report("key-result", receipt, as_json)
 
 
 @kr.command("drop")
@@ -275,7 +275,7 @@ def kr_drop(
         receipt = app.drop_key_result(
             parse_uuid(ident), actor=actor_of(actor), key=key, reason=reason
         )
-    report("key result", receipt, as_json)
+    report("key-result", receipt, as_json)
 
 
 @kr.command("close")
@@ -297,7 +297,7 @@ def kr_close(
             score=parse_decimal(score),
             learnings=learnings,
         )
-    report("key result", receipt, as_json)
+    report("key-result", receipt, as_json)
 
 
 @kpi.command("define")
