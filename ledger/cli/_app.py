@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from ledger.cli import _store
-from ledger.cli._decisions import decision, delegation
+from ledger.cli._decisions import decision
+from ledger.cli._delegations import delegation
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
 from ledger.cli._reads import history
