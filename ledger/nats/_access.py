@@ -69,6 +69,13 @@ class Positions:
         if len(self._known) > self._aggregates:
             self._known.popitem(last=False)
 
+    def seq_of(self, subject: str, version: int) -> int | None:
+        """The stream sequence of ``version`` of this aggregate, if known."""
+        for known_version, seq in self._known.get(subject, ()):
+            if known_version == version:
+                return seq
+        return None
+
     def start_after(self, subject: str, gt: int | None) -> int:
         if gt is None:
             return 1
@@ -175,17 +182,37 @@ class StreamAccess:
         """One check per aggregate, carried by the aggregate's first message."""
         firsts = _first_index_per_aggregate(events)
         filters = [self.scheme.aggregate_filter(oid) for oid in firsts]
-        lasts = await asyncio.gather(*(self.last(f) for f in filters))
+        expectations = await asyncio.gather(
+            *(
+                self._expectation(subject, events[index].originator_version)
+                for index, subject in zip(firsts.values(), filters, strict=True)
+            )
+        )
         checks = []
-        for index, subject, last in zip(firsts.values(), filters, lasts, strict=True):
-            expected = _expected_position(subject, events[index].originator_version, last)
-            if last is not None:
-                self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
+        for index, subject, expected in zip(firsts.values(), filters, expectations, strict=True):
             headers = messages[index].headers
             headers[H_EXPECTED_SEQ] = str(expected)
             headers[H_EXPECTED_SUBJECT] = subject
             checks.append(Check(subject, expected, index))
         return checks
+
+    async def _expectation(self, subject: str, first_version: int) -> int:
+        """The stream position a write of ``first_version`` must find the aggregate at.
+
+        Without a round trip when it is known: a new aggregate (version 1 or lower) must be
+        empty (0); otherwise the position of version ``first_version - 1``, if this process
+        has seen it (a fact that never goes stale). Else the aggregate's last message is
+        read. Either way the server checks the expectation when it stores the write.
+        """
+        if first_version <= 1:
+            return 0
+        known = self.positions.seq_of(subject, first_version - 1)
+        if known is not None:
+            return known
+        last = await self.last(subject)
+        if last is not None:
+            self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
+        return _expected_position(subject, first_version, last)
 
     async def _tracking_message(
         self, tracking: Tracking, messages: list[OutMessage], write_id: str

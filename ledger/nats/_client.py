@@ -27,6 +27,7 @@ __all__ = [
     "direct_get_batch",
     "direct_get_last",
     "publish_atomic_batch",
+    "publish_one",
 ]
 
 STATUS_EOB = "204"
@@ -119,6 +120,26 @@ async def direct_get_batch(
         with contextlib.suppress(nats.errors.Error):
             await sub.unsubscribe()
     return out, pending
+
+
+async def publish_one(nc: Client, message: OutMessage, timeout: float) -> tuple[int, int]:
+    """Publish one message (no batch: on a one-node stream a batch is staged on disk, which
+    costs several times a plain publish); return ``(seq, 1)`` like a batch of one.
+
+    A ``duplicate`` answer means the message id was stored before: that is the message.
+    """
+    reply = await nc.request(
+        message.subject, message.data, timeout=timeout, headers=message.headers
+    )
+    answer = orjson.loads(reply.data) if reply.data else {}
+    if "error" in answer:
+        error = answer["error"]
+        raise BatchRejected(
+            int(error.get("code", 0)),
+            int(error.get("err_code", 0)),
+            str(error.get("description", "")),
+        )
+    return int(answer["seq"]), 1
 
 
 async def publish_atomic_batch(

@@ -36,6 +36,7 @@ from ledger.nats._client import (
     direct_get_batch,
     direct_get_last,
     publish_atomic_batch,
+    publish_one,
 )
 from ledger.nats._connection import TRANSIENT_ERRORS, NatsConnection
 
@@ -153,6 +154,8 @@ class GroupCommitter:
         delay = 0.05
         while True:
             try:
+                if len(messages) == 1:
+                    return await publish_one(self.conn.nc, messages[0], settings.timeout)
                 return await publish_atomic_batch(self.conn.nc, messages, settings.timeout)
             except TRANSIENT_ERRORS as e:
                 if time.monotonic() + delay >= deadline:
