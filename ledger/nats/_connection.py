@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 
 from ledger.errors import StoreUnavailable
 from ledger.nats._bridge import Bridge, BridgeTimeout
+from ledger.nats._client import FastHeadersClient
 from ledger.nats._settings import NatsSettings
 
 __all__ = ["TRANSIENT_ERRORS", "NatsConnection"]
@@ -81,17 +82,19 @@ class NatsConnection:
         async def on_error(e: Exception) -> None:
             log.debug("nats client error: %r", e)
 
+        client = FastHeadersClient()
         try:
-            return await nats.connect(
+            await client.connect(
                 self.url.split(","),
                 connect_timeout=max(1, int(self.settings.timeout)),
                 max_reconnect_attempts=-1,
-                reconnect_time_wait=0.25,
+                reconnect_time_wait=1,
                 error_cb=on_error,
                 name="koers-ledger",
             )
         except (OSError, TimeoutError, nats.errors.Error) as e:
             raise StoreUnavailable(self.url, _describe(e)) from e
+        return client
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop; connection trouble becomes ``StoreUnavailable``."""
