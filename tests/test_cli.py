@@ -307,3 +307,15 @@ def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: P
             serve.wait()
         if serve.stderr is not None:
             serve.stderr.close()
+
+
+def test_demo_loads_once_and_a_second_run_adds_nothing(cli_env: dict[str, str]) -> None:
+    first = as_json("demo", "--today", "2026-05-20", env=cli_env)
+    again = as_json("demo", "--today", "2026-05-20", env=cli_env)
+    assert first["period"] == "2026-Q1"
+    assert first["created"] > 300
+    assert again["created"] == 0
+    assert again["already_present"] == first["created"]
+    decisions = as_json("decision", "list", env=cli_env)
+    assert len(decisions) >= 12
+    assert {d["reversibility"] for d in decisions} == {"one_way", "two_way"}

@@ -7,6 +7,7 @@ import typer
 from ledger.cli import _store
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
+from ledger.cli._demo import demo
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
 from ledger.cli._reads import history
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.command("serve", epilog="Example: koers serve --data-dir ./ledger-data")(_store.serve)
 app.command("status", epilog="Example: koers status --json")(_store.status)
 app.command("history")(history)
+app.command("demo")(demo)
 app.add_typer(objective, name="objective")
 app.add_typer(kr, name="kr")
 app.add_typer(kpi, name="kpi")

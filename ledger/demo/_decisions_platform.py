@@ -1,0 +1,258 @@
+"""The platform team's decisions: fast two-way doors, careful (and one careless) one-way
+doors, a reversal and a build-versus-buy call superseded within weeks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger.demo._decision_specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
+from ledger.demo._plan import Week
+from ledger.domain import Criterion, Option, Risk
+
+__all__ = ["PLATFORM_DECISIONS"]
+
+
+def _c(name: str, weight: int) -> Criterion:
+    return Criterion(name, Decimal(weight))
+
+
+PLATFORM_DECISIONS: tuple[DecisionSpec, ...] = (
+    DecisionSpec(
+        "trunk-based",
+        "platform",
+        "Adopt trunk-based development with feature flags?",
+        "Long-lived branches cause painful merges and big-bang releases.",
+        (Option("trunk", "Trunk-based with feature flags"), Option("branches", "Keep branches")),
+        (),
+        Risk(2, 3),
+        "two_way",
+        "Any repository can go back to release branches in a day.",
+        60,
+        "ann",
+        ("bram",),
+        ("chen", "dewi", "emre", "fleur"),
+        Week(0, 1, 11),
+        Week(0, 4, 17),
+        links=(Ref("key_result", "deploys"), Ref("key_result", "change-failure-rate")),
+        made=Made(
+            Week(0, 3, 10),
+            "trunk",
+            "Everyone agreed in the stand-up; it did not seem worth a longer look.",
+            "Smaller changes, more deploys, no more merge weeks.",
+            "0.8",
+            Week(6, 0),
+        ),
+        review=ReviewSpec(
+            Week(6, 1, 15),
+            5,
+            2,
+            True,
+            "Deploys tripled and merges stopped hurting.",
+            "A good outcome from a thin process: nobody asked security about flags in "
+            "production. We were lucky, not careful.",
+        ),
+    ),
+    DecisionSpec(
+        "ci-runners",
+        "platform",
+        "Move CI to self-hosted runners?",
+        "Pipelines take 38 minutes; hosted runners queue at peak hours.",
+        (
+            Option("hosted-bigger", "Pay for bigger hosted runners"),
+            Option("self-hosted", "Run our own runners", "On the idle build servers."),
+            Option("as-is", "Keep it as it is"),
+        ),
+        (_c("speed", 3), _c("cost", 2), _c("maintenance", 2)),
+        Risk(2, 2),
+        "two_way",
+        "A day to switch back; the hosted plan is monthly.",
+        70,
+        "bram",
+        ("ann", "chen"),
+        ("dewi", "emre"),
+        Week(1, 0, 10),
+        Week(1, 4, 17),
+        links=(Ref("key_result", "deploys"),),
+        made=Made(
+            Week(1, 3, 14),
+            "self-hosted",
+            "Fastest at the lowest cost; the servers are idle anyway and we can go back in a day.",
+            "Pipelines under 15 minutes within two weeks.",
+            "0.7",
+            Week(7, 0),
+        ),
+        review=ReviewSpec(
+            Week(7, 1, 11),
+            4,
+            4,
+            True,
+            "Pipelines dropped to 12 minutes; one weekend went to runner maintenance.",
+            "Put the runners in the on-call rota from day one.",
+        ),
+    ),
+    DecisionSpec(
+        "friday-freeze",
+        "platform",
+        "Freeze deploys on Fridays?",
+        "Two Friday-evening incidents in one month.",
+        (Option("freeze", "No deploys after Thursday 16:00"),),
+        (_c("incident risk", 1),),
+        Risk(2, 2),
+        "two_way",
+        "Lifted with one message in the team channel.",
+        80,
+        "ann",
+        ("dewi",),
+        ("bram", "chen", "emre", "fleur"),
+        Week(1, 1, 9),
+        Week(1, 2, 17),
+        links=(Ref("key_result", "change-failure-rate"),),
+        made=Made(
+            Week(1, 2, 10),
+            "freeze",
+            "Cheap to try and easy to undo.",
+            "No weekend incidents, change failure rate unaffected.",
+            "0.7",
+            Week(5, 0),
+        ),
+        reversed=(
+            Week(5, 1, 10),
+            "The freeze pushed risky deploys to Monday mornings: the change failure rate did "
+            "not improve and Mondays got worse. Small deploys on any day beat big ones on Monday.",
+        ),
+    ),
+    DecisionSpec(
+        "observability-contract",
+        "platform",
+        "Sign the three-year observability contract before the price rise?",
+        "The vendor's price rises 30 % next month; a three-year deal locks today's price. "
+        "We have not trialled its alerting.",
+        (
+            Option("three-years", "Sign for three years now"),
+            Option("one-year", "Sign for one year at the new price"),
+            Option("trial", "Trial two vendors for a month first"),
+        ),
+        (_c("cost", 3), _c("fit", 2)),
+        Risk(3, 3),
+        "one_way",
+        "Three years of licence fees, no exit clause.",
+        40,
+        "ann",
+        ("bram",),
+        ("dewi",),
+        Week(2, 0, 9),
+        Week(2, 2, 17),
+        links=(Ref("key_result", "time-to-restore"),),
+        made=Made(
+            Week(2, 2, 16),
+            "three-years",
+            "Locks the price, and time-to-restore needs better alerting anyway.",
+            "Alert noise halves and time-to-restore drops.",
+            "0.6",
+            Week(9, 0),
+        ),
+    ),
+    DecisionSpec(
+        "sso-build",
+        "platform",
+        "Build SSO ourselves or buy a connector?",
+        "Enterprise trials ask for SAML; connector vendors charge per user.",
+        (Option("build", "Build SAML support ourselves"), Option("buy", "Buy a connector")),
+        (_c("cost", 2), _c("time to market", 3), _c("control", 1)),
+        Risk(3, 3),
+        "one_way",
+        "Months of engineering time we cannot get back.",
+        50,
+        "emre",
+        ("fleur", "ann"),
+        ("gijs",),
+        Week(2, 1, 10),
+        Week(3, 0, 17),
+        links=(Ref("key_result", "sso"), Ref("objective", "self-serve-onboarding")),
+        information_update=(Week(2, 3, 10), 75, "Quotes from two connector vendors are in."),
+        option_added=(
+            Week(2, 3, 11),
+            Option(
+                "partner",
+                "Offer SSO through the identity partner",
+                "Customers bring their own identity provider via the partner's broker.",
+            ),
+        ),
+        made=Made(
+            Week(3, 0, 10),
+            "build",
+            "Per-user pricing would eat the margin on large tenants.",
+            "SSO in enterprise trials by week 10.",
+            "0.55",
+            Week(10, 0),
+        ),
+        superseded=(
+            Week(4, 2, 15),
+            "sso-partner",
+            "Building SSO takes the two people onboarding needs most; the partner route gives "
+            "customers SSO now.",
+        ),
+    ),
+    DecisionSpec(
+        "sso-partner",
+        "platform",
+        "Stop building SSO this quarter and offer it through the identity partner?",
+        "Onboarding is behind plan and SSO needs the same two people.",
+        (Option("partner", "Offer SSO via the partner"), Option("continue", "Keep building")),
+        (_c("onboarding progress", 3), _c("customer need", 2)),
+        Risk(2, 2),
+        "two_way",
+        "The build can restart next quarter; nothing is thrown away.",
+        80,
+        "emre",
+        ("ann", "fleur", "gijs"),
+        ("hanna",),
+        Week(4, 0, 10),
+        Week(4, 2, 17),
+        links=(Ref("key_result", "sso"), Ref("key_result", "signup-to-workspace")),
+        made=Made(
+            Week(4, 2, 14),
+            "partner",
+            "Onboarding serves the mid-market objective; SSO serves a handful of enterprise "
+            "trials that the partner covers.",
+            "Signup-to-workspace falls faster; no enterprise trial lost over SSO.",
+            "0.75",
+            AfterToday(21),
+        ),
+    ),
+    DecisionSpec(
+        "managed-postgres",
+        "platform",
+        "Migrate the primary database to managed Postgres?",
+        "Our self-run database caused 3 of the last 5 outages; the DBA contract ends soon.",
+        (
+            Option("managed", "Managed Postgres at our cloud provider"),
+            Option("stay", "Keep running it ourselves and hire a DBA"),
+            Option("second-cloud", "Managed Postgres at a second provider"),
+        ),
+        (_c("reliability", 3), _c("cost", 2), _c("lock-in", 2), _c("effort", 1)),
+        Risk(3, 4),
+        "one_way",
+        "Three months to migrate back, and a 12-month commitment.",
+        85,
+        "ann",
+        ("chen", "bram", "fleur"),
+        ("gijs",),
+        Week(3, 0, 10),
+        Week(3, 4, 17),
+        links=(
+            Ref("objective", "boring-releases"),
+            Ref("key_result", "time-to-restore"),
+            Ref("delegation", "db-migration", at=Week(3, 4, 14)),
+        ),
+        made=Made(
+            Week(3, 4, 11),
+            "managed",
+            "Reliability weighs most; the commitment is fine because we would not go back to "
+            "running it ourselves.",
+            "No database-related incident in the quarter after the cutover.",
+            "0.75",
+            Week(10, 0),
+        ),
+    ),
+)

@@ -1,0 +1,197 @@
+"""Plan the goals of the story: objectives, key results with their check-ins, and KPIs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ledger.demo._goals_data import (
+    KEY_RESULTS,
+    OBJECTIVES,
+    KeyResultSpec,
+    ObjectiveSpec,
+)
+from ledger.demo._ids import key_result_id, kpi_id, objective_id
+from ledger.demo._kpi_data import KPIS, KpiSpec
+from ledger.demo._plan import Plan, Week, demo_key, sub_id
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from ledger.application import Koers, Receipt
+
+__all__ = ["CLOSING_WEEK", "plan_goals"]
+
+CLOSING_WEEK = 12
+
+
+def plan_goals(plan: Plan) -> None:
+    for n, objective in enumerate(OBJECTIVES):
+        _objective(plan, n, objective)
+    for n, kr in enumerate(KEY_RESULTS):
+        _key_result(plan, n, kr)
+    for n, kpi in enumerate(KPIS):
+        _kpi(plan, n, kpi)
+
+
+def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
+    slug = spec.slug
+    parent = objective_id(spec.parent) if spec.parent else None
+
+    def set_it(app: Koers, key: str) -> Receipt:
+        return app.set_objective(
+            actor=spec.owner,
+            key=key,
+            team=spec.team,
+            title=spec.title,
+            why=spec.why,
+            period=plan.quarter.label,
+            owner=spec.owner,
+            parent_id=parent,
+        )
+
+    def score(app: Koers, key: str) -> Receipt:
+        return app.score_objective(
+            objective_id(slug),
+            actor=spec.owner,
+            score=spec.score,
+            learnings=spec.learnings,
+            key=key,
+        )
+
+    plan.add(Week(0, 0, 9, 5 * n), demo_key("objective", slug), "objective set", set_it)
+    plan.add(
+        Week(CLOSING_WEEK, 1, 10, 5 * n),
+        demo_key("objective", slug, "score"),
+        "objective scored",
+        score,
+    )
+
+
+def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
+    kr_id = key_result_id(kr.slug)
+
+    def add(app: Koers, key: str) -> Receipt:
+        return app.add_key_result(
+            actor=kr.owner,
+            objective_id=objective_id(kr.objective),
+            key=key,
+            title=kr.title,
+            metric=kr.metric,
+            start=kr.start,
+            target=kr.target,
+            unit=kr.unit,
+            owner=kr.owner,
+            cadence_days=kr.cadence_days,
+        )
+
+    plan.add(Week(0, 0, 10, 3 * n), demo_key("kr", kr.slug), "key result added", add)
+    for i, (value, confidence) in enumerate(zip(kr.values, kr.confidence, strict=True)):
+        _check_in(plan, n, kr, week=i * kr.every, value=value, confidence=confidence)
+    if kr.correction:
+        week, value, confidence, reason = kr.correction
+        check_in_id = sub_id(kr_id, _check_in_key(kr, week))
+
+        def correct(app: Koers, key: str) -> Receipt:
+            return app.correct_check_in(
+                kr_id,
+                actor=kr.owner,
+                check_in_id=check_in_id,
+                value=value,
+                confidence=confidence,
+                reason=reason,
+                key=key,
+            )
+
+        when = Week(week + 1, 0, 11)
+        plan.add(when, demo_key("kr", kr.slug, "correction"), "check-in corrected", correct)
+    if kr.retarget:
+        week, target, why = kr.retarget
+
+        def retarget(app: Koers, key: str) -> Receipt:
+            return app.retarget(kr_id, actor=kr.owner, target=target, reason=why, key=key)
+
+        plan.add(Week(week, 0, 11), demo_key("kr", kr.slug, "retarget"), "retargeted", retarget)
+    if kr.dropped:
+        week, reason = kr.dropped
+
+        def drop(app: Koers, key: str) -> Receipt:
+            return app.drop_key_result(kr_id, actor=kr.owner, reason=reason, key=key)
+
+        plan.add(Week(week, 3, 11), demo_key("kr", kr.slug, "drop"), "key result dropped", drop)
+        return
+
+    def close(app: Koers, key: str) -> Receipt:
+        return app.close_key_result(
+            kr_id, actor=kr.owner, score=kr.score, learnings=kr.learnings, key=key
+        )
+
+    when = Week(CLOSING_WEEK, 0, 10, 3 * n)
+    plan.add(when, demo_key("kr", kr.slug, "close"), "key result closed", close)
+
+
+def _check_in_key(kr: KeyResultSpec, week: int) -> str:
+    return demo_key("kr", kr.slug, "check-in", f"w{week:02d}")
+
+
+def _check_in(
+    plan: Plan, n: int, kr: KeyResultSpec, *, week: int, value: str, confidence: int
+) -> None:
+    as_of = plan.quarter.at(Week(week, 4, 14))
+    recorded = Week(week + 1, 0, 9, 3 * n) if week in kr.late else Week(week, 4, 15, 3 * n)
+    note = kr.notes.get(week, "")
+    blockers = kr.blockers.get(week, ())
+
+    def check_in(app: Koers, key: str) -> Receipt:
+        return app.check_in(
+            key_result_id(kr.slug),
+            actor=kr.owner,
+            value=value,
+            confidence=confidence,
+            as_of=as_of,
+            note=note,
+            blockers=blockers,
+            key=key,
+        )
+
+    plan.add(recorded, _check_in_key(kr, week), "check-in", check_in)
+
+
+def _kpi(plan: Plan, n: int, kpi: KpiSpec) -> None:
+    the_kpi = kpi_id(kpi.slug)
+
+    def define(app: Koers, key: str) -> Receipt:
+        return app.define_kpi(
+            actor=kpi.owner,
+            key=key,
+            team=kpi.team,
+            name=kpi.name,
+            owner=kpi.owner,
+            target=kpi.target,
+            unit=kpi.unit,
+            direction=kpi.direction,
+            kind=kpi.kind,
+            next_step=kpi.next_step,
+        )
+
+    plan.add(Week(0, 1, 9, 5 * n), demo_key("kpi", kpi.slug), "kpi defined", define)
+    for week, value in zip(kpi.weeks, kpi.values, strict=True):
+        _measure(plan, n, the_kpi, kpi, week=week, value=value)
+    if kpi.new_next_step:
+        week, step = kpi.new_next_step
+
+        def next_step(app: Koers, key: str) -> Receipt:
+            return app.set_kpi_next_step(the_kpi, actor=kpi.owner, next_step=step, key=key)
+
+        plan.add(
+            Week(week, 1, 11), demo_key("kpi", kpi.slug, "next-step"), "kpi next step", next_step
+        )
+
+
+def _measure(plan: Plan, n: int, the_kpi: UUID, kpi: KpiSpec, *, week: int, value: str) -> None:
+    as_of = plan.quarter.at(Week(week, 1, 0))
+
+    def measure(app: Koers, key: str) -> Receipt:
+        return app.measure_kpi(the_kpi, actor=kpi.owner, value=value, as_of=as_of, key=key)
+
+    key = demo_key("kpi", kpi.slug, "measure", f"w{week:02d}")
+    plan.add(Week(week, 1, 10, 5 * n), key, "kpi measured", measure)

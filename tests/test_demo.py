@@ -1,0 +1,270 @@
+"""The demo quarter (``ledger.demo``): it loads, a second load adds nothing, the same ``today``
+gives the same events byte for byte, and the story holds what a demo needs to show."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import nats
+import orjson
+import pytest
+
+from ledger.application import Koers
+from ledger.demo import DemoSummary, load_demo
+from ledger.domain import (
+    ActionState,
+    Decision,
+    DecisionStatus,
+    Delegation,
+    DelegationStatus,
+    KeyResult,
+    Kpi,
+    Objective,
+    Prompt,
+    PromptState,
+    Retro,
+    Reversibility,
+    Status,
+)
+from tests.conftest import fresh_env, nats_url
+
+TODAY = date(2026, 5, 20)  # the story is then told in 2026-Q1
+
+
+@pytest.fixture
+def app(env: dict[str, str]) -> Iterator[Koers]:
+    koers = Koers(env=env)
+    yield koers
+    koers.close()
+
+
+@pytest.fixture
+def loaded(app: Koers) -> tuple[Koers, DemoSummary]:
+    return app, load_demo(app, today=TODAY)
+
+
+async def _stream_messages(stream: str) -> list[Any]:
+    nc = await nats.connect(nats_url())
+    try:
+        js = nc.jetstream()
+        count = (await js.stream_info(stream)).state.messages
+        sub = await js.subscribe(">", stream=stream, ordered_consumer=True)
+        out = [await sub.next_msg(timeout=2) for _ in range(count)]
+        await sub.unsubscribe()
+        return out
+    finally:
+        await nc.close()
+
+
+async def _last_sequence(stream: str) -> int:
+    nc = await nats.connect(nats_url())
+    try:
+        return int((await nc.jetstream().stream_info(stream)).state.last_seq)
+    finally:
+        await nc.close()
+
+
+def _events(stream: str) -> list[tuple[str, bytes]]:
+    """(subject without the stream's prefix, payload) of every message, in stream order."""
+    prefix = stream.lower() + "."
+    messages = asyncio.run(_stream_messages(stream))
+    return [(m.subject.removeprefix(prefix), m.data) for m in messages]
+
+
+def _load_into_fresh_stream(today: date) -> tuple[str, DemoSummary]:
+    env = fresh_env()
+    koers = Koers(env=env)
+    try:
+        return env["NATS_STREAM"], load_demo(koers, today=today)
+    finally:
+        koers.close()
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def test_the_demo_loads_and_reports_progress_and_counts(app: Koers) -> None:
+    calls: list[tuple[int, int]] = []
+    started = time.perf_counter()
+    summary = load_demo(app, progress=lambda done, total: calls.append((done, total)))
+    elapsed = time.perf_counter() - started
+
+    total = summary.total
+    assert 300 <= total <= 500
+    assert (summary.created, summary.already_present) == (total, 0)
+    assert sum(summary.commands.values()) == total
+    assert calls == [(n, total) for n in range(total + 1)]
+    assert summary.ends < datetime.now(UTC).date()  # default: the quarter that just ended
+    assert summary.period.endswith(f"Q{(summary.starts.month - 1) // 3 + 1}")
+    assert summary.teams == ("platform", "sales")
+    assert len(summary.people) == 12
+    assert elapsed < 30, f"the demo took {elapsed:.1f} s"
+
+
+def test_loading_twice_adds_nothing(env: dict[str, str]) -> None:
+    stream = env["NATS_STREAM"]
+    first = Koers(env=env)
+    try:
+        summary = load_demo(first, today=TODAY)
+    finally:
+        first.close()
+    before = asyncio.run(_last_sequence(stream))
+
+    again = Koers(env=env)  # a new process, as a second `koers demo` would be
+    try:
+        second = load_demo(again, today=TODAY)
+        later_day = load_demo(again, today=TODAY + timedelta(days=120))  # keys ignore today
+    finally:
+        again.close()
+
+    assert before >= summary.created
+    assert asyncio.run(_last_sequence(stream)) == before
+    assert (second.created, second.already_present) == (0, summary.total)
+    assert (later_day.created, later_day.already_present) == (0, summary.total)
+
+
+def test_the_same_today_gives_byte_identical_events() -> None:
+    stream_a, _ = _load_into_fresh_stream(TODAY)
+    stream_b, _ = _load_into_fresh_stream(TODAY)
+    events_a, events_b = _events(stream_a), _events(stream_b)
+
+    assert len(events_a) >= 300
+    for n, (a, b) in enumerate(zip(events_a, events_b, strict=True)):
+        assert a == b, f"event {n} differs"
+
+
+def test_recorded_times_unfold_in_order_inside_the_quarter() -> None:
+    stream, summary = _load_into_fresh_stream(TODAY)
+    moments = [
+        datetime.fromisoformat(orjson.loads(data)["timestamp"]) for _, data in _events(stream)
+    ]
+    assert moments == sorted(moments)
+    assert summary.starts <= moments[0].date()
+    assert moments[-1].date() <= summary.ends < TODAY
+
+
+# -- the story -------------------------------------------------------------------------------
+
+
+def test_decisions_cover_both_doors_reviews_overdue_reversed_and_superseded(
+    loaded: tuple[Koers, DemoSummary],
+) -> None:
+    app, _ = loaded
+    decisions = app.all_of(Decision)
+    assert len(decisions) >= 12
+    assert {d.reversibility for d in decisions} == set(Reversibility)
+    by_status = {s: [d for d in decisions if d.status is s] for s in DecisionStatus}
+    assert len(by_status[DecisionStatus.REVIEWED]) >= 1
+    assert len(by_status[DecisionStatus.REVERSED]) == 1
+    assert len(by_status[DecisionStatus.SUPERSEDED]) == 1
+    assert by_status[DecisionStatus.OPEN], "a two-way door left undecided"
+    overdue = [d for d in by_status[DecisionStatus.DECIDED] if d.review_on and d.review_on < TODAY]
+    upcoming = [d for d in by_status[DecisionStatus.DECIDED] if d.review_on and d.review_on > TODAY]
+    assert overdue
+    assert upcoming
+    assert any(
+        d.reversibility is Reversibility.ONE_WAY and d.chosen and d.information_level < 50
+        for d in decisions
+    ), "a one-way door decided at low information"
+    assert all(d.options for d in decisions)
+    assert any(len(d.options) >= 3 and d.criteria for d in decisions)
+    assert sum(len(d.links) for d in decisions) >= 10
+
+    reviews = [
+        e
+        for d in by_status[DecisionStatus.REVIEWED]
+        for e in app.event_history(d.id)
+        if isinstance(e, Decision.Reviewed)
+    ]
+    assert any(r.process_quality >= 4 and r.outcome_quality <= 2 for r in reviews)
+    assert any(r.outcome_quality >= 4 and r.process_quality <= 2 for r in reviews)
+
+
+def test_goals_have_alignment_slipping_retargeted_and_dropped_key_results(
+    loaded: tuple[Koers, DemoSummary],
+) -> None:
+    app, summary = loaded
+    objectives = app.all_of(Objective)
+    assert {o.team for o in objectives} == {"platform", "sales"}
+    assert {o.period for o in objectives} == {summary.period}
+    ids = {o.id for o in objectives}
+    assert any(o.parent_id in ids for o in objectives)
+
+    key_results = app.all_of(KeyResult)
+    retargeted = [kr for kr in key_results if kr.target != kr.original_target]
+    assert len(retargeted) == 1
+    history = app.event_history(retargeted[0].id)
+    assert any(isinstance(e, KeyResult.Retargeted) and e.reason for e in history)
+    assert [kr.status for kr in key_results].count(Status.DROPPED) == 1
+
+    def confidences(kr: KeyResult) -> list[int]:
+        ordered = sorted(kr.check_ins.values(), key=lambda c: c["as_of"])
+        return [c["confidence"] for c in ordered]
+
+    assert any(len(kr.check_ins) >= 12 for kr in key_results)
+    assert any(confidences(kr)[0] - confidences(kr)[-1] >= 3 for kr in key_results)
+    assert any(c["corrected"] for kr in key_results for c in kr.check_ins.values())
+
+    kpis = app.all_of(Kpi)
+    assert len(kpis) >= 2
+    assert all(k.measurements for k in kpis)
+
+
+def test_delegations_at_several_levels_one_gone_quiet(
+    loaded: tuple[Koers, DemoSummary],
+) -> None:
+    app, _ = loaded
+    delegations = app.all_of(Delegation)
+    assert len({d.level for d in delegations}) >= 3
+    statuses = [d.status for d in delegations]
+    assert statuses.count(DelegationStatus.COMPLETED) >= 1
+    assert statuses.count(DelegationStatus.REVOKED) >= 1
+    now = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC)
+
+    def quiet(d: Delegation) -> bool:
+        last: datetime = max(c["at"] for c in d.check_ins.values())
+        return now - last > timedelta(days=d.cadence_days)
+
+    active = [d for d in delegations if d.status is DelegationStatus.ACTIVE]
+    assert any(d.check_ins and quiet(d) for d in active)
+    entries = [c for d in delegations for c in d.check_ins.values()]
+    assert any(c["acknowledged"] for c in entries)
+    assert not all(c["acknowledged"] for c in entries)
+    completed = next(d for d in delegations if d.status is DelegationStatus.COMPLETED)
+    done = next(e for e in app.event_history(completed.id) if isinstance(e, Delegation.Completed))
+    assert done.feedback
+    assert done.feedforward
+
+
+def test_retros_carry_an_action_item_over_and_prompts_are_dealt_with(
+    loaded: tuple[Koers, DemoSummary],
+) -> None:
+    app, _ = loaded
+    retros = app.all_of(Retro)
+    for team in ("platform", "sales"):
+        assert len([r for r in retros if r.team == team]) >= 2
+    assert all(r.items and r.pulse for r in retros)
+    assert any("psychological safety" in r.pulse for r in retros)
+    states = [a["state"] for r in retros for a in r.actions.values()]
+    for state in (ActionState.DONE, ActionState.DROPPED, ActionState.OPEN):
+        assert state in states
+    carried = [
+        (earlier, item_id)
+        for earlier in retros
+        for item_id, action in earlier.actions.items()
+        if action["state"] is ActionState.CARRIED_OVER
+    ]
+    assert carried
+    for earlier, item_id in carried:
+        later = next(r for r in retros if item_id in r.actions and r.id != earlier.id)
+        assert later.team == earlier.team
+        assert later.held_on > earlier.held_on
+        assert later.actions[item_id]["carried_from"] == earlier.id
+
+    prompt_states = [p.state for p in app.all_of(Prompt)]
+    for prompt_state in (PromptState.ANSWERED, PromptState.SNOOZED, PromptState.DISMISSED):
+        assert prompt_state in prompt_states
