@@ -109,9 +109,7 @@ class KoersBase(Application[UUID]):
             try:
                 recordings = self.save(aggregate, *others)
             except IntegrityError:
-                if expected_version is not None:
-                    raise
-                continue
+                continue  # the next pass finds our own earlier attempt, or the conflict
             return Receipt(aggregate_id, aggregate.version, recordings[-1].notification.id)
         raise ConcurrencyConflict(str(aggregate_id), None, None, "it kept changing; retried")
 

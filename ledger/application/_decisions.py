@@ -9,9 +9,29 @@ from typing import Any
 from uuid import UUID
 
 from ledger.application._base import KoersBase, Receipt
-from ledger.domain import Decision, Delegation, Link, LinkKind, Option
+from ledger.domain import (
+    Decision,
+    Delegation,
+    KeyResult,
+    KoersAggregate,
+    Link,
+    LinkKind,
+    Objective,
+    Option,
+    Retro,
+)
+from ledger.domain._base import choice
+from ledger.errors import NotFound
 
 __all__ = ["DecisionCommands"]
+
+
+_LINK_TARGETS: dict[LinkKind, type[KoersAggregate]] = {
+    LinkKind.OBJECTIVE: Objective,
+    LinkKind.KEY_RESULT: KeyResult,
+    LinkKind.DELEGATION: Delegation,
+    LinkKind.ACTION_ITEM: Retro,
+}
 
 
 class DecisionCommands(KoersBase):
@@ -148,8 +168,12 @@ class DecisionCommands(KoersBase):
         item_id: UUID | None = None,
         key: str = "",
     ) -> Receipt:
-        link = Link(LinkKind(kind), target_id, item_id)
-        self.repository.get(target_id)  # the target must exist (AggregateNotFound otherwise)
+        link_kind = choice("kind", LinkKind, kind)
+        target = self.load(_LINK_TARGETS[link_kind], target_id)
+        actions = getattr(target, "actions", {})
+        if link_kind is LinkKind.ACTION_ITEM and (item_id is None or item_id not in actions):
+            raise NotFound("action item", item_id, "`koers retro show` lists them")
+        link = Link(link_kind, target_id, item_id)
         return self.change(
             Decision,
             decision_id,

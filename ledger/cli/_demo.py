@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -26,7 +27,10 @@ def demo(
     Example: koers demo && koers decision list
     """
     day = parse_date(today) if today else None
-    with koers_app(data_dir) as app, typer.progressbar(length=1, label="loading the demo") as bar:
+    with (
+        koers_app(data_dir) as app,
+        typer.progressbar(length=1, label="loading the demo", file=sys.stderr) as bar,
+    ):
         state = {"done": 0}
 
         def progress(done: int, total: int) -> None:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -25,6 +26,7 @@ from ledger.errors import CommandKeyReused, InvalidValue, NotAllowed
 
 __all__ = [
     "KoersAggregate",
+    "choice",
     "command_key_id",
     "one_person",
     "percentage",
@@ -92,6 +94,20 @@ class KoersAggregate(Aggregate):
         if name != event_name:
             raise CommandKeyReused(command_id)
         return int(version)
+
+
+EnumT = TypeVar("EnumT", bound=Enum)
+
+
+def choice(field: str, cls: type[EnumT], value: EnumT | str) -> EnumT:
+    """One of an enum's values, or ``InvalidValue`` listing the choices."""
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(str(m.value) for m in cls)
+        raise InvalidValue(field, f"{value!r} is not one of: {choices}") from None
 
 
 def required_text(field: str, value: str, limit: int = 10_000) -> str:

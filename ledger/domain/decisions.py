@@ -20,6 +20,7 @@ from uuid import UUID
 
 from ledger.domain._base import (
     KoersAggregate,
+    choice,
     decimal,
     one_person,
     people,
@@ -230,7 +231,7 @@ class Decision(KoersAggregate):
                 whole_in_range("likelihood", risk.likelihood, 1, 5),
                 whole_in_range("impact", risk.impact, 1, 5),
             ),
-            reversibility=Reversibility(f["reversibility"]),
+            reversibility=choice("reversibility", Reversibility, f["reversibility"]),
             cost_to_reverse=f.get("cost_to_reverse", "").strip(),
             information_level=percentage("information", f["information_level"]),
             decider=one_person("decider", f["decider"]),

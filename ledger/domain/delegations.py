@@ -17,6 +17,7 @@ from uuid import UUID
 
 from ledger.domain._base import (
     KoersAggregate,
+    choice,
     one_person,
     required_text,
     still_open,
@@ -146,7 +147,7 @@ class Delegation(KoersAggregate):
             why=required_text("why", f["why"]),
             desired_result=required_text("desired_result", f["desired_result"]),
             boundaries=f.get("boundaries", "").strip(),
-            level=DelegationLevel(f["level"]),
+            level=choice("level", DelegationLevel, f["level"]),
             cadence_days=whole_in_range("cadence", int(f.get("cadence_days", 7)), 1, 92),
             due=f["due"],
         )
@@ -168,13 +169,14 @@ class Delegation(KoersAggregate):
             actor=actor,
             command_id=command_id,
             check_in_id=check_in_id,
-            status=CheckInStatus(status),
+            status=choice("status", CheckInStatus, status),
             progress=required_text("progress", progress),
         )
 
     def acknowledge(
         self, *, actor: str, check_in_id: UUID, note: str = "", command_id: str = ""
     ) -> None:
+        self._must_be_active()
         if actor != self.delegator:
             raise NotAllowed(
                 f"the delegator ({self.delegator}) acknowledges check-ins, not {actor}"
@@ -209,7 +211,7 @@ class Delegation(KoersAggregate):
             command_id=command_id,
             due=due or self.due,
             boundaries=self.boundaries if boundaries is None else boundaries.strip(),
-            level=self.level if level is None else DelegationLevel(level),
+            level=self.level if level is None else choice("level", DelegationLevel, level),
             reason=required_text("reason", reason),
         )
 

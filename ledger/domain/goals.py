@@ -20,6 +20,7 @@ from uuid import UUID
 
 from ledger.domain._base import (
     KoersAggregate,
+    choice,
     decimal,
     not_in_future,
     one_person,
@@ -242,7 +243,7 @@ class KeyResult(KoersAggregate):
 
     @classmethod
     def add(cls, *, id: UUID, actor: str, command_id: str = "", **fields: Any) -> KeyResult:
-        metric = MetricKind(fields["metric"])
+        metric = choice("metric", MetricKind, fields["metric"])
         start, target = decimal("start", fields["start"]), decimal("target", fields["target"])
         if metric is MetricKind.INCREASE and target <= start:
             raise InvalidValue(
@@ -324,11 +325,13 @@ class KeyResult(KoersAggregate):
         self._must_be_open()
         if not reason.strip():
             raise InvalidValue("reason", "a retarget needs a reason: say why the target changes")
+        new_target = decimal("target", target)
+        _check_direction(self.metric, self.start, new_target)
         self.trigger_event(
             self.Retargeted,
             actor=actor,
             command_id=command_id,
-            target=decimal("target", target),
+            target=new_target,
             reason=reason.strip(),
         )
 
@@ -356,6 +359,14 @@ class KeyResult(KoersAggregate):
         if not self.check_ins:
             return None
         return max(self.check_ins.values(), key=lambda c: c["as_of"])
+
+
+def _check_direction(metric: MetricKind, start: Decimal, target: Decimal) -> None:
+    """An 'increase' must aim above its start and a 'decrease' below it."""
+    if metric is MetricKind.INCREASE and target <= start:
+        raise InvalidValue("target", f"{target} is not above the start {start} of an 'increase'")
+    if metric is MetricKind.DECREASE and target >= start:
+        raise InvalidValue("target", f"{target} is not below the start {start} of a 'decrease'")
 
 
 class Direction(Enum):
@@ -431,8 +442,8 @@ class Kpi(KoersAggregate):
             owner=one_person("owner", fields["owner"]),
             target=decimal("target", fields["target"]),
             unit=fields.get("unit", "").strip(),
-            direction=Direction(fields["direction"]),
-            kind=KpiKind(fields["kind"]),
+            direction=choice("direction", Direction, fields["direction"]),
+            kind=choice("kind", KpiKind, fields["kind"]),
             next_step=fields.get("next_step", "").strip(),
         )
 

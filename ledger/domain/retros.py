@@ -14,7 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, decimal, one_person, required_text
+from ledger.domain._base import KoersAggregate, choice, decimal, one_person, required_text
 from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = ["ActionState", "ItemKind", "Retro"]
@@ -129,7 +129,7 @@ class Retro(KoersAggregate):
             self.ItemAdded,
             actor=actor,
             command_id=command_id,
-            kind=ItemKind(kind),
+            kind=choice("kind", ItemKind, kind),
             text=required_text("text", text, 2000),
         )
 

@@ -1,0 +1,473 @@
+"""What every event, field and enum value means, in plain English for people outside the team.
+
+The schema generator takes every description from here and refuses to write a schema with a
+field, event or enum value this glossary does not explain. Lookups, most specific first:
+
+1. ``OVERRIDES["<type>.<field>"]`` (e.g. ``decision.made.confidence``), or for a field of a
+   value object ``OVERRIDES["<Class>.<field>"]`` (e.g. ``Option.title``);
+2. ``FIELDS["<field>"]``: the meaning a name has wherever it is used;
+3. ``ENVELOPE["<field>"]``: the fields every event carries.
+
+``INTEGER_RANGES`` bounds whole-number fields (same keys, same order of lookup);
+``ENUM_VALUES`` explains each value of an enumeration (keyed by the enum's class name).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DATACLASSES",
+    "ENUM_VALUES",
+    "ENVELOPE",
+    "EVENTS",
+    "FIELDS",
+    "INTEGER_RANGES",
+    "OVERRIDES",
+]
+
+#: The fields every event carries (the aggregate id and version are in the message headers).
+ENVELOPE: dict[str, str] = {
+    "timestamp": (
+        "When the event was recorded (recorded time, not necessarily when it happened in the "
+        "world), as an RFC 3339 date-time with its UTC offset."
+    ),
+    "actor": "The person who caused the event: a handle such as 'ann' or 'ann@example.org'.",
+    "command_id": (
+        "The idempotency key of the command that caused the event, chosen by the client so "
+        "that a retried command takes effect once; an empty string when none was given."
+    ),
+    "originator_topic": (
+        "Only on the first event of an aggregate: the technical name (Python module and "
+        "class, 'module:Class') of the kind of record this event creates."
+    ),
+    "class_version": (
+        "The schema version of this payload, written only from version 2 on; it equals the "
+        "message's Koers-Schema header."
+    ),
+}
+
+#: One sentence or two per event type, keyed "<kind>.<type>" (the Koers-Type header).
+EVENTS: dict[str, str] = {
+    "objective.set": (
+        "A team set an objective for a quarter: what it wants to achieve and why. The "
+        "aggregate id (Koers-Originator-Id header) is the objective's id."
+    ),
+    "objective.realigned": (
+        "An objective was aligned under another parent objective, or made a top-level objective."
+    ),
+    "objective.scored": (
+        "At the end of its period an objective was scored (0.0–1.0) and its learnings recorded; it "
+        "is closed."
+    ),
+    "objective.dropped": "An objective was dropped before the end of its period.",
+    "key_result.added": (
+        "A measurable key result was added to an objective, with one owner, a start value "
+        "and a target. The aggregate id is the key result's id."
+    ),
+    "key_result.checked_in": (
+        "The owner reported where a key result stands: its value at a moment (as_of), how "
+        "confident they are it will be reached, and what blocks it."
+    ),
+    "key_result.check_in_corrected": (
+        "An earlier check-in of a key result was corrected (check-ins are never edited: the "
+        "correction is a new event naming the check-in it corrects)."
+    ),
+    "key_result.retargeted": (
+        "A key result's target was changed, with a reason. The original target stays in "
+        "key_result.added, so attainment can be measured against both."
+    ),
+    "key_result.dropped": "A key result was dropped: it takes no more check-ins.",
+    "key_result.closed": (
+        "A key result was closed at the end of its period with a score (0.0–1.0) and learnings."
+    ),
+    "kpi.defined": "A team defined one of its 3–5 key performance indicators (KPIs).",
+    "kpi.measured": "A KPI was measured: its value at a moment.",
+    "kpi.next_step_set": "The next step to move a KPI was set or changed.",
+    "kpi.retired": "A KPI was retired: the team no longer tracks it.",
+    "decision.opened": (
+        "A decision was put on the record: the question, the options, the criteria, the "
+        "risk and reversibility, how well informed the team is, and who decides by when."
+    ),
+    "decision.option_added": "An option was added to an open decision.",
+    "decision.information_updated": (
+        "The information level of an open decision changed (e.g. after research)."
+    ),
+    "decision.made": (
+        "The decider made the decision: the chosen option, why, the expected outcome, the "
+        "stated confidence (a probability) and when to review it."
+    ),
+    "decision.reviewed": (
+        "A decision was reviewed after the fact. Outcome quality and process quality are "
+        "rated separately: a good decision can have a bad outcome, and the reverse."
+    ),
+    "decision.reversed": "A decision was reversed: it no longer holds.",
+    "decision.superseded": "A decision was replaced by a later decision.",
+    "decision.linked": (
+        "A decision was linked to something it concerns: an objective, a key result, a delegation "
+        "or a retro action item."
+    ),
+    "delegation.delegated": (
+        "Work was delegated to one owner: why, the desired result, the boundaries, how much "
+        "decision right the owner has, the check-in rhythm and the due date."
+    ),
+    "delegation.checked_in": "The owner of a delegation reported progress.",
+    "delegation.check_in_acknowledged": "The delegator acknowledged a check-in of a delegation.",
+    "delegation.renegotiated": (
+        "The terms of a delegation were renegotiated (due date, boundaries or decision rights), "
+        "with a reason."
+    ),
+    "delegation.completed": (
+        "The delegator marked a delegation done, with feedback (on what happened) and feedforward "
+        "(for next time)."
+    ),
+    "delegation.revoked": "A delegation was taken back before it was done.",
+    "retro.held": "A team held a retrospective. The aggregate id is the retro's id.",
+    "retro.item_added": (
+        "An item was raised in a retro: something that went well, something to improve, or an idea."
+    ),
+    "retro.pulse_recorded": (
+        "A team-health pulse was recorded in a retro: the team's average score on one dimension."
+    ),
+    "retro.action_item_added": (
+        "An action item was agreed in a retro, with one owner and a due date (or carried "
+        "over into this retro from an earlier one)."
+    ),
+    "retro.action_item_completed": "An action item of a retro was done.",
+    "retro.action_item_dropped": "An action item of a retro was dropped without being done.",
+    "retro.action_item_carried_over": (
+        "An action item ended in this retro and continues in a later one (where a "
+        "retro.action_item_added with the same item_id follows)."
+    ),
+    "prompt.issued": (
+        "A reflection prompt (a question) was put to one person, with links to what triggered it."
+    ),
+    "prompt.answered": (
+        "The person answered a reflection prompt; answers form their reflection journal."
+    ),
+    "prompt.snoozed": "The person put a reflection prompt off until a later moment.",
+    "prompt.dismissed": "The person dismissed a reflection prompt without answering it.",
+}
+
+#: The meaning of a field name wherever it is used (unless an override says otherwise).
+FIELDS: dict[str, str] = {
+    "team": "The team, by name (up to 80 characters), e.g. 'platform'.",
+    "title": "A short title (up to 200 characters).",
+    "why": "Why this matters: the purpose, in the words of whoever recorded it.",
+    "owner": "The one person accountable, by handle (never two people).",
+    "reason": "Why this happened, in a few words.",
+    "note": "A free-text note; an empty string when none was given.",
+    "learnings": "What was learned, in free text.",
+    "score": (
+        "The score, a decimal number from 0.0 (nothing achieved) to 1.0 (fully achieved), written "
+        "as a string."
+    ),
+    "parent_id": (
+        "The id (UUID) of the parent objective this objective is aligned under, or null for a "
+        "top-level objective."
+    ),
+    "period": "The quarter, written YYYY-Qn, e.g. '2026-Q4'.",
+    "objective_id": (
+        "The id (UUID) of the objective this key result belongs to (the aggregate id of its "
+        "objective.set event)."
+    ),
+    "metric": "How progress is measured.",
+    "start": "The value at the start of the period, a decimal number written as a string.",
+    "target": "The value to reach, a decimal number written as a string, in the key result's unit.",
+    "unit": (
+        "The unit of the values, e.g. '%', 'EUR', 'customers'; an empty string when there is none."
+    ),
+    "cadence_days": "How often a check-in is expected, in days (1–92).",
+    "check_in_id": "The id (UUID) of the check-in, unique within its key result or delegation.",
+    "value": "The measured value, a decimal number written as a string (every digit kept).",
+    "confidence": (
+        "How confident the owner is that the key result will be reached, a whole number from "
+        "0 (no chance) to 10 (certain)."
+    ),
+    "as_of": (
+        "The moment the value describes (valid time), as an RFC 3339 date-time with offset; "
+        "never later than the event's timestamp (recorded time)."
+    ),
+    "blockers": "What stands in the way, one entry per blocker; an empty array when nothing does.",
+    "name": "The indicator's name (up to 120 characters).",
+    "direction": "Which way is better for this indicator.",
+    "next_step": (
+        "The next step the team will take to move the indicator; an empty string when none is set."
+    ),
+    "question": "The question to answer (up to 500 characters).",
+    "context": "Background the decision is taken in; an empty string when none was given.",
+    "options": "The options on the table (at least one); option keys are unique.",
+    "option": "The option added.",
+    "criteria": "The criteria the options are weighed against, each with a weight; may be empty.",
+    "risk": "The risk of the decision, as likelihood and impact.",
+    "reversibility": "How hard the decision is to undo.",
+    "cost_to_reverse": (
+        "What undoing the decision would cost, in free text; an empty string when not stated."
+    ),
+    "information_level": (
+        "How much of the information the team would want it has, in percent (0–100); the "
+        "rule of thumb is to decide at about 80."
+    ),
+    "decider": "The one person who makes the decision, by handle.",
+    "consulted": "People whose input is sought before deciding, by handle; may be empty.",
+    "informed": "People told about the decision once it is made, by handle; may be empty.",
+    "decide_by": "The day the decision should be made by (YYYY-MM-DD).",
+    "chosen": "The key of the chosen option (one of the keys in the decision's options).",
+    "rationale": "Why this option was chosen.",
+    "expected_outcome": (
+        "What the decider expects to happen; compared with what happened at the review."
+    ),
+    "review_on": (
+        "The day the decision is to be reviewed (YYYY-MM-DD), on or after the day it was made."
+    ),
+    "outcome_quality": (
+        "How good the outcome turned out, from 1 (poor) to 5 (excellent), rated apart from the "
+        "process."
+    ),
+    "process_quality": (
+        "How good the decision process was, from 1 (poor) to 5 (excellent), rated apart from the "
+        "outcome."
+    ),
+    "as_expected": "Whether the outcome matched the expected outcome stated when deciding.",
+    "what_happened": "What actually happened.",
+    "lessons": "What to do differently next time; an empty string when none were recorded.",
+    "by_decision_id": "The id (UUID) of the decision that replaces this one.",
+    "link": "What the decision is linked to.",
+    "delegator": "The person handing the work over, by handle.",
+    "desired_result": "What done looks like: the result the delegator wants.",
+    "boundaries": (
+        "The limits the owner works within (budget, people, what not to touch); an empty string "
+        "when none."
+    ),
+    "level": "How much decision right the owner has: one of the seven levels of delegation.",
+    "due": "The day the work is due (YYYY-MM-DD).",
+    "status": "How the work stands, in the owner's view.",
+    "progress": "What progress was made since the last check-in.",
+    "feedback": "Feedback on how the delegated work went.",
+    "feedforward": "Advice for next time (feedforward).",
+    "format": "The format of the retro, e.g. 'start-stop-continue'.",
+    "held_on": "The day the retro was held (YYYY-MM-DD).",
+    "facilitator": "The person who facilitated the retro, by handle.",
+    "kind": "The kind of item.",
+    "text": "The text (up to 2000 characters).",
+    "dimension": (
+        "The team-health dimension, e.g. 'psychological safety' or 'workload' (up to 60 "
+        "characters)."
+    ),
+    "responses": "How many people answered (at least 1).",
+    "item_id": (
+        "The id (UUID) of the action item, kept when the item is carried over to a later retro."
+    ),
+    "carried_from": (
+        "The id (UUID) of the earlier retro this action item was carried over from, or null "
+        "for an item agreed in this retro."
+    ),
+    "to_retro_id": "The id (UUID) of the later retro the action item continues in.",
+    "to": "The person the prompt is for, by handle; only they answer it.",
+    "triggered_by": (
+        "References to what triggered the prompt (e.g. 'decision:<uuid>'); may be empty."
+    ),
+    "answer": "The person's answer, in free text.",
+    "until": "The moment the prompt comes back, as an RFC 3339 date-time with offset.",
+}
+
+#: Meanings specific to one event ("<type>.<field>") or value object ("<Class>.<field>").
+OVERRIDES: dict[str, str] = {
+    "objective.set.title": "What the team wants to achieve (up to 200 characters).",
+    "objective.set.owner": "The one person accountable for the objective, by handle.",
+    "objective.realigned.parent_id": (
+        "The id (UUID) of the new parent objective, or null to make it a top-level objective."
+    ),
+    "objective.scored.learnings": "What the team learned over the period.",
+    "key_result.added.title": (
+        "What is measured, e.g. 'weekly active teams' (up to 200 characters)."
+    ),
+    "key_result.added.owner": "The one person accountable for the key result, by handle.",
+    "key_result.added.target": (
+        "The value to reach by the end of the period, a decimal number written as a string."
+    ),
+    "key_result.checked_in.check_in_id": "The id (UUID) of this check-in; a correction names it.",
+    "key_result.checked_in.value": (
+        "The key result's value at as_of, a decimal number written as a string, in the key "
+        "result's unit."
+    ),
+    "key_result.checked_in.note": "A comment on the check-in; an empty string when none was given.",
+    "key_result.check_in_corrected.check_in_id": (
+        "The id (UUID) of the check-in being corrected (from an earlier key_result.checked_in)."
+    ),
+    "key_result.check_in_corrected.value": (
+        "The corrected value, a decimal number written as a string."
+    ),
+    "key_result.check_in_corrected.confidence": (
+        "The corrected confidence, a whole number from 0 (no chance) to 10 (certain)."
+    ),
+    "key_result.check_in_corrected.reason": "Why the check-in was wrong.",
+    "key_result.retargeted.target": "The new target, a decimal number written as a string.",
+    "key_result.closed.score": (
+        "How far the key result was achieved, a decimal number from 0.0 to 1.0, written as a "
+        "string."
+    ),
+    "kpi.defined.owner": "The one person accountable for the indicator, by handle.",
+    "kpi.defined.target": (
+        "The value the team aims for, a decimal number written as a string, in the indicator's "
+        "unit."
+    ),
+    "kpi.defined.kind": (
+        "Whether the indicator predicts results (leading) or reports them (lagging)."
+    ),
+    "kpi.measured.value": (
+        "The measured value of the indicator, a decimal number written as a string, in its unit."
+    ),
+    "kpi.next_step_set.next_step": "The new next step the team will take to move the indicator.",
+    "decision.information_updated.information_level": (
+        "The new information level, in percent (0–100)."
+    ),
+    "decision.information_updated.note": (
+        "What changed the information level; an empty string when not said."
+    ),
+    "decision.made.confidence": (
+        "The decider's stated probability that the expected outcome happens, a decimal "
+        "number from 0 to 1 written as a string (e.g. '0.7'). Used to check calibration "
+        "against reviews; not the 0–10 confidence of key-result check-ins."
+    ),
+    "decision.made.information_level": (
+        "The information level when the decision was made, in percent (0–100)."
+    ),
+    "decision.superseded.reason": "Why the decision was replaced.",
+    "delegation.delegated.title": "What is delegated, in short (up to 200 characters).",
+    "delegation.delegated.owner": (
+        "The one person who takes the work on, by handle (not the delegator)."
+    ),
+    "delegation.delegated.why": "Why the work matters and why it is delegated.",
+    "delegation.checked_in.check_in_id": "The id (UUID) of this check-in, used to acknowledge it.",
+    "delegation.check_in_acknowledged.check_in_id": (
+        "The id (UUID) of the check-in acknowledged (from an earlier delegation.checked_in)."
+    ),
+    "delegation.check_in_acknowledged.note": (
+        "The delegator's response to the check-in; an empty string when none."
+    ),
+    "delegation.renegotiated.due": (
+        "The due date after renegotiation (YYYY-MM-DD); the same as before when unchanged."
+    ),
+    "delegation.renegotiated.boundaries": (
+        "The boundaries after renegotiation; the same as before when unchanged."
+    ),
+    "delegation.renegotiated.level": (
+        "The decision-rights level after renegotiation; the same as before when unchanged."
+    ),
+    "retro.held.team": "The team that held the retro, by name (up to 80 characters).",
+    "retro.held.period": (
+        "The period the retro looks back on, in free text (up to 40 characters), e.g. 'sprint 42' "
+        "or '2026-Q4'."
+    ),
+    "retro.item_added.text": "The item, in the team's words (up to 2000 characters).",
+    "retro.pulse_recorded.score": (
+        "The team's average score on the dimension, a decimal number from 1 (poor) to 5 (great), "
+        "written as a string."
+    ),
+    "retro.action_item_added.text": "What is to be done (up to 2000 characters).",
+    "retro.action_item_added.owner": "The one person who does it, by handle.",
+    "retro.action_item_added.due": (
+        "The day it is due (YYYY-MM-DD), not before the day the retro was held."
+    ),
+    "retro.action_item_completed.note": "How it was done; an empty string when not said.",
+    "retro.action_item_carried_over.item_id": (
+        "The id (UUID) of the action item; the later retro continues it under the same id."
+    ),
+    "prompt.issued.question": "The question put to the person (up to 1000 characters).",
+    "prompt.issued.kind": (
+        "What sort of prompt this is, a short code (up to 60 characters) set by whoever "
+        "issued it, e.g. 'weekly_review' or 'decision_review_due'."
+    ),
+    "prompt.dismissed.reason": (
+        "Why the person dismissed the prompt; an empty string when not said."
+    ),
+    "Option.key": (
+        "A short key for the option, unique within the decision (what decision.made names as "
+        "chosen)."
+    ),
+    "Option.title": "The option in a few words.",
+    "Option.description": "More about the option; an empty string when there is nothing more.",
+    "Criterion.name": "What the options are weighed on, e.g. 'cost' or 'time to market'.",
+    "Criterion.weight": (
+        "How much the criterion counts, a decimal number above 0 written as a string (weights are "
+        "relative)."
+    ),
+    "Risk.likelihood": "How likely things go wrong, from 1 (rare) to 5 (almost certain).",
+    "Risk.impact": "How bad it would be if they do, from 1 (minor) to 5 (severe).",
+    "Link.kind": "What kind of thing the decision is linked to.",
+    "Link.target_id": (
+        "The id (UUID) of the linked objective, key result, delegation, or (for an action "
+        "item) the retro that holds it."
+    ),
+    "Link.item_id": (
+        "For an action item: the action item's id (UUID) within the retro; null otherwise."
+    ),
+}
+
+#: What each value object is, keyed by its class name.
+DATACLASSES: dict[str, str] = {
+    "Option": "An option on the table for a decision.",
+    "Criterion": "A criterion the options of a decision are weighed against.",
+    "Risk": "The risk of a decision: likelihood and impact, each on a 1–5 scale.",
+    "Link": "A link from a decision to something it concerns.",
+}
+
+#: Inclusive (minimum, maximum) of whole-number fields; ``None`` is unbounded.
+INTEGER_RANGES: dict[str, tuple[int, int | None]] = {
+    "cadence_days": (1, 92),
+    "information_level": (0, 100),
+    "key_result.checked_in.confidence": (0, 10),
+    "key_result.check_in_corrected.confidence": (0, 10),
+    "outcome_quality": (1, 5),
+    "process_quality": (1, 5),
+    "responses": (1, None),
+    "Risk.likelihood": (1, 5),
+    "Risk.impact": (1, 5),
+}
+
+#: The meaning of each value of an enumeration, keyed by the enum's class name.
+ENUM_VALUES: dict[str, dict[str, str]] = {
+    "MetricKind": {
+        "increase": "the value should rise from start to target",
+        "decrease": "the value should fall from start to target",
+        "keep_above": "the value should stay at or above the target",
+        "keep_below": "the value should stay at or below the target",
+        "milestone": "done or not done (e.g. 0 = not done, 1 = done)",
+    },
+    "Direction": {
+        "higher_is_better": "a higher value is better",
+        "lower_is_better": "a lower value is better",
+    },
+    "KpiKind": {
+        "leading": "predicts future results (an input the team can steer)",
+        "lagging": "reports results after the fact",
+    },
+    "Reversibility": {
+        "two_way": "a two-way door: cheap to undo, so decide fast",
+        "one_way": "a one-way door: expensive or impossible to undo, so decide with care",
+    },
+    "LinkKind": {
+        "objective": "an objective",
+        "key_result": "a key result",
+        "delegation": "a delegation",
+        "action_item": "an action item of a retro",
+    },
+    "DelegationLevel": {
+        "tell": "the delegator decides and tells",
+        "sell": "the delegator decides and explains why",
+        "consult": "the delegator decides after hearing the owner",
+        "agree": "they decide together",
+        "advise": "the owner decides after hearing the delegator's advice",
+        "inquire": "the owner decides and informs the delegator afterwards",
+        "delegate": "the owner decides; the delegator need not be told",
+    },
+    "CheckInStatus": {
+        "on_track": "on track",
+        "at_risk": "at risk of missing the desired result or the due date",
+        "blocked": "cannot go on without help",
+    },
+    "ItemKind": {
+        "went_well": "something that went well",
+        "to_improve": "something to improve",
+        "idea": "an idea to try",
+    },
+}
