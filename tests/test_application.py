@@ -2173,3 +2173,41 @@ def test_ids_of_pages_through_more_than_one_page(koers_app: Koers) -> None:
     made = [new_prompt(koers_app, question=f"Question {n}?") for n in range(505)]
     new_objective(koers_app)
     assert list(koers_app.ids_of(Prompt)) == made
+
+
+# -- who may end or change a delegation, and where key results may go ------------------------
+
+
+def test_only_the_delegator_revokes_a_delegation(koers_app: Koers) -> None:
+    d = new_delegation(koers_app)  # delegated by ann to bob
+    refused(
+        koers_app,
+        NotAllowed,
+        ("delegator", "ann", "revokes"),
+        lambda: koers_app.revoke_delegation(d, actor=BOB, reason="I want out"),
+        of=(Delegation, d),
+    )
+
+
+def test_a_delegation_is_renegotiated_by_its_delegator_or_owner_only(koers_app: Koers) -> None:
+    d = new_delegation(koers_app)
+    refused(
+        koers_app,
+        NotAllowed,
+        ("renegotiated by", "cem"),
+        lambda: koers_app.renegotiate(d, actor=CEM, reason="more time", boundaries="none"),
+        of=(Delegation, d),
+    )
+    receipt = koers_app.renegotiate(d, actor=BOB, reason="the vendor is late", boundaries="x")
+    assert receipt.version == 2
+
+
+def test_a_scored_objective_takes_no_new_key_results(koers_app: Koers) -> None:
+    o = new_objective(koers_app)
+    koers_app.score_objective(o, actor=ANN, score="0.7", learnings="aim lower")
+    refused(
+        koers_app,
+        NotAllowed,
+        ("closed", "no new key results"),
+        lambda: koers_app.add_key_result(actor=ANN, objective_id=o, **key_result()),
+    )

@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from ledger.application._base import KoersBase, Receipt
-from ledger.domain import KeyResult, Kpi, Objective
+from ledger.domain import KeyResult, Kpi, Objective, Status
+from ledger.errors import NotAllowed
 
 __all__ = ["GoalCommands"]
 
@@ -81,15 +82,18 @@ class GoalCommands(KoersBase):
         self, *, actor: str, objective_id: UUID, key: str = "", **fields: Any
     ) -> Receipt:
         """Add a key result: title, metric, start, target, unit, owner, cadence_days."""
-        self.load(Objective, objective_id)
-        return self.create(
-            KeyResult,
-            key,
-            lambda i: KeyResult.add(
-                id=i, actor=actor, command_id=key, objective_id=objective_id, **fields
-            ),
-            KeyResult.Added,
-        )
+        objective = self.load(Objective, objective_id)
+
+        def make(new_id: UUID) -> KeyResult:
+            if objective.status is not Status.OPEN:  # checked only when not a retry
+                raise NotAllowed(
+                    f"this objective is {objective.status.value}: it takes no new key results"
+                )
+            return KeyResult.add(
+                id=new_id, actor=actor, command_id=key, objective_id=objective_id, **fields
+            )
+
+        return self.create(KeyResult, key, make, KeyResult.Added)
 
     def check_in(
         self,

@@ -4,8 +4,9 @@ Invariants:
 - exactly one owner, distinct from the delegator; a decision-rights level from the seven
   levels of delegation; a check-in cadence in days and a due date;
 - check-ins come from the owner; only the delegator acknowledges one, once;
-- renegotiation needs a reason; completion (with feedback and feedforward) and revocation end
-  the delegation; an ended delegation takes no more changes.
+- renegotiation (by the delegator or the owner) needs a reason; completion (with feedback and
+  feedforward) and revocation, both by the delegator, end the delegation; an ended
+  delegation takes no more changes.
 """
 
 from __future__ import annotations
@@ -205,6 +206,11 @@ class Delegation(KoersAggregate):
         command_id: str = "",
     ) -> None:
         self._must_be_active()
+        if actor not in (self.delegator, self.owner):
+            raise NotAllowed(
+                f"a delegation is renegotiated by its delegator ({self.delegator}) or owner "
+                f"({self.owner}), not {actor}"
+            )
         self.trigger_event(
             self.Renegotiated,
             actor=actor,
@@ -233,6 +239,8 @@ class Delegation(KoersAggregate):
 
     def revoke(self, *, actor: str, reason: str, command_id: str = "") -> None:
         self._must_be_active()
+        if actor != self.delegator:
+            raise NotAllowed(f"the delegator ({self.delegator}) revokes a delegation, not {actor}")
         self.trigger_event(
             self.Revoked, actor=actor, command_id=command_id, reason=required_text("reason", reason)
         )
