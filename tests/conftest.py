@@ -67,3 +67,136 @@ def _no_ambient_nats_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(("NATS_", "KOERS_")) or key == "PERSISTENCE_MODULE":
             monkeypatch.delenv(key)
+
+
+# == Every Koers event the suite wrote fits its published schema ================================
+# A session check (added with schemas/): when the session's own server ran, read every message
+# of every stream on it at the end and validate each event Koers wrote against
+# schemas/<Koers-Type>.v<Koers-Schema>.json. Messages of other topics (a test's own aggregates,
+# the library's test events, tracking records, snapshots) are left alone. Nothing above
+# depends on this block.
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+_SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+_schema_validators: dict[str, Any] = {}
+_topic_types: dict[str, str] = {}
+
+
+def _koers_types() -> dict[str, str]:
+    """Topic -> Koers-Type of every event class Koers records."""
+    from ledger.schemas import event_types
+
+    if not _topic_types:
+        _topic_types.update({event.topic: event.name for event in event_types()})
+    return _topic_types
+
+
+def schema_validator(file_name: str) -> Any:
+    """A draft 2020-12 validator, with format checks, for ``schemas/<file_name>``."""
+    import json
+
+    import jsonschema
+
+    if file_name not in _schema_validators:
+        schema = json.loads((_SCHEMA_DIR / file_name).read_text("utf-8"))
+        checker = jsonschema.FormatChecker()
+        _schema_validators[file_name] = jsonschema.Draft202012Validator(
+            schema, format_checker=checker
+        )
+    return _schema_validators[file_name]
+
+
+def payload_problem(headers: Mapping[str, str], data: bytes) -> str | None:
+    """Why a message does not fit its published schema, or ``None`` (it fits, or it is not
+    an event Koers records)."""
+    import json
+
+    import jsonschema
+
+    type_, version = headers.get("Koers-Type"), headers.get("Koers-Schema")
+    expected = _koers_types().get(headers.get("Koers-Topic", ""))
+    if expected is None or type_ is None or version is None:
+        return None
+    if type_ != expected:
+        return f"Koers-Type is {type_!r} but its topic is a {expected}"
+    file_name = f"{type_}.v{version}.json"
+    if not (_SCHEMA_DIR / file_name).exists():
+        return f"no published schema schemas/{file_name}"
+    try:
+        payload = json.loads(data)
+    except ValueError as e:
+        return f"the payload is not JSON: {e}"
+    error = jsonschema.exceptions.best_match(schema_validator(file_name).iter_errors(payload))
+    return None if error is None else f"{file_name}: {error.json_path}: {error.message}"
+
+
+async def read_stream(nc: Any, stream: str, allow_direct: bool = True) -> list[Any]:
+    """Every message of ``stream`` (``RawMessage``: seq, subject, headers, data), in batches of
+    1,000 through direct gets, or one by one when the stream does not allow direct gets."""
+    import nats.js.errors
+
+    from ledger.nats._client import RawMessage, direct_get_batch
+
+    out: list[RawMessage] = []
+    if allow_direct:
+        start = 1
+        while True:
+            got, pending = await direct_get_batch(
+                nc, stream, ">", start=start, batch=1000, timeout=10
+            )
+            out.extend(got)
+            if not got or pending == 0:
+                return out
+            start = got[-1].seq + 1
+    js = nc.jetstream()
+    info = await js.stream_info(stream)
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        try:
+            msg = await js.get_msg(stream, seq)
+        except nats.js.errors.NotFoundError:
+            continue
+        out.append(RawMessage(seq, msg.subject, dict(msg.headers or {}), msg.data or b""))
+    return out
+
+
+async def _stream_schema_problems(url: str) -> tuple[int, list[str]]:
+    """(events checked, problems) over every stream of the server at ``url``."""
+    import nats
+
+    nc = await nats.connect(url, allow_reconnect=False)
+    checked, problems = 0, []
+    try:
+        js = nc.jetstream()
+        streams: list[Any] = []
+        while page := await js.streams_info(offset=len(streams)):
+            streams.extend(page)
+        for info in streams:
+            name = info.config.name
+            for message in await read_stream(nc, name, bool(info.config.allow_direct)):
+                problem = payload_problem(message.headers, message.data)
+                checked += "Koers-Type" in message.headers
+                if problem:
+                    problems.append(f"stream {name} sequence {message.seq}: {problem}")
+    finally:
+        await nc.close()
+    return checked, problems
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_koers_event_fits_its_schema(_stop_server_at_end: None) -> Iterator[None]:
+    import asyncio
+
+    yield  # torn down before _stop_server_at_end stops the server
+    if not _servers:
+        return
+    _, problems = asyncio.run(_stream_schema_problems(_servers[0].url))
+    if problems:
+        shown = "\n".join(problems[:40]) + ("\n…" if len(problems) > 40 else "")
+        pytest.fail(
+            f"{len(problems)} event(s) the tests wrote do not fit their published schema "
+            f"(schemas/README.md):\n{shown}",
+            pytrace=False,
+        )

@@ -33,6 +33,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal, Union
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
+from ledger.domain import AGGREGATES
 from ledger.schemas import _glossary as g
 from ledger.schemas._catalogue import EventType, SchemaError
 from ledger.transcoder._plan import typed_fields
@@ -236,6 +239,9 @@ def build_schema(event: EventType) -> JSON:
     builder = _Builder(event)
     hints, names = payload_fields(event)
     properties = builder.fields(event.name, hints, names)
+    if "originator_topic" in properties:
+        aggregate = AGGREGATES[event.name.partition(".")[0]]
+        properties["originator_topic"]["examples"] = [get_topic(aggregate)]
     required = list(names)
     if event.version > 1:
         properties["class_version"] = {

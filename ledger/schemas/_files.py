@@ -197,4 +197,4 @@ def check(directory: Path = SCHEMA_DIR, diff_lines: int = 40) -> list[str]:
         for key in sorted(set(lock) - on_disk)
         if key + ".json" not in {file_name(n, v) for n, v in current.items()}
     )
-    return problems
+    return list(dict.fromkeys(problems))
