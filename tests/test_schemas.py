@@ -490,11 +490,10 @@ def test_the_v1_fixture_payloads_validate_against_the_v1_schema_and_not_v2() -> 
 
 
 def test_v1_check_ins_stored_by_an_earlier_version_load_with_blockers_as_a_list(
-    koers: Koers, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    koers: Koers, env: dict[str, str]
 ) -> None:
-    # The earlier version's KeyResult.CheckedIn had class_version 1, so its recorder stamped
-    # Koers-Schema: 1 (today's recorder derives the header from the current class).
-    monkeypatch.setattr("ledger.nats._access.schema_version", lambda topic: "1", raising=False)
+    # The recorder stamps Koers-Schema from the payload (no class_version key = v1), so the
+    # v1 payloads inserted here carry Koers-Schema: 1, as the earlier version stored them.
     rows = fixture_events()
     koers.recorder.insert_events(
         [
@@ -507,7 +506,6 @@ def test_v1_check_ins_stored_by_an_earlier_version_load_with_blockers_as_a_list(
             for r in rows
         ]
     )
-    monkeypatch.undo()
     kr = koers.load(KeyResult, uuid.UUID(rows[0]["originator_id"]))
     first, second = (uuid.UUID(r["state"]["check_in_id"]) for r in rows[1:])
     assert kr.check_ins[first]["blockers"] == ("CI is slow", "waiting on legal")
@@ -531,3 +529,26 @@ def test_v1_check_ins_stored_by_an_earlier_version_load_with_blockers_as_a_list(
     last = read_messages(env["NATS_STREAM"])[-1]
     assert last.headers["Koers-Schema"] == "2"
     assert errors("key_result.checked_in.v2.json", orjson.loads(last.data)) == []
+
+
+def test_the_schema_header_names_the_payloads_own_version(
+    koers: Koers, env: dict[str, str]
+) -> None:
+    """A v1 payload stored today (an import, a migration) is stamped v1, not the class's v2."""
+    rows = fixture_events()
+    koers.recorder.insert_events(
+        [
+            StoredEvent(
+                uuid.UUID(r["originator_id"]),
+                r["originator_version"],
+                r["topic"],
+                orjson.dumps(r["state"]),
+            )
+            for r in rows
+        ]
+    )
+    stamped = {
+        m.headers.get("Koers-Type"): m.headers.get("Koers-Schema")
+        for m in read_messages(env["NATS_STREAM"])
+    }
+    assert stamped["key_result.checked_in"] == "1"

@@ -25,9 +25,10 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
+from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import AGGREGATES, KoersAggregate, command_key_id
 from ledger.errors import ConcurrencyConflict, NotFound
 
@@ -57,6 +58,12 @@ class KoersBase(Application[UUID]):
         "MAPPER_TOPIC": "ledger.transcoder:TypedMapper",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
     }
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's own, plus the domain's enums and value objects (for snapshots)."""
+        super().register_transcodings(transcoder)
+        for transcoding in snapshot_transcodings():
+            transcoder.register(transcoding)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -89,13 +89,16 @@ class Positions:
 class StreamAccess:
     """Reads and writes one stream through one connection."""
 
-    def __init__(self, conn: NatsConnection, stream: str, scheme: SubjectScheme) -> None:
+    def __init__(
+        self, conn: NatsConnection, stream: str, scheme: SubjectScheme, with_schema: bool = True
+    ) -> None:
         self.conn = conn
         self.stream = stream
         self.scheme = scheme
         self.committer = GroupCommitter(conn, stream, conn.settings.max_batch)
         self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
         self.positions = Positions()
+        self.with_schema = with_schema  # snapshots have no published schema
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return self.conn.call(coro, timeout)
@@ -170,11 +173,24 @@ class StreamAccess:
             H_TYPE: f"{kind}.{type_}",
             H_SHA256: hashlib.sha256(event.state).hexdigest(),
         }
-        version = schema_version(event.topic)
+        version = self._schema_of(event) if self.with_schema else None
         if version is not None:
             headers[H_SCHEMA] = version
         subject = self.scheme.event_subject(event.originator_id, event.topic)
         return OutMessage(subject, event.state, headers)
+
+    @staticmethod
+    def _schema_of(event: StoredEvent) -> str | None:
+        """The schema version of the payload as stored: its ``class_version`` (written by the
+        mapper when above 1), else 1; ``None`` for topics that name no event class."""
+        if schema_version(event.topic) is None:
+            return None
+        if b'"class_version"' not in event.state:
+            return "1"
+        try:
+            return str(int(orjson.loads(event.state)["class_version"]))
+        except (ValueError, KeyError, TypeError):
+            return "1"
 
     async def _aggregate_checks(
         self, events: Sequence[StoredEvent], messages: list[OutMessage]

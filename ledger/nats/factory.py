@@ -68,7 +68,9 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                     audited=purpose != "snapshots",
                 )
             )
-            self._accesses[purpose] = StreamAccess(self.connection, name, scheme)
+            self._accesses[purpose] = StreamAccess(
+                self.connection, name, scheme, with_schema=purpose != "snapshots"
+            )
         return self._accesses[purpose]
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:

@@ -34,6 +34,7 @@ from ledger.transcoder._transcodings import (
     ESCAPED_DICT,
     INT_MAX,
     INT_MIN,
+    KEYED_DICT,
     RESERVED_NAMES,
     BigIntAsStr,
     DateAsISO,
@@ -137,6 +138,8 @@ class OrjsonTranscoder(Transcoder):
         return {"_type_": transcoding.name, "_data_": data}
 
     def _walk_dict(self, obj: dict[Any, Any]) -> dict[str, Any]:
+        if any(type(key) is not str for key in obj):
+            return self._walk_keyed_dict(obj)
         out: dict[str, Any] = {}
         for key in _sorted_keys(obj):
             try:
@@ -147,6 +150,20 @@ class OrjsonTranscoder(Transcoder):
         if len(out) == 2 and "_type_" in out and "_data_" in out:
             return {"_type_": ESCAPED_DICT, "_data_": out}
         return out
+
+    def _walk_keyed_dict(self, obj: dict[Any, Any]) -> dict[str, Any]:
+        """A dict with non-str keys (UUIDs, dates, ...): ``[key, value]`` pairs, sorted by the
+        encoded key so equal dicts give equal bytes."""
+        pairs = []
+        for key, value in obj.items():
+            encoded_key = self._walk(key)
+            try:
+                pairs.append((orjson.dumps(encoded_key), [encoded_key, self._walk(value)]))
+            except Unwritable as e:
+                e.path.append(str(key))
+                raise
+        pairs.sort(key=lambda pair: pair[0])
+        return {"_type_": KEYED_DICT, "_data_": [pair for _, pair in pairs]}
 
     def _walk_list(self, obj: list[Any]) -> list[Any]:
         out = []
@@ -179,6 +196,8 @@ class OrjsonTranscoder(Transcoder):
             for key, value in data.items():
                 data[key] = self._revive(value)
             return data
+        if name == KEYED_DICT and type(data) is list:
+            return {self._revive(key): self._revive(value) for key, value in data}
         transcoding = self.names.get(name) if type(name) is str else None
         if transcoding is None:
             msg = (

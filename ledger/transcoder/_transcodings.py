@@ -19,6 +19,7 @@ __all__ = [
     "ESCAPED_DICT",
     "INT_MAX",
     "INT_MIN",
+    "KEYED_DICT",
     "RESERVED_NAMES",
     "BigIntAsStr",
     "DateAsISO",
@@ -34,7 +35,8 @@ INT_MIN = -(2**63)  # orjson writes and reads integers in [-2**63, 2**64 - 1] ex
 INT_MAX = 2**64 - 1
 ESCAPED_DICT = "dict"  # envelope name for a plain dict that looks like an envelope
 BIG_INT = "int_str"  # envelope name for an integer outside orjson's range
-RESERVED_NAMES = frozenset({ESCAPED_DICT, BIG_INT})
+KEYED_DICT = "dict_items"  # envelope name for a dict with non-str keys: a list of [key, value]
+RESERVED_NAMES = frozenset({ESCAPED_DICT, BIG_INT, KEYED_DICT})
 
 
 class FiniteDecimalAsStr(DecimalAsStr):
