@@ -8,6 +8,7 @@ writes are committed and ``_subjects`` for the subjects and headers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
 from collections import OrderedDict
@@ -109,6 +110,15 @@ class StreamAccess:
         return await direct_get_last(self.conn.nc, self.stream, subject, self.conn.settings.timeout)
 
     async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
+        """Up to ``size`` messages matching ``subject`` from ``start``, and how many more.
+
+        Through the connection's lean bulk reader when it has one; through nats-py when it
+        has none or when the bulk connection fails (its next call reconnects).
+        """
+        bulk = self.conn.bulk
+        if bulk is not None:
+            with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
+                return await bulk.batch(self.stream, subject, start, size)
         return await direct_get_batch(
             self.conn.nc,
             self.stream,

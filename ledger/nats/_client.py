@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import nats.errors
@@ -39,7 +40,7 @@ STATUS_NOT_FOUND = "404"
 class RawMessage:
     seq: int
     subject: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     data: bytes
 
 

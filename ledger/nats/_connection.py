@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 
 from ledger.errors import StoreUnavailable
 from ledger.nats._bridge import Bridge, BridgeTimeout
+from ledger.nats._bulk import BulkReader
 from ledger.nats._client import FastHeadersClient
 from ledger.nats._settings import NatsSettings
 
@@ -66,10 +67,12 @@ class NatsConnection:
             self._stop_server()
             raise
         self.js = self.nc.jetstream(timeout=settings.timeout)
+        #: the lean reader for bulk reads, on its own plain connection (see ``_bulk``)
+        self.bulk = BulkReader(self.url, settings.timeout) if BulkReader.usable(self.url) else None
         # Closes the connection if nobody does (e.g. the view factory a ProjectionRunner
         # makes and drops), at garbage collection or at exit, whichever comes first.
         self._finalizer = weakref.finalize(
-            self, _close_quietly, self.bridge, self.nc, settings.timeout
+            self, _close_quietly, self.bridge, self.nc, self.bulk, settings.timeout
         )
 
     def _embedded_url(self) -> str:
@@ -110,7 +113,7 @@ class NatsConnection:
         """Drain nothing (writes are acknowledged), close the client, stop an owned server."""
         if getattr(self, "_finalizer", None) is not None:
             self._finalizer.detach()
-            self.bridge.close(self.nc.close(), timeout=self.settings.timeout)
+            self.bridge.close(_cleanup(self.nc, self.bulk), timeout=self.settings.timeout)
         else:
             self.bridge.close()
         self._stop_server()
@@ -121,9 +124,15 @@ class NatsConnection:
             self.server = None
 
 
-def _close_quietly(bridge: Bridge, nc: Client, timeout: float) -> None:
+async def _cleanup(nc: Client, bulk: BulkReader | None) -> None:
+    if bulk is not None:
+        await bulk.close()
+    await nc.close()
+
+
+def _close_quietly(bridge: Bridge, nc: Client, bulk: BulkReader | None, timeout: float) -> None:
     """Close from a finalizer (garbage collection or exit); never joins from the loop thread."""
-    bridge.close(nc.close(), timeout=timeout)
+    bridge.close(_cleanup(nc, bulk), timeout=timeout)
 
 
 def _describe(e: BaseException) -> str:
