@@ -1,0 +1,106 @@
+"""The lean bulk reader reads exactly what nats-py reads, and recovers from a dropped line."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import nats
+import pytest
+from eventsourcing.persistence import InfrastructureFactory, StoredEvent
+from eventsourcing.utils import Environment
+
+from ledger.nats import NATSFactory
+from ledger.nats._bulk import BulkReader, LazyHeaders
+from ledger.nats._client import direct_get_batch
+from tests.conftest import fresh_env, nats_url
+
+
+@pytest.fixture
+def stream_with_events() -> str:
+    env = fresh_env()
+    factory = InfrastructureFactory.construct(Environment("", env))
+    assert isinstance(factory, NATSFactory)
+    try:
+        recorder = factory.application_recorder()
+        for _ in range(30):
+            oid = uuid.uuid4()
+            recorder.insert_events(
+                [
+                    StoredEvent(oid, v, "koers.x:Decision.Made", b'{"n":"caf\xc3\xa9"}')
+                    for v in (1, 2, 3)
+                ]
+            )
+    finally:
+        factory.close()
+    return env["NATS_STREAM"]
+
+
+def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) -> None:
+    async def compare() -> int:
+        nc = await nats.connect(nats_url())
+        reader = BulkReader(nats_url(), timeout=5)
+        compared = 0
+        try:
+            for subject in (">", f"{stream_with_events.lower()}.*.*.made"):
+                start = 1
+                while True:
+                    ours, ours_pending = await reader.batch(stream_with_events, subject, start, 7)
+                    theirs, pending = await direct_get_batch(
+                        nc, stream_with_events, subject, start=start, batch=7, timeout=5
+                    )
+                    assert [(m.seq, m.subject, dict(m.headers), m.data) for m in ours] == [
+                        (m.seq, m.subject, dict(m.headers), m.data) for m in theirs
+                    ]
+                    assert ours_pending == pending
+                    compared += len(ours)
+                    if not ours or pending == 0:
+                        break
+                    start = ours[-1].seq + 1
+            assert await reader.batch(stream_with_events, ">", 10**6, 5) == ([], 0)
+        finally:
+            await reader.close()
+            await nc.close()
+        return compared
+
+    assert asyncio.run(compare()) == 180
+
+
+def test_a_dropped_connection_is_reopened_on_the_next_read(stream_with_events: str) -> None:
+    async def run() -> None:
+        reader = BulkReader(nats_url(), timeout=5)
+        try:
+            first, _ = await reader.batch(stream_with_events, ">", 1, 5)
+            assert reader._writer is not None
+            reader._writer.transport.abort()  # the line drops under the reader
+            with pytest.raises((ConnectionError, OSError)):
+                await reader.batch(stream_with_events, ">", 1, 5)
+            again, _ = await reader.batch(stream_with_events, ">", 1, 5)
+            assert [m.seq for m in again] == [m.seq for m in first]
+        finally:
+            await reader.close()
+
+    asyncio.run(run())
+
+
+def test_lazy_headers_find_what_a_full_parse_finds() -> None:
+    raw = b"NATS/1.0\r\nNats-Sequence: 12\r\nKoers-Topic: a:B.C\r\nNote: caf\xc3\xa9 \r\n\r\n"
+    headers = LazyHeaders(raw)
+    assert headers["Nats-Sequence"] == "12"
+    assert headers["Note"] == "café"
+    assert headers.get("Missing") is None
+    assert "Koers-Topic" in headers
+    assert dict(headers) == {"Nats-Sequence": "12", "Koers-Topic": "a:B.C", "Note": "café"}
+
+
+@pytest.mark.parametrize(
+    ("url", "usable"),
+    [
+        ("nats://127.0.0.1:4222", True),
+        ("nats://127.0.0.1:4222,nats://127.0.0.1:4223", True),
+        ("tls://127.0.0.1:4222", False),
+        ("nats://user:secret@127.0.0.1:4222", False),
+    ],
+)
+def test_only_plain_urls_use_the_bulk_reader(url: str, usable: bool) -> None:
+    assert BulkReader.usable(url) is usable
