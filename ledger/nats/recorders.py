@@ -126,15 +126,17 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
     async def _select(
         self, first: int, limit: int, stop: int | None, topics: tuple[str, ...]
     ) -> list[Notification]:
-        subject = self.scheme.topics_filter(topics) if topics else self.scheme.all_events
+        subject = self.scheme.topics_filter(topics)
         wanted = set(topics)
         out: list[Notification] = []
         while len(out) < limit and (stop is None or first <= stop):
-            size = READ_BATCH if wanted else min(READ_BATCH, limit - len(out))
+            size = min(READ_BATCH, max(limit - len(out), 100))
             got, pending = await self.access.batch(subject, first, size)
             for message in got:
                 if stop is not None and message.seq > stop:
                     return out
+                if self.scheme.is_tracking(message.subject):
+                    continue
                 if not wanted or message.headers.get(H_TOPIC) in wanted:
                     out.append(self.notification(message))
                     if len(out) == limit:
@@ -162,7 +164,12 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
         )
 
     def max_notification_id(self) -> int | None:
-        last = self.access.call(self.access.last(self.scheme.all_events))
+        return self.access.call(self._max_notification_id())
+
+    async def _max_notification_id(self) -> int | None:
+        last = await self.access.last(self.scheme.stream_subjects)
+        if last is not None and self.scheme.is_tracking(last.subject):
+            last = await self.access.last(self.scheme.all_events)  # rare: a process recorder
         return None if last is None else last.seq
 
     def subscribe(

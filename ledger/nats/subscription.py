@@ -48,7 +48,7 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
         self._wanted = frozenset(topics)
         self._error: BaseException | None = None
         access = recorder.access
-        subject = access.scheme.topics_filter(topics) if topics else access.scheme.all_events
+        subject = access.scheme.topics_filter(topics)
         self._sub: Any = access.call(self._start(subject, gt or 0))
 
     async def _start(self, subject: str, gt: int) -> Any:
@@ -70,6 +70,8 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
         if self._has_been_stopped:
             return
         headers = msg.headers or {}
+        if self._nats.scheme.is_tracking(msg.subject):
+            return
         if self._wanted and headers.get(H_TOPIC) not in self._wanted:
             return
         try:
