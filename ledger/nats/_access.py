@@ -8,8 +8,10 @@ writes are committed and ``_subjects`` for the subjects and headers.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
@@ -18,7 +20,7 @@ from typing import Any, TypeVar
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
-from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge, StoreUnavailable
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
 from ledger.nats._subjects import (
@@ -59,8 +61,13 @@ class Positions:
     def __init__(self, aggregates: int = 10_000) -> None:
         self._known: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
         self._aggregates = aggregates
+        self._lock = threading.Lock()  # learned from writers' threads and the loop
 
     def learn(self, subject: str, version: int, seq: int) -> None:
+        with self._lock:
+            self._learn(subject, version, seq)
+
+    def _learn(self, subject: str, version: int, seq: int) -> None:
         facts = self._known.pop(subject, [])
         facts.append((version, seq))
         if len(facts) > self.PER_AGGREGATE:
@@ -72,7 +79,9 @@ class Positions:
 
     def seq_of(self, subject: str, version: int) -> int | None:
         """The stream sequence of ``version`` of this aggregate, if known."""
-        for known_version, seq in self._known.get(subject, ()):
+        with self._lock:
+            facts = list(self._known.get(subject, ()))
+        for known_version, seq in facts:
             if known_version == version:
                 return seq
         return None
@@ -81,7 +90,9 @@ class Positions:
         if gt is None:
             return 1
         best = 0
-        for version, seq in self._known.get(subject, ()):
+        with self._lock:
+            facts = list(self._known.get(subject, ()))
+        for version, seq in facts:
             if version <= gt and seq > best:
                 best = seq
         return best + 1
@@ -144,13 +155,36 @@ class StreamAccess:
     # -- writing -----------------------------------------------------------------------------
 
     def write(self, events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
-        """Store ``events`` (and ``tracking``) atomically; return the events' sequences."""
+        """Store ``events`` (and ``tracking``) atomically; return the events' sequences.
+
+        Runs in the caller's thread up to the hand-over: messages, digests and the
+        expectations this process knows are prepared here; only unknown positions (and a
+        tracking record's) are looked up, in one round trip; then the write is handed to the
+        group committer and this thread waits for its answer, at most the write deadline.
+        """
         if not events and tracking is None:
             return []
         self._check_sizes(events)
+        write_id = uuid.uuid4().hex
+        messages = [self._message(e, f"{write_id}-{i}") for i, e in enumerate(events)]
+        checks = self._aggregate_checks(events, messages)
+        if tracking is not None:
+            checks.append(self.call(self._tracking_message(tracking, messages, write_id)))
         settings = self.conn.settings
         deadline = settings.write_deadline + settings.timeout * 4 + 1
-        return self.call(self._write(events, tracking), deadline)
+        try:
+            future = self.committer.submit(messages, checks)
+        except RuntimeError as e:  # the loop is closed
+            raise StoreUnavailable(self.conn.url, "the connection is closed") from e
+        try:
+            ids = future.result(deadline)
+        except concurrent.futures.TimeoutError:
+            raise StoreUnavailable(self.conn.url, f"no answer within {deadline:g} s") from None
+        for event, seq in zip(events, ids, strict=False):
+            self.positions.learn(
+                self.scheme.aggregate_filter(event.originator_id), event.originator_version, seq
+            )
+        return ids[: len(events)]
 
     def _check_sizes(self, events: Sequence[StoredEvent]) -> None:
         limit = self.conn.settings.max_batch
@@ -160,18 +194,6 @@ class StreamAccess:
             if len(event.state) > self.max_payload:
                 subject = self.scheme.event_subject(event.originator_id, event.topic)
                 raise EventTooLarge(subject, len(event.state), self.max_payload)
-
-    async def _write(self, events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
-        write_id = uuid.uuid4().hex
-        messages = [self._message(e, f"{write_id}-{i}") for i, e in enumerate(events)]
-        checks = await self._aggregate_checks(events, messages)
-        if tracking is not None:
-            checks.append(await self._tracking_message(tracking, messages, write_id))
-        ids = await self.committer.commit(messages, checks)
-        for event, seq in zip(events, ids, strict=False):
-            subject = self.scheme.aggregate_filter(event.originator_id)
-            self.positions.learn(subject, event.originator_version, seq)
-        return ids[: len(events)]
 
     def _message(self, event: StoredEvent, msg_id: str) -> OutMessage:
         kind, type_ = kind_and_type(event.topic)
@@ -202,43 +224,48 @@ class StreamAccess:
         except (ValueError, KeyError, TypeError):
             return "1"
 
-    async def _aggregate_checks(
+    def _aggregate_checks(
         self, events: Sequence[StoredEvent], messages: list[OutMessage]
     ) -> list[Check]:
         """One check per aggregate, carried by the aggregate's first message."""
         firsts = _first_index_per_aggregate(events)
-        filters = [self.scheme.aggregate_filter(oid) for oid in firsts]
-        expectations = await asyncio.gather(
-            *(
-                self._expectation(subject, events[index].originator_version)
-                for index, subject in zip(firsts.values(), filters, strict=True)
-            )
-        )
+        wanted = {
+            self.scheme.aggregate_filter(oid): (index, events[index].originator_version)
+            for oid, index in firsts.items()
+        }
+        expected = {subject: self._known(subject, v) for subject, (_, v) in wanted.items()}
+        unknown = [subject for subject, seq in expected.items() if seq is None]
+        if unknown:
+            looked_up = self.call(self._look_up(unknown, {s: wanted[s][1] for s in unknown}))
+            expected.update(looked_up)
         checks = []
-        for index, subject, expected in zip(firsts.values(), filters, expectations, strict=True):
+        for subject, (index, _) in wanted.items():
+            position = expected[subject]
+            assert position is not None
             headers = messages[index].headers
-            headers[H_EXPECTED_SEQ] = str(expected)
+            headers[H_EXPECTED_SEQ] = str(position)
             headers[H_EXPECTED_SUBJECT] = subject
-            checks.append(Check(subject, expected, index))
+            checks.append(Check(subject, position, index))
         return checks
 
-    async def _expectation(self, subject: str, first_version: int) -> int:
-        """The stream position a write of ``first_version`` must find the aggregate at.
-
-        Without a round trip when it is known: a new aggregate (version 1 or lower) must be
-        empty (0); otherwise the position of version ``first_version - 1``, if this process
-        has seen it (a fact that never goes stale). Else the aggregate's last message is
-        read. Either way the server checks the expectation when it stores the write.
-        """
+    def _known(self, subject: str, first_version: int) -> int | None:
+        """The stream position a write of ``first_version`` must find the aggregate at, when
+        known without a round trip: a new aggregate (version 1 or lower) must be empty (0);
+        otherwise the position of version ``first_version - 1`` if this process has seen it
+        (a fact that never goes stale). The server checks the expectation either way."""
         if first_version <= 1:
             return 0
-        known = self.positions.seq_of(subject, first_version - 1)
-        if known is not None:
-            return known
-        last = await self.last(subject)
-        if last is not None:
-            self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
-        return _expected_position(subject, first_version, last)
+        return self.positions.seq_of(subject, first_version - 1)
+
+    async def _look_up(self, subjects: list[str], versions: dict[str, int]) -> dict[str, int]:
+        """Read the last message of each aggregate whose position is not known."""
+        lasts = await asyncio.gather(*(self.last(subject) for subject in subjects))
+        out: dict[str, int] = {}
+        for subject, last in zip(subjects, lasts, strict=True):
+            if last is not None:
+                self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
+            out[subject] = _expected_position(subject, versions[subject], last)
+        return out
 
     async def _tracking_message(
         self, tracking: Tracking, messages: list[OutMessage], write_id: str

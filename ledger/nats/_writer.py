@@ -8,7 +8,9 @@ refuses the write if anyone wrote to the aggregate in between.
 
 The :class:`GroupCommitter` coalesces writes that arrive while earlier batches are being
 committed into one ADR-50 atomic batch (group commit: one fsync for many saves). A batch
-never holds two writes of the same aggregate. Guarantees:
+never holds two writes of the same aggregate. On a one-node stream, where the server
+stages each batch on disk (~3 ms, measured), a one-message write is instead published on
+its own and pipelined with the others. Guarantees:
 
 - a write is stored entirely or not at all, with contiguous stream sequences (notification
   ids), never interleaved with another write;
@@ -23,6 +25,8 @@ never holds two writes of the same aggregate. Guarantees:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import re
 import time
@@ -50,6 +54,7 @@ ERR_BATCH_DUPLICATE_MSG_ID = 10201
 ERR_BATCH_TOO_LARGE = 10199
 AMBIGUOUS = {ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT, ERR_BATCH_DUPLICATE_MSG_ID}
 MAX_IN_FLIGHT = 4
+MAX_SINGLES_IN_FLIGHT = 64
 _ACTUAL = re.compile(r"wrong last sequence: (\d+)")
 _NUMBER = re.compile(r"(\d+)")
 
@@ -71,42 +76,68 @@ class Write:
     messages: list[OutMessage]
     checks: list[Check]
     keys: frozenset[str]
-    future: asyncio.Future[list[int]] = field(repr=False)
+    future: concurrent.futures.Future[list[int]] = field(repr=False)
 
 
 class GroupCommitter:
-    """Commits writes to one stream in atomic batches, several batches in flight."""
+    """Commits writes to one stream in atomic batches, several batches in flight.
+
+    Writers in any thread :meth:`submit` and wait on a thread-safe future: handing a write
+    over costs the event loop one callback, and everything that can be done before (headers,
+    digests, expectations) is done by the writer's own thread.
+    """
 
     def __init__(self, conn: NatsConnection, stream: str, max_batch: int) -> None:
         self.conn = conn
         self.stream = stream
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[Write] = asyncio.Queue()
         self._carry: deque[Write] = deque()
+        self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._single_slots = asyncio.Semaphore(MAX_SINGLES_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
+        #: On a one-node stream an atomic batch is staged on disk and costs the server ~3 ms
+        #: whatever its size, while a plain publish costs ~0.3 ms: one-message writes are
+        #: published plainly and pipelined there, and only multi-message writes are batched.
+        #: With replicas (batches staged in memory) everything goes through group commit.
+        self.pipeline_single = conn.settings.replicas == 1
+
+    def submit(
+        self, messages: list[OutMessage], checks: list[Check]
+    ) -> concurrent.futures.Future[list[int]]:
+        """Hand ``messages`` over to be stored atomically (from any thread but the loop's)."""
+        future: concurrent.futures.Future[list[int]] = concurrent.futures.Future()
+        write = Write(messages, checks, frozenset(c.subject for c in checks), future)
+        self.conn.bridge.loop.call_soon_threadsafe(self._enqueue, write)
+        return future
 
     async def commit(self, messages: list[OutMessage], checks: list[Check]) -> list[int]:
-        """Store ``messages`` atomically; return their stream sequences."""
+        """Store ``messages`` atomically from the loop itself; return their sequences."""
+        future: concurrent.futures.Future[list[int]] = concurrent.futures.Future()
+        self._enqueue(Write(messages, checks, frozenset(c.subject for c in checks), future))
+        return await asyncio.wrap_future(future)
+
+    def _enqueue(self, write: Write) -> None:
+        if self.pipeline_single and len(write.messages) == 1:
+            self.conn.bridge.spawn(self._commit_alone(write))
+            return
         if self._task is None:
             self._task = self.conn.bridge.spawn(self._run(), name=f"group-commit-{self.stream}")
-        write = Write(
-            messages,
-            checks,
-            frozenset(c.subject for c in checks),
-            asyncio.get_running_loop().create_future(),
-        )
-        await self._queue.put(write)
-        return await write.future
+        self._carry.append(write)
+        self._wake.set()
+
+    async def _commit_alone(self, write: Write) -> None:
+        """A one-message write as a plain publish, pipelined with others (bounded)."""
+        async with self._single_slots:
+            await self._commit_group([write])
 
     async def _run(self) -> None:
         while True:
-            if not self._carry:
-                self._carry.append(await self._queue.get())
-            while not self._queue.empty():
-                self._carry.append(self._queue.get_nowait())
+            await self._slots.acquire()  # first a free slot: writes keep gathering meanwhile
+            while not self._carry:
+                self._wake.clear()
+                await self._wake.wait()
             group = self._take_group()
-            await self._slots.acquire()
             task = self.conn.bridge.spawn(self._commit_group(group))
             task.add_done_callback(lambda _: self._slots.release())
 
@@ -222,10 +253,10 @@ def _number(text: str) -> int | None:
 
 
 def _succeed(write: Write, ids: list[int]) -> None:
-    if not write.future.done():
+    with contextlib.suppress(concurrent.futures.InvalidStateError):  # the writer gave up
         write.future.set_result(ids)
 
 
 def _fail(write: Write, error: BaseException) -> None:
-    if not write.future.done():
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
         write.future.set_exception(error)
