@@ -319,3 +319,15 @@ def test_demo_loads_once_and_a_second_run_adds_nothing(cli_env: dict[str, str]) 
     decisions = as_json("decision", "list", env=cli_env)
     assert len(decisions) >= 12
     assert {d["reversibility"] for d in decisions} == {"one_way", "two_way"}
+
+
+def test_a_usage_mistake_is_one_line_naming_the_help_to_read(cli_env: dict[str, str]) -> None:
+    for args in (
+        ("kr", "check-in", "not-an-id", "--value", "1", "--confidence", "2"),
+        ("objective", "set", "--bogus"),
+    ):
+        result = koers(*args, env=cli_env, check=False)
+        assert result.returncode == 2
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("koers: ")
+        assert "--help" in result.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from typer.exceptions import TyperException
 
 from ledger.cli import _store
 from ledger.cli._decisions import decision
@@ -46,4 +49,22 @@ app.add_typer(prompt, name="prompt")
 
 
 def main() -> None:
-    app()
+    """Run `koers`; a usage mistake is one line on stderr (exit 2), like every other error."""
+    try:
+        result = app(standalone_mode=False)
+    except typer.Exit as e:
+        raise SystemExit(e.exit_code) from None
+    except typer.Abort:
+        print("koers: aborted", file=sys.stderr)
+        raise SystemExit(EXIT["unexpected"]) from None
+    except TyperException as e:
+        if type(e).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(e, "ctx", None)
+            print(ctx.get_help() if ctx is not None else str(e), file=sys.stderr)
+            raise SystemExit(EXIT["bad_input"]) from None
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        print(f"koers: {message}{hint}", file=sys.stderr)
+        raise SystemExit(getattr(e, "exit_code", EXIT["bad_input"])) from None
+    raise SystemExit(result if isinstance(result, int) else EXIT["ok"])
