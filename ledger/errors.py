@@ -15,6 +15,7 @@ as a traceback::
     │   ├── MalformedEvent          a message on the stream is not a Koers event
     │   └── EmbeddedServerError     the embedded nats-server could not be started or stopped
     ├── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
+    ├── AuditError                  the audit trail found damage, or cannot check (ledger.audit)
     └── DomainError                 a command breaks a rule of the domain (bad input)
         ├── InvalidValue            a value is out of range or malformed (names the field)
         ├── NotAllowed              the command does not fit the current state
