@@ -2147,7 +2147,7 @@ def test_load_as_of_shows_what_we_knew_then(koers_app: Koers, clock: Step) -> No
     assert (now.version, now.target) == (4, Decimal("30"))
     assert now.check_ins == koers_app.load(KeyResult, kr).check_ins
 
-    with pytest.raises(NotFound, match=r"key result \(as of 2026-03-01"):
+    with pytest.raises(NotAllowed, match=r"did not exist yet at 2026-03-01.*first recorded at"):
         koers_app.load_as_of(KeyResult, kr, T0 - timedelta(days=1))
     with pytest.raises(NotFound, match="no objective"):
         koers_app.load_as_of(Objective, kr, wednesday)

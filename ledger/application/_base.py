@@ -30,7 +30,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import AGGREGATES, KoersAggregate, command_key_id
-from ledger.errors import ConcurrencyConflict, NotFound
+from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound
 
 __all__ = ["KoersBase", "Receipt"]
 
@@ -150,11 +150,13 @@ class KoersBase(Application[UUID]):
 
     def load_as_of(self, cls: type[A], aggregate_id: UUID, moment: datetime) -> A:
         """The aggregate as it stood at ``moment`` (recorded time): what we knew then."""
-        versions = [
-            e.originator_version for e in self.event_history(aggregate_id) if e.timestamp <= moment
-        ]
+        history = self.event_history(aggregate_id)
+        versions = [e.originator_version for e in history if e.timestamp <= moment]
         if not versions:
-            raise NotFound(f"{kind_of(cls)} (as of {moment.isoformat()})", aggregate_id)
+            raise NotAllowed(
+                f"{kind_of(cls)} {aggregate_id} did not exist yet at {moment.isoformat()}: "
+                f"it was first recorded at {history[0].timestamp.isoformat()}"
+            )
         return self.load(cls, aggregate_id, version=versions[-1])
 
     def ids_of(self, cls: type[KoersAggregate]) -> Iterator[UUID]:

@@ -28,8 +28,10 @@ decision = typer.Typer(help="Decisions: question, options, criteria, the call, a
 Ident = Annotated[str, typer.Argument(metavar="ID")]
 Reason = Annotated[str, typer.Option(help="Why (required: history keeps it).")]
 
-decision.command("show")(show_command("decision"))
-decision.command("list")(
+decision.command("show", epilog="\b\nExample: koers decision show <id> --as-of 2026-09-01")(
+    show_command("decision")
+)
+decision.command("list", epilog="\b\nExample: koers decision list --team platform --json")(
     list_command("decision", ["team", "question", "reversibility", "status", "decider"], ["team"])
 )
 
@@ -50,7 +52,7 @@ def _criterion(text: str) -> Criterion:
 
 @decision.command(
     "open",
-    epilog="Example: koers decision open --team platform --question "
+    epilog="\b\nExample: koers decision open --team platform --question "
     "'Move to a monorepo?' --option a='Yes' --option b='No' --criterion speed=3 "
     "--criterion risk=1 --door one_way --information 60 --decider ann "
     "--decide-by 2026-12-15",
@@ -105,7 +107,10 @@ def decision_open(
     report("decision", receipt, as_json)
 
 
-@decision.command("add-option")
+@decision.command(
+    "add-option",
+    epilog="\b\nExample: koers decision add-option <id> --option c='Only new services'",
+)
 def decision_add_option(
     ident: Ident,
     option: Annotated[str, typer.Option(help="key=title")],
@@ -122,7 +127,11 @@ def decision_add_option(
     report("decision", receipt, as_json)
 
 
-@decision.command("inform")
+@decision.command(
+    "inform",
+    epilog="\b\nExample: koers decision inform <id> --information 80 "
+    "--note 'The spike showed builds 3x faster'",
+)
 def decision_inform(
     ident: Ident,
     information: Annotated[int, typer.Option(help="The information level now, 0–100 %.")],
@@ -146,7 +155,7 @@ def decision_inform(
 
 @decision.command(
     "decide",
-    epilog="Example: koers decision decide <id> --option a --rationale "
+    epilog="\b\nExample: koers decision decide <id> --option a --rationale "
     "'Fastest path' --expected 'Weekly releases by February' --confidence 0.7 "
     "--review-on 2027-03-01",
 )
@@ -181,7 +190,11 @@ def decision_decide(
     report("decision", receipt, as_json)
 
 
-@decision.command("review")
+@decision.command(
+    "review",
+    epilog="\b\nExample: koers decision review <id> --outcome 4 --process 3 --as-expected "
+    "--what-happened 'Weekly releases since February' --lessons 'Ask security earlier'",
+)
 def decision_review(
     ident: Ident,
     outcome: Annotated[int, typer.Option(help="Outcome quality 1–5.")],
@@ -213,7 +226,10 @@ def decision_review(
     report("decision", receipt, as_json)
 
 
-@decision.command("reverse")
+@decision.command(
+    "reverse",
+    epilog="\b\nExample: koers decision reverse <id> --reason 'The vendor doubled its price'",
+)
 def decision_reverse(
     ident: Ident,
     reason: Reason,
@@ -230,7 +246,10 @@ def decision_reverse(
     report("decision", receipt, as_json)
 
 
-@decision.command("supersede")
+@decision.command(
+    "supersede",
+    epilog="\b\nExample: koers decision supersede <id> --by <id> --reason 'We buy instead'",
+)
 def decision_supersede(
     ident: Ident,
     by: Annotated[str, typer.Option(help="The decision that replaces it.")],
@@ -252,7 +271,9 @@ def decision_supersede(
     report("decision", receipt, as_json)
 
 
-@decision.command("link")
+@decision.command(
+    "link", epilog="\b\nExample: koers decision link <id> --to objective --target <id>"
+)
 def decision_link(
     ident: Ident,
     to: Annotated[str, typer.Option(help="objective, key_result, delegation or action_item.")],

@@ -26,15 +26,17 @@ delegation = typer.Typer(help="Delegations: work handed to one owner, with a rhy
 Ident = Annotated[str, typer.Argument(metavar="ID")]
 Reason = Annotated[str, typer.Option(help="Why (required: history keeps it).")]
 
-delegation.command("show")(show_command("delegation"))
-delegation.command("list")(
+delegation.command("show", epilog="\b\nExample: koers delegation show <id>")(
+    show_command("delegation")
+)
+delegation.command("list", epilog="\b\nExample: koers delegation list --owner bram")(
     list_command("delegation", ["title", "delegator", "owner", "level", "due", "status"], ["owner"])
 )
 
 
 @delegation.command(
     "create",
-    epilog="Example: koers delegation create --owner bram --title "
+    epilog="\b\nExample: koers delegation create --owner bram --title "
     "'Hiring plan' --why 'You know the team best' --result 'A plan for 3 hires' "
     "--level agree --due 2026-12-20 --as ann",
 )
@@ -71,7 +73,11 @@ def delegation_create(
     report("delegation", receipt, as_json)
 
 
-@delegation.command("check-in")
+@delegation.command(
+    "check-in",
+    epilog="\b\nExample: koers delegation check-in <id> --status at_risk "
+    "--progress '2 of 3 roles approved' --as bram",
+)
 def delegation_check_in(
     ident: Ident,
     status: Annotated[str, typer.Option(help="on_track, at_risk or blocked.")],
@@ -89,7 +95,10 @@ def delegation_check_in(
     report("delegation", receipt, as_json)
 
 
-@delegation.command("ack")
+@delegation.command(
+    "ack",
+    epilog="\b\nExample: koers delegation ack <id> --check-in <id> --note 'Ask finance' --as ann",
+)
 def delegation_ack(
     ident: Ident,
     check_in: Annotated[str, typer.Option(help="The check-in's id (koers delegation show).")],
@@ -111,7 +120,11 @@ def delegation_ack(
     report("delegation", receipt, as_json)
 
 
-@delegation.command("renegotiate")
+@delegation.command(
+    "renegotiate",
+    epilog="\b\nExample: koers delegation renegotiate <id> --due 2027-01-15 "
+    "--reason 'The budget arrives in January' --as bram",
+)
 def delegation_renegotiate(
     ident: Ident,
     reason: Reason,
@@ -137,7 +150,11 @@ def delegation_renegotiate(
     report("delegation", receipt, as_json)
 
 
-@delegation.command("complete")
+@delegation.command(
+    "complete",
+    epilog="\b\nExample: koers delegation complete <id> --feedback 'Clear plan, on time' "
+    "--feedforward 'Involve finance sooner' --as ann",
+)
 def delegation_complete(
     ident: Ident,
     feedback: Annotated[str, typer.Option(help="What went well and what did not.")],
@@ -159,7 +176,10 @@ def delegation_complete(
     report("delegation", receipt, as_json)
 
 
-@delegation.command("revoke")
+@delegation.command(
+    "revoke",
+    epilog="\b\nExample: koers delegation revoke <id> --reason 'Hiring is frozen' --as ann",
+)
 def delegation_revoke(
     ident: Ident,
     reason: Reason,

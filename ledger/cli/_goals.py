@@ -29,23 +29,25 @@ kpi = typer.Typer(help="KPIs: a team's 3–5 key performance indicators.")
 Reason = Annotated[str, typer.Option(help="Why (required: history keeps it).")]
 Ident = Annotated[str, typer.Argument(metavar="ID")]
 
-objective.command("show")(show_command("objective"))
-objective.command("list")(
+objective.command("show", epilog="\b\nExample: koers objective show <id>")(
+    show_command("objective")
+)
+objective.command("list", epilog="\b\nExample: koers objective list --team platform")(
     list_command("objective", ["team", "period", "title", "owner", "status"], ["team", "owner"])
 )
-kr.command("show")(show_command("key_result"))
-kr.command("list")(
+kr.command("show", epilog="\b\nExample: koers kr show <id> --json")(show_command("key_result"))
+kr.command("list", epilog="\b\nExample: koers kr list --owner bram")(
     list_command("key_result", ["title", "metric", "start", "target", "owner", "status"], ["owner"])
 )
-kpi.command("show")(show_command("kpi"))
-kpi.command("list")(
+kpi.command("show", epilog="\b\nExample: koers kpi show <id>")(show_command("kpi"))
+kpi.command("list", epilog="\b\nExample: koers kpi list --team platform --owner ann")(
     list_command("kpi", ["team", "name", "target", "direction", "kind", "owner"], ["team", "owner"])
 )
 
 
 @objective.command(
     "set",
-    epilog="Example: koers objective set --team platform --period 2026-Q4 "
+    epilog="\b\nExample: koers objective set --team platform --period 2026-Q4 "
     "--title 'Ship weekly' --why 'Customers wait too long' --owner ann",
 )
 def objective_set(
@@ -76,7 +78,11 @@ def objective_set(
     report("objective", receipt, as_json)
 
 
-@objective.command("realign")
+@objective.command(
+    "realign",
+    epilog="\b\nExample: koers objective realign <id> --parent <id> "
+    "--reason 'It serves the company objective now'",
+)
 def objective_realign(
     ident: Ident,
     reason: Reason,
@@ -98,7 +104,11 @@ def objective_realign(
     report("objective", receipt, as_json)
 
 
-@objective.command("score")
+@objective.command(
+    "score",
+    epilog="\b\nExample: koers objective score <id> --score 0.7 "
+    "--learnings 'Flaky tests cost us a month'",
+)
 def objective_score(
     ident: Ident,
     score: Annotated[str, typer.Option(help="0.0–1.0 at the end of the period.")],
@@ -120,7 +130,9 @@ def objective_score(
     report("objective", receipt, as_json)
 
 
-@objective.command("drop")
+@objective.command(
+    "drop", epilog="\b\nExample: koers objective drop <id> --reason 'Merged into onboarding'"
+)
 def objective_drop(
     ident: Ident,
     reason: Reason,
@@ -139,7 +151,7 @@ def objective_drop(
 
 @kr.command(
     "add",
-    epilog="Example: koers kr add --objective <id> --title 'Lead time' "
+    epilog="\b\nExample: koers kr add --objective <id> --title 'Lead time' "
     "--metric decrease --start 10 --target 2 --unit days --owner bram",
 )
 def kr_add(
@@ -177,7 +189,7 @@ def kr_add(
 
 @kr.command(
     "check-in",
-    epilog="Example: koers kr check-in <id> --value 7 --confidence 6 "
+    epilog="\b\nExample: koers kr check-in <id> --value 7 --confidence 6 "
     "--note 'CI is faster' --blocker 'waiting on legal'",
 )
 def kr_check_in(
@@ -213,7 +225,11 @@ def kr_check_in(
     report("key-result", receipt, as_json)
 
 
-@kr.command("correct")
+@kr.command(
+    "correct",
+    epilog="\b\nExample: koers kr correct <id> --check-in <id> --value 6 "
+    "--confidence 5 --reason 'A rollback was counted as a deploy'",
+)
 def kr_correct(
     ident: Ident,
     check_in: Annotated[str, typer.Option(help="The check-in's id (koers kr show).")],
@@ -239,7 +255,10 @@ def kr_correct(
     report("key-result", receipt, as_json)
 
 
-@kr.command("retarget")
+@kr.command(
+    "retarget",
+    epilog="\b\nExample: koers kr retarget <id> --target 3 --reason '2 days is out of reach'",
+)
 def kr_retarget(
     ident: Ident,
     target: Annotated[str, typer.Option(help="The new target.")],
@@ -261,7 +280,7 @@ def kr_retarget(
     report("key-result", receipt, as_json)
 
 
-@kr.command("drop")
+@kr.command("drop", epilog="\b\nExample: koers kr drop <id> --reason 'SSO moved to Q1'")
 def kr_drop(
     ident: Ident,
     reason: Reason,
@@ -278,7 +297,10 @@ def kr_drop(
     report("key-result", receipt, as_json)
 
 
-@kr.command("close")
+@kr.command(
+    "close",
+    epilog="\b\nExample: koers kr close <id> --score 0.6 --learnings 'Caching helped most'",
+)
 def kr_close(
     ident: Ident,
     score: Annotated[str, typer.Option(help="0.0–1.0.")],
@@ -300,7 +322,11 @@ def kr_close(
     report("key-result", receipt, as_json)
 
 
-@kpi.command("define")
+@kpi.command(
+    "define",
+    epilog="\b\nExample: koers kpi define --team platform --name 'Lead time for changes' "
+    "--target 24 --unit hours --direction lower_is_better --kind leading --owner ann",
+)
 def kpi_define(
     team: Annotated[str, typer.Option(help="The team.")],
     name: Annotated[str, typer.Option(help="What is measured.")],
@@ -332,7 +358,11 @@ def kpi_define(
     report("kpi", receipt, as_json)
 
 
-@kpi.command("measure")
+@kpi.command(
+    "measure",
+    epilog="\b\nExample: koers kpi measure <id> --value 30 --as-of 2026-11-02 "
+    "--note 'Release freeze week'",
+)
 def kpi_measure(
     ident: Ident,
     value: Annotated[str, typer.Option(help="The measured value.")],
@@ -356,7 +386,9 @@ def kpi_measure(
     report("kpi", receipt, as_json)
 
 
-@kpi.command("next-step")
+@kpi.command(
+    "next-step", epilog="\b\nExample: koers kpi next-step <id> --step 'Split the monolith build'"
+)
 def kpi_next_step(
     ident: Ident,
     next_step: Annotated[str, typer.Option("--step", help="The next step.")],
@@ -373,7 +405,10 @@ def kpi_next_step(
     report("kpi", receipt, as_json)
 
 
-@kpi.command("retire")
+@kpi.command(
+    "retire",
+    epilog="\b\nExample: koers kpi retire <id> --reason 'Replaced by deploy frequency'",
+)
 def kpi_retire(
     ident: Ident,
     reason: Reason,

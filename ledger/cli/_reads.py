@@ -86,25 +86,33 @@ def show_command(kind: str) -> Callable[..., None]:
     return show
 
 
+_CLI_GROUPS = {"key_result": "kr"}
+
+
 def list_command(
     kind: str, columns: Sequence[str], filters: Sequence[str] = ()
 ) -> Callable[..., None]:
     cls = AGGREGATES[kind]
 
+    group = _CLI_GROUPS.get(kind, kind)
+    can = " and ".join(f"--{f}" for f in filters) or "nothing"
+
     def list_(
         team: Annotated[str | None, typer.Option(help="Only this team's.")] = None,
         owner: Annotated[str | None, typer.Option(help="Only this person's.")] = None,
+        to: Annotated[str | None, typer.Option(help="Only those for this person.")] = None,
         as_json_output: Json = False,
         data_dir: DataDir = None,
     ) -> None:
-        wanted = {"team": team, "owner": owner}
+        wanted = {k: v for k, v in {"team": team, "owner": owner, "to": to}.items() if v}
+        for name in wanted:
+            if name not in filters:
+                raise typer.BadParameter(
+                    f"`koers {group} list` has no --{name} filter; it filters by {can}"
+                )
         with koers_app(data_dir) as app:
             rows = [state_of(a) for a in app.all_of(cls)]
-        rows = [
-            r
-            for r in rows
-            if all(v is None or r.get(k, v) == v for k, v in wanted.items() if k in filters)
-        ]
+        rows = [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
         if as_json_output:
             as_json(rows)
         else:
@@ -121,7 +129,7 @@ def history(
 ) -> None:
     """Every event of one aggregate: what happened, who did it and when.
 
-    Example: koers history 5f0c2a4e-…
+    Example: koers history <id> --json
     """
     aggregate_id = parse_uuid(ident)
     with koers_app(data_dir) as app:

@@ -29,14 +29,19 @@ prompt = typer.Typer(help="Reflection prompts: questions for one person, and the
 Ident = Annotated[str, typer.Argument(metavar="ID")]
 Item = Annotated[str, typer.Option("--item", help="The action item's id (koers retro show).")]
 
-retro.command("show")(show_command("retro"))
-retro.command("list")(list_command("retro", ["team", "period", "held_on", "facilitator"], ["team"]))
-prompt.command("show")(show_command("prompt"))
+retro.command("show", epilog="\b\nExample: koers retro show <id>")(show_command("retro"))
+retro.command("list", epilog="\b\nExample: koers retro list --team platform")(
+    list_command("retro", ["team", "period", "held_on", "facilitator"], ["team"])
+)
+prompt.command("list", epilog="\b\nExample: koers prompt list --to ann --json")(
+    list_command("prompt", ["to", "kind", "state", "question"], ["to"])
+)
+prompt.command("show", epilog="\b\nExample: koers prompt show <id> --json")(show_command("prompt"))
 
 
 @retro.command(
     "hold",
-    epilog="Example: koers retro hold --team platform --period 'Sprint 42' "
+    epilog="\b\nExample: koers retro hold --team platform --period 'Sprint 42' "
     "--held-on 2026-11-27 --format 'start-stop-continue'",
 )
 def retro_hold(
@@ -66,7 +71,10 @@ def retro_hold(
     report("retro", receipt, as_json)
 
 
-@retro.command("item")
+@retro.command(
+    "item",
+    epilog="\b\nExample: koers retro item <id> --kind to_improve --text 'Reviews wait too long'",
+)
 def retro_item(
     ident: Ident,
     kind: Annotated[str, typer.Option(help="went_well, to_improve or idea.")],
@@ -84,7 +92,10 @@ def retro_item(
     report("retro", receipt, as_json)
 
 
-@retro.command("pulse")
+@retro.command(
+    "pulse",
+    epilog="\b\nExample: koers retro pulse <id> --dimension workload --score 3.4 --responses 7",
+)
 def retro_pulse(
     ident: Ident,
     dimension: Annotated[str, typer.Option(help="e.g. psychological_safety, workload.")],
@@ -108,7 +119,11 @@ def retro_pulse(
     report("retro", receipt, as_json)
 
 
-@retro.command("action")
+@retro.command(
+    "action",
+    epilog="\b\nExample: koers retro action <id> --text 'Pair on reviews daily' "
+    "--owner chen --due 2026-12-11",
+)
 def retro_action(
     ident: Ident,
     text: Annotated[str, typer.Option(help="What will be done.")],
@@ -132,7 +147,9 @@ def retro_action(
     report("retro", receipt, as_json, item=item_id)
 
 
-@retro.command("done")
+@retro.command(
+    "done", epilog="\b\nExample: koers retro done <id> --item <id> --note 'Review wait halved'"
+)
 def retro_done(
     ident: Ident,
     item: Item,
@@ -150,7 +167,10 @@ def retro_done(
     report("retro", receipt, as_json)
 
 
-@retro.command("drop")
+@retro.command(
+    "drop",
+    epilog="\b\nExample: koers retro drop <id> --item <id> --reason 'The review rota covers it'",
+)
 def retro_drop(
     ident: Ident,
     item: Item,
@@ -172,7 +192,7 @@ def retro_drop(
     report("retro", receipt, as_json)
 
 
-@retro.command("carry")
+@retro.command("carry", epilog="\b\nExample: koers retro carry <id> --item <id> --to <id>")
 def retro_carry(
     ident: Ident,
     item: Item,
@@ -194,7 +214,11 @@ def retro_carry(
     report("retro", receipt, as_json)
 
 
-@prompt.command("issue")
+@prompt.command(
+    "issue",
+    epilog="\b\nExample: koers prompt issue --to bram "
+    "--question 'What did the outage teach you?' --kind weekly_review",
+)
 def prompt_issue(
     to: Annotated[str, typer.Option(help="Who the question is for.")],
     question: Annotated[str, typer.Option(help="The question.")],
@@ -212,7 +236,10 @@ def prompt_issue(
     report("prompt", receipt, as_json)
 
 
-@prompt.command("answer")
+@prompt.command(
+    "answer",
+    epilog="\b\nExample: koers prompt answer <id> --answer 'Our alerts fire too late' --as bram",
+)
 def prompt_answer(
     ident: Ident,
     answer: Annotated[str, typer.Option(help="Your answer (it goes into your journal).")],
@@ -229,7 +256,10 @@ def prompt_answer(
     report("prompt", receipt, as_json)
 
 
-@prompt.command("snooze")
+@prompt.command(
+    "snooze",
+    epilog="\b\nExample: koers prompt snooze <id> --until 2026-12-01T09:00+01:00 --as bram",
+)
 def prompt_snooze(
     ident: Ident,
     until: Annotated[str, typer.Option(help="Until when, e.g. 2026-12-01T09:00+01:00.")],
@@ -246,7 +276,10 @@ def prompt_snooze(
     report("prompt", receipt, as_json)
 
 
-@prompt.command("dismiss")
+@prompt.command(
+    "dismiss",
+    epilog="\b\nExample: koers prompt dismiss <id> --reason 'Covered in the retro' --as bram",
+)
 def prompt_dismiss(
     ident: Ident,
     reason: Annotated[str, typer.Option(help="Why (optional).")] = "",

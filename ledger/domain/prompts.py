@@ -87,7 +87,9 @@ class Prompt(KoersAggregate):
         if self.state in (PromptState.ANSWERED, PromptState.DISMISSED):
             raise NotAllowed(f"this prompt is {self.state.value} already")
         if actor != self.to:
-            raise NotAllowed(f"this prompt is for {self.to}; only they answer it")
+            raise NotAllowed(
+                f"this prompt is for {self.to}; only they answer, snooze or dismiss it"
+            )
 
     def answer_it(self, *, actor: str, answer: str, command_id: str = "") -> None:
         self._answerable(actor)
