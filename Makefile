@@ -23,7 +23,7 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
