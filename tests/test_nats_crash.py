@@ -126,3 +126,47 @@ def _check_what_is_stored(env: dict[str, str], confirmed: dict[tuple[UUID, int],
         versions.setdefault(oid, []).append(version)
     for oid, seen in versions.items():
         assert seen == list(range(1, len(seen) + 1)), f"versions of {oid} have a gap: {seen}"
+
+
+def test_a_frozen_server_gives_a_clear_error_in_bounded_time_never_a_hang(
+    server: EmbeddedServer,
+) -> None:
+    """SIGSTOP the server: reads and writes fail with StoreUnavailable within their deadlines,
+    and work again once it is resumed."""
+    import os
+    import signal
+
+    from ledger.errors import StoreUnavailable
+
+    env = {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": server.url,
+        "NATS_STREAM": "FROZEN",
+        "NATS_TIMEOUT": "1",
+        "NATS_WRITE_DEADLINE": "2",
+    }
+    app = Tallies(env=env)
+    assert server.pid is not None
+    try:
+        tally_id = app.start("before")
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                app.start("while frozen")
+            with pytest.raises(StoreUnavailable):
+                app.recorder.select_events(tally_id)
+            assert time.monotonic() - started < 30
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while True:  # the client reconnects on its own; wait for it, bounded
+            try:
+                assert app.repository.get(tally_id).name == "before"
+                break
+            except StoreUnavailable:
+                assert time.monotonic() < deadline, "the store did not come back"
+                time.sleep(0.1)
+        app.start("after")
+    finally:
+        app.close()

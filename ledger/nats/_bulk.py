@@ -56,9 +56,17 @@ class BulkReader:
         if self._reader is not None and self._writer is not None:
             return self._reader, self._writer
         reader, writer = await asyncio.open_connection(self.host, self.port, limit=1 << 24)
+        try:
+            await self._handshake(reader, writer)
+        except BaseException:  # a timeout or cancellation mid-handshake included
+            writer.close()
+            raise
+        self._reader, self._writer = reader, writer
+        return reader, writer
+
+    async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         info = await reader.readline()
         if not info.startswith(b"INFO "):
-            writer.close()
             raise ConnectionError(f"not a NATS server at {self.host}:{self.port}")
         options = {
             "verbose": False,
@@ -76,10 +84,7 @@ class BulkReader:
         await writer.drain()
         while (line := await reader.readline()) != b"PONG\r\n":
             if not line or line.startswith(b"-ERR"):
-                writer.close()
                 raise ConnectionError(f"NATS refused the connection: {line!r}")
-        self._reader, self._writer = reader, writer
-        return reader, writer
 
     async def close(self) -> None:
         writer, self._writer, self._reader = self._writer, None, None
