@@ -1,0 +1,104 @@
+"""The views: read models of the Koers log, built with the library's projection machinery.
+
+How it fits together::
+
+    Koers log (NATS JetStream, notification id = stream sequence)
+        │ subscribe() (ordered push consumer)            select_notifications() (pages)
+        ▼                                                 ▼
+    ViewRunner (live, runner.py)              replay() (rebuild, "as of", replay.py)
+        └──────────────► KoersProjection.apply(batch) ◄──────┘      projection.py
+                              │ handlers per event class          _goals/_decisions/_follow_up
+                              ▼
+        KoersViews = a tracking recorder (SQLiteKoersViews)        views.py, _schema.py
+        facts tables + tracking row, ONE transaction per batch  →  exactly once
+                              │
+                              ▼
+        query functions (facts + an ``at`` moment → plain dataclasses)
+
+Design:
+
+- **Facts, not answers.** The tables (``_schema.py``) hold what the events say (targets,
+  check-ins, decision timestamps, ratings, action-item states...). Everything that depends
+  on "now" (expected progress, freshness, overdue, review due...) is computed by the query
+  functions from those facts and an ``at`` moment, with ``Decimal`` arithmetic, rounded once
+  when reported. The exact definitions are in ``docs/metrics.md``.
+- **Exactly once.** The view is a subclass of the library's ``SQLiteTrackingRecorder``;
+  a batch of events and its tracking row (the last notification id) commit in one
+  transaction; the tracking row is written first and must move up, so a replayed or
+  redelivered event changes nothing. A runner killed mid-transaction rolls back and resumes
+  after the last committed position.
+- **One code path.** Live following, ``koers projections rebuild``, views "as of" a past
+  position or time, and the library's own ``ProjectionRunner`` all apply events through
+  :meth:`KoersProjection.apply`.
+- **As of.** :func:`views_as_of` replays the log into a fresh in-memory view up to a stream
+  position, or up to the last event recorded at or before a time; queries on it are
+  evaluated at that moment. Nothing is read from stored snapshots of views.
+- **Rebuild.** :meth:`ViewRunner.rebuild` replays the whole log into ``<views>.rebuild``, then
+  swaps the file in atomically (``os.replace``) and resumes following. :func:`dump` writes
+  every table deterministically: a rebuilt view dumps byte for byte what the live one does.
+- **Read your writes.** A write returns its stream position (``Receipt.position``);
+  :meth:`ViewRunner.wait_for` returns as soon as the views committed it: the commit wakes a
+  condition variable (no 100 ms polling), typically within a millisecond.
+- **Portable SQL.** Plain SQL with ``?`` placeholders, translated in one place
+  (``_sql.Tx``); types TEXT/INTEGER/BIGINT; times as sortable UTC text, decimals as exact
+  text. PostgreSQL is a ``KoersViews`` subclass of ``PostgresTrackingRecorder`` with
+  ``placeholder = "%s"`` plus ``KOERSVIEWS_PERSISTENCE_MODULE=eventsourcing.postgres``
+  (see ``views.py``).
+- **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
+  ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``.
+
+Query results are frozen dataclasses of JSON-ready values: ids, times (UTC ISO 8601) and
+dates as text; decimals as text with a fixed number of places (``"0.4167"``, ``"3.50"``), so
+no precision is lost; counts as integers; ``None`` where there is nothing to measure (e.g. a
+rate over zero items). :func:`as_json` turns any of them into plain dicts and lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from projections._schema import TABLES, Table
+from projections.decision_quality import DecisionQuality, decision_quality
+from projections.delegation_board import DelegationBoard, delegation_board
+from projections.export import dump, export
+from projections.okr import OkrProgress, okr_progress
+from projections.projection import KoersProjection
+from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
+from projections.replay import replay, views_as_of
+from projections.retro_follow_through import RetroFollowThrough, retro_follow_through
+from projections.runner import ViewRunner
+from projections.views import KoersViews, SQLiteKoersViews, memory_views, open_views
+
+__all__ = [
+    "TABLES",
+    "DecisionQuality",
+    "DelegationBoard",
+    "KoersProjection",
+    "KoersViews",
+    "OkrProgress",
+    "PromptInbox",
+    "ReflectionJournal",
+    "RetroFollowThrough",
+    "SQLiteKoersViews",
+    "Table",
+    "ViewRunner",
+    "as_json",
+    "decision_quality",
+    "delegation_board",
+    "dump",
+    "export",
+    "memory_views",
+    "okr_progress",
+    "open_views",
+    "prompt_inbox",
+    "reflection_journal",
+    "replay",
+    "retro_follow_through",
+    "views_as_of",
+]
+
+
+def as_json(result: Any) -> Any:
+    """A query result as plain dicts and lists (``json.dumps`` takes it as it is)."""
+    return dataclasses.asdict(result)

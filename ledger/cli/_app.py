@@ -15,6 +15,7 @@ from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
+from projections.cli import projections
 
 __all__ = ["app", "main"]
 
@@ -46,6 +47,7 @@ app.add_typer(decision, name="decision")
 app.add_typer(delegation, name="delegation")
 app.add_typer(retro, name="retro")
 app.add_typer(prompt, name="prompt")
+app.add_typer(projections, name="projections")
 
 
 def main() -> None:

@@ -1,0 +1,160 @@
+"""The view tables: facts taken from the events, nothing computed from "now".
+
+Each table is declared once here; the ``CREATE TABLE`` / ``CREATE INDEX`` statements and the
+deterministic export (:mod:`projections._export`) are derived from these declarations.
+``position`` columns hold the notification id (stream sequence) of the event that created the
+row: the tie-breaker wherever two facts carry the same time. See ``docs/metrics.md`` for
+what each column means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["TABLES", "Table", "create_statements"]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, type with NOT NULL when it applies)
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    def create(self) -> list[str]:
+        columns = ", ".join(f"{name} {kind}" for name, kind in self.columns)
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, "
+            f"PRIMARY KEY ({', '.join(self.key)}))"
+        ]
+        for index in self.indexes:
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {self.name}_{'_'.join(index)} "
+                f"ON {self.name} ({', '.join(index)})"
+            )
+        return statements
+
+
+T, TN, INT, IN, B = "TEXT", "TEXT NOT NULL", "INTEGER", "INTEGER NOT NULL", "BIGINT NOT NULL"
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "objectives",
+        (
+            ("objective_id", TN), ("team", TN), ("period", TN), ("title", TN), ("owner", TN),
+            ("parent_id", T), ("status", TN), ("score", T), ("set_at", TN), ("ended_at", T),
+            ("position", B),
+        ),
+        ("objective_id",),
+        (("team", "period"),),
+    ),
+    Table(
+        "key_results",
+        (
+            ("kr_id", TN), ("objective_id", TN), ("title", TN), ("metric", TN),
+            ("start_value", TN), ("original_target", TN), ("target", TN), ("unit", TN),
+            ("owner", TN), ("cadence_days", IN), ("status", TN), ("close_score", T),
+            ("added_at", TN), ("ended_at", T), ("position", B),
+        ),
+        ("kr_id",),
+        (("objective_id",),),
+    ),
+    Table(
+        "kr_check_ins",
+        (
+            ("check_in_id", TN), ("kr_id", TN), ("as_of", TN), ("recorded_at", TN),
+            ("value", TN), ("confidence", IN), ("corrected_at", T), ("position", B),
+        ),
+        ("check_in_id",),
+        (("kr_id", "as_of"),),
+    ),
+    Table(
+        "kr_targets",
+        (("kr_id", TN), ("position", B), ("target", TN), ("changed_at", TN), ("reason", TN)),
+        ("kr_id", "position"),
+    ),
+    Table(
+        "decisions",
+        (
+            ("decision_id", TN), ("team", TN), ("period", TN), ("question", TN),
+            ("reversibility", TN), ("decider", TN), ("options_count", IN),
+            ("criteria_count", IN), ("information_level", IN), ("opened_at", TN),
+            ("decide_by", TN), ("status", TN), ("decided_at", T), ("chosen", T),
+            ("confidence", T), ("review_on", T), ("information_at_decision", INT),
+            ("reviewed_at", T), ("outcome_quality", INT), ("process_quality", INT),
+            ("as_expected", INT), ("reversed_at", T), ("superseded_at", T), ("superseded_by", T),
+            ("position", B),
+        ),
+        ("decision_id",),
+        (("team", "period"),),
+    ),
+    Table(
+        "decision_links",
+        (("decision_id", TN), ("kind", TN), ("target_id", TN), ("item_id", TN),
+         ("linked_at", TN)),
+        ("decision_id", "kind", "target_id", "item_id"),
+        (("target_id",),),
+    ),
+    Table(
+        "delegations",
+        (
+            ("delegation_id", TN), ("delegator", TN), ("owner", TN), ("title", TN),
+            ("level", TN), ("cadence_days", IN), ("due", TN), ("status", TN),
+            ("delegated_at", TN), ("ended_at", T), ("renegotiations", IN), ("position", B),
+        ),
+        ("delegation_id",),
+        (("owner", "status"),),
+    ),
+    Table(
+        "delegation_check_ins",
+        (
+            ("check_in_id", TN), ("delegation_id", TN), ("checked_in_at", TN),
+            ("status", TN), ("acknowledged_at", T), ("position", B),
+        ),
+        ("check_in_id",),
+        (("delegation_id",),),
+    ),
+    Table(
+        "retros",
+        (
+            ("retro_id", TN), ("team", TN), ("period", TN), ("held_on", TN), ("format", TN),
+            ("facilitator", TN), ("went_well", IN), ("to_improve", IN), ("ideas", IN),
+            ("position", B),
+        ),
+        ("retro_id",),
+        (("team", "period"),),
+    ),
+    Table(
+        "retro_pulse",
+        (("retro_id", TN), ("dimension", TN), ("score", TN), ("responses", IN)),
+        ("retro_id", "dimension"),
+    ),
+    Table(
+        "action_items",
+        (
+            ("retro_id", TN), ("item_id", TN), ("text", TN), ("owner", TN), ("due", TN),
+            ("state", TN), ("carried_from", T), ("carried_to", T), ("added_at", TN),
+            ("ended_at", T), ("position", B),
+        ),
+        ("retro_id", "item_id"),
+        (("item_id",),),
+    ),
+    Table(
+        "prompts",
+        (
+            ("prompt_id", TN), ("person", TN), ("kind", TN), ("question", TN),
+            ("triggered_by", TN), ("issued_at", TN), ("state", TN), ("snoozed_until", T),
+            ("answered_at", T), ("answer", T), ("dismissed_at", T), ("position", B),
+        ),
+        ("prompt_id",),
+        (("person", "state"),),
+    ),
+)  # fmt: skip
+
+
+def create_statements() -> list[str]:
+    return [statement for table in TABLES for statement in table.create()]

@@ -1,0 +1,179 @@
+"""``koers projections``: run, rebuild, export and inspect the views.
+
+Wire it into the ``koers`` command line with ``app.add_typer(projections, name="projections")``
+(``from projections.cli import projections``); ``python -m projections`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli._output import emit_json, fail, friendly_errors
+from ledger.settings import Settings
+from projections._lock import ViewsBusy
+from projections.export import export as export_views
+from projections.replay import views_as_of
+from projections.runner import ViewRunner
+from projections.views import KoersViews, open_views
+
+__all__ = ["main", "projections"]
+
+projections = typer.Typer(
+    help="The views (OKR progress, decision quality, delegations, retros, prompts).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory [env KOERS_DATA_DIR].", show_default=False),
+]
+ViewsPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--views",
+        help="The view database [env KOERSVIEWS_SQLITE_DBNAME; default <data dir>/views.sqlite3].",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _env(data_dir: Path | None) -> dict[str, str]:
+    return {**os.environ, **Settings.from_env(data_dir=data_dir).store_env()}
+
+
+@contextmanager
+def _runner(data_dir: Path | None, views: Path | None) -> Iterator[ViewRunner]:
+    with friendly_errors():
+        try:
+            runner = ViewRunner(_env(data_dir), views)
+        except ViewsBusy as e:
+            fail(str(e), "conflict")
+        try:
+            yield runner
+        finally:
+            runner.close()
+
+
+@projections.command(epilog="\b\nExample: koers projections run --data-dir ./ledger-data")
+def run(data_dir: DataDir = None, views: ViewsPath = None) -> None:
+    """Keep the views up to date with the log until interrupted (Ctrl-C or SIGTERM)."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with _runner(data_dir, views) as runner:
+        runner.start()
+        typer.echo(f"following the log into {runner.path} from position {runner.position}")
+        try:
+            while not done.wait(0.5):
+                if runner.error is not None:
+                    fail(f"the views stopped: {runner.error}", "unexpected")
+        except KeyboardInterrupt:
+            pass
+        typer.echo(f"stopped at position {runner.position}")
+
+
+@projections.command(epilog="\b\nExample: koers projections rebuild --json")
+def rebuild(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = False) -> None:
+    """Replay the whole log into fresh views, then swap them in for the current ones.
+
+    Example: koers projections rebuild
+    """
+    with (
+        _runner(data_dir, views) as runner,
+        typer.progressbar(length=1, label="replaying the log", file=sys.stderr) as bar,
+    ):
+        state = {"done": 0}
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        started = time.perf_counter()
+        position = runner.rebuild(progress=progress)
+        seconds = time.perf_counter() - started
+    rate = position / seconds if seconds > 0 else 0.0
+    if as_json:
+        emit_json({"position": position, "seconds": round(seconds, 3), "events_per_second": rate})
+        return
+    typer.echo(
+        f"rebuilt the views to position {position} in {seconds:.2f} s ({rate:,.0f} events/s)"
+    )
+
+
+@projections.command(epilog="\b\nExample: koers projections export views.jsonl --position 120")
+def export(
+    out: Annotated[Path, typer.Argument(help="Where to write the export (JSON lines).")],
+    data_dir: DataDir = None,
+    views: ViewsPath = None,
+    position: Annotated[
+        int | None, typer.Option("--as-of-position", help="Views as of this stream position.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Views as of this recorded time (ISO 8601).")
+    ] = None,
+) -> None:
+    """Write every view table, sorted, to a file (equal views give equal bytes)."""
+    with friendly_errors():
+        if position is None and as_of is None:
+            store = open_views(_env(data_dir), path=views)
+            try:
+                size = export_views(store, out)
+            finally:
+                store.close()
+        else:
+            size = _export_as_of(data_dir, out, position, as_of)
+    typer.echo(f"wrote {size} bytes to {out}")
+
+
+def _export_as_of(data_dir: Path | None, out: Path, position: int | None, as_of: str | None) -> int:
+    from ledger.application import Koers
+    from ledger.cli._common import parse_moment
+
+    moment: datetime | None = parse_moment(as_of) if as_of else None
+    app = Koers(env=_env(data_dir))
+    try:
+        store: KoersViews = views_as_of(app, position=position, time=moment)
+        try:
+            return export_views(store, out)
+        finally:
+            store.close()
+    finally:
+        app.close()
+
+
+@projections.command(epilog="\b\nExample: koers projections status --json")
+def status(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = False) -> None:
+    """How far the views are: their position and the log's last position."""
+    from ledger.application import Koers
+
+    with friendly_errors():
+        env = _env(data_dir)
+        store = open_views(env, path=views)
+        app = Koers(env=env)
+        try:
+            position, last = store.position, app.recorder.max_notification_id() or 0
+        finally:
+            store.close()
+            app.close()
+    if as_json:
+        emit_json({"position": position, "last": last, "behind": last - position})
+        return
+    typer.echo(f"views at position {position} of {last} ({last - position} behind)")
+
+
+def main() -> None:
+    projections(prog_name="koers projections")

@@ -1,0 +1,123 @@
+"""A person's prompt inbox and reflection journal (docs/metrics.md §5)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from projections._query import evaluated_at, stamp, when
+from projections._sql import Row
+from projections.views import KoersViews
+
+__all__ = [
+    "InboxItem",
+    "JournalEntry",
+    "PromptInbox",
+    "ReflectionJournal",
+    "prompt_inbox",
+    "reflection_journal",
+]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    prompt_id: str
+    kind: str
+    question: str
+    triggered_by: list[str]
+    issued_at: str
+    state: str  # open, or snoozed
+    snoozed_until: str | None
+
+
+@dataclass(frozen=True)
+class PromptInbox:
+    person: str
+    at: str
+    position: int
+    open: list[InboxItem]  # open, and snoozed ones whose snooze has ended
+    snoozed: list[InboxItem]  # still snoozed at ``at``
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    prompt_id: str
+    kind: str
+    question: str
+    triggered_by: list[str]
+    issued_at: str
+    answered_at: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ReflectionJournal:
+    person: str
+    position: int
+    entries: list[JournalEntry]  # oldest answer first
+    answered: int
+    dismissed: int
+    unanswered: int
+
+
+def _prompts(views: KoersViews, person: str) -> list[Row]:
+    return views.rows("SELECT * FROM prompts WHERE person = ? ORDER BY position", person)
+
+
+def _item(row: Row) -> InboxItem:
+    return InboxItem(
+        prompt_id=row["prompt_id"],
+        kind=row["kind"],
+        question=row["question"],
+        triggered_by=json.loads(row["triggered_by"]),
+        issued_at=row["issued_at"],
+        state=row["state"],
+        snoozed_until=row["snoozed_until"],
+    )
+
+
+def prompt_inbox(views: KoersViews, person: str, at: datetime | None = None) -> PromptInbox:
+    """The prompts waiting for ``person`` at ``at``, oldest first."""
+    moment = evaluated_at(views, at)
+    rows = _prompts(views, person)
+
+    def sleeping(row: Row) -> bool:
+        until = when(row["snoozed_until"])
+        return row["state"] == "snoozed" and until is not None and until > moment
+
+    return PromptInbox(
+        person=person,
+        at=stamp(moment),
+        position=views.position,
+        open=[_item(r) for r in rows if r["state"] in ("open", "snoozed") and not sleeping(r)],
+        snoozed=[_item(r) for r in rows if sleeping(r)],
+    )
+
+
+def reflection_journal(views: KoersViews, person: str) -> ReflectionJournal:
+    """Every answer ``person`` gave to a prompt: their reflection journal."""
+    rows = _prompts(views, person)
+    answered = sorted(
+        (r for r in rows if r["state"] == "answered"),
+        key=lambda r: (r["answered_at"], int(r["position"])),
+    )
+    return ReflectionJournal(
+        person=person,
+        position=views.position,
+        entries=[
+            JournalEntry(
+                prompt_id=r["prompt_id"],
+                kind=r["kind"],
+                question=r["question"],
+                triggered_by=json.loads(r["triggered_by"]),
+                issued_at=r["issued_at"],
+                answered_at=r["answered_at"],
+                answer=r["answer"],
+            )
+            for r in answered
+        ],
+        answered=len(answered),
+        dismissed=sum(1 for r in rows if r["state"] == "dismissed"),
+        unanswered=sum(1 for r in rows if r["state"] in ("open", "snoozed")),
+    )

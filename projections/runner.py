@@ -1,0 +1,286 @@
+"""The view runner: follows the Koers notification log and keeps the views up to date.
+
+Two threads: a *reader* iterates the application recorder's ``subscribe()`` (on NATS an
+ordered push consumer, in stream order) into a bounded queue; a *writer* takes whatever
+has arrived (up to ``batch`` notifications), decodes the events with the application's
+mapper and applies them through :class:`~projections.projection.KoersProjection` in one
+transaction with the tracking row of the last one. One event waiting means a batch of one,
+so a single write is visible after one small commit; a backlog (start-up, a burst) is
+applied a page at a time. On start the subscription begins after the views' tracking
+position, so a restart after a crash (even SIGKILL mid-transaction, which rolls back)
+applies each event exactly once.
+
+:meth:`ViewRunner.wait_for` returns as soon as the views reflect a position (woken by the
+commit, no polling delay): read-your-writes. :meth:`ViewRunner.rebuild` replays the whole
+log into a fresh file beside the views, then swaps it in. One runner per view file (an
+exclusive lock on ``<views>.lock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import Notification, Tracking, WaitInterruptedError
+
+from projections._lock import WriterLock
+from projections.export import dump, export
+from projections.projection import KoersProjection
+from projections.replay import Progress, replay
+from projections.views import KoersViews, open_views, views_env
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import ApplicationRecorder, Subscription
+
+    from ledger.application import Koers
+
+__all__ = ["ViewRunner"]
+
+QUEUE_SIZE = 10_000
+POLL = 0.05
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class ViewRunner:
+    """The live views of one Koers log, in one view file.
+
+    ``app_env``: the application's settings (``NATS_URL``, ``NATS_STREAM``, ``KOERS_DATA_DIR``,
+    ``KOERSVIEWS_*``); ``views_path``: the view file (default ``KOERSVIEWS_SQLITE_DBNAME``,
+    else ``<KOERS_DATA_DIR>/views.sqlite3``); ``app``: share an open application instead of
+    making one (it is not closed with the runner).
+    """
+
+    def __init__(
+        self,
+        app_env: Mapping[str, str] | None = None,
+        views_path: str | Path | None = None,
+        *,
+        app: Koers | None = None,
+        batch: int = 500,
+    ) -> None:
+        from ledger.application import Koers
+
+        self._env = dict(os.environ if app_env is None else app_env)
+        self.path = Path(views_path or views_env(self._env).get("SQLITE_DBNAME", ""))
+        self.batch = batch
+        self._lock = WriterLock(self.path)
+        self._lock.acquire()
+        self._owns_app = app is None
+        self._closed = False
+        try:
+            self.app: Koers = app if app is not None else Koers(env=self._env)
+            try:
+                self.views: KoersViews = open_views(self._env, path=self.path)
+            except BaseException:
+                if self._owns_app:
+                    self.app.close()
+                raise
+        except BaseException:
+            self._lock.release()
+            raise
+        self._stopping = threading.Event()
+        self._failed = threading.Event()
+        self._error: BaseException | None = None
+        self._threads: list[threading.Thread] = []
+        self._subscription: Subscription[ApplicationRecorder] | None = None
+        self._swap = threading.Lock()
+
+    # -- following ---------------------------------------------------------------------------
+
+    def start(self) -> ViewRunner:
+        """Follow the log in the background (from the views' position)."""
+        if self._threads:
+            return self
+        self._stopping.clear()
+        gt = self.views.max_tracking_id(self.app.name)
+        subscription = self.app.recorder.subscribe(gt=gt)
+        self._subscription = subscription
+        notes: queue.Queue[Notification | _Failed] = queue.Queue(QUEUE_SIZE)
+        self._threads = [
+            threading.Thread(target=self._read, args=(subscription, notes), daemon=True),
+            threading.Thread(target=self._write, args=(notes, self.views), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop following (the views keep their position; :meth:`start` resumes)."""
+        self._stopping.set()
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            subscription.stop()
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+
+    def _read(
+        self, subscription: Subscription[ApplicationRecorder], notes: queue.Queue[Any]
+    ) -> None:
+        try:
+            for notification in subscription:
+                while not self._stopping.is_set():
+                    try:
+                        notes.put(notification, timeout=POLL)
+                    except queue.Full:
+                        continue
+                    break
+        except BaseException as e:  # handed to the writer, which fails in order
+            notes.put(_Failed(e))
+
+    def _write(self, notes: queue.Queue[Notification | _Failed], views: KoersViews) -> None:
+        projection = KoersProjection(views)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    batch = [notes.get(timeout=POLL)]
+                except queue.Empty:
+                    continue
+                while len(batch) < self.batch:
+                    try:
+                        batch.append(notes.get_nowait())
+                    except queue.Empty:
+                        break
+                self._apply(projection, batch)
+        except BaseException as e:
+            self._error = e
+            self._failed.set()
+            views.wake_waiters()
+
+    def _apply(self, projection: KoersProjection, batch: list[Notification | _Failed]) -> None:
+        """Apply the notifications before the first failure (if any), then raise it."""
+        failures = [n for n in batch if isinstance(n, _Failed)]
+        ready = batch[: batch.index(failures[0])] if failures else batch
+        name, mapper = self.app.name, self.app.mapper
+        projection.apply(
+            [
+                (mapper.to_domain_event(n), Tracking(name, n.id))
+                for n in ready
+                if isinstance(n, Notification)
+            ]
+        )
+        if failures:
+            raise failures[0].error
+
+    # -- reading your writes --------------------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """The last notification id the views reflect."""
+        return self.views.position
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why following stopped, if it failed."""
+        return self._error
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> None:
+        """Return as soon as the views reflect notification ``position`` (a write's
+        ``Receipt.position``); ``TimeoutError`` after ``timeout`` seconds; ``RuntimeError``
+        (caused by the error) if following stopped on an error."""
+        if position is None:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            self._raise_failure()
+            views = self.views
+            remaining = deadline - time.monotonic()
+            try:
+                views.wait(self.app.name, position, max(0.0, remaining), self._failed)
+            except WaitInterruptedError:
+                continue  # the runner failed: raised above
+            except TimeoutError:
+                if views is self.views:
+                    raise
+            except Exception:
+                if views is self.views and not self._swap.locked():  # not a rebuild's swap
+                    raise
+                time.sleep(0.001)
+            else:
+                return
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"the view runner stopped: {self._error!r}") from self._error
+
+    # -- rebuilding and exporting ----------------------------------------------------------
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply the log up to its current end, in this thread (not while following)."""
+        if self._threads:
+            raise RuntimeError("the runner is following the log; wait_for() a position")
+        return replay(self.app, self.views, progress=progress)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Replay the whole log into a fresh view file, then swap it in for the live one
+        (following resumes from the rebuilt position). Returns that position."""
+        fresh_path = self.path.with_name(self.path.name + ".rebuild")
+        _remove_database(fresh_path)
+        fresh = open_views(self._env, path=fresh_path)
+        try:
+            position = replay(self.app, fresh, progress=progress)
+        except BaseException:
+            fresh.close()
+            _remove_database(fresh_path)
+            raise
+        fresh.close()
+        with self._swap:
+            following = bool(self._threads)
+            self.stop()
+            self.views.close()
+            self.views.wake_waiters()
+            if Path(f"{self.path}-wal").exists():  # someone else still has it open
+                self.views = open_views(self._env, path=self.path)
+                raise RuntimeError(f"{self.path} is open in another process; not swapped")
+            os.replace(fresh_path, self.path)
+            self.views = open_views(self._env, path=self.path)
+            if following:
+                self.start()
+        return position
+
+    def dump(self) -> bytes:
+        """Every view table, deterministically (see :mod:`projections.export`)."""
+        return dump(self.views)
+
+    def export(self, path: str | Path) -> int:
+        return export(self.views, path)
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.stop()
+        self.views.close()
+        if self._owns_app:
+            self.app.close()
+        self._lock.release()
+
+    def __enter__(self) -> ViewRunner:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _remove_database(path: Path) -> None:
+    for name in (str(path), f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)

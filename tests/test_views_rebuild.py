@@ -1,0 +1,179 @@
+"""Rebuild: a rebuilt view equals the live one byte for byte; every path into the views (live
+runner, rebuild, "as of", the library's ProjectionRunner) gives the same tables; an event
+delivered twice is applied once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.projection import ProjectionRunner
+
+from ledger.application import Koers
+from ledger.demo import load_demo
+from ledger.domain import Decision
+from projections import KoersProjection, SQLiteKoersViews, ViewRunner, dump, views_as_of
+from projections import projection as projection_module
+from projections._types import Handlers
+from tests.conftest import fresh_env
+
+TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def demo() -> Any:
+    env = fresh_env()
+    app = Koers(env=env)
+    load_demo(app, today=TODAY)
+    yield env, app
+    app.close()
+
+
+def test_live_views_after_the_demo_equal_rebuilt_views_byte_for_byte(tmp_path: Path) -> None:
+    env = fresh_env()
+    app = Koers(env=env)
+    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    try:
+        load_demo(app, today=TODAY)  # the runner follows while the demo is written
+        last = app.recorder.max_notification_id()
+        runner.wait_for(last, timeout=30)
+        runner.export(tmp_path / "live.jsonl")
+        seen: list[tuple[int, int]] = []
+        started = time.perf_counter()
+        assert runner.rebuild(progress=lambda done, total: seen.append((done, total))) == last
+        seconds = time.perf_counter() - started
+        runner.export(tmp_path / "rebuilt.jsonl")
+        live, rebuilt = (tmp_path / "live.jsonl").read_bytes(), (tmp_path / "rebuilt.jsonl")
+        assert rebuilt.read_bytes() == live
+        assert seen[0] == (0, last)
+        assert seen[-1] == (last, last)
+        print(f"\nrebuild: {last} events in {seconds * 1000:.0f} ms ({last / seconds:,.0f}/s)")
+        replayed = views_as_of(app)
+        try:
+            assert dump(replayed) == live
+        finally:
+            replayed.close()
+        receipt = app.issue_prompt(actor="k", to="ann", question="After?", kind="k")
+        runner.wait_for(receipt.position)  # the rebuilt views keep following
+        assert runner.position == receipt.position
+        assert len(live.splitlines()) > 200  # rows of every table
+    finally:
+        runner.close()
+        app.close()
+
+
+def test_the_library_projection_runner_builds_the_same_views(demo: Any, tmp_path: Path) -> None:
+    env, app = demo
+    last = app.recorder.max_notification_id()
+    runner_env = {
+        **env,
+        "KOERSVIEWS_PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "KOERSVIEWS_SQLITE_DBNAME": str(tmp_path / "library.sqlite3"),
+    }
+    with ProjectionRunner(
+        application_class=Koers,
+        projection_class=KoersProjection,
+        view_class=SQLiteKoersViews,
+        env=runner_env,
+    ) as runner:
+        runner.wait(last, timeout=30)
+        library = dump(runner.view)
+    runner.view.close()
+    replayed = views_as_of(app)
+    try:
+        assert library == dump(replayed)
+    finally:
+        replayed.close()
+
+
+def test_an_event_delivered_twice_is_applied_once(demo: Any) -> None:
+    _, app = demo
+    views = views_as_of(app, position=40)
+    try:
+        before = dump(views)
+        notes = app.recorder.select_notifications(31, 10)
+        steps = [(app.mapper.to_domain_event(n), Tracking(app.name, n.id)) for n in notes]
+        KoersProjection(views).apply(steps)  # 31–40 again: skipped
+        assert dump(views) == before
+        with pytest.raises(IntegrityError), views.recording(Tracking(app.name, 40)) as tx:
+            tx.run("DELETE FROM objectives")  # never committed: the position is taken
+        assert dump(views) == before
+        KoersProjection(views).apply(
+            [(app.mapper.to_domain_event(n), Tracking(app.name, n.id)) for n in notes[:0]]
+        )
+        assert views.position == 40
+    finally:
+        views.close()
+
+
+def test_a_failing_event_stops_the_runner_and_wait_for_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(*_: Any) -> None:
+        raise ValueError("a bug in a handler")
+
+    handlers: Handlers = {**projection_module.HANDLERS, Decision.Reversed: broken}
+    monkeypatch.setattr(projection_module, "HANDLERS", handlers)
+    env = fresh_env()
+    app = Koers(env=env)
+    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    try:
+        load_demo(app, today=TODAY)
+        with pytest.raises(RuntimeError, match="a bug in a handler"):
+            runner.wait_for(app.recorder.max_notification_id(), timeout=30)
+        assert isinstance(runner.error, ValueError)
+        reversed_at = [
+            n.id
+            for n in app.recorder.select_notifications(1, 1000)
+            if n.topic.endswith("Decision.Reversed")
+        ]
+        assert runner.position < reversed_at[0]  # its batch rolled back with it
+    finally:
+        runner.close()
+        app.close()
+
+
+def _koers_projections(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "projections", *args],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_rebuild_from_the_command_line(demo: Any, tmp_path: Path) -> None:
+    env, app = demo
+    views = tmp_path / "views.sqlite3"
+    env = {**env, "KOERS_DATA_DIR": str(tmp_path)}
+    done = _koers_projections("rebuild", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["position"] == app.recorder.max_notification_id()
+    assert "replaying the log" in done.stderr
+    status = _koers_projections("status", "--json", env=env)
+    assert json.loads(status.stdout)["behind"] == 0
+    replayed = views_as_of(app)
+    try:
+        assert _koers_projections("export", str(tmp_path / "x.jsonl"), env=env).returncode == 0
+        assert (tmp_path / "x.jsonl").read_bytes() == dump(replayed)
+    finally:
+        replayed.close()
+    runner = ViewRunner(env, views, app=app)  # holds the writer lock
+    try:
+        busy = _koers_projections("rebuild", env=env)
+    finally:
+        runner.close()
+    assert busy.returncode == 3
+    assert "maintained by another process" in busy.stderr
