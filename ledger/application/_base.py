@@ -29,7 +29,15 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from ledger.application._transcodings import snapshot_transcodings
-from ledger.domain import AGGREGATES, KoersAggregate, command_key_id
+from ledger.domain import (
+    AGGREGATES,
+    Delegation,
+    KeyResult,
+    KoersAggregate,
+    Kpi,
+    Retro,
+    command_key_id,
+)
 from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound
 
 __all__ = ["KoersBase", "Receipt"]
@@ -53,6 +61,15 @@ class KoersBase(Application[UUID]):
     """Application service: command handling, loading, history and "as of" reads."""
 
     name = "Koers"
+    #: A snapshot every 50 events of the aggregates that grow with time (check-ins, items),
+    #: so a short-lived process (one CLI command) loads them without replaying everything.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        KeyResult: 50,
+        Kpi: 50,
+        Delegation: 50,
+        Retro: 50,
+    }
+
     env: ClassVar[dict[str, str]] = {
         "PERSISTENCE_MODULE": "ledger.nats",
         "MAPPER_TOPIC": "ledger.transcoder:TypedMapper",
