@@ -114,7 +114,7 @@ def rebuild(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = F
     )
 
 
-@projections.command(epilog="\b\nExample: koers projections export views.jsonl --as-of-position 120")
+@projections.command(epilog="\b\nExample: koers projections export v.jsonl --as-of-position 9")
 def export(
     out: Annotated[Path, typer.Argument(help="Where to write the export (JSON lines).")],
     data_dir: DataDir = None,

@@ -7,10 +7,11 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from ledger.cli import _store
+from ledger.cli import _serve, _store
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
 from ledger.cli._demo import demo
+from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
 from ledger.cli._reads import history
@@ -36,10 +37,13 @@ app = typer.Typer(
 )
 
 
-app.command("serve", epilog="Example: koers serve --data-dir ./ledger-data")(_store.serve)
+app.command("serve", epilog="\b\nExample: koers serve --data-dir ./ledger-data --port 8000")(
+    _serve.serve
+)
 app.command("status", epilog="Example: koers status --json")(_store.status)
 app.command("history")(history)
 app.command("demo")(demo)
+app.command("export", epilog="\b\nExample: koers export --format parquet --out ./export")(export)
 app.add_typer(objective, name="objective")
 app.add_typer(kr, name="kr")
 app.add_typer(kpi, name="kpi")

@@ -1,9 +1,7 @@
-"""``koers serve`` and ``koers status``: run the embedded store, and describe it."""
+"""``koers status``: describe the event store (``koers serve`` is in ``_serve``)."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +14,7 @@ from ledger.nats.factory import NATSFactory
 from ledger.nats.status import StoreStatus, store_status
 from ledger.settings import Settings
 
-__all__ = ["serve", "status"]
+__all__ = ["status"]
 
 DataDirOption = Annotated[
     Path | None,
@@ -71,28 +69,3 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
         emit_json(result.as_dict())
     else:
         typer.echo(_describe(result))
-
-
-def serve(data_dir: DataDirOption = None) -> None:
-    """Run Koers: start (or reuse) the event store and keep it up until Ctrl-C.
-
-    Logs one line saying where it listens. Ctrl-C or SIGTERM stops it cleanly: every
-    acknowledged event is already on disk (fsync before each ack).
-    """
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with friendly_errors():
-        factory = _factory(Settings.from_env(data_dir=data_dir))
-        try:
-            result = store_status(factory)
-            typer.echo(
-                f"koers: serving {result.stream} ({result.events} events) at {result.url}"
-                + (f", data in {result.data_dir}" if result.embedded else "")
-                + "; Ctrl-C stops it",
-                err=True,
-            )
-            stop.wait()
-            typer.echo("koers: stopping", err=True)
-        finally:
-            factory.close()

@@ -33,7 +33,7 @@ from ledger.errors import InvalidValue
 
 __all__ = ["Direction", "KeyResult", "Kpi", "KpiKind", "MetricKind", "Objective", "Status"]
 
-_PERIOD = re.compile(r"(\d{4})-Q([1-4])")
+_PERIOD = re.compile(r"(19\d\d|2\d\d\d)-Q([1-4])")
 
 
 class MetricKind(Enum):

@@ -1,0 +1,132 @@
+"""The FastAPI application: routers, problem handlers, the OpenAPI document, the page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+
+from ledger.api import _decisions, _delegations, _goals, _kpis, _reads, _retros, _views
+from ledger.api._common import in_thread, koers_of
+from ledger.api._page import PAGE
+from ledger.api._problems import PROBLEMS, ApiProblem, install_problem_handlers
+from ledger.api._schema import READ_ERRORS
+from ledger.application import Koers
+
+if TYPE_CHECKING:
+    from projections import ViewRunner
+
+__all__ = ["create_api"]
+
+DESCRIPTION = """
+Koers is an event-sourced goal and decision ledger: objectives, key results and check-ins,
+KPIs, decisions, delegations, retros and reflection prompts. Every change is an immutable
+event on NATS JetStream; this API records them and reads them back.
+
+**Who acts.** Every write names a person: the `Koers-Actor` header, or the body's `actor`
+field (a handle such as `ann`). If both are given they must agree.
+
+**Safe retries.** Send an `Idempotency-Key` header with a write: sent again with the same key
+(after a timeout, a crash, a double click) it takes effect once and answers the first
+receipt with `replayed: true` and the header `Idempotent-Replayed: true`.
+
+**Optimistic concurrency.** GET on a thing answers its version as the `ETag`. Commands that
+support it take `If-Match: "<version>"` (or `expected_version` in the body) and answer
+**409** if someone changed the thing since. Other commands refuse `If-Match` (400).
+
+**Receipts.** A create answers **201** (with `Location`), a change **200**; both carry the
+receipt `{kind, id, version, position, replayed}`, `position` being the event's place in
+the stream.
+
+**Read your writes.** Reads take `min_position` (or the `Koers-Min-Position` header): the
+views (team dashboards) answer once they include that position, waiting up to 2 s (else 503
+with `Retry-After`). Reads of one thing, lists and histories come from the log itself and
+are always current. `as_of` (a time) answers what was known at that moment.
+
+**Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
+`detail` (what to do) and, for invalid fields, `errors[].field`: 400 malformed JSON or
+header; 404 unknown id in the path; 409 concurrency conflict; 422 invalid field, broken
+rule, command not allowed in the current state, unknown id in the body, or an
+Idempotency-Key reused for another command; 503 event store unreachable (or views behind).
+"""
+
+
+def _tag(path: str) -> str:
+    first = path.strip("/").split("/")[0]
+    return {"key-results": "key result", "teams": "views", "people": "views"}.get(
+        first, first.rstrip("s").replace("-", " ")
+    )
+
+
+def _as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are ``application/problem+json`` (FastAPI writes application/json)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return schema
+
+
+def create_api(koers: Koers, runner: ViewRunner | None = None) -> FastAPI:
+    """The HTTP API over an open application (and the live views, when running).
+
+    Without ``runner``, view reads replay the log into memory for each request.
+    The caller owns ``koers`` and ``runner`` (this does not close them).
+    """
+    api = FastAPI(
+        title="Koers",
+        version="1",
+        summary="An event-sourced goal and decision ledger for leadership teams.",
+        description=DESCRIPTION,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    api.state.koers = koers
+    api.state.runner = runner
+    install_problem_handlers(api)
+    for module in (_goals, _kpis, _decisions, _delegations, _retros, _reads, _views):
+        api.include_router(module.router)
+
+    @api.get("/health", summary="Health", responses=READ_ERRORS, tags=["service"])
+    async def health(request: Request) -> dict[str, Any]:
+        """The service is up and the event store answers: its last stream position."""
+        position = await in_thread(koers_of(request).recorder.max_notification_id)
+        views = request.app.state.runner
+        return {"ok": True, "position": position or 0, "views": views.position if views else None}
+
+    @api.get("/problems/{slug}", summary="A kind of problem", tags=["service"], responses={
+        404: READ_ERRORS[404], 422: READ_ERRORS[422]})  # fmt: skip
+    async def problem_type(slug: str) -> JSONResponse:
+        """What a problem `type` means (the `type` of an error answer points here)."""
+        if slug not in PROBLEMS:
+            raise ApiProblem("not-found", f"no problem type {slug!r}: see /problems/internal")
+        status, title, meaning = PROBLEMS[slug]
+        return JSONResponse({"type": f"/problems/{slug}", "title": title, "status": status,
+                             "description": meaning})  # fmt: skip
+
+    @api.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(PAGE)
+
+    for route in api.routes:
+        if isinstance(route, APIRoute) and not route.tags:
+            route.tags = [_tag(route.path)]
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = get_openapi(
+                title=api.title,
+                version=api.version,
+                summary=api.summary,
+                description=api.description,
+                routes=api.routes,
+            )
+            api.openapi_schema = _as_problem_json(schema)
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    return api

@@ -1,0 +1,247 @@
+"""Reads from the log: list, show (now or ``as_of`` a moment) and history of every kind.
+
+These read the event store itself, so they are always current: ``min_position`` is
+accepted (for clients that send it on every read) and always already satisfied.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import create_model
+
+from ledger.api._common import in_thread, koers_of
+from ledger.api._positions import positions_by_version
+from ledger.api._problems import ApiProblem, FieldError
+from ledger.api._schema import READ_ERRORS
+from ledger.api._states import STATES, HistoryEntry, Page
+from ledger.application import Koers
+from ledger.cli._common import plain
+from ledger.cli._reads import state_of
+from ledger.domain import AGGREGATES, KoersAggregate
+from ledger.errors import NotAllowed, NotFound
+from ledger.nats._subjects import kind_and_type
+
+__all__ = ["KINDS", "MinPosition", "MinPositionHeader", "parse_moment", "router"]
+
+router = APIRouter()
+
+#: kind -> (path, filters: query name -> description)
+KINDS: dict[str, tuple[str, dict[str, str]]] = {
+    "objective": (
+        "/objectives",
+        {"team": "Only this team's.", "owner": "Only this owner's.", "period": "e.g. 2026-Q4.",
+         "status": "open, dropped or closed."},
+    ),
+    "key_result": (
+        "/key-results",
+        {"objective_id": "Only this objective's.", "owner": "Only this owner's.",
+         "status": "open, dropped or closed."},
+    ),
+    "kpi": ("/kpis", {"team": "Only this team's.", "owner": "Only this owner's."}),
+    "decision": (
+        "/decisions",
+        {"team": "Only this team's.", "decider": "Only this decider's.",
+         "status": "open, decided, reviewed, reversed or superseded."},
+    ),
+    "delegation": (
+        "/delegations",
+        {"owner": "Only this owner's.", "delegator": "Only this delegator's.",
+         "status": "active, completed or revoked."},
+    ),
+    "retro": ("/retros", {"team": "Only this team's.", "period": "Only this period's."}),
+    "prompt": ("/prompts", {"to": "Only this person's.", "state": "open, snoozed, answered, …"}),
+}  # fmt: skip
+
+_MOMENT_HELP = (
+    "Answer as it stood at this moment (recorded time): e.g. 2026-10-01T12:00:00+02:00, or a "
+    "date (its start, UTC). What we knew then."
+)
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Read your writes: answer only once the data includes this stream position "
+        "(a receipt's `position`). Reads from the log are always current.",
+    ),
+]
+MinPositionHeader = Annotated[
+    int | None,
+    Header(alias="Koers-Min-Position", ge=0, description="Same as the `min_position` query."),
+]
+
+
+def parse_moment(value: str | None, field: str = "as_of") -> datetime | None:
+    """An aware UTC moment from ISO text (a date means its start, UTC); ``None`` for none."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        detail = f"{value!r} is not a time: write it as 2026-11-02T09:00:00+01:00 or 2026-11-02"
+    else:
+        try:
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except (ValueError, OverflowError):
+            detail = f"{value!r} is outside the range of times Koers can use"
+    raise ApiProblem(
+        "invalid-request", f"{field}: {detail}", [FieldError(field=field, detail=detail)]
+    )
+
+
+def _load_as_of(
+    koers: Koers, cls: type[KoersAggregate], ident: UUID, moment: datetime
+) -> KoersAggregate:
+    """The thing as it stood at ``moment``; 404 (not 422) if it did not exist yet then."""
+    koers.load(cls, ident)  # NotFound unless it exists, and is of this kind
+    try:
+        return koers.load_as_of(cls, ident, moment)
+    except NotAllowed as e:  # it did not exist yet at that moment
+        raise ApiProblem("not-found", str(e)) from None
+
+
+def _kind_of_events(events: list[Any]) -> str:
+    return type(events[0]).__qualname__.split(".")[0] if events else ""
+
+
+def _history(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) -> list[Any]:
+    events = koers.event_history(ident)
+    if _kind_of_events(events) != cls.__name__:
+        raise NotFound(kind.replace("_", " "), ident)
+    positions = positions_by_version(koers, ident)
+    skip = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
+            "command_id"}  # fmt: skip
+    rows = []
+    for event in events:
+        kind_token, type_token = kind_and_type(get_topic(type(event)))
+        rows.append(
+            {
+                "position": positions.get(event.originator_version),
+                "version": event.originator_version,
+                "type": f"{kind_token}.{type_token}",
+                "event": type(event).__qualname__,
+                "actor": event.actor,
+                "recorded": plain(event.timestamp),
+                "fields": plain({k: v for k, v in vars(event).items() if k not in skip}),
+            }
+        )
+    return rows
+
+
+def _signature(**params: tuple[Any, Any]) -> inspect.Signature:
+    request = inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+    rest = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=d)
+        for name, (annotation, d) in params.items()
+    ]
+    return inspect.Signature([request, *rest])
+
+
+Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
+
+
+def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
+    cls = AGGREGATES[kind]
+
+    async def endpoint(request: Request, **query: Any) -> JSONResponse:
+        states = [state_of(a) for a in await in_thread(koers_of(request).all_of, cls)]
+        wanted = {k: v for k, v in query.items() if k in filters and v is not None}
+        rows = [s for s in states if all(str(s.get(k)) == v for k, v in wanted.items())]
+        limit, offset = query["limit"], query["offset"]
+        page = {"total": len(rows), "limit": limit, "offset": offset}
+        return JSONResponse({"items": rows[offset : offset + limit], **page})
+
+    params: dict[str, tuple[Any, Any]] = {
+        name: (str | None, Query(None, max_length=200, description=text))
+        for name, text in filters.items()
+    }
+    params["limit"] = (int, Query(100, ge=1, le=1000, description="At most this many."))
+    params["offset"] = (int, Query(0, ge=0, le=1_000_000, description="Skip this many first."))
+    params["min_position"] = (MinPosition, None)
+    params["koers_min_position"] = (MinPositionHeader, None)
+    endpoint.__signature__ = _signature(**params)  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _show_endpoint(kind: str) -> Endpoint:
+    cls = AGGREGATES[kind]
+
+    async def endpoint(request: Request, **query: Any) -> JSONResponse:
+        ident: UUID = query[f"{kind}_id"]
+        moment = parse_moment(query["as_of"])
+        koers = koers_of(request)
+        if moment is None:
+            aggregate = await in_thread(koers.load, cls, ident)
+        else:
+            aggregate = await in_thread(_load_as_of, koers, cls, ident, moment)
+        headers = {"ETag": f'"{aggregate.version}"'}
+        return JSONResponse(state_of(aggregate), headers=headers)
+
+    endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
+        **{f"{kind}_id": (UUID, inspect.Parameter.empty)},
+        as_of=(str | None, Query(None, max_length=60, description=_MOMENT_HELP)),
+        min_position=(MinPosition, None),
+        koers_min_position=(MinPositionHeader, None),
+    )
+    return endpoint
+
+
+def _history_endpoint(kind: str) -> Endpoint:
+    cls = AGGREGATES[kind]
+
+    async def endpoint(request: Request, **query: Any) -> JSONResponse:
+        ident: UUID = query[f"{kind}_id"]
+        return JSONResponse(await in_thread(_history, koers_of(request), cls, kind, ident))
+
+    endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
+        **{f"{kind}_id": (UUID, inspect.Parameter.empty)}
+    )
+    return endpoint
+
+
+for _kind, (_path, _filters) in KINDS.items():
+    _name = _kind.replace("_", " ")
+    _state = STATES[_kind]
+    _list_model = create_model(f"{_state.__name__}List", __base__=Page, items=(list[_state], ...))  # type: ignore[valid-type]
+    router.add_api_route(
+        _path,
+        _list_endpoint(_kind, _filters),
+        methods=["GET"],
+        summary=f"List {_name}s",
+        description=f"Every {_name}, oldest first, filtered and paged.",
+        response_model=_list_model,
+        responses=READ_ERRORS,
+        operation_id=f"list_{_kind}s",
+        tags=[_name],
+    )
+    router.add_api_route(
+        f"{_path}/{{{_kind}_id}}",
+        _show_endpoint(_kind),
+        methods=["GET"],
+        summary=f"Show a {_name}",
+        description=f"One {_name} as it is now, or as it stood `as_of` a past moment. The "
+        f"ETag is its version (send it as If-Match to change it safely).",
+        response_model=_state,
+        responses=READ_ERRORS,
+        operation_id=f"show_{_kind}",
+        tags=[_name],
+    )
+    router.add_api_route(
+        f"{_path}/{{{_kind}_id}}/history",
+        _history_endpoint(_kind),
+        methods=["GET"],
+        summary=f"History of a {_name}",
+        description=f"Every event of one {_name}, oldest first: what happened, who, when.",
+        response_model=list[HistoryEntry],
+        responses=READ_ERRORS,
+        operation_id=f"history_{_kind}",
+        tags=[_name],
+    )

@@ -1,0 +1,214 @@
+"""What a GET of one thing answers: its current state (or its state ``as_of`` a moment).
+
+Ids, times, dates and decimal numbers are strings (decimals exact, e.g. ``"0.7"``); enums
+their values. These models document the answers (the OpenAPI document); the data is
+``ledger.cli._reads.state_of``, the same as ``koers … show --json``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.domain import (
+    ActionState,
+    CheckInStatus,
+    DecisionStatus,
+    DelegationLevel,
+    DelegationStatus,
+    Direction,
+    ItemKind,
+    KpiKind,
+    LinkKind,
+    MetricKind,
+    PromptState,
+    Reversibility,
+    Status,
+)
+
+__all__ = ["STATES", "HistoryEntry", "Page", "State"]
+
+Dec = str  # a decimal number as exact text, e.g. "0.7"
+
+
+class State(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: UUID
+    version: int = Field(description="Its version: send it back as If-Match to change it safely.")
+    created_on: datetime = Field(description="When it was recorded first.")
+    modified_on: datetime = Field(description="When it was changed last.")
+
+
+class ObjectiveState(State):
+    team: str
+    title: str
+    why: str
+    period: str = Field(examples=["2026-Q4"])
+    owner: str
+    parent_id: UUID | None
+    status: Status
+    score: Dec | None
+    learnings: str
+
+
+class CheckInState(BaseModel):
+    value: Dec
+    confidence: int
+    as_of: datetime = Field(description="The moment the value describes.")
+    note: str
+    blockers: list[str]
+    corrected: bool
+
+
+class KeyResultState(State):
+    objective_id: UUID
+    title: str
+    metric: MetricKind
+    start: Dec
+    target: Dec
+    original_target: Dec = Field(description="The target before any retarget.")
+    unit: str
+    owner: str
+    cadence_days: int
+    status: Status
+    check_ins: dict[UUID, CheckInState] = Field(description="By check-in id.")
+
+
+class KpiState(State):
+    team: str
+    name: str
+    owner: str
+    target: Dec
+    unit: str
+    direction: Direction
+    kind: KpiKind
+    next_step: str
+    retired: bool
+    measurements: list[tuple[datetime, Dec]] = Field(description="[as_of, value] pairs.")
+
+
+class OptionState(BaseModel):
+    key: str
+    title: str
+    description: str
+
+
+class CriterionState(BaseModel):
+    name: str
+    weight: Dec
+
+
+class RiskState(BaseModel):
+    likelihood: int
+    impact: int
+
+
+class LinkState(BaseModel):
+    kind: LinkKind
+    target_id: UUID
+    item_id: UUID | None
+
+
+class DecisionState(State):
+    team: str
+    question: str
+    context: str
+    options: list[OptionState]
+    criteria: list[CriterionState]
+    risk: RiskState
+    reversibility: Reversibility
+    cost_to_reverse: str
+    information_level: int
+    decider: str
+    consulted: list[str]
+    informed: list[str]
+    decide_by: date
+    status: DecisionStatus
+    chosen: str | None
+    confidence: Dec | None
+    decided_on: date | None
+    review_on: date | None
+    links: list[LinkState]
+
+
+class DelegationCheckInState(BaseModel):
+    at: datetime
+    status: CheckInStatus
+    acknowledged: bool
+
+
+class DelegationState(State):
+    delegator: str
+    owner: str
+    title: str
+    why: str
+    desired_result: str
+    boundaries: str
+    level: DelegationLevel
+    cadence_days: int
+    due: date
+    status: DelegationStatus
+    check_ins: dict[UUID, DelegationCheckInState] = Field(description="By check-in id.")
+
+
+class ActionItemState(BaseModel):
+    text: str
+    owner: str
+    due: date
+    state: ActionState
+    carried_from: UUID | None = Field(description="The retro it was carried over from.")
+
+
+class RetroState(State):
+    team: str
+    period: str
+    format: str
+    held_on: date
+    facilitator: str
+    items: list[tuple[ItemKind, str]] = Field(description="[kind, text] pairs.")
+    pulse: dict[str, Dec] = Field(description="Score 1–5 by dimension.")
+    actions: dict[UUID, ActionItemState] = Field(description="Action items by item id.")
+
+
+class PromptStateOut(State):
+    to: str
+    question: str
+    kind: str
+    triggered_by: list[str]
+    state: PromptState
+    snoozed_until: datetime | None
+    answer: str | None
+
+
+class HistoryEntry(BaseModel):
+    position: int | None = Field(description="The event's stream position.")
+    version: int
+    type: str = Field(
+        description="The event type (the Koers-Type header).", examples=["decision.made"]
+    )
+    event: str = Field(examples=["Decision.Made"])
+    actor: str
+    recorded: datetime = Field(description="When it was recorded.")
+    fields: dict[str, Any] = Field(description="The event's own fields.")
+
+
+class Page(BaseModel):
+    total: int = Field(description="How many match the filters.")
+    limit: int
+    offset: int
+
+
+#: kind -> the model of its state
+STATES: dict[str, type[State]] = {
+    "objective": ObjectiveState,
+    "key_result": KeyResultState,
+    "kpi": KpiState,
+    "decision": DecisionState,
+    "delegation": DelegationState,
+    "retro": RetroState,
+    "prompt": PromptStateOut,
+}

@@ -1,0 +1,302 @@
+"""The views (team dashboards) over HTTP, and the retro brief.
+
+Every view read takes ``as_of`` (a time) or ``position`` (a stream position): the views
+rebuilt from the log up to that point ("what did we know then"), in memory, for this
+request. Without them the live views answer, after waiting (at most :data:`WAIT` seconds)
+until they include ``min_position`` (read your writes); 503 if they do not get there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from ledger.api._common import in_thread, koers_of
+from ledger.api._problems import ApiProblem, FieldError
+from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
+from ledger.api._retro_brief import RetroBrief, retro_brief
+from ledger.api._schema import QUARTER, VIEW_ERRORS
+from projections import (
+    DecisionQuality,
+    DelegationBoard,
+    KoersViews,
+    OkrProgress,
+    PromptInbox,
+    ReflectionJournal,
+    RetroFollowThrough,
+    decision_quality,
+    delegation_board,
+    memory_views,
+    okr_progress,
+    prompt_inbox,
+    reflection_journal,
+    replay,
+    retro_follow_through,
+    views_as_of,
+)
+
+__all__ = ["WAIT", "router"]
+
+router = APIRouter(tags=["views"], responses=VIEW_ERRORS)
+T = TypeVar("T")
+#: The longest a view read waits for the views to reach ``min_position`` (seconds).
+WAIT = 2.0
+
+Team = Annotated[str, Path(min_length=1, max_length=80, description="The team.")]
+Person = Annotated[str, Path(min_length=1, max_length=120, description="A person's handle.")]
+Quarter = Annotated[str, Query(pattern=QUARTER, description="The quarter.", examples=["2026-Q4"])]
+AsOf = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        description="The views as they were at this moment (recorded time), rebuilt from the "
+        "log: e.g. 2026-10-01T12:00:00+02:00, or a date (its start, UTC).",
+    ),
+]
+Position = Annotated[
+    int | None,
+    Query(ge=0, le=2**53, description="The views as they were at this stream position."),
+]
+_EARLIEST, _LATEST = 1900, 2999
+
+
+def _moment(as_of: str | None) -> datetime | None:
+    moment = parse_moment(as_of)
+    if moment is not None and not _EARLIEST <= moment.year <= _LATEST:
+        detail = f"{as_of!r} is outside the years {_EARLIEST}–{_LATEST}"
+        raise ApiProblem(
+            "invalid-request", f"as_of: {detail}", [FieldError(field="as_of", detail=detail)]
+        )
+    return moment
+
+
+async def _answer(
+    request: Request,
+    query: Callable[[KoersViews], T],
+    *,
+    as_of: str | None,
+    position: int | None,
+    min_position: int | None,
+    min_position_header: int | None,
+) -> JSONResponse:
+    """Run ``query`` on the right views (see the module docstring) in a worker thread."""
+    koers, runner = koers_of(request), request.app.state.runner
+    moment = _moment(as_of)
+    if moment is not None or position is not None or runner is None:
+
+        def run() -> T:
+            if moment is None and position is None:  # no live views: all of the log, now
+                views = memory_views()
+                replay(koers, views)
+            else:
+                views = views_as_of(koers, position=position, time=moment)
+            try:
+                return query(views)
+            finally:
+                views.close()
+
+        result = await in_thread(run)
+    else:
+        wanted = max(min_position or 0, min_position_header or 0) or None
+        if runner.error is not None:
+            raise ApiProblem(
+                "unavailable",
+                f"the views stopped following the log ({runner.error!r}); restart koers "
+                f"serve, or read with as_of or position (rebuilt from the log)",
+                headers={"Retry-After": "30"},
+            )
+        try:
+            await in_thread(runner.wait_for, wanted, WAIT)
+        except (TimeoutError, RuntimeError) as e:
+            raise ApiProblem(
+                "unavailable",
+                f"the views are at stream position {runner.position}, not yet at {wanted} "
+                f"({e}); retry in a moment",
+                headers={"Retry-After": "1"},
+            ) from None
+        result = await in_thread(query, runner.views)
+    body: Any = dataclasses.asdict(result)  # type: ignore[call-overload]
+    return JSONResponse(body, headers={"Koers-Position": str(body.get("position", 0))})
+
+
+@router.get("/teams/{team}/okr-progress", response_model=OkrProgress, summary="OKR progress")
+async def get_okr_progress(
+    request: Request,
+    *,
+    team: Team,
+    period: Quarter,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> JSONResponse:
+    """Progress of a team's objectives and key results in a quarter: progress against the
+    elapsed time, status (on track / at risk / off track), confidence trend, check-in
+    freshness, attainment against the original and amended targets, the alignment tree
+    and the check-in history for charts."""
+    return await _answer(
+        request,
+        lambda v: okr_progress(v, team, period),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )
+
+
+@router.get(
+    "/teams/{team}/decision-quality", response_model=DecisionQuality, summary="Decision quality"
+)
+async def get_decision_quality(
+    request: Request,
+    *,
+    team: Team,
+    period: Quarter,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> JSONResponse:
+    """Decision quality of the decisions a team opened in a quarter: options and criteria,
+    time to decide by reversibility and information, stuck two-way doors, under-informed
+    one-way doors, review completion, calibration (Brier score), the process-vs-outcome
+    grid and the reversal rate."""
+    return await _answer(
+        request,
+        lambda v: decision_quality(v, team, period),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )
+
+
+@router.get("/delegation-board", response_model=DelegationBoard, summary="Delegation board")
+async def get_delegation_board(
+    request: Request,
+    *,
+    owner: Annotated[str | None, Query(max_length=120, description="Only this owner's.")] = None,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> JSONResponse:
+    """Open delegations per owner: check-in adherence, overdue check-ins and due dates."""
+    return await _answer(
+        request,
+        lambda v: delegation_board(v, owner=owner),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )
+
+
+@router.get(
+    "/teams/{team}/retro-follow-through",
+    response_model=RetroFollowThrough,
+    summary="Retro follow-through",
+)
+async def get_retro_follow_through(
+    request: Request,
+    *,
+    team: Team,
+    period: Annotated[
+        str | None, Query(max_length=40, description="Only retros of this period.")
+    ] = None,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> JSONResponse:
+    """Action items of a team's retros: open, done, dropped, carried over, the completion
+    rate, and the team-health trend."""
+    return await _answer(
+        request,
+        lambda v: retro_follow_through(v, team, period),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )
+
+
+@router.get("/people/{person}/prompt-inbox", response_model=PromptInbox, summary="Prompt inbox")
+async def get_prompt_inbox(
+    request: Request,
+    *,
+    person: Person,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> JSONResponse:
+    """The reflection prompts waiting for a person (and those snoozed)."""
+    return await _answer(
+        request,
+        lambda v: prompt_inbox(v, person),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )
+
+
+@router.get(
+    "/people/{person}/reflection-journal",
+    response_model=ReflectionJournal,
+    summary="Reflection journal",
+)
+async def get_reflection_journal(
+    request: Request,
+    *,
+    person: Person,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> JSONResponse:
+    """Every answer a person gave to a reflection prompt, oldest first."""
+    return await _answer(
+        request,
+        lambda v: reflection_journal(v, person),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )
+
+
+@router.get("/teams/{team}/retro-brief", response_model=RetroBrief, summary="Retro brief")
+async def get_retro_brief(
+    request: Request,
+    *,
+    team: Team,
+    period: Quarter,
+    people: Annotated[
+        list[str] | None,
+        Query(max_length=50, description="More people whose delegations count as the team's."),
+    ] = None,
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: Annotated[int | None, Header(alias="Koers-Min-Position", ge=0)] = None,
+) -> JSONResponse:
+    """The one call a retro tool needs: open action items from earlier retros, key-result
+    movement since the last retro, decisions due for review (opened in this quarter or the
+    three before it) and overdue delegations of the team's people (the owners of its
+    objectives and key results, its retros' facilitators and action-item owners, its
+    deciders, and anyone named in `people`; delegations have no team of their own)."""
+    return await _answer(
+        request,
+        lambda v: retro_brief(v, team, period, people or []),
+        as_of=as_of,
+        position=position,
+        min_position=min_position,
+        min_position_header=koers_min_position,
+    )

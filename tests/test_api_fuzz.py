@@ -1,0 +1,94 @@
+"""The API fuzzed against its own OpenAPI document (schemathesis): no input makes it fail.
+
+Every operation gets a few generated requests, valid and invalid, on a store seeded with one
+thing of each kind; path ids are sometimes real ones (so commands reach the domain rules),
+and the actor header is sometimes a valid handle. No answer may be a 5xx, and every answer
+must fit the document (status codes, content types, response schemas). The whole test is
+bounded by a time budget well under the suite's per-test timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.test_api_support import Api, running_api, seed
+
+#: Stop generating new requests after this many seconds (the test stays < 2 minutes).
+BUDGET = 75.0
+EXAMPLES = 8
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[tuple[Api, dict[str, str]]]:
+    with running_api() as api:
+        yield api, seed(api)
+
+
+def load_schema(api: Api, ids: dict[str, str]) -> Any:
+    """The API's own document, with hooks that sometimes use real ids and a valid actor."""
+    schema = schemathesis.openapi.from_url(f"{api.url}/openapi.json")
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
+        path_parameters = path_parameters or {}
+        known = {k: ids[k] for k in path_parameters if k in ids}
+        return st.sampled_from([path_parameters, {**path_parameters, **known}])
+
+    @schema.hook
+    def flatmap_headers(context: Any, headers: dict[str, Any] | None) -> Any:
+        headers = headers or {}
+        return st.sampled_from([headers, {**headers, "Koers-Actor": "ann"}])
+
+    return schema
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def test_no_request_makes_the_api_fail(seeded: tuple[Api, dict[str, str]]) -> None:
+    api, ids = seeded
+    schema = load_schema(api, ids)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 60
+    started = time.monotonic()
+    sent: list[str] = []
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def fuzz(case: Any) -> None:
+                if time.monotonic() - started > BUDGET:
+                    return  # the budget is spent: the remaining examples are not sent
+                response = case.call(base_url=api.url, timeout=30)
+                sent.append(f"{case.method} {case.path} {response.status_code}")
+                case.validate_response(response, checks=CHECKS)
+
+            fuzz()
+    assert len(sent) >= len(operations)  # every operation was called at least once

@@ -1,0 +1,138 @@
+"""`koers serve` as a user runs it: one log line, the API answers, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+KOERS = str(Path(sys.executable).parent / "koers")
+
+
+def _status(env: dict[str, str]) -> dict[str, object]:
+    result = subprocess.run(
+        [KOERS, "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    status: dict[str, object] = json.loads(result.stdout)
+    return status
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
+def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
+    tmp_path: Path, stop_with: signal.Signals
+) -> None:
+    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
+    serve = subprocess.Popen(
+        [KOERS, "serve", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert serve.stderr is not None
+        line = serve.stderr.readline()
+        assert line.startswith("koers: serving LEDGER (0 events) at nats://127.0.0.1:"), line
+        match = re.search(r"API and web page at (http://127\.0\.0\.1:\d+) ", line)
+        assert match, line
+        url = match[1]
+        pid = _status(env)["server_pid"]
+        with httpx.Client(base_url=url, timeout=30) as client:
+            body = {"team": "platform", "title": "Ship weekly", "why": "Customers wait",
+                    "period": "2026-Q4", "owner": "ann"}  # fmt: skip
+            created = client.post("/objectives", json=body, headers={"Koers-Actor": "ann"})
+            assert created.status_code == 201, created.text
+            position = created.json()["position"]
+            progress = client.get(
+                "/teams/platform/okr-progress",
+                params={"period": "2026-Q4", "min_position": position},
+            )
+            assert progress.status_code == 200, progress.text
+            assert progress.json()["objectives"][0]["title"] == "Ship weekly"
+            assert client.get("/").status_code == 200
+        serve.send_signal(stop_with)
+        assert serve.wait(timeout=30) == 0
+        rest = serve.stderr.read()
+        assert rest == "koers: stopping\n", rest
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(str(pid)), 0)  # the nats-server it started is gone
+        assert _status(env)["events"] == 1  # nothing lost
+        assert (tmp_path / "views.sqlite3").exists()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        if serve.stderr is not None:
+            serve.stderr.close()
+
+
+def test_koers_serve_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""}
+        result = subprocess.run(
+            [KOERS, "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"koers: cannot listen on 127.0.0.1:{port}"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""}
+    serve = subprocess.Popen(
+        [KOERS, "serve", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert serve.stderr is not None
+        match = re.search(r"API and web page at (http://[0-9.:]+) ", serve.stderr.readline())
+        assert match
+        answers: list[httpx.Response] = []
+
+        def slow_read() -> None:  # waits 2 s for a position the views never reach
+            with httpx.Client(base_url=match[1], timeout=30) as client:
+                answers.append(client.get("/delegation-board", params={"min_position": 10**6}))
+
+        reader = threading.Thread(target=slow_read)
+        reader.start()
+        time.sleep(0.5)
+        serve.send_signal(signal.SIGINT)
+        reader.join(30)
+        assert serve.wait(timeout=30) == 0
+        assert [a.status_code for a in answers] == [503]  # a whole answer, not a reset
+        assert answers[0].json()["type"] == "/problems/unavailable"
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        if serve.stderr is not None:
+            serve.stderr.close()

@@ -1,0 +1,138 @@
+"""What the API tests share (no tests here): a running API on a fresh stream, and data.
+
+The API runs for real: uvicorn on 127.0.0.1 and a free port, in a thread, over a ``Koers``
+application on the session's nats-server (a fresh stream per test); the client is httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger.api import create_api
+from ledger.api._server import ApiServer
+from ledger.application import Koers
+from tests.conftest import fresh_env
+
+__all__ = ["ANN", "TODAY", "Api", "running_api", "seed"]
+
+ANN = {"Koers-Actor": "ann"}
+TODAY = datetime.now(UTC).date()
+
+
+@dataclass
+class Api:
+    client: httpx.Client
+    koers: Koers
+    runner: Any  # projections.ViewRunner | None
+    env: dict[str, str]
+    url: str
+
+    def post(self, path: str, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return self.client.post(path, json=body, headers={**ANN, **headers})
+
+    def ok(self, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+        response = self.post(path, body, **headers)
+        assert response.status_code in (200, 201), response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.client.get(path, params=params)
+
+
+@contextmanager
+def running_api(env: dict[str, str] | None = None, views: Path | None = None) -> Iterator[Api]:
+    """The API over a fresh stream (``env``); with ``views``, live views in that file."""
+    env = env or fresh_env()
+    koers = Koers(env=env)
+    runner = None
+    try:
+        if views is not None:
+            from projections import ViewRunner
+
+            runner = ViewRunner({**env, "KOERSVIEWS_SQLITE_DBNAME": str(views)}, app=koers)
+            runner.start()
+        with (
+            ApiServer(create_api(koers, runner), port=0) as server,
+            httpx.Client(base_url=server.url, timeout=30) as client,
+        ):
+            yield Api(client, koers, runner, env, server.url)
+    finally:
+        if runner is not None:
+            runner.close()
+        koers.close()
+
+
+def objective(**overrides: Any) -> dict[str, Any]:
+    body = {"team": "platform", "title": "Ship weekly", "why": "Customers wait",
+            "period": quarter(TODAY), "owner": "ann"}  # fmt: skip
+    return {**body, **overrides}
+
+
+def key_result(objective_id: str, **overrides: Any) -> dict[str, Any]:
+    body = {"objective_id": objective_id, "title": "Lead time", "metric": "decrease",
+            "start": "10", "target": "2", "unit": "days", "owner": "bram"}  # fmt: skip
+    return {**body, **overrides}
+
+
+def decision(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "team": "platform",
+        "question": "Move to a monorepo?",
+        "options": [{"key": "a", "title": "Yes"}, {"key": "b", "title": "No"}],
+        "criteria": [{"name": "speed", "weight": "3"}],
+        "reversibility": "one_way",
+        "information_level": 70,
+        "decider": "ann",
+        "decide_by": str(TODAY + timedelta(days=14)),
+    }
+    return {**body, **overrides}
+
+
+def decide(**overrides: Any) -> dict[str, Any]:
+    body = {"chosen": "a", "rationale": "Fastest", "expected_outcome": "Weekly releases",
+            "confidence": "0.7", "review_on": str(TODAY)}  # fmt: skip
+    return {**body, **overrides}
+
+
+def delegation(**overrides: Any) -> dict[str, Any]:
+    body = {"owner": "bram", "title": "Hiring plan", "why": "You know the team",
+            "desired_result": "A plan", "level": "agree",
+            "due": str(TODAY + timedelta(days=30))}  # fmt: skip
+    return {**body, **overrides}
+
+
+def retro(**overrides: Any) -> dict[str, Any]:
+    return {"team": "platform", "period": "Sprint 42", "held_on": str(TODAY), **overrides}
+
+
+def quarter(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def seed(api: Api) -> dict[str, str]:
+    """One of everything; returns the ids by path parameter name."""
+    ids: dict[str, str] = {}
+    ids["objective_id"] = api.ok("/objectives", objective())["id"]
+    ids["key_result_id"] = api.ok("/key-results", key_result(ids["objective_id"]))["id"]
+    api.ok(f"/key-results/{ids['key_result_id']}/check-ins", {"value": "8", "confidence": 6})
+    state = api.get(f"/key-results/{ids['key_result_id']}").json()
+    ids["check_in_id"] = next(iter(state["check_ins"]))
+    kpi = {"team": "platform", "name": "Deploys", "owner": "ann", "target": "5",
+           "direction": "higher_is_better", "kind": "leading"}  # fmt: skip
+    ids["kpi_id"] = api.ok("/kpis", kpi)["id"]
+    ids["decision_id"] = api.ok("/decisions", decision())["id"]
+    ids["delegation_id"] = api.ok("/delegations", delegation())["id"]
+    ids["retro_id"] = api.ok("/retros", retro())["id"]
+    action = {"text": "Automate the changelog", "owner": "bram", "due": str(TODAY)}
+    ids["item_id"] = api.ok(f"/retros/{ids['retro_id']}/action-items", action)["item_id"]
+    prompt = {"to": "ann", "question": "What would you redo?"}
+    ids["prompt_id"] = api.ok("/prompts", prompt)["id"]
+    return ids
