@@ -16,6 +16,7 @@ from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
+from ledger.cli._workers import deadletters, prompts, worker
 from projections.cli import projections
 
 __all__ = ["app", "main"]
@@ -52,6 +53,9 @@ app.add_typer(delegation, name="delegation")
 app.add_typer(retro, name="retro")
 app.add_typer(prompt, name="prompt")
 app.add_typer(projections, name="projections")
+app.command("worker")(worker)
+app.add_typer(prompts, name="prompts")
+app.command("deadletters")(deadletters)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -103,8 +104,12 @@ def serve(
     views: Annotated[
         bool, typer.Option("--views/--no-views", help="Run the views (team dashboards).")
     ] = True,
+    workers: Annotated[
+        bool,
+        typer.Option("--workers/--no-workers", help="Run the reflection workers (prompts)."),
+    ] = True,
 ) -> None:
-    """Run Koers: the event store, the views and the HTTP API (and its web page).
+    """Run Koers: the event store, the views, the reflection workers and the HTTP API.
 
     Logs one line saying where it listens. Ctrl-C or SIGTERM stops it cleanly: requests in
     flight finish, and every acknowledged event is already on disk (fsync before each ack).
@@ -114,11 +119,16 @@ def serve(
         settings = Settings.from_env(data_dir=data_dir)
         koers = Koers(env=settings.store_env())
         runner: Any = None
+        prompts: Any = None
         try:
             factory = koers.factory
             assert isinstance(factory, NATSFactory)
             status = store_status(factory)
             runner = _start_views(settings, koers) if views else None
+            if workers:
+                from workers import start_workers
+
+                prompts = start_workers(replace(settings, nats_url=status.url))
             api = stop.api = _listen(koers, runner, host, port)
             typer.echo(
                 f"koers: serving {status.stream} ({status.events} events) at {status.url}"
@@ -138,6 +148,8 @@ def serve(
                 api.run()
             typer.echo("koers: stopping", err=True)
         finally:
+            if prompts is not None:
+                prompts.stop()  # before the app closes: an embedded server it owns is still up
             if runner is not None:
                 runner.close()
             koers.close()

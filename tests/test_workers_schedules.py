@@ -1,0 +1,208 @@
+"""Time triggers: NATS message schedules in the workers' own stream, against a real server.
+
+Due moments a few seconds ahead are made two ways, both through public settings: a date
+becomes due at ``due_time`` (set to a few seconds from now, today), and a cadence runs from
+an event recorded with the domain clock pinned a cadence ago (less a few seconds). A prompt
+must come no earlier than its due moment and at most 2 s after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from nats.js.errors import NotFoundError
+
+from ledger.application import Koers
+from ledger.domain import Prompt
+from ledger.embedded import EmbeddedServer
+from tests.conftest import fresh_env
+from tests.factories import (
+    ANN,
+    BOB,
+    action_item,
+    decide,
+    decision,
+    delegation,
+    koers,
+    new_key_result,
+    pinned_clock,
+    retro,
+)
+from tests.test_workers_support import (
+    fast_settings,
+    nats_call,
+    prompts_of,
+    running_workers,
+    stream_messages,
+    wait_for,
+)
+
+ON_TIME = timedelta(seconds=2)
+WEEK = timedelta(days=7)
+
+
+def _ceil(moment: datetime) -> datetime:
+    """``moment`` rounded up to a whole second (the schedules' resolution)."""
+    if not moment.microsecond:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def _in(seconds: float) -> datetime:
+    return _ceil(datetime.now(UTC) + timedelta(seconds=seconds))
+
+
+def _on_time(prompt: Prompt, due: datetime) -> None:
+    late = prompt.created_on - due
+    assert timedelta(0) <= late <= ON_TIME, f"{prompt.kind} issued {late} after its due time"
+
+
+def _one(app: Koers, kind: str, about: UUID, timeout: float = 15) -> Prompt:
+    def found() -> list[Prompt]:
+        return [p for p in prompts_of(app, kind) if str(about) in p.triggered_by[0]]
+
+    (prompt,) = wait_for(found, timeout, f"a {kind} prompt about {about}")
+    return prompt
+
+
+def _schedule(url: str, stream: str, subject: str) -> dict[str, str] | None:
+    async def last(nc: Any) -> dict[str, str] | None:
+        try:
+            msg = await nc.jetstream().get_last_msg(f"{stream}_SCHEDULES", subject)
+        except NotFoundError:
+            return None
+        return dict(msg.headers or {})
+
+    result: dict[str, str] | None = nats_call(url, last)
+    return result
+
+
+def test_a_decision_review_and_an_action_item_fire_at_their_due_time() -> None:
+    env = fresh_env()
+    due = _in(4)
+    with koers(env) as app, running_workers(env, due_time=due.time(), timezone="UTC"):
+        opened = app.open_decision(actor=ANN, **decision(decide_by=due.date()))
+        app.decide(opened.id, actor=ANN, **decide(review_on=due.date()))
+        held = app.hold_retro(actor=ANN, **retro(held_on=due.date() - timedelta(days=1)))
+        _, item = app.add_action_item(held.id, actor=ANN, **action_item(owner=BOB, due=due.date()))
+        review = _one(app, "decision_review_due", opened.id)
+        assert review.to == ANN
+        assert "due for review" in review.question
+        assert review.triggered_by == (f"decision:{opened.id}@2",)
+        _on_time(review, due)
+        reminder = _one(app, "action_item_due", held.id)
+        assert reminder.to == BOB
+        assert "on-call runbook" in reminder.question
+        _on_time(reminder, due)
+        assert reminder.triggered_by == (f"retro:{held.id}@2",)
+        assert str(item) not in reminder.question
+
+
+def test_check_in_cadences_fire_re_schedule_and_cancel() -> None:
+    env = fresh_env()
+    stream = env["NATS_STREAM"]
+    prefix = stream.lower()
+    now = datetime.now(UTC)
+
+    def started(seconds: int) -> Any:
+        return pinned_clock(now - WEEK + timedelta(seconds=seconds))
+
+    with koers(env) as app, running_workers(env):
+        with started(3):
+            silent = new_key_result(app, owner=BOB, title="silent")
+            delegated = app.delegate(actor=ANN, **delegation(owner=BOB)).id
+        with started(5):
+            closed = new_key_result(app, owner=BOB, title="closed")
+        with started(6):
+            checked = new_key_result(app, owner=BOB, title="checked in")
+        with started(8):
+            last = new_key_result(app, owner=BOB, title="last")
+        app.check_in(checked, actor=BOB, value="11", confidence=7, as_of=datetime.now(UTC))
+        app.close_key_result(closed, actor=ANN, score="0.5")
+
+        def scheduled(kind: str, ident: UUID) -> dict[str, str] | None:
+            return _schedule(app_url(env), stream, f"{prefix}_schedules.set.{kind}.{ident}")
+
+        def cancelled() -> bool:  # a tombstone: no schedule left on the subject
+            return "Nats-Schedule" not in (scheduled("kr_check_in", closed) or {})
+
+        wait_for(cancelled, what="the closed KR's cancel")
+
+        def moved_on() -> dict[str, str] | None:
+            schedule = scheduled("kr_check_in", checked)
+            later = schedule and schedule["Nats-Schedule"] > _at(now + WEEK - timedelta(seconds=5))
+            return schedule if later else None
+
+        moved = wait_for(moved_on, what="the checked-in KR re-scheduled a week on")
+        assert moved["Nats-Schedule-Target"] == f"{prefix}_schedules.due.kr_check_in.{checked}"
+
+        stale = _one(app, "kr_check_in_overdue", silent)
+        assert stale.to == BOB
+        assert "every 7 days" in stale.question
+        _on_time(stale, _ceil(now + timedelta(seconds=3)))
+        overdue = _one(app, "delegation_check_in_overdue", delegated)
+        assert overdue.to == ANN
+        assert f"from {BOB}" in overdue.question
+        _on_time(overdue, _ceil(now + timedelta(seconds=3)))
+        again = wait_for(lambda: scheduled("kr_check_in", silent), what="the next reminder")
+        assert again["Nats-Schedule"] >= _at(now + WEEK)  # reminded once per cadence
+        _one(app, "kr_check_in_overdue", last)  # by now every earlier due time has passed
+        assert not [p for p in prompts_of(app) if str(checked) in p.triggered_by[0]]
+        assert not [p for p in prompts_of(app) if str(closed) in p.triggered_by[0]]
+
+
+def _at(moment: datetime) -> str:
+    return "@at " + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def app_url(env: dict[str, str]) -> str:
+    return env["NATS_URL"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(tmp_path / "data") as running:
+        yield running
+
+
+def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
+    server: EmbeddedServer,
+) -> None:
+    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": "SCHED"}
+    now = datetime.now(UTC)
+    review_due = _in(9)
+    settings = fast_settings(env, due_time=review_due.time(), timezone="UTC")
+    with koers(env) as app:
+        with running_workers(settings):
+            with pinned_clock(now - WEEK + timedelta(seconds=4)):
+                early = new_key_result(app, owner=BOB, title="fires while no worker runs")
+            with pinned_clock(now - WEEK + timedelta(seconds=7)):
+                later = new_key_result(app, owner=BOB, title="fires after both restarts")
+            opened = app.open_decision(actor=ANN, **decision(decide_by=review_due.date()))
+            app.decide(opened.id, actor=ANN, **decide(review_on=review_due.date()))
+            for subject in (
+                f"sched_schedules.set.kr_check_in.{early}",
+                f"sched_schedules.set.kr_check_in.{later}",
+                f"sched_schedules.set.decision_review.{opened.id}",
+            ):
+                wait_for(partial(_schedule, server.url, "SCHED", subject), what=subject)
+        server.restart()
+        # The early schedule fires while no worker runs: its message waits in the stream.
+        wait_for(
+            lambda: stream_messages(
+                server.url, "SCHED_SCHEDULES", f"sched_schedules.due.kr_check_in.{early}"
+            ),
+            what="the early schedule fired",
+        )
+        assert not prompts_of(app, "kr_check_in_overdue")
+        with running_workers(settings):
+            _one(app, "kr_check_in_overdue", early)
+            _on_time(_one(app, "kr_check_in_overdue", later), _ceil(now + timedelta(seconds=7)))
+            review = _one(app, "decision_review_due", opened.id)
+            _on_time(review, review_due)

@@ -1,0 +1,170 @@
+"""The FastStream broker of the workers: two durable pull subscribers and the documented
+publishers (AsyncAPI: :mod:`workers.asyncapi`).
+
+Both subscribers fetch batches in order (``PullSub(batch=True)``) with manual
+acknowledgement: :mod:`workers._consumer` settles each message itself. The ledger stream is
+bound with ``JStream(..., declare=False)``: FastStream never touches its configuration (nor
+the workers' own streams', created by :mod:`workers._streams`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import nats.errors
+from faststream import AckPolicy, Context
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.message import NatsBatchMessage
+from nats.aio.client import Client
+
+from ledger.nats._client import FastHeadersClient
+from workers._names import Names
+from workers._settings import WorkerSettings
+
+__all__ = ["BatchMessage", "build_broker"]
+
+BatchMessage = Annotated[NatsBatchMessage, Context("message")]
+
+LEDGER_DESCRIPTION = (
+    "Every event of the ledger (subjects <prefix>.<kind>.<id>.<type>, headers Koers-Type, "
+    "Koers-Schema, Koers-Originator-Id, Koers-Version; payloads validate against "
+    "schemas/<Koers-Type>.v<Koers-Schema>.json). Triggers turn decisions, key-result "
+    "check-ins, delegations and retro action items into prompts and schedules; a message that "
+    "cannot be decoded or fails its schema is retried, then dead-lettered."
+)
+DUE_DESCRIPTION = (
+    "What the schedules fire: due.<kind>.<id> with kind decision_review, kr_check_in, "
+    "delegation_check_in, action_item (payload {kind, id, due, trigger}), or "
+    "due.periodic.<weekly|monthly|quarterly> (payload {kind: periodic, id}). The handler "
+    "checks the ledger now and prompts only when the reason still holds."
+)
+
+
+class _Broker(NatsBroker):
+    """FastStream's broker on the store's nats-py client subclass, whose header parser is
+    ~4x faster (every ledger message carries a dozen headers; see ``ledger.nats._client``)."""
+
+    async def _connect(self) -> Client:
+        connection = FastHeadersClient()
+        await connection.connect(**self._connection_kwargs)
+        self.config.connect(connection)
+        return connection
+
+
+def build_broker(settings: WorkerSettings, names: Names, url: str, worker: Any) -> NatsBroker:
+    """The broker, its two subscribers and its (documented) publishers.
+
+    ``worker`` receives the batches (:class:`Worker`); :mod:`workers.asyncapi` passes a
+    stand-in to document the subjects without connecting.
+    """
+    broker = _Broker(
+        url.split(","),
+        name=f"koers-workers-{settings.name}",
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        graceful_timeout=15.0,
+        logger=logging.getLogger("workers.faststream"),
+        log_level=logging.DEBUG,
+        description="Koers reflection workers: prompts from the ledger's events and schedules",
+    )
+    ledger = JStream(names.stream, declare=False)
+    schedules = JStream(names.schedules_stream, declare=False)
+    dlq = JStream(names.dlq_stream, declare=False)
+    framework_log = logging.getLogger("workers.faststream")
+    if framework_log.level == logging.NOTSET:  # its per-task chatter is noise at INFO
+        framework_log.setLevel(logging.WARNING)
+
+    ledger_subscriber = broker.subscriber(
+        names.ledger_filter,
+        stream=ledger,
+        durable=names.ledger_durable,
+        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.fetch_wait, batch=True),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_undecoded,
+        title="ledger events",
+        description=LEDGER_DESCRIPTION,
+    )
+
+    @ledger_subscriber
+    async def on_ledger(message: BatchMessage) -> None:
+        await worker.on_ledger(message)
+
+    due_subscriber = broker.subscriber(
+        names.due_filter,
+        stream=schedules,
+        durable=names.schedules_durable,
+        pull_sub=PullSub(batch_size=16, timeout=settings.fetch_wait, batch=True),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_undecoded,
+        title="schedules due",
+        description=DUE_DESCRIPTION,
+    )
+
+    @due_subscriber
+    async def on_due(message: BatchMessage) -> None:
+        await worker.on_due(message)
+
+    for subscriber in (ledger_subscriber, due_subscriber):
+        _keep_fetched_messages(subscriber)
+
+    worker.publishers = {
+        "schedules": broker.publisher(
+            names.schedule_subject("{kind}", "{id}"),
+            stream=schedules,
+            title="schedules set",
+            description=(
+                "One NATS message schedule per subject (headers Nats-Schedule: @at <UTC time> or "
+                "a six-field cron, Nats-Schedule-Target: the matching due subject, "
+                "Nats-Schedule-TTL); publishing again re-schedules, purging the subject cancels."
+            ),
+        ),
+        "dlq": broker.publisher(
+            f"{names.dlq_prefix}.{{stream}}.{{sequence}}",
+            stream=dlq,
+            title="dead letters",
+            description=(
+                "A message that could not be processed: its payload unchanged, its headers as "
+                "Original-<name>, and Koers-Dlq-Reason, -Stream, -Sequence, -Subject, "
+                "-Consumer, -Deliveries, -Size, -Stored, -At. One per message (the subject "
+                "must be empty to publish). `koers deadletters` lists them."
+            ),
+        ),
+    }
+    return broker
+
+
+async def _undecoded(message: Any) -> None:
+    """The handlers read the raw messages (``workers._decode`` checks them, bad ones too):
+    FastStream's default would JSON-decode every body of every batch first, for nothing."""
+    return None
+
+
+def _keep_fetched_messages(subscriber: Any) -> None:
+    """Work around a FastStream 0.7.8 / nats-py 2.16 mismatch that loses fetched messages.
+
+    FastStream's batch loop fetches until the batch is full or its time is up, and stops on
+    ``nats.errors.TimeoutError``; nats-py's ``fetch`` can also raise the built-in
+    ``TimeoutError``. That one escapes the loop, the messages fetched so far are dropped
+    unacknowledged (redelivered only after ``ack_wait``), and the task is restarted. Raising
+    nats' own subclass instead keeps them (every ``except TimeoutError`` still catches it).
+    The subscription is patched as it is created, before the consuming task first fetches.
+    """
+    create = subscriber._create_subscription
+
+    async def create_subscription() -> None:
+        await create()
+        subscription = subscriber.subscription
+        fetch = subscription.fetch
+
+        async def fetch_keeping(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fetch(*args, **kwargs)
+            except nats.errors.TimeoutError:
+                raise
+            except TimeoutError as e:
+                raise nats.errors.TimeoutError from e
+
+        subscription.fetch = fetch_keeping
+
+    subscriber._create_subscription = create_subscription

@@ -1,0 +1,201 @@
+"""What to do when a schedule fires: check the ledger *now*, then prompt (or not).
+
+A schedule is only a wake-up call. Each handler reloads the aggregate and prompts only when
+the reason still holds (the decision is still unreviewed, the key result still open and
+still without a check-in, …), so a stale schedule (a cancel that came late, a redelivered
+check-in that re-armed an old due time) never prompts wrongly. Overdue check-ins re-arm
+the schedule one cadence later, so a silent key result is asked about once per cadence.
+
+Prompt keys: ``decision_review_due/<decision>``, ``action_item_due/<retro>/<item>``,
+``kr_check_in_overdue/<kr>/<last check-in time>/<n>`` and
+``delegation_check_in_overdue/<delegation>/<last check-in time>/<n>``, where ``n`` counts the
+cadences elapsed since that check-in (one prompt per cadence, however often the schedule fires).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from ledger.domain import (
+    ActionState,
+    Decision,
+    DecisionStatus,
+    Delegation,
+    DelegationStatus,
+    KeyResult,
+    Retro,
+    Status,
+)
+from ledger.errors import NotFound
+from workers import _questions as q
+from workers._actions import Action, IssuePrompt, SetSchedule
+from workers._decode import BadMessage
+from workers._settings import WorkerSettings
+from workers._triggers import Reader, due_at
+
+__all__ = ["DueHandlers"]
+
+#: a schedule that fires this much before its reason holds is re-armed, not acted on
+EARLY = timedelta(seconds=1)
+
+
+class DueHandlers:
+    def __init__(self, reader: Reader, settings: WorkerSettings) -> None:
+        self.reader = reader
+        self.settings = settings
+        self._table: dict[str, Callable[[str, datetime], list[Action]]] = {
+            "decision_review": self._decision_review,
+            "kr_check_in": self._kr_check_in,
+            "delegation_check_in": self._delegation_check_in,
+            "action_item": self._action_item,
+        }
+
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._table)
+
+    def handle(self, kind: str, ident: str, now: datetime | None = None) -> list[Action]:
+        """The actions for a fired schedule (reads the ledger: call it from a thread)."""
+        handler = self._table.get(kind)
+        if handler is None:
+            raise BadMessage(f"no handler for schedules of kind {kind!r}")
+        try:
+            return handler(ident, now or datetime.now(UTC))
+        except NotFound:
+            return []  # nothing to remind anyone of
+
+    def _decision_review(self, ident: str, now: datetime) -> list[Action]:
+        decision_id = _uuid(ident)
+        decision = self.reader.load(Decision, decision_id)
+        if decision.status is not DecisionStatus.DECIDED or decision.review_on is None:
+            return []
+        due = due_at(decision.review_on, self.settings)
+        if due - now > EARLY:
+            return [SetSchedule("decision_review", ident, due)]
+        made = _last(self.reader.event_history(decision_id), Decision.Made)
+        chosen = next((o.title for o in decision.options if o.key == decision.chosen), "")
+        question = q.decision_review_due(
+            decision.question,
+            chosen or str(decision.chosen),
+            made.expected_outcome,
+            made.confidence,
+        )
+        return [
+            IssuePrompt(
+                key=f"decision_review_due/{ident}",
+                to=decision.decider,
+                kind="decision_review_due",
+                question=question,
+                triggered_by=(f"decision:{ident}@{made.originator_version}",),
+            )
+        ]
+
+    def _kr_check_in(self, ident: str, now: datetime) -> list[Action]:
+        kr_id = _uuid(ident)
+        kr = self.reader.load(KeyResult, kr_id)
+        if kr.status is not Status.OPEN:
+            return []
+        events = self.reader.event_history(kr_id)
+        last = _last(events, KeyResult.CheckedIn, KeyResult.Added)
+        return self._overdue(
+            "kr_check_in",
+            ident,
+            now,
+            (last.timestamp, last.originator_version, kr.cadence_days),
+            lambda days: IssuePrompt(
+                key="",
+                to=kr.owner,
+                kind="kr_check_in_overdue",
+                question=q.kr_check_in_overdue(kr.title, days, kr.cadence_days),
+                triggered_by=(f"key_result:{ident}@{last.originator_version}",),
+            ),
+        )
+
+    def _delegation_check_in(self, ident: str, now: datetime) -> list[Action]:
+        delegation_id = _uuid(ident)
+        delegation = self.reader.load(Delegation, delegation_id)
+        if delegation.status is not DelegationStatus.ACTIVE:
+            return []
+        last = _last(
+            self.reader.event_history(delegation_id), Delegation.CheckedIn, Delegation.Delegated
+        )
+        return self._overdue(
+            "delegation_check_in",
+            ident,
+            now,
+            (last.timestamp, last.originator_version, delegation.cadence_days),
+            lambda days: IssuePrompt(
+                key="",
+                to=delegation.delegator,
+                kind="delegation_check_in_overdue",
+                question=q.delegation_check_in_overdue(
+                    delegation.owner, delegation.title, days, delegation.cadence_days
+                ),
+                triggered_by=(f"delegation:{ident}@{last.originator_version}",),
+            ),
+        )
+
+    def _overdue(
+        self,
+        kind: str,
+        ident: str,
+        now: datetime,
+        last: tuple[datetime, int, int],
+        prompt: Callable[[int], IssuePrompt],
+    ) -> list[Action]:
+        at, version, cadence_days = last
+        cadence = timedelta(days=cadence_days)
+        if at + cadence - now > EARLY:
+            return [SetSchedule(kind, ident, at + cadence)]  # fired early (stale): re-arm
+        cadences = max(1, int((now - at + EARLY) / cadence))
+        issue = prompt((now - at).days)
+        key = f"{issue.kind}/{ident}/v{version}/{cadences}"
+        return [
+            IssuePrompt(key, issue.to, issue.kind, issue.question, issue.triggered_by),
+            SetSchedule(kind, ident, at + cadence * (cadences + 1)),
+        ]
+
+    def _action_item(self, ident: str, now: datetime) -> list[Action]:
+        retro_part, _, item_part = ident.partition(".")
+        retro = self.reader.load(Retro, _uuid(retro_part))
+        item_id = _uuid(item_part)
+        action = retro.actions.get(item_id)
+        if action is None or action["state"] is not ActionState.OPEN:
+            return []
+        due = due_at(action["due"], self.settings)
+        if due - now > EARLY:
+            return [SetSchedule("action_item", ident, due)]
+        added = next(
+            e
+            for e in self.reader.event_history(retro.id)
+            if isinstance(e, Retro.ActionItemAdded) and e.item_id == item_id
+        )
+        return [
+            IssuePrompt(
+                key=f"action_item_due/{retro_part}/{item_part}",
+                to=action["owner"],
+                kind="action_item_due",
+                question=q.action_item_due(
+                    action["text"], retro.team, retro.period, action["due"].isoformat()
+                ),
+                triggered_by=(f"retro:{retro_part}@{added.originator_version}",),
+            )
+        ]
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise BadMessage(f"{text!r} is not an id") from None
+
+
+def _last(events: list[Any], *classes: type[Any]) -> Any:
+    """The last event of the first class in ``classes`` that occurs at all."""
+    for cls in classes:
+        found = [e for e in events if isinstance(e, cls)]
+        if found:
+            return found[-1]
+    raise NotFound("event", classes[0].__qualname__)

@@ -1,0 +1,71 @@
+"""The streams, subjects and durable consumers of the reflection workers.
+
+For a ledger stream ``LEDGER`` with subject prefix ``ledger``::
+
+    LEDGER             ledger.<kind>.<id>.<type>          read (durable koers-prompts-ledger)
+    LEDGER_SCHEDULES   ledger_schedules.set.<kind>.<id>   one schedule per subject (re-publish
+                                                          = re-schedule, purge = cancel)
+                       ledger_schedules.due.<kind>.<id>   what a schedule fires: read (durable
+                                                          koers-prompts-schedules)
+    LEDGER_DLQ         ledger_dlq.<stream>.<sequence>     one dead letter per bad message
+
+The ledger stream is never changed by the workers (schedules, TTLs and purges live in the
+schedules stream, whose configuration they own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Names"]
+
+
+@dataclass(frozen=True)
+class Names:
+    stream: str
+    prefix: str
+    worker: str
+
+    @property
+    def ledger_filter(self) -> str:
+        return f"{self.prefix}.>"
+
+    def is_tracking(self, subject: str) -> bool:
+        return subject.startswith(f"{self.prefix}._tracking.")
+
+    @property
+    def schedules_stream(self) -> str:
+        return f"{self.stream}_SCHEDULES"
+
+    @property
+    def schedules_prefix(self) -> str:
+        return f"{self.prefix}_schedules"
+
+    def schedule_subject(self, kind: str, ident: str) -> str:
+        return f"{self.schedules_prefix}.set.{kind}.{ident}"
+
+    def due_subject(self, kind: str, ident: str) -> str:
+        return f"{self.schedules_prefix}.due.{kind}.{ident}"
+
+    @property
+    def due_filter(self) -> str:
+        return f"{self.schedules_prefix}.due.>"
+
+    @property
+    def dlq_stream(self) -> str:
+        return f"{self.stream}_DLQ"
+
+    @property
+    def dlq_prefix(self) -> str:
+        return f"{self.prefix}_dlq"
+
+    def dlq_subject(self, source_stream: str, sequence: int) -> str:
+        return f"{self.dlq_prefix}.{source_stream}.{sequence}"
+
+    @property
+    def ledger_durable(self) -> str:
+        return f"{self.worker}-ledger"
+
+    @property
+    def schedules_durable(self) -> str:
+        return f"{self.worker}-schedules"

@@ -1,0 +1,153 @@
+"""One worker and its lifecycle: the Koers application, the broker, the streams and
+consumers, the periodic schedules, the lag poller and the metrics endpoint.
+
+- ``<prefix>.>`` on the ledger stream, durable ``<name>-ledger``, batches of
+  ``KOERS_WORKER_BATCH`` fetched in order and settled one by one;
+- ``<prefix>_schedules.due.>`` on the schedules stream, durable ``<name>-schedules``.
+
+Several workers (threads or processes) with the same name share the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, cast
+
+import anyio.to_thread
+from faststream.nats import NatsBroker
+from faststream.nats.message import NatsBatchMessage
+from faststream.nats.publisher.usecase import LogicPublisher
+from nats.js import JetStreamContext
+from prometheus_client import start_http_server
+
+from ledger.application import Koers
+from ledger.nats.factory import NATSFactory
+from workers._broker import build_broker
+from workers._consumer import Processor
+from workers._deadletter import Publish
+from workers._decode import Decoder
+from workers._metrics import Metrics, poll_lag
+from workers._names import Names
+from workers._scheduler import Scheduler
+from workers._settings import PERIODIC_KINDS, WorkerSettings
+from workers._streams import ensure_consumers, ensure_streams
+
+__all__ = ["Worker"]
+
+log = logging.getLogger("workers")
+HEADER_ALLOWANCE = 1024  # as the store: an event may use max_payload less this
+PUBLISH_TIMEOUT = 5.0
+
+
+class Worker:
+    """The reflection workers of one event loop (see :mod:`workers.run` for a thread)."""
+
+    def __init__(self, settings: WorkerSettings, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.names = Names(settings.stream, settings.subject_prefix, settings.name)
+        self.metrics = metrics or Metrics()
+        self.app: Koers | None = None
+        self.broker: NatsBroker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._http: Any = None
+        self.processor: Processor | None = None
+        self.publishers: dict[str, LogicPublisher] = {}
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        settings, names = self.settings, self.names
+        self.app = app = await anyio.to_thread.run_sync(lambda: Koers(env=dict(settings.store_env)))
+        factory = cast(NATSFactory, app.factory)
+        self.broker = broker = build_broker(settings, names, factory.connection.url, self)
+        await broker.connect()
+        nc = broker.connection
+        js = nc.jetstream(timeout=PUBLISH_TIMEOUT)
+        await ensure_streams(js, names, factory.settings.replicas)
+        await ensure_consumers(js, names, settings)
+        scheduler = Scheduler(nc, names, settings.schedule_ttl)
+        self.processor = Processor(
+            app=app,
+            js=js,
+            settings=settings,
+            names=names,
+            decoder=Decoder(settings.subject_prefix, nc.max_payload - HEADER_ALLOWANCE),
+            scheduler=scheduler,
+            metrics=self.metrics,
+            publish_dead_letter=self._dead_letters(js),
+        )
+        for kind in PERIODIC_KINDS:
+            await scheduler.ensure_cron(kind, settings.crons.get(kind), settings.timezone)
+        await broker.start()
+        consumers = [
+            (names.stream, names.ledger_durable),
+            (names.schedules_stream, names.schedules_durable),
+        ]
+        self._tasks.append(
+            asyncio.create_task(
+                poll_lag(
+                    js,
+                    consumers,
+                    self.metrics,
+                    settings.lag_interval,
+                    lambda: ensure_consumers(js, names, settings),
+                )
+            )
+        )
+        if settings.metrics_port is not None:
+            self._http, _ = start_http_server(
+                settings.metrics_port, addr="127.0.0.1", registry=self.metrics.registry
+            )
+
+    def _dead_letters(self, js: JetStreamContext) -> Publish:
+        """Publish on the dead-letter stream (the subjects and headers the broker's
+        documented publisher describes) through nats-py directly, as the scheduler does:
+        the expected-sequence answer must reach the caller as nats-py's error."""
+        stream = self.names.dlq_stream
+
+        async def publish(subject: str, payload: bytes, headers: dict[str, str]) -> Any:
+            return await js.publish(
+                subject, payload, timeout=PUBLISH_TIMEOUT, stream=stream, headers=headers
+            )
+
+        return publish
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.broker is not None:
+            if self.processor is not None:  # stop fetching, finish what was fetched
+                for subscriber in self.broker.subscribers:
+                    with contextlib.suppress(Exception):
+                        await subscriber.stop()
+                await self.processor.drain()
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            self.broker = None
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+        if self.app is not None:
+            app, self.app = self.app, None
+            await anyio.to_thread.run_sync(app.close)
+
+    # -- what the subscribers call --------------------------------------------------------------
+
+    async def on_ledger(self, batch: NatsBatchMessage) -> None:
+        assert self.processor is not None
+        await self.processor.ledger_batch(batch.raw_message)
+
+    async def on_due(self, batch: NatsBatchMessage) -> None:
+        assert self.processor is not None
+        await self.processor.due_batch(batch.raw_message)

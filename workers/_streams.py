@@ -1,0 +1,89 @@
+"""Creating the workers' own streams and their durable consumers (idempotent, at start-up).
+
+The ledger stream is only *read*: FastStream binds to it with ``JStream(..., declare=False)``
+and to consumers created here, so neither its configuration nor ours is ever rewritten by a
+framework default. Consumers are created or updated to the configuration below on every start
+(the server applies changes to ``ack_wait``, ``max_deliver`` and ``max_ack_pending`` in place).
+
+- ``<STREAM>_SCHEDULES`` allows message schedules, per-message TTLs (fired messages expire
+  after ``schedule_ttl``) and atomic batches (a batch's schedule changes are one write).
+  Schedules force roll-ups on and purges allowed: that is why they are never enabled on the
+  ledger stream.
+- ``<STREAM>_DLQ`` keeps dead letters until someone purges them; it refuses new ones when full
+  (nothing is dropped silently).
+"""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+
+from workers._names import Names
+from workers._settings import WorkerSettings
+
+__all__ = ["consumer_config", "ensure_consumers", "ensure_streams"]
+
+
+def schedules_config(names: Names, replicas: int) -> api.StreamConfig:
+    return api.StreamConfig(
+        name=names.schedules_stream,
+        description="Koers reflection workers: schedules (set.>) and what they fire (due.>)",
+        subjects=[f"{names.schedules_prefix}.>"],
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        discard=api.DiscardPolicy.OLD,
+        duplicate_window=120.0,
+        allow_direct=True,
+        allow_atomic=True,
+        allow_msg_schedules=True,
+        allow_msg_ttl=True,
+    )
+
+
+def dlq_config(names: Names, replicas: int) -> api.StreamConfig:
+    return api.StreamConfig(
+        name=names.dlq_stream,
+        description="Koers reflection workers: messages that could not be processed, with why",
+        subjects=[f"{names.dlq_prefix}.>"],
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        discard=api.DiscardPolicy.NEW,
+        duplicate_window=120.0,
+        allow_direct=True,
+    )
+
+
+async def ensure_streams(js: JetStreamContext, names: Names, replicas: int = 1) -> None:
+    """Create the schedules and dead-letter streams when missing (existing ones are kept)."""
+    for config in (schedules_config(names, replicas), dlq_config(names, replicas)):
+        assert config.name is not None
+        try:
+            await js.stream_info(config.name)
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+def consumer_config(durable: str, subject: str, settings: WorkerSettings) -> api.ConsumerConfig:
+    """A durable pull consumer from the start of the stream, explicit acks, bounded redelivery."""
+    return api.ConsumerConfig(
+        durable_name=durable,
+        description="Koers reflection workers (prompts, schedules, dead letters)",
+        filter_subject=subject,
+        deliver_policy=api.DeliverPolicy.ALL,
+        ack_policy=api.AckPolicy.EXPLICIT,
+        ack_wait=settings.ack_wait,
+        max_deliver=settings.max_deliver,
+        max_ack_pending=max(1000, settings.batch_size * 8),
+        replay_policy=api.ReplayPolicy.INSTANT,
+    )
+
+
+async def ensure_consumers(js: JetStreamContext, names: Names, settings: WorkerSettings) -> None:
+    """Create (or update) the two durable consumers."""
+    await js.add_consumer(
+        names.stream, consumer_config(names.ledger_durable, names.ledger_filter, settings)
+    )
+    await js.add_consumer(
+        names.schedules_stream,
+        consumer_config(names.schedules_durable, names.due_filter, settings),
+    )
