@@ -8,6 +8,7 @@ import typer
 from typer.exceptions import TyperException
 
 from ledger.cli import _serve, _store
+from ledger.cli._audit import audit
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
 from ledger.cli._demo import demo
@@ -53,6 +54,7 @@ app.add_typer(delegation, name="delegation")
 app.add_typer(retro, name="retro")
 app.add_typer(prompt, name="prompt")
 app.add_typer(projections, name="projections")
+app.add_typer(audit, name="audit")
 app.command("worker")(worker)
 app.add_typer(prompts, name="prompts")
 app.command("deadletters")(deadletters)

@@ -27,6 +27,7 @@ EXIT = {
     "conflict": 3,
     "unavailable": 4,
     "store": 5,
+    "tampered": 6,  # the audit trail found the log damaged (koers audit verify, koers serve)
 }
 
 
@@ -36,6 +37,8 @@ def fail(message: str, code: str) -> NoReturn:
 
 
 def _code_for(error: BaseException) -> str:
+    if type(error).__name__ == "LogTampered":
+        return "tampered"
     if isinstance(error, IntegrityError):
         return "conflict"
     if isinstance(error, StoreUnavailable):

@@ -120,10 +120,16 @@ def serve(
         koers = Koers(env=settings.store_env())
         runner: Any = None
         prompts: Any = None
+        auditor: Any = None
         try:
             factory = koers.factory
             assert isinstance(factory, NATSFactory)
             status = store_status(factory)
+            from ledger.audit.startup import start_auditing
+
+            # Verifies the log against the signed checkpoints before anything is served
+            # (LogTampered stops here), then keeps signing checkpoints while serving.
+            auditor = start_auditing(replace(settings, nats_url=status.url))
             runner = _start_views(settings, koers) if views else None
             if workers:
                 from workers import start_workers
@@ -152,4 +158,6 @@ def serve(
                 prompts.stop()  # before the app closes: an embedded server it owns is still up
             if runner is not None:
                 runner.close()
+            if auditor is not None:
+                auditor.close()  # signs what is left; before the app closes its server
             koers.close()

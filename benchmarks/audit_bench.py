@@ -1,0 +1,426 @@
+"""Audit-trail benchmark (issue 6): verify rate on a million events, and what checkpoints cost
+the writers.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/audit_bench.py            # the reported run (about 6 minutes)
+    .venv/bin/python benchmarks/audit_bench.py --quick    # smoke test: 20,000 events, 1 rep
+    .venv/bin/python benchmarks/audit_bench.py --only writes    # one part (the other: last JSON)
+
+Part 1, verify. A stream of ``--events`` realistic events (decision-opened payloads of about
+450 bytes with the ledger's headers) is written with ADR-50 atomic batches of 1,000, four in
+flight, on an embedded nats-server started with ``sync_always=False``: fixture data only,
+nothing measured depends on its fsync. Checkpoints are signed every 1,000 events with their
+leaf records, as ``koers serve`` would have (a first full verification builds the tree for
+them). Then, each ``--reps`` times: ``verify_log`` (what ``koers audit verify`` runs: read,
+hash, compare 1,000 signed roots, consistency proofs), the same read without hashing (the
+lean push consumer), and hashing alone over frames held in memory. Once: the same stream
+read with batch direct gets (``ledger.nats._bulk.BulkReader``, 1,000 per request), the
+reader the store itself uses. Server and client CPU are read from /proc and getrusage.
+
+Part 2, the checkpointer's cost on writes. 16 writer threads open decisions through the
+``Koers`` application (one event per save) on a second embedded server with fsync always, a
+fresh stream per repetition, with and without ``start_auditing`` (the startup check, then
+the checkpointer following the log in a thread of the same process: ``KOERS_CHECKPOINT_EVERY``
+1000 as configured by default, and 100 as a harsher case). Repetitions interleave the modes;
+reported are the medians and the median of the per-round ratios.
+
+Output: markdown on stdout and ``benchmarks/out/audit_bench.json``. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import hashlib
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nats
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ledger.application import Koers  # noqa: E402
+from ledger.audit import load_or_create_signing_key, sign  # noqa: E402
+from ledger.audit._frames import Frame  # noqa: E402
+from ledger.audit._scan import RECORD_SIZE, Scan  # noqa: E402
+from ledger.audit._store import AuditStore  # noqa: E402
+from ledger.audit._verify import Trust, verify_log  # noqa: E402
+from ledger.audit.settings import AuditSettings  # noqa: E402
+from ledger.audit.startup import start_auditing  # noqa: E402
+from ledger.embedded import EmbeddedServer  # noqa: E402
+from ledger.nats._bulk import BulkReader  # noqa: E402
+from ledger.nats._client import OutMessage, publish_atomic_batch  # noqa: E402
+from ledger.nats._stream import audited_config  # noqa: E402
+from ledger.settings import Settings  # noqa: E402
+from tests.factories import decision  # noqa: E402
+
+OUT_FILE = ROOT / "benchmarks" / "out" / "audit_bench.json"
+STREAM = "BENCH"
+EVERY = 1000
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Timing:
+    seconds: float
+    client_cpu: float
+    server_cpu: float
+
+
+def timed(action: Callable[[], Any], pid: int | None) -> tuple[Any, Timing]:
+    c0, s0, t0 = cpu(), server_cpu(pid), time.perf_counter()
+    result = action()
+    return result, Timing(time.perf_counter() - t0, cpu() - c0, server_cpu(pid) - s0)
+
+
+# -- part 1: the fixture and the verify rate ---------------------------------------------------
+
+
+def message(i: int) -> OutMessage:
+    oid = str(uuid.UUID(int=i * 7919 + 1))
+    payload = json.dumps(
+        {
+            "timestamp": "2026-11-28T09:03:43.541499+00:00",
+            "originator_topic": "ledger.domain.decisions:Decision",
+            "actor": "ann",
+            "command_id": "",
+            "team": "platform",
+            "question": f"Do we move service {i} to the monorepo?",
+            "context": "the pilot needs an audited log by Q2",
+            "options": [
+                {"key": "a", "title": "Yes, this quarter", "description": ""},
+                {"key": "b", "title": "No, keep repos", "description": ""},
+            ],
+            "criteria": [{"name": "speed", "weight": "3"}, {"name": "risk", "weight": "2"}],
+            "risk": {"likelihood": 3, "impact": 3},
+            "reversibility": "one_way",
+            "information_level": 70,
+            "decider": "ann",
+        },
+        separators=(",", ":"),
+    ).encode()
+    headers = {
+        "Nats-Msg-Id": f"{uuid.uuid4().hex}-0",
+        "Koers-Originator-Id": oid,
+        "Koers-Version": "1",
+        "Koers-Topic": "ledger.domain.decisions:Decision.Opened",
+        "Koers-Type": "decision.opened",
+        "Koers-Schema": "1",
+        "Koers-Payload-Sha256": hashlib.sha256(payload).hexdigest(),
+        "Nats-Expected-Last-Subject-Sequence": "0",
+        "Nats-Expected-Last-Subject-Sequence-Subject": f"bench.*.{oid}.*",
+    }
+    return OutMessage(f"bench.decision.{oid}.opened", payload, headers)
+
+
+async def write_fixture(url: str, count: int) -> float:
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().add_stream(audited_config(STREAM, "bench.>", 1))
+        started = time.perf_counter()
+        batches = [range(s, min(count, s + 1000)) for s in range(0, count, 1000)]
+        for at in range(0, len(batches), 4):
+            await asyncio.gather(
+                *(
+                    publish_atomic_batch(nc, [message(i) for i in batch], 60)
+                    for batch in batches[at : at + 4]
+                )
+            )
+        return count / (time.perf_counter() - started)
+    finally:
+        await nc.close()
+
+
+def sign_checkpoints(store: AuditStore, trust_key: Any, key: Any) -> int:
+    """Checkpoints every 1,000 events with their leaf records, as the checkpointer makes them."""
+    store.ensure_checkpoint_stream()
+    first = verify_log(store, Trust(trust_key), records=True)
+    scan = first.scan
+    previous = 0
+    sizes = [*range(EVERY, scan.count + 1, EVERY)]
+    if not sizes or sizes[-1] != scan.count:
+        sizes.append(scan.count)
+    for size in sizes:
+        checkpoint = sign(key, STREAM, size, scan.tree.root(size))
+        records = bytes(scan.records[previous * RECORD_SIZE : size * RECORD_SIZE])
+        store.publish(checkpoint, records, previous + 1)
+        previous = size
+    return len(sizes)
+
+
+def read_only(store: AuditStore) -> int:
+    count = 0
+
+    def take(frames: list[Frame]) -> None:
+        nonlocal count
+        count += len(frames)
+
+    store.read(take)
+    return count
+
+
+def read_bulk(url: str, count: int) -> int:
+    async def go() -> int:
+        reader, start, got_total = BulkReader(url, 30), 1, 0
+        try:
+            while True:
+                got, pending = await reader.batch(STREAM, "bench.>", start, 1000)
+                got_total += len(got)
+                if not got or pending == 0 or got_total >= count:
+                    return got_total
+                start = got[-1].seq + 1
+        finally:
+            await reader.close()
+
+    return asyncio.run(go())
+
+
+def sample_frames(store: AuditStore, count: int) -> list[Frame]:
+    out: list[Frame] = []
+    store.read(out.extend, stop=count)
+    return out
+
+
+def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    server = EmbeddedServer(tmp / "fixture", sync_always=False, max_batch_msgs=1000).start()
+    results: dict[str, Any] = {"events": args.events}
+    try:
+        print(f"writing {args.events:,} events (fsync off: fixture data only) ...", flush=True)
+        results["fixture_write_rate"] = asyncio.run(write_fixture(server.url, args.events))
+        settings = Settings(data_dir=tmp / "data", nats_url=server.url, stream=STREAM)
+        store = AuditStore.open(settings, {"NATS_SUBJECT_PREFIX": "bench"})
+        key = load_or_create_signing_key(tmp / "data")
+        trust = Trust(key.public_key())
+        print("signing checkpoints every 1,000 events ...", flush=True)
+        results["checkpoints"] = sign_checkpoints(store, key.public_key(), key)
+        runs: dict[str, list[Timing]] = {"verify": [], "read": [], "hash": []}
+        frames = sample_frames(store, min(args.events, 100_000))
+        for rep in range(args.reps):
+            print(f"rep {rep + 1}/{args.reps}: verify, read, hash ...", flush=True)
+            verification, timing = timed(lambda: verify_log(store, trust), server.pid)
+            assert verification.report.ok, verification.report.lines()
+            assert verification.report.events == args.events
+            runs["verify"].append(timing)
+            count, timing = timed(lambda: read_only(store), server.pid)
+            assert count == args.events
+            runs["read"].append(timing)
+
+            def hash_only() -> int:
+                scan = Scan()
+                scan.add(frames)
+                return scan.count
+
+            _, timing = timed(hash_only, None)
+            runs["hash"].append(timing)
+        print("reading with batch direct gets (BulkReader) ...", flush=True)
+        count, timing = timed(lambda: read_bulk(server.url, args.events), server.pid)
+        runs["bulk"] = [timing]
+        store.close()
+        for name, timings in runs.items():
+            n = len(frames) if name == "hash" else args.events
+            results[name] = {
+                "rate_median": statistics.median(n / t.seconds for t in timings),
+                "rates": [n / t.seconds for t in timings],
+                "client_us_per_event": statistics.median(t.client_cpu / n * 1e6 for t in timings),
+                "server_us_per_event": statistics.median(t.server_cpu / n * 1e6 for t in timings),
+                "events": n,
+            }
+    finally:
+        server.stop()
+    return results
+
+
+# -- part 2: the checkpointer's cost on writes -------------------------------------------------
+
+
+def write_load(koers: Koers, threads: int, saves: int) -> None:
+    errors: list[BaseException] = []
+    fields = decision()
+
+    def writer() -> None:
+        try:
+            for _ in range(saves):
+                koers.open_decision(actor="ann", **fields)
+        except BaseException as e:
+            errors.append(e)
+
+    workers = [threading.Thread(target=writer) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if errors:
+        raise errors[0]
+
+
+def thread_cpu(thread: threading.Thread) -> float:
+    """CPU seconds one (running) thread of this process has used."""
+    assert thread.ident is not None
+    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+
+
+def follower_seconds(service: Any) -> float:
+    """CPU the checkpointer used while following: its own thread and its connection's loop
+    thread (where the stream is read and its frames hashed)."""
+    if service is None:
+        return 0.0
+    threads = (service._thread, service.checkpointer.store.conn.bridge._thread)
+    return sum(thread_cpu(t) for t in threads)
+
+
+def write_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    server = EmbeddedServer(tmp / "writes").start()  # fsync always, as Koers runs
+    modes = ("off", "every 1000", "every 100")
+    rates: dict[str, list[float]] = {m: [] for m in modes}
+    cpu_per_event: dict[str, list[float]] = {m: [] for m in modes}
+    follower_cpu: dict[str, list[float]] = {m: [] for m in modes}
+    try:
+        for rep in range(args.write_reps):
+            order = modes[rep % 3 :] + modes[: rep % 3]
+            for mode in order:
+                stream = f"W{uuid.uuid4().hex[:10].upper()}"
+                settings = Settings(data_dir=tmp / "wdata", nats_url=server.url, stream=stream)
+                koers = Koers(env=settings.store_env())
+                koers.open_decision(actor="ann", **decision())  # the stream exists, warm
+                service = None
+                if mode != "off":
+                    every = mode.split()[1]
+                    environ = {"KOERS_CHECKPOINT_EVERY": every, "KOERS_CHECKPOINT_SECONDS": "60"}
+                    service = start_auditing(settings, AuditSettings.from_env(environ))
+                try:
+                    n = args.threads * args.saves
+                    load = functools.partial(write_load, koers, args.threads, args.saves)
+                    before = follower_seconds(service)
+                    _, timing = timed(load, None)
+                    follower_cpu[mode].append((follower_seconds(service) - before) / n * 1e6)
+                finally:
+                    if service is not None:
+                        service.close()
+                    koers.close()
+                rates[mode].append(n / timing.seconds)
+                cpu_per_event[mode].append(timing.client_cpu / n * 1e6)
+                print(f"rep {rep + 1} {mode:>10}: {n / timing.seconds:,.0f} events/s", flush=True)
+    finally:
+        server.stop()
+    out: dict[str, Any] = {"threads": args.threads, "saves_per_thread": args.saves}
+    for mode in modes:
+        ratios = [on / off for on, off in zip(rates[mode], rates["off"], strict=True)]
+        out[mode] = {
+            "rate_median": statistics.median(rates[mode]),
+            "rates": rates[mode],
+            "ratio_to_off_median": statistics.median(ratios),
+            "client_cpu_us_per_event": statistics.median(cpu_per_event[mode]),
+            "checkpointer_cpu_us_per_event": (
+                statistics.median(follower_cpu[mode]) if follower_cpu[mode] else 0.0
+            ),
+        }
+    return out
+
+
+def report(results: dict[str, Any]) -> str:
+    v, w = results["verify"], results["writes"]
+    lines = [
+        f"events: {v['events']:,}; checkpoints: {v['checkpoints']:,}; fixture written at "
+        f"{v['fixture_write_rate']:,.0f} events/s",
+        "",
+        "| what | events/s (median) | runs | client CPU µs/event | server CPU µs/event |",
+        "|---|---:|---|---:|---:|",
+    ]
+    names = {
+        "verify": "verify_log: read + hash + 1,000 roots + consistency proofs",
+        "read": "read only: lean push consumer, no hashing",
+        "hash": "hash only: Scan over frames in memory",
+        "bulk": "read only: batch direct gets (BulkReader, 1,000 a request)",
+    }
+    for key, name in names.items():
+        r = v[key]
+        runs = ", ".join(f"{x:,.0f}" for x in r["rates"])
+        lines.append(
+            f"| {name} | {r['rate_median']:,.0f} | {runs} | {r['client_us_per_event']:.1f} | "
+            f"{r['server_us_per_event']:.1f} |"
+        )
+    lines += [
+        "",
+        f"writes: {w['threads']} threads x {w['saves_per_thread']} saves of 1 event "
+        "(Koers.open_decision, fsync always)",
+        "",
+        "| checkpointer | events/s (median) | runs | ratio to off (median) | process CPU "
+        "µs/event | checkpointer thread CPU µs/event |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for mode in ("off", "every 1000", "every 100"):
+        r = w[mode]
+        runs = ", ".join(f"{x:,.0f}" for x in r["rates"])
+        lines.append(
+            f"| {mode} | {r['rate_median']:,.0f} | {runs} | {r['ratio_to_off_median']:.3f} | "
+            f"{r['client_cpu_us_per_event']:.0f} | {r['checkpointer_cpu_us_per_event']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 events, 1 repetition")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--write-reps", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument(
+        "--only",
+        choices=("verify", "writes"),
+        help="run one part; the other's figures are taken from the last run's JSON",
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.reps, args.write_reps, args.saves = 20_000, 1, 1, 20
+    started = time.time()
+    earlier = json.loads(OUT_FILE.read_text()) if OUT_FILE.exists() and args.only else {}
+    with tempfile.TemporaryDirectory(prefix="koers-audit-bench-") as folder:
+        tmp = Path(folder)
+        results = {
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "load_before": os.getloadavg(),
+            },
+            "verify": earlier["verify"] if args.only == "writes" else verify_part(args, tmp),
+            "writes": earlier["writes"] if args.only == "verify" else write_part(args, tmp),
+        }
+    results["machine"]["load_after"] = os.getloadavg()
+    results["seconds"] = time.time() - started
+    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    OUT_FILE.write_text(json.dumps(results, indent=2))
+    print(report(results))
+    print(f"\n{results['seconds']:.0f} s; load {results['machine']}; written to {OUT_FILE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The audit trail's settings, read once from the environment (``KOERS_CHECKPOINT_*`` and co).
+
+- ``KOERS_CHECKPOINT_EVERY``: sign a checkpoint every this many events (``1000``); the
+  checkpoints fall on exact multiples (sizes 1000, 2000, …).
+- ``KOERS_CHECKPOINT_SECONDS``: and at the latest this many seconds after the last one, when
+  the log has grown since (``60``).
+- ``KOERS_CHECKPOINT_DIR``: a place outside NATS (another disk, a git work tree) where each
+  checkpoint is also appended, one JSON line each: a directory (the file
+  ``<dir>/<STREAM>.checkpoints.jsonl``) or a file whose name ends in ``.jsonl``. Unset: no
+  copy outside NATS (then a log rewritten from scratch, checkpoints and all, goes unseen).
+  ``koers audit verify`` reads the checkpoints kept there too.
+- ``KOERS_SIGNING_KEY``: the Ed25519 private key (PKCS#8 PEM, mode 0600); by default
+  ``<data dir>/audit/signing.key``, created on first use.
+- ``KOERS_AUDIT``: ``no`` turns the audit trail off in ``koers serve`` (no startup check, no
+  checkpoints); ``yes`` by default. For an emergency only: see docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ledger.audit._keys import KEY_FILE
+from ledger.errors import ConfigurationError
+
+__all__ = ["AuditSettings", "checkpoint_stream", "checkpoint_subjects"]
+
+N = TypeVar("N", int, float)
+
+DEFAULT_EVERY = 1000
+DEFAULT_SECONDS = 60.0
+_TRUE = ("y", "yes", "t", "true", "on", "1")
+_FALSE = ("n", "no", "f", "false", "off", "0")
+
+
+def checkpoint_stream(stream: str) -> str:
+    """The stream that holds the checkpoints of ledger stream ``stream``."""
+    return f"{stream}_CHECKPOINTS"
+
+
+def checkpoint_subjects(prefix: str) -> str:
+    """The subjects of the checkpoint stream, for the ledger's subject prefix."""
+    return f"{prefix}_checkpoints"
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """How often to sign, where to keep copies, which key; validated once."""
+
+    every: int = DEFAULT_EVERY
+    seconds: float = DEFAULT_SECONDS
+    outside: Path | None = None
+    key_file: Path | None = None
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if type(self.every) is not int or self.every < 1:
+            raise ConfigurationError(
+                f"KOERS_CHECKPOINT_EVERY is {self.every!r}: set it to a whole number above 0"
+            )
+        if not self.seconds > 0:
+            raise ConfigurationError(
+                f"KOERS_CHECKPOINT_SECONDS is {self.seconds!r}: set it to a number above 0"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AuditSettings:
+        env = os.environ if environ is None else environ
+        outside, key = env.get("KOERS_CHECKPOINT_DIR"), env.get("KOERS_SIGNING_KEY")
+        return cls(
+            every=_number(env, "KOERS_CHECKPOINT_EVERY", DEFAULT_EVERY, int),
+            seconds=_number(env, "KOERS_CHECKPOINT_SECONDS", DEFAULT_SECONDS, float),
+            outside=Path(outside).expanduser() if outside else None,
+            key_file=Path(key).expanduser() if key else None,
+            enabled=_flag(env, "KOERS_AUDIT", True),
+        )
+
+    def key_path(self, data_dir: Path) -> Path:
+        """Where the signing key is (or will be created)."""
+        return self.key_file if self.key_file is not None else data_dir / KEY_FILE
+
+    def outside_file(self, stream: str) -> Path | None:
+        """The file outside NATS that checkpoints are appended to, if any."""
+        if self.outside is None:
+            return None
+        if self.outside.suffix == ".jsonl":
+            return self.outside
+        return self.outside / f"{stream}.checkpoints.jsonl"
+
+
+def _number(env: Mapping[str, str], key: str, default: N, kind: type[N]) -> N:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key} is {raw!r}: set it to a number above 0") from None
+    if value <= 0:
+        raise ConfigurationError(f"{key} is {raw!r}: set it to a number above 0")
+    return value
+
+
+def _flag(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = (env.get(key) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigurationError(f"{key} is {raw!r}: set it to 'yes' or 'no'")

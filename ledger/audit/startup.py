@@ -1,0 +1,181 @@
+"""Opening the audit trail for a command or a server: the store, the key, what is trusted.
+
+For ``koers serve``::
+
+    auditor = start_auditing(settings)      # verifies the whole log, then follows it
+    try:
+        ...serve...
+    finally:
+        auditor.close()                     # signs what is left, stops following
+
+:func:`start_auditing` raises :class:`LogTampered` (and serves nothing) when the log no
+longer matches its signed checkpoints; :func:`check_before_serving` is the same check alone.
+Both read every event once (10-14 s per million events on the 2-core VM of BENCHMARKS.md);
+the checkpointer continues from that read. Call them after the application is open (its
+embedded server then runs, and the audit's connection only reuses it) and close the service
+before the application.
+
+What a verification trusts: the public half of the signing key (``KOERS_SIGNING_KEY``, by
+default ``<data dir>/audit/signing.key``), or a PEM public key given instead; and the
+checkpoints kept outside NATS (``KOERS_CHECKPOINT_DIR``) plus any files given.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.audit._keys import load_or_create_signing_key, load_public_key, load_signing_key
+from ledger.audit._merkle import AuditError
+from ledger.audit._outside import read_kept
+from ledger.audit._store import AuditStore
+from ledger.audit._verify import Trust, verify_log
+from ledger.audit.checkpointer import Checkpointer
+from ledger.audit.report import AuditReport
+from ledger.audit.settings import AuditSettings
+from ledger.errors import StoreError
+from ledger.settings import Settings
+
+__all__ = [
+    "AuditService",
+    "LogTampered",
+    "check_before_serving",
+    "signing_key",
+    "start_auditing",
+    "trust_for",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+def _refuse(report: AuditReport, settings: Settings, audit: AuditSettings) -> AuditError:
+    """The error that stops a server: a missing key, or a log that does not match."""
+    if set(report.counts()) == {"no-key"}:
+        return AuditError(
+            f"the ledger {report.stream} has signed checkpoints but the signing key "
+            f"{audit.key_path(settings.data_dir)} is missing, so it cannot be checked: restore "
+            f"the key (or point KOERS_SIGNING_KEY at it); see docs/audit.md"
+        )
+    return LogTampered(report, settings.data_dir, audit.outside_file(settings.stream))
+
+
+class LogTampered(AuditError, StoreError):
+    """The ledger no longer matches its signed checkpoints. ``report`` holds every finding."""
+
+    def __init__(self, report: AuditReport, data_dir: Path, outside: Path | None) -> None:
+        self.report = report
+        kept = f", compare with the checkpoints kept in {outside}" if outside else ""
+        super().__init__(
+            f"the ledger {report.stream} no longer matches its signed checkpoints, so it is "
+            f"not served ({len(report.problems)} problems: {report.summary(3)}). Nothing was "
+            f"changed. To investigate: run 'koers audit verify --data-dir {data_dir}' for "
+            f"every position and kind of damage{kept}, and see docs/audit.md ('When the "
+            f"startup check fails'). KOERS_AUDIT=no serves it anyway, unchecked."
+        )
+
+
+def trust_for(
+    settings: Settings,
+    audit: AuditSettings,
+    *,
+    public_key: Path | None = None,
+    kept_files: Iterable[Path] = (),
+) -> Trust:
+    """The key to check signatures with (``public_key``, else the signing key's public half,
+    if there is one yet) and every checkpoint kept outside NATS."""
+    key: Ed25519PublicKey | None = None
+    if public_key is not None:
+        try:
+            key = load_public_key(public_key.read_bytes())
+        except OSError as e:
+            raise AuditError(f"the public key {public_key} cannot be read ({e.strerror})") from e
+    else:
+        path = audit.key_path(settings.data_dir)
+        if path.exists():
+            key = load_signing_key(path).public_key()
+    kept = []
+    outside = audit.outside_file(settings.stream)
+    for path in [*([outside] if outside is not None else []), *kept_files]:
+        kept += read_kept(path)
+    return Trust(key, kept)
+
+
+def signing_key(settings: Settings, audit: AuditSettings) -> Ed25519PrivateKey:
+    """The signing key: the one given, or the data directory's (created on first use)."""
+    if audit.key_file is not None:
+        return load_signing_key(audit.key_file)
+    return load_or_create_signing_key(settings.data_dir)
+
+
+def check_before_serving(
+    settings: Settings,
+    audit: AuditSettings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Verify the whole ledger; raise :class:`LogTampered` when it does not hold (or
+    :class:`AuditError` when there are checkpoints but the signing key is gone)."""
+    audit = audit or AuditSettings.from_env(environ)
+    store = AuditStore.open(settings, environ)
+    try:
+        report = verify_log(store, trust_for(settings, audit), progress=progress).report
+    finally:
+        store.close()
+    if not report.ok:
+        raise _refuse(report, settings, audit)
+
+
+class AuditService:
+    """A checkpointer following the log in a daemon thread, until :meth:`close`."""
+
+    def __init__(self, checkpointer: Checkpointer, report: AuditReport) -> None:
+        self.checkpointer = checkpointer
+        self.report = report  # what the startup check found
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=checkpointer.run, args=(self._stop,), name="koers-checkpointer", daemon=True
+        )
+        self._thread.start()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop following, sign what is left, close the connection; idempotent."""
+        if not self._stop.is_set():
+            self._stop.set()
+            self._thread.join(timeout)
+            self.checkpointer.store.close()
+
+
+def start_auditing(
+    settings: Settings,
+    audit: AuditSettings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> AuditService | None:
+    """The startup check, then the checkpointer in the background; ``None`` when the audit
+    trail is turned off (``KOERS_AUDIT=no``). Raises :class:`LogTampered` (or, when there
+    are checkpoints but the signing key is gone, :class:`AuditError`)."""
+    audit = audit or AuditSettings.from_env(environ)
+    if not audit.enabled:
+        log.warning("audit: KOERS_AUDIT=no: the ledger is neither checked nor checkpointed")
+        return None
+    store = AuditStore.open(settings, environ)
+    try:
+        trust = trust_for(settings, audit)
+        verification = verify_log(store, trust, progress=progress, records=True)
+        if verification.report.ok:
+            checkpointer = Checkpointer(store, signing_key(settings, audit), audit)
+            checkpointer.start_from(verification)
+            return AuditService(checkpointer, verification.report)
+    except BaseException:
+        store.close()
+        raise
+    store.close()
+    raise _refuse(verification.report, settings, audit)
