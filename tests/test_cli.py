@@ -288,7 +288,11 @@ def test_no_server_running_uses_the_embedded_one_and_stops_it(tmp_path: Path) ->
 def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
     serve = subprocess.Popen(
-        [KOERS, "serve"], env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+        [KOERS, "serve", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert serve.stderr is not None

@@ -37,7 +37,9 @@ def fail(message: str, code: str) -> NoReturn:
 
 
 def _code_for(error: BaseException) -> str:
-    if type(error).__name__ == "LogTampered":
+    from ledger.audit.startup import LogTampered
+
+    if isinstance(error, LogTampered):
         return "tampered"
     if isinstance(error, IntegrityError):
         return "conflict"

@@ -36,7 +36,6 @@ __all__ = [
     "whole_in_range",
 ]
 
-E = TypeVar("E")
 _PERSON = re.compile(r"[\w][\w.@+'-]{0,119}")
 NAMESPACE = uuid5(NAMESPACE_URL, "https://koers.invalid/ids")
 

@@ -80,10 +80,6 @@ class Bridge:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Schedule ``coro`` without waiting for it."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
     def close(self, cleanup: Coroutine[Any, Any, Any] | None = None, timeout: float = 5.0) -> None:
         """Run ``cleanup`` (if given), cancel every task, stop the loop and wait for it."""
         if self.close_nowait(cleanup, timeout) and not self.in_loop_thread:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from ledger.nats._client import RawMessage
+from ledger.nats._client import RawMessage, parse_header_lines
 
 __all__ = ["BulkReader"]
 
@@ -172,13 +172,7 @@ def _end_of_batch(status: bytes, block: bytes) -> int:
 
 
 def _headers(block: bytes) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in block.split(_CRLF)[1:]:
-        name, colon, value = line.partition(b":")
-        name = name.strip()
-        if colon and name and b" " not in name and b"\t" not in name and name.isascii():
-            out[name.decode("ascii")] = value.strip().decode("utf-8", "replace")
-    return out
+    return parse_header_lines(block.split(_CRLF)[1:])  # after the NATS/1.0 status line
 
 
 class LazyHeaders(Mapping[str, str]):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import nats.errors
@@ -28,6 +28,7 @@ __all__ = [
     "RawMessage",
     "direct_get_batch",
     "direct_get_last",
+    "parse_header_lines",
     "publish_atomic_batch",
     "publish_one",
 ]
@@ -54,23 +55,27 @@ class OutMessage:
 class FastHeadersClient(Client):
     """nats-py's client with a faster parser for message headers.
 
-    Reading events is dominated by header parsing (measured: ~75 % of a batch read; every
-    event carries ~15 headers), and nats-py's parser tests each character of each name with
-    ``str.isspace`` in a generator. This one keeps its rules (``Name: Value`` lines, names
-    ASCII without whitespace, values UTF-8 with replacement) with plain bytes operations:
-    ~4 µs instead of ~16 µs for 16 headers (measured with timeit).
+    Every event carries ~16 headers, and nats-py's parser tests each character of each name
+    with ``str.isspace`` in a generator. This one keeps its rules (``Name: Value`` lines, names
+    ASCII without whitespace, values UTF-8 with replacement) with plain bytes operations;
+    measured with timeit on 16 headers: ~12 µs against ~16 µs (a loaded machine).
     """
 
     @staticmethod
     def _parse_header_lines(raw: bytes) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for line in raw.split(b"\r\n"):
-            name, colon, value = line.partition(b":")
-            name = name.strip()
-            if not colon or not name or b" " in name or b"\t" in name or not name.isascii():
-                continue
-            out[name.decode("ascii")] = value.strip().decode("utf-8", "replace")
-        return out
+        return parse_header_lines(raw.split(b"\r\n"))
+
+
+def parse_header_lines(lines: Iterable[bytes]) -> dict[str, str]:
+    """``Name: Value`` lines as a dict: names ASCII without whitespace, values UTF-8."""
+    out: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        name = name.strip()
+        if not colon or not name or b" " in name or b"\t" in name or not name.isascii():
+            continue
+        out[name.decode("ascii")] = value.strip().decode("utf-8", "replace")
+    return out
 
 
 class BatchRejected(Exception):

@@ -22,7 +22,6 @@ Each key is looked up with the application-name prefix first (``GOALS_NATS_URL``
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -66,7 +65,7 @@ class NatsSettings:
             raise ConfigurationError(
                 f"ORIGINATOR_ID_TYPE is {id_type!r}: set it to 'uuid' or 'text'"
             )
-        data_dir = env.get("KOERS_DATA_DIR") or os.environ.get("KOERS_DATA_DIR")
+        data_dir = env.get("KOERS_DATA_DIR")
         return cls(
             url=env.get("NATS_URL") or None,
             data_dir=Path(data_dir or DEFAULT_DATA_DIR).expanduser(),
