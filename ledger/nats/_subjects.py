@@ -36,6 +36,7 @@ from uuid import UUID
 from eventsourcing.utils import TopicError, resolve_topic
 
 __all__ = [
+    "EVENT_HEADERS",
     "H_MSG_ID",
     "H_ORIGINATOR_ID",
     "H_SCHEMA",
@@ -57,6 +58,8 @@ H_TYPE = "Koers-Type"
 H_SHA256 = "Koers-Payload-Sha256"
 H_SCHEMA = "Koers-Schema"
 H_TRACKING_APP = "Koers-Tracking-Application"
+#: the headers every event message carries (the audit entry covers these, see ledger.audit)
+EVENT_HEADERS = (H_MSG_ID, H_ORIGINATOR_ID, H_VERSION, H_TOPIC, H_TYPE, H_SHA256)
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
