@@ -50,11 +50,15 @@ raise runner.error
 """
 
 
-def _position(path: Path) -> int:
-    """The views' tracking position, read as any other process would (0 before any)."""
+def _position(path: Path, mode: str = "ro") -> int:
+    """The views' tracking position, read as any other process would (0 before any).
+
+    After a kill, read with ``mode="rw"``: like the restarted runner, that connection
+    recovers the dead writer's write-ahead log, so it sees every committed transaction.
+    """
     if not path.exists():
         return 0
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    db = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=5)
     try:
         row = db.execute(
             "SELECT notification_id FROM tracking WHERE application_name = 'Koers'"
@@ -93,7 +97,7 @@ def test_a_runner_killed_mid_stream_applies_each_event_once(tmp_path: Path) -> N
             slow.wait(timeout=10)
             assert slow.stderr is not None
             slow.stderr.close()
-        killed_at = _position(path)
+        killed_at = _position(path, mode="rw")
         assert 100 <= killed_at < last, "killed mid-stream"
 
         restarted = subprocess.Popen(
