@@ -1,7 +1,7 @@
 """The ``eventsourcing`` recorders on NATS JetStream.
 
 Guarantees (the library's recorder contract, checked by its reusable test cases in
-``tests/test_nats_contract.py``):
+``tests/store/test_nats_contract.py``):
 
 - ``(originator_id, originator_version)`` is unique: writing a version the aggregate already
   has, or one lower than its last, raises ``IntegrityError`` (a ``ConcurrencyConflict``);

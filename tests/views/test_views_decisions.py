@@ -17,7 +17,7 @@ from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from projections import decision_quality
 from projections.decision_quality import DecisionQuality
-from tests.test_views_support import app, moment, on, views_of
+from tests.views.test_views_support import app, moment, on, views_of
 
 __all__ = ["app"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from ledger.application import Koers
 from projections import prompt_inbox, reflection_journal, retro_follow_through
-from tests.test_views_support import app, find, moment, on, views_of
+from tests.views.test_views_support import app, find, moment, on, views_of
 
 __all__ = ["app"]
 

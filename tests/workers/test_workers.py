@@ -17,7 +17,7 @@ from typing import Any
 from ledger.application import Koers
 from tests.conftest import fresh_env
 from tests.factories import ANN, BOB, decide, decision, koers, new_key_result
-from tests.test_workers_support import prompts_of, running_workers, wait_for
+from tests.workers.test_workers_support import prompts_of, running_workers, wait_for
 
 TODAY = datetime.now(UTC).date()
 

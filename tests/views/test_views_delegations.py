@@ -14,7 +14,7 @@ import pytest
 from ledger.application import Koers
 from projections import delegation_board
 from projections.delegation_board import DelegationBoard
-from tests.test_views_support import app, find, moment, on, views_of
+from tests.views.test_views_support import app, find, moment, on, views_of
 
 __all__ = ["app"]
 

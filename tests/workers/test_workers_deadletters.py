@@ -23,7 +23,7 @@ import pytest
 
 from ledger.embedded import EmbeddedServer
 from tests.factories import ANN, decide, decision, koers
-from tests.test_workers_support import (
+from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
     nats_call,

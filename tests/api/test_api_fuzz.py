@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_api_support import Api, running_api, seed
+from tests.api.test_api_support import Api, running_api, seed
 
 #: Stop generating new requests after this many seconds (the test stays < 2 minutes).
 BUDGET = 75.0

@@ -16,7 +16,7 @@ import pytest
 from ledger.application import Koers
 from projections import as_json, okr_progress
 from projections.okr import ObjectiveProgress
-from tests.test_views_support import app, find, moment, on, views_of
+from tests.views.test_views_support import app, find, moment, on, views_of
 
 __all__ = ["app"]
 

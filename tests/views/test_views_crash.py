@@ -26,7 +26,7 @@ from tests.conftest import fresh_env
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: A runner that sleeps inside each transaction (before every handler), so that a kill
 #: lands mid-transaction; batches of at most 5 events.

@@ -13,7 +13,7 @@ from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from projections import ViewRunner, decision_quality, dump, okr_progress, views_as_of
 from tests.conftest import fresh_env
-from tests.test_views_support import app, moment, on
+from tests.views.test_views_support import app, moment, on
 
 __all__ = ["app"]
 

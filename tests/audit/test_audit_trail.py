@@ -34,7 +34,7 @@ from ledger.audit.startup import (
     trust_for,
 )
 from ledger.nats._bulk import BulkReader, LazyHeaders
-from tests.test_audit_trail_support import Ledger, damage
+from tests.audit.test_audit_trail_support import Ledger, damage
 
 DAMAGED = 6
 

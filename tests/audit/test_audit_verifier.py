@@ -196,7 +196,7 @@ def test_the_verifier_runs_as_a_module(bundle: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).parent.parent,
+        cwd=Path(__file__).parents[2],
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from ledger.application import Koers
 from tests.conftest import fresh_env
 from tests.factories import ANN, BOB, decide, decision, koers, new_key_result, pinned_clock
-from tests.test_workers_support import prompts_of, running_workers, wait_for
+from tests.workers.test_workers_support import prompts_of, running_workers, wait_for
 from workers._periodic import Activity, period_of, question
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -26,7 +26,7 @@ from ledger.application import Koers
 from ledger.domain import command_key_id
 from ledger.embedded import EmbeddedServer
 from tests.factories import ANN, BOB, decide, decision, koers, new_key_result
-from tests.test_workers_support import nats_call, wait_for
+from tests.workers.test_workers_support import nats_call, wait_for
 
 pytestmark = pytest.mark.slow
 

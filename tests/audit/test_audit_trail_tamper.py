@@ -23,7 +23,7 @@ from nats.js import api
 
 from ledger.audit import hash_leaf, sign
 from ledger.audit.settings import checkpoint_stream
-from tests.test_audit_trail_support import Ledger, Run, damage
+from tests.audit.test_audit_trail_support import Ledger, Run, damage
 
 DAMAGED = 6
 

@@ -26,7 +26,7 @@ from projections._types import Handlers
 from tests.conftest import fresh_env
 
 TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

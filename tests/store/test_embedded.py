@@ -31,7 +31,7 @@ from ledger.embedded import (
 )
 from ledger.errors import EmbeddedServerError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEADLINE = 15.0
 
 

@@ -49,7 +49,7 @@ from ledger.schemas import _glossary as glossary
 from ledger.schemas.__main__ import main
 from tests.conftest import nats_url, read_stream, schema_validator
 
-FIXTURE = Path(__file__).parent / "fixtures" / "key_result_checked_in_v1.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "key_result_checked_in_v1.jsonl"
 CURRENT = {e.name: e.version for e in event_types()}
 
 

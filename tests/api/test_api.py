@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ledger.application import Koers
-from tests.test_api_support import (
+from tests.api.test_api_support import (
     ANN,
     TODAY,
     Api,

@@ -34,7 +34,7 @@ from tests.factories import (
     pinned_clock,
     retro,
 )
-from tests.test_workers_support import (
+from tests.workers.test_workers_support import (
     fast_settings,
     nats_call,
     prompts_of,
