@@ -13,12 +13,19 @@ Every command runs the same way (:meth:`KoersBase.change`):
 
 Creating commands derive the new aggregate's id from their idempotency key, so a retried
 create finds what the first attempt made.
+
+A command from the command table (:meth:`KoersBase.execute`: the API, the command line, the
+web) binds its idempotency key to the command's fingerprint: the key's record
+(:class:`~ledger.domain.keys.CommandKey`) is written in the same atomic save as the command's
+events, and step 2 looks it up first, whatever aggregate or kind the key is used on again.
+The same key with the same command and arguments answers the first result; with anything
+else it is refused (``CommandKeyReused``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -30,17 +37,24 @@ from eventsourcing.utils import get_topic
 
 from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import (
+    ACTOR,
     AGGREGATES,
+    EXPECTED_VERSION,
+    IDEMPOTENCY_KEY,
+    Command,
+    CommandKey,
     Delegation,
     KeyResult,
     KoersAggregate,
     Kpi,
     Retro,
     command_key_id,
+    key_record_id,
 )
+from ledger.domain._fields import Ref
 from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound
 
-__all__ = ["KoersBase", "Receipt"]
+__all__ = ["BoundKey", "KoersBase", "Receipt", "handler"]
 
 A = TypeVar("A", bound=KoersAggregate)
 RETRIES = 5
@@ -55,6 +69,23 @@ class Receipt:
     version: int
     position: int | None
     replayed: bool = False
+
+
+class BoundKey(str):
+    """An idempotency key bound to its command's fingerprint (from :meth:`KoersBase.execute`).
+
+    A plain ``str`` key (the demo, the workers: trusted callers with derived keys) is
+    recognised per aggregate and command name, as before the command table.
+    """
+
+    command: str
+    fingerprint: str
+    actor: str
+
+    def __new__(cls, key: str, command: str, fingerprint: str, actor: str) -> BoundKey:
+        bound = super().__new__(cls, key)
+        bound.command, bound.fingerprint, bound.actor = command, fingerprint, actor
+        return bound
 
 
 class KoersBase(Application[UUID]):
@@ -84,19 +115,111 @@ class KoersBase(Application[UUID]):
 
     # -- writing ---------------------------------------------------------------------------
 
+    def execute(
+        self,
+        command: Command,
+        target: UUID | None,
+        values: Mapping[str, Any],
+        *,
+        actor: Any,
+        key: Any = "",
+        expected_version: Any = None,
+        json_values: bool = False,
+    ) -> Receipt:
+        """Run a command of the table: check the actor, key, expected version and every
+        field (``InvalidValue`` names the one at fault), bind the key to the command's
+        fingerprint, then run the command's handler (``command.handler``)."""
+        who = ACTOR.check(actor)
+        checked = command.check(values, json_values=json_values)
+        options: dict[str, Any] = {"actor": who, **checked}
+        if key:
+            fingerprint = command.fingerprint(target, values, who)
+            options["key"] = BoundKey(IDEMPOTENCY_KEY.check(key), command.name, fingerprint, who)
+        if expected_version is not None:
+            options["expected_version"] = EXPECTED_VERSION.check(expected_version)
+        handler: Callable[..., Receipt] = getattr(self, command.handler)
+        return handler(*(() if target is None else (target,)), **options)
+
+    def run(
+        self,
+        command: Command,
+        target: UUID | None = None,
+        /,
+        *,
+        actor: str,
+        key: str = "",
+        expected_version: int | None = None,
+        guard: Callable[[], None] | None = None,
+        **values: Any,
+    ) -> Receipt:
+        """Run a command of the table on its values (the aggregate's method checks them).
+
+        Ids of other things among the values (``Ref`` fields) must exist. ``guard`` runs
+        just before the aggregate's method, so a retry of a done command is answered even
+        when the guard would now refuse it.
+        """
+        cls = AGGREGATES[command.kind]
+        event = getattr(cls, command.event)
+        self._must_exist(command, values)
+
+        def record(on: Any, **more: Any) -> Any:
+            if guard is not None:
+                guard()
+            return getattr(on, command.records)(actor=actor, command_id=str(key), **more, **values)
+
+        if command.creates:
+            return self.create(cls, key, lambda new_id: record(cls, id=new_id), event)
+        if target is None:
+            raise TypeError(f"{command.name} needs the id of the {kind_of(cls)} it changes")
+        return self.change(cls, target, key, event, record, expected_version=expected_version)
+
+    def _must_exist(self, command: Command, values: Mapping[str, Any]) -> None:
+        for field in command.fields:
+            value = values.get(field.name)
+            if isinstance(field, Ref) and field.kind in AGGREGATES and value is not None:
+                self.load(AGGREGATES[field.kind], field.check(value))
+
+    def _key_used(self, key: str) -> Receipt | None:
+        """The first result of a bound key's command, if the key was used (see the docstring)."""
+        if not isinstance(key, BoundKey):
+            return None
+        record = self._find(CommandKey, key_record_id(key))
+        if record is None:
+            return None
+        target, version = record.same_command(key, key.fingerprint)
+        return Receipt(target, version, None, replayed=True)
+
+    @staticmethod
+    def _key_record(key: str, target: UUID, version: int) -> list[KoersAggregate]:
+        if not isinstance(key, BoundKey):
+            return []
+        return [
+            CommandKey.use(
+                key=key,
+                actor=key.actor,
+                command=key.command,
+                target_id=target,
+                version=version,
+                fingerprint=key.fingerprint,
+            )
+        ]
+
     def create(
         self, cls: type[A], key: str, make: Callable[[UUID], A], event: type[Any]
     ) -> Receipt:
         """Create an aggregate; with an idempotency ``key``, at most once."""
         new_id = command_key_id(cls.__name__, key) if key else uuid.uuid4()
         if key:
+            used = self._key_used(key)
+            if used is not None:
+                return used
             earlier = self._find(cls, new_id)
             if earlier is not None:
                 version = earlier.done_already(key, event.__name__)
                 return Receipt(new_id, version or earlier.version, None, replayed=True)
         aggregate = make(new_id)
         try:
-            recordings = self.save(aggregate)
+            recordings = self.save(aggregate, *self._key_record(key, new_id, aggregate.version))
         except IntegrityError:
             if key:  # a concurrent attempt of the same command won the race
                 return self.create(cls, key, make, event)
@@ -120,6 +243,9 @@ class KoersBase(Application[UUID]):
         ``also`` names other aggregates the command changed, saved in the same atomic write.
         """
         for _ in range(RETRIES):
+            used = self._key_used(key)
+            if used is not None:
+                return used
             aggregate = self.load(cls, aggregate_id)
             done = aggregate.done_already(key, event.__name__)
             if done is not None:
@@ -130,6 +256,7 @@ class KoersBase(Application[UUID]):
                 )
             command(aggregate)
             others = also(aggregate) if also else []
+            others += self._key_record(key, aggregate_id, aggregate.version)
             try:
                 recordings = self.save(aggregate, *others)
             except IntegrityError:
@@ -193,6 +320,18 @@ class KoersBase(Application[UUID]):
 
     def all_of(self, cls: type[A]) -> list[A]:
         return [self.load(cls, i) for i in self.ids_of(cls)]
+
+
+def handler(command: Command) -> Callable[..., Receipt]:
+    """The application's method for a command: ``app.drop_objective(id, actor=…, reason=…)``
+    is ``app.run(DROP_OBJECTIVE, id, actor=…, reason=…)``."""
+
+    def method(self: KoersBase, *target: UUID, **options: Any) -> Receipt:
+        return self.run(command, *target, **options)
+
+    method.__name__ = method.__qualname__ = command.handler
+    method.__doc__ = command.summary
+    return method
 
 
 def kind_of(cls: type[KoersAggregate]) -> str:

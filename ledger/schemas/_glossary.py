@@ -145,6 +145,10 @@ EVENTS: dict[str, str] = {
     ),
     "prompt.snoozed": "The person put a reflection prompt off until a later moment.",
     "prompt.dismissed": "The person dismissed a reflection prompt without answering it.",
+    "command_key.used": (
+        "An idempotency key was used for the first time, bound to its command; written in the "
+        "same atomic write as the command's events. The aggregate id derives from the key."
+    ),
 }
 
 #: The meaning of a field name wherever it is used (unless an override says otherwise).
@@ -271,6 +275,13 @@ FIELDS: dict[str, str] = {
 
 #: Meanings specific to one event ("<type>.<field>") or value object ("<Class>.<field>").
 OVERRIDES: dict[str, str] = {
+    "command_key.used.command": "The command the key was used for, e.g. 'key_result.check_in'.",
+    "command_key.used.target_id": "The id (UUID) of what the command created or changed.",
+    "command_key.used.version": "That aggregate's version right after the command.",
+    "command_key.used.fingerprint": (
+        "SHA-256 (hex) of the command's name, target, actor and given values: the same key "
+        "with another fingerprint is refused."
+    ),
     "objective.set.title": "What the team wants to achieve (up to 200 characters).",
     "objective.set.owner": "The one person accountable for the objective, by handle.",
     "objective.realigned.parent_id": (

@@ -1028,7 +1028,7 @@ def test_an_objective_is_not_aligned_to_itself(koers_app: Koers) -> None:
         lambda: koers_app.realign_objective(o, actor=ANN, parent_id=o, reason="oops"),
         of=(Objective, o),
     )
-    assert error.field == "parent"
+    assert error.field == "parent_id"
 
 
 def test_a_realignment_needs_a_reason(koers_app: Koers) -> None:
@@ -1156,7 +1156,7 @@ def test_a_correction_names_a_check_in_of_this_key_result_and_a_reason(koers_app
         ),
         of=of,
     )
-    assert error.field == "check_in"
+    assert error.field == "check_in_id"
     refused(
         koers_app,
         InvalidValue,

@@ -29,6 +29,7 @@ from eventsourcing.persistence import StoredEvent
 
 import ledger.domain
 from ledger.application import Koers
+from ledger.domain import COMMANDS
 from ledger.domain import Criterion, KeyResult, Option, Risk
 from ledger.nats._client import RawMessage
 from ledger.schemas import (
@@ -271,6 +272,10 @@ def record_one_of_everything(app: Koers) -> None:
         parent_id=top,
     ).id
     app.realign_objective(child, actor=a, parent_id=None, reason="stands alone")
+    # a command from the table with an idempotency key: its key's record
+    app.execute(
+        COMMANDS["objective.realign"], child, {"reason": "still alone"}, actor=a, key="k-realign"
+    )
     # key results
     kr = app.add_key_result(
         actor=a,
