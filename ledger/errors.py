@@ -17,7 +17,8 @@ as a traceback::
     ├── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
     ├── AuditError                  the audit trail found damage, or cannot check (ledger.audit)
     └── DomainError                 a command breaks a rule of the domain (bad input)
-        ├── InvalidValue            a value is out of range or malformed (names the field)
+        ├── InvalidValue            a value breaks a rule of the domain (names the field)
+        │   └── InvalidField        a field is missing, malformed or outside its declared bounds
         ├── NotAllowed              the command does not fit the current state
         ├── NotFound                no such goal, decision, delegation, retro or prompt
         └── CommandKeyReused        an idempotency key was reused for a different command
@@ -49,6 +50,7 @@ __all__ = [
     "EmbeddedServerError",
     "EncodingError",
     "EventTooLarge",
+    "InvalidField",
     "InvalidValue",
     "KoersError",
     "MalformedEvent",
@@ -158,7 +160,25 @@ class InvalidValue(DomainError, ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.detail = message
+        #: Every (field, what is wrong) at fault; more than one when a command had several.
+        self.errors: list[tuple[str, str]] = [(field, message)]
         super().__init__(f"{field}: {message}")
+
+
+class InvalidField(InvalidValue):
+    """A field is missing, malformed, or outside the bounds its command declares."""
+
+    @classmethod
+    def several(cls, errors: list[InvalidValue]) -> InvalidValue:
+        """One error for all the fields at fault (the first names the field)."""
+        if len(errors) == 1:
+            return errors[0]
+        first, rest = errors[0], errors[1:]
+        detail = "; ".join([first.detail, *(f"{e.field}: {e.detail}" for e in rest)])
+        combined = cls(first.field, detail)
+        combined.errors = [pair for e in errors for pair in e.errors]
+        return combined
 
 
 class NotAllowed(DomainError):

@@ -69,6 +69,8 @@ class Receipt:
     version: int
     position: int | None
     replayed: bool = False
+    #: The id of a part the command made inside the aggregate (a retro's action item).
+    item_id: UUID | None = None
 
 
 class BoundKey(str):
@@ -129,14 +131,19 @@ class KoersBase(Application[UUID]):
         """Run a command of the table: check the actor, key, expected version and every
         field (``InvalidValue`` names the one at fault), bind the key to the command's
         fingerprint, then run the command's handler (``command.handler``)."""
-        who = ACTOR.check(actor)
+        who = ACTOR.from_json(actor) if json_values else ACTOR.check(actor)
         checked = command.check(values, json_values=json_values)
         options: dict[str, Any] = {"actor": who, **checked}
         if key:
             fingerprint = command.fingerprint(target, values, who)
             options["key"] = BoundKey(IDEMPOTENCY_KEY.check(key), command.name, fingerprint, who)
         if expected_version is not None:
-            options["expected_version"] = EXPECTED_VERSION.check(expected_version)
+            version = EXPECTED_VERSION
+            options["expected_version"] = (
+                version.from_json(expected_version)
+                if json_values
+                else version.check(expected_version)
+            )
         handler: Callable[..., Receipt] = getattr(self, command.handler)
         return handler(*(() if target is None else (target,)), **options)
 
@@ -224,7 +231,7 @@ class KoersBase(Application[UUID]):
             if key:  # a concurrent attempt of the same command won the race
                 return self.create(cls, key, make, event)
             raise
-        return Receipt(new_id, aggregate.version, recordings[-1].notification.id)
+        return Receipt(new_id, aggregate.version, _position(recordings))
 
     def change(
         self,
@@ -261,7 +268,7 @@ class KoersBase(Application[UUID]):
                 recordings = self.save(aggregate, *others)
             except IntegrityError:
                 continue  # the next pass finds our own earlier attempt, or the conflict
-            return Receipt(aggregate_id, aggregate.version, recordings[-1].notification.id)
+            return Receipt(aggregate_id, aggregate.version, _position(recordings))
         raise ConcurrencyConflict(str(aggregate_id), None, None, "it kept changing; retried")
 
     # -- reading ---------------------------------------------------------------------------
@@ -320,6 +327,12 @@ class KoersBase(Application[UUID]):
 
     def all_of(self, cls: type[A]) -> list[A]:
         return [self.load(cls, i) for i in self.ids_of(cls)]
+
+
+def _position(recordings: list[Any]) -> int:
+    """The stream position of the command's last event (its key's record is not one)."""
+    events = [r for r in recordings if not isinstance(r.domain_event, CommandKey.Used)]
+    return int(events[-1].notification.id)
 
 
 def handler(command: Command) -> Callable[..., Receipt]:

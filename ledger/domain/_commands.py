@@ -28,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain._fields import NOW, Field, Handle, Moment, Text, Whole
-from ledger.errors import InvalidValue
+from ledger.errors import InvalidField, InvalidValue
 
 __all__ = ["ACTOR", "EXPECTED_VERSION", "IDEMPOTENCY_KEY", "Command", "CommandTable"]
 
@@ -99,27 +99,35 @@ class Command:
         raise KeyError(name)
 
     def check(self, values: Mapping[str, Any], *, json_values: bool = False) -> dict[str, Any]:
-        """Every field's value, checked (defaults filled in); ``InvalidValue`` names the field.
+        """Every field's value, checked (defaults filled in); ``InvalidField`` names the field.
 
         ``json_values``: the values come from JSON and must have the documented JSON types.
         """
         known = {f.name for f in self.fields}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise InvalidValue(
+            raise InvalidField(
                 unknown[0],
                 f"is not a field of {self.name.replace('_', ' ')} (its fields: "
                 f"{', '.join(sorted(known)) or 'none'})",
             )
         checked: dict[str, Any] = {}
+        errors: list[InvalidValue] = []
         for field in self.fields:
             value = values.get(field.name)
-            if value is None:
-                if field.required:
-                    raise field.fail(f"is required: {field.help[:1].lower()}{field.help[1:]}")
-                checked[field.name] = field.default_value()
-            else:
-                checked[field.name] = field.from_json(value) if json_values else field.check(value)
+            try:
+                if value is None:
+                    if field.required:
+                        raise field.fail(f"is required: {field.help[:1].lower()}{field.help[1:]}")
+                    checked[field.name] = field.default_value()
+                else:
+                    checked[field.name] = (
+                        field.from_json(value) if json_values else field.check(value)
+                    )
+            except InvalidValue as e:
+                errors.append(e)
+        if errors:
+            raise InvalidField.several(errors)
         return checked
 
     def fingerprint(self, target: UUID | None, values: Mapping[str, Any], actor: str) -> str:

@@ -19,6 +19,7 @@ is valid Unicode without control characters (a name cannot fake a second line of
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from ledger.domain import _clock
-from ledger.errors import InvalidValue
+from ledger.errors import InvalidField
 
 __all__ = [
     "AS_OF",
@@ -52,6 +53,8 @@ __all__ = [
     "Moment",
     "Number",
     "Quarter",
+    "Record",
+    "Records",
     "Ref",
     "Text",
     "Texts",
@@ -100,12 +103,12 @@ class Field(ABC):
         """The command-line option, e.g. ``--as-of``."""
         return "--" + (self.option or self.name).replace("_", "-")
 
-    def fail(self, message: str) -> InvalidValue:
-        return InvalidValue(self.name, message)
+    def fail(self, message: str) -> InvalidField:
+        return InvalidField(self.name, message)
 
     @abstractmethod
     def check(self, value: Any) -> Any:
-        """The value in the field's type, or :class:`InvalidValue` naming the field."""
+        """The value in the field's type, or :class:`InvalidField` naming the field."""
 
     def from_json(self, value: Any) -> Any:
         """An API value: the documented JSON type first, then :meth:`check`."""
@@ -454,6 +457,99 @@ class Handles(Field):
 
     def _schema(self) -> dict[str, Any]:
         return {"type": "array", "items": Handle(name="", help="")._schema(), "maxItems": self.most}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record(Field):
+    """A small object of named ``parts`` (a risk: likelihood and impact), built as ``build``.
+
+    An error names the part as ``<field>.<part>`` (``risk.impact``).
+    """
+
+    parts: tuple[Field, ...]
+    build: type
+    json_types: ClassVar[tuple[type, ...]] = (dict,)
+    json_name: ClassVar[str] = "an object"
+
+    def check(self, value: Any) -> Any:
+        return self._checked(value, as_json=False)
+
+    def from_json(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise self.fail(f"{value!r} is not an object")
+        return self._checked(value, as_json=True)
+
+    def _checked(self, value: Any, *, as_json: bool) -> Any:
+        if isinstance(value, self.build):
+            return value
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
+        if not isinstance(value, dict):
+            raise self.fail(f"{value!r} is not an object")
+        names = {p.name for p in self.parts}
+        for unknown in sorted(set(value) - names):
+            raise InvalidField(f"{self.name}.{unknown}", f"is not a part of {self.name}")
+        checked: dict[str, Any] = {}
+        for part in self.parts:
+            raw = value.get(part.name)
+            try:
+                if raw is None:
+                    if part.required:
+                        raise part.fail("is required")
+                    checked[part.name] = part.default_value()
+                else:
+                    checked[part.name] = part.from_json(raw) if as_json else part.check(raw)
+            except InvalidField as e:
+                detail = str(e).removeprefix(f"{e.field}: ")
+                raise InvalidField(f"{self.name}.{e.field}", detail) from None
+        return self.build(**checked)
+
+    def canonical(self, value: Any) -> Any:
+        return {p.name: p.canonical(getattr(value, p.name)) for p in self.parts}
+
+    def _schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {p.name: p.schema() for p in self.parts},
+            "required": [p.name for p in self.parts if p.required],
+            "additionalProperties": False,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Records(Field):
+    """A list of :class:`Record` (options, criteria), from ``least`` to ``most`` of them."""
+
+    item: Record
+    least: int = 0
+    most: int = 50
+    json_types: ClassVar[tuple[type, ...]] = (list,)
+    json_name: ClassVar[str] = "a list of objects"
+
+    def check(self, value: Any) -> tuple[Any, ...]:
+        return self._checked(value, as_json=False)
+
+    def from_json(self, value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise self.fail(f"{value!r} is not a list")
+        return self._checked(value, as_json=True)
+
+    def _checked(self, value: Any, *, as_json: bool) -> tuple[Any, ...]:
+        items = _as_list(self, value)
+        if not self.least <= len(items) <= self.most:
+            raise self.fail(f"has {len(items)} entries; give {self.least} to {self.most}")
+        out = []
+        for i, raw in enumerate(items):
+            one = dataclasses.replace(self.item, name=f"{self.name}[{i}]")
+            out.append(one.from_json(raw) if as_json else one.check(raw))
+        return tuple(out)
+
+    def canonical(self, value: Any) -> Any:
+        return [self.item.canonical(v) for v in value]
+
+    def _schema(self) -> dict[str, Any]:
+        item = self.item._schema()
+        return {"type": "array", "items": item, "minItems": self.least, "maxItems": self.most}
 
 
 def _as_list(field: Field, value: Any) -> Sequence[Any]:

@@ -228,7 +228,7 @@ RETARGET = Command(
             help="Why the target changes: a retarget needs a reason.",
             example="2 days is out of reach",
         ),
-    ),  # fmt: skip
+    ),
     runs="retarget",
     example="<id> --target 3 --reason '2 days is out of reach'",
     event="Retargeted",
