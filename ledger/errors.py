@@ -200,8 +200,8 @@ class CommandKeyReused(DomainError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"the idempotency key {key!r} was already used for a different command: "
-            f"use a new key for a new command"
+            f"the idempotency key {key!r} was already used for a different command (or for "
+            f"the same command with other values): use a new key for a new command"
         )
 
 

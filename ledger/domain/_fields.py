@@ -93,6 +93,8 @@ class Field(ABC):
     json_types: ClassVar[tuple[type, ...]] = (str,)
     #: How the JSON type is named in an error ("a string", "a whole number").
     json_name: ClassVar[str] = "text"
+    #: How the command line's help names the value.
+    metavar: ClassVar[str] = "TEXT"
 
     @property
     def required(self) -> bool:
@@ -181,6 +183,8 @@ class Text(Field):
 class Handle(Field):
     """One person's handle (``ann``, ``ann@example.org``), never two."""
 
+    metavar: ClassVar[str] = "HANDLE"
+
     def check(self, value: Any) -> str:
         if not isinstance(value, str):
             raise self.fail(f"{value!r} is not a person's handle")
@@ -200,6 +204,8 @@ class Handle(Field):
 @dataclass(frozen=True, kw_only=True)
 class Whole(Field):
     """A whole number from ``low`` to ``high``."""
+
+    metavar: ClassVar[str] = "N"
 
     low: int
     high: int
@@ -232,6 +238,8 @@ _NUMBER_TEXT = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 @dataclass(frozen=True, kw_only=True)
 class Number(Field):
     """A finite decimal with at most 30 digits, 12 of them after the point."""
+
+    metavar: ClassVar[str] = "NUMBER"
 
     low: Decimal | None = None
     high: Decimal | None = None
@@ -282,6 +290,8 @@ def Fraction(**kwargs: Any) -> Number:
 class Quarter(Field):
     """A quarter such as ``2026-Q4``."""
 
+    metavar: ClassVar[str] = "QUARTER"
+
     def check(self, value: Any) -> str:
         if not isinstance(value, str) or not _QUARTER.fullmatch(value.strip()):
             raise self.fail(f"{value!r} is not a quarter: write it as 2026-Q4")
@@ -294,6 +304,8 @@ class Quarter(Field):
 @dataclass(frozen=True, kw_only=True)
 class Day(Field):
     """A calendar date from 1900 up to :data:`YEARS_AHEAD` years after today."""
+
+    metavar: ClassVar[str] = "DATE"
 
     def check(self, value: Any) -> date:
         day = value
@@ -331,6 +343,8 @@ class Moment(Field):
     ``past`` moments describe what is already true (a check-in's ``as_of``): never in the
     future. Others lie up to :data:`YEARS_AHEAD` years ahead (a snooze).
     """
+
+    metavar: ClassVar[str] = "TIME"
 
     past: bool = True
 
@@ -385,6 +399,8 @@ class Moment(Field):
 class Choice(Field):
     """One of an enum's values."""
 
+    metavar: ClassVar[str] = "CHOICE"
+
     of: type[Enum]
 
     def check(self, value: Any) -> Enum:
@@ -403,6 +419,8 @@ class Choice(Field):
 @dataclass(frozen=True, kw_only=True)
 class Ref(Field):
     """The id of another thing (``kind`` names what it must be)."""
+
+    metavar: ClassVar[str] = "ID"
 
     kind: str
 
@@ -443,6 +461,8 @@ class Texts(Field):
 @dataclass(frozen=True, kw_only=True)
 class Handles(Field):
     """Several people's handles (consulted, informed)."""
+
+    metavar: ClassVar[str] = "HANDLE"
 
     most: int = 50
     json_types: ClassVar[tuple[type, ...]] = (list,)
