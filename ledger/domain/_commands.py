@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from ledger.domain._fields import NOW, Field, Handle, Moment, Text, Whole
+from ledger.domain._fields import NOW, Field, Handle, Text, Whole
 from ledger.errors import InvalidField, InvalidValue
 
 __all__ = ["ACTOR", "EXPECTED_VERSION", "IDEMPOTENCY_KEY", "Command", "CommandTable"]
@@ -132,16 +132,14 @@ class Command:
 
     def fingerprint(self, target: UUID | None, values: Mapping[str, Any], actor: str) -> str:
         """What an idempotency key is bound to: this command, its target, its actor and the
-        values given (a moment given as ``now`` counts as ``now``, so a retry matches)."""
+        values given. A moment given as ``now`` where now is the default counts as left out,
+        so a retry a minute later is the same command."""
         given: dict[str, Any] = {}
         for field in self.fields:
             value = values.get(field.name)
-            if value is None:
+            if value is None or (_is_now(value) and field.default == NOW):
                 continue
-            if isinstance(field, Moment) and isinstance(value, str) and value.strip() == NOW:
-                given[field.name] = NOW
-            else:
-                given[field.name] = field.canonical(field.check(value))
+            given[field.name] = NOW if _is_now(value) else field.canonical(field.check(value))
         text = json.dumps(
             {"command": self.name, "target": str(target or ""), "actor": actor, "values": given},
             sort_keys=True,
@@ -149,6 +147,10 @@ class Command:
             separators=(",", ":"),
         )
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _is_now(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == NOW
 
 
 class CommandTable(Mapping[str, Command]):
