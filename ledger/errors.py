@@ -34,6 +34,9 @@ those keeps working.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from eventsourcing.persistence import (
     DataError,
     IntegrityError,
@@ -164,6 +167,21 @@ class InvalidValue(DomainError, ValueError):
         #: Every (field, what is wrong) at fault; more than one when a command had several.
         self.errors: list[tuple[str, str]] = [(field, message)]
         super().__init__(f"{field}: {message}")
+
+    def renamed(self, names: Mapping[str, str]) -> InvalidValue:
+        """The same error, each field called as the entry point calls it (``names`` maps a
+        field to its name there: ``cadence_days`` → ``--cadence``); parts keep their path."""
+
+        def rename(field: str) -> str:
+            base = re.split(r"[.\[]", field, maxsplit=1)[0]
+            return names.get(base, base) + field[len(base) :]
+
+        pairs = [(rename(field), detail) for field, detail in self.errors]
+        if pairs == self.errors:
+            return self
+        kind = type(self) if len(pairs) == 1 else InvalidField
+        errors = [kind(field, detail) for field, detail in pairs]
+        return errors[0] if len(errors) == 1 else InvalidField.several(errors)
 
 
 class InvalidField(InvalidValue):

@@ -27,6 +27,7 @@ from ledger.api._schema import CHANGED, CREATED
 from ledger.application import Receipt
 from ledger.domain import ACTOR, EXPECTED_VERSION, Command
 from ledger.domain._fields import Field, Ref
+from ledger.errors import InvalidValue
 
 __all__ = ["collection", "command_router", "path_of"]
 
@@ -141,17 +142,23 @@ def _endpoint(command: Command) -> Endpoint:
         actor = w.actor_of(body.pop("actor", None))
         expected = w.expected_of(body.pop("expected_version", None))
         path = dict(request.path_params)
+        for name in sorted(set(body) & set(path)):
+            raise ApiProblem("invalid-request", f"{name}: is given in the path, not the body",
+                             [FieldError(field=name, detail="is given in the path")])  # fmt: skip
         target = None
         if not command.creates:
             name = target_name(command)
             target = Ref(name=name, kind=command.kind, help="").from_json(path.pop(name))
         koers = koers_of(request)
-        receipt: Receipt = await in_thread(
-            lambda: koers.execute(
-                command, target, {**body, **path}, actor=actor, key=w.key,
-                expected_version=expected, json_values=True,
-            )
-        )  # fmt: skip
+
+        def execute() -> Receipt:
+            try:
+                return koers.execute(command, target, {**body, **path}, actor=actor, key=w.key,
+                                     expected_version=expected, json_values=True)  # fmt: skip
+            except InvalidValue as e:
+                raise e.renamed({"key": "Idempotency-Key"}) from None
+
+        receipt = await in_thread(execute)
         return await w.answer(command.kind, receipt, created=command.creates)
 
     endpoint = create if command.creates else change

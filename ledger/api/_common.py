@@ -30,6 +30,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from ledger.api._positions import position_of
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.application import Koers, Receipt
+from ledger.domain import IDEMPOTENCY_KEY
 from ledger.domain._base import one_person
 
 __all__ = [
@@ -171,7 +172,7 @@ KeyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=200,
+        max_length=IDEMPOTENCY_KEY.most,
         description="Makes the command safe to retry: sent again with the same key it takes "
         "effect once and answers the first receipt (`replayed: true`).",
         examples=["3f1c8e0a-retro-2026-11-27-action-1"],

@@ -28,7 +28,7 @@ from ledger.cli._common import (
 )
 from ledger.domain import Command
 from ledger.domain._fields import Choice, Field, Handles, Records, Texts
-from ledger.errors import InvalidField, InvalidValue
+from ledger.errors import InvalidValue
 
 __all__ = ["GROUPS", "add_commands", "group_of", "option_values"]
 
@@ -97,17 +97,7 @@ _COMMON_FLAGS = {"actor": "--as", "key": "--key", "expected_version": "--expect-
 
 def _in_flags(command: Command, error: InvalidValue) -> InvalidValue:
     """The same error, naming the options typed (``--cadence``) instead of the fields."""
-    flags = {f.name: f.flag for f in command.fields} | _COMMON_FLAGS
-
-    def flag(name: str) -> str:
-        head, dot, rest = name.partition(".")
-        base, bracket, index = head.partition("[")
-        return flags.get(base, name) + (bracket + index if bracket else "") + dot + rest
-
-    named = [InvalidField(flag(field), detail) for field, detail in error.errors]
-    if all(n.field == f for n, (f, _) in zip(named, error.errors, strict=True)):
-        return error
-    return InvalidField.several(list(named))
+    return error.renamed({f.name: f.flag for f in command.fields} | _COMMON_FLAGS)
 
 
 def command_function(

@@ -243,7 +243,7 @@ DROP_KEY_RESULT = Command(
 CLOSE_KEY_RESULT = Command(
     "key_result.close",
     "Close a key result at the end of the period with a score 0.0–1.0.",
-    (SCORE, Text(name="learnings", help="What you learned.", default="")),
+    (SCORE, Text(name="learnings", help="What you learned.", default="", example="Caching helped")),
     example="<id> --score 0.6 --learnings 'Caching helped most'",
     event="Closed",
 )
@@ -289,7 +289,9 @@ MEASURE_KPI = Command(
     "Record a KPI measurement.",
     (
         Number(name="value", help="The measured value.", example="30"),
-        Moment(name="as_of", help="When it was true (default: now).", default=NOW),
+        Moment(
+            name="as_of", help="When it was true (default: now).", default=NOW, example="2026-11-02"
+        ),
         NOTE,
     ),
     route="measurements",
