@@ -21,6 +21,7 @@ as a traceback::
         │   └── InvalidField        a field is missing, malformed or outside its declared bounds
         ├── NotAllowed              the command does not fit the current state
         ├── NotFound                no such goal, decision, delegation, retro or prompt
+        │   └── UnknownName         no person or team of that name in the directory
         └── CommandKeyReused        an idempotency key was reused for a different command
 
 Concurrency conflicts are *not* in this tree: the store raises the ``eventsourcing``
@@ -62,6 +63,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StreamConfigError",
+    "UnknownName",
 ]
 
 
@@ -210,6 +212,18 @@ class NotFound(DomainError, LookupError):
         self.kind = kind
         self.ident = ident
         super().__init__(f"no {kind} with id {ident}: check the id{f' ({hint})' if hint else ''}")
+
+
+class UnknownName(NotFound):
+    """No person or team of that name in the directory; ``close`` lists near matches."""
+
+    def __init__(self, kind: str, name: str, close: list[str], hint: str = "") -> None:
+        self.close = close
+        NotFound.__init__(self, kind, name, hint)
+        maybe = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        Exception.__init__(
+            self, f"no {kind} {name!r} in the directory.{maybe}{f' ({hint})' if hint else ''}"
+        )
 
 
 class CommandKeyReused(DomainError):

@@ -35,13 +35,25 @@ _PATH_FIELD = re.compile(r"\{(\w+)\}")
 Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
 
 
+#: Collections not named by adding an ``s``.
+_PLURALS = {"person": "/people"}
+
+
 def collection(kind: str) -> str:
     """The path of a kind's collection: ``key_result`` → ``/key-results``."""
-    return "/" + kind.replace("_", "-") + "s"
+    return _PLURALS.get(kind, "/" + kind.replace("_", "-") + "s")
 
 
 def target_name(command: Command) -> str:
-    return f"{command.kind}_id"
+    """The path parameter naming a change's target: its id, or its name (a team's slug)."""
+    return command.named_by.name if command.named_by else f"{command.kind}_id"
+
+
+def _target_field(command: Command) -> Field:
+    if command.named_by is not None:
+        return command.named_by
+    kind = command.kind.replace("_", " ")
+    return Ref(name=target_name(command), kind=command.kind, help=f"The {kind}'s id.")
 
 
 def path_of(command: Command) -> str:
@@ -147,8 +159,7 @@ def _endpoint(command: Command) -> Endpoint:
                              [FieldError(field=name, detail="is given in the path")])  # fmt: skip
         target = None
         if not command.creates:
-            name = target_name(command)
-            target = Ref(name=name, kind=command.kind, help="").from_json(path.pop(name))
+            target = _target_field(command).from_json(path.pop(target_name(command)))
         koers = koers_of(request)
 
         def execute() -> Receipt:

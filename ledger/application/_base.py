@@ -24,6 +24,7 @@ else it is refused (``CommandKeyReused``).
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from ledger.domain import (
     key_record_id,
 )
 from ledger.domain._fields import Ref
-from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound
+from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound, UnknownName
 
 __all__ = ["BoundKey", "KoersBase", "Receipt", "handler"]
 
@@ -120,7 +121,7 @@ class KoersBase(Application[UUID]):
     def execute(
         self,
         command: Command,
-        target: UUID | None,
+        target: UUID | str | None,
         values: Mapping[str, Any],
         *,
         actor: Any,
@@ -132,10 +133,11 @@ class KoersBase(Application[UUID]):
         field (``InvalidValue`` names the one at fault), bind the key to the command's
         fingerprint, then run the command's handler (``command.handler``)."""
         who = ACTOR.from_json(actor) if json_values else ACTOR.check(actor)
+        target_id = None if target is None else command.target_id(target)
         checked = command.check(values, json_values=json_values)
         options: dict[str, Any] = {"actor": who, **checked}
         if key:
-            fingerprint = command.fingerprint(target, values, who)
+            fingerprint = command.fingerprint(target_id, values, who)
             options["key"] = BoundKey(IDEMPOTENCY_KEY.check(key), command.name, fingerprint, who)
         if expected_version is not None:
             version = EXPECTED_VERSION
@@ -150,7 +152,7 @@ class KoersBase(Application[UUID]):
     def run(
         self,
         command: Command,
-        target: UUID | None = None,
+        target: UUID | str | None = None,
         /,
         *,
         actor: str,
@@ -175,10 +177,40 @@ class KoersBase(Application[UUID]):
             return getattr(on, command.records)(actor=actor, command_id=str(key), **more, **values)
 
         if command.creates:
-            return self.create(cls, key, lambda new_id: record(cls, id=new_id), event)
+            named = self._name_of(command, values)
+            return self.create(cls, key, lambda new_id: record(cls, id=new_id), event, named)
         if target is None:
             raise TypeError(f"{command.name} needs the id of the {kind_of(cls)} it changes")
-        return self.change(cls, target, key, event, record, expected_version=expected_version)
+        if isinstance(target, str) and command.named_by and command.identity:
+            self.named(cls, command.named_by.name, command.identity, target)
+        return self.change(
+            cls, command.target_id(target), key, event, record, expected_version=expected_version
+        )
+
+    @staticmethod
+    def _name_of(command: Command, values: Mapping[str, Any]) -> tuple[UUID, str] | None:
+        """A named create's name and the id it gives the new thing (``named_by``)."""
+        if command.named_by is None or command.identity is None:
+            return None
+        name = command.named_by.check(values.get(command.named_by.name))
+        return command.identity(name), name
+
+    def named(
+        self,
+        cls: type[A],
+        attribute: str,
+        identity: Callable[[str], UUID],
+        name: str,
+        hint: str = "",
+    ) -> A:
+        """The thing of a named kind (a person by handle, a team by slug), or ``UnknownName``
+        listing the closest names there are."""
+        found = self._find(cls, identity(name))
+        if found is None:
+            known = [str(getattr(a, attribute)) for a in self.all_of(cls)]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            raise UnknownName(kind_of(cls), name, close, hint)
+        return found
 
     def _must_exist(self, command: Command, values: Mapping[str, Any]) -> None:
         for field in command.fields:
@@ -212,24 +244,35 @@ class KoersBase(Application[UUID]):
         ]
 
     def create(
-        self, cls: type[A], key: str, make: Callable[[UUID], A], event: type[Any]
+        self,
+        cls: type[A],
+        key: str,
+        make: Callable[[UUID], A],
+        event: type[Any],
+        named: tuple[UUID, str] | None = None,
     ) -> Receipt:
-        """Create an aggregate; with an idempotency ``key``, at most once."""
-        new_id = command_key_id(cls.__name__, key) if key else uuid.uuid4()
+        """Create an aggregate; with an idempotency ``key``, at most once. A ``named`` thing
+        (a person, a team: its id and name) exists once, whatever the key."""
+        if named is not None:
+            new_id = named[0]
+        else:
+            new_id = command_key_id(cls.__name__, key) if key else uuid.uuid4()
         if key:
             used = self._key_used(key)
             if used is not None:
                 return used
-            earlier = self._find(cls, new_id)
-            if earlier is not None:
-                version = earlier.done_already(key, event.__name__)
-                return Receipt(new_id, version or earlier.version, None, replayed=True)
+        earlier = self._find(cls, new_id) if key or named else None
+        if earlier is not None:
+            version = earlier.done_already(key, event.__name__) if key else None
+            if named is not None and version is None:
+                raise NotAllowed(f"{kind_of(cls)} {named[1]!r} exists already")
+            return Receipt(new_id, version or earlier.version, None, replayed=True)
         aggregate = make(new_id)
         try:
             recordings = self.save(aggregate, *self._key_record(key, new_id, aggregate.version))
         except IntegrityError:
-            if key:  # a concurrent attempt of the same command won the race
-                return self.create(cls, key, make, event)
+            if key or named:  # a concurrent attempt won the race: answer as after it
+                return self.create(cls, key, make, event, named)
             raise
         return Receipt(new_id, aggregate.version, _position(recordings))
 

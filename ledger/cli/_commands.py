@@ -33,12 +33,13 @@ from ledger.errors import InvalidValue
 __all__ = ["GROUPS", "add_commands", "group_of", "option_values"]
 
 #: The command line's name of a kind where it is not the kind itself.
-GROUPS = {"key_result": "kr"}
+GROUPS = {"key_result": "kr", "person": "people", "team": "teams"}
 
 ExpectVersion = Annotated[
     str | None,
     typer.Option(
         "--expect-version",
+        metavar="VERSION",
         help="Refuse (exit 3) if the thing moved past this version since you looked.",
         show_default=False,
     ),
@@ -48,6 +49,14 @@ Ident = Annotated[str, typer.Argument(metavar="ID", help="The id of the thing to
 
 def group_of(kind: str) -> str:
     return GROUPS.get(kind, kind.replace("_", "-"))
+
+
+def _argument(field: Field) -> inspect.Parameter:
+    """A field the command line takes as an argument (``koers people add ann``)."""
+    argument = typer.Argument(metavar=field.metavar, help=field.help, show_default=False)
+    return inspect.Parameter(
+        field.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[str, argument]
+    )
 
 
 def _parameter(field: Field) -> inspect.Parameter:
@@ -97,7 +106,8 @@ _COMMON_FLAGS = {"actor": "--as", "key": "--key", "expected_version": "--expect-
 
 def _in_flags(command: Command, error: InvalidValue) -> InvalidValue:
     """The same error, naming the options typed (``--cadence``) instead of the fields."""
-    return error.renamed({f.name: f.flag for f in command.fields} | _COMMON_FLAGS)
+    names = {f.name: f.metavar if f.name in command.arguments else f.flag for f in command.fields}
+    return error.renamed(names | _COMMON_FLAGS)
 
 
 def command_function(
@@ -108,7 +118,8 @@ def command_function(
 
     def run(**options: Any) -> None:
         ident = options.pop("ident", None)
-        target = None if ident is None else parse_uuid(ident)
+        named = command.named_by is not None
+        target = ident if ident is None or named else parse_uuid(ident)
         with koers_app(options.pop("data_dir")) as app:
             try:
                 receipt = app.execute(
@@ -124,14 +135,30 @@ def command_function(
         extra = {"item_id": receipt.item_id} if receipt.item_id else {}
         report(command.kind.replace("_", "-"), receipt, options.get("as_json", False), **extra)
 
-    parameters = [_parameter(f) for f in command.fields if not isinstance(f, Records)]
+    arguments = [_argument(command.field(name)) for name in command.arguments]
+    options = [
+        _parameter(f)
+        for f in command.fields
+        if not isinstance(f, Records) and f.name not in command.arguments
+    ]
+    parameters = [*arguments, *options]
     if not command.creates:
-        keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
-        parameters.insert(0, inspect.Parameter("ident", keyword, annotation=Ident))
+        parameters.insert(0, _target(command))
     run.__signature__ = inspect.Signature([*parameters, *_common(command)])  # type: ignore[attr-defined]
     run.__name__ = command.handler
     run.__doc__ = command.description or command.summary
     return run
+
+
+def _target(command: Command) -> inspect.Parameter:
+    """The argument naming the thing a change acts on: its id, or its name (a team's slug)."""
+    annotation: Any = Ident
+    if command.named_by is not None:
+        help = f"The {command.kind.replace('_', ' ')}'s {command.named_by.name}."
+        annotation = Annotated[str, typer.Argument(metavar=command.named_by.metavar, help=help)]
+    return inspect.Parameter(
+        "ident", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation
+    )
 
 
 def add_commands(group: typer.Typer, commands: Iterable[Command]) -> None:

@@ -19,6 +19,15 @@ from ledger.domain.decisions import (
     Risk,
 )
 from ledger.domain.delegations import CheckInStatus, Delegation, DelegationLevel, DelegationStatus
+from ledger.domain.directory import (
+    DIRECTORY_COMMANDS,
+    OrgRole,
+    Person,
+    Role,
+    Team,
+    person_id,
+    team_id,
+)
 from ledger.domain.goals import (
     GOAL_COMMANDS,
     Direction,
@@ -41,11 +50,13 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
     "delegation": Delegation,
     "retro": Retro,
     "prompt": Prompt,
+    "person": Person,
+    "team": Team,
     "command_key": CommandKey,
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
-COMMANDS = CommandTable(GOAL_COMMANDS)
+COMMANDS = CommandTable(DIRECTORY_COMMANDS, GOAL_COMMANDS)
 
 __all__ = [
     "ACTOR",
@@ -75,12 +86,18 @@ __all__ = [
     "MetricKind",
     "Objective",
     "Option",
+    "OrgRole",
+    "Person",
     "Prompt",
     "PromptState",
     "Retro",
     "Reversibility",
     "Risk",
+    "Role",
     "Status",
+    "Team",
     "command_key_id",
     "key_record_id",
+    "person_id",
+    "team_id",
 ]

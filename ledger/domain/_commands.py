@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -74,10 +74,25 @@ class Command:
     method: str = ""
     #: The name of the application's method for it (default ``<verb>_<kind>``).
     runs: str = ""
+    #: How the thing is named where not by its UUID (a person by handle, a team by slug): the
+    #: field holding the name, and the id a name gives. A create derives the new thing's id
+    #: from that field's value; a change addresses its target by that name.
+    named_by: Field | None = None
+    identity: Callable[[str], UUID] | None = None
+    #: The fields the command line takes as arguments, in order, rather than as options.
+    arguments: tuple[str, ...] = ()
 
     @property
     def handler(self) -> str:
         return self.runs or f"{self.verb}_{self.kind}"
+
+    def target_id(self, target: UUID | str) -> UUID:
+        """The id of the thing a change addresses, given its id or (``named_by``) its name."""
+        if isinstance(target, UUID):
+            return target
+        if self.named_by is None or self.identity is None:
+            raise InvalidField("id", f"{target!r} is not an id")
+        return self.identity(self.named_by.check(target))
 
     @property
     def records(self) -> str:

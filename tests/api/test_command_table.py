@@ -31,6 +31,7 @@ from ledger.domain._fields import (
     Texts,
     Whole,
 )
+from ledger.domain.directory import Email, Slug, TimeZone
 from tests.api.test_api_support import Api, running_api
 
 ALL = list(COMMANDS.values())
@@ -67,6 +68,12 @@ def bad(field: Field) -> tuple[Any, Any]:  # noqa: PLR0911, PLR0912 - one case p
             return ["ann\nbob"], "ann\nbob"
         case Records():
             return [{"no-such-part": 1}], None
+        case Email():
+            return "nope", "nope"
+        case TimeZone():
+            return "Mars/Base", "Mars/Base"
+        case Slug():
+            return "Not A Slug", "Not A Slug"
     raise AssertionError(f"no bad value for {field!r}")
 
 
@@ -84,13 +91,19 @@ def api() -> Iterator[Api]:
         yield api
 
 
+def target(command: Command) -> str:
+    """A well-formed target: an id, or a name where the kind is named (a team's slug)."""
+    return good(command.named_by) if command.named_by else str(uuid4())
+
+
 def cli_args(command: Command, values: dict[str, Any]) -> list[str]:
     args = [group_of(command.kind), command.verb.replace("_", "-")]
     if not command.creates:
-        args.append(str(uuid4()))
+        args.append(target(command))
+    args += [str(values[name]) for name in command.arguments]
     for field in command.fields:
         value = values.get(field.name)
-        if value is None or isinstance(field, Records):
+        if value is None or isinstance(field, Records) or field.name in command.arguments:
             continue
         for one in value if isinstance(value, list) else [value]:
             args += [field.flag, str(one)]
@@ -122,14 +135,15 @@ def test_a_bad_value_is_refused_alike_by_the_api_and_the_command_line(
                   isinstance(f, Records)}  # fmt: skip
     result = run_cli(api, cli_args(command, {**typed_body, field.name: typed}))
     assert result.exit_code == 2, result.output
-    assert field.flag in result.output, result.output
+    named = field.metavar if field.name in command.arguments else field.flag
+    assert named in result.output, result.output
     assert "Traceback" not in result.output
 
 
 def _path(command: Command, body: dict[str, Any]) -> str:
-    from ledger.api._commands import path_of
+    from ledger.api._commands import path_of, target_name
 
-    path = path_of(command).replace("{" + f"{command.kind}_id" + "}", str(uuid4()))
+    path = path_of(command).replace("{" + target_name(command) + "}", target(command))
     for field in command.fields:
         if "{" + field.name + "}" in path:
             path = path.replace("{" + field.name + "}", str(body.pop(field.name)))

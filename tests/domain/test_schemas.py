@@ -272,6 +272,14 @@ def record_one_of_everything(app: Koers) -> None:
         parent_id=top,
     ).id
     app.realign_objective(child, actor=a, parent_id=None, reason="stands alone")
+    # the directory
+    app.add_person(actor=a, handle="ann", name="Ann", email="ann@example.org")
+    app.grant_role("ann", actor=a, role="admin")
+    app.revoke_role("ann", actor=a, role="admin")
+    app.add_team(actor=a, slug="company", name="Company")
+    app.add_team(actor=a, slug="platform", name="Platform", parent="company")
+    app.set_member("platform", actor=a, handle="ann", role="lead")
+    app.remove_member("platform", actor=a, handle="ann")
     # a command from the table with an idempotency key: its key's record
     app.execute(
         COMMANDS["objective.realign"], child, {"reason": "still alone"}, actor=a, key="k-realign"
