@@ -6,27 +6,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.commandline import run_koers, serving
 from tests.conftest import fresh_env
-
-KOERS = str(Path(sys.executable).parent / "koers")
 
 
 def koers(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [KOERS, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_koers(*args, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     if check:
         assert result.returncode == 0, result.stderr
@@ -286,15 +277,8 @@ def test_no_server_running_uses_the_embedded_one_and_stops_it(tmp_path: Path) ->
 
 
 def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
-    serve = subprocess.Popen(
-        [KOERS, "serve", "--port", "0"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
+    with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         line = serve.stderr.readline()
         assert "serving LEDGER" in line
@@ -305,12 +289,6 @@ def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: P
         assert serve.wait(timeout=30) == 0
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-        if serve.stderr is not None:
-            serve.stderr.close()
 
 
 def test_demo_loads_once_and_a_second_run_adds_nothing(cli_env: dict[str, str]) -> None:
