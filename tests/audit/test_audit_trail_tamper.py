@@ -12,29 +12,15 @@ copied to the folder outside NATS. Each verify must exit 6 and name the kind and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js import api
 
 from ledger.audit import hash_leaf, sign
 from ledger.audit.settings import checkpoint_stream
-from tests.audit.test_audit_trail_support import Ledger, Run, damage
-
-DAMAGED = 6
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger(tmp_path)
-    try:
-        yield ledger
-    finally:
-        ledger.server.stop()
+from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Run, damage
 
 
 def signed_history(ledger: Ledger, **weaker: Any) -> None:
