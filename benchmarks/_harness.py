@@ -5,6 +5,7 @@ shared ways of summarising figures."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -93,17 +94,10 @@ def nats_server(data_dir: Path) -> Iterator[EmbeddedServer]:
         try:
             server.stop()
         finally:
-            if pid is not None and alive(pid):
-                os.kill(pid, signal.SIGKILL)
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):  # it is gone: nothing to kill
+                    os.kill(pid, signal.SIGKILL)
             signal.signal(signal.SIGTERM, previous)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 # --- one run, from the command line to the JSON file ---------------------------------------
