@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["KOERS", "run_koers", "serving"]
+__all__ = ["KOERS", "options", "run_koers", "serving"]
 
 KOERS = str(Path(sys.executable).parent / "koers")
 
@@ -31,6 +31,16 @@ def run_koers(
         timeout=timeout,
         check=False,
     )
+
+
+def options(**values: str | tuple[str, ...]) -> list[str]:
+    """Command-line options from keywords, in order: ``decide_by="2099-01-01"`` gives
+    ``--decide-by 2099-01-01``, a tuple repeats the option, ``as_`` gives ``--as``."""
+    out: list[str] = []
+    for name, value in values.items():
+        for one in (value,) if isinstance(value, str) else value:
+            out += [f"--{name.rstrip('_').replace('_', '-')}", one]
+    return out
 
 
 @contextmanager
