@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -42,7 +42,6 @@ from tests.factories import (
     new_prompt,
     new_retro,
     objective,
-    pinned_clock,
     prompt,
     retro,
     review,
@@ -51,16 +50,7 @@ from tests.factories import (
 Ids = dict[str, UUID]
 
 
-@pytest.fixture
-def koers_app() -> Iterator[Koers]:
-    with koers() as app:
-        yield app
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Callable[[timedelta], Any]]:
-    with pinned_clock(T0) as step:
-        yield step
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def receipt_of(result: Receipt | tuple[Receipt, UUID]) -> Receipt:
