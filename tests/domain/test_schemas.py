@@ -29,8 +29,7 @@ from eventsourcing.persistence import StoredEvent
 
 import ledger.domain
 from ledger.application import Koers
-from ledger.domain import COMMANDS
-from ledger.domain import Criterion, KeyResult, Option, Risk
+from ledger.domain import COMMANDS, Criterion, KeyResult, Option, Risk
 from ledger.nats._client import RawMessage
 from ledger.schemas import (
     LOCK_NAME,
