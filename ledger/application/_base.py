@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -40,6 +41,7 @@ from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import (
     ACTOR,
     AGGREGATES,
+    COMMANDS,
     EXPECTED_VERSION,
     IDEMPOTENCY_KEY,
     Command,
@@ -55,7 +57,7 @@ from ledger.domain import (
 from ledger.domain._fields import Ref
 from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound, UnknownName
 
-__all__ = ["BoundKey", "KoersBase", "Receipt", "handler"]
+__all__ = ["BoundKey", "KoersBase", "Receipt"]
 
 A = TypeVar("A", bound=KoersAggregate)
 RETRIES = 5
@@ -117,6 +119,15 @@ class KoersBase(Application[UUID]):
             transcoder.register(transcoding)
 
     # -- writing ---------------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Callable[..., Receipt]:
+        """The application's method for each command of the table that has no bespoke one:
+        ``app.drop_objective(id, actor=…, reason=…)`` runs the table's ``objective.drop``
+        (:meth:`run`); its name is the command's ``handler``."""
+        command = COMMANDS.by_handler(name)
+        if command is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return partial(self.run, command)
 
     def execute(
         self,
@@ -376,18 +387,6 @@ def _position(recordings: list[Any]) -> int:
     """The stream position of the command's last event (its key's record is not one)."""
     events = [r for r in recordings if not isinstance(r.domain_event, CommandKey.Used)]
     return int(events[-1].notification.id)
-
-
-def handler(command: Command) -> Callable[..., Receipt]:
-    """The application's method for a command: ``app.drop_objective(id, actor=…, reason=…)``
-    is ``app.run(DROP_OBJECTIVE, id, actor=…, reason=…)``."""
-
-    def method(self: KoersBase, *target: UUID, **options: Any) -> Receipt:
-        return self.run(command, *target, **options)
-
-    method.__name__ = method.__qualname__ = command.handler
-    method.__doc__ = command.summary
-    return method
 
 
 def kind_of(cls: type[KoersAggregate]) -> str:

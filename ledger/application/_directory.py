@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.application._base import KoersBase, Receipt, handler
+from ledger.application._base import KoersBase, Receipt
 from ledger.domain import Person, Team, person_id, team_id
 from ledger.domain import directory as d
 
@@ -17,11 +17,6 @@ __all__ = ["DirectoryCommands"]
 
 
 class DirectoryCommands(KoersBase):
-    add_person = handler(d.ADD_PERSON)
-    grant_role = handler(d.GRANT_ROLE)
-    revoke_role = handler(d.REVOKE_ROLE)
-    remove_member = handler(d.REMOVE_MEMBER)
-
     def add_team(self, *, actor: str, key: str = "", **values: Any) -> Receipt:
         """Add a team; its parent team, when named, must exist."""
         parent = values.get("parent")

@@ -1,8 +1,9 @@
 """Commands on objectives, key results and KPIs (declared in ``ledger.domain.goals``).
 
-Most run through the template as declared (:func:`~ledger.application._base.handler`); the
-two below add a step: a key result is added only to an open objective, and a check-in's id
-derives from its idempotency key (a retried check-in is the same check-in).
+Most run through the template as declared (``KoersBase.__getattr__`` finds each by its
+``handler`` name); the two below add a step: a key result is added only to an open
+objective, and a check-in's id derives from its idempotency key (a retried check-in is the
+same check-in).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from ledger.application._base import KoersBase, Receipt, handler
+from ledger.application._base import KoersBase, Receipt
 from ledger.domain import Objective, Status
 from ledger.domain import goals as g
 from ledger.errors import NotAllowed
@@ -20,19 +21,6 @@ __all__ = ["GoalCommands"]
 
 
 class GoalCommands(KoersBase):
-    set_objective = handler(g.SET_OBJECTIVE)
-    realign_objective = handler(g.REALIGN_OBJECTIVE)
-    score_objective = handler(g.SCORE_OBJECTIVE)
-    drop_objective = handler(g.DROP_OBJECTIVE)
-    correct_check_in = handler(g.CORRECT_CHECK_IN)
-    retarget = handler(g.RETARGET)
-    drop_key_result = handler(g.DROP_KEY_RESULT)
-    close_key_result = handler(g.CLOSE_KEY_RESULT)
-    define_kpi = handler(g.DEFINE_KPI)
-    measure_kpi = handler(g.MEASURE_KPI)
-    set_kpi_next_step = handler(g.KPI_NEXT_STEP)
-    retire_kpi = handler(g.RETIRE_KPI)
-
     def add_key_result(self, *, actor: str, key: str = "", **values: Any) -> Receipt:
         """Add a key result to an objective that is still open."""
         objective = self.load(Objective, g.ADD_KEY_RESULT.field("objective_id").check(

@@ -173,6 +173,7 @@ class CommandTable(Mapping[str, Command]):
 
     def __init__(self, *groups: tuple[Command, ...]) -> None:
         self._commands = {c.name: c for group in groups for c in group}
+        self._handlers = {c.handler: c for c in self._commands.values()}
 
     def __getitem__(self, name: str) -> Command:
         return self._commands[name]
@@ -182,6 +183,10 @@ class CommandTable(Mapping[str, Command]):
 
     def __len__(self) -> int:
         return len(self._commands)
+
+    def by_handler(self, name: str) -> Command | None:
+        """The command the application runs as ``name`` (its ``handler``), if any."""
+        return self._handlers.get(name)
 
     def of_kind(self, kind: str) -> list[Command]:
         return [c for c in self._commands.values() if c.kind == kind]

@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 
 from ledger.application import Koers, Receipt
+from ledger.domain import COMMANDS as DOMAIN_COMMANDS
 from ledger.domain import KeyResult, Objective, Option, Retro, command_key_id
 from ledger.errors import CommandKeyReused, StoreUnavailable
 from tests.conftest import fresh_env
@@ -324,7 +325,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def test_the_scenarios_cover_every_command_of_koers() -> None:
-    commands = {
+    commands = {c.handler for c in DOMAIN_COMMANDS.values()} | {
         name
         for klass in Koers.__mro__
         if klass.__module__.startswith("ledger.application.")
