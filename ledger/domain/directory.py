@@ -91,6 +91,8 @@ class Email(Field):
 
     def check(self, value: Any) -> str:
         text = value.strip() if isinstance(value, str) else value
+        if text == "" and not self.required:
+            return text
         if not isinstance(text, str) or len(text) > 254 or not _EMAIL.fullmatch(text):
             raise self.fail(f"{value!r} is not an e-mail address (e.g. ann@example.org)")
         return text
@@ -145,7 +147,12 @@ ADD_PERSON = Command(
             line=True,
             example="Ann de Vries",
         ),
-        Email(name="email", help="Their e-mail address.", example="ann@example.org"),
+        Email(
+            name="email",
+            help="Their e-mail address (for notifications).",
+            default="",
+            example="ann@example.org",
+        ),
         TimeZone(
             name="time_zone",
             option="tz",
