@@ -245,7 +245,7 @@ class Person(KoersAggregate):
         name: str
         email: str
         time_zone: str
-        org_roles: set[OrgRole]
+        org_roles: tuple[OrgRole, ...]
 
     class Added(KoersAggregate.Created):
         handle: str
@@ -256,19 +256,19 @@ class Person(KoersAggregate):
         def apply(self, person: Person) -> None:
             person.handle, person.name = self.handle, self.name
             person.email, person.time_zone = self.email, self.time_zone
-            person.org_roles = set()
+            person.org_roles = ()
 
     class Granted(KoersAggregate.Event):
         role: OrgRole
 
         def apply(self, person: Person) -> None:
-            person.org_roles.add(self.role)
+            person.org_roles = (*person.org_roles, self.role)
 
     class Revoked(KoersAggregate.Event):
         role: OrgRole
 
         def apply(self, person: Person) -> None:
-            person.org_roles.discard(self.role)
+            person.org_roles = tuple(r for r in person.org_roles if r is not self.role)
 
     @classmethod
     def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Person:
