@@ -117,3 +117,23 @@ def test_a_bad_value_is_refused_alike_by_the_command_line_and_the_api(
     assert typed.returncode == 2, typed.stderr
     assert typed.stderr.strip() == f"koers: {bad.flag}: {detail}"
     assert running.koers.recorder.max_notification_id() == before, "a refused command stored"
+
+
+@pytest.mark.parametrize(
+    ("kind", "args"),
+    [("decision", ["inform", "--information", "70"]), ("delegation", ["revoke", "--reason", "x"])],
+)
+def test_every_change_takes_an_expected_version_on_the_command_line(
+    api: tuple[Api, dict[str, str]], kind: str, args: list[str]
+) -> None:
+    running, cli_env = api
+    ident = running.get(f"/{kind}s").json()["items"][0]["id"]
+    verb, *rest = args
+    before = running.koers.recorder.max_notification_id()
+    stale = koers(kind, verb, ident, *rest, "--expect-version", "9", env=cli_env, check=False)
+    assert stale.returncode == 3, stale.stderr
+    assert "expected version 9, found 1" in stale.stderr
+    zero = koers(kind, verb, ident, *rest, "--expect-version", "0", env=cli_env, check=False)
+    assert zero.returncode == 2, zero.stderr
+    assert zero.stderr.startswith("koers: --expect-version: 0 is outside 1–")
+    assert running.koers.recorder.max_notification_id() == before
