@@ -63,9 +63,7 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
-COMMANDS = CommandTable(
-    DIRECTORY_COMMANDS, GOAL_COMMANDS, DECISION_COMMANDS, DELEGATION_COMMANDS
-)
+COMMANDS = CommandTable(DIRECTORY_COMMANDS, GOAL_COMMANDS, DECISION_COMMANDS, DELEGATION_COMMANDS)
 
 __all__ = [
     "ACTOR",

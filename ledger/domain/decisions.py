@@ -164,6 +164,7 @@ OPEN_DECISION = Command(
             item=OPTION,
             least=1,
             most=20,
+            example=[{"key": "a", "title": "Yes"}, {"key": "b", "title": "No"}],
         ),
         Records(
             name="criteria",
@@ -172,6 +173,7 @@ OPEN_DECISION = Command(
             item=CRITERION,
             most=20,
             default=(),
+            example=[{"name": "speed", "weight": "3"}],
         ),
         RISK,
         Choice(
@@ -181,7 +183,13 @@ OPEN_DECISION = Command(
             help="two_way (cheap to undo: decide fast) or one_way (hard to undo: with care).",
             example="one_way",
         ),
-        Text(name="cost_to_reverse", help="What undoing it would cost.", most=2000, default=""),
+        Text(
+            name="cost_to_reverse",
+            help="What undoing it would cost.",
+            most=2000,
+            default="",
+            example="A quarter of migration work",
+        ),
         _INFORMATION,
         Handle(name="decider", help="The one person who decides.", example="ann"),
         Handles(name="consulted", help="Someone consulted (repeat).", default=(), example=["bram"]),

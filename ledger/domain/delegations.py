@@ -71,7 +71,9 @@ DELEGATE = Command(
             help="The desired result.",
             example="A plan for 3 hires",
         ),
-        Text(name="boundaries", help="Budget, time, what not to do.", default=""),
+        Text(
+            name="boundaries", help="Budget, time, what not to do.", default="", example="No hires"
+        ),
         Choice(name="level", of=DelegationLevel, help=_LEVEL_HELP, example="agree"),
         CADENCE,
         Day(name="due", help="Due date.", example="2026-12-20"),
@@ -121,8 +123,14 @@ RENEGOTIATE = Command(
     (
         REASON,
         Day(name="due", help="A new due date.", default=None, example="2027-01-15"),
-        Text(name="boundaries", help="New boundaries.", default=None),
-        Choice(name="level", of=DelegationLevel, help="A new decision-rights level.", default=None),
+        Text(name="boundaries", help="New boundaries.", default=None, example="One contractor"),
+        Choice(
+            name="level",
+            of=DelegationLevel,
+            help="A new decision-rights level.",
+            default=None,
+            example="advise",
+        ),
     ),
     runs="renegotiate",
     example="<id> --due 2027-01-15 --reason 'The budget arrives in January' --as bram",

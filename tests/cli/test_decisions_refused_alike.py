@@ -13,7 +13,7 @@ import pytest
 from ledger.api._commands import path_of
 from ledger.domain import COMMANDS
 from tests.api.test_api_support import Api, decide, decision, delegation, running_api
-from tests.cli.test_cli import koers
+from tests.commandline import run_koers
 from tests.conftest import fresh_env
 
 FAR = "9999-12-31"
@@ -113,7 +113,7 @@ def test_a_bad_value_is_refused_alike_by_the_command_line_and_the_api(
     target = [] if command.creates else [ids[f"{command.kind}_id"]]
     args = [a.format(**ids) for a in bad.args]
     verb = command.verb.replace("_", "-")
-    typed = koers(command.kind, verb, *target, *args, env=cli_env, check=False)
+    typed = run_koers(command.kind, verb, *target, *args, env=cli_env)
     assert typed.returncode == 2, typed.stderr
     assert typed.stderr.strip() == f"koers: {bad.flag}: {detail}"
     assert running.koers.recorder.max_notification_id() == before, "a refused command stored"
@@ -130,10 +130,10 @@ def test_every_change_takes_an_expected_version_on_the_command_line(
     ident = running.get(f"/{kind}s").json()["items"][0]["id"]
     verb, *rest = args
     before = running.koers.recorder.max_notification_id()
-    stale = koers(kind, verb, ident, *rest, "--expect-version", "9", env=cli_env, check=False)
+    stale = run_koers(kind, verb, ident, *rest, "--expect-version", "9", env=cli_env)
     assert stale.returncode == 3, stale.stderr
     assert "expected version 9, found 1" in stale.stderr
-    zero = koers(kind, verb, ident, *rest, "--expect-version", "0", env=cli_env, check=False)
+    zero = run_koers(kind, verb, ident, *rest, "--expect-version", "0", env=cli_env)
     assert zero.returncode == 2, zero.stderr
     assert zero.stderr.startswith("koers: --expect-version: 0 is outside 1–")
     assert running.koers.recorder.max_notification_id() == before
