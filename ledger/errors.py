@@ -172,9 +172,12 @@ class InvalidValue(DomainError, ValueError):
 
     def renamed(self, names: Mapping[str, str]) -> InvalidValue:
         """The same error, each field called as the entry point calls it (``names`` maps a
-        field to its name there: ``cadence_days`` → ``--cadence``); parts keep their path."""
+        field to its name there: ``cadence_days`` → ``--cadence``); parts keep their path,
+        unless ``names`` names the whole path (``risk.impact`` → ``--impact``)."""
 
         def rename(field: str) -> str:
+            if field in names:
+                return names[field]
             base = re.split(r"[.\[]", field, maxsplit=1)[0]
             return names.get(base, base) + field[len(base) :]
 

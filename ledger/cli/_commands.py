@@ -11,7 +11,7 @@ Changes take the thing's id as their argument and ``--expect-version``; every co
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 import typer
@@ -27,10 +27,17 @@ from ledger.cli._common import (
     report,
 )
 from ledger.domain import Command
-from ledger.domain._fields import Choice, Field, Handles, Records, Texts
+from ledger.domain._fields import Boolean, Choice, Field, Handles, Record, Records, Texts
 from ledger.errors import InvalidValue
 
-__all__ = ["GROUPS", "add_commands", "group_of", "option_values"]
+__all__ = [
+    "GROUPS",
+    "add_commands",
+    "bespoke_option",
+    "command_function",
+    "group_of",
+    "option_values",
+]
 
 #: The command line's name of a kind where it is not the kind itself.
 GROUPS = {"key_result": "kr", "person": "people", "team": "teams"}
@@ -60,6 +67,8 @@ def _argument(field: Field) -> inspect.Parameter:
 
 
 def _parameter(field: Field) -> inspect.Parameter:
+    if isinstance(field, Boolean):
+        return _yes_no(field)
     many = isinstance(field, Texts | Handles)
     kind: Any = list[str] | None if many else str | None
     metavar = field.metavar
@@ -76,6 +85,30 @@ def _parameter(field: Field) -> inspect.Parameter:
         inspect.Parameter.KEYWORD_ONLY,
         default=default,
         annotation=Annotated[kind, option],
+    )
+
+
+def _yes_no(field: Boolean) -> inspect.Parameter:
+    """``--as-expected/--not-as-expected``."""
+    flags = f"{field.flag}/--not-{field.flag.removeprefix('--')}"
+    option = typer.Option(flags, help=field.help, show_default=False)
+    default = inspect.Parameter.empty if field.required else None
+    kind: Any = bool if field.required else bool | None
+    return inspect.Parameter(
+        field.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+        annotation=Annotated[kind, option],
+    )  # fmt: skip
+
+
+def bespoke_option(
+    name: str, flag: str, help: str, *, metavar: str = "TEXT", many: bool = False
+) -> inspect.Parameter:
+    """An option a command's bespoke reader parses itself (``--option a='Yes'``); it is
+    never required here, the declaration says what is missing."""
+    kind: Any = list[str] | None if many else str | None
+    option = typer.Option(flag, help=help, show_default=False, metavar=metavar)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[kind, option]
     )
 
 
@@ -104,16 +137,28 @@ def option_values(command: Command, options: dict[str, Any]) -> dict[str, Any]:
 _COMMON_FLAGS = {"actor": "--as", "key": "--key", "expected_version": "--expect-version"}
 
 
-def _in_flags(command: Command, error: InvalidValue) -> InvalidValue:
-    """The same error, naming the options typed (``--cadence``) instead of the fields."""
+def _in_flags(
+    command: Command, error: InvalidValue, more: Mapping[str, str] | None = None
+) -> InvalidValue:
+    """The same error, naming the options typed (``--cadence``) instead of the fields;
+    ``more`` names the bespoke options of parts (``risk.impact`` → ``--impact``)."""
     names = {f.name: f.metavar if f.name in command.arguments else f.flag for f in command.fields}
-    return error.renamed(names | _COMMON_FLAGS)
+    return error.renamed(names | _COMMON_FLAGS | dict(more or {}))
 
 
 def command_function(
-    command: Command, values_of: Callable[[Command, dict[str, Any]], dict[str, Any]] | None = None
+    command: Command,
+    values_of: Callable[[Command, dict[str, Any]], dict[str, Any]] | None = None,
+    *,
+    bespoke: Iterable[inspect.Parameter] = (),
+    flags: Mapping[str, str] | None = None,
 ) -> Callable[..., None]:
-    """The typer function of ``command``; ``values_of`` reads bespoke options (decisions)."""
+    """The typer function of ``command``.
+
+    Fields of several parts (:class:`Record`, :class:`Records`) have no generic option: a
+    command with them adds ``bespoke`` options (:func:`bespoke_option`) and ``values_of``
+    reads them into the values the domain checks; ``flags`` names those options in errors.
+    """
     read = values_of or option_values
 
     def run(**options: Any) -> None:
@@ -131,7 +176,7 @@ def command_function(
                     expected_version=options.pop("expect", None),
                 )
             except InvalidValue as e:
-                raise _in_flags(command, e) from None
+                raise _in_flags(command, e, flags) from None
         extra = {"item_id": receipt.item_id} if receipt.item_id else {}
         report(command.kind.replace("_", "-"), receipt, options.get("as_json", False), **extra)
 
@@ -139,9 +184,9 @@ def command_function(
     options = [
         _parameter(f)
         for f in command.fields
-        if not isinstance(f, Records) and f.name not in command.arguments
+        if not isinstance(f, Record | Records) and f.name not in command.arguments
     ]
-    parameters = [*arguments, *options]
+    parameters = [*arguments, *options, *bespoke]
     if not command.creates:
         parameters.insert(0, _target(command))
     run.__signature__ = inspect.Signature([*parameters, *_common(command)])  # type: ignore[attr-defined]
@@ -161,9 +206,16 @@ def _target(command: Command) -> inspect.Parameter:
     )
 
 
-def add_commands(group: typer.Typer, commands: Iterable[Command]) -> None:
-    """Add ``koers <group> <verb>`` for each command (with its example in the help)."""
+def add_commands(
+    group: typer.Typer,
+    commands: Iterable[Command],
+    bespoke: Mapping[str, Callable[..., None]] | None = None,
+) -> None:
+    """Add ``koers <group> <verb>`` for each command (with its example in the help);
+    ``bespoke`` holds the typer functions of commands that read some options themselves
+    (:func:`command_function` with a ``values_of``), by command name."""
     for command in commands:
         verb = command.verb.replace("_", "-")
         example = f"koers {group_of(command.kind)} {verb} {command.example}".rstrip()
-        group.command(verb, epilog=f"\b\nExample: {example}")(command_function(command))
+        function = (bespoke or {}).get(command.name) or command_function(command)
+        group.command(verb, epilog=f"\b\nExample: {example}")(function)

@@ -9,6 +9,7 @@ from ledger.domain._commands import (
     CommandTable,
 )
 from ledger.domain.decisions import (
+    DECISION_COMMANDS,
     Criterion,
     Decision,
     DecisionStatus,
@@ -18,7 +19,13 @@ from ledger.domain.decisions import (
     Reversibility,
     Risk,
 )
-from ledger.domain.delegations import CheckInStatus, Delegation, DelegationLevel, DelegationStatus
+from ledger.domain.delegations import (
+    DELEGATION_COMMANDS,
+    CheckInStatus,
+    Delegation,
+    DelegationLevel,
+    DelegationStatus,
+)
 from ledger.domain.directory import (
     DIRECTORY_COMMANDS,
     OrgRole,
@@ -56,7 +63,7 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
-COMMANDS = CommandTable(DIRECTORY_COMMANDS, GOAL_COMMANDS)
+COMMANDS = CommandTable(DIRECTORY_COMMANDS, GOAL_COMMANDS, DECISION_COMMANDS, DELEGATION_COMMANDS)
 
 __all__ = [
     "ACTOR",

@@ -35,6 +35,7 @@ from ledger.errors import InvalidField
 
 __all__ = [
     "AS_OF",
+    "CADENCE",
     "CONFIDENCE",
     "LEARNINGS",
     "NOTE",
@@ -44,6 +45,7 @@ __all__ = [
     "SCORE",
     "TEAM",
     "YEARS_AHEAD",
+    "Boolean",
     "Choice",
     "Day",
     "Field",
@@ -231,18 +233,50 @@ class Whole(Field):
         return {"type": "integer", "minimum": self.low, "maximum": self.high}
 
 
+_YES, _NO = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Boolean(Field):
+    """Yes or no; the command line spells it ``--<name>/--not-<name>``."""
+
+    metavar: ClassVar[str] = ""
+    json_types: ClassVar[tuple[type, ...]] = (bool,)
+    json_name: ClassVar[str] = "true or false"
+
+    def check(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text in _YES or text in _NO:
+            return text in _YES
+        raise self.fail(f"{value!r} is not true or false")
+
+    def from_json(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"{value!r} is not {self.json_name}")
+        return value
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+
 #: A decimal number as text: what the API accepts as a string.
 _NUMBER_TEXT = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Number(Field):
-    """A finite decimal with at most 30 digits, 12 of them after the point."""
+    """A finite decimal with at most 30 digits, 12 of them after the point.
+
+    ``low`` and ``high`` are inclusive bounds; ``above`` an exclusive one (a weight above 0).
+    """
 
     metavar: ClassVar[str] = "NUMBER"
 
     low: Decimal | None = None
     high: Decimal | None = None
+    above: Decimal | None = None
     json_types: ClassVar[tuple[type, ...]] = (int, float, str)
     json_name: ClassVar[str] = "a number"
 
@@ -264,6 +298,8 @@ class Number(Field):
         return self._bounded(number, value)
 
     def _bounded(self, number: Decimal, value: Any) -> Decimal:
+        if self.above is not None and number <= self.above:
+            raise self.fail(f"{value} is not above {self.above}")
         if (self.low is not None and number < self.low) or (
             self.high is not None and number > self.high
         ):
@@ -276,6 +312,8 @@ class Number(Field):
             bounds["minimum"] = float(self.low)
         if self.high is not None:
             bounds["maximum"] = float(self.high)
+        if self.above is not None:
+            bounds["exclusiveMinimum"] = float(self.above)
         return {
             "anyOf": [{"type": "number", **bounds}, {"type": "string", "pattern": _NUMBER_TEXT}]
         }
@@ -500,10 +538,8 @@ class Record(Field):
         return self._checked(value, as_json=True)
 
     def _checked(self, value: Any, *, as_json: bool) -> Any:
-        if isinstance(value, self.build):
-            return value
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            value = dataclasses.asdict(value)
+            value = dataclasses.asdict(value)  # a value object is checked like any other
         if not isinstance(value, dict):
             raise self.fail(f"{value!r} is not an object")
         names = {p.name for p in self.parts}
@@ -590,6 +626,15 @@ NOTE = Text(name="note", help="A note.", most=2000, default="", example="CI is f
 SCORE = Fraction(name="score", help="A score from 0.0 to 1.0.", example="0.7")
 CONFIDENCE = Whole(
     name="confidence", help="0–10: how sure you are to make the target.", low=0, high=10, example=6
+)
+CADENCE = Whole(
+    name="cadence_days",
+    option="cadence",
+    help="Days between check-ins.",
+    low=1,
+    high=92,
+    default=7,
+    example=7,
 )
 AS_OF = Moment(
     name="as_of",

@@ -18,21 +18,28 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import (
-    KoersAggregate,
-    choice,
-    decimal,
-    one_person,
-    people,
-    percentage,
-    probability,
-    required_text,
-    still_open,
-    whole_in_range,
+from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._clock import now
+from ledger.domain._commands import Command
+from ledger.domain._fields import (
+    REASON,
+    Boolean,
+    Choice,
+    Day,
+    Fraction,
+    Handle,
+    Handles,
+    Number,
+    Record,
+    Records,
+    Ref,
+    Text,
+    Whole,
 )
 from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = [
+    "DECISION_COMMANDS",
     "Criterion",
     "Decision",
     "DecisionStatus",
@@ -88,6 +95,255 @@ class Link:
     kind: LinkKind
     target_id: UUID
     item_id: UUID | None = None  # the action item within a retro
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+OPTION = Record(
+    name="option",
+    help="An option on the table: a short key, a title and an optional description.",
+    parts=(
+        Text(name="key", help="Short key, e.g. `a`.", most=40, line=True, example="a"),
+        Text(name="title", help="What the option is.", most=200, line=True, example="Yes"),
+        Text(name="description", help="More about it.", most=2000, default=""),
+    ),
+    build=Option,
+    example={"key": "c", "title": "Only new services"},
+)
+CRITERION = Record(
+    name="criterion",
+    help="A criterion and its relative weight (above 0).",
+    parts=(
+        Text(name="name", help="What matters.", most=80, line=True, example="speed"),
+        Number(name="weight", help="Relative weight, above 0.", above=Decimal(0), example="3"),
+    ),
+    build=Criterion,
+)
+RISK = Record(
+    name="risk",
+    help="The risk: likelihood and impact, 1–5 each (default 3 and 3).",
+    parts=(
+        Whole(
+            name="likelihood",
+            help="Risk likelihood: 1 (rare) – 5 (almost certain).",
+            low=1,
+            high=5,
+            default=3,
+        ),
+        Whole(name="impact", help="Risk impact: 1 (minor) – 5 (severe).", low=1, high=5, default=3),
+    ),
+    build=Risk,
+    default=Risk(3, 3),
+)
+_INFORMATION = Whole(
+    name="information_level",
+    option="information",
+    help="How much of the information you want you have, 0–100 %.",
+    low=0,
+    high=100,
+    example=60,
+)
+
+OPEN_DECISION = Command(
+    "decision.open",
+    "Open a decision: put the question and the options on the table.",
+    (
+        Text(name="team", help="The team deciding.", most=80, line=True, example="platform"),
+        Text(
+            name="question",
+            help="The question to answer.",
+            most=500,
+            line=True,
+            example="Move to a monorepo?",
+        ),
+        Text(name="context", help="Background.", default="", example="Builds take 40 minutes"),
+        Records(
+            name="options",
+            option="option",
+            help="The options on the table (at least one).",
+            item=OPTION,
+            least=1,
+            most=20,
+            example=[{"key": "a", "title": "Yes"}, {"key": "b", "title": "No"}],
+        ),
+        Records(
+            name="criteria",
+            option="criterion",
+            help="The criteria, each with a weight.",
+            item=CRITERION,
+            most=20,
+            default=(),
+            example=[{"name": "speed", "weight": "3"}],
+        ),
+        RISK,
+        Choice(
+            name="reversibility",
+            option="door",
+            of=Reversibility,
+            help="two_way (cheap to undo: decide fast) or one_way (hard to undo: with care).",
+            example="one_way",
+        ),
+        Text(
+            name="cost_to_reverse",
+            help="What undoing it would cost.",
+            most=2000,
+            default="",
+            example="A quarter of migration work",
+        ),
+        _INFORMATION,
+        Handle(name="decider", help="The one person who decides.", example="ann"),
+        Handles(name="consulted", help="Someone consulted (repeat).", default=(), example=["bram"]),
+        Handles(name="informed", help="Someone informed (repeat).", default=(), example=["cem"]),
+        Day(name="decide_by", help="Decide by this date.", example="2026-12-15"),
+    ),
+    creates=True,
+    example="--team platform --question 'Move to a monorepo?' --option a='Yes' --option b='No' "
+    "--criterion speed=3 --criterion risk=1 --door one_way --information 60 --decider ann "
+    "--decide-by 2026-12-15",
+    event="Opened",
+    runs="open_decision",
+)
+ADD_OPTION = Command(
+    "decision.add_option",
+    "Put another option on the table (before deciding).",
+    (OPTION,),
+    route="options",
+    runs="add_option",
+    example="<id> --option c='Only new services'",
+    event="OptionAdded",
+)
+UPDATE_INFORMATION = Command(
+    "decision.inform",
+    "Record that you know more (or less) than before deciding.",
+    (
+        _INFORMATION,
+        Text(name="note", help="What you learned.", most=2000, default="", example="A spike"),
+    ),
+    route="information",
+    runs="update_information",
+    method="update_information",
+    example="<id> --information 80 --note 'The spike showed builds 3x faster'",
+    event="InformationUpdated",
+)
+DECIDE = Command(
+    "decision.decide",
+    "Make the decision: the chosen option, why, what you expect, and when to review.",
+    (
+        Text(
+            name="chosen",
+            option="option",
+            help="The chosen option's key.",
+            most=40,
+            line=True,
+            example="a",
+        ),
+        Text(name="rationale", help="Why this option.", example="Fastest path"),
+        Text(
+            name="expected_outcome",
+            option="expected",
+            help="The outcome you expect.",
+            example="Weekly releases by February",
+        ),
+        Fraction(
+            name="confidence",
+            help="Probability 0–1 that it turns out as expected.",
+            example="0.7",
+        ),
+        Day(name="review_on", help="When to review it (not before today).", example="2027-03-01"),
+    ),
+    runs="decide",
+    example="<id> --option a --rationale 'Fastest path' --expected 'Weekly releases by February' "
+    "--confidence 0.7 --review-on 2027-03-01",
+    event="Made",
+)
+REVIEW_DECISION = Command(
+    "decision.review",
+    "Review a decided decision: rate the outcome and the process apart.",
+    (
+        Whole(
+            name="outcome_quality",
+            option="outcome",
+            help="Outcome quality 1–5.",
+            low=1,
+            high=5,
+            example=4,
+        ),
+        Whole(
+            name="process_quality",
+            option="process",
+            help="Process quality 1–5 (rated apart from the outcome).",
+            low=1,
+            high=5,
+            example=3,
+        ),
+        Boolean(name="as_expected", help="Did it turn out as expected?", example=True),
+        Text(name="what_happened", help="What happened.", example="Weekly releases since May"),
+        Text(name="lessons", help="Lessons.", default="", example="Ask security earlier"),
+    ),
+    runs="review_decision",
+    method="review",
+    example="<id> --outcome 4 --process 3 --as-expected "
+    "--what-happened 'Weekly releases since February' --lessons 'Ask security earlier'",
+    event="Reviewed",
+)
+REVERSE_DECISION = Command(
+    "decision.reverse",
+    "Reverse a decision (it stays in the history).",
+    (REASON,),
+    example="<id> --reason 'The vendor doubled its price'",
+    event="Reversed",
+)
+SUPERSEDE_DECISION = Command(
+    "decision.supersede",
+    "Mark a decision superseded by a later one.",
+    (
+        Ref(
+            name="by_decision_id",
+            option="by",
+            kind="decision",
+            help="The decision that replaces it.",
+        ),
+        REASON,
+    ),
+    example="<id> --by <id> --reason 'We buy instead'",
+    event="Superseded",
+)
+LINK_DECISION = Command(
+    "decision.link",
+    "Link a decision to an objective, key result, delegation or retro action item.",
+    (
+        Choice(
+            name="kind", option="to", of=LinkKind, help="What it links to.", example="objective"
+        ),
+        Ref(
+            name="target_id",
+            option="target",
+            kind="link_target",
+            help="The target's id (for an action item: the retro's id).",
+        ),
+        Ref(
+            name="item_id",
+            option="item",
+            kind="action_item",
+            default=None,
+            help="The action item's id (action items only).",
+        ),
+    ),
+    route="links",
+    example="<id> --to objective --target <id>",
+    event="Linked",
+)
+
+DECISION_COMMANDS = (
+    OPEN_DECISION,
+    ADD_OPTION,
+    UPDATE_INFORMATION,
+    DECIDE,
+    REVIEW_DECISION,
+    REVERSE_DECISION,
+    SUPERSEDE_DECISION,
+    LINK_DECISION,
+)
 
 
 class Decision(KoersAggregate):
@@ -205,153 +461,83 @@ class Decision(KoersAggregate):
             d.links.append(self.link)
 
     @classmethod
-    def open(cls, *, id: UUID, actor: str, command_id: str = "", **f: Any) -> Decision:
-        options = tuple(f["options"])
-        if not options:
-            raise InvalidValue("options", "a decision needs at least one option on the table")
-        keys = [o.key for o in options]
+    def open(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Decision:
+        checked = OPEN_DECISION.check(values)
+        keys = [o.key for o in checked["options"]]
         if len(set(keys)) != len(keys):
             raise InvalidValue("options", f"option keys must differ: {keys}")
-        criteria = tuple(f.get("criteria", ()))
-        for c in criteria:
-            if decimal("criteria", c.weight) <= 0:
-                raise InvalidValue("criteria", f"the weight of {c.name!r} must be above 0")
-        risk: Risk = f["risk"]
-        return cls._create(
-            cls.Opened,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            team=required_text("team", f["team"], 80),
-            question=required_text("question", f["question"], 500),
-            context=f.get("context", "").strip(),
-            options=options,
-            criteria=criteria,
-            risk=Risk(
-                whole_in_range("likelihood", risk.likelihood, 1, 5),
-                whole_in_range("impact", risk.impact, 1, 5),
-            ),
-            reversibility=choice("reversibility", Reversibility, f["reversibility"]),
-            cost_to_reverse=f.get("cost_to_reverse", "").strip(),
-            information_level=percentage("information", f["information_level"]),
-            decider=one_person("decider", f["decider"]),
-            consulted=people("consulted", f.get("consulted", ())),
-            informed=people("informed", f.get("informed", ())),
-            decide_by=f["decide_by"],
-        )
+        return cls._create(cls.Opened, id=id, actor=actor, command_id=command_id, **checked)
 
     def _must_be(self, status: DecisionStatus, doing: str) -> None:
         if self.status is not status:
             raise NotAllowed(f"cannot {doing}: this decision is {self.status.value}")
 
-    def add_option(self, *, actor: str, option: Option, command_id: str = "") -> None:
+    def add_option(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = ADD_OPTION.check(values)
         self._must_be(DecisionStatus.OPEN, "add an option")
-        if option.key in {o.key for o in self.options}:
-            raise InvalidValue("option", f"there is already an option {option.key!r}")
-        self.trigger_event(self.OptionAdded, actor=actor, command_id=command_id, option=option)
+        if checked["option"].key in {o.key for o in self.options}:
+            raise InvalidValue("option", f"there is already an option {checked['option'].key!r}")
+        self.trigger_event(self.OptionAdded, actor=actor, command_id=command_id, **checked)
 
-    def update_information(
-        self, *, actor: str, information_level: int, note: str, command_id: str = ""
-    ) -> None:
+    def update_information(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = UPDATE_INFORMATION.check(values)
         self._must_be(DecisionStatus.OPEN, "update the information level")
-        self.trigger_event(
-            self.InformationUpdated,
-            actor=actor,
-            command_id=command_id,
-            information_level=percentage("information", information_level),
-            note=note.strip(),
-        )
+        self.trigger_event(self.InformationUpdated, actor=actor, command_id=command_id, **checked)
 
-    def decide(
-        self,
-        *,
-        actor: str,
-        chosen: str,
-        rationale: str,
-        expected_outcome: str,
-        confidence: Decimal | str,
-        review_on: date,
-        command_id: str = "",
-    ) -> None:
+    def decide(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = DECIDE.check(values)
         if self.status is not DecisionStatus.OPEN:
             raise NotAllowed(
                 f"this decision is {self.status.value} already; a decision is not edited: "
                 f"reverse it or supersede it with a new one"
             )
-        if chosen not in {o.key for o in self.options}:
+        if checked["chosen"] not in {o.key for o in self.options}:
             on_table = ", ".join(o.key for o in self.options)
-            raise InvalidValue("option", f"{chosen!r} was not on the table (options: {on_table})")
-        from ledger.domain._clock import now
-
-        if review_on < now().date():
-            raise InvalidValue("review_on", f"{review_on} is before the decision: pick a later day")
+            raise InvalidValue(
+                "chosen", f"{checked['chosen']!r} was not on the table (options: {on_table})"
+            )
+        if checked["review_on"] < now().date():
+            raise InvalidValue(
+                "review_on", f"{checked['review_on']} is before the decision: pick a later day"
+            )
         self.trigger_event(
             self.Made,
             actor=actor,
             command_id=command_id,
-            chosen=chosen,
-            rationale=required_text("rationale", rationale),
-            expected_outcome=required_text("expected_outcome", expected_outcome),
-            confidence=probability("confidence", confidence),
-            review_on=review_on,
             information_level=self.information_level,
+            **checked,
         )
 
-    def review(
-        self,
-        *,
-        actor: str,
-        outcome_quality: int,
-        process_quality: int,
-        as_expected: bool,
-        what_happened: str,
-        lessons: str,
-        command_id: str = "",
-    ) -> None:
+    def review(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = REVIEW_DECISION.check(values)
         if self.status is DecisionStatus.OPEN:
             raise NotAllowed("this decision is not decided yet: a review comes after the decision")
         self._must_be(DecisionStatus.DECIDED, "review it")
-        self.trigger_event(
-            self.Reviewed,
-            actor=actor,
-            command_id=command_id,
-            outcome_quality=whole_in_range("outcome", outcome_quality, 1, 5),
-            process_quality=whole_in_range("process", process_quality, 1, 5),
-            as_expected=bool(as_expected),
-            what_happened=required_text("what_happened", what_happened),
-            lessons=lessons.strip(),
-        )
+        self.trigger_event(self.Reviewed, actor=actor, command_id=command_id, **checked)
 
-    def reverse(self, *, actor: str, reason: str, command_id: str = "") -> None:
+    def reverse(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = REVERSE_DECISION.check(values)
         still_open(
             self.status in (DecisionStatus.DECIDED, DecisionStatus.REVIEWED),
             f"cannot reverse: this decision is {self.status.value}",
         )
-        self.trigger_event(
-            self.Reversed,
-            actor=actor,
-            command_id=command_id,
-            reason=required_text("reason", reason),
-        )
+        self.trigger_event(self.Reversed, actor=actor, command_id=command_id, **checked)
 
-    def supersede(
-        self, *, actor: str, by_decision_id: UUID, reason: str, command_id: str = ""
-    ) -> None:
+    def supersede(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = SUPERSEDE_DECISION.check(values)
         still_open(
             self.status not in (DecisionStatus.REVERSED, DecisionStatus.SUPERSEDED),
             f"cannot supersede: this decision is {self.status.value}",
         )
-        if by_decision_id == self.id:
-            raise InvalidValue("by", "a decision cannot supersede itself")
-        self.trigger_event(
-            self.Superseded,
-            actor=actor,
-            command_id=command_id,
-            by_decision_id=by_decision_id,
-            reason=required_text("reason", reason),
-        )
+        if checked["by_decision_id"] == self.id:
+            raise InvalidValue("by_decision_id", "a decision cannot supersede itself")
+        self.trigger_event(self.Superseded, actor=actor, command_id=command_id, **checked)
 
-    def link(self, *, actor: str, link: Link, command_id: str = "") -> None:
+    def link(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        """Link to a thing (the application proves it exists); an action item names its item."""
+        link = Link(**LINK_DECISION.check(values))
+        if link.kind is LinkKind.ACTION_ITEM and link.item_id is None:
+            raise InvalidValue("item_id", "a link to an action item names the item")
         if link in self.links:
-            raise InvalidValue("link", "this decision is linked to that already")
+            raise InvalidValue("target_id", "this decision is linked to that already")
         self.trigger_event(self.Linked, actor=actor, command_id=command_id, link=link)

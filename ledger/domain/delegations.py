@@ -16,17 +16,18 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import (
-    KoersAggregate,
-    choice,
-    one_person,
-    required_text,
-    still_open,
-    whole_in_range,
-)
+from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._commands import ACTOR, Command
+from ledger.domain._fields import CADENCE, REASON, Choice, Day, Handle, Ref, Text
 from ledger.errors import InvalidValue, NotAllowed
 
-__all__ = ["CheckInStatus", "Delegation", "DelegationLevel", "DelegationStatus"]
+__all__ = [
+    "DELEGATION_COMMANDS",
+    "CheckInStatus",
+    "Delegation",
+    "DelegationLevel",
+    "DelegationStatus",
+]
 
 
 class DelegationLevel(Enum):
@@ -51,6 +52,111 @@ class CheckInStatus(Enum):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     BLOCKED = "blocked"
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+_LEVEL_HELP = "Decision rights: tell, sell, consult, agree, advise, inquire or delegate."
+
+DELEGATE = Command(
+    "delegation.create",
+    "Delegate work to one owner (you, the actor, are the delegator).",
+    (
+        Handle(name="owner", help="The one new owner (not the delegator).", example="bram"),
+        Text(name="title", help="What is delegated.", most=200, line=True, example="Hiring plan"),
+        Text(name="why", help="Why, and why them.", example="You know the team best"),
+        Text(
+            name="desired_result",
+            option="result",
+            help="The desired result.",
+            example="A plan for 3 hires",
+        ),
+        Text(
+            name="boundaries", help="Budget, time, what not to do.", default="", example="No hires"
+        ),
+        Choice(name="level", of=DelegationLevel, help=_LEVEL_HELP, example="agree"),
+        CADENCE,
+        Day(name="due", help="Due date.", example="2026-12-20"),
+    ),
+    creates=True,
+    runs="delegate",
+    method="delegate",
+    example="--owner bram --title 'Hiring plan' --why 'You know the team best' "
+    "--result 'A plan for 3 hires' --level agree --due 2026-12-20 --as ann",
+    event="Delegated",
+)
+CHECK_IN = Command(
+    "delegation.check_in",
+    "Check in on a delegation (the owner does).",
+    (
+        Choice(
+            name="status", of=CheckInStatus, help="on_track, at_risk or blocked.", example="at_risk"
+        ),
+        Text(name="progress", help="Where it stands.", example="2 of 3 roles approved"),
+    ),
+    route="check-ins",
+    runs="delegation_check_in",
+    example="<id> --status at_risk --progress '2 of 3 roles approved' --as bram",
+    event="CheckedIn",
+)
+ACKNOWLEDGE = Command(
+    "delegation.ack",
+    "Acknowledge an owner's check-in (the delegator does, once).",
+    (
+        Ref(
+            name="check_in_id",
+            option="check-in",
+            kind="check_in",
+            help="The check-in's id (koers delegation show).",
+        ),
+        Text(name="note", help="A note back.", default="", example="Ask finance"),
+    ),
+    route="check-ins/{check_in_id}/acknowledge",
+    runs="acknowledge_check_in",
+    method="acknowledge",
+    example="<id> --check-in <id> --note 'Ask finance' --as ann",
+    event="CheckInAcknowledged",
+)
+RENEGOTIATE = Command(
+    "delegation.renegotiate",
+    "Renegotiate the due date, the boundaries or the decision-rights level (with a reason).",
+    (
+        REASON,
+        Day(name="due", help="A new due date.", default=None, example="2027-01-15"),
+        Text(name="boundaries", help="New boundaries.", default=None, example="One contractor"),
+        Choice(
+            name="level",
+            of=DelegationLevel,
+            help="A new decision-rights level.",
+            default=None,
+            example="advise",
+        ),
+    ),
+    runs="renegotiate",
+    example="<id> --due 2027-01-15 --reason 'The budget arrives in January' --as bram",
+    event="Renegotiated",
+)
+COMPLETE = Command(
+    "delegation.complete",
+    "Complete a delegation with feedback and feedforward (the delegator does).",
+    (
+        Text(name="feedback", help="What went well and what did not.", example="Clear plan"),
+        Text(name="feedforward", help="What to do next time.", example="Involve finance sooner"),
+    ),
+    example="<id> --feedback 'Clear plan, on time' --feedforward 'Involve finance sooner' --as ann",
+    event="Completed",
+)
+REVOKE = Command(
+    "delegation.revoke",
+    "Revoke a delegation (the delegator does).",
+    (REASON,),
+    example="<id> --reason 'Hiring is frozen' --as ann",
+    event="Revoked",
+)
+
+DELEGATION_COMMANDS = (DELEGATE, CHECK_IN, ACKNOWLEDGE, RENEGOTIATE, COMPLETE, REVOKE)
+#: Who delegates: the actor, unless a trusted caller (the demo, an import) names someone.
+_DELEGATOR = Handle(name="delegator", help="Who delegates (default: the actor).")
 
 
 class Delegation(KoersAggregate):
@@ -132,25 +238,21 @@ class Delegation(KoersAggregate):
             d.status = DelegationStatus.REVOKED
 
     @classmethod
-    def delegate(cls, *, id: UUID, actor: str, command_id: str = "", **f: Any) -> Delegation:
-        delegator = one_person("delegator", f.get("delegator") or actor)
-        owner = one_person("owner", f["owner"])
-        if owner == delegator:
+    def delegate(
+        cls,
+        *,
+        id: UUID,
+        actor: str,
+        command_id: str = "",
+        delegator: str | None = None,
+        **values: Any,
+    ) -> Delegation:
+        checked = DELEGATE.check(values)
+        who = _DELEGATOR.check(delegator) if delegator else ACTOR.check(actor)
+        if checked["owner"] == who:
             raise InvalidValue("owner", "you cannot delegate to yourself: name the new owner")
         return cls._create(
-            cls.Delegated,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            delegator=delegator,
-            owner=owner,
-            title=required_text("title", f["title"], 200),
-            why=required_text("why", f["why"]),
-            desired_result=required_text("desired_result", f["desired_result"]),
-            boundaries=f.get("boundaries", "").strip(),
-            level=choice("level", DelegationLevel, f["level"]),
-            cadence_days=whole_in_range("cadence", int(f.get("cadence_days", 7)), 1, 92),
-            due=f["due"],
+            cls.Delegated, id=id, actor=actor, command_id=command_id, delegator=who, **checked
         )
 
     def _must_be_active(self) -> None:
@@ -159,88 +261,56 @@ class Delegation(KoersAggregate):
             f"this delegation is {self.status.value}: it takes no more changes",
         )
 
+    def _only(self, who: str, actor: str, does: str) -> None:
+        if actor != who:
+            raise NotAllowed(f"the delegator ({who}) {does}, not {actor}")
+
     def check_in(
-        self, *, actor: str, check_in_id: UUID, status: str, progress: str, command_id: str = ""
+        self, *, actor: str, check_in_id: UUID, command_id: str = "", **values: Any
     ) -> None:
+        checked = CHECK_IN.check(values)
         self._must_be_active()
         if actor != self.owner:
             raise NotAllowed(f"check-ins come from the owner ({self.owner}), not {actor}")
         self.trigger_event(
-            self.CheckedIn,
-            actor=actor,
-            command_id=command_id,
-            check_in_id=check_in_id,
-            status=choice("status", CheckInStatus, status),
-            progress=required_text("progress", progress),
+            self.CheckedIn, actor=actor, command_id=command_id, check_in_id=check_in_id, **checked
         )
 
-    def acknowledge(
-        self, *, actor: str, check_in_id: UUID, note: str = "", command_id: str = ""
-    ) -> None:
+    def acknowledge(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = ACKNOWLEDGE.check(values)
         self._must_be_active()
-        if actor != self.delegator:
-            raise NotAllowed(
-                f"the delegator ({self.delegator}) acknowledges check-ins, not {actor}"
-            )
-        entry = self.check_ins.get(check_in_id)
+        self._only(self.delegator, actor, "acknowledges check-ins")
+        entry = self.check_ins.get(checked["check_in_id"])
         if entry is None:
-            raise InvalidValue("check_in", f"this delegation has no check-in {check_in_id}")
+            raise InvalidValue(
+                "check_in_id", f"this delegation has no check-in {checked['check_in_id']}"
+            )
         if entry["acknowledged"]:
             raise NotAllowed("this check-in is acknowledged already")
-        self.trigger_event(
-            self.CheckInAcknowledged,
-            actor=actor,
-            command_id=command_id,
-            check_in_id=check_in_id,
-            note=note.strip(),
-        )
+        self.trigger_event(self.CheckInAcknowledged, actor=actor, command_id=command_id, **checked)
 
-    def renegotiate(
-        self,
-        *,
-        actor: str,
-        reason: str,
-        due: date | None = None,
-        boundaries: str | None = None,
-        level: str | None = None,
-        command_id: str = "",
-    ) -> None:
+    def renegotiate(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        """Change what is given (``None``: keep as it is)."""
+        checked = RENEGOTIATE.check(values)
         self._must_be_active()
         if actor not in (self.delegator, self.owner):
             raise NotAllowed(
                 f"a delegation is renegotiated by its delegator ({self.delegator}) or owner "
                 f"({self.owner}), not {actor}"
             )
-        self.trigger_event(
-            self.Renegotiated,
-            actor=actor,
-            command_id=command_id,
-            due=due or self.due,
-            boundaries=self.boundaries if boundaries is None else boundaries.strip(),
-            level=self.level if level is None else choice("level", DelegationLevel, level),
-            reason=required_text("reason", reason),
-        )
+        for name in ("due", "boundaries", "level"):
+            if checked[name] is None:
+                checked[name] = getattr(self, name)
+        self.trigger_event(self.Renegotiated, actor=actor, command_id=command_id, **checked)
 
-    def complete(
-        self, *, actor: str, feedback: str, feedforward: str, command_id: str = ""
-    ) -> None:
+    def complete(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = COMPLETE.check(values)
         self._must_be_active()
-        if actor != self.delegator:
-            raise NotAllowed(
-                f"the delegator ({self.delegator}) completes a delegation, not {actor}"
-            )
-        self.trigger_event(
-            self.Completed,
-            actor=actor,
-            command_id=command_id,
-            feedback=required_text("feedback", feedback),
-            feedforward=required_text("feedforward", feedforward),
-        )
+        self._only(self.delegator, actor, "completes a delegation")
+        self.trigger_event(self.Completed, actor=actor, command_id=command_id, **checked)
 
-    def revoke(self, *, actor: str, reason: str, command_id: str = "") -> None:
+    def revoke(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = REVOKE.check(values)
         self._must_be_active()
-        if actor != self.delegator:
-            raise NotAllowed(f"the delegator ({self.delegator}) revokes a delegation, not {actor}")
-        self.trigger_event(
-            self.Revoked, actor=actor, command_id=command_id, reason=required_text("reason", reason)
-        )
+        self._only(self.delegator, actor, "revokes a delegation")
+        self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)

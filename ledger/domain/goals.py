@@ -21,6 +21,7 @@ from ledger.domain._base import KoersAggregate, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
     AS_OF,
+    CADENCE,
     CONFIDENCE,
     LEARNINGS,
     NOTE,
@@ -37,7 +38,6 @@ from ledger.domain._fields import (
     Ref,
     Text,
     Texts,
-    Whole,
 )
 from ledger.errors import InvalidValue
 
@@ -83,15 +83,6 @@ _TITLE = Text(
     name="title", help="What you want to achieve.", most=200, line=True, example="Ship weekly"
 )
 _UNIT = Text(name="unit", help="The unit, e.g. %, days, EUR.", most=40, default="", example="days")
-_CADENCE = Whole(
-    name="cadence_days",
-    option="cadence",
-    help="Days between check-ins.",
-    low=1,
-    high=92,
-    default=7,
-    example=7,
-)
 
 SET_OBJECTIVE = Command(
     "objective.set",
@@ -169,7 +160,7 @@ ADD_KEY_RESULT = Command(
         Number(name="target", help="The value to reach.", example="2"),
         _UNIT,
         Handle(name="owner", help="Exactly one owner.", example="bram"),
-        _CADENCE,
+        CADENCE,
     ),
     creates=True,
     example="--objective <id> --title 'Lead time' --metric decrease --start 10 --target 2 "

@@ -277,6 +277,20 @@ def test_if_match_refuses_a_change_based_on_an_old_version_with_409(api: Api) ->
     assert fields_named(problem(malformed, 400, "bad-request")) == {"If-Match"}
 
 
+def test_every_decision_and_delegation_change_takes_if_match(api: Api) -> None:
+    d = api.ok("/decisions", decision())["id"]
+    dg = api.ok("/delegations", delegation())["id"]
+    api.ok(f"/decisions/{d}/information", {"information_level": 80}, **{"If-Match": '"1"'})
+    stale = api.post(f"/decisions/{d}/options", {"option": {"key": "c", "title": "Later"}},
+                     **{"If-Match": '"1"'})  # fmt: skip
+    assert "expected version 1, found 2" in problem(stale, 409, "conflict")["detail"]
+    in_body = api.post(f"/delegations/{dg}/revoke", {"reason": "x", "expected_version": 2})
+    problem(in_body, 409, "conflict")
+    api.ok(f"/delegations/{dg}/renegotiate", {"reason": "Scope grew", "expected_version": 1})
+    assert api.get(f"/decisions/{d}").json()["version"] == 2
+    assert api.get(f"/delegations/{dg}").json()["version"] == 2
+
+
 # == errors ====================================================================================
 
 
@@ -300,7 +314,7 @@ def test_invalid_input_is_422_naming_the_field(api: Api) -> None:
     assert "start" in body["detail"]
     d = api.ok("/decisions", decision())["id"]
     wrong = api.post(f"/decisions/{d}/decide", decide(chosen="z"))
-    assert fields_named(problem(wrong, 422, "invalid-value")) == {"option"}
+    assert fields_named(problem(wrong, 422, "invalid-value")) == {"chosen"}
     future = api.post(f"/key-results/{kr}/check-ins",
                       {"value": 7, "confidence": 5, "as_of": "2099-01-01T00:00:00Z"})  # fmt: skip
     assert fields_named(problem(future, 422, "invalid-request")) == {"as_of"}

@@ -16,6 +16,7 @@ from ledger.cli._app import app as cli
 from ledger.cli._commands import group_of
 from ledger.domain import COMMANDS, Command
 from ledger.domain._fields import (
+    Boolean,
     Choice,
     Day,
     Field,
@@ -66,8 +67,11 @@ def bad(field: Field) -> tuple[Any, Any]:  # noqa: PLR0911, PLR0912 - one case p
             return ["x" * (each + 1)], "x" * (each + 1)
         case Handles():
             return ["ann\nbob"], "ann\nbob"
-        case Records():
-            return [{"no-such-part": 1}], None
+        case Records() | Record():  # the command line reads records with bespoke options
+            one = {"no-such-part": 1}
+            return ([one] if isinstance(field, Records) else one), None
+        case Boolean():  # a flag pair on the command line: nothing to mistype
+            return "yes", None
         case Email():
             return "nope", "nope"
         case TimeZone():
@@ -103,7 +107,10 @@ def cli_args(command: Command, values: dict[str, Any]) -> list[str]:
     args += [str(values[name]) for name in command.arguments]
     for field in command.fields:
         value = values.get(field.name)
-        if value is None or isinstance(field, Records) or field.name in command.arguments:
+        if value is None or isinstance(field, Record | Records) or field.name in command.arguments:
+            continue
+        if isinstance(field, Boolean):
+            args.append(field.flag if value else f"--not-{field.flag.removeprefix('--')}")
             continue
         for one in value if isinstance(value, list) else [value]:
             args += [field.flag, str(one)]
@@ -129,10 +136,10 @@ def test_a_bad_value_is_refused_alike_by_the_api_and_the_command_line(
     assert answer.status_code == 422, answer.text
     named = {e["field"].partition("[")[0].partition(".")[0] for e in answer.json()["errors"]}
     assert named == {field.name}, answer.text
-    if typed is None:  # a list of records: the command line reads it with bespoke options
+    if typed is None:  # records, a flag pair: tests/cli/test_decisions_refused_alike.py
         return
     typed_body = {f.name: good(f) for f in command.fields if f.required and not
-                  isinstance(f, Records)}  # fmt: skip
+                  isinstance(f, Record | Records)}  # fmt: skip
     result = run_cli(api, cli_args(command, {**typed_body, field.name: typed}))
     assert result.exit_code == 2, result.output
     named = field.metavar if field.name in command.arguments else field.flag

@@ -99,7 +99,7 @@ def test_a_decision_from_open_to_review_and_show_as_of(cli_env: dict[str, str]) 
             door="one_way",
             information="60",
             decider="ann",
-            decide_by="2099-01-01",
+            decide_by="2030-01-01",
         ),
         env=cli_env,
     )
@@ -114,7 +114,7 @@ def test_a_decision_from_open_to_review_and_show_as_of(cli_env: dict[str, str]) 
             rationale="Fastest",
             expected="Weekly releases",
             confidence="0.7",
-            review_on="2099-02-01",
+            review_on="2030-02-01",
         ),
         env=cli_env,
     )

@@ -19,8 +19,6 @@ from ledger.domain import (
     KeyResult,
     KoersAggregate,
     Kpi,
-    Link,
-    LinkKind,
     Objective,
     Option,
     Prompt,
@@ -99,7 +97,7 @@ def _decision() -> KoersAggregate:
     d = Decision.open(id=uuid.uuid4(), actor=ANN, **decision())
     d.add_option(actor=BOB, option=Option("wait", "Wait a quarter", "revisit in Q2"))
     d.update_information(actor=ANN, information_level=85, note="the vendor answered")
-    d.link(actor=ANN, link=Link(LinkKind.ACTION_ITEM, uuid.uuid4(), uuid.uuid4()))
+    d.link(actor=ANN, kind="action_item", target_id=uuid.uuid4(), item_id=uuid.uuid4())
     d.decide(actor=ANN, **decide())
     d.review(actor=ANN, **review())
     return d
