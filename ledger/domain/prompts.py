@@ -2,6 +2,11 @@
 
 Answers are events too: together they are the person's reflection journal. A prompt's id
 is derived from what triggered it, so the same trigger never issues it twice.
+
+Invariants: only the person a prompt is for answers, snoozes or dismisses it, and only while
+it is open or snoozed; a snooze lasts until a moment in the future (at most 10 years ahead).
+The commands are declared once below (``PROMPT_COMMANDS``); the aggregate's methods check
+their values through those declarations.
 """
 
 from __future__ import annotations

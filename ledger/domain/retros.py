@@ -327,7 +327,9 @@ class Retro(KoersAggregate):
         """End the item here and continue it in the later retro ``to`` (save both together)."""
         checked = CARRY_OVER.check(values)
         if checked["to_retro_id"] != to.id:
-            raise InvalidValue("to_retro_id", f"{to.id} is not the retro {checked['to_retro_id']}")
+            raise InvalidValue(
+                "to_retro_id", f"the retro given ({to.id}) is not {checked['to_retro_id']}"
+            )
         action = self._open_action(checked["item_id"])
         if to.id == self.id:
             raise InvalidValue(
