@@ -129,9 +129,9 @@ def _unit(app: Koers, n: int) -> int:
     for _ in range(2):
         app.delegation_check_in(delegation, actor=owner, status="on_track", progress="half")
     retro = app.hold_retro(actor=who, team="platform", period="S1", held_on=TODAY).id
-    _, item = app.add_action_item(
+    item = app.add_action_item(
         retro, actor=who, text="runbook", owner=owner, due=TODAY + timedelta(days=14)
-    )
+    ).item_id
     app.add_action_item(
         retro, actor=who, text="alerts", owner=owner, due=TODAY + timedelta(days=14)
     )

@@ -275,5 +275,6 @@ def new_delegation_check_in(app: Koers, delegation_id: UUID, *, actor: str = BOB
 
 def new_action_item(app: Koers, retro_id: UUID, *, actor: str = CEM, **overrides: Any) -> UUID:
     """Add an action item to a retro; its id."""
-    _, item_id = app.add_action_item(retro_id, actor=actor, **action_item(**overrides))
+    item_id = app.add_action_item(retro_id, actor=actor, **action_item(**overrides)).item_id
+    assert item_id is not None
     return item_id

@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
-from ledger.api import _reads, _retros, _views
+from ledger.api import _reads, _views
 from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
 from ledger.api._page import PAGE
@@ -106,7 +106,7 @@ def create_api(koers: Koers, runner: ViewRunner | None = None) -> FastAPI:
     api.state.runner = runner
     install_problem_handlers(api)
     api.include_router(command_router(COMMANDS.values()))
-    for module in (_retros, _reads, _views):
+    for module in (_reads, _views):
         api.include_router(module.router)
     from ledger.audit.api import router as audit_router  # the auditor's view
 

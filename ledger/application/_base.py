@@ -170,32 +170,49 @@ class KoersBase(Application[UUID]):
         key: str = "",
         expected_version: int | None = None,
         guard: Callable[[], None] | None = None,
+        others: Callable[[], Mapping[str, KoersAggregate]] | None = None,
         **values: Any,
     ) -> Receipt:
         """Run a command of the table on its values (the aggregate's method checks them).
 
         Ids of other things among the values (``Ref`` fields) must exist. ``guard`` runs
         just before the aggregate's method, so a retry of a done command is answered even
-        when the guard would now refuse it.
+        when the guard would now refuse it. ``others`` loads the other aggregates a change
+        also changes (a carry-over's later retro), afresh on every attempt: the aggregate's
+        method gets them by name, and they are saved with it in one atomic write.
         """
         cls = AGGREGATES[command.kind]
         event = getattr(cls, command.event)
         self._must_exist(command, values)
+        loaded: dict[str, KoersAggregate] = {}
 
         def record(on: Any, **more: Any) -> Any:
             if guard is not None:
                 guard()
-            return getattr(on, command.records)(actor=actor, command_id=str(key), **more, **values)
+            loaded.clear()
+            loaded.update(others() if others is not None else {})
+            return getattr(on, command.records)(
+                actor=actor, command_id=str(key), **more, **loaded, **values
+            )
 
         if command.creates:
+            if others is not None:
+                raise TypeError(f"{command.name} creates: it changes no other aggregate")
             named = self._name_of(command, values)
             return self.create(cls, key, lambda new_id: record(cls, id=new_id), event, named)
         if target is None:
             raise TypeError(f"{command.name} needs the id of the {kind_of(cls)} it changes")
         if isinstance(target, str) and command.named_by and command.identity:
             self.named(cls, command.named_by.name, command.identity, target)
+        also = (lambda _: list(loaded.values())) if others is not None else None
         return self.change(
-            cls, command.target_id(target), key, event, record, expected_version=expected_version
+            cls,
+            command.target_id(target),
+            key,
+            event,
+            record,
+            expected_version=expected_version,
+            also=also,
         )
 
     @staticmethod

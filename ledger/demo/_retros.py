@@ -76,7 +76,7 @@ def _action(plan: Plan, spec: RetroSpec, n: int, action: ActionSpec) -> None:
     the_retro, item = retro_id(spec.slug), action_item_id(spec.slug, action.slug)
 
     def add(app: Koers, key: str) -> Receipt:
-        receipt, _ = app.add_action_item(
+        return app.add_action_item(
             the_retro,
             actor=spec.facilitator,
             text=action.text,
@@ -84,7 +84,6 @@ def _action(plan: Plan, spec: RetroSpec, n: int, action: ActionSpec) -> None:
             due=due,
             key=key,
         )
-        return receipt
 
     plan.add(spec.held.later(30 + n), action_key(spec.slug, action.slug), "action item", add)
     if action.done:

@@ -46,8 +46,8 @@ from ledger.domain.goals import (
     Status,
 )
 from ledger.domain.keys import CommandKey, key_record_id
-from ledger.domain.prompts import Prompt, PromptState
-from ledger.domain.retros import ActionState, ItemKind, Retro
+from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
+from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro
 
 AGGREGATES: dict[str, type[KoersAggregate]] = {
     "objective": Objective,
@@ -63,7 +63,14 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
-COMMANDS = CommandTable(DIRECTORY_COMMANDS, GOAL_COMMANDS, DECISION_COMMANDS, DELEGATION_COMMANDS)
+COMMANDS = CommandTable(
+    DIRECTORY_COMMANDS,
+    GOAL_COMMANDS,
+    DECISION_COMMANDS,
+    DELEGATION_COMMANDS,
+    RETRO_COMMANDS,
+    PROMPT_COMMANDS,
+)
 
 __all__ = [
     "ACTOR",

@@ -2,6 +2,11 @@
 
 Answers are events too: together they are the person's reflection journal. A prompt's id
 is derived from what triggered it, so the same trigger never issues it twice.
+
+Invariants: only the person a prompt is for answers, snoozes or dismisses it, and only while
+it is open or snoozed; a snooze lasts until a moment in the future (at most 10 years ahead).
+The commands are declared once below (``PROMPT_COMMANDS``); the aggregate's methods check
+their values through those declarations.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, one_person, required_text
+from ledger.domain._base import KoersAggregate
 from ledger.domain._clock import now
+from ledger.domain._commands import Command
+from ledger.domain._fields import Handle, Moment, Text, Texts
 from ledger.errors import InvalidValue, NotAllowed
 
-__all__ = ["Prompt", "PromptState"]
+__all__ = ["PROMPT_COMMANDS", "Prompt", "PromptState"]
 
 
 class PromptState(Enum):
@@ -23,6 +30,88 @@ class PromptState(Enum):
     SNOOZED = "snoozed"
     ANSWERED = "answered"
     DISMISSED = "dismissed"
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+ISSUE_PROMPT = Command(
+    "prompt.issue",
+    "Put a reflection question to someone.",
+    (
+        Handle(name="to", help="Who the question is for.", example="bram"),
+        Text(
+            name="question",
+            help="The question.",
+            most=1000,
+            example="What did the outage teach you?",
+        ),
+        Text(
+            name="kind",
+            help="What kind of prompt (e.g. weekly_review).",
+            most=60,
+            line=True,
+            default="manual",
+            example="weekly_review",
+        ),
+        Texts(
+            name="triggered_by",
+            help="What prompted it, e.g. 'decision:<id>@<version>' (repeat for more).",
+            most=100,
+            each=200,
+            default=(),
+            example=["weekly:2026-W48"],
+        ),
+    ),
+    creates=True,
+    example="--to bram --question 'What did the outage teach you?' --kind weekly_review",
+    event="Issued",
+)
+ANSWER_PROMPT = Command(
+    "prompt.answer",
+    "Answer a prompt (only the person it is for); the answer goes into their journal.",
+    (
+        Text(
+            name="answer",
+            help="Your answer (it goes into your journal).",
+            most=10_000,
+            example="Our alerts fire too late",
+        ),
+    ),
+    example="<id> --answer 'Our alerts fire too late' --as bram",
+    event="Answered",
+    method="answer_it",
+)
+SNOOZE_PROMPT = Command(
+    "prompt.snooze",
+    "Snooze a prompt until a moment in the future.",
+    (
+        Moment(
+            name="until",
+            help="Until when (in the future), e.g. 2026-12-01T09:00+01:00.",
+            past=False,
+            example="2026-12-01T09:00:00+01:00",
+        ),
+    ),
+    example="<id> --until 2026-12-01T09:00+01:00 --as bram",
+    event="Snoozed",
+)
+DISMISS_PROMPT = Command(
+    "prompt.dismiss",
+    "Dismiss a prompt.",
+    (
+        Text(
+            name="reason",
+            help="Why (optional).",
+            most=2000,
+            default="",
+            example="Covered in the retro",
+        ),
+    ),
+    example="<id> --reason 'Covered in the retro' --as bram",
+    event="Dismissed",
+)
+
+PROMPT_COMMANDS = (ISSUE_PROMPT, ANSWER_PROMPT, SNOOZE_PROMPT, DISMISS_PROMPT)
 
 
 class Prompt(KoersAggregate):
@@ -71,17 +160,9 @@ class Prompt(KoersAggregate):
             p.state = PromptState.DISMISSED
 
     @classmethod
-    def issue(cls, *, id: UUID, actor: str, command_id: str = "", **f: Any) -> Prompt:
-        return cls._create(
-            cls.Issued,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            to=one_person("to", f["to"]),
-            question=required_text("question", f["question"], 1000),
-            kind=required_text("kind", f["kind"], 60),
-            triggered_by=tuple(f.get("triggered_by", ())),
-        )
+    def issue(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Prompt:
+        checked = ISSUE_PROMPT.check(values)
+        return cls._create(cls.Issued, id=id, actor=actor, command_id=command_id, **checked)
 
     def _answerable(self, actor: str) -> None:
         if self.state in (PromptState.ANSWERED, PromptState.DISMISSED):
@@ -91,23 +172,23 @@ class Prompt(KoersAggregate):
                 f"this prompt is for {self.to}; only they answer, snooze or dismiss it"
             )
 
-    def answer_it(self, *, actor: str, answer: str, command_id: str = "") -> None:
+    def answer_it(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = ANSWER_PROMPT.check(values)
         self._answerable(actor)
-        self.trigger_event(
-            self.Answered,
-            actor=actor,
-            command_id=command_id,
-            answer=required_text("answer", answer),
-        )
+        self.trigger_event(self.Answered, actor=actor, command_id=command_id, **checked)
 
-    def snooze(self, *, actor: str, until: datetime, command_id: str = "") -> None:
+    def snooze(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = SNOOZE_PROMPT.check(values)
         self._answerable(actor)
-        if until.tzinfo is None or until <= now():
-            raise InvalidValue("until", "snooze until a moment in the future (with a time zone)")
-        self.trigger_event(self.Snoozed, actor=actor, command_id=command_id, until=until)
+        if checked["until"] <= now():
+            raise InvalidValue(
+                "until",
+                f"{checked['until'].isoformat()} is not in the future: snooze until "
+                "a moment in the future (with a time zone)",
+            )
+        self.trigger_event(self.Snoozed, actor=actor, command_id=command_id, **checked)
 
-    def dismiss(self, *, actor: str, reason: str = "", command_id: str = "") -> None:
+    def dismiss(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = DISMISS_PROMPT.check(values)
         self._answerable(actor)
-        self.trigger_event(
-            self.Dismissed, actor=actor, command_id=command_id, reason=reason.strip()
-        )
+        self.trigger_event(self.Dismissed, actor=actor, command_id=command_id, **checked)

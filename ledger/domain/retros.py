@@ -1,9 +1,13 @@
 """Retros: what went well, what to improve, a team-health pulse, and action items.
 
 Invariants:
-- an action item has exactly one owner and a due date; it ends once: done, dropped, or
-  carried over into a later retro (where it continues under the same item id);
-- a pulse score is 1–5.
+- an action item has exactly one owner and a due date, not before the retro was held; it
+  ends once: done, dropped, or carried over into a later retro (where it continues under the
+  same item id);
+- a pulse score is 1–5, from at least one response.
+
+The commands are declared once below (``RETRO_COMMANDS``); the aggregate's methods check
+their values through those declarations and keep only the rules of state here.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, choice, decimal, one_person, required_text
-from ledger.errors import InvalidValue, NotAllowed
+from ledger.domain._base import KoersAggregate
+from ledger.domain._commands import Command
+from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
+from ledger.errors import InvalidValue, NotAllowed, NotFound
 
-__all__ = ["ActionState", "ItemKind", "Retro"]
+__all__ = ["RETRO_COMMANDS", "ActionState", "ItemKind", "Retro"]
 
 
 class ItemKind(Enum):
@@ -31,6 +37,153 @@ class ActionState(Enum):
     DONE = "done"
     DROPPED = "dropped"
     CARRIED_OVER = "carried_over"
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+_ITEM = Ref(
+    name="item_id",
+    option="item",
+    kind="action_item",
+    help="The action item's id (koers retro show).",
+)
+
+HOLD_RETRO = Command(
+    "retro.hold",
+    "Record a retro of a team: what it looks back on, when, and who facilitated.",
+    (
+        TEAM,
+        Text(
+            name="period",
+            help="What it looks back on, e.g. 'Sprint 42'.",
+            most=40,
+            line=True,
+            example="Sprint 42",
+        ),
+        Text(
+            name="format",
+            help="The format used.",
+            most=80,
+            line=True,
+            default="start-stop-continue",
+            example="start-stop-continue",
+        ),
+        Day(name="held_on", help="The day it was held.", example="2026-11-27"),
+        Handle(
+            name="facilitator",
+            help="Who facilitated (default: who records it).",
+            default=None,
+            example="cem",
+        ),
+    ),
+    creates=True,
+    example="--team platform --period 'Sprint 42' --held-on 2026-11-27 "
+    "--format 'start-stop-continue'",
+    event="Held",
+)
+ADD_ITEM = Command(
+    "retro.item",
+    "Add an item to a retro: what went well, what to improve, or an idea.",
+    (
+        Choice(name="kind", of=ItemKind, help="What kind of item.", example="to_improve"),
+        Text(name="text", help="The item.", most=2000, example="Reviews wait too long"),
+    ),
+    route="items",
+    runs="add_retro_item",
+    example="<id> --kind to_improve --text 'Reviews wait too long'",
+    event="ItemAdded",
+    method="add_item",
+)
+RECORD_PULSE = Command(
+    "retro.pulse",
+    "Record a team-health pulse score (1–5) for one dimension.",
+    (
+        Text(
+            name="dimension",
+            help="What was scored, e.g. psychological_safety, workload.",
+            most=60,
+            line=True,
+            example="workload",
+        ),
+        Number(
+            name="score",
+            help="The average score, 1–5.",
+            low=Decimal(1),
+            high=Decimal(5),
+            example="3.4",
+        ),
+        Whole(name="responses", help="How many people answered.", low=1, high=100_000, example=7),
+    ),
+    runs="record_pulse",
+    example="<id> --dimension workload --score 3.4 --responses 7",
+    event="PulseRecorded",
+    method="record_pulse",
+)
+ADD_ACTION_ITEM = Command(
+    "retro.action",
+    "Add an action item with one owner and a due date (not before the retro).",
+    (
+        Text(name="text", help="What will be done.", most=2000, example="Pair on reviews daily"),
+        Handle(name="owner", help="Exactly one owner.", example="chen"),
+        Day(name="due", help="The due date (not before the retro).", example="2026-12-11"),
+    ),
+    route="action-items",
+    runs="add_action_item",
+    description="Add an action item with one owner and a due date; the receipt has its `item_id`.",
+    example="<id> --text 'Pair on reviews daily' --owner chen --due 2026-12-11",
+    event="ActionItemAdded",
+    method="add_action",
+)
+COMPLETE_ACTION_ITEM = Command(
+    "retro.done",
+    "Mark an open action item done.",
+    (_ITEM, NOTE),
+    route="action-items/{item_id}/complete",
+    runs="complete_action_item",
+    example="<id> --item <id> --note 'Review wait halved'",
+    event="ActionItemCompleted",
+    method="complete_action",
+)
+DROP_ACTION_ITEM = Command(
+    "retro.drop",
+    "Drop an open action item, with a reason.",
+    (_ITEM, REASON),
+    route="action-items/{item_id}/drop",
+    runs="drop_action_item",
+    example="<id> --item <id> --reason 'The review rota covers it'",
+    event="ActionItemDropped",
+    method="drop_action",
+)
+CARRY_OVER = Command(
+    "retro.carry",
+    "Carry an open action item over into a later retro, where it continues.",
+    (
+        _ITEM,
+        Ref(
+            name="to_retro_id",
+            option="to",
+            kind="retro",
+            help="The later retro it continues in.",
+        ),
+    ),
+    route="action-items/{item_id}/carry-over",
+    runs="carry_over",
+    description="End an open action item here and continue it in a later retro (one atomic "
+    "write of both retros).",
+    example="<id> --item <id> --to <id>",
+    event="ActionItemCarriedOver",
+    method="carry_over",
+)
+
+RETRO_COMMANDS = (
+    HOLD_RETRO,
+    ADD_ITEM,
+    RECORD_PULSE,
+    ADD_ACTION_ITEM,
+    COMPLETE_ACTION_ITEM,
+    DROP_ACTION_ITEM,
+    CARRY_OVER,
+)
 
 
 class Retro(KoersAggregate):
@@ -111,126 +264,89 @@ class Retro(KoersAggregate):
             r.actions[self.item_id]["state"] = ActionState.CARRIED_OVER
 
     @classmethod
-    def hold(cls, *, id: UUID, actor: str, command_id: str = "", **f: Any) -> Retro:
-        return cls._create(
-            cls.Held,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            team=required_text("team", f["team"], 80),
-            period=required_text("period", f["period"], 40),
-            format=f.get("format", "start-stop-continue").strip(),
-            held_on=f["held_on"],
-            facilitator=one_person("facilitator", f.get("facilitator") or actor),
-        )
+    def hold(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Retro:
+        """Record a retro; its facilitator is who records it unless another is named."""
+        if values.get("facilitator") is None:
+            values["facilitator"] = actor
+        checked = HOLD_RETRO.check(values)
+        return cls._create(cls.Held, id=id, actor=actor, command_id=command_id, **checked)
 
-    def add_item(self, *, actor: str, kind: str, text: str, command_id: str = "") -> None:
-        self.trigger_event(
-            self.ItemAdded,
-            actor=actor,
-            command_id=command_id,
-            kind=choice("kind", ItemKind, kind),
-            text=required_text("text", text, 2000),
-        )
+    def add_item(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = ADD_ITEM.check(values)
+        self.trigger_event(self.ItemAdded, actor=actor, command_id=command_id, **checked)
 
-    def record_pulse(
-        self,
-        *,
-        actor: str,
-        dimension: str,
-        score: Decimal | str,
-        responses: int,
-        command_id: str = "",
-    ) -> None:
-        value = decimal("score", score)
-        if not Decimal(1) <= value <= Decimal(5):
-            raise InvalidValue("score", f"{score} is outside 1–5")
-        if responses < 1:
-            raise InvalidValue("responses", "a pulse needs at least one response")
-        self.trigger_event(
-            self.PulseRecorded,
-            actor=actor,
-            command_id=command_id,
-            dimension=required_text("dimension", dimension, 60),
-            score=value,
-            responses=responses,
-        )
+    def record_pulse(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = RECORD_PULSE.check(values)
+        self.trigger_event(self.PulseRecorded, actor=actor, command_id=command_id, **checked)
 
     def add_action(
         self,
         *,
         actor: str,
         item_id: UUID,
-        text: str,
-        owner: str,
-        due: date,
         carried_from: UUID | None = None,
         command_id: str = "",
+        **values: Any,
     ) -> None:
+        """Add an action item under ``item_id`` (``carried_from``: the retro it continues)."""
+        checked = ADD_ACTION_ITEM.check(values)
         if item_id in self.actions:
-            raise InvalidValue("item", f"this retro has an action item {item_id} already")
-        if due < self.held_on:
-            raise InvalidValue("due", f"{due} is before the retro was held ({self.held_on})")
+            raise InvalidValue("item_id", f"this retro has an action item {item_id} already")
+        if checked["due"] < self.held_on:
+            raise InvalidValue(
+                "due", f"{checked['due']} is before the retro was held ({self.held_on})"
+            )
         self.trigger_event(
             self.ActionItemAdded,
             actor=actor,
             command_id=command_id,
             item_id=item_id,
-            text=required_text("text", text, 2000),
-            owner=one_person("owner", owner),
-            due=due,
             carried_from=carried_from,
+            **checked,
         )
 
     def _open_action(self, item_id: UUID) -> dict[str, Any]:
         action = self.actions.get(item_id)
         if action is None:
-            raise InvalidValue("item", f"this retro has no action item {item_id}")
+            raise NotFound("action item", item_id, "the retro lists its action items")
         if action["state"] is not ActionState.OPEN:
             raise NotAllowed(f"this action item is {action['state'].value} already")
         return action
 
-    def complete_action(
-        self, *, actor: str, item_id: UUID, note: str = "", command_id: str = ""
-    ) -> None:
-        self._open_action(item_id)
-        self.trigger_event(
-            self.ActionItemCompleted,
-            actor=actor,
-            command_id=command_id,
-            item_id=item_id,
-            note=note.strip(),
-        )
+    def complete_action(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = COMPLETE_ACTION_ITEM.check(values)
+        self._open_action(checked["item_id"])
+        self.trigger_event(self.ActionItemCompleted, actor=actor, command_id=command_id, **checked)
 
-    def drop_action(self, *, actor: str, item_id: UUID, reason: str, command_id: str = "") -> None:
-        self._open_action(item_id)
-        self.trigger_event(
-            self.ActionItemDropped,
-            actor=actor,
-            command_id=command_id,
-            item_id=item_id,
-            reason=required_text("reason", reason),
-        )
+    def drop_action(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = DROP_ACTION_ITEM.check(values)
+        self._open_action(checked["item_id"])
+        self.trigger_event(self.ActionItemDropped, actor=actor, command_id=command_id, **checked)
 
-    def carry_over(self, *, actor: str, item_id: UUID, to: Retro, command_id: str = "") -> None:
+    def carry_over(self, *, actor: str, to: Retro, command_id: str = "", **values: Any) -> None:
         """End the item here and continue it in the later retro ``to`` (save both together)."""
-        action = self._open_action(item_id)
+        checked = CARRY_OVER.check(values)
+        if checked["to_retro_id"] != to.id:
+            raise InvalidValue(
+                "to_retro_id", f"the retro given ({to.id}) is not {checked['to_retro_id']}"
+            )
+        action = self._open_action(checked["item_id"])
         if to.id == self.id:
-            raise InvalidValue("to", "carry an action item over into a later retro, not this one")
+            raise InvalidValue(
+                "to_retro_id", "carry an action item over into a later retro, not this one"
+            )
         if to.held_on < self.held_on:
-            raise InvalidValue("to", "that retro was held before this one: carry items forward")
+            raise InvalidValue(
+                "to_retro_id", "that retro was held before this one: carry items forward"
+            )
         self.trigger_event(
-            self.ActionItemCarriedOver,
-            actor=actor,
-            command_id=command_id,
-            item_id=item_id,
-            to_retro_id=to.id,
+            self.ActionItemCarriedOver, actor=actor, command_id=command_id, **checked
         )
         to.add_action(
             actor=actor,
-            item_id=item_id,
+            item_id=checked["item_id"],
+            carried_from=self.id,
             text=action["text"],
             owner=action["owner"],
             due=max(action["due"], to.held_on),
-            carried_from=self.id,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -632,8 +632,10 @@ def test_record_pulse(koers_app: Koers) -> None:
 
 def test_add_action_item(koers_app: Koers) -> None:
     r = new_retro(koers_app)
-    receipt, item = koers_app.add_action_item(r, actor=CEM, **action_item())
+    receipt = koers_app.add_action_item(r, actor=CEM, **action_item())
     assert_receipt(koers_app, receipt, r, 2)
+    item = receipt.item_id
+    assert item is not None
     assert koers_app.load(Retro, r).actions[item] == {
         "text": "write the on-call runbook",
         "owner": BOB,
@@ -1637,12 +1639,12 @@ def test_an_unknown_action_item(koers_app: Koers) -> None:
     unknown = uuid.uuid4()
     error = refused(
         koers_app,
-        InvalidValue,
+        NotFound,
         ("no action item", str(unknown)),
         lambda: koers_app.complete_action_item(r, actor=BOB, item_id=unknown),
         of=(Retro, r),
     )
-    assert error.field == "item"
+    assert (error.kind, error.ident) == ("action item", unknown)
 
 
 def test_a_drop_needs_a_reason(koers_app: Koers) -> None:
@@ -1661,13 +1663,14 @@ def test_an_action_item_is_carried_forward_into_another_retro(koers_app: Koers) 
     r = new_retro(koers_app)
     item = new_action_item(koers_app, r)
     earlier = new_retro(koers_app, held_on=TODAY - timedelta(days=14))
-    refused(
+    error = refused(
         koers_app,
         InvalidValue,
         ("later retro, not this one",),
         lambda: koers_app.carry_over(r, actor=CEM, item_id=item, to_retro_id=r),
         of=(Retro, r),
     )
+    assert error.field == "to_retro_id"
     error = refused(
         koers_app,
         InvalidValue,
@@ -1675,7 +1678,7 @@ def test_an_action_item_is_carried_forward_into_another_retro(koers_app: Koers) 
         lambda: koers_app.carry_over(r, actor=CEM, item_id=item, to_retro_id=earlier),
         of=(Retro, earlier),
     )
-    assert error.field == "to"
+    assert error.field == "to_retro_id"
     assert koers_app.load(Retro, r).actions[item]["state"] is ActionState.OPEN
 
 
@@ -1696,13 +1699,14 @@ def test_a_pulse_score_is_1_to_5(koers_app: Koers, score: str) -> None:
 
 def test_a_pulse_needs_a_response(koers_app: Koers) -> None:
     r = new_retro(koers_app)
-    refused(
+    error = refused(
         koers_app,
         InvalidValue,
-        ("responses", "at least one response"),
+        ("responses", "0 is outside 1–100000"),
         lambda: koers_app.record_pulse(r, actor=CEM, dimension="workload", score="3", responses=0),
         of=(Retro, r),
     )
+    assert error.field == "responses"
 
 
 # -- prompts: the rules ----------------------------------------------------------------------
@@ -1742,13 +1746,23 @@ def test_an_answered_or_dismissed_prompt_is_done(koers_app: Koers, ending: str) 
         refused(koers_app, NotAllowed, (f"prompt is {status} already",), command, of=(Prompt, p))
 
 
-@pytest.mark.parametrize("until", [T0, T0 - timedelta(hours=1), datetime(2026, 3, 9, 9)])
-def test_a_prompt_is_snoozed_until_a_future_moment(koers_app: Koers, until: datetime) -> None:
+@pytest.mark.parametrize(
+    ("until", "words"),
+    [
+        (T0, ("until", "not in the future", "time zone")),
+        (T0 - timedelta(hours=1), ("until", "not in the future", "time zone")),
+        (datetime(2026, 3, 9, 9), ("until", "needs a time zone")),
+        (datetime(2099, 1, 1, tzinfo=UTC), ("until", "more than 10 years ahead")),
+    ],
+)
+def test_a_prompt_is_snoozed_until_a_future_moment(
+    koers_app: Koers, until: datetime, words: tuple[str, ...]
+) -> None:
     p = new_prompt(koers_app)
     error = refused(
         koers_app,
         InvalidValue,
-        ("until", "future", "time zone"),
+        words,
         lambda: koers_app.snooze_prompt(p, actor=ANN, until=until),
         of=(Prompt, p),
     )

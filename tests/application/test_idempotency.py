@@ -54,11 +54,6 @@ Ids = dict[str, UUID]
 pytestmark = pytest.mark.usefixtures("clock")
 
 
-def receipt_of(result: Receipt | tuple[Receipt, UUID]) -> Receipt:
-    """``add_action_item`` answers (receipt, item id); every other command a receipt."""
-    return result[0] if isinstance(result, tuple) else result
-
-
 def same_result(first: Receipt, again: Receipt) -> None:
     """``again`` is the answer to a retry of the command that answered ``first``."""
     assert first.replayed is False
@@ -348,20 +343,21 @@ def test_a_retried_command_takes_effect_once_and_answers_its_first_result(
     ids = setup(koers_app)
     key = f"req-{command}-7f3a"
 
-    first = run(koers_app, ids, key)
+    first: Receipt = run(koers_app, ids, key)
     position = koers_app.recorder.max_notification_id()
-    history = koers_app.event_history(receipt_of(first).id)
-    again = run(koers_app, ids, key)  # the reply was lost: the client sends it again
-    and_again = run(koers_app, ids, key)
+    history = koers_app.event_history(first.id)
+    again: Receipt = run(koers_app, ids, key)  # the reply was lost: the client sends it again
+    and_again: Receipt = run(koers_app, ids, key)
 
-    same_result(receipt_of(first), receipt_of(again))
-    same_result(receipt_of(first), receipt_of(and_again))
-    assert receipt_of(first).position == position
+    same_result(first, again)
+    same_result(first, and_again)
+    assert first.position == position
     assert koers_app.recorder.max_notification_id() == position  # nothing more stored
-    assert koers_app.event_history(receipt_of(first).id) == history
+    assert koers_app.event_history(first.id) == history
     assert history[-1].command_id == key  # the event carries its command's key
-    if isinstance(first, tuple):  # add_action_item: the same item id too
-        assert again[1] == first[1]
+    assert again.item_id == and_again.item_id == first.item_id  # an action item: the same one
+    if command == "add_action_item":
+        assert first.item_id is not None
 
 
 # -- creating and changing, in detail --------------------------------------------------------
@@ -520,15 +516,15 @@ def test_a_retry_after_a_crash_in_a_new_process_takes_effect_once() -> None:
         again = after_the_restart.check_in(kr, actor=BOB, key="ci-1", **check_in())
         created_again = after_the_restart.set_objective(actor=ANN, key="obj-1", **objective())
         item_again = after_the_restart.add_action_item(
-            item_first[0].id, actor=CEM, key="ai-1", **action_item()
+            item_first.id, actor=CEM, key="ai-1", **action_item()
         )
         assert after_the_restart.recorder.max_notification_id() == position
         assert len(after_the_restart.event_history(kr)) == 2
 
     same_result(first, again)
     same_result(created, created_again)
-    same_result(item_first[0], item_again[0])
-    assert item_again[1] == item_first[1]
+    same_result(item_first, item_again)
+    assert item_again.item_id == item_first.item_id is not None
 
 
 # -- a double click: the same keyed command twice at the same moment -------------------------
@@ -579,7 +575,7 @@ def saves_meet(monkeypatch: pytest.MonkeyPatch, *apps: Koers, parties: int = 2) 
 def one_took_effect(results: list[Any]) -> Receipt:
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
-    receipts = [receipt_of(r) for r in results]
+    receipts: list[Receipt] = results
     assert len({(r.id, r.version) for r in receipts}) == 1, receipts
     assert sorted(r.replayed for r in receipts) == [False] + [True] * (len(receipts) - 1)
     return next(r for r in receipts if not r.replayed)

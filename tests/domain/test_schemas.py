@@ -420,7 +420,7 @@ def record_one_of_everything(app: Koers) -> None:
     app.add_retro_item(retro, actor=b, kind="went_well", text="pairing")
     app.record_pulse(retro, actor=a, dimension="workload", score="3.4", responses=5)
     items = [
-        app.add_action_item(retro, actor=a, text=t, owner=b, due=today + timedelta(days=7))[1]
+        app.add_action_item(retro, actor=a, text=t, owner=b, due=today + timedelta(days=7)).item_id
         for t in ("fix CI", "write docs", "plan offsite")
     ]
     app.complete_action_item(retro, actor=b, item_id=items[0], note="done")

@@ -25,9 +25,10 @@ def _retro(app: Koers, held: str, period: str, team: str = "alpha") -> UUID:
 
 
 def _item(app: Koers, retro: UUID, text: str, due: str) -> UUID:
-    _, item = app.add_action_item(
+    item = app.add_action_item(
         retro, actor="cem", text=text, owner="bob", due=date.fromisoformat(due), key=text
-    )
+    ).item_id
+    assert item is not None
     return item
 
 

@@ -90,7 +90,9 @@ def test_a_decision_review_and_an_action_item_fire_at_their_due_time() -> None:
         opened = app.open_decision(actor=ANN, **decision(decide_by=due.date()))
         app.decide(opened.id, actor=ANN, **decide(review_on=due.date()))
         held = app.hold_retro(actor=ANN, **retro(held_on=due.date() - timedelta(days=1)))
-        _, item = app.add_action_item(held.id, actor=ANN, **action_item(owner=BOB, due=due.date()))
+        item = app.add_action_item(
+            held.id, actor=ANN, **action_item(owner=BOB, due=due.date())
+        ).item_id
         review = _one(app, "decision_review_due", opened.id)
         assert review.to == ANN
         assert "due for review" in review.question
