@@ -1,13 +1,13 @@
-"""What every endpoint shares: field types, who acts, idempotency, ``If-Match``, receipts.
+"""What every write shares: who acts, idempotency, ``If-Match``, receipts.
 
 - **Who acts**: the ``Koers-Actor`` header or the body's ``actor`` field (a person's handle);
   one of them is required on every write, and when both are given they must agree.
 - **Idempotency**: the ``Idempotency-Key`` header is the command's key. The same command
   sent again with the same key takes effect once and answers the first receipt, with
   ``replayed: true`` (and the header ``Idempotent-Replayed: true``).
-- **Optimistic concurrency**: on the commands that support it, ``If-Match: <version>`` (or
-  the body's ``expected_version``) refuses the command with 409 if the thing moved past that
-  version. Other commands refuse an ``If-Match`` header (400) rather than ignore it.
+- **Optimistic concurrency**: every change takes ``If-Match: <version>`` (or the body's
+  ``expected_version``) and is refused with 409 if the thing moved past that version. A
+  create refuses an ``If-Match`` header (400) rather than ignore it.
 - The sync application runs in a worker thread (``anyio.to_thread``): its NATS calls go to
   its own private event loop, never the server's.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -25,22 +24,15 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ledger.api._positions import position_of
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.application import Koers, Receipt
 from ledger.domain import IDEMPOTENCY_KEY
-from ledger.domain._base import one_person
 
 __all__ = [
-    "Command",
-    "Handle",
-    "Moment",
     "ReceiptOut",
-    "Text",
-    "Versioned",
-    "Who",
     "WriteContext",
     "in_thread",
     "koers_of",
@@ -49,58 +41,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-def _valid_unicode(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains characters that are not valid Unicode text") from None
-    return value
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValueError("is outside the range of times Koers can record") from None
-
-
-#: Any text (valid Unicode); lengths are set per field.
-Text = Annotated[str, AfterValidator(_valid_unicode)]
-#: One person's handle, e.g. ``ann`` or ``ann@example.org``.
-Handle = Annotated[str, Field(min_length=1, max_length=120, examples=["ann"])]
-#: A moment with a time zone, e.g. ``2026-11-02T09:00:00+01:00`` (stored in UTC).
-Moment = Annotated[AwareDatetime, AfterValidator(_utc)]
-
-
-class Command(BaseModel):
-    """Base of every command body."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    actor: Handle | None = Field(
-        None,
-        description="Who does this (a person's handle). Alternatively the `Koers-Actor` "
-        "header; when both are given they must agree.",
-    )
-
-    def fields(self, *exclude: str) -> dict[str, Any]:
-        """The command's own fields (not ``actor``/``expected_version``), as Python values."""
-        skip = {"actor", "expected_version", *exclude}
-        return {name: getattr(self, name) for name in type(self).model_fields if name not in skip}
-
-
-class Versioned(Command):
-    """A command that takes an expected version (optimistic concurrency)."""
-
-    expected_version: int | None = Field(
-        None,
-        ge=1,
-        description="Refuse (409) if the thing is no longer at this version. Same as the "
-        "`If-Match` header.",
-        examples=[3],
-    )
 
 
 class ReceiptOut(BaseModel):
@@ -120,15 +60,6 @@ class ReceiptOut(BaseModel):
         examples=[False],
     )
     item_id: UUID | None = Field(None, description="The new action item's id (action items).")
-
-
-@dataclass(frozen=True)
-class Who:
-    """Who acts, the command's idempotency key and expected version, resolved."""
-
-    actor: str
-    key: str
-    expected_version: int | None
 
 
 def koers_of(request: Request) -> Koers:
@@ -198,21 +129,6 @@ class WriteContext:
     actor: str | None
     key: str
     if_match: int | None
-    versioned: bool
-
-    def who(self, body: Command) -> Who:
-        self.request.state.body = body  # to name the field of an unknown referenced id
-        actor = body.actor or self.actor
-        if body.actor and self.actor and body.actor != self.actor:
-            raise _invalid("actor", "the body's actor and the Koers-Actor header differ")
-        if not actor:
-            raise _invalid(
-                "actor", "say who does this: the Koers-Actor header or the body's actor field"
-            )
-        expected = getattr(body, "expected_version", None)
-        if expected is not None and self.if_match is not None and expected != self.if_match:
-            raise _invalid("expected_version", "expected_version and If-Match differ")
-        return Who(one_person("actor", actor), self.key, expected or self.if_match)
 
     def actor_of(self, body_actor: Any) -> Any:
         """Who acts: the ``Koers-Actor`` header or the body's ``actor`` (they must agree).
@@ -257,42 +173,6 @@ class WriteContext:
             out.model_dump(mode="json", exclude_none=True), 201 if created else 200, headers
         )
 
-    async def run(
-        self,
-        kind: str,
-        body: Command,
-        command: Callable[[Koers, Who], Receipt | tuple[Receipt, UUID]],
-        *,
-        created: bool = False,
-        path: str = "",
-    ) -> JSONResponse:
-        """Run ``command`` in a worker thread; answer its receipt (201 for a create)."""
-        who = self.who(body)
-        koers = koers_of(self.request)
-        result = await in_thread(command, koers, who)
-        receipt, item_id = result if isinstance(result, tuple) else (result, None)
-        if receipt.replayed and receipt.position is None:
-            found = await in_thread(position_of, koers, receipt.id, receipt.version)
-            receipt = Receipt(receipt.id, receipt.version, found, replayed=True)
-        out = ReceiptOut(
-            kind=kind,
-            id=receipt.id,
-            version=receipt.version,
-            position=receipt.position,
-            replayed=receipt.replayed,
-            item_id=item_id,
-        )
-        headers = {"ETag": f'"{receipt.version}"'}
-        if receipt.position is not None:
-            headers["Koers-Position"] = str(receipt.position)
-        if receipt.replayed:
-            headers["Idempotent-Replayed"] = "true"
-        if created:
-            headers["Location"] = f"{path}/{receipt.id}"
-        return JSONResponse(
-            out.model_dump(mode="json", exclude_none=True), 201 if created else 200, headers
-        )
-
 
 def _invalid(field: str, detail: str) -> ApiProblem:
     return ApiProblem(
@@ -311,7 +191,7 @@ def plain_writer(
             "send it without the header",
             [FieldError(field="If-Match", detail="not supported by this command")],
         )
-    return WriteContext(request, actor, idempotency_key or "", None, False)
+    return WriteContext(request, actor, idempotency_key or "", None)
 
 
 def versioned_writer(
@@ -321,4 +201,4 @@ def versioned_writer(
     if_match: IfMatchHeader = None,
 ) -> WriteContext:
     """Dependency of a command that takes an expected version (If-Match)."""
-    return WriteContext(request, actor, idempotency_key or "", _parse_if_match(if_match), True)
+    return WriteContext(request, actor, idempotency_key or "", _parse_if_match(if_match))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
-
-from ledger.api._common import ReceiptOut, Text
+from ledger.api._common import ReceiptOut
 from ledger.api._problems import Problem
 
 __all__ = [
@@ -17,24 +14,10 @@ __all__ = [
     "READ_ERRORS",
     "VIEW_ERRORS",
     "WRITE_ERRORS",
-    "Number",
-    "Reason",
 ]
 
 #: A quarter such as 2026-Q4 (years 1900–2999).
 QUARTER = r"^(19|2[0-9])[0-9]{2}-Q[1-4]$"
-#: A decimal number, as a JSON number or (exact) as a string.
-Number = Annotated[Decimal, Field(max_digits=30, decimal_places=12, allow_inf_nan=False)]
-#: Why, in a few words (history keeps it).
-Reason = Annotated[
-    Text,
-    Field(
-        min_length=1,
-        max_length=10_000,
-        description="Why (required: the history keeps it).",
-        examples=["The market moved"],
-    ),
-]
 
 
 def _problem(description: str) -> dict[str, Any]:

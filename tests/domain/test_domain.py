@@ -25,8 +25,8 @@ from ledger.domain import (
     Retro,
     command_key_id,
 )
-from ledger.domain._base import one_person
 from ledger.domain._clock import advance, frozen_at, now
+from ledger.domain._fields import OWNER
 from ledger.errors import CommandKeyReused, InvalidValue
 from ledger.transcoder import OrjsonTranscoder, TypedMapper
 from tests.factories import (
@@ -339,7 +339,7 @@ def test_an_aggregate_remembers_which_version_each_command_key_produced() -> Non
 )
 def test_one_person_refuses_two(two: str) -> None:
     with pytest.raises(InvalidValue) as info:
-        one_person("owner", two)
+        OWNER.check(two)
     assert info.value.field == "owner"
     assert "more than one person" in str(info.value)
 
@@ -347,9 +347,9 @@ def test_one_person_refuses_two(two: str) -> None:
 @pytest.mark.parametrize("bad", ["", "   ", "ann bob", "-ann", "a" * 121])
 def test_one_person_refuses_what_is_not_a_handle(bad: str) -> None:
     with pytest.raises(InvalidValue, match="handle"):
-        one_person("owner", bad)
+        OWNER.check(bad)
 
 
 @pytest.mark.parametrize("good", ["ann", " ann ", "ann@example.org", "o'neil", "j.doe-2"])
 def test_one_person_accepts_a_handle(good: str) -> None:
-    assert one_person("owner", good) == good.strip()
+    assert OWNER.check(good) == good.strip()
