@@ -9,11 +9,12 @@ until they include ``min_position`` (read your writes); 503 if they do not get t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, TypeVar
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from ledger.api._common import in_thread, koers_of
@@ -75,18 +76,33 @@ def _moment(as_of: str | None) -> datetime | None:
     return moment
 
 
-async def _answer(
-    request: Request,
-    query: Callable[[KoersViews], T],
-    *,
-    as_of: str | None,
-    position: int | None,
-    min_position: int | None,
-    min_position_header: int | None,
-) -> Response:
+@dataclass(frozen=True)
+class ViewAt:
+    """Which views a read wants: as of a moment or a position, or live from a position on."""
+
+    as_of: str | None
+    position: int | None
+    min_position: int | None
+
+
+def view_at(
+    as_of: AsOf = None,
+    position: Position = None,
+    min_position: MinPosition = None,
+    koers_min_position: MinPositionHeader = None,
+) -> ViewAt:
+    """The views' parameters every view route takes (a dependency)."""
+    wanted = max(min_position or 0, koers_min_position or 0) or None
+    return ViewAt(as_of, position, wanted)
+
+
+At = Annotated[ViewAt, Depends(view_at)]
+
+
+async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> Response:
     """Run ``query`` on the right views (see the module docstring) in a worker thread."""
     koers, runner = koers_of(request), request.app.state.runner
-    moment = _moment(as_of)
+    moment, position = _moment(at.as_of), at.position
     if moment is not None or position is not None or runner is None:
 
         def run() -> T:
@@ -102,7 +118,7 @@ async def _answer(
 
         result = await in_thread(run)
     else:
-        wanted = max(min_position or 0, min_position_header or 0) or None
+        wanted = at.min_position
         if runner.error is not None:
             raise ApiProblem(
                 "unavailable",
@@ -134,23 +150,13 @@ async def get_okr_progress(
     *,
     team: Team,
     period: Quarter,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: MinPositionHeader = None,
+    at: At,
 ) -> Response:
     """Progress of a team's objectives and key results in a quarter: progress against the
     elapsed time, status (on track / at risk / off track), confidence trend, check-in
     freshness, attainment against the original and amended targets, the alignment tree
     and the check-in history for charts."""
-    return await _answer(
-        request,
-        lambda v: okr_progress(v, team, period),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: okr_progress(v, team, period), at)
 
 
 @router.get(
@@ -161,23 +167,13 @@ async def get_decision_quality(
     *,
     team: Team,
     period: Quarter,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: MinPositionHeader = None,
+    at: At,
 ) -> Response:
     """Decision quality of the decisions a team opened in a quarter: options and criteria,
     time to decide by reversibility and information, stuck two-way doors, under-informed
     one-way doors, review completion, calibration (Brier score), the process-vs-outcome
     grid and the reversal rate."""
-    return await _answer(
-        request,
-        lambda v: decision_quality(v, team, period),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: decision_quality(v, team, period), at)
 
 
 @router.get("/delegation-board", response_model=DelegationBoard, summary="Delegation board")
@@ -185,20 +181,10 @@ async def get_delegation_board(
     request: Request,
     *,
     owner: Annotated[str | None, Query(max_length=120, description="Only this owner's.")] = None,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: MinPositionHeader = None,
+    at: At,
 ) -> Response:
     """Open delegations per owner: check-in adherence, overdue check-ins and due dates."""
-    return await _answer(
-        request,
-        lambda v: delegation_board(v, owner=owner),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: delegation_board(v, owner=owner), at)
 
 
 @router.get(
@@ -213,21 +199,11 @@ async def get_retro_follow_through(
     period: Annotated[
         str | None, Query(max_length=40, description="Only retros of this period.")
     ] = None,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: MinPositionHeader = None,
+    at: At,
 ) -> Response:
     """Action items of a team's retros: open, done, dropped, carried over, the completion
     rate, and the team-health trend."""
-    return await _answer(
-        request,
-        lambda v: retro_follow_through(v, team, period),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: retro_follow_through(v, team, period), at)
 
 
 @router.get("/people/{person}/prompt-inbox", response_model=PromptInbox, summary="Prompt inbox")
@@ -235,20 +211,10 @@ async def get_prompt_inbox(
     request: Request,
     *,
     person: Person,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: MinPositionHeader = None,
+    at: At,
 ) -> Response:
     """The reflection prompts waiting for a person (and those snoozed)."""
-    return await _answer(
-        request,
-        lambda v: prompt_inbox(v, person),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: prompt_inbox(v, person), at)
 
 
 @router.get(
@@ -260,20 +226,10 @@ async def get_reflection_journal(
     request: Request,
     *,
     person: Person,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: MinPositionHeader = None,
+    at: At,
 ) -> Response:
     """Every answer a person gave to a reflection prompt, oldest first."""
-    return await _answer(
-        request,
-        lambda v: reflection_journal(v, person),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: reflection_journal(v, person), at)
 
 
 @router.get("/teams/{team}/retro-brief", response_model=RetroBrief, summary="Retro brief")
@@ -286,21 +242,11 @@ async def get_retro_brief(
         list[str] | None,
         Query(max_length=50, description="More people whose delegations count as the team's."),
     ] = None,
-    as_of: AsOf = None,
-    position: Position = None,
-    min_position: MinPosition = None,
-    koers_min_position: Annotated[int | None, Header(alias="Koers-Min-Position", ge=0)] = None,
+    at: At,
 ) -> Response:
     """The one call a retro tool needs: open action items from earlier retros, key-result
     movement since the last retro, decisions due for review (opened in this quarter or the
     three before it) and overdue delegations of the team's people (the owners of its
     objectives and key results, its retros' facilitators and action-item owners, its
     deciders, and anyone named in `people`; delegations have no team of their own)."""
-    return await _answer(
-        request,
-        lambda v: retro_brief(v, team, period, people or []),
-        as_of=as_of,
-        position=position,
-        min_position=min_position,
-        min_position_header=koers_min_position,
-    )
+    return await _answer(request, lambda v: retro_brief(v, team, period, people or []), at)
