@@ -1,5 +1,5 @@
 """``python -m projections``: the ``koers projections`` commands on their own."""
 
-from projections.cli import main
+from ledger.cli._projections import main
 
 main()

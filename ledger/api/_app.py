@@ -90,7 +90,7 @@ def create_api(koers: Koers, runner: ViewRunner | None = None) -> FastAPI:
     install_problem_handlers(api)
     for module in (_goals, _kpis, _decisions, _delegations, _retros, _reads, _views):
         api.include_router(module.router)
-    from ledger.audit.api import router as audit_router  # the auditor's view
+    from ledger.api._audit import router as audit_router  # the auditor's view
 
     api.include_router(audit_router)
 

@@ -18,12 +18,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from ledger.api._audit import router
 from ledger.application import Koers
 from ledger.audit import AuditError, Checkpoint, leaf_for, load_public_key, verify, verify_inclusion
 from ledger.audit._frames import Frame, frame_leaf
 from ledger.audit._reader import StreamReader
 from ledger.audit._store import AuditStore
-from ledger.audit.api import router
 from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import (

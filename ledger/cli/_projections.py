@@ -1,7 +1,7 @@
 """``koers projections``: run, rebuild, export and inspect the views.
 
 Wire it into the ``koers`` command line with ``app.add_typer(projections, name="projections")``
-(``from projections.cli import projections``); ``python -m projections`` runs it alone.
+(``from ledger.cli._projections import projections``); ``python -m projections`` runs it alone.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The audit trail over HTTP: the auditor's view of decisions, and the latest checkpoint.
 
-Mount it in the API with ``api.include_router(ledger.audit.api.router)``. It reads through
+Mount it in the API with ``api.include_router(ledger.api._audit.router)``. It reads through
 the application's own NATS connection (``request.app.state.koers``), in a worker thread.
 
 - ``GET /audit/decisions?team=…``: every decision, who decided what when, on which options,
