@@ -1,7 +1,7 @@
 """``koers projections``: run, rebuild, export and inspect the views.
 
-Wire it into the ``koers`` command line with ``app.add_typer(projections, name="projections")``
-(``from ledger.cli._projections import projections``); ``python -m projections`` runs it alone.
+``koers projections …`` (wired in :mod:`ledger.cli._app`); ``python -m ledger.cli projections``
+runs the same commands without the console script.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from projections.replay import views_as_of
 from projections.runner import ViewRunner
 from projections.views import KoersViews, open_views
 
-__all__ = ["main", "projections"]
+__all__ = ["projections"]
 
 projections = typer.Typer(
     help="The views (OKR progress, decision quality, delegations, retros, prompts).",
@@ -173,7 +173,3 @@ def status(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = Fa
         emit_json({"position": position, "last": last, "behind": last - position})
         return
     typer.echo(f"views at position {position} of {last} ({last - position} behind)")
-
-
-def main() -> None:
-    projections(prog_name="koers projections")
