@@ -172,7 +172,7 @@ class DecisionCommands(KoersBase):
         target = self.load(_LINK_TARGETS[link_kind], target_id)
         actions = getattr(target, "actions", {})
         if link_kind is LinkKind.ACTION_ITEM and (item_id is None or item_id not in actions):
-            raise NotFound("action item", item_id, "`koers retro show` lists them")
+            raise NotFound("action item", item_id)
         link = Link(link_kind, target_id, item_id)
         return self.change(
             Decision,

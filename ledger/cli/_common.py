@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import getpass
 import os
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from uuid import UUID
 import typer
 
 from ledger.application import Koers, Receipt
+from ledger.application._reads import plain
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.settings import Settings
 
@@ -113,21 +113,6 @@ def parse_decimal(value: str, what: str = "number") -> Decimal:
     if not number.is_finite():
         raise typer.BadParameter(f"{value!r} is not a finite {what}")
     return number
-
-
-def plain(value: Any) -> Any:
-    """Domain values as JSON-friendly data (ids, times and decimals as strings)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, UUID | Decimal | datetime | date):
-        return value.isoformat() if isinstance(value, date) else str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(plain(k)): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    return value
 
 
 def as_json(value: Any) -> None:

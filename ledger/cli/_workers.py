@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from ledger.application._reads import state_of
 from ledger.cli._common import DataDir, Json, as_json, koers_app
 from ledger.cli._output import friendly_errors
-from ledger.cli._reads import print_table, state_of
+from ledger.cli._reads import print_table
 from ledger.domain import Prompt, PromptState
 
 __all__ = ["deadletters", "prompts", "worker"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.application import Koers
-from ledger.cli._reads import state_of
+from ledger.application._reads import state_of
 from ledger.demo import load_demo
 from ledger.domain import AGGREGATES
 from tests.conftest import fresh_env
