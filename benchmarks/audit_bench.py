@@ -61,13 +61,13 @@ from ledger.audit._frames import Frame  # noqa: E402
 from ledger.audit._scan import RECORD_SIZE, Scan  # noqa: E402
 from ledger.audit._store import AuditStore  # noqa: E402
 from ledger.audit._verify import Trust, verify_log  # noqa: E402
-from ledger.audit.settings import AuditSettings  # noqa: E402
 from ledger.audit.startup import start_auditing  # noqa: E402
 from ledger.embedded import EmbeddedServer  # noqa: E402
 from ledger.nats._bulk import BulkReader  # noqa: E402
 from ledger.nats._client import OutMessage, publish_atomic_batch  # noqa: E402
 from ledger.nats._stream import audited_config  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
+from ledger.settings._audit import AuditSettings  # noqa: E402
 from tests.factories import decision  # noqa: E402
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "audit_bench.json"

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from typing import Self
 
 from ledger.settings import Settings
+from ledger.settings._workers import WorkerSettings
 from workers._metrics import Metrics
 from workers._runtime import Worker
-from workers._settings import WorkerSettings
 
 __all__ = ["WorkerHandle", "run_until_stopped", "start_workers"]
 

@@ -23,9 +23,9 @@ from ledger.audit._keys import key_id, public_key_pem
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust
 from ledger.audit.auditlog import decision_log, latest_signed
-from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import trust_for
 from ledger.settings import Settings
+from ledger.settings._audit import AuditSettings
 
 __all__ = ["router"]
 

@@ -28,12 +28,12 @@ from nats.js import api
 from ledger.audit._checkpoint import Checkpoint
 from ledger.audit._frames import Frame, head_block
 from ledger.audit._reader import StreamReader
-from ledger.audit.settings import checkpoint_stream, checkpoint_subjects
 from ledger.nats._client import RawMessage, direct_get_batch
 from ledger.nats._connection import NatsConnection
-from ledger.nats._settings import NatsSettings
 from ledger.nats._stream import MIN_DUPLICATE_WINDOW, ensure_stream
 from ledger.settings import Settings
+from ledger.settings._audit import checkpoint_stream, checkpoint_subjects
+from ledger.settings._store import NatsSettings
 
 __all__ = ["AuditStore", "StreamState"]
 

@@ -36,9 +36,9 @@ from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.report import AuditReport
-from ledger.audit.settings import AuditSettings
 from ledger.errors import StoreError
 from ledger.settings import Settings
+from ledger.settings._audit import AuditSettings
 
 __all__ = [
     "AuditService",

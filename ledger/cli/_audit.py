@@ -26,11 +26,11 @@ from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.export import PROOF_CHOICES, export_bundle
 from ledger.audit.proofs import prove
 from ledger.audit.report import AuditReport
-from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import signing_key, trust_for
 from ledger.cli._common import DataDir, Json
 from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.settings import Settings
+from ledger.settings._audit import AuditSettings
 
 __all__ = ["EXIT_DAMAGED", "audit"]
 

@@ -22,7 +22,7 @@ from ledger.errors import StoreUnavailable
 from ledger.nats._bridge import Bridge, BridgeTimeout
 from ledger.nats._bulk import BulkReader
 from ledger.nats._client import FastHeadersClient
-from ledger.nats._settings import NatsSettings
+from ledger.settings._store import NatsSettings
 
 __all__ = ["TRANSIENT_ERRORS", "NatsConnection"]
 

@@ -22,7 +22,6 @@ from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.nats._access import StreamAccess
 from ledger.nats._connection import NatsConnection
-from ledger.nats._settings import NatsSettings
 from ledger.nats._stream import audited_config, ensure_stream, snapshot_config
 from ledger.nats._subjects import SubjectScheme
 from ledger.nats.recorders import (
@@ -31,6 +30,7 @@ from ledger.nats.recorders import (
     NATSProcessRecorder,
     NATSTrackingRecorder,
 )
+from ledger.settings._store import NatsSettings
 
 __all__ = ["NATSFactory"]
 

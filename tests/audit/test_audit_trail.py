@@ -25,7 +25,6 @@ from ledger.audit._frames import Frame, frame_leaf
 from ledger.audit._reader import StreamReader
 from ledger.audit._store import AuditStore
 from ledger.audit.checkpointer import Checkpointer
-from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import (
     LogTampered,
     check_before_serving,
@@ -34,6 +33,7 @@ from ledger.audit.startup import (
     trust_for,
 )
 from ledger.nats._bulk import BulkReader, LazyHeaders
+from ledger.settings._audit import AuditSettings
 from tests.audit.test_audit_trail_support import Ledger, damage
 
 DAMAGED = 6

@@ -1,7 +1,7 @@
 """Koers's own settings, read once from the environment (``KOERS_*`` and ``NATS_*``).
 
 The event store reads its keys through the ``eventsourcing`` library's ``Environment``
-(see ``ledger.nats._settings``) so per-application prefixes work; this object is what the
+(see ``ledger.settings._store``) so per-application prefixes work; this object is what the
 command line and the server need on top, and what they hand to the store.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.nats._settings import DEFAULT_DATA_DIR, DEFAULT_STREAM
+from ledger.settings._store import DEFAULT_DATA_DIR, DEFAULT_STREAM
 
 __all__ = ["Settings"]
 
