@@ -19,7 +19,7 @@ from faststream.nats.message import NatsBatchMessage
 from nats.aio.client import Client
 
 from ledger.nats._client import FastHeadersClient
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers._names import Names
 
 __all__ = ["BatchMessage", "build_broker"]

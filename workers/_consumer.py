@@ -32,7 +32,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from ledger.application import Koers
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
 from workers._deadletter import Publish
 from workers._decode import BadMessage, Decoder, Event

@@ -30,7 +30,7 @@ from ledger.domain import (
     Status,
 )
 from ledger.errors import NotFound
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers import _questions as q
 from workers._actions import Action, IssuePrompt, SetSchedule
 from workers._decode import BadMessage

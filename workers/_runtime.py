@@ -24,7 +24,7 @@ from prometheus_client import start_http_server
 
 from ledger.application import Koers
 from ledger.nats.factory import NATSFactory
-from ledger.settings._workers import PERIODIC_KINDS, WorkerSettings
+from ledger.settings import PERIODIC_KINDS, WorkerSettings
 from workers._broker import build_broker
 from workers._consumer import Processor
 from workers._deadletter import Publish

@@ -19,7 +19,7 @@ import nats.js.errors
 from nats.aio.msg import Msg
 
 from ledger.errors import StoreUnavailable
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers._deadletter import Publish, dead_letter
 from workers._decode import BadMessage
 from workers._metrics import Metrics

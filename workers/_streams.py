@@ -18,7 +18,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers._names import Names
 
 __all__ = ["consumer_config", "ensure_consumers", "ensure_streams"]

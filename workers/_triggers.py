@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from ledger.domain import Decision, Delegation, KeyResult, KoersAggregate, Reversibility
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers import _questions as q
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
 from workers._decode import Event

@@ -19,7 +19,7 @@ from typing import Any
 from faststream.specification import AsyncAPI
 
 from ledger.schemas import published
-from ledger.settings._workers import WorkerSettings
+from ledger.settings import WorkerSettings
 from workers._broker import build_broker
 from workers._names import Names
 

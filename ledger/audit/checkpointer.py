@@ -39,7 +39,7 @@ from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, Verification, verify_log
 from ledger.audit.report import AuditReport
 from ledger.errors import StoreUnavailable
-from ledger.settings._audit import AuditSettings
+from ledger.settings import AuditSettings
 
 __all__ = ["Checkpointer"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -17,8 +16,9 @@ import typer
 
 from ledger.application import Koers, Receipt
 from ledger.application._reads import plain
+from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, friendly_errors
-from ledger.settings import Settings
+from ledger.settings import Settings, user_from_env
 
 __all__ = [
     "Actor",
@@ -62,19 +62,16 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def actor_of(actor: str | None) -> str:
-    return actor or os.environ.get("KOERS_USER") or getpass.getuser()
+    return actor or user_from_env() or getpass.getuser()
 
 
 @contextmanager
 def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
-    """The application on the configured store; closed (and an embedded server it started
-    stopped) afterwards. Errors become one line and an exit code."""
-    with friendly_errors():
-        app = Koers(env=Settings.from_env(data_dir=data_dir).store_env())
-        try:
-            yield app
-        finally:
-            app.close()
+    """The application on the configured store (built by :func:`ledger.bootstrap.bootstrap`);
+    closed (and an embedded server it started stopped) afterwards. Errors become one line
+    and an exit code."""
+    with friendly_errors(), bootstrap(Settings.from_env(data_dir=data_dir)) as runtime:
+        yield runtime.app
 
 
 def parse_uuid(value: str, what: str = "id") -> UUID:

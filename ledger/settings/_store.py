@@ -1,11 +1,11 @@
-"""Settings of the NATS persistence module, read once through the library's ``Environment``.
+"""The event store's section: which NATS, which stream, how patient, how strict.
 
-Each key is looked up with the application-name prefix first (``GOALS_NATS_URL``), then bare
-(``NATS_URL``), as the ``eventsourcing`` library does for all its settings.
-
+- ``PERSISTENCE_MODULE``: the library's persistence module (``ledger.nats``);
+  ``eventsourcing.popo`` keeps events in memory (fast application tests).
 - ``NATS_URL``: server URL(s), comma-separated. Default: the embedded nats-server of
   ``KOERS_DATA_DIR``, started if it is not running.
-- ``KOERS_DATA_DIR``: data directory of the embedded server (``~/.local/share/koers``).
+- ``KOERS_DATA_DIR``: data directory of the embedded server and the views
+  (``~/.local/share/koers``).
 - ``NATS_STREAM``: the event stream of this application (``LEDGER``).
 - ``NATS_SUBJECT_PREFIX``: the first subject token (the stream name in lower case).
 - ``NATS_REPLICAS``: stream replicas (``1``; ``3`` on a cluster).
@@ -18,22 +18,25 @@ Each key is looked up with the application-name prefix first (``GOALS_NATS_URL``
 - ``NATS_ACCEPT_WEAK_STREAM``: accept an existing stream whose configuration is weaker than
   the audited one, logging each difference (``no``; for migrations only).
 - ``ORIGINATOR_ID_TYPE``: ``uuid`` (default) or ``text``, the type of aggregate ids.
+
+The store is built by the ``eventsourcing`` library from an environment (so per-application
+prefixes such as ``GOALS_NATS_URL`` work): :meth:`StoreSettings.as_env` writes every key of
+this section into it, and the NATS factory reads them back with :meth:`StoreSettings.from_env`
+over the library's ``Environment``. Every setting thus reaches every command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
-
-from eventsourcing.utils import Environment, strtobool
 
 from ledger.errors import ConfigurationError
+from ledger.settings._parse import flag, number
 
-__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_STREAM", "NatsSettings"]
+__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_STREAM", "StoreSettings"]
 
-N = TypeVar("N", int, float)
-
+DEFAULT_MODULE = "ledger.nats"
 DEFAULT_STREAM = "LEDGER"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_WRITE_DEADLINE = 30.0
@@ -42,63 +45,68 @@ DEFAULT_DATA_DIR = Path("~/.local/share/koers")
 
 
 @dataclass(frozen=True)
-class NatsSettings:
-    """Everything the NATS recorders need to know, validated once."""
+class StoreSettings:
+    """Everything the event store needs to know, validated once.
 
-    url: str | None
-    data_dir: Path
-    stream: str
-    subject_prefix: str
-    replicas: int
-    timeout: float
-    write_deadline: float
-    max_batch: int
-    create_stream: bool
-    accept_weak_stream: bool
-    text_ids: bool
+    ``subject_prefix`` left empty means the stream's name in lower case.
+    """
+
+    data_dir: Path = field(default_factory=DEFAULT_DATA_DIR.expanduser)
+    url: str | None = None
+    stream: str = DEFAULT_STREAM
+    subject_prefix: str = ""
+    replicas: int = 1
+    timeout: float = DEFAULT_TIMEOUT
+    write_deadline: float = DEFAULT_WRITE_DEADLINE
+    max_batch: int = DEFAULT_MAX_BATCH
+    create_stream: bool = True
+    accept_weak_stream: bool = False
+    text_ids: bool = False
+    persistence_module: str = DEFAULT_MODULE
+
+    def __post_init__(self) -> None:
+        if not self.subject_prefix:
+            object.__setattr__(self, "subject_prefix", self.stream.lower())
 
     @classmethod
-    def from_env(cls, env: Environment) -> NatsSettings:
-        stream = env.get("NATS_STREAM") or DEFAULT_STREAM
+    def from_env(cls, env: Mapping[str, str]) -> StoreSettings:
+        """From ``env``: a mapping, or the library's ``Environment`` (which looks each key
+        up with the application's prefix first)."""
         id_type = (env.get("ORIGINATOR_ID_TYPE") or "uuid").lower()
         if id_type not in ("uuid", "text"):
             raise ConfigurationError(
                 f"ORIGINATOR_ID_TYPE is {id_type!r}: set it to 'uuid' or 'text'"
             )
-        data_dir = env.get("KOERS_DATA_DIR")
         return cls(
+            data_dir=Path(env.get("KOERS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser(),
             url=env.get("NATS_URL") or None,
-            data_dir=Path(data_dir or DEFAULT_DATA_DIR).expanduser(),
-            stream=stream,
-            subject_prefix=env.get("NATS_SUBJECT_PREFIX") or stream.lower(),
-            replicas=_number(env, "NATS_REPLICAS", 1, int),
-            timeout=_number(env, "NATS_TIMEOUT", DEFAULT_TIMEOUT, float),
-            write_deadline=_number(env, "NATS_WRITE_DEADLINE", DEFAULT_WRITE_DEADLINE, float),
-            max_batch=_number(env, "NATS_MAX_BATCH", DEFAULT_MAX_BATCH, int),
-            create_stream=_flag(env, "NATS_CREATE_STREAM", True),
-            accept_weak_stream=_flag(env, "NATS_ACCEPT_WEAK_STREAM", False),
+            stream=env.get("NATS_STREAM") or DEFAULT_STREAM,
+            subject_prefix=env.get("NATS_SUBJECT_PREFIX") or "",
+            replicas=number(env, "NATS_REPLICAS", 1, int),
+            timeout=number(env, "NATS_TIMEOUT", DEFAULT_TIMEOUT, float),
+            write_deadline=number(env, "NATS_WRITE_DEADLINE", DEFAULT_WRITE_DEADLINE, float),
+            max_batch=number(env, "NATS_MAX_BATCH", DEFAULT_MAX_BATCH, int),
+            create_stream=flag(env, "NATS_CREATE_STREAM", True),
+            accept_weak_stream=flag(env, "NATS_ACCEPT_WEAK_STREAM", False),
             text_ids=id_type == "text",
+            persistence_module=env.get("PERSISTENCE_MODULE") or DEFAULT_MODULE,
         )
 
-
-def _number(env: Environment, key: str, default: N, kind: type[N]) -> N:
-    raw = env.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigurationError(f"{key} is {raw!r}: set it to a positive number") from None
-    if value <= 0:
-        raise ConfigurationError(f"{key} is {raw!r}: set it to a positive number")
-    return value
-
-
-def _flag(env: Environment, key: str, default: bool) -> bool:
-    raw = env.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        return bool(strtobool(raw))
-    except ValueError:
-        raise ConfigurationError(f"{key} is {raw!r}: set it to 'yes' or 'no'") from None
+    def as_env(self) -> dict[str, str]:
+        """Every key of this section, for the library to build the store from."""
+        env = {
+            "PERSISTENCE_MODULE": self.persistence_module,
+            "KOERS_DATA_DIR": str(self.data_dir),
+            "NATS_STREAM": self.stream,
+            "NATS_SUBJECT_PREFIX": self.subject_prefix,
+            "NATS_REPLICAS": str(self.replicas),
+            "NATS_TIMEOUT": repr(self.timeout),
+            "NATS_WRITE_DEADLINE": repr(self.write_deadline),
+            "NATS_MAX_BATCH": str(self.max_batch),
+            "NATS_CREATE_STREAM": "yes" if self.create_stream else "no",
+            "NATS_ACCEPT_WEAK_STREAM": "yes" if self.accept_weak_stream else "no",
+            "ORIGINATOR_ID_TYPE": "text" if self.text_ids else "uuid",
+        }
+        if self.url:
+            env["NATS_URL"] = self.url
+        return env

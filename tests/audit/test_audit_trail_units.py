@@ -25,7 +25,7 @@ from ledger.audit._verify import Trust, verify_log
 from ledger.audit.report import AuditReport
 from ledger.errors import ConfigurationError
 from ledger.nats._bulk import LazyHeaders
-from ledger.settings._audit import AuditSettings
+from ledger.settings import AuditSettings
 
 # -- frames: the fast leaf is the core's leaf -------------------------------------------------
 
