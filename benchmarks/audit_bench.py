@@ -214,7 +214,7 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         print(f"writing {args.events:,} events (fsync off: fixture data only) ...", flush=True)
         results["fixture_write_rate"] = asyncio.run(write_fixture(server.url, args.events))
         settings = StoreSettings(
-            data_dir=tmp / "data", url=server.url, stream=STREAM, subject_prefix="bench"
+            data_dir=tmp / "data", url=server.url, stream=STREAM, prefix="bench"
         )
         store = AuditStore.open(settings)
         key = load_or_create_signing_key(tmp / "data")

@@ -48,13 +48,14 @@ DEFAULT_DATA_DIR = Path("~/.local/share/koers")
 class StoreSettings:
     """Everything the event store needs to know, validated once.
 
-    ``subject_prefix`` left empty means the stream's name in lower case.
+    ``prefix`` is ``NATS_SUBJECT_PREFIX`` as given; empty means :attr:`subject_prefix` follows
+    the stream's name (in lower case), also in a copy with another stream.
     """
 
     data_dir: Path = field(default_factory=DEFAULT_DATA_DIR.expanduser)
     url: str | None = None
     stream: str = DEFAULT_STREAM
-    subject_prefix: str = ""
+    prefix: str = ""
     replicas: int = 1
     timeout: float = DEFAULT_TIMEOUT
     write_deadline: float = DEFAULT_WRITE_DEADLINE
@@ -64,9 +65,10 @@ class StoreSettings:
     text_ids: bool = False
     persistence_module: str = DEFAULT_MODULE
 
-    def __post_init__(self) -> None:
-        if not self.subject_prefix:
-            object.__setattr__(self, "subject_prefix", self.stream.lower())
+    @property
+    def subject_prefix(self) -> str:
+        """The first subject token of every event."""
+        return self.prefix or self.stream.lower()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StoreSettings:
@@ -81,7 +83,7 @@ class StoreSettings:
             data_dir=Path(env.get("KOERS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser(),
             url=env.get("NATS_URL") or None,
             stream=env.get("NATS_STREAM") or DEFAULT_STREAM,
-            subject_prefix=env.get("NATS_SUBJECT_PREFIX") or "",
+            prefix=env.get("NATS_SUBJECT_PREFIX") or "",
             replicas=number(env, "NATS_REPLICAS", 1, int),
             timeout=number(env, "NATS_TIMEOUT", DEFAULT_TIMEOUT, float),
             write_deadline=number(env, "NATS_WRITE_DEADLINE", DEFAULT_WRITE_DEADLINE, float),
@@ -98,7 +100,6 @@ class StoreSettings:
             "PERSISTENCE_MODULE": self.persistence_module,
             "KOERS_DATA_DIR": str(self.data_dir),
             "NATS_STREAM": self.stream,
-            "NATS_SUBJECT_PREFIX": self.subject_prefix,
             "NATS_REPLICAS": str(self.replicas),
             "NATS_TIMEOUT": repr(self.timeout),
             "NATS_WRITE_DEADLINE": repr(self.write_deadline),
@@ -107,6 +108,8 @@ class StoreSettings:
             "NATS_ACCEPT_WEAK_STREAM": "yes" if self.accept_weak_stream else "no",
             "ORIGINATOR_ID_TYPE": "text" if self.text_ids else "uuid",
         }
+        if self.prefix:
+            env["NATS_SUBJECT_PREFIX"] = self.prefix
         if self.url:
             env["NATS_URL"] = self.url
         return env
