@@ -80,3 +80,17 @@ def test_the_workers_are_bound_to_the_store_they_serve() -> None:
     moved = settings.with_store(url="nats://elsewhere:4222")
     assert moved.workers.store_env["NATS_URL"] == "nats://elsewhere:4222"
     assert moved.workers.store_env == moved.store.as_env()
+
+
+def test_only_the_settings_read_the_process_environment() -> None:
+    """``os.environ`` is read in ``ledger/settings`` alone: everything else is handed a
+    section (the audit settings are no longer read on every HTTP request)."""
+    root = Path(__file__).resolve().parents[2]
+    readers = sorted(
+        str(path.relative_to(root))
+        for package in ("ledger", "projections", "workers")
+        for path in (root / package).rglob("*.py")
+        if ("os.environ" in (text := path.read_text("utf-8")) or "getenv(" in text)
+        and "settings" not in path.relative_to(root).parts
+    )
+    assert readers == []
