@@ -28,23 +28,13 @@ stdout and ``benchmarks/out/store_bench.json``. Nothing is asserted about timing
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
-import json
-import os
-import platform
-import signal
-import sqlite3
-import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -64,7 +54,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from ledger.embedded import EmbeddedServer, find_binary  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    arguments,
+    clean_environment,
+    median,
+    on_a_fresh_server,
+    ratio_text,
+    write_document,
+)
 from ledger.nats._stream import audited_config  # noqa: E402
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "store_bench.json"
@@ -683,10 +680,6 @@ HEADINGS = {
 }
 
 
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
 def paired_ratio(results: Results, metric: str, top: str, bottom: str) -> float | None:
     """Median over repetitions of top/bottom (the two ran in the same repetition)."""
     a = results.get(top, {}).get(metric)
@@ -704,10 +697,6 @@ def cell(values: list[float] | None) -> str:
 
 def compact(value: float) -> str:
     return f"{value / 1000:.1f}k" if value >= 1000 else f"{value:.0f}"
-
-
-def ratio_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
 
 
 def table(results: Results) -> str:
@@ -784,85 +773,11 @@ def targets(results: Results) -> list[Target]:
     return out
 
 
-def code_version() -> dict[str, Any]:
-    """The commit measured, and whether ``ledger/`` had uncommitted changes (None: no git)."""
-
-    def git(*args: str) -> str | None:
-        done = subprocess.run(
-            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
-        )
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--short", "HEAD")
-    dirty = git("status", "--porcelain", "--", "ledger")
-    return {"commit": commit, "ledger_dirty": None if dirty is None else bool(dirty)}
-
-
-def machine() -> dict[str, Any]:
-    version = subprocess.run(
-        [str(find_binary()), "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    return {
-        "nproc": os.cpu_count(),
-        "loadavg": os.getloadavg(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "nats_server": version,
-        "sqlite": sqlite3.sqlite_version,
-        "tmp": tempfile.gettempdir(),
-        "code": code_version(),
-    }
-
-
-# --- process hygiene -----------------------------------------------------------------------
-
-
-def clean_environment() -> None:
-    """Ignore ambient store settings: each backend gets exactly the settings given here."""
-    for key in list(os.environ):
-        if key.startswith(("NATS_", "KOERS_", "SQLITE_", "BENCH_")) or key in (
-            "PERSISTENCE_MODULE",
-        ):
-            del os.environ[key]
-
-
-def _raise_exit(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
-@contextmanager
-def nats_server(data_dir: Path) -> Iterator[EmbeddedServer]:
-    """The embedded nats-server (fsync always); stopped, and if need be killed, by its PID."""
-    server = EmbeddedServer(data_dir)
-    previous = signal.signal(signal.SIGTERM, _raise_exit)
-    try:
-        server.start()
-        yield server
-    finally:
-        pid = server.pid
-        try:
-            server.stop()
-        finally:
-            if pid is not None and alive(pid):
-                os.kill(pid, signal.SIGKILL)
-            signal.signal(signal.SIGTERM, previous)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 # --- main ----------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--reps", type=int, help="repetitions (default 5; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test only")
+    parser = arguments(__doc__, default_reps=5)
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help=f"subset of {','.join(BACKENDS)}"
     )
@@ -873,16 +788,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = set(backends) - set(BACKENDS)
     if unknown or reps < 1:
         parser.error(f"unknown backends {sorted(unknown)}" if unknown else "--reps must be ≥ 1")
-    clean_environment()
-    info = machine()
-    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
-    started = time.perf_counter()
-    with (
-        tempfile.TemporaryDirectory(prefix="koers-store-bench-") as tmp,
-        nats_server(Path(tmp) / "server") as server,
-    ):
-        results = run_all(server.url, Path(tmp), sizes, reps, backends)
-    duration = time.perf_counter() - started
+    clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
+    results, info, duration = on_a_fresh_server(
+        "store", ["ledger"], sizes, reps, lambda url, tmp: run_all(url, tmp, sizes, reps, backends)
+    )
     report(results, info, sizes, reps, duration=duration, quick=args.quick)
     return 0
 
@@ -898,26 +807,22 @@ def report(
     print()
     for target in found:
         print(target.line())
-    print(f"\n{reps} reps, {duration:.0f} s, load average after: {os.getloadavg()}")
-    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "command": "benchmarks/store_bench.py" + (" --quick" if quick else ""),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(duration, 1),
-        "reps": reps,
-        "sizes": asdict(sizes),
-        "machine": {**info, "loadavg_after": os.getloadavg()},
-        "results": results,
-        "medians": {b: {m: median(v) for m, v in r.items()} for b, r in results.items()},
-        "ratios_nats_over": {
+    write_document(
+        OUT_FILE,
+        quick=quick,
+        duration=duration,
+        reps=reps,
+        sizes=sizes,
+        info=info,
+        results=results,
+        medians={b: {m: median(v) for m, v in r.items()} for b, r in results.items()},
+        ratios_nats_over={
             base: {m: paired_ratio(results, m, "nats", base) for m in results.get("nats", {})}
             for base in ("sqlite", "popo", "raw")
             if base in results and "nats" in results
         },
-        "targets": [asdict(t) for t in found],
-    }
-    OUT_FILE.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {OUT_FILE.relative_to(ROOT)}")
+        targets=[asdict(t) for t in found],
+    )
 
 
 if __name__ == "__main__":

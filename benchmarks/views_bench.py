@@ -56,15 +56,11 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import signal
 import socket
-import sqlite3
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -87,9 +83,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._harness import (  # noqa: E402
+    arguments,
+    clean_environment,
+    median,
+    on_a_fresh_server,
+    ratio_text,
+    write_document,
+)
 from ledger.application import Koers  # noqa: E402
 from ledger.demo import load_demo  # noqa: E402
-from ledger.embedded import EmbeddedServer, find_binary  # noqa: E402
 from ledger.nats._bulk import BulkReader  # noqa: E402
 from projections import (  # noqa: E402
     KoersProjection,
@@ -863,10 +866,6 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
 # --- reporting -----------------------------------------------------------------------------
 
 
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
 def paired_ratio(results: Results, top: str, bottom: str) -> float | None:
     a, b = results.values.get(top), results.values.get(bottom)
     if not a or not b:
@@ -896,10 +895,6 @@ def latency_cell(results: Results, name: str, q: float) -> str:
         return "-"
     per_rep = results.values[f"{name}_p{q:g}_ms"]
     return f"{ms(percentile(pooled, q))} ({ms(min(per_rep))}-{ms(max(per_rep))})"
-
-
-def ratio_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
 
 
 REPLAY_ROWS = (
@@ -1050,83 +1045,11 @@ def targets(results: Results, sizes: Sizes) -> list[Target]:
     return out
 
 
-def code_version() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        done = subprocess.run(
-            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
-        )
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--short", "HEAD")
-    dirty = git("status", "--porcelain", "--", "ledger", "projections")
-    return {"commit": commit, "ledger_or_projections_dirty": None if dirty is None else bool(dirty)}
-
-
-def machine() -> dict[str, Any]:
-    version = subprocess.run(
-        [str(find_binary()), "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    return {
-        "nproc": os.cpu_count(),
-        "loadavg": os.getloadavg(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "nats_server": version,
-        "sqlite": sqlite3.sqlite_version,
-        "tmp": tempfile.gettempdir(),
-        "code": code_version(),
-    }
-
-
-# --- process hygiene -----------------------------------------------------------------------
-
-
-def clean_environment() -> None:
-    """Ignore ambient store settings: every part gets exactly the settings given here."""
-    for key in list(os.environ):
-        if key.startswith(("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")) or key in (
-            "PERSISTENCE_MODULE",
-        ):
-            del os.environ[key]
-
-
-def _raise_exit(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-@contextmanager
-def nats_server(data_dir: Path) -> Iterator[EmbeddedServer]:
-    """The embedded nats-server (fsync always); stopped, and if need be killed, by its PID."""
-    server = EmbeddedServer(data_dir)
-    previous = signal.signal(signal.SIGTERM, _raise_exit)
-    try:
-        server.start()
-        yield server
-    finally:
-        pid = server.pid
-        try:
-            server.stop()
-        finally:
-            if pid is not None and alive(pid):
-                os.kill(pid, signal.SIGKILL)
-            signal.signal(signal.SIGTERM, previous)
-
-
 # --- main ----------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--reps", type=int, help="repetitions (default 3; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test only")
+    parser = arguments(__doc__, default_reps=3)
     parser.add_argument(
         "--serve-api", nargs=3, metavar=("URL", "STREAM", "VIEWS"), help=argparse.SUPPRESS
     )
@@ -1139,16 +1062,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     reps = args.reps or (1 if args.quick else 3)
     if reps < 1:
         parser.error("--reps must be >= 1")
-    clean_environment()
-    info = machine()
-    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
-    started = time.perf_counter()
-    with (
-        tempfile.TemporaryDirectory(prefix="koers-views-bench-") as tmp,
-        nats_server(Path(tmp) / "server") as server,
-    ):
-        results = run(server.url, Path(tmp), sizes, reps)
-    duration = time.perf_counter() - started
+    clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
+    results, info, duration = on_a_fresh_server(
+        "views", ["ledger", "projections"], sizes, reps, lambda url, tmp: run(url, tmp, sizes, reps)
+    )
     report(results, info, sizes, reps, duration=duration, quick=args.quick)
     return 0
 
@@ -1164,22 +1081,18 @@ def report(
         print(f"check: {key} = {value}")
     for target in found:
         print(target.line())
-    print(f"\n{reps} reps, {duration:.0f} s, load average after: {os.getloadavg()}")
-    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "command": "benchmarks/views_bench.py" + (" --quick" if quick else ""),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(duration, 1),
-        "reps": reps,
-        "sizes": asdict(sizes),
-        "machine": {**info, "loadavg_after": os.getloadavg()},
-        "results": results.values,
-        "checks": results.checks,
-        "medians": {m: median(v) for m, v in results.values.items()},
-        "targets": [asdict(t) for t in found],
-    }
-    OUT_FILE.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {OUT_FILE.relative_to(ROOT)}")
+    write_document(
+        OUT_FILE,
+        quick=quick,
+        duration=duration,
+        reps=reps,
+        sizes=sizes,
+        info=info,
+        results=results.values,
+        checks=results.checks,
+        medians={m: median(v) for m, v in results.values.items()},
+        targets=[asdict(t) for t in found],
+    )
 
 
 if __name__ == "__main__":

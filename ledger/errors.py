@@ -17,9 +17,11 @@ as a traceback::
     ├── EncodingError               a value cannot be written as JSON (NaN, Infinity, unknown type)
     ├── AuditError                  the audit trail found damage, or cannot check (ledger.audit)
     └── DomainError                 a command breaks a rule of the domain (bad input)
-        ├── InvalidValue            a value is out of range or malformed (names the field)
+        ├── InvalidValue            a value breaks a rule of the domain (names the field)
+        │   └── InvalidField        a field is missing, malformed or outside its declared bounds
         ├── NotAllowed              the command does not fit the current state
         ├── NotFound                no such goal, decision, delegation, retro or prompt
+        │   └── UnknownName         no person or team of that name in the directory
         └── CommandKeyReused        an idempotency key was reused for a different command
 
 Concurrency conflicts are *not* in this tree: the store raises the ``eventsourcing``
@@ -32,6 +34,9 @@ those keeps working.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
 
 from eventsourcing.persistence import (
     DataError,
@@ -49,6 +54,7 @@ __all__ = [
     "EmbeddedServerError",
     "EncodingError",
     "EventTooLarge",
+    "InvalidField",
     "InvalidValue",
     "KoersError",
     "MalformedEvent",
@@ -57,6 +63,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StreamConfigError",
+    "UnknownName",
 ]
 
 
@@ -158,7 +165,40 @@ class InvalidValue(DomainError, ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.detail = message
+        #: Every (field, what is wrong) at fault; more than one when a command had several.
+        self.errors: list[tuple[str, str]] = [(field, message)]
         super().__init__(f"{field}: {message}")
+
+    def renamed(self, names: Mapping[str, str]) -> InvalidValue:
+        """The same error, each field called as the entry point calls it (``names`` maps a
+        field to its name there: ``cadence_days`` → ``--cadence``); parts keep their path."""
+
+        def rename(field: str) -> str:
+            base = re.split(r"[.\[]", field, maxsplit=1)[0]
+            return names.get(base, base) + field[len(base) :]
+
+        pairs = [(rename(field), detail) for field, detail in self.errors]
+        if pairs == self.errors:
+            return self
+        kind = type(self) if len(pairs) == 1 else InvalidField
+        errors = [kind(field, detail) for field, detail in pairs]
+        return errors[0] if len(errors) == 1 else InvalidField.several(errors)
+
+
+class InvalidField(InvalidValue):
+    """A field is missing, malformed, or outside the bounds its command declares."""
+
+    @classmethod
+    def several(cls, errors: list[InvalidValue]) -> InvalidValue:
+        """One error for all the fields at fault (the first names the field)."""
+        if len(errors) == 1:
+            return errors[0]
+        first, rest = errors[0], errors[1:]
+        detail = "; ".join([first.detail, *(f"{e.field}: {e.detail}" for e in rest)])
+        combined = cls(first.field, detail)
+        combined.errors = [pair for e in errors for pair in e.errors]
+        return combined
 
 
 class NotAllowed(DomainError):
@@ -181,14 +221,26 @@ class NotFound(DomainError, LookupError):
         return f"no {self.kind} with id {self.ident}: check the id{f' ({hint})' if hint else ''}"
 
 
+class UnknownName(NotFound):
+    """No person or team of that name in the directory; ``close`` lists near matches."""
+
+    def __init__(self, kind: str, name: str, close: list[str], hint: str = "") -> None:
+        self.close = close
+        NotFound.__init__(self, kind, name, hint)
+        maybe = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        Exception.__init__(
+            self, f"no {kind} {name!r} in the directory.{maybe}{f' ({hint})' if hint else ''}"
+        )
+
+
 class CommandKeyReused(DomainError):
     """An idempotency key already produced a different command's result."""
 
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"the idempotency key {key!r} was already used for a different command: "
-            f"use a new key for a new command"
+            f"the idempotency key {key!r} was already used for a different command (or for "
+            f"the same command with other values): use a new key for a new command"
         )
 
 

@@ -10,7 +10,7 @@ from projections._numbers import ZERO, days_between
 from projections._sql import Row, moment, parse_moment, placeholders
 from projections.views import KoersViews
 
-__all__ = ["as_decimal", "evaluated_at", "rows_in", "since", "stamp", "track", "when"]
+__all__ = ["as_decimal", "columns", "evaluated_at", "rows_in", "since", "stamp", "track", "when"]
 
 #: Gap between expected and actual progress up to which a goal is on track / at risk.
 ON_TRACK_GAP = Decimal("0.10")
@@ -37,6 +37,12 @@ def when(text: str | None) -> datetime | None:
 
 def as_decimal(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+def columns(row: Row, *names: str) -> dict[str, Any]:
+    """The ``names`` columns of ``row`` as they are stored: the keyword arguments for the
+    fields of a view's dataclass that carry a column's name and value unchanged."""
+    return {name: row[name] for name in names}
 
 
 def since(earlier: str, at: datetime) -> Decimal:

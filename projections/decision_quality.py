@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from projections._numbers import days_between, mean, median, r2, r4, ratio
-from projections._query import as_decimal, evaluated_at, since, stamp
+from projections._query import as_decimal, columns, evaluated_at, since, stamp
 from projections._sql import Row, parse_moment
 from projections.views import KoersViews
 
@@ -150,16 +150,9 @@ def _ref(row: Row, at: datetime, overdue: int | None = None) -> DecisionRef:
     level = row["information_at_decision"]
     open_days = _days_to_decide(row) if row["decided_at"] else since(row["opened_at"], at)
     return DecisionRef(
-        decision_id=row["decision_id"],
-        question=row["question"],
-        decider=row["decider"],
-        reversibility=row["reversibility"],
-        status=row["status"],
+        **columns(row, "decision_id", "question", "decider", "reversibility", "status"),
+        **columns(row, "opened_at", "decide_by", "decided_at", "review_on"),
         information_level=int(row["information_level"] if level is None else level),
-        opened_at=row["opened_at"],
-        decide_by=row["decide_by"],
-        decided_at=row["decided_at"],
-        review_on=row["review_on"],
         days_open=r2(open_days),
         days_overdue=overdue,
     )

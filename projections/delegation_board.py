@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from projections._numbers import r4, ratio
-from projections._query import evaluated_at, rows_in, stamp
+from projections._query import columns, evaluated_at, rows_in, stamp
 from projections._sql import Row, parse_moment
 from projections.views import KoersViews
 
@@ -109,13 +109,8 @@ def _card(row: Row, check_ins: list[Row], at: datetime) -> DelegationCard:
     next_due = (times[-1] if times else start) + cadence
     due = date.fromisoformat(row["due"])
     return DelegationCard(
-        delegation_id=row["delegation_id"],
-        title=row["title"],
-        delegator=row["delegator"],
-        owner=row["owner"],
-        level=row["level"],
+        **columns(row, "delegation_id", "title", "delegator", "owner", "level", "due"),
         cadence_days=int(row["cadence_days"]),
-        due=row["due"],
         delegated_at=row["delegated_at"],
         overdue=at.date() > due,
         days_overdue=max(0, (at.date() - due).days),

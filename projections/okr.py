@@ -10,7 +10,7 @@ from typing import Any
 
 from projections._numbers import mean, r2, r4
 from projections._okr_math import Measure, attainment, elapsed, expected, progress
-from projections._query import as_decimal, evaluated_at, rows_in, since, stamp, track
+from projections._query import as_decimal, columns, evaluated_at, rows_in, since, stamp, track
 from projections._sql import Row
 from projections.views import KoersViews
 
@@ -211,13 +211,7 @@ def _objective(row: Row, krs: list[KeyResultProgress], elapsed_: Decimal) -> Obj
         return r4(mean(as_decimal(v) for v in values if v is not None))
 
     return ObjectiveProgress(
-        objective_id=row["objective_id"],
-        title=row["title"],
-        team=row["team"],
-        period=row["period"],
-        owner=row["owner"],
-        status=row["status"],
-        score=row["score"],
+        **columns(row, "objective_id", "title", "team", "period", "owner", "status", "score"),
         parent_id=row["parent_id"],
         progress=r4(done),
         expected=r4(due),
@@ -240,15 +234,10 @@ def _key_result(
     change = _change(points)
     days = since(latest["as_of"] if latest else row["added_at"], at)
     return KeyResultProgress(
+        **columns(row, "objective_id", "title", "owner", "unit", "status", "original_target"),
         key_result_id=row["kr_id"],
-        objective_id=row["objective_id"],
-        title=row["title"],
-        owner=row["owner"],
         metric=m.metric,
-        unit=row["unit"],
-        status=row["status"],
         start=row["start_value"],
-        original_target=row["original_target"],
         target=row["target"],
         current=None if latest is None else latest["value"],
         progress=r4(done),

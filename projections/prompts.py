@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from projections._query import evaluated_at, stamp, when
+from projections._query import columns, evaluated_at, stamp, when
 from projections._sql import Row
 from projections.views import KoersViews
 
@@ -66,15 +67,15 @@ def _prompts(views: KoersViews, person: str) -> list[Row]:
 
 
 def _item(row: Row) -> InboxItem:
-    return InboxItem(
-        prompt_id=row["prompt_id"],
-        kind=row["kind"],
-        question=row["question"],
-        triggered_by=json.loads(row["triggered_by"]),
-        issued_at=row["issued_at"],
-        state=row["state"],
-        snoozed_until=row["snoozed_until"],
-    )
+    return InboxItem(**_prompt(row), **columns(row, "state", "snoozed_until"))
+
+
+def _prompt(row: Row) -> dict[str, Any]:
+    """What an inbox item and a journal entry both show of a prompt."""
+    return {
+        **columns(row, "prompt_id", "kind", "question", "issued_at"),
+        "triggered_by": json.loads(row["triggered_by"]),
+    }
 
 
 def prompt_inbox(views: KoersViews, person: str, at: datetime | None = None) -> PromptInbox:
@@ -106,16 +107,7 @@ def reflection_journal(views: KoersViews, person: str) -> ReflectionJournal:
         person=person,
         position=views.position,
         entries=[
-            JournalEntry(
-                prompt_id=r["prompt_id"],
-                kind=r["kind"],
-                question=r["question"],
-                triggered_by=json.loads(r["triggered_by"]),
-                issued_at=r["issued_at"],
-                answered_at=r["answered_at"],
-                answer=r["answer"],
-            )
-            for r in answered
+            JournalEntry(**_prompt(r), **columns(r, "answered_at", "answer")) for r in answered
         ],
         answered=len(answered),
         dismissed=sum(1 for r in rows if r["state"] == "dismissed"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from projections._numbers import mean, r2, r4, ratio
-from projections._query import as_decimal, evaluated_at, rows_in, stamp
+from projections._query import as_decimal, columns, evaluated_at, rows_in, stamp
 from projections._sql import Row
 from projections.views import KoersViews
 
@@ -137,12 +137,8 @@ def _items(instances: list[Row], order: dict[str, int], today: date) -> list[Act
             carried.add(row["item_id"])
     return [
         ActionItem(
+            **columns(row, "retro_id", "text", "owner", "due", "state"),
             item_id=item_id,
-            retro_id=row["retro_id"],
-            text=row["text"],
-            owner=row["owner"],
-            due=row["due"],
-            state=row["state"],
             carried_over=item_id in carried,
             overdue=row["state"] == "open" and date.fromisoformat(row["due"]) < today,
         )

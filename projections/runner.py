@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Notification, Tracking, WaitInterruptedError
@@ -271,12 +270,7 @@ class ViewRunner:
     def __enter__(self) -> ViewRunner:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

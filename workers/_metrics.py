@@ -36,27 +36,18 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.pending = Gauge(
-            "koers_worker_consumer_pending", "Messages not yet delivered", ["consumer"], registry=r
+
+        def per_consumer(name: str, documentation: str) -> Gauge:
+            return Gauge(name, documentation, ["consumer"], registry=r)
+
+        self.pending = per_consumer("koers_worker_consumer_pending", "Messages not yet delivered")
+        self.ack_pending = per_consumer(
+            "koers_worker_consumer_ack_pending", "Messages delivered, not yet acknowledged"
         )
-        self.ack_pending = Gauge(
-            "koers_worker_consumer_ack_pending",
-            "Messages delivered, not yet acknowledged",
-            ["consumer"],
-            registry=r,
+        self.redelivered = per_consumer(
+            "koers_worker_consumer_redelivered", "Messages redelivered, not yet acknowledged"
         )
-        self.redelivered = Gauge(
-            "koers_worker_consumer_redelivered",
-            "Messages redelivered, not yet acknowledged",
-            ["consumer"],
-            registry=r,
-        )
-        self.up = Gauge(
-            "koers_worker_consumer_up",
-            "1 while the durable consumer exists",
-            ["consumer"],
-            registry=r,
-        )
+        self.up = per_consumer("koers_worker_consumer_up", "1 while the durable consumer exists")
         self.messages = Counter(
             "koers_worker_messages",
             "Messages handled, by outcome",

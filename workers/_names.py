@@ -30,9 +30,6 @@ class Names:
     def ledger_filter(self) -> str:
         return f"{self.prefix}.>"
 
-    def is_tracking(self, subject: str) -> bool:
-        return subject.startswith(f"{self.prefix}._tracking.")
-
     @property
     def schedules_stream(self) -> str:
         return f"{self.stream}_SCHEDULES"

@@ -19,6 +19,7 @@ import nats.js.errors
 from nats.aio.msg import Msg
 
 from ledger.errors import StoreUnavailable
+from ledger.nats._connection import TRANSIENT_ERRORS
 from ledger.settings import WorkerSettings
 from workers._deadletter import Publish, dead_letter
 from workers._decode import BadMessage
@@ -30,18 +31,11 @@ __all__ = ["TRANSIENT", "Settler"]
 log = logging.getLogger("workers")
 MAX_DELAY = 30.0
 
+#: What may pass if the message is tried again later: the store's, and the connection's.
 TRANSIENT: tuple[type[BaseException], ...] = (
     StoreUnavailable,
-    nats.errors.TimeoutError,
-    nats.errors.NoRespondersError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.ConnectionReconnectingError,
-    nats.errors.OutboundBufferLimitError,
-    nats.errors.StaleConnectionError,
-    nats.errors.FlushTimeoutError,
     nats.js.errors.ServiceUnavailableError,
-    TimeoutError,
-    ConnectionError,
+    *TRANSIENT_ERRORS,
 )
 
 

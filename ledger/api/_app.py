@@ -9,12 +9,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
-from ledger.api import _audit, _decisions, _delegations, _goals, _kpis, _reads, _retros, _views
+from ledger.api import _audit, _decisions, _delegations, _reads, _retros, _views
+from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
 from ledger.api._page import PAGE
 from ledger.api._problems import PROBLEMS, ApiProblem, install_problem_handlers
 from ledger.api._schema import READ_ERRORS
 from ledger.application import Koers
+from ledger.domain import COMMANDS
 from ledger.settings import AuditSettings
 
 if TYPE_CHECKING:
@@ -73,6 +75,21 @@ def _as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _bodies_as_components(schema: dict[str, Any]) -> dict[str, Any]:
+    """Command bodies (inline, from the command table) become named schemas, like the rest."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            body = content.get("application/json", {}).get("schema")
+            if body and "title" in body and "$ref" not in body:
+                components[body["title"]] = body
+                content["application/json"]["schema"] = {
+                    "$ref": f"#/components/schemas/{body['title']}"
+                }
+    return schema
+
+
 def create_api(
     koers: Koers, runner: ViewRunner | None = None, audit: AuditSettings | None = None
 ) -> FastAPI:
@@ -93,7 +110,8 @@ def create_api(
     api.state.runner = runner
     api.state.audit = audit or AuditSettings()
     install_problem_handlers(api)
-    for module in (_goals, _kpis, _decisions, _delegations, _retros, _reads, _views):
+    api.include_router(command_router(COMMANDS.values()))
+    for module in (_decisions, _delegations, _retros, _reads, _views):
         api.include_router(module.router)
     api.include_router(_audit.router)  # the auditor's view
 
@@ -131,7 +149,7 @@ def create_api(
                 description=api.description,
                 routes=api.routes,
             )
-            api.openapi_schema = _as_problem_json(schema)
+            api.openapi_schema = _bodies_as_components(_as_problem_json(schema))
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

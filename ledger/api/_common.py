@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -30,6 +30,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from ledger.api._positions import position_of
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.application import Koers, Receipt
+from ledger.domain import IDEMPOTENCY_KEY
 from ledger.domain._base import one_person
 
 __all__ = [
@@ -171,7 +172,7 @@ KeyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=200,
+        max_length=IDEMPOTENCY_KEY.most,
         description="Makes the command safe to retry: sent again with the same key it takes "
         "effect once and answers the first receipt (`replayed: true`).",
         examples=["3f1c8e0a-retro-2026-11-27-action-1"],
@@ -212,6 +213,49 @@ class WriteContext:
         if expected is not None and self.if_match is not None and expected != self.if_match:
             raise _invalid("expected_version", "expected_version and If-Match differ")
         return Who(one_person("actor", actor), self.key, expected or self.if_match)
+
+    def actor_of(self, body_actor: Any) -> Any:
+        """Who acts: the ``Koers-Actor`` header or the body's ``actor`` (they must agree).
+        The application checks it is one person's handle."""
+        if body_actor is not None and self.actor is not None and body_actor != self.actor:
+            raise _invalid("actor", "the body's actor and the Koers-Actor header differ")
+        actor = body_actor if body_actor is not None else self.actor
+        if actor is None:
+            raise _invalid(
+                "actor", "say who does this: the Koers-Actor header or the body's actor field"
+            )
+        return actor
+
+    def expected_of(self, body_expected: Any) -> Any:
+        """The expected version: the body's ``expected_version`` or ``If-Match`` (agreeing)."""
+        if None not in (body_expected, self.if_match) and body_expected != self.if_match:
+            raise _invalid("expected_version", "expected_version and If-Match differ")
+        return body_expected if body_expected is not None else self.if_match
+
+    async def answer(self, kind: str, receipt: Receipt, *, created: bool) -> JSONResponse:
+        """The receipt: 201 with ``Location`` for a create, else 200; ETag and position."""
+        koers = koers_of(self.request)
+        if receipt.replayed and receipt.position is None:
+            found = await in_thread(position_of, koers, receipt.id, receipt.version)
+            receipt = replace(receipt, position=found)
+        out = ReceiptOut(
+            kind=kind,
+            id=receipt.id,
+            version=receipt.version,
+            position=receipt.position,
+            replayed=receipt.replayed,
+            item_id=receipt.item_id,
+        )
+        headers = {"ETag": f'"{receipt.version}"'}
+        if receipt.position is not None:
+            headers["Koers-Position"] = str(receipt.position)
+        if receipt.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        if created:
+            headers["Location"] = f"{self.request.url.path.rstrip('/')}/{receipt.id}"
+        return JSONResponse(
+            out.model_dump(mode="json", exclude_none=True), 201 if created else 200, headers
+        )
 
     async def run(
         self,

@@ -41,6 +41,7 @@ from ledger.errors import (
     ConfigurationError,
     EncodingError,
     EventTooLarge,
+    InvalidField,
     InvalidValue,
     KoersError,
     NotAllowed,
@@ -206,6 +207,7 @@ def _referenced_field(request: Request, ident: object) -> str | None:
 
 
 _SLUGS: tuple[tuple[type[Exception], str], ...] = (
+    (InvalidField, "invalid-request"),
     (InvalidValue, "invalid-value"),
     (CommandKeyReused, "key-reused"),
     (NotAllowed, "not-allowed"),
@@ -234,7 +236,7 @@ def _koers_error(request: Request, exc: Exception) -> JSONResponse:
     slug = next((s for t, s in _SLUGS if isinstance(exc, t)), "store-error")
     errors, headers = None, None
     if isinstance(exc, InvalidValue):
-        errors = [FieldError(field=exc.field, detail=str(exc))]
+        errors = [FieldError(field=field, detail=detail) for field, detail in exc.errors]
     elif isinstance(exc, CommandKeyReused):
         errors = [FieldError(field="Idempotency-Key", detail=str(exc))]
     elif isinstance(exc, StoreUnavailable):

@@ -2,11 +2,12 @@
 
 from ledger.application._base import KoersBase, Receipt
 from ledger.application._decisions import DecisionCommands
+from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
 from ledger.application._retros import RetroCommands
 
 
-class Koers(GoalCommands, DecisionCommands, RetroCommands):
+class Koers(DirectoryCommands, GoalCommands, DecisionCommands, RetroCommands):
     """Everything a leadership team records, as one application."""
 
 

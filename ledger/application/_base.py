@@ -13,14 +13,23 @@ Every command runs the same way (:meth:`KoersBase.change`):
 
 Creating commands derive the new aggregate's id from their idempotency key, so a retried
 create finds what the first attempt made.
+
+A command from the command table (:meth:`KoersBase.execute`: the API, the command line, the
+web) binds its idempotency key to the command's fingerprint: the key's record
+(:class:`~ledger.domain.keys.CommandKey`) is written in the same atomic save as the command's
+events, and step 2 looks it up first, whatever aggregate or kind the key is used on again.
+The same key with the same command and arguments answers the first result; with anything
+else it is refused (``CommandKeyReused``).
 """
 
 from __future__ import annotations
 
+import difflib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -30,17 +39,25 @@ from eventsourcing.utils import get_topic
 
 from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import (
+    ACTOR,
     AGGREGATES,
+    COMMANDS,
+    EXPECTED_VERSION,
+    IDEMPOTENCY_KEY,
+    Command,
+    CommandKey,
     Delegation,
     KeyResult,
     KoersAggregate,
     Kpi,
     Retro,
     command_key_id,
+    key_record_id,
 )
-from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound
+from ledger.domain._fields import Ref
+from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound, UnknownName
 
-__all__ = ["KoersBase", "Receipt"]
+__all__ = ["BoundKey", "KoersBase", "Receipt"]
 
 A = TypeVar("A", bound=KoersAggregate)
 RETRIES = 5
@@ -55,6 +72,25 @@ class Receipt:
     version: int
     position: int | None
     replayed: bool = False
+    #: The id of a part the command made inside the aggregate (a retro's action item).
+    item_id: UUID | None = None
+
+
+class BoundKey(str):
+    """An idempotency key bound to its command's fingerprint (from :meth:`KoersBase.execute`).
+
+    A plain ``str`` key (the demo, the workers: trusted callers with derived keys) is
+    recognised per aggregate and command name, as before the command table.
+    """
+
+    command: str
+    fingerprint: str
+    actor: str
+
+    def __new__(cls, key: str, command: str, fingerprint: str, actor: str) -> BoundKey:
+        bound = super().__new__(cls, key)
+        bound.command, bound.fingerprint, bound.actor = command, fingerprint, actor
+        return bound
 
 
 class KoersBase(Application[UUID]):
@@ -84,24 +120,172 @@ class KoersBase(Application[UUID]):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def create(
-        self, cls: type[A], key: str, make: Callable[[UUID], A], event: type[Any]
+    def __getattr__(self, name: str) -> Callable[..., Receipt]:
+        """The application's method for each command of the table that has no bespoke one:
+        ``app.drop_objective(id, actor=…, reason=…)`` runs the table's ``objective.drop``
+        (:meth:`run`); its name is the command's ``handler``."""
+        command = COMMANDS.by_handler(name)
+        if command is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return partial(self.run, command)
+
+    def execute(
+        self,
+        command: Command,
+        target: UUID | str | None,
+        values: Mapping[str, Any],
+        *,
+        actor: Any,
+        key: Any = "",
+        expected_version: Any = None,
+        json_values: bool = False,
     ) -> Receipt:
-        """Create an aggregate; with an idempotency ``key``, at most once."""
-        new_id = command_key_id(cls.__name__, key) if key else uuid.uuid4()
+        """Run a command of the table: check the actor, key, expected version and every
+        field (``InvalidValue`` names the one at fault), bind the key to the command's
+        fingerprint, then run the command's handler (``command.handler``)."""
+        who = ACTOR.from_json(actor) if json_values else ACTOR.check(actor)
+        target_id = None if target is None else command.target_id(target)
+        checked = command.check(values, json_values=json_values)
+        options: dict[str, Any] = {"actor": who, **checked}
         if key:
-            earlier = self._find(cls, new_id)
-            if earlier is not None:
-                version = earlier.done_already(key, event.__name__)
-                return Receipt(new_id, version or earlier.version, None, replayed=True)
+            fingerprint = command.fingerprint(target_id, values, who)
+            options["key"] = BoundKey(IDEMPOTENCY_KEY.check(key), command.name, fingerprint, who)
+        if expected_version is not None:
+            version = EXPECTED_VERSION
+            options["expected_version"] = (
+                version.from_json(expected_version)
+                if json_values
+                else version.check(expected_version)
+            )
+        handler: Callable[..., Receipt] = getattr(self, command.handler)
+        return handler(*(() if target is None else (target,)), **options)
+
+    def run(
+        self,
+        command: Command,
+        target: UUID | str | None = None,
+        /,
+        *,
+        actor: str,
+        key: str = "",
+        expected_version: int | None = None,
+        guard: Callable[[], None] | None = None,
+        **values: Any,
+    ) -> Receipt:
+        """Run a command of the table on its values (the aggregate's method checks them).
+
+        Ids of other things among the values (``Ref`` fields) must exist. ``guard`` runs
+        just before the aggregate's method, so a retry of a done command is answered even
+        when the guard would now refuse it.
+        """
+        cls = AGGREGATES[command.kind]
+        event = getattr(cls, command.event)
+        self._must_exist(command, values)
+
+        def record(on: Any, **more: Any) -> Any:
+            if guard is not None:
+                guard()
+            return getattr(on, command.records)(actor=actor, command_id=str(key), **more, **values)
+
+        if command.creates:
+            named = self._name_of(command, values)
+            return self.create(cls, key, lambda new_id: record(cls, id=new_id), event, named)
+        if target is None:
+            raise TypeError(f"{command.name} needs the id of the {kind_of(cls)} it changes")
+        if isinstance(target, str) and command.named_by and command.identity:
+            self.named(cls, command.named_by.name, command.identity, target)
+        return self.change(
+            cls, command.target_id(target), key, event, record, expected_version=expected_version
+        )
+
+    @staticmethod
+    def _name_of(command: Command, values: Mapping[str, Any]) -> tuple[UUID, str] | None:
+        """A named create's name and the id it gives the new thing (``named_by``)."""
+        if command.named_by is None or command.identity is None:
+            return None
+        name = command.named_by.check(values.get(command.named_by.name))
+        return command.identity(name), name
+
+    def named(
+        self,
+        cls: type[A],
+        attribute: str,
+        identity: Callable[[str], UUID],
+        name: str,
+        hint: str = "",
+    ) -> A:
+        """The thing of a named kind (a person by handle, a team by slug), or ``UnknownName``
+        listing the closest names there are."""
+        found = self._find(cls, identity(name))
+        if found is None:
+            known = [str(getattr(a, attribute)) for a in self.all_of(cls)]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            raise UnknownName(kind_of(cls), name, close, hint)
+        return found
+
+    def _must_exist(self, command: Command, values: Mapping[str, Any]) -> None:
+        for field in command.fields:
+            value = values.get(field.name)
+            if isinstance(field, Ref) and field.kind in AGGREGATES and value is not None:
+                self.load(AGGREGATES[field.kind], field.check(value))
+
+    def _key_used(self, key: str) -> Receipt | None:
+        """The first result of a bound key's command, if the key was used (see the docstring)."""
+        if not isinstance(key, BoundKey):
+            return None
+        record = self._find(CommandKey, key_record_id(key))
+        if record is None:
+            return None
+        target, version = record.same_command(key, key.fingerprint)
+        return Receipt(target, version, None, replayed=True)
+
+    @staticmethod
+    def _key_record(key: str, target: UUID, version: int) -> list[KoersAggregate]:
+        if not isinstance(key, BoundKey):
+            return []
+        return [
+            CommandKey.use(
+                key=key,
+                actor=key.actor,
+                command=key.command,
+                target_id=target,
+                version=version,
+                fingerprint=key.fingerprint,
+            )
+        ]
+
+    def create(
+        self,
+        cls: type[A],
+        key: str,
+        make: Callable[[UUID], A],
+        event: type[Any],
+        named: tuple[UUID, str] | None = None,
+    ) -> Receipt:
+        """Create an aggregate; with an idempotency ``key``, at most once. A ``named`` thing
+        (a person, a team: its id and name) exists once, whatever the key."""
+        if named is not None:
+            new_id = named[0]
+        else:
+            new_id = command_key_id(cls.__name__, key) if key else uuid.uuid4()
+        if key:
+            used = self._key_used(key)
+            if used is not None:
+                return used
+        earlier = self._find(cls, new_id) if key or named else None
+        if earlier is not None:
+            version = earlier.done_already(key, event.__name__) if key else None
+            if named is not None and version is None:
+                raise NotAllowed(f"{kind_of(cls)} {named[1]!r} exists already")
+            return Receipt(new_id, version or earlier.version, None, replayed=True)
         aggregate = make(new_id)
         try:
-            recordings = self.save(aggregate)
+            recordings = self.save(aggregate, *self._key_record(key, new_id, aggregate.version))
         except IntegrityError:
-            if key:  # a concurrent attempt of the same command won the race
-                return self.create(cls, key, make, event)
+            if key or named:  # a concurrent attempt won the race: answer as after it
+                return self.create(cls, key, make, event, named)
             raise
-        return Receipt(new_id, aggregate.version, recordings[-1].notification.id)
+        return Receipt(new_id, aggregate.version, _position(recordings))
 
     def change(
         self,
@@ -120,6 +304,9 @@ class KoersBase(Application[UUID]):
         ``also`` names other aggregates the command changed, saved in the same atomic write.
         """
         for _ in range(RETRIES):
+            used = self._key_used(key)
+            if used is not None:
+                return used
             aggregate = self.load(cls, aggregate_id)
             done = aggregate.done_already(key, event.__name__)
             if done is not None:
@@ -130,11 +317,12 @@ class KoersBase(Application[UUID]):
                 )
             command(aggregate)
             others = also(aggregate) if also else []
+            others += self._key_record(key, aggregate_id, aggregate.version)
             try:
                 recordings = self.save(aggregate, *others)
             except IntegrityError:
                 continue  # the next pass finds our own earlier attempt, or the conflict
-            return Receipt(aggregate_id, aggregate.version, recordings[-1].notification.id)
+            return Receipt(aggregate_id, aggregate.version, _position(recordings))
         raise ConcurrencyConflict(str(aggregate_id), None, None, "it kept changing; retried")
 
     # -- reading ---------------------------------------------------------------------------
@@ -194,6 +382,12 @@ class KoersBase(Application[UUID]):
 
     def all_of(self, cls: type[A]) -> list[A]:
         return [self.load(cls, i) for i in self.ids_of(cls)]
+
+
+def _position(recordings: list[Any]) -> int:
+    """The stream position of the command's last event (its key's record is not one)."""
+    events = [r for r in recordings if not isinstance(r.domain_event, CommandKey.Used)]
+    return int(events[-1].notification.id)
 
 
 def kind_of(cls: type[KoersAggregate]) -> str:

@@ -12,6 +12,7 @@ from ledger.cli._audit import audit
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
 from ledger.cli._demo import demo
+from ledger.cli._directory import directory, people, teams
 from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
@@ -46,6 +47,9 @@ app.command("status", epilog="Example: koers status --json")(_store.status)
 app.command("history")(history)
 app.command("demo")(demo)
 app.command("export", epilog="\b\nExample: koers export --format parquet --out ./export")(export)
+app.add_typer(people, name="people")
+app.add_typer(teams, name="teams")
+app.add_typer(directory, name="directory")
 app.add_typer(objective, name="objective")
 app.add_typer(kr, name="kr")
 app.add_typer(kpi, name="kpi")

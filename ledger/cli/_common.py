@@ -38,6 +38,7 @@ Actor = Annotated[
     str | None,
     typer.Option(
         "--as",
+        metavar="HANDLE",
         help="Who does this (a person's handle) [env KOERS_USER; default: your login].",
         show_default=False,
     ),
@@ -46,6 +47,7 @@ Key = Annotated[
     str,
     typer.Option(
         "--key",
+        metavar="KEY",
         help="Idempotency key: run the same command again with the same key and it takes "
         "effect once (safe to retry after a timeout or a crash).",
     ),
@@ -62,7 +64,10 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def actor_of(actor: str | None) -> str:
-    return actor or user_from_env() or getpass.getuser()
+    """``--as`` when given (even empty: the domain refuses an empty handle), else the user."""
+    if actor is not None:
+        return actor
+    return user_from_env() or getpass.getuser()
 
 
 @contextmanager

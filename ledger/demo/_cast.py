@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PEOPLE", "TEAMS", "Person"]
+__all__ = ["LEADS", "PEOPLE", "TEAMS", "Person"]
 
 
 @dataclass(frozen=True)
@@ -31,3 +31,5 @@ PEOPLE: tuple[Person, ...] = (
 )
 
 TEAMS: tuple[str, ...] = ("platform", "sales")
+#: Each team's lead.
+LEADS: dict[str, str] = {"platform": "ann", "sales": "gijs"}

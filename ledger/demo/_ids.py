@@ -6,10 +6,20 @@ prompt names a decision) without running anything first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from ledger.demo._plan import demo_key, id_of, sub_id
-from ledger.domain import Decision, Delegation, KeyResult, Kpi, Objective, Prompt, Retro
+from ledger.domain import (
+    Decision,
+    Delegation,
+    KeyResult,
+    KoersAggregate,
+    Kpi,
+    Objective,
+    Prompt,
+    Retro,
+)
 
 __all__ = [
     "action_item_id",
@@ -24,32 +34,22 @@ __all__ = [
 ]
 
 
-def objective_id(slug: str) -> UUID:
-    return id_of(Objective, demo_key("objective", slug))
+def _ids_of(cls: type[KoersAggregate], kind: str) -> Callable[[str], UUID]:
+    """The ids of ``cls`` aggregates the demo creates, by slug (key ``demo/<kind>/<slug>``)."""
+
+    def id_for(slug: str) -> UUID:
+        return id_of(cls, demo_key(kind, slug))
+
+    return id_for
 
 
-def key_result_id(slug: str) -> UUID:
-    return id_of(KeyResult, demo_key("kr", slug))
-
-
-def kpi_id(slug: str) -> UUID:
-    return id_of(Kpi, demo_key("kpi", slug))
-
-
-def decision_id(slug: str) -> UUID:
-    return id_of(Decision, demo_key("decision", slug))
-
-
-def delegation_id(slug: str) -> UUID:
-    return id_of(Delegation, demo_key("delegation", slug))
-
-
-def retro_id(slug: str) -> UUID:
-    return id_of(Retro, demo_key("retro", slug))
-
-
-def prompt_id(slug: str) -> UUID:
-    return id_of(Prompt, demo_key("prompt", slug))
+objective_id = _ids_of(Objective, "objective")
+key_result_id = _ids_of(KeyResult, "kr")
+kpi_id = _ids_of(Kpi, "kpi")
+decision_id = _ids_of(Decision, "decision")
+delegation_id = _ids_of(Delegation, "delegation")
+retro_id = _ids_of(Retro, "retro")
+prompt_id = _ids_of(Prompt, "prompt")
 
 
 def action_key(retro: str, action: str) -> str:

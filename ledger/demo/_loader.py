@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ledger.demo._cast import PEOPLE, TEAMS
 from ledger.demo._decisions import plan_decisions
 from ledger.demo._delegations import plan_delegations
+from ledger.demo._directory import plan_directory
 from ledger.demo._goals import plan_goals
 from ledger.demo._plan import Plan, Quarter, Step
 from ledger.demo._prompts import plan_prompts
@@ -53,6 +54,7 @@ class DemoSummary:
 def demo_plan(today: date) -> list[Step]:
     """Every command of the demo quarter that ended before ``today``, in time order."""
     plan = Plan(Quarter.before(today))
+    plan_directory(plan)
     plan_goals(plan)
     plan_delegations(plan)
     plan_decisions(plan)

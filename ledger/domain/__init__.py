@@ -1,6 +1,13 @@
 """The pure domain of Koers: aggregates, their events and rules. No I/O happens here."""
 
 from ledger.domain._base import KoersAggregate, command_key_id
+from ledger.domain._commands import (
+    ACTOR,
+    EXPECTED_VERSION,
+    IDEMPOTENCY_KEY,
+    Command,
+    CommandTable,
+)
 from ledger.domain.decisions import (
     Criterion,
     Decision,
@@ -12,7 +19,26 @@ from ledger.domain.decisions import (
     Risk,
 )
 from ledger.domain.delegations import CheckInStatus, Delegation, DelegationLevel, DelegationStatus
-from ledger.domain.goals import Direction, KeyResult, Kpi, KpiKind, MetricKind, Objective, Status
+from ledger.domain.directory import (
+    DIRECTORY_COMMANDS,
+    OrgRole,
+    Person,
+    Role,
+    Team,
+    person_id,
+    team_id,
+)
+from ledger.domain.goals import (
+    GOAL_COMMANDS,
+    Direction,
+    KeyResult,
+    Kpi,
+    KpiKind,
+    MetricKind,
+    Objective,
+    Status,
+)
+from ledger.domain.keys import CommandKey, key_record_id
 from ledger.domain.prompts import Prompt, PromptState
 from ledger.domain.retros import ActionState, ItemKind, Retro
 
@@ -24,12 +50,25 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
     "delegation": Delegation,
     "retro": Retro,
     "prompt": Prompt,
+    "person": Person,
+    "team": Team,
+    "command_key": CommandKey,
 }
 
+#: Every command, declared once (see ``ledger.domain._commands``).
+COMMANDS = CommandTable(DIRECTORY_COMMANDS, GOAL_COMMANDS)
+
 __all__ = [
+    "ACTOR",
     "AGGREGATES",
+    "COMMANDS",
+    "EXPECTED_VERSION",
+    "IDEMPOTENCY_KEY",
     "ActionState",
     "CheckInStatus",
+    "Command",
+    "CommandKey",
+    "CommandTable",
     "Criterion",
     "Decision",
     "DecisionStatus",
@@ -47,11 +86,18 @@ __all__ = [
     "MetricKind",
     "Objective",
     "Option",
+    "OrgRole",
+    "Person",
     "Prompt",
     "PromptState",
     "Retro",
     "Reversibility",
     "Risk",
+    "Role",
     "Status",
+    "Team",
     "command_key_id",
+    "key_record_id",
+    "person_id",
+    "team_id",
 ]

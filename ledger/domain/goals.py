@@ -11,29 +11,46 @@ Invariants:
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import (
-    KoersAggregate,
-    choice,
-    decimal,
-    not_in_future,
-    one_person,
-    required_text,
-    score_0_1,
-    still_open,
-    whole_in_range,
+from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._commands import Command
+from ledger.domain._fields import (
+    AS_OF,
+    CONFIDENCE,
+    LEARNINGS,
+    NOTE,
+    NOW,
+    OWNER,
+    REASON,
+    SCORE,
+    TEAM,
+    Choice,
+    Handle,
+    Moment,
+    Number,
+    Quarter,
+    Ref,
+    Text,
+    Texts,
+    Whole,
 )
 from ledger.errors import InvalidValue
 
-__all__ = ["Direction", "KeyResult", "Kpi", "KpiKind", "MetricKind", "Objective", "Status"]
-
-_PERIOD = re.compile(r"(19\d\d|2\d\d\d)-Q([1-4])")
+__all__ = [
+    "GOAL_COMMANDS",
+    "Direction",
+    "KeyResult",
+    "Kpi",
+    "KpiKind",
+    "MetricKind",
+    "Objective",
+    "Status",
+]
 
 
 class MetricKind(Enum):
@@ -50,11 +67,278 @@ class Status(Enum):
     CLOSED = "closed"
 
 
-def period(value: str) -> str:
-    """A quarter such as ``2026-Q4``."""
-    if not _PERIOD.fullmatch(value.strip()):
-        raise InvalidValue("period", f"{value!r} is not a quarter: write it as 2026-Q4")
-    return value.strip()
+class Direction(Enum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class KpiKind(Enum):
+    LEADING = "leading"
+    LAGGING = "lagging"
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+_TITLE = Text(
+    name="title", help="What you want to achieve.", most=200, line=True, example="Ship weekly"
+)
+_UNIT = Text(name="unit", help="The unit, e.g. %, days, EUR.", most=40, default="", example="days")
+_CADENCE = Whole(
+    name="cadence_days",
+    option="cadence",
+    help="Days between check-ins.",
+    low=1,
+    high=92,
+    default=7,
+    example=7,
+)
+
+SET_OBJECTIVE = Command(
+    "objective.set",
+    "Set an objective for a team and quarter: what, why, and one owner.",
+    (
+        TEAM,
+        _TITLE,
+        Text(name="why", help="Why it matters.", example="Customers wait too long"),
+        Quarter(name="period", help="The quarter, e.g. 2026-Q4.", example="2026-Q4"),
+        OWNER,
+        Ref(
+            name="parent_id",
+            option="parent",
+            kind="objective",
+            default=None,
+            help="The objective it aligns to.",
+        ),
+    ),
+    creates=True,
+    example="--team platform --period 2026-Q4 --title 'Ship weekly' "
+    "--why 'Customers wait too long' --owner ann",
+    event="Set",
+    method="set",
+)
+REALIGN_OBJECTIVE = Command(
+    "objective.realign",
+    "Align an objective to another parent objective, or to none.",
+    (
+        Ref(
+            name="parent_id",
+            option="parent",
+            kind="objective",
+            default=None,
+            help="The new parent objective (none: no parent).",
+        ),
+        REASON,
+    ),
+    example="<id> --parent <id> --reason 'It serves the company objective now'",
+    event="Realigned",
+)
+SCORE_OBJECTIVE = Command(
+    "objective.score",
+    "Score an objective at the end of its period (0.0–1.0) with the learnings.",
+    (SCORE, LEARNINGS),
+    example="<id> --score 0.7 --learnings 'Flaky tests cost us a month'",
+    event="Scored",
+    method="score_it",
+)
+DROP_OBJECTIVE = Command(
+    "objective.drop",
+    "Drop an objective (it stays in the history).",
+    (REASON,),
+    example="<id> --reason 'Merged into onboarding'",
+    event="Dropped",
+)
+ADD_KEY_RESULT = Command(
+    "key_result.add",
+    "Add a measurable key result to an open objective.",
+    (
+        Ref(
+            name="objective_id",
+            option="objective",
+            kind="objective",
+            help="The objective it measures.",
+        ),
+        Text(
+            name="title",
+            help="What is measured.",
+            most=200,
+            line=True,
+            example="Lead time to production",
+        ),
+        Choice(name="metric", of=MetricKind, help="How progress is measured.", example="decrease"),
+        Number(name="start", help="The value at the start.", example="10"),
+        Number(name="target", help="The value to reach.", example="2"),
+        _UNIT,
+        Handle(name="owner", help="Exactly one owner.", example="bram"),
+        _CADENCE,
+    ),
+    creates=True,
+    example="--objective <id> --title 'Lead time' --metric decrease --start 10 --target 2 "
+    "--unit days --owner bram",
+    event="Added",
+)
+CHECK_IN = Command(
+    "key_result.check_in",
+    "Record a check-in: value, confidence 0–10, note and blockers, as of a moment.",
+    (
+        Number(name="value", help="The measured value.", example="7"),
+        CONFIDENCE,
+        AS_OF,
+        NOTE,
+        Texts(
+            name="blockers",
+            option="blocker",
+            help="A blocker (repeat for more).",
+            default=(),
+            example=["waiting on security review"],
+        ),
+    ),
+    route="check-ins",
+    runs="check_in",
+    example="<id> --value 7 --confidence 6 --note 'CI is faster' --blocker 'waiting on legal'",
+    event="CheckedIn",
+)
+CORRECT_CHECK_IN = Command(
+    "key_result.correct",
+    "Correct a check-in: a new event; the original stays in the history.",
+    (
+        Ref(
+            name="check_in_id",
+            option="check-in",
+            kind="check_in",
+            help="The check-in's id (koers kr show).",
+        ),
+        Number(name="value", help="The corrected value.", example="6"),
+        CONFIDENCE,
+        REASON,
+    ),
+    route="check-ins/{check_in_id}/corrections",
+    runs="correct_check_in",
+    example="<id> --check-in <id> --value 6 --confidence 5 "
+    "--reason 'A rollback was counted as a deploy'",
+    event="CheckInCorrected",
+    method="correct_check_in",
+)
+RETARGET = Command(
+    "key_result.retarget",
+    "Change a key result's target, with a reason (the original target is kept).",
+    (
+        Number(name="target", help="The new target.", example="3"),
+        Text(
+            name="reason",
+            help="Why the target changes: a retarget needs a reason.",
+            example="2 days is out of reach",
+        ),
+    ),
+    runs="retarget",
+    example="<id> --target 3 --reason '2 days is out of reach'",
+    event="Retargeted",
+)
+DROP_KEY_RESULT = Command(
+    "key_result.drop",
+    "Drop a key result (it takes no more check-ins).",
+    (REASON,),
+    example="<id> --reason 'SSO moved to Q1'",
+    event="Dropped",
+)
+CLOSE_KEY_RESULT = Command(
+    "key_result.close",
+    "Close a key result at the end of the period with a score 0.0–1.0.",
+    (SCORE, Text(name="learnings", help="What you learned.", default="", example="Caching helped")),
+    example="<id> --score 0.6 --learnings 'Caching helped most'",
+    event="Closed",
+)
+DEFINE_KPI = Command(
+    "kpi.define",
+    "Define one of a team's KPIs.",
+    (
+        TEAM,
+        Text(
+            name="name",
+            help="What is measured.",
+            most=120,
+            line=True,
+            example="Deployment frequency",
+        ),
+        OWNER,
+        Number(name="target", help="The target value.", example="5"),
+        Choice(
+            name="direction", of=Direction, help="Which way is better.", example="higher_is_better"
+        ),
+        Choice(
+            name="kind",
+            of=KpiKind,
+            help="Leading (predicts) or lagging (confirms).",
+            example="leading",
+        ),
+        _UNIT,
+        Text(
+            name="next_step",
+            help="The next step to move it.",
+            most=2000,
+            default="",
+            example="Automate the release notes",
+        ),
+    ),
+    creates=True,
+    example="--team platform --name 'Lead time for changes' --target 24 --unit hours "
+    "--direction lower_is_better --kind leading --owner ann",
+    event="Defined",
+)
+MEASURE_KPI = Command(
+    "kpi.measure",
+    "Record a KPI measurement.",
+    (
+        Number(name="value", help="The measured value.", example="30"),
+        Moment(
+            name="as_of", help="When it was true (default: now).", default=NOW, example="2026-11-02"
+        ),
+        NOTE,
+    ),
+    route="measurements",
+    example="<id> --value 30 --as-of 2026-11-02 --note 'Release freeze week'",
+    event="Measured",
+)
+KPI_NEXT_STEP = Command(
+    "kpi.next_step",
+    "Set a KPI's next step.",
+    (
+        Text(
+            name="next_step",
+            option="step",
+            help="The next step.",
+            most=2000,
+            example="Split the monolith build",
+        ),
+    ),
+    runs="set_kpi_next_step",
+    example="<id> --step 'Split the monolith build'",
+    event="NextStepSet",
+    method="set_next_step",
+)
+RETIRE_KPI = Command(
+    "kpi.retire",
+    "Retire a KPI.",
+    (REASON,),
+    example="<id> --reason 'Replaced by deploy frequency'",
+    event="Retired",
+)
+
+GOAL_COMMANDS = (
+    SET_OBJECTIVE,
+    REALIGN_OBJECTIVE,
+    SCORE_OBJECTIVE,
+    DROP_OBJECTIVE,
+    ADD_KEY_RESULT,
+    CHECK_IN,
+    CORRECT_CHECK_IN,
+    RETARGET,
+    DROP_KEY_RESULT,
+    CLOSE_KEY_RESULT,
+    DEFINE_KPI,
+    MEASURE_KPI,
+    KPI_NEXT_STEP,
+    RETIRE_KPI,
+)
 
 
 class Objective(KoersAggregate):
@@ -105,51 +389,26 @@ class Objective(KoersAggregate):
             obj.status = Status.DROPPED
 
     @classmethod
-    def set(cls, *, id: UUID, actor: str, command_id: str = "", **fields: Any) -> Objective:
-        return cls._create(
-            cls.Set,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            team=required_text("team", fields["team"], 80),
-            title=required_text("title", fields["title"], 200),
-            why=required_text("why", fields["why"]),
-            period=period(fields["period"]),
-            owner=one_person("owner", fields["owner"]),
-            parent_id=fields.get("parent_id"),
-        )
+    def set(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Objective:
+        checked = SET_OBJECTIVE.check(values)
+        return cls._create(cls.Set, id=id, actor=actor, command_id=command_id, **checked)
 
-    def realign(
-        self, *, actor: str, parent_id: UUID | None, reason: str, command_id: str = ""
-    ) -> None:
+    def realign(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = REALIGN_OBJECTIVE.check(values)
         still_open(self.status is Status.OPEN, "this objective is no longer open")
-        if parent_id == self.id:
-            raise InvalidValue("parent", "an objective cannot be aligned to itself")
-        self.trigger_event(
-            self.Realigned,
-            actor=actor,
-            command_id=command_id,
-            parent_id=parent_id,
-            reason=required_text("reason", reason),
-        )
+        if checked["parent_id"] == self.id:
+            raise InvalidValue("parent_id", "an objective cannot be aligned to itself")
+        self.trigger_event(self.Realigned, actor=actor, command_id=command_id, **checked)
 
-    def score_it(
-        self, *, actor: str, score: Decimal | str, learnings: str, command_id: str = ""
-    ) -> None:
+    def score_it(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = SCORE_OBJECTIVE.check(values)
         still_open(self.status is Status.OPEN, "this objective is already scored or dropped")
-        self.trigger_event(
-            self.Scored,
-            actor=actor,
-            command_id=command_id,
-            score=score_0_1("score", score),
-            learnings=required_text("learnings", learnings),
-        )
+        self.trigger_event(self.Scored, actor=actor, command_id=command_id, **checked)
 
-    def drop(self, *, actor: str, reason: str, command_id: str = "") -> None:
+    def drop(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = DROP_OBJECTIVE.check(values)
         still_open(self.status is Status.OPEN, "this objective is already scored or dropped")
-        self.trigger_event(
-            self.Dropped, actor=actor, command_id=command_id, reason=required_text("reason", reason)
-        )
+        self.trigger_event(self.Dropped, actor=actor, command_id=command_id, **checked)
 
 
 class KeyResult(KoersAggregate):
@@ -242,29 +501,10 @@ class KeyResult(KoersAggregate):
             kr.status = Status.CLOSED
 
     @classmethod
-    def add(cls, *, id: UUID, actor: str, command_id: str = "", **fields: Any) -> KeyResult:
-        metric = choice("metric", MetricKind, fields["metric"])
-        start, target = decimal("start", fields["start"]), decimal("target", fields["target"])
-        if metric is MetricKind.INCREASE and target <= start:
-            raise InvalidValue(
-                "target", f"{target} is not above the start {start} of an 'increase'"
-            )
-        if metric is MetricKind.DECREASE and target >= start:
-            raise InvalidValue("target", f"{target} is not below the start {start} of a 'decrease'")
-        return cls._create(
-            cls.Added,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            objective_id=fields["objective_id"],
-            title=required_text("title", fields["title"], 200),
-            metric=metric,
-            start=start,
-            target=target,
-            unit=fields.get("unit", "").strip(),
-            owner=one_person("owner", fields["owner"]),
-            cadence_days=whole_in_range("cadence", int(fields.get("cadence_days", 7)), 1, 92),
-        )
+    def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> KeyResult:
+        checked = ADD_KEY_RESULT.check(values)
+        _check_direction(checked["metric"], checked["start"], checked["target"])
+        return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, **checked)
 
     def _must_be_open(self) -> None:
         still_open(
@@ -273,85 +513,37 @@ class KeyResult(KoersAggregate):
         )
 
     def check_in(
-        self,
-        *,
-        actor: str,
-        check_in_id: UUID,
-        value: Decimal | str,
-        confidence: int,
-        as_of: datetime,
-        note: str = "",
-        blockers: tuple[str, ...] = (),
-        command_id: str = "",
+        self, *, actor: str, check_in_id: UUID, command_id: str = "", **values: Any
     ) -> None:
+        checked = CHECK_IN.check(values)
         self._must_be_open()
         self.trigger_event(
-            self.CheckedIn,
-            actor=actor,
-            command_id=command_id,
-            check_in_id=check_in_id,
-            value=decimal("value", value),
-            confidence=whole_in_range("confidence", confidence, 0, 10),
-            note=note.strip(),
-            blockers=tuple(b.strip() for b in blockers if b.strip()),
-            as_of=not_in_future("as_of", as_of),
+            self.CheckedIn, actor=actor, command_id=command_id, check_in_id=check_in_id, **checked
         )
 
-    def correct_check_in(
-        self,
-        *,
-        actor: str,
-        check_in_id: UUID,
-        value: Decimal | str,
-        confidence: int,
-        reason: str,
-        command_id: str = "",
-    ) -> None:
-        if check_in_id not in self.check_ins:
-            raise InvalidValue("check_in", f"this key result has no check-in {check_in_id}")
-        self.trigger_event(
-            self.CheckInCorrected,
-            actor=actor,
-            command_id=command_id,
-            check_in_id=check_in_id,
-            value=decimal("value", value),
-            confidence=whole_in_range("confidence", confidence, 0, 10),
-            reason=required_text("reason", reason),
-        )
+    def correct_check_in(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = CORRECT_CHECK_IN.check(values)
+        if checked["check_in_id"] not in self.check_ins:
+            raise InvalidValue(
+                "check_in_id", f"this key result has no check-in {checked['check_in_id']}"
+            )
+        self.trigger_event(self.CheckInCorrected, actor=actor, command_id=command_id, **checked)
 
-    def retarget(
-        self, *, actor: str, target: Decimal | str, reason: str, command_id: str = ""
-    ) -> None:
+    def retarget(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = RETARGET.check(values)
         self._must_be_open()
-        if not reason.strip():
-            raise InvalidValue("reason", "a retarget needs a reason: say why the target changes")
-        new_target = decimal("target", target)
-        _check_direction(self.metric, self.start, new_target)
-        self.trigger_event(
-            self.Retargeted,
-            actor=actor,
-            command_id=command_id,
-            target=new_target,
-            reason=reason.strip(),
-        )
+        _check_direction(self.metric, self.start, checked["target"])
+        self.trigger_event(self.Retargeted, actor=actor, command_id=command_id, **checked)
 
-    def drop(self, *, actor: str, reason: str, command_id: str = "") -> None:
+    def drop(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = DROP_KEY_RESULT.check(values)
         self._must_be_open()
-        self.trigger_event(
-            self.Dropped, actor=actor, command_id=command_id, reason=required_text("reason", reason)
-        )
+        self.trigger_event(self.Dropped, actor=actor, command_id=command_id, **checked)
 
-    def close(
-        self, *, actor: str, score: Decimal | str, learnings: str, command_id: str = ""
-    ) -> None:
+    def close(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = CLOSE_KEY_RESULT.check(values)
         self._must_be_open()
-        self.trigger_event(
-            self.Closed,
-            actor=actor,
-            command_id=command_id,
-            score=score_0_1("score", score),
-            learnings=learnings.strip(),
-        )
+        self.trigger_event(self.Closed, actor=actor, command_id=command_id, **checked)
 
     @property
     def latest(self) -> dict[str, Any] | None:
@@ -367,16 +559,6 @@ def _check_direction(metric: MetricKind, start: Decimal, target: Decimal) -> Non
         raise InvalidValue("target", f"{target} is not above the start {start} of an 'increase'")
     if metric is MetricKind.DECREASE and target >= start:
         raise InvalidValue("target", f"{target} is not below the start {start} of a 'decrease'")
-
-
-class Direction(Enum):
-    HIGHER_IS_BETTER = "higher_is_better"
-    LOWER_IS_BETTER = "lower_is_better"
-
-
-class KpiKind(Enum):
-    LEADING = "leading"
-    LAGGING = "lagging"
 
 
 class Kpi(KoersAggregate):
@@ -431,52 +613,21 @@ class Kpi(KoersAggregate):
             kpi.retired = True
 
     @classmethod
-    def define(cls, *, id: UUID, actor: str, command_id: str = "", **fields: Any) -> Kpi:
-        return cls._create(
-            cls.Defined,
-            id=id,
-            actor=actor,
-            command_id=command_id,
-            team=required_text("team", fields["team"], 80),
-            name=required_text("name", fields["name"], 120),
-            owner=one_person("owner", fields["owner"]),
-            target=decimal("target", fields["target"]),
-            unit=fields.get("unit", "").strip(),
-            direction=choice("direction", Direction, fields["direction"]),
-            kind=choice("kind", KpiKind, fields["kind"]),
-            next_step=fields.get("next_step", "").strip(),
-        )
+    def define(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Kpi:
+        checked = DEFINE_KPI.check(values)
+        return cls._create(cls.Defined, id=id, actor=actor, command_id=command_id, **checked)
 
-    def measure(
-        self,
-        *,
-        actor: str,
-        value: Decimal | str,
-        as_of: datetime,
-        note: str = "",
-        command_id: str = "",
-    ) -> None:
+    def measure(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = MEASURE_KPI.check(values)
         still_open(not self.retired, "this KPI is retired")
-        self.trigger_event(
-            self.Measured,
-            actor=actor,
-            command_id=command_id,
-            value=decimal("value", value),
-            as_of=not_in_future("as_of", as_of),
-            note=note.strip(),
-        )
+        self.trigger_event(self.Measured, actor=actor, command_id=command_id, **checked)
 
-    def set_next_step(self, *, actor: str, next_step: str, command_id: str = "") -> None:
+    def set_next_step(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = KPI_NEXT_STEP.check(values)
         still_open(not self.retired, "this KPI is retired")
-        self.trigger_event(
-            self.NextStepSet,
-            actor=actor,
-            command_id=command_id,
-            next_step=required_text("next_step", next_step),
-        )
+        self.trigger_event(self.NextStepSet, actor=actor, command_id=command_id, **checked)
 
-    def retire(self, *, actor: str, reason: str, command_id: str = "") -> None:
+    def retire(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = RETIRE_KPI.check(values)
         still_open(not self.retired, "this KPI is retired already")
-        self.trigger_event(
-            self.Retired, actor=actor, command_id=command_id, reason=required_text("reason", reason)
-        )
+        self.trigger_event(self.Retired, actor=actor, command_id=command_id, **checked)

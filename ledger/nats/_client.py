@@ -16,6 +16,7 @@ import contextlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import nats.errors
 import orjson
@@ -151,6 +152,19 @@ async def direct_get_batch(
     return out, pending
 
 
+def _accepted(reply: Msg) -> dict[str, Any]:
+    """The server's answer to a publish; :class:`BatchRejected` if it refused it."""
+    answer: dict[str, Any] = orjson.loads(reply.data) if reply.data else {}
+    if "error" in answer:
+        error = answer["error"]
+        raise BatchRejected(
+            int(error.get("code", 0)),
+            int(error.get("err_code", 0)),
+            str(error.get("description", "")),
+        )
+    return answer
+
+
 async def publish_one(nc: Client, message: OutMessage, timeout: float) -> tuple[int, int]:
     """Publish one message (no batch: on a one-node stream a batch is staged on disk, which
     costs several times a plain publish); return ``(seq, 1)`` like a batch of one.
@@ -160,14 +174,7 @@ async def publish_one(nc: Client, message: OutMessage, timeout: float) -> tuple[
     reply = await nc.request(
         message.subject, message.data, timeout=timeout, headers=message.headers
     )
-    answer = orjson.loads(reply.data) if reply.data else {}
-    if "error" in answer:
-        error = answer["error"]
-        raise BatchRejected(
-            int(error.get("code", 0)),
-            int(error.get("err_code", 0)),
-            str(error.get("description", "")),
-        )
+    answer = _accepted(reply)
     return int(answer["seq"]), 1
 
 
@@ -191,13 +198,6 @@ async def publish_atomic_batch(
             continue
         headers["Nats-Batch-Commit"] = "1"
         reply = await nc.request(message.subject, message.data, timeout=timeout, headers=headers)
-        answer = orjson.loads(reply.data) if reply.data else {}
-        if "error" in answer:
-            error = answer["error"]
-            raise BatchRejected(
-                int(error.get("code", 0)),
-                int(error.get("err_code", 0)),
-                str(error.get("description", "")),
-            )
+        answer = _accepted(reply)
         return int(answer["seq"]), int(answer.get("count", last))
     raise ValueError("an atomic batch needs at least one message")

@@ -78,9 +78,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
         return self.aggregate_recorder_class(self._access(purpose))
 
     def application_recorder(self) -> ApplicationRecorder:
-        topic = self.env.get("APPLICATION_RECORDER_TOPIC")
-        cls = resolve_topic(topic) if topic else self.application_recorder_class
-        recorder = cls(self._access())
+        recorder = self._configured("APPLICATION_RECORDER_TOPIC", self.application_recorder_class)
         assert isinstance(recorder, ApplicationRecorder)
         return recorder
 
@@ -96,11 +94,16 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
         return tracking_recorder_class(self._access())  # type: ignore[call-arg]
 
     def process_recorder(self) -> ProcessRecorder:
-        topic = self.env.get("PROCESS_RECORDER_TOPIC")
-        cls = resolve_topic(topic) if topic else self.process_recorder_class
-        recorder = cls(self._access())
+        recorder = self._configured("PROCESS_RECORDER_TOPIC", self.process_recorder_class)
         assert isinstance(recorder, ProcessRecorder)
         return recorder
+
+    def _configured(self, setting: str, default: type[Any]) -> object:
+        """A recorder on the events stream, of the class whose topic ``setting`` names, else
+        of ``default`` (the caller checks its kind)."""
+        topic = self.env.get(setting)
+        cls = resolve_topic(topic) if topic else default
+        return cls(self._access())
 
     def close(self) -> None:
         self.connection.close()

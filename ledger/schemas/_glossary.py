@@ -145,6 +145,18 @@ EVENTS: dict[str, str] = {
     ),
     "prompt.snoozed": "The person put a reflection prompt off until a later moment.",
     "prompt.dismissed": "The person dismissed a reflection prompt without answering it.",
+    "person.added": (
+        "A person was added to the directory; the aggregate id derives from their handle."
+    ),
+    "person.granted": "A person was given an org-wide role (auditor or admin).",
+    "person.revoked": "An org-wide role was taken from a person.",
+    "team.added": "A team was added to the org tree; the aggregate id derives from the slug.",
+    "team.member_set": "A person became a member of a team with a role, or their role changed.",
+    "team.member_removed": "A person left a team.",
+    "command_key.used": (
+        "An idempotency key was used for the first time, bound to its command; written in the "
+        "same atomic write as the command's events. The aggregate id derives from the key."
+    ),
 }
 
 #: The meaning of a field name wherever it is used (unless an override says otherwise).
@@ -271,6 +283,25 @@ FIELDS: dict[str, str] = {
 
 #: Meanings specific to one event ("<type>.<field>") or value object ("<Class>.<field>").
 OVERRIDES: dict[str, str] = {
+    "person.added.handle": "The person's handle, unique in the ledger (e.g. 'ann').",
+    "person.added.name": "The person's name as people know it (up to 120 characters).",
+    "person.added.email": "The person's e-mail address.",
+    "person.added.time_zone": "The person's time zone (IANA name, e.g. 'Europe/Amsterdam').",
+    "person.granted.role": "The org-wide role given.",
+    "person.revoked.role": "The org-wide role taken away.",
+    "team.added.slug": "The team's short name, unique in the ledger (lower-case, digits, dashes).",
+    "team.added.name": "The team's name (up to 120 characters).",
+    "team.added.parent": "The slug of the team it belongs to, or null for a top team.",
+    "team.member_set.handle": "The member's handle.",
+    "team.member_set.role": "The member's role in the team.",
+    "team.member_removed.handle": "The handle of the person who left the team.",
+    "command_key.used.command": "The command the key was used for, e.g. 'key_result.check_in'.",
+    "command_key.used.target_id": "The id (UUID) of what the command created or changed.",
+    "command_key.used.version": "That aggregate's version right after the command.",
+    "command_key.used.fingerprint": (
+        "SHA-256 (hex) of the command's name, target, actor and given values: the same key "
+        "with another fingerprint is refused."
+    ),
     "objective.set.title": "What the team wants to achieve (up to 200 characters).",
     "objective.set.owner": "The one person accountable for the objective, by handle.",
     "objective.realigned.parent_id": (
@@ -426,6 +457,15 @@ INTEGER_RANGES: dict[str, tuple[int, int | None]] = {
 
 #: The meaning of each value of an enumeration, keyed by the enum's class name.
 ENUM_VALUES: dict[str, dict[str, str]] = {
+    "Role": {
+        "viewer": "reads the team's items and views",
+        "member": "reads, and records check-ins, retro items and the like",
+        "lead": "also sets the team's objectives, decisions and delegations",
+    },
+    "OrgRole": {
+        "auditor": "reads everything a verification needs, writes nothing",
+        "admin": "manages the directory and credentials",
+    },
     "MetricKind": {
         "increase": "the value should rise from start to target",
         "decrease": "the value should fall from start to target",

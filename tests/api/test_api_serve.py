@@ -6,25 +6,16 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-KOERS = str(Path(sys.executable).parent / "koers")
+from tests.commandline import run_koers, serving
 
 
 def _status(env: dict[str, str]) -> dict[str, object]:
-    result = subprocess.run(
-        [KOERS, "status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_koers("status", "--json", env=env)
     assert result.returncode == 0, result.stderr
     status: dict[str, object] = json.loads(result.stdout)
     return status
@@ -34,15 +25,8 @@ def _status(env: dict[str, str]) -> dict[str, object]:
 def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
     tmp_path: Path, stop_with: signal.Signals
 ) -> None:
-    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
-    serve = subprocess.Popen(
-        [KOERS, "serve", "--port", "0"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
+    with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         line = serve.stderr.readline()
         assert line.startswith("koers: serving LEDGER (0 events) at nats://127.0.0.1:"), line
@@ -71,12 +55,6 @@ def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
             os.kill(int(str(pid)), 0)  # the nats-server it started is gone
         assert _status(env)["events"] == 1  # nothing lost
         assert (tmp_path / "views.sqlite3").exists()
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-        if serve.stderr is not None:
-            serve.stderr.close()
 
 
 def test_koers_serve_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
@@ -86,15 +64,8 @@ def test_koers_serve_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""}
-        result = subprocess.run(
-            [KOERS, "serve", "--port", str(port)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""}
+        result = run_koers("serve", "--port", str(port), env=env)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"koers: cannot listen on 127.0.0.1:{port}"), result.stderr
     assert "Traceback" not in result.stderr
@@ -104,15 +75,8 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
     import threading
     import time
 
-    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""}
-    serve = subprocess.Popen(
-        [KOERS, "serve", "--port", "0"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": ""}
+    with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         match = re.search(r"API and web page at (http://[0-9.:]+) ", serve.stderr.readline())
         assert match
@@ -130,9 +94,3 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
         assert serve.wait(timeout=30) == 0
         assert [a.status_code for a in answers] == [503]  # a whole answer, not a reset
         assert answers[0].json()["type"] == "/problems/unavailable"
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-        if serve.stderr is not None:
-            serve.stderr.close()

@@ -7,7 +7,7 @@ The domain clock is pinned at ``T0`` for every test, so recorded times are exact
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -52,6 +52,7 @@ from ledger.errors import (
     NotAllowed,
     NotFound,
 )
+from tests.application.conftest import Step
 from tests.conftest import fresh_env
 from tests.factories import (
     ANN,
@@ -79,25 +80,12 @@ from tests.factories import (
     new_prompt,
     new_retro,
     objective,
-    pinned_clock,
     prompt,
     retro,
     review,
 )
 
-Step = Callable[[timedelta], datetime]
-
-
-@pytest.fixture
-def koers_app() -> Iterator[Koers]:
-    with koers() as app:
-        yield app
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Step]:
-    with pinned_clock(T0) as step:
-        yield step
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -1029,7 +1017,7 @@ def test_an_objective_is_not_aligned_to_itself(koers_app: Koers) -> None:
         lambda: koers_app.realign_objective(o, actor=ANN, parent_id=o, reason="oops"),
         of=(Objective, o),
     )
-    assert error.field == "parent"
+    assert error.field == "parent_id"
 
 
 def test_a_realignment_needs_a_reason(koers_app: Koers) -> None:
@@ -1157,7 +1145,7 @@ def test_a_correction_names_a_check_in_of_this_key_result_and_a_reason(koers_app
         ),
         of=of,
     )
-    assert error.field == "check_in"
+    assert error.field == "check_in_id"
     refused(
         koers_app,
         InvalidValue,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 
 from ledger.application import Koers, Receipt
+from ledger.domain import COMMANDS as DOMAIN_COMMANDS
 from ledger.domain import KeyResult, Objective, Option, Retro, command_key_id
 from ledger.errors import CommandKeyReused, StoreUnavailable
 from tests.conftest import fresh_env
@@ -42,7 +43,6 @@ from tests.factories import (
     new_prompt,
     new_retro,
     objective,
-    pinned_clock,
     prompt,
     retro,
     review,
@@ -51,16 +51,7 @@ from tests.factories import (
 Ids = dict[str, UUID]
 
 
-@pytest.fixture
-def koers_app() -> Iterator[Koers]:
-    with koers() as app:
-        yield app
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Callable[[timedelta], Any]]:
-    with pinned_clock(T0) as step:
-        yield step
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def receipt_of(result: Receipt | tuple[Receipt, UUID]) -> Receipt:
@@ -110,7 +101,50 @@ def _two_retros_with_item(app: Koers) -> Ids:
     return {**ids, "later": new_retro(app, held_on=T0.date() + timedelta(days=7))}
 
 
+def _person(app: Koers) -> Ids:
+    app.add_person(actor=ANN, handle="dora", name="Dora", email="dora@example.org")
+    return {}
+
+
+def _team_and_person(app: Koers) -> Ids:
+    _person(app)
+    app.add_team(actor=ANN, slug="ops", name="Ops")
+    return {}
+
+
+def _team_with_member(app: Koers) -> Ids:
+    _team_and_person(app)
+    app.set_member("ops", actor=ANN, handle="dora", role="member")
+    return {}
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "add_person": (
+        _nothing,
+        lambda app, i, k: app.add_person(
+            actor=ANN, handle="eve", name="Eve", email="eve@example.org", key=k
+        ),
+    ),
+    "grant_role": (
+        _person,
+        lambda app, i, k: app.grant_role("dora", actor=ANN, role="admin", key=k),
+    ),
+    "revoke_role": (
+        lambda app: {**_person(app), **{"_": app.grant_role("dora", actor=ANN, role="admin").id}},
+        lambda app, i, k: app.revoke_role("dora", actor=ANN, role="admin", key=k),
+    ),
+    "add_team": (
+        _nothing,
+        lambda app, i, k: app.add_team(actor=ANN, slug="ops", name="Ops", key=k),
+    ),
+    "set_member": (
+        _team_and_person,
+        lambda app, i, k: app.set_member("ops", actor=ANN, handle="dora", role="lead", key=k),
+    ),
+    "remove_member": (
+        _team_with_member,
+        lambda app, i, k: app.remove_member("ops", actor=ANN, handle="dora", key=k),
+    ),
     "set_objective": (
         _nothing,
         lambda app, i, k: app.set_objective(actor=ANN, key=k, **objective()),
@@ -291,15 +325,19 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def test_the_scenarios_cover_every_command_of_koers() -> None:
-    commands = {
+    commands = {c.handler for c in DOMAIN_COMMANDS.values()} | {
         name
         for klass in Koers.__mro__
         if klass.__module__.startswith("ledger.application.")
         and klass.__name__.endswith("Commands")
         for name, value in vars(klass).items()
-        if callable(value) and not name.startswith("_")
+        if callable(value) and not name.startswith("_") and name not in LOOK_UPS
     }
     assert commands == set(SCENARIOS)
+
+
+#: The directory's look-ups (methods of DirectoryCommands that are not commands).
+LOOK_UPS = {"person", "team"}
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

@@ -10,7 +10,6 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +33,7 @@ from ledger.audit.startup import (
 )
 from ledger.nats._bulk import BulkReader, LazyHeaders
 from ledger.settings import AuditSettings
-from tests.audit.test_audit_trail_support import Ledger, damage
-
-DAMAGED = 6
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger(tmp_path)
-    try:
-        yield ledger
-    finally:
-        ledger.server.stop()
+from tests.audit.test_audit_trail_support import DAMAGED, Ledger, damage
 
 
 class Clock:

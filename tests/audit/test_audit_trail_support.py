@@ -33,9 +33,10 @@ from ledger.settings import AuditSettings, Settings, StoreSettings
 from tests.conftest import read_stream
 from tests.factories import decide, decision, pinned_clock
 
-__all__ = ["KOERS", "Ledger", "Message", "Run", "damage", "run_async"]
+__all__ = ["DAMAGED", "KOERS", "Ledger", "Message", "Run", "damage", "run_async"]
 
 KOERS = Path(sys.executable).parent / "koers"
+DAMAGED = 6  # the exit code of `koers audit verify` that found damage
 T = TypeVar("T")
 
 

@@ -12,29 +12,15 @@ copied to the folder outside NATS. Each verify must exit 6 and name the kind and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js import api
 
 from ledger.audit import hash_leaf, sign
 from ledger.settings._audit import checkpoint_stream
-from tests.audit.test_audit_trail_support import Ledger, Run, damage
-
-DAMAGED = 6
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger(tmp_path)
-    try:
-        yield ledger
-    finally:
-        ledger.server.stop()
+from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, Run, damage
 
 
 def signed_history(ledger: Ledger, **weaker: Any) -> None:
@@ -51,6 +37,11 @@ def signed_history(ledger: Ledger, **weaker: Any) -> None:
     honest = ledger.koers("audit", "verify")
     assert honest.code == 0, honest.text
     assert "OK: the log is exactly what was signed" in honest.out
+
+
+def where(run: Run, kind: str) -> list[str]:
+    """Each ``DAMAGE [kind]`` line up to its colon: the kind and where the damage is."""
+    return [line.split(":")[0] for line in damage(run, kind)]
 
 
 def verify_fails(ledger: Ledger, **env: str) -> Run:
@@ -97,9 +88,7 @@ def test_two_swapped_events_are_named(ledger: Ledger) -> None:
     messages[2], messages[19] = messages[19], messages[2]  # seqs 3 and 20
     ledger.republish(messages)
     run = verify_fails(ledger)
-    assert [line.split(":")[0] for line in damage(run, "swapped")] == [
-        "DAMAGE [swapped] seqs 3 and 20"
-    ], run.out
+    assert where(run, "swapped") == ["DAMAGE [swapped] seqs 3 and 20"], run.out
     assert not damage(run, "changed")
     assert not damage(run, "deleted")
     assert not damage(run, "inserted")
@@ -115,9 +104,7 @@ def test_an_inserted_event_is_named(ledger: Ledger) -> None:
     forged.headers["Nats-Msg-Id"] = "forged-0"
     ledger.republish([*messages[:9], forged, *messages[9:]])  # at seq 10
     run = verify_fails(ledger)
-    assert [line.split(":")[0] for line in damage(run, "inserted")] == [
-        "DAMAGE [inserted] seq 10"
-    ], run.out
+    assert where(run, "inserted") == ["DAMAGE [inserted] seq 10"], run.out
     assert damage(run, "moved") == [
         "DAMAGE [moved] seqs 10..28: the events signed there are now at seqs 11..29"
     ], run.out
@@ -130,24 +117,21 @@ def test_a_changed_payload_is_named_with_or_without_its_digest_fixed(ledger: Led
     messages = ledger.messages()
     made = next(i for i, m in enumerate(messages) if m.subject.endswith(".made"))
     original = messages[made]
-    messages[made] = original.with_payload(
-        original.data.replace(b'"chosen":"build"', b'"chosen":"buy"'), fix_digest=False
-    )
+
+    def buy_instead(*, fix_digest: bool) -> Message:
+        changed = original.data.replace(b'"chosen":"build"', b'"chosen":"buy"')
+        return original.with_payload(changed, fix_digest=fix_digest)
+
+    messages[made] = buy_instead(fix_digest=False)
     ledger.republish(messages)
     run = verify_fails(ledger)
-    assert [line.split(":")[0] for line in damage(run, "changed")] == [
-        f"DAMAGE [changed] seq {made + 1}"
-    ], run.out
+    assert where(run, "changed") == [f"DAMAGE [changed] seq {made + 1}"], run.out
     assert "Koers-Payload-Sha256" in damage(run, "changed")[0]
 
-    messages[made] = original.with_payload(  # a careful attacker fixes the digest too
-        original.data.replace(b'"chosen":"build"', b'"chosen":"buy"'), fix_digest=True
-    )
+    messages[made] = buy_instead(fix_digest=True)  # a careful attacker fixes the digest too
     ledger.republish(messages)
     run = verify_fails(ledger)
-    assert [line.split(":")[0] for line in damage(run, "changed")] == [
-        f"DAMAGE [changed] seq {made + 1}"
-    ], run.out
+    assert where(run, "changed") == [f"DAMAGE [changed] seq {made + 1}"], run.out
     assert not damage(run, "moved")
     assert not damage(run, "inserted")
 
@@ -157,9 +141,7 @@ def test_a_truncated_tail_is_named(ledger: Ledger) -> None:
     # Cut the stored block in the middle of decision 103 (opened at seq 20), server stopped.
     ledger.edit_block(b"Question number 0103?", lambda block, at: block[:at])
     run = verify_fails(ledger)
-    assert [line.split(":")[0] for line in damage(run, "truncated")] == [
-        "DAMAGE [truncated] seqs 20..28"
-    ], run.out
+    assert where(run, "truncated") == ["DAMAGE [truncated] seqs 20..28"], run.out
     assert not damage(run, "deleted")
     assert not damage(run, "changed")
 

@@ -280,15 +280,22 @@ def tamper_events(bundle: Path, change: Any) -> None:
     write_lines(bundle / "events.jsonl", changed if isinstance(changed, list) else lines)
 
 
+def verify_tampered(bundle: Path, change: Any) -> str:
+    """Apply ``change`` to the bundle's events and run the verifier: it must find the damage
+    (exit 1). Its output."""
+    tamper_events(bundle, change)
+    code, output = run(bundle)
+    assert code == 1, output
+    return output
+
+
 def test_a_flipped_bit_in_a_payload(bundle: Path) -> None:
     def flip(lines: list[dict[str, Any]]) -> None:
         payload = bytearray(base64.b64decode(lines[4]["payload_b64"]))
         payload[3] ^= 0x01
         lines[4]["payload_b64"] = base64.b64encode(payload).decode()
 
-    tamper_events(bundle, flip)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, flip)
     [digest] = problems(output, "digest-mismatch")
     assert "events.jsonl:5 seq 5" in digest
     assert "events.jsonl:5 seq 5" in problems(output, "changed-payload")[0]
@@ -303,9 +310,7 @@ def test_a_payload_changed_with_its_digest(bundle: Path) -> None:
         lines[8]["payload"] = json.loads(payload)
         lines[8]["headers"]["Koers-Payload-Sha256"] = hashlib.sha256(payload).hexdigest()
 
-    tamper_events(bundle, rewrite)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, rewrite)
     assert not problems(output, "digest-mismatch")
     [proof] = problems(output, "bad-proof")
     assert "seq 9:" in proof
@@ -313,36 +318,30 @@ def test_a_payload_changed_with_its_digest(bundle: Path) -> None:
 
 
 def test_a_changed_header(bundle: Path) -> None:
-    tamper_events(bundle, lambda lines: lines[6]["headers"].update({"Koers-Type": "decision.x"}))
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(
+        bundle, lambda lines: lines[6]["headers"].update({"Koers-Type": "decision.x"})
+    )
     [proof] = problems(output, "bad-proof")
     assert "proofs.jsonl:7 seq 7:" in proof
     assert len(problems(output, "root-mismatch")) == 3  # the checkpoints of 12, 20 and 30
 
 
 def test_an_edited_readable_payload(bundle: Path) -> None:
-    tamper_events(bundle, lambda lines: lines[1]["payload"].update({"title": "nicer"}))
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, lambda lines: lines[1]["payload"].update({"title": "nicer"}))
     [changed] = problems(output, "changed-payload")
     assert "events.jsonl:2 seq 2" in changed
     assert len(output.splitlines()) < 12  # nothing else is wrong
 
 
 def test_a_deleted_event(bundle: Path) -> None:
-    tamper_events(bundle, lambda lines: lines[:3] + lines[4:])
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, lambda lines: lines[:3] + lines[4:])
     assert "before events.jsonl:4: seq 4 missing" in problems(output, "missing-sequence")[0]
     assert "seq 30 missing at the end" in problems(output, "truncated")[0]
     assert "seqs 1..5" in problems(output, "root-mismatch")[0]
 
 
 def test_two_swapped_events(bundle: Path) -> None:
-    tamper_events(bundle, lambda lines: [*lines[:5], lines[6], lines[5], *lines[7:]])
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, lambda lines: [*lines[:5], lines[6], lines[5], *lines[7:]])
     [reordered] = problems(output, "reordered-sequence")
     assert "events.jsonl:7: seq 6 comes after seq 7" in reordered
     assert "seqs 6..12" in problems(output, "root-mismatch")[0]
@@ -353,9 +352,7 @@ def test_the_content_of_two_events_swapped_under_their_sequences(bundle: Path) -
         for field in ("subject", "headers", "payload_b64", "payload"):
             lines[13][field], lines[14][field] = lines[14][field], lines[13][field]
 
-    tamper_events(bundle, swap)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, swap)
     assert not problems(output, "reordered-sequence")  # the sequences look right, but
     assert [p.split(":")[1][:9] for p in problems(output, "bad-proof")] == [
         "14 seq 14",
@@ -368,9 +365,7 @@ def test_an_inserted_event(bundle: Path) -> None:
         forged = record(synthetic_events(3, seed=99)[2])
         return [*lines[:3], forged, *lines[3:]]
 
-    tamper_events(bundle, insert)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, insert)
     assert "events.jsonl:4: seq 3 again" in problems(output, "inserted-sequence")[0]
     assert "seqs 1..5" in problems(output, "root-mismatch")[0]
 
@@ -383,9 +378,7 @@ def test_an_inserted_event_with_the_rest_renumbered(bundle: Path) -> None:
             line["seq"] = seq
         return lines
 
-    tamper_events(bundle, insert)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, insert)
     assert not problems(output, "inserted-sequence")
     assert "proofs.jsonl:11 seq 11:" in problems(output, "bad-proof")[0]
     assert len(problems(output, "bad-proof")) == 20  # 11..30: every one after it moved
@@ -393,9 +386,7 @@ def test_an_inserted_event_with_the_rest_renumbered(bundle: Path) -> None:
 
 
 def test_a_truncated_tail(bundle: Path) -> None:
-    tamper_events(bundle, lambda lines: lines[:25])
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, lambda lines: lines[:25])
     [truncated] = problems(output, "truncated")
     assert "size 30" in truncated
     assert "seqs 26..30 missing at the end" in truncated
@@ -472,9 +463,7 @@ def test_a_changed_checkpoint(bundle: Path) -> None:
 
 
 def test_a_message_without_a_digest(bundle: Path) -> None:
-    tamper_events(bundle, lambda lines: lines[12]["headers"].pop("Koers-Payload-Sha256"))
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, lambda lines: lines[12]["headers"].pop("Koers-Payload-Sha256"))
     [digest] = problems(output, "digest-mismatch")
     assert "events.jsonl:13 seq 13: no Koers-Payload-Sha256 header" in digest
 
@@ -525,9 +514,7 @@ def test_headers_and_fields_no_signature_covers(bundle: Path) -> None:
         lines[0]["headers"]["X-Approved-By"] = "the board"
         lines[1]["note"] = "trust me"
 
-    tamper_events(bundle, add)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, add)
     uncovered = problems(output, "uncovered")
     assert "events.jsonl:1 seq 1: 'X-Approved-By'" in uncovered[0]
     assert "events.jsonl:2 seq 2: 'note'" in uncovered[1]
@@ -549,9 +536,7 @@ def test_many_problems_are_summed_up(tmp_path: Path, key: Ed25519PrivateKey) -> 
         for line in lines:
             line["payload"] = {"edited": True}
 
-    tamper_events(bundle, blank)
-    code, output = run(bundle)
-    assert code == 1
+    output = verify_tampered(bundle, blank)
     assert len(problems(output, "changed-payload")) == verifier.SHOWN_PER_KIND
     assert "... and 40 more [changed-payload]" in output
     assert "FAILED: 60 problems (changed-payload 60)" in output

@@ -6,27 +6,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.commandline import options, run_koers, serving
 from tests.conftest import fresh_env
-
-KOERS = str(Path(sys.executable).parent / "koers")
 
 
 def koers(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [KOERS, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_koers(*args, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     if check:
         assert result.returncode == 0, result.stderr
@@ -50,49 +41,34 @@ def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
     objective = as_json(
         "objective",
         "set",
-        "--team",
-        "platform",
-        "--period",
-        "2026-Q4",
-        "--title",
-        "Ship weekly",
-        "--why",
-        "Customers wait",
-        "--owner",
-        "ann",
+        *options(
+            team="platform",
+            period="2026-Q4",
+            title="Ship weekly",
+            why="Customers wait",
+            owner="ann",
+        ),
         env=cli_env,
     )
     kr = as_json(
         "kr",
         "add",
-        "--objective",
-        objective["id"],
-        "--title",
-        "Lead time",
-        "--metric",
-        "decrease",
-        "--start",
-        "10",
-        "--target",
-        "2",
-        "--unit",
-        "days",
-        "--owner",
-        "bram",
+        *options(
+            objective=objective["id"],
+            title="Lead time",
+            metric="decrease",
+            start="10",
+            target="2",
+            unit="days",
+            owner="bram",
+        ),
         env=cli_env,
     )
     line = koers(
         "kr",
         "check-in",
         kr["id"],
-        "--value",
-        "8",
-        "--confidence",
-        "6",
-        "--blocker",
-        "legal",
-        "--as",
-        "bram",
+        *options(value="8", confidence="6", blocker="legal", as_="bram"),
         env=cli_env,
     ).stdout
     assert line.startswith(f"recorded: key-result {kr['id']} (version 2")
@@ -115,24 +91,16 @@ def test_a_decision_from_open_to_review_and_show_as_of(cli_env: dict[str, str]) 
     opened = as_json(
         "decision",
         "open",
-        "--team",
-        "platform",
-        "--question",
-        "Monorepo?",
-        "--option",
-        "a=Yes",
-        "--option",
-        "b=No",
-        "--criterion",
-        "speed=3",
-        "--door",
-        "one_way",
-        "--information",
-        "60",
-        "--decider",
-        "ann",
-        "--decide-by",
-        "2099-01-01",
+        *options(
+            team="platform",
+            question="Monorepo?",
+            option=("a=Yes", "b=No"),
+            criterion="speed=3",
+            door="one_way",
+            information="60",
+            decider="ann",
+            decide_by="2099-01-01",
+        ),
         env=cli_env,
     )
     before = as_json("decision", "show", opened["id"], env=cli_env)["modified_on"]
@@ -141,16 +109,13 @@ def test_a_decision_from_open_to_review_and_show_as_of(cli_env: dict[str, str]) 
         "decision",
         "decide",
         opened["id"],
-        "--option",
-        "a",
-        "--rationale",
-        "Fastest",
-        "--expected",
-        "Weekly releases",
-        "--confidence",
-        "0.7",
-        "--review-on",
-        "2099-02-01",
+        *options(
+            option="a",
+            rationale="Fastest",
+            expected="Weekly releases",
+            confidence="0.7",
+            review_on="2099-02-01",
+        ),
         env=cli_env,
     )
     assert as_json("decision", "show", opened["id"], env=cli_env)["status"] == "decided"
@@ -163,14 +128,7 @@ def test_idempotency_key_makes_a_retry_take_effect_once(cli_env: dict[str, str])
     args = (
         "retro",
         "hold",
-        "--team",
-        "sales",
-        "--period",
-        "Sprint 1",
-        "--held-on",
-        "2026-11-20",
-        "--key",
-        "retro-sprint-1",
+        *options(team="sales", period="Sprint 1", held_on="2026-11-20", key="retro-sprint-1"),
     )
     first = as_json(*args, env=cli_env)
     again = as_json(*args, env=cli_env)
@@ -183,16 +141,7 @@ def test_exit_codes_bad_input_conflict_and_unreachable_store(cli_env: dict[str, 
     bad = koers(
         "objective",
         "set",
-        "--team",
-        "x",
-        "--period",
-        "Q4",
-        "--title",
-        "t",
-        "--why",
-        "w",
-        "--owner",
-        "ann",
+        *options(team="x", period="Q4", title="t", why="w", owner="ann"),
         env=cli_env,
         check=False,
     )
@@ -203,45 +152,27 @@ def test_exit_codes_bad_input_conflict_and_unreachable_store(cli_env: dict[str, 
     kr_parent = as_json(
         "objective",
         "set",
-        "--team",
-        "x",
-        "--period",
-        "2026-Q4",
-        "--title",
-        "t",
-        "--why",
-        "w",
-        "--owner",
-        "ann",
+        *options(team="x", period="2026-Q4", title="t", why="w", owner="ann"),
         env=cli_env,
     )
     kr = as_json(
         "kr",
         "add",
-        "--objective",
-        kr_parent["id"],
-        "--title",
-        "t",
-        "--metric",
-        "increase",
-        "--start",
-        "0",
-        "--target",
-        "5",
-        "--owner",
-        "ann",
+        *options(
+            objective=kr_parent["id"],
+            title="t",
+            metric="increase",
+            start="0",
+            target="5",
+            owner="ann",
+        ),
         env=cli_env,
     )
     conflict = koers(
         "kr",
         "check-in",
         kr["id"],
-        "--value",
-        "1",
-        "--confidence",
-        "5",
-        "--expect-version",
-        "7",
+        *options(value="1", confidence="5", expect_version="7"),
         env=cli_env,
         check=False,
     )
@@ -286,15 +217,8 @@ def test_no_server_running_uses_the_embedded_one_and_stops_it(tmp_path: Path) ->
 
 
 def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    env = {**os.environ, "KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
-    serve = subprocess.Popen(
-        [KOERS, "serve", "--port", "0"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
+    with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         line = serve.stderr.readline()
         assert "serving LEDGER" in line
@@ -305,12 +229,6 @@ def test_a_running_koers_serve_is_reused_and_stops_cleanly_on_ctrl_c(tmp_path: P
         assert serve.wait(timeout=30) == 0
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-        if serve.stderr is not None:
-            serve.stderr.close()
 
 
 def test_demo_loads_once_and_a_second_run_adds_nothing(cli_env: dict[str, str]) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +12,10 @@ import pytest
 
 from ledger.application import Koers
 from ledger.domain._clock import frozen_at
+from tests.commandline import run_koers
 from tests.conftest import fresh_env
 from tests.factories import T0, new_decided_decision, new_key_result, new_objective, new_retro
 
-KOERS = str(Path(sys.executable).parent / "koers")
 COLUMNS = ["position", "subject", "aggregate_id", "version", "type", "schema_version",
            "recorded", "actor", "payload"]  # fmt: skip
 
@@ -40,15 +38,8 @@ def recorded() -> tuple[dict[str, str], int]:
 
 
 def export(env: dict[str, str], fmt: str, out: Path) -> subprocess.CompletedProcess[str]:
-    cli_env = {**os.environ, **{k: v for k, v in env.items() if k != "PERSISTENCE_MODULE"}}
-    result = subprocess.run(
-        [KOERS, "export", "--format", fmt, "--out", str(out), "--json"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cli_env = {k: v for k, v in env.items() if k != "PERSISTENCE_MODULE"}
+    result = run_koers("export", "--format", fmt, "--out", str(out), "--json", env=cli_env)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert "exporting events" in result.stderr  # the progress bar

@@ -29,7 +29,7 @@ from eventsourcing.persistence import StoredEvent
 
 import ledger.domain
 from ledger.application import Koers
-from ledger.domain import Criterion, KeyResult, Option, Risk
+from ledger.domain import COMMANDS, Criterion, KeyResult, Option, Risk
 from ledger.nats._client import RawMessage
 from ledger.schemas import (
     LOCK_NAME,
@@ -271,6 +271,18 @@ def record_one_of_everything(app: Koers) -> None:
         parent_id=top,
     ).id
     app.realign_objective(child, actor=a, parent_id=None, reason="stands alone")
+    # the directory
+    app.add_person(actor=a, handle="ann", name="Ann", email="ann@example.org")
+    app.grant_role("ann", actor=a, role="admin")
+    app.revoke_role("ann", actor=a, role="admin")
+    app.add_team(actor=a, slug="company", name="Company")
+    app.add_team(actor=a, slug="platform", name="Platform", parent="company")
+    app.set_member("platform", actor=a, handle="ann", role="lead")
+    app.remove_member("platform", actor=a, handle="ann")
+    # a command from the table with an idempotency key: its key's record
+    app.execute(
+        COMMANDS["objective.realign"], child, {"reason": "still alone"}, actor=a, key="k-realign"
+    )
     # key results
     kr = app.add_key_result(
         actor=a,
@@ -478,6 +490,23 @@ def fixture_events() -> list[dict[str, Any]]:
     return [json.loads(line) for line in FIXTURE.read_text("utf-8").splitlines() if line]
 
 
+def insert_fixture_events(koers: Koers) -> list[dict[str, Any]]:
+    """Store the fixture's v1 events as they are (an earlier version wrote them); its rows."""
+    rows = fixture_events()
+    koers.recorder.insert_events(
+        [
+            StoredEvent(
+                uuid.UUID(r["originator_id"]),
+                r["originator_version"],
+                r["topic"],
+                orjson.dumps(r["state"]),
+            )
+            for r in rows
+        ]
+    )
+    return rows
+
+
 def test_the_v1_fixture_payloads_validate_against_the_v1_schema_and_not_v2() -> None:
     rows = fixture_events()
     check_ins = [r for r in rows if r["topic"].endswith(":KeyResult.CheckedIn")]
@@ -494,18 +523,7 @@ def test_v1_check_ins_stored_by_an_earlier_version_load_with_blockers_as_a_list(
 ) -> None:
     # The recorder stamps Koers-Schema from the payload (no class_version key = v1), so the
     # v1 payloads inserted here carry Koers-Schema: 1, as the earlier version stored them.
-    rows = fixture_events()
-    koers.recorder.insert_events(
-        [
-            StoredEvent(
-                uuid.UUID(r["originator_id"]),
-                r["originator_version"],
-                r["topic"],
-                orjson.dumps(r["state"]),
-            )
-            for r in rows
-        ]
-    )
+    rows = insert_fixture_events(koers)
     kr = koers.load(KeyResult, uuid.UUID(rows[0]["originator_id"]))
     first, second = (uuid.UUID(r["state"]["check_in_id"]) for r in rows[1:])
     assert kr.check_ins[first]["blockers"] == ("CI is slow", "waiting on legal")
@@ -535,18 +553,7 @@ def test_the_schema_header_names_the_payloads_own_version(
     koers: Koers, env: dict[str, str]
 ) -> None:
     """A v1 payload stored today (an import, a migration) is stamped v1, not the class's v2."""
-    rows = fixture_events()
-    koers.recorder.insert_events(
-        [
-            StoredEvent(
-                uuid.UUID(r["originator_id"]),
-                r["originator_version"],
-                r["topic"],
-                orjson.dumps(r["state"]),
-            )
-            for r in rows
-        ]
-    )
+    insert_fixture_events(koers)
     stamped = {
         m.headers.get("Koers-Type"): m.headers.get("Koers-Schema")
         for m in read_messages(env["NATS_STREAM"])

@@ -7,14 +7,11 @@ question and its link to the event that triggered it (``<kind>:<id>@<version>``)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from ledger.application import Koers
+from tests.commandline import run_koers
 from tests.conftest import fresh_env
 from tests.factories import ANN, BOB, decide, decision, koers, new_key_result
 from tests.workers.test_workers_support import prompts_of, running_workers, wait_for
@@ -96,18 +93,9 @@ def _replayed(handle: Any) -> float:
 
 # -- the command line ------------------------------------------------------------------------
 
-KOERS = str(Path(sys.executable).parent / "koers")
-
 
 def _koers(*args: str, env: dict[str, str]) -> Any:
-    result = subprocess.run(
-        [KOERS, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_koers(*args, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout) if "--json" in args else result.stdout
 

@@ -1,0 +1,159 @@
+"""What every benchmark run needs around its measurements: a clean environment, one embedded
+nats-server stopped by its PID whatever happens, the machine and code measured, and the
+shared ways of summarising figures."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import signal
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ledger.embedded import EmbeddedServer, find_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def ratio_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def code_version(*folders: str) -> dict[str, Any]:
+    """The commit measured, and whether ``folders`` had uncommitted changes (None: no git)."""
+
+    def git(*args: str) -> str | None:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--", *folders)
+    return {
+        "commit": commit,
+        f"{'_or_'.join(folders)}_dirty": None if dirty is None else bool(dirty),
+    }
+
+
+def machine(*folders: str) -> dict[str, Any]:
+    """Where the figures come from: the machine, its load, the versions, the code."""
+    version = subprocess.run(
+        [str(find_binary()), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "loadavg": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "nats_server": version,
+        "sqlite": sqlite3.sqlite_version,
+        "tmp": tempfile.gettempdir(),
+        "code": code_version(*folders),
+    }
+
+
+def clean_environment(*prefixes: str) -> None:
+    """Ignore ambient settings: each part gets exactly the settings the benchmark gives it."""
+    for key in list(os.environ):
+        if key.startswith(prefixes) or key == "PERSISTENCE_MODULE":
+            del os.environ[key]
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def nats_server(data_dir: Path) -> Iterator[EmbeddedServer]:
+    """The embedded nats-server (fsync always); stopped, and if need be killed, by its PID."""
+    server = EmbeddedServer(data_dir)
+    previous = signal.signal(signal.SIGTERM, _raise_exit)
+    try:
+        server.start()
+        yield server
+    finally:
+        pid = server.pid
+        try:
+            server.stop()
+        finally:
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):  # it is gone: nothing to kill
+                    os.kill(pid, signal.SIGKILL)
+            signal.signal(signal.SIGTERM, previous)
+
+
+# --- one run, from the command line to the JSON file ---------------------------------------
+
+
+def arguments(doc: str | None, default_reps: int) -> argparse.ArgumentParser:
+    """The options every benchmark takes: ``--reps`` and ``--quick``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0] if doc else None)
+    parser.add_argument(
+        "--reps", type=int, help=f"repetitions (default {default_reps}; 1 with --quick)"
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test only")
+    return parser
+
+
+def on_a_fresh_server(
+    name: str, folders: Sequence[str], sizes: Any, reps: int, measure: Callable[[str, Path], T]
+) -> tuple[T, dict[str, Any], float]:
+    """``measure(url, tmp)`` against a fresh embedded nats-server in a temporary folder.
+
+    Announces the machine (and the code in ``folders``) first; returns the results, that
+    machine description and how many seconds it all took.
+    """
+    info = machine(*folders)
+    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(prefix=f"koers-{name}-bench-") as tmp,
+        nats_server(Path(tmp) / "server") as server,
+    ):
+        results = measure(server.url, Path(tmp))
+    return results, info, time.perf_counter() - started
+
+
+def write_document(
+    out_file: Path,
+    *,
+    quick: bool,
+    duration: float,
+    reps: int,
+    sizes: Any,
+    info: dict[str, Any],
+    **figures: Any,
+) -> None:
+    """Say how long the run took and write it to ``out_file``: how it was run, where, and
+    ``figures``."""
+    print(f"\n{reps} reps, {duration:.0f} s, load average after: {os.getloadavg()}")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "command": f"benchmarks/{out_file.stem}.py" + (" --quick" if quick else ""),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(duration, 1),
+        "reps": reps,
+        "sizes": asdict(sizes),
+        "machine": {**info, "loadavg_after": os.getloadavg()},
+        **figures,
+    }
+    out_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out_file.relative_to(ROOT)}")

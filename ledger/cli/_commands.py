@@ -1,0 +1,169 @@
+"""The command line's writes, built from the command table: ``koers <kind> <verb>``.
+
+Each command gets an option per field (``--as-of`` for ``as_of``, or the field's own
+``option``), its help from the field's description, and a worked example in its help. Values
+go to the application as the text typed, unconverted: the domain's one check reads and bounds
+them, so the command line refuses exactly what the API refuses (exit 2, naming the option).
+Changes take the thing's id as their argument and ``--expect-version``; every command takes
+``--key`` (safe retries), ``--as``, ``--json`` and ``--data-dir``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
+
+import typer
+
+from ledger.cli._common import (
+    Actor,
+    DataDir,
+    Json,
+    Key,
+    actor_of,
+    koers_app,
+    parse_uuid,
+    report,
+)
+from ledger.domain import Command
+from ledger.domain._fields import Choice, Field, Handles, Records, Texts
+from ledger.errors import InvalidValue
+
+__all__ = ["GROUPS", "add_commands", "group_of", "option_values"]
+
+#: The command line's name of a kind where it is not the kind itself.
+GROUPS = {"key_result": "kr", "person": "people", "team": "teams"}
+
+ExpectVersion = Annotated[
+    str | None,
+    typer.Option(
+        "--expect-version",
+        metavar="VERSION",
+        help="Refuse (exit 3) if the thing moved past this version since you looked.",
+        show_default=False,
+    ),
+]
+Ident = Annotated[str, typer.Argument(metavar="ID", help="The id of the thing to change.")]
+
+
+def group_of(kind: str) -> str:
+    return GROUPS.get(kind, kind.replace("_", "-"))
+
+
+def _argument(field: Field) -> inspect.Parameter:
+    """A field the command line takes as an argument (``koers people add ann``)."""
+    argument = typer.Argument(metavar=field.metavar, help=field.help, show_default=False)
+    return inspect.Parameter(
+        field.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[str, argument]
+    )
+
+
+def _parameter(field: Field) -> inspect.Parameter:
+    many = isinstance(field, Texts | Handles)
+    kind: Any = list[str] | None if many else str | None
+    metavar = field.metavar
+    if isinstance(field, Choice):
+        metavar = "|".join(str(m.value) for m in field.of)
+    shown = field.default if not field.required and field.default not in (None, "", ()) else None
+    more = f" [default: {shown}]" if shown is not None else ""
+    option = typer.Option(field.flag, help=field.help + more, show_default=False, metavar=metavar)
+    if field.required and not many:
+        kind = str
+    default = inspect.Parameter.empty if field.required and not many else None
+    return inspect.Parameter(
+        field.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[kind, option],
+    )
+
+
+def _common(command: Command) -> list[inspect.Parameter]:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    common = [
+        inspect.Parameter("actor", keyword, default=None, annotation=Actor),
+        inspect.Parameter("key", keyword, default="", annotation=Key),
+        inspect.Parameter("as_json", keyword, default=False, annotation=Json),
+        inspect.Parameter("data_dir", keyword, default=None, annotation=DataDir),
+    ]
+    if not command.creates:
+        common.insert(
+            0, inspect.Parameter("expect", keyword, default=None, annotation=ExpectVersion)
+        )
+    return common
+
+
+def option_values(command: Command, options: dict[str, Any]) -> dict[str, Any]:
+    """The command's values from the options typed (those not typed are left out)."""
+    return {
+        f.name: options[f.name] for f in command.fields if options.get(f.name) not in (None, [])
+    }
+
+
+_COMMON_FLAGS = {"actor": "--as", "key": "--key", "expected_version": "--expect-version"}
+
+
+def _in_flags(command: Command, error: InvalidValue) -> InvalidValue:
+    """The same error, naming the options typed (``--cadence``) instead of the fields."""
+    names = {f.name: f.metavar if f.name in command.arguments else f.flag for f in command.fields}
+    return error.renamed(names | _COMMON_FLAGS)
+
+
+def command_function(
+    command: Command, values_of: Callable[[Command, dict[str, Any]], dict[str, Any]] | None = None
+) -> Callable[..., None]:
+    """The typer function of ``command``; ``values_of`` reads bespoke options (decisions)."""
+    read = values_of or option_values
+
+    def run(**options: Any) -> None:
+        ident = options.pop("ident", None)
+        named = command.named_by is not None
+        target = ident if ident is None or named else parse_uuid(ident)
+        with koers_app(options.pop("data_dir")) as app:
+            try:
+                receipt = app.execute(
+                    command,
+                    target,
+                    read(command, options),
+                    actor=actor_of(options.pop("actor")),
+                    key=options.pop("key"),
+                    expected_version=options.pop("expect", None),
+                )
+            except InvalidValue as e:
+                raise _in_flags(command, e) from None
+        extra = {"item_id": receipt.item_id} if receipt.item_id else {}
+        report(command.kind.replace("_", "-"), receipt, options.get("as_json", False), **extra)
+
+    arguments = [_argument(command.field(name)) for name in command.arguments]
+    options = [
+        _parameter(f)
+        for f in command.fields
+        if not isinstance(f, Records) and f.name not in command.arguments
+    ]
+    parameters = [*arguments, *options]
+    if not command.creates:
+        parameters.insert(0, _target(command))
+    run.__signature__ = inspect.Signature([*parameters, *_common(command)])  # type: ignore[attr-defined]
+    run.__name__ = command.handler
+    run.__doc__ = command.description or command.summary
+    return run
+
+
+def _target(command: Command) -> inspect.Parameter:
+    """The argument naming the thing a change acts on: its id, or its name (a team's slug)."""
+    annotation: Any = Ident
+    if command.named_by is not None:
+        help = f"The {command.kind.replace('_', ' ')}'s {command.named_by.name}."
+        annotation = Annotated[str, typer.Argument(metavar=command.named_by.metavar, help=help)]
+    return inspect.Parameter(
+        "ident", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation
+    )
+
+
+def add_commands(group: typer.Typer, commands: Iterable[Command]) -> None:
+    """Add ``koers <group> <verb>`` for each command (with its example in the help)."""
+    for command in commands:
+        verb = command.verb.replace("_", "-")
+        example = f"koers {group_of(command.kind)} {verb} {command.example}".rstrip()
+        group.command(verb, epilog=f"\b\nExample: {example}")(command_function(command))

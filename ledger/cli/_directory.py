@@ -1,0 +1,48 @@
+"""`koers people …` and `koers teams …`: the directory (writes from the command table)."""
+
+from __future__ import annotations
+
+import typer
+
+from ledger.cli._commands import add_commands
+from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app
+from ledger.cli._reads import list_command
+from ledger.domain import COMMANDS
+
+__all__ = ["directory", "people", "teams"]
+
+people = typer.Typer(help="People: who uses Koers, known by a handle, with org-wide roles.")
+teams = typer.Typer(help="Teams: the org tree, with each member's role (viewer, member, lead).")
+
+people.command("list", epilog="\b\nExample: koers people list --json")(
+    list_command("person", ["handle", "name", "email", "time_zone", "org_roles"])
+)
+teams.command("list", epilog="\b\nExample: koers teams list")(
+    list_command("team", ["slug", "name", "parent", "members"])
+)
+directory = typer.Typer(help="The directory as a whole: bring in the people of an existing log.")
+add_commands(people, COMMANDS.of_kind("person"))
+add_commands(teams, COMMANDS.of_kind("team"))
+
+
+@directory.command("import", epilog="\b\nExample: koers directory import --as ann")
+def import_(actor: Actor = None, as_json_output: Json = False, data_dir: DataDir = None) -> None:
+    """Add the people and teams the ledger mentions that the directory lacks.
+
+    Each person becomes a member of the teams whose items name them; set the leads
+    afterwards (`koers teams member <team> <handle> --role lead`). Running it again adds
+    nothing.
+    """
+    with koers_app(data_dir) as app:
+        found = app.import_directory(actor=actor_of(actor))
+    if as_json_output:
+        as_json(found)
+        return
+    typer.echo(f"added {len(found.people)} people: {', '.join(found.people) or '-'}")
+    typer.echo(f"added {len(found.teams)} teams: {', '.join(found.teams) or '-'}")
+    typer.echo(f"added {len(found.members)} memberships (role member): "
+               + (", ".join(f"{h} in {t}" for t, h in found.members) or "-"))  # fmt: skip
+    for reason in found.skipped:
+        typer.echo(f"skipped {reason}", err=True)
+    if found.members:
+        typer.echo("next: name each team's leads: koers teams member <team> <handle> --role lead")

@@ -1,0 +1,344 @@
+"""The directory: who the people are, which teams there are, and each person's role in them.
+
+Invariants:
+- a person is known by a handle (``ann``), unique in the ledger: their id derives from it, so a
+  second ``person.add`` for the same handle is refused instead of making a second person;
+- a team is known by a slug (``platform``), unique likewise; teams form a tree (a parent team
+  must exist, and a team is never its own ancestor);
+- a member has exactly one role per team: ``viewer``, ``member`` or ``lead``; org-wide roles
+  are ``auditor`` (reads what a verification needs, writes nothing) and ``admin`` (the
+  directory and credentials);
+- nothing is deleted: a member leaves a team by an event, a role is revoked by an event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
+from ledger.domain._commands import Command
+from ledger.domain._fields import Choice, Field, Handle, Text
+from ledger.errors import InvalidValue
+
+__all__ = [
+    "DIRECTORY_COMMANDS",
+    "OrgRole",
+    "Person",
+    "Role",
+    "Team",
+    "person_id",
+    "team_id",
+]
+
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+_EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+class Role(Enum):
+    """A person's role in one team."""
+
+    VIEWER = "viewer"
+    MEMBER = "member"
+    LEAD = "lead"
+
+
+class OrgRole(Enum):
+    """A role across the whole organisation."""
+
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+def person_id(handle: str) -> UUID:
+    """The id of the person with this handle (the same in every ledger)."""
+    return uuid5(NAMESPACE, f"person/{handle.strip()}")
+
+
+def team_id(slug: str) -> UUID:
+    """The id of the team with this slug."""
+    return uuid5(NAMESPACE, f"team/{slug.strip()}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slug(Field):
+    """A team's short name: lower-case letters, digits and dashes, up to 40 characters."""
+
+    metavar: ClassVar[str] = "SLUG"
+
+    def check(self, value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else value
+        if not isinstance(text, str) or not _SLUG.fullmatch(text):
+            raise self.fail(
+                f"{value!r} is not a team slug: use lower-case letters, digits and dashes "
+                f"(e.g. 'platform' or 'sales-emea')"
+            )
+        return text
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^{_SLUG.pattern}$", "maxLength": 40}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Email(Field):
+    """An e-mail address (one, without a display name)."""
+
+    metavar: ClassVar[str] = "EMAIL"
+
+    def check(self, value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else value
+        if text == "" and not self.required:
+            return text
+        if not isinstance(text, str) or len(text) > 254 or not _EMAIL.fullmatch(text):
+            raise self.fail(f"{value!r} is not an e-mail address (e.g. ann@example.org)")
+        return text
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "email", "maxLength": 254}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeZone(Field):
+    """A time zone of the IANA database, e.g. ``Europe/Amsterdam``."""
+
+    metavar: ClassVar[str] = "ZONE"
+
+    def check(self, value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else ""
+        if not _known_zone(text):
+            raise self.fail(
+                f"{value!r} is not a time zone: give one such as Europe/Amsterdam or UTC"
+            )
+        return text
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": sorted(available_timezones() | {"UTC"})}
+
+
+def _known_zone(name: str) -> bool:
+    if not name or "." in name or name.startswith("/"):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+# -- the commands --------------------------------------------------------------------------------
+
+_HANDLE = Handle(name="handle", help="The person's handle: how Koers names them.", example="ann")
+_SLUG_FIELD = Slug(name="slug", help="The team's short name (its id).", example="platform")
+_MEMBER = Handle(name="handle", help="The person (their handle).", example="bram")
+
+ADD_PERSON = Command(
+    "person.add",
+    "Add a person to the directory.",
+    (
+        _HANDLE,
+        Text(
+            name="name",
+            help="Their name as people know it.",
+            most=120,
+            line=True,
+            example="Ann de Vries",
+        ),
+        Email(
+            name="email",
+            help="Their e-mail address (for notifications).",
+            default="",
+            example="ann@example.org",
+        ),
+        TimeZone(
+            name="time_zone",
+            option="tz",
+            help="Their time zone.",
+            default="UTC",
+            example="Europe/Amsterdam",
+        ),
+    ),
+    creates=True,
+    event="Added",
+    named_by=_HANDLE,
+    identity=person_id,
+    arguments=("handle",),
+    example="ann --name 'Ann de Vries' --email ann@example.org --tz Europe/Amsterdam",
+)
+GRANT_ROLE = Command(
+    "person.grant",
+    "Give a person an org-wide role (auditor or admin).",
+    (Choice(name="role", of=OrgRole, help="The org-wide role.", example="auditor"),),
+    event="Granted",
+    runs="grant_role",
+    named_by=_HANDLE,
+    identity=person_id,
+    example="ann --role auditor",
+)
+REVOKE_ROLE = Command(
+    "person.revoke",
+    "Take an org-wide role from a person.",
+    (Choice(name="role", of=OrgRole, help="The org-wide role.", example="auditor"),),
+    event="Revoked",
+    runs="revoke_role",
+    named_by=_HANDLE,
+    identity=person_id,
+    example="ann --role auditor",
+)
+ADD_TEAM = Command(
+    "team.add",
+    "Add a team to the org tree.",
+    (
+        _SLUG_FIELD,
+        Text(name="name", help="The team's name.", most=120, line=True, example="Platform"),
+        Slug(
+            name="parent",
+            help="The team it belongs to (none: a top team).",
+            default=None,
+            example="company",
+        ),
+    ),
+    creates=True,
+    event="Added",
+    named_by=_SLUG_FIELD,
+    identity=team_id,
+    arguments=("slug",),
+    example="platform --name Platform --parent company",
+)
+SET_MEMBER = Command(
+    "team.member",
+    "Make a person a member of a team with a role (or change their role).",
+    (_MEMBER, Choice(name="role", of=Role, help="Their role in the team.", example="member")),
+    route="members",
+    event="MemberSet",
+    method="set_member",
+    runs="set_member",
+    named_by=_SLUG_FIELD,
+    identity=team_id,
+    arguments=("handle",),
+    example="platform bram --role member",
+)
+REMOVE_MEMBER = Command(
+    "team.remove_member",
+    "Take a person out of a team.",
+    (_MEMBER,),
+    route="members/remove",
+    event="MemberRemoved",
+    runs="remove_member",
+    named_by=_SLUG_FIELD,
+    identity=team_id,
+    arguments=("handle",),
+    example="platform bram",
+)
+
+DIRECTORY_COMMANDS = (ADD_PERSON, GRANT_ROLE, REVOKE_ROLE, ADD_TEAM, SET_MEMBER, REMOVE_MEMBER)
+
+
+class Person(KoersAggregate):
+    """Someone who uses Koers, known by a handle."""
+
+    if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
+        handle: str
+        name: str
+        email: str
+        time_zone: str
+        org_roles: set[OrgRole]
+
+    class Added(KoersAggregate.Created):
+        handle: str
+        name: str
+        email: str
+        time_zone: str
+
+        def apply(self, person: Person) -> None:
+            person.handle, person.name = self.handle, self.name
+            person.email, person.time_zone = self.email, self.time_zone
+            person.org_roles = set()
+
+    class Granted(KoersAggregate.Event):
+        role: OrgRole
+
+        def apply(self, person: Person) -> None:
+            person.org_roles.add(self.role)
+
+    class Revoked(KoersAggregate.Event):
+        role: OrgRole
+
+        def apply(self, person: Person) -> None:
+            person.org_roles.discard(self.role)
+
+    @classmethod
+    def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Person:
+        checked = ADD_PERSON.check(values)
+        if id != person_id(checked["handle"]):
+            raise InvalidValue("handle", "a person's id derives from their handle")
+        return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, **checked)
+
+    def grant(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = GRANT_ROLE.check(values)
+        still_open(checked["role"] not in self.org_roles,
+                   f"{self.handle} is {checked['role'].value} already")  # fmt: skip
+        self.trigger_event(self.Granted, actor=actor, command_id=command_id, **checked)
+
+    def revoke(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = REVOKE_ROLE.check(values)
+        still_open(checked["role"] in self.org_roles,
+                   f"{self.handle} is not {checked['role'].value}")  # fmt: skip
+        self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)
+
+
+class Team(KoersAggregate):
+    """A team in the org tree, with its members and their roles."""
+
+    if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
+        slug: str
+        name: str
+        parent: str | None
+        members: dict[str, Role]
+
+    class Added(KoersAggregate.Created):
+        slug: str
+        name: str
+        parent: str | None
+
+        def apply(self, team: Team) -> None:
+            team.slug, team.name, team.parent = self.slug, self.name, self.parent
+            team.members = {}
+
+    class MemberSet(KoersAggregate.Event):
+        handle: str
+        role: Role
+
+        def apply(self, team: Team) -> None:
+            team.members[self.handle] = self.role
+
+    class MemberRemoved(KoersAggregate.Event):
+        handle: str
+
+        def apply(self, team: Team) -> None:
+            team.members.pop(self.handle, None)
+
+    @classmethod
+    def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Team:
+        checked = ADD_TEAM.check(values)
+        if id != team_id(checked["slug"]):
+            raise InvalidValue("slug", "a team's id derives from its slug")
+        if checked["parent"] == checked["slug"]:
+            raise InvalidValue("parent", "a team cannot belong to itself")
+        return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, **checked)
+
+    def set_member(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = SET_MEMBER.check(values)
+        handle, role = checked["handle"], checked["role"]
+        if handle in self.members and self.members[handle] is role:
+            raise InvalidValue("role", f"{handle} is {role.value} of {self.slug} already")
+        self.trigger_event(self.MemberSet, actor=actor, command_id=command_id, **checked)
+
+    def remove_member(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = REMOVE_MEMBER.check(values)
+        if checked["handle"] not in self.members:
+            raise InvalidValue("handle", f"{checked['handle']} is not in {self.slug}")
+        self.trigger_event(self.MemberRemoved, actor=actor, command_id=command_id, **checked)
