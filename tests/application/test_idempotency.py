@@ -336,8 +336,8 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
     assert commands == set(SCENARIOS)
 
 
-#: The directory's look-ups (methods of DirectoryCommands that are not commands).
-LOOK_UPS = {"person", "team"}
+#: The methods of DirectoryCommands that are not commands: look-ups and the import.
+LOOK_UPS = {"person", "team", "import_directory"}
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))
