@@ -21,12 +21,15 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: check
 	$(BIN)/pytest --cov --cov-report=term
 
+# The domain and application tests on the in-memory store, and the units that need no
+# server: about a minute. `make test` runs everything, slow chaos tests included.
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow and not nats"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/store_bench.py

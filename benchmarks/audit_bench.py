@@ -61,13 +61,12 @@ from ledger.audit._frames import Frame  # noqa: E402
 from ledger.audit._scan import RECORD_SIZE, Scan  # noqa: E402
 from ledger.audit._store import AuditStore  # noqa: E402
 from ledger.audit._verify import Trust, verify_log  # noqa: E402
-from ledger.audit.settings import AuditSettings  # noqa: E402
 from ledger.audit.startup import start_auditing  # noqa: E402
 from ledger.embedded import EmbeddedServer  # noqa: E402
 from ledger.nats._bulk import BulkReader  # noqa: E402
 from ledger.nats._client import OutMessage, publish_atomic_batch  # noqa: E402
 from ledger.nats._stream import audited_config  # noqa: E402
-from ledger.settings import Settings  # noqa: E402
+from ledger.settings import AuditSettings, StoreSettings  # noqa: E402
 from tests.factories import decision  # noqa: E402
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "audit_bench.json"
@@ -214,8 +213,10 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     try:
         print(f"writing {args.events:,} events (fsync off: fixture data only) ...", flush=True)
         results["fixture_write_rate"] = asyncio.run(write_fixture(server.url, args.events))
-        settings = Settings(data_dir=tmp / "data", nats_url=server.url, stream=STREAM)
-        store = AuditStore.open(settings, {"NATS_SUBJECT_PREFIX": "bench"})
+        settings = StoreSettings(
+            data_dir=tmp / "data", url=server.url, stream=STREAM, prefix="bench"
+        )
+        store = AuditStore.open(settings)
         key = load_or_create_signing_key(tmp / "data")
         trust = Trust(key.public_key())
         print("signing checkpoints every 1,000 events ...", flush=True)
@@ -306,8 +307,8 @@ def write_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             order = modes[rep % 3 :] + modes[: rep % 3]
             for mode in order:
                 stream = f"W{uuid.uuid4().hex[:10].upper()}"
-                settings = Settings(data_dir=tmp / "wdata", nats_url=server.url, stream=stream)
-                koers = Koers(env=settings.store_env())
+                settings = StoreSettings(data_dir=tmp / "wdata", url=server.url, stream=stream)
+                koers = Koers(env=settings.as_env())
                 koers.open_decision(actor="ann", **decision())  # the stream exists, warm
                 service = None
                 if mode != "off":

@@ -214,7 +214,14 @@ class NotFound(DomainError, LookupError):
     def __init__(self, kind: str, ident: object, hint: str = "") -> None:
         self.kind = kind
         self.ident = ident
-        super().__init__(f"no {kind} with id {ident}: check the id{f' ({hint})' if hint else ''}")
+        #: Where the user finds the ids; empty when the raiser leaves it to the entry point,
+        #: which knows how its users list things (a CLI command, an HTTP GET).
+        self.hint = hint
+        super().__init__(self.with_hint(hint))
+
+    def with_hint(self, hint: str) -> str:
+        """The message, saying where the ids are listed in an entry point's own words."""
+        return f"no {self.kind} with id {self.ident}: check the id{f' ({hint})' if hint else ''}"
 
 
 class UnknownName(NotFound):

@@ -62,7 +62,7 @@ class ViewRunner:
 
     def __init__(
         self,
-        app_env: Mapping[str, str] | None = None,
+        app_env: Mapping[str, str],
         views_path: str | Path | None = None,
         *,
         app: Koers | None = None,
@@ -70,7 +70,7 @@ class ViewRunner:
     ) -> None:
         from ledger.application import Koers
 
-        self._env = dict(os.environ if app_env is None else app_env)
+        self._env = dict(app_env)
         self.path = Path(views_path or views_env(self._env).get("SQLITE_DBNAME", ""))
         self.batch = batch
         self._lock = WriterLock(self.path)

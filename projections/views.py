@@ -23,7 +23,6 @@ process are seen by polling the tracking table from 1 ms, doubling up to 20 ms.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -44,6 +43,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
+from ledger.settings import StoreSettings
 from projections._schema import create_statements
 from projections._sql import Row, Tx
 
@@ -175,24 +175,22 @@ class SQLiteKoersViews(KoersViews, SQLiteTrackingRecorder):
 def views_env(
     environ: Mapping[str, str] | None = None, *, path: str | Path | None = None
 ) -> Environment:
-    """The settings the view store is built from (``environ``, default the process's
-    environment), under the ``KOERSVIEWS_`` prefix.
+    """The settings the view store is built from (``environ``: the views' and the store's
+    settings, see :class:`ledger.settings.ViewSettings`), under the ``KOERSVIEWS_`` prefix.
 
     ``KOERSVIEWS_PERSISTENCE_MODULE`` (default ``eventsourcing.sqlite``),
     ``KOERSVIEWS_SQLITE_DBNAME`` (default ``<KOERS_DATA_DIR>/views.sqlite3``; ``path``
     overrides it), ``KOERSVIEWS_VIEW_CLASS_TOPIC`` (default: the class for the module), and
     any other ``KOERSVIEWS_*`` key the library's factory reads.
     """
-    from ledger.settings import Settings
-
-    source = dict(os.environ if environ is None else environ)
+    source = dict(environ or {})
     prefix = PROJECTION_NAME.upper() + "_"
     env = Environment(PROJECTION_NAME, {k: v for k, v in source.items() if k.startswith(prefix)})
     env[prefix + "PERSISTENCE_MODULE"] = env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite")
     if path is not None:
         env[prefix + "SQLITE_DBNAME"] = str(path)
     elif env.get("SQLITE_DBNAME") is None:
-        data_dir = Settings.from_env(source).data_dir
+        data_dir = StoreSettings.from_env(source).data_dir
         env[prefix + "SQLITE_DBNAME"] = str(data_dir / "views.sqlite3")
     return env
 

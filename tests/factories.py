@@ -16,9 +16,11 @@ from typing import Any
 from uuid import UUID
 
 from ledger.application import Koers
+from ledger.bootstrap import bootstrap, popo_settings
 from ledger.domain import Criterion, Delegation, KeyResult, Option, Risk
 from ledger.domain._clock import frozen_at
-from tests.conftest import fresh_env
+from ledger.settings import Settings
+from tests.conftest import recorded_problems
 
 __all__ = [
     "ANN",
@@ -63,13 +65,17 @@ TODAY: date = T0.date()
 
 @contextmanager
 def koers(env: dict[str, str] | None = None) -> Iterator[Koers]:
-    """A Koers application on the session's real nats-server (a stream of its own unless
-    ``env`` names one), closed afterwards."""
-    app = Koers(env=env if env is not None else fresh_env())
-    try:
-        yield app
-    finally:
-        app.close()
+    """A Koers application built by :func:`ledger.bootstrap.bootstrap`, closed afterwards.
+
+    Without ``env``: on the library's in-memory POPO store (fast; private to this instance).
+    With ``env`` (``fresh_env()``): on the session's real nats-server, where instances given
+    the same ``env`` share one stream (a restart, a second replica)."""
+    settings = popo_settings() if env is None else Settings.from_env(env)
+    with bootstrap(settings) as runtime:
+        yield runtime.app
+        if env is None:  # the session's schema check reads NATS only: check these here
+            problems = recorded_problems(runtime.app)
+            assert not problems, "events that do not fit their schema:\n" + "\n".join(problems)
 
 
 @contextmanager

@@ -13,9 +13,9 @@ retries, dead letters), :mod:`workers._triggers`, :mod:`workers._due`, :mod:`wor
 Run them with ``koers worker`` (alone) or in-process with :func:`start_workers`.
 """
 
+from ledger.settings import WorkerSettings
 from workers._deadletter import DeadLetter, read_dead_letters
 from workers._names import Names
-from workers._settings import WorkerSettings
 from workers.run import WorkerHandle, run_until_stopped, start_workers
 
 __all__ = [

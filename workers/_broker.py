@@ -19,8 +19,8 @@ from faststream.nats.message import NatsBatchMessage
 from nats.aio.client import Client
 
 from ledger.nats._client import FastHeadersClient
+from ledger.settings import WorkerSettings
 from workers._names import Names
-from workers._settings import WorkerSettings
 
 __all__ = ["BatchMessage", "build_broker"]
 

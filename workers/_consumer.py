@@ -32,6 +32,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from ledger.application import Koers
+from ledger.settings import WorkerSettings
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
 from workers._deadletter import Publish
 from workers._decode import BadMessage, Decoder, Event
@@ -41,7 +42,6 @@ from workers._metrics import Metrics
 from workers._names import Names
 from workers._periodic import activities, period_of, prompts_for, scan
 from workers._scheduler import Scheduler
-from workers._settings import WorkerSettings
 from workers._settle import Settler
 from workers._states import TRACKED_KINDS, States
 from workers._triggers import Triggers

@@ -30,10 +30,10 @@ from ledger.domain import (
     Status,
 )
 from ledger.errors import NotFound
+from ledger.settings import WorkerSettings
 from workers import _questions as q
 from workers._actions import Action, IssuePrompt, SetSchedule
 from workers._decode import BadMessage
-from workers._settings import WorkerSettings
 from workers._triggers import Reader, due_at
 
 __all__ = ["DueHandlers"]

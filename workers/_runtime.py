@@ -24,6 +24,7 @@ from prometheus_client import start_http_server
 
 from ledger.application import Koers
 from ledger.nats.factory import NATSFactory
+from ledger.settings import PERIODIC_KINDS, WorkerSettings
 from workers._broker import build_broker
 from workers._consumer import Processor
 from workers._deadletter import Publish
@@ -31,7 +32,6 @@ from workers._decode import Decoder
 from workers._metrics import Metrics, poll_lag
 from workers._names import Names
 from workers._scheduler import Scheduler
-from workers._settings import PERIODIC_KINDS, WorkerSettings
 from workers._streams import ensure_consumers, ensure_streams
 
 __all__ = ["Worker"]

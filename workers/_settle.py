@@ -20,11 +20,11 @@ from nats.aio.msg import Msg
 
 from ledger.errors import StoreUnavailable
 from ledger.nats._connection import TRANSIENT_ERRORS
+from ledger.settings import WorkerSettings
 from workers._deadletter import Publish, dead_letter
 from workers._decode import BadMessage
 from workers._metrics import Metrics
 from workers._names import Names
-from workers._settings import WorkerSettings
 
 __all__ = ["TRANSIENT", "Settler"]
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
+from ledger.settings import WorkerSettings
 from workers._names import Names
-from workers._settings import WorkerSettings
 
 __all__ = ["consumer_config", "ensure_consumers", "ensure_streams"]
 

@@ -25,10 +25,10 @@ from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from ledger.domain import Decision, Delegation, KeyResult, KoersAggregate, Reversibility
+from ledger.settings import WorkerSettings
 from workers import _questions as q
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
 from workers._decode import Event
-from workers._settings import WorkerSettings
 
 __all__ = ["Reader", "Triggers", "due_at"]
 

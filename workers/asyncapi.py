@@ -19,9 +19,9 @@ from typing import Any
 from faststream.specification import AsyncAPI
 
 from ledger.schemas import published
+from ledger.settings import WorkerSettings
 from workers._broker import build_broker
 from workers._names import Names
-from workers._settings import WorkerSettings
 
 __all__ = ["DOCUMENT", "document", "main", "render"]
 

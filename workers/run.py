@@ -2,7 +2,7 @@
 
 ::
 
-    handle = start_workers(Settings.from_env())   # returns once consuming; raises if it cannot
+    handle = start_workers(settings.workers)      # returns once consuming; raises if it cannot
     ...
     handle.stop()                                 # finishes in-flight work, then closes
 
@@ -20,10 +20,9 @@ import threading
 from collections.abc import Callable
 from typing import Self
 
-from ledger.settings import Settings
+from ledger.settings import WorkerSettings
 from workers._metrics import Metrics
 from workers._runtime import Worker
-from workers._settings import WorkerSettings
 
 __all__ = ["WorkerHandle", "run_until_stopped", "start_workers"]
 
@@ -89,17 +88,13 @@ class WorkerHandle:
             self._thread.join(timeout)
 
 
-def start_workers(
-    settings: Settings | WorkerSettings, timeout: float = STARTUP_TIMEOUT
-) -> WorkerHandle:
+def start_workers(settings: WorkerSettings, timeout: float = STARTUP_TIMEOUT) -> WorkerHandle:
     """Start the reflection workers in this process; returns once they consume."""
-    if isinstance(settings, Settings):
-        settings = WorkerSettings.from_env(store=settings)
     return WorkerHandle(settings).start(timeout)
 
 
 def run_until_stopped(
-    settings: Settings | WorkerSettings, started: Callable[[WorkerHandle], None] | None = None
+    settings: WorkerSettings, started: Callable[[WorkerHandle], None] | None = None
 ) -> None:
     """Run the workers until SIGINT or SIGTERM (``koers worker``)."""
     stop = threading.Event()

@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
-from ledger.api import _reads, _views
+from ledger.api import _audit, _reads, _views
 from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
 from ledger.api._page import PAGE
@@ -17,6 +17,7 @@ from ledger.api._problems import PROBLEMS, ApiProblem, install_problem_handlers
 from ledger.api._schema import READ_ERRORS
 from ledger.application import Koers
 from ledger.domain import COMMANDS
+from ledger.settings import AuditSettings
 
 if TYPE_CHECKING:
     from projections import ViewRunner
@@ -89,11 +90,14 @@ def _bodies_as_components(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def create_api(koers: Koers, runner: ViewRunner | None = None) -> FastAPI:
+def create_api(
+    koers: Koers, runner: ViewRunner | None = None, audit: AuditSettings | None = None
+) -> FastAPI:
     """The HTTP API over an open application (and the live views, when running).
 
-    Without ``runner``, view reads replay the log into memory for each request.
-    The caller owns ``koers`` and ``runner`` (this does not close them).
+    Without ``runner``, view reads replay the log into memory for each request. ``audit``
+    (default: the defaults) says which signing key and kept checkpoints the audit routes
+    trust. The caller owns ``koers`` and ``runner`` (this does not close them).
     """
     api = FastAPI(
         title="Koers",
@@ -104,13 +108,12 @@ def create_api(koers: Koers, runner: ViewRunner | None = None) -> FastAPI:
     )
     api.state.koers = koers
     api.state.runner = runner
+    api.state.audit = audit or AuditSettings()
     install_problem_handlers(api)
     api.include_router(command_router(COMMANDS.values()))
     for module in (_reads, _views):
         api.include_router(module.router)
-    from ledger.audit.api import router as audit_router  # the auditor's view
-
-    api.include_router(audit_router)
+    api.include_router(_audit.router)  # the auditor's view
 
     @api.get("/health", summary="Health", responses=READ_ERRORS, tags=["service"])
     async def health(request: Request) -> dict[str, Any]:

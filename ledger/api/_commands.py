@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ledger.api._common import WriteContext, in_thread, koers_of, plain_writer, versioned_writer
+from ledger.api._kinds import KINDS
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import CHANGED, CREATED
 from ledger.application import Receipt
@@ -35,12 +36,14 @@ _PATH_FIELD = re.compile(r"\{(\w+)\}")
 Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
 
 
-#: Collections not named by adding an ``s``.
+#: Collections with no reads (yet), where the path is not the kind with an ``s``.
 _PLURALS = {"person": "/people"}
 
 
 def collection(kind: str) -> str:
     """The path of a kind's collection: ``key_result`` → ``/key-results``."""
+    if kind in KINDS:
+        return KINDS[kind][0]
     return _PLURALS.get(kind, "/" + kind.replace("_", "-") + "s")
 
 

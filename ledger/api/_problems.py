@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.api._kinds import list_hint
 from ledger.errors import (
     BatchTooLarge,
     CommandKeyReused,
@@ -222,10 +223,11 @@ def _not_found(request: Request, exc: NotFound) -> JSONResponse:
     """404 when the path named the missing thing; 422 naming the field when the body did."""
     in_path = str(exc.ident) in {str(v) for v in request.path_params.values()}
     field = None if in_path else _referenced_field(request, exc.ident)
+    detail = exc.with_hint(exc.hint or list_hint(exc.kind))
     if field is not None:
-        errors = [FieldError(field=field, detail=str(exc))]
-        return problem_response(request, "unknown-reference", f"{field}: {exc}", errors)
-    return problem_response(request, "not-found", str(exc))
+        errors = [FieldError(field=field, detail=detail)]
+        return problem_response(request, "unknown-reference", f"{field}: {detail}", errors)
+    return problem_response(request, "not-found", detail)
 
 
 def _koers_error(request: Request, exc: Exception) -> JSONResponse:

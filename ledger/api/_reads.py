@@ -18,47 +18,20 @@ from fastapi.responses import JSONResponse
 from pydantic import create_model
 
 from ledger.api._common import in_thread, koers_of
+from ledger.api._kinds import KINDS
 from ledger.api._positions import positions_by_version
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import READ_ERRORS
 from ledger.api._states import STATES, HistoryEntry, Page
 from ledger.application import Koers
-from ledger.cli._common import plain
-from ledger.cli._reads import state_of
+from ledger.application._reads import event_fields, plain, state_of
 from ledger.domain import AGGREGATES, KoersAggregate
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import kind_and_type
 
-__all__ = ["KINDS", "MinPosition", "MinPositionHeader", "parse_moment", "router"]
+__all__ = ["MinPosition", "MinPositionHeader", "parse_moment", "router"]
 
 router = APIRouter()
-
-#: kind -> (path, filters: query name -> description)
-KINDS: dict[str, tuple[str, dict[str, str]]] = {
-    "objective": (
-        "/objectives",
-        {"team": "Only this team's.", "owner": "Only this owner's.", "period": "e.g. 2026-Q4.",
-         "status": "open, dropped or closed."},
-    ),
-    "key_result": (
-        "/key-results",
-        {"objective_id": "Only this objective's.", "owner": "Only this owner's.",
-         "status": "open, dropped or closed."},
-    ),
-    "kpi": ("/kpis", {"team": "Only this team's.", "owner": "Only this owner's."}),
-    "decision": (
-        "/decisions",
-        {"team": "Only this team's.", "decider": "Only this decider's.",
-         "status": "open, decided, reviewed, reversed or superseded."},
-    ),
-    "delegation": (
-        "/delegations",
-        {"owner": "Only this owner's.", "delegator": "Only this delegator's.",
-         "status": "active, completed or revoked."},
-    ),
-    "retro": ("/retros", {"team": "Only this team's.", "period": "Only this period's."}),
-    "prompt": ("/prompts", {"to": "Only this person's.", "state": "open, snoozed, answered, …"}),
-}  # fmt: skip
 
 _MOMENT_HELP = (
     "Answer as it stood at this moment (recorded time): e.g. 2026-10-01T12:00:00+02:00, or a "
@@ -117,8 +90,6 @@ def _history(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) ->
     if _kind_of_events(events) != cls.__name__:
         raise NotFound(kind.replace("_", " "), ident)
     positions = positions_by_version(koers, ident)
-    skip = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
-            "command_id"}  # fmt: skip
     rows = []
     for event in events:
         kind_token, type_token = kind_and_type(get_topic(type(event)))
@@ -130,7 +101,7 @@ def _history(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) ->
                 "event": type(event).__qualname__,
                 "actor": event.actor,
                 "recorded": plain(event.timestamp),
-                "fields": plain({k: v for k, v in vars(event).items() if k not in skip}),
+                "fields": event_fields(event),
             }
         )
     return rows

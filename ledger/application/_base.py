@@ -354,13 +354,14 @@ class KoersBase(Application[UUID]):
         return aggregate
 
     def load(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
-        """The aggregate (at ``version``), or ``NotFound`` naming the kind that was wanted."""
+        """The aggregate (at ``version``), or ``NotFound`` naming the kind that was wanted
+        (each entry point adds where its users find the ids)."""
         try:
             aggregate: KoersAggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
-            raise NotFound(kind_of(cls), aggregate_id, list_hint(cls)) from None
+            raise NotFound(kind_of(cls), aggregate_id) from None
         if not isinstance(aggregate, cls):
-            raise NotFound(kind_of(cls), aggregate_id, list_hint(cls))
+            raise NotFound(kind_of(cls), aggregate_id)
         return aggregate
 
     def event_history(self, aggregate_id: UUID) -> list[Any]:
@@ -411,17 +412,6 @@ def kind_of(cls: type[KoersAggregate]) -> str:
         if known is cls:
             return kind.replace("_", " ")
     return cls.__name__.lower()
-
-
-_CLI_GROUPS = {"key_result": "kr"}
-
-
-def list_hint(cls: type[KoersAggregate]) -> str:
-    """Where a user finds the ids of this kind."""
-    for kind, known in AGGREGATES.items():
-        if known is cls:
-            return f"`koers {_CLI_GROUPS.get(kind, kind)} list` shows them"
-    return ""
 
 
 def _created_event(cls: type[KoersAggregate]) -> type[Any]:

@@ -48,7 +48,7 @@ class DecisionCommands(KoersBase):
             item = link["item_id"]
             in_retro = getattr(target, "actions", {})
             if link["kind"] is LinkKind.ACTION_ITEM and item is not None and item not in in_retro:
-                raise NotFound("action item", item, "`koers retro show` lists them")
+                raise NotFound("action item", item)
 
         return self.run(dc.LINK_DECISION, decision_id, actor=actor, guard=target_exists, **options)
 

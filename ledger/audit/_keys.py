@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger.audit._merkle import AuditError
+from ledger.settings._audit import KEY_FILE
 
 __all__ = [
     "KEY_FILE",
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 #: Where the signing key lives, relative to the data directory.
-KEY_FILE = Path("audit") / "signing.key"
 
 
 class SigningKeyError(AuditError):

@@ -17,23 +17,20 @@ gets instead (slower, same frames).
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import nats.js.errors
-from eventsourcing.utils import Environment
 from nats.js import api
 
 from ledger.audit._checkpoint import Checkpoint
 from ledger.audit._frames import Frame, head_block
 from ledger.audit._reader import StreamReader
-from ledger.audit.settings import checkpoint_stream, checkpoint_subjects
 from ledger.nats._client import RawMessage, direct_get_batch
 from ledger.nats._connection import NatsConnection
-from ledger.nats._settings import NatsSettings
 from ledger.nats._stream import MIN_DUPLICATE_WINDOW, ensure_stream
-from ledger.settings import Settings
+from ledger.settings import StoreSettings
+from ledger.settings._audit import checkpoint_stream, checkpoint_subjects
 
 __all__ = ["AuditStore", "StreamState"]
 
@@ -64,11 +61,10 @@ class AuditStore:
         self.reader = StreamReader(url, timeout) if StreamReader.usable(url) else None
 
     @classmethod
-    def open(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> AuditStore:
-        """A store on its own connection, as the application would make it for ``settings``
+    def open(cls, store: StoreSettings) -> AuditStore:
+        """A store on its own connection, as the application would make it for ``store``
         (the embedded server of the data directory, started if need be, or ``NATS_URL``)."""
-        env = {**(os.environ if environ is None else environ), **settings.store_env()}
-        return cls(NatsConnection(NatsSettings.from_env(Environment("", env))), owned=True)
+        return cls(NatsConnection(store), owned=True)
 
     @property
     def url(self) -> str:

@@ -38,8 +38,8 @@ from ledger.audit._scan import RECORD_SIZE, Scan
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, Verification, verify_log
 from ledger.audit.report import AuditReport
-from ledger.audit.settings import AuditSettings
 from ledger.errors import StoreUnavailable
+from ledger.settings import AuditSettings
 
 __all__ = ["Checkpointer"]
 

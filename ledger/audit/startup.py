@@ -2,7 +2,7 @@
 
 For ``koers serve``::
 
-    auditor = start_auditing(settings)      # verifies the whole log, then follows it
+    auditor = start_auditing(store, audit)  # verifies the whole log, then follows it
     try:
         ...serve...
     finally:
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -36,9 +36,8 @@ from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.report import AuditReport
-from ledger.audit.settings import AuditSettings
 from ledger.errors import StoreError
-from ledger.settings import Settings
+from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = [
     "AuditService",
@@ -54,7 +53,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 
-def _refuse(report: AuditReport, settings: Settings, audit: AuditSettings) -> AuditError:
+def _refuse(report: AuditReport, settings: StoreSettings, audit: AuditSettings) -> AuditError:
     """The error that stops a server: a missing key, or a log that does not match."""
     if set(report.counts()) == {"no-key"}:
         return AuditError(
@@ -81,7 +80,7 @@ class LogTampered(AuditError, StoreError):
 
 
 def trust_for(
-    settings: Settings,
+    settings: StoreSettings,
     audit: AuditSettings,
     *,
     public_key: Path | None = None,
@@ -106,7 +105,7 @@ def trust_for(
     return Trust(key, kept)
 
 
-def signing_key(settings: Settings, audit: AuditSettings) -> Ed25519PrivateKey:
+def signing_key(settings: StoreSettings, audit: AuditSettings) -> Ed25519PrivateKey:
     """The signing key: the one given, or the data directory's (created on first use)."""
     if audit.key_file is not None:
         return load_signing_key(audit.key_file)
@@ -114,16 +113,14 @@ def signing_key(settings: Settings, audit: AuditSettings) -> Ed25519PrivateKey:
 
 
 def check_before_serving(
-    settings: Settings,
-    audit: AuditSettings | None = None,
+    settings: StoreSettings,
+    audit: AuditSettings,
     *,
-    environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> None:
     """Verify the whole ledger; raise :class:`LogTampered` when it does not hold (or
     :class:`AuditError` when there are checkpoints but the signing key is gone)."""
-    audit = audit or AuditSettings.from_env(environ)
-    store = AuditStore.open(settings, environ)
+    store = AuditStore.open(settings)
     try:
         report = verify_log(store, trust_for(settings, audit), progress=progress).report
     finally:
@@ -153,20 +150,18 @@ class AuditService:
 
 
 def start_auditing(
-    settings: Settings,
-    audit: AuditSettings | None = None,
+    settings: StoreSettings,
+    audit: AuditSettings,
     *,
-    environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> AuditService | None:
     """The startup check, then the checkpointer in the background; ``None`` when the audit
     trail is turned off (``KOERS_AUDIT=no``). Raises :class:`LogTampered` (or, when there
     are checkpoints but the signing key is gone, :class:`AuditError`)."""
-    audit = audit or AuditSettings.from_env(environ)
     if not audit.enabled:
         log.warning("audit: KOERS_AUDIT=no: the ledger is neither checked nor checkpointed")
         return None
-    store = AuditStore.open(settings, environ)
+    store = AuditStore.open(settings)
     try:
         trust = trust_for(settings, audit)
         verification = verify_log(store, trust, progress=progress, records=True)

@@ -16,10 +16,10 @@ from ledger.cli._directory import directory, people, teams
 from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
+from ledger.cli._projections import projections
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
 from ledger.cli._workers import deadletters, prompts, worker
-from projections.cli import projections
 
 __all__ = ["app", "main"]
 

@@ -26,11 +26,10 @@ from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.export import PROOF_CHOICES, export_bundle
 from ledger.audit.proofs import prove
 from ledger.audit.report import AuditReport
-from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import signing_key, trust_for
 from ledger.cli._common import DataDir, Json
 from ledger.cli._output import emit_json, fail, friendly_errors
-from ledger.settings import Settings
+from ledger.settings import AuditSettings, Settings, StoreSettings
 
 __all__ = ["EXIT_DAMAGED", "audit"]
 
@@ -69,13 +68,13 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 @contextmanager
 def _opened(
     data_dir: Path | None, public_key: Path | None = None, kept: list[Path] | None = None
-) -> Iterator[tuple[Settings, AuditSettings, AuditStore, Trust]]:
+) -> Iterator[tuple[StoreSettings, AuditSettings, AuditStore, Trust]]:
     settings = Settings.from_env(data_dir=data_dir)
-    audit_settings = AuditSettings.from_env()
-    trust = trust_for(settings, audit_settings, public_key=public_key, kept_files=kept or [])
-    store = AuditStore.open(settings)
+    store_settings, audit_settings = settings.store, settings.audit
+    trust = trust_for(store_settings, audit_settings, public_key=public_key, kept_files=kept or [])
+    store = AuditStore.open(store_settings)
     try:
-        yield settings, audit_settings, store, trust
+        yield store_settings, audit_settings, store, trust
     finally:
         store.close()
 
@@ -280,11 +279,10 @@ def public_key_command(
     key is created on first use."""
     with friendly_errors():
         settings = Settings.from_env(data_dir=data_dir)
-        audit_settings = AuditSettings.from_env()
-        if audit_settings.key_file is not None:
-            key = load_signing_key(audit_settings.key_file)
+        if settings.audit.key_file is not None:
+            key = load_signing_key(settings.audit.key_file)
         else:
-            key = load_or_create_signing_key(settings.data_dir)
+            key = load_or_create_signing_key(settings.store.data_dir)
         pem = public_key_pem(key)
         if out is not None:
             out.write_bytes(pem)

@@ -26,21 +26,18 @@ from ledger.cli._common import (
     parse_uuid,
     report,
 )
+from ledger.cli._kinds import group_of
 from ledger.domain import Command
 from ledger.domain._fields import Boolean, Choice, Field, Handles, Record, Records, Texts
 from ledger.errors import InvalidValue
 
 __all__ = [
-    "GROUPS",
     "add_commands",
     "bespoke_option",
     "command_function",
     "group_of",
     "option_values",
 ]
-
-#: The command line's name of a kind where it is not the kind itself.
-GROUPS = {"key_result": "kr", "person": "people", "team": "teams"}
 
 ExpectVersion = Annotated[
     str | None,
@@ -52,10 +49,6 @@ ExpectVersion = Annotated[
     ),
 ]
 Ident = Annotated[str, typer.Argument(metavar="ID", help="The id of the thing to change.")]
-
-
-def group_of(kind: str) -> str:
-    return GROUPS.get(kind, kind.replace("_", "-"))
 
 
 def _argument(field: Field) -> inspect.Parameter:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -17,8 +15,10 @@ from uuid import UUID
 import typer
 
 from ledger.application import Koers, Receipt
+from ledger.application._reads import plain
+from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, friendly_errors
-from ledger.settings import Settings
+from ledger.settings import Settings, user_from_env
 
 __all__ = [
     "Actor",
@@ -67,19 +67,16 @@ def actor_of(actor: str | None) -> str:
     """``--as`` when given (even empty: the domain refuses an empty handle), else the user."""
     if actor is not None:
         return actor
-    return os.environ.get("KOERS_USER") or getpass.getuser()
+    return user_from_env() or getpass.getuser()
 
 
 @contextmanager
 def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
-    """The application on the configured store; closed (and an embedded server it started
-    stopped) afterwards. Errors become one line and an exit code."""
-    with friendly_errors():
-        app = Koers(env=Settings.from_env(data_dir=data_dir).store_env())
-        try:
-            yield app
-        finally:
-            app.close()
+    """The application on the configured store (built by :func:`ledger.bootstrap.bootstrap`);
+    closed (and an embedded server it started stopped) afterwards. Errors become one line
+    and an exit code."""
+    with friendly_errors(), bootstrap(Settings.from_env(data_dir=data_dir)) as runtime:
+        yield runtime.app
 
 
 def parse_uuid(value: str, what: str = "id") -> UUID:
@@ -118,21 +115,6 @@ def parse_decimal(value: str, what: str = "number") -> Decimal:
     if not number.is_finite():
         raise typer.BadParameter(f"{value!r} is not a finite {what}")
     return number
-
-
-def plain(value: Any) -> Any:
-    """Domain values as JSON-friendly data (ids, times and decimals as strings)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, UUID | Decimal | datetime | date):
-        return value.isoformat() if isinstance(value, date) else str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(plain(k)): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    return value
 
 
 def as_json(value: Any) -> None:

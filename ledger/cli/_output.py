@@ -10,9 +10,11 @@ from typing import Any, NoReturn
 import orjson
 from eventsourcing.persistence import IntegrityError
 
+from ledger.cli._kinds import list_hint
 from ledger.errors import (
     ConfigurationError,
     KoersError,
+    NotFound,
     StoreError,
     StoreUnavailable,
 )
@@ -59,6 +61,8 @@ def friendly_errors() -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         fail("interrupted", "unexpected")
+    except NotFound as e:  # the application names the kind; the CLI says where ids are
+        fail(e.with_hint(e.hint or list_hint(e.kind)), _code_for(e))
     except (KoersError, IntegrityError) as e:
         fail(str(e), _code_for(e))
     except OSError as e:

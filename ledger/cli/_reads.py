@@ -6,10 +6,12 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid, plain
-from ledger.domain import AGGREGATES, KoersAggregate
+from ledger.application._reads import event_fields, plain, state_of
+from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid
+from ledger.cli._kinds import group_of
+from ledger.domain import AGGREGATES
 
-__all__ = ["history", "list_command", "show_command", "state_of"]
+__all__ = ["history", "list_command", "print_fields", "print_table", "show_command"]
 
 AsOf = Annotated[
     str | None,
@@ -19,20 +21,6 @@ AsOf = Annotated[
         show_default=False,
     ),
 ]
-
-
-def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
-    """The aggregate's state as plain data, id and version first."""
-    state: dict[str, Any] = {
-        "id": aggregate.id,
-        "version": aggregate.version,
-        "created_on": aggregate.created_on,
-        "modified_on": aggregate.modified_on,
-    }
-    for name, value in vars(aggregate).items():
-        if not name.startswith("_") and name != "commands":
-            state[name] = value
-    return plain(state)  # type: ignore[no-any-return]
 
 
 def _cell(value: Any) -> str:
@@ -86,15 +74,12 @@ def show_command(kind: str) -> Callable[..., None]:
     return show
 
 
-_CLI_GROUPS = {"key_result": "kr"}
-
-
 def list_command(
     kind: str, columns: Sequence[str], filters: Sequence[str] = ()
 ) -> Callable[..., None]:
     cls = AGGREGATES[kind]
 
-    group = _CLI_GROUPS.get(kind, kind)
+    group = group_of(kind)
     can = " and ".join(f"--{f}" for f in filters) or "nothing"
 
     def list_(
@@ -134,30 +119,16 @@ def history(
     aggregate_id = parse_uuid(ident)
     with koers_app(data_dir) as app:
         events = app.event_history(aggregate_id)
-    rows = []
-    for event in events:
-        fields = {
-            k: v
-            for k, v in vars(event).items()
-            if k
-            not in (
-                "originator_id",
-                "originator_version",
-                "timestamp",
-                "actor",
-                "command_id",
-                "originator_topic",
-            )
+    rows = [
+        {
+            "version": event.originator_version,
+            "event": type(event).__qualname__,
+            "actor": event.actor,
+            "recorded": plain(event.timestamp),
+            "fields": event_fields(event),
         }
-        rows.append(
-            {
-                "version": event.originator_version,
-                "event": type(event).__qualname__,
-                "actor": event.actor,
-                "recorded": plain(event.timestamp),
-                "fields": plain(fields),
-            }
-        )
+        for event in events
+    ]
     if as_json_output:
         as_json(rows)
         return

@@ -1,37 +1,36 @@
 """``koers serve``: the event store, the views and the HTTP API, until Ctrl-C.
 
-In order: the application (which starts, or reuses, the embedded nats-server of the data
-directory, or connects to ``NATS_URL``), the view runner (following the log into
-``<data dir>/views.sqlite3``), then the API with uvicorn on ``--host``/``--port`` (loopback
-by default). One line on stderr says where everything is.
+:func:`ledger.bootstrap.bootstrap` starts, in order: the application (which starts, or
+reuses, the embedded nats-server of the data directory, or connects to ``NATS_URL``), the
+auditor (the startup check), the view runner (following the log into
+``<data dir>/views.sqlite3``), the workers, then binds the API on ``--host``/``--port``
+(loopback by default); this command runs the API with uvicorn. One line on stderr says
+where everything is.
 
 Ctrl-C or SIGTERM stops it cleanly, in reverse order: the API stops accepting and finishes
-the requests in flight, the runner stops (the views keep their position), the application
-closes, and an embedded server this command started stops (every acknowledged event is
-already on disk). A second Ctrl-C skips waiting for requests in flight.
+the requests in flight, the workers stop, the runner stops (the views keep their position),
+the auditor signs what is left, the application closes, and an embedded server this command
+started stops (every acknowledged event is already on disk). A second Ctrl-C skips waiting
+for requests in flight.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ledger.application import Koers
+from ledger.bootstrap import bootstrap
 from ledger.cli._output import friendly_errors
-from ledger.errors import ConfigurationError
 from ledger.nats.factory import NATSFactory
-from ledger.nats.status import store_status
+from ledger.nats.status import StoreStatus, store_status
 from ledger.settings import Settings
-
-if TYPE_CHECKING:
-    from ledger.api._server import ApiServer
 
 __all__ = ["serve"]
 
@@ -51,56 +50,54 @@ class _Stop:
 
     def __init__(self) -> None:
         self.requested = threading.Event()
-        self.api: ApiServer | None = None
+        self.stop_api: Callable[[], None] | None = None
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self.handle)
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested.set()
-        if self.api is not None:
-            self.api.stop()  # a second signal forces the exit
-
-
-def _views_env(settings: Settings) -> dict[str, str]:
-    """The views' settings (``KOERSVIEWS_*`` from the environment) and the store's."""
-    own = {k: v for k, v in os.environ.items() if k.startswith("KOERSVIEWS_")}
-    return {**own, **settings.store_env()}
-
-
-def _start_views(settings: Settings, koers: Koers) -> Any:
-    from projections import ViewRunner
-
-    try:
-        return ViewRunner(_views_env(settings), app=koers).start()
-    except RuntimeError as e:  # ViewsBusy: another process maintains these views
-        raise ConfigurationError(f"{e}; or start this one with --no-views") from None
+        if self.stop_api is not None:
+            self.stop_api()  # a second signal forces the exit
 
 
 def _loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def _listen(koers: Koers, runner: Any, host: str, port: int) -> ApiServer:
-    from ledger.api import create_api  # imported late: the API imports the CLI's helpers
-    from ledger.api._server import ApiServer
-
-    try:
-        return ApiServer(create_api(koers, runner), host, port)
-    except OSError as e:
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port} ({e.strerror or e}): pick another --port or "
-            f"--host, or stop what uses it"
-        ) from None
+def _describe(status: StoreStatus, url: str, host: str) -> str:
+    """The one line that says where everything is."""
+    return (
+        f"koers: serving {status.stream} ({status.events} events) at {status.url}"
+        + (f", data in {status.data_dir}" if status.embedded else "")
+        + f"; API and web page at {url} (OpenAPI: {url}/openapi.json)"
+        + (
+            ""
+            if _loopback(host)
+            else " (no authentication: anyone who reaches it can read and write)"
+        )
+        + "; Ctrl-C stops it"
+    )
 
 
 def serve(
     data_dir: DataDirOption = None,
     host: Annotated[
-        str, typer.Option(help="The address the API listens on (loopback: this machine only).")
-    ] = "127.0.0.1",
+        str | None,
+        typer.Option(
+            help="The address the API listens on (loopback: this machine only) "
+            "[env KOERS_API_HOST; default 127.0.0.1].",
+            show_default=False,
+        ),
+    ] = None,
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="The API's port (0: any free).")
-    ] = 8000,
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="The API's port (0: any free) [env KOERS_API_PORT; default 8000].",
+            show_default=False,
+        ),
+    ] = None,
     views: Annotated[
         bool, typer.Option("--views/--no-views", help="Run the views (team dashboards).")
     ] = True,
@@ -117,47 +114,22 @@ def serve(
     stop = _Stop()
     with friendly_errors():
         settings = Settings.from_env(data_dir=data_dir)
-        koers = Koers(env=settings.store_env())
-        runner: Any = None
-        prompts: Any = None
-        auditor: Any = None
-        try:
-            factory = koers.factory
-            assert isinstance(factory, NATSFactory)
+        listen = replace(
+            settings.api,
+            host=host or settings.api.host,
+            port=settings.api.port if port is None else port,
+        )
+        settings = replace(settings, api=listen)
+        with bootstrap(settings, audit=True, views=views, workers=workers, api=True) as runtime:
+            factory = runtime.app.factory
+            assert isinstance(factory, NATSFactory)  # the auditor refuses any other store
             status = store_status(factory)
-            from ledger.audit.startup import start_auditing
-
-            # Verifies the log against the signed checkpoints before anything is served
-            # (LogTampered stops here), then keeps signing checkpoints while serving.
-            auditor = start_auditing(replace(settings, nats_url=status.url))
-            runner = _start_views(settings, koers) if views else None
-            if workers:
-                from workers import start_workers
-
-                prompts = start_workers(replace(settings, nats_url=status.url))
-            api = stop.api = _listen(koers, runner, host, port)
-            typer.echo(
-                f"koers: serving {status.stream} ({status.events} events) at {status.url}"
-                + (f", data in {status.data_dir}" if status.embedded else "")
-                + f"; API and web page at {api.url} (OpenAPI: {api.url}/openapi.json)"
-                + (
-                    ""
-                    if _loopback(host)
-                    else " (no authentication: anyone who reaches it can read and write)"
-                )
-                + "; Ctrl-C stops it",
-                err=True,
-            )
+            api = runtime.api
+            assert api is not None
+            stop.stop_api = api.stop
+            typer.echo(_describe(status, api.url, api.host), err=True)
             if stop.requested.is_set():
                 api.socket.close()
             else:
                 api.run()
             typer.echo("koers: stopping", err=True)
-        finally:
-            if prompts is not None:
-                prompts.stop()  # before the app closes: an embedded server it owns is still up
-            if runner is not None:
-                runner.close()
-            if auditor is not None:
-                auditor.close()  # signs what is left; before the app closes its server
-            koers.close()

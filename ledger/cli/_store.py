@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.utils import Environment
 
+from ledger.bootstrap import store_factory
 from ledger.cli._output import emit_json, friendly_errors
-from ledger.nats.factory import NATSFactory
 from ledger.nats.status import StoreStatus, store_status
 from ledger.settings import Settings
 
@@ -26,12 +24,6 @@ DataDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _factory(settings: Settings) -> NATSFactory:
-    factory = InfrastructureFactory.construct(Environment("", settings.store_env()))
-    assert isinstance(factory, NATSFactory)
-    return factory
 
 
 def _describe(s: StoreStatus) -> str:
@@ -59,12 +51,8 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     Uses the embedded nats-server of the data directory (started for this command and
     stopped after it, unless a running `koers serve` already serves it) or NATS_URL.
     """
-    with friendly_errors():
-        factory = _factory(Settings.from_env(data_dir=data_dir))
-        try:
-            result = store_status(factory)
-        finally:
-            factory.close()
+    with friendly_errors(), store_factory(Settings.from_env(data_dir=data_dir).store) as factory:
+        result = store_status(factory)
     if as_json:
         emit_json(result.as_dict())
     else:

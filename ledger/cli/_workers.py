@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
+from ledger.application._reads import state_of
+from ledger.bootstrap import run_workers, store_factory
 from ledger.cli._common import DataDir, Json, as_json, koers_app
 from ledger.cli._output import friendly_errors
-from ledger.cli._reads import print_table, state_of
+from ledger.cli._reads import print_table
 from ledger.domain import Prompt, PromptState
+from ledger.settings import Settings
 
 __all__ = ["deadletters", "prompts", "worker"]
 
@@ -36,24 +40,25 @@ def worker(
 
     Example: koers worker --metrics-port 9464
     """
-    from workers import WorkerHandle, WorkerSettings, run_until_stopped
+    from workers import WorkerHandle
 
     logging.basicConfig(level=logging.WARNING, format="koers: %(levelname)s %(message)s")
     with friendly_errors():
-        settings = WorkerSettings.from_env(data_dir=data_dir)
+        settings = Settings.from_env(data_dir=data_dir)
         if metrics_port is not None:
-            settings = settings.but(metrics_port=metrics_port)
+            settings = replace(settings, workers=settings.workers.but(metrics_port=metrics_port))
+        names = settings.workers
 
         def started(handle: WorkerHandle) -> None:
             port = handle.settings.metrics_port
             typer.echo(
-                f"koers: workers consuming {settings.stream} as {settings.name}"
+                f"koers: workers consuming {names.stream} as {names.name}"
                 + (f", metrics on http://127.0.0.1:{port}/metrics" if port else "")
                 + "; Ctrl-C stops them",
                 err=True,
             )
 
-        run_until_stopped(settings, started)
+        run_workers(settings, started)
     typer.echo("koers: workers stopped", err=True)
 
 
@@ -97,22 +102,15 @@ def deadletters(as_json_output: Json = False, data_dir: DataDir = None) -> None:
 
     Example: koers deadletters --json
     """
-    from eventsourcing.persistence import InfrastructureFactory
-    from eventsourcing.utils import Environment
-
-    from ledger.nats.factory import NATSFactory
-    from workers import Names, WorkerSettings, read_dead_letters
+    from workers import Names, read_dead_letters
 
     with friendly_errors():
-        settings = WorkerSettings.from_env(data_dir=data_dir)
-        names = Names(settings.stream, settings.subject_prefix, settings.name)
-        factory = InfrastructureFactory.construct(Environment("", dict(settings.store_env)))
-        assert isinstance(factory, NATSFactory)
-        try:
+        settings = Settings.from_env(data_dir=data_dir)
+        workers = settings.workers
+        names = Names(workers.stream, workers.subject_prefix, workers.name)
+        with store_factory(settings.store) as factory:
             conn = factory.connection
             letters = conn.call(read_dead_letters(conn.js, names))
-        finally:
-            factory.close()
     if as_json_output:
         as_json([letter.as_dict() for letter in letters])
         return

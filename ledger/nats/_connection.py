@@ -22,7 +22,7 @@ from ledger.errors import StoreUnavailable
 from ledger.nats._bridge import Bridge, BridgeTimeout
 from ledger.nats._bulk import BulkReader
 from ledger.nats._client import FastHeadersClient
-from ledger.nats._settings import NatsSettings
+from ledger.settings import StoreSettings
 
 __all__ = ["TRANSIENT_ERRORS", "NatsConnection"]
 
@@ -46,7 +46,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 class NatsConnection:
     """A connected nats-py client on a private loop, plus the settings it was made with."""
 
-    def __init__(self, settings: NatsSettings) -> None:
+    def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
         self.server: Any = None  # ledger.embedded.ServerHandle when the embedded server is used
         self.url = settings.url or self._embedded_url()

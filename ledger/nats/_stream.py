@@ -17,15 +17,17 @@ from __future__ import annotations
 import logging
 
 from nats.js import JetStreamContext, api
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
-from ledger.errors import StreamConfigError
+from ledger.errors import ConfigurationError, StreamConfigError
 
 __all__ = ["MIN_DUPLICATE_WINDOW", "audited_config", "ensure_stream", "snapshot_config"]
 
 log = logging.getLogger(__name__)
 
 MIN_DUPLICATE_WINDOW = 120.0  # seconds
+#: The server's error code for a stream asking more replicas than the server can give.
+REPLICAS_UNSUPPORTED = 10074
 
 
 def audited_config(name: str, subjects: str, replicas: int) -> api.StreamConfig:
@@ -115,10 +117,25 @@ async def ensure_stream(
                 ["the stream does not exist"],
                 "Create it (unset NATS_CREATE_STREAM or set it to 'yes'), or fix NATS_STREAM.",
             ) from None
-        return await js.add_stream(wanted)
+        return await _create(js, wanted)
     if audited:
         _check(info.config, wanted, accept_weak)
     return info
+
+
+async def _create(js: JetStreamContext, wanted: api.StreamConfig) -> api.StreamInfo:
+    """Create the stream; a replica count the server cannot give becomes one sentence."""
+    try:
+        return await js.add_stream(wanted)
+    except APIError as e:
+        if e.err_code != REPLICAS_UNSUPPORTED:
+            raise
+        replicas = wanted.num_replicas
+        raise ConfigurationError(
+            f"the server refused to create stream {wanted.name!r} with {replicas} replicas "
+            f"(R{replicas}): {e.description}. Set NATS_REPLICAS to the number of servers in "
+            f"the JetStream cluster (1 for a single server)"
+        ) from e
 
 
 def _check(actual: api.StreamConfig, wanted: api.StreamConfig, accept_weak: bool) -> None:

@@ -1,6 +1,7 @@
 """``NATSFactory``: the ``eventsourcing`` infrastructure factory for NATS JetStream.
 
-Select it with ``PERSISTENCE_MODULE=ledger.nats``. Settings are listed in ``_settings``.
+Select it with ``PERSISTENCE_MODULE=ledger.nats``; the settings are listed in
+:mod:`ledger.settings._store`.
 The factory opens one connection (and, without ``NATS_URL``, starts or reuses the embedded
 nats-server of ``KOERS_DATA_DIR``), makes sure the stream exists with the audited
 configuration, and hands the same connection to every recorder it creates. ``close()``
@@ -22,7 +23,6 @@ from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.nats._access import StreamAccess
 from ledger.nats._connection import NatsConnection
-from ledger.nats._settings import NatsSettings
 from ledger.nats._stream import audited_config, ensure_stream, snapshot_config
 from ledger.nats._subjects import SubjectScheme
 from ledger.nats.recorders import (
@@ -31,6 +31,7 @@ from ledger.nats.recorders import (
     NATSProcessRecorder,
     NATSTrackingRecorder,
 )
+from ledger.settings import StoreSettings
 
 __all__ = ["NATSFactory"]
 
@@ -45,7 +46,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
 
     def __init__(self, env: Environment | Any) -> None:
         super().__init__(env)
-        self.settings = NatsSettings.from_env(self.env)
+        self.settings = StoreSettings.from_env(self.env)
         self.connection = NatsConnection(self.settings)
         self._accesses: dict[str, StreamAccess] = {}
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli._app import app as cli
-from ledger.cli._commands import group_of
+from ledger.cli._kinds import group_of
 from ledger.domain import COMMANDS, Command
 from ledger.domain._fields import (
     Boolean,

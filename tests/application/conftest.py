@@ -1,4 +1,10 @@
-"""Fixtures shared by the application's tests."""
+"""Fixtures shared by the application's tests: every command's effect and rule, idempotency,
+"as of" reads, on the library's in-memory POPO store built by ``ledger.bootstrap``
+(``tests.factories.koers()``).
+
+Nothing here may open a connection unless marked ``nats``: the tests that need two
+application instances on one shared stream (a restart, a second replica), snapshots on the
+stream and the demo's stream content run on the real server and are marked so."""
 
 from __future__ import annotations
 
@@ -8,14 +14,21 @@ from datetime import datetime, timedelta
 import pytest
 
 from ledger.application import Koers
+from tests.conftest import refuse_the_network
 from tests.factories import T0, koers, pinned_clock
 
 #: Moves the pinned domain clock on by a duration; returns the new moment.
 Step = Callable[[timedelta], datetime]
 
 
+@pytest.fixture(autouse=True)
+def _in_memory(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_the_network(request, monkeypatch)
+
+
 @pytest.fixture
 def koers_app() -> Iterator[Koers]:
+    """An application on the in-memory store."""
     with koers() as app:
         yield app
 

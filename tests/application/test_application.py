@@ -696,6 +696,7 @@ def test_carry_over_saves_both_retros_in_one_write(koers_app: Koers, clock: Step
     assert koers_app.load(Retro, later).actions[item]["state"] is ActionState.DONE
 
 
+@pytest.mark.nats  # two instances on one shared stream
 def test_carry_over_is_atomic_when_the_later_retro_changed_meanwhile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -32,6 +32,8 @@ from ledger.domain import (
 )
 from tests.conftest import fresh_env, nats_url
 
+pytestmark = pytest.mark.nats  # the demo's events as they land on the stream
+
 TODAY = date(2026, 5, 20)  # the story is then told in 2026-Q1
 
 

@@ -499,6 +499,7 @@ def test_a_retry_after_the_reply_was_lost_takes_effect_once(
     ]
 
 
+@pytest.mark.nats  # two instances on one shared stream
 def test_a_retry_after_a_crash_in_a_new_process_takes_effect_once() -> None:
     """The command ran in one application instance that then went away; the client retries
     against a new instance on the same stream (a restart, or another replica)."""
@@ -627,6 +628,7 @@ def test_a_double_click_on_a_carry_over_takes_effect_once(
     assert len(koers_app.event_history(earlier)) == 3
 
 
+@pytest.mark.nats  # two instances on one shared stream
 def test_a_double_click_on_two_replicas_takes_effect_once(monkeypatch: pytest.MonkeyPatch) -> None:
     env = fresh_env()
     with koers(env) as one, koers(env) as two:

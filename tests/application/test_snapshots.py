@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from ledger.application import Koers
-from ledger.cli._reads import state_of
+from ledger.application._reads import state_of
 from ledger.demo import load_demo
 from ledger.domain import AGGREGATES
 from tests.conftest import fresh_env
+
+pytestmark = pytest.mark.nats  # snapshots on the stream's snapshot subjects
 
 
 def test_every_aggregate_of_the_demo_loads_the_same_from_its_snapshot() -> None:

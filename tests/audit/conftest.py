@@ -1,4 +1,6 @@
-"""Fixtures shared by the audit trail's tests."""
+"""Fixtures shared by the audit trail's tests. The Merkle tree, checkpoints, the verifier and
+the settings need no store; the trail over a ledger on its own nats-server (and its tamper
+tests) are marked ``nats``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.audit.test_audit_trail_support import Ledger
+from tests.conftest import mark_nats
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_nats(items, __file__, ("test_audit_trail.py", "test_audit_trail_tamper.py"))
 
 
 @pytest.fixture

@@ -17,14 +17,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from ledger.api._audit import router
 from ledger.application import Koers
 from ledger.audit import AuditError, Checkpoint, leaf_for, load_public_key, verify, verify_inclusion
 from ledger.audit._frames import Frame, frame_leaf
 from ledger.audit._reader import StreamReader
 from ledger.audit._store import AuditStore
-from ledger.audit.api import router
 from ledger.audit.checkpointer import Checkpointer
-from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import (
     LogTampered,
     check_before_serving,
@@ -33,6 +32,7 @@ from ledger.audit.startup import (
     trust_for,
 )
 from ledger.nats._bulk import BulkReader, LazyHeaders
+from ledger.settings import AuditSettings
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, damage
 
 
@@ -96,10 +96,12 @@ def test_the_checkpointer_signs_every_n_events_and_after_t_seconds(ledger: Ledge
     ledger.write_decisions(25)
     audit = AuditSettings(every=10, seconds=30, outside=ledger.kept_dir)
     clock = Clock()
-    store = AuditStore.open(ledger.settings)
+    store = AuditStore.open(ledger.settings.store)
     try:
-        checkpointer = Checkpointer(store, signing_key(ledger.settings, audit), audit, clock=clock)
-        assert checkpointer.catch_up(trust_for(ledger.settings, audit)).ok
+        checkpointer = Checkpointer(
+            store, signing_key(ledger.settings.store, audit), audit, clock=clock
+        )
+        assert checkpointer.catch_up(trust_for(ledger.settings.store, audit)).ok
         assert checkpointer.poll() == []  # nothing new: the multiples are signed while following
         ledger.write_decisions(12, offset=100)  # seqs 26..37
         assert [c.size for c in checkpointer.poll()] == [30]
@@ -123,10 +125,10 @@ def test_the_checkpointer_stops_signing_when_the_log_is_damaged(ledger: Ledger) 
     ledger.create_stream(deny_delete=False)
     ledger.write_decisions(5)
     audit = AuditSettings(every=3, outside=ledger.kept_dir)
-    store = AuditStore.open(ledger.settings)
+    store = AuditStore.open(ledger.settings.store)
     try:
-        checkpointer = Checkpointer(store, signing_key(ledger.settings, audit), audit)
-        assert checkpointer.catch_up(trust_for(ledger.settings, audit)).ok
+        checkpointer = Checkpointer(store, signing_key(ledger.settings.store, audit), audit)
+        assert checkpointer.catch_up(trust_for(ledger.settings.store, audit)).ok
         ledger.write_decisions(5, offset=10)  # seqs 6..10
         ledger.admin(lambda js: js.delete_msg(ledger.stream, 7))
         assert [c.size for c in checkpointer.poll()] == [6]
@@ -143,16 +145,16 @@ def test_the_checkpointer_stops_signing_when_the_log_is_damaged(ledger: Ledger) 
 
 def test_the_startup_check_passes_then_follows_and_signs_what_is_left(ledger: Ledger) -> None:
     ledger.write_decisions(4, decided=2)
-    environ = ledger.env(KOERS_CHECKPOINT_EVERY="5")
-    check_before_serving(ledger.settings, environ=environ)
-    service = start_auditing(ledger.settings, environ=environ)
+    sections = ledger.sections(KOERS_CHECKPOINT_EVERY="5")
+    check_before_serving(*sections)
+    service = start_auditing(*sections)
     assert service is not None
     assert service.report.ok
     ledger.write_decisions(6, offset=10)  # seqs 7..12: size 10 is signed while following
     service.close()  # and the clean stop signs the rest
     kept = ledger.kept_file.read_text().splitlines()
     assert [Checkpoint.from_json(line).size for line in kept] == [10, 12]
-    assert start_auditing(ledger.settings, environ=ledger.env(KOERS_AUDIT="no")) is None
+    assert start_auditing(*ledger.sections(KOERS_AUDIT="no")) is None
 
 
 def test_the_startup_check_refuses_a_log_that_no_longer_matches(ledger: Ledger) -> None:
@@ -162,17 +164,17 @@ def test_the_startup_check_refuses_a_log_that_no_longer_matches(ledger: Ledger) 
     messages[1], messages[4] = messages[4], messages[1]
     ledger.republish(messages)
     with pytest.raises(LogTampered) as refused:
-        start_auditing(ledger.settings, environ=ledger.env())
+        start_auditing(*ledger.sections())
     text = str(refused.value)
     assert "no longer matches its signed checkpoints, so it is not served" in text
     assert "[swapped] seqs 2 and 5" in text
     assert f"koers audit verify --data-dir {ledger.data_dir}" in text
     assert "docs/audit.md" in text
     with pytest.raises(LogTampered):
-        check_before_serving(ledger.settings, environ=ledger.env())
+        check_before_serving(*ledger.sections())
     (ledger.data_dir / "audit" / "signing.key").unlink()
     with pytest.raises(AuditError, match=r"signing key .*signing.key is missing"):
-        start_auditing(ledger.settings, environ=ledger.env())
+        start_auditing(*ledger.sections())
     assert not (ledger.data_dir / "audit" / "signing.key").exists()  # no new key made
 
 
@@ -264,8 +266,9 @@ def test_the_api_lists_decisions_for_auditors(ledger: Ledger) -> None:
     assert ledger.koers("audit", "checkpoint").code == 0
     api = FastAPI()
     api.include_router(router)
-    koers = Koers(env={**ledger.settings.store_env(), "NATS_ACCEPT_WEAK_STREAM": "yes"})
+    koers = Koers(env=ledger.settings.store.as_env())
     api.state.koers = koers
+    api.state.audit = ledger.settings.audit
 
     async def ask() -> tuple[dict[str, Any], dict[str, Any]]:
         transport = httpx.ASGITransport(app=api)

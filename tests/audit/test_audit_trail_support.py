@@ -29,7 +29,7 @@ from ledger.audit import ENTRY_HEADERS
 from ledger.embedded import EmbeddedServer
 from ledger.nats._client import RawMessage
 from ledger.nats._stream import audited_config
-from ledger.settings import Settings
+from ledger.settings import AuditSettings, Settings, StoreSettings
 from tests.conftest import read_stream
 from tests.factories import decide, decision, pinned_clock
 
@@ -115,7 +115,12 @@ class Ledger:
 
     @property
     def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, nats_url=self.server.url, stream=self.stream)
+        return Settings.from_env(self.env())
+
+    def sections(self, **extra: str) -> tuple[StoreSettings, AuditSettings]:
+        """The store and audit sections of the settings with ``extra`` variables."""
+        settings = Settings.from_env(self.env(**extra))
+        return settings.store, settings.audit
 
     def koers(self, *args: str, **extra: str) -> Run:
         """`koers <args>` in a subprocess, as a user runs it."""
@@ -138,7 +143,7 @@ class Ledger:
 
     def write_decisions(self, count: int, *, decided: int = 0, offset: int = 0) -> list[UUID]:
         """``count`` decisions opened (and the first ``decided`` of them decided)."""
-        env = {**self.settings.store_env(), "NATS_ACCEPT_WEAK_STREAM": "yes"}
+        env = self.settings.store.as_env()
         with pinned_clock():
             app = Koers(env=env)
             try:

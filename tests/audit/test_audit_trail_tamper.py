@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js import api
 
 from ledger.audit import hash_leaf, sign
-from ledger.audit.settings import checkpoint_stream
+from ledger.settings._audit import checkpoint_stream
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, Run, damage
 
 

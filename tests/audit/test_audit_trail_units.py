@@ -23,9 +23,9 @@ from ledger.audit._scan import RECORD_SIZE, Scan, tree_of
 from ledger.audit._store import StreamState
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.report import AuditReport
-from ledger.audit.settings import AuditSettings
 from ledger.errors import ConfigurationError
 from ledger.nats._bulk import LazyHeaders
+from ledger.settings import AuditSettings
 
 # -- frames: the fast leaf is the core's leaf -------------------------------------------------
 

@@ -101,7 +101,7 @@ def test_a_runner_killed_mid_stream_applies_each_event_once(tmp_path: Path) -> N
         assert 100 <= killed_at < last, "killed mid-stream"
 
         restarted = subprocess.Popen(
-            [sys.executable, "-m", "projections", "run", "--views", str(path)],
+            [sys.executable, "-m", "ledger.cli", "projections", "run", "--views", str(path)],
             env={**child_env, **env}, cwd=ROOT, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:

@@ -144,7 +144,7 @@ def test_a_failing_event_stops_the_runner_and_wait_for_says_why(
 
 def _koers_projections(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "projections", *args],
+        [sys.executable, "-m", "ledger.cli", "projections", *args],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         capture_output=True,

@@ -2,7 +2,7 @@
 
 Invariant checked on what is stored: every expected prompt exists, and exactly once (one
 ``prompt.issued`` message per prompt id, no other prompt). Each worker is a real process
-(``python -m workers``, what ``koers worker`` runs) on a server of the test's own.
+(``python -m ledger.cli worker``, i.e. ``koers worker``) on a server of the test's own.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class Workers:
             env["KOERS_METRICS_PORT"] = str(metrics_port)
         with (self.logs / f"worker-{len(self.procs)}.log").open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "workers"], env=env, stdout=log, stderr=log
+                [sys.executable, "-m", "ledger.cli", "worker"], env=env, stdout=log, stderr=log
             )
         self.procs.append(proc)
         return proc

@@ -1,4 +1,4 @@
-"""The audit trail's settings, read once from the environment (``KOERS_CHECKPOINT_*`` and co).
+"""The audit trail's section (``KOERS_CHECKPOINT_*`` and co), read once with the others.
 
 - ``KOERS_CHECKPOINT_EVERY``: sign a checkpoint every this many events (``1000``); the
   checkpoints fall on exact multiples (sizes 1000, 2000, …).
@@ -17,23 +17,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
-from ledger.audit._keys import KEY_FILE
 from ledger.errors import ConfigurationError
+from ledger.settings._parse import flag, number
 
-__all__ = ["AuditSettings", "checkpoint_stream", "checkpoint_subjects"]
-
-N = TypeVar("N", int, float)
+__all__ = ["KEY_FILE", "AuditSettings", "checkpoint_stream", "checkpoint_subjects"]
 
 DEFAULT_EVERY = 1000
 DEFAULT_SECONDS = 60.0
-_TRUE = ("y", "yes", "t", "true", "on", "1")
-_FALSE = ("n", "no", "f", "false", "off", "0")
+#: Where the signing key is kept, relative to the data directory, unless KOERS_SIGNING_KEY.
+KEY_FILE = Path("audit") / "signing.key"
 
 
 def checkpoint_stream(stream: str) -> str:
@@ -67,15 +63,14 @@ class AuditSettings:
             )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AuditSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> AuditSettings:
         outside, key = env.get("KOERS_CHECKPOINT_DIR"), env.get("KOERS_SIGNING_KEY")
         return cls(
-            every=_number(env, "KOERS_CHECKPOINT_EVERY", DEFAULT_EVERY, int),
-            seconds=_number(env, "KOERS_CHECKPOINT_SECONDS", DEFAULT_SECONDS, float),
+            every=number(env, "KOERS_CHECKPOINT_EVERY", DEFAULT_EVERY, int),
+            seconds=number(env, "KOERS_CHECKPOINT_SECONDS", DEFAULT_SECONDS, float),
             outside=Path(outside).expanduser() if outside else None,
             key_file=Path(key).expanduser() if key else None,
-            enabled=_flag(env, "KOERS_AUDIT", True),
+            enabled=flag(env, "KOERS_AUDIT", True),
         )
 
     def key_path(self, data_dir: Path) -> Path:
@@ -89,27 +84,3 @@ class AuditSettings:
         if self.outside.suffix == ".jsonl":
             return self.outside
         return self.outside / f"{stream}.checkpoints.jsonl"
-
-
-def _number(env: Mapping[str, str], key: str, default: N, kind: type[N]) -> N:
-    raw = env.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigurationError(f"{key} is {raw!r}: set it to a number above 0") from None
-    if value <= 0:
-        raise ConfigurationError(f"{key} is {raw!r}: set it to a number above 0")
-    return value
-
-
-def _flag(env: Mapping[str, str], key: str, default: bool) -> bool:
-    raw = (env.get(key) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise ConfigurationError(f"{key} is {raw!r}: set it to 'yes' or 'no'")

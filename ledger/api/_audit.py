@@ -1,7 +1,9 @@
 """The audit trail over HTTP: the auditor's view of decisions, and the latest checkpoint.
 
-Mount it in the API with ``api.include_router(ledger.audit.api.router)``. It reads through
-the application's own NATS connection (``request.app.state.koers``), in a worker thread.
+Mount it in the API with ``api.include_router(ledger.api._audit.router)``. It reads through
+the application's own NATS connection (``request.app.state.koers``), in a worker thread, and
+trusts what the audit settings the API was built with say (``request.app.state.audit``,
+read once at start, not on every request).
 
 - ``GET /audit/decisions?team=…``: every decision, who decided what when, on which options,
   criteria and information, the stream positions of its events and the signed checkpoint
@@ -23,9 +25,8 @@ from ledger.audit._keys import key_id, public_key_pem
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust
 from ledger.audit.auditlog import decision_log, latest_signed
-from ledger.audit.settings import AuditSettings
 from ledger.audit.startup import trust_for
-from ledger.settings import Settings
+from ledger.settings import AuditSettings
 
 __all__ = ["router"]
 
@@ -35,8 +36,8 @@ router = APIRouter(tags=["audit"], responses=READ_ERRORS)
 def _open(request: Request) -> tuple[AuditStore, Trust]:
     factory = request.app.state.koers.factory
     store = AuditStore(factory.connection)
-    settings = Settings(data_dir=store.nats.data_dir, stream=store.stream)
-    return store, trust_for(settings, AuditSettings.from_env())
+    audit: AuditSettings = request.app.state.audit
+    return store, trust_for(store.nats, audit)
 
 
 def _decisions(request: Request, team: str | None) -> dict[str, Any]:

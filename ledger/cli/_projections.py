@@ -1,12 +1,11 @@
 """``koers projections``: run, rebuild, export and inspect the views.
 
-Wire it into the ``koers`` command line with ``app.add_typer(projections, name="projections")``
-(``from projections.cli import projections``); ``python -m projections`` runs it alone.
+``koers projections …`` (wired in :mod:`ledger.cli._app`); ``python -m ledger.cli projections``
+runs the same commands without the console script.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.settings import Settings
 from projections._lock import ViewsBusy
@@ -27,7 +27,7 @@ from projections.replay import views_as_of
 from projections.runner import ViewRunner
 from projections.views import KoersViews, open_views
 
-__all__ = ["main", "projections"]
+__all__ = ["projections"]
 
 projections = typer.Typer(
     help="The views (OKR progress, decision quality, delegations, retros, prompts).",
@@ -51,8 +51,14 @@ ViewsPath = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings.from_env(data_dir=data_dir)
+
+
 def _env(data_dir: Path | None) -> dict[str, str]:
-    return {**os.environ, **Settings.from_env(data_dir=data_dir).store_env()}
+    """What a view runner is built from: the views' settings and the store's."""
+    settings = _settings(data_dir)
+    return settings.views.with_store(settings.store.as_env())
 
 
 @contextmanager
@@ -140,40 +146,29 @@ def export(
 
 
 def _export_as_of(data_dir: Path | None, out: Path, position: int | None, as_of: str | None) -> int:
-    from ledger.application import Koers
     from ledger.cli._common import parse_moment
 
     moment: datetime | None = parse_moment(as_of) if as_of else None
-    app = Koers(env=_env(data_dir))
-    try:
-        store: KoersViews = views_as_of(app, position=position, time=moment)
+    with bootstrap(_settings(data_dir)) as runtime:
+        store: KoersViews = views_as_of(runtime.app, position=position, time=moment)
         try:
             return export_views(store, out)
         finally:
             store.close()
-    finally:
-        app.close()
 
 
 @projections.command(epilog="\b\nExample: koers projections status --json")
 def status(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = False) -> None:
     """How far the views are: their position and the log's last position."""
-    from ledger.application import Koers
-
     with friendly_errors():
-        env = _env(data_dir)
-        store = open_views(env, path=views)
-        app = Koers(env=env)
+        store = open_views(_env(data_dir), path=views)
         try:
-            position, last = store.position, app.recorder.max_notification_id() or 0
+            with bootstrap(_settings(data_dir)) as runtime:
+                position = store.position
+                last = runtime.app.recorder.max_notification_id() or 0
         finally:
             store.close()
-            app.close()
     if as_json:
         emit_json({"position": position, "last": last, "behind": last - position})
         return
     typer.echo(f"views at position {position} of {last} ({last - position} behind)")
-
-
-def main() -> None:
-    projections(prog_name="koers projections")

@@ -1,7 +1,8 @@
-"""The reflection workers' settings: one frozen object, read once from the environment.
+"""The reflection workers' section, read once with the others.
 
-Store settings (``KOERS_DATA_DIR``, ``NATS_URL``, ``NATS_STREAM`` and the other ``NATS_*``
-keys of docs/store.md) are handed to the Koers application unchanged. The workers' own:
+The section is bound to the store the workers serve (:meth:`WorkerSettings.bound_to`): its
+environment (every ``NATS_*`` key of :mod:`ledger.settings._store`) builds the workers' Koers
+application, its stream and subject prefix name what they consume. The workers' own:
 
 - ``KOERS_WORKER_NAME``: prefix of the durable consumers (``koers-prompts``); replicas that
   share it share the work, a different name processes everything again (prompts stay unique).
@@ -26,23 +27,21 @@ keys of docs/store.md) are handed to the Koers application unchanged. The worker
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.errors import ConfigurationError
-from ledger.settings import Settings
+from ledger.settings._parse import clock, cron, number
+from ledger.settings._store import DEFAULT_STREAM
 
 __all__ = ["PERIODIC_KINDS", "WorkerSettings"]
 
 #: The periodic prompts, in the order of their periods' length.
 PERIODIC_KINDS = ("weekly", "monthly", "quarterly")
-_PASSED_ON = re.compile(r"NATS_[A-Z_]+|ORIGINATOR_ID_TYPE")
 _CRON = re.compile(r"\S+( \S+){5}")
 
 
@@ -50,8 +49,8 @@ _CRON = re.compile(r"\S+( \S+){5}")
 class WorkerSettings:
     """Everything the workers need; build it with :meth:`from_env` or :meth:`for_store`."""
 
-    store_env: Mapping[str, str]
-    stream: str = "LEDGER"
+    store_env: Mapping[str, str] = field(default_factory=dict)
+    stream: str = DEFAULT_STREAM
     subject_prefix: str = "ledger"
     name: str = "koers-prompts"
     batch_size: int = 256
@@ -88,10 +87,10 @@ class WorkerSettings:
             raise ConfigurationError(
                 f"KOERS_TIMEZONE is {self.timezone!r}: use an IANA zone such as Europe/Amsterdam"
             ) from None
-        for kind, cron in self.crons.items():
-            if cron is not None and not _CRON.fullmatch(cron):
+        for kind, expression in self.crons.items():
+            if expression is not None and not _CRON.fullmatch(expression):
                 raise ConfigurationError(
-                    f"the {kind} cron {cron!r} needs six fields (seconds first), "
+                    f"the {kind} cron {expression!r} needs six fields (seconds first), "
                     f"e.g. '0 0 16 * * FRI', or 'off'"
                 )
 
@@ -103,80 +102,40 @@ class WorkerSettings:
         """A copy with some settings changed (tests, benchmarks)."""
         return replace(self, **changes)
 
-    @classmethod
-    def for_store(cls, store_env: Mapping[str, str], **changes: Any) -> WorkerSettings:
-        """Settings for the ledger the Koers application ``store_env`` names."""
-        stream = store_env.get("NATS_STREAM") or "LEDGER"
+    def bound_to(self, store_env: Mapping[str, str]) -> WorkerSettings:
+        """This section for the ledger the Koers application ``store_env`` names."""
+        stream = store_env.get("NATS_STREAM") or DEFAULT_STREAM
         prefix = store_env.get("NATS_SUBJECT_PREFIX") or stream.lower()
-        return cls(store_env=dict(store_env), stream=stream, subject_prefix=prefix, **changes)
+        return replace(self, store_env=dict(store_env), stream=stream, subject_prefix=prefix)
 
     @classmethod
-    def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        data_dir: Path | None = None,
-        store: Settings | None = None,
-    ) -> WorkerSettings:
-        """From ``KOERS_*``/``NATS_*`` variables (``os.environ`` by default)."""
-        env = os.environ if environ is None else environ
-        store = store or Settings.from_env(env, data_dir=data_dir)
-        store_env = store.store_env()
-        store_env.update({k: v for k, v in env.items() if _PASSED_ON.fullmatch(k) and v})
-        store_env["NATS_STREAM"] = store.stream
-        read = _Reader(env)
-        defaults = cls(store_env={})
+    def for_store(cls, store_env: Mapping[str, str], **changes: Any) -> WorkerSettings:
+        """Default settings (with ``changes``) for the ledger ``store_env`` names."""
+        return cls(**changes).bound_to(store_env)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
+        """From ``KOERS_*`` variables; not yet bound to a store (see :meth:`bound_to`)."""
+        d = cls()
         crons = {
-            kind: read.cron(f"KOERS_{kind.upper()}_CRON", defaults.crons[kind])
-            for kind in PERIODIC_KINDS
+            kind: cron(env, f"KOERS_{kind.upper()}_CRON", d.crons[kind]) for kind in PERIODIC_KINDS
         }
-        return cls.for_store(
-            store_env,
-            name=env.get("KOERS_WORKER_NAME") or defaults.name,
-            batch_size=read.number("KOERS_WORKER_BATCH", defaults.batch_size, int),
-            fetch_wait=read.number("KOERS_WORKER_FETCH_WAIT", defaults.fetch_wait, float),
-            ack_wait=read.number("KOERS_WORKER_ACK_WAIT", defaults.ack_wait, float),
-            attempts=read.number("KOERS_WORKER_ATTEMPTS", defaults.attempts, int),
-            retry_delay=read.number("KOERS_WORKER_RETRY_DELAY", defaults.retry_delay, float),
-            concurrency=read.number("KOERS_WORKER_CONCURRENCY", defaults.concurrency, int),
-            low_information=read.number("KOERS_LOW_INFORMATION", defaults.low_information, int),
-            confidence_drop=read.number("KOERS_CONFIDENCE_DROP", defaults.confidence_drop, int),
-            due_time=read.clock("KOERS_DUE_TIME", defaults.due_time),
-            timezone=env.get("KOERS_TIMEZONE") or defaults.timezone,
+        return cls(
+            name=env.get("KOERS_WORKER_NAME") or d.name,
+            batch_size=number(env, "KOERS_WORKER_BATCH", d.batch_size, int),
+            fetch_wait=number(env, "KOERS_WORKER_FETCH_WAIT", d.fetch_wait, float),
+            ack_wait=number(env, "KOERS_WORKER_ACK_WAIT", d.ack_wait, float),
+            attempts=number(env, "KOERS_WORKER_ATTEMPTS", d.attempts, int),
+            retry_delay=number(env, "KOERS_WORKER_RETRY_DELAY", d.retry_delay, float),
+            concurrency=number(env, "KOERS_WORKER_CONCURRENCY", d.concurrency, int),
+            low_information=number(env, "KOERS_LOW_INFORMATION", d.low_information, int),
+            confidence_drop=number(env, "KOERS_CONFIDENCE_DROP", d.confidence_drop, int),
+            due_time=clock(env, "KOERS_DUE_TIME", d.due_time),
+            timezone=env.get("KOERS_TIMEZONE") or d.timezone,
             crons=crons,
-            metrics_port=read.number("KOERS_METRICS_PORT", None, int),
+            metrics_port=_port(env, "KOERS_METRICS_PORT"),
         )
 
 
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-
-    def number(self, key: str, default: Any, kind: type[Any]) -> Any:
-        raw = self.env.get(key)
-        if not raw:
-            return default
-        try:
-            value = kind(raw)
-        except ValueError:
-            value = -1
-        if value <= 0:
-            raise ConfigurationError(f"{key} is {raw!r}: set it to a positive number")
-        return value
-
-    def clock(self, key: str, default: time) -> time:
-        raw = self.env.get(key)
-        if not raw:
-            return default
-        try:
-            return time.fromisoformat(raw)
-        except ValueError:
-            raise ConfigurationError(
-                f"{key} is {raw!r}: write a time of day such as 09:00"
-            ) from None
-
-    def cron(self, key: str, default: str | None) -> str | None:
-        raw = (self.env.get(key) or "").strip()
-        if not raw:
-            return default
-        return None if raw.lower() == "off" else raw
+def _port(env: Mapping[str, str], key: str) -> int | None:
+    return number(env, key, 0, int) or None

@@ -1,0 +1,115 @@
+"""The event store's section: which NATS, which stream, how patient, how strict.
+
+- ``PERSISTENCE_MODULE``: the library's persistence module (``ledger.nats``);
+  ``eventsourcing.popo`` keeps events in memory (fast application tests).
+- ``NATS_URL``: server URL(s), comma-separated. Default: the embedded nats-server of
+  ``KOERS_DATA_DIR``, started if it is not running.
+- ``KOERS_DATA_DIR``: data directory of the embedded server and the views
+  (``~/.local/share/koers``).
+- ``NATS_STREAM``: the event stream of this application (``LEDGER``).
+- ``NATS_SUBJECT_PREFIX``: the first subject token (the stream name in lower case).
+- ``NATS_REPLICAS``: stream replicas (``1``; ``3`` on a cluster).
+- ``NATS_TIMEOUT``: seconds to wait for one answer from NATS (``5``).
+- ``NATS_WRITE_DEADLINE``: seconds a write keeps retrying while NATS is unreachable before
+  it fails (``30``; keep it below the stream's 120 s duplicate window).
+- ``NATS_MAX_BATCH``: most messages in one atomic batch (``1000``, the server's
+  ``jetstream.limits.batch.max_msgs``); one save may hold one fewer.
+- ``NATS_CREATE_STREAM``: create the stream when it does not exist (``yes``).
+- ``NATS_ACCEPT_WEAK_STREAM``: accept an existing stream whose configuration is weaker than
+  the audited one, logging each difference (``no``; for migrations only).
+- ``ORIGINATOR_ID_TYPE``: ``uuid`` (default) or ``text``, the type of aggregate ids.
+
+The store is built by the ``eventsourcing`` library from an environment (so per-application
+prefixes such as ``GOALS_NATS_URL`` work): :meth:`StoreSettings.as_env` writes every key of
+this section into it, and the NATS factory reads them back with :meth:`StoreSettings.from_env`
+over the library's ``Environment``. Every setting thus reaches every command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.errors import ConfigurationError
+from ledger.settings._parse import flag, number
+
+__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_STREAM", "StoreSettings"]
+
+DEFAULT_MODULE = "ledger.nats"
+DEFAULT_STREAM = "LEDGER"
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_WRITE_DEADLINE = 30.0
+DEFAULT_MAX_BATCH = 1000
+DEFAULT_DATA_DIR = Path("~/.local/share/koers")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Everything the event store needs to know, validated once.
+
+    ``prefix`` is ``NATS_SUBJECT_PREFIX`` as given; empty means :attr:`subject_prefix` follows
+    the stream's name (in lower case), also in a copy with another stream.
+    """
+
+    data_dir: Path = field(default_factory=DEFAULT_DATA_DIR.expanduser)
+    url: str | None = None
+    stream: str = DEFAULT_STREAM
+    prefix: str = ""
+    replicas: int = 1
+    timeout: float = DEFAULT_TIMEOUT
+    write_deadline: float = DEFAULT_WRITE_DEADLINE
+    max_batch: int = DEFAULT_MAX_BATCH
+    create_stream: bool = True
+    accept_weak_stream: bool = False
+    text_ids: bool = False
+    persistence_module: str = DEFAULT_MODULE
+
+    @property
+    def subject_prefix(self) -> str:
+        """The first subject token of every event."""
+        return self.prefix or self.stream.lower()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StoreSettings:
+        """From ``env``: a mapping, or the library's ``Environment`` (which looks each key
+        up with the application's prefix first)."""
+        id_type = (env.get("ORIGINATOR_ID_TYPE") or "uuid").lower()
+        if id_type not in ("uuid", "text"):
+            raise ConfigurationError(
+                f"ORIGINATOR_ID_TYPE is {id_type!r}: set it to 'uuid' or 'text'"
+            )
+        return cls(
+            data_dir=Path(env.get("KOERS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser(),
+            url=env.get("NATS_URL") or None,
+            stream=env.get("NATS_STREAM") or DEFAULT_STREAM,
+            prefix=env.get("NATS_SUBJECT_PREFIX") or "",
+            replicas=number(env, "NATS_REPLICAS", 1, int),
+            timeout=number(env, "NATS_TIMEOUT", DEFAULT_TIMEOUT, float),
+            write_deadline=number(env, "NATS_WRITE_DEADLINE", DEFAULT_WRITE_DEADLINE, float),
+            max_batch=number(env, "NATS_MAX_BATCH", DEFAULT_MAX_BATCH, int),
+            create_stream=flag(env, "NATS_CREATE_STREAM", True),
+            accept_weak_stream=flag(env, "NATS_ACCEPT_WEAK_STREAM", False),
+            text_ids=id_type == "text",
+            persistence_module=env.get("PERSISTENCE_MODULE") or DEFAULT_MODULE,
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """Every key of this section, for the library to build the store from."""
+        env = {
+            "PERSISTENCE_MODULE": self.persistence_module,
+            "KOERS_DATA_DIR": str(self.data_dir),
+            "NATS_STREAM": self.stream,
+            "NATS_REPLICAS": str(self.replicas),
+            "NATS_TIMEOUT": repr(self.timeout),
+            "NATS_WRITE_DEADLINE": repr(self.write_deadline),
+            "NATS_MAX_BATCH": str(self.max_batch),
+            "NATS_CREATE_STREAM": "yes" if self.create_stream else "no",
+            "NATS_ACCEPT_WEAK_STREAM": "yes" if self.accept_weak_stream else "no",
+            "ORIGINATOR_ID_TYPE": "text" if self.text_ids else "uuid",
+        }
+        if self.prefix:
+            env["NATS_SUBJECT_PREFIX"] = self.prefix
+        if self.url:
+            env["NATS_URL"] = self.url
+        return env
