@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -154,14 +154,7 @@ class WriteContext:
         if receipt.replayed and receipt.position is None:
             found = await in_thread(position_of, koers, receipt.id, receipt.version)
             receipt = replace(receipt, position=found)
-        out = ReceiptOut(
-            kind=kind,
-            id=receipt.id,
-            version=receipt.version,
-            position=receipt.position,
-            replayed=receipt.replayed,
-            item_id=receipt.item_id,
-        )
+        out = ReceiptOut(kind=kind, **asdict(receipt))
         headers = {"ETag": f'"{receipt.version}"'}
         if receipt.position is not None:
             headers["Koers-Position"] = str(receipt.position)

@@ -47,20 +47,14 @@ app.command("status", epilog="Example: koers status --json")(_store.status)
 app.command("history")(history)
 app.command("demo")(demo)
 app.command("export", epilog="\b\nExample: koers export --format parquet --out ./export")(export)
-app.add_typer(people, name="people")
-app.add_typer(teams, name="teams")
-app.add_typer(directory, name="directory")
-app.add_typer(objective, name="objective")
-app.add_typer(kr, name="kr")
-app.add_typer(kpi, name="kpi")
-app.add_typer(decision, name="decision")
-app.add_typer(delegation, name="delegation")
-app.add_typer(retro, name="retro")
-app.add_typer(prompt, name="prompt")
-app.add_typer(projections, name="projections")
-app.add_typer(audit, name="audit")
+GROUPS = {
+    "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
+    "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
+    "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
+}  # fmt: skip
+for name, group in GROUPS.items():
+    app.add_typer(group, name=name)
 app.command("worker")(worker)
-app.add_typer(prompts, name="prompts")
 app.command("deadletters")(deadletters)
 
 
