@@ -178,41 +178,33 @@ def _history_endpoint(kind: str) -> Endpoint:
     return endpoint
 
 
+def _routes(kind: str, path: str, filters: dict[str, str]) -> None:
+    """A kind's reads: the list, one thing (now or as of a moment), its history."""
+    name, state = kind.replace("_", " "), STATES[kind]
+    listed = create_model(f"{state.__name__}List", __base__=Page, items=(list[state], ...))  # type: ignore[valid-type]
+    one = f"{path}/{{{kind}_id}}"
+    for route, endpoint, model, operation, summary, description in (
+        (path, _list_endpoint(kind, filters), listed, f"list_{kind}s", f"List {name}s",
+         f"Every {name}, oldest first, filtered and paged."),
+        (one, _show_endpoint(kind), state, f"show_{kind}", f"Show a {name}",
+         f"One {name} as it is now, or as it stood `as_of` a past moment. The ETag is its "
+         f"version (send it as If-Match to change it safely)."),
+        (f"{one}/history", _history_endpoint(kind), list[HistoryEntry], f"history_{kind}",
+         f"History of a {name}",
+         f"Every event of one {name}, oldest first: what happened, who, when."),
+    ):  # fmt: skip
+        router.add_api_route(
+            route,
+            endpoint,
+            methods=["GET"],
+            summary=summary,
+            description=description,
+            response_model=model,
+            responses=READ_ERRORS,
+            operation_id=operation,
+            tags=[name],
+        )
+
+
 for _kind, (_path, _filters) in KINDS.items():
-    _name = _kind.replace("_", " ")
-    _state = STATES[_kind]
-    _list_model = create_model(f"{_state.__name__}List", __base__=Page, items=(list[_state], ...))  # type: ignore[valid-type]
-    router.add_api_route(
-        _path,
-        _list_endpoint(_kind, _filters),
-        methods=["GET"],
-        summary=f"List {_name}s",
-        description=f"Every {_name}, oldest first, filtered and paged.",
-        response_model=_list_model,
-        responses=READ_ERRORS,
-        operation_id=f"list_{_kind}s",
-        tags=[_name],
-    )
-    router.add_api_route(
-        f"{_path}/{{{_kind}_id}}",
-        _show_endpoint(_kind),
-        methods=["GET"],
-        summary=f"Show a {_name}",
-        description=f"One {_name} as it is now, or as it stood `as_of` a past moment. The "
-        f"ETag is its version (send it as If-Match to change it safely).",
-        response_model=_state,
-        responses=READ_ERRORS,
-        operation_id=f"show_{_kind}",
-        tags=[_name],
-    )
-    router.add_api_route(
-        f"{_path}/{{{_kind}_id}}/history",
-        _history_endpoint(_kind),
-        methods=["GET"],
-        summary=f"History of a {_name}",
-        description=f"Every event of one {_name}, oldest first: what happened, who, when.",
-        response_model=list[HistoryEntry],
-        responses=READ_ERRORS,
-        operation_id=f"history_{_kind}",
-        tags=[_name],
-    )
+    _routes(_kind, _path, _filters)

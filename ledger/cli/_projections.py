@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from ledger.bootstrap import bootstrap
+from ledger.cli._common import DataDir, Json
 from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.settings import Settings
 from projections._lock import ViewsBusy
@@ -36,10 +37,6 @@ projections = typer.Typer(
     rich_markup_mode=None,
 )
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory [env KOERS_DATA_DIR].", show_default=False),
-]
 ViewsPath = Annotated[
     Path | None,
     typer.Option(
@@ -48,7 +45,6 @@ ViewsPath = Annotated[
         show_default=False,
     ),
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _settings(data_dir: Path | None) -> Settings:
