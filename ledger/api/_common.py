@@ -59,7 +59,9 @@ class ReceiptOut(BaseModel):
         "Idempotency-Key): it took effect once, the first time.",
         examples=[False],
     )
-    item_id: UUID | None = Field(None, description="The new action item's id (action items).")
+    item_id: UUID | None = Field(
+        None, description="The id of the part the command added: a check-in, an action item."
+    )
 
 
 def koers_of(request: Request) -> Koers:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar, TypeVar
@@ -204,16 +204,27 @@ class KoersBase(Application[UUID]):
             raise TypeError(f"{command.name} needs the id of the {kind_of(cls)} it changes")
         if isinstance(target, str) and command.named_by and command.identity:
             self.named(cls, command.named_by.name, command.identity, target)
+        target_id = command.target_id(target)
+        part = self._part_id(command, target_id, key)
         also = (lambda _: list(loaded.values())) if others is not None else None
-        return self.change(
+        receipt = self.change(
             cls,
-            command.target_id(target),
+            target_id,
             key,
             event,
-            record,
+            (lambda on: record(on, **{command.part: part})) if part else record,
             expected_version=expected_version,
             also=also,
         )
+        return replace(receipt, item_id=part) if part else receipt
+
+    @staticmethod
+    def _part_id(command: Command, target: UUID, key: str) -> UUID | None:
+        """The id of the part a command adds inside its aggregate (``part``): derived from
+        the idempotency key, so a retried command adds the same part, not a second one."""
+        if not command.part:
+            return None
+        return uuid.uuid5(target, str(key)) if key else uuid.uuid4()
 
     @staticmethod
     def _name_of(command: Command, values: Mapping[str, Any]) -> tuple[UUID, str] | None:

@@ -2,13 +2,12 @@
 ``ledger.domain.delegations``).
 
 Most run through the template as declared (``KoersBase.__getattr__`` finds each by its
-``handler`` name); the two below add a step: a link's target must exist (and be of the kind
-named), and a delegation check-in's id derives from its key (a retry is the same check-in).
+``handler`` name; a delegation check-in's id derives from its key through the command's
+``part``); the one below adds a step: a link's target must exist (and be of the kind named).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +21,6 @@ from ledger.domain import (
     Retro,
 )
 from ledger.domain import decisions as dc
-from ledger.domain import delegations as dg
 from ledger.errors import NotFound
 
 __all__ = ["DecisionCommands"]
@@ -51,12 +49,3 @@ class DecisionCommands(KoersBase):
                 raise NotFound("action item", item)
 
         return self.run(dc.LINK_DECISION, decision_id, actor=actor, guard=target_exists, **options)
-
-    def delegation_check_in(
-        self, delegation_id: UUID, *, actor: str, key: str = "", **options: Any
-    ) -> Receipt:
-        """The owner checks in; with a key, its id derives from it (a retry is the same one)."""
-        check_in_id = uuid.uuid5(delegation_id, key) if key else uuid.uuid4()
-        return self.run(
-            dg.CHECK_IN, delegation_id, actor=actor, key=key, check_in_id=check_in_id, **options
-        )

@@ -2,16 +2,13 @@
 ``ledger.domain.prompts``).
 
 Most run through the template as declared (``KoersBase.__getattr__`` finds each by its
-``handler`` name); the two below add a step: an action item's id derives from its
-idempotency key (a retried command makes the same item, and the receipt carries its
-``item_id``), and a carry-over also changes the later retro, saved with the first in one
-atomic write.
+``handler`` name; an action item's id derives from its idempotency key through the
+command's ``part``, and the receipt carries it as ``item_id``); the one below adds a step: a
+carry-over also changes the later retro, saved with the first in one atomic write.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -23,16 +20,6 @@ __all__ = ["RetroCommands"]
 
 
 class RetroCommands(KoersBase):
-    def add_action_item(
-        self, retro_id: UUID, *, actor: str, key: str = "", **options: Any
-    ) -> Receipt:
-        """Add an action item; with a key, its id derives from it (a retry is the same item)."""
-        item_id = uuid.uuid5(retro_id, key) if key else uuid.uuid4()
-        receipt = self.run(
-            r.ADD_ACTION_ITEM, retro_id, actor=actor, key=key, item_id=item_id, **options
-        )
-        return replace(receipt, item_id=item_id)
-
     def carry_over(
         self,
         retro_id: UUID,

@@ -170,7 +170,7 @@ def command_function(
                 )
             except InvalidValue as e:
                 raise _in_flags(command, e, flags) from None
-        extra = {"item_id": receipt.item_id} if receipt.item_id else {}
+        extra = {command.part: receipt.item_id} if command.part and receipt.item_id else {}
         report(command.kind.replace("_", "-"), receipt, options.get("as_json", False), **extra)
 
     arguments = [_argument(command.field(name)) for name in command.arguments]

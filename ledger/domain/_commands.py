@@ -81,6 +81,9 @@ class Command:
     identity: Callable[[str], UUID] | None = None
     #: The fields the command line takes as arguments, in order, rather than as options.
     arguments: tuple[str, ...] = ()
+    #: The id a change gives the part it adds inside its aggregate (``check_in_id``,
+    #: ``item_id``): derived from the idempotency key, and answered in the receipt.
+    part: str = ""
 
     @property
     def handler(self) -> str:

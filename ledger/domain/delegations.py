@@ -98,6 +98,7 @@ CHECK_IN = Command(
     runs="delegation_check_in",
     example="<id> --status at_risk --progress '2 of 3 roles approved' --as bram",
     event="CheckedIn",
+    part="check_in_id",
 )
 ACKNOWLEDGE = Command(
     "delegation.ack",

@@ -187,6 +187,7 @@ CHECK_IN = Command(
     runs="check_in",
     example="<id> --value 7 --confidence 6 --note 'CI is faster' --blocker 'waiting on legal'",
     event="CheckedIn",
+    part="check_in_id",
 )
 CORRECT_CHECK_IN = Command(
     "key_result.correct",

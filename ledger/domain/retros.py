@@ -133,6 +133,7 @@ ADD_ACTION_ITEM = Command(
     example="<id> --text 'Pair on reviews daily' --owner chen --due 2026-12-11",
     event="ActionItemAdded",
     method="add_action",
+    part="item_id",
 )
 COMPLETE_ACTION_ITEM = Command(
     "retro.done",
