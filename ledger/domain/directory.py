@@ -168,26 +168,19 @@ ADD_PERSON = Command(
     arguments=("handle",),
     example="ann --name 'Ann de Vries' --email ann@example.org --tz Europe/Amsterdam",
 )
+#: A person's org-wide role, given or taken; the person is named by handle.
+_ORG_ROLE = (Choice(name="role", of=OrgRole, help="The org-wide role.", example="auditor"),)
+_BY_HANDLE: dict[str, Any] = {
+    "named_by": _HANDLE, "identity": person_id, "example": "ann --role auditor"
+}  # fmt: skip
 GRANT_ROLE = Command(
-    "person.grant",
-    "Give a person an org-wide role (auditor or admin).",
-    (Choice(name="role", of=OrgRole, help="The org-wide role.", example="auditor"),),
-    event="Granted",
-    runs="grant_role",
-    named_by=_HANDLE,
-    identity=person_id,
-    example="ann --role auditor",
-)
+    "person.grant", "Give a person an org-wide role (auditor or admin).", _ORG_ROLE,
+    event="Granted", runs="grant_role", **_BY_HANDLE,
+)  # fmt: skip
 REVOKE_ROLE = Command(
-    "person.revoke",
-    "Take an org-wide role from a person.",
-    (Choice(name="role", of=OrgRole, help="The org-wide role.", example="auditor"),),
-    event="Revoked",
-    runs="revoke_role",
-    named_by=_HANDLE,
-    identity=person_id,
-    example="ann --role auditor",
-)
+    "person.revoke", "Take an org-wide role from a person.", _ORG_ROLE,
+    event="Revoked", runs="revoke_role", **_BY_HANDLE,
+)  # fmt: skip
 ADD_TEAM = Command(
     "team.add",
     "Add a team to the org tree.",
@@ -208,31 +201,22 @@ ADD_TEAM = Command(
     arguments=("slug",),
     example="platform --name Platform --parent company",
 )
+#: A team's membership commands name the team by slug and take the person as an argument.
+_OF_TEAM: dict[str, Any] = {"named_by": _SLUG_FIELD, "identity": team_id, "arguments": ("handle",)}
 SET_MEMBER = Command(
     "team.member",
     "Make a person a member of a team with a role (or change their role).",
     (_MEMBER, Choice(name="role", of=Role, help="Their role in the team.", example="member")),
-    route="members",
-    event="MemberSet",
-    method="set_member",
-    runs="set_member",
-    named_by=_SLUG_FIELD,
-    identity=team_id,
-    arguments=("handle",),
-    example="platform bram --role member",
-)
+    route="members", event="MemberSet", method="set_member", runs="set_member",
+    example="platform bram --role member", **_OF_TEAM,
+)  # fmt: skip
 REMOVE_MEMBER = Command(
     "team.remove_member",
     "Take a person out of a team.",
     (_MEMBER,),
-    route="members/remove",
-    event="MemberRemoved",
-    runs="remove_member",
-    named_by=_SLUG_FIELD,
-    identity=team_id,
-    arguments=("handle",),
-    example="platform bram",
-)
+    route="members/remove", event="MemberRemoved", runs="remove_member",
+    example="platform bram", **_OF_TEAM,
+)  # fmt: skip
 
 DIRECTORY_COMMANDS = (ADD_PERSON, GRANT_ROLE, REVOKE_ROLE, ADD_TEAM, SET_MEMBER, REMOVE_MEMBER)
 
