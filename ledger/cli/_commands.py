@@ -35,7 +35,6 @@ __all__ = [
     "add_commands",
     "bespoke_option",
     "command_function",
-    "group_of",
     "option_values",
 ]
 

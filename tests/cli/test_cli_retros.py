@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ledger.api._commands import path_of
-from ledger.cli._commands import group_of
+from ledger.cli._kinds import group_of
 from ledger.domain import COMMANDS, Command
 from tests.api.test_api_support import Api, retro, running_api
 from tests.cli.test_cli import as_json, koers
