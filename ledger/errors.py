@@ -54,6 +54,7 @@ __all__ = [
     "EmbeddedServerError",
     "EncodingError",
     "EventTooLarge",
+    "Forbidden",
     "InvalidField",
     "InvalidValue",
     "KoersError",
@@ -63,6 +64,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StreamConfigError",
+    "Unauthenticated",
     "UnknownName",
 ]
 
@@ -234,6 +236,21 @@ class UnknownName(NotFound):
         Exception.__init__(
             self, f"no {kind} {name!r} in the directory.{maybe}{f' ({hint})' if hint else ''}"
         )
+
+
+class Unauthenticated(KoersError):
+    """No credential, or one that does not prove who the caller is (HTTP 401).
+
+    ``str(e)`` says what to send instead; it never contains the credential itself.
+    """
+
+
+class Forbidden(KoersError):
+    """The caller is known but may not do this (HTTP 403); ``needs`` says who may."""
+
+    def __init__(self, message: str, needs: str = "") -> None:
+        self.needs = needs
+        super().__init__(message)
 
 
 class CommandKeyReused(DomainError):

@@ -16,6 +16,8 @@ module:
 - ``audit`` (:mod:`ledger.settings._audit`): ``KOERS_CHECKPOINT_EVERY``,
   ``KOERS_CHECKPOINT_SECONDS``, ``KOERS_CHECKPOINT_DIR``, ``KOERS_SIGNING_KEY``, ``KOERS_AUDIT``;
 - ``api`` (:mod:`ledger.settings._sections`): ``KOERS_API_HOST``, ``KOERS_API_PORT``;
+- ``access`` (:mod:`ledger.settings._access`): ``KOERS_OIDC_*``, ``KOERS_LOGIN_LINK_MINUTES``,
+  ``KOERS_SESSION_IDLE_MINUTES``, ``KOERS_ACCESS_CACHE_SECONDS``;
 - ``user``: ``KOERS_USER``, who a command is recorded as when ``--as`` is not given.
 
 A bad value is refused once, at start, with a ``ConfigurationError`` naming the variable.
@@ -28,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ledger.settings._access import AccessSettings
 from ledger.settings._audit import AuditSettings
 from ledger.settings._sections import ApiSettings, ViewSettings
 from ledger.settings._store import StoreSettings
@@ -35,6 +38,7 @@ from ledger.settings._workers import PERIODIC_KINDS, WorkerSettings
 
 __all__ = [
     "PERIODIC_KINDS",
+    "AccessSettings",
     "ApiSettings",
     "AuditSettings",
     "Settings",
@@ -54,6 +58,7 @@ class Settings:
     workers: WorkerSettings = field(default_factory=WorkerSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
     user: str | None = None
 
     def __post_init__(self) -> None:
@@ -75,6 +80,7 @@ class Settings:
             workers=WorkerSettings.from_env(env),
             audit=AuditSettings.from_env(env),
             api=ApiSettings.from_env(env),
+            access=AccessSettings.from_env(env),
             user=user_from_env(env),
         )
 
