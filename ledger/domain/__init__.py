@@ -1,6 +1,6 @@
 """The pure domain of Koers: aggregates, their events and rules. No I/O happens here."""
 
-from ledger.domain._base import KoersAggregate, command_key_id
+from ledger.domain._base import KoersAggregate, command_key_id, proved_by
 from ledger.domain._commands import (
     ACTOR,
     EXPECTED_VERSION,
@@ -113,5 +113,6 @@ __all__ = [
     "command_key_id",
     "key_record_id",
     "person_id",
+    "proved_by",
     "team_id",
 ]

@@ -1,7 +1,10 @@
 """What every Koers aggregate and event shares.
 
-- Every event records **who** (``actor``) and **when** (``timestamp``, from the domain clock);
-  events are frozen dataclasses named in the past tense, nested in their aggregate.
+- Every event records **who** (``actor``), **how they proved it** (``credential``: the token,
+  sign-on or session the command came with, set by :func:`proved_by` around the command; empty
+  on events recorded before sign-in existed, which the schema's version 1 describes) and
+  **when** (``timestamp``, from the domain clock); events are frozen dataclasses named in
+  the past tense, nested in their aggregate.
 - Every event may carry the **idempotency key** of the command that caused it
   (``command_id``, empty when none was given). The aggregate remembers which version each key
   produced, so a retried command (a timeout, a crash, a double click) is recognised and
@@ -11,6 +14,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -19,9 +25,35 @@ from eventsourcing.domain import Aggregate
 from ledger.domain import _clock
 from ledger.errors import CommandKeyReused, NotAllowed
 
-__all__ = ["NAMESPACE", "KoersAggregate", "command_key_id", "still_open"]
+__all__ = [
+    "NAMESPACE",
+    "KoersAggregate",
+    "command_key_id",
+    "proved_by",
+    "still_open",
+    "without_credential",
+]
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://koers.invalid/ids")
+
+
+_CREDENTIAL: ContextVar[str] = ContextVar("koers_credential", default="")
+
+
+@contextmanager
+def proved_by(credential: str) -> Iterator[None]:
+    """Record ``credential`` (how the actor proved who they are, e.g. ``token:<id>``) on
+    every event triggered inside the block."""
+    reset = _CREDENTIAL.set(credential)
+    try:
+        yield
+    finally:
+        _CREDENTIAL.reset(reset)
+
+
+def without_credential(state: dict[str, Any]) -> None:
+    """Upcast an event recorded before ``credential`` existed: it was not recorded."""
+    state["credential"] = ""
 
 
 def command_key_id(kind: str, key: str) -> UUID:
@@ -41,6 +73,14 @@ class KoersAggregate(Aggregate):
 
         actor: str
         command_id: str
+        credential: str
+
+        #: Version 2 added ``credential``; a version 1 event is read with an empty one.
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            without_credential(state)
 
         create_timestamp: ClassVar[Any] = staticmethod(_clock.now)
 
@@ -63,6 +103,15 @@ class KoersAggregate(Aggregate):
             if self.command_id:
                 agg.commands[self.command_id] = self.receipt()
             return agg
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("credential", _CREDENTIAL.get())
+        return super()._create(event_class, id=id, **kwargs)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("credential", _CREDENTIAL.get())
+        super().trigger_event(event_class, **kwargs)
 
     def done_already(self, command_id: str, event_name: str) -> int | None:
         """The version the command with this idempotency key produced, if it ran already.

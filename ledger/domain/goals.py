@@ -17,7 +17,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._base import KoersAggregate, still_open, without_credential
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
     AS_OF,
@@ -436,9 +436,10 @@ class KeyResult(KoersAggregate):
             kr.status, kr.check_ins = Status.OPEN, {}
 
     class CheckedIn(KoersAggregate.Event):
-        """A check-in. v2: ``blockers`` became a list (v1 held one text, see upcast)."""
+        """A check-in. v2: ``blockers`` became a list (v1 held one text, see upcast);
+        v3: ``credential`` (as every event's v2)."""
 
-        class_version = 2
+        class_version = 3
 
         check_in_id: UUID
         value: Decimal
@@ -451,6 +452,8 @@ class KeyResult(KoersAggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             text = state.get("blockers") or ""
             state["blockers"] = [line.strip() for line in text.splitlines() if line.strip()]
+
+        upcast_v2_v3 = staticmethod(without_credential)
 
         def apply(self, kr: KeyResult) -> None:
             kr.check_ins[self.check_in_id] = {

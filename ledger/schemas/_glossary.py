@@ -35,6 +35,13 @@ ENVELOPE: dict[str, str] = {
         "The idempotency key of the command that caused the event, chosen by the client so "
         "that a retried command takes effect once; an empty string when none was given."
     ),
+    "credential": (
+        "How the actor proved who they are when the event was recorded: 'token:<id>' (an API "
+        "token; 'token:<id> by <handle>' when a service token acted for the actor), "
+        "'oidc:<issuer>#<subject>' (single sign-on), 'session:<id>' (the web page), "
+        "'local:<user>' (the command line on the machine holding the data), "
+        "'service:<name>' (Koers's own workers); empty when not recorded (the demo, tests)."
+    ),
     "originator_topic": (
         "Only on the first event of an aggregate: the technical name (Python module and "
         "class, 'module:Class') of the kind of record this event creates."

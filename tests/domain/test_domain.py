@@ -24,6 +24,7 @@ from ledger.domain import (
     Prompt,
     Retro,
     command_key_id,
+    proved_by,
 )
 from ledger.domain._clock import advance, frozen_at, now
 from ledger.domain._fields import OWNER
@@ -182,24 +183,27 @@ def test_a_retarget_keeps_the_original_target() -> None:
 
 
 def _v1_check_in(blockers: object) -> StoredEvent:
-    """A check-in as version 1 wrote it: no class_version, ``blockers`` one text."""
+    """A check-in as version 1 wrote it: no class_version, ``blockers`` one text, no
+    ``credential``."""
     with frozen_at(T0):
         kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
         kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in())
     v2 = MAPPER.to_stored_event(kr.collect_events()[1])
     state = orjson.loads(v2.state)
-    assert state.pop("class_version") == 2
+    assert state.pop("class_version") == 3
+    del state["credential"]
     state["blockers"] = blockers
     return StoredEvent(v2.originator_id, v2.originator_version, v2.topic, orjson.dumps(state))
 
 
-def test_a_v2_check_in_is_written_with_its_class_version() -> None:
+def test_a_v3_check_in_is_written_with_its_class_version() -> None:
     with frozen_at(T0):
         kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
         kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in(blockers=("a", "b")))
     state = orjson.loads(MAPPER.to_stored_event(kr.collect_events()[1]).state)
-    assert state["class_version"] == 2
+    assert state["class_version"] == 3
     assert state["blockers"] == ["a", "b"]
+    assert state["credential"] == ""
 
 
 @pytest.mark.parametrize(
@@ -220,6 +224,24 @@ def test_a_v1_check_in_reads_as_v2_with_blockers_as_a_list_of_lines(
     assert event.value == Decimal("12")
     assert event.as_of == T0 - timedelta(hours=1)
     assert event.actor == BOB
+    assert event.credential == ""
+
+
+def test_an_event_records_the_credential_it_was_proved_by() -> None:
+    with frozen_at(T0), proved_by("token:abc"):
+        kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in())
+    kr.retarget(actor=ANN, target="35", reason="outside the block")
+    added, checked_in, retargeted = kr.collect_events()
+    assert (added.credential, checked_in.credential, retargeted.credential) == (
+        "token:abc", "token:abc", "")  # fmt: skip
+    stored = MAPPER.to_stored_event(retargeted)
+    assert orjson.loads(stored.state)["class_version"] == 2
+    del_credential = orjson.loads(stored.state)
+    del del_credential["credential"], del_credential["class_version"]
+    v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                     orjson.dumps(del_credential))  # fmt: skip
+    assert MAPPER.to_domain_event(v1).credential == ""
 
 
 def test_the_upcaster_alone_splits_the_text_into_lines() -> None:

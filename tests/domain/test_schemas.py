@@ -90,7 +90,8 @@ def test_a_versioned_event_keeps_every_older_schema_and_has_an_upcaster_for_each
         for version in range(1, event.version):
             assert (SCHEMA_DIR / f"{event.name}.v{version}.json").exists(), (event.name, version)
             assert callable(getattr(event.cls, f"upcast_v{version}_v{version + 1}", None))
-    assert CURRENT["key_result.checked_in"] == 2
+    assert CURRENT["key_result.checked_in"] == 3
+    assert CURRENT["decision.made"] == 2  # v2: every event records its credential
 
 
 def test_every_schema_is_a_valid_draft_2020_12_schema_with_its_id_and_descriptions() -> None:
@@ -141,41 +142,41 @@ def schema_copy(tmp_path: Path) -> Path:
 
 def _reshaped(schemas: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The schemas as if ``key_result.retargeted`` had gained a field."""
-    schema = json.loads(json.dumps(schemas["key_result.retargeted.v1.json"]))
+    schema = json.loads(json.dumps(schemas["key_result.retargeted.v2.json"]))
     schema["properties"]["approved_by"] = {"description": "Who approved it.", "type": "string"}
     schema["required"].append("approved_by")
-    return {**schemas, "key_result.retargeted.v1.json": schema}
+    return {**schemas, "key_result.retargeted.v2.json": schema}
 
 
 def test_changing_the_shape_of_a_published_version_is_refused(
     schema_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = (schema_copy / "key_result.retargeted.v1.json").read_text("utf-8")
+    before = (schema_copy / "key_result.retargeted.v2.json").read_text("utf-8")
     monkeypatch.setattr("ledger.schemas._files.generate", lambda: _reshaped(generate()))
     written, refused = write(schema_copy)
     assert written == []
     assert len(refused) == 1
-    assert "key_result.retargeted.v1 is published" in refused[0]
+    assert "key_result.retargeted.v2 is published" in refused[0]
     assert "class_version" in refused[0]
-    assert (schema_copy / "key_result.retargeted.v1.json").read_text("utf-8") == before
-    assert any("key_result.retargeted.v1 is published" in p for p in check(schema_copy))
+    assert (schema_copy / "key_result.retargeted.v2.json").read_text("utf-8") == before
+    assert any("key_result.retargeted.v2 is published" in p for p in check(schema_copy))
 
 
 def test_a_new_version_is_written_and_locked_and_the_old_one_stays(
     schema_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reshaped = _reshaped(generate())
-    v2 = reshaped.pop("key_result.retargeted.v1.json")
-    reshaped["key_result.retargeted.v2.json"] = v2
+    v3 = reshaped.pop("key_result.retargeted.v2.json")
+    reshaped["key_result.retargeted.v3.json"] = v3
     monkeypatch.setattr("ledger.schemas._files.generate", lambda: reshaped)
     written, refused = write(schema_copy)
-    assert (written, refused) == (["key_result.retargeted.v2.json"], [])
-    assert read_lock(schema_copy)["key_result.retargeted.v2"] == fingerprint(v2)
-    assert (schema_copy / "key_result.retargeted.v1.json").exists()
+    assert (written, refused) == (["key_result.retargeted.v3.json"], [])
+    assert read_lock(schema_copy)["key_result.retargeted.v3"] == fingerprint(v3)
+    assert (schema_copy / "key_result.retargeted.v2.json").exists()
 
 
 def test_annotations_may_improve_in_place_but_every_validating_keyword_is_locked() -> None:
-    schema = generate()["decision.opened.v1.json"]
+    schema = generate()["decision.opened.v2.json"]
     reworded = json.loads(json.dumps(schema))
     reworded["description"] = "Better words."
     reworded["$defs"]["Option"]["properties"]["title"]["description"] = "Better words."
@@ -186,10 +187,10 @@ def test_annotations_may_improve_in_place_but_every_validating_keyword_is_locked
 
 
 def test_check_reports_orphans_and_unlocked_files(schema_copy: Path) -> None:
-    (schema_copy / "decision.made.v2.json").write_text("{}\n", "utf-8")
+    (schema_copy / "decision.made.v3.json").write_text("{}\n", "utf-8")
     (schema_copy / "decision.unmade.v1.json").write_text("{}\n", "utf-8")
     problems = check(schema_copy)
-    assert any("decision.made.v2.json: newer than" in p for p in problems)
+    assert any("decision.made.v3.json: newer than" in p for p in problems)
     assert any("decision.unmade.v1.json: no event type" in p for p in problems)
     assert check(SCHEMA_DIR) == []
 
@@ -540,13 +541,13 @@ def test_v1_check_ins_stored_by_an_earlier_version_load_with_blockers_as_a_list(
         file_name = f"{message.headers['Koers-Type']}.v{message.headers['Koers-Schema']}.json"
         assert errors(file_name, orjson.loads(message.data)) == []
 
-    # a new check-in on the same key result is written as v2, after the v1 ones
+    # a new check-in on the same key result is written as v3, after the v1 ones
     koers.check_in(
         kr.id, actor="bob", value="20", confidence=8, as_of=datetime.now(UTC), blockers=("x",)
     )
     last = read_messages(env["NATS_STREAM"])[-1]
-    assert last.headers["Koers-Schema"] == "2"
-    assert errors("key_result.checked_in.v2.json", orjson.loads(last.data)) == []
+    assert last.headers["Koers-Schema"] == "3"
+    assert errors("key_result.checked_in.v3.json", orjson.loads(last.data)) == []
 
 
 def test_the_schema_header_names_the_payloads_own_version(
