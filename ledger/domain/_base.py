@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -105,9 +105,10 @@ class KoersAggregate(Aggregate):
             return agg
 
     @classmethod
-    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Self:
         kwargs.setdefault("credential", _CREDENTIAL.get())
-        return super()._create(event_class, id=id, **kwargs)
+        created: Self = super()._create(event_class, id=id, **kwargs)
+        return created
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("credential", _CREDENTIAL.get())
