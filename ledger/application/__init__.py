@@ -1,5 +1,6 @@
 """The application layer: commands (idempotent, optimistic) and reads over the domain."""
 
+from ledger.application._access import AccessCommands, Directory, Facts
 from ledger.application._base import KoersBase, Receipt
 from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
@@ -7,8 +8,8 @@ from ledger.application._goals import GoalCommands
 from ledger.application._retros import RetroCommands
 
 
-class Koers(DirectoryCommands, GoalCommands, DecisionCommands, RetroCommands):
+class Koers(AccessCommands, DirectoryCommands, GoalCommands, DecisionCommands, RetroCommands):
     """Everything a leadership team records, as one application."""
 
 
-__all__ = ["Koers", "KoersBase", "Receipt"]
+__all__ = ["Directory", "Facts", "Koers", "KoersBase", "Receipt"]

@@ -50,17 +50,21 @@ from ledger.domain import (
     KeyResult,
     KoersAggregate,
     Kpi,
+    Principal,
     Retro,
     command_key_id,
     key_record_id,
+    proved_by,
 )
 from ledger.domain._fields import Ref
-from ledger.errors import ConcurrencyConflict, NotAllowed, NotFound, UnknownName
+from ledger.errors import ConcurrencyConflict, Forbidden, NotAllowed, NotFound, UnknownName
 
 __all__ = ["BoundKey", "KoersBase", "Receipt"]
 
 A = TypeVar("A", bound=KoersAggregate)
 RETRIES = 5
+#: Kinds whose commands change who may do what.
+_ACCESS_KINDS = frozenset({"person", "team", "token"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class Receipt:
     replayed: bool = False
     #: The id of a part the command made inside the aggregate (a retro's action item).
     item_id: UUID | None = None
+    #: A credential's secret, made by the command and shown this once (a new token).
+    secret: str | None = None
 
 
 class BoundKey(str):
@@ -135,21 +141,38 @@ class KoersBase(Application[UUID]):
         target: UUID | str | None,
         values: Mapping[str, Any],
         *,
-        actor: Any,
+        actor: Any = None,
+        principal: Principal | None = None,
         key: Any = "",
         expected_version: Any = None,
         json_values: bool = False,
     ) -> Receipt:
         """Run a command of the table: check the actor, key, expected version and every
-        field (``InvalidValue`` names the one at fault), bind the key to the command's
-        fingerprint, then run the command's handler (``command.handler``)."""
-        who = ACTOR.from_json(actor) if json_values else ACTOR.check(actor)
+        field (``InvalidValue`` names the one at fault), check that the ``principal`` may
+        issue it (:meth:`authorize`), bind the key to the command's fingerprint, then run
+        the command's handler (``command.handler``) with the principal's credential
+        recorded on its events.
+
+        ``actor`` is who the events are recorded for: the principal itself unless it may
+        act for others (a service token made so, the local command line). Without a
+        principal (trusted callers: the demo, tests) ``actor`` is taken as given.
+        """
+        claimed = None if actor is None else (
+            ACTOR.from_json(actor) if json_values else ACTOR.check(actor))  # fmt: skip
+        if principal is not None:
+            principal = self._acting(principal, claimed)
+            claimed = principal.handle
+        if claimed is None:
+            raise ACTOR.fail("say who does this (a person's handle)")
         target_id = None if target is None else command.target_id(target)
         checked = command.check(values, json_values=json_values)
-        options: dict[str, Any] = {"actor": who, **checked}
+        if principal is not None:
+            self.authorize(principal, command, target_id, checked)
+        options: dict[str, Any] = {"actor": claimed, **checked}
         if key:
-            fingerprint = command.fingerprint(target_id, values, who)
-            options["key"] = BoundKey(IDEMPOTENCY_KEY.check(key), command.name, fingerprint, who)
+            fingerprint = command.fingerprint(target_id, values, claimed)
+            options["key"] = BoundKey(IDEMPOTENCY_KEY.check(key), command.name, fingerprint,
+                                      claimed)  # fmt: skip
         if expected_version is not None:
             version = EXPECTED_VERSION
             options["expected_version"] = (
@@ -158,7 +181,35 @@ class KoersBase(Application[UUID]):
                 else version.check(expected_version)
             )
         handler: Callable[..., Receipt] = getattr(self, command.handler)
-        return handler(*(() if target is None else (target,)), **options)
+        with proved_by(principal.credential if principal is not None else ""):
+            receipt = handler(*(() if target is None else (target,)), **options)
+        if command.kind in _ACCESS_KINDS:
+            self.forget_access()
+        return receipt
+
+    @staticmethod
+    def _acting(principal: Principal, claimed: str | None) -> Principal:
+        """The principal the events are recorded for (see :meth:`execute`)."""
+        if claimed is None or claimed == principal.handle:
+            return principal
+        if not (principal.on_behalf or principal.local):
+            raise Forbidden(
+                f"you are signed in as {principal.handle}: you act as yourself (leave out "
+                f"Koers-Actor and the actor field); only a service token made with "
+                f"--act-for-others may act for {claimed}",
+                "a service token that may act for others",
+            )
+        return principal.acting_for(claimed)
+
+    def authorize(
+        self, principal: Principal, command: Command, target: UUID | None, values: Any
+    ) -> None:
+        """Refuse the command unless the principal may issue it (the access rules fill
+        this in: :class:`ledger.application._access.AccessCommands`)."""
+        raise NotImplementedError
+
+    def forget_access(self) -> None:
+        """Drop what the access rules cached (after a directory or credential command)."""
 
     def run(
         self,

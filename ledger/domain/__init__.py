@@ -8,6 +8,8 @@ from ledger.domain._commands import (
     Command,
     CommandTable,
 )
+from ledger.domain.access import Principal
+from ledger.domain.credentials import CREDENTIAL_COMMANDS, LoginLink, Token
 from ledger.domain.decisions import (
     DECISION_COMMANDS,
     Criterion,
@@ -60,11 +62,14 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
     "person": Person,
     "team": Team,
     "command_key": CommandKey,
+    "token": Token,
+    "login_link": LoginLink,
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
 COMMANDS = CommandTable(
     DIRECTORY_COMMANDS,
+    CREDENTIAL_COMMANDS,
     GOAL_COMMANDS,
     DECISION_COMMANDS,
     DELEGATION_COMMANDS,
@@ -97,11 +102,13 @@ __all__ = [
     "KpiKind",
     "Link",
     "LinkKind",
+    "LoginLink",
     "MetricKind",
     "Objective",
     "Option",
     "OrgRole",
     "Person",
+    "Principal",
     "Prompt",
     "PromptState",
     "Retro",
@@ -110,6 +117,7 @@ __all__ = [
     "Role",
     "Status",
     "Team",
+    "Token",
     "command_key_id",
     "key_record_id",
     "person_id",

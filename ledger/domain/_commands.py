@@ -28,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain._fields import NOW, Field, Handle, Text, Whole
+from ledger.domain.access import Who
 from ledger.errors import InvalidField, InvalidValue
 
 __all__ = ["ACTOR", "EXPECTED_VERSION", "IDEMPOTENCY_KEY", "Command", "CommandTable"]
@@ -64,8 +65,8 @@ class Command:
     example: str = ""
     #: The API route below the kind's collection (default: the verb with dashes).
     route: str = ""
-    #: Who may issue it; ``None`` until the access rules fill it in.
-    may: str | None = None
+    #: Who may issue it (:mod:`ledger.domain.access`): whoever fits any of them.
+    may: tuple[Who, ...] = ()
     #: What the command is (a longer description than ``summary``), for help and OpenAPI.
     description: str = ""
     #: The event it records (the name of the event class in the aggregate).

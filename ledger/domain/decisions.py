@@ -36,6 +36,7 @@ from ledger.domain._fields import (
     Text,
     Whole,
 )
+from ledger.domain.access import DECIDER, LEAD, MEMBER
 from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = [
@@ -202,6 +203,7 @@ OPEN_DECISION = Command(
     "--decide-by 2026-12-15",
     event="Opened",
     runs="open_decision",
+    may=(LEAD,),
 )
 ADD_OPTION = Command(
     "decision.add_option",
@@ -211,6 +213,7 @@ ADD_OPTION = Command(
     runs="add_option",
     example="<id> --option c='Only new services'",
     event="OptionAdded",
+    may=(MEMBER, DECIDER),
 )
 UPDATE_INFORMATION = Command(
     "decision.inform",
@@ -224,6 +227,7 @@ UPDATE_INFORMATION = Command(
     method="update_information",
     example="<id> --information 80 --note 'The spike showed builds 3x faster'",
     event="InformationUpdated",
+    may=(MEMBER, DECIDER),
 )
 DECIDE = Command(
     "decision.decide",
@@ -255,6 +259,7 @@ DECIDE = Command(
     example="<id> --option a --rationale 'Fastest path' --expected 'Weekly releases by February' "
     "--confidence 0.7 --review-on 2027-03-01",
     event="Made",
+    may=(DECIDER,),
 )
 REVIEW_DECISION = Command(
     "decision.review",
@@ -285,6 +290,7 @@ REVIEW_DECISION = Command(
     example="<id> --outcome 4 --process 3 --as-expected "
     "--what-happened 'Weekly releases since February' --lessons 'Ask security earlier'",
     event="Reviewed",
+    may=(DECIDER, LEAD),
 )
 REVERSE_DECISION = Command(
     "decision.reverse",
@@ -292,6 +298,7 @@ REVERSE_DECISION = Command(
     (REASON,),
     example="<id> --reason 'The vendor doubled its price'",
     event="Reversed",
+    may=(DECIDER, LEAD),
 )
 SUPERSEDE_DECISION = Command(
     "decision.supersede",
@@ -307,6 +314,7 @@ SUPERSEDE_DECISION = Command(
     ),
     example="<id> --by <id> --reason 'We buy instead'",
     event="Superseded",
+    may=(DECIDER, LEAD),
 )
 LINK_DECISION = Command(
     "decision.link",
@@ -332,6 +340,7 @@ LINK_DECISION = Command(
     route="links",
     example="<id> --to objective --target <id>",
     event="Linked",
+    may=(MEMBER, DECIDER),
 )
 
 DECISION_COMMANDS = (

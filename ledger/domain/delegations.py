@@ -19,6 +19,7 @@ from uuid import UUID
 from ledger.domain._base import KoersAggregate, still_open
 from ledger.domain._commands import ACTOR, Command
 from ledger.domain._fields import CADENCE, REASON, Choice, Day, Handle, Ref, Text
+from ledger.domain.access import DELEGATOR, ITS_OWNER, LEAD
 from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = [
@@ -84,6 +85,7 @@ DELEGATE = Command(
     example="--owner bram --title 'Hiring plan' --why 'You know the team best' "
     "--result 'A plan for 3 hires' --level agree --due 2026-12-20 --as ann",
     event="Delegated",
+    may=(LEAD,),
 )
 CHECK_IN = Command(
     "delegation.check_in",
@@ -99,6 +101,7 @@ CHECK_IN = Command(
     example="<id> --status at_risk --progress '2 of 3 roles approved' --as bram",
     event="CheckedIn",
     part="check_in_id",
+    may=(ITS_OWNER,),
 )
 ACKNOWLEDGE = Command(
     "delegation.ack",
@@ -117,6 +120,7 @@ ACKNOWLEDGE = Command(
     method="acknowledge",
     example="<id> --check-in <id> --note 'Ask finance' --as ann",
     event="CheckInAcknowledged",
+    may=(DELEGATOR,),
 )
 RENEGOTIATE = Command(
     "delegation.renegotiate",
@@ -136,6 +140,7 @@ RENEGOTIATE = Command(
     runs="renegotiate",
     example="<id> --due 2027-01-15 --reason 'The budget arrives in January' --as bram",
     event="Renegotiated",
+    may=(DELEGATOR, ITS_OWNER),
 )
 COMPLETE = Command(
     "delegation.complete",
@@ -146,6 +151,7 @@ COMPLETE = Command(
     ),
     example="<id> --feedback 'Clear plan, on time' --feedforward 'Involve finance sooner' --as ann",
     event="Completed",
+    may=(DELEGATOR, ITS_OWNER),
 )
 REVOKE = Command(
     "delegation.revoke",
@@ -153,6 +159,7 @@ REVOKE = Command(
     (REASON,),
     example="<id> --reason 'Hiring is frozen' --as ann",
     event="Revoked",
+    may=(DELEGATOR,),
 )
 
 DELEGATION_COMMANDS = (DELEGATE, CHECK_IN, ACKNOWLEDGE, RENEGOTIATE, COMPLETE, REVOKE)

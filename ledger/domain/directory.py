@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Choice, Field, Handle, Text
+from ledger.domain.access import ADMIN, LEAD
 from ledger.errors import InvalidValue
 
 __all__ = [
@@ -167,6 +168,7 @@ ADD_PERSON = Command(
     identity=person_id,
     arguments=("handle",),
     example="ann --name 'Ann de Vries' --email ann@example.org --tz Europe/Amsterdam",
+    may=(ADMIN,),
 )
 #: A person's org-wide role, given or taken; the person is named by handle.
 _ORG_ROLE = (Choice(name="role", of=OrgRole, help="The org-wide role.", example="auditor"),)
@@ -176,10 +178,12 @@ _BY_HANDLE: dict[str, Any] = {
 GRANT_ROLE = Command(
     "person.grant", "Give a person an org-wide role (auditor or admin).", _ORG_ROLE,
     event="Granted", runs="grant_role", **_BY_HANDLE,
+    may=(ADMIN,),
 )  # fmt: skip
 REVOKE_ROLE = Command(
     "person.revoke", "Take an org-wide role from a person.", _ORG_ROLE,
     event="Revoked", runs="revoke_role", **_BY_HANDLE,
+    may=(ADMIN,),
 )  # fmt: skip
 ADD_TEAM = Command(
     "team.add",
@@ -200,6 +204,7 @@ ADD_TEAM = Command(
     identity=team_id,
     arguments=("slug",),
     example="platform --name Platform --parent company",
+    may=(ADMIN,),
 )
 #: A team's membership commands name the team by slug and take the person as an argument.
 _OF_TEAM: dict[str, Any] = {"named_by": _SLUG_FIELD, "identity": team_id, "arguments": ("handle",)}
@@ -209,6 +214,7 @@ SET_MEMBER = Command(
     (_MEMBER, Choice(name="role", of=Role, help="Their role in the team.", example="member")),
     route="members", event="MemberSet", method="set_member", runs="set_member",
     example="platform bram --role member", **_OF_TEAM,
+    may=(ADMIN, LEAD),
 )  # fmt: skip
 REMOVE_MEMBER = Command(
     "team.remove_member",
@@ -216,6 +222,7 @@ REMOVE_MEMBER = Command(
     (_MEMBER,),
     route="members/remove", event="MemberRemoved", runs="remove_member",
     example="platform bram", **_OF_TEAM,
+    may=(ADMIN, LEAD),
 )  # fmt: skip
 
 DIRECTORY_COMMANDS = (ADD_PERSON, GRANT_ROLE, REVOKE_ROLE, ADD_TEAM, SET_MEMBER, REMOVE_MEMBER)

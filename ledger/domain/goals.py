@@ -39,6 +39,7 @@ from ledger.domain._fields import (
     Text,
     Texts,
 )
+from ledger.domain.access import ITS_OWNER, LEAD, MEMBER
 from ledger.errors import InvalidValue
 
 __all__ = [
@@ -106,6 +107,7 @@ SET_OBJECTIVE = Command(
     "--why 'Customers wait too long' --owner ann",
     event="Set",
     method="set",
+    may=(LEAD,),
 )
 REALIGN_OBJECTIVE = Command(
     "objective.realign",
@@ -122,6 +124,7 @@ REALIGN_OBJECTIVE = Command(
     ),
     example="<id> --parent <id> --reason 'It serves the company objective now'",
     event="Realigned",
+    may=(LEAD,),
 )
 SCORE_OBJECTIVE = Command(
     "objective.score",
@@ -130,6 +133,7 @@ SCORE_OBJECTIVE = Command(
     example="<id> --score 0.7 --learnings 'Flaky tests cost us a month'",
     event="Scored",
     method="score_it",
+    may=(LEAD, ITS_OWNER),
 )
 DROP_OBJECTIVE = Command(
     "objective.drop",
@@ -137,6 +141,7 @@ DROP_OBJECTIVE = Command(
     (REASON,),
     example="<id> --reason 'Merged into onboarding'",
     event="Dropped",
+    may=(LEAD,),
 )
 ADD_KEY_RESULT = Command(
     "key_result.add",
@@ -166,6 +171,7 @@ ADD_KEY_RESULT = Command(
     example="--objective <id> --title 'Lead time' --metric decrease --start 10 --target 2 "
     "--unit days --owner bram",
     event="Added",
+    may=(LEAD,),
 )
 CHECK_IN = Command(
     "key_result.check_in",
@@ -188,6 +194,7 @@ CHECK_IN = Command(
     example="<id> --value 7 --confidence 6 --note 'CI is faster' --blocker 'waiting on legal'",
     event="CheckedIn",
     part="check_in_id",
+    may=(ITS_OWNER, MEMBER),
 )
 CORRECT_CHECK_IN = Command(
     "key_result.correct",
@@ -209,6 +216,7 @@ CORRECT_CHECK_IN = Command(
     "--reason 'A rollback was counted as a deploy'",
     event="CheckInCorrected",
     method="correct_check_in",
+    may=(ITS_OWNER, MEMBER),
 )
 RETARGET = Command(
     "key_result.retarget",
@@ -224,6 +232,7 @@ RETARGET = Command(
     runs="retarget",
     example="<id> --target 3 --reason '2 days is out of reach'",
     event="Retargeted",
+    may=(LEAD,),
 )
 DROP_KEY_RESULT = Command(
     "key_result.drop",
@@ -231,6 +240,7 @@ DROP_KEY_RESULT = Command(
     (REASON,),
     example="<id> --reason 'SSO moved to Q1'",
     event="Dropped",
+    may=(LEAD,),
 )
 CLOSE_KEY_RESULT = Command(
     "key_result.close",
@@ -238,6 +248,7 @@ CLOSE_KEY_RESULT = Command(
     (SCORE, Text(name="learnings", help="What you learned.", default="", example="Caching helped")),
     example="<id> --score 0.6 --learnings 'Caching helped most'",
     event="Closed",
+    may=(LEAD, ITS_OWNER),
 )
 DEFINE_KPI = Command(
     "kpi.define",
@@ -275,6 +286,7 @@ DEFINE_KPI = Command(
     example="--team platform --name 'Lead time for changes' --target 24 --unit hours "
     "--direction lower_is_better --kind leading --owner ann",
     event="Defined",
+    may=(LEAD,),
 )
 MEASURE_KPI = Command(
     "kpi.measure",
@@ -289,6 +301,7 @@ MEASURE_KPI = Command(
     route="measurements",
     example="<id> --value 30 --as-of 2026-11-02 --note 'Release freeze week'",
     event="Measured",
+    may=(ITS_OWNER, MEMBER),
 )
 KPI_NEXT_STEP = Command(
     "kpi.next_step",
@@ -306,6 +319,7 @@ KPI_NEXT_STEP = Command(
     example="<id> --step 'Split the monolith build'",
     event="NextStepSet",
     method="set_next_step",
+    may=(ITS_OWNER, LEAD),
 )
 RETIRE_KPI = Command(
     "kpi.retire",
@@ -313,6 +327,7 @@ RETIRE_KPI = Command(
     (REASON,),
     example="<id> --reason 'Replaced by deploy frequency'",
     event="Retired",
+    may=(LEAD,),
 )
 
 GOAL_COMMANDS = (

@@ -20,6 +20,7 @@ from ledger.domain._base import KoersAggregate
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import Handle, Moment, Text, Texts
+from ledger.domain.access import RECIPIENT, SERVICE
 from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = ["PROMPT_COMMANDS", "Prompt", "PromptState"]
@@ -65,6 +66,7 @@ ISSUE_PROMPT = Command(
     creates=True,
     example="--to bram --question 'What did the outage teach you?' --kind weekly_review",
     event="Issued",
+    may=(SERVICE,),
 )
 ANSWER_PROMPT = Command(
     "prompt.answer",
@@ -80,6 +82,7 @@ ANSWER_PROMPT = Command(
     example="<id> --answer 'Our alerts fire too late' --as bram",
     event="Answered",
     method="answer_it",
+    may=(RECIPIENT,),
 )
 SNOOZE_PROMPT = Command(
     "prompt.snooze",
@@ -94,6 +97,7 @@ SNOOZE_PROMPT = Command(
     ),
     example="<id> --until 2026-12-01T09:00+01:00 --as bram",
     event="Snoozed",
+    may=(RECIPIENT,),
 )
 DISMISS_PROMPT = Command(
     "prompt.dismiss",
@@ -109,6 +113,7 @@ DISMISS_PROMPT = Command(
     ),
     example="<id> --reason 'Covered in the retro' --as bram",
     event="Dismissed",
+    may=(RECIPIENT,),
 )
 
 PROMPT_COMMANDS = (ISSUE_PROMPT, ANSWER_PROMPT, SNOOZE_PROMPT, DISMISS_PROMPT)

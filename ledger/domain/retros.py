@@ -21,6 +21,7 @@ from uuid import UUID
 from ledger.domain._base import KoersAggregate
 from ledger.domain._commands import Command
 from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
+from ledger.domain.access import FACILITATOR, ITS_OWNER, LEAD, MEMBER
 from ledger.errors import InvalidValue, NotAllowed, NotFound
 
 __all__ = ["RETRO_COMMANDS", "ActionState", "ItemKind", "Retro"]
@@ -80,6 +81,7 @@ HOLD_RETRO = Command(
     example="--team platform --period 'Sprint 42' --held-on 2026-11-27 "
     "--format 'start-stop-continue'",
     event="Held",
+    may=(MEMBER,),
 )
 ADD_ITEM = Command(
     "retro.item",
@@ -93,6 +95,7 @@ ADD_ITEM = Command(
     example="<id> --kind to_improve --text 'Reviews wait too long'",
     event="ItemAdded",
     method="add_item",
+    may=(MEMBER,),
 )
 RECORD_PULSE = Command(
     "retro.pulse",
@@ -118,6 +121,7 @@ RECORD_PULSE = Command(
     example="<id> --dimension workload --score 3.4 --responses 7",
     event="PulseRecorded",
     method="record_pulse",
+    may=(MEMBER,),
 )
 ADD_ACTION_ITEM = Command(
     "retro.action",
@@ -134,6 +138,7 @@ ADD_ACTION_ITEM = Command(
     event="ActionItemAdded",
     method="add_action",
     part="item_id",
+    may=(MEMBER,),
 )
 COMPLETE_ACTION_ITEM = Command(
     "retro.done",
@@ -144,6 +149,7 @@ COMPLETE_ACTION_ITEM = Command(
     example="<id> --item <id> --note 'Review wait halved'",
     event="ActionItemCompleted",
     method="complete_action",
+    may=(ITS_OWNER, LEAD),
 )
 DROP_ACTION_ITEM = Command(
     "retro.drop",
@@ -154,6 +160,7 @@ DROP_ACTION_ITEM = Command(
     example="<id> --item <id> --reason 'The review rota covers it'",
     event="ActionItemDropped",
     method="drop_action",
+    may=(FACILITATOR, LEAD),
 )
 CARRY_OVER = Command(
     "retro.carry",
@@ -174,6 +181,7 @@ CARRY_OVER = Command(
     example="<id> --item <id> --to <id>",
     event="ActionItemCarriedOver",
     method="carry_over",
+    may=(MEMBER,),
 )
 
 RETRO_COMMANDS = (

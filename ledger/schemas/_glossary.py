@@ -160,6 +160,16 @@ EVENTS: dict[str, str] = {
     "team.added": "A team was added to the org tree; the aggregate id derives from the slug.",
     "team.member_set": "A person became a member of a team with a role, or their role changed.",
     "team.member_removed": "A person left a team.",
+    "token.issued": (
+        "An API token was made for a person. Its secret is not recorded, only its SHA-256; the "
+        "secret was shown once to whoever made the token."
+    ),
+    "token.revoked": "An API token was revoked: it stopped working.",
+    "login_link.issued": (
+        "A one-time login link for the web page was issued to a person (its secret is not "
+        "recorded, only its SHA-256)."
+    ),
+    "login_link.used": "A login link was used to sign in; it cannot be used again.",
     "command_key.used": (
         "An idempotency key was used for the first time, bound to its command; written in the "
         "same atomic write as the command's events. The aggregate id derives from the key."
@@ -290,6 +300,18 @@ FIELDS: dict[str, str] = {
 
 #: Meanings specific to one event ("<type>.<field>") or value object ("<Class>.<field>").
 OVERRIDES: dict[str, str] = {
+    "token.issued.handle": "Whose token it is: a person's handle.",
+    "token.issued.label": "What the token is for, as its maker wrote it (may be empty).",
+    "token.issued.expires_at": "When the token stops working (RFC 3339 date-time with offset).",
+    "token.issued.read_only": "True when the token may read but never write.",
+    "token.issued.on_behalf": (
+        "True for a service's token that may act for another person, who must be allowed "
+        "the command; the events then record both."
+    ),
+    "token.issued.secret_sha256": "The SHA-256 (hex) of the token's secret.",
+    "login_link.issued.handle": "Whom the link signs in: a person's handle.",
+    "login_link.issued.expires_at": "When the link stops working (RFC 3339 date-time).",
+    "login_link.issued.secret_sha256": "The SHA-256 (hex) of the link's secret.",
     "person.added.handle": "The person's handle, unique in the ledger (e.g. 'ann').",
     "person.added.name": "The person's name as people know it (up to 120 characters).",
     "person.added.email": "The person's e-mail address.",

@@ -120,6 +120,14 @@ SCENARIOS: dict[str, Scenario] = {
             actor=ANN, handle="eve", name="Eve", email="eve@example.org", key=k
         ),
     ),
+    "create_token": (
+        _person,
+        lambda app, i, k: app.create_token(actor=ANN, handle="dora", label="cli", key=k),
+    ),
+    "revoke_token": (
+        lambda app: (_person(app), {"t": app.create_token(actor=ANN, handle="dora").id})[1],
+        lambda app, i, k: app.revoke_token(i["t"], actor=ANN, reason="lost", key=k),
+    ),
     "grant_role": (
         _person,
         lambda app, i, k: app.grant_role("dora", actor=ANN, role="admin", key=k),
@@ -332,7 +340,9 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
 
 
 #: The methods of DirectoryCommands that are not commands: look-ups and the import.
-LOOK_UPS = {"person", "team", "import_directory"}
+LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", "facts",
+            "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
+            "token_principal", "issue_login_link", "use_login_link"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

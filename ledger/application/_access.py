@@ -1,0 +1,338 @@
+"""Who may do what: the directory as the access rules see it, credentials, and the checks.
+
+- :class:`Directory` is the directory at a moment: people with their org-wide roles, teams
+  with their parents and members. Read again when older than ``cache_seconds`` and at once
+  after a directory command through this application.
+- :meth:`AccessCommands.authorize` is the one check of a command (the API, the remote
+  command line and the web page all come through :meth:`KoersBase.execute`): the command's
+  ``may`` (:mod:`ledger.domain.access`) against the facts of the thing it acts on.
+- :meth:`AccessCommands.may_read` is the one check of a read: a team's things are seen by
+  its members (any role) and by members of the teams above it, and by auditors; a person's
+  prompts only by that person. A thing someone may not see is reported as not found.
+- Tokens: ``koers_<id>_<secret>``; the ledger keeps the secret's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.application._base import KoersBase, Receipt
+from ledger.domain import (
+    AGGREGATES,
+    Command,
+    KoersAggregate,
+    LoginLink,
+    Objective,
+    OrgRole,
+    Person,
+    Principal,
+    Role,
+    Team,
+    Token,
+)
+from ledger.domain import credentials as c
+from ledger.domain._clock import now
+from ledger.domain._fields import Handle, Handles
+from ledger.domain.access import Who
+from ledger.errors import Forbidden, NotAllowed, NotFound, Unauthenticated
+
+__all__ = ["AccessCommands", "Directory", "Facts"]
+
+_TOKEN_PREFIX = "koers_"
+_LINK_PREFIX = "koers-link_"
+#: Fields that name a person who must be in the directory.
+_PEOPLE = frozenset({"owner", "decider", "to", "facilitator", "handle"})
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The directory at a moment, as the access rules read it."""
+
+    org_roles: Mapping[str, frozenset[OrgRole]] = field(default_factory=dict)
+    parents: Mapping[str, str | None] = field(default_factory=dict)
+    members: Mapping[str, Mapping[str, Role]] = field(default_factory=dict)
+
+    def above(self, team: str) -> list[str]:
+        """The team and every team above it, nearest first."""
+        chain: list[str] = []
+        current: str | None = team
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.parents.get(current)
+        return chain
+
+    def role(self, handle: str, team: str) -> Role | None:
+        """A person's strongest role in a team, counting the teams above it."""
+        roles = [self.members.get(t, {}).get(handle) for t in self.above(team)]
+        order = (Role.LEAD, Role.MEMBER, Role.VIEWER)
+        return next((r for r in order if r in roles), None)
+
+    def teams_of(self, handle: str) -> set[str]:
+        return {t for t, people in self.members.items() if handle in people}
+
+    def has(self, handle: str, role: OrgRole) -> bool:
+        return role in self.org_roles.get(handle, frozenset())
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the access rules need of the thing a command acts on or a read shows."""
+
+    teams: frozenset[str] = frozenset()
+    #: Who is what to the thing: "owner", "decider", "delegator", "facilitator", ...
+    people: Mapping[str, str] = field(default_factory=dict)
+    #: Only these people may see it (a prompt: its recipient), whatever their teams.
+    private_to: str | None = None
+
+
+class AccessCommands(KoersBase):
+    """The access rules and credentials (see the module docstring)."""
+
+    #: How long (seconds) the directory and a token, once read, are trusted.
+    cache_seconds: float = 2.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._access_lock = threading.Lock()
+        self._directory: tuple[float, Directory] | None = None
+        self._tokens: dict[UUID, tuple[float, Token | None]] = {}
+
+    # -- the directory ---------------------------------------------------------------------
+
+    def directory(self) -> Directory:
+        """The directory, read again when older than ``cache_seconds``."""
+        cached = self._directory
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        with self._access_lock:
+            people = self.all_of(Person)
+            teams = self.all_of(Team)
+            fresh = Directory(
+                org_roles={p.handle: frozenset(p.org_roles) for p in people},
+                parents={t.slug: t.parent for t in teams},
+                members={t.slug: dict(t.members) for t in teams},
+            )
+            self._directory = (time.monotonic(), fresh)
+        return fresh
+
+    def forget_access(self) -> None:
+        """Read the directory and tokens again at the next check (after a change here)."""
+        self._directory = None
+        self._tokens.clear()
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def facts(self, kind: str, thing: KoersAggregate | None, values: Mapping[str, Any]) -> Facts:
+        """The facts of the thing a command acts on (``thing``), or of the one a creating
+        command makes (from its ``values``)."""
+        get = (lambda name: getattr(thing, name, None)) if thing is not None else values.get
+        if kind == "key_result":
+            objective_id = get("objective_id")
+            team = self.load(Objective, objective_id).team if objective_id else None
+            return Facts(frozenset({team} if team else ()), {"owner": get("owner") or ""})
+        if kind == "delegation":
+            owner = get("owner") or ""
+            return Facts(frozenset(self.directory().teams_of(owner)),
+                         {"owner": owner, "delegator": get("delegator") or ""})  # fmt: skip
+        if kind == "prompt":
+            return Facts(people={"recipient": get("to") or ""}, private_to=get("to") or "")
+        if kind in ("person", "token"):
+            return Facts(people={"self": get("handle") or ""})
+        if kind == "team":
+            slug = get("slug") or get("parent")
+            return Facts(frozenset({slug} if slug else ()))
+        people = {name: get(name) or "" for name in ("owner", "decider", "facilitator")}
+        actions = getattr(thing, "actions", {}) if kind == "retro" else {}
+        if values.get("item_id") in actions:
+            people["owner"] = actions[values["item_id"]]["owner"]
+        team = get("team")
+        return Facts(frozenset({team} if team else ()), people)
+
+    def fits(self, who: Who, principal: Principal, facts: Facts) -> bool:
+        """Whether the principal is ``who`` for a thing with these facts."""
+        handle, directory = principal.handle, self.directory()
+        if who.key == "service":
+            return principal.service
+        if who.key == "admin":
+            return directory.has(handle, OrgRole.ADMIN)
+        if who.key in ("lead", "member"):
+            wanted = {Role.LEAD} if who.key == "lead" else {Role.LEAD, Role.MEMBER}
+            return any(directory.role(handle, t) in wanted for t in facts.teams)
+        key = "owner" if who.key == "owner" else who.key
+        return bool(facts.people.get(key)) and facts.people.get(key) == handle
+
+    def may_see(self, principal: Principal, facts: Facts) -> bool:
+        """Whether the principal may see a thing with these facts (see the module docs)."""
+        if facts.private_to is not None:
+            return principal.handle == facts.private_to and not principal.service
+        if principal.local or principal.service:
+            return True
+        directory = self.directory()
+        if directory.has(principal.handle, OrgRole.AUDITOR):
+            return True
+        if principal.handle in facts.people.values():
+            return True
+        return any(directory.role(principal.handle, t) is not None for t in facts.teams)
+
+    def may_see_team(self, principal: Principal, team: str) -> bool:
+        return self.may_see(principal, Facts(frozenset({team})))
+
+    def may_read(self, principal: Principal, kind: str, thing: KoersAggregate) -> bool:
+        return self.may_see(principal, self.facts(kind, thing, {}))
+
+    def authorize(
+        self,
+        principal: Principal,
+        command: Command,
+        target: UUID | None,
+        values: Mapping[str, Any],
+    ) -> None:
+        """Refuse (``Forbidden``; ``NotFound`` for a thing the principal may not see) unless
+        the principal may issue the command on its target with these values."""
+        if principal.read_only:
+            raise Forbidden("this credential is read-only: it may read, never write",
+                            "a credential that may write")  # fmt: skip
+        self._known_names(command, values)
+        if principal.local:
+            return
+        thing = None
+        if target is not None:
+            thing = self.load(AGGREGATES[command.kind], target)
+        facts = self.facts(command.kind, thing, values)
+        if command.name == "delegation.create":
+            facts = replace(facts, people={**facts.people, "delegator": principal.handle})
+        if any(self.fits(who, principal, facts) for who in command.may):
+            if command.name == "token.create" and values.get("on_behalf"):
+                self._only_admins(principal, "a token that acts for others")
+            return
+        if thing is not None and not self.may_see(principal, facts):
+            raise NotFound(command.kind.replace("_", " "), target)
+        needs = " or ".join(str(w) for w in command.may)
+        raise Forbidden(
+            f"{command.name.replace('_', ' ')} may be issued by {needs}; {principal.handle} is not",
+            needs,
+        )
+
+    def _only_admins(self, principal: Principal, what: str) -> None:
+        if not (principal.local or self.directory().has(principal.handle, OrgRole.ADMIN)):
+            raise Forbidden(f"only an admin may make {what}", "an admin")
+
+    def _known_names(self, command: Command, values: Mapping[str, Any]) -> None:
+        """The people and teams a command names must be in the directory."""
+        if command.name in ("person.add", "team.add") and "parent" not in values:
+            return
+        for f in command.fields:
+            value = values.get(f.name)
+            if value is None:
+                continue
+            if f.name in ("team", "parent"):
+                self.team(str(value))
+            elif command.name != "person.add" and (
+                (isinstance(f, Handle) and f.name in _PEOPLE) or isinstance(f, Handles)
+            ):
+                for handle in (value,) if isinstance(value, str) else value:
+                    self.person(str(handle))
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def create_token(self, *, actor: str, key: str = "", **values: Any) -> Receipt:
+        """Make a token; the receipt carries its secret (shown once, never recorded)."""
+        self.person(c.CREATE_TOKEN.field("handle").check(values.get("handle")))
+        secret = secrets.token_urlsafe(32)
+        holder: dict[str, str] = {}
+
+        def make(new_id: UUID) -> Token:
+            holder["token"] = f"{_TOKEN_PREFIX}{new_id.hex}_{secret}"
+            return Token.create(id=new_id, actor=actor, command_id=str(key),
+                                secret_sha256=_sha256(holder["token"]), **values)  # fmt: skip
+
+        receipt = self.create(Token, key, make, Token.Issued)
+        return replace(receipt, secret=None if receipt.replayed else holder.get("token"))
+
+    def revoke_token(self, target: UUID, /, **options: Any) -> Receipt:
+        receipt = self.run(c.REVOKE_TOKEN, target, **options)
+        self._tokens.pop(target, None)
+        return receipt
+
+    def tokens(self, handle: str | None = None) -> list[Token]:
+        """Every token (of one person), oldest first."""
+        return [t for t in self.all_of(Token) if handle is None or t.handle == handle]
+
+    def token_principal(self, secret: str, *, cached_only: bool = False) -> Principal | None:
+        """The principal a token's secret proves, or ``Unauthenticated`` saying why not.
+        ``cached_only``: answer ``None`` rather than read the store."""
+        token_id = _token_id(secret)
+        entry = self._tokens.get(token_id)
+        if entry is None or time.monotonic() - entry[0] >= self.cache_seconds:
+            if cached_only:
+                return None
+            entry = (time.monotonic(), self._find(Token, token_id))
+            self._tokens[token_id] = entry
+        token = entry[1]
+        if token is None or not hmac.compare_digest(token.secret_sha256, _sha256(secret)):
+            raise Unauthenticated("the token is not valid: check it, or make a new one with "
+                                  "`koers token create <handle>`")  # fmt: skip
+        if token.revoked:
+            raise Unauthenticated("the token was revoked: make a new one")
+        if not token.works(now()):
+            raise Unauthenticated(
+                f"the token expired at {token.expires_at.isoformat()}: make a new one"
+            )
+        return Principal(token.handle, f"token:{token_id}", token.read_only, token.on_behalf)
+
+    # -- login links -----------------------------------------------------------------------
+
+    def issue_login_link(self, handle: str, *, actor: str, minutes: float) -> str:
+        """A one-time secret that signs ``handle`` in (the web page's ``/login?token=``)."""
+        self.person(handle)
+        secret = secrets.token_urlsafe(32)
+        link_id = UUID(bytes=secrets.token_bytes(16), version=4)
+        text = f"{_LINK_PREFIX}{link_id.hex}_{secret}"
+        link = LoginLink.issue(id=link_id, actor=actor, handle=handle,
+                               lifetime=timedelta(minutes=minutes),
+                               secret_sha256=_sha256(text))  # fmt: skip
+        self.save(link)
+        return text
+
+    def use_login_link(self, text: str) -> Principal:
+        """Sign in with a login link's secret: once, in time (``Unauthenticated`` if not)."""
+        try:
+            link_id = UUID(hex=text.removeprefix(_LINK_PREFIX).split("_", 1)[0])
+        except ValueError:
+            raise Unauthenticated("this is not a login link: ask for a new one") from None
+        link = self._find(LoginLink, link_id)
+        if link is None or not hmac.compare_digest(link.secret_sha256, _sha256(text)):
+            raise Unauthenticated("this login link is not valid: ask for a new one")
+        try:
+            link.use()
+            self.save(link)
+        except NotAllowed as e:  # used, or expired
+            raise Unauthenticated(str(e)) from None
+        except IntegrityError:  # used concurrently, just now
+            raise Unauthenticated("this login link was used already: ask for a new one") from None
+        return Principal(link.handle, f"session:{link_id}")
+
+
+def _token_id(secret: str) -> UUID:
+    if not secret.startswith(_TOKEN_PREFIX):
+        raise Unauthenticated("the token is not a Koers token: send 'Authorization: Bearer "
+                              "koers_…' as `koers token create` printed it")  # fmt: skip
+    try:
+        return UUID(hex=secret[len(_TOKEN_PREFIX) :].split("_", 1)[0])
+    except ValueError:
+        raise Unauthenticated("the token is malformed: send it as it was printed") from None
