@@ -131,8 +131,9 @@ def _bind_api(runtime: Runtime, stack: ExitStack) -> ApiServer:
     from ledger.api import create_api
     from ledger.api._server import ApiServer
 
-    host, port = runtime.settings.api.host, runtime.settings.api.port
-    asgi = create_api(runtime.app, runtime.views, runtime.settings.audit)
+    settings = runtime.settings
+    host, port = settings.api.host, settings.api.port
+    asgi = create_api(runtime.app, runtime.views, settings.audit, settings.api)
     try:
         server = ApiServer(asgi, host, port)
     except OSError as e:

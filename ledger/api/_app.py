@@ -12,12 +12,13 @@ from fastapi.routing import APIRoute
 from ledger.api import _audit, _reads, _views
 from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
+from ledger.api._hardening import harden
 from ledger.api._page import PAGE
 from ledger.api._problems import PROBLEMS, ApiProblem, install_problem_handlers
 from ledger.api._schema import READ_ERRORS
 from ledger.application import Koers
 from ledger.domain import COMMANDS
-from ledger.settings import AuditSettings
+from ledger.settings import ApiSettings, AuditSettings
 
 if TYPE_CHECKING:
     from projections import ViewRunner
@@ -91,13 +92,18 @@ def _bodies_as_components(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_api(
-    koers: Koers, runner: ViewRunner | None = None, audit: AuditSettings | None = None
+    koers: Koers,
+    runner: ViewRunner | None = None,
+    audit: AuditSettings | None = None,
+    api_settings: ApiSettings | None = None,
 ) -> FastAPI:
     """The HTTP API over an open application (and the live views, when running).
 
     Without ``runner``, view reads replay the log into memory for each request. ``audit``
     (default: the defaults) says which signing key and kept checkpoints the audit routes
-    trust. The caller owns ``koers`` and ``runner`` (this does not close them).
+    trust; ``api_settings`` (default: the defaults, loopback only) which host names requests
+    may address (see :mod:`ledger.api._hardening`). The caller owns ``koers`` and ``runner``
+    (this does not close them).
     """
     api = FastAPI(
         title="Koers",
@@ -110,6 +116,7 @@ def create_api(
     api.state.runner = runner
     api.state.audit = audit or AuditSettings()
     install_problem_handlers(api)
+    harden(api, api_settings or ApiSettings())  # after: outside the problem handlers
     api.include_router(command_router(COMMANDS.values()))
     for module in (_reads, _views):
         api.include_router(module.router)

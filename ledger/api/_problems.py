@@ -11,6 +11,8 @@
 | the addressed thing (in the path) does not exist | 404   | ``not-found``                   |
 | someone changed it first (``If-Match``)         | 409    | ``conflict``                    |
 | one event too large for the stream              | 413    | ``too-large``                   |
+| the request body is over 1 MB                   | 413    | ``body-too-large``              |
+| the ``Host`` is not a configured public name    | 421    | ``unknown-host``                |
 | the event store is unreachable, views behind    | 503    | ``unavailable``                 |
 | the store answered with something unexpected    | 502    | ``store-error``                 |
 | anything else (a bug)                           | 500    | ``internal``                    |
@@ -86,6 +88,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Someone changed it since you read it: reload, check, and send the command again.",
     ),
     "too-large": (413, "Too large", "One event would be larger than the stream accepts."),
+    "body-too-large": (413, "Body too large", "The request body is over 1 MB: send less."),
+    "unknown-host": (
+        421,
+        "Unknown host",
+        "The Host header names a host this server does not answer to: if it is the server's "
+        "public name, add it to KOERS_PUBLIC_HOSTS (or set KOERS_PUBLIC_URL).",
+    ),
     "unavailable": (
         503,
         "Service unavailable",

@@ -15,7 +15,8 @@ module:
   ``KOERS_METRICS_PORT``;
 - ``audit`` (:mod:`ledger.settings._audit`): ``KOERS_CHECKPOINT_EVERY``,
   ``KOERS_CHECKPOINT_SECONDS``, ``KOERS_CHECKPOINT_DIR``, ``KOERS_SIGNING_KEY``, ``KOERS_AUDIT``;
-- ``api`` (:mod:`ledger.settings._sections`): ``KOERS_API_HOST``, ``KOERS_API_PORT``;
+- ``api`` (:mod:`ledger.settings._sections`): ``KOERS_API_HOST``, ``KOERS_API_PORT``,
+  ``KOERS_PUBLIC_HOSTS``, ``KOERS_PUBLIC_URL``;
 - ``access`` (:mod:`ledger.settings._access`): ``KOERS_OIDC_*``, ``KOERS_LOGIN_LINK_MINUTES``,
   ``KOERS_SESSION_IDLE_MINUTES``, ``KOERS_ACCESS_CACHE_SECONDS``;
 - ``user``: ``KOERS_USER``, who a command is recorded as when ``--as`` is not given.

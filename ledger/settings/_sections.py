@@ -6,12 +6,19 @@
   library's factory reads (see :mod:`projections.views`).
 - ``KOERS_API_HOST`` (``127.0.0.1``, this machine only) and ``KOERS_API_PORT`` (``8000``;
   ``0``: any free port): where ``koers serve`` listens; its ``--host``/``--port`` win.
+- ``KOERS_PUBLIC_HOSTS`` (``localhost,127.0.0.1,[::1]``): the names the API answers to, comma
+  separated, each with an optional ``:port`` (without one, any port). A request whose
+  ``Host`` header names another host is refused (421), so a web page elsewhere cannot reach
+  the API through a name it controls (DNS rebinding). Setting it replaces the default.
+- ``KOERS_PUBLIC_URL`` (empty): the address people use, e.g. ``https://koers.example``; its
+  host (and port, if written) is accepted too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ledger.errors import ConfigurationError
 
@@ -20,6 +27,8 @@ __all__ = ["ApiSettings", "ViewSettings"]
 VIEWS_PREFIX = "KOERSVIEWS_"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+#: The loopback names: this machine only, any port.
+DEFAULT_PUBLIC_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 @dataclass(frozen=True)
@@ -39,14 +48,61 @@ class ViewSettings:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """Where the HTTP API listens."""
+    """Where the HTTP API listens, and the host names it answers to."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    public_hosts: tuple[str, ...] = DEFAULT_PUBLIC_HOSTS
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ApiSettings:
         raw = env.get("KOERS_API_PORT") or str(DEFAULT_PORT)
         if not raw.isdigit() or int(raw) > 65535:
             raise ConfigurationError(f"KOERS_API_PORT is {raw!r}: set it to a port, 0 to 65535")
-        return cls(host=env.get("KOERS_API_HOST") or DEFAULT_HOST, port=int(raw))
+        hosts = env.get("KOERS_PUBLIC_HOSTS", "")
+        names = tuple(_host_name(h, hosts) for h in hosts.split(",") if h.strip())
+        settings = cls(
+            host=env.get("KOERS_API_HOST") or DEFAULT_HOST,
+            port=int(raw),
+            public_hosts=names or DEFAULT_PUBLIC_HOSTS,
+            public_url=env.get("KOERS_PUBLIC_URL", "").strip(),
+        )
+        settings.host_names()  # refuses a bad KOERS_PUBLIC_URL now, not at the first request
+        return settings
+
+    def host_names(self) -> tuple[str, ...]:
+        """What a request's ``Host`` may be: ``name`` (any port) or ``name:port``, lower case;
+        ``KOERS_PUBLIC_HOSTS`` and the host of ``KOERS_PUBLIC_URL``."""
+        if not self.public_url:
+            return self.public_hosts
+        url = urlsplit(self.public_url)
+        try:
+            port = url.port
+        except ValueError:
+            port = -1
+        if url.scheme not in ("http", "https") or not url.hostname or port == -1:
+            raise ConfigurationError(
+                f"KOERS_PUBLIC_URL is {self.public_url!r}: set it to the address people use, "
+                "e.g. https://koers.example"
+            )
+        name = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+        return (*self.public_hosts, name if port is None else f"{name}:{port}")
+
+
+def _host_name(entry: str, whole: str) -> str:
+    """One entry of ``KOERS_PUBLIC_HOSTS``, lower case; refused unless ``name[:port]``."""
+    entry = entry.strip().lower().rstrip(".")
+    name, _, port = entry.rpartition(":")
+    if not port.isdigit():
+        name, port = entry, ""
+    if name.startswith("["):
+        fine = name.endswith("]") and len(name) > 2
+    else:
+        fine = bool(name) and all(c.isalnum() or c in "-._" for c in name)
+    if not fine or (port and int(port) > 65535):
+        raise ConfigurationError(
+            f"KOERS_PUBLIC_HOSTS is {whole!r}: {entry!r} is not a host name with an optional "
+            "port; list names separated by commas, e.g. koers.example,localhost:8000"
+        )
+    return entry

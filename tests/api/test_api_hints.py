@@ -20,7 +20,7 @@ def _get(path: str) -> tuple[int, dict[str, Any]]:
 
         async def ask() -> httpx.Response:
             transport = httpx.ASGITransport(app=api)
-            async with httpx.AsyncClient(transport=transport, base_url="http://koers") as c:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
                 return await c.get(path)
 
         response = asyncio.run(ask())

@@ -272,7 +272,7 @@ def test_the_api_lists_decisions_for_auditors(ledger: Ledger) -> None:
 
     async def ask() -> tuple[dict[str, Any], dict[str, Any]]:
         transport = httpx.ASGITransport(app=api)
-        async with httpx.AsyncClient(transport=transport, base_url="http://koers") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             decisions = await client.get("/audit/decisions", params={"team": "platform"})
             checkpoint = await client.get("/audit/checkpoint")
             return decisions.json(), checkpoint.json()
