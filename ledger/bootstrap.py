@@ -69,6 +69,7 @@ def bootstrap(
     """Start the application and the parts asked for, in order; close them in reverse."""
     with ExitStack() as stack:
         app = Koers(env=settings.store.as_env())
+        app.cache_seconds = settings.access.cache_seconds
         stack.callback(app.close)
         runtime = Runtime(_with_url(settings, app), app)
         if audit:
@@ -128,12 +129,15 @@ def _start_workers(runtime: Runtime, stack: ExitStack) -> WorkerHandle:
 
 
 def _bind_api(runtime: Runtime, stack: ExitStack) -> ApiServer:
+    from ledger.access.keys import session_key
     from ledger.api import create_api
     from ledger.api._server import ApiServer
 
     settings = runtime.settings
     host, port = settings.api.host, settings.api.port
-    asgi = create_api(runtime.app, runtime.views, settings.audit, settings.api)
+    asgi = create_api(runtime.app, runtime.views, settings.audit, settings.api,
+                      access=settings.access,
+                      session_key=session_key(settings.store.data_dir))  # fmt: skip
     try:
         server = ApiServer(asgi, host, port)
     except OSError as e:

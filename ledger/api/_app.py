@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from ledger.api import _audit, _reads, _views
+from ledger.access import oidc_verifier
+from ledger.api import _audit, _reads, _signin, _views
+from ledger.api._auth import Sessions, authenticated
 from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
 from ledger.api._hardening import harden
-from ledger.api._page import PAGE
 from ledger.api._problems import PROBLEMS, ApiProblem, install_problem_handlers
 from ledger.api._schema import READ_ERRORS
 from ledger.application import Koers
 from ledger.domain import COMMANDS
-from ledger.settings import ApiSettings, AuditSettings
+from ledger.settings import AccessSettings, ApiSettings, AuditSettings
 
 if TYPE_CHECKING:
     from projections import ViewRunner
@@ -96,13 +98,18 @@ def create_api(
     runner: ViewRunner | None = None,
     audit: AuditSettings | None = None,
     api_settings: ApiSettings | None = None,
+    *,
+    access: AccessSettings | None = None,
+    session_key: bytes | None = None,
 ) -> FastAPI:
     """The HTTP API over an open application (and the live views, when running).
 
     Without ``runner``, view reads replay the log into memory for each request. ``audit``
     (default: the defaults) says which signing key and kept checkpoints the audit routes
     trust; ``api_settings`` (default: the defaults, loopback only) which host names requests
-    may address (see :mod:`ledger.api._hardening`). The caller owns ``koers`` and ``runner``
+    may address (see :mod:`ledger.api._hardening`); ``access`` how callers sign in and
+    ``session_key`` what signs browser sessions (default: a new key, so sessions end with
+    the process) (see :mod:`ledger.api._auth`). The caller owns ``koers`` and ``runner``
     (this does not close them).
     """
     api = FastAPI(
@@ -115,12 +122,19 @@ def create_api(
     api.state.koers = koers
     api.state.runner = runner
     api.state.audit = audit or AuditSettings()
+    access = access or AccessSettings()
+    api.state.access = access
+    api.state.oidc = oidc_verifier(access)
+    api.state.sessions = Sessions(session_key or secrets.token_bytes(32),
+                                  access.session_idle_minutes)  # fmt: skip
     install_problem_handlers(api)
     harden(api, api_settings or ApiSettings())  # after: outside the problem handlers
-    api.include_router(command_router(COMMANDS.values()))
+    signed_in = [Depends(authenticated)]
+    api.include_router(command_router(COMMANDS.values()), dependencies=signed_in)
     for module in (_reads, _views):
-        api.include_router(module.router)
-    api.include_router(_audit.router)  # the auditor's view
+        api.include_router(module.router, dependencies=signed_in)
+    api.include_router(_audit.router, dependencies=signed_in)  # the auditor's view
+    api.include_router(_signin.router)
 
     @api.get("/health", summary="Health", responses=READ_ERRORS, tags=["service"])
     async def health(request: Request) -> dict[str, Any]:
@@ -138,10 +152,6 @@ def create_api(
         status, title, meaning = PROBLEMS[slug]
         return JSONResponse({"type": f"/problems/{slug}", "title": title, "status": status,
                              "description": meaning})  # fmt: skip
-
-    @api.get("/", include_in_schema=False)
-    async def page() -> HTMLResponse:
-        return HTMLResponse(PAGE)
 
     for route in api.routes:
         if isinstance(route, APIRoute) and not route.tags:

@@ -18,8 +18,9 @@ from typing import Any
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
+from ledger.api._auth import auditor
 from ledger.api._schema import READ_ERRORS
 from ledger.audit._keys import key_id, public_key_pem
 from ledger.audit._store import AuditStore
@@ -55,7 +56,8 @@ def _checkpoint(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/audit/decisions", summary="Decisions, for auditors")
+@router.get("/audit/decisions", summary="Decisions, for auditors",
+            dependencies=[Depends(auditor)])  # fmt: skip
 async def audit_decisions(request: Request, team: str | None = None) -> dict[str, Any]:
     """Every decision as the ledger records it: question, options, criteria, information
     level, who opened and who decided it when, the option chosen, and the reference of its
@@ -64,7 +66,8 @@ async def audit_decisions(request: Request, team: str | None = None) -> dict[str
     return await anyio.to_thread.run_sync(partial(_decisions, request, team))
 
 
-@router.get("/audit/checkpoint", summary="The latest signed checkpoint")
+@router.get("/audit/checkpoint", summary="The latest signed checkpoint",
+            dependencies=[Depends(auditor)])  # fmt: skip
 async def audit_checkpoint(request: Request) -> dict[str, Any]:
     """The largest signed checkpoint (size, root, time, key id, Ed25519 signature) and the
     public key (PEM) to check it with."""

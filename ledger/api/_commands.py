@@ -78,8 +78,8 @@ def body_schema(command: Command) -> dict[str, Any]:
     in_path = {f.name for f in _path_fields(command)}
     fields = [f for f in command.fields if f.name not in in_path]
     properties = {f.name: _nullable(f) for f in fields}
-    properties["actor"] = _nullable(ACTOR, "Who does this. Alternatively the `Koers-Actor` "
-                                    "header; when both are given they must agree.")  # fmt: skip
+    properties["actor"] = _nullable(ACTOR, "For a service token that may act for others: "
+                                    "whom it acts for (as Koers-Actor).")  # fmt: skip
     if not command.creates:
         properties["expected_version"] = _nullable(
             EXPECTED_VERSION, "Refuse (409) if the thing moved past this version (as If-Match)."
@@ -168,6 +168,7 @@ def _endpoint(command: Command) -> Endpoint:
         def execute() -> Receipt:
             try:
                 return koers.execute(command, target, {**body, **path}, actor=actor, key=w.key,
+                                     principal=request.state.principal,
                                      expected_version=expected, json_values=True)  # fmt: skip
             except InvalidValue as e:
                 raise e.renamed({"key": "Idempotency-Key"}) from None

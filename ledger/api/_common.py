@@ -1,7 +1,9 @@
 """What every write shares: who acts, idempotency, ``If-Match``, receipts.
 
-- **Who acts**: the ``Koers-Actor`` header or the body's ``actor`` field (a person's handle);
-  one of them is required on every write, and when both are given they must agree.
+- **Who acts**: the person the request's credential proves (:mod:`ledger.api._auth`). A
+  service token made to act for others names the person in the ``Koers-Actor`` header or the
+  body's ``actor`` field (when both are given they must agree); any other credential may
+  only name itself there.
 - **Idempotency**: the ``Idempotency-Key`` header is the command's key. The same command
   sent again with the same key takes effect once and answers the first receipt, with
   ``replayed: true`` (and the header ``Idempotent-Replayed: true``).
@@ -62,6 +64,11 @@ class ReceiptOut(BaseModel):
     item_id: UUID | None = Field(
         None, description="The id of the part the command added: a check-in, an action item."
     )
+    secret: str | None = Field(
+        None,
+        description="A new token's secret, shown this once (Koers keeps only its hash): send "
+        "it as `Authorization: Bearer <secret>`.",
+    )
 
 
 def koers_of(request: Request) -> Koers:
@@ -96,7 +103,7 @@ ActorHeader = Annotated[
     Header(
         alias="Koers-Actor",
         max_length=120,
-        description="Who does this (a person's handle), unless the body's `actor` says it.",
+        description="For a service token that may act for others: whom it acts for.",
         examples=["ann"],
     ),
 ]
@@ -133,16 +140,12 @@ class WriteContext:
     if_match: int | None
 
     def actor_of(self, body_actor: Any) -> Any:
-        """Who acts: the ``Koers-Actor`` header or the body's ``actor`` (they must agree).
-        The application checks it is one person's handle."""
+        """Who the caller says acts, if anyone: the ``Koers-Actor`` header or the body's
+        ``actor`` (they must agree). The application decides whether the caller's
+        credential may act for them (only a service token made to)."""
         if body_actor is not None and self.actor is not None and body_actor != self.actor:
             raise _invalid("actor", "the body's actor and the Koers-Actor header differ")
-        actor = body_actor if body_actor is not None else self.actor
-        if actor is None:
-            raise _invalid(
-                "actor", "say who does this: the Koers-Actor header or the body's actor field"
-            )
-        return actor
+        return body_actor if body_actor is not None else self.actor
 
     def expected_of(self, body_expected: Any) -> Any:
         """The expected version: the body's ``expected_version`` or ``If-Match`` (agreeing)."""

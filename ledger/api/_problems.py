@@ -8,7 +8,10 @@
 | the command does not fit the current state      | 422    | ``not-allowed``                 |
 | an idempotency key reused for another command   | 422    | ``key-reused``                  |
 | a referenced id (in the body) does not exist    | 422    | ``unknown-reference``           |
+| no credential, or one that proves nobody        | 401    | ``unauthenticated``             |
+| the credential's person may not do this         | 403    | ``forbidden``                   |
 | the addressed thing (in the path) does not exist | 404   | ``not-found``                   |
+|   (or the caller may not see it)                |        |                                 |
 | someone changed it first (``If-Match``)         | 409    | ``conflict``                    |
 | one event too large for the stream              | 413    | ``too-large``                   |
 | the request body is over 1 MB                   | 413    | ``body-too-large``              |
@@ -43,12 +46,14 @@ from ledger.errors import (
     ConfigurationError,
     EncodingError,
     EventTooLarge,
+    Forbidden,
     InvalidField,
     InvalidValue,
     KoersError,
     NotAllowed,
     NotFound,
     StoreUnavailable,
+    Unauthenticated,
 )
 
 __all__ = ["PROBLEMS", "ApiProblem", "FieldError", "Problem", "install_problem_handlers"]
@@ -80,7 +85,22 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Unknown reference",
         "An id in the request body names nothing of the expected kind.",
     ),
-    "not-found": (404, "Not found", "Nothing of this kind has this id (or this path)."),
+    "unauthenticated": (
+        401,
+        "Sign in",
+        "No credential, or one that proves nobody: send 'Authorization: Bearer <token>' "
+        "(`koers token create <handle>` makes one), or sign in with a login link.",
+    ),
+    "forbidden": (
+        403,
+        "Forbidden",
+        "You are signed in, but your roles do not allow this; `detail` says who may.",
+    ),
+    "not-found": (
+        404,
+        "Not found",
+        "Nothing of this kind has this id (or this path), or nothing you may see.",
+    ),
     "method-not-allowed": (405, "Method not allowed", "This path does not take this method."),
     "conflict": (
         409,
@@ -216,6 +236,8 @@ def _referenced_field(request: Request, ident: object) -> str | None:
 
 
 _SLUGS: tuple[tuple[type[Exception], str], ...] = (
+    (Unauthenticated, "unauthenticated"),
+    (Forbidden, "forbidden"),
     (InvalidField, "invalid-request"),
     (InvalidValue, "invalid-value"),
     (CommandKeyReused, "key-reused"),
@@ -250,6 +272,8 @@ def _koers_error(request: Request, exc: Exception) -> JSONResponse:
         errors = [FieldError(field="Idempotency-Key", detail=str(exc))]
     elif isinstance(exc, StoreUnavailable):
         headers = {"Retry-After": "5"}
+    elif isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="koers"'}
     elif slug == "store-error":
         log.error("event store error on %s: %s", request.url.path, exc)
     return problem_response(request, slug, str(exc), errors, headers)

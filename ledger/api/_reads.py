@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import create_model
 
+from ledger.api._auth import principal_of
 from ledger.api._common import in_thread, koers_of
 from ledger.api._kinds import KINDS
 from ledger.api._positions import positions_by_version
@@ -107,6 +108,13 @@ def _history(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) ->
     return rows
 
 
+async def _may_read(request: Request, kind: str, thing: KoersAggregate) -> None:
+    """Who may not see a thing is told it is not there (existence is not revealed)."""
+    koers, principal = koers_of(request), principal_of(request)
+    if not await in_thread(koers.may_read, principal, kind, thing):
+        raise NotFound(kind.replace("_", " "), thing.id)
+
+
 def _signature(**params: tuple[Any, Any]) -> inspect.Signature:
     request = inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)
     rest = [
@@ -123,7 +131,12 @@ def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
     cls = AGGREGATES[kind]
 
     async def endpoint(request: Request, **query: Any) -> JSONResponse:
-        states = [state_of(a) for a in await in_thread(koers_of(request).all_of, cls)]
+        koers, principal = koers_of(request), principal_of(request)
+
+        def visible() -> list[dict[str, Any]]:
+            return [state_of(a) for a in koers.all_of(cls) if koers.may_read(principal, kind, a)]
+
+        states = await in_thread(visible)
         wanted = {k: v for k, v in query.items() if k in filters and v is not None}
         rows = [s for s in states if all(str(s.get(k)) == v for k, v in wanted.items())]
         limit, offset = query["limit"], query["offset"]
@@ -153,6 +166,7 @@ def _show_endpoint(kind: str) -> Endpoint:
             aggregate = await in_thread(koers.load, cls, ident)
         else:
             aggregate = await in_thread(_load_as_of, koers, cls, ident, moment)
+        await _may_read(request, kind, aggregate)
         headers = {"ETag": f'"{aggregate.version}"'}
         return JSONResponse(state_of(aggregate), headers=headers)
 
@@ -170,7 +184,9 @@ def _history_endpoint(kind: str) -> Endpoint:
 
     async def endpoint(request: Request, **query: Any) -> JSONResponse:
         ident: UUID = query[f"{kind}_id"]
-        return JSONResponse(await in_thread(_history, koers_of(request), cls, kind, ident))
+        koers = koers_of(request)
+        await _may_read(request, kind, await in_thread(koers.load, cls, ident))
+        return JSONResponse(await in_thread(_history, koers, cls, kind, ident))
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)}

@@ -17,11 +17,14 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from ledger.api._auth import principal_of, see_person, see_team
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
 from ledger.api._retro_brief import RetroBrief, retro_brief
 from ledger.api._schema import QUARTER, VIEW_ERRORS
+from ledger.domain import OrgRole
+from ledger.errors import NotFound
 from projections import (
     DecisionQuality,
     DelegationBoard,
@@ -156,6 +159,7 @@ async def get_okr_progress(
     elapsed time, status (on track / at risk / off track), confidence trend, check-in
     freshness, attainment against the original and amended targets, the alignment tree
     and the check-in history for charts."""
+    await see_team(request, team)
     return await _answer(request, lambda v: okr_progress(v, team, period), at)
 
 
@@ -173,6 +177,7 @@ async def get_decision_quality(
     time to decide by reversibility and information, stuck two-way doors, under-informed
     one-way doors, review completion, calibration (Brier score), the process-vs-outcome
     grid and the reversal rate."""
+    await see_team(request, team)
     return await _answer(request, lambda v: decision_quality(v, team, period), at)
 
 
@@ -184,6 +189,7 @@ async def get_delegation_board(
     at: At,
 ) -> Response:
     """Open delegations per owner: check-in adherence, overdue check-ins and due dates."""
+    owner = await _own_unless_auditor(request, owner)
     return await _answer(request, lambda v: delegation_board(v, owner=owner), at)
 
 
@@ -203,6 +209,7 @@ async def get_retro_follow_through(
 ) -> Response:
     """Action items of a team's retros: open, done, dropped, carried over, the completion
     rate, and the team-health trend."""
+    await see_team(request, team)
     return await _answer(request, lambda v: retro_follow_through(v, team, period), at)
 
 
@@ -214,6 +221,7 @@ async def get_prompt_inbox(
     at: At,
 ) -> Response:
     """The reflection prompts waiting for a person (and those snoozed)."""
+    see_person(request, person)
     return await _answer(request, lambda v: prompt_inbox(v, person), at)
 
 
@@ -229,6 +237,7 @@ async def get_reflection_journal(
     at: At,
 ) -> Response:
     """Every answer a person gave to a reflection prompt, oldest first."""
+    see_person(request, person)
     return await _answer(request, lambda v: reflection_journal(v, person), at)
 
 
@@ -249,4 +258,16 @@ async def get_retro_brief(
     three before it) and overdue delegations of the team's people (the owners of its
     objectives and key results, its retros' facilitators and action-item owners, its
     deciders, and anyone named in `people`; delegations have no team of their own)."""
+    await see_team(request, team)
     return await _answer(request, lambda v: retro_brief(v, team, period, people or []), at)
+
+
+async def _own_unless_auditor(request: Request, owner: str | None) -> str | None:
+    """The delegation board shows the asker's own delegations (all of them to an auditor)."""
+    principal = principal_of(request)
+    directory = await in_thread(koers_of(request).directory)
+    if principal.local or directory.has(principal.handle, OrgRole.AUDITOR):
+        return owner
+    if owner not in (None, principal.handle):
+        raise NotFound("person", owner, "the delegation board shows your own delegations")
+    return principal.handle

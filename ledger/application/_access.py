@@ -66,6 +66,8 @@ class Directory:
     org_roles: Mapping[str, frozenset[OrgRole]] = field(default_factory=dict)
     parents: Mapping[str, str | None] = field(default_factory=dict)
     members: Mapping[str, Mapping[str, Role]] = field(default_factory=dict)
+    #: e-mail address (lower case) -> handle
+    emails: Mapping[str, str] = field(default_factory=dict)
 
     def above(self, team: str) -> list[str]:
         """The team and every team above it, nearest first."""
@@ -126,6 +128,7 @@ class AccessCommands(KoersBase):
                 org_roles={p.handle: frozenset(p.org_roles) for p in people},
                 parents={t.slug: t.parent for t in teams},
                 members={t.slug: dict(t.members) for t in teams},
+                emails={p.email.lower(): p.handle for p in people if p.email},
             )
             self._directory = (time.monotonic(), fresh)
         return fresh
@@ -294,6 +297,22 @@ class AccessCommands(KoersBase):
                 f"the token expired at {token.expires_at.isoformat()}: make a new one"
             )
         return Principal(token.handle, f"token:{token_id}", token.read_only, token.on_behalf)
+
+    def signed_on(self, issuer: str, subject: str, email: str | None, match: str) -> Principal:
+        """The person a single sign-on identity names: by e-mail address (``match`` is
+        ``email``) or by handle equal to the subject (``subject``)."""
+        directory = self.directory()
+        if match == "email":
+            handle = directory.emails.get((email or "").lower())
+        else:
+            handle = subject if subject in directory.org_roles else None
+        if handle is None:
+            what = f"e-mail address {email!r}" if match == "email" else f"handle {subject!r}"
+            raise Unauthenticated(
+                f"signed on, but no person in the directory has the {what}: ask an admin to "
+                f"add you (`koers people add`)"
+            )
+        return Principal(handle, f"oidc:{issuer}#{subject}")
 
     # -- login links -----------------------------------------------------------------------
 

@@ -1,0 +1,185 @@
+"""Who is asking: every request except ``/health``, ``/problems/…`` and the sign-in pages
+proves it, with one of
+
+- ``Authorization: Bearer koers_…``: a token (``koers token create``);
+- ``Authorization: Bearer <JWT>``: single sign-on, when ``KOERS_OIDC_ISSUER`` is set;
+- the ``koers_session`` cookie the browser got from a one-time login link (``/login?token=…``).
+  Writes with the cookie also carry the CSRF token (the ``X-CSRF-Token`` header or the form's
+  ``csrf_token`` field), and a cross-site ``Origin`` is refused.
+
+The principal (:class:`ledger.domain.Principal`) is kept on ``request.state.principal``; the
+application checks what it may do. A session cookie is HMAC-signed with a key kept in the data
+directory; it ends after ``KOERS_SESSION_IDLE_MINUTES`` unused (each use renews it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from ledger.access import looks_like_jwt
+from ledger.api._common import in_thread, koers_of
+from ledger.api._problems import ApiProblem
+from ledger.domain import OrgRole, Principal
+from ledger.errors import Forbidden, NotFound, Unauthenticated
+
+__all__ = [
+    "COOKIE",
+    "Sessions",
+    "auditor",
+    "authenticated",
+    "csrf_token",
+    "principal_of",
+    "see_person",
+    "see_team",
+]
+
+COOKIE = "koers_session"
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SIGN_IN = (
+    "sign in: send 'Authorization: Bearer <token>' (an admin makes one with "
+    "`koers token create <handle>`), or open a login link (`koers login-link <handle>`)"
+)
+
+
+class Sessions:
+    """Browser sessions in a signed cookie: who, how they signed in, when last seen."""
+
+    def __init__(self, key: bytes, idle_minutes: float) -> None:
+        self._key = key
+        self.idle_seconds = idle_minutes * 60
+
+    def _sign(self, payload: bytes) -> str:
+        return hmac.new(self._key, payload, hashlib.sha256).hexdigest()
+
+    def cookie(self, principal: Principal, now: float | None = None) -> str:
+        payload = orjson.dumps({"h": principal.handle, "c": principal.credential,
+                                "t": int(now if now is not None else time.time())})  # fmt: skip
+        return f"{base64.urlsafe_b64encode(payload).decode()}.{self._sign(payload)}"
+
+    def read(self, cookie: str) -> tuple[Principal, float]:
+        """The principal a cookie proves and when it was last used, or ``Unauthenticated``."""
+        encoded, _, signature = cookie.partition(".")
+        try:
+            payload = base64.urlsafe_b64decode(encoded.encode())
+        except ValueError:
+            payload = b""
+        if not payload or not hmac.compare_digest(self._sign(payload), signature):
+            raise Unauthenticated(f"the session is not valid: {_SIGN_IN}")
+        data: dict[str, Any] = orjson.loads(payload)
+        if time.time() - data["t"] > self.idle_seconds:
+            raise Unauthenticated(f"the session ended after a while unused: {_SIGN_IN}")
+        return Principal(data["h"], data["c"]), float(data["t"])
+
+    def csrf(self, principal: Principal) -> str:
+        """The CSRF token of a session (the same for the session's whole life)."""
+        return self._sign(f"csrf:{principal.credential}".encode())[:32]
+
+
+def csrf_token(request: Request) -> str:
+    sessions: Sessions = request.app.state.sessions
+    principal: Principal = request.state.principal
+    return sessions.csrf(principal)
+
+
+async def _bearer(request: Request, value: str) -> Principal:
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(f"the Authorization header is not 'Bearer <token>': {_SIGN_IN}")
+    koers = koers_of(request)
+    if looks_like_jwt(token) and not token.startswith("koers_"):
+        verifier = request.app.state.oidc
+        if verifier is None:
+            raise Unauthenticated(
+                "a JWT was sent but single sign-on is not set up here (KOERS_OIDC_ISSUER): "
+                "use a Koers token"
+            )
+        identity = await in_thread(verifier.verify, token)
+        match = request.app.state.access.oidc_match
+        return await in_thread(
+            koers.signed_on, identity.issuer, identity.subject, identity.email, match
+        )
+    cached = koers.token_principal(token, cached_only=True)
+    if cached is not None:
+        return cached
+    found = await in_thread(koers.token_principal, token)
+    assert found is not None
+    return found
+
+
+async def _session(request: Request, cookie: str) -> Principal:
+    sessions: Sessions = request.app.state.sessions
+    principal, seen = sessions.read(cookie)
+    if request.method in _UNSAFE:
+        origin = request.headers.get("origin")
+        host = request.headers.get("host", "")
+        if origin is not None and origin.split("://", 1)[-1] != host:
+            raise Forbidden("a cross-site request was refused: use the page itself", "")
+        sent = request.headers.get("x-csrf-token")
+        if sent is None and request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            sent = str((await request.form()).get("csrf_token") or "")
+        if not sent or not hmac.compare_digest(sent, sessions.csrf(principal)):
+            raise Forbidden(
+                "the form's CSRF token is missing or wrong: reload the page and send it again",
+                "",
+            )
+    if time.time() - seen > 60:
+        request.state.renew_session = sessions.cookie(principal)
+    return principal
+
+
+async def authenticated(request: Request) -> Principal:
+    """The dependency every protected route has: who is asking (or 401)."""
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise ApiProblem("bad-request", "send one Authorization header, not several")
+    if len(request.headers.getlist("koers-actor")) > 1:
+        raise ApiProblem("bad-request", "send one Koers-Actor header, not several")
+    cookie = request.cookies.get(COOKIE)
+    if values:
+        principal = await _bearer(request, values[0])
+    elif cookie:
+        principal = await _session(request, cookie)
+    else:
+        raise Unauthenticated(_SIGN_IN)
+    request.state.principal = principal
+    return principal
+
+
+def principal_of(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+async def see_team(request: Request, team: str) -> None:
+    """A team's views are seen by its members and those of the teams above it (else 404)."""
+    koers, principal = koers_of(request), principal_of(request)
+    if not await in_thread(koers.may_see_team, principal, team):
+        raise NotFound("team", team, "GET /teams lists the teams you are in")
+
+
+def see_person(request: Request, person: str) -> None:
+    """A person's prompts and journal are seen by that person only (else 404)."""
+    if principal_of(request).handle != person:
+        raise NotFound("person", person, "you see your own prompts and journal only")
+
+
+async def auditor(request: Request) -> None:
+    """The audit routes answer auditors (and the local administrator)."""
+    koers, principal = koers_of(request), principal_of(request)
+    directory = await in_thread(koers.directory)
+    if not (principal.local or directory.has(principal.handle, OrgRole.AUDITOR)):
+        raise Forbidden(
+            "the audit routes are for auditors: ask an admin for the auditor role "
+            "(`koers people grant <handle> --role auditor`)",
+            "an auditor",
+        )
