@@ -101,6 +101,7 @@ def _history(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) ->
                 "type": f"{kind_token}.{type_token}",
                 "event": type(event).__qualname__,
                 "actor": event.actor,
+                "credential": event.credential,
                 "recorded": plain(event.timestamp),
                 "fields": event_fields(event),
             }

@@ -192,6 +192,10 @@ class HistoryEntry(BaseModel):
     )
     event: str = Field(examples=["Decision.Made"])
     actor: str
+    credential: str = Field(
+        description="How the actor proved who they were: 'token:<id>', 'oidc:<issuer>#<sub>', "
+        "'session:<id>', 'local:<user>', 'service:<name>'; empty when not recorded."
+    )
     recorded: datetime = Field(description="When it was recorded.")
     fields: dict[str, Any] = Field(description="The event's own fields.")
 

@@ -169,8 +169,8 @@ class AccessCommands(KoersBase):
     def fits(self, who: Who, principal: Principal, facts: Facts) -> bool:
         """Whether the principal is ``who`` for a thing with these facts."""
         handle, directory = principal.handle, self.directory()
-        if who.key == "service":
-            return principal.service
+        if who.key == "service":  # the workers, or a service's token (acts for others)
+            return principal.service or principal.on_behalf
         if who.key == "admin":
             return directory.has(handle, OrgRole.ADMIN)
         if who.key in ("lead", "member"):
@@ -210,9 +210,9 @@ class AccessCommands(KoersBase):
         if principal.read_only:
             raise Forbidden("this credential is read-only: it may read, never write",
                             "a credential that may write")  # fmt: skip
-        self._known_names(command, values)
-        if principal.local:
+        if principal.local:  # the local administrator (see Principal)
             return
+        self._known_names(command, values)
         thing = None
         if target is not None:
             thing = self.load(AGGREGATES[command.kind], target)

@@ -161,13 +161,11 @@ class KoersBase(Application[UUID]):
             ACTOR.from_json(actor) if json_values else ACTOR.check(actor))  # fmt: skip
         if principal is not None:
             principal = self._acting(principal, claimed)
-            claimed = principal.handle
+            claimed = ACTOR.check(principal.handle)
         if claimed is None:
             raise ACTOR.fail("say who does this (a person's handle)")
         target_id = None if target is None else command.target_id(target)
         checked = command.check(values, json_values=json_values)
-        if principal is not None:
-            self.authorize(principal, command, target_id, checked)
         options: dict[str, Any] = {"actor": claimed, **checked}
         if key:
             fingerprint = command.fingerprint(target_id, values, claimed)
@@ -180,6 +178,8 @@ class KoersBase(Application[UUID]):
                 if json_values
                 else version.check(expected_version)
             )
+        if principal is not None:  # after every value is checked: bad input is told first
+            self.authorize(principal, command, target_id, checked)
         handler: Callable[..., Receipt] = getattr(self, command.handler)
         with proved_by(principal.credential if principal is not None else ""):
             receipt = handler(*(() if target is None else (target,)), **options)

@@ -20,7 +20,16 @@ __all__ = ["ENVELOPE", "event_fields", "plain", "state_of"]
 
 #: An event's envelope: shown apart (version, actor, time) or not at all, never as a field.
 ENVELOPE = frozenset(
-    {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "command_id"}
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "command_id",
+        "credential",
+        "class_version",
+    }
 )
 
 

@@ -12,7 +12,7 @@ from ledger.cli._audit import audit
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
 from ledger.cli._demo import demo
-from ledger.cli._directory import directory, people, teams
+from ledger.cli._directory import directory, login_link, people, teams, token
 from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
@@ -51,9 +51,11 @@ GROUPS = {
     "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
+    "token": token,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
+app.command("login-link", epilog="\b\nExample: koers login-link ann")(login_link)
 app.command("worker")(worker)
 app.command("deadletters")(deadletters)
 

@@ -23,6 +23,7 @@ from ledger.cli._common import (
     Key,
     actor_of,
     koers_app,
+    local_principal,
     parse_uuid,
     report,
 )
@@ -163,7 +164,7 @@ def command_function(
                     command,
                     target,
                     read(command, options),
-                    actor=actor_of(options.pop("actor")),
+                    principal=local_principal(actor_of(options.pop("actor"))),
                     key=options.pop("key"),
                     expected_version=options.pop("expect", None),
                 )

@@ -18,6 +18,7 @@ from ledger.application import Koers, Receipt
 from ledger.application._reads import plain
 from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, friendly_errors
+from ledger.domain import Principal
 from ledger.settings import Settings, user_from_env
 
 __all__ = [
@@ -68,6 +69,12 @@ def actor_of(actor: str | None) -> str:
     if actor is not None:
         return actor
     return user_from_env() or getpass.getuser()
+
+
+def local_principal(actor: str) -> Principal:
+    """The command line on the machine that holds the data: the local administrator (it could
+    write to the store directly anyway), recording events for ``actor``."""
+    return Principal(actor, f"local:{getpass.getuser()}", local=True)
 
 
 @contextmanager
@@ -130,3 +137,8 @@ def report(kind: str, receipt: Receipt, as_json_output: bool = False, **extra: A
     where = f", position {receipt.position}" if receipt.position is not None else ""
     more = "".join(f", {k.replace('_', ' ')} {plain(v)}" for k, v in extra.items())
     typer.echo(f"{done}: {kind} {receipt.id} (version {receipt.version}{where}{more})")
+    if receipt.secret is not None:  # alone on the last line, so `| tail -1` gets it
+        typer.echo("the secret, shown this once (Koers keeps only its hash):", err=True)
+        typer.echo(receipt.secret)
+    elif kind == "token" and receipt.replayed:
+        typer.echo("the secret was shown when the token was made; it is not kept", err=True)

@@ -8,8 +8,9 @@ from ledger.cli._commands import add_commands
 from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app
 from ledger.cli._reads import list_command
 from ledger.domain import COMMANDS
+from ledger.settings import Settings
 
-__all__ = ["directory", "people", "teams"]
+__all__ = ["directory", "login_link", "people", "teams", "token"]
 
 people = typer.Typer(help="People: who uses Koers, known by a handle, with org-wide roles.")
 teams = typer.Typer(help="Teams: the org tree, with each member's role (viewer, member, lead).")
@@ -21,6 +22,11 @@ teams.command("list", epilog="\b\nExample: koers teams list")(
     list_command("team", ["slug", "name", "parent", "members"])
 )
 directory = typer.Typer(help="The directory as a whole: bring in the people of an existing log.")
+token = typer.Typer(help="API tokens: make one (its secret is shown once), list, revoke.")
+token.command("list", epilog="\b\nExample: koers token list")(
+    list_command("token", ["handle", "label", "expires_at", "read_only", "on_behalf", "revoked"])
+)
+add_commands(token, COMMANDS.of_kind("token"))
 add_commands(people, COMMANDS.of_kind("person"))
 add_commands(teams, COMMANDS.of_kind("team"))
 
@@ -46,3 +52,19 @@ def import_(actor: Actor = None, as_json_output: Json = False, data_dir: DataDir
         typer.echo(f"skipped {reason}", err=True)
     if found.members:
         typer.echo("next: name each team's leads: koers teams member <team> <handle> --role lead")
+
+
+def login_link(
+    handle: str = typer.Argument(..., help="Whom the link signs in (a person's handle)."),
+    actor: Actor = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a one-time link that signs a person in to the web page (it works once, for
+    KOERS_LOGIN_LINK_MINUTES minutes; KOERS_PUBLIC_URL is its base)."""
+    settings = Settings.from_env(data_dir=data_dir)
+    base = settings.api.public_url or f"http://127.0.0.1:{settings.api.port or 8000}"
+    with koers_app(data_dir) as app:
+        secret = app.issue_login_link(
+            handle, actor=actor_of(actor), minutes=settings.access.login_link_minutes
+        )
+    typer.echo(f"{base.rstrip('/')}/login?token={secret}")

@@ -85,11 +85,12 @@ CREATE_TOKEN = Command(
         Lifetime(
             name="expires", help="How long it works (e.g. 90d, 12h).", default="90d", example="90d"
         ),
-        Boolean(name="read_only", help="It may read, never write.", default=False),
+        Boolean(name="read_only", help="It may read, never write.", default=False, example=False),
         Boolean(
             name="on_behalf",
             option="act-for-others",
             default=False,
+            example=False,
             help="A service's token: it may act for another person (Koers-Actor), "
             "who must be allowed the command; only an admin may make one.",
         ),

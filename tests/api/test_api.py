@@ -16,6 +16,7 @@ from ledger.domain import COMMANDS as TABLE
 from tests.api.test_api_support import (
     ANN,
     TODAY,
+    WORKERS,
     Api,
     decide,
     decision,
@@ -27,11 +28,15 @@ from tests.api.test_api_support import (
     running_api,
     seed,
 )
+from tests.application.test_idempotency import LOOK_UPS
 
 PROBLEM = "application/problem+json"
 
 #: Every command of the application and the endpoint that runs it.
+
 COMMANDS = {
+    "create_token": "/tokens",
+    "revoke_token": "/tokens/{token_id}/revoke",
     "add_person": "/people",
     "grant_role": "/people/{handle}/grant",
     "revoke_role": "/people/{handle}/revoke",
@@ -114,9 +119,7 @@ def test_the_openapi_document_describes_every_command_read_and_view(api: Api) ->
         for cls in Koers.__mro__
         if cls.__module__.startswith("ledger.application.") and cls.__name__ != "KoersBase"
         for name in vars(cls)
-        if not name.startswith("_")
-        and callable(vars(cls)[name])
-        and name not in {"person", "team", "import_directory"}  # directory look-ups, import
+        if not name.startswith("_") and callable(vars(cls)[name]) and name not in LOOK_UPS
     }
     assert commands == set(COMMANDS), "a command without an endpoint (or a stale one)"
     document = api.get("/openapi.json").json()
@@ -205,7 +208,7 @@ def test_every_command_works_over_http(api: Api) -> None:
     until = f"{TODAY + timedelta(days=30)}T09:00:00+00:00"  # at most 10 years ahead
     api.ok(f"/prompts/{p}/snooze", {"until": until})
     api.ok(f"/prompts/{p}/answer", {"answer": "The monorepo call"})
-    p2 = api.ok("/prompts", {"to": "ann", "question": "And this week?"})["id"]
+    p2 = api.ok("/prompts", {"to": "ann", "question": "And this week?"}, **WORKERS)["id"]
     api.ok(f"/prompts/{p2}/dismiss", {"reason": "Busy"})
     statuses = {k: api.get(f"/{k}").json()["total"] for k in KINDS}
     assert statuses == {"objectives": 2, "key-results": 2, "kpis": 1, "decisions": 2,
@@ -221,15 +224,16 @@ def test_a_create_answers_201_with_location_and_a_change_200_with_the_stream_pos
     created = api.post("/objectives", objective())
     assert created.status_code == 201
     receipt = created.json()
-    assert receipt == {"kind": "objective", "id": receipt["id"], "version": 1, "position": 1,
+    assert receipt == {"kind": "objective", "id": receipt["id"], "version": 1,
+                       "position": api.base + 1,
                        "replayed": False}  # fmt: skip
     assert created.headers["location"] == f"/objectives/{receipt['id']}"
     assert created.headers["etag"] == '"1"'
-    assert created.headers["koers-position"] == "1"
+    assert created.headers["koers-position"] == str(api.base + 1)
     changed = api.post(f"/objectives/{receipt['id']}/drop", {"reason": "Merged"})
     assert changed.status_code == 200
     assert changed.json()["version"] == 2
-    assert changed.json()["position"] == 2
+    assert changed.json()["position"] == api.base + 2
 
 
 def test_a_retried_keyed_command_answers_the_same_receipt_and_takes_effect_once(api: Api) -> None:
@@ -318,11 +322,16 @@ def test_invalid_input_is_422_naming_the_field(api: Api) -> None:
     future = api.post(f"/key-results/{kr}/check-ins",
                       {"value": 7, "confidence": 5, "as_of": "2099-01-01T00:00:00Z"})  # fmt: skip
     assert fields_named(problem(future, 422, "invalid-request")) == {"as_of"}
-    nobody = api.client.post("/objectives", json=objective())
-    assert fields_named(problem(nobody, 422, "invalid-request")) == {"actor"}
-    two = api.client.post("/objectives", json=objective(actor="bram"), headers=ANN)
+    nobody = api.client.post("/objectives", json=objective(), headers={"koers-test-raw": "1"})
+    problem(nobody, 401, "unauthenticated")
+    as_ann = {"Authorization": f"Bearer {api.tokens.of('ann')}"}
+    two = api.client.post("/objectives", json=objective(actor="bram"),
+                          headers={**as_ann, "Koers-Actor": "ann"})  # fmt: skip
     assert fields_named(problem(two, 422, "invalid-request")) == {"actor"}
-    bad_handle = api.post("/objectives", objective(), **{"Koers-Actor": "ann and bram"})
+    for_another = api.client.post("/objectives", json=objective(actor="bram"), headers=as_ann)
+    assert "act as yourself" in problem(for_another, 403, "forbidden")["detail"]
+    bad_handle = api.client.post("/objectives", json=objective(),
+                                 headers={**as_ann, "Koers-Actor": "ann and bram"})  # fmt: skip
     assert fields_named(problem(bad_handle, 422, "invalid-request")) == {"actor"}
     extra = api.post("/objectives", objective(colour="blue"))
     assert fields_named(problem(extra, 422, "invalid-request")) == {"colour"}
@@ -396,7 +405,8 @@ def test_show_as_of_a_past_moment_and_the_history_with_positions(api: Api) -> No
     api.ok(f"/key-results/{kr}/retarget", {"target": "4", "reason": "Too ambitious"})
     history = api.get(f"/key-results/{kr}/history").json()
     assert [(h["version"], h["type"], h["position"], h["actor"]) for h in history] == [
-        (1, "key_result.added", 2, "ann"), (2, "key_result.retargeted", 3, "ann")]  # fmt: skip
+        (1, "key_result.added", api.base + 2, "ann"),
+        (2, "key_result.retargeted", api.base + 3, "ann")]  # fmt: skip
     assert history[1]["fields"] == {"target": "4", "reason": "Too ambitious"}
     then = api.get(f"/key-results/{kr}", as_of=history[0]["recorded"]).json()
     assert (then["version"], then["target"]) == (1, "2")
@@ -428,8 +438,9 @@ def test_views_read_your_writes_with_min_position(tmp_path: Path) -> None:
         problem(ahead, 503, "unavailable")
         assert ahead.headers["retry-after"] == "1"
         assert 1.5 < time.monotonic() - started < 10
-        before = api.get("/teams/platform/okr-progress", period=quarter(TODAY), position=1)
-        assert before.json()["position"] == 1
+        before = api.get("/teams/platform/okr-progress", period=quarter(TODAY),
+                         position=api.base + 1)  # fmt: skip
+        assert before.json()["position"] == api.base + 1
         assert before.json()["objectives"][0]["key_results"] == []
 
 
@@ -446,7 +457,7 @@ def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api)
     d = api.ok("/decisions", decision())["id"]
     api.ok(f"/decisions/{d}/decide", decide(review_on=str(TODAY)))
     late = api.ok("/delegations", delegation(due=str(last_week)))["id"]
-    api.ok("/prompts", {"to": "ann", "question": "Which call would you redo?"})
+    api.ok("/prompts", {"to": "ann", "question": "Which call would you redo?"}, **WORKERS)
     period = quarter(TODAY)
     for path in VIEWS:
         url = path.format(team="platform", person="ann")
@@ -465,11 +476,14 @@ def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api)
     assert [x["delegation_id"] for x in brief["overdue_delegations"]] == [late]
     inbox = api.get("/people/ann/prompt-inbox").json()
     assert len(inbox["open"]) == 1
-    then = api.get("/teams/platform/retro-brief", period=period, position=2).json()
+    then = api.get("/teams/platform/retro-brief", period=period, position=api.base + 2).json()
     assert then["key_results"][0]["value_now"] is None
 
 
 def test_the_web_page_is_plain_accessible_html(api: Api) -> None:
+    assert "koers login-link" in api.get("/").text  # not signed in: how to sign in
+    link = api.koers.issue_login_link("ann", actor="admin", minutes=15)
+    api.get("/login", token=link)  # signs in: the client keeps the session cookie
     page = api.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")

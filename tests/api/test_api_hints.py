@@ -17,11 +17,13 @@ from ledger.bootstrap import bootstrap, popo_settings
 def _get(path: str) -> tuple[int, dict[str, Any]]:
     with bootstrap(popo_settings()) as runtime:
         api = create_api(runtime.app)
+        runtime.app.add_person(actor="admin", handle="ann", name="Ann")
+        secret = runtime.app.create_token(actor="admin", handle="ann").secret
 
         async def ask() -> httpx.Response:
             transport = httpx.ASGITransport(app=api)
             async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
-                return await c.get(path)
+                return await c.get(path, headers={"Authorization": f"Bearer {secret}"})
 
         response = asyncio.run(ask())
     return response.status_code, response.json()

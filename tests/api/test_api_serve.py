@@ -6,6 +6,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,22 @@ def _status(env: dict[str, str]) -> dict[str, object]:
     return status
 
 
+def _token(env: dict[str, str], handle: str) -> str:
+    """A new person (lead of platform) and their token, made with the command line (it
+    finds the running server's nats-server); the secret is the output's last line."""
+    full = {**os.environ, **env}
+    for args in (["people", "add", handle, "--name", handle.title()],
+                 ["teams", "add", "platform", "--name", "Platform"],
+                 ["teams", "member", "platform", handle, "--role", "lead"]):  # fmt: skip
+        subprocess.run([sys.executable, "-m", "ledger.cli", *args], env=full, check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
+    made = subprocess.run(
+        [sys.executable, "-m", "ledger.cli", "token", "create", handle],
+        env=full, check=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return made.stdout.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
 def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
     tmp_path: Path, stop_with: signal.Signals
@@ -34,10 +52,12 @@ def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
         assert match, line
         url = match[1]
         pid = _status(env)["server_pid"]
-        with httpx.Client(base_url=url, timeout=30) as client:
+        secret = _token(env, "ann")
+        with httpx.Client(base_url=url, timeout=30,
+                          headers={"Authorization": f"Bearer {secret}"}) as client:  # fmt: skip
             body = {"team": "platform", "title": "Ship weekly", "why": "Customers wait",
                     "period": "2026-Q4", "owner": "ann"}  # fmt: skip
-            created = client.post("/objectives", json=body, headers={"Koers-Actor": "ann"})
+            created = client.post("/objectives", json=body)
             assert created.status_code == 201, created.text
             position = created.json()["position"]
             progress = client.get(
@@ -53,7 +73,7 @@ def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
         assert rest == "koers: stopping\n", rest
         with pytest.raises(ProcessLookupError):
             os.kill(int(str(pid)), 0)  # the nats-server it started is gone
-        assert _status(env)["events"] == 1  # nothing lost
+        assert _status(env)["events"] == 5  # nothing lost: 4 of the directory and token, 1 goal
         assert (tmp_path / "views.sqlite3").exists()
 
 
@@ -81,9 +101,10 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
         match = re.search(r"API and web page at (http://[0-9.:]+) ", serve.stderr.readline())
         assert match
         answers: list[httpx.Response] = []
+        auth = {"Authorization": f"Bearer {_token(env, 'ann')}"}
 
         def slow_read() -> None:  # waits 2 s for a position the views never reach
-            with httpx.Client(base_url=match[1], timeout=30) as client:
+            with httpx.Client(base_url=match[1], timeout=30, headers=auth) as client:
                 answers.append(client.get("/delegation-board", params={"min_position": 10**6}))
 
         reader = threading.Thread(target=slow_read)

@@ -20,10 +20,59 @@ from ledger.api._server import ApiServer
 from ledger.application import Koers
 from tests.conftest import fresh_env
 
-__all__ = ["ANN", "TODAY", "Api", "running_api", "seed"]
+__all__ = ["ANN", "TODAY", "WORKERS", "Api", "Tokens", "running_api", "seed", "seed_directory"]
 
 ANN = {"Koers-Actor": "ann"}
+#: Who the tests' shorthand ``Koers-Actor: koers`` is: the workers' service token.
+WORKERS = {"Koers-Actor": "koers"}
 TODAY = datetime.now(UTC).date()
+
+
+#: The directory every API test starts with: ann leads the company (so every team below it),
+#: the others are members of one team each; ``admin`` is an admin and ``audrey`` an auditor.
+PEOPLE = ("ann", "bram", "bob", "cem", "dora", "tester", "admin", "audrey", "mallory")
+TEAMS = {"company": None, "platform": "company", "sales": "company"}
+MEMBERS = {("company", "ann"): "lead", ("platform", "bram"): "member",
+           ("platform", "bob"): "member", ("platform", "tester"): "lead",
+           ("sales", "cem"): "member", ("sales", "dora"): "lead"}  # fmt: skip
+
+
+def seed_directory(koers: Koers) -> None:
+    for handle in PEOPLE:
+        koers.add_person(actor="admin", handle=handle, name=handle.title(),
+                         email=f"{handle}@example.org")  # fmt: skip
+    koers.grant_role("admin", actor="admin", role="admin")
+    koers.grant_role("audrey", actor="admin", role="auditor")
+    for slug, parent in TEAMS.items():
+        koers.add_team(actor="admin", slug=slug, name=slug.title(), parent=parent)
+    for (slug, handle), role in MEMBERS.items():
+        koers.set_member(slug, actor="admin", handle=handle, role=role)
+
+
+class Tokens:
+    """One token per person, made when first needed; a request's ``Koers-Actor`` header
+    (the tests' shorthand for who asks) becomes that person's ``Authorization``."""
+
+    def __init__(self, koers: Koers) -> None:
+        self.koers = koers
+        self.secrets: dict[str, str] = {}
+
+    def of(self, handle: str) -> str:
+        if handle not in self.secrets:
+            if handle not in self.koers.directory().org_roles:
+                self.koers.add_person(actor="admin", handle=handle, name=handle)
+            secret = self.koers.create_token(actor="admin", handle=handle,
+                                             on_behalf=handle == "koers").secret  # fmt: skip
+            assert secret is not None
+            self.secrets[handle] = secret
+        return self.secrets[handle]
+
+    def sign(self, request: httpx.Request) -> None:
+        if "authorization" in request.headers or request.headers.get("koers-test-raw"):
+            request.headers.pop("koers-test-raw", None)
+            return
+        handle = request.headers.pop("koers-actor", None) or "ann"
+        request.headers["authorization"] = f"Bearer {self.of(handle)}"
 
 
 @dataclass
@@ -33,6 +82,9 @@ class Api:
     runner: Any  # projections.ViewRunner | None
     env: dict[str, str]
     url: str
+    tokens: Tokens
+    #: The stream position after the directory and the tokens were made.
+    base: int = 0
 
     def post(self, path: str, body: dict[str, Any], **headers: str) -> httpx.Response:
         return self.client.post(path, json=body, headers={**ANN, **headers})
@@ -52,6 +104,11 @@ def running_api(env: dict[str, str] | None = None, views: Path | None = None) ->
     """The API over a fresh stream (``env``); with ``views``, live views in that file."""
     env = env or fresh_env()
     koers = Koers(env=env)
+    seed_directory(koers)
+    tokens = Tokens(koers)
+    for handle in (*PEOPLE, "koers"):
+        tokens.of(handle)
+    base = koers.recorder.max_notification_id() or 0
     runner = None
     try:
         if views is not None:
@@ -61,9 +118,10 @@ def running_api(env: dict[str, str] | None = None, views: Path | None = None) ->
             runner.start()
         with (
             ApiServer(create_api(koers, runner), port=0) as server,
-            httpx.Client(base_url=server.url, timeout=30) as client,
-        ):
-            yield Api(client, koers, runner, env, server.url)
+            httpx.Client(base_url=server.url, timeout=30,
+                         event_hooks={"request": [tokens.sign]}) as client,
+        ):  # fmt: skip
+            yield Api(client, koers, runner, env, server.url, tokens, base)
     finally:
         if runner is not None:
             runner.close()
@@ -134,5 +192,5 @@ def seed(api: Api) -> dict[str, str]:
     action = {"text": "Automate the changelog", "owner": "bram", "due": str(TODAY)}
     ids["item_id"] = api.ok(f"/retros/{ids['retro_id']}/action-items", action)["item_id"]
     prompt = {"to": "ann", "question": "What would you redo?"}
-    ids["prompt_id"] = api.ok("/prompts", prompt)["id"]
+    ids["prompt_id"] = api.ok("/prompts", prompt, **WORKERS)["id"]
     return ids

@@ -32,6 +32,7 @@ from ledger.domain._fields import (
     Texts,
     Whole,
 )
+from ledger.domain.credentials import Lifetime
 from ledger.domain.directory import Email, Slug, TimeZone
 from tests.api.test_api_support import Api, running_api
 
@@ -78,6 +79,8 @@ def bad(field: Field) -> tuple[Any, Any]:  # noqa: PLR0911, PLR0912 - one case p
             return "Mars/Base", "Mars/Base"
         case Slug():
             return "Not A Slug", "Not A Slug"
+        case Lifetime():
+            return "forever", "forever"
     raise AssertionError(f"no bad value for {field!r}")
 
 

@@ -20,9 +20,11 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from ledger.api import create_api
+from ledger.api._auth import COOKIE
 from ledger.api._hardening import MAX_BODY, Hardening, redact_query
 from ledger.api._server import ApiServer
 from ledger.bootstrap import bootstrap, popo_settings
+from ledger.domain import Principal
 from ledger.errors import ConfigurationError
 from ledger.settings import ApiSettings
 
@@ -31,14 +33,34 @@ OBJECTIVE = {"team": "platform", "title": "Ship weekly", "why": "Customers wait"
              "period": "2026-Q4", "owner": "ann"}  # fmt: skip
 
 
+#: app -> the headers that sign its requests in as ann (a token, and a web session)
+_SIGNED: dict[int, dict[str, str]] = {}
+
+
+def signed_in(app: FastAPI, koers: Any) -> FastAPI:
+    """Sign ``ask``'s requests to ``app`` in as ann, lead of platform (token and session)."""
+    koers.add_person(actor="admin", handle="ann", name="Ann")
+    koers.add_team(actor="admin", slug="platform", name="Platform")
+    koers.set_member("platform", actor="admin", handle="ann", role="lead")
+    secret = koers.create_token(actor="admin", handle="ann").secret
+    cookie = app.state.sessions.cookie(Principal("ann", "session:test"))
+    _SIGNED[id(app)] = {"Authorization": f"Bearer {secret}", "Cookie": f"{COOKIE}={cookie}"}
+    return app
+
+
 @pytest.fixture(scope="module")
 def api() -> Iterator[FastAPI]:
     with bootstrap(popo_settings()) as runtime:
-        yield create_api(runtime.app)
+        yield signed_in(create_api(runtime.app), runtime.app)
 
 
 def ask(app: Any, method: str, url: str, **options: Any) -> httpx.Response:
     """One request through the ASGI app (``url`` absolute: its host is the Host header)."""
+
+    headers = dict(options.pop("headers", {}))
+    if id(app) in _SIGNED and headers.pop("Koers-Actor", "ann"):
+        headers = {**_SIGNED[id(app)], **headers}
+    options["headers"] = headers
 
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
