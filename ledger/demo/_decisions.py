@@ -6,9 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from ledger.demo._decision_specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
-from ledger.demo._decisions_platform import PLATFORM_DECISIONS
-from ledger.demo._decisions_sales import SALES_DECISIONS
 from ledger.demo._ids import (
     action_item_id,
     decision_id,
@@ -18,6 +15,8 @@ from ledger.demo._ids import (
     retro_id,
 )
 from ledger.demo._plan import Plan, Week, demo_key
+from ledger.demo._specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
+from ledger.demo._story import read
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DECISIONS", "plan_decisions"]
 
-DECISIONS: tuple[DecisionSpec, ...] = PLATFORM_DECISIONS + SALES_DECISIONS
+DECISIONS: tuple[DecisionSpec, ...] = read("decisions.toml", "decision", DecisionSpec)
 
 
 def plan_decisions(plan: Plan) -> None:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger.demo._delegations_data import (
-    DELEGATIONS,
-    DelegationCheckIn,
-    DelegationSpec,
-    Renegotiation,
-)
 from ledger.demo._ids import delegation_id
 from ledger.demo._plan import Plan, Week, demo_key, sub_id
+from ledger.demo._specs import DelegationCheckIn, DelegationSpec, Renegotiation
+from ledger.demo._story import read
 
 if TYPE_CHECKING:
     from ledger.application import Koers, Receipt
 
-__all__ = ["plan_delegations"]
+__all__ = ["DELEGATIONS", "plan_delegations"]
+
+DELEGATIONS = read("delegations.toml", "delegation", DelegationSpec)
 
 
 def plan_delegations(plan: Plan) -> None:

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger.demo._goals_data import (
-    KEY_RESULTS,
-    OBJECTIVES,
-    KeyResultSpec,
-    ObjectiveSpec,
-)
 from ledger.demo._ids import key_result_id, kpi_id, objective_id
-from ledger.demo._kpi_data import KPIS, KpiSpec
 from ledger.demo._plan import Plan, Week, demo_key, sub_id
+from ledger.demo._specs import KeyResultSpec, KpiSpec, ObjectiveSpec
+from ledger.demo._story import read
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from ledger.application import Koers, Receipt
 
-__all__ = ["CLOSING_WEEK", "plan_goals"]
+__all__ = ["CLOSING_WEEK", "KEY_RESULTS", "KPIS", "OBJECTIVES", "plan_goals"]
 
 CLOSING_WEEK = 12
+OBJECTIVES = read("goals.toml", "objective", ObjectiveSpec)
+KEY_RESULTS = read("goals.toml", "key_result", KeyResultSpec)
+KPIS = read("goals.toml", "kpi", KpiSpec)
 
 
 def plan_goals(plan: Plan) -> None:

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING
 
 from ledger.demo._ids import action_item_id, action_key, retro_id
 from ledger.demo._plan import Plan, Week, demo_key
-from ledger.demo._retros_data import RETROS, ActionSpec, RetroSpec
+from ledger.demo._specs import ActionSpec, RetroSpec
+from ledger.demo._story import read
 
 if TYPE_CHECKING:
     from ledger.application import Koers, Receipt
 
-__all__ = ["plan_retros"]
+__all__ = ["RETROS", "plan_retros"]
+
+RETROS = read("retros.toml", "retro", RetroSpec)
 
 
 def plan_retros(plan: Plan) -> None:
