@@ -3,15 +3,10 @@ answered, snoozed or dismissed. Each names what prompted it as ``<kind>:<id>``."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ledger.demo._ids import decision_id, delegation_id, key_result_id, prompt_id
-from ledger.demo._plan import Plan, demo_key
+from ledger.demo._plan import Plan, command, demo_key
 from ledger.demo._specs import PromptSpec
 from ledger.demo._story import read
-
-if TYPE_CHECKING:
-    from ledger.application import Koers, Receipt
 
 __all__ = ["PROMPTS", "plan_prompts"]
 
@@ -26,38 +21,25 @@ def plan_prompts(plan: Plan) -> None:
 
 def _prompt(plan: Plan, spec: PromptSpec) -> None:
     the_prompt = prompt_id(spec.slug)
-    triggers = tuple(f"{kind}:{_IDS[kind](slug)}" for kind, slug in spec.triggered_by)
-
-    def issue(app: Koers, key: str) -> Receipt:
-        return app.issue_prompt(
-            actor="koers",
-            key=key,
-            to=spec.to,
-            question=spec.question,
-            kind=spec.kind,
-            triggered_by=triggers,
-        )
-
+    issue = command(
+        "issue_prompt",
+        actor="koers",
+        to=spec.to,
+        question=spec.question,
+        kind=spec.kind,
+        triggered_by=tuple(f"{kind}:{_IDS[kind](slug)}" for kind, slug in spec.triggered_by),
+    )
     plan.add(spec.issued, demo_key("prompt", spec.slug), "prompt issued", issue)
     if spec.answered:
         when, answer = spec.answered
-
-        def answer_it(app: Koers, key: str) -> Receipt:
-            return app.answer_prompt(the_prompt, actor=spec.to, answer=answer, key=key)
-
+        answer_it = command("answer_prompt", the_prompt, actor=spec.to, answer=answer)
         plan.add(when, demo_key("prompt", spec.slug, "answer"), "prompt answered", answer_it)
     if spec.snoozed:
         when, days = spec.snoozed
         until = plan.quarter.after_today(days)
-
-        def snooze(app: Koers, key: str) -> Receipt:
-            return app.snooze_prompt(the_prompt, actor=spec.to, until=until, key=key)
-
+        snooze = command("snooze_prompt", the_prompt, actor=spec.to, until=until)
         plan.add(when, demo_key("prompt", spec.slug, "snooze"), "prompt snoozed", snooze)
     if spec.dismissed:
         when, reason = spec.dismissed
-
-        def dismiss(app: Koers, key: str) -> Receipt:
-            return app.dismiss_prompt(the_prompt, actor=spec.to, reason=reason, key=key)
-
+        dismiss = command("dismiss_prompt", the_prompt, actor=spec.to, reason=reason)
         plan.add(when, demo_key("prompt", spec.slug, "dismiss"), "prompt dismissed", dismiss)
