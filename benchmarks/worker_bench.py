@@ -60,6 +60,26 @@ OUT_FILE = ROOT / "benchmarks" / "out" / "worker_bench.json"
 STREAM = "WBENCH"
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 TODAY = datetime.now(UTC).date()
+#: What every unit records; who records it varies from unit to unit.
+OBJECTIVE: dict[str, Any] = {
+    "team": "platform",
+    "title": "Ship weekly",
+    "why": "customers wait",
+    "period": "2026-Q4",
+}
+KEY_RESULT: dict[str, Any] = {
+    "title": "Lead time",
+    "metric": "decrease",
+    "start": "10",
+    "target": "2",
+    "unit": "days",
+}
+DELEGATION: dict[str, Any] = {
+    "title": "Plan Q1",
+    "why": "capacity",
+    "desired_result": "a plan",
+    "level": "consult",
+}
 
 
 def _decision(app: Koers, who: str, low: bool) -> Any:
@@ -93,49 +113,27 @@ def _unit(app: Koers, n: int) -> int:
     """One unit of realistic work (17 events); the number of prompts it must give."""
     who, owner = f"lead{n % 20}", f"owner{n % 20}"
     now = datetime.now(UTC)
-    objective = app.set_objective(
-        actor=who,
-        team="platform",
-        title="Ship weekly",
-        why="customers wait",
-        period="2026-Q4",
-        owner=who,
-    ).id
+    objective = app.set_objective(actor=who, owner=who, **OBJECTIVE).id
     kr = app.add_key_result(
-        actor=who,
-        objective_id=objective,
-        title="Lead time",
-        metric="decrease",
-        start="10",
-        target="2",
-        unit="days",
-        owner=owner,
-        cadence_days=7,
+        actor=who, objective_id=objective, owner=owner, cadence_days=7, **KEY_RESULT
     ).id
     for confidence in (7, 7, 8, 8, 5, 5):  # 8 -> 5 is a drop
         app.check_in(kr, actor=owner, value="6", confidence=confidence, as_of=now)
     _decision(app, who, low=n % 2 == 0)
+    due = TODAY + timedelta(days=30)
     delegation = app.delegate(
-        actor=who,
-        delegator=who,
-        owner=owner,
-        title="Plan Q1",
-        why="capacity",
-        desired_result="a plan",
-        level="consult",
-        cadence_days=7,
-        due=TODAY + timedelta(days=30),
+        actor=who, delegator=who, owner=owner, cadence_days=7, due=due, **DELEGATION
     ).id
     for _ in range(2):
         app.delegation_check_in(delegation, actor=owner, status="on_track", progress="half")
     retro = app.hold_retro(actor=who, team="platform", period="S1", held_on=TODAY).id
-    item = app.add_action_item(
-        retro, actor=who, text="runbook", owner=owner, due=TODAY + timedelta(days=14)
-    ).item_id
-    app.add_action_item(
-        retro, actor=who, text="alerts", owner=owner, due=TODAY + timedelta(days=14)
-    )
-    app.complete_action_item(retro, actor=who, item_id=item)
+    items = [
+        app.add_action_item(
+            retro, actor=who, text=text, owner=owner, due=TODAY + timedelta(days=14)
+        ).item_id
+        for text in ("runbook", "alerts")
+    ]
+    app.complete_action_item(retro, actor=who, item_id=items[0])
     return 1 + (n % 2 == 0)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ledger.domain import Decision
 from projections._numbers import quarter_of
 from projections._sql import Tx, day, dec, flag, ident, moment
-from projections._types import Handlers
+from projections._types import Handlers, stamped
 
 __all__ = ["HANDLERS"]
 
@@ -73,12 +73,9 @@ def reviewed(tx: Tx, e: Decision.Reviewed, position: int) -> None:
     )
 
 
-def reversed_(tx: Tx, e: Decision.Reversed, position: int) -> None:
-    tx.run(
-        "UPDATE decisions SET status = 'reversed', reversed_at = ? WHERE decision_id = ?",
-        moment(e.timestamp),
-        ident(e.originator_id),
-    )
+reversed_ = stamped(
+    "UPDATE decisions SET status = 'reversed', reversed_at = ? WHERE decision_id = ?"
+)
 
 
 def superseded(tx: Tx, e: Decision.Superseded, position: int) -> None:

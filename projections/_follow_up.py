@@ -6,7 +6,7 @@ import json
 
 from ledger.domain import Delegation, ItemKind, Prompt, Retro
 from projections._sql import Tx, day, dec, ident, moment
-from projections._types import Handlers
+from projections._types import Handlers, stamped
 
 __all__ = ["HANDLERS"]
 
@@ -184,12 +184,7 @@ def snoozed(tx: Tx, e: Prompt.Snoozed, position: int) -> None:
     )
 
 
-def dismissed(tx: Tx, e: Prompt.Dismissed, position: int) -> None:
-    tx.run(
-        "UPDATE prompts SET state = 'dismissed', dismissed_at = ? WHERE prompt_id = ?",
-        moment(e.timestamp),
-        ident(e.originator_id),
-    )
+dismissed = stamped("UPDATE prompts SET state = 'dismissed', dismissed_at = ? WHERE prompt_id = ?")
 
 
 HANDLERS: Handlers = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ledger.domain import KeyResult, Objective
 from projections._sql import Tx, dec, ident, moment
-from projections._types import Handlers
+from projections._types import Handlers, stamped
 
 __all__ = ["HANDLERS"]
 
@@ -44,12 +44,9 @@ def objective_scored(tx: Tx, e: Objective.Scored, position: int) -> None:
     )
 
 
-def objective_dropped(tx: Tx, e: Objective.Dropped, position: int) -> None:
-    tx.run(
-        "UPDATE objectives SET status = 'dropped', ended_at = ? WHERE objective_id = ?",
-        moment(e.timestamp),
-        ident(e.originator_id),
-    )
+objective_dropped = stamped(
+    "UPDATE objectives SET status = 'dropped', ended_at = ? WHERE objective_id = ?"
+)
 
 
 def kr_added(tx: Tx, e: KeyResult.Added, position: int) -> None:
@@ -120,12 +117,7 @@ def kr_retargeted(tx: Tx, e: KeyResult.Retargeted, position: int) -> None:
     )
 
 
-def kr_dropped(tx: Tx, e: KeyResult.Dropped, position: int) -> None:
-    tx.run(
-        "UPDATE key_results SET status = 'dropped', ended_at = ? WHERE kr_id = ?",
-        moment(e.timestamp),
-        ident(e.originator_id),
-    )
+kr_dropped = stamped("UPDATE key_results SET status = 'dropped', ended_at = ? WHERE kr_id = ?")
 
 
 def kr_closed(tx: Tx, e: KeyResult.Closed, position: int) -> None:

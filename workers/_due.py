@@ -103,14 +103,11 @@ class DueHandlers:
             "kr_check_in",
             ident,
             now,
-            (last.timestamp, last.originator_version, kr.cadence_days),
-            lambda days: IssuePrompt(
-                key="",
-                to=kr.owner,
-                kind="kr_check_in_overdue",
-                question=q.kr_check_in_overdue(kr.title, days, kr.cadence_days),
-                triggered_by=(f"key_result:{ident}@{last.originator_version}",),
-            ),
+            last,
+            kr.cadence_days,
+            to=kr.owner,
+            trigger="key_result",
+            question=lambda days: q.kr_check_in_overdue(kr.title, days, kr.cadence_days),
         )
 
     def _delegation_check_in(self, ident: str, now: datetime) -> list[Action]:
@@ -125,15 +122,12 @@ class DueHandlers:
             "delegation_check_in",
             ident,
             now,
-            (last.timestamp, last.originator_version, delegation.cadence_days),
-            lambda days: IssuePrompt(
-                key="",
-                to=delegation.delegator,
-                kind="delegation_check_in_overdue",
-                question=q.delegation_check_in_overdue(
-                    delegation.owner, delegation.title, days, delegation.cadence_days
-                ),
-                triggered_by=(f"delegation:{ident}@{last.originator_version}",),
+            last,
+            delegation.cadence_days,
+            to=delegation.delegator,
+            trigger="delegation",
+            question=lambda days: q.delegation_check_in_overdue(
+                delegation.owner, delegation.title, days, delegation.cadence_days
             ),
         )
 
@@ -142,18 +136,31 @@ class DueHandlers:
         kind: str,
         ident: str,
         now: datetime,
-        last: tuple[datetime, int, int],
-        prompt: Callable[[int], IssuePrompt],
+        last: Any,
+        cadence_days: int,
+        *,
+        to: str,
+        trigger: str,
+        question: Callable[[int], str],
     ) -> list[Action]:
-        at, version, cadence_days = last
+        """A check-in (``kind``) is due ``cadence_days`` after the ``last`` event that counts:
+        re-arm a schedule that fired early; else ask ``to`` (``<kind>_overdue``, one prompt per
+        missed cadence, triggered by ``<trigger>:<ident>@<last's version>``) and schedule the
+        next reminder."""
+        at, version = last.timestamp, last.originator_version
         cadence = timedelta(days=cadence_days)
         if at + cadence - now > EARLY:
             return [SetSchedule(kind, ident, at + cadence)]  # fired early (stale): re-arm
         cadences = max(1, int((now - at + EARLY) / cadence))
-        issue = prompt((now - at).days)
-        key = f"{issue.kind}/{ident}/v{version}/{cadences}"
+        prompt_kind = f"{kind}_overdue"
         return [
-            IssuePrompt(key, issue.to, issue.kind, issue.question, issue.triggered_by),
+            IssuePrompt(
+                key=f"{prompt_kind}/{ident}/v{version}/{cadences}",
+                to=to,
+                kind=prompt_kind,
+                question=question((now - at).days),
+                triggered_by=(f"{trigger}:{ident}@{version}",),
+            ),
             SetSchedule(kind, ident, at + cadence * (cadences + 1)),
         ]
 

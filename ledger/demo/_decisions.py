@@ -6,9 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from ledger.demo._decision_specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
-from ledger.demo._decisions_platform import PLATFORM_DECISIONS
-from ledger.demo._decisions_sales import SALES_DECISIONS
 from ledger.demo._ids import (
     action_item_id,
     decision_id,
@@ -17,17 +14,18 @@ from ledger.demo._ids import (
     objective_id,
     retro_id,
 )
-from ledger.demo._plan import Plan, Week, demo_key
+from ledger.demo._plan import Plan, Week, command, demo_key
+from ledger.demo._specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
+from ledger.demo._story import read
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from ledger.application import Koers, Receipt
     from ledger.domain import Option
 
 __all__ = ["DECISIONS", "plan_decisions"]
 
-DECISIONS: tuple[DecisionSpec, ...] = PLATFORM_DECISIONS + SALES_DECISIONS
+DECISIONS: tuple[DecisionSpec, ...] = read("decisions.toml", "decision", DecisionSpec)
 
 
 def plan_decisions(plan: Plan) -> None:
@@ -54,27 +52,23 @@ def _key(spec: DecisionSpec, *parts: str) -> str:
 
 
 def _open(plan: Plan, spec: DecisionSpec) -> None:
-    decide_by = plan.quarter.day(spec.decide_by)
-
-    def open_it(app: Koers, key: str) -> Receipt:
-        return app.open_decision(
-            actor=spec.decider,
-            key=key,
-            team=spec.team,
-            question=spec.question,
-            context=spec.context,
-            options=spec.options,
-            criteria=spec.criteria,
-            risk=spec.risk,
-            reversibility=spec.reversibility,
-            cost_to_reverse=spec.cost_to_reverse,
-            information_level=spec.information,
-            decider=spec.decider,
-            consulted=spec.consulted,
-            informed=spec.informed,
-            decide_by=decide_by,
-        )
-
+    open_it = command(
+        "open_decision",
+        actor=spec.decider,
+        team=spec.team,
+        question=spec.question,
+        context=spec.context,
+        options=spec.options,
+        criteria=spec.criteria,
+        risk=spec.risk,
+        reversibility=spec.reversibility,
+        cost_to_reverse=spec.cost_to_reverse,
+        information_level=spec.information,
+        decider=spec.decider,
+        consulted=spec.consulted,
+        informed=spec.informed,
+        decide_by=plan.quarter.day(spec.decide_by),
+    )
     plan.add(spec.opened, _key(spec), "decision opened", open_it)
 
 
@@ -90,37 +84,33 @@ def _target(ref: Ref) -> tuple[UUID, UUID | None]:
 
 def _link(plan: Plan, spec: DecisionSpec, n: int, ref: Ref) -> None:
     target, item = _target(ref)
-
-    def link(app: Koers, key: str) -> Receipt:
-        return app.link_decision(
-            decision_id(spec.slug),
-            actor=spec.decider,
-            kind=ref.kind,
-            target_id=target,
-            item_id=item,
-            key=key,
-        )
-
+    link = command(
+        "link_decision",
+        decision_id(spec.slug),
+        actor=spec.decider,
+        kind=ref.kind,
+        target_id=target,
+        item_id=item,
+    )
     when = ref.at or spec.opened.later(1 + n)
     name = f"{ref.kind}-{ref.slug}" + (f"-{ref.item}" if ref.item else "")
     plan.add(when, _key(spec, "link", name), "decision linked", link)
 
 
 def _add_option(plan: Plan, spec: DecisionSpec, when: Week, option: Option) -> None:
-    def add(app: Koers, key: str) -> Receipt:
-        return app.add_option(decision_id(spec.slug), actor=spec.decider, option=option, key=key)
-
+    add = command("add_option", decision_id(spec.slug), actor=spec.decider, option=option)
     plan.add(when, _key(spec, "option", option.key), "option added", add)
 
 
 def _update_information(plan: Plan, spec: DecisionSpec, change: tuple[Week, int, str]) -> None:
     when, level, note = change
-
-    def update(app: Koers, key: str) -> Receipt:
-        return app.update_information(
-            decision_id(spec.slug), actor=spec.decider, information_level=level, note=note, key=key
-        )
-
+    update = command(
+        "update_information",
+        decision_id(spec.slug),
+        actor=spec.decider,
+        information_level=level,
+        note=note,
+    )
     plan.add(when, _key(spec, "information"), "information updated", update)
 
 
@@ -131,58 +121,45 @@ def _review_date(plan: Plan, review_on: Week | AfterToday) -> date:
 
 
 def _decide(plan: Plan, spec: DecisionSpec, made: Made) -> None:
-    review_on = _review_date(plan, made.review_on)
-
-    def decide(app: Koers, key: str) -> Receipt:
-        return app.decide(
-            decision_id(spec.slug),
-            actor=spec.decider,
-            chosen=made.chosen,
-            rationale=made.rationale,
-            expected_outcome=made.expected,
-            confidence=made.confidence,
-            review_on=review_on,
-            key=key,
-        )
-
+    decide = command(
+        "decide",
+        decision_id(spec.slug),
+        actor=spec.decider,
+        chosen=made.chosen,
+        rationale=made.rationale,
+        expected_outcome=made.expected,
+        confidence=made.confidence,
+        review_on=_review_date(plan, made.review_on),
+    )
     plan.add(made.when, _key(spec, "decide"), "decision made", decide)
 
 
 def _review(plan: Plan, spec: DecisionSpec, review: ReviewSpec) -> None:
-    def review_it(app: Koers, key: str) -> Receipt:
-        return app.review_decision(
-            decision_id(spec.slug),
-            actor=spec.decider,
-            outcome_quality=review.outcome,
-            process_quality=review.process,
-            as_expected=review.as_expected,
-            what_happened=review.what_happened,
-            lessons=review.lessons,
-            key=key,
-        )
-
+    review_it = command(
+        "review_decision",
+        decision_id(spec.slug),
+        actor=spec.decider,
+        outcome_quality=review.outcome,
+        process_quality=review.process,
+        as_expected=review.as_expected,
+        what_happened=review.what_happened,
+        lessons=review.lessons,
+    )
     plan.add(review.when, _key(spec, "review"), "decision reviewed", review_it)
 
 
 def _reverse(plan: Plan, spec: DecisionSpec, when: Week, reason: str) -> None:
-    def reverse(app: Koers, key: str) -> Receipt:
-        return app.reverse_decision(
-            decision_id(spec.slug), actor=spec.decider, reason=reason, key=key
-        )
-
+    reverse = command("reverse_decision", decision_id(spec.slug), actor=spec.decider, reason=reason)
     plan.add(when, _key(spec, "reverse"), "decision reversed", reverse)
 
 
 def _supersede(plan: Plan, spec: DecisionSpec, superseded: tuple[Week, str, str]) -> None:
     when, by, reason = superseded
-
-    def supersede(app: Koers, key: str) -> Receipt:
-        return app.supersede_decision(
-            decision_id(spec.slug),
-            actor=spec.decider,
-            by_decision_id=decision_id(by),
-            reason=reason,
-            key=key,
-        )
-
+    supersede = command(
+        "supersede_decision",
+        decision_id(spec.slug),
+        actor=spec.decider,
+        by_decision_id=decision_id(by),
+        reason=reason,
+    )
     plan.add(when, _key(spec, "supersede"), "decision superseded", supersede)

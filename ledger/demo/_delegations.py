@@ -3,21 +3,14 @@ renegotiated, completed or revoked."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ledger.demo._delegations_data import (
-    DELEGATIONS,
-    DelegationCheckIn,
-    DelegationSpec,
-    Renegotiation,
-)
 from ledger.demo._ids import delegation_id
-from ledger.demo._plan import Plan, Week, demo_key, sub_id
+from ledger.demo._plan import Plan, Week, command, demo_key, sub_id
+from ledger.demo._specs import DelegationCheckIn, DelegationSpec, Renegotiation
+from ledger.demo._story import read
 
-if TYPE_CHECKING:
-    from ledger.application import Koers, Receipt
+__all__ = ["DELEGATIONS", "plan_delegations"]
 
-__all__ = ["plan_delegations"]
+DELEGATIONS = read("delegations.toml", "delegation", DelegationSpec)
 
 
 def plan_delegations(plan: Plan) -> None:
@@ -38,87 +31,70 @@ def _key(spec: DelegationSpec, *parts: str) -> str:
 
 
 def _delegate(plan: Plan, spec: DelegationSpec) -> None:
-    due = plan.quarter.day(spec.due)
-
-    def delegate(app: Koers, key: str) -> Receipt:
-        return app.delegate(
-            actor=spec.delegator,
-            key=key,
-            delegator=spec.delegator,
-            owner=spec.owner,
-            title=spec.title,
-            why=spec.why,
-            desired_result=spec.desired_result,
-            boundaries=spec.boundaries,
-            level=spec.level,
-            cadence_days=spec.cadence_days,
-            due=due,
-        )
-
+    delegate = command(
+        "delegate",
+        actor=spec.delegator,
+        delegator=spec.delegator,
+        owner=spec.owner,
+        title=spec.title,
+        why=spec.why,
+        desired_result=spec.desired_result,
+        boundaries=spec.boundaries,
+        level=spec.level,
+        cadence_days=spec.cadence_days,
+        due=plan.quarter.day(spec.due),
+    )
     plan.add(spec.delegated, _key(spec), "delegated", delegate)
 
 
 def _check_in(plan: Plan, spec: DelegationSpec, n: int, check_in: DelegationCheckIn) -> None:
     the_delegation = delegation_id(spec.slug)
     check_in_key = _key(spec, "check-in", str(n))
-
-    def report(app: Koers, key: str) -> Receipt:
-        return app.delegation_check_in(
-            the_delegation,
-            actor=spec.owner,
-            status=check_in.status,
-            progress=check_in.progress,
-            key=key,
-        )
-
+    report = command(
+        "delegation_check_in",
+        the_delegation,
+        actor=spec.owner,
+        status=check_in.status,
+        progress=check_in.progress,
+    )
     plan.add(check_in.when, check_in_key, "delegation check-in", report)
     if check_in.acknowledged is None:
         return
-    check_in_id = sub_id(the_delegation, check_in_key)
-
-    def acknowledge(app: Koers, key: str) -> Receipt:
-        return app.acknowledge_check_in(
-            the_delegation,
-            actor=spec.delegator,
-            check_in_id=check_in_id,
-            note=check_in.note,
-            key=key,
-        )
-
+    acknowledge = command(
+        "acknowledge_check_in",
+        the_delegation,
+        actor=spec.delegator,
+        check_in_id=sub_id(the_delegation, check_in_key),
+        note=check_in.note,
+    )
     when = check_in.acknowledged
     plan.add(when, _key(spec, "acknowledge", str(n)), "check-in acknowledged", acknowledge)
 
 
 def _renegotiate(plan: Plan, spec: DelegationSpec, change: Renegotiation) -> None:
-    def renegotiate(app: Koers, key: str) -> Receipt:
-        return app.renegotiate(
-            delegation_id(spec.slug),
-            actor=spec.delegator,
-            reason=change.reason,
-            boundaries=change.boundaries,
-            key=key,
-        )
-
+    renegotiate = command(
+        "renegotiate",
+        delegation_id(spec.slug),
+        actor=spec.delegator,
+        reason=change.reason,
+        boundaries=change.boundaries,
+    )
     plan.add(change.when, _key(spec, "renegotiate"), "delegation renegotiated", renegotiate)
 
 
 def _complete(plan: Plan, spec: DelegationSpec, when: Week, feedback: str, forward: str) -> None:
-    def complete(app: Koers, key: str) -> Receipt:
-        return app.complete_delegation(
-            delegation_id(spec.slug),
-            actor=spec.delegator,
-            feedback=feedback,
-            feedforward=forward,
-            key=key,
-        )
-
+    complete = command(
+        "complete_delegation",
+        delegation_id(spec.slug),
+        actor=spec.delegator,
+        feedback=feedback,
+        feedforward=forward,
+    )
     plan.add(when, _key(spec, "complete"), "delegation completed", complete)
 
 
 def _revoke(plan: Plan, spec: DelegationSpec, when: Week, reason: str) -> None:
-    def revoke(app: Koers, key: str) -> Receipt:
-        return app.revoke_delegation(
-            delegation_id(spec.slug), actor=spec.delegator, reason=reason, key=key
-        )
-
+    revoke = command(
+        "revoke_delegation", delegation_id(spec.slug), actor=spec.delegator, reason=reason
+    )
     plan.add(when, _key(spec, "revoke"), "delegation revoked", revoke)

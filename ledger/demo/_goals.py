@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ledger.demo._goals_data import (
-    KEY_RESULTS,
-    OBJECTIVES,
-    KeyResultSpec,
-    ObjectiveSpec,
-)
 from ledger.demo._ids import key_result_id, kpi_id, objective_id
-from ledger.demo._kpi_data import KPIS, KpiSpec
-from ledger.demo._plan import Plan, Week, demo_key, sub_id
+from ledger.demo._plan import Plan, Week, command, demo_key, sub_id
+from ledger.demo._specs import KeyResultSpec, KpiSpec, ObjectiveSpec
+from ledger.demo._story import read
 
-if TYPE_CHECKING:
-    from uuid import UUID
-
-    from ledger.application import Koers, Receipt
-
-__all__ = ["CLOSING_WEEK", "plan_goals"]
+__all__ = ["CLOSING_WEEK", "KEY_RESULTS", "KPIS", "OBJECTIVES", "plan_goals"]
 
 CLOSING_WEEK = 12
+OBJECTIVES = read("goals.toml", "objective", ObjectiveSpec)
+KEY_RESULTS = read("goals.toml", "key_result", KeyResultSpec)
+KPIS = read("goals.toml", "kpi", KpiSpec)
 
 
 def plan_goals(plan: Plan) -> None:
@@ -34,34 +25,27 @@ def plan_goals(plan: Plan) -> None:
 
 
 def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
-    slug = spec.slug
-    parent = objective_id(spec.parent) if spec.parent else None
-
-    def set_it(app: Koers, key: str) -> Receipt:
-        return app.set_objective(
-            actor=spec.owner,
-            key=key,
-            team=spec.team,
-            title=spec.title,
-            why=spec.why,
-            period=plan.quarter.label,
-            owner=spec.owner,
-            parent_id=parent,
-        )
-
-    def score(app: Koers, key: str) -> Receipt:
-        return app.score_objective(
-            objective_id(slug),
-            actor=spec.owner,
-            score=spec.score,
-            learnings=spec.learnings,
-            key=key,
-        )
-
-    plan.add(Week(0, 0, 9, 5 * n), demo_key("objective", slug), "objective set", set_it)
+    set_it = command(
+        "set_objective",
+        actor=spec.owner,
+        team=spec.team,
+        title=spec.title,
+        why=spec.why,
+        period=plan.quarter.label,
+        owner=spec.owner,
+        parent_id=objective_id(spec.parent) if spec.parent else None,
+    )
+    score = command(
+        "score_objective",
+        objective_id(spec.slug),
+        actor=spec.owner,
+        score=spec.score,
+        learnings=spec.learnings,
+    )
+    plan.add(Week(0, 0, 9, 5 * n), demo_key("objective", spec.slug), "objective set", set_it)
     plan.add(
         Week(CLOSING_WEEK, 1, 10, 5 * n),
-        demo_key("objective", slug, "score"),
+        demo_key("objective", spec.slug, "score"),
         "objective scored",
         score,
     )
@@ -69,62 +53,46 @@ def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
 
 def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
     kr_id = key_result_id(kr.slug)
-
-    def add(app: Koers, key: str) -> Receipt:
-        return app.add_key_result(
-            actor=kr.owner,
-            objective_id=objective_id(kr.objective),
-            key=key,
-            title=kr.title,
-            metric=kr.metric,
-            start=kr.start,
-            target=kr.target,
-            unit=kr.unit,
-            owner=kr.owner,
-            cadence_days=kr.cadence_days,
-        )
-
+    add = command(
+        "add_key_result",
+        actor=kr.owner,
+        objective_id=objective_id(kr.objective),
+        title=kr.title,
+        metric=kr.metric,
+        start=kr.start,
+        target=kr.target,
+        unit=kr.unit,
+        owner=kr.owner,
+        cadence_days=kr.cadence_days,
+    )
     plan.add(Week(0, 0, 10, 3 * n), demo_key("kr", kr.slug), "key result added", add)
     for i, (value, confidence) in enumerate(zip(kr.values, kr.confidence, strict=True)):
         _check_in(plan, n, kr, week=i * kr.every, value=value, confidence=confidence)
     if kr.correction:
         week, value, confidence, reason = kr.correction
-        check_in_id = sub_id(kr_id, _check_in_key(kr, week))
-
-        def correct(app: Koers, key: str) -> Receipt:
-            return app.correct_check_in(
-                kr_id,
-                actor=kr.owner,
-                check_in_id=check_in_id,
-                value=value,
-                confidence=confidence,
-                reason=reason,
-                key=key,
-            )
-
+        correct = command(
+            "correct_check_in",
+            kr_id,
+            actor=kr.owner,
+            check_in_id=sub_id(kr_id, _check_in_key(kr, week)),
+            value=value,
+            confidence=confidence,
+            reason=reason,
+        )
         when = Week(week + 1, 0, 11)
         plan.add(when, demo_key("kr", kr.slug, "correction"), "check-in corrected", correct)
     if kr.retarget:
         week, target, why = kr.retarget
-
-        def retarget(app: Koers, key: str) -> Receipt:
-            return app.retarget(kr_id, actor=kr.owner, target=target, reason=why, key=key)
-
+        retarget = command("retarget", kr_id, actor=kr.owner, target=target, reason=why)
         plan.add(Week(week, 0, 11), demo_key("kr", kr.slug, "retarget"), "retargeted", retarget)
     if kr.dropped:
         week, reason = kr.dropped
-
-        def drop(app: Koers, key: str) -> Receipt:
-            return app.drop_key_result(kr_id, actor=kr.owner, reason=reason, key=key)
-
+        drop = command("drop_key_result", kr_id, actor=kr.owner, reason=reason)
         plan.add(Week(week, 3, 11), demo_key("kr", kr.slug, "drop"), "key result dropped", drop)
         return
-
-    def close(app: Koers, key: str) -> Receipt:
-        return app.close_key_result(
-            kr_id, actor=kr.owner, score=kr.score, learnings=kr.learnings, key=key
-        )
-
+    close = command(
+        "close_key_result", kr_id, actor=kr.owner, score=kr.score, learnings=kr.learnings
+    )
     when = Week(CLOSING_WEEK, 0, 10, 3 * n)
     plan.add(when, demo_key("kr", kr.slug, "close"), "key result closed", close)
 
@@ -136,62 +104,47 @@ def _check_in_key(kr: KeyResultSpec, week: int) -> str:
 def _check_in(
     plan: Plan, n: int, kr: KeyResultSpec, *, week: int, value: str, confidence: int
 ) -> None:
-    as_of = plan.quarter.at(Week(week, 4, 14))
+    check_in = command(
+        "check_in",
+        key_result_id(kr.slug),
+        actor=kr.owner,
+        value=value,
+        confidence=confidence,
+        as_of=plan.quarter.at(Week(week, 4, 14)),
+        note=kr.notes.get(week, ""),
+        blockers=kr.blockers.get(week, ()),
+    )
     recorded = Week(week + 1, 0, 9, 3 * n) if week in kr.late else Week(week, 4, 15, 3 * n)
-    note = kr.notes.get(week, "")
-    blockers = kr.blockers.get(week, ())
-
-    def check_in(app: Koers, key: str) -> Receipt:
-        return app.check_in(
-            key_result_id(kr.slug),
-            actor=kr.owner,
-            value=value,
-            confidence=confidence,
-            as_of=as_of,
-            note=note,
-            blockers=blockers,
-            key=key,
-        )
-
     plan.add(recorded, _check_in_key(kr, week), "check-in", check_in)
 
 
 def _kpi(plan: Plan, n: int, kpi: KpiSpec) -> None:
     the_kpi = kpi_id(kpi.slug)
-
-    def define(app: Koers, key: str) -> Receipt:
-        return app.define_kpi(
-            actor=kpi.owner,
-            key=key,
-            team=kpi.team,
-            name=kpi.name,
-            owner=kpi.owner,
-            target=kpi.target,
-            unit=kpi.unit,
-            direction=kpi.direction,
-            kind=kpi.kind,
-            next_step=kpi.next_step,
-        )
-
+    define = command(
+        "define_kpi",
+        actor=kpi.owner,
+        team=kpi.team,
+        name=kpi.name,
+        owner=kpi.owner,
+        target=kpi.target,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        kind=kpi.kind,
+        next_step=kpi.next_step,
+    )
     plan.add(Week(0, 1, 9, 5 * n), demo_key("kpi", kpi.slug), "kpi defined", define)
     for week, value in zip(kpi.weeks, kpi.values, strict=True):
-        _measure(plan, n, the_kpi, kpi, week=week, value=value)
+        measure = command(
+            "measure_kpi",
+            the_kpi,
+            actor=kpi.owner,
+            value=value,
+            as_of=plan.quarter.at(Week(week, 1, 0)),
+        )
+        key = demo_key("kpi", kpi.slug, "measure", f"w{week:02d}")
+        plan.add(Week(week, 1, 10, 5 * n), key, "kpi measured", measure)
     if kpi.new_next_step:
         week, step = kpi.new_next_step
-
-        def next_step(app: Koers, key: str) -> Receipt:
-            return app.set_kpi_next_step(the_kpi, actor=kpi.owner, next_step=step, key=key)
-
-        plan.add(
-            Week(week, 1, 11), demo_key("kpi", kpi.slug, "next-step"), "kpi next step", next_step
-        )
-
-
-def _measure(plan: Plan, n: int, the_kpi: UUID, kpi: KpiSpec, *, week: int, value: str) -> None:
-    as_of = plan.quarter.at(Week(week, 1, 0))
-
-    def measure(app: Koers, key: str) -> Receipt:
-        return app.measure_kpi(the_kpi, actor=kpi.owner, value=value, as_of=as_of, key=key)
-
-    key = demo_key("kpi", kpi.slug, "measure", f"w{week:02d}")
-    plan.add(Week(week, 1, 10, 5 * n), key, "kpi measured", measure)
+        next_step = command("set_kpi_next_step", the_kpi, actor=kpi.owner, next_step=step)
+        key = demo_key("kpi", kpi.slug, "next-step")
+        plan.add(Week(week, 1, 11), key, "kpi next step", next_step)

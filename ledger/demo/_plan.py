@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from ledger.domain import KoersAggregate, command_key_id
@@ -23,11 +23,23 @@ from ledger.domain import KoersAggregate, command_key_id
 if TYPE_CHECKING:
     from ledger.application import Koers, Receipt
 
-__all__ = ["Plan", "Quarter", "Run", "Step", "Week", "demo_key", "id_of", "sub_id"]
+__all__ = ["Plan", "Quarter", "Run", "Step", "Week", "command", "demo_key", "id_of", "sub_id"]
 
 #: A planned command: given the application and the step's key, run it and return its receipt.
 Run = Callable[["Koers", str], "Receipt"]
 PREFIX = "demo/"
+
+
+def command(handler: str, /, *args: Any, **kwargs: Any) -> Run:
+    """The step that runs the application's command ``handler`` with these arguments and the
+    step's key: ``app.<handler>(*args, **kwargs, key=key)``. The arguments are fixed when the
+    story is planned; the command runs later, with the clock at the step's moment."""
+
+    def run(app: Koers, key: str) -> Receipt:
+        method: Callable[..., Receipt] = getattr(app, handler)
+        return method(*args, **kwargs, key=key)
+
+    return run
 
 
 def demo_key(*parts: str) -> str:

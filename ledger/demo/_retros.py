@@ -3,16 +3,14 @@ ended (done, dropped, or carried over into the team's next retro)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ledger.demo._ids import action_item_id, action_key, retro_id
-from ledger.demo._plan import Plan, Week, demo_key
-from ledger.demo._retros_data import RETROS, ActionSpec, RetroSpec
+from ledger.demo._plan import Plan, Week, command, demo_key
+from ledger.demo._specs import ActionSpec, RetroSpec
+from ledger.demo._story import read
 
-if TYPE_CHECKING:
-    from ledger.application import Koers, Receipt
+__all__ = ["RETROS", "plan_retros"]
 
-__all__ = ["plan_retros"]
+RETROS = read("retros.toml", "retro", RetroSpec)
 
 
 def plan_retros(plan: Plan) -> None:
@@ -31,80 +29,62 @@ def _key(spec: RetroSpec, *parts: str) -> str:
 
 
 def _hold(plan: Plan, spec: RetroSpec) -> None:
-    held_on = plan.quarter.day(spec.held)
-
-    def hold(app: Koers, key: str) -> Receipt:
-        return app.hold_retro(
-            actor=spec.facilitator,
-            key=key,
-            team=spec.team,
-            period=plan.quarter.label,
-            format=spec.format,
-            held_on=held_on,
-            facilitator=spec.facilitator,
-        )
-
+    hold = command(
+        "hold_retro",
+        actor=spec.facilitator,
+        team=spec.team,
+        period=plan.quarter.label,
+        format=spec.format,
+        held_on=plan.quarter.day(spec.held),
+        facilitator=spec.facilitator,
+    )
     plan.add(spec.held, _key(spec), "retro held", hold)
 
 
 def _item(plan: Plan, spec: RetroSpec, n: int, kind: str, text: str) -> None:
-    def add(app: Koers, key: str) -> Receipt:
-        return app.add_retro_item(
-            retro_id(spec.slug), actor=spec.facilitator, kind=kind, text=text, key=key
-        )
-
+    add = command(
+        "add_retro_item", retro_id(spec.slug), actor=spec.facilitator, kind=kind, text=text
+    )
     plan.add(spec.held.later(5 + n), _key(spec, "item", str(n + 1)), "retro item", add)
 
 
 def _pulse(plan: Plan, spec: RetroSpec, n: int, dimension: str, score: str) -> None:
-    def record(app: Koers, key: str) -> Receipt:
-        return app.record_pulse(
-            retro_id(spec.slug),
-            actor=spec.facilitator,
-            dimension=dimension,
-            score=score,
-            responses=spec.responses,
-            key=key,
-        )
-
+    record = command(
+        "record_pulse",
+        retro_id(spec.slug),
+        actor=spec.facilitator,
+        dimension=dimension,
+        score=score,
+        responses=spec.responses,
+    )
     key = _key(spec, "pulse", dimension.replace(" ", "-"))
     plan.add(spec.held.later(20 + n), key, "pulse recorded", record)
 
 
 def _action(plan: Plan, spec: RetroSpec, n: int, action: ActionSpec) -> None:
-    due = plan.quarter.day(action.due)
     the_retro, item = retro_id(spec.slug), action_item_id(spec.slug, action.slug)
-
-    def add(app: Koers, key: str) -> Receipt:
-        return app.add_action_item(
-            the_retro,
-            actor=spec.facilitator,
-            text=action.text,
-            owner=action.owner,
-            due=due,
-            key=key,
-        )
-
+    add = command(
+        "add_action_item",
+        the_retro,
+        actor=spec.facilitator,
+        text=action.text,
+        owner=action.owner,
+        due=plan.quarter.day(action.due),
+    )
     plan.add(spec.held.later(30 + n), action_key(spec.slug, action.slug), "action item", add)
     if action.done:
         _complete(plan, spec.slug, action, action.done)
     if action.dropped:
         when, reason = action.dropped
-
-        def drop(app: Koers, key: str) -> Receipt:
-            return app.drop_action_item(
-                the_retro, actor=action.owner, item_id=item, reason=reason, key=key
-            )
-
+        drop = command(
+            "drop_action_item", the_retro, actor=action.owner, item_id=item, reason=reason
+        )
         plan.add(when, _key(spec, "action", action.slug, "drop"), "action item dropped", drop)
     if action.carried:
         when, into = action.carried
-
-        def carry(app: Koers, key: str) -> Receipt:
-            return app.carry_over(
-                the_retro, actor=action.owner, item_id=item, to_retro_id=retro_id(into), key=key
-            )
-
+        carry = command(
+            "carry_over", the_retro, actor=action.owner, item_id=item, to_retro_id=retro_id(into)
+        )
         key = _key(spec, "action", action.slug, "carry-over")
         plan.add(when, key, "action item carried over", carry)
         if action.done_there:
@@ -116,12 +96,12 @@ def _complete(
 ) -> None:
     """Complete an action item in retro ``slug`` (carried there from ``carried_from``)."""
     when, note = done
-    item = action_item_id(carried_from or slug, action.slug)
-
-    def complete(app: Koers, key: str) -> Receipt:
-        return app.complete_action_item(
-            retro_id(slug), actor=action.owner, item_id=item, note=note, key=key
-        )
-
+    complete = command(
+        "complete_action_item",
+        retro_id(slug),
+        actor=action.owner,
+        item_id=action_item_id(carried_from or slug, action.slug),
+        note=note,
+    )
     key = demo_key("retro", slug, "action", action.slug, "done")
     plan.add(when, key, "action item done", complete)

@@ -28,6 +28,22 @@ def as_json(*args: str, env: dict[str, str]) -> Any:
     return json.loads(koers(*args, "--json", env=env).stdout)
 
 
+def new_key_result(env: dict[str, str], *, owner: str = "ann") -> tuple[Any, Any]:
+    """A platform objective (set by ann) and a key result under it, through the command line:
+    both as ``--json`` shows them."""
+    goal = {
+        "team": "platform",
+        "period": "2026-Q4",
+        "title": "Ship weekly",
+        "why": "Customers wait",
+    }
+    objective = as_json("objective", "set", *options(**goal, owner="ann"), env=env)
+    measure = {"title": "Lead time", "metric": "decrease", "start": "10", "target": "2"}
+    kr_options = options(objective=objective["id"], **measure, unit="days", owner=owner)
+    kr = as_json("kr", "add", *kr_options, env=env)
+    return objective, kr
+
+
 @pytest.fixture
 def cli_env() -> dict[str, str]:
     env = fresh_env()
@@ -38,32 +54,7 @@ def cli_env() -> dict[str, str]:
 def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
     cli_env: dict[str, str],
 ) -> None:
-    objective = as_json(
-        "objective",
-        "set",
-        *options(
-            team="platform",
-            period="2026-Q4",
-            title="Ship weekly",
-            why="Customers wait",
-            owner="ann",
-        ),
-        env=cli_env,
-    )
-    kr = as_json(
-        "kr",
-        "add",
-        *options(
-            objective=objective["id"],
-            title="Lead time",
-            metric="decrease",
-            start="10",
-            target="2",
-            unit="days",
-            owner="bram",
-        ),
-        env=cli_env,
-    )
+    objective, kr = new_key_result(cli_env, owner="bram")
     line = koers(
         "kr",
         "check-in",
@@ -149,25 +140,7 @@ def test_exit_codes_bad_input_conflict_and_unreachable_store(cli_env: dict[str, 
     assert "2026-Q4" in bad.stderr  # says how to write it
     assert len(bad.stderr.strip().splitlines()) == 1
 
-    kr_parent = as_json(
-        "objective",
-        "set",
-        *options(team="x", period="2026-Q4", title="t", why="w", owner="ann"),
-        env=cli_env,
-    )
-    kr = as_json(
-        "kr",
-        "add",
-        *options(
-            objective=kr_parent["id"],
-            title="t",
-            metric="increase",
-            start="0",
-            target="5",
-            owner="ann",
-        ),
-        env=cli_env,
-    )
+    kr_parent, kr = new_key_result(cli_env)
     conflict = koers(
         "kr",
         "check-in",

@@ -29,7 +29,7 @@ from eventsourcing.persistence import StoredEvent
 
 import ledger.domain
 from ledger.application import Koers
-from ledger.domain import COMMANDS, Criterion, KeyResult, Option, Risk
+from ledger.domain import COMMANDS, Criterion, KeyResult, Option
 from ledger.nats._client import RawMessage
 from ledger.schemas import (
     LOCK_NAME,
@@ -47,6 +47,7 @@ from ledger.schemas import (
 )
 from ledger.schemas import _glossary as glossary
 from ledger.schemas.__main__ import main
+from tests import factories as example
 from tests.conftest import nats_url, read_stream, schema_validator
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "key_result_checked_in_v1.jsonl"
@@ -253,24 +254,8 @@ def record_one_of_everything(app: Koers) -> None:
     now = datetime.now(UTC)
     today = now.date()
     # objectives
-    top = app.set_objective(
-        actor=a,
-        key="o-top",
-        team="platform",
-        title="Self-serve onboarding",
-        why="Scale",
-        period="2026-Q4",
-        owner=a,
-    ).id
-    child = app.set_objective(
-        actor=a,
-        team="platform",
-        title="Docs",
-        why="Less support",
-        period="2026-Q4",
-        owner=b,
-        parent_id=top,
-    ).id
+    top = app.set_objective(actor=a, key="o-top", **example.objective()).id
+    child = app.set_objective(actor=a, **example.objective(owner=b, parent_id=top)).id
     app.realign_objective(child, actor=a, parent_id=None, reason="stands alone")
     # the directory
     app.add_person(actor=a, handle="ann", name="Ann", email="ann@example.org")
@@ -285,26 +270,9 @@ def record_one_of_everything(app: Koers) -> None:
         COMMANDS["objective.realign"], child, {"reason": "still alone"}, actor=a, key="k-realign"
     )
     # key results
-    kr = app.add_key_result(
-        actor=a,
-        objective_id=top,
-        title="Teams onboarded",
-        metric="increase",
-        start="0",
-        target="40",
-        unit="teams",
-        owner=b,
-        cadence_days=7,
-    ).id
+    kr = app.add_key_result(actor=a, objective_id=top, **example.key_result(owner=b)).id
     app.check_in(
-        kr,
-        actor=b,
-        value="12.50",
-        confidence=6,
-        as_of=now - timedelta(hours=2),
-        note="slow",
-        blockers=("CI is slow", "waiting on legal"),
-        key="ci-1",
+        kr, actor=b, key="ci-1", **example.check_in(value="12.50", as_of=now - timedelta(hours=2))
     )
     check_in_id = uuid.uuid5(kr, "ci-1")
     app.check_in(kr, actor=b, value="1E+1", confidence=0, as_of=now - timedelta(hours=1))
@@ -313,85 +281,38 @@ def record_one_of_everything(app: Koers) -> None:
     )
     app.retarget(kr, actor=a, target="35", reason="market shrank")
     app.close_key_result(kr, actor=a, score="0.7", learnings="start earlier")
-    other_kr = app.add_key_result(
-        actor=a,
-        objective_id=top,
-        title="Churn",
-        metric="decrease",
-        start="10",
-        target="5",
-        unit="%",
-        owner=c,
-    ).id
+    churn = example.key_result(metric="decrease", start="10", target="5", unit="%", owner=c)
+    other_kr = app.add_key_result(actor=a, objective_id=top, **churn).id
     app.drop_key_result(other_kr, actor=a, reason="not measurable")
     app.score_objective(top, actor=a, score="0.8", learnings="ship smaller")
     app.drop_objective(child, actor=a, reason="merged into another")
     # KPIs
-    kpi = app.define_kpi(
-        actor=a,
-        team="platform",
-        name="Lead time",
-        owner=b,
-        target="2",
-        unit="days",
-        direction="lower_is_better",
-        kind="leading",
-        next_step="",
-    ).id
+    kpi = app.define_kpi(actor=a, **example.kpi(owner=b, next_step="")).id
     app.measure_kpi(kpi, actor=b, value="3.5", as_of=now - timedelta(days=1))
     app.set_kpi_next_step(kpi, actor=b, next_step="automate releases")
     app.retire_kpi(kpi, actor=a, reason="replaced")
     # decisions
-    opened = {
-        "team": "platform",
-        "question": "Which CI?",
-        "context": "",
-        "decider": a,
-        "consulted": [b],
-        "informed": [c],
-        "options": [Option("gha", "GitHub Actions"), Option("self", "Self-hosted", "ours")],
-        "criteria": [Criterion("cost", Decimal("2")), Criterion("speed", Decimal("1.5"))],
-        "risk": Risk(2, 4),
-        "reversibility": "one_way",
-        "cost_to_reverse": "a quarter",
-        "information_level": 60,
-        "decide_by": today + timedelta(days=7),
-    }
+    opened = example.decision(
+        question="Which CI?",
+        context="",
+        options=[Option("gha", "GitHub Actions"), Option("self", "Self-hosted", "ours")],
+        criteria=[Criterion("cost", Decimal("2")), Criterion("speed", Decimal("1.5"))],
+        decide_by=today + timedelta(days=7),
+    )
     decision = app.open_decision(actor=a, **opened).id
     app.add_option(decision, actor=a, option=Option("buildkite", "Buildkite"))
     app.update_information(decision, actor=a, information_level=80, note="benchmarks in")
     app.decide(
-        decision,
-        actor=a,
-        chosen="gha",
-        rationale="cheapest",
-        expected_outcome="faster CI",
-        confidence="0.7",
-        review_on=today + timedelta(days=30),
+        decision, actor=a, **example.decide(chosen="gha", review_on=today + timedelta(days=30))
     )
-    app.review_decision(
-        decision,
-        actor=a,
-        outcome_quality=4,
-        process_quality=3,
-        as_expected=True,
-        what_happened="builds got faster",
-    )
+    app.review_decision(decision, actor=a, **example.review())
     app.reverse_decision(decision, actor=a, reason="pricing changed")
     older = app.open_decision(actor=a, **{**opened, "question": "Keep Jenkins?"}).id
     app.supersede_decision(older, actor=a, by_decision_id=decision, reason="answered there")
     app.link_decision(decision, actor=a, kind="objective", target_id=top)
     # delegations
     delegation = app.delegate(
-        actor=a,
-        owner=b,
-        title="Run the offsite",
-        why="team health",
-        desired_result="a plan",
-        boundaries="budget 2k",
-        level="advise",
-        cadence_days=14,
-        due=today + timedelta(days=30),
+        actor=a, **example.delegation(level="advise", due=today + timedelta(days=30))
     ).id
     app.delegation_check_in(delegation, actor=b, status="at_risk", progress="venue", key="d-1")
     app.acknowledge_check_in(
@@ -411,13 +332,10 @@ def record_one_of_everything(app: Koers) -> None:
     app.revoke_delegation(revoked, actor=a, reason="hiring freeze")
     # retros (one action item done, one dropped, one carried over into a later retro)
     retro = app.hold_retro(actor=a, team="platform", period="sprint 42", held_on=today).id
-    later = app.hold_retro(
-        actor=a,
-        team="platform",
-        period="sprint 43",
-        held_on=today + timedelta(days=14),
-        facilitator=b,
-    ).id
+    next_sprint = example.retro(
+        period="sprint 43", held_on=today + timedelta(days=14), facilitator=b
+    )
+    later = app.hold_retro(actor=a, **next_sprint).id
     app.add_retro_item(retro, actor=b, kind="went_well", text="pairing")
     app.record_pulse(retro, actor=a, dimension="workload", score="3.4", responses=5)
     items = [
@@ -430,11 +348,7 @@ def record_one_of_everything(app: Koers) -> None:
     app.link_decision(decision, actor=a, kind="action_item", target_id=retro, item_id=items[2])
     # prompts
     prompt = app.issue_prompt(
-        actor="koers",
-        to=a,
-        question="Which one-way door would you revisit?",
-        kind="weekly_review",
-        triggered_by=[f"decision:{decision}"],
+        actor="koers", **example.prompt(triggered_by=[f"decision:{decision}"])
     ).id
     app.snooze_prompt(prompt, actor=a, until=now + timedelta(days=1))
     app.answer_prompt(prompt, actor=a, answer="the CI choice")
