@@ -232,9 +232,11 @@ class UnknownName(NotFound):
     def __init__(self, kind: str, name: str, close: list[str], hint: str = "") -> None:
         self.close = close
         NotFound.__init__(self, kind, name, hint)
-        maybe = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        Exception.__init__(
-            self, f"no {kind} {name!r} in the directory.{maybe}{f' ({hint})' if hint else ''}"
+
+    def with_hint(self, hint: str) -> str:
+        maybe = f" Did you mean {', '.join(repr(c) for c in self.close)}?" if self.close else ""
+        return f"no {self.kind} {self.ident!r} in the directory.{maybe}" + (
+            f" ({hint})" if hint else ""
         )
 
 

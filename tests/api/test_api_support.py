@@ -83,6 +83,7 @@ class Api:
     env: dict[str, str]
     url: str
     tokens: Tokens
+    app: Any  # the FastAPI application
     #: The stream position after the directory and the tokens were made.
     base: int = 0
 
@@ -117,11 +118,11 @@ def running_api(env: dict[str, str] | None = None, views: Path | None = None) ->
             runner = ViewRunner({**env, "KOERSVIEWS_SQLITE_DBNAME": str(views)}, app=koers)
             runner.start()
         with (
-            ApiServer(create_api(koers, runner), port=0) as server,
+            ApiServer(asgi := create_api(koers, runner), port=0) as server,
             httpx.Client(base_url=server.url, timeout=30,
                          event_hooks={"request": [tokens.sign]}) as client,
         ):  # fmt: skip
-            yield Api(client, koers, runner, env, server.url, tokens, base)
+            yield Api(client, koers, runner, env, server.url, tokens, asgi, base)
     finally:
         if runner is not None:
             runner.close()
