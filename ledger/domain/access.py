@@ -16,7 +16,9 @@ session), never as claimed by a header or a flag.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ADMIN",
@@ -31,6 +33,7 @@ __all__ = [
     "SERVICE",
     "Principal",
     "Who",
+    "roles_table",
 ]
 
 
@@ -81,3 +84,10 @@ class Principal:
         same = self.local or handle == self.handle
         by = self.credential if same else f"{self.credential} by {self.handle}"
         return Principal(handle, by, self.read_only, False, self.local, self.service)
+
+
+def roles_table(commands: Iterable[Any]) -> str:
+    """The Markdown table of who may issue each command (docs/security.md is made of it)."""
+    rows = ["| command | who may issue it |", "|---|---|"]
+    rows += [f"| `{c.name}` | {'; '.join(str(w) for w in c.may)} |" for c in commands]
+    return "\n".join(rows) + "\n"

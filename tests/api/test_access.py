@@ -221,3 +221,12 @@ def test_a_form_post_with_the_session_needs_its_csrf_token(api: Api) -> None:
         csrf = sessions.csrf(principal)
         made = browser.post("/objectives", json=objective(), headers={"X-CSRF-Token": csrf})
         assert made.status_code == 201, made.text
+
+
+def test_the_roles_table_in_docs_security_is_the_command_tables() -> None:
+    from pathlib import Path
+
+    from ledger.domain.access import roles_table
+
+    text = (Path(__file__).parents[2] / "docs" / "security.md").read_text("utf-8")
+    assert roles_table(COMMANDS.values()) in text

@@ -14,7 +14,7 @@ import pytest
 from ledger.api._commands import path_of
 from ledger.cli._kinds import group_of
 from ledger.domain import COMMANDS, Command
-from tests.api.test_api_support import Api, retro, running_api
+from tests.api.test_api_support import WORKERS, Api, retro, running_api
 from tests.cli.test_cli import as_json, koers
 from tests.conftest import fresh_env
 
@@ -109,7 +109,7 @@ def test_every_retro_and_prompt_change_takes_if_match(api: Api) -> None:
     stale = api.post(f"/retros/{r}/pulse", {"dimension": "workload", "score": "3",
                      "responses": 4}, **{"If-Match": '"1"'})  # fmt: skip
     assert stale.status_code == 409, stale.text
-    p = api.ok("/prompts", {"to": "ann", "question": "What would you redo?"})["id"]
+    p = api.ok("/prompts", {"to": "ann", "question": "What would you redo?"}, **WORKERS)["id"]
     api.ok(f"/prompts/{p}/snooze", {"until": SOON, "expected_version": 1})
     stale = api.post(f"/prompts/{p}/answer", {"answer": "x", "expected_version": 1})
     assert stale.status_code == 409, stale.text
