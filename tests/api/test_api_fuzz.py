@@ -50,7 +50,7 @@ def load_schema(api: Api, ids: dict[str, str]) -> Any:
 
     @schema.hook
     def flatmap_headers(context: Any, headers: dict[str, Any] | None) -> Any:
-        headers = headers or {}
+        headers = {**(headers or {}), "Authorization": f"Bearer {api.tokens.of('ann')}"}
         return st.sampled_from([headers, {**headers, "Koers-Actor": "ann"}])
 
     return schema

@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from ledger.api._audit import router
+from ledger.api._auth import auditor
 from ledger.application import Koers
 from ledger.audit import AuditError, Checkpoint, leaf_for, load_public_key, verify, verify_inclusion
 from ledger.audit._frames import Frame, frame_leaf
@@ -269,6 +270,7 @@ def test_the_api_lists_decisions_for_auditors(ledger: Ledger) -> None:
     koers = Koers(env=ledger.settings.store.as_env())
     api.state.koers = koers
     api.state.audit = ledger.settings.audit
+    api.dependency_overrides[auditor] = lambda: None  # signing in is tests/api/test_access.py's
 
     async def ask() -> tuple[dict[str, Any], dict[str, Any]]:
         transport = httpx.ASGITransport(app=api)
