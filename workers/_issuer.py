@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application import Koers
-from ledger.domain import Prompt, command_key_id
+from ledger.domain import Prompt, command_key_id, proved_by
 from ledger.errors import DomainError
 from workers._actions import IssuePrompt
 from workers._metrics import Metrics
@@ -32,7 +32,12 @@ class Issuer:
         self.metrics = metrics
 
     def issue_all(self, prompts: list[IssuePrompt]) -> dict[int, BaseException]:
-        """Issue every prompt (call from a thread); the errors, by index, of those that failed."""
+        """Issue every prompt (call from a thread); the errors, by index, of those that failed.
+        The prompts record the workers' credential, ``service:<actor>``."""
+        with proved_by(f"service:{self.actor}"):
+            return self._issue_all(prompts)
+
+    def _issue_all(self, prompts: list[IssuePrompt]) -> dict[int, BaseException]:
         errors: dict[int, BaseException] = {}
         made: list[tuple[int, Prompt]] = []
         for index, p in enumerate(prompts):

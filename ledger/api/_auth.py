@@ -4,12 +4,12 @@ proves it, with one of
 - ``Authorization: Bearer koers_…``: a token (``koers token create``);
 - ``Authorization: Bearer <JWT>``: single sign-on, when ``KOERS_OIDC_ISSUER`` is set;
 - the ``koers_session`` cookie the browser got from a one-time login link (``/login?token=…``).
-  Writes with the cookie also carry the CSRF token (the ``X-CSRF-Token`` header or the form's
-  ``csrf_token`` field), and a cross-site ``Origin`` is refused.
+  Writes with the cookie also carry the session's CSRF token (the ``X-CSRF-Token`` header),
+  and a cross-site ``Origin`` is refused.
 
 The principal (:class:`ledger.domain.Principal`) is kept on ``request.state.principal``; the
 application checks what it may do. A session cookie is HMAC-signed with a key kept in the data
-directory; it ends after ``KOERS_SESSION_IDLE_MINUTES`` unused (each use renews it).
+directory; it ends after ``KOERS_SESSION_IDLE_MINUTES`` without a page load (each renews it).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ __all__ = [
     "Sessions",
     "auditor",
     "authenticated",
-    "csrf_token",
     "principal_of",
     "see_person",
     "see_team",
@@ -82,12 +81,6 @@ class Sessions:
         return self._sign(f"csrf:{principal.credential}".encode())[:32]
 
 
-def csrf_token(request: Request) -> str:
-    sessions: Sessions = request.app.state.sessions
-    principal: Principal = request.state.principal
-    return sessions.csrf(principal)
-
-
 async def _bearer(request: Request, value: str) -> Principal:
     scheme, _, token = value.partition(" ")
     token = token.strip()
@@ -116,24 +109,18 @@ async def _bearer(request: Request, value: str) -> Principal:
 
 async def _session(request: Request, cookie: str) -> Principal:
     sessions: Sessions = request.app.state.sessions
-    principal, seen = sessions.read(cookie)
+    principal, _ = sessions.read(cookie)
     if request.method in _UNSAFE:
         origin = request.headers.get("origin")
         host = request.headers.get("host", "")
         if origin is not None and origin.split("://", 1)[-1] != host:
             raise Forbidden("a cross-site request was refused: use the page itself", "")
         sent = request.headers.get("x-csrf-token")
-        if sent is None and request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
-            sent = str((await request.form()).get("csrf_token") or "")
         if not sent or not hmac.compare_digest(sent, sessions.csrf(principal)):
             raise Forbidden(
                 "the form's CSRF token is missing or wrong: reload the page and send it again",
                 "",
             )
-    if time.time() - seen > 60:
-        request.state.renew_session = sessions.cookie(principal)
     return principal
 
 
@@ -164,7 +151,7 @@ async def see_team(request: Request, team: str) -> None:
     """A team's views are seen by its members and those of the teams above it (else 404)."""
     koers, principal = koers_of(request), principal_of(request)
     if not await in_thread(koers.may_see_team, principal, team):
-        raise NotFound("team", team, "GET /teams lists the teams you are in")
+        raise NotFound("team", team, "a team's views are for its members and those above it")
 
 
 def see_person(request: Request, person: str) -> None:

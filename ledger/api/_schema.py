@@ -26,6 +26,10 @@ def _problem(description: str) -> dict[str, Any]:
 
 _COMMON: dict[int | str, dict[str, Any]] = {
     400: _problem("The body is not JSON, or a header is malformed."),
+    401: _problem(
+        "No credential, or one that proves nobody: send `Authorization: Bearer <token>`."
+    ),
+    403: _problem("Signed in, but your roles do not allow this: `detail` says who may."),
     422: _problem(
         "A field is missing, malformed or breaks a rule (the problem's `errors` name the "
         "fields), the command does not fit the current state, or the Idempotency-Key was "
@@ -49,6 +53,10 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
 
 VIEW_ERRORS: dict[int | str, dict[str, Any]] = {
     **_COMMON,
+    404: _problem(
+        "No team you may see by that name (a team's views are for its members and those of "
+        "the teams above it); a person's prompts and journal are theirs alone."
+    ),
     503: _problem(
         "The event store is unreachable, or the views did not reach `min_position` within "
         "2 s: retry after `Retry-After` seconds."

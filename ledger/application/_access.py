@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
@@ -50,6 +50,8 @@ from ledger.errors import Forbidden, NotAllowed, NotFound, Unauthenticated
 __all__ = ["AccessCommands", "Directory", "Facts"]
 
 _TOKEN_PREFIX = "koers_"
+#: At most this many tokens are kept in memory (then the cache starts again).
+_MOST_TOKENS = 10_000
 _LINK_PREFIX = "koers-link_"
 #: Fields that name a person who must be in the directory.
 _PEOPLE = frozenset({"owner", "decider", "to", "facilitator", "handle"})
@@ -96,7 +98,7 @@ class Facts:
     """What the access rules need of the thing a command acts on or a read shows."""
 
     teams: frozenset[str] = frozenset()
-    #: Who is what to the thing: "owner", "decider", "delegator", "facilitator", ...
+    #: Who is what to the thing, by :attr:`Who.key`: "owner", "decider", "delegator", ...
     people: Mapping[str, str] = field(default_factory=dict)
     #: Only these people may see it (a prompt: its recipient), whatever their teams.
     private_to: str | None = None
@@ -176,8 +178,7 @@ class AccessCommands(KoersBase):
         if who.key in ("lead", "member"):
             wanted = {Role.LEAD} if who.key == "lead" else {Role.LEAD, Role.MEMBER}
             return any(directory.role(handle, t) in wanted for t in facts.teams)
-        key = "owner" if who.key == "owner" else who.key
-        return bool(facts.people.get(key)) and facts.people.get(key) == handle
+        return bool(handle) and facts.people.get(who.key) == handle
 
     def may_see(self, principal: Principal, facts: Facts) -> bool:
         """Whether the principal may see a thing with these facts (see the module docs)."""
@@ -236,18 +237,15 @@ class AccessCommands(KoersBase):
             raise Forbidden(f"only an admin may make {what}", "an admin")
 
     def _known_names(self, command: Command, values: Mapping[str, Any]) -> None:
-        """The people and teams a command names must be in the directory."""
-        if command.name in ("person.add", "team.add") and "parent" not in values:
-            return
+        """The people and teams a command names must be in the directory (not the name a
+        creating command gives the new person or team)."""
         for f in command.fields:
             value = values.get(f.name)
-            if value is None:
+            if value is None or (command.creates and f is command.named_by):
                 continue
             if f.name in ("team", "parent"):
                 self.team(str(value))
-            elif command.name != "person.add" and (
-                (isinstance(f, Handle) and f.name in _PEOPLE) or isinstance(f, Handles)
-            ):
+            elif (isinstance(f, Handle) and f.name in _PEOPLE) or isinstance(f, Handles):
                 for handle in (value,) if isinstance(value, str) else value:
                     self.person(str(handle))
 
@@ -285,7 +283,10 @@ class AccessCommands(KoersBase):
             if cached_only:
                 return None
             entry = (time.monotonic(), self._find(Token, token_id))
-            self._tokens[token_id] = entry
+            if entry[1] is not None:  # made-up ids are not kept: they could fill memory
+                if len(self._tokens) >= _MOST_TOKENS:
+                    self._tokens.clear()
+                self._tokens[token_id] = entry
         token = entry[1]
         if token is None or not hmac.compare_digest(token.secret_sha256, _sha256(secret)):
             raise Unauthenticated("the token is not valid: check it, or make a new one with "
@@ -320,7 +321,7 @@ class AccessCommands(KoersBase):
         """A one-time secret that signs ``handle`` in (the web page's ``/login?token=``)."""
         self.person(handle)
         secret = secrets.token_urlsafe(32)
-        link_id = UUID(bytes=secrets.token_bytes(16), version=4)
+        link_id = uuid4()
         text = f"{_LINK_PREFIX}{link_id.hex}_{secret}"
         link = LoginLink.issue(id=link_id, actor=actor, handle=handle,
                                lifetime=timedelta(minutes=minutes),

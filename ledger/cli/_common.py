@@ -18,7 +18,7 @@ from ledger.application import Koers, Receipt
 from ledger.application._reads import plain
 from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, friendly_errors
-from ledger.domain import Principal
+from ledger.domain import Principal, proved_by
 from ledger.settings import Settings, user_from_env
 
 __all__ = [
@@ -71,10 +71,15 @@ def actor_of(actor: str | None) -> str:
     return user_from_env() or getpass.getuser()
 
 
+def local_credential() -> str:
+    """The credential of the command line on the machine that holds the data."""
+    return f"local:{getpass.getuser()}"
+
+
 def local_principal(actor: str) -> Principal:
     """The command line on the machine that holds the data: the local administrator (it could
     write to the store directly anyway), recording events for ``actor``."""
-    return Principal(actor, f"local:{getpass.getuser()}", local=True)
+    return Principal(actor, local_credential(), local=True)
 
 
 @contextmanager
@@ -82,7 +87,11 @@ def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
     """The application on the configured store (built by :func:`ledger.bootstrap.bootstrap`);
     closed (and an embedded server it started stopped) afterwards. Errors become one line
     and an exit code."""
-    with friendly_errors(), bootstrap(Settings.from_env(data_dir=data_dir)) as runtime:
+    with (
+        friendly_errors(),
+        bootstrap(Settings.from_env(data_dir=data_dir)) as runtime,
+        proved_by(local_credential()),  # every write of the command line, table command or not
+    ):
         yield runtime.app
 
 
