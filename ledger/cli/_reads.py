@@ -112,7 +112,8 @@ def history(
     as_json_output: Json = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Every event of one aggregate: what happened, who did it and when.
+    """Every event of one aggregate: what happened, who did it (and the credential they
+    proved it with), and when.
 
     Example: koers history <id> --json
     """
@@ -124,6 +125,7 @@ def history(
             "version": event.originator_version,
             "event": type(event).__qualname__,
             "actor": event.actor,
+            "credential": event.credential,
             "recorded": plain(event.timestamp),
             "fields": event_fields(event),
         }
@@ -133,6 +135,9 @@ def history(
         as_json(rows)
         return
     for row in rows:
-        typer.echo(f"{row['version']:>4}  {row['recorded']}  {row['actor']:<12} {row['event']}")
+        via = f"  ({row['credential']})" if row["credential"] else ""
+        typer.echo(
+            f"{row['version']:>4}  {row['recorded']}  {row['actor']:<12} {row['event']}{via}"
+        )
         for key, value in row["fields"].items():
             typer.echo(f"        {key}: {_cell(value)}")

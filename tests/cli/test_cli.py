@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -74,6 +75,8 @@ def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
         ("KeyResult.Added", "ann"),
         ("KeyResult.CheckedIn", "bram"),
     ]
+    local = f"local:{getpass.getuser()}"  # the command line is the local administrator
+    assert {h["credential"] for h in history} == {local}
     listed = as_json("objective", "list", "--team", "platform", env=cli_env)
     assert [o["id"] for o in listed] == [objective["id"]]
 

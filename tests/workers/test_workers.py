@@ -44,6 +44,8 @@ def test_a_one_way_door_decided_at_low_information_prompts_its_decider_once() ->
         assert "one-way door" in prompt.question
         assert "40 %" in prompt.question
         assert prompt.triggered_by == (f"decision:{low}@2",)
+        (issued,) = app.event_history(prompt.id)
+        assert (issued.actor, issued.credential) == ("koers", "service:koers")  # the workers'
         assert any(str(marker) in p.triggered_by[0] for p in prompts_of(app))
         assert "koers_worker_prompts_issued_total" in workers.metrics_text()
 
