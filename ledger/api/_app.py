@@ -32,8 +32,13 @@ Koers is an event-sourced goal and decision ledger: objectives, key results and 
 KPIs, decisions, delegations, retros and reflection prompts. Every change is an immutable
 event on NATS JetStream; this API records them and reads them back.
 
-**Who acts.** Every write names a person: the `Koers-Actor` header, or the body's `actor`
-field (a handle such as `ann`). If both are given they must agree.
+**Who acts.** Every request except `/health` signs in: `Authorization: Bearer <token>`
+(`koers token create <handle>`, or `POST /tokens`), a bearer JWT from the configured
+single-sign-on issuer, or the web page's session cookie (from a one-time login link). A write
+is recorded for that person, with the credential. Only a service token made to act for others
+may name another person, in the `Koers-Actor` header or the body's `actor` field; who may
+issue each command is in docs/security.md (401 without a valid credential, 403 when the roles
+do not allow it, 404 for what one may not see).
 
 **Safe retries.** Send an `Idempotency-Key` header with a write: sent again with the same key
 (after a timeout, a crash, a double click) it takes effect once and answers the first
@@ -54,9 +59,11 @@ are always current. `as_of` (a time) answers what was known at that moment.
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
 `detail` (what to do) and, for invalid fields, `errors[].field`: 400 malformed JSON or
-header; 404 unknown id in the path; 409 concurrency conflict; 422 invalid field, broken
-rule, command not allowed in the current state, unknown id in the body, or an
-Idempotency-Key reused for another command; 503 event store unreachable (or views behind).
+header; 401 not signed in; 403 not allowed; 404 unknown id in the path (or not yours to
+see); 409 concurrency conflict; 413 body over 1 MB; 421 a Host this server does not answer
+to; 422 invalid field, broken rule, command not allowed in the current state, unknown id in
+the body, or an Idempotency-Key reused for another command; 503 event store unreachable (or
+views behind).
 """
 
 
