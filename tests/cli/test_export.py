@@ -53,7 +53,7 @@ def check_rows(rows: list[dict[str, Any]], events: int, stream: str) -> None:
     assert first["type"] == "objective.set"
     assert first["subject"] == f"{stream.lower()}.objective.{first['aggregate_id']}.set"
     assert int(first["version"]) == 1
-    assert int(first["schema_version"]) == 1
+    assert int(first["schema_version"]) == 2  # v2: every event records its credential
     assert first["actor"] == "ann"
     payload = json.loads(first["payload"])
     assert payload["team"] == "platform"

@@ -354,6 +354,10 @@ def record_one_of_everything(app: Koers) -> None:
     app.answer_prompt(prompt, actor=a, answer="the CI choice")
     dismissed = app.issue_prompt(actor="koers", to=b, question="How was the week?", kind="w").id
     app.dismiss_prompt(dismissed, actor=b)
+    # credentials (of ann, whom the directory part above added)
+    token = app.create_token(actor=a, handle="ann", label="laptop").id
+    app.revoke_token(token, actor=a, reason="lost")
+    app.use_login_link(app.issue_login_link("ann", actor=a, minutes=15))
 
 
 def test_every_event_type_written_to_the_stream_validates_against_its_schema(
