@@ -22,7 +22,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ledger.api._common import WriteContext, in_thread, koers_of, plain_writer, versioned_writer
-from ledger.api._kinds import KINDS
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import CHANGED, CREATED
 from ledger.application import Receipt
@@ -30,41 +29,17 @@ from ledger.domain import ACTOR, EXPECTED_VERSION, Command
 from ledger.domain._fields import Field, Ref
 from ledger.errors import InvalidValue
 
-__all__ = ["collection", "command_router", "path_of"]
+__all__ = ["command_router"]
 
 _PATH_FIELD = re.compile(r"\{(\w+)\}")
 Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
-
-
-#: Collections with no reads (yet), where the path is not the kind with an ``s``.
-_PLURALS = {"person": "/people"}
-
-
-def collection(kind: str) -> str:
-    """The path of a kind's collection: ``key_result`` → ``/key-results``."""
-    if kind in KINDS:
-        return KINDS[kind][0]
-    return _PLURALS.get(kind, "/" + kind.replace("_", "-") + "s")
-
-
-def target_name(command: Command) -> str:
-    """The path parameter naming a change's target: its id, or its name (a team's slug)."""
-    return command.named_by.name if command.named_by else f"{command.kind}_id"
 
 
 def _target_field(command: Command) -> Field:
     if command.named_by is not None:
         return command.named_by
     kind = command.kind.replace("_", " ")
-    return Ref(name=target_name(command), kind=command.kind, help=f"The {kind}'s id.")
-
-
-def path_of(command: Command) -> str:
-    """The command's route, e.g. ``/key-results/{key_result_id}/check-ins``."""
-    if command.creates:
-        return collection(command.kind)
-    route = command.route or command.verb.replace("_", "-")
-    return f"{collection(command.kind)}/{{{target_name(command)}}}/{route}"
+    return Ref(name=command.target_name, kind=command.kind, help=f"The {kind}'s id.")
 
 
 def _path_fields(command: Command) -> list[Field]:
@@ -108,7 +83,7 @@ def _parameters(command: Command) -> list[dict[str, Any]]:
         if command.creates
         else [
             Ref(
-                name=target_name(command),
+                name=command.target_name,
                 kind=command.kind,
                 help=f"The {command.kind.replace('_', ' ')}'s id.",
             )
@@ -162,7 +137,7 @@ def _endpoint(command: Command) -> Endpoint:
                              [FieldError(field=name, detail="is given in the path")])  # fmt: skip
         target = None
         if not command.creates:
-            target = _target_field(command).from_json(path.pop(target_name(command)))
+            target = _target_field(command).from_json(path.pop(command.target_name))
         koers = koers_of(request)
 
         def execute() -> Receipt:
@@ -188,7 +163,7 @@ def command_router(commands: Iterable[Command]) -> APIRouter:
     for command in commands:
         options = CREATED if command.creates else CHANGED
         router.add_api_route(
-            path_of(command),
+            command.path,
             _endpoint(command),
             methods=["POST"],
             summary=command.summary.rstrip(".").split(":")[0],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -17,7 +18,7 @@ import typer
 from ledger.application import Koers, Receipt
 from ledger.application._reads import plain
 from ledger.bootstrap import bootstrap
-from ledger.cli._output import emit_json, friendly_errors
+from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.domain import Principal, proved_by
 from ledger.settings import Settings, user_from_env
 
@@ -28,6 +29,7 @@ __all__ = [
     "Key",
     "as_json",
     "koers_app",
+    "local_settings",
     "parse_date",
     "parse_decimal",
     "parse_moment",
@@ -82,6 +84,21 @@ def local_principal(actor: str) -> Principal:
     return Principal(actor, local_credential(), local=True)
 
 
+def local_settings(data_dir: Path | None = None) -> Settings:
+    """The settings of a command that works on the data itself (the data directory, or the
+    store of ``NATS_URL``). With ``KOERS_API_URL`` set the command line works through the
+    API, so such a command is refused rather than run on some local data."""
+    if os.environ.get("KOERS_API_URL", "").strip():
+        fail(
+            "this command works on the machine that holds the data, and KOERS_API_URL is set: "
+            "through the API the command line runs the commands of the table (e.g. `koers "
+            "objective set`), `list`, `show` and `history`. Unset KOERS_API_URL to use the "
+            "local data directory",
+            "bad_input",
+        )
+    return Settings.from_env(data_dir=data_dir)
+
+
 @contextmanager
 def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
     """The application on the configured store (built by :func:`ledger.bootstrap.bootstrap`);
@@ -89,7 +106,7 @@ def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
     and an exit code."""
     with (
         friendly_errors(),
-        bootstrap(Settings.from_env(data_dir=data_dir)) as runtime,
+        bootstrap(local_settings(data_dir)) as runtime,
         proved_by(local_credential()),  # every write of the command line, table command or not
     ):
         yield runtime.app

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from ledger.bootstrap import store_factory
+from ledger.cli._common import local_settings
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.nats.status import StoreStatus, store_status
-from ledger.settings import Settings
 
 __all__ = ["status"]
 
@@ -51,7 +51,7 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     Uses the embedded nats-server of the data directory (started for this command and
     stopped after it, unless a running `koers serve` already serves it) or NATS_URL.
     """
-    with friendly_errors(), store_factory(Settings.from_env(data_dir=data_dir).store) as factory:
+    with friendly_errors(), store_factory(local_settings(data_dir).store) as factory:
         result = store_status(factory)
     if as_json:
         emit_json(result.as_dict())

@@ -7,6 +7,7 @@ from ledger.domain._commands import (
     IDEMPOTENCY_KEY,
     Command,
     CommandTable,
+    collection,
 )
 from ledger.domain.access import Principal
 from ledger.domain.credentials import CREDENTIAL_COMMANDS, LoginLink, Token
@@ -118,6 +119,7 @@ __all__ = [
     "Status",
     "Team",
     "Token",
+    "collection",
     "command_key_id",
     "key_record_id",
     "person_id",

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from ledger.api._commands import path_of
 from ledger.domain import COMMANDS
 from tests.api.test_api_support import Api, decide, decision, delegation, running_api
 from tests.commandline import run_koers
@@ -100,7 +99,7 @@ def test_a_bad_value_is_refused_alike_by_the_command_line_and_the_api(
     ids = {f"{kind}_id": running.get(f"/{kind}s").json()["items"][0]["id"]
            for kind in ("decision", "delegation")}  # fmt: skip
     body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in bad.body.items()}
-    path = path_of(command).format(**ids, **{k: body.pop(k) for k in ("check_in_id",) if k in body})
+    path = command.path.format(**ids, **{k: body.pop(k) for k in ("check_in_id",) if k in body})
     before = running.koers.recorder.max_notification_id()
 
     answer = running.post(path, body)
