@@ -78,17 +78,7 @@ def _nullable(field: Field, help: str = "") -> dict[str, Any]:
 
 
 def _parameters(command: Command) -> list[dict[str, Any]]:
-    path = (
-        []
-        if command.creates
-        else [
-            Ref(
-                name=command.target_name,
-                kind=command.kind,
-                help=f"The {command.kind.replace('_', ' ')}'s id.",
-            )
-        ]
-    )
+    path = [] if command.creates else [_target_field(command)]
     return [
         {"name": f.name, "in": "path", "required": True, "description": f.help,
          "schema": f.schema() | {"description": f.help}}
