@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ledger.api._common import WriteContext, in_thread, koers_of, plain_writer, versioned_writer
+from ledger.api._kinds import KINDS
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import CHANGED, CREATED
 from ledger.application import Receipt
@@ -147,17 +148,41 @@ def _endpoint(command: Command) -> Endpoint:
     return endpoint
 
 
+def _links(command: Command, commands: list[Command]) -> dict[str, Any]:
+    """OpenAPI links from a create's answer to what can be done with the thing it made: the
+    changes of its kind and, where the API has them, its reads (the id in the answer, or the
+    name the request gave it)."""
+    named = command.named_by
+    value = f"$request.body#/{named.name}" if named else "$response.body#/id"
+    links = {
+        c.handler: {"operationId": c.handler, "parameters": {c.target_name: value}}
+        for c in commands
+        if c.kind == command.kind and not c.creates
+    }
+    if command.kind in KINDS and named is None:
+        for read in ("show", "history"):
+            operation = f"{read}_{command.kind}"
+            links[operation] = {"operationId": operation,
+                                "parameters": {f"{command.kind}_id": value}}  # fmt: skip
+    return links
+
+
 def command_router(commands: Iterable[Command]) -> APIRouter:
     """A router with the route of every command."""
     router = APIRouter()
-    for command in commands:
+    every = list(commands)
+    for command in every:
         options = CREATED if command.creates else CHANGED
+        if command.creates:
+            created = {**options["responses"][201], "links": _links(command, every)}
+            options = {**options, "responses": {**options["responses"], 201: created}}
         router.add_api_route(
             command.path,
             _endpoint(command),
             methods=["POST"],
             summary=command.summary.rstrip(".").split(":")[0],
             name=command.handler,
+            operation_id=command.handler,
             openapi_extra={
                 "requestBody": {
                     "required": True,
