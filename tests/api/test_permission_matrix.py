@@ -381,3 +381,128 @@ def test_every_command_answers_every_kind_of_person_as_its_may_says(
         answer = send(api, scene, handle)
         assert answer.status_code == answers[label][0], (label, handle, answer.text)
         assert position(api) > before, (label, handle, "nothing was recorded")
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+#: GET routes anyone may read, signed in or not.
+PUBLIC = {"/", "/login", "/health", "/problems/{slug}", "/openapi.json", "/docs",
+          "/docs/oauth2-redirect", "/redoc"}  # fmt: skip
+#: Members of another team, and nobody's: they see nothing of platform's.
+OUTSIDERS = ("cem", "dora", "mallory")
+
+
+def get_routes(routes: list[Any], prefix: str = "") -> Iterator[str]:
+    """The path of every GET route, also of the routers included in the app."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from get_routes(inner.routes, prefix + route.include_context.prefix)
+        elif "GET" in getattr(route, "methods", ()):
+            yield prefix + route.path
+
+
+@pytest.fixture(scope="module")
+def platform(api: Api) -> dict[str, str]:
+    """One thing of every kind in platform (ids by path parameter), and rita's prompts: one
+    answered (her journal), one open (her inbox)."""
+    ids = {"team": "platform", "person": RECIPIENT}
+    ids["objective_id"] = api.ok("/objectives", objective())["id"]
+    ids["key_result_id"] = api.ok("/key-results", key_result(ids["objective_id"]))["id"]
+    kpi = {"team": "platform", "name": "Deploys", "owner": "tester", "target": "5",
+           "direction": "higher_is_better", "kind": "leading"}  # fmt: skip
+    ids["kpi_id"] = api.ok("/kpis", kpi)["id"]
+    ids["decision_id"] = api.ok("/decisions", decision(decider="tester"))["id"]
+    ids["delegation_id"] = as_(api, DELEGATOR, "/delegations", delegation(owner="bram"))["id"]
+    ids["retro_id"] = api.ok("/retros", retro())["id"]
+    asked = {"to": RECIPIENT, "question": "What would you redo?"}
+    ids["prompt_id"] = as_(api, "koers", "/prompts", asked)["id"]
+    as_(api, RECIPIENT, f"/prompts/{ids['prompt_id']}/answer", {"answer": "Less"})
+    as_(api, "koers", "/prompts", {**asked, "question": "What went well?"})
+    return ids
+
+
+def everyone() -> set[str]:
+    named = (VIEWER, DELEGATOR, OWNER, DECIDER, FACILITATOR, RECIPIENT, SELF)
+    return {*PERSONAS.values(), *named, *(handle for _, handle in ROLES)}
+
+
+def read(api: Api, path: str, handle: str) -> httpx.Response:
+    params = {"period": quarter(TODAY)} if path.startswith("/teams/") else {}  # a team's views'
+    return api.client.get(path, params=params, headers={"Koers-Actor": handle})
+
+
+def test_every_read_route_hides_platform_from_other_teams_and_private_reads_from_everyone(
+    api: Api, platform: dict[str, str]
+) -> None:
+    """Lists leave platform's things out; a thing, its history and a team's views are 404;
+    a person's inbox and journal, and their prompts, are 404 to everyone but that person (not
+    to leads above, admins or auditors); the audit routes are the auditors' (403)."""
+    for handle in everyone():
+        api.tokens.of(handle)
+    routes = [r for r in get_routes(api.app.routes) if r not in PUBLIC]
+    things = [name for name in platform if name.endswith("_id")]
+    assert "/teams/{team}/okr-progress" in routes
+    for route in routes:
+        path = route
+        for name in {part.strip("{}") for part in route.split("/") if part.startswith("{")}:
+            assert name in platform, f"GET {route}: say here what {{{name}}} is"
+            path = path.replace("{" + name + "}", platform[name])
+        private = RECIPIENT in path.split("/") or platform["prompt_id"] in path
+        if route.startswith("/audit/"):
+            for handle in OUTSIDERS:
+                refused = read(api, path, handle)
+                assert status(refused) == (403, "forbidden"), (route, handle, refused.text)
+                assert "auditor" in refused.json()["detail"]
+            assert read(api, path, "audrey").status_code == 200, route
+        elif "{" not in route:  # a list: platform's things are left out
+            for handle in OUTSIDERS:
+                listed = read(api, path, handle)
+                assert listed.status_code == 200, (route, handle, listed.text)
+                shown = [name for name in things if platform[name] in listed.text]
+                assert not shown, (route, handle, shown)
+            seen = " ".join(read(api, path, who).text for who in ("audrey", RECIPIENT))
+            assert any(platform[name] in seen for name in things), (route, seen[:300])
+        else:
+            seer = RECIPIENT if private else "tester"
+            assert read(api, path, seer).status_code == 200, (route, seer)
+            for handle in sorted(everyone() - {seer}) if private else OUTSIDERS:
+                hidden = read(api, path, handle)
+                assert status(hidden) == (404, "not-found"), (route, handle, hidden.text)
+
+
+def test_the_delegation_board_of_someone_else_is_not_found(
+    api: Api, platform: dict[str, str]
+) -> None:
+    for handle in (*OUTSIDERS, "tester", "ann"):
+        board = api.client.get("/delegation-board", params={"owner": "bram"},
+                               headers={"Koers-Actor": handle})  # fmt: skip
+        assert status(board) == (404, "not-found"), (handle, board.text)
+    for handle in ("bram", "audrey"):
+        board = api.client.get("/delegation-board", params={"owner": "bram"},
+                               headers={"Koers-Actor": handle})  # fmt: skip
+        assert platform["delegation_id"] in board.text, handle
+
+
+def test_the_public_routes_answer_without_signing_in(api: Api) -> None:
+    """What PUBLIC leaves out of the read checks is public indeed (and the rest is not)."""
+    unsigned = {"koers-test-raw": "1"}
+    for route in get_routes(api.app.routes):
+        path = route.replace("{slug}", "not-found")
+        answer = api.client.get(path, headers=unsigned, follow_redirects=False)
+        assert (answer.status_code != 401) == (route in PUBLIC), (route, answer.status_code)
+
+
+def test_a_key_result_for_an_objective_one_may_not_see_is_answered_as_for_none(
+    api: Api, platform: dict[str, str]
+) -> None:
+    """The answer does not tell an objective of another team from an id that names nothing."""
+    unknown = "00000000-0000-4000-8000-000000000000"
+    answers = []
+    for objective_id in (platform["objective_id"], unknown):
+        answer = api.post("/key-results", key_result(objective_id), **{"Koers-Actor": "dora"})
+        body = answer.json()
+        answers.append((answer.status_code, body["type"],
+                        body["detail"].replace(objective_id, "<id>")))  # fmt: skip
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (422, "/problems/unknown-reference")
