@@ -39,21 +39,9 @@ import pytest
 
 from ledger.domain import COMMANDS, Command
 from ledger.domain._fields import Day, Moment, Ref
+from tests.api import test_api_support as make
 from tests.api.test_access import status
-from tests.api.test_api_support import (
-    MEMBERS,
-    TEAMS,
-    TODAY,
-    Api,
-    decide,
-    decision,
-    delegation,
-    key_result,
-    objective,
-    quarter,
-    retro,
-    running_api,
-)
+from tests.api.test_api_support import MEMBERS, TEAMS, TODAY, Api, running_api
 
 ALL = list(COMMANDS.values())
 
@@ -241,14 +229,14 @@ def token_scene(api: Api, command: Command) -> Scene:
 def objective_scene(api: Api, command: Command) -> Scene:
     given = {}
     if not command.creates:
-        given["objective_id"] = api.ok("/objectives", objective(owner=OWNER))["id"]
+        given["objective_id"] = api.ok("/objectives", make.objective(owner=OWNER))["id"]
     return scene_for(command, given, teams=PLATFORM, named={"owner": OWNER})
 
 
 def key_result_scene(api: Api, command: Command) -> Scene:
-    given = {"objective_id": api.ok("/objectives", objective())["id"]}
+    given = {"objective_id": api.ok("/objectives", make.objective())["id"]}
     if not command.creates:
-        kr = api.ok("/key-results", key_result(given["objective_id"], owner=OWNER))["id"]
+        kr = api.ok("/key-results", make.key_result(given["objective_id"], owner=OWNER))["id"]
         given["key_result_id"] = kr
         if command.name == "key_result.correct":
             as_(api, OWNER, f"/key-results/{kr}/check-ins", {"value": "8", "confidence": 6})
@@ -269,13 +257,13 @@ def kpi_scene(api: Api, command: Command) -> Scene:
 def decision_scene(api: Api, command: Command) -> Scene:
     given = {}
     if not command.creates:
-        given["decision_id"] = ident = api.ok("/decisions", decision(decider=DECIDER))["id"]
+        given["decision_id"] = ident = api.ok("/decisions", make.decision(decider=DECIDER))["id"]
         if command.name in ("decision.review", "decision.reverse", "decision.supersede"):
-            as_(api, DECIDER, f"/decisions/{ident}/decide", decide())
+            as_(api, DECIDER, f"/decisions/{ident}/decide", make.decide())
         if command.name == "decision.supersede":
-            given["by_decision_id"] = api.ok("/decisions", decision(decider=DECIDER))["id"]
+            given["by_decision_id"] = api.ok("/decisions", make.decision(decider=DECIDER))["id"]
         if command.name == "decision.link":
-            given["target_id"] = api.ok("/objectives", objective())["id"]
+            given["target_id"] = api.ok("/objectives", make.objective())["id"]
     return scene_for(command, given, teams=PLATFORM, named={"decider": DECIDER})
 
 
@@ -287,7 +275,7 @@ def delegation_scene(api: Api, command: Command) -> Scene:
     if not command.creates:
         named["delegator"] = DELEGATOR
         given["delegation_id"] = ident = as_(api, DELEGATOR, "/delegations",
-                                             delegation(owner="bram"))["id"]  # fmt: skip
+                                             make.delegation(owner="bram"))["id"]  # fmt: skip
         if command.name == "delegation.ack":
             check_in = {"status": "on_track", "progress": "Started"}
             as_(api, "bram", f"/delegations/{ident}/check-ins", check_in)
@@ -302,13 +290,13 @@ def retro_scene(api: Api, command: Command) -> Scene:
     named = {}
     if not command.creates:
         named["facilitator"] = FACILITATOR
-        ident = api.ok("/retros", retro(facilitator=FACILITATOR, held_on=str(TODAY)))["id"]
+        ident = api.ok("/retros", make.retro(facilitator=FACILITATOR, held_on=str(TODAY)))["id"]
         given["retro_id"] = ident
         if "item_id" in {f.name for f in command.fields}:
             named["owner"] = OWNER
             action = {"text": "Automate the changelog", "owner": OWNER, "due": soon()}
             given["item_id"] = api.ok(f"/retros/{ident}/action-items", action)["item_id"]
-            given["to_retro_id"] = api.ok("/retros", retro(held_on=soon(7)))["id"]
+            given["to_retro_id"] = api.ok("/retros", make.retro(held_on=soon(7)))["id"]
     return scene_for(command, given, teams=PLATFORM, named=named)
 
 
@@ -407,14 +395,14 @@ def platform(api: Api) -> dict[str, str]:
     """One thing of every kind in platform (ids by path parameter), and rita's prompts: one
     answered (her journal), one open (her inbox)."""
     ids = {"team": "platform", "person": RECIPIENT}
-    ids["objective_id"] = api.ok("/objectives", objective())["id"]
-    ids["key_result_id"] = api.ok("/key-results", key_result(ids["objective_id"]))["id"]
+    ids["objective_id"] = api.ok("/objectives", make.objective())["id"]
+    ids["key_result_id"] = api.ok("/key-results", make.key_result(ids["objective_id"]))["id"]
     kpi = {"team": "platform", "name": "Deploys", "owner": "tester", "target": "5",
            "direction": "higher_is_better", "kind": "leading"}  # fmt: skip
     ids["kpi_id"] = api.ok("/kpis", kpi)["id"]
-    ids["decision_id"] = api.ok("/decisions", decision(decider="tester"))["id"]
-    ids["delegation_id"] = as_(api, DELEGATOR, "/delegations", delegation(owner="bram"))["id"]
-    ids["retro_id"] = api.ok("/retros", retro())["id"]
+    ids["decision_id"] = api.ok("/decisions", make.decision(decider="tester"))["id"]
+    ids["delegation_id"] = as_(api, DELEGATOR, "/delegations", make.delegation(owner="bram"))["id"]
+    ids["retro_id"] = api.ok("/retros", make.retro())["id"]
     asked = {"to": RECIPIENT, "question": "What would you redo?"}
     ids["prompt_id"] = as_(api, "koers", "/prompts", asked)["id"]
     as_(api, RECIPIENT, f"/prompts/{ids['prompt_id']}/answer", {"answer": "Less"})
@@ -428,7 +416,9 @@ def everyone() -> set[str]:
 
 
 def read(api: Api, path: str, handle: str) -> httpx.Response:
-    params = {"period": quarter(TODAY)} if path.startswith("/teams/") else {}  # a team's views'
+    params = (
+        {"period": make.quarter(TODAY)} if path.startswith("/teams/") else {}
+    )  # a team's views'
     return api.client.get(path, params=params, headers={"Koers-Actor": handle})
 
 
@@ -500,7 +490,7 @@ def test_a_key_result_for_an_objective_one_may_not_see_is_answered_as_for_none(
     unknown = "00000000-0000-4000-8000-000000000000"
     answers = []
     for objective_id in (platform["objective_id"], unknown):
-        answer = api.post("/key-results", key_result(objective_id), **{"Koers-Actor": "dora"})
+        answer = api.post("/key-results", make.key_result(objective_id), **{"Koers-Actor": "dora"})
         body = answer.json()
         answers.append((answer.status_code, body["type"],
                         body["detail"].replace(objective_id, "<id>")))  # fmt: skip
