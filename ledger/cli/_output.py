@@ -39,9 +39,10 @@ def fail(message: str, code: str) -> NoReturn:
 
 
 def _code_for(error: BaseException) -> str:
+    from ledger.audit.gone import LedgerGone
     from ledger.audit.startup import LogTampered
 
-    if isinstance(error, LogTampered):
+    if isinstance(error, LogTampered | LedgerGone):
         return "tampered"
     if isinstance(error, IntegrityError):
         return "conflict"

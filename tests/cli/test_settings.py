@@ -65,6 +65,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
     settings = Settings.from_env({})
     assert settings.store.stream == "LEDGER"
     assert settings.store.subject_prefix == "ledger"
+    assert not settings.store.create_stream  # only koers init and koers serve create streams
     assert settings.store.data_dir == Path("~/.local/share/koers").expanduser()
     assert (settings.store.replicas, settings.store.persistence_module) == (1, "ledger.nats")
     assert (settings.api.host, settings.api.port) == ("127.0.0.1", 8000)

@@ -71,6 +71,7 @@ def test_writers_survive_three_sigkills_of_the_server(server: EmbeddedServer) ->
         "PERSISTENCE_MODULE": "ledger.nats",
         "NATS_URL": server.url,
         "NATS_STREAM": "CRASH",
+        "NATS_CREATE_STREAM": "yes",
         "NATS_TIMEOUT": "1",
         "NATS_WRITE_DEADLINE": "20",
     }

@@ -176,7 +176,12 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
     server: EmbeddedServer,
 ) -> None:
-    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": "SCHED"}
+    env = {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": server.url,
+        "NATS_STREAM": "SCHED",
+        "NATS_CREATE_STREAM": "yes",
+    }
     now = datetime.now(UTC)
     review_due = _in(9)
     settings = fast_settings(env, due_time=review_due.time(), timezone="UTC")
