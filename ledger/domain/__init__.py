@@ -8,6 +8,7 @@ from ledger.domain._commands import (
     Command,
     CommandTable,
 )
+from ledger.domain._fields import EARLIEST, YEARS_AHEAD
 from ledger.domain.access import Principal
 from ledger.domain.credentials import CREDENTIAL_COMMANDS, LoginLink, Token
 from ledger.domain.decisions import (
@@ -81,8 +82,10 @@ __all__ = [
     "ACTOR",
     "AGGREGATES",
     "COMMANDS",
+    "EARLIEST",
     "EXPECTED_VERSION",
     "IDEMPOTENCY_KEY",
+    "YEARS_AHEAD",
     "ActionState",
     "CheckInStatus",
     "Command",
