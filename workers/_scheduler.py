@@ -41,7 +41,7 @@ from workers._batch import Message, publish_batch
 from workers._decode import BadMessage
 from workers._names import Names
 
-__all__ = ["HORIZON", "Scheduler", "Unschedulable", "at_header"]
+__all__ = ["HORIZON", "Scheduler", "Unschedulable", "at_header", "unschedulable"]
 
 H_SCHEDULE = "Nats-Schedule"
 H_TARGET = "Nats-Schedule-Target"
@@ -66,6 +66,18 @@ def at_header(due: datetime) -> str:
     return "@at " + moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def unschedulable(action: SetSchedule | CancelSchedule) -> Unschedulable | None:
+    """Why ``action`` cannot be sent (a due time beyond :data:`HORIZON`), if it cannot."""
+    if isinstance(action, CancelSchedule) or action.due - datetime.now(UTC) <= HORIZON:
+        return None
+    return Unschedulable(
+        f"the {action.kind} schedule of {action.ident} would be due "
+        f"{action.due.astimezone(UTC).isoformat()}, more than {YEARS_AHEAD + 1} years ahead: "
+        f"no command accepts such a date (the domain allows {YEARS_AHEAD} years), so it is "
+        f"set aside, not scheduled"
+    )
+
+
 class Scheduler:
     def __init__(self, nc: Client, names: Names, ttl: str) -> None:
         self.nc = nc
@@ -79,13 +91,9 @@ class Scheduler:
         subject = self.names.schedule_subject(action.kind, action.ident)
         if isinstance(action, CancelSchedule):
             return subject, b"", dict(TOMBSTONE)
-        if action.due - datetime.now(UTC) > HORIZON:
-            raise Unschedulable(
-                f"the {action.kind} schedule of {action.ident} would be due "
-                f"{action.due.astimezone(UTC).isoformat()}, more than {YEARS_AHEAD + 1} years "
-                f"ahead: no command accepts such a date (the domain allows {YEARS_AHEAD} "
-                f"years), so it is set aside, not scheduled"
-            )
+        refused = unschedulable(action)
+        if refused is not None:
+            raise refused
         payload = {
             "kind": action.kind,
             "id": action.ident,
@@ -104,12 +112,11 @@ class Scheduler:
     ) -> dict[int, BaseException]:
         """Send every action (one per schedule); the errors, by index, of those that failed."""
         errors: dict[int, BaseException] = {}
-        ready: list[tuple[int, Message]] = []
         for index, action in enumerate(actions):
-            try:
-                ready.append((index, self.message(action)))
-            except Unschedulable as e:
-                errors[index] = e
+            refused = unschedulable(action)
+            if refused is not None:
+                errors[index] = refused
+        ready = [(i, self.message(a)) for i, a in enumerate(actions) if i not in errors]
         for start in range(0, len(ready), PER_BATCH):
             chunk = ready[start : start + PER_BATCH]
             try:

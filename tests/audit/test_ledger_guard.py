@@ -56,119 +56,91 @@ def a_ledger_with_a_kept_checkpoint(ledger: Ledger, events: int = 5) -> Checkpoi
     return Checkpoint.from_json(lines[-1])
 
 
-def test_checkpoints_are_kept_in_the_data_directory_by_default(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        kept = a_ledger_with_a_kept_checkpoint(ledger, events=3)
-        assert kept.size == 3
-        assert stat.S_IMODE(kept_file(ledger).stat().st_mode) == 0o600
-        assert stat.S_IMODE(kept_file(ledger).parent.stat().st_mode) == 0o700
-        assert koers(ledger, "audit", "verify").code == 0
-    finally:
-        ledger.server.stop()
+def test_checkpoints_are_kept_in_the_data_directory_by_default(ledger: Ledger) -> None:
+    kept = a_ledger_with_a_kept_checkpoint(ledger, events=3)
+    assert kept.size == 3
+    assert stat.S_IMODE(kept_file(ledger).stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept_file(ledger).parent.stat().st_mode) == 0o700
+    assert koers(ledger, "audit", "verify").code == 0
 
 
-def test_deleted_streams_are_caught_and_never_started_over_silently(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        kept = a_ledger_with_a_kept_checkpoint(ledger)
-        delete_both_streams(ledger)
-        left = streams(ledger)
-        assert left == [f"{ledger.stream}_SNAPSHOTS"]  # derived data: the issue left it too
+def test_deleted_streams_are_caught_and_never_started_over_silently(ledger: Ledger) -> None:
+    kept = a_ledger_with_a_kept_checkpoint(ledger)
+    delete_both_streams(ledger)
+    left = streams(ledger)
+    assert left == [f"{ledger.stream}_SNAPSHOTS"]  # derived data: the issue left it too
 
-        verify = koers(ledger, "audit", "verify")
-        assert verify.code == DAMAGED, verify.text
-        assert f"signed 5 events (root {kept.root.hex()})" in verify.out
-        assert "OK:" not in verify.out
+    verify = koers(ledger, "audit", "verify")
+    assert verify.code == DAMAGED, verify.text
+    assert f"signed 5 events (root {kept.root.hex()})" in verify.out
+    assert "OK:" not in verify.out
 
-        for command in (("status",), ("serve", "--port", "0"), ("init",)):
-            refused = koers(ledger, *command)
-            assert refused.code == DAMAGED, (command, refused.text)
-            assert "was deleted or emptied" in refused.err
-            assert kept.root.hex() in refused.err
-            assert "koers init --new-ledger" in refused.err
-            assert "Traceback" not in refused.err
-            assert streams(ledger) == left, f"{command} created a stream"
-        assert kept_file(ledger).exists(), "a refusal changed nothing"
-    finally:
-        ledger.server.stop()
+    for command in (("status",), ("serve", "--port", "0"), ("init",)):
+        refused = koers(ledger, *command)
+        assert refused.code == DAMAGED, (command, refused.text)
+        assert "was deleted or emptied" in refused.err
+        assert kept.root.hex() in refused.err
+        assert "koers init --new-ledger" in refused.err
+        assert "Traceback" not in refused.err
+        assert streams(ledger) == left, f"{command} created a stream"
+    assert kept_file(ledger).exists(), "a refusal changed nothing"
 
 
-def test_starting_over_on_purpose_moves_the_old_checkpoints_aside(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        kept = a_ledger_with_a_kept_checkpoint(ledger)
-        delete_both_streams(ledger)
-        again = koers(ledger, "init", "--new-ledger")
-        assert again.code == 0, again.text
-        aside = list(kept_file(ledger).parent.glob("*.replaced-*"))
-        assert len(aside) == 1
-        assert Checkpoint.from_json(aside[0].read_text().splitlines()[-1]) == kept
-        assert not kept_file(ledger).exists()
-        assert streams(ledger) == sorted(
-            [ledger.stream, f"{ledger.stream}_CHECKPOINTS", f"{ledger.stream}_SNAPSHOTS"]
-        )
-        status = koers(ledger, "status", "--json")
-        assert status.code == 0, status.text
-        assert json.loads(status.out)["events"] == 0
-        assert koers(ledger, "audit", "verify").code == 0
-    finally:
-        ledger.server.stop()
+def test_starting_over_on_purpose_moves_the_old_checkpoints_aside(ledger: Ledger) -> None:
+    kept = a_ledger_with_a_kept_checkpoint(ledger)
+    delete_both_streams(ledger)
+    again = koers(ledger, "init", "--new-ledger")
+    assert again.code == 0, again.text
+    aside = list(kept_file(ledger).parent.glob("*.replaced-*"))
+    assert len(aside) == 1
+    assert Checkpoint.from_json(aside[0].read_text().splitlines()[-1]) == kept
+    assert not kept_file(ledger).exists()
+    assert streams(ledger) == sorted(
+        [ledger.stream, f"{ledger.stream}_CHECKPOINTS", f"{ledger.stream}_SNAPSHOTS"]
+    )
+    status = koers(ledger, "status", "--json")
+    assert status.code == 0, status.text
+    assert json.loads(status.out)["events"] == 0
+    assert koers(ledger, "audit", "verify").code == 0
 
 
-def test_starting_over_never_deletes_a_ledger_that_is_there(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        a_ledger_with_a_kept_checkpoint(ledger, events=2)
-        refused = koers(ledger, "init", "--new-ledger")
+def test_starting_over_never_deletes_a_ledger_that_is_there(ledger: Ledger) -> None:
+    a_ledger_with_a_kept_checkpoint(ledger, events=2)
+    refused = koers(ledger, "init", "--new-ledger")
+    assert refused.code == BAD_INPUT, refused.text
+    assert "never deletes anything" in refused.err
+    assert kept_file(ledger).exists()
+    assert koers(ledger, "audit", "verify").code == 0
+
+
+def test_the_views_remember_a_ledger_without_any_checkpoint(ledger: Ledger) -> None:
+    assert koers(ledger, "init").code == 0
+    ledger.write_decisions(4)
+    rebuilt = koers(ledger, "projections", "rebuild")
+    assert rebuilt.code == 0, rebuilt.text
+    assert not kept_file(ledger).exists()  # nothing signed yet: only the views remember
+    delete_both_streams(ledger)
+    refused = koers(ledger, "status")
+    assert refused.code == DAMAGED, refused.text
+    assert "views.sqlite3 reflect 4 events" in refused.err
+    assert streams(ledger) == [f"{ledger.stream}_SNAPSHOTS"]
+
+
+def test_a_read_of_another_stream_creates_nothing(ledger: Ledger) -> None:
+    assert koers(ledger, "init").code == 0
+    before = streams(ledger)
+    for command in (("objective", "list"), ("decision", "list"), ("status",)):
+        refused = koers(ledger, *command, NATS_STREAM="OTHER")
         assert refused.code == BAD_INPUT, refused.text
-        assert "never deletes anything" in refused.err
-        assert kept_file(ledger).exists()
-        assert koers(ledger, "audit", "verify").code == 0
-    finally:
-        ledger.server.stop()
+        assert "the stream 'OTHER' does not exist" in refused.err
+        assert "koers init" in refused.err
+        assert streams(ledger) == before
 
 
-def test_the_views_remember_a_ledger_without_any_checkpoint(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        assert koers(ledger, "init").code == 0
-        ledger.write_decisions(4)
-        rebuilt = koers(ledger, "projections", "rebuild")
-        assert rebuilt.code == 0, rebuilt.text
-        assert not kept_file(ledger).exists()  # nothing signed yet: only the views remember
-        delete_both_streams(ledger)
-        refused = koers(ledger, "status")
-        assert refused.code == DAMAGED, refused.text
-        assert "views.sqlite3 reflect 4 events" in refused.err
-        assert streams(ledger) == [f"{ledger.stream}_SNAPSHOTS"]
-    finally:
-        ledger.server.stop()
-
-
-def test_a_read_of_another_stream_creates_nothing(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        assert koers(ledger, "init").code == 0
-        before = streams(ledger)
-        for command in (("objective", "list"), ("decision", "list"), ("status",)):
-            refused = koers(ledger, *command, NATS_STREAM="OTHER")
-            assert refused.code == BAD_INPUT, refused.text
-            assert "the stream 'OTHER' does not exist" in refused.err
-            assert "koers init" in refused.err
-            assert streams(ledger) == before
-    finally:
-        ledger.server.stop()
-
-
-def test_a_stream_name_nats_refuses_is_one_line_exit_2(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        for key, value in (("NATS_STREAM", "LED GER.*"), ("NATS_SUBJECT_PREFIX", "a.b")):
-            refused = koers(ledger, "objective", "list", **{key: value})
-            assert refused.code == BAD_INPUT, refused.text
-            assert refused.err.startswith(f"koers: {key} is {value!r}")
-            assert "Traceback" not in refused.err
-        assert streams(ledger) == []
-    finally:
-        ledger.server.stop()
+def test_a_stream_name_nats_refuses_is_one_line_exit_2(ledger: Ledger) -> None:
+    for key, value in (("NATS_STREAM", "LED GER.*"), ("NATS_SUBJECT_PREFIX", "a.b")):
+        refused = koers(ledger, "objective", "list", **{key: value})
+        assert refused.code == BAD_INPUT, refused.text
+        assert refused.err.startswith(f"koers: {key} is {value!r}")
+        assert "Traceback" not in refused.err
+    assert streams(ledger) == []

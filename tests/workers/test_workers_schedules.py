@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -22,7 +23,7 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from ledger.application import Koers
-from ledger.domain import Decision, Prompt
+from ledger.domain import YEARS_AHEAD, Decision, Prompt
 from ledger.embedded import EmbeddedServer
 from tests.conftest import fresh_env
 from tests.factories import (
@@ -46,7 +47,9 @@ from tests.workers.test_workers_support import (
     stream_messages,
     wait_for,
 )
+from workers._actions import CancelSchedule, SetSchedule
 from workers._deadletter import read_dead_letters
+from workers._scheduler import HORIZON, Unschedulable, unschedulable
 
 ON_TIME = timedelta(seconds=2)
 WEEK = timedelta(days=7)
@@ -272,3 +275,17 @@ def test_a_date_no_schedule_can_hold_is_set_aside_once_and_never_loops(
         assert len(stream_messages(server.url, names.schedules_stream)) == count
         assert len(nats_call(server.url, lambda nc: read_dead_letters(nc.jetstream(), names))) == 2
         assert not prompts_of(app, "decision_review_due")
+
+
+def test_only_a_due_time_within_the_horizon_is_scheduled() -> None:
+    now = datetime.now(UTC)
+    within = SetSchedule("action_item", "a.b", now + timedelta(days=365 * YEARS_AHEAD))
+    beyond = SetSchedule("decision_review", "d", datetime(9999, 12, 31, 9, tzinfo=UTC))
+    assert unschedulable(within) is None
+    assert unschedulable(CancelSchedule("decision_review", "d")) is None
+    refused = unschedulable(beyond)
+    assert isinstance(refused, Unschedulable)
+    assert refused.reason.startswith(
+        "the decision_review schedule of d would be due 9999-12-31T09:00:00+00:00, more than "
+    )
+    assert unschedulable(replace(beyond, due=now + HORIZON - timedelta(seconds=1))) is None
