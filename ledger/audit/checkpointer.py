@@ -13,8 +13,8 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
   the log has reached (if it grew);
 - each checkpoint is published with the leaf records since the previous one (the records
   first), then appended to the file kept outside NATS (``KOERS_CHECKPOINT_DIR``, by default
-  ``<data dir>/audit/checkpoints/``). A failed
-  outside write is retried with the next checkpoint, and logged.
+  ``<data dir>/audit/checkpoints/``). A failed outside write is retried with the next
+  checkpoint, and logged.
 
 Nothing secret is kept but the signing key. One thread owns the follower (:meth:`run`);
 :meth:`checkpoint_now` may be called from that thread or before it starts.

@@ -6,7 +6,8 @@ Every other command stops on a missing stream (``StreamMissing``), so a mistyped
 started over silently: :func:`refuse_lost_ledger` (also run by ``koers serve`` and ``koers
 status``) stops with exit 6 when the kept checkpoints or the views show more events than the
 stream holds. ``--new-ledger`` starts over on purpose: the old checkpoints and views are
-renamed aside (never deleted), then the streams are created.
+renamed aside (never deleted), the old snapshots (derived data) purged, then the streams are
+created.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def refuse_lost_ledger(settings: Settings) -> None:
 
 def _start_over(settings: Settings) -> list[Path]:
     """Make way for a new ledger: refuse while a stream still holds the old one's events or
-    checkpoints; else move the old kept checkpoints and views aside."""
+    checkpoints; else purge the old snapshots (derived data: a new aggregate with an old id,
+    a person's, must not load one) and move the old kept checkpoints and views aside."""
     store = AuditStore.open(settings.store)
     try:
         for stream in (store.stream, checkpoint_stream(store.stream)):
@@ -57,6 +59,9 @@ def _start_over(settings: Settings) -> list[Path]:
                     f"it with your NATS tools first, or set NATS_STREAM to a new name",
                     "bad_input",
                 )
+        snapshots = f"{store.stream}_SNAPSHOTS"  # derived data, of aggregates that are gone
+        if store.state(snapshots) is not None:
+            store.conn.call(store.conn.js.purge_stream(snapshots))
     finally:
         store.close()
     data_dir = settings.store.data_dir

@@ -88,9 +88,20 @@ def test_deleted_streams_are_caught_and_never_started_over_silently(ledger: Ledg
 
 def test_starting_over_on_purpose_moves_the_old_checkpoints_aside(ledger: Ledger) -> None:
     kept = a_ledger_with_a_kept_checkpoint(ledger)
+    snapshots = f"{ledger.stream}_SNAPSHOTS"
+
+    async def snapshot(js: Any) -> None:  # one of the old ledger's (derived) snapshots
+        await js.publish(f"{ledger.stream.lower()}_snapshots.old", b"{}", stream=snapshots)
+
+    ledger.admin(snapshot)
     delete_both_streams(ledger)
     again = koers(ledger, "init", "--new-ledger")
     assert again.code == 0, again.text
+
+    async def left(js: Any) -> int:
+        return int((await js.stream_info(snapshots)).state.messages)
+
+    assert ledger.admin(left) == 0  # no old snapshot can be loaded into the new ledger
     aside = list(kept_file(ledger).parent.glob("*.replaced-*"))
     assert len(aside) == 1
     assert Checkpoint.from_json(aside[0].read_text().splitlines()[-1]) == kept
