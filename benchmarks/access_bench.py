@@ -171,7 +171,12 @@ def _ms(text: str) -> float:
 
 
 def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
-    env = {"NATS_URL": url, "NATS_STREAM": "ABENCH", "KOERS_DATA_DIR": str(tmp)}
+    env = {
+        "NATS_URL": url,
+        "NATS_STREAM": "ABENCH",
+        "NATS_CREATE_STREAM": "yes",
+        "KOERS_DATA_DIR": str(tmp),
+    }
     koers = Koers(env=env)
     goal, secret = seed(koers)
     runner = ViewRunner({**env, "KOERSVIEWS_SQLITE_DBNAME": str(tmp / "views.sqlite3")},

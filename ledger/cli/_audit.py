@@ -150,16 +150,14 @@ def checkpoint_command(
     kept = checkpointer.outside
     if as_json:
         signed = json.loads(made.to_json()) if made else None
-        where = str(kept) if kept else None
-        emit_json({"checkpoint": signed, "size": checkpointer.size, "kept_in": where})
+        emit_json({"checkpoint": signed, "size": checkpointer.size, "kept_in": str(kept)})
         return
     if made is None:
         typer.echo(f"up to date: the last checkpoint covers all {checkpointer.size} events")
         return
-    where = f"; kept in {kept}" if kept else "; no copy outside NATS (KOERS_CHECKPOINT_DIR)"
     typer.echo(
         f"signed: checkpoint size {made.size}, root {made.root.hex()}, "
-        f"{format_time(made.time)} by key {made.key_id}{where}"
+        f"{format_time(made.time)} by key {made.key_id}; kept in {kept}"
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -20,7 +19,7 @@ from ledger.application._reads import plain
 from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.domain import Principal, proved_by
-from ledger.settings import Settings, user_from_env
+from ledger.settings import RemoteSettings, Settings, user_from_env
 
 __all__ = [
     "Actor",
@@ -88,7 +87,7 @@ def local_settings(data_dir: Path | None = None) -> Settings:
     """The settings of a command that works on the data itself (the data directory, or the
     store of ``NATS_URL``). With ``KOERS_API_URL`` set the command line works through the
     API, so such a command is refused rather than run on some local data."""
-    if os.environ.get("KOERS_API_URL", "").strip():
+    if RemoteSettings.from_env() is not None:
         fail(
             "this command works on the machine that holds the data, and KOERS_API_URL is set: "
             "through the API the command line runs the commands of the table (e.g. `koers "

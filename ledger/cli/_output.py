@@ -39,6 +39,7 @@ def fail(message: str, code: str) -> NoReturn:
 
 
 def _code_for(error: BaseException) -> str:
+    from ledger.audit.gone import LedgerGone
     from ledger.audit.startup import LogTampered
     from ledger.cli._remote import RemoteProblem
 
@@ -46,7 +47,7 @@ def _code_for(error: BaseException) -> str:
         return _code_for_status(error.status)
     # the first that fits, most specific first
     for kind, code in (
-        (LogTampered, "tampered"),
+        (LogTampered | LedgerGone, "tampered"),
         (IntegrityError, "conflict"),
         (StoreUnavailable, "unavailable"),
         (ConfigurationError, "bad_input"),

@@ -9,14 +9,14 @@ API's JSON; the API's answer comes back as the same errors and exit codes as a l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.application import Receipt
 from ledger.domain import Command
-from ledger.errors import ConfigurationError, InvalidField, InvalidValue, KoersError
+from ledger.errors import InvalidField, InvalidValue, KoersError
+from ledger.settings import RemoteSettings
 
 if TYPE_CHECKING:
     import httpx
@@ -39,24 +39,10 @@ class RemoteProblem(KoersError):
         self.status = status
 
 
-def remote_from_env(environ: Mapping[str, str] | None = None) -> Remote | None:
+def remote_from_env() -> Remote | None:
     """The API named by ``KOERS_API_URL`` (with ``KOERS_TOKEN``), or ``None`` to run locally."""
-    env = os.environ if environ is None else environ
-    url = env.get("KOERS_API_URL", "").strip()
-    if not url:
-        return None
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"KOERS_API_URL={url!r} is not an http(s) URL: set it to the address `koers serve` "
-            f"prints, e.g. http://127.0.0.1:8000"
-        )
-    token = env.get("KOERS_TOKEN", "").strip()
-    if not token:
-        raise ConfigurationError(
-            "KOERS_API_URL is set but KOERS_TOKEN is not: ask an admin on the server for a "
-            "token (`koers token create <your handle>`) and set KOERS_TOKEN to it"
-        )
-    return Remote(url, token)
+    settings = RemoteSettings.from_env()
+    return None if settings is None else Remote(settings.url, settings.token)
 
 
 class Remote:

@@ -9,6 +9,7 @@ import typer
 
 from ledger.bootstrap import store_factory
 from ledger.cli._common import local_settings
+from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.nats.status import StoreStatus, store_status
 
@@ -49,10 +50,14 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """Show the event store: where it runs, its stream, how many events it holds.
 
     Uses the embedded nats-server of the data directory (started for this command and
-    stopped after it, unless a running `koers serve` already serves it) or NATS_URL.
+    stopped after it, unless a running `koers serve` already serves it) or NATS_URL. Creates
+    nothing: a missing stream is an error (exit 2; exit 6 where it was deleted).
     """
-    with friendly_errors(), store_factory(local_settings(data_dir).store) as factory:
-        result = store_status(factory)
+    with friendly_errors():
+        settings = local_settings(data_dir)
+        refuse_lost_ledger(settings)  # a deleted ledger is an error, never an empty one
+        with store_factory(settings.store) as factory:
+            result = store_status(factory)
     if as_json:
         emit_json(result.as_dict())
     else:

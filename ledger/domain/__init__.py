@@ -9,6 +9,7 @@ from ledger.domain._commands import (
     CommandTable,
     collection,
 )
+from ledger.domain._fields import EARLIEST, YEARS_AHEAD
 from ledger.domain.access import Principal
 from ledger.domain.credentials import CREDENTIAL_COMMANDS, LoginLink, Token
 from ledger.domain.decisions import (
@@ -82,8 +83,10 @@ __all__ = [
     "ACTOR",
     "AGGREGATES",
     "COMMANDS",
+    "EARLIEST",
     "EXPECTED_VERSION",
     "IDEMPOTENCY_KEY",
+    "YEARS_AHEAD",
     "ActionState",
     "CheckInStatus",
     "Command",

@@ -111,6 +111,7 @@ class Ledger:
             "KOERS_DATA_DIR": str(self.data_dir),
             "KOERS_CHECKPOINT_DIR": str(self.kept_dir),
             "NATS_ACCEPT_WEAK_STREAM": "yes",
+            "NATS_CREATE_STREAM": "yes",
             **extra,
         }
 
