@@ -1,144 +1,34 @@
-"""The Ed25519 key that signs checkpoints: created on first use, kept private, shared as PEM.
+"""The audit's signing key: the store's (``ledger.nats._keys``), which signs every event too.
 
-The private key lives in ``<data dir>/audit/signing.key`` (PKCS#8 PEM, mode 0600, its folder
-0700), or at a path given by the operator. Invariants:
-
-- a key file is only ever created whole: it is written to a temporary file and linked into
-  place, so a concurrent first use by two processes ends with both using the same key;
-- a key file that the group or others may read is refused, never silently used;
-- the key id is the first 8 bytes, in hex, of SHA-256 over the 32 raw public-key bytes.
-
-Losing the key does not lose the audit trail (old checkpoints stay verifiable with the public
-key), but a new key must be announced to auditors: a checkpoint signed by an unknown key is
-indistinguishable from a forgery.
+Re-exported here so the audit's modules and its users keep one place to import it from.
 """
 
-from __future__ import annotations
-
-import contextlib
-import hashlib
-import os
-import secrets
-from pathlib import Path
-
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-from ledger.audit._merkle import AuditError
-from ledger.settings._audit import KEY_FILE
+from ledger.nats._keys import (
+    KEY_FILE,
+    SigningKeyError,
+    TrustedKeys,
+    key_id,
+    load_or_create_signing_key,
+    load_public_key,
+    load_signing_key,
+    public_key_pem,
+    retired_keys,
+    rotate_signing_key,
+    signing_key,
+    trusted_keys,
+)
 
 __all__ = [
     "KEY_FILE",
     "SigningKeyError",
+    "TrustedKeys",
     "key_id",
     "load_or_create_signing_key",
     "load_public_key",
     "load_signing_key",
     "public_key_pem",
+    "retired_keys",
+    "rotate_signing_key",
+    "signing_key",
+    "trusted_keys",
 ]
-
-#: Where the signing key lives, relative to the data directory.
-
-
-class SigningKeyError(AuditError):
-    """The signing key (or a public key) cannot be created, read or used."""
-
-    def __init__(self, path: Path | None, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        where = f"the audit key {path}" if path is not None else "the audit public key"
-        super().__init__(f"{where}: {problem}")
-
-
-def key_id(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
-    """The key's short id: hex of the first 8 bytes of SHA-256 of its raw public bytes."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).digest()[:8].hex()
-
-
-def public_key_pem(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    """The public key as PEM (SubjectPublicKeyInfo), to give to auditors."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def load_public_key(pem: bytes) -> Ed25519PublicKey:
-    """Read an Ed25519 public key from PEM; :class:`SigningKeyError` if it is not one."""
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, UnsupportedAlgorithm) as e:
-        raise SigningKeyError(None, f"not a PEM public key ({e})") from e
-    if not isinstance(key, Ed25519PublicKey):
-        raise SigningKeyError(None, f"an Ed25519 key is needed, not {type(key).__name__}")
-    return key
-
-
-def load_signing_key(path: Path | str, password: bytes | None = None) -> Ed25519PrivateKey:
-    """Read the private key at ``path`` (PKCS#8 PEM, optionally encrypted with ``password``).
-
-    Refuses a missing or unreadable file, one that others may read, and any other key type.
-    """
-    path = Path(path)
-    try:
-        mode = path.stat().st_mode
-        pem = path.read_bytes()
-    except FileNotFoundError as e:
-        raise SigningKeyError(path, "no such file: create it on first use, or fix the path") from e
-    except OSError as e:
-        raise SigningKeyError(path, f"cannot be read ({e.strerror})") from e
-    if os.name == "posix" and mode & 0o077:
-        raise SigningKeyError(
-            path, f"others may read it (mode {mode & 0o777:o}): run 'chmod 600 {path}'"
-        )
-    try:
-        key = serialization.load_pem_private_key(pem, password=password)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-        raise SigningKeyError(path, f"not a readable PEM private key ({e})") from e
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(path, f"an Ed25519 key is needed, not {type(key).__name__}")
-    return key
-
-
-def load_or_create_signing_key(data_dir: Path | str) -> Ed25519PrivateKey:
-    """The key at ``<data_dir>/audit/signing.key``, created (mode 0600) if there is none."""
-    path = Path(data_dir) / KEY_FILE
-    if not path.exists():
-        _create(path)
-    return load_signing_key(path)
-
-
-def _create(path: Path) -> None:
-    """Write a new key to ``path`` whole, unless another process did so first."""
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as e:
-        raise SigningKeyError(path, f"cannot be created ({e.strerror})") from e
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, pem)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        with contextlib.suppress(FileExistsError):  # another process created it first
-            os.link(tmp, path)  # atomic, and never replaces a key that is already there
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as e:
-        raise SigningKeyError(path, f"cannot be created ({e.strerror})") from e
-    finally:
-        tmp.unlink(missing_ok=True)

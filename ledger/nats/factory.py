@@ -4,7 +4,10 @@ Select it with ``PERSISTENCE_MODULE=ledger.nats``; the settings are listed in
 :mod:`ledger.settings._store`.
 The factory opens one connection (and, without ``NATS_URL``, starts or reuses the embedded
 nats-server of ``KOERS_DATA_DIR``), makes sure the stream exists with the audited
-configuration, and hands the same connection to every recorder it creates. ``close()``
+configuration, and hands the same connection to every recorder it creates. Every message it
+writes is signed with the data directory's signing key (``ledger.nats._signing``; created on
+first use, ``KOERS_SIGNING_KEY`` to use another; ``KOERS_SIGN_EVENTS=no`` for benchmarks
+only). ``close()``
 closes the connection and stops an embedded server this factory started.
 """
 
@@ -23,6 +26,8 @@ from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.nats._access import StreamAccess
 from ledger.nats._connection import NatsConnection
+from ledger.nats._keys import signing_key
+from ledger.nats._signing import EventSigner
 from ledger.nats._stream import audited_config, ensure_stream, snapshot_config
 from ledger.nats._subjects import SubjectScheme
 from ledger.nats.recorders import (
@@ -31,7 +36,7 @@ from ledger.nats.recorders import (
     NATSProcessRecorder,
     NATSTrackingRecorder,
 )
-from ledger.settings import StoreSettings
+from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = ["NATSFactory"]
 
@@ -49,6 +54,14 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
         self.settings = StoreSettings.from_env(self.env)
         self.connection = NatsConnection(self.settings)
         self._accesses: dict[str, StreamAccess] = {}
+        self._signer: EventSigner | None = None
+
+    def signer(self) -> EventSigner | None:
+        """The signer of every message written (the key is read on first use)."""
+        if self._signer is None and self.settings.sign_events:
+            key = signing_key(self.settings, AuditSettings.from_env(self.env))
+            self._signer = EventSigner(key)
+        return self._signer
 
     def _access(self, purpose: str = "events") -> StreamAccess:
         """The stream for ``purpose``: the ledger itself, or its snapshot stream."""
@@ -70,7 +83,11 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                 )
             )
             self._accesses[purpose] = StreamAccess(
-                self.connection, name, scheme, with_schema=purpose != "snapshots"
+                self.connection,
+                name,
+                scheme,
+                with_schema=purpose != "snapshots",
+                signer=self.signer(),
             )
         return self._accesses[purpose]
 

@@ -70,7 +70,8 @@ class Message:
 
     @classmethod
     def of(cls, raw: RawMessage) -> Message:
-        headers = {k: v for k, v in raw.headers.items() if k in ENTRY_HEADERS}
+        kept = (*ENTRY_HEADERS, "Koers-Key-Id", "Koers-Signature")  # what a copy keeps
+        headers = {k: v for k, v in raw.headers.items() if k in kept}
         return cls(raw.subject, headers, raw.data)
 
     def with_payload(self, data: bytes, *, fix_digest: bool) -> Message:
