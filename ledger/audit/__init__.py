@@ -20,8 +20,10 @@ Errors::
     ├── TreeRangeError         a size or leaf index outside the tree was asked for
     ├── EntryError             a message cannot be encoded as an entry
     ├── PayloadDigestMismatch  a payload differs from its Koers-Payload-Sha256 header
-    ├── CheckpointError        a checkpoint is malformed, or its signature does not verify
-    └── SigningKeyError        the signing key cannot be created, read or used
+    └── CheckpointError        a checkpoint is malformed, or its signature does not verify
+
+    SigningKeyError (KoersError, from ledger.nats._keys: the store signs every event with the
+    same key)                  the signing key cannot be created, read or used
 """
 
 from ledger.audit._checkpoint import (

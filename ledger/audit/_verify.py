@@ -142,11 +142,12 @@ def verify_log(
     report.valid_checkpoints = len(signed)
     last_signed = max((c.size for c in signed), default=0)
     keys = trust.event_keys
+    sign_from = last_signed if signatures_from is None else signatures_from
     scan = Scan(
         records_from=last_signed if records else None,
         digests_from=last_signed,
-        keys=keys,
-        signatures_from=last_signed if signatures_from is None else signatures_from,
+        keys=keys or None,
+        signatures_from=sign_from,
     )
     scan.watchers.extend(watchers)
     state = store.state()
@@ -161,6 +162,12 @@ def verify_log(
     elif state is None:
         report.notes.append(f"the ledger stream {store.stream} does not exist")
     scan.settle()
+    if not keys and scan.last_seq > sign_from:
+        report.add(
+            "no-key", "events",
+            "the events are signed but there is no public key to check them with: give "
+            "--public-key, or run where the signing key is",
+        )  # fmt: skip
     if signatures_from:
         report.notes.append(
             f"the signatures of seqs 1..{signatures_from} were not checked (--signed-from)"
