@@ -48,6 +48,7 @@ __all__ = [
     "rotate_signing_key",
     "signing_key",
     "trusted_keys",
+    "trusted_keys_of",
 ]
 
 #: The folder beside the key file that keeps the public halves of retired keys.
@@ -132,6 +133,15 @@ def signing_key(settings: StoreSettings, audit: AuditSettings) -> Ed25519Private
     if audit.key_file is not None:
         return load_signing_key(audit.key_file)
     return load_or_create_signing_key(settings.data_dir)
+
+
+def trusted_keys_of(settings: StoreSettings, audit: AuditSettings) -> dict[str, Ed25519PublicKey]:
+    """The keys whose event signatures count for this data directory: the signing key's
+    public half (if there is a key yet) and every key it retired. For the store's readers
+    (``ledger.nats._signing.signature_problem``)."""
+    path = audit.key_path(settings.data_dir)
+    current = load_signing_key(path).public_key() if path.exists() else None
+    return trusted_keys(current, path)
 
 
 def retired_keys(key_path: Path) -> dict[str, Ed25519PublicKey]:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.audit._keys import key_id, load_signing_key, trusted_keys
 from ledger.nats._client import OutMessage, RawMessage
 from ledger.nats._entry import unsequenced_entry
+from ledger.nats._keys import trusted_keys_of
 from ledger.nats._signing import EventSigner, signature_problem
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, damage, run_async
 from tests.conftest import read_stream
@@ -157,6 +158,7 @@ def test_events_signed_before_and_after_a_rotation_verify(ledger: Ledger, tmp_pa
     assert new != old
     assert f"key {old} retired" in rotated.out
     assert (key_path(ledger).parent / "keys" / f"{old}.pub").exists()
+    assert set(trusted_keys_of(*ledger.sections())) == {old, new}  # what the store's readers use
     ledger.write_decisions(2, offset=5)  # seqs 4..5, the new key
     assert {m.headers["Koers-Key-Id"] for m in raw_messages(ledger)} == {old, new}
     assert ledger.koers("audit", "checkpoint").code == 0
