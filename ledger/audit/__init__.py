@@ -46,15 +46,6 @@ from ledger.audit._entry import (
     leaf_for,
     payload_digest_ok,
 )
-from ledger.audit._keys import (
-    KEY_FILE,
-    SigningKeyError,
-    key_id,
-    load_or_create_signing_key,
-    load_public_key,
-    load_signing_key,
-    public_key_pem,
-)
 from ledger.audit._merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -66,6 +57,15 @@ from ledger.audit._merkle import (
     hash_leaf,
     verify_consistency,
     verify_inclusion,
+)
+from ledger.nats._keys import (
+    KEY_FILE,
+    SigningKeyError,
+    key_id,
+    load_or_create_signing_key,
+    load_public_key,
+    load_signing_key,
+    public_key_pem,
 )
 
 __all__ = [

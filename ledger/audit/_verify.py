@@ -22,12 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.audit._checkpoint import Checkpoint, CheckpointError, format_time, verify
 from ledger.audit._diagnose import diagnose
 from ledger.audit._frames import Frame
-from ledger.audit._keys import TrustedKeys, key_id
 from ledger.audit._merkle import ProofError, verify_consistency
 from ledger.audit._outside import TORN, Kept
 from ledger.audit._scan import Scan
 from ledger.audit._store import AuditStore, StreamState
 from ledger.audit.report import AuditReport, span
+from ledger.nats._keys import TrustedKeys, key_id
 
 __all__ = ["Trust", "Verification", "verify_log"]
 
@@ -210,18 +210,20 @@ def _on_their_face(scan: Scan, state: StreamState | None, report: AuditReport) -
         )  # fmt: skip
     for seq in scan.foreign:
         report.add("foreign", span(seq, seq), "no Koers-Payload-Sha256 header: not from Koers", seq)
-    for seq in scan.unsigned:
-        report.add(
-            "unsigned", span(seq, seq),
-            "no Koers-Signature header: not written by Koers's store (a forgery, or an event "
-            "written before Koers signed events: see --signed-from)", seq,
-        )  # fmt: skip
-    for seq, why in scan.badly_signed:
-        report.add(
-            "bad-event-signature", span(seq, seq),
-            f"{why}: not written by Koers's store with a trusted key (a forgery, or a key "
-            f"that was replaced without 'koers audit rotate-key')", seq,
-        )  # fmt: skip
+    found = [("unsigned", seq, _UNSIGNED) for seq in scan.unsigned]
+    found += [("bad-event-signature", seq, f"{why}: {_BADLY}") for seq, why in scan.badly_signed]
+    for kind, seq, detail in found:
+        report.add(kind, span(seq, seq), detail, seq)
+
+
+_UNSIGNED = (
+    "no Koers-Signature header: not written by Koers's store (a forgery, or an event written "
+    "before Koers signed events: see --signed-from)"
+)
+_BADLY = (
+    "not written by Koers's store with a trusted key (a forgery, or a key that was replaced "
+    "without 'koers audit rotate-key')"
+)
 
 
 def _compare(scan: Scan, signed: list[Checkpoint], report: AuditReport) -> tuple[int, bool]:

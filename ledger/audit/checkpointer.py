@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.audit._checkpoint import Checkpoint, sign
 from ledger.audit._frames import Frame
 from ledger.audit._frontier import Frontier
-from ledger.audit._keys import TrustedKeys
 from ledger.audit._merkle import AuditError
 from ledger.audit._outside import append_kept
 from ledger.audit._scan import RECORD_SIZE, Scan
@@ -41,6 +40,7 @@ from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, Verification, verify_log
 from ledger.audit.report import AuditReport
 from ledger.errors import StoreUnavailable
+from ledger.nats._keys import TrustedKeys
 from ledger.settings import AuditSettings
 
 __all__ = ["Checkpointer"]

@@ -30,11 +30,11 @@ from typing import IO, Any
 
 from ledger.audit._checkpoint import Checkpoint, CheckpointError, format_time
 from ledger.audit._frames import Frame, frame_headers
-from ledger.audit._keys import key_id, public_key_pem
 from ledger.audit._merkle import AuditError, MerkleTree
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.report import AuditReport
+from ledger.nats._keys import key_id, public_key_pem
 
 __all__ = ["PROOF_CHOICES", "Exported", "export_bundle"]
 

@@ -52,19 +52,9 @@ KINDS = (
     "checkpoints-missing",
     "no-key",
 )
-#: Kinds that name positions: one problem per kind and first position.
-POSITIONS = frozenset(
-    (
-        "changed",
-        "deleted",
-        "swapped",
-        "moved",
-        "inserted",
-        "truncated",
-        "unsigned",
-        "bad-event-signature",
-    )
-)
+#: Kinds that name positions (the first six: damage to events; and event signatures): one
+#: problem per kind and first position.
+POSITIONS = frozenset(KINDS[:6]) | {"unsigned", "bad-event-signature"}
 SHOWN_PER_KIND = 20
 
 

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.audit._keys import load_public_key, load_signing_key, retired_keys, signing_key
 from ledger.audit._merkle import AuditError
 from ledger.audit._outside import read_kept
 from ledger.audit._store import AuditStore
@@ -37,6 +36,7 @@ from ledger.audit._verify import Trust, verify_log
 from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.report import AuditReport
 from ledger.errors import StoreError
+from ledger.nats._keys import load_public_key, load_signing_key, retired_keys, signing_key
 from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = [

@@ -18,13 +18,6 @@ from uuid import UUID
 import typer
 
 from ledger.audit._checkpoint import format_time
-from ledger.audit._keys import (
-    key_id,
-    load_or_create_signing_key,
-    load_signing_key,
-    public_key_pem,
-    rotate_signing_key,
-)
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.auditlog import decision_log
@@ -35,6 +28,13 @@ from ledger.audit.report import AuditReport
 from ledger.audit.startup import signing_key, trust_for
 from ledger.cli._common import DataDir, Json
 from ledger.cli._output import emit_json, fail, friendly_errors
+from ledger.nats._keys import (
+    key_id,
+    load_or_create_signing_key,
+    load_signing_key,
+    public_key_pem,
+    rotate_signing_key,
+)
 from ledger.settings import AuditSettings, Settings, StoreSettings
 
 __all__ = ["EXIT_DAMAGED", "audit"]

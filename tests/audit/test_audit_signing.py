@@ -15,28 +15,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import nats
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.audit._keys import key_id, load_signing_key, trusted_keys
 from ledger.nats._client import OutMessage, RawMessage
 from ledger.nats._entry import unsequenced_entry
-from ledger.nats._keys import trusted_keys_of
+from ledger.nats._keys import key_id, load_signing_key, trusted_keys, trusted_keys_of
 from ledger.nats._signing import EventSigner, signature_problem
-from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, damage, run_async
-from tests.conftest import read_stream
-
-
-def raw_messages(ledger: Ledger) -> list[RawMessage]:
-    async def go() -> list[RawMessage]:
-        nc = await nats.connect(ledger.server.url)
-        try:
-            return await read_stream(nc, ledger.stream)
-        finally:
-            await nc.close()
-
-    return run_async(go())
+from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, damage
 
 
 def key_path(ledger: Ledger) -> Path:
@@ -85,7 +71,7 @@ def test_every_event_koers_writes_carries_a_signature_that_verifies(ledger: Ledg
     ledger.write_decisions(3, decided=2)
     key = load_signing_key(key_path(ledger))
     keys = trusted_keys(key.public_key(), key_path(ledger))
-    messages = raw_messages(ledger)
+    messages = ledger.raw_messages()
     assert len(messages) == 5
     for message in messages:
         assert message.headers["Koers-Key-Id"] == key_id(key)
@@ -160,7 +146,7 @@ def test_events_signed_before_and_after_a_rotation_verify(ledger: Ledger, tmp_pa
     assert (key_path(ledger).parent / "keys" / f"{old}.pub").exists()
     assert set(trusted_keys_of(*ledger.sections())) == {old, new}  # what the store's readers use
     ledger.write_decisions(2, offset=5)  # seqs 4..5, the new key
-    assert {m.headers["Koers-Key-Id"] for m in raw_messages(ledger)} == {old, new}
+    assert {m.headers["Koers-Key-Id"] for m in ledger.raw_messages()} == {old, new}
     assert ledger.koers("audit", "checkpoint").code == 0
     verified = ledger.koers("audit", "verify")
     assert verified.code == 0, verified.text

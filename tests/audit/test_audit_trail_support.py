@@ -174,7 +174,9 @@ class Ledger:
 
         return run_async(go())
 
-    def messages(self) -> list[Message]:
+    def raw_messages(self) -> list[RawMessage]:
+        """The ledger's messages as stored."""
+
         async def go() -> list[RawMessage]:
             nc = await nats.connect(self.server.url)
             try:
@@ -182,7 +184,10 @@ class Ledger:
             finally:
                 await nc.close()
 
-        return [Message.of(m) for m in run_async(go())]
+        return run_async(go())
+
+    def messages(self) -> list[Message]:
+        return [Message.of(m) for m in self.raw_messages()]
 
     def republish(self, messages: list[Message], *, stream: str | None = None) -> None:
         """Delete ``stream`` (the ledger) and publish ``messages`` into it anew."""
