@@ -40,7 +40,7 @@ from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, Verification, verify_log
 from ledger.audit.report import AuditReport
 from ledger.errors import StoreUnavailable
-from ledger.nats._keys import TrustedKeys
+from ledger.nats._keys import TrustedKeys, key_id
 from ledger.settings import AuditSettings
 
 __all__ = ["Checkpointer"]
@@ -96,7 +96,8 @@ class Checkpointer:
         self.frontier = Frontier.of(scan.tree)
         self.records = scan.records
         self.signed_size = verification.signed[-1].size if verification.signed else 0
-        self.keys = verification.keys
+        own = self.key.public_key()  # trusted even when the log was verified before it existed
+        self.keys = {**verification.keys, key_id(own): own}
         self.signed_at = self.clock()
         self._started = True
 

@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.audit import AuditError, Checkpoint
+from ledger.audit._store import AuditStore
+from ledger.audit.checkpointer import Checkpointer
+from ledger.audit.startup import signing_key, start_auditing, trust_for
 from ledger.nats._client import OutMessage, RawMessage
 from ledger.nats._entry import unsequenced_entry
 from ledger.nats._keys import key_id, load_signing_key, trusted_keys, trusted_keys_of
 from ledger.nats._signing import EventSigner, signature_problem
+from ledger.settings import AuditSettings
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, damage
 
 
@@ -169,3 +175,34 @@ def test_events_signed_before_and_after_a_rotation_verify(ledger: Ledger, tmp_pa
         f"written by Koers's store with a trusted key (a forgery, or a key that was replaced "
         f"without 'koers audit rotate-key')"
     ]
+
+
+def test_a_first_server_trusts_the_key_made_after_its_startup_check(ledger: Ledger) -> None:
+    sections = ledger.sections(KOERS_CHECKPOINT_EVERY="3")
+    assert not key_path(ledger).exists()  # a new installation: no key, no events yet
+    service = start_auditing(*sections)
+    assert service is not None
+    ledger.write_decisions(4)  # the store makes the key: seqs 1..4, size 3 signed
+    service.close()  # the clean stop signs the rest
+    assert service.checkpointer.problem is None
+    kept = ledger.kept_file.read_text().splitlines()
+    assert [Checkpoint.from_json(line).size for line in kept] == [3, 4]
+
+
+def test_the_checkpointer_stops_before_a_forged_event(ledger: Ledger) -> None:
+    ledger.write_decisions(1, decided=1)  # seqs 1..2
+    audit = AuditSettings(every=100, outside=ledger.kept_dir)
+    store = AuditStore.open(ledger.settings.store)
+    try:
+        checkpointer = Checkpointer(store, signing_key(ledger.settings.store, audit), audit)
+        assert checkpointer.catch_up(trust_for(ledger.settings.store, audit)).ok
+        ledger.write_decisions(1, offset=10)  # seq 3
+        publish(ledger, forged_decision(ledger))  # seq 4
+        ledger.write_decisions(1, offset=20)  # seq 5
+        assert checkpointer.poll() == []
+        assert checkpointer.problem == "seq 4 is unsigned"
+        assert checkpointer.size == 3  # the frontier stops before it
+        with pytest.raises(AuditError, match="damaged, nothing was signed: seq 4 is unsigned"):
+            checkpointer.checkpoint_now()
+    finally:
+        store.close()
