@@ -1,7 +1,8 @@
 """Checking every event's signature during a scan, on worker threads.
 
-An Ed25519 verification costs 60-150 µs on the benchmark VM, ten times what hashing an event
-costs, and OpenSSL releases the GIL while it runs: the scan hands each batch's signatures to a
+An Ed25519 verification costs about 140-170 µs on the idle benchmark VM, over ten times what
+hashing an event costs, and OpenSSL releases the GIL while it runs (two threads check twice
+as many, measured): the scan hands each batch's signatures to a
 small thread pool and goes on hashing, and :meth:`SignatureChecks.settle` collects the
 verdicts at the end. At most :data:`MAX_PENDING` batches wait, so a fast reader cannot pile
 up a log's worth of entries in memory.

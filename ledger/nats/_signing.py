@@ -13,8 +13,9 @@ position anyway. A client that can publish on the ledger's subjects but does not
 key cannot make a message that passes :func:`signature_problem`, however well it imitates
 the other headers.
 
-Signing costs ~20-50 µs per message (BENCHMARKS.md) and runs in the writer's own thread,
-before the write is handed to the event loop.
+Signing costs about 50 µs of CPU per message on the (idle) benchmark VM (BENCHMARKS.md,
+"Signed events"), in the writer's own thread, before the write is handed to the event loop;
+OpenSSL releases the GIL meanwhile.
 """
 
 from __future__ import annotations
