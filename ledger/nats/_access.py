@@ -14,7 +14,7 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -108,7 +108,7 @@ class StreamAccess:
         stream: str,
         scheme: SubjectScheme,
         with_schema: bool = True,
-        signer: EventSigner | None = None,
+        signer: Callable[[], EventSigner | None] = lambda: None,
     ) -> None:
         self.conn = conn
         self.stream = stream
@@ -117,7 +117,9 @@ class StreamAccess:
         self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
         self.positions = Positions()
         self.with_schema = with_schema  # snapshots have no published schema
-        self.signer = signer  # None: messages go out unsigned (KOERS_SIGN_EVENTS=no)
+        #: the signer of what is written, asked for at each write (the key is read on the
+        #: first; a reader never needs it); ``None``: unsigned (``KOERS_SIGN_EVENTS=no``)
+        self.signer = signer
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return self.conn.call(coro, timeout)
@@ -177,9 +179,10 @@ class StreamAccess:
         checks = self._aggregate_checks(events, messages)
         if tracking is not None:
             checks.append(self.call(self._tracking_message(tracking, messages, write_id)))
-        if self.signer is not None:
+        signer = self.signer()
+        if signer is not None:
             for message in messages:  # every covered header is set by now
-                self.signer.sign(message)
+                signer.sign(message)
         settings = self.conn.settings
         deadline = settings.write_deadline + settings.timeout * 4 + 1
         try:

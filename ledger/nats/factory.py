@@ -87,7 +87,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                 name,
                 scheme,
                 with_schema=purpose != "snapshots",
-                signer=self.signer(),
+                signer=self.signer,
             )
         return self._accesses[purpose]
 

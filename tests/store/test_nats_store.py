@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nats
 import orjson
@@ -113,6 +114,20 @@ def test_every_message_written_is_signed_with_the_signing_key(factory: NATSFacto
             signature_problem(forged, keys)
             == f"the signature does not verify with key {key_id(key)}"
         )
+
+
+def test_the_key_is_made_on_the_first_write_not_by_readers(tmp_path: Path) -> None:
+    env = fresh_env(KOERS_DATA_DIR=str(tmp_path))
+    del env["KOERS_SIGNING_KEY"]  # the data directory's key, created on first use
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        recorder = factory.aggregate_recorder()
+        assert recorder.select_events(uuid.uuid4()) == []
+        assert not (tmp_path / "audit" / "signing.key").exists()
+        recorder.insert_events([event(uuid.uuid4(), 1)])
+        assert (tmp_path / "audit" / "signing.key").exists()
+    finally:
+        factory.close()
 
 
 def test_events_go_out_unsigned_when_signing_is_turned_off() -> None:
