@@ -27,7 +27,6 @@ from ledger.nats._client import OutMessage, RawMessage
 from ledger.nats._entry import unsequenced_entry
 from ledger.nats._keys import key_id, load_signing_key, trusted_keys, trusted_keys_of
 from ledger.nats._signing import EventSigner, signature_problem
-from ledger.settings import AuditSettings
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, damage
 
 
@@ -191,11 +190,11 @@ def test_a_first_server_trusts_the_key_made_after_its_startup_check(ledger: Ledg
 
 def test_the_checkpointer_stops_before_a_forged_event(ledger: Ledger) -> None:
     ledger.write_decisions(1, decided=1)  # seqs 1..2
-    audit = AuditSettings(every=100, outside=ledger.kept_dir)
-    store = AuditStore.open(ledger.settings.store)
+    settings, audit = ledger.sections(KOERS_CHECKPOINT_EVERY="100")
+    checkpointer = Checkpointer(AuditStore.open(settings), signing_key(settings, audit), audit)
     try:
-        checkpointer = Checkpointer(store, signing_key(ledger.settings.store, audit), audit)
-        assert checkpointer.catch_up(trust_for(ledger.settings.store, audit)).ok
+        caught_up = checkpointer.catch_up(trust_for(settings, audit))
+        assert caught_up.ok, caught_up.lines()
         ledger.write_decisions(1, offset=10)  # seq 3
         publish(ledger, forged_decision(ledger))  # seq 4
         ledger.write_decisions(1, offset=20)  # seq 5
@@ -205,4 +204,4 @@ def test_the_checkpointer_stops_before_a_forged_event(ledger: Ledger) -> None:
         with pytest.raises(AuditError, match="damaged, nothing was signed: seq 4 is unsigned"):
             checkpointer.checkpoint_now()
     finally:
-        store.close()
+        checkpointer.store.close()
