@@ -44,6 +44,20 @@ def nats_url() -> str:
     return _servers[0].url
 
 
+def signing_key_file() -> Path:
+    """The session's key for signing events (so no test writes one into the home folder)."""
+    if not _keys:
+        from ledger.nats._keys import KEY_FILE, load_or_create_signing_key
+
+        folder = Path(tempfile.mkdtemp(prefix="koers-test-key-"))
+        load_or_create_signing_key(folder)
+        _keys.append(folder / KEY_FILE)
+    return _keys[0]
+
+
+_keys: list[Path] = []
+
+
 def fresh_env(**extra: str) -> dict[str, str]:
     """Settings for a recorder on a stream nobody else uses."""
     name = "T" + uuid.uuid4().hex[:12].upper()
@@ -53,6 +67,7 @@ def fresh_env(**extra: str) -> dict[str, str]:
         "NATS_STREAM": name,
         "NATS_MAX_BATCH": "5000",
         "NATS_CREATE_STREAM": "yes",  # a fresh stream per test: no `koers init` each time
+        "KOERS_SIGNING_KEY": str(signing_key_file()),
     }
     env.update(extra)
     return env

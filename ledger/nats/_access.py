@@ -14,7 +14,7 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge, StoreUnavailable
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
+from ledger.nats._signing import EventSigner
 from ledger.nats._subjects import (
     H_MSG_ID,
     H_ORIGINATOR_ID,
@@ -102,7 +103,12 @@ class StreamAccess:
     """Reads and writes one stream through one connection."""
 
     def __init__(
-        self, conn: NatsConnection, stream: str, scheme: SubjectScheme, with_schema: bool = True
+        self,
+        conn: NatsConnection,
+        stream: str,
+        scheme: SubjectScheme,
+        with_schema: bool = True,
+        signer: Callable[[], EventSigner | None] = lambda: None,
     ) -> None:
         self.conn = conn
         self.stream = stream
@@ -111,6 +117,9 @@ class StreamAccess:
         self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
         self.positions = Positions()
         self.with_schema = with_schema  # snapshots have no published schema
+        #: the signer of what is written, asked for at each write (the key is read on the
+        #: first; a reader never needs it); ``None``: unsigned (``KOERS_SIGN_EVENTS=no``)
+        self.signer = signer
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return self.conn.call(coro, timeout)
@@ -157,8 +166,8 @@ class StreamAccess:
     def write(self, events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
         """Store ``events`` (and ``tracking``) atomically; return the events' sequences.
 
-        Runs in the caller's thread up to the hand-over: messages, digests and the
-        expectations this process knows are prepared here; only unknown positions (and a
+        Runs in the caller's thread up to the hand-over: messages, digests, signatures and
+        the expectations this process knows are prepared here; only unknown positions (and a
         tracking record's) are looked up, in one round trip; then the write is handed to the
         group committer and this thread waits for its answer, at most the write deadline.
         """
@@ -170,6 +179,10 @@ class StreamAccess:
         checks = self._aggregate_checks(events, messages)
         if tracking is not None:
             checks.append(self.call(self._tracking_message(tracking, messages, write_id)))
+        signer = self.signer()
+        if signer is not None:
+            for message in messages:  # every covered header is set by now
+                signer.sign(message)
         settings = self.conn.settings
         deadline = settings.write_deadline + settings.timeout * 4 + 1
         try:

@@ -23,6 +23,8 @@
 - ``NATS_ACCEPT_WEAK_STREAM``: accept an existing stream whose configuration is weaker than
   the audited one, logging each difference (``no``; for migrations only).
 - ``ORIGINATOR_ID_TYPE``: ``uuid`` (default) or ``text``, the type of aggregate ids.
+- ``KOERS_SIGN_EVENTS``: sign every message written with the audit's signing key (``yes``;
+  ``no`` only to measure what signing costs: unsigned events fail ``koers audit verify``).
 
 The store is built by the ``eventsourcing`` library from an environment (so per-application
 prefixes such as ``GOALS_NATS_URL`` work): :meth:`StoreSettings.as_env` writes every key of
@@ -83,6 +85,7 @@ class StoreSettings:
     accept_weak_stream: bool = False
     text_ids: bool = False
     persistence_module: str = DEFAULT_MODULE
+    sign_events: bool = True
 
     @property
     def subject_prefix(self) -> str:
@@ -111,6 +114,7 @@ class StoreSettings:
             accept_weak_stream=flag(env, "NATS_ACCEPT_WEAK_STREAM", False),
             text_ids=id_type == "text",
             persistence_module=env.get("PERSISTENCE_MODULE") or DEFAULT_MODULE,
+            sign_events=flag(env, "KOERS_SIGN_EVENTS", True),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -126,6 +130,7 @@ class StoreSettings:
             "NATS_CREATE_STREAM": "yes" if self.create_stream else "no",
             "NATS_ACCEPT_WEAK_STREAM": "yes" if self.accept_weak_stream else "no",
             "ORIGINATOR_ID_TYPE": "text" if self.text_ids else "uuid",
+            "KOERS_SIGN_EVENTS": "yes" if self.sign_events else "no",
         }
         if self.prefix:
             env["NATS_SUBJECT_PREFIX"] = self.prefix
