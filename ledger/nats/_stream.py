@@ -15,15 +15,26 @@ each weaker setting is reported in one :class:`~ledger.errors.StreamConfigError`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
 from ledger.errors import ConfigurationError, StreamConfigError
 
-__all__ = ["MIN_DUPLICATE_WINDOW", "audited_config", "ensure_stream", "snapshot_config"]
+__all__ = [
+    "MIN_DUPLICATE_WINDOW",
+    "Admin",
+    "audited_config",
+    "ensure_stream",
+    "snapshot_config",
+]
 
 log = logging.getLogger(__name__)
+
+Admin = Callable[[], AbstractAsyncContextManager[JetStreamContext]]
+"""Opens JetStream as the user that may create streams (``NatsConnection.admin``)."""
 
 MIN_DUPLICATE_WINDOW = 120.0  # seconds
 #: The server's error code for a stream asking more replicas than the server can give.
@@ -105,8 +116,12 @@ async def ensure_stream(
     create: bool,
     accept_weak: bool,
     audited: bool = True,
+    admin: Admin | None = None,
 ) -> api.StreamInfo:
-    """Create the stream with ``wanted``, or check an existing one against it."""
+    """Create the stream with ``wanted``, or check an existing one against it.
+
+    ``admin`` opens JetStream as the user allowed to create streams (on the embedded server
+    only ``admin`` is; the connection ``js`` belongs to may only read and append)."""
     assert wanted.name is not None
     try:
         info = await js.stream_info(wanted.name)
@@ -117,7 +132,10 @@ async def ensure_stream(
                 ["the stream does not exist"],
                 "Create it (unset NATS_CREATE_STREAM or set it to 'yes'), or fix NATS_STREAM.",
             ) from None
-        return await _create(js, wanted)
+        if admin is None:
+            return await _create(js, wanted)
+        async with admin() as admin_js:
+            return await _create(admin_js, wanted)
     if audited:
         _check(info.config, wanted, accept_weak)
     return info

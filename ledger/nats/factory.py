@@ -67,6 +67,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                     create=settings.create_stream,
                     accept_weak=settings.accept_weak_stream,
                     audited=purpose != "snapshots",
+                    admin=self.connection.admin,
                 )
             )
             self._accesses[purpose] = StreamAccess(
