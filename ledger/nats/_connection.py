@@ -53,6 +53,7 @@ class NatsConnection:
         self.server: Any = None  # ledger.embedded.ServerHandle when the embedded server is used
         self.url = settings.url or self._embedded_url()  # never holds credentials
         self.login = login_for(settings, self._embedded_login())
+        self._refusal: str | None = None  # why the server last refused us, if it did
         self.bridge = Bridge()
         self.nc: Client
         self.js: JetStreamContext
@@ -64,7 +65,8 @@ class NatsConnection:
         except BridgeTimeout as e:
             self.bridge.close()
             self._stop_server()
-            raise StoreUnavailable(self.url, f"no connection within {wait:g} s") from e
+            why = self._refusal or f"no connection within {wait:g} s"
+            raise StoreUnavailable(self.url, why) from e
         except BaseException:
             self.bridge.close()
             self._stop_server()
@@ -122,8 +124,12 @@ class NatsConnection:
 
     async def _connect(self) -> Client:
         async def on_error(e: Exception) -> None:
-            # A refused publish or request only times out in nats-py: say why here.
-            refused = "permissions violation" in str(e).lower()
+            # A refused publish or request only times out in nats-py, and refused
+            # credentials are retried like an unreachable server: say why here.
+            text = str(e).lower()
+            if "authorization violation" in text:
+                self._refusal = _describe(e)
+            refused = "permissions violation" in text
             log.log(logging.WARNING if refused else logging.DEBUG, "nats client error: %s", e)
 
         client = FastHeadersClient()
