@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from ledger.cli._common import DataDir, Json
+from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.embedded import (
     READER,
@@ -26,11 +26,9 @@ from ledger.embedded import (
     read_credential,
     reload_users,
     remove_reader,
+    running_state,
 )
-from ledger.embedded._locks import lock_is_held
-from ledger.embedded._paths import read_state
 from ledger.errors import ConfigurationError
-from ledger.settings import Settings
 
 __all__ = ["nats"]
 
@@ -43,7 +41,7 @@ nats.add_typer(user, name="user")
 
 
 def _paths(data_dir: Path | None) -> ServerPaths:
-    settings = Settings.from_env(data_dir=data_dir).store
+    settings = local_settings(data_dir).store
     if settings.url is not None:
         raise ConfigurationError(
             "NATS_URL is set: the users of that server are its administrator's (its own "
@@ -51,10 +49,6 @@ def _paths(data_dir: Path | None) -> ServerPaths:
             "NATS_URL"
         )
     return ServerPaths(settings.data_dir.absolute())
-
-
-def _running(paths: ServerPaths) -> ServerState | None:
-    return read_state(paths) if lock_is_held(paths.store_lock) else None
 
 
 def _connection(credential: Credential, state: ServerState | None) -> str:
@@ -140,4 +134,4 @@ def credentials(
     """Print a NATS user's connection URL, secret included (for an administrator)."""
     with friendly_errors():
         paths = _paths(data_dir)
-        typer.echo(_connection(read_credential(paths, name), _running(paths)))
+        typer.echo(_connection(read_credential(paths, name), running_state(paths.data_dir)))

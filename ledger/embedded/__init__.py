@@ -50,7 +50,7 @@ from ledger.embedded._constants import (
     DEFAULT_STOP_TIMEOUT,
     LOOPBACK,
 )
-from ledger.embedded._handle import ServerHandle, ensure_server, reload_users
+from ledger.embedded._handle import ServerHandle, ensure_server, reload_users, running_state
 from ledger.embedded._paths import ServerPaths, ServerState
 from ledger.embedded._permissions import READER, ROLES, Ledger, User, render_authorization
 from ledger.embedded._server import EmbeddedServer
@@ -87,4 +87,5 @@ __all__ = [
     "remove_reader",
     "render_authorization",
     "render_config",
+    "running_state",
 ]

@@ -34,7 +34,7 @@ from ledger.embedded._users import (
 from ledger.errors import EmbeddedServerError
 from ledger.settings import private_dir, write_private
 
-__all__ = ["ServerHandle", "ensure_server", "reload_users"]
+__all__ = ["ServerHandle", "ensure_server", "reload_users", "running_state"]
 
 _RELOADED = "reloaded server configuration"
 _RELOAD_FAILED = "failed to reload"
@@ -181,6 +181,12 @@ def _check_compatible(state: ServerState, wanted: EmbeddedServer, port: int | No
             f"settings ({'; '.join(diffs)}). Use the same settings, or stop it "
             f"('kill {state.pid}') so the next start uses the new ones."
         )
+
+
+def running_state(data_dir: Path) -> ServerState | None:
+    """What ``server.json`` says of the server running for ``data_dir``; ``None`` if none runs."""
+    paths = ServerPaths(Path(data_dir).absolute())
+    return read_state(paths) if lock_is_held(paths.store_lock) else None
 
 
 def reload_users(data_dir: Path, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> ServerState | None:
