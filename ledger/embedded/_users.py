@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_STREAM = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_PREFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 _BCRYPT_COST = 4
 """The secrets are 256 random bits, so a slow hash adds nothing; the lowest bcrypt cost
 keeps each connection's password check near a millisecond."""
@@ -161,7 +163,16 @@ def ledgers(paths: ServerPaths) -> list[Ledger]:
 
 
 def remember_ledger(paths: ServerPaths, ledger: Ledger) -> bool:
-    """Add ``ledger`` to the ones the permissions cover; whether it was new."""
+    """Add ``ledger`` to the ones the permissions cover; whether it was new.
+
+    A name that cannot be part of a subject is refused here, before it reaches the server's
+    config (which the server would then refuse on every start)."""
+    if not _STREAM.fullmatch(ledger.stream) or not _PREFIX.fullmatch(ledger.prefix):
+        raise ConfigurationError(
+            f"NATS_STREAM {ledger.stream!r} (subject prefix {ledger.prefix!r}) cannot name a "
+            f"ledger: use letters, digits, '-' and '_' (the prefix may also have '.' between "
+            f"words), e.g. NATS_STREAM=LEDGER"
+        )
     known = ledgers(paths)
     if ledger in known:
         return False

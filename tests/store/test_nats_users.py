@@ -255,6 +255,20 @@ def test_a_second_ledger_on_the_same_server_gets_its_permissions(ledger: ServerH
     assert as_user(ledger, "views", count) == 1
 
 
+def test_a_stream_name_that_cannot_be_a_subject_is_refused_before_the_config(
+    ledger: ServerHandle,
+) -> None:
+    paths = ServerPaths(ledger.data_dir)
+    config = paths.config.read_text()
+    env = {"KOERS_DATA_DIR": str(ledger.data_dir), "NATS_URL": "", "NATS_STREAM": "LED GER.*"}
+    refused = run_koers("objective", "list", env=env)
+    assert refused.returncode == 2, refused.stderr
+    assert "NATS_STREAM 'LED GER.*'" in refused.stderr
+    assert paths.config.read_text() == config
+    assert not paths.ledgers_file.exists()
+    assert ledger_state(ledger)[0] == len(TEAMS)  # the server still serves
+
+
 def _modes(root: Path) -> dict[str, str]:
     """Every path under ``root`` with a mode other than 0600 (files) or 0700 (dirs)."""
     loose = {}
@@ -313,4 +327,4 @@ def test_the_normal_flow_runs_under_the_users(tmp_path: Path) -> None:
         assert serve.wait(timeout=60) == 0
     log = ServerPaths(tmp_path).log_file.read_text()
     assert "Permissions Violation" not in log, log[-2000:]
-    assert "Authorization" not in log, log[-2000:]
+    assert "authentication error" not in log, log[-2000:]
