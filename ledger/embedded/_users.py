@@ -32,17 +32,12 @@ __all__ = [
     "all_credentials",
     "authorization",
     "ensure_credentials",
-    "ledgers",
     "probe_login",
     "read_credential",
     "remember_ledger",
     "remove_reader",
-    "server_users",
 ]
 
-_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-_STREAM = re.compile(r"[A-Za-z0-9_-]{1,200}")
-_PREFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 _BCRYPT_COST = 4
 """The secrets are 256 random bits, so a slow hash adds nothing; the lowest bcrypt cost
 keeps each connection's password check near a millisecond."""
@@ -114,6 +109,9 @@ def all_credentials(paths: ServerPaths) -> list[Credential]:
     return [read_credential(paths, name) for name in ordered]
 
 
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
 def add_reader(paths: ServerPaths, name: str) -> Credential:
     """A new read-only user ``name`` with a random secret (refused if the name is taken)."""
     if not _NAME.fullmatch(name):
@@ -160,6 +158,10 @@ def ledgers(paths: ServerPaths) -> list[Ledger]:
             f"when a command first uses it."
         ) from None
     return list(dict.fromkeys(found))
+
+
+_STREAM = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_PREFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 
 
 def remember_ledger(paths: ServerPaths, ledger: Ledger) -> bool:
