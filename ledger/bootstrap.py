@@ -85,10 +85,14 @@ def bootstrap(
 
 def _with_url(settings: Settings, app: Koers) -> Settings:
     """The settings with the URL of the server the application uses (so that the parts
-    after it connect to that server rather than start another)."""
+    after it connect to that server rather than start another).
+
+    Not for the embedded server: the URL would read as a ``NATS_URL`` given with its own
+    credentials. The parts find the server the application started by the data directory
+    (``ensure_server`` reuses it) and sign in there as their own users."""
     factory = app.factory
-    if not isinstance(factory, NATSFactory):
-        return settings  # POPO: no server
+    if not isinstance(factory, NATSFactory) or factory.connection.server is not None:
+        return settings  # POPO: no server; embedded: found by the data directory
     return settings.with_store(url=factory.connection.url)
 
 

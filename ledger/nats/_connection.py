@@ -8,9 +8,10 @@ translates connection failures into :class:`~ledger.errors.StoreUnavailable`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import weakref
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 import nats
@@ -22,6 +23,7 @@ from ledger.errors import StoreUnavailable
 from ledger.nats._bridge import Bridge, BridgeTimeout
 from ledger.nats._bulk import BulkReader
 from ledger.nats._client import FastHeadersClient
+from ledger.nats._login import login_for
 from ledger.settings import StoreSettings
 
 __all__ = ["TRANSIENT_ERRORS", "NatsConnection"]
@@ -49,7 +51,9 @@ class NatsConnection:
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
         self.server: Any = None  # ledger.embedded.ServerHandle when the embedded server is used
-        self.url = settings.url or self._embedded_url()
+        self.url = settings.url or self._embedded_url()  # never holds credentials
+        self.login = login_for(settings, self._embedded_login())
+        self._refusal: str | None = None  # why the server last refused us, if it did
         self.bridge = Bridge()
         self.nc: Client
         self.js: JetStreamContext
@@ -61,14 +65,17 @@ class NatsConnection:
         except BridgeTimeout as e:
             self.bridge.close()
             self._stop_server()
-            raise StoreUnavailable(self.url, f"no connection within {wait:g} s") from e
+            why = self._refusal or f"no connection within {wait:g} s"
+            raise StoreUnavailable(self.url, why) from e
         except BaseException:
             self.bridge.close()
             self._stop_server()
             raise
         self.js = self.nc.jetstream(timeout=settings.timeout)
         #: the lean reader for bulk reads, on its own plain connection (see ``_bulk``)
-        self.bulk = BulkReader(self.url, settings.timeout) if BulkReader.usable(self.url) else None
+        lean = self.login.lean and BulkReader.usable(self.url)
+        login = self.login.user_password
+        self.bulk = BulkReader(self.url, settings.timeout, login) if lean else None
         # Closes the connection if nobody does (e.g. the view factory a ProjectionRunner
         # makes and drops), at garbage collection or at exit, whichever comes first.
         self._finalizer = weakref.finalize(
@@ -76,14 +83,54 @@ class NatsConnection:
         )
 
     def _embedded_url(self) -> str:
-        from ledger.embedded import ensure_server
+        from ledger.embedded import Ledger, ensure_server
 
-        self.server = ensure_server(self.settings.data_dir, max_batch_msgs=self.settings.max_batch)
+        settings = self.settings
+        ledger = Ledger(settings.stream, settings.subject_prefix)
+        self.server = ensure_server(
+            settings.data_dir, max_batch_msgs=settings.max_batch, ledger=ledger
+        )
         return str(self.server.url)
+
+    def _embedded_login(self, role: str | None = None) -> tuple[str, str] | None:
+        """The user and secret of ``role`` (default: the settings' role) on the embedded
+        server; ``None`` on a ``NATS_URL``."""
+        if self.server is None:
+            return None
+        credential = self.server.credential(role or self.settings.role)
+        return credential.user, credential.password
+
+    @contextlib.asynccontextmanager
+    async def admin(self) -> AsyncIterator[JetStreamContext]:
+        """JetStream as the ``admin`` user, for creating a stream: on the embedded server a
+        short-lived connection of its own (no other user may create the ledger's streams); on
+        a ``NATS_URL`` this connection (its credentials decide)."""
+        login = self._embedded_login("admin")
+        if login is None:
+            yield self.js
+            return
+        client = await nats.connect(
+            self.url,
+            user=login[0],
+            password=login[1],
+            connect_timeout=max(1, int(self.settings.timeout)),
+            allow_reconnect=False,
+            name="koers-admin",
+        )
+        try:
+            yield client.jetstream(timeout=self.settings.timeout)
+        finally:
+            await client.close()
 
     async def _connect(self) -> Client:
         async def on_error(e: Exception) -> None:
-            log.debug("nats client error: %r", e)
+            # A refused publish or request only times out in nats-py, and refused
+            # credentials are retried like an unreachable server: say why here.
+            text = str(e).lower()
+            if "authorization violation" in text:
+                self._refusal = _describe(e)
+            refused = "permissions violation" in text
+            log.log(logging.WARNING if refused else logging.DEBUG, "nats client error: %s", e)
 
         client = FastHeadersClient()
         try:
@@ -93,7 +140,8 @@ class NatsConnection:
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=1,
                 error_cb=on_error,
-                name="koers-ledger",
+                name=f"koers-{self.settings.role}",
+                **self.login.options(),
             )
         except (OSError, TimeoutError, nats.errors.Error) as e:
             raise StoreUnavailable(self.url, _describe(e)) from e
@@ -140,4 +188,9 @@ def _describe(e: BaseException) -> str:
     name = type(e).__name__
     if isinstance(e, nats.errors.NoServersError):
         return "no server answered"
+    if "authorization violation" in text.lower():
+        return (
+            "the server refused the credentials (Authorization Violation): check NATS_USER and "
+            "NATS_PASSWORD or NATS_CREDS, or 'koers nats credentials' on the embedded server"
+        )
     return f"{name}: {text}" if text and text != name else name

@@ -82,6 +82,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                     accept_weak=settings.accept_weak_stream,
                     audited=purpose != "snapshots",
                     url=self.connection.url,
+                    admin=self.connection.admin,
                 )
             )
             self._accesses[purpose] = StreamAccess(

@@ -3,7 +3,14 @@
 - ``PERSISTENCE_MODULE``: the library's persistence module (``ledger.nats``);
   ``eventsourcing.popo`` keeps events in memory (fast application tests).
 - ``NATS_URL``: server URL(s), comma-separated. Default: the embedded nats-server of
-  ``KOERS_DATA_DIR``, started if it is not running.
+  ``KOERS_DATA_DIR``, started if it is not running; each part of Koers signs in to it as its
+  own user (``KOERS_NATS_ROLE``). A ``NATS_URL`` is used as given, with its own credentials:
+- ``NATS_USER`` and ``NATS_PASSWORD``, or ``NATS_CREDS`` (a ``.creds`` file of NATS's
+  decentralized auth): who Koers signs in as on ``NATS_URL``.
+- ``NATS_TLS_CA``, ``NATS_TLS_CERT``, ``NATS_TLS_KEY``: TLS to ``NATS_URL``: the CA that
+  signed the server's certificate, and this client's certificate and key (mutual TLS).
+- ``KOERS_NATS_ROLE``: which user of the embedded server a process signs in as (``app``;
+  the workers use ``workers``, a separate view runner ``views``).
 - ``KOERS_DATA_DIR``: data directory of the embedded server and the views
   (``~/.local/share/koers``).
 - ``NATS_STREAM``: the event stream of this application (``LEDGER``): letters, digits, ``_``
@@ -42,7 +49,19 @@ from pathlib import Path
 from ledger.errors import ConfigurationError
 from ledger.settings._parse import flag, number
 
-__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_STREAM", "StoreSettings"]
+__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_STREAM", "NATS_ROLES", "ROLE_KEY", "StoreSettings"]
+
+NATS_ROLES = ("admin", "app", "workers", "views")
+"""The users Koers makes on its embedded server, one per part (see ``docs/store.md``)."""
+ROLE_KEY = "KOERS_NATS_ROLE"
+_LOGIN_KEYS = {
+    "user": "NATS_USER",
+    "password": "NATS_PASSWORD",
+    "creds": "NATS_CREDS",
+    "tls_ca": "NATS_TLS_CA",
+    "tls_cert": "NATS_TLS_CERT",
+    "tls_key": "NATS_TLS_KEY",
+}
 
 DEFAULT_MODULE = "ledger.nats"
 DEFAULT_STREAM = "LEDGER"
@@ -86,6 +105,26 @@ class StoreSettings:
     text_ids: bool = False
     persistence_module: str = DEFAULT_MODULE
     sign_events: bool = True
+    role: str = "app"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    creds: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in NATS_ROLES:
+            raise ConfigurationError(
+                f"{ROLE_KEY} is {self.role!r}: set it to one of {', '.join(NATS_ROLES)}"
+            )
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigurationError(
+                "NATS_TLS_CERT and NATS_TLS_KEY go together (the client's certificate and its "
+                "key): set both, or neither"
+            )
+        if self.user is not None and self.password is None:
+            raise ConfigurationError("NATS_USER is set without NATS_PASSWORD: set both")
 
     @property
     def subject_prefix(self) -> str:
@@ -115,6 +154,8 @@ class StoreSettings:
             text_ids=id_type == "text",
             persistence_module=env.get("PERSISTENCE_MODULE") or DEFAULT_MODULE,
             sign_events=flag(env, "KOERS_SIGN_EVENTS", True),
+            role=env.get(ROLE_KEY) or "app",
+            **{name: env.get(key) or None for name, key in _LOGIN_KEYS.items()},
         )
 
     def as_env(self) -> dict[str, str]:
@@ -136,4 +177,10 @@ class StoreSettings:
             env["NATS_SUBJECT_PREFIX"] = self.prefix
         if self.url:
             env["NATS_URL"] = self.url
+        if self.role != "app":
+            env[ROLE_KEY] = self.role
+        for name, key in _LOGIN_KEYS.items():
+            value = getattr(self, name)
+            if value:
+                env[key] = value
         return env

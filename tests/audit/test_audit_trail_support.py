@@ -91,7 +91,7 @@ class Ledger:
     server: EmbeddedServer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.server = EmbeddedServer(self.root / "server").start()
+        self.server = EmbeddedServer(self.root / "server", anonymous=True).start()
         self.data_dir = self.root / "data"
         self.kept_dir = self.root / "kept"
 
