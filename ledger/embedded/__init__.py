@@ -31,6 +31,8 @@ Invariants:
 * **Ready means JetStream answers.** :meth:`EmbeddedServer.start` returns only after the server
   that we spawned (checked by its per-start ``server_name``) answered a JetStream account-info
   request on its port.
+* **Kept alive by koers serve.** :class:`Supervisor` restarts a server that died (same port,
+  with backoff) and one whose disk filled up, once there is room again.
 """
 
 from ledger.embedded._config import find_binary, render_config
@@ -45,6 +47,7 @@ from ledger.embedded._constants import (
 from ledger.embedded._handle import ServerHandle, ensure_server
 from ledger.embedded._paths import ServerPaths, ServerState
 from ledger.embedded._server import EmbeddedServer
+from ledger.embedded._supervisor import Supervisor
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -57,6 +60,7 @@ __all__ = [
     "ServerHandle",
     "ServerPaths",
     "ServerState",
+    "Supervisor",
     "ensure_server",
     "find_binary",
     "render_config",

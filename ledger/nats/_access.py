@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
-from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge, StoreUnavailable
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
 from ledger.nats._subjects import (
@@ -37,6 +37,7 @@ from ledger.nats._subjects import (
     schema_version,
 )
 from ledger.nats._writer import Check, GroupCommitter
+from ledger.nats.watch import unavailable
 
 __all__ = ["READ_BATCH", "StreamAccess", "tracking_id"]
 
@@ -171,15 +172,15 @@ class StreamAccess:
         if tracking is not None:
             checks.append(self.call(self._tracking_message(tracking, messages, write_id)))
         settings = self.conn.settings
-        deadline = settings.write_deadline + settings.timeout * 4 + 1
+        deadline = settings.write_deadline + 1  # a backstop: the committer keeps the deadline
         try:
             future = self.committer.submit(messages, checks)
         except RuntimeError as e:  # the loop is closed
-            raise StoreUnavailable(self.conn.url, "the connection is closed") from e
+            raise unavailable(self.conn.url, "the connection is closed") from e
         try:
             ids = future.result(deadline)
         except concurrent.futures.TimeoutError:
-            raise StoreUnavailable(self.conn.url, f"no answer within {deadline:g} s") from None
+            raise unavailable(self.conn.url, f"no answer within {deadline:g} s") from None
         for event, seq in zip(events, ids, strict=False):
             self.positions.learn(
                 self.scheme.aggregate_filter(event.originator_id), event.originator_version, seq
