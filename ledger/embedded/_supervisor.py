@@ -28,6 +28,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 from ledger.embedded._constants import DEFAULT_STARTUP_TIMEOUT
@@ -95,7 +96,9 @@ class Supervisor:
 
     @property
     def condition(self) -> Literal["running", "restarting", "out-of-space"]:
-        if self._full:
+        """What the store's errors tell users; the free space is looked at now (a write may
+        be refused before the next check)."""
+        if self._full or _free_space(self._paths.store_dir)[0] < LOW_SPACE:
             return "out-of-space"
         return "running" if self._alive else "restarting"
 
@@ -163,13 +166,12 @@ class Supervisor:
 
     def _watch_space(self) -> None:
         """Mark the store out of space, and restart the server once there is room again."""
-        disk = os.statvfs(self._paths.store_dir)
-        free = disk.f_bavail * disk.f_frsize
+        free, total = _free_space(self._paths.store_dir)
         if not self._full and (free < LOW_SPACE or self._log_reports_no_space()):
             self._full = True
             _log.error("the disk of %s is full (%d bytes free): writes fail until there is room",
                        self._paths.store_dir, free)  # fmt: skip
-        room = room_enough(disk.f_blocks * disk.f_frsize)
+        room = room_enough(total)
         if self._full and not self._terminated and free >= room:
             _log.warning("the disk of %s has room again (%d bytes free): restarting the "
                          "nats-server so that JetStream writes again", self._paths.store_dir,
@@ -191,6 +193,12 @@ class Supervisor:
             added = log.read(size - self._log_offset)
         self._log_offset = size
         return _NO_SPACE in added.lower()
+
+
+def _free_space(path: Path) -> tuple[int, int]:
+    """Bytes free (for unprivileged users) and in all on the disk of ``path``."""
+    disk = os.statvfs(path)
+    return disk.f_bavail * disk.f_frsize, disk.f_blocks * disk.f_frsize
 
 
 def _describe_exit(status: int | None) -> str:

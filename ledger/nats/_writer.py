@@ -43,7 +43,7 @@ from ledger.nats._client import (
     publish_one,
 )
 from ledger.nats._connection import TRANSIENT_ERRORS, NatsConnection
-from ledger.nats.watch import unavailable
+from ledger.nats.watch import condition, unavailable
 
 __all__ = ["Check", "GroupCommitter", "Write"]
 
@@ -221,7 +221,11 @@ class GroupCommitter:
             if e.err_code in (ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT):
                 _fail(write, await self._conflict(write, e))
                 return
-            if e.err_code == ERR_INSUFFICIENT_RESOURCES:
+            if (
+                e.err_code == ERR_INSUFFICIENT_RESOURCES
+                or condition(self.conn.url) == "out-of-space"
+            ):
+                # on a full disk the refusal can also be a staged batch that failed (10176)
                 _fail(write, unavailable(self.conn.url, e.description, out_of_space=True))
                 return
             if e.err_code == ERR_BATCH_TOO_LARGE:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from ledger.errors import StoreOutOfSpace, StoreUnavailable
 
-__all__ = ["Condition", "unavailable", "watch"]
+__all__ = ["Condition", "condition", "unavailable", "watch"]
 
 Condition = Literal["running", "restarting", "out-of-space"]
 
@@ -50,11 +50,16 @@ def watch(url: str, condition: Callable[[], Condition]) -> Callable[[], None]:
     return forget
 
 
+def condition(url: str) -> Condition | None:
+    """The state of the server at ``url`` as its supervisor sees it; ``None``: unwatched."""
+    with _lock:
+        watcher = _watchers.get(url)
+    return watcher() if watcher is not None else None
+
+
 def unavailable(url: str, detail: str, *, out_of_space: bool = False) -> StoreUnavailable:
     """The error for "the store at ``url`` did not do it", with advice that fits the state."""
-    with _lock:
-        condition = _watchers.get(url)
-    state = condition() if condition is not None else None
+    state = condition(url)
     if out_of_space or state == "out-of-space":
         return StoreOutOfSpace(url, detail, FULL if state is None else FULL_SUPERVISED)
     if state == "restarting":
