@@ -9,9 +9,9 @@ Each repetition: an embedded nats-server (fsync always) and one ``ledger.nats`` 
 whose ``writers`` threads each load their own aggregate and save one event to it, as an API
 command does, without pause (so reads and writes are in flight when the server dies). The
 server is killed (SIGKILL, as a crash), stays down for ``down_s``, and is started again on
-the same port; ``start()`` returns once JetStream answers. Measured from that moment: the time until every
-writer has had a write acknowledged again (**resume_s**; each had a write waiting across the
-outage), and the longest time a writer stood still beyond the outage itself
+the same port; ``start()`` returns once JetStream answers. Measured from that moment: the
+time until every writer has had a write acknowledged again (**resume_s**; each had a write
+waiting across the outage), and the longest time a writer stood still beyond the outage itself
 (**stopped_beyond_down_s**: the server's own start, plus resume). Then the same through
 ``koers serve``'s HTTP API (:func:`api_run`). In the first part ``NATS_WRITE_DEADLINE`` is
 raised to 30 s so that no write gives up meanwhile. Output: a table on stdout and
