@@ -11,7 +11,7 @@ serve`` started, or the one it found running there) and:
   ``store.lock``" (see :mod:`ledger.embedded`), so it also notices a server it did not start.
 * **restarts it once disk space is back after the disk filled up.** A JetStream file store
   that failed a write with "no space left on device" keeps that error (measured with
-  nats-server 2.12: every later publish to the stream goes unanswered, even after space is
+  nats-server 2.15: every later publish to the stream goes unanswered, even after space is
   freed, until the server restarts). So the supervisor marks the store *out of space* when
   the disk has less than ``LOW_SPACE`` bytes free or the server's log reports the failed
   write, and restarts the server when at least :func:`room_enough` is free again.

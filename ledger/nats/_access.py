@@ -119,7 +119,10 @@ class StreamAccess:
     # -- reading -----------------------------------------------------------------------------
 
     async def last(self, subject: str) -> RawMessage | None:
-        return await direct_get_last(self.conn.nc, self.stream, subject, self.conn.settings.timeout)
+        timeout = self.conn.settings.timeout
+        return await self.conn.read_again_after_reconnect(
+            lambda: direct_get_last(self.conn.nc, self.stream, subject, timeout)
+        )
 
     async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
         """Up to ``size`` messages matching ``subject`` from ``start``, and how many more.
@@ -131,13 +134,11 @@ class StreamAccess:
         if bulk is not None:
             with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
                 return await bulk.batch(self.stream, subject, start, size)
-        return await direct_get_batch(
-            self.conn.nc,
-            self.stream,
-            subject,
-            start=start,
-            batch=size,
-            timeout=self.conn.settings.timeout,
+        timeout = self.conn.settings.timeout
+        return await self.conn.read_again_after_reconnect(
+            lambda: direct_get_batch(
+                self.conn.nc, self.stream, subject, start=start, batch=size, timeout=timeout
+            )
         )
 
     async def read(self, subject: str, start: int = 1) -> list[RawMessage]:

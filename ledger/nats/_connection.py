@@ -9,7 +9,8 @@ When the server goes away, nats-py reconnects by itself, for ever, trying every
 ``RECONNECT_WAIT`` seconds, so clients resume at once when ``koers serve`` has restarted the
 server (on the same URL). A request sent on the lost connection never gets its answer:
 :meth:`NatsConnection.until_reconnect` ends such a wait at the reconnection instead of at its
-timeout, so a write in flight is retried (with the same message ids) right away.
+timeout, so a write in flight is retried (with the same message ids) right away, and a read
+in flight is sent again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import nats
@@ -138,6 +139,15 @@ class NatsConnection:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         raise nats.errors.ConnectionReconnectingError
+
+    async def read_again_after_reconnect(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Await ``make()``, and once more each time the client reconnects meanwhile (a read:
+        repeating it is harmless). The caller's timeout (:meth:`call`) bounds it all."""
+        while True:
+            try:
+                return await self.until_reconnect(make())
+            except nats.errors.ConnectionReconnectingError:
+                log.debug("reconnected during a read of %s: reading again", self.url)
 
     def adopt_server(self, server: Any) -> None:
         """Take over the handle of the server that ``koers serve`` restarted for this data
