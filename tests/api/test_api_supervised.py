@@ -225,15 +225,16 @@ def test_after_the_disk_filled_up_writes_resume_once_there_is_room(tmp_path: Pat
         assert first.status_code == 201, first.text
         pid = _server_pid(disk / "data")
         filler = _fill(disk)
-        full = client.post("/objectives", json=_objective("Full"),
-                           headers={"Idempotency-Key": "full"})  # fmt: skip
+        # one event, so one plain publish: the file store fails it and then stays failed
+        drop = f"/objectives/{first.json()['id']}/drop"
+        full = client.post(drop, json={"reason": "Full"})
         assert full.status_code == 507, full.text
         assert "out of disk space" in full.json()["detail"]
         assert client.get(f"/objectives/{first.json()['id']}").status_code == 200  # reads work
         filler.unlink()
-        done = _post_until_done(client, "/objectives", _objective("Full"), "full", retry=(503, 507))
-        assert done.status_code == 201, done.text
-        assert _server_pid(disk / "data") != pid  # koers serve restarted it, and only it
+        done = _post_until_done(client, drop, {"reason": "Room"}, "room", retry=(503, 507))
+        assert done.status_code == 200, done.text
+        assert _server_pid(disk / "data") != pid  # koers serve restarted it
         assert serve.poll() is None
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=60) == 0
