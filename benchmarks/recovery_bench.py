@@ -63,7 +63,8 @@ class Sizes:
 def one_run(folder: Path, sizes: Sizes) -> dict[str, float]:
     """Kill the server under a writer, start it again: seconds until writes resume."""
     with nats_server(folder) as server:
-        env = {"NATS_URL": server.url, "NATS_WRITE_DEADLINE": "30", "NATS_STREAM": "RECOVERY"}
+        env = {"NATS_URL": server.url, "NATS_WRITE_DEADLINE": "30", "NATS_STREAM": "RECOVERY",
+               "NATS_CREATE_STREAM": "yes"}  # fmt: skip
         app = make_app(env)
         acks: list[list[float]] = [[] for _ in range(sizes.writers)]
         failures: list[BaseException] = []
@@ -129,7 +130,8 @@ def api_run(folder: Path, sizes: Sizes) -> dict[str, float]:
     it (a version without supervision gets it restarted by hand after ``down_s``). Measured
     from the moment the new server is ready (its ``server.json``): until every client has had
     a write acknowledged again."""
-    env = {**os.environ, "KOERS_DATA_DIR": str(folder), "NATS_URL": "", "KOERS_USER": "ann"}
+    env = {**os.environ, "KOERS_DATA_DIR": str(folder), "NATS_URL": "", "KOERS_USER": "ann",
+           "NATS_CREATE_STREAM": "yes"}  # fmt: skip
     _koers(env, "people", "add", "ann", "--name", "Ann")
     _koers(env, "teams", "add", "platform", "--name", "Platform")
     _koers(env, "teams", "member", "platform", "ann", "--role", "lead")
