@@ -22,6 +22,7 @@ from ledger.application import Koers
 from ledger.domain.keys import key_record_id
 from tests.api.test_api_serve import _token
 from tests.commandline import serving
+from tests.store.test_embedded import alive
 
 WRITERS = 4
 WRITES_EACH = 30
@@ -41,14 +42,6 @@ def _server_pid(data_dir: Path) -> int | None:
     except FileNotFoundError:
         return None
     return int(state["pid"])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @contextmanager
@@ -134,7 +127,7 @@ def test_kill_9_of_the_nats_server_under_write_load_loses_and_doubles_nothing(
             pid = _server_pid(tmp_path)
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
-            _await("the dead server gone", lambda p=pid: not _alive(p))
+            _await("the dead server gone", lambda p=pid: not alive(p))
             _await("a new server", lambda p=pid: _server_pid(tmp_path) not in (None, p))
         for thread in threads:
             thread.join(PATIENCE)
@@ -172,7 +165,7 @@ def test_while_the_server_cannot_restart_writes_and_reads_answer_503_soon(
             pid = _server_pid(tmp_path)
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
-            _await("the dead server gone", lambda: not _alive(pid))
+            _await("the dead server gone", lambda: not alive(pid))
             # The client gives up after 10 s: the default NATS_WRITE_DEADLINE (3 s) and
             # NATS_TIMEOUT (2 s) answer well before.
             write = client.post(f"/objectives/{oid}/drop", json={"reason": "x"})
