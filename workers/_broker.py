@@ -73,8 +73,8 @@ def build_broker(
         url.split(","),
         login=login or {},
         name=f"koers-workers-{settings.name}",
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
+        max_reconnect_attempts=-1,  # for ever, every 0.1 s: koers serve restarts the server
+        reconnect_time_wait=0.1,  # nats-py types it int; it sleeps it
         graceful_timeout=15.0,
         logger=logging.getLogger("workers.faststream"),
         log_level=logging.DEBUG,

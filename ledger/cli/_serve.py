@@ -7,6 +7,10 @@ auditor (the startup check), the view runner (following the log into
 (loopback by default); this command runs the API with uvicorn. One line on stderr says
 where everything is.
 
+While it runs, an embedded nats-server that dies is restarted (same port, with backoff;
+see :class:`ledger.embedded.Supervisor`), and so is one whose disk was full once there is
+room again: the clients reconnect by themselves and writes resume.
+
 Ctrl-C or SIGTERM stops it cleanly, in reverse order: the API stops accepting and finishes
 the requests in flight, the workers stop, the runner stops (the views keep their position),
 the auditor signs what is left, the application closes, and an embedded server this command
@@ -123,7 +127,9 @@ def serve(
         settings = replace(settings, api=listen)
         refuse_lost_ledger(settings)  # never an empty ledger where one was deleted
         settings = settings.with_store(create_stream=True)  # a new ledger's streams
-        with bootstrap(settings, audit=True, views=views, workers=workers, api=True) as runtime:
+        with bootstrap(
+            settings, supervise=True, audit=True, views=views, workers=workers, api=True
+        ) as runtime:
             factory = runtime.app.factory
             assert isinstance(factory, NATSFactory)  # the auditor refuses any other store
             status = store_status(factory)

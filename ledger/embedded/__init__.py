@@ -39,6 +39,8 @@ Invariants:
 * **Ready means JetStream answers.** :meth:`EmbeddedServer.start` returns only after the server
   that we spawned (checked by its per-start ``server_name``) answered a JetStream account-info
   request on its port.
+* **Kept alive by koers serve.** :class:`Supervisor` restarts a server that died (same port,
+  with backoff) and one whose disk filled up, once there is room again.
 """
 
 from ledger.embedded._config import find_binary, render_config
@@ -54,6 +56,7 @@ from ledger.embedded._handle import ServerHandle, ensure_server, reload_users, r
 from ledger.embedded._paths import ServerPaths, ServerState
 from ledger.embedded._permissions import READER, ROLES, Ledger, User, render_authorization
 from ledger.embedded._server import EmbeddedServer
+from ledger.embedded._supervisor import Supervisor
 from ledger.embedded._users import (
     Credential,
     add_reader,
@@ -77,6 +80,7 @@ __all__ = [
     "ServerHandle",
     "ServerPaths",
     "ServerState",
+    "Supervisor",
     "User",
     "add_reader",
     "all_credentials",

@@ -68,6 +68,12 @@ class ServerHandle:
         """The credentials user ``name`` (a role, or a read-only user) connects with."""
         return read_credential(ServerPaths(self.data_dir), name)
 
+    @property
+    def exit_status(self) -> int | None:
+        """How the server this handle started ended (see :attr:`EmbeddedServer.exit_status`);
+        ``None`` while it runs, and always for a reused server (not our child)."""
+        return None if self._server is None else self._server.exit_status
+
     def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
         """Stop the server if this handle owns it; idempotent; a no-op for a reused server.
 

@@ -112,6 +112,12 @@ class EmbeddedServer:
         return None if self._proc is None else self._proc.pid
 
     @property
+    def exit_status(self) -> int | None:
+        """The exit status of a child that died by itself (negative: the signal that killed
+        it); ``None`` while it runs, and after :meth:`stop` or :meth:`kill`."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

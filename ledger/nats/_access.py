@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
-from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge, StoreUnavailable
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
 from ledger.nats._signing import EventSigner
@@ -38,6 +38,7 @@ from ledger.nats._subjects import (
     schema_version,
 )
 from ledger.nats._writer import Check, GroupCommitter
+from ledger.nats.watch import unavailable
 
 __all__ = ["READ_BATCH", "StreamAccess", "tracking_id"]
 
@@ -127,7 +128,10 @@ class StreamAccess:
     # -- reading -----------------------------------------------------------------------------
 
     async def last(self, subject: str) -> RawMessage | None:
-        return await direct_get_last(self.conn.nc, self.stream, subject, self.conn.settings.timeout)
+        timeout = self.conn.settings.timeout
+        return await self.conn.read_again_after_reconnect(
+            lambda: direct_get_last(self.conn.nc, self.stream, subject, timeout)
+        )
 
     async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
         """Up to ``size`` messages matching ``subject`` from ``start``, and how many more.
@@ -139,13 +143,11 @@ class StreamAccess:
         if bulk is not None:
             with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
                 return await bulk.batch(self.stream, subject, start, size)
-        return await direct_get_batch(
-            self.conn.nc,
-            self.stream,
-            subject,
-            start=start,
-            batch=size,
-            timeout=self.conn.settings.timeout,
+        timeout = self.conn.settings.timeout
+        return await self.conn.read_again_after_reconnect(
+            lambda: direct_get_batch(
+                self.conn.nc, self.stream, subject, start=start, batch=size, timeout=timeout
+            )
         )
 
     async def read(self, subject: str, start: int = 1) -> list[RawMessage]:
@@ -184,15 +186,15 @@ class StreamAccess:
             for message in messages:  # every covered header is set by now
                 signer.sign(message)
         settings = self.conn.settings
-        deadline = settings.write_deadline + settings.timeout * 4 + 1
+        deadline = settings.write_deadline + 1  # a backstop: the committer keeps the deadline
         try:
             future = self.committer.submit(messages, checks)
         except RuntimeError as e:  # the loop is closed
-            raise StoreUnavailable(self.conn.url, "the connection is closed") from e
+            raise unavailable(self.conn.url, "the connection is closed") from e
         try:
             ids = future.result(deadline)
         except concurrent.futures.TimeoutError:
-            raise StoreUnavailable(self.conn.url, f"no answer within {deadline:g} s") from None
+            raise unavailable(self.conn.url, f"no answer within {deadline:g} s") from None
         for event, seq in zip(events, ids, strict=False):
             self.positions.learn(
                 self.scheme.aggregate_filter(event.originator_id), event.originator_version, seq

@@ -18,9 +18,11 @@
 - ``NATS_SUBJECT_PREFIX``: the first subject token (the stream name in lower case); the same
   characters.
 - ``NATS_REPLICAS``: stream replicas (``1``; ``3`` on a cluster).
-- ``NATS_TIMEOUT``: seconds to wait for one answer from NATS (``5``).
+- ``NATS_TIMEOUT``: seconds to wait for one answer from NATS (``2``): a read fails (the API
+  answers 503) this long after the store became unreachable.
 - ``NATS_WRITE_DEADLINE``: seconds a write keeps retrying while NATS is unreachable before
-  it fails (``30``; keep it below the stream's 120 s duplicate window).
+  it fails (``3``: the API answers 503 within 5 s; a cluster whose leader elections pause
+  writes 4–7 s may want more; keep it below the stream's 120 s duplicate window).
 - ``NATS_MAX_BATCH``: most messages in one atomic batch (``1000``, the server's
   ``jetstream.limits.batch.max_msgs``); one save may hold one fewer.
 - ``NATS_CREATE_STREAM``: let any command create the streams when they do not exist (``no``:
@@ -65,8 +67,8 @@ _LOGIN_KEYS = {
 
 DEFAULT_MODULE = "ledger.nats"
 DEFAULT_STREAM = "LEDGER"
-DEFAULT_TIMEOUT = 5.0
-DEFAULT_WRITE_DEADLINE = 30.0
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_WRITE_DEADLINE = 3.0
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_DATA_DIR = Path("~/.local/share/koers")
 #: A stream name or subject token NATS accepts and a file name can hold.

@@ -111,6 +111,7 @@ def _env(url: str, folder: Path, **changes: str | None) -> dict[str, str]:
         "NATS_TLS_CERT": str(folder / "client.pem"),
         "NATS_TLS_KEY": str(folder / "client.key"),
         "NATS_TIMEOUT": "2",
+        "NATS_CREATE_STREAM": "yes",  # a fresh server: no `koers init` first
         **changes,
     }
     return {k: v for k, v in env.items() if v is not None}
