@@ -30,9 +30,13 @@ from typing import Annotated
 
 import typer
 
+from ledger.application import Koers
 from ledger.bootstrap import bootstrap
+from ledger.cli._common import actor_of, local_credential
 from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import friendly_errors
+from ledger.domain import proved_by
+from ledger.errors import InvalidValue, NotFound
 from ledger.nats.factory import NATSFactory
 from ledger.nats.status import StoreStatus, store_status
 from ledger.settings import Settings
@@ -75,12 +79,30 @@ def _describe(status: StoreStatus, url: str, host: str) -> str:
         f"koers: serving {status.stream} ({status.events} events) at {status.url}"
         + (f", data in {status.data_dir}" if status.embedded else "")
         + f"; API and web page at {url} (OpenAPI: {url}/openapi.json)"
-        + (
-            ""
-            if _loopback(host)
-            else " (no authentication: anyone who reaches it can read and write)"
-        )
+        + ("" if _loopback(host) else " (beyond this machine: put TLS in front of it)")
         + "; Ctrl-C stops it"
+    )
+
+
+def _sign_in(app: Koers, settings: Settings, url: str) -> str:
+    """A one-time link that signs the local user in to the web page (as Jupyter prints its
+    token URL), or how to become someone the directory knows first."""
+    handle = actor_of(None)
+    base = (settings.api.public_url or url).rstrip("/")
+    try:
+        with proved_by(local_credential()):
+            secret = app.issue_login_link(
+                handle, actor=handle, minutes=settings.access.login_link_minutes
+            )
+    except (NotFound, InvalidValue):
+        return (
+            f"koers: to sign in to the web page, add yourself to the directory: koers people "
+            f"add {handle} --name '<your name>' --email <address>, then koers login-link {handle}"
+        )
+    minutes = f"{settings.access.login_link_minutes:g}"
+    return (
+        f"koers: sign in as {handle} at {base}/login?token={secret} (works once, for "
+        f"{minutes} minutes; koers login-link <handle> makes more)"
     )
 
 
@@ -137,6 +159,7 @@ def serve(
             assert api is not None
             stop.stop_api = api.stop
             typer.echo(_describe(status, api.url, api.host), err=True)
+            typer.echo(_sign_in(runtime.app, settings, api.url), err=True)
             if stop.requested.is_set():
                 api.socket.close()
             else:
