@@ -27,12 +27,12 @@ def test_a_killed_server_is_restarted_on_its_url_with_its_data_and_adopted(
     forget = watch(supervisor.url, lambda: supervisor.condition)
     try:
         assert condition(handle.url) == "running"
-        publish(handle.url, "KEPT", [b"one"])
+        publish(handle, "KEPT", [b"one"])
         found.kill()
         wait_until(lambda: len(adopted) == 1, "the server found running is restarted")
         first = adopted[0]
         assert (first.url, first.owned) == (handle.url, True)
-        assert read_all(first.url, "KEPT") == [b"one"]
+        assert read_all(first, "KEPT") == [b"one"]
         os.kill(first.pid, signal.SIGKILL)
         wait_until(lambda: len(adopted) == 2, "the server it started is restarted")
         assert adopted[1].url == handle.url
