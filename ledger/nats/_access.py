@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge, StoreUnavailable
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
+from ledger.nats._foreign import foreign_reason
 from ledger.nats._subjects import (
     H_MSG_ID,
     H_ORIGINATOR_ID,
@@ -76,6 +77,10 @@ class Positions:
         self._known[subject] = facts
         if len(self._known) > self._aggregates:
             self._known.popitem(last=False)
+
+    def forget(self, subject: str) -> None:
+        with self._lock:
+            self._known.pop(subject, None)
 
     def seq_of(self, subject: str, version: int) -> int | None:
         """The stream sequence of ``version`` of this aggregate, if known."""
@@ -148,7 +153,7 @@ class StreamAccess:
             if not got or pending == 0:
                 break
             start = got[-1].seq + 1
-        if out and H_VERSION in out[-1].headers:
+        if out and foreign_reason(out[-1], text_ids=self.conn.settings.text_ids) is None:
             self.positions.learn(subject, int(out[-1].headers[H_VERSION]), out[-1].seq)
         return out
 
@@ -180,6 +185,10 @@ class StreamAccess:
             ids = future.result(deadline)
         except concurrent.futures.TimeoutError:
             raise StoreUnavailable(self.conn.url, f"no answer within {deadline:g} s") from None
+        except ConcurrencyConflict:
+            for check in checks:  # a retry looks them up (a foreign message may follow them)
+                self.positions.forget(check.subject)
+            raise
         for event, seq in zip(events, ids, strict=False):
             self.positions.learn(
                 self.scheme.aggregate_filter(event.originator_id), event.originator_version, seq
@@ -262,10 +271,27 @@ class StreamAccess:
         lasts = await asyncio.gather(*(self.last(subject) for subject in subjects))
         out: dict[str, int] = {}
         for subject, last in zip(subjects, lasts, strict=True):
-            if last is not None:
-                self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
-            out[subject] = _expected_position(subject, versions[subject], last)
+            version = await self._last_version(subject, last)
+            if (
+                last is not None
+                and version is not None
+                and last.headers.get(H_VERSION) == str(version)
+            ):
+                self.positions.learn(subject, version, last.seq)
+            out[subject] = _expected_position(subject, versions[subject], last, version)
         return out
+
+    async def _last_version(self, subject: str, last: RawMessage | None) -> int | None:
+        """The aggregate's last version, ``last`` being its subject's last message: read
+        from ``last``, or, when that is a foreign message (see ``_foreign``), from the last
+        Koers event before it (rare: every message of the aggregate is read)."""
+        text_ids = self.conn.settings.text_ids
+        if last is None:
+            return None
+        if foreign_reason(last, text_ids=text_ids) is None:
+            return int(last.headers[H_VERSION])
+        good = [m for m in await self.read(subject) if foreign_reason(m, text_ids=text_ids) is None]
+        return int(good[-1].headers[H_VERSION]) if good else None
 
     async def _tracking_message(
         self, tracking: Tracking, messages: list[OutMessage], write_id: str
@@ -311,17 +337,20 @@ def _first_index_per_aggregate(events: Sequence[StoredEvent]) -> dict[Any, int]:
     return firsts
 
 
-def _expected_position(subject: str, first_version: int, last: RawMessage | None) -> int:
-    """The stream position the write expects the aggregate at, or a conflict now."""
+def _expected_position(
+    subject: str, first_version: int, last: RawMessage | None, version: int | None
+) -> int:
+    """The stream position the write expects the aggregate at (its subject's last message,
+    foreign or not), or a conflict now when ``version`` (its last) already has the one to
+    write."""
     if last is None:
         return 0
-    if int(last.headers[H_VERSION]) >= first_version:
+    if version is not None and version >= first_version:
         raise ConcurrencyConflict(
             subject,
             None,
             last.seq,
-            f"version {first_version} is taken (the aggregate is at version "
-            f"{last.headers[H_VERSION]})",
+            f"version {first_version} is taken (the aggregate is at version {version})",
         )
     return last.seq
 
