@@ -89,6 +89,7 @@ class Settler:
                 reason,
             )
             self.metrics.messages.labels(source, "dead_lettered").inc()
+            self.metrics.quarantined.labels("workers").inc()
         with contextlib.suppress(Exception):
             await msg.term()
 

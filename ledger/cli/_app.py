@@ -17,6 +17,7 @@ from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._output import EXIT
 from ledger.cli._projections import projections
+from ledger.cli._quarantine import quarantine
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
 from ledger.cli._workers import deadletters, prompts, worker
@@ -51,7 +52,7 @@ GROUPS = {
     "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
-    "token": token,
+    "token": token, "quarantine": quarantine,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
