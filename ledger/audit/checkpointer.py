@@ -5,9 +5,11 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
 (:class:`~ledger.audit._frontier.Frontier`), then polls the stream for what was written since:
 
 - every event's leaf goes onto the frontier, and its leaf record (leaf hash, content key)
-  into a buffer; a hole in the sequences, a payload that does not match its digest or a
-  message not written by Koers stops the signing for good (:attr:`problem`): a checkpoint
-  must never vouch for a damaged log;
+  into a buffer; a hole in the sequences or a payload that does not match its digest stops
+  the signing for good (:attr:`problem`): a checkpoint must never vouch for a damaged log.
+  A message not written by Koers (no ``Koers-Payload-Sha256``) does not: the tree covers
+  its stored bytes like any other, the readers set it aside (docs/store.md, "Quarantine")
+  and ``koers audit verify`` names it; it is logged once here;
 - at each multiple of ``KOERS_CHECKPOINT_EVERY`` it signs the root of exactly that many
   events, and ``KOERS_CHECKPOINT_SECONDS`` after the last checkpoint it signs whatever size
   the log has reached (if it grew);
@@ -81,13 +83,13 @@ class Checkpointer:
     def catch_up(self, trust: Trust, progress: Callable[[int], None] | None = None) -> AuditReport:
         """Verify the whole log and, if it holds, continue from its end."""
         verification = verify_log(self.store, trust, progress=progress, records=True)
-        if verification.report.ok:
+        if not verification.report.tampered:
             self.start_from(verification)
         return verification.report
 
     def start_from(self, verification: Verification) -> None:
-        """Continue after a verification that found nothing wrong."""
-        if not verification.report.ok:
+        """Continue after a verification that found nothing wrong (but foreign messages)."""
+        if verification.report.tampered:
             raise AuditError("the checkpointer cannot continue from a log that does not verify")
         scan = verification.scan
         self.frontier = Frontier.of(scan.tree)
@@ -137,6 +139,13 @@ class Checkpointer:
         scan.last_seq = self.size
         scan.add(frames)  # leaves, records, holes and digests, with the fast loop
         first_bad, why = _first_problem(scan)
+        for seq in scan.foreign:
+            if seq < first_bad:
+                log.warning(
+                    "audit: message %d in %s was not written by Koers (no Koers-Payload-Sha256 "
+                    "header); it is signed as stored and set aside by the readers",
+                    seq, self.store.stream,
+                )  # fmt: skip
         every, leaves, records = self.audit.every, scan.leaves, scan.records
         for i, seq in enumerate(scan.seqs):
             if seq >= first_bad:
@@ -206,5 +215,4 @@ def _first_problem(scan: Scan) -> tuple[float, str]:
     found: list[tuple[float, str]] = [(float("inf"), "")]
     found += [(a, f"seq {a} is missing: the stream skips to seq {b + 1}") for a, b in scan.gaps]
     found += [(seq, f"seq {seq} has a changed payload") for seq, _ in scan.changed]
-    found += [(seq, f"seq {seq} has no Koers-Payload-Sha256 header") for seq in scan.foreign]
     return min(found)

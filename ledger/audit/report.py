@@ -48,6 +48,8 @@ KINDS = (
     "checkpoints-missing",
     "no-key",
 )
+#: Kinds the readers set aside (quarantine) rather than damage to the signed history.
+QUARANTINED = frozenset(("foreign",))
 #: Kinds that name positions: one problem per kind and first position.
 POSITIONS = frozenset(("changed", "deleted", "swapped", "moved", "inserted", "truncated"))
 SHOWN_PER_KIND = 20
@@ -90,6 +92,13 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def tampered(self) -> bool:
+        """Whether anything but foreign messages was found: a foreign message is set aside
+        by every reader (docs/store.md, "Quarantine") and does not change what was signed,
+        so it alone neither stops a server from starting nor the checkpointer from signing."""
+        return any(p.kind not in QUARANTINED for p in self.problems)
 
     @property
     def rate(self) -> float:

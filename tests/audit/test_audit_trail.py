@@ -141,6 +141,29 @@ def test_the_checkpointer_stops_signing_when_the_log_is_damaged(ledger: Ledger) 
         store.close()
 
 
+def test_a_foreign_message_is_signed_as_stored_and_named_not_a_stop(ledger: Ledger) -> None:
+    """A message without Koers headers (any NATS client can publish one): the checkpointer
+    signs past it, the startup check lets the server start, and `audit verify` names it
+    every time, also once a checkpoint covers it."""
+    ledger.write_decisions(3)
+    audit = AuditSettings(every=3, outside=ledger.kept_dir)
+    store = AuditStore.open(ledger.settings.store)
+    try:
+        checkpointer = Checkpointer(store, signing_key(ledger.settings.store, audit), audit)
+        assert checkpointer.catch_up(trust_for(ledger.settings.store, audit)).ok
+        ledger.admin(lambda js: js.publish("ledger.objective.x.set", b"not ours"))  # seq 4
+        ledger.write_decisions(2, offset=10)  # seqs 5..6
+        assert [c.size for c in checkpointer.poll()] == [6]
+        assert checkpointer.problem is None
+    finally:
+        store.close()
+    check_before_serving(*ledger.sections())  # does not refuse
+    run = ledger.koers("audit", "verify")
+    assert run.code != 0, run.text
+    assert "DAMAGE [foreign] seq 4" in run.out
+    assert "events 1..6 are vouched for" in run.out
+
+
 # -- the startup check of koers serve -----------------------------------------------------------
 
 
