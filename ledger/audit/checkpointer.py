@@ -5,11 +5,12 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
 (:class:`~ledger.audit._frontier.Frontier`), then polls the stream for what was written since:
 
 - every event's leaf goes onto the frontier, and its leaf record (leaf hash, content key)
-  into a buffer; a hole in the sequences or a payload that does not match its digest stops
-  the signing for good (:attr:`problem`): a checkpoint must never vouch for a damaged log.
-  A message not written by Koers (no ``Koers-Payload-Sha256``) does not: the tree covers
-  its stored bytes like any other, the readers set it aside (docs/store.md, "Quarantine")
-  and ``koers audit verify`` names it; it is logged once here;
+  into a buffer; a hole in the sequences stops the signing for good (:attr:`problem`): a
+  checkpoint must never vouch for a damaged log. A message that is not a Koers event as
+  stored (no ``Koers-Payload-Sha256``, or a payload that does not have it: written so by
+  another NATS client, as far as anyone can tell) does not: the tree covers its stored
+  bytes like any other, the readers set it aside (docs/store.md, "Quarantine"); it is
+  logged once here;
 - at each multiple of ``KOERS_CHECKPOINT_EVERY`` it signs the root of exactly that many
   events, and ``KOERS_CHECKPOINT_SECONDS`` after the last checkpoint it signs whatever size
   the log has reached (if it grew);
@@ -139,11 +140,12 @@ class Checkpointer:
         scan.last_seq = self.size
         scan.add(frames)  # leaves, records, holes and digests, with the fast loop
         first_bad, why = _first_problem(scan)
-        for seq in scan.foreign:
+        for seq in sorted([*scan.foreign, *(seq for seq, _ in scan.changed)]):
             if seq < first_bad:
                 log.warning(
-                    "audit: message %d in %s was not written by Koers (no Koers-Payload-Sha256 "
-                    "header); it is signed as stored and set aside by the readers",
+                    "audit: message %d in %s is not a Koers event as stored (its payload "
+                    "digest is missing or wrong); it is signed as stored and set aside by the "
+                    "readers (koers quarantine list)",
                     seq, self.store.stream,
                 )  # fmt: skip
         every, leaves, records = self.audit.every, scan.leaves, scan.records
@@ -214,5 +216,4 @@ def _first_problem(scan: Scan) -> tuple[float, str]:
     """The first sequence that must not be signed, and why (``inf`` and ``""``: none)."""
     found: list[tuple[float, str]] = [(float("inf"), "")]
     found += [(a, f"seq {a} is missing: the stream skips to seq {b + 1}") for a, b in scan.gaps]
-    found += [(seq, f"seq {seq} has a changed payload") for seq, _ in scan.changed]
     return min(found)

@@ -49,7 +49,7 @@ KINDS = (
     "no-key",
 )
 #: Kinds the readers set aside (quarantine) rather than damage to the signed history.
-QUARANTINED = frozenset(("foreign",))
+QUARANTINED = frozenset(("foreign", "changed"))
 #: Kinds that name positions: one problem per kind and first position.
 POSITIONS = frozenset(("changed", "deleted", "swapped", "moved", "inserted", "truncated"))
 SHOWN_PER_KIND = 20
@@ -95,9 +95,12 @@ class AuditReport:
 
     @property
     def tampered(self) -> bool:
-        """Whether anything but foreign messages was found: a foreign message is set aside
-        by every reader (docs/store.md, "Quarantine") and does not change what was signed,
-        so it alone neither stops a server from starting nor the checkpointer from signing."""
+        """Whether the signed history is damaged: anything found but messages no checkpoint
+        covers that are not Koers events as stored (``foreign``, or ``changed`` alone: a
+        payload without its digest, which no one can tell from a message written that way).
+        Every reader sets those aside (docs/store.md, "Quarantine"); alone they neither
+        stop a server from starting nor the checkpointer from signing. A change to a signed
+        event always comes with a ``root-mismatch``."""
         return any(p.kind not in QUARANTINED for p in self.problems)
 
     @property
