@@ -9,17 +9,20 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import get_topic
 
 from ledger.application import Koers
+from ledger.bootstrap import bootstrap, popo_settings
 from ledger.demo import load_demo
-from ledger.domain import Decision
+from ledger.domain import Decision, Objective
 from projections import (
     KoersProjection,
     SQLiteKoersViews,
@@ -31,6 +34,7 @@ from projections import (
 from projections import projection as projection_module
 from projections._types import Handlers
 from tests.conftest import fresh_env
+from tests.factories import new_objective
 
 TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,6 +163,27 @@ def test_a_failing_handler_sets_its_event_aside_and_the_views_go_on(
     finally:
         runner.close()
         app.close()
+
+
+def test_an_event_that_does_not_decode_is_set_aside_and_the_replay_goes_on() -> None:
+    """A stored event of a known type whose payload its class cannot be built from."""
+    with bootstrap(popo_settings()) as runtime:
+        app = runtime.app
+        first = new_objective(app)
+        topic = get_topic(Objective.Set)
+        app.recorder.insert_events([StoredEvent(uuid.uuid4(), 1, topic, b"not json")])
+        new_objective(app)
+        views = views_as_of(app)
+        try:
+            [aside] = quarantine_entries(views)
+            assert (aside["position"], aside["event_type"]) == (2, "objective.set")
+            assert aside["reason"].startswith("cannot decode: ")
+            ids = {r["objective_id"] for r in views.rows("SELECT objective_id FROM objectives")}
+            assert str(first) in ids
+            assert len(ids) == 2
+            assert views.position == 3
+        finally:
+            views.close()
 
 
 def _koers_projections(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
