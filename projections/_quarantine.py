@@ -77,11 +77,9 @@ def step_of(app: Application[Any], notification: Notification) -> tuple[Any, Tra
     try:
         return app.mapper.to_domain_event(notification), tracking
     except Exception as e:  # any payload or topic: set aside, never stop the views
-        scheme = subjects_of(app)
+        reason = f"cannot decode: {_why(e)}"
         n = notification
-        return set_aside(scheme, n.id, n.originator_id, n.topic, f"cannot decode: {_why(e)}"), (
-            tracking
-        )
+        return set_aside(subjects_of(app), n.id, n.originator_id, n.topic, reason), tracking
 
 
 def subjects_of(app: Application[Any]) -> SubjectScheme | None:
@@ -132,13 +130,9 @@ def count(views: KoersViews) -> int:
     return int(rows[0]["n"]) if rows else 0
 
 
-def entries(
-    views: KoersViews, limit: int | None = None, *, newest_first: bool = False
-) -> list[Row]:
-    """The events the views set aside, by position (``limit``: at most that many)."""
-    order = "DESC" if newest_first else "ASC"
-    bound = "" if limit is None else f" LIMIT {int(limit)}"
+def entries(views: KoersViews) -> list[Row]:
+    """The events the views set aside, by position."""
     return views.rows(
         f"SELECT position, subject, event_type, reason, first_seen FROM {QUARANTINE.name} "
-        f"ORDER BY position {order}{bound}"
+        f"ORDER BY position"
     )

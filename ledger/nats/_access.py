@@ -153,7 +153,7 @@ class StreamAccess:
             if not got or pending == 0:
                 break
             start = got[-1].seq + 1
-        if out and foreign_reason(out[-1], text_ids=self.conn.settings.text_ids) is None:
+        if out and self._is_event(out[-1]):
             self.positions.learn(subject, int(out[-1].headers[H_VERSION]), out[-1].seq)
         return out
 
@@ -271,27 +271,18 @@ class StreamAccess:
         lasts = await asyncio.gather(*(self.last(subject) for subject in subjects))
         out: dict[str, int] = {}
         for subject, last in zip(subjects, lasts, strict=True):
-            version = await self._last_version(subject, last)
-            if (
-                last is not None
-                and version is not None
-                and last.headers.get(H_VERSION) == str(version)
-            ):
+            version = None
+            if last is not None and self._is_event(last):
+                version = int(last.headers[H_VERSION])
                 self.positions.learn(subject, version, last.seq)
+            elif last is not None:  # foreign: the version is its last Koers event's (rare)
+                good = [m for m in await self.read(subject) if self._is_event(m)]
+                version = int(good[-1].headers[H_VERSION]) if good else None
             out[subject] = _expected_position(subject, versions[subject], last, version)
         return out
 
-    async def _last_version(self, subject: str, last: RawMessage | None) -> int | None:
-        """The aggregate's last version, ``last`` being its subject's last message: read
-        from ``last``, or, when that is a foreign message (see ``_foreign``), from the last
-        Koers event before it (rare: every message of the aggregate is read)."""
-        text_ids = self.conn.settings.text_ids
-        if last is None:
-            return None
-        if foreign_reason(last, text_ids=text_ids) is None:
-            return int(last.headers[H_VERSION])
-        good = [m for m in await self.read(subject) if foreign_reason(m, text_ids=text_ids) is None]
-        return int(good[-1].headers[H_VERSION]) if good else None
+    def _is_event(self, message: RawMessage) -> bool:
+        return foreign_reason(message, text_ids=self.conn.settings.text_ids) is None
 
     async def _tracking_message(
         self, tracking: Tracking, messages: list[OutMessage], write_id: str
