@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,11 +155,18 @@ def test_a_foreign_message_is_signed_as_stored_and_named_not_a_stop(ledger: Ledg
     signs past it, the startup check lets the server start, and `audit verify` names it
     every time, also once a checkpoint covers it."""
     ledger.write_decisions(3)
+    forged = str(uuid.uuid4())
     with _caught_up(ledger, AuditSettings(every=3, outside=ledger.kept_dir)) as checkpointer:
         ledger.admin(lambda js: js.publish("ledger.objective.x.set", b"not ours"))  # seq 4
         ledger.write_decisions(2, offset=10)  # seqs 5..6
         assert [c.size for c in checkpointer.poll()] == [6]
         assert checkpointer.problem is None
+    headers = {"Koers-Originator-Id": forged, "Koers-Version": "1", "Koers-Type": "decision.made",
+               "Koers-Topic": "ledger.domain.decisions:Decision.Made",
+               "Koers-Payload-Sha256": "0" * 64}  # fmt: skip
+    ledger.admin(lambda js: js.publish(f"ledger.decision.{forged}.made", b"{}", headers=headers))
+    log = json.loads(ledger.koers("audit", "log", "--json").out)
+    assert forged not in {d["id"] for d in log["decisions"]}  # the auditor is not shown it
     check_before_serving(*ledger.sections())  # does not refuse
     run = ledger.koers("audit", "verify")
     assert run.code != 0, run.text
