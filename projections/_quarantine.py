@@ -17,6 +17,7 @@ quarantine too, without the times first seen).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +47,8 @@ __all__ = [
     "step_of",
     "subjects_of",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Errors of the view database itself: never a reason to set an event aside (they stop
 #: the batch, which is tried again).
@@ -112,7 +115,11 @@ def _why(error: BaseException) -> str:
 
 
 def record(tx: Tx, aside: SetAside) -> None:
-    """Write ``aside`` in the current transaction (a second time changes nothing)."""
+    """Write ``aside`` in the current transaction (a second time changes nothing); log it."""
+    log.warning(
+        "views: set aside position %d (%s): %s; see 'koers quarantine list'",
+        aside.position, aside.subject or aside.event_type, aside.reason,
+    )  # fmt: skip
     tx.run(
         f"INSERT INTO {QUARANTINE.name} (position, subject, event_type, reason, first_seen) "
         f"VALUES (?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
