@@ -64,10 +64,11 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     Uses the embedded nats-server of the data directory (started for this command and
     stopped after it, unless a running `koers serve` already serves it) or NATS_URL.
     """
-    settings = Settings.from_env(data_dir=data_dir)
-    with friendly_errors(), store_factory(settings.store) as factory:
-        result = store_status(factory)
-        entries = quarantined(settings, factory)
+    with friendly_errors():
+        settings = Settings.from_env(data_dir=data_dir)
+        with store_factory(settings.store) as factory:
+            result = store_status(factory)
+            entries = quarantined(settings, factory)
     if as_json:
         newest = entries[-NEWEST:][::-1]
         emit_json({**result.as_dict(), "quarantine": {"count": len(entries), "newest": newest}})
