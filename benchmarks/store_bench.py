@@ -619,7 +619,12 @@ def run_backend(backend: str, url: str, tmp: Path, sizes: Sizes, rep: int) -> di
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)}
         return run_app(env, sizes)
     stream = f"BENCH{rep}{uuid.uuid4().hex[:8].upper()}"
-    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": url, "NATS_STREAM": stream}
+    env = {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": url,
+        "NATS_STREAM": stream,
+        "NATS_CREATE_STREAM": "yes",
+    }
     try:
         return run_app(env, sizes)
     finally:

@@ -661,7 +661,12 @@ def serve_api(url: str, stream: str, views: str, nodelay: bool = False) -> int:
     from ledger.api import create_api
     from ledger.api._server import ApiServer
 
-    env = {"NATS_URL": url, "NATS_STREAM": stream, "KOERS_DATA_DIR": str(Path(views).parent)}
+    env = {
+        "NATS_URL": url,
+        "NATS_STREAM": stream,
+        "NATS_CREATE_STREAM": "yes",
+        "KOERS_DATA_DIR": str(Path(views).parent),
+    }
     koers = Koers(env=env)
     runner = None
     try:
@@ -765,9 +770,19 @@ def run(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
     started = time.perf_counter()
     events = [e for day in quarter_days(sizes.copies) for e in demo_events(day, day.toordinal())]
     built = time.perf_counter()
-    log_env = {"NATS_URL": url, "NATS_STREAM": LOG_STREAM, "KOERS_DATA_DIR": str(tmp)}
+    log_env = {
+        "NATS_URL": url,
+        "NATS_STREAM": LOG_STREAM,
+        "NATS_CREATE_STREAM": "yes",
+        "KOERS_DATA_DIR": str(tmp),
+    }
     last = write_log(log_env, events)
-    api_env = {"NATS_URL": url, "NATS_STREAM": API_STREAM, "KOERS_DATA_DIR": str(tmp / "api")}
+    api_env = {
+        "NATS_URL": url,
+        "NATS_STREAM": API_STREAM,
+        "NATS_CREATE_STREAM": "yes",
+        "KOERS_DATA_DIR": str(tmp / "api"),
+    }
     write_log(api_env, demo_events(DEMO_TODAY, None))
     print(
         f"replay log: {last:,} events ({sizes.copies} demo quarters) built in "

@@ -269,7 +269,12 @@ def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
         tempfile.TemporaryDirectory() as tmp,
         EmbeddedServer(Path(tmp) / "data", max_batch_msgs=5000) as server,
     ):
-        env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": STREAM}
+        env = {
+            "PERSISTENCE_MODULE": "ledger.nats",
+            "NATS_URL": server.url,
+            "NATS_STREAM": STREAM,
+            "NATS_CREATE_STREAM": "yes",
+        }
         app = Koers(env=env)
         prompts = write_backlog(app, units)
         app.close()
@@ -277,7 +282,12 @@ def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
         raw_s = asyncio.run(raw_consume(server.url, events))
         worker_s = worker_catch_up(env, server.url, last_seq, prompts)
     with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(Path(tmp) / "data") as server:
-        env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": STREAM}
+        env = {
+            "PERSISTENCE_MODULE": "ledger.nats",
+            "NATS_URL": server.url,
+            "NATS_STREAM": STREAM,
+            "NATS_CREATE_STREAM": "yes",
+        }
         latencies = measure_latency(env, server.url, triggers, rate)
     return {
         "backlog_events": events,

@@ -7,7 +7,8 @@ as a traceback::
 
     KoersError                      base of everything Koers raises on purpose
     ├── ConfigurationError          a setting, a flag or the environment is wrong
-    │   └── StreamConfigError       an existing NATS stream is weaker than the audited config
+    │   ├── StreamConfigError       an existing NATS stream is weaker than the audited config
+    │   └── StreamMissing           a stream does not exist (only koers init/serve create them)
     ├── StoreError                  the event store could not do what was asked
     │   ├── StoreUnavailable        NATS cannot be reached (or stopped answering in time)
     │   ├── EventTooLarge           one event is bigger than the stream accepts
@@ -89,6 +90,20 @@ class StreamConfigError(ConfigurationError):
         super().__init__(
             f"stream {stream!r} does not have the audited configuration "
             f"({'; '.join(problems)}). {fix}"
+        )
+
+
+class StreamMissing(ConfigurationError):
+    """A stream Koers needs does not exist. Only ``koers init`` (and ``koers serve`` on a new
+    ledger) create streams: a read or a write never does, so a mistyped ``NATS_STREAM`` is
+    an error instead of a new, empty ledger."""
+
+    def __init__(self, stream: str, url: str) -> None:
+        self.stream = stream
+        url = re.sub(r"//[^@/]*@", "//", url)  # never a password in a message
+        super().__init__(
+            f"the stream {stream!r} does not exist on {url}: create it with 'koers init' (or "
+            f"'koers serve' on a new data directory), or fix NATS_STREAM if you meant another"
         )
 
 

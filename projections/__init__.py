@@ -74,7 +74,13 @@ from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, re
 from projections.replay import replay, views_as_of
 from projections.retro_follow_through import RetroFollowThrough, retro_follow_through
 from projections.runner import ViewRunner
-from projections.views import KoersViews, SQLiteKoersViews, memory_views, open_views
+from projections.views import (
+    KoersViews,
+    SQLiteKoersViews,
+    memory_views,
+    open_views,
+    views_position,
+)
 
 __all__ = [
     "TABLES",
@@ -105,6 +111,7 @@ __all__ = [
     "replay",
     "retro_follow_through",
     "views_as_of",
+    "views_position",
 ]
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "memory_views",
     "open_views",
     "views_env",
+    "views_position",
 ]
 
 #: The projection's name: the prefix of its settings (``KOERSVIEWS_SQLITE_DBNAME``, ...).
@@ -211,6 +212,21 @@ def open_views(
     views = factory.tracking_recorder(view_class)
     assert isinstance(views, KoersViews)
     return views
+
+
+def views_position(environ: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """How many events the views the settings name reflect, and where they are: ``0`` when
+    there are none yet (a SQLite file that does not exist is not created)."""
+    env = views_env(environ)
+    where = env.get("SQLITE_DBNAME") or PROJECTION_NAME
+    sqlite = env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite") == "eventsourcing.sqlite"
+    if sqlite and not where.startswith("file:") and not Path(where).exists():
+        return 0, where
+    views = open_views(environ)
+    try:
+        return views.position, where
+    finally:
+        views.close()
 
 
 def memory_views() -> KoersViews:

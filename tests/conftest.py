@@ -52,6 +52,7 @@ def fresh_env(**extra: str) -> dict[str, str]:
         "NATS_URL": nats_url(),
         "NATS_STREAM": name,
         "NATS_MAX_BATCH": "5000",
+        "NATS_CREATE_STREAM": "yes",  # a fresh stream per test: no `koers init` each time
     }
     env.update(extra)
     return env

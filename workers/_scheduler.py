@@ -16,6 +16,13 @@
 
 Schedules survive restarts of the server (file storage) and of the workers (the server fires
 them; a fired message waits in the stream for the durable consumer).
+
+A due time more than :data:`HORIZON` ahead is never sent: the server fires an ``@at`` beyond
+April 2262 at once (its nanosecond clock overflows), and the due handler, finding the reason
+not yet due, re-armed it: one schedule fired four times a second for ever (issue 11, from a
+review date 9999-12-31). The domain keeps dates within ``YEARS_AHEAD`` years, so such a time
+comes only from an event no command accepts: :class:`Unschedulable`, which the settler sets
+aside once (a dead letter with the reason), never retried.
 """
 
 from __future__ import annotations
@@ -28,11 +35,13 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from ledger.domain import YEARS_AHEAD
 from workers._actions import CancelSchedule, SetSchedule
 from workers._batch import Message, publish_batch
+from workers._decode import BadMessage
 from workers._names import Names
 
-__all__ = ["Scheduler", "at_header"]
+__all__ = ["HORIZON", "Scheduler", "Unschedulable", "at_header", "unschedulable"]
 
 H_SCHEDULE = "Nats-Schedule"
 H_TARGET = "Nats-Schedule-Target"
@@ -41,6 +50,12 @@ H_ZONE = "Nats-Schedule-Time-Zone"
 TOMBSTONE = {"Nats-Rollup": "sub", "Nats-TTL": "1h"}
 PER_BATCH = 500  # below the server's default limit of 1,000 messages per atomic batch
 TIMEOUT = 5.0
+#: The furthest ahead a schedule is made: the domain's limit, and a year to spare.
+HORIZON = timedelta(days=366 * (YEARS_AHEAD + 1))
+
+
+class Unschedulable(BadMessage):
+    """A schedule that cannot be made: set aside once with this reason, never retried."""
 
 
 def at_header(due: datetime) -> str:
@@ -51,6 +66,18 @@ def at_header(due: datetime) -> str:
     return "@at " + moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def unschedulable(action: SetSchedule | CancelSchedule) -> Unschedulable | None:
+    """Why ``action`` cannot be sent (a due time beyond :data:`HORIZON`), if it cannot."""
+    if isinstance(action, CancelSchedule) or action.due - datetime.now(UTC) <= HORIZON:
+        return None
+    return Unschedulable(
+        f"the {action.kind} schedule of {action.ident} would be due "
+        f"{action.due.astimezone(UTC).isoformat()}, more than {YEARS_AHEAD + 1} years ahead: "
+        f"no command accepts such a date (the domain allows {YEARS_AHEAD} years), so it is "
+        f"set aside, not scheduled"
+    )
+
+
 class Scheduler:
     def __init__(self, nc: Client, names: Names, ttl: str) -> None:
         self.nc = nc
@@ -59,9 +86,14 @@ class Scheduler:
         self.ttl = ttl
 
     def message(self, action: SetSchedule | CancelSchedule) -> Message:
+        """The message that sets or cancels a schedule; :class:`Unschedulable` for a due
+        time beyond :data:`HORIZON`."""
         subject = self.names.schedule_subject(action.kind, action.ident)
         if isinstance(action, CancelSchedule):
             return subject, b"", dict(TOMBSTONE)
+        refused = unschedulable(action)
+        if refused is not None:
+            raise refused
         payload = {
             "kind": action.kind,
             "id": action.ident,
@@ -80,20 +112,25 @@ class Scheduler:
     ) -> dict[int, BaseException]:
         """Send every action (one per schedule); the errors, by index, of those that failed."""
         errors: dict[int, BaseException] = {}
-        for start in range(0, len(actions), PER_BATCH):
-            chunk = actions[start : start + PER_BATCH]
+        for index, action in enumerate(actions):
+            refused = unschedulable(action)
+            if refused is not None:
+                errors[index] = refused
+        ready = [(i, self.message(a)) for i, a in enumerate(actions) if i not in errors]
+        for start in range(0, len(ready), PER_BATCH):
+            chunk = ready[start : start + PER_BATCH]
             try:
-                await publish_batch(self.nc, [self.message(a) for a in chunk], TIMEOUT)
+                await publish_batch(self.nc, [message for _, message in chunk], TIMEOUT)
             except Exception:
-                for offset, action in enumerate(chunk):
+                for index, message in chunk:
                     try:
-                        await self._one(action)
+                        await self._one(message)
                     except Exception as e:
-                        errors[start + offset] = e
+                        errors[index] = e
         return errors
 
-    async def _one(self, action: SetSchedule | CancelSchedule) -> None:
-        subject, payload, headers = self.message(action)
+    async def _one(self, message: Message) -> None:
+        subject, payload, headers = message
         await self.js.publish(
             subject, payload, timeout=TIMEOUT, stream=self.names.schedules_stream, headers=headers
         )

@@ -1,6 +1,8 @@
 """Settling a message exactly one way: acknowledged, retried later, or dead-lettered.
 
 - done: ``ack``;
+- a schedule that cannot be made (:class:`~workers._scheduler.Unschedulable`): set aside at
+  once (dead-lettered with its reason, ``term``-ed): trying again cannot help;
 - a bad message (:class:`BadMessage`: undecodable, off-schema, unknown type, oversize) or an
   unexpected error: ``nak`` with a delay (``retry_delay``, doubled per delivery, at most 30 s)
   until it was delivered ``attempts`` times, then dead-lettered (logged once: only the worker
@@ -25,6 +27,7 @@ from workers._deadletter import Publish, dead_letter
 from workers._decode import BadMessage
 from workers._metrics import Metrics
 from workers._names import Names
+from workers._scheduler import Unschedulable
 
 __all__ = ["TRANSIENT", "Settler"]
 
@@ -51,6 +54,8 @@ class Settler:
     async def settle(self, msg: Msg, error: BaseException | None, source: str) -> None:
         if error is None:
             await self.ack(msg, source)
+        elif isinstance(error, Unschedulable):
+            await self.failed(msg, source, error.reason, retry=False)
         elif isinstance(error, BadMessage):
             await self.failed(msg, source, error.reason)
         elif isinstance(error, TRANSIENT):
@@ -66,9 +71,9 @@ class Settler:
     def _delay(self, deliveries: int) -> float:
         return float(min(self.settings.retry_delay * 2 ** (deliveries - 1), MAX_DELAY))
 
-    async def failed(self, msg: Msg, source: str, reason: str) -> None:
+    async def failed(self, msg: Msg, source: str, reason: str, *, retry: bool = True) -> None:
         deliveries = msg.metadata.num_delivered
-        if deliveries < self.settings.attempts:
+        if retry and deliveries < self.settings.attempts:
             log.debug("retrying %s (delivery %d): %s", msg.subject, deliveries, reason)
             await self._nak(msg, source, self._delay(deliveries))
             return

@@ -30,41 +30,17 @@ from ledger.domain import ACTOR, EXPECTED_VERSION, Command
 from ledger.domain._fields import Field, Ref
 from ledger.errors import InvalidValue
 
-__all__ = ["collection", "command_router", "path_of"]
+__all__ = ["command_router"]
 
 _PATH_FIELD = re.compile(r"\{(\w+)\}")
 Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
-
-
-#: Collections with no reads (yet), where the path is not the kind with an ``s``.
-_PLURALS = {"person": "/people"}
-
-
-def collection(kind: str) -> str:
-    """The path of a kind's collection: ``key_result`` → ``/key-results``."""
-    if kind in KINDS:
-        return KINDS[kind][0]
-    return _PLURALS.get(kind, "/" + kind.replace("_", "-") + "s")
-
-
-def target_name(command: Command) -> str:
-    """The path parameter naming a change's target: its id, or its name (a team's slug)."""
-    return command.named_by.name if command.named_by else f"{command.kind}_id"
 
 
 def _target_field(command: Command) -> Field:
     if command.named_by is not None:
         return command.named_by
     kind = command.kind.replace("_", " ")
-    return Ref(name=target_name(command), kind=command.kind, help=f"The {kind}'s id.")
-
-
-def path_of(command: Command) -> str:
-    """The command's route, e.g. ``/key-results/{key_result_id}/check-ins``."""
-    if command.creates:
-        return collection(command.kind)
-    route = command.route or command.verb.replace("_", "-")
-    return f"{collection(command.kind)}/{{{target_name(command)}}}/{route}"
+    return Ref(name=command.target_name, kind=command.kind, help=f"The {kind}'s id.")
 
 
 def _path_fields(command: Command) -> list[Field]:
@@ -103,17 +79,7 @@ def _nullable(field: Field, help: str = "") -> dict[str, Any]:
 
 
 def _parameters(command: Command) -> list[dict[str, Any]]:
-    path = (
-        []
-        if command.creates
-        else [
-            Ref(
-                name=target_name(command),
-                kind=command.kind,
-                help=f"The {command.kind.replace('_', ' ')}'s id.",
-            )
-        ]
-    )
+    path = [] if command.creates else [_target_field(command)]
     return [
         {"name": f.name, "in": "path", "required": True, "description": f.help,
          "schema": f.schema() | {"description": f.help}}
@@ -162,7 +128,7 @@ def _endpoint(command: Command) -> Endpoint:
                              [FieldError(field=name, detail="is given in the path")])  # fmt: skip
         target = None
         if not command.creates:
-            target = _target_field(command).from_json(path.pop(target_name(command)))
+            target = _target_field(command).from_json(path.pop(command.target_name))
         koers = koers_of(request)
 
         def execute() -> Receipt:
@@ -182,17 +148,41 @@ def _endpoint(command: Command) -> Endpoint:
     return endpoint
 
 
+def _links(command: Command, commands: list[Command]) -> dict[str, Any]:
+    """OpenAPI links from a create's answer to what can be done with the thing it made: the
+    changes of its kind and, where the API has them, its reads (the id in the answer, or the
+    name the request gave it)."""
+    named = command.named_by
+    value = f"$request.body#/{named.name}" if named else "$response.body#/id"
+    links = {
+        c.handler: {"operationId": c.handler, "parameters": {c.target_name: value}}
+        for c in commands
+        if c.kind == command.kind and not c.creates
+    }
+    if command.kind in KINDS and named is None:
+        for read in ("show", "history"):
+            operation = f"{read}_{command.kind}"
+            links[operation] = {"operationId": operation,
+                                "parameters": {f"{command.kind}_id": value}}  # fmt: skip
+    return links
+
+
 def command_router(commands: Iterable[Command]) -> APIRouter:
     """A router with the route of every command."""
     router = APIRouter()
-    for command in commands:
+    every = list(commands)
+    for command in every:
         options = CREATED if command.creates else CHANGED
+        if command.creates:
+            created = {**options["responses"][201], "links": _links(command, every)}
+            options = {**options, "responses": {**options["responses"], 201: created}}
         router.add_api_route(
-            path_of(command),
+            command.path,
             _endpoint(command),
             methods=["POST"],
             summary=command.summary.rstrip(".").split(":")[0],
             name=command.handler,
+            operation_id=command.handler,
             openapi_extra={
                 "requestBody": {
                     "required": True,

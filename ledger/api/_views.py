@@ -23,6 +23,7 @@ from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
 from ledger.api._retro_brief import RetroBrief, retro_brief
 from ledger.api._schema import QUARTER, VIEW_ERRORS
+from ledger.application import Koers
 from ledger.domain import OrgRole
 from ledger.errors import NotFound
 from projections import (
@@ -102,6 +103,23 @@ def view_at(
 At = Annotated[ViewAt, Depends(view_at)]
 
 
+async def _within_the_log(koers: Koers, wanted: int) -> None:
+    """Refuse a ``min_position`` beyond the log's last event: no write answered it, and the
+    views would never get there."""
+    last = await in_thread(koers.recorder.max_notification_id) or 0
+    if wanted > last:
+        detail = (
+            f"is {wanted}, beyond the last event in the log (position {last}): send the "
+            f"position a write answered"
+        )
+        raise ApiProblem(
+            "invalid-request",
+            f"min_position: {detail}",
+            [FieldError(field="min_position", detail=detail)],
+            headers={"Koers-Position": str(last)},
+        )
+
+
 async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> Response:
     """Run ``query`` on the right views (see the module docstring) in a worker thread."""
     koers, runner = koers_of(request), request.app.state.runner
@@ -129,6 +147,8 @@ async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt
                 f"serve, or read with as_of or position (rebuilt from the log)",
                 headers={"Retry-After": "30"},
             )
+        if wanted is not None and runner.position < wanted:
+            await _within_the_log(koers, wanted)
         try:
             await in_thread(runner.wait_for, wanted, WAIT)
         except (TimeoutError, RuntimeError) as e:

@@ -206,8 +206,9 @@ class AccessCommands(KoersBase):
         target: UUID | None,
         values: Mapping[str, Any],
     ) -> None:
-        """Refuse (``Forbidden``; ``NotFound`` for a thing the principal may not see) unless
-        the principal may issue the command on its target with these values."""
+        """Refuse (``Forbidden``; ``NotFound`` for a thing the principal may not see, also
+        the objective a new key result names) unless the principal may issue the command on
+        its target with these values."""
         if principal.read_only:
             raise Forbidden("this credential is read-only: it may read, never write",
                             "a credential that may write")  # fmt: skip
@@ -224,8 +225,11 @@ class AccessCommands(KoersBase):
             if command.name == "token.create" and values.get("on_behalf"):
                 self._only_admins(principal, "a token that acts for others")
             return
-        if thing is not None and not self.may_see(principal, facts):
-            raise NotFound(command.kind.replace("_", " "), target)
+        if not self.may_see(principal, facts):
+            if thing is not None:
+                raise NotFound(command.kind.replace("_", " "), target)
+            if command.kind == "key_result":  # its team is its objective's: not revealed
+                raise NotFound("objective", values["objective_id"])
         needs = " or ".join(str(w) for w in command.may)
         raise Forbidden(
             f"{command.name.replace('_', ' ')} may be issued by {needs}; {principal.handle} is not",

@@ -1,6 +1,7 @@
 """Checkpoints kept outside NATS: a JSON-lines file the checkpointer appends to, and reads.
 
-One checkpoint per line (``Checkpoint.to_json``), appended and fsynced, never rewritten: a
+One checkpoint per line (``Checkpoint.to_json``), appended and fsynced, never rewritten: by
+default in the data directory (``audit/checkpoints/``, mode 0600 in a 0700 folder), or a
 file on another disk, or in a git work tree whose history is pushed elsewhere. An attacker
 who can rewrite the ledger and its checkpoint stream, and even holds the signing key, cannot
 change what was copied here before, so ``koers audit verify`` compares the log with it.
@@ -35,9 +36,12 @@ def append_kept(path: Path, checkpoints: Iterable[Checkpoint]) -> None:
     lines = "".join(c.to_json() + "\n" for c in checkpoints)
     if not lines:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True)
+        path.parent.chmod(0o700)  # whatever the umask
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        os.fchmod(fd, 0o600)
         data = lines.encode("utf-8")
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":  # a torn last line stays alone

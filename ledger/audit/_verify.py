@@ -234,6 +234,7 @@ def _hold_kept(
     in_stream = {(c.size, c.root) for c in signed}
     roots = {c.size: c.root for c in signed}
     missing, matched_kept, before = [], 0, len(report.problems)
+    beyond: Checkpoint | None = None
     tree = scan.tree
     for checkpoint in sorted(kept, key=lambda c: c.size):
         size = checkpoint.size
@@ -250,11 +251,7 @@ def _hold_kept(
                 f"history was rewritten and signed again", checkpoint.size,
             )  # fmt: skip
         elif checkpoint.size > last_seq:
-            report.add(
-                "truncated", where,
-                f"it signed {checkpoint.size} events, the log ends at seq {last_seq}: "
-                f"rolled back", last_seq + 1,
-            )  # fmt: skip
+            beyond = checkpoint  # the last one kept is named
         elif not matches:
             report.add(
                 "rewritten", where,
@@ -264,6 +261,12 @@ def _hold_kept(
             )  # fmt: skip
         else:
             matched_kept = checkpoint.size
+    if beyond is not None:
+        report.add(
+            "truncated", f"kept {_head(beyond)}",
+            f"it signed {beyond.size} events (root {beyond.root.hex()}), the log ends at "
+            f"seq {last_seq}: {_gone(last_seq)}", last_seq + 1,
+        )  # fmt: skip
     if missing and len(report.problems) == before:  # not explained by a rewrite above
         last = missing[-1]
         report.add(
@@ -272,3 +275,13 @@ def _hold_kept(
             f"it was deleted or replaced",
         )  # fmt: skip
     return matched_kept
+
+
+def _gone(last_seq: int) -> str:
+    """What a log that ends before a kept checkpoint means."""
+    if last_seq == 0:
+        return (
+            "the ledger was deleted or emptied; restore it from a backup or a 'koers export' "
+            "bundle (docs/audit.md, 'When the ledger is gone')"
+        )
+    return "rolled back"

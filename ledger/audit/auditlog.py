@@ -40,8 +40,11 @@ class DecisionRecord:
     decider: str = ""
     consulted: list[str] = field(default_factory=list)
     opened_by: str = ""
+    #: the credential the opener proved (``token:<id>``, ``oidc:<issuer>#<subject>``, …)
+    opened_with: str = ""
     opened_at: str = ""
     decided_by: str | None = None
+    decided_with: str | None = None
     decided_at: str | None = None
     chosen: str | None = None
     chosen_title: str | None = None
@@ -66,6 +69,7 @@ class DecisionRecord:
             self.decider = str(data.get("decider", ""))
             self.consulted = [str(p) for p in data.get("consulted", [])]
             self.opened_by, self.opened_at = str(data.get("actor", "")), _time(data)
+            self.opened_with = str(data.get("credential", ""))
         elif kind == "option_added":
             self.options.append(_option(data.get("option", {})))
         elif kind == "information_updated":
@@ -73,6 +77,7 @@ class DecisionRecord:
         elif kind == "made":
             self.status = "decided"
             self.decided_by, self.decided_at = str(data.get("actor", "")), _time(data)
+            self.decided_with = str(data.get("credential", ""))
             self.chosen = str(data.get("chosen", ""))
             self.chosen_title = next(
                 (o["title"] for o in self.options if o["key"] == self.chosen), None
@@ -89,8 +94,8 @@ class DecisionRecord:
         criteria = ", ".join(f"{c['name']} {c['weight']}" for c in self.criteria) or "-"
         if self.decided_by:
             call = (
-                f"{self.status}: {self.chosen} ({self.chosen_title!r}) by {self.decided_by} at "
-                f"{self.decided_at}, confidence {self.confidence}"
+                f"{self.status}: {self.chosen} ({self.chosen_title!r}) by {self.decided_by}"
+                f"{_with(self.decided_with)} at {self.decided_at}, confidence {self.confidence}"
             )
         else:
             call = f"{self.status}: not decided yet (decider {self.decider})"
@@ -98,10 +103,16 @@ class DecisionRecord:
             f"{self.id}  {self.team}  {self.question}",
             f"    {call}",
             f"    options: {options}; criteria: {criteria}; information {self.information_level} %",
-            f"    opened by {self.opened_by} at {self.opened_at}; events at seqs "
+            f"    opened by {self.opened_by}{_with(self.opened_with)} at {self.opened_at}; "
+            f"events at seqs "
             f"{', '.join(map(str, self.seqs))}",
             f"    proof: {self.proof}",
         ]
+
+
+def _with(credential: str | None) -> str:
+    """`` (token:…)``: the credential an actor proved, where the event records one."""
+    return f" ({credential})" if credential else ""
 
 
 def _option(data: Any) -> dict[str, str]:

@@ -15,8 +15,9 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
   events, and ``KOERS_CHECKPOINT_SECONDS`` after the last checkpoint it signs whatever size
   the log has reached (if it grew);
 - each checkpoint is published with the leaf records since the previous one (the records
-  first), then appended to the file kept outside NATS (``KOERS_CHECKPOINT_DIR``). A failed
-  outside write is retried with the next checkpoint, and logged.
+  first), then appended to the file kept outside NATS (``KOERS_CHECKPOINT_DIR``, by default
+  ``<data dir>/audit/checkpoints/``). A failed outside write is retried with the next
+  checkpoint, and logged.
 
 Nothing secret is kept but the signing key. One thread owns the follower (:meth:`run`);
 :meth:`checkpoint_now` may be called from that thread or before it starts.
@@ -65,7 +66,7 @@ class Checkpointer:
         self.store = store
         self.key = key
         self.audit = audit
-        self.outside = audit.outside_file(store.stream)
+        self.outside = audit.outside_file(store.stream, store.nats.data_dir)
         self.clock = clock
         self.frontier = Frontier()
         self.records = bytearray()  # leaf records of sequences signed_size + 1 .. size
@@ -176,7 +177,7 @@ class Checkpointer:
             self.signed_size = size
             self.made.append(checkpoint)
             self._unkept.append(checkpoint)
-        if self.outside is not None and self._unkept:
+        if self._unkept:
             try:
                 append_kept(self.outside, self._unkept)
                 self._unkept.clear()

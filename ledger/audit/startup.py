@@ -17,7 +17,8 @@ before the application.
 
 What a verification trusts: the public half of the signing key (``KOERS_SIGNING_KEY``, by
 default ``<data dir>/audit/signing.key``), or a PEM public key given instead; and the
-checkpoints kept outside NATS (``KOERS_CHECKPOINT_DIR``) plus any files given.
+checkpoints kept outside NATS (``KOERS_CHECKPOINT_DIR``, by default in the data directory)
+plus any files given.
 """
 
 from __future__ import annotations
@@ -61,15 +62,17 @@ def _refuse(report: AuditReport, settings: StoreSettings, audit: AuditSettings) 
             f"{audit.key_path(settings.data_dir)} is missing, so it cannot be checked: restore "
             f"the key (or point KOERS_SIGNING_KEY at it); see docs/audit.md"
         )
-    return LogTampered(report, settings.data_dir, audit.outside_file(settings.stream))
+    return LogTampered(
+        report, settings.data_dir, audit.outside_file(settings.stream, settings.data_dir)
+    )
 
 
 class LogTampered(AuditError, StoreError):
     """The ledger no longer matches its signed checkpoints. ``report`` holds every finding."""
 
-    def __init__(self, report: AuditReport, data_dir: Path, outside: Path | None) -> None:
+    def __init__(self, report: AuditReport, data_dir: Path, outside: Path) -> None:
         self.report = report
-        kept = f", compare with the checkpoints kept in {outside}" if outside else ""
+        kept = f", compare with the checkpoints kept in {outside}"
         super().__init__(
             f"the ledger {report.stream} no longer matches its signed checkpoints, so it is "
             f"not served ({len(report.problems)} problems: {report.summary(3)}). Nothing was "
@@ -99,8 +102,7 @@ def trust_for(
         if path.exists():
             key = load_signing_key(path).public_key()
     kept = []
-    outside = audit.outside_file(settings.stream)
-    for path in [*([outside] if outside is not None else []), *kept_files]:
+    for path in [audit.outside_file(settings.stream, settings.data_dir), *kept_files]:
         kept += read_kept(path)
     return Trust(key, kept)
 

@@ -7,7 +7,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from ledger.cli import _serve, _store
+from ledger.cli import _init, _serve, _store
 from ledger.cli._audit import audit
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
@@ -45,6 +45,7 @@ app.command("serve", epilog="\b\nExample: koers serve --data-dir ./ledger-data -
     _serve.serve
 )
 app.command("status", epilog="Example: koers status --json")(_store.status)
+app.command("init", epilog="Example: koers init --data-dir ./ledger-data")(_init.init)
 app.command("history")(history)
 app.command("demo")(demo)
 app.command("export", epilog="\b\nExample: koers export --format parquet --out ./export")(export)

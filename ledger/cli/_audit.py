@@ -27,9 +27,9 @@ from ledger.audit.export import PROOF_CHOICES, export_bundle
 from ledger.audit.proofs import prove
 from ledger.audit.report import AuditReport
 from ledger.audit.startup import signing_key, trust_for
-from ledger.cli._common import DataDir, Json
+from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, fail, friendly_errors
-from ledger.settings import AuditSettings, Settings, StoreSettings
+from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = ["EXIT_DAMAGED", "audit"]
 
@@ -69,7 +69,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 def _opened(
     data_dir: Path | None, public_key: Path | None = None, kept: list[Path] | None = None
 ) -> Iterator[tuple[StoreSettings, AuditSettings, AuditStore, Trust]]:
-    settings = Settings.from_env(data_dir=data_dir)
+    settings = local_settings(data_dir)
     store_settings, audit_settings = settings.store, settings.audit
     trust = trust_for(store_settings, audit_settings, public_key=public_key, kept_files=kept or [])
     store = AuditStore.open(store_settings)
@@ -150,16 +150,14 @@ def checkpoint_command(
     kept = checkpointer.outside
     if as_json:
         signed = json.loads(made.to_json()) if made else None
-        where = str(kept) if kept else None
-        emit_json({"checkpoint": signed, "size": checkpointer.size, "kept_in": where})
+        emit_json({"checkpoint": signed, "size": checkpointer.size, "kept_in": str(kept)})
         return
     if made is None:
         typer.echo(f"up to date: the last checkpoint covers all {checkpointer.size} events")
         return
-    where = f"; kept in {kept}" if kept else "; no copy outside NATS (KOERS_CHECKPOINT_DIR)"
     typer.echo(
         f"signed: checkpoint size {made.size}, root {made.root.hex()}, "
-        f"{format_time(made.time)} by key {made.key_id}{where}"
+        f"{format_time(made.time)} by key {made.key_id}; kept in {kept}"
     )
 
 
@@ -278,7 +276,7 @@ def public_key_command(
     """The public key that checks the checkpoints (PEM), to give to auditors; the signing
     key is created on first use."""
     with friendly_errors():
-        settings = Settings.from_env(data_dir=data_dir)
+        settings = local_settings(data_dir)
         if settings.audit.key_file is not None:
             key = load_signing_key(settings.audit.key_file)
         else:

@@ -11,11 +11,15 @@ Changes take the thing's id as their argument and ``--expect-version``; every co
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 
+from ledger.application import Receipt
 from ledger.cli._common import (
     Actor,
     DataDir,
@@ -28,6 +32,8 @@ from ledger.cli._common import (
     report,
 )
 from ledger.cli._kinds import group_of
+from ledger.cli._output import friendly_errors
+from ledger.cli._remote import remote_from_env
 from ledger.domain import Command
 from ledger.domain._fields import Boolean, Choice, Field, Handles, Record, Records, Texts
 from ledger.errors import InvalidValue
@@ -139,6 +145,30 @@ def _in_flags(
     return error.renamed(names | _COMMON_FLAGS | dict(more or {}))
 
 
+Execute = Callable[
+    [Command, UUID | str | None, dict[str, Any], str | None, str, str | None], Receipt
+]
+
+
+@contextmanager
+def _executor(data_dir: Path | None) -> Iterator[Execute]:
+    """Where a command runs: the API of ``KOERS_API_URL`` (with the token's rights), else the
+    application on the local data, as its administrator."""
+    with friendly_errors():
+        remote = remote_from_env()
+    if remote is not None:
+        with friendly_errors(), remote:
+            yield lambda command, target, values, actor, key, expected: remote.execute(
+                command, target, values, actor=actor, key=key, expected_version=expected
+            )
+        return
+    with koers_app(data_dir) as app:
+        yield lambda command, target, values, actor, key, expected: app.execute(
+            command, target, values, principal=local_principal(actor_of(actor)), key=key,
+            expected_version=expected,
+        )  # fmt: skip
+
+
 def command_function(
     command: Command,
     values_of: Callable[[Command, dict[str, Any]], dict[str, Any]] | None = None,
@@ -158,16 +188,11 @@ def command_function(
         ident = options.pop("ident", None)
         named = command.named_by is not None
         target = ident if ident is None or named else parse_uuid(ident)
-        with koers_app(options.pop("data_dir")) as app:
+        values = read(command, options)
+        actor, key = options.pop("actor"), options.pop("key")
+        with _executor(options.pop("data_dir")) as execute:
             try:
-                receipt = app.execute(
-                    command,
-                    target,
-                    read(command, options),
-                    principal=local_principal(actor_of(options.pop("actor"))),
-                    key=options.pop("key"),
-                    expected_version=options.pop("expect", None),
-                )
+                receipt = execute(command, target, values, actor, key, options.pop("expect", None))
             except InvalidValue as e:
                 raise _in_flags(command, e, flags) from None
         extra = {command.part: receipt.item_id} if command.part and receipt.item_id else {}

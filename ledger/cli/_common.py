@@ -17,9 +17,9 @@ import typer
 from ledger.application import Koers, Receipt
 from ledger.application._reads import plain
 from ledger.bootstrap import bootstrap
-from ledger.cli._output import emit_json, friendly_errors
+from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.domain import Principal, proved_by
-from ledger.settings import Settings, user_from_env
+from ledger.settings import RemoteSettings, Settings, user_from_env
 
 __all__ = [
     "Actor",
@@ -28,6 +28,7 @@ __all__ = [
     "Key",
     "as_json",
     "koers_app",
+    "local_settings",
     "parse_date",
     "parse_decimal",
     "parse_moment",
@@ -82,6 +83,21 @@ def local_principal(actor: str) -> Principal:
     return Principal(actor, local_credential(), local=True)
 
 
+def local_settings(data_dir: Path | None = None) -> Settings:
+    """The settings of a command that works on the data itself (the data directory, or the
+    store of ``NATS_URL``). With ``KOERS_API_URL`` set the command line works through the
+    API, so such a command is refused rather than run on some local data."""
+    if RemoteSettings.from_env() is not None:
+        fail(
+            "this command works on the machine that holds the data, and KOERS_API_URL is set: "
+            "through the API the command line runs the commands of the table (e.g. `koers "
+            "objective set`), `list`, `show` and `history`. Unset KOERS_API_URL to use the "
+            "local data directory",
+            "bad_input",
+        )
+    return Settings.from_env(data_dir=data_dir)
+
+
 @contextmanager
 def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
     """The application on the configured store (built by :func:`ledger.bootstrap.bootstrap`);
@@ -89,7 +105,7 @@ def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
     and an exit code."""
     with (
         friendly_errors(),
-        bootstrap(Settings.from_env(data_dir=data_dir)) as runtime,
+        bootstrap(local_settings(data_dir)) as runtime,
         proved_by(local_credential()),  # every write of the command line, table command or not
     ):
         yield runtime.app

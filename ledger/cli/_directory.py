@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 
 from ledger.cli._commands import add_commands
-from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app
+from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app, local_settings
 from ledger.cli._reads import list_command
 from ledger.domain import COMMANDS
-from ledger.settings import Settings
 
 __all__ = ["directory", "login_link", "people", "teams", "token"]
 
@@ -61,7 +60,7 @@ def login_link(
 ) -> None:
     """Print a one-time link that signs a person in to the web page (it works once, for
     KOERS_LOGIN_LINK_MINUTES minutes; KOERS_PUBLIC_URL is its base)."""
-    settings = Settings.from_env(data_dir=data_dir)
+    settings = local_settings(data_dir)
     base = settings.api.public_url or f"http://127.0.0.1:{settings.api.port or 8000}"
     with koers_app(data_dir) as app:
         secret = app.issue_login_link(

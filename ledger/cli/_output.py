@@ -39,19 +39,33 @@ def fail(message: str, code: str) -> NoReturn:
 
 
 def _code_for(error: BaseException) -> str:
+    from ledger.audit.gone import LedgerGone
     from ledger.audit.startup import LogTampered
+    from ledger.cli._remote import RemoteProblem
 
-    if isinstance(error, LogTampered):
-        return "tampered"
-    if isinstance(error, IntegrityError):
+    if isinstance(error, RemoteProblem):
+        return _code_for_status(error.status)
+    # the first that fits, most specific first
+    for kind, code in (
+        (LogTampered | LedgerGone, "tampered"),
+        (IntegrityError, "conflict"),
+        (StoreUnavailable, "unavailable"),
+        (ConfigurationError, "bad_input"),
+        (StoreError, "store"),
+        (KoersError, "bad_input"),
+    ):
+        if isinstance(error, kind):
+            return code
+    return "unexpected"
+
+
+def _code_for_status(status: int) -> str:
+    """The exit code of an API's answer (a remote command)."""
+    if status == 409:
         return "conflict"
-    if isinstance(error, StoreUnavailable):
+    if status in (502, 503, 504):
         return "unavailable"
-    if isinstance(error, ConfigurationError):
-        return "bad_input"
-    if isinstance(error, StoreError):
-        return "store"
-    return "bad_input" if isinstance(error, KoersError) else "unexpected"
+    return "store" if status >= 500 else "bad_input"
 
 
 @contextmanager

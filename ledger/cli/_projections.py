@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from ledger.bootstrap import bootstrap
-from ledger.cli._common import DataDir, Json
+from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.settings import Settings
 from projections import quarantine_entries
@@ -49,7 +49,7 @@ ViewsPath = Annotated[
 
 
 def _settings(data_dir: Path | None) -> Settings:
-    return Settings.from_env(data_dir=data_dir)
+    return local_settings(data_dir)
 
 
 def _env(data_dir: Path | None) -> dict[str, str]:

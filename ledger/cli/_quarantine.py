@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from ledger.bootstrap import store_factory
-from ledger.cli._common import DataDir, Json
+from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.cli._reads import print_table
 from ledger.nats.factory import NATSFactory
@@ -83,7 +83,7 @@ def list_(as_json: Json = False, data_dir: DataDir = None) -> None:
     Nothing is deleted from the ledger; see docs/store.md ("Quarantine") for what to do.
     """
     with friendly_errors():
-        settings = Settings.from_env(data_dir=data_dir)
+        settings = local_settings(data_dir)
         with store_factory(settings.store) as factory:
             entries = quarantined(settings, factory)
     if as_json:

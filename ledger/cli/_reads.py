@@ -1,15 +1,22 @@
 """Reads: `show` and `list` for every kind, and `koers history`."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import orjson
 import typer
 
+from ledger.application import Koers
 from ledger.application._reads import event_fields, plain, state_of
 from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid
 from ledger.cli._kinds import group_of
-from ledger.domain import AGGREGATES
+from ledger.cli._output import friendly_errors
+from ledger.cli._remote import Remote, RemoteProblem, remote_from_env
+from ledger.domain import AGGREGATES, collection
+from ledger.errors import ConfigurationError, NotFound
 
 __all__ = ["history", "list_command", "print_fields", "print_table", "show_command"]
 
@@ -48,6 +55,53 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
+@contextmanager
+def _source(data_dir: Path | None, kind: str = "") -> Iterator[Remote | Koers]:
+    """What a read of ``kind`` (any: empty) reads: the API of ``KOERS_API_URL`` (what the
+    token's person may see), else the local data."""
+    with friendly_errors():
+        remote = remote_from_env()
+        if remote is not None and kind and kind not in READ_KINDS:
+            raise ConfigurationError(
+                f"the API has no reads of {kind.replace('_', ' ')}s: run this on the machine "
+                f"that holds the data (unset KOERS_API_URL there)"
+            )
+    if remote is not None:
+        with friendly_errors(), remote:
+            yield remote
+        return
+    with koers_app(data_dir) as app:
+        yield app
+
+
+def _remote_show(remote: Remote, kind: str, ident: UUID, as_of: str | None) -> dict[str, Any]:
+    params = {"as_of": as_of} if as_of else {}
+    try:
+        state: dict[str, Any] = remote.get(f"{collection(kind)}/{ident}", params)
+    except RemoteProblem as e:
+        if e.status == 404:
+            raise NotFound(kind.replace("_", " "), ident) from None
+        raise
+    return state
+
+
+def _remote_history(remote: Remote, ident: UUID) -> list[dict[str, Any]]:
+    """The history of a thing of any kind the API reads (it answers 404 for other kinds)."""
+    for kind in READ_KINDS:
+        try:
+            rows: list[dict[str, Any]] = remote.get(f"{collection(kind)}/{ident}/history")
+        except RemoteProblem as e:
+            if e.status != 404:
+                raise
+        else:
+            return rows
+    raise NotFound("thing", ident, "`koers <kind> list` shows the ids you may see")
+
+
+#: The kinds the API has reads for (lists, one thing, its history).
+READ_KINDS = ("objective", "key_result", "kpi", "decision", "delegation", "retro", "prompt")
+
+
 def show_command(kind: str) -> Callable[..., None]:
     cls = AGGREGATES[kind]
 
@@ -59,12 +113,13 @@ def show_command(kind: str) -> Callable[..., None]:
     ) -> None:
         aggregate_id = parse_uuid(ident)
         moment = parse_moment(as_of) if as_of else None
-        with koers_app(data_dir) as app:
-            if moment is None:
-                aggregate = app.load(cls, aggregate_id)
+        with _source(data_dir, kind) as source:
+            if isinstance(source, Remote):
+                state = _remote_show(source, kind, aggregate_id, as_of)
+            elif moment is None:
+                state = state_of(source.load(cls, aggregate_id))
             else:
-                aggregate = app.load_as_of(cls, aggregate_id, moment)
-            state = state_of(aggregate)
+                state = state_of(source.load_as_of(cls, aggregate_id, moment))
         if as_json_output:
             as_json(state)
         else:
@@ -95,8 +150,11 @@ def list_command(
                 raise typer.BadParameter(
                     f"`koers {group} list` has no --{name} filter; it filters by {can}"
                 )
-        with koers_app(data_dir) as app:
-            rows = [state_of(a) for a in app.all_of(cls)]
+        with _source(data_dir, kind) as source:
+            if isinstance(source, Remote):
+                rows = list(source.every(collection(kind), wanted))
+            else:
+                rows = [state_of(a) for a in source.all_of(cls)]
         rows = [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
         if as_json_output:
             as_json(rows)
@@ -118,19 +176,21 @@ def history(
     Example: koers history <id> --json
     """
     aggregate_id = parse_uuid(ident)
-    with koers_app(data_dir) as app:
-        events = app.event_history(aggregate_id)
-    rows = [
-        {
-            "version": event.originator_version,
-            "event": type(event).__qualname__,
-            "actor": event.actor,
-            "credential": event.credential,
-            "recorded": plain(event.timestamp),
-            "fields": event_fields(event),
-        }
-        for event in events
-    ]
+    with _source(data_dir) as source:
+        if isinstance(source, Remote):
+            rows = _remote_history(source, aggregate_id)
+        else:
+            rows = [
+                {
+                    "version": event.originator_version,
+                    "event": type(event).__qualname__,
+                    "actor": event.actor,
+                    "credential": event.credential,
+                    "recorded": plain(event.timestamp),
+                    "fields": event_fields(event),
+                }
+                for event in source.event_history(aggregate_id)
+            ]
     if as_json_output:
         as_json(rows)
         return

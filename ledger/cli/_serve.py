@@ -27,6 +27,7 @@ from typing import Annotated
 import typer
 
 from ledger.bootstrap import bootstrap
+from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import friendly_errors
 from ledger.nats.factory import NATSFactory
 from ledger.nats.status import StoreStatus, store_status
@@ -120,6 +121,8 @@ def serve(
             port=settings.api.port if port is None else port,
         )
         settings = replace(settings, api=listen)
+        refuse_lost_ledger(settings)  # never an empty ledger where one was deleted
+        settings = settings.with_store(create_stream=True)  # a new ledger's streams
         with bootstrap(settings, audit=True, views=views, workers=workers, api=True) as runtime:
             factory = runtime.app.factory
             assert isinstance(factory, NATSFactory)  # the auditor refuses any other store

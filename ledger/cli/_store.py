@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from ledger.bootstrap import store_factory
+from ledger.cli._common import local_settings
+from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.cli._quarantine import quarantined
 from ledger.nats.status import StoreStatus, store_status
-from ledger.settings import Settings
 
 __all__ = ["status"]
 
@@ -62,10 +63,12 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     many events the views and workers set aside (the quarantine).
 
     Uses the embedded nats-server of the data directory (started for this command and
-    stopped after it, unless a running `koers serve` already serves it) or NATS_URL.
+    stopped after it, unless a running `koers serve` already serves it) or NATS_URL. Creates
+    nothing: a missing stream is an error (exit 2; exit 6 where it was deleted).
     """
     with friendly_errors():
-        settings = Settings.from_env(data_dir=data_dir)
+        settings = local_settings(data_dir)
+        refuse_lost_ledger(settings)  # a deleted ledger is an error, never an empty one
         with store_factory(settings.store) as factory:
             result = store_status(factory)
             entries = quarantined(settings, factory)

@@ -11,11 +11,10 @@ import typer
 
 from ledger.application._reads import state_of
 from ledger.bootstrap import run_workers, store_factory
-from ledger.cli._common import DataDir, Json, as_json, koers_app
+from ledger.cli._common import DataDir, Json, as_json, koers_app, local_settings
 from ledger.cli._output import friendly_errors
 from ledger.cli._reads import print_table
 from ledger.domain import Prompt, PromptState
-from ledger.settings import Settings
 
 __all__ = ["deadletters", "prompts", "worker"]
 
@@ -44,7 +43,7 @@ def worker(
 
     logging.basicConfig(level=logging.WARNING, format="koers: %(levelname)s %(message)s")
     with friendly_errors():
-        settings = Settings.from_env(data_dir=data_dir)
+        settings = local_settings(data_dir)
         if metrics_port is not None:
             settings = replace(settings, workers=settings.workers.but(metrics_port=metrics_port))
         names = settings.workers
@@ -105,7 +104,7 @@ def deadletters(as_json_output: Json = False, data_dir: DataDir = None) -> None:
     from workers import Names, read_dead_letters
 
     with friendly_errors():
-        settings = Settings.from_env(data_dir=data_dir)
+        settings = local_settings(data_dir)
         workers = settings.workers
         names = Names(workers.stream, workers.subject_prefix, workers.name)
         with store_factory(settings.store) as factory:

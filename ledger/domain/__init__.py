@@ -7,7 +7,9 @@ from ledger.domain._commands import (
     IDEMPOTENCY_KEY,
     Command,
     CommandTable,
+    collection,
 )
+from ledger.domain._fields import EARLIEST, YEARS_AHEAD
 from ledger.domain.access import Principal
 from ledger.domain.credentials import CREDENTIAL_COMMANDS, LoginLink, Token
 from ledger.domain.decisions import (
@@ -81,8 +83,10 @@ __all__ = [
     "ACTOR",
     "AGGREGATES",
     "COMMANDS",
+    "EARLIEST",
     "EXPECTED_VERSION",
     "IDEMPOTENCY_KEY",
+    "YEARS_AHEAD",
     "ActionState",
     "CheckInStatus",
     "Command",
@@ -118,6 +122,7 @@ __all__ = [
     "Status",
     "Team",
     "Token",
+    "collection",
     "command_key_id",
     "key_record_id",
     "person_id",

@@ -31,7 +31,23 @@ from ledger.domain._fields import NOW, Field, Handle, Text, Whole
 from ledger.domain.access import Who
 from ledger.errors import InvalidField, InvalidValue
 
-__all__ = ["ACTOR", "EXPECTED_VERSION", "IDEMPOTENCY_KEY", "Command", "CommandTable"]
+__all__ = [
+    "ACTOR",
+    "EXPECTED_VERSION",
+    "IDEMPOTENCY_KEY",
+    "Command",
+    "CommandTable",
+    "collection",
+]
+
+#: Collections whose path is not the kind with an ``s``.
+_PLURALS = {"person": "/people"}
+
+
+def collection(kind: str) -> str:
+    """The HTTP path of a kind's collection: ``key_result`` → ``/key-results``."""
+    return _PLURALS.get(kind, "/" + kind.replace("_", "-") + "s")
+
 
 #: Who issues a command (every command has one).
 ACTOR = Handle(name="actor", help="Who does this (a person's handle).", example="ann")
@@ -97,6 +113,20 @@ class Command:
         if self.named_by is None or self.identity is None:
             raise InvalidField("id", f"{target!r} is not an id")
         return self.identity(self.named_by.check(target))
+
+    @property
+    def target_name(self) -> str:
+        """The path parameter naming a change's target: its id, or its name (a team's slug)."""
+        return self.named_by.name if self.named_by else f"{self.kind}_id"
+
+    @property
+    def path(self) -> str:
+        """The command's HTTP route (the API serves it, a remote command line posts to it),
+        e.g. ``/key-results/{key_result_id}/check-ins``."""
+        if self.creates:
+            return collection(self.kind)
+        route = self.route or self.verb.replace("_", "-")
+        return f"{collection(self.kind)}/{{{self.target_name}}}/{route}"
 
     @property
     def records(self) -> str:

@@ -12,9 +12,10 @@ check, so whatever one accepts the others accept, and the error names the same f
 - the domain gives Python values (``Decimal``, ``date``): :meth:`Field.check` accepts those.
 
 Bounds exist so that nothing recorded can later break a reader: numbers are finite with at
-most 30 digits, times have a zone and fit the range of times, dates lie within
-:data:`YEARS_AHEAD` years of today (a schedule made from a date can always be kept), and text
-is valid Unicode without control characters (a name cannot fake a second line of history).
+most 30 digits, times have a zone and fit the range of times, dates lie between
+:data:`EARLIEST` and :data:`YEARS_AHEAD` years from today (a schedule made from a date can
+always be kept), and text is valid Unicode without control characters (a name cannot fake a
+second line of history).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "AS_OF",
     "CADENCE",
     "CONFIDENCE",
+    "EARLIEST",
     "LEARNINGS",
     "NOTE",
     "NOW",
@@ -65,8 +67,8 @@ __all__ = [
 
 #: How far ahead a date may lie (a review date, a due date): schedules are made from them.
 YEARS_AHEAD = 10
-#: The earliest date or time Koers records.
-EARLIEST = date(1900, 1, 1)
+#: The earliest date or time Koers records (a leadership ledger's dates are not older).
+EARLIEST = date(2000, 1, 1)
 #: Marks a :class:`Moment` whose default is the moment the command runs.
 NOW = "now"
 _HANDLE = re.compile(r"[\w][\w.@+'-]{0,119}")
@@ -341,7 +343,9 @@ class Quarter(Field):
 
 @dataclass(frozen=True, kw_only=True)
 class Day(Field):
-    """A calendar date from 1900 up to :data:`YEARS_AHEAD` years after today."""
+    """A calendar date from :data:`EARLIEST` (2000) up to :data:`YEARS_AHEAD` years after
+    today: the workers make schedules from dates, and a schedule must be one the server can
+    keep (a far date once made a schedule fire four times a second for ever, issue 11)."""
 
     metavar: ClassVar[str] = "DATE"
 

@@ -151,7 +151,7 @@ COMPLETE = Command(
     ),
     example="<id> --feedback 'Clear plan, on time' --feedforward 'Involve finance sooner' --as ann",
     event="Completed",
-    may=(DELEGATOR, ITS_OWNER),
+    may=(DELEGATOR,),
 )
 REVOKE = Command(
     "delegation.revoke",

@@ -7,7 +7,9 @@ allows atomic batches (one save = all or nothing) and direct gets (fast reads), 
 duplicate window of two minutes (idempotent retries) and compresses blocks with s2.
 Message TTLs and schedules are never enabled on it (both can remove messages).
 
-Creating the stream is idempotent. An existing stream is compared with this configuration;
+Creating the stream is idempotent, and only done when asked (``koers init``, ``koers serve``
+on a new ledger): otherwise a missing stream is a :class:`~ledger.errors.StreamMissing`
+error. An existing stream is compared with this configuration;
 each weaker setting is reported in one :class:`~ledger.errors.StreamConfigError`, unless
 ``NATS_ACCEPT_WEAK_STREAM`` is set, in which case each difference is logged as a warning.
 """
@@ -19,7 +21,7 @@ import logging
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
-from ledger.errors import ConfigurationError, StreamConfigError
+from ledger.errors import ConfigurationError, StreamConfigError, StreamMissing
 
 __all__ = ["MIN_DUPLICATE_WINDOW", "audited_config", "ensure_stream", "snapshot_config"]
 
@@ -105,18 +107,16 @@ async def ensure_stream(
     create: bool,
     accept_weak: bool,
     audited: bool = True,
+    url: str = "the NATS server",
 ) -> api.StreamInfo:
-    """Create the stream with ``wanted``, or check an existing one against it."""
+    """Create the stream with ``wanted`` when ``create``, or check an existing one against it;
+    a missing stream not to be created raises :class:`StreamMissing` (naming ``url``)."""
     assert wanted.name is not None
     try:
         info = await js.stream_info(wanted.name)
     except NotFoundError:
         if not create:
-            raise StreamConfigError(
-                wanted.name,
-                ["the stream does not exist"],
-                "Create it (unset NATS_CREATE_STREAM or set it to 'yes'), or fix NATS_STREAM.",
-            ) from None
+            raise StreamMissing(wanted.name, url) from None
         return await _create(js, wanted)
     if audited:
         _check(info.config, wanted, accept_weak)

@@ -3,8 +3,10 @@
 Select it with ``PERSISTENCE_MODULE=ledger.nats``; the settings are listed in
 :mod:`ledger.settings._store`.
 The factory opens one connection (and, without ``NATS_URL``, starts or reuses the embedded
-nats-server of ``KOERS_DATA_DIR``), makes sure the stream exists with the audited
-configuration, and hands the same connection to every recorder it creates. ``close()``
+nats-server of ``KOERS_DATA_DIR``), checks the stream against the audited configuration
+(creating it only when ``NATS_CREATE_STREAM`` allows: ``koers init`` and ``koers serve`` set
+it; anything else stops on a missing stream with ``StreamMissing``), and hands the same
+connection to every recorder it creates. ``close()``
 closes the connection and stops an embedded server this factory started.
 """
 
@@ -67,6 +69,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                     create=settings.create_stream,
                     accept_weak=settings.accept_weak_stream,
                     audited=purpose != "snapshots",
+                    url=self.connection.url,
                 )
             )
             self._accesses[purpose] = StreamAccess(

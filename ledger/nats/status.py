@@ -31,8 +31,9 @@ class StoreStatus:
 
 
 def store_status(factory: NATSFactory) -> StoreStatus:
-    """Make sure the stream exists, then describe it (one round trip)."""
-    factory.application_recorder()  # creates the stream, or checks its configuration
+    """Check the stream, then describe it (one round trip). Creates nothing unless the
+    factory's settings allow it: a missing stream raises ``StreamMissing``."""
+    factory.application_recorder()  # checks the stream's configuration
     conn, settings = factory.connection, factory.settings
     info = conn.call(conn.js.stream_info(settings.stream))
     wanted = audited_config(settings.stream, f"{settings.subject_prefix}.>", settings.replicas)

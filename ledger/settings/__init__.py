@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ledger.settings._access import AccessSettings
 from ledger.settings._audit import AuditSettings
+from ledger.settings._remote import RemoteSettings
 from ledger.settings._sections import ApiSettings, ViewSettings
 from ledger.settings._store import StoreSettings
 from ledger.settings._workers import PERIODIC_KINDS, WorkerSettings
@@ -42,6 +43,7 @@ __all__ = [
     "AccessSettings",
     "ApiSettings",
     "AuditSettings",
+    "RemoteSettings",
     "Settings",
     "StoreSettings",
     "ViewSettings",

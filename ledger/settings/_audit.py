@@ -4,11 +4,11 @@
   checkpoints fall on exact multiples (sizes 1000, 2000, …).
 - ``KOERS_CHECKPOINT_SECONDS``: and at the latest this many seconds after the last one, when
   the log has grown since (``60``).
-- ``KOERS_CHECKPOINT_DIR``: a place outside NATS (another disk, a git work tree) where each
+- ``KOERS_CHECKPOINT_DIR``: the place outside NATS (another disk, a git work tree) where each
   checkpoint is also appended, one JSON line each: a directory (the file
-  ``<dir>/<STREAM>.checkpoints.jsonl``) or a file whose name ends in ``.jsonl``. Unset: no
-  copy outside NATS (then a log rewritten from scratch, checkpoints and all, goes unseen).
-  ``koers audit verify`` reads the checkpoints kept there too.
+  ``<dir>/<STREAM>.checkpoints.jsonl``) or a file whose name ends in ``.jsonl``. Unset: the
+  data directory's ``audit/checkpoints/`` (so deleting the streams, checkpoints and all, is
+  always caught). ``koers audit verify``, ``koers serve`` and ``koers status`` read them.
 - ``KOERS_SIGNING_KEY``: the Ed25519 private key (PKCS#8 PEM, mode 0600); by default
   ``<data dir>/audit/signing.key``, created on first use.
 - ``KOERS_AUDIT``: ``no`` turns the audit trail off in ``koers serve`` (no startup check, no
@@ -24,12 +24,14 @@ from pathlib import Path
 from ledger.errors import ConfigurationError
 from ledger.settings._parse import flag, number
 
-__all__ = ["KEY_FILE", "AuditSettings", "checkpoint_stream", "checkpoint_subjects"]
+__all__ = ["KEPT_DIR", "KEY_FILE", "AuditSettings", "checkpoint_stream", "checkpoint_subjects"]
 
 DEFAULT_EVERY = 1000
 DEFAULT_SECONDS = 60.0
 #: Where the signing key is kept, relative to the data directory, unless KOERS_SIGNING_KEY.
 KEY_FILE = Path("audit") / "signing.key"
+#: Where checkpoints are kept, relative to the data directory, unless KOERS_CHECKPOINT_DIR.
+KEPT_DIR = Path("audit") / "checkpoints"
 
 
 def checkpoint_stream(stream: str) -> str:
@@ -77,10 +79,9 @@ class AuditSettings:
         """Where the signing key is (or will be created)."""
         return self.key_file if self.key_file is not None else data_dir / KEY_FILE
 
-    def outside_file(self, stream: str) -> Path | None:
-        """The file outside NATS that checkpoints are appended to, if any."""
-        if self.outside is None:
-            return None
-        if self.outside.suffix == ".jsonl":
-            return self.outside
-        return self.outside / f"{stream}.checkpoints.jsonl"
+    def outside_file(self, stream: str, data_dir: Path) -> Path:
+        """The file outside NATS that the checkpoints of ``stream`` are appended to."""
+        place = self.outside if self.outside is not None else data_dir / KEPT_DIR
+        if place.suffix == ".jsonl":
+            return place
+        return place / f"{stream}.checkpoints.jsonl"

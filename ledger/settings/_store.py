@@ -6,15 +6,20 @@
   ``KOERS_DATA_DIR``, started if it is not running.
 - ``KOERS_DATA_DIR``: data directory of the embedded server and the views
   (``~/.local/share/koers``).
-- ``NATS_STREAM``: the event stream of this application (``LEDGER``).
-- ``NATS_SUBJECT_PREFIX``: the first subject token (the stream name in lower case).
+- ``NATS_STREAM``: the event stream of this application (``LEDGER``): letters, digits, ``_``
+  and ``-`` (NATS refuses spaces, ``.``, ``*``, ``>`` and path separators in a stream name).
+- ``NATS_SUBJECT_PREFIX``: the first subject token (the stream name in lower case); the same
+  characters.
 - ``NATS_REPLICAS``: stream replicas (``1``; ``3`` on a cluster).
 - ``NATS_TIMEOUT``: seconds to wait for one answer from NATS (``5``).
 - ``NATS_WRITE_DEADLINE``: seconds a write keeps retrying while NATS is unreachable before
   it fails (``30``; keep it below the stream's 120 s duplicate window).
 - ``NATS_MAX_BATCH``: most messages in one atomic batch (``1000``, the server's
   ``jetstream.limits.batch.max_msgs``); one save may hold one fewer.
-- ``NATS_CREATE_STREAM``: create the stream when it does not exist (``yes``).
+- ``NATS_CREATE_STREAM``: let any command create the streams when they do not exist (``no``:
+  only ``koers init``, and ``koers serve`` on a new ledger, create them; every other command
+  stops on a missing stream, so a mistyped ``NATS_STREAM`` never makes a new empty ledger).
+  ``yes`` is for tests and scripted set-ups.
 - ``NATS_ACCEPT_WEAK_STREAM``: accept an existing stream whose configuration is weaker than
   the audited one, logging each difference (``no``; for migrations only).
 - ``ORIGINATOR_ID_TYPE``: ``uuid`` (default) or ``text``, the type of aggregate ids.
@@ -27,6 +32,7 @@ over the library's ``Environment``. Every setting thus reaches every command.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +48,19 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_WRITE_DEADLINE = 30.0
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_DATA_DIR = Path("~/.local/share/koers")
+#: A stream name or subject token NATS accepts and a file name can hold.
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def _name(env: Mapping[str, str], key: str, default: str) -> str:
+    """``key``'s value (``default`` when unset), refused unless :data:`_NAME` matches."""
+    value = env.get(key) or default
+    if value and not _NAME.fullmatch(value):
+        raise ConfigurationError(
+            f"{key} is {value!r}: use 1-128 letters, digits, '_' or '-' (NATS refuses "
+            f"spaces, '.', '*', '>' and path separators in stream names and subjects)"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,7 @@ class StoreSettings:
     timeout: float = DEFAULT_TIMEOUT
     write_deadline: float = DEFAULT_WRITE_DEADLINE
     max_batch: int = DEFAULT_MAX_BATCH
-    create_stream: bool = True
+    create_stream: bool = False
     accept_weak_stream: bool = False
     text_ids: bool = False
     persistence_module: str = DEFAULT_MODULE
@@ -82,13 +101,13 @@ class StoreSettings:
         return cls(
             data_dir=Path(env.get("KOERS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser(),
             url=env.get("NATS_URL") or None,
-            stream=env.get("NATS_STREAM") or DEFAULT_STREAM,
-            prefix=env.get("NATS_SUBJECT_PREFIX") or "",
+            stream=_name(env, "NATS_STREAM", DEFAULT_STREAM),
+            prefix=_name(env, "NATS_SUBJECT_PREFIX", ""),
             replicas=number(env, "NATS_REPLICAS", 1, int),
             timeout=number(env, "NATS_TIMEOUT", DEFAULT_TIMEOUT, float),
             write_deadline=number(env, "NATS_WRITE_DEADLINE", DEFAULT_WRITE_DEADLINE, float),
             max_batch=number(env, "NATS_MAX_BATCH", DEFAULT_MAX_BATCH, int),
-            create_stream=flag(env, "NATS_CREATE_STREAM", True),
+            create_stream=flag(env, "NATS_CREATE_STREAM", False),
             accept_weak_stream=flag(env, "NATS_ACCEPT_WEAK_STREAM", False),
             text_ids=id_type == "text",
             persistence_module=env.get("PERSISTENCE_MODULE") or DEFAULT_MODULE,

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.api.test_api_support import Api, running_api, seed
+from tests.api.test_api_support import Api, decision, objective, running_api, seed
 
 #: Stop generating new requests after this many seconds (the test stays < 2 minutes).
 BUDGET = 75.0
@@ -93,3 +93,56 @@ def test_no_request_makes_the_api_fail(seeded: tuple[Api, dict[str, str]]) -> No
 
             fuzz()
     assert len(sent) >= len(operations)  # every operation was called at least once
+
+
+@pytest.mark.timeout(300)
+def test_no_sequence_of_requests_makes_the_api_fail(seeded: tuple[Api, dict[str, str]]) -> None:
+    """Schemathesis's stateful phase: sequences that follow the document's links (a create,
+    then the changes and reads of what it made), each answer checked as above. Objectives and
+    decisions only, so that a few dozen sequences reach what they made; their creates are
+    sometimes given a valid body (random ones rarely name a real team)."""
+    api, _ = seeded
+    schema = schemathesis.openapi.from_url(f"{api.url}/openapi.json")
+    token = api.tokens.of("ann")
+    made: set[str] = set()  # ids of things the sequences created
+    reached: list[str] = []  # requests on them, through the links
+    valid = {"/objectives": objective(), "/decisions": decision()}
+
+    @schema.hook
+    def flatmap_body(context: Any, body: Any) -> Any:
+        """Sometimes a valid create, so that sequences get through to the links."""
+        one = (
+            valid.get(context.operation.path)
+            if context.operation.method.upper() == "POST"
+            else None
+        )
+        return st.sampled_from([body, one]) if one else st.just(body)
+
+    linked = schema.include(path_regex="^/(objectives|decisions)")
+
+    class Machine(linked.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": api.url, "timeout": 30,
+                    "headers": {"Authorization": f"Bearer {token}"}}  # fmt: skip
+
+        def after_call(self, response: Any, case: Any) -> None:
+            if response.status_code == 201:
+                made.add(response.json()["id"])
+            elif made & set((case.path_parameters or {}).values()):
+                reached.append(f"{case.method} {case.path} {response.status_code}")
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert made  # a create got through ...
+    assert reached  # ... and a link led from it to what it made

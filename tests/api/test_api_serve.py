@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -103,15 +104,24 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
         answers: list[httpx.Response] = []
         auth = {"Authorization": f"Bearer {_token(env, 'ann')}"}
 
-        def slow_read() -> None:  # waits 2 s for a position the views never reach
-            with httpx.Client(base_url=match[1], timeout=30, headers=auth) as client:
-                answers.append(client.get("/delegation-board", params={"min_position": 10**6}))
+        body = json.dumps({"team": "platform", "title": "Ship weekly", "why": "Customers",
+                           "period": "2026-Q4", "owner": "ann"}).encode()  # fmt: skip
 
-        reader = threading.Thread(target=slow_read)
-        reader.start()
+        def slowly() -> Iterator[bytes]:  # the body arrives over a second
+            for i in range(0, len(body), 16):
+                time.sleep(1 / (len(body) / 16))
+                yield body[i : i + 16]
+
+        def slow_write() -> None:
+            headers = {**auth, "Content-Type": "application/json"}
+            with httpx.Client(base_url=match[1], timeout=30, headers=headers) as client:
+                answers.append(client.post("/objectives", content=slowly()))
+
+        writer = threading.Thread(target=slow_write)
+        writer.start()
         time.sleep(0.5)
         serve.send_signal(signal.SIGINT)
-        reader.join(30)
+        writer.join(30)
         assert serve.wait(timeout=30) == 0
-        assert [a.status_code for a in answers] == [503]  # a whole answer, not a reset
-        assert answers[0].json()["type"] == "/problems/unavailable"
+        assert [a.status_code for a in answers] == [201], answers[0].text  # done, then stopped
+    assert _status(env)["events"] == 5  # 4 of the directory and the token, and the objective

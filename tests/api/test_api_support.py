@@ -18,6 +18,7 @@ import httpx
 from ledger.api import create_api
 from ledger.api._server import ApiServer
 from ledger.application import Koers
+from ledger.settings import AccessSettings
 from tests.conftest import fresh_env
 
 __all__ = ["ANN", "TODAY", "WORKERS", "Api", "Tokens", "running_api", "seed", "seed_directory"]
@@ -101,8 +102,13 @@ class Api:
 
 
 @contextmanager
-def running_api(env: dict[str, str] | None = None, views: Path | None = None) -> Iterator[Api]:
-    """The API over a fresh stream (``env``); with ``views``, live views in that file."""
+def running_api(
+    env: dict[str, str] | None = None,
+    views: Path | None = None,
+    access: AccessSettings | None = None,
+) -> Iterator[Api]:
+    """The API over a fresh stream (``env``); with ``views``, live views in that file; with
+    ``access``, those sign-in settings (single sign-on)."""
     env = env or fresh_env()
     koers = Koers(env=env)
     seed_directory(koers)
@@ -118,7 +124,7 @@ def running_api(env: dict[str, str] | None = None, views: Path | None = None) ->
             runner = ViewRunner({**env, "KOERSVIEWS_SQLITE_DBNAME": str(views)}, app=koers)
             runner.start()
         with (
-            ApiServer(asgi := create_api(koers, runner), port=0) as server,
+            ApiServer(asgi := create_api(koers, runner, access=access), port=0) as server,
             httpx.Client(base_url=server.url, timeout=30,
                          event_hooks={"request": [tokens.sign]}) as client,
         ):  # fmt: skip

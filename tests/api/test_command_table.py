@@ -151,9 +151,7 @@ def test_a_bad_value_is_refused_alike_by_the_api_and_the_command_line(
 
 
 def _path(command: Command, body: dict[str, Any]) -> str:
-    from ledger.api._commands import path_of, target_name
-
-    path = path_of(command).replace("{" + target_name(command) + "}", target(command))
+    path = command.path.replace("{" + command.target_name + "}", target(command))
     for field in command.fields:
         if "{" + field.name + "}" in path:
             path = path.replace("{" + field.name + "}", str(body.pop(field.name)))

@@ -14,7 +14,11 @@ from tests.conftest import mark_nats
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    mark_nats(items, __file__, ("test_audit_trail.py", "test_audit_trail_tamper.py"))
+    mark_nats(
+        items,
+        __file__,
+        ("test_audit_trail.py", "test_audit_trail_tamper.py", "test_ledger_guard.py"),
+    )
 
 
 @pytest.fixture

@@ -275,7 +275,7 @@ def test_an_exported_damaged_log_fails_the_offline_verifier_too(
 
 
 def test_verify_as_json_and_the_auditors_log(ledger: Ledger) -> None:
-    ids = ledger.write_decisions(3, decided=1)
+    ids = ledger.write_decisions(3, decided=1, credential="token:t-ann")
     assert ledger.koers("audit", "checkpoint").code == 0
     ledger.write_decisions(1, offset=9)
     report = json.loads(ledger.koers("audit", "verify", "--json").out)
@@ -284,7 +284,8 @@ def test_verify_as_json_and_the_auditors_log(ledger: Ledger) -> None:
     log = ledger.koers("audit", "log")
     assert log.code == 0, log.text
     assert f"{ids[0]}  platform  Question number 0000?" in log.out
-    assert "decided: build ('Build on NATS') by ann" in log.out
+    assert "decided: build ('Build on NATS') by ann (token:t-ann)" in log.out
+    assert "opened by ann (token:t-ann) at" in log.out  # the credential the actor proved
     assert "options: build 'Build on NATS', buy 'Buy a hosted store'" in log.out
     assert "criteria: cost 0.6, speed 0.4; information 80 %" in log.out
     assert "proof: every event is covered by checkpoint size 4" in log.out
@@ -292,6 +293,7 @@ def test_verify_as_json_and_the_auditors_log(ledger: Ledger) -> None:
     data = json.loads(ledger.koers("audit", "log", "--json").out)
     first = next(d for d in data["decisions"] if d["id"] == str(ids[0]))
     assert (first["decided_by"], first["chosen"], first["seqs"]) == ("ann", "build", [1, 4])
+    assert first["decided_with"] == first["opened_with"] == "token:t-ann"
     assert data["checkpoint"]["size"] == 4
 
 

@@ -26,6 +26,7 @@ from nats.js import api
 
 from ledger.application import Koers
 from ledger.audit import ENTRY_HEADERS
+from ledger.domain import proved_by
 from ledger.embedded import EmbeddedServer
 from ledger.nats._client import RawMessage
 from ledger.nats._stream import audited_config
@@ -110,6 +111,7 @@ class Ledger:
             "KOERS_DATA_DIR": str(self.data_dir),
             "KOERS_CHECKPOINT_DIR": str(self.kept_dir),
             "NATS_ACCEPT_WEAK_STREAM": "yes",
+            "NATS_CREATE_STREAM": "yes",
             **extra,
         }
 
@@ -141,10 +143,13 @@ class Ledger:
             setattr(config, name, value)
         self.admin(lambda js: js.add_stream(config))
 
-    def write_decisions(self, count: int, *, decided: int = 0, offset: int = 0) -> list[UUID]:
-        """``count`` decisions opened (and the first ``decided`` of them decided)."""
+    def write_decisions(
+        self, count: int, *, decided: int = 0, offset: int = 0, credential: str = ""
+    ) -> list[UUID]:
+        """``count`` decisions opened (and the first ``decided`` of them decided), proved by
+        ``credential`` when given."""
         env = self.settings.store.as_env()
-        with pinned_clock():
+        with pinned_clock(), proved_by(credential):
             app = Koers(env=env)
             try:
                 ids = [

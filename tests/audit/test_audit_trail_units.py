@@ -148,6 +148,8 @@ def test_settings_have_defaults_and_refuse_nonsense(tmp_path: Path) -> None:
         1000, 60.0, None, True,
     )  # fmt: skip
     assert default.key_path(tmp_path) == tmp_path / "audit" / "signing.key"
+    kept_by_default = tmp_path / "audit" / "checkpoints" / "LEDGER.checkpoints.jsonl"
+    assert default.outside_file("LEDGER", tmp_path) == kept_by_default
     env = {
         "KOERS_CHECKPOINT_EVERY": "50",
         "KOERS_CHECKPOINT_SECONDS": "2.5",
@@ -157,10 +159,10 @@ def test_settings_have_defaults_and_refuse_nonsense(tmp_path: Path) -> None:
     }
     custom = AuditSettings.from_env(env)
     assert (custom.every, custom.seconds, custom.enabled) == (50, 2.5, False)
-    assert custom.outside_file("LEDGER") == tmp_path / "kept" / "LEDGER.checkpoints.jsonl"
+    assert custom.outside_file("LEDGER", tmp_path) == tmp_path / "kept" / "LEDGER.checkpoints.jsonl"
     assert custom.key_path(tmp_path) == tmp_path / "k.pem"
     one_file = AuditSettings.from_env({"KOERS_CHECKPOINT_DIR": str(tmp_path / "all.jsonl")})
-    assert one_file.outside_file("X") == tmp_path / "all.jsonl"
+    assert one_file.outside_file("X", tmp_path) == tmp_path / "all.jsonl"
     for key, value in [
         ("KOERS_CHECKPOINT_EVERY", "0"),
         ("KOERS_CHECKPOINT_EVERY", "1.5"),

@@ -176,6 +176,7 @@ def test_help_has_examples() -> None:
 
 def test_no_server_running_uses_the_embedded_one_and_stops_it(tmp_path: Path) -> None:
     env = {"KOERS_DATA_DIR": str(tmp_path), "KOERS_USER": "ann", "NATS_URL": ""}
+    koers("init", env=env)  # the one-shot commands create no stream
     koers(
         "prompt",
         "issue",

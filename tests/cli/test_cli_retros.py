@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from ledger.api._commands import path_of
 from ledger.cli._kinds import group_of
 from ledger.domain import COMMANDS, Command
 from tests.api.test_api_support import WORKERS, Api, retro, running_api
@@ -75,7 +74,7 @@ def _cli_args(command: Command, target: str, values: dict[str, Any]) -> list[str
 
 def _api_call(command: Command, target: str, values: dict[str, Any]) -> tuple[str, Any]:
     path_values = {f"{command.kind}_id": target, **values}
-    path = path_of(command).format(**path_values)
+    path = command.path.format(**path_values)
     in_path = {n for n in values if "{" + n + "}" in command.route}
     return path, {n: v for n, v in values.items() if n not in in_path}
 

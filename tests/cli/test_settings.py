@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.errors import ConfigurationError
 from ledger.settings import Settings, StoreSettings
 from tests.cli.test_cli import koers
 from tests.conftest import fresh_env
@@ -65,6 +66,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
     settings = Settings.from_env({})
     assert settings.store.stream == "LEDGER"
     assert settings.store.subject_prefix == "ledger"
+    assert not settings.store.create_stream  # only koers init and koers serve create streams
     assert settings.store.data_dir == Path("~/.local/share/koers").expanduser()
     assert (settings.store.replicas, settings.store.persistence_module) == (1, "ledger.nats")
     assert (settings.api.host, settings.api.port) == ("127.0.0.1", 8000)
@@ -94,3 +96,15 @@ def test_only_the_settings_read_the_process_environment() -> None:
         and "settings" not in path.relative_to(root).parts
     )
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("NATS_STREAM", "LED GER.*"), ("NATS_STREAM", "a/b"), ("NATS_STREAM", "x" * 129),
+     ("NATS_SUBJECT_PREFIX", "ledger.>"), ("NATS_SUBJECT_PREFIX", "*")],
+)  # fmt: skip
+def test_a_stream_name_or_prefix_nats_refuses_is_refused_when_read(key: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{key} is "):
+        Settings.from_env({key: value})
+    store = Settings.from_env({key: "Ledger_2-b"}).store
+    assert (store.stream if key == "NATS_STREAM" else store.prefix) == "Ledger_2-b"

@@ -71,6 +71,7 @@ def test_writers_survive_three_sigkills_of_the_server(server: EmbeddedServer) ->
         "PERSISTENCE_MODULE": "ledger.nats",
         "NATS_URL": server.url,
         "NATS_STREAM": "CRASH",
+        "NATS_CREATE_STREAM": "yes",
         "NATS_TIMEOUT": "1",
         "NATS_WRITE_DEADLINE": "20",
     }
@@ -142,6 +143,7 @@ def test_a_frozen_server_gives_a_clear_error_in_bounded_time_never_a_hang(
         "PERSISTENCE_MODULE": "ledger.nats",
         "NATS_URL": server.url,
         "NATS_STREAM": "FROZEN",
+        "NATS_CREATE_STREAM": "yes",
         "NATS_TIMEOUT": "1",
         "NATS_WRITE_DEADLINE": "2",
     }

@@ -42,7 +42,12 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 
 
 def _env(server: EmbeddedServer) -> dict[str, str]:
-    return {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": "CRASH"}
+    return {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": server.url,
+        "NATS_STREAM": "CRASH",
+        "NATS_CREATE_STREAM": "yes",
+    }
 
 
 def _workload(app: Koers) -> set[UUID]:

@@ -93,7 +93,12 @@ def _bad_messages(limit: int) -> dict[str, tuple[str, dict[str, str], bytes, str
 def test_malformed_messages_are_dead_lettered_once_and_later_events_still_flow(
     server: EmbeddedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": "BAD"}
+    env = {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": server.url,
+        "NATS_STREAM": "BAD",
+        "NATS_CREATE_STREAM": "yes",
+    }
     settings = fast_settings(env, attempts=ATTEMPTS, retry_delay=0.2)
     names = names_of(settings)
     limit = 1024 * 1024 - 1024

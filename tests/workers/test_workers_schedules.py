@@ -8,8 +8,12 @@ must come no earlier than its due moment and at most 2 s after it.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from ledger.application import Koers
-from ledger.domain import Prompt
+from ledger.domain import YEARS_AHEAD, Decision, Prompt
 from ledger.embedded import EmbeddedServer
 from tests.conftest import fresh_env
 from tests.factories import (
@@ -36,12 +40,16 @@ from tests.factories import (
 )
 from tests.workers.test_workers_support import (
     fast_settings,
+    names_of,
     nats_call,
     prompts_of,
     running_workers,
     stream_messages,
     wait_for,
 )
+from workers._actions import CancelSchedule, SetSchedule
+from workers._deadletter import read_dead_letters
+from workers._scheduler import HORIZON, Unschedulable, unschedulable
 
 ON_TIME = timedelta(seconds=2)
 WEEK = timedelta(days=7)
@@ -176,7 +184,12 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
     server: EmbeddedServer,
 ) -> None:
-    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": server.url, "NATS_STREAM": "SCHED"}
+    env = {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": server.url,
+        "NATS_STREAM": "SCHED",
+        "NATS_CREATE_STREAM": "yes",
+    }
     now = datetime.now(UTC)
     review_due = _in(9)
     settings = fast_settings(env, due_time=review_due.time(), timezone="UTC")
@@ -208,3 +221,71 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
             _on_time(_one(app, "kr_check_in_overdue", later), _ceil(now + timedelta(seconds=7)))
             review = _one(app, "decision_review_due", opened.id)
             _on_time(review, review_due)
+
+
+def test_a_date_no_schedule_can_hold_is_set_aside_once_and_never_loops(
+    server: EmbeddedServer,
+) -> None:
+    """Issue 11: a review date 9999-12-31 fired its schedule four times a second for ever
+    (the server fires an ``@at`` beyond 2262 at once; the handler re-armed it). The commands
+    refuse such a date now, so the event is written below them, by the aggregate itself; and
+    the schedule the old workers made from it is put back in the stream as they left it."""
+    env = {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": server.url,
+        "NATS_STREAM": "FAR",
+        "NATS_CREATE_STREAM": "yes",
+    }
+    settings = fast_settings(env, attempts=3, retry_delay=0.2)
+    names = names_of(settings)
+    with koers(env) as app, running_workers(settings):
+        opened = app.open_decision(actor=ANN, **decision(information_level=90))
+        made = app.repository.get(opened.id)
+        checked = {**decide(), "confidence": Decimal("0.7"), "review_on": date(9999, 12, 31)}
+        made.trigger_event(Decision.Made, actor=ANN, command_id="", information_level=90, **checked)
+        app.save(made)
+        ident = str(opened.id)
+        old = {"kind": "decision_review", "id": ident, "due": "9999-12-31T09:00:00+00:00"}
+        headers = {
+            "Nats-Schedule": "@at 9999-12-31T09:00:00Z",
+            "Nats-Schedule-Target": names.due_subject("decision_review", ident),
+        }
+        nats_call(
+            server.url,
+            lambda nc: nc.jetstream().publish(
+                names.schedule_subject("decision_review", ident),
+                json.dumps(old).encode(),
+                stream=names.schedules_stream,
+                headers=headers,
+            ),
+        )
+
+        def set_aside() -> list[Any] | None:
+            letters = nats_call(server.url, lambda nc: read_dead_letters(nc.jetstream(), names))
+            return letters if len(letters) == 2 else None
+
+        letters = wait_for(set_aside, what="the event and the fired schedule set aside")
+        assert sorted(letter.stream for letter in letters) == ["FAR", "FAR_SCHEDULES"]
+        for letter in letters:
+            assert "due 9999-12-31T" in letter.reason, letter.reason
+            assert "set aside, not scheduled" in letter.reason
+            assert letter.deliveries == 1  # set aside at once: trying again cannot help
+        count = len(stream_messages(server.url, names.schedules_stream))
+        time.sleep(3)  # the old loop added about 4 messages a second here
+        assert len(stream_messages(server.url, names.schedules_stream)) == count
+        assert len(nats_call(server.url, lambda nc: read_dead_letters(nc.jetstream(), names))) == 2
+        assert not prompts_of(app, "decision_review_due")
+
+
+def test_only_a_due_time_within_the_horizon_is_scheduled() -> None:
+    now = datetime.now(UTC)
+    within = SetSchedule("action_item", "a.b", now + timedelta(days=365 * YEARS_AHEAD))
+    beyond = SetSchedule("decision_review", "d", datetime(9999, 12, 31, 9, tzinfo=UTC))
+    assert unschedulable(within) is None
+    assert unschedulable(CancelSchedule("decision_review", "d")) is None
+    refused = unschedulable(beyond)
+    assert isinstance(refused, Unschedulable)
+    assert refused.reason.startswith(
+        "the decision_review schedule of d would be due 9999-12-31T09:00:00+00:00, more than "
+    )
+    assert unschedulable(replace(beyond, due=now + HORIZON - timedelta(seconds=1))) is None

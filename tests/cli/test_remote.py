@@ -1,0 +1,127 @@
+"""The command line away from the data: ``KOERS_API_URL`` and ``KOERS_TOKEN`` send every command
+of the table and the reads through a running API, which checks them as for any client."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from ledger.domain import AGGREGATES
+from tests.api.test_api_support import Api, running_api
+from tests.commandline import options, run_koers
+
+GOAL = {"team": "platform", "period": "2026-Q4", "title": "Ship weekly", "why": "Customers wait",
+        "owner": "tester"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Api]:
+    with running_api() as api:
+        yield api
+
+
+def remote(api: Api, handle: str, *args: str, token: str | None = None) -> Any:
+    """``koers <args>`` in a process with no data directory of its own: only the API."""
+    env = {
+        "KOERS_API_URL": api.url,
+        "KOERS_TOKEN": token or api.tokens.of(handle),
+        "KOERS_DATA_DIR": "/nonexistent/koers-remote",
+        "NATS_URL": "nats://192.0.2.1:1",
+    }
+    result = run_koers(*args, env=env)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def stored(api: Api) -> int:
+    return api.koers.recorder.max_notification_id() or 0
+
+
+def test_a_remote_command_is_recorded_for_the_tokens_person_with_its_credential(
+    api: Api,
+) -> None:
+    result = remote(api, "tester", "objective", "set", *options(**GOAL), "--json")
+    assert result.returncode == 0, result.stderr
+    receipt = json.loads(result.stdout)
+    events = api.koers.event_history(receipt["id"])
+    assert [e.actor for e in events] == ["tester"]
+    assert events[0].credential.startswith("token:"), events[0].credential
+
+    shown = remote(api, "tester", "objective", "show", receipt["id"], "--json")
+    assert json.loads(shown.stdout)["title"] == "Ship weekly"
+    listed = remote(api, "tester", "objective", "list", "--team", "platform", "--json")
+    assert receipt["id"] in [row["id"] for row in json.loads(listed.stdout)]
+    history = remote(api, "tester", "history", receipt["id"])
+    assert "token:" in history.stdout, history.stdout
+    assert "tester" in history.stdout
+
+
+def test_the_server_refuses_what_the_token_may_not_do_and_nothing_is_stored(api: Api) -> None:
+    before = stored(api)
+    as_other = remote(api, "tester", "objective", "set", *options(**GOAL), "--as", "ann")
+    assert as_other.returncode == 2, as_other.stderr
+    assert "ann" in as_other.stderr, as_other.stderr
+    outsider = remote(api, "mallory", "objective", "set", *options(**{**GOAL, "owner": "mallory"}))
+    assert outsider.returncode == 2, outsider.stderr
+    assert "lead" in outsider.stderr, outsider.stderr  # says which role is needed
+    typo = remote(api, "tester", "objective", "set", *options(**{**GOAL, "team": "platfrom"}))
+    assert typo.returncode == 2
+    assert "platform" in typo.stderr, typo.stderr  # a close match
+    assert stored(api) == before
+
+
+def test_values_are_checked_before_they_are_sent_naming_the_option(api: Api) -> None:
+    bad = remote(api, "tester", "objective", "set", *options(**{**GOAL, "period": "2026-Q9"}))
+    assert bad.returncode == 2
+    assert "--period" in bad.stderr, bad.stderr
+
+
+def test_retries_changes_and_conflicts_behave_as_locally(api: Api) -> None:
+    made = [
+        remote(api, "tester", "objective", "set", *options(**GOAL), "--key", "remote-1", "--json")
+        for _ in range(2)
+    ]
+    first, again = (json.loads(m.stdout) for m in made)
+    assert again["id"] == first["id"]
+    assert again["replayed"] is True
+    drop = ("objective", "drop", first["id"], "--reason", "Merged into onboarding")
+    stale = remote(api, "tester", *drop, "--expect-version", "7")
+    assert stale.returncode == 3, stale.stderr
+    dropped = remote(api, "tester", *drop, "--expect-version", str(first["version"]))
+    assert dropped.returncode == 0, dropped.stderr
+    assert api.koers.load(AGGREGATES["objective"], UUID(first["id"])).status.value == "dropped"
+
+
+def test_a_token_the_server_does_not_know_is_refused_with_what_to_do(api: Api) -> None:
+    result = remote(api, "tester", "objective", "list", token="koers_not-a-token")
+    assert result.returncode == 2
+    assert "KOERS_TOKEN was not accepted" in result.stderr, result.stderr
+
+
+def test_an_unreachable_api_and_a_missing_token_are_named(api: Api) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    env = {"KOERS_API_URL": closed, "KOERS_TOKEN": "koers_x"}
+    unreachable = run_koers("objective", "list", env=env)
+    assert unreachable.returncode == 4, unreachable.stderr
+    assert "cannot reach the Koers API" in unreachable.stderr
+    no_token = run_koers("objective", "list", env={"KOERS_API_URL": api.url, "KOERS_TOKEN": ""})
+    assert no_token.returncode == 2
+    assert "KOERS_TOKEN" in no_token.stderr
+
+
+def test_a_command_that_needs_the_data_itself_is_refused_rather_than_run_locally(
+    api: Api,
+) -> None:
+    result = remote(api, "tester", "projections", "rebuild")
+    assert result.returncode == 2
+    assert "Unset KOERS_API_URL" in result.stderr, result.stderr
+    people = remote(api, "tester", "people", "list")
+    assert people.returncode == 2
+    assert "the API has no reads of persons" in people.stderr, people.stderr
