@@ -31,7 +31,7 @@ from ledger.nats._foreign import foreign_reason
 from ledger.nats._subjects import kind_and_type
 from ledger.schemas import published
 
-__all__ = ["BadMessage", "Decoder", "Event"]
+__all__ = ["BadMessage", "Decoder", "Event", "ForeignMessage"]
 
 
 class BadMessage(Exception):
@@ -40,6 +40,11 @@ class BadMessage(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ForeignMessage(BadMessage):
+    """A message that is not a Koers event as stored: it never will be, so it is set aside
+    at once (dead-lettered without retries)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class Decoder:
             raise BadMessage(f"subject {subject!r} is not {self.prefix}.<kind>.<id>.<type>")
         foreign = foreign_reason(RawMessage(seq, subject, headers, data))
         if foreign is not None:
-            raise BadMessage(f"foreign message: {foreign}")
+            raise ForeignMessage(f"foreign message: {foreign}")
         name = headers.get("Koers-Type", "")
         if name != f"{tokens[1]}.{tokens[3]}":
             raise BadMessage(f"Koers-Type {name!r} does not match the subject {subject!r}")

@@ -1,7 +1,8 @@
 """``koers quarantine list``: the events the views and the workers set aside, and why.
 
 Two places hold them (docs/store.md, "Quarantine"): the views' ``quarantine`` table (in the
-view database) and the workers' dead-letter stream (``<STREAM>_DLQ``). Both are listed as
+view database) and the workers' dead-letter stream (``<STREAM>_DLQ``; ``where`` names the
+stream a dead letter came from when it is not the ledger, e.g. the schedules). Both are listed as
 one list, oldest position first: where, position, subject, event type, reason, first seen.
 ``koers status`` shows the count and the newest entries (:func:`quarantined`).
 """
@@ -58,7 +59,7 @@ def _workers_entries(settings: Settings, factory: NATSFactory) -> list[dict[str,
     conn = factory.connection
     return [
         {
-            "where": "workers",
+            "where": "workers" if letter.stream == workers.stream else f"workers {letter.stream}",
             "position": letter.source_sequence,
             "subject": letter.subject,
             "event_type": letter.headers.get("Koers-Type"),
@@ -66,7 +67,6 @@ def _workers_entries(settings: Settings, factory: NATSFactory) -> list[dict[str,
             "first_seen": letter.at,
         }
         for letter in conn.call(read_dead_letters(conn.js, names))
-        if letter.stream == workers.stream
     ]
 
 

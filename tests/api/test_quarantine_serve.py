@@ -116,7 +116,7 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
     tmp_path: Path,
 ) -> None:
     env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann",
-           "KOERS_WORKER_ATTEMPTS": "1", "KOERS_CHECKPOINT_EVERY": "3"}  # fmt: skip
+           "KOERS_CHECKPOINT_EVERY": "3"}  # fmt: skip
     with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         match = re.search(
