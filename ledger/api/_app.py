@@ -33,13 +33,13 @@ Koers is an event-sourced goal and decision ledger: objectives, key results and 
 KPIs, decisions, delegations, retros and reflection prompts. Every change is an immutable
 event on NATS JetStream; this API records them and reads them back.
 
-**Who acts.** Every request except `/health` signs in: `Authorization: Bearer <token>`
-(`koers token create <handle>`, or `POST /tokens`), a bearer JWT from the configured
-single-sign-on issuer, or the web page's session cookie (from a one-time login link). A write
-is recorded for that person, with the credential. Only a service token made to act for others
-may name another person, in the `Koers-Actor` header or the body's `actor` field; who may
-issue each command is in docs/security.md (401 without a valid credential, 403 when the roles
-do not allow it, 404 for what one may not see).
+**Who acts.** Every request except `/health` and `/metrics` signs in:
+`Authorization: Bearer <token>` (`koers token create <handle>`, or `POST /tokens`), a bearer JWT
+from the configured single-sign-on issuer, or the web page's session cookie (from a one-time
+login link). A write is recorded for that person, with the credential. Only a service token made
+to act for others may name another person, in the `Koers-Actor` header or the body's `actor`
+field; who may issue each command is in docs/security.md (401 without a valid credential, 403
+when the roles do not allow it, 404 for what one may not see).
 
 **Safe retries.** Send an `Idempotency-Key` header with a write: sent again with the same key
 (after a timeout, a crash, a double click) it takes effect once and answers the first
