@@ -1,5 +1,5 @@
-"""Audit-trail benchmark (issue 6): verify rate on a million events, and what checkpoints cost
-the writers.
+"""Audit-trail benchmark (issues 6 and 11): verify rate on a million events, with and without
+checking every event's signature, and what checkpoints and event signatures cost the writers.
 
 Run from the repository root::
 
@@ -8,22 +8,27 @@ Run from the repository root::
     .venv/bin/python benchmarks/audit_bench.py --only writes    # one part (the other: last JSON)
 
 Part 1, verify. A stream of ``--events`` realistic events (decision-opened payloads of about
-450 bytes with the ledger's headers) is written with ADR-50 atomic batches of 1,000, four in
-flight, on an embedded nats-server started with ``sync_always=False``: fixture data only,
-nothing measured depends on its fsync. Checkpoints are signed every 1,000 events with their
-leaf records, as ``koers serve`` would have (a first full verification builds the tree for
-them). Then, each ``--reps`` times: ``verify_log`` (what ``koers audit verify`` runs: read,
-hash, compare 1,000 signed roots, consistency proofs), the same read without hashing (the
-lean push consumer), and hashing alone over frames held in memory. Once: the same stream
-read with batch direct gets (``ledger.nats._bulk.BulkReader``, 1,000 per request), the
-reader the store itself uses. Server and client CPU are read from /proc and getrusage.
+450 bytes with the ledger's headers, each signed as the store signs it) is written with
+ADR-50 atomic batches of 1,000, four in flight, on an embedded nats-server started with
+``sync_always=False``: fixture data only, nothing measured depends on its fsync. Checkpoints
+are signed every 1,000 events with their leaf records, as ``koers serve`` would have (a
+first full verification builds the tree for them). Then, each ``--reps`` times:
+``verify_log`` (what ``koers audit verify`` runs: read, hash, check every event's signature,
+compare 1,000 signed roots, consistency proofs), the same without the signature checks (what
+``koers serve``'s startup check runs: signatures only after the last checkpoint), the same
+read without hashing (the lean push consumer), hashing alone over frames held in memory, and
+the signature checks alone over them. Once: the same stream read with batch direct gets
+(``ledger.nats._bulk.BulkReader``, 1,000 per request), the reader the store itself uses.
+Server and client CPU are read from /proc and getrusage.
 
 Part 2, the checkpointer's cost on writes. 16 writer threads open decisions through the
 ``Koers`` application (one event per save) on a second embedded server with fsync always, a
 fresh stream per repetition, with and without ``start_auditing`` (the startup check, then
-the checkpointer following the log in a thread of the same process: ``KOERS_CHECKPOINT_EVERY``
-1000 as configured by default, and 100 as a harsher case). Repetitions interleave the modes;
-reported are the medians and the median of the per-round ratios.
+the checkpointer following the log in a thread of the same process:
+``KOERS_CHECKPOINT_EVERY`` 1000 as configured by default, and 100 as a harsher case), and
+without the checkpointer with event signatures off (``KOERS_SIGN_EVENTS=no``: what signing
+costs). Repetitions interleave the modes; reported are the medians and the median of the
+per-round ratios.
 
 Output: markdown on stdout and ``benchmarks/out/audit_bench.json``. Nothing is asserted.
 """
@@ -65,6 +70,7 @@ from ledger.audit.startup import start_auditing  # noqa: E402
 from ledger.embedded import EmbeddedServer  # noqa: E402
 from ledger.nats._bulk import BulkReader  # noqa: E402
 from ledger.nats._client import OutMessage, publish_atomic_batch  # noqa: E402
+from ledger.nats._signing import EventSigner  # noqa: E402
 from ledger.nats._stream import audited_config  # noqa: E402
 from ledger.settings import AuditSettings, StoreSettings  # noqa: E402
 from tests.factories import decision  # noqa: E402
@@ -139,7 +145,13 @@ def message(i: int) -> OutMessage:
     return OutMessage(f"bench.decision.{oid}.opened", payload, headers)
 
 
-async def write_fixture(url: str, count: int) -> float:
+def signed_message(i: int, signer: EventSigner) -> OutMessage:
+    out = message(i)
+    signer.sign(out)
+    return out
+
+
+async def write_fixture(url: str, count: int, signer: EventSigner) -> float:
     nc = await nats.connect(url)
     try:
         await nc.jetstream().add_stream(audited_config(STREAM, "bench.>", 1))
@@ -148,7 +160,7 @@ async def write_fixture(url: str, count: int) -> float:
         for at in range(0, len(batches), 4):
             await asyncio.gather(
                 *(
-                    publish_atomic_batch(nc, [message(i) for i in batch], 60)
+                    publish_atomic_batch(nc, [signed_message(i, signer) for i in batch], 60)
                     for batch in batches[at : at + 4]
                 )
             )
@@ -160,7 +172,7 @@ async def write_fixture(url: str, count: int) -> float:
 def sign_checkpoints(store: AuditStore, trust_key: Any, key: Any) -> int:
     """Checkpoints every 1,000 events with their leaf records, as the checkpointer makes them."""
     store.ensure_checkpoint_stream()
-    first = verify_log(store, Trust(trust_key), records=True)
+    first = verify_log(store, Trust(trust_key), records=True, signatures_from=None)
     scan = first.scan
     previous = 0
     sizes = [*range(EVERY, scan.count + 1, EVERY)]
@@ -211,24 +223,31 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     server = EmbeddedServer(tmp / "fixture", sync_always=False, max_batch_msgs=1000).start()
     results: dict[str, Any] = {"events": args.events}
     try:
+        key = load_or_create_signing_key(tmp / "data")
         print(f"writing {args.events:,} events (fsync off: fixture data only) ...", flush=True)
-        results["fixture_write_rate"] = asyncio.run(write_fixture(server.url, args.events))
+        fixture = write_fixture(server.url, args.events, EventSigner(key))
+        results["fixture_write_rate"] = asyncio.run(fixture)
         settings = StoreSettings(
             data_dir=tmp / "data", url=server.url, stream=STREAM, prefix="bench"
         )
         store = AuditStore.open(settings)
-        key = load_or_create_signing_key(tmp / "data")
         trust = Trust(key.public_key())
         print("signing checkpoints every 1,000 events ...", flush=True)
         results["checkpoints"] = sign_checkpoints(store, key.public_key(), key)
-        runs: dict[str, list[Timing]] = {"verify": [], "read": [], "hash": []}
+        runs: dict[str, list[Timing]] = {
+            "verify": [], "verify_unsigned": [], "read": [], "hash": [], "signatures": [],
+        }  # fmt: skip
         frames = sample_frames(store, min(args.events, 100_000))
         for rep in range(args.reps):
-            print(f"rep {rep + 1}/{args.reps}: verify, read, hash ...", flush=True)
+            print(f"rep {rep + 1}/{args.reps}: verify (2 ways), read, hash ...", flush=True)
             verification, timing = timed(lambda: verify_log(store, trust), server.pid)
             assert verification.report.ok, verification.report.lines()
             assert verification.report.events == args.events
             runs["verify"].append(timing)
+            startup = functools.partial(verify_log, store, trust, signatures_from=None)
+            verification, timing = timed(startup, server.pid)
+            assert verification.report.ok, verification.report.lines()
+            runs["verify_unsigned"].append(timing)
             count, timing = timed(lambda: read_only(store), server.pid)
             assert count == args.events
             runs["read"].append(timing)
@@ -240,12 +259,23 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
             _, timing = timed(hash_only, None)
             runs["hash"].append(timing)
+
+            def signatures_only() -> int:
+                scan = Scan(keys=trust.event_keys)
+                scan.add(frames)
+                scan.settle()
+                assert not scan.unsigned
+                assert not scan.badly_signed
+                return scan.count
+
+            _, timing = timed(signatures_only, None)
+            runs["signatures"].append(timing)
         print("reading with batch direct gets (BulkReader) ...", flush=True)
         count, timing = timed(lambda: read_bulk(server.url, args.events), server.pid)
         runs["bulk"] = [timing]
         store.close()
         for name, timings in runs.items():
-            n = len(frames) if name == "hash" else args.events
+            n = len(frames) if name in ("hash", "signatures") else args.events
             results[name] = {
                 "rate_median": statistics.median(n / t.seconds for t in timings),
                 "rates": [n / t.seconds for t in timings],
@@ -298,20 +328,26 @@ def follower_seconds(service: Any) -> float:
 
 def write_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     server = EmbeddedServer(tmp / "writes").start()  # fsync always, as Koers runs
-    modes = ("off", "every 1000", "every 100")
+    modes = ("off", "every 1000", "every 100", "unsigned")
     rates: dict[str, list[float]] = {m: [] for m in modes}
     cpu_per_event: dict[str, list[float]] = {m: [] for m in modes}
     follower_cpu: dict[str, list[float]] = {m: [] for m in modes}
     try:
         for rep in range(args.write_reps):
-            order = modes[rep % 3 :] + modes[: rep % 3]
+            order = modes[rep % 4 :] + modes[: rep % 4]
             for mode in order:
                 stream = f"W{uuid.uuid4().hex[:10].upper()}"
-                settings = StoreSettings(data_dir=tmp / "wdata", url=server.url, stream=stream)
+                settings = StoreSettings(
+                    data_dir=tmp / "wdata",
+                    url=server.url,
+                    stream=stream,
+                    sign_events=mode != "unsigned",
+                    create_stream=True,
+                )
                 koers = Koers(env=settings.as_env())
                 koers.open_decision(actor="ann", **decision())  # the stream exists, warm
                 service = None
-                if mode != "off":
+                if mode not in ("off", "unsigned"):
                     every = mode.split()[1]
                     environ = {"KOERS_CHECKPOINT_EVERY": every, "KOERS_CHECKPOINT_SECONDS": "60"}
                     service = start_auditing(settings, AuditSettings.from_env(environ))
@@ -355,9 +391,11 @@ def report(results: dict[str, Any]) -> str:
         "|---|---:|---|---:|---:|",
     ]
     names = {
-        "verify": "verify_log: read + hash + 1,000 roots + consistency proofs",
+        "verify": "verify_log: read + hash + every event's signature + 1,000 roots + proofs",
+        "verify_unsigned": "verify_log, signatures after the last checkpoint only (startup)",
         "read": "read only: lean push consumer, no hashing",
         "hash": "hash only: Scan over frames in memory",
+        "signatures": "hash and check every signature: Scan over frames in memory",
         "bulk": "read only: batch direct gets (BulkReader, 1,000 a request)",
     }
     for key, name in names.items():
@@ -376,7 +414,7 @@ def report(results: dict[str, Any]) -> str:
         "µs/event | checkpointer thread CPU µs/event |",
         "|---|---:|---|---:|---:|---:|",
     ]
-    for mode in ("off", "every 1000", "every 100"):
+    for mode in ("unsigned", "off", "every 1000", "every 100"):
         r = w[mode]
         runs = ", ".join(f"{x:,.0f}" for x in r["rates"])
         lines.append(

@@ -3,9 +3,9 @@
 :func:`bootstrap` starts what a command asks for, always in this order, and closes it in
 the reverse order (also when a later part fails to start)::
 
-    settings ─► store + application ─► auditor ─► views ─► workers ─► API
-                (Koers, on NATS or     (startup   (live    (prompts)  (bound
-                 POPO in memory)        check)     runner)             socket)
+    settings ─► store + application ─► supervisor ─► auditor ─► views ─► workers ─► API
+                (Koers, on NATS or     (serve: keeps (startup   (live    (prompts)  (bound
+                 POPO in memory)        its server)   check)     runner)             socket)
 
 Why this order: the application starts (or reuses) the embedded nats-server, so everything
 after it connects to the URL it found; the auditor verifies the log before anything is
@@ -35,6 +35,7 @@ from ledger.settings import Settings, StoreSettings
 if TYPE_CHECKING:
     from ledger.api._server import ApiServer
     from ledger.audit.startup import AuditService
+    from ledger.embedded import Supervisor
     from projections import ViewRunner
     from workers import WorkerHandle
 
@@ -55,6 +56,7 @@ class Runtime:
         self.views: ViewRunner | None = None
         self.workers: WorkerHandle | None = None
         self.api: ApiServer | None = None
+        self.supervisor: Supervisor | None = None
 
 
 @contextmanager
@@ -65,13 +67,19 @@ def bootstrap(
     views: bool = False,
     workers: bool = False,
     api: bool = False,
+    supervise: bool = False,
 ) -> Iterator[Runtime]:
-    """Start the application and the parts asked for, in order; close them in reverse."""
+    """Start the application and the parts asked for, in order; close them in reverse.
+
+    ``supervise`` (``koers serve``): restart the embedded nats-server when it dies.
+    """
     with ExitStack() as stack:
         app = Koers(env=settings.store.as_env())
         app.cache_seconds = settings.access.cache_seconds
         stack.callback(app.close)
         runtime = Runtime(_with_url(settings, app), app)
+        if supervise:
+            runtime.supervisor = _supervise(app, stack)
         if audit:
             runtime.auditor = _start_auditor(runtime, stack)
         if views:
@@ -85,11 +93,30 @@ def bootstrap(
 
 def _with_url(settings: Settings, app: Koers) -> Settings:
     """The settings with the URL of the server the application uses (so that the parts
-    after it connect to that server rather than start another)."""
+    after it connect to that server rather than start another).
+
+    Not for the embedded server: the URL would read as a ``NATS_URL`` given with its own
+    credentials. The parts find the server the application started by the data directory
+    (``ensure_server`` reuses it) and sign in there as their own users."""
     factory = app.factory
-    if not isinstance(factory, NATSFactory):
-        return settings  # POPO: no server
+    if not isinstance(factory, NATSFactory) or factory.connection.server is not None:
+        return settings  # POPO: no server; embedded: found by the data directory
     return settings.with_store(url=factory.connection.url)
+
+
+def _supervise(app: Koers, stack: ExitStack) -> Supervisor | None:
+    """Keep the embedded nats-server alive (none to keep when NATS_URL names a server)."""
+    from ledger.embedded import Supervisor
+    from ledger.nats.watch import watch
+
+    factory = app.factory
+    if not isinstance(factory, NATSFactory) or factory.connection.server is None:
+        return None
+    connection = factory.connection
+    supervisor = Supervisor(connection.server, connection.adopt_server).start()
+    stack.callback(watch(supervisor.url, lambda: supervisor.condition))
+    stack.callback(supervisor.stop)  # before the application stops the server on purpose
+    return supervisor
 
 
 def _start_auditor(runtime: Runtime, stack: ExitStack) -> AuditService | None:

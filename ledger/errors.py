@@ -11,6 +11,7 @@ as a traceback::
     │   └── StreamMissing           a stream does not exist (only koers init/serve create them)
     ├── StoreError                  the event store could not do what was asked
     │   ├── StoreUnavailable        NATS cannot be reached (or stopped answering in time)
+    │   │   └── StoreOutOfSpace     JetStream cannot store more: its disk is full
     │   ├── EventTooLarge           one event is bigger than the stream accepts
     │   ├── BatchTooLarge           one save holds more events than one atomic batch may
     │   ├── MalformedEvent          a message on the stream is not a Koers event
@@ -63,6 +64,7 @@ __all__ = [
     "NotAllowed",
     "NotFound",
     "StoreError",
+    "StoreOutOfSpace",
     "StoreUnavailable",
     "StreamConfigError",
     "Unauthenticated",
@@ -111,15 +113,35 @@ class StoreError(KoersError):
     """The event store could not do what was asked."""
 
 
-class StoreUnavailable(StoreError, OperationalError):
-    """NATS cannot be reached, or did not answer within the configured timeout."""
+UNSUPERVISED_ADVICE = (
+    "Start it with 'koers serve', or point NATS_URL at a running nats-server, then try again."
+)
 
-    def __init__(self, url: str, detail: str) -> None:
+
+class StoreUnavailable(StoreError, OperationalError):
+    """NATS cannot be reached, or did not answer within the configured timeout.
+
+    ``advice`` says what is being done about it and what to do: by default how to start
+    the store; while ``koers serve`` supervises the server, that it is restarting it.
+    """
+
+    def __init__(self, url: str, detail: str, advice: str = UNSUPERVISED_ADVICE) -> None:
         self.url = url
         self.detail = detail
-        super().__init__(
-            f"the event store at {url} is not reachable ({detail}). Start it with "
-            f"'koers serve', or point NATS_URL at a running nats-server, then try again."
+        self.advice = advice
+        super().__init__(f"the event store at {url} is not reachable ({detail}). {advice}")
+
+
+class StoreOutOfSpace(StoreUnavailable):
+    """JetStream refused or could not store a write for lack of disk space (or of its
+    ``max_file_store``); nothing of that write was stored."""
+
+    def __init__(self, url: str, detail: str, advice: str) -> None:
+        self.url = url
+        self.detail = detail
+        self.advice = advice
+        OperationalError.__init__(
+            self, f"the event store at {url} is out of disk space ({detail}). {advice}"
         )
 
 

@@ -10,6 +10,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from ledger.settings import private_dir
+
 __all__ = ["ViewsBusy", "WriterLock"]
 
 
@@ -35,8 +37,9 @@ class WriterLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

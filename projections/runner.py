@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Notification, WaitInterruptedError
 
+from ledger.settings import ROLE_KEY
 from projections._lock import WriterLock
 from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
@@ -81,7 +82,9 @@ class ViewRunner:
         self._owns_app = app is None
         self._closed = False
         try:
-            self.app: Koers = app if app is not None else Koers(env=self._env)
+            # A runner of its own reads as the embedded server's read-only ``views`` user.
+            own = {**self._env, ROLE_KEY: "views"}
+            self.app: Koers = app if app is not None else Koers(env=own)
             try:
                 self.views: KoersViews = open_views(self._env, path=self.path)
             except BaseException:

@@ -43,7 +43,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
-from ledger.settings import StoreSettings
+from ledger.settings import StoreSettings, private_dir, private_file
 from projections._schema import create_statements
 from projections._sql import Row, Tx
 
@@ -196,6 +196,17 @@ def views_env(
     return env
 
 
+def _make_private(dbname: str) -> None:
+    """Create the view file with mode 0600 before sqlite does (with the umask's mode): it
+    holds every team's content. sqlite gives its -wal and -shm files the same mode."""
+    if not dbname or dbname.startswith("file:") or dbname == ":memory:":
+        return
+    path = Path(dbname)
+    if not path.parent.exists():
+        private_dir(path.parent)
+    private_file(path)
+
+
 def open_views(
     environ: Mapping[str, str] | None = None, *, path: str | Path | None = None
 ) -> KoersViews:
@@ -208,6 +219,7 @@ def open_views(
             f"no view class for {module}: set {PROJECTION_NAME.upper()}_VIEW_CLASS_TOPIC"
         )
     view_class = resolve_topic(topic)
+    _make_private(env.get("SQLITE_DBNAME") or "")
     factory = InfrastructureFactory[TrackingRecorder].construct(env)
     views = factory.tracking_recorder(view_class)
     assert isinstance(views, KoersViews)

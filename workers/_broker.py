@@ -43,26 +43,38 @@ DUE_DESCRIPTION = (
 
 class _Broker(NatsBroker):
     """FastStream's broker on the store's nats-py client subclass, whose header parser is
-    ~4x faster (every ledger message carries a dozen headers; see ``ledger.nats._client``)."""
+    ~4x faster (every ledger message carries a dozen headers; see ``ledger.nats._client``),
+    signed in as the store's connection is (``login``: nats-py's connect options)."""
+
+    def __init__(self, *args: Any, login: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._login = login
 
     async def _connect(self) -> Client:
         connection = FastHeadersClient()
-        await connection.connect(**self._connection_kwargs)
+        await connection.connect(**{**self._connection_kwargs, **self._login})
         self.config.connect(connection)
         return connection
 
 
-def build_broker(settings: WorkerSettings, names: Names, url: str, worker: Any) -> NatsBroker:
+def build_broker(
+    settings: WorkerSettings,
+    names: Names,
+    url: str,
+    worker: Any,
+    login: dict[str, Any] | None = None,
+) -> NatsBroker:
     """The broker, its two subscribers and its (documented) publishers.
 
     ``worker`` receives the batches (:class:`Worker`); :mod:`workers.asyncapi` passes a
-    stand-in to document the subjects without connecting.
+    stand-in to document the subjects without connecting. ``login``: who to sign in as.
     """
     broker = _Broker(
         url.split(","),
+        login=login or {},
         name=f"koers-workers-{settings.name}",
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
+        max_reconnect_attempts=-1,  # for ever, every 0.1 s: koers serve restarts the server
+        reconnect_time_wait=0.1,  # nats-py types it int; it sleeps it
         graceful_timeout=15.0,
         logger=logging.getLogger("workers.faststream"),
         log_level=logging.DEBUG,

@@ -24,7 +24,7 @@ from prometheus_client import start_http_server
 
 from ledger.application import Koers
 from ledger.nats.factory import NATSFactory
-from ledger.settings import PERIODIC_KINDS, WorkerSettings
+from ledger.settings import PERIODIC_KINDS, ROLE_KEY, WorkerSettings
 from workers._broker import build_broker
 from workers._consumer import Processor
 from workers._deadletter import Publish
@@ -64,9 +64,14 @@ class Worker:
 
     async def _start(self) -> None:
         settings, names = self.settings, self.names
-        self.app = app = await anyio.to_thread.run_sync(lambda: Koers(env=dict(settings.store_env)))
+        # The workers sign in to the embedded server as its ``workers`` user.
+        env = {**settings.store_env, ROLE_KEY: "workers"}
+        self.app = app = await anyio.to_thread.run_sync(lambda: Koers(env=env))
         factory = cast(NATSFactory, app.factory)
-        self.broker = broker = build_broker(settings, names, factory.connection.url, self)
+        connection = factory.connection
+        self.broker = broker = build_broker(
+            settings, names, connection.url, self, connection.login.options()
+        )
         await broker.connect()
         nc = broker.connection
         js = nc.jetstream(timeout=PUBLISH_TIMEOUT)

@@ -65,7 +65,7 @@ header; 401 not signed in; 403 not allowed; 404 unknown id in the path (or not y
 see); 409 concurrency conflict; 413 body over 1 MB; 421 a Host this server does not answer
 to; 422 invalid field, broken rule, command not allowed in the current state, unknown id in
 the body, or an Idempotency-Key reused for another command; 503 event store unreachable (or
-views behind).
+views behind); 507 the event store's disk is full.
 """
 
 

@@ -22,11 +22,11 @@ from fastapi import APIRouter, Depends, Request
 
 from ledger.api._auth import auditor
 from ledger.api._schema import READ_ERRORS
-from ledger.audit._keys import key_id, public_key_pem
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust
 from ledger.audit.auditlog import decision_log, latest_signed
 from ledger.audit.startup import trust_for
+from ledger.nats._keys import key_id, public_key_pem
 from ledger.settings import AuditSettings
 
 __all__ = ["router"]

@@ -17,6 +17,7 @@
 | the request body is over 1 MB                   | 413    | ``body-too-large``              |
 | the ``Host`` is not a configured public name    | 421    | ``unknown-host``                |
 | the event store is unreachable, views behind    | 503    | ``unavailable``                 |
+| the event store's disk is full                  | 507    | ``out-of-space``                |
 | the store answered with something unexpected    | 502    | ``store-error``                 |
 | anything else (a bug)                           | 500    | ``internal``                    |
 
@@ -52,6 +53,7 @@ from ledger.errors import (
     KoersError,
     NotAllowed,
     NotFound,
+    StoreOutOfSpace,
     StoreUnavailable,
     Unauthenticated,
 )
@@ -119,6 +121,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         503,
         "Service unavailable",
         "The event store is unreachable, or the views are not yet at the asked position.",
+    ),
+    "out-of-space": (
+        507,
+        "Insufficient storage",
+        "The event store's disk is full: nothing of this write was stored. Reads still work.",
     ),
     "store-error": (502, "Event store error", "The event store answered unexpectedly."),
     "internal": (500, "Internal error", "A bug: report it with the time of the request."),
@@ -243,6 +250,7 @@ _SLUGS: tuple[tuple[type[Exception], str], ...] = (
     (CommandKeyReused, "key-reused"),
     (NotAllowed, "not-allowed"),
     (EncodingError, "invalid-value"),
+    (StoreOutOfSpace, "out-of-space"),
     (StoreUnavailable, "unavailable"),
     (EventTooLarge, "too-large"),
     (BatchTooLarge, "too-large"),

@@ -44,6 +44,10 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     404: _problem("The thing addressed in the path does not exist."),
     409: _problem("Someone changed it since the version you sent (If-Match): reload and retry."),
     413: _problem("The event would be too large for the stream."),
+    507: _problem(
+        "The event store's disk is full: nothing was stored. Retry once space is freed "
+        "(`koers serve` then restarts its nats-server by itself)."
+    ),
 }
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {

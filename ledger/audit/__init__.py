@@ -20,8 +20,10 @@ Errors::
     ├── TreeRangeError         a size or leaf index outside the tree was asked for
     ├── EntryError             a message cannot be encoded as an entry
     ├── PayloadDigestMismatch  a payload differs from its Koers-Payload-Sha256 header
-    ├── CheckpointError        a checkpoint is malformed, or its signature does not verify
-    └── SigningKeyError        the signing key cannot be created, read or used
+    └── CheckpointError        a checkpoint is malformed, or its signature does not verify
+
+    SigningKeyError (KoersError, from ledger.nats._keys: the store signs every event with the
+    same key)                  the signing key cannot be created, read or used
 """
 
 from ledger.audit._checkpoint import (
@@ -44,15 +46,6 @@ from ledger.audit._entry import (
     leaf_for,
     payload_digest_ok,
 )
-from ledger.audit._keys import (
-    KEY_FILE,
-    SigningKeyError,
-    key_id,
-    load_or_create_signing_key,
-    load_public_key,
-    load_signing_key,
-    public_key_pem,
-)
 from ledger.audit._merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -64,6 +57,15 @@ from ledger.audit._merkle import (
     hash_leaf,
     verify_consistency,
     verify_inclusion,
+)
+from ledger.nats._keys import (
+    KEY_FILE,
+    SigningKeyError,
+    key_id,
+    load_or_create_signing_key,
+    load_public_key,
+    load_signing_key,
+    public_key_pem,
 )
 
 __all__ = [

@@ -32,8 +32,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.audit._keys import key_id
 from ledger.audit._merkle import HASH_SIZE, AuditError
+from ledger.nats._keys import key_id
 
 __all__ = [
     "CHECKPOINT_TAG",

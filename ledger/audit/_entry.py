@@ -22,6 +22,9 @@ swapped with a neighbour) yields a different leaf, a leaf hash seen alone (in a 
 witness's copy) names its sequence, and no check depends on every tool applying the
 ``index = seq - 1`` mapping the same way. It costs 8 bytes an entry.
 
+The encoding itself lives in ``ledger.nats._entry``: the writer signs the same entry without
+its sequence (``ledger.nats._signing``), and one definition serves both.
+
 The payload's own digest (``Koers-Payload-Sha256``, written with the event) is checked apart:
 :func:`payload_digest_ok` tells a payload changed after it was written from a tree mismatch.
 """
@@ -32,6 +35,7 @@ import hashlib
 from collections.abc import Mapping
 
 from ledger.audit._merkle import AuditError, hash_leaf
+from ledger.nats._entry import DIGEST_HEADER, ENTRY_HEADERS, ENTRY_TAG, entry_fields
 
 __all__ = [
     "DIGEST_HEADER",
@@ -45,19 +49,6 @@ __all__ = [
     "payload_digest_ok",
 ]
 
-ENTRY_TAG = b"koers-entry/v1\n"
-#: The headers an entry covers, in encoding order (names as in ``ledger.nats._subjects``).
-ENTRY_HEADERS: tuple[str, ...] = (
-    "Nats-Msg-Id",
-    "Koers-Originator-Id",
-    "Koers-Version",
-    "Koers-Topic",
-    "Koers-Type",
-    "Koers-Schema",
-    "Koers-Payload-Sha256",
-    "Koers-Tracking-Application",
-)
-DIGEST_HEADER = "Koers-Payload-Sha256"
 _MAX_SEQ = 2**64 - 1
 
 
@@ -81,10 +72,6 @@ class PayloadDigestMismatch(AuditError):
         )
 
 
-def _field(data: bytes) -> bytes:
-    return len(data).to_bytes(8, "big") + data
-
-
 def _text(what: str, value: object) -> bytes:
     if not isinstance(value, str):
         raise EntryError(f"{what} must be text, not {type(value).__name__}")
@@ -100,10 +87,10 @@ def entry_bytes(seq: int, subject: str, headers: Mapping[str, str], payload: byt
         raise EntryError(f"a stream sequence is between 1 and 2**64 - 1, not {seq!r}")
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise EntryError(f"the payload must be bytes, not {type(payload).__name__}")
-    parts = [ENTRY_TAG, seq.to_bytes(8, "big"), _field(_text("the subject", subject))]
-    parts.extend(_field(_text(name, headers.get(name, ""))) for name in ENTRY_HEADERS)
-    parts.append(_field(bytes(payload)))
-    return b"".join(parts)
+    _text("the subject", subject)
+    for name in ENTRY_HEADERS:
+        _text(name, headers.get(name, ""))
+    return ENTRY_TAG + seq.to_bytes(8, "big") + entry_fields(subject, headers, bytes(payload))
 
 
 def leaf_for(seq: int, subject: str, headers: Mapping[str, str], payload: bytes) -> bytes:

@@ -18,6 +18,7 @@ import hashlib
 from typing import NamedTuple
 
 from ledger.audit._entry import DIGEST_HEADER, ENTRY_HEADERS, ENTRY_TAG
+from ledger.nats._subjects import H_KEY_ID, H_SIGNATURE
 
 __all__ = [
     "CONTENT_KEY_SIZE",
@@ -33,6 +34,9 @@ __all__ = [
 CONTENT_KEY_SIZE = 8
 _CRLF = b"\r\n"
 _NEEDLES = tuple(b"\r\n" + name.encode("ascii") + b":" for name in ENTRY_HEADERS)
+#: The covered headers and the two of the event's signature (which covers the others).
+_SHOWN = (*ENTRY_HEADERS, H_KEY_ID, H_SIGNATURE)
+_SHOWN_NEEDLES = tuple(b"\r\n" + name.encode("ascii") + b":" for name in _SHOWN)
 _DIGEST_NEEDLE = b"\r\n" + DIGEST_HEADER.encode("ascii") + b":"
 _sha256 = hashlib.sha256
 
@@ -94,9 +98,10 @@ def digest_state(head: bytes, data: bytes) -> str | None:
 
 
 def frame_headers(frame: Frame) -> dict[str, str]:
-    """The covered headers that are present, as text (for an export's ``headers``)."""
+    """The covered headers and the signature's that are present, as text (for an export's
+    ``headers``)."""
     out: dict[str, str] = {}
-    for name, needle in zip(ENTRY_HEADERS, _NEEDLES, strict=True):
+    for name, needle in zip(_SHOWN, _SHOWN_NEEDLES, strict=True):
         if frame.head.find(needle) >= 0:
             out[name] = _value(frame.head, needle).decode("utf-8")
     return out

@@ -42,11 +42,13 @@ class _Lost(ConnectionError):
 class StreamReader:
     """Reads ``[start, stop]`` of a stream in order, as lists of :class:`Frame`."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, login: tuple[str, str] | None = None) -> None:
+        """``login``: the user and password to sign in with, if the server wants them."""
         parts = urlsplit(url.split(",", maxsplit=1)[0].strip())
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 4222
         self.timeout = max(timeout, 2.0)
+        self._login = login
 
     @staticmethod
     def usable(url: str) -> bool:
@@ -102,10 +104,13 @@ class StreamReader:
             if subject:
                 config["filter_subject"] = subject
             request = orjson.dumps({"stream_name": stream, "config": config})
-            options = orjson.dumps(
-                {"verbose": False, "pedantic": False, "headers": True, "no_responders": True,
-                 "protocol": 1, "name": "koers-audit-reader", "lang": "python"}
-            )  # fmt: skip
+            connect: dict[str, object] = {
+                "verbose": False, "pedantic": False, "headers": True, "no_responders": True,
+                "protocol": 1, "name": "koers-audit-reader", "lang": "python",
+            }  # fmt: skip
+            if self._login is not None:
+                connect["user"], connect["pass"] = self._login
+            options = orjson.dumps(connect)
             writer.write(
                 b"CONNECT %s\r\nSUB %s 1\r\nSUB %s.* 2\r\nPUB $JS.API.CONSUMER.CREATE.%s "
                 b"%s.create %d\r\n%s\r\n"

@@ -14,7 +14,11 @@
 - every message without that header (``foreign``: not written by Koers), signed or not:
   the checkpointer signs them as stored, and every verification names them;
 - from sequence ``records_from + 1`` on, the leaf and content key of each message (40 bytes
-  each, ``records``): what the checkpointer publishes beside its next checkpoints.
+  each, ``records``): what the checkpointer publishes beside its next checkpoints;
+- with trusted ``keys``, from sequence ``signatures_from + 1`` on, each message that carries
+  no ``Koers-Signature`` (``unsigned``) or whose signature is not by a trusted key over its
+  entry without the sequence (``badly_signed``): checked on worker threads
+  (:mod:`ledger.audit._signatures`), collected by :meth:`Scan.settle`.
 
 The loop is one function with its names bound locally: at a million events every
 attribute lookup shows (see BENCHMARKS.md, "Audit trail"). It computes exactly what
@@ -31,6 +35,9 @@ from collections.abc import Callable, Iterable
 from ledger.audit._entry import ENTRY_HEADERS, ENTRY_TAG
 from ledger.audit._frames import CONTENT_KEY_SIZE, Frame
 from ledger.audit._merkle import HASH_SIZE, MerkleTree
+from ledger.audit._signatures import Job, SignatureChecks
+from ledger.nats._keys import TrustedKeys
+from ledger.nats._subjects import H_KEY_ID, H_SIGNATURE
 
 __all__ = ["RECORD_SIZE", "Scan", "tree_of"]
 
@@ -44,12 +51,21 @@ _ABSENT = (_LEN[0], b"")
 _DIGEST_AT = ENTRY_HEADERS.index("Koers-Payload-Sha256")
 _PREFIX = b"\x00" + ENTRY_TAG
 _TAIL = len(_PREFIX) + 8  # where the entry's fields start, after the tag and the sequence
+_KEY_NEEDLE = b"\r\n" + H_KEY_ID.encode("ascii") + b":"
+_SIGNATURE_NEEDLE = b"\r\n" + H_SIGNATURE.encode("ascii") + b":"
 
 
 class Scan:
     """The state of one pass; feed it with :meth:`add`, in stream order."""
 
-    def __init__(self, records_from: int | None = None, digests_from: int = 0) -> None:
+    def __init__(
+        self,
+        records_from: int | None = None,
+        digests_from: int = 0,
+        *,
+        keys: TrustedKeys | None = None,
+        signatures_from: int = 0,
+    ) -> None:
         self.leaves = bytearray()  # 32 bytes per message read
         self._tree: MerkleTree | None = None
         self.seqs = array("Q")
@@ -59,6 +75,10 @@ class Scan:
         self.records_from = records_from
         self.digests_from = digests_from
         self.records = bytearray()
+        self.signatures_from = signatures_from
+        self.unsigned: list[int] = []
+        self.badly_signed: list[tuple[int, str]] = []  # (seq, why)
+        self._checks = SignatureChecks(keys) if keys is not None else None
         self.last_seq = 0
         self.watchers: list[Callable[[list[Frame]], None]] = []
 
@@ -88,12 +108,19 @@ class Scan:
             watch(batch)
         self._hash(batch)
 
+    def settle(self) -> None:
+        """Wait for the signature checks of every frame added (call after the last add)."""
+        if self._checks is not None:
+            self.badly_signed = self._checks.settle()
+
     def _hash(self, batch: list[Frame]) -> None:
         lens, needles, prefix, digest_at = _LEN, _NEEDLES, _PREFIX, 5 + 2 * _DIGEST_AT
         sha256, leaves, add_seq = hashlib.sha256, self.leaves, self.seqs.append
         records, records_from = self.records, self.records_from
         keep, check_from = records_from is not None, self.digests_from
         expect = self.last_seq + 1
+        checks, sign_from, tag = self._checks, self.signatures_from, ENTRY_TAG
+        jobs: list[Job] = []
         for seq, raw_subject, raw_head, data in batch:
             if seq != expect:
                 self._jump(expect, seq)
@@ -125,13 +152,30 @@ class Scan:
             if keep and seq > records_from:  # type: ignore[operator]
                 records += leaf
                 records += sha256(entry[_TAIL:]).digest()[:CONTENT_KEY_SIZE]
+            if checks is not None and seq > sign_from:
+                kid, signature = _ascii(head, _KEY_NEEDLE), _ascii(head, _SIGNATURE_NEEDLE)
+                if kid or signature:
+                    jobs.append((seq, tag + entry[_TAIL:], kid, signature))
+                else:
+                    self.unsigned.append(seq)
         self.last_seq = expect - 1
+        if jobs:
+            checks.submit(jobs)  # type: ignore[union-attr]
 
     def _jump(self, expect: int, seq: int) -> None:
         if seq > expect:
             self.gaps.append((expect, seq - 1))
         else:  # a server never delivers out of order; a reader bug must not pass unseen
             raise ValueError(f"sequence {seq} came after {expect - 1}: the read is out of order")
+
+
+def _ascii(head: bytes, needle: bytes) -> str:
+    """A header's value as text (absent: empty)."""
+    start = head.find(needle)
+    if start < 0:
+        return ""
+    start += len(needle)
+    return head[start : head.find(b"\r\n", start)].strip().decode("utf-8", "replace")
 
 
 def _utf8(raw: bytes) -> bytes:

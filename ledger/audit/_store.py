@@ -57,8 +57,9 @@ class AuditStore:
         self.prefix = self.nats.subject_prefix
         self.checkpoints = checkpoint_stream(self.stream)
         self.subjects = checkpoint_subjects(self.prefix)
-        url, timeout = connection.url, self.nats.timeout
-        self.reader = StreamReader(url, timeout) if StreamReader.usable(url) else None
+        url, timeout, login = connection.url, self.nats.timeout, connection.login
+        lean = login.lean and StreamReader.usable(url)
+        self.reader = StreamReader(url, timeout, login.user_password) if lean else None
 
     @classmethod
     def open(cls, store: StoreSettings) -> AuditStore:
@@ -176,7 +177,14 @@ class AuditStore:
             allow_direct=True,
         )
         self.conn.call(
-            ensure_stream(self.conn.js, wanted, create=True, accept_weak=True, audited=False)
+            ensure_stream(
+                self.conn.js,
+                wanted,
+                create=True,
+                accept_weak=True,
+                audited=False,
+                admin=self.conn.admin,
+            )
         )
 
     def checkpoint_texts(self) -> list[tuple[int, bytes]]:

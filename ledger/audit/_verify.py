@@ -2,19 +2,19 @@
 
 In order: read the checkpoint stream and check each signature with the trusted key; read
 every event of the ledger into a :class:`~ledger.audit._scan.Scan` (leaves, holes, payload
-digests); compare each checkpoint's root with the root of that many events; prove each
-matching checkpoint consistent with the next, and the last with the current log (RFC 9162
-consistency proofs from the recomputed tree); when a checkpoint no longer matches, find out
-which events changed, moved or went (:mod:`ledger.audit._diagnose`); last, hold the log
-against the checkpoints kept outside NATS, which catch a log rewritten from scratch,
-checkpoint stream and all.
+digests, each event's own signature by a trusted key); compare each checkpoint's root with
+the root of that many events; prove each matching checkpoint consistent with the next, and
+the last with the current log (RFC 9162 consistency proofs from the recomputed tree); when a
+checkpoint no longer matches, find out which events changed, moved or went
+(:mod:`ledger.audit._diagnose`); last, hold the log against the checkpoints kept outside
+NATS, which catch a log rewritten from scratch, checkpoint stream and all.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -22,22 +22,37 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.audit._checkpoint import Checkpoint, CheckpointError, format_time, verify
 from ledger.audit._diagnose import diagnose
 from ledger.audit._frames import Frame
-from ledger.audit._keys import key_id
 from ledger.audit._merkle import ProofError, verify_consistency
 from ledger.audit._outside import TORN, Kept
 from ledger.audit._scan import Scan
 from ledger.audit._store import AuditStore, StreamState
 from ledger.audit.report import AuditReport, span
+from ledger.nats._keys import TrustedKeys, key_id
 
 __all__ = ["Trust", "Verification", "verify_log"]
 
 
 @dataclass(frozen=True)
 class Trust:
-    """What a verification trusts: the public key, and checkpoints kept outside NATS."""
+    """What a verification trusts: the public key, checkpoints kept outside NATS, and the
+    public halves of retired keys (whose event signatures still count)."""
 
     key: Ed25519PublicKey | None
     kept: list[Kept] = field(default_factory=list)
+    retired: Mapping[str, Ed25519PublicKey] = field(default_factory=dict)
+
+    @property
+    def event_keys(self) -> TrustedKeys:
+        """The keys an event may be signed by: the current one and every retired one."""
+        keys = dict(self.retired)
+        if self.key is not None:
+            keys[key_id(self.key)] = self.key
+        return keys
+
+    def key_for(self, checkpoint: Checkpoint) -> Ed25519PublicKey | None:
+        """The trusted key that checks ``checkpoint``: the retired one it names, else the
+        current one (which then says the checkpoint names another key)."""
+        return self.retired.get(checkpoint.key_id, self.key)
 
 
 @dataclass
@@ -48,6 +63,7 @@ class Verification:
     scan: Scan
     signed: list[Checkpoint]  # valid signatures, by size then time
     matched: int  # every signed checkpoint up to this size matches the log
+    keys: TrustedKeys = field(default_factory=dict)  # the keys events were checked with
 
 
 def _head(checkpoint: Checkpoint) -> str:
@@ -55,10 +71,11 @@ def _head(checkpoint: Checkpoint) -> str:
 
 
 def _signed(
-    found: Iterable[tuple[str, Checkpoint]], key: Ed25519PublicKey | None, report: AuditReport
+    found: Iterable[tuple[str, Checkpoint]], trust: Trust, report: AuditReport
 ) -> list[Checkpoint]:
     good = []
     for where, checkpoint in found:
+        key = trust.key_for(checkpoint)
         if key is None:
             continue
         try:
@@ -103,9 +120,13 @@ def verify_log(
     progress: Callable[[int], None] | None = None,
     records: bool = False,
     watchers: Iterable[Callable[[list[Frame]], None]] = (),
+    signatures_from: int | None = 0,
 ) -> Verification:
     """Verify the ledger of ``store`` (see the module doc). ``records``: keep the leaf records
-    of the events after the last signed checkpoint (for the checkpointer)."""
+    of the events after the last signed checkpoint (for the checkpointer).
+    ``signatures_from``: check the signature of every event after this sequence (``0``: all;
+    ``None``: only those after the last signed checkpoint, whose signatures the checkpointer
+    checked before it signed)."""
     started = time.perf_counter()
     report = AuditReport(store.stream, key_id=key_id(trust.key) if trust.key else None)
     in_stream = _stream_checkpoints(store, report)
@@ -116,11 +137,18 @@ def verify_log(
             "there are signed checkpoints but no public key to check them with: give "
             "--public-key, or run where the signing key is",
         )  # fmt: skip
-    signed = _signed(in_stream, trust.key, report)
-    kept_signed = _signed(kept, trust.key, report)
+    signed = _signed(in_stream, trust, report)
+    kept_signed = _signed(kept, trust, report)
     report.valid_checkpoints = len(signed)
     last_signed = max((c.size for c in signed), default=0)
-    scan = Scan(records_from=last_signed if records else None, digests_from=last_signed)
+    keys = trust.event_keys
+    sign_from = last_signed if signatures_from is None else signatures_from
+    scan = Scan(
+        records_from=last_signed if records else None,
+        digests_from=last_signed,
+        keys=keys or None,
+        signatures_from=sign_from,
+    )
     scan.watchers.extend(watchers)
     state = store.state()
     if state is not None and state.messages:
@@ -133,6 +161,17 @@ def verify_log(
         store.read(take, stop=state.last_seq)
     elif state is None:
         report.notes.append(f"the ledger stream {store.stream} does not exist")
+    scan.settle()
+    if not keys and scan.last_seq > sign_from:
+        report.add(
+            "no-key", "events",
+            "the events are signed but there is no public key to check them with: give "
+            "--public-key, or run where the signing key is",
+        )  # fmt: skip
+    if signatures_from:
+        report.notes.append(
+            f"the signatures of seqs 1..{signatures_from} were not checked (--signed-from)"
+        )
     last_seq = max(scan.last_seq, state.last_seq if state else 0)
     report.events, report.last_seq = scan.count, last_seq
     _on_their_face(scan, state, report)
@@ -148,11 +187,12 @@ def verify_log(
             f"run 'koers audit checkpoint' (or keep 'koers serve' running) to sign them"
         )
     report.seconds = time.perf_counter() - started
-    return Verification(report, scan, signed, matched)
+    return Verification(report, scan, signed, matched, keys)
 
 
 def _on_their_face(scan: Scan, state: StreamState | None, report: AuditReport) -> None:
-    """Damage the log shows without any checkpoint: holes, payload digests, foreign messages."""
+    """Damage the log shows without any checkpoint: holes, payload digests, foreign, unsigned
+    and wrongly signed messages."""
     for first, last in scan.gaps:
         report.add("deleted", span(first, last), "gone from the log (the stream skips it)", first)
     if state is not None and state.last_seq > scan.last_seq and state.messages:
@@ -170,6 +210,21 @@ def _on_their_face(scan: Scan, state: StreamState | None, report: AuditReport) -
         )  # fmt: skip
     for seq in scan.foreign:
         report.add("foreign", span(seq, seq), "no Koers-Payload-Sha256 header: not from Koers", seq)
+    foreign = set(scan.foreign)  # no Koers headers at all: named foreign, not unsigned
+    found = [("unsigned", seq, _UNSIGNED) for seq in scan.unsigned if seq not in foreign]
+    found += [("bad-event-signature", seq, f"{why}: {_BADLY}") for seq, why in scan.badly_signed]
+    for kind, seq, detail in found:
+        report.add(kind, span(seq, seq), detail, seq)
+
+
+_UNSIGNED = (
+    "no Koers-Signature header: not written by Koers's store (a forgery, or an event written "
+    "before Koers signed events: see --signed-from)"
+)
+_BADLY = (
+    "not written by Koers's store with a trusted key (a forgery, or a key that was replaced "
+    "without 'koers audit rotate-key')"
+)
 
 
 def _compare(scan: Scan, signed: list[Checkpoint], report: AuditReport) -> tuple[int, bool]:

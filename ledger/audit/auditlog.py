@@ -8,6 +8,10 @@ name it. Each decision names the stream positions of its
 events, and the largest signed checkpoint (signature checked with the trusted key) that
 covers them: ``koers audit prove <decision id>`` gives the inclusion proofs. A reference is
 not a verification: ``koers audit verify`` checks that the log still matches.
+
+Each event's own signature is checked with the trusted keys: a decision with an event that
+is unsigned or wrongly signed (published by someone who does not hold the key) is never
+called covered; its reference says which event is not authentic.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ledger.audit._checkpoint import Checkpoint, CheckpointError, format_time, v
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust
 from ledger.nats._foreign import foreign_reason
+from ledger.nats._signing import signature_problem
 
 __all__ = ["DecisionLog", "DecisionRecord", "decision_log", "latest_signed"]
 
@@ -52,6 +57,7 @@ class DecisionRecord:
     rationale: str | None = None
     expected_outcome: str | None = None
     seqs: list[int] = field(default_factory=list)
+    not_authentic: list[str] = field(default_factory=list)  # "seq 7: unsigned"…
     proof: str = ""
 
     def apply(self, kind: str, seq: int, data: dict[str, Any]) -> None:
@@ -141,12 +147,13 @@ class DecisionLog:
 
 def latest_signed(store: AuditStore, trust: Trust) -> Checkpoint | None:
     best: Checkpoint | None = None
-    if trust.key is None:
-        return None
     for _, text in store.checkpoint_texts():
         try:
             checkpoint = Checkpoint.from_json(text)
-            verify(checkpoint, trust.key)
+            key = trust.key_for(checkpoint)
+            if key is None:
+                return None
+            verify(checkpoint, key)
         except CheckpointError:
             continue
         if best is None or checkpoint.size > best.size:
@@ -157,6 +164,7 @@ def latest_signed(store: AuditStore, trust: Trust) -> Checkpoint | None:
 def decision_log(store: AuditStore, trust: Trust, *, team: str | None = None) -> DecisionLog:
     """Every decision on the ledger (of ``team``, if given), in the order they were opened."""
     records: dict[str, DecisionRecord] = {}
+    keys = trust.event_keys
     for message in store.matching(f"{store.prefix}.decision.>"):
         if foreign_reason(message) is not None:
             continue
@@ -169,6 +177,9 @@ def decision_log(store: AuditStore, trust: Trust, *, team: str | None = None) ->
             data = {}
         record = records.setdefault(oid, DecisionRecord(oid))
         record.apply(kind, message.seq, data if isinstance(data, dict) else {})
+        why = signature_problem(message, keys)
+        if why is not None:
+            record.not_authentic.append(f"seq {message.seq}: {why}")
     checkpoint = latest_signed(store, trust)
     chosen = [r for r in records.values() if team is None or r.team == team]
     for record in chosen:
@@ -178,6 +189,11 @@ def decision_log(store: AuditStore, trust: Trust, *, team: str | None = None) ->
 
 def _reference(record: DecisionRecord, checkpoint: Checkpoint | None) -> str:
     hint = f"'koers audit prove {record.id}'"
+    if record.not_authentic:
+        return (
+            f"NOT AUTHENTIC, not covered: {'; '.join(record.not_authentic)} (not written by "
+            f"Koers's store with a trusted key; 'koers audit verify' names every such event)"
+        )
     if checkpoint is None:
         return "no signed checkpoint yet: run 'koers audit checkpoint'"
     when = format_time(checkpoint.time)

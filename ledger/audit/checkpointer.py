@@ -5,12 +5,12 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
 (:class:`~ledger.audit._frontier.Frontier`), then polls the stream for what was written since:
 
 - every event's leaf goes onto the frontier, and its leaf record (leaf hash, content key)
-  into a buffer; a hole in the sequences stops the signing for good (:attr:`problem`): a
-  checkpoint must never vouch for a damaged log. A message that is not a Koers event as
-  stored (no ``Koers-Payload-Sha256``, or a payload that does not have it: written so by
-  another NATS client, as far as anyone can tell) does not: the tree covers its stored
-  bytes like any other, the readers set it aside (docs/store.md, "Quarantine"); it is
-  logged once here;
+  into a buffer; a hole in the sequences or an event without a valid signature by a
+  trusted key stops the signing for good (:attr:`problem`): a checkpoint must never vouch
+  for a damaged log or a forged event. A message that is not a Koers event as stored (no
+  ``Koers-Payload-Sha256``, or a payload that does not have it: written so by another NATS
+  client, as far as anyone can tell) does not: the tree covers its stored bytes like any
+  other, the readers set it aside (docs/store.md, "Quarantine"); it is logged once here;
 - at each multiple of ``KOERS_CHECKPOINT_EVERY`` it signs the root of exactly that many
   events, and ``KOERS_CHECKPOINT_SECONDS`` after the last checkpoint it signs whatever size
   the log has reached (if it grew);
@@ -43,6 +43,7 @@ from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, Verification, verify_log
 from ledger.audit.report import AuditReport
 from ledger.errors import StoreUnavailable
+from ledger.nats._keys import TrustedKeys, key_id
 from ledger.settings import AuditSettings
 
 __all__ = ["Checkpointer"]
@@ -73,6 +74,7 @@ class Checkpointer:
         self.signed_size = 0
         self.signed_at = clock()
         self.problem: str | None = None
+        self.keys: TrustedKeys = {}  # whose event signatures are accepted
         self.made: list[Checkpoint] = []
         self._unkept: list[Checkpoint] = []
         self._started = False
@@ -97,6 +99,8 @@ class Checkpointer:
         self.frontier = Frontier.of(scan.tree)
         self.records = scan.records
         self.signed_size = verification.signed[-1].size if verification.signed else 0
+        own = self.key.public_key()  # trusted even when the log was verified before it existed
+        self.keys = {**verification.keys, key_id(own): own}
         self.signed_at = self.clock()
         self._started = True
 
@@ -137,9 +141,10 @@ class Checkpointer:
         checkpoint at each multiple; stop before the first damaged message."""
         if self.problem is not None:
             return
-        scan = Scan(records_from=0)
+        scan = Scan(records_from=0, keys=self.keys)
         scan.last_seq = self.size
-        scan.add(frames)  # leaves, records, holes and digests, with the fast loop
+        scan.add(frames)  # leaves, records, holes, digests and signatures, with the fast loop
+        scan.settle()
         first_bad, why = _first_problem(scan)
         for seq in sorted([*scan.foreign, *(seq for seq, _ in scan.changed)]):
             if seq < first_bad:
@@ -217,4 +222,7 @@ def _first_problem(scan: Scan) -> tuple[float, str]:
     """The first sequence that must not be signed, and why (``inf`` and ``""``: none)."""
     found: list[tuple[float, str]] = [(float("inf"), "")]
     found += [(a, f"seq {a} is missing: the stream skips to seq {b + 1}") for a, b in scan.gaps]
+    foreign = set(scan.foreign)  # no Koers headers at all: not an event, so not unsigned
+    found += [(seq, f"seq {seq} is unsigned") for seq in scan.unsigned if seq not in foreign]
+    found += [(seq, f"seq {seq}: {why}") for seq, why in scan.badly_signed]
     return min(found)

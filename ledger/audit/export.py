@@ -3,11 +3,14 @@
 The format is the verifier's (its module doc defines it): ``events.jsonl`` (every message in
 sequence order, the exact payload in base64 and, for people, parsed), ``checkpoints.jsonl``
 (every checkpoint of the checkpoint stream, by size), ``public_key.pem`` (the key Koers
-trusts: the signing key's public half, or the one given), ``proofs.jsonl`` and
-``README.txt``. Proofs: an RFC 9162 consistency proof between each two consecutive
-checkpoints, and (``proofs="all"``, the default) an inclusion proof for every event against
-the last checkpoint, so a changed event is pinned to its position. About 1.3 KB of proof per
-event at a million events; ``proofs="checkpoints"`` leaves the per-event ones out.
+trusts: the signing key's public half, or the one given), ``public_keys/<id>.pem`` (that key
+and every key it retired: old events and checkpoints name them), ``proofs.jsonl`` and
+``README.txt``. Each event carries its signature headers (``Koers-Key-Id``,
+``Koers-Signature``), which the verifier checks too. Proofs: an RFC 9162 consistency proof
+between each two consecutive checkpoints, and (``proofs="all"``, the default) an inclusion
+proof for every event against the last checkpoint, so a changed event is pinned to its
+position. About 1.3 KB of proof per event at a million events; ``proofs="checkpoints"``
+leaves the per-event ones out.
 
 The events are written as the log is read (one pass, verifying it); a damaged log is
 exported as it is, with proofs only where the log still matches what was signed, so the
@@ -27,11 +30,11 @@ from typing import IO, Any
 
 from ledger.audit._checkpoint import Checkpoint, CheckpointError, format_time
 from ledger.audit._frames import Frame, frame_headers
-from ledger.audit._keys import key_id, public_key_pem
 from ledger.audit._merkle import AuditError, MerkleTree
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.report import AuditReport
+from ledger.nats._keys import key_id, public_key_pem
 
 __all__ = ["PROOF_CHOICES", "Exported", "export_bundle"]
 
@@ -97,6 +100,9 @@ def export_bundle(
         "".join(c.to_json() + "\n" for c in checkpoints), encoding="utf-8"
     )
     (out / "public_key.pem").write_bytes(public_key_pem(trust.key))
+    (out / "public_keys").mkdir()
+    for kid, key in trust.event_keys.items():
+        (out / "public_keys" / f"{kid}.pem").write_bytes(public_key_pem(key))
     matching = [c for c in verification.signed if c.size <= verification.matched]
     with (out / "proofs.jsonl").open("w", encoding="utf-8", newline="\n") as lines:
         count = _write_proofs(lines, verification.scan.tree, matching, every_event=proofs == "all")
@@ -148,7 +154,12 @@ def _readme(
 
 events.jsonl       {report.events} messages, in sequence order (exact payloads in base64)
 checkpoints.jsonl  {checkpoints} signed checkpoints, by size
-public_key.pem     the Ed25519 key they are signed with: key id {key_id(trust.key)}
+public_key.pem     the Ed25519 key Koers signs events and checkpoints with: key id {
+        key_id(trust.key)
+    }
+public_keys/       every key whose signatures count (that one and the retired ones): {
+        ", ".join(trust.event_keys)
+    }
 proofs.jsonl       {proofs} proofs (consistency between checkpoints, inclusion per event)
 
 When it was exported, {state}.
@@ -159,5 +170,6 @@ Check it offline with the standalone verifier (one file, Python 3.11+ and the
     python verifier.py THIS_FOLDER --public-key KEY_YOU_WERE_GIVEN.pem \\
         --checkpoint CHECKPOINTS_YOU_KEPT.jsonl
 
-Compare the key id above with the one the operator gave you through another channel.
+(--public-key once for each key you were given.) Compare the key ids above with the ones
+the operator gave you through another channel.
 """

@@ -16,6 +16,8 @@ Kinds of damage (``Problem.kind``), each at a position in the stream (sequence n
 ``root-mismatch``         a signed checkpoint no longer matches the log (a summary; the
                           kinds above say what changed where, when the leaf records allow)
 ``foreign``               a message without ``Koers-Payload-Sha256``: not written by Koers
+``unsigned``              an event without ``Koers-Signature``: not written by Koers's store
+``bad-event-signature``   an event's signature is not by a trusted key, or does not verify
 ``bad-signature``         a checkpoint's signature does not verify with the trusted key
 ``bad-checkpoint``        a checkpoint message or kept line is not a checkpoint at all
 ``inconsistent``          two checkpoints cannot both be true of one append-only log
@@ -42,6 +44,8 @@ KINDS = (
     "rewritten",
     "root-mismatch",
     "foreign",
+    "unsigned",
+    "bad-event-signature",
     "bad-signature",
     "bad-checkpoint",
     "inconsistent",
@@ -50,8 +54,9 @@ KINDS = (
 )
 #: Kinds the readers set aside (quarantine) rather than damage to the signed history.
 QUARANTINED = frozenset(("foreign", "changed"))
-#: Kinds that name positions: one problem per kind and first position.
-POSITIONS = frozenset(("changed", "deleted", "swapped", "moved", "inserted", "truncated"))
+#: Kinds that name positions (the first six: damage to events; and event signatures): one
+#: problem per kind and first position.
+POSITIONS = frozenset(KINDS[:6]) | {"unsigned", "bad-event-signature"}
 SHOWN_PER_KIND = 20
 
 

@@ -28,9 +28,8 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.audit._keys import load_or_create_signing_key, load_public_key, load_signing_key
 from ledger.audit._merkle import AuditError
 from ledger.audit._outside import read_kept
 from ledger.audit._store import AuditStore
@@ -38,6 +37,7 @@ from ledger.audit._verify import Trust, verify_log
 from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.report import AuditReport
 from ledger.errors import StoreError
+from ledger.nats._keys import load_public_key, load_signing_key, retired_keys, signing_key
 from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = [
@@ -90,8 +90,9 @@ def trust_for(
     kept_files: Iterable[Path] = (),
 ) -> Trust:
     """The key to check signatures with (``public_key``, else the signing key's public half,
-    if there is one yet) and every checkpoint kept outside NATS."""
+    if there is one yet, and the keys it retired) and every checkpoint kept outside NATS."""
     key: Ed25519PublicKey | None = None
+    retired: dict[str, Ed25519PublicKey] = {}
     if public_key is not None:
         try:
             key = load_public_key(public_key.read_bytes())
@@ -101,17 +102,11 @@ def trust_for(
         path = audit.key_path(settings.data_dir)
         if path.exists():
             key = load_signing_key(path).public_key()
+        retired = retired_keys(path)
     kept = []
     for path in [audit.outside_file(settings.stream, settings.data_dir), *kept_files]:
         kept += read_kept(path)
-    return Trust(key, kept)
-
-
-def signing_key(settings: StoreSettings, audit: AuditSettings) -> Ed25519PrivateKey:
-    """The signing key: the one given, or the data directory's (created on first use)."""
-    if audit.key_file is not None:
-        return load_signing_key(audit.key_file)
-    return load_or_create_signing_key(settings.data_dir)
+    return Trust(key, kept, retired)
 
 
 def check_before_serving(
@@ -124,7 +119,8 @@ def check_before_serving(
     :class:`AuditError` when there are checkpoints but the signing key is gone)."""
     store = AuditStore.open(settings)
     try:
-        report = verify_log(store, trust_for(settings, audit), progress=progress).report
+        trust = trust_for(settings, audit)
+        report = verify_log(store, trust, progress=progress, signatures_from=None).report
     finally:
         store.close()
     if report.tampered:
@@ -177,7 +173,9 @@ def start_auditing(
     store = AuditStore.open(settings)
     try:
         trust = trust_for(settings, audit)
-        verification = verify_log(store, trust, progress=progress, records=True)
+        verification = verify_log(
+            store, trust, progress=progress, records=True, signatures_from=None
+        )
         if not verification.report.tampered:
             _warn_foreign(verification.report)
             checkpointer = Checkpointer(store, signing_key(settings, audit), audit)

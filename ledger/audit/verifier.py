@@ -2,7 +2,7 @@
 
 Usage::
 
-    python verifier.py BUNDLE_DIR [--public-key KEY.pem] [--checkpoint KEPT.jsonl]...
+    python verifier.py BUNDLE_DIR [--public-key KEY.pem]... [--checkpoint KEPT.jsonl]...
     python -m ledger.audit.verifier BUNDLE_DIR ...
 
 It needs Python 3.11+ and the ``cryptography`` package (Ed25519), nothing else. It imports
@@ -11,20 +11,23 @@ signatures are written again here on purpose, so an auditor can read this file t
 and trust it without trusting Koers. Exit status: 0 when everything verifies, 1 when a problem
 was found (each is printed with its position and kind), 2 when the input cannot be read.
 
-Trust: the bundle brings its own ``public_key.pem``. Give the key you got from the operator
-through another channel with ``--public-key``, and any checkpoint you kept from an earlier
-audit with ``--checkpoint``: only these catch a bundle rewritten from scratch and re-signed.
+Trust: the bundle brings its own keys (``public_key.pem``, ``public_keys/``). Give the keys
+you got from the operator through another channel with ``--public-key`` (repeat it for keys
+retired by a rotation), and any checkpoint you kept from an earlier audit with
+``--checkpoint``: only these catch a bundle rewritten from scratch and re-signed.
 
 THE BUNDLE is a directory of UTF-8 files, one JSON object per line (blank lines are ignored):
 
 ``events.jsonl``: every message of the stream, in sequence order from sequence 1::
 
     {"seq": 1, "subject": "ledger.decision.<id>.made",
-     "headers": {"Nats-Msg-Id": "...", "Koers-Type": "decision.made", ...},
+     "headers": {"Nats-Msg-Id": "...", "Koers-Type": "decision.made", ...,
+                 "Koers-Key-Id": "<16 hex>", "Koers-Signature": "<base64>"},
      "payload_b64": "<standard base64 of the exact stored payload bytes>",
      "payload": {...}}
 
-  ``headers`` holds only headers of ENTRY_HEADERS, exactly as stored (absent ones left out);
+  ``headers`` holds only headers of ENTRY_HEADERS and the two of the event's signature,
+  exactly as stored (absent ones left out);
   ``payload`` is optional, for people: the payload parsed as JSON (``null`` if it is not
   JSON); it is checked against ``payload_b64``. No other fields.
 
@@ -33,7 +36,11 @@ THE BUNDLE is a directory of UTF-8 files, one JSON object per line (blank lines 
     {"origin": "LEDGER", "size": 42, "root": "<64 hex>",
      "time": "2025-01-02T03:04:05.000006Z", "key_id": "<16 hex>", "signature": "<base64>"}
 
-``public_key.pem``: the Ed25519 public key (PEM SubjectPublicKeyInfo) of the checkpoints.
+``public_key.pem``: the Ed25519 public key (PEM SubjectPublicKeyInfo) Koers signs with now.
+
+``public_keys/<key id>.pem`` (optional): every key Koers trusts, the current one and those
+retired by ``koers audit rotate-key``: events and checkpoints signed before a rotation name
+a retired key.
 
 ``proofs.jsonl`` (optional): proofs against checkpoints of the bundle (sizes and roots
 must be those of a checkpoint; hashes in lowercase hex)::
@@ -55,6 +62,9 @@ largest power of two below the size, the empty tree is ``SHA-256("")``. The entr
 of ENTRY_HEADERS in order (absent: empty) and the payload, each as its length in 8 bytes
 big-endian followed by its bytes (text in UTF-8).
 
+THE EVENT signature (Ed25519, in ``Koers-Signature``, base64; by the key ``Koers-Key-Id``
+names) covers the entry without its sequence: ``b"koers-entry/v1\n"`` then the same fields.
+
 THE CHECKPOINT signature (Ed25519) covers the UTF-8 text ``koers-checkpoint/v1\\n<origin>\\n
 <size>\\n<root hex>\\n<time>\\n``; ``key_id`` is the hex of the first 8 bytes of SHA-256 of the
 32 raw public-key bytes.
@@ -65,11 +75,12 @@ the position a ``file:line`` and a sequence, or a checkpoint and its size):
 - every message: its payload's SHA-256 is its ``Koers-Payload-Sha256`` header
   (``digest-mismatch``: the payload was changed after it was written); the readable
   ``payload`` is the exact bytes (``changed-payload``); no header or field outside what the
-  tree covers (``uncovered``);
+  tree covers (``uncovered``); it is signed (``unsigned``) by a trusted key, and the signature
+  verifies (``bad-event-signature``), from ``--signed-from`` on (default: every message);
 - sequences run 1, 2, 3… in file order (``missing-sequence``, ``inserted-sequence`` for a
   sequence seen twice, ``reordered-sequence``);
-- every checkpoint's signature, with the trusted key (``bad-signature``; a bundle without any
-  checkpoint is one too), and the bundle's key is that key (``untrusted-key``);
+- every checkpoint's signature, with the trusted key it names (``bad-signature``; a bundle
+  without any checkpoint is one too), and the bundle's keys are trusted (``untrusted-key``);
 - signed checkpoints, in file order, keep one origin, never shrink, and never give two roots
   for one size (``inconsistent-checkpoints``: a rollback or a fork);
 - each checkpoint's root is the root recomputed from the first ``size`` messages
@@ -123,7 +134,9 @@ ENTRY_HEADERS = (
     "Koers-Payload-Sha256",
     "Koers-Tracking-Application",
 )
+SIGNATURE_HEADERS = ("Koers-Key-Id", "Koers-Signature")
 EVENT_FIELDS = {"seq", "subject", "headers", "payload_b64", "payload"}
+ENTRY_TAG = b"koers-entry/v1\n"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 SHOWN_PER_KIND = 20
 
@@ -138,14 +151,15 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def entry_fields(subject: str, headers: dict[str, str], payload: bytes) -> bytes:
+    """The subject, the covered headers and the payload, each length-prefixed."""
+    fields = [subject.encode(), *(headers.get(h, "").encode() for h in ENTRY_HEADERS), payload]
+    return b"".join(len(f).to_bytes(8, "big") + f for f in fields)
+
+
 def entry(seq: int, subject: str, headers: dict[str, str], payload: bytes) -> bytes:
     """The entry of one message (see THE TREE above)."""
-    fields = [subject.encode(), *(headers.get(h, "").encode() for h in ENTRY_HEADERS), payload]
-    return (
-        b"koers-entry/v1\n"
-        + seq.to_bytes(8, "big")
-        + b"".join(len(f).to_bytes(8, "big") + f for f in fields)
-    )
+    return ENTRY_TAG + seq.to_bytes(8, "big") + entry_fields(subject, headers, payload)
 
 
 def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
@@ -369,8 +383,19 @@ class Log:
     leaf_of_seq: dict[int, bytes] = field(default_factory=dict)
 
 
-def check_event(where: str, obj: dict[str, Any], report: Report) -> tuple[int, bytes]:
-    """One message: its fields, digest and readable payload; returns (seq, leaf hash)."""
+@dataclass(frozen=True)
+class EventTrust:
+    """Whose event signatures count, and from which sequence on they are checked."""
+
+    keys: dict[str, Ed25519PublicKey]
+    signed_from: int = 1
+
+
+def check_event(
+    where: str, obj: dict[str, Any], trust: EventTrust, report: Report
+) -> tuple[int, bytes]:
+    """One message: its fields, digest, readable payload and signature; returns (seq, leaf
+    hash)."""
     seq, subject = get(obj, "seq", int, where), get(obj, "subject", str, where)
     headers, b64 = get(obj, "headers", dict, where), get(obj, "payload_b64", str, where)
     if seq == 0 or not all(isinstance(v, str) for v in headers.values()):
@@ -380,7 +405,8 @@ def check_event(where: str, obj: dict[str, Any], report: Report) -> tuple[int, b
     except binascii.Error as e:
         raise Unreadable(f"{where}: payload_b64 is not base64") from e
     at = f"{where} seq {seq}"
-    for extra in sorted(set(obj) - EVENT_FIELDS) + sorted(set(headers) - set(ENTRY_HEADERS)):
+    known = {*ENTRY_HEADERS, *SIGNATURE_HEADERS}
+    for extra in sorted(set(obj) - EVENT_FIELDS) + sorted(set(headers) - known):
         report.add("uncovered", f"{at}: {extra!r} is not covered by any signature")
     digest, claimed = hashlib.sha256(payload).hexdigest(), headers.get("Koers-Payload-Sha256")
     if claimed is None:
@@ -399,10 +425,40 @@ def check_event(where: str, obj: dict[str, Any], report: Report) -> tuple[int, b
         if json.dumps(parsed, sort_keys=True) != json.dumps(obj["payload"], sort_keys=True):
             report.add("changed-payload", f"{at}: the readable 'payload' is not payload_b64")
     try:
-        leaf = leaf_hash(entry(seq, subject, headers, payload))
+        fields = entry_fields(subject, headers, payload)
     except UnicodeEncodeError as e:
         raise Unreadable(f"{where}: text that is not valid Unicode") from e
-    return seq, leaf
+    if seq >= trust.signed_from:
+        check_event_signature(at, ENTRY_TAG + fields, headers, trust.keys, report)
+    return seq, leaf_hash(ENTRY_TAG + seq.to_bytes(8, "big") + fields)
+
+
+def check_event_signature(
+    at: str,
+    signed: bytes,
+    headers: dict[str, str],
+    keys: dict[str, Ed25519PublicKey],
+    report: Report,
+) -> None:
+    """The message must be signed (THE EVENT signature above) by a key you trust."""
+    kid, value = headers.get("Koers-Key-Id", ""), headers.get("Koers-Signature", "")
+    if not value:
+        report.add("unsigned", f"{at}: no Koers-Signature header: not written by Koers's store")
+        return
+    key = keys.get(kid)
+    if key is None:
+        report.add(
+            "bad-event-signature", f"{at}: signed by key {kid or '(none)'}, not one you trust"
+        )
+        return
+    try:
+        key.verify(base64.b64decode(value, validate=True), signed)
+    except (binascii.Error, ValueError, InvalidSignature):
+        report.add(
+            "bad-event-signature",
+            f"{at}: the signature does not verify with key {kid}: the message was forged or "
+            f"changed",
+        )
 
 
 def check_sequences(wheres: list[str], seqs: list[int], report: Report) -> None:
@@ -437,10 +493,10 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def read_events(bundle: Path, report: Report) -> Log:
+def read_events(bundle: Path, trust: EventTrust, report: Report) -> Log:
     log, wheres = Log(), []
     for where, obj in read_lines(bundle / "events.jsonl"):
-        seq, leaf = check_event(where, obj, report)
+        seq, leaf = check_event(where, obj, trust, report)
         log.leaves.append(leaf)
         log.seqs.append(seq)
         log.leaf_of_seq.setdefault(seq, leaf)
@@ -450,19 +506,26 @@ def read_events(bundle: Path, report: Report) -> Log:
 
 
 def check_signatures(
-    checkpoints: list[Checkpoint], key: Ed25519PublicKey, report: Report
+    checkpoints: list[Checkpoint], keys: dict[str, Ed25519PublicKey], report: Report
 ) -> list[Checkpoint]:
-    """The checkpoints whose signature verifies with ``key``; reports the others."""
-    good, kid = [], key_id(key)
+    """The checkpoints whose signature verifies with the trusted key they name; reports the
+    others."""
+    good = []
     for c in checkpoints:
+        key = keys.get(c.key_id)
+        if key is None:
+            report.add(
+                "bad-signature",
+                f"{c.head()}: names key {c.key_id}, not one you trust ({', '.join(keys)})",
+            )
+            continue
         try:
             key.verify(c.signature, c.text())
         except InvalidSignature:
-            why = "it names another key" if c.key_id != kid else "it was changed or forged"
-            report.add("bad-signature", f"{c.head()}: does not verify with key {kid} ({why})")
-            continue
-        if c.key_id != kid:
-            report.add("bad-signature", f"{c.head()}: names key {c.key_id}, not {kid}")
+            report.add(
+                "bad-signature",
+                f"{c.head()}: does not verify with key {c.key_id} (it was changed or forged)",
+            )
             continue
         good.append(c)
     return good
@@ -602,26 +665,42 @@ def check_consistency(
 # ---------------------------------------------------------------- the whole bundle
 
 
+def bundle_keys(bundle: Path) -> dict[str, tuple[str, Ed25519PublicKey]]:
+    """The bundle's own keys by key id, each with the file it came from."""
+    paths = [bundle / "public_key.pem", *sorted((bundle / "public_keys").glob("*.pem"))]
+    keys = {}
+    for path in paths:
+        key = read_public_key(path)
+        keys[key_id(key)] = (str(path.relative_to(bundle)), key)
+    return keys
+
+
 def verify_bundle(
-    bundle: Path, public_key: Path | None = None, kept: list[Path] | None = None
+    bundle: Path,
+    public_keys: list[Path] | None = None,
+    kept: list[Path] | None = None,
+    *,
+    signed_from: int = 1,
 ) -> Report:
     """Check everything in ``bundle`` (see the module doc); raises :class:`Unreadable`."""
     report = Report()
     if not bundle.is_dir():
         raise Unreadable(f"{bundle}: not a directory")
-    bundle_key = read_public_key(bundle / "public_key.pem")
-    key = bundle_key if public_key is None else read_public_key(public_key)
-    if key_id(bundle_key) != key_id(key):
-        report.add(
-            "untrusted-key",
-            f"public_key.pem: key {key_id(bundle_key)} is not the key you "
-            f"trust ({key_id(key)}): the bundle was signed by someone else",
-        )
-    log = read_events(bundle, report)
+    own = bundle_keys(bundle)
+    given = [read_public_key(p) for p in public_keys or []]
+    trusted = {key_id(k): k for k in given} if given else {i: k for i, (_, k) in own.items()}
+    for kid, (where, _) in own.items():
+        if kid not in trusted:
+            report.add(
+                "untrusted-key",
+                f"{where}: key {kid} is not a key you trust ({', '.join(trusted)}): the "
+                f"bundle was signed by someone else",
+            )
+    log = read_events(bundle, EventTrust(trusted, signed_from), report)
     checkpoints = [parse_checkpoint(w, o) for w, o in read_lines(bundle / "checkpoints.jsonl")]
     kept_checkpoints = [parse_checkpoint(w, o) for p in kept or [] for w, o in read_lines(p)]
-    signed = check_signatures(checkpoints, key, report)
-    kept_signed = check_signatures(kept_checkpoints, key, report)
+    signed = check_signatures(checkpoints, trusted, report)
+    kept_signed = check_signatures(kept_checkpoints, trusted, report)
     check_chain(signed, report)
     check_roots(signed, kept_signed, log, report)
     proofs_file = bundle / "proofs.jsonl"
@@ -633,7 +712,7 @@ def verify_bundle(
     covered = max((c.size for c in signed), default=0)
     report.facts += [
         f"bundle:      {bundle}",
-        f"signing key: {key_id(key)}" + ("" if public_key else " (the bundle's own key)"),
+        f"signing keys: {', '.join(trusted)}" + ("" if given else " (the bundle's own keys)"),
         f"messages:    {len(log.leaves)}",
         f"checkpoints: {len(checkpoints)} ({len(signed)} with a valid signature), "
         f"origin {', '.join(sorted({c.origin for c in checkpoints})) or '-'}",
@@ -644,11 +723,13 @@ def verify_bundle(
             f"messages {covered + 1}..{len(log.leaves)} are not covered by a "
             f"checkpoint yet: they are not verified"
         )
-    if public_key is None and not kept:
+    if signed_from > 1:
+        report.notes.append(f"the signatures of seqs 1..{signed_from - 1} were not checked")
+    if not given and not kept:
         report.notes.append(
             f"no --public-key or --checkpoint given: this shows the bundle is "
-            f"whole and signed by key {key_id(key)}; compare that id with the "
-            f"one the operator gave you"
+            f"whole and signed by keys {', '.join(trusted)}; compare those ids with the "
+            f"ones the operator gave you"
         )
     return report
 
@@ -676,7 +757,21 @@ def main(argv: list[str] | None = None) -> int:
         prog="verifier.py", description="Verify a Koers audit bundle offline."
     )
     parser.add_argument("bundle", type=Path, help="the bundle directory")
-    parser.add_argument("--public-key", type=Path, help="the Ed25519 public key you trust (PEM)")
+    parser.add_argument(
+        "--public-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="an Ed25519 public key you trust (PEM); repeat it for keys retired by a rotation",
+    )
+    parser.add_argument(
+        "--signed-from",
+        type=int,
+        default=1,
+        metavar="SEQ",
+        help="check event signatures from this sequence on (earlier events were written "
+        "before Koers signed events)",
+    )
     parser.add_argument(
         "--checkpoint",
         type=Path,
@@ -686,7 +781,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        report = verify_bundle(args.bundle, args.public_key, args.checkpoint)
+        report = verify_bundle(
+            args.bundle, args.public_key, args.checkpoint, signed_from=args.signed_from
+        )
     except Unreadable as e:
         print(f"UNREADABLE: {e}", file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
 """`koers audit …`: verify the ledger against its signed checkpoints, sign one, prove events,
-export a bundle for auditors, list decisions for them, show the public key.
+export a bundle for auditors, list decisions for them, show the public key, rotate the key.
 
 Exit codes: 0 all verified, 6 the log does not match what was signed (each problem printed
 with its position and kind), and the usual ones (2 bad input, 4 store unreachable…).
@@ -18,7 +18,6 @@ from uuid import UUID
 import typer
 
 from ledger.audit._checkpoint import format_time
-from ledger.audit._keys import key_id, load_or_create_signing_key, load_signing_key, public_key_pem
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust, verify_log
 from ledger.audit.auditlog import decision_log
@@ -29,6 +28,13 @@ from ledger.audit.report import AuditReport
 from ledger.audit.startup import signing_key, trust_for
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, fail, friendly_errors
+from ledger.nats._keys import (
+    key_id,
+    load_or_create_signing_key,
+    load_signing_key,
+    public_key_pem,
+    rotate_signing_key,
+)
 from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = ["EXIT_DAMAGED", "audit"]
@@ -63,6 +69,16 @@ Kept = Annotated[
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+SignedFrom = Annotated[
+    int,
+    typer.Option(
+        "--signed-from",
+        metavar="SEQ",
+        min=1,
+        help="Check event signatures from this sequence on: the events before it were "
+        "written before Koers signed events (a log from an older version).",
+    ),
+]
 
 
 @contextmanager
@@ -118,18 +134,22 @@ def verify_command(
     checkpoint: Kept = None,
     as_json: Json = False,
     quiet: Quiet = False,
+    signed_from: SignedFrom = 1,
 ) -> None:
     """Recompute the Merkle tree of the whole ledger and hold it against every checkpoint.
 
-    Checks each checkpoint's signature, proves each consistent with the next and the last
-    with the current log, and compares the log with the checkpoints kept outside NATS.
-    Names each changed, deleted, swapped, moved or inserted event and a truncated or
-    rewritten log, with its position.
+    Checks each checkpoint's signature and each event's own signature, proves each
+    checkpoint consistent with the next and the last with the current log, and compares the
+    log with the checkpoints kept outside NATS. Names each changed, deleted, swapped, moved,
+    inserted, unsigned or wrongly signed event and a truncated or rewritten log, with its
+    position.
     """
     with friendly_errors(), _opened(data_dir, public_key, checkpoint) as (_, _, store, trust):
         _header(store, "verifying")
         with _progress(store, quiet or as_json, "verifying") as progress:
-            report = verify_log(store, trust, progress=progress).report
+            report = verify_log(
+                store, trust, progress=progress, signatures_from=signed_from - 1
+            ).report
     _finish(report, as_json)
 
 
@@ -287,3 +307,19 @@ def public_key_command(
     typer.echo(f"key id {key_id(key)}", err=True)
     if out is None:
         typer.echo(pem.decode("ascii"), nl=False)
+
+
+@audit.command("rotate-key", epilog="Example: koers audit rotate-key")
+def rotate_key_command(data_dir: DataDir = None) -> None:
+    """Make a new signing key and retire the current one: its public half stays in
+    keys/<id>.pub beside the key, so events and checkpoints signed with it still verify.
+    Restart koers serve and the workers afterwards, and give auditors the new public key."""
+    with friendly_errors():
+        settings = local_settings(data_dir)
+        path = settings.audit.key_path(settings.store.data_dir)
+        old, new = rotate_signing_key(path)
+    typer.echo(
+        f"rotated: new key {new} in {path}; key {old} retired, its public key kept in "
+        f"{path.parent / 'keys' / f'{old}.pub'}\nrestart 'koers serve' and the workers to sign "
+        f"with the new key, and hand auditors the new public key ('koers audit public-key')"
+    )

@@ -162,7 +162,7 @@ def _executor(data_dir: Path | None) -> Iterator[Execute]:
                 command, target, values, actor=actor, key=key, expected_version=expected
             )
         return
-    with koers_app(data_dir) as app:
+    with koers_app(data_dir, writes=True) as app:
         yield lambda command, target, values, actor, key, expected: app.execute(
             command, target, values, principal=local_principal(actor_of(actor)), key=key,
             expected_version=expected,

@@ -99,16 +99,27 @@ def local_settings(data_dir: Path | None = None) -> Settings:
 
 
 @contextmanager
-def koers_app(data_dir: Path | None = None) -> Iterator[Koers]:
+def koers_app(data_dir: Path | None = None, *, writes: bool = False) -> Iterator[Koers]:
     """The application on the configured store (built by :func:`ledger.bootstrap.bootstrap`);
     closed (and an embedded server it started stopped) afterwards. Errors become one line
-    and an exit code."""
-    with (
-        friendly_errors(),
-        bootstrap(local_settings(data_dir)) as runtime,
-        proved_by(local_credential()),  # every write of the command line, table command or not
-    ):
-        yield runtime.app
+    and an exit code.
+
+    A read never creates the ledger's streams. A command that ``writes`` on the embedded
+    store of a data directory creates them where there has been no ledger yet (the first
+    command on a new data directory, as ``koers init`` would), and stops where one was
+    deleted (exit 6); on a ``NATS_URL`` only ``koers init`` creates them."""
+    with friendly_errors():
+        settings = local_settings(data_dir)
+        if writes and not settings.store.url:
+            from ledger.cli._init import refuse_lost_ledger
+
+            refuse_lost_ledger(settings)
+            settings = settings.with_store(create_stream=True)
+        with (
+            bootstrap(settings) as runtime,
+            proved_by(local_credential()),  # every write of the command line
+        ):
+            yield runtime.app
 
 
 def parse_uuid(value: str, what: str = "id") -> UUID:

@@ -28,7 +28,7 @@ def demo(
     """
     day = parse_date(today) if today else None
     with (
-        koers_app(data_dir) as app,
+        koers_app(data_dir, writes=True) as app,
         typer.progressbar(length=1, label="loading the demo", file=sys.stderr) as bar,
     ):
         state = {"done": 0}

@@ -45,6 +45,12 @@ def refuse_lost_ledger(settings: Settings) -> None:
     refuse_if_gone(settings.store, settings.audit, position, where)
 
 
+async def _purge(store: AuditStore, stream: str) -> None:
+    """Purge ``stream`` as the user allowed to (admin, on the embedded server)."""
+    async with store.conn.admin() as js:
+        await js.purge_stream(stream)
+
+
 def _start_over(settings: Settings) -> list[Path]:
     """Make way for a new ledger: refuse while a stream still holds the old one's events or
     checkpoints; else purge the old snapshots (derived data: a new aggregate with an old id,
@@ -62,7 +68,7 @@ def _start_over(settings: Settings) -> list[Path]:
                 )
         snapshots = f"{store.stream}_SNAPSHOTS"  # derived data, of aggregates that are gone
         if store.state(snapshots) is not None:
-            store.conn.call(store.conn.js.purge_stream(snapshots))
+            store.conn.call(_purge(store, snapshots))
     finally:
         store.close()
     data_dir = settings.store.data_dir

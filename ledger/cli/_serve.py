@@ -7,6 +7,10 @@ auditor (the startup check), the view runner (following the log into
 (loopback by default); this command runs the API with uvicorn. One line on stderr says
 where everything is.
 
+While it runs, an embedded nats-server that dies is restarted (same port, with backoff;
+see :class:`ledger.embedded.Supervisor`), and so is one whose disk was full once there is
+room again: the clients reconnect by themselves and writes resume.
+
 Ctrl-C or SIGTERM stops it cleanly, in reverse order: the API stops accepting and finishes
 the requests in flight, the workers stop, the runner stops (the views keep their position),
 the auditor signs what is left, the application closes, and an embedded server this command
@@ -26,9 +30,13 @@ from typing import Annotated
 
 import typer
 
+from ledger.application import Koers
 from ledger.bootstrap import bootstrap
+from ledger.cli._common import actor_of, local_credential
 from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import friendly_errors
+from ledger.domain import proved_by
+from ledger.errors import InvalidValue, NotFound
 from ledger.nats.factory import NATSFactory
 from ledger.nats.status import StoreStatus, store_status
 from ledger.settings import Settings
@@ -71,12 +79,30 @@ def _describe(status: StoreStatus, url: str, host: str) -> str:
         f"koers: serving {status.stream} ({status.events} events) at {status.url}"
         + (f", data in {status.data_dir}" if status.embedded else "")
         + f"; API and web page at {url} (OpenAPI: {url}/openapi.json)"
-        + (
-            ""
-            if _loopback(host)
-            else " (no authentication: anyone who reaches it can read and write)"
-        )
+        + ("" if _loopback(host) else " (beyond this machine: put TLS in front of it)")
         + "; Ctrl-C stops it"
+    )
+
+
+def _sign_in(app: Koers, settings: Settings, url: str) -> str:
+    """A one-time link that signs the local user in to the web page (as Jupyter prints its
+    token URL), or how to become someone the directory knows first."""
+    handle = actor_of(None)
+    base = (settings.api.public_url or url).rstrip("/")
+    try:
+        with proved_by(local_credential()):
+            secret = app.issue_login_link(
+                handle, actor=handle, minutes=settings.access.login_link_minutes
+            )
+    except (NotFound, InvalidValue):
+        return (
+            f"koers: to sign in to the web page, add yourself to the directory: koers people "
+            f"add {handle} --name '<your name>' --email <address>, then koers login-link {handle}"
+        )
+    minutes = f"{settings.access.login_link_minutes:g}"
+    return (
+        f"koers: sign in as {handle} at {base}/login?token={secret} (works once, for "
+        f"{minutes} minutes; koers login-link <handle> makes more)"
     )
 
 
@@ -123,7 +149,9 @@ def serve(
         settings = replace(settings, api=listen)
         refuse_lost_ledger(settings)  # never an empty ledger where one was deleted
         settings = settings.with_store(create_stream=True)  # a new ledger's streams
-        with bootstrap(settings, audit=True, views=views, workers=workers, api=True) as runtime:
+        with bootstrap(
+            settings, supervise=True, audit=True, views=views, workers=workers, api=True
+        ) as runtime:
             factory = runtime.app.factory
             assert isinstance(factory, NATSFactory)  # the auditor refuses any other store
             status = store_status(factory)
@@ -131,6 +159,7 @@ def serve(
             assert api is not None
             stop.stop_api = api.stop
             typer.echo(_describe(status, api.url, api.host), err=True)
+            typer.echo(_sign_in(runtime.app, settings, api.url), err=True)
             if stop.requested.is_set():
                 api.socket.close()
             else:

@@ -53,8 +53,12 @@ def render_config(
     sync_always: bool,
     max_batch_msgs: int,
     max_payload: int,
+    authorization: str = "",
 ) -> str:
-    """The nats-server config text. No ``http`` key: the monitoring port stays off."""
+    """The nats-server config text. No ``http`` key: the monitoring port stays off.
+
+    ``authorization`` is the users block (:func:`~ledger.embedded._permissions.
+    render_authorization`); without it the server lets anyone in (test servers only)."""
     sync = "  sync_interval: always\n" if sync_always else ""
     return (
         "# Written by Koers (ledger.embedded) on every start: edits here are overwritten.\n"
@@ -70,6 +74,7 @@ def render_config(
         f"{sync}"
         f"  limits {{ batch {{ max_msgs: {max_batch_msgs} }} }}\n"
         "}\n"
+        f"{authorization}"
     )
 
 

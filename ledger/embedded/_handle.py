@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 from typing import Self
 
+from ledger.embedded._config import render_config
 from ledger.embedded._constants import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MAX_BATCH_MSGS,
     DEFAULT_MAX_PAYLOAD,
     DEFAULT_STARTUP_TIMEOUT,
     DEFAULT_STOP_TIMEOUT,
+    POLL_INTERVAL,
 )
+from ledger.embedded._diagnosis import file_size, tail
 from ledger.embedded._locks import acquire, exclusive, lock_is_held
 from ledger.embedded._paths import ServerPaths, ServerState, read_state
+from ledger.embedded._permissions import Ledger
 from ledger.embedded._probe import probe_problem
 from ledger.embedded._server import EmbeddedServer
+from ledger.embedded._users import (
+    Credential,
+    authorization,
+    ensure_credentials,
+    probe_login,
+    read_credential,
+    remember_ledger,
+)
 from ledger.errors import EmbeddedServerError
+from ledger.settings import private_dir, write_private
 
-__all__ = ["ServerHandle", "ensure_server"]
+__all__ = ["ServerHandle", "ensure_server", "reload_users", "running_state"]
+
+_RELOADED = "reloaded server configuration"
+_RELOAD_FAILED = "failed to reload"
 
 
 class ServerHandle:
@@ -45,6 +63,16 @@ class ServerHandle:
     @property
     def pid(self) -> int:
         return self.state.pid
+
+    def credential(self, name: str) -> Credential:
+        """The credentials user ``name`` (a role, or a read-only user) connects with."""
+        return read_credential(ServerPaths(self.data_dir), name)
+
+    @property
+    def exit_status(self) -> int | None:
+        """How the server this handle started ended (see :attr:`EmbeddedServer.exit_status`);
+        ``None`` while it runs, and always for a reused server (not our child)."""
+        return None if self._server is None else self._server.exit_status
 
     def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
         """Stop the server if this handle owns it; idempotent; a no-op for a reused server.
@@ -82,6 +110,7 @@ def ensure_server(
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     binary: Path | None = None,
+    ledger: Ledger | None = None,
 ) -> ServerHandle:
     """Reuse the server already running for ``data_dir``, or start one; never two.
 
@@ -90,6 +119,10 @@ def ensure_server(
     others wait for the lock, then reuse it. A ``server.json`` left by a dead server is stale
     (nobody holds ``store.lock``) and is replaced. A reused server must have been started
     with the same durability and size settings (and ``port``, when given).
+
+    The server admits only the users of the data directory (made here on first use). Its
+    permissions cover ``ledger`` (default ``LEDGER``): a ledger it did not cover yet is added,
+    and a running server reloads its config before this returns.
     """
     server = EmbeddedServer(
         data_dir,
@@ -101,11 +134,16 @@ def ensure_server(
         binary=binary,
     )
     paths = server.paths
-    paths.nats_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.data_dir)
+    private_dir(paths.nats_dir)
     with exclusive(paths.server_lock, lock_timeout):
+        ensure_credentials(paths)
+        new_ledger = remember_ledger(paths, ledger or Ledger())
         running = _running_state(paths, startup_timeout)
         if running is not None:
             _check_compatible(running, server, port)
+            if new_ledger:
+                _reload(paths, running, startup_timeout)
             return ServerHandle(running, paths.data_dir, None, lock_timeout)
         paths.state_file.unlink(missing_ok=True)  # stale: its server is gone
         server.start()
@@ -124,7 +162,7 @@ def _running_state(paths: ServerPaths, timeout: float) -> ServerState | None:
             f"but {paths.state_file} is missing or unreadable, so its address is unknown. Stop "
             f"that server (its pid is in {paths.pid_file}) and try again."
         )
-    problem = probe_problem(state.port, state.server_name, timeout)
+    problem = probe_problem(state.port, state.server_name, timeout, probe_login(paths))
     if problem is not None:
         raise EmbeddedServerError(
             f"the nats-server for {paths.data_dir} (pid {state.pid}) runs but does not answer "
@@ -149,3 +187,57 @@ def _check_compatible(state: ServerState, wanted: EmbeddedServer, port: int | No
             f"settings ({'; '.join(diffs)}). Use the same settings, or stop it "
             f"('kill {state.pid}') so the next start uses the new ones."
         )
+
+
+def running_state(data_dir: Path) -> ServerState | None:
+    """What ``server.json`` says of the server running for ``data_dir``; ``None`` if none runs."""
+    paths = ServerPaths(Path(data_dir).absolute())
+    return read_state(paths) if lock_is_held(paths.store_lock) else None
+
+
+def reload_users(data_dir: Path, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> ServerState | None:
+    """Make the server running for ``data_dir`` admit exactly the users (and cover the
+    ledgers) its files list now: rewrite its config and reload it. ``None``: none runs (the
+    next start reads the files)."""
+    paths = ServerPaths(Path(data_dir).absolute())
+    with exclusive(paths.server_lock, DEFAULT_LOCK_TIMEOUT):
+        if not lock_is_held(paths.store_lock):
+            return None
+        state = read_state(paths)
+        if state is None:
+            return None
+        _reload(paths, state, timeout)
+        return state
+
+
+def _reload(paths: ServerPaths, state: ServerState, timeout: float) -> None:
+    """Rewrite the config of the running server ``state`` and wait until it reloaded it
+    (SIGHUP; nats-server logs the outcome), so the caller's next connection sees it."""
+    text = render_config(
+        paths,
+        port=state.port,
+        server_name=state.server_name,
+        sync_always=state.sync_always,
+        max_batch_msgs=state.max_batch_msgs,
+        max_payload=state.max_payload,
+        authorization=authorization(paths),
+    )
+    write_private(paths.config, text)
+    offset = file_size(paths.log_file)
+    os.kill(state.pid, signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = [line.lower() for line in tail(paths.log_file, offset, lines=50)]
+        if any(_RELOADED in line for line in lines):
+            return
+        failed = [line for line in lines if _RELOAD_FAILED in line]
+        if failed:
+            raise EmbeddedServerError(
+                f"the nats-server for {paths.data_dir} (pid {state.pid}) refused its new "
+                f"config: {failed[-1]}. See {paths.log_file}."
+            )
+        time.sleep(POLL_INTERVAL)
+    raise EmbeddedServerError(
+        f"the nats-server for {paths.data_dir} (pid {state.pid}) did not reload its config "
+        f"within {timeout:g} s. Restart it ('koers serve' again) to apply the change."
+    )

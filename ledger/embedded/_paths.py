@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ledger.embedded._constants import LOOPBACK
+from ledger.settings import write_private
 
 __all__ = ["ServerPaths", "ServerState", "read_state", "remove_state", "write_state"]
 
@@ -53,6 +53,14 @@ class ServerPaths:
     @property
     def store_lock(self) -> Path:
         return self.nats_dir / "store.lock"
+
+    @property
+    def credentials_dir(self) -> Path:
+        return self.nats_dir / "credentials"
+
+    @property
+    def ledgers_file(self) -> Path:
+        return self.nats_dir / "ledgers.json"
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,10 @@ def read_state(paths: ServerPaths) -> ServerState | None:
 
 
 def write_state(paths: ServerPaths, state: ServerState) -> None:
-    """Replace ``server.json`` atomically, so a reader never sees half a file."""
-    tmp = paths.state_file.with_name(f"{paths.state_file.name}.{os.getpid()}.tmp")
-    tmp.write_text(state.to_json(), encoding="utf-8")
-    tmp.replace(paths.state_file)
+    """Replace ``server.json`` atomically (mode 0600), so a reader never sees half a file.
+
+    It holds no secret (the URL has no credentials), but says where the server listens."""
+    write_private(paths.state_file, state.to_json())
 
 
 def remove_state(paths: ServerPaths, pid: int) -> None:

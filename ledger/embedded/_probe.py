@@ -17,8 +17,12 @@ _MAX_PROTOCOL_LINE = 64 * 1024
 _MAX_PROBE_LINES = 20
 
 
-def probe_problem(port: int, server_name: str, timeout: float) -> str | None:
+def probe_problem(
+    port: int, server_name: str, timeout: float, login: tuple[str, str] | None = None
+) -> str | None:
     """Ask 127.0.0.1:``port`` for its JetStream account info; ``None`` when ready, else why not.
+
+    ``login`` (user, password) signs in: the embedded server refuses anonymous clients.
 
     Ready means: the listener is the nats-server named ``server_name`` (so not some other
     program on that port) and its JetStream API answered. This speaks the text protocol over
@@ -36,7 +40,7 @@ def probe_problem(port: int, server_name: str, timeout: float) -> str | None:
             info = _read_info(stream)
             if info.get("server_name") != server_name:
                 return f"port {port} is answered by another server ({info.get('server_name')!r})"
-            stream.write(_probe_request(inbox))
+            stream.write(_probe_request(inbox, login))
             stream.flush()
             return _read_api_reply(sock, stream, deadline)
     except (OSError, ValueError) as e:
@@ -53,8 +57,8 @@ def _read_info(stream: io.BufferedIOBase) -> dict[str, Any]:
     raise ValueError("not a NATS server (its INFO is not an object)")
 
 
-def _probe_request(inbox: str) -> bytes:
-    connect = {
+def _probe_request(inbox: str, login: tuple[str, str] | None) -> bytes:
+    connect: dict[str, object] = {
         "verbose": False,
         "pedantic": False,
         "headers": True,
@@ -64,6 +68,8 @@ def _probe_request(inbox: str) -> bytes:
         "lang": "python",
         "version": "0",
     }
+    if login is not None:
+        connect["user"], connect["pass"] = login
     return (
         f"CONNECT {json.dumps(connect)}\r\nSUB {inbox} 1\r\n"
         f"PUB $JS.API.INFO {inbox} 0\r\n\r\nPING\r\n"

@@ -26,7 +26,9 @@ from ledger.embedded._diagnosis import busy_message, explain, file_size, tail
 from ledger.embedded._locks import try_lock
 from ledger.embedded._paths import ServerPaths, ServerState, remove_state, write_state
 from ledger.embedded._probe import probe_problem
+from ledger.embedded._users import authorization, ensure_credentials, probe_login
 from ledger.errors import EmbeddedServerError
+from ledger.settings import private_dir, private_file, write_private
 
 __all__ = ["EmbeddedServer"]
 
@@ -56,6 +58,10 @@ class EmbeddedServer:
     Constructing does not start anything; :meth:`start` (or ``with``) does. The port is fixed
     at construction (``port=None`` picks a free one) and kept across :meth:`restart`, so
     :attr:`url` never changes. All parameters are explicit: this class reads no environment.
+
+    Only the users of the data directory may connect (``ledger.embedded._users``: made on
+    the first start, read again on every start, so a restart knows users added since).
+    ``anonymous=True`` lets anyone in: for a disposable test server only.
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class EmbeddedServer:
         max_payload: int = DEFAULT_MAX_PAYLOAD,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         binary: Path | None = None,
+        anonymous: bool = False,
     ) -> None:
         validate_settings(port, max_batch_msgs, max_payload, startup_timeout)
         self._paths = ServerPaths(Path(data_dir).absolute())
@@ -77,6 +84,7 @@ class EmbeddedServer:
         self._max_payload = max_payload
         self._startup_timeout = startup_timeout
         self._binary = binary
+        self._anonymous = anonymous
         self._server_name = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._state: ServerState | None = None
@@ -104,6 +112,12 @@ class EmbeddedServer:
         return None if self._proc is None else self._proc.pid
 
     @property
+    def exit_status(self) -> int | None:
+        """The exit status of a child that died by itself (negative: the signal that killed
+        it); ``None`` while it runs, and after :meth:`stop` or :meth:`kill`."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -124,6 +138,10 @@ class EmbeddedServer:
     def max_payload(self) -> int:
         return self._max_payload
 
+    @property
+    def anonymous(self) -> bool:
+        return self._anonymous
+
     def config_text(self) -> str:
         """The config this server starts with (the ``server_name`` changes on every start)."""
         return render_config(
@@ -133,7 +151,12 @@ class EmbeddedServer:
             sync_always=self._sync_always,
             max_batch_msgs=self._max_batch_msgs,
             max_payload=self._max_payload,
+            authorization="" if self._anonymous else authorization(self._paths),
         )
+
+    def _login(self) -> tuple[str, str] | None:
+        """The credentials of the readiness probe (``views``: it may only read)."""
+        return None if self._anonymous else probe_login(self._paths)
 
     def start(self) -> Self:
         """Start the server and wait until JetStream answers; a no-op while it runs.
@@ -146,13 +169,16 @@ class EmbeddedServer:
                 return self
             self._forget(self._proc)
         binary = find_binary(self._binary)
-        self._paths.nats_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._paths.data_dir)
+        private_dir(self._paths.nats_dir)
+        if not self._anonymous:
+            ensure_credentials(self._paths)
         store_fd = try_lock(self._paths.store_lock)
         if store_fd is None:
             raise EmbeddedServerError(busy_message(self._paths))
         try:
             self._server_name = f"koers-{secrets.token_hex(6)}"
-            self._paths.config.write_text(self.config_text(), encoding="utf-8")
+            write_private(self._paths.config, self.config_text())
             log_offset = file_size(self._paths.log_file)
             proc = self._spawn(binary, store_fd)
         finally:
@@ -171,10 +197,13 @@ class EmbeddedServer:
         return self
 
     def _spawn(self, binary: Path, store_fd: int) -> subprocess.Popen[bytes]:
-        """Run nats-server in its own session, holding ``store_fd`` (the store lock)."""
+        """Run nats-server in its own session, holding ``store_fd`` (the store lock).
+
+        Its umask is 077: every file and directory it makes (the JetStream store, its log,
+        its pid file) is its owner's alone, whatever the umask of the caller."""
         command = [str(binary), "-c", str(self._paths.config)]
         try:
-            with self._paths.output_file.open("wb") as output:
+            with private_file(self._paths.output_file).open("wb") as output:
                 return subprocess.Popen(
                     command,
                     stdin=subprocess.DEVNULL,
@@ -183,6 +212,7 @@ class EmbeddedServer:
                     cwd=self._paths.nats_dir,
                     pass_fds=(store_fd,),
                     start_new_session=True,
+                    umask=0o077,
                 )
         except OSError as e:
             raise EmbeddedServerError(
@@ -198,7 +228,7 @@ class EmbeddedServer:
             if proc.poll() is not None:
                 self._fail_start(proc, log_offset, f"it exited with code {proc.returncode}")
             attempt = min(_PROBE_ATTEMPT_TIMEOUT, max(deadline - time.monotonic(), 0.01))
-            found = probe_problem(self._port, self._server_name, attempt)
+            found = probe_problem(self._port, self._server_name, attempt, self._login())
             if found is None and proc.poll() is None:
                 return
             problem = found or problem

@@ -14,16 +14,17 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
-from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge, StoreUnavailable
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
 from ledger.nats._foreign import foreign_reason
+from ledger.nats._signing import EventSigner
 from ledger.nats._subjects import (
     H_MSG_ID,
     H_ORIGINATOR_ID,
@@ -38,6 +39,7 @@ from ledger.nats._subjects import (
     schema_version,
 )
 from ledger.nats._writer import Check, GroupCommitter
+from ledger.nats.watch import unavailable
 
 __all__ = ["READ_BATCH", "StreamAccess", "tracking_id"]
 
@@ -107,7 +109,12 @@ class StreamAccess:
     """Reads and writes one stream through one connection."""
 
     def __init__(
-        self, conn: NatsConnection, stream: str, scheme: SubjectScheme, with_schema: bool = True
+        self,
+        conn: NatsConnection,
+        stream: str,
+        scheme: SubjectScheme,
+        with_schema: bool = True,
+        signer: Callable[[], EventSigner | None] = lambda: None,
     ) -> None:
         self.conn = conn
         self.stream = stream
@@ -116,6 +123,9 @@ class StreamAccess:
         self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
         self.positions = Positions()
         self.with_schema = with_schema  # snapshots have no published schema
+        #: the signer of what is written, asked for at each write (the key is read on the
+        #: first; a reader never needs it); ``None``: unsigned (``KOERS_SIGN_EVENTS=no``)
+        self.signer = signer
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return self.conn.call(coro, timeout)
@@ -123,7 +133,10 @@ class StreamAccess:
     # -- reading -----------------------------------------------------------------------------
 
     async def last(self, subject: str) -> RawMessage | None:
-        return await direct_get_last(self.conn.nc, self.stream, subject, self.conn.settings.timeout)
+        timeout = self.conn.settings.timeout
+        return await self.conn.read_again_after_reconnect(
+            lambda: direct_get_last(self.conn.nc, self.stream, subject, timeout)
+        )
 
     async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
         """Up to ``size`` messages matching ``subject`` from ``start``, and how many more.
@@ -135,13 +148,11 @@ class StreamAccess:
         if bulk is not None:
             with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
                 return await bulk.batch(self.stream, subject, start, size)
-        return await direct_get_batch(
-            self.conn.nc,
-            self.stream,
-            subject,
-            start=start,
-            batch=size,
-            timeout=self.conn.settings.timeout,
+        timeout = self.conn.settings.timeout
+        return await self.conn.read_again_after_reconnect(
+            lambda: direct_get_batch(
+                self.conn.nc, self.stream, subject, start=start, batch=size, timeout=timeout
+            )
         )
 
     async def read(self, subject: str, start: int = 1) -> list[RawMessage]:
@@ -162,8 +173,8 @@ class StreamAccess:
     def write(self, events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
         """Store ``events`` (and ``tracking``) atomically; return the events' sequences.
 
-        Runs in the caller's thread up to the hand-over: messages, digests and the
-        expectations this process knows are prepared here; only unknown positions (and a
+        Runs in the caller's thread up to the hand-over: messages, digests, signatures and
+        the expectations this process knows are prepared here; only unknown positions (and a
         tracking record's) are looked up, in one round trip; then the write is handed to the
         group committer and this thread waits for its answer, at most the write deadline.
         """
@@ -175,16 +186,20 @@ class StreamAccess:
         checks = self._aggregate_checks(events, messages)
         if tracking is not None:
             checks.append(self.call(self._tracking_message(tracking, messages, write_id)))
+        signer = self.signer()
+        if signer is not None:
+            for message in messages:  # every covered header is set by now
+                signer.sign(message)
         settings = self.conn.settings
-        deadline = settings.write_deadline + settings.timeout * 4 + 1
+        deadline = settings.write_deadline + 1  # a backstop: the committer keeps the deadline
         try:
             future = self.committer.submit(messages, checks)
         except RuntimeError as e:  # the loop is closed
-            raise StoreUnavailable(self.conn.url, "the connection is closed") from e
+            raise unavailable(self.conn.url, "the connection is closed") from e
         try:
             ids = future.result(deadline)
         except concurrent.futures.TimeoutError:
-            raise StoreUnavailable(self.conn.url, f"no answer within {deadline:g} s") from None
+            raise unavailable(self.conn.url, f"no answer within {deadline:g} s") from None
         except ConcurrencyConflict:
             for check in checks:  # a retry looks them up (a foreign message may follow them)
                 self.positions.forget(check.subject)

@@ -7,11 +7,11 @@ audit trail read every event, so they use this reader: it speaks the small part 
 NATS client protocol a request/reply needs (``CONNECT``, ``SUB``, ``PUB`` with a reply
 inbox, ``HMSG``, ``PING``/``PONG``) and parses replies with plain bytes operations.
 
-Scope, kept small on purpose: plain TCP without credentials or TLS (the embedded server and
-a private cluster); :meth:`BulkReader.usable` says whether a URL qualifies, and the store
-falls back to nats-py otherwise. One request at a time per reader (a lock), each bounded by
-a timeout; any protocol surprise closes the connection and raises ``ConnectionError``, so
-the caller's retry (or fallback) starts clean.
+Scope, kept small on purpose: plain TCP, signed in with a user and password or not at all
+(the embedded server and a private cluster); :meth:`BulkReader.usable` says whether a URL
+qualifies, and the store falls back to nats-py otherwise (TLS, a creds file). One request
+at a time per reader (a lock), each bounded by a timeout; any protocol surprise closes the
+connection and raises ``ConnectionError``, so the caller's retry (or fallback) starts clean.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ _STATUS_NOT_FOUND = b"404"
 class BulkReader:
     """Batch direct gets on one plain connection; reconnects on the next call after a failure."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, login: tuple[str, str] | None = None) -> None:
         parts = urlsplit(url.split(",", maxsplit=1)[0].strip())
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 4222
         self.timeout = timeout
+        self._login = login
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._lock = asyncio.Lock()
@@ -68,7 +69,7 @@ class BulkReader:
         info = await reader.readline()
         if not info.startswith(b"INFO "):
             raise ConnectionError(f"not a NATS server at {self.host}:{self.port}")
-        options = {
+        options: dict[str, object] = {
             "verbose": False,
             "pedantic": False,
             "headers": True,
@@ -77,6 +78,8 @@ class BulkReader:
             "name": "koers-bulk-reader",
             "lang": "python",
         }
+        if self._login is not None:
+            options["user"], options["pass"] = self._login
         writer.write(
             b"CONNECT " + orjson.dumps(options) + _CRLF + b"SUB " + self._inbox + b" 1\r\n"
         )

@@ -17,15 +17,26 @@ each weaker setting is reported in one :class:`~ledger.errors.StreamConfigError`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
 from ledger.errors import ConfigurationError, StreamConfigError, StreamMissing
 
-__all__ = ["MIN_DUPLICATE_WINDOW", "audited_config", "ensure_stream", "snapshot_config"]
+__all__ = [
+    "MIN_DUPLICATE_WINDOW",
+    "Admin",
+    "audited_config",
+    "ensure_stream",
+    "snapshot_config",
+]
 
 log = logging.getLogger(__name__)
+
+Admin = Callable[[], AbstractAsyncContextManager[JetStreamContext]]
+"""Opens JetStream as the user that may create streams (``NatsConnection.admin``)."""
 
 MIN_DUPLICATE_WINDOW = 120.0  # seconds
 #: The server's error code for a stream asking more replicas than the server can give.
@@ -108,16 +119,23 @@ async def ensure_stream(
     accept_weak: bool,
     audited: bool = True,
     url: str = "the NATS server",
+    admin: Admin | None = None,
 ) -> api.StreamInfo:
     """Create the stream with ``wanted`` when ``create``, or check an existing one against it;
-    a missing stream not to be created raises :class:`StreamMissing` (naming ``url``)."""
+    a missing stream not to be created raises :class:`StreamMissing` (naming ``url``).
+
+    ``admin`` opens JetStream as the user allowed to create streams (on the embedded server
+    only ``admin`` is; the connection ``js`` belongs to may only read and append)."""
     assert wanted.name is not None
     try:
         info = await js.stream_info(wanted.name)
     except NotFoundError:
         if not create:
             raise StreamMissing(wanted.name, url) from None
-        return await _create(js, wanted)
+        if admin is None:
+            return await _create(js, wanted)
+        async with admin() as admin_js:
+            return await _create(admin_js, wanted)
     if audited:
         _check(info.config, wanted, accept_weak)
     return info

@@ -23,7 +23,9 @@ Headers (all values ASCII): ``Nats-Msg-Id`` (unique per write attempt, reused by
 ``Koers-Type`` (``<kind>.<type>``), ``Koers-Schema`` (the event class's ``class_version``:
 the payload validates against ``schemas/<Koers-Type>.v<Koers-Schema>.json``),
 ``Koers-Payload-Sha256`` (hex SHA-256 of the payload
-bytes, the ground for the audit trail). The payload is the event's JSON, unchanged.
+bytes, the ground for the audit trail), ``Koers-Key-Id`` and ``Koers-Signature`` (the writer's
+Ed25519 signature of the message, see ``ledger.nats._signing``). The payload is the event's
+JSON, unchanged.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ from eventsourcing.utils import TopicError, resolve_topic
 
 __all__ = [
     "EVENT_HEADERS",
+    "H_KEY_ID",
     "H_MSG_ID",
     "H_ORIGINATOR_ID",
     "H_SCHEMA",
     "H_SHA256",
+    "H_SIGNATURE",
     "H_TOPIC",
     "H_TYPE",
     "H_VERSION",
@@ -58,6 +62,8 @@ H_TYPE = "Koers-Type"
 H_SHA256 = "Koers-Payload-Sha256"
 H_SCHEMA = "Koers-Schema"
 H_TRACKING_APP = "Koers-Tracking-Application"
+H_KEY_ID = "Koers-Key-Id"
+H_SIGNATURE = "Koers-Signature"
 #: the headers every event message carries (the audit entry covers these, see ledger.audit)
 EVENT_HEADERS = (H_MSG_ID, H_ORIGINATOR_ID, H_VERSION, H_TOPIC, H_TYPE, H_SHA256)
 

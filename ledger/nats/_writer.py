@@ -33,7 +33,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from ledger.errors import BatchTooLarge, ConcurrencyConflict, StoreError, StoreUnavailable
+from ledger.errors import BatchTooLarge, ConcurrencyConflict, StoreError
 from ledger.nats._client import (
     BatchRejected,
     OutMessage,
@@ -43,6 +43,7 @@ from ledger.nats._client import (
     publish_one,
 )
 from ledger.nats._connection import TRANSIENT_ERRORS, NatsConnection
+from ledger.nats.watch import condition, unavailable
 
 __all__ = ["Check", "GroupCommitter", "Write"]
 
@@ -53,8 +54,11 @@ ERR_CLUSTERED_CONFLICT = 10164
 ERR_BATCH_DUPLICATE_MSG_ID = 10201
 ERR_BATCH_TOO_LARGE = 10199
 AMBIGUOUS = {ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT, ERR_BATCH_DUPLICATE_MSG_ID}
+ERR_INSUFFICIENT_RESOURCES = 10047
 MAX_IN_FLIGHT = 4
 MAX_SINGLES_IN_FLIGHT = 64
+RETRY_FIRST = 0.05
+RETRY_MAX = 0.2  # seconds: short, so a write resumes soon after the server is back
 _ACTUAL = re.compile(r"wrong last sequence: (\d+)")
 _NUMBER = re.compile(r"(\d+)")
 
@@ -179,23 +183,32 @@ class GroupCommitter:
             seq += len(write.messages)
 
     async def _publish(self, messages: list[OutMessage]) -> tuple[int, int]:
-        """Publish one batch, retrying transient failures until the write deadline."""
+        """Publish one batch, retrying transient failures until the write deadline.
+
+        Each attempt waits at most what is left of the deadline, and no longer than until the
+        client reconnects: a request sent on a lost connection is retried (same message ids,
+        so never stored twice) as soon as the server is back.
+        """
         settings = self.conn.settings
         deadline = time.monotonic() + settings.write_deadline
-        delay = 0.05
+        delay = RETRY_FIRST
         while True:
+            wait = min(settings.timeout, max(deadline - time.monotonic(), RETRY_FIRST))
             try:
                 if len(messages) == 1:
-                    return await publish_one(self.conn.nc, messages[0], settings.timeout)
-                return await publish_atomic_batch(self.conn.nc, messages, settings.timeout)
+                    attempt = publish_one(self.conn.nc, messages[0], wait)
+                else:
+                    attempt = publish_atomic_batch(self.conn.nc, messages, wait)
+                return await self.conn.until_reconnect(attempt)
             except TRANSIENT_ERRORS as e:
                 if time.monotonic() + delay >= deadline:
-                    raise StoreUnavailable(
-                        self.conn.url, f"{type(e).__name__} while writing"
+                    raise unavailable(
+                        self.conn.url,
+                        f"{type(e).__name__} while writing, for {settings.write_deadline:g} s",
                     ) from e
                 log.info("write to %s failed (%r); retrying in %.2fs", self.stream, e, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                delay = min(delay * 2, RETRY_MAX)
 
     async def _settle_rejected(self, write: Write, e: BatchRejected) -> None:
         """A lone write was refused: was it ours after all, a conflict, or an error?"""
@@ -207,6 +220,13 @@ class GroupCommitter:
                     return
             if e.err_code in (ERR_WRONG_LAST_SEQUENCE, ERR_CLUSTERED_CONFLICT):
                 _fail(write, await self._conflict(write, e))
+                return
+            if (
+                e.err_code == ERR_INSUFFICIENT_RESOURCES
+                or condition(self.conn.url) == "out-of-space"
+            ):
+                # on a full disk the refusal can also be a staged batch that failed (10176)
+                _fail(write, unavailable(self.conn.url, e.description, out_of_space=True))
                 return
             if e.err_code == ERR_BATCH_TOO_LARGE:
                 limit = _number(e.description)

@@ -6,7 +6,9 @@ The factory opens one connection (and, without ``NATS_URL``, starts or reuses th
 nats-server of ``KOERS_DATA_DIR``), checks the stream against the audited configuration
 (creating it only when ``NATS_CREATE_STREAM`` allows: ``koers init`` and ``koers serve`` set
 it; anything else stops on a missing stream with ``StreamMissing``), and hands the same
-connection to every recorder it creates. ``close()``
+connection to every recorder it creates. Every message it writes is signed with the data
+directory's signing key (``ledger.nats._signing``; created on first use, ``KOERS_SIGNING_KEY``
+to use another; ``KOERS_SIGN_EVENTS=no`` for benchmarks only). ``close()``
 closes the connection and stops an embedded server this factory started.
 """
 
@@ -25,6 +27,8 @@ from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.nats._access import StreamAccess
 from ledger.nats._connection import NatsConnection
+from ledger.nats._keys import signing_key
+from ledger.nats._signing import EventSigner
 from ledger.nats._stream import audited_config, ensure_stream, snapshot_config
 from ledger.nats._subjects import SubjectScheme
 from ledger.nats.recorders import (
@@ -33,7 +37,7 @@ from ledger.nats.recorders import (
     NATSProcessRecorder,
     NATSTrackingRecorder,
 )
-from ledger.settings import StoreSettings
+from ledger.settings import AuditSettings, StoreSettings
 
 __all__ = ["NATSFactory"]
 
@@ -51,6 +55,14 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
         self.settings = StoreSettings.from_env(self.env)
         self.connection = NatsConnection(self.settings)
         self._accesses: dict[str, StreamAccess] = {}
+        self._signer: EventSigner | None = None
+
+    def signer(self) -> EventSigner | None:
+        """The signer of every message written (the key is read on first use)."""
+        if self._signer is None and self.settings.sign_events:
+            key = signing_key(self.settings, AuditSettings.from_env(self.env))
+            self._signer = EventSigner(key)
+        return self._signer
 
     def _access(self, purpose: str = "events") -> StreamAccess:
         """The stream for ``purpose``: the ledger itself, or its snapshot stream."""
@@ -70,10 +82,15 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                     accept_weak=settings.accept_weak_stream,
                     audited=purpose != "snapshots",
                     url=self.connection.url,
+                    admin=self.connection.admin,
                 )
             )
             self._accesses[purpose] = StreamAccess(
-                self.connection, name, scheme, with_schema=purpose != "snapshots"
+                self.connection,
+                name,
+                scheme,
+                with_schema=purpose != "snapshots",
+                signer=self.signer,
             )
         return self._accesses[purpose]
 

@@ -8,7 +8,8 @@ module:
 - ``store`` (:mod:`ledger.settings._store`): ``PERSISTENCE_MODULE``, ``KOERS_DATA_DIR``,
   ``NATS_URL``, ``NATS_STREAM``, ``NATS_SUBJECT_PREFIX``, ``NATS_REPLICAS``, ``NATS_TIMEOUT``,
   ``NATS_WRITE_DEADLINE``, ``NATS_MAX_BATCH``, ``NATS_CREATE_STREAM``,
-  ``NATS_ACCEPT_WEAK_STREAM``, ``ORIGINATOR_ID_TYPE``;
+  ``NATS_ACCEPT_WEAK_STREAM``, ``ORIGINATOR_ID_TYPE``, ``NATS_USER``, ``NATS_PASSWORD``,
+  ``NATS_CREDS``, ``NATS_TLS_CA``, ``NATS_TLS_CERT``, ``NATS_TLS_KEY``, ``KOERS_NATS_ROLE``;
 - ``views`` (:mod:`ledger.settings._sections`): ``KOERSVIEWS_*``;
 - ``workers`` (:mod:`ledger.settings._workers`): ``KOERS_WORKER_*``, ``KOERS_LOW_INFORMATION``,
   ``KOERS_CONFIDENCE_DROP``, ``KOERS_DUE_TIME``, ``KOERS_TIMEZONE``, ``KOERS_*_CRON``,
@@ -33,13 +34,16 @@ from pathlib import Path
 
 from ledger.settings._access import AccessSettings
 from ledger.settings._audit import AuditSettings
+from ledger.settings._files import private_dir, private_file, write_private
 from ledger.settings._remote import RemoteSettings
 from ledger.settings._sections import ApiSettings, ViewSettings
-from ledger.settings._store import StoreSettings
+from ledger.settings._store import NATS_ROLES, ROLE_KEY, StoreSettings
 from ledger.settings._workers import PERIODIC_KINDS, WorkerSettings
 
 __all__ = [
+    "NATS_ROLES",
     "PERIODIC_KINDS",
+    "ROLE_KEY",
     "AccessSettings",
     "ApiSettings",
     "AuditSettings",
@@ -48,7 +52,10 @@ __all__ = [
     "StoreSettings",
     "ViewSettings",
     "WorkerSettings",
+    "private_dir",
+    "private_file",
     "user_from_env",
+    "write_private",
 ]
 
 

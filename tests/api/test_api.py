@@ -379,7 +379,7 @@ def test_an_unreachable_store_is_503_with_retry_after(tmp_path: Path) -> None:
     from ledger.embedded import EmbeddedServer
     from tests.conftest import fresh_env
 
-    server = EmbeddedServer(tmp_path).start()
+    server = EmbeddedServer(tmp_path, anonymous=True).start()
     try:
         env = fresh_env(NATS_URL=server.url, NATS_TIMEOUT="1", NATS_WRITE_DEADLINE="2")
         with running_api(env) as api:

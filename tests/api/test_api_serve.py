@@ -51,6 +51,9 @@ def test_koers_serve_logs_one_line_serves_http_and_stops_cleanly(
         assert line.startswith("koers: serving LEDGER (0 events) at nats://127.0.0.1:"), line
         match = re.search(r"API and web page at (http://127\.0\.0\.1:\d+) ", line)
         assert match, line
+        hint = serve.stderr.readline()  # no person 'ann' yet: how to become one
+        assert hint.startswith("koers: to sign in to the web page, add yourself"), hint
+        assert "koers people add ann" in hint
         url = match[1]
         pid = _status(env)["server_pid"]
         secret = _token(env, "ann")
@@ -125,3 +128,22 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
         assert serve.wait(timeout=30) == 0
         assert [a.status_code for a in answers] == [201], answers[0].text  # done, then stopped
     assert _status(env)["events"] == 5  # 4 of the directory and the token, and the objective
+
+
+def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> None:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
+    added = run_koers("people", "add", "ann", "--name", "Ann", env=env)
+    assert added.returncode == 0, added.stderr
+    with serving("--port", "0", env=env) as serve:
+        assert serve.stderr is not None
+        assert serve.stderr.readline().startswith("koers: serving LEDGER")
+        line = serve.stderr.readline()
+        match = re.search(r"sign in as ann at (http://127\.0\.0\.1:\d+/login\?token=\S+) ", line)
+        assert match, line
+        with httpx.Client(timeout=30) as client:
+            first = client.get(match[1], follow_redirects=False)
+            assert first.status_code == 303, first.text
+            assert "koers_session=" in first.headers["set-cookie"]
+            assert client.get(match[1], follow_redirects=False).status_code == 401  # once
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=30) == 0

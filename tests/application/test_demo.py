@@ -4,7 +4,6 @@ gives the same events byte for byte, and the story holds what a demo needs to sh
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -91,9 +90,7 @@ def _load_into_fresh_stream(today: date) -> tuple[str, DemoSummary]:
 
 def test_the_demo_loads_and_reports_progress_and_counts(app: Koers) -> None:
     calls: list[tuple[int, int]] = []
-    started = time.perf_counter()
     summary = load_demo(app, progress=lambda done, total: calls.append((done, total)))
-    elapsed = time.perf_counter() - started
 
     total = summary.total
     assert 300 <= total <= 500
@@ -104,7 +101,6 @@ def test_the_demo_loads_and_reports_progress_and_counts(app: Koers) -> None:
     assert summary.period.endswith(f"Q{(summary.starts.month - 1) // 3 + 1}")
     assert summary.teams == ("platform", "sales")
     assert len(summary.people) == 12
-    assert elapsed < 30, f"the demo took {elapsed:.1f} s"
 
 
 def test_loading_twice_adds_nothing(env: dict[str, str]) -> None:

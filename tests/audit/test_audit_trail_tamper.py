@@ -18,7 +18,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js import api
 
-from ledger.audit import hash_leaf, sign
+from ledger.audit import hash_leaf, load_signing_key, sign
+from ledger.nats._client import OutMessage
+from ledger.nats._signing import EventSigner
 from ledger.settings._audit import checkpoint_stream
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, Run, damage
 
@@ -146,14 +148,24 @@ def test_a_truncated_tail_is_named(ledger: Ledger) -> None:
     assert not damage(run, "changed")
 
 
+def resigned_with(message: Message, key: Ed25519PrivateKey) -> Message:
+    """``message`` signed again, as the store signs (by someone who holds the key)."""
+    out = OutMessage(message.subject, message.data, dict(message.headers))
+    EventSigner(key).sign(out)
+    return Message(out.subject, out.headers, out.data)
+
+
 def test_a_log_rewritten_from_scratch_is_caught_by_the_checkpoints_kept_outside(
     ledger: Ledger,
 ) -> None:
     signed_history(ledger)
     messages = ledger.messages()
     made = next(i for i, m in enumerate(messages) if m.subject.endswith(".made"))
-    messages[made] = messages[made].with_payload(
-        messages[made].data.replace(b'"chosen":"build"', b'"chosen":"buy"'), fix_digest=True
+    messages[made] = resigned_with(
+        messages[made].with_payload(
+            messages[made].data.replace(b'"chosen":"build"', b'"chosen":"buy"'), fix_digest=True
+        ),
+        load_signing_key(ledger.data_dir / "audit" / "signing.key"),
     )
     # An admin who also holds the signing key: a new history, new checkpoints, re-signed.
     ledger.admin(lambda js: js.delete_stream(checkpoint_stream(ledger.stream)))

@@ -25,12 +25,17 @@ from ledger.audit._verify import Trust, verify_log
 from ledger.audit.report import AuditReport
 from ledger.errors import ConfigurationError
 from ledger.nats._bulk import LazyHeaders
+from ledger.nats._client import OutMessage
+from ledger.nats._signing import EventSigner
 from ledger.settings import AuditSettings
 
 # -- frames: the fast leaf is the core's leaf -------------------------------------------------
 
 
-def event(seq: int, rng: random.Random, payload: bytes | None = None) -> Frame:
+def event(
+    seq: int, rng: random.Random, payload: bytes | None = None, key: Ed25519PrivateKey | None = None
+) -> Frame:
+    """A decision-opened message as stored (signed with ``key`` as the store signs it)."""
     oid = str(uuid.UUID(int=rng.getrandbits(128)))
     data = payload if payload is not None else b'{"question":"Q%d?","n":%d}' % (seq, seq)
     headers = {
@@ -43,8 +48,11 @@ def event(seq: int, rng: random.Random, payload: bytes | None = None) -> Frame:
         "Koers-Payload-Sha256": hashlib.sha256(data).hexdigest(),
         "Nats-Expected-Last-Subject-Sequence": "0",
     }
+    subject = f"ledger.decision.{oid}.opened"
+    if key is not None:
+        EventSigner(key).sign(OutMessage(subject, data, headers))
     head = "NATS/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    return Frame(seq, f"ledger.decision.{oid}.opened".encode(), head.encode(), data)
+    return Frame(seq, subject.encode(), head.encode(), data)
 
 
 def core_leaf(frame: Frame) -> bytes:
@@ -247,7 +255,7 @@ class MemoryStore:
 
 def signed_log(count: int, sizes: list[int], key: Ed25519PrivateKey) -> MemoryStore:
     rng = random.Random(11)
-    frames = [event(seq, rng) for seq in range(1, count + 1)]
+    frames = [event(seq, rng, key=key) for seq in range(1, count + 1)]
     store = MemoryStore(frames)
     tree = MerkleTree(frame_leaf(f) for f in frames)
     previous = 0
@@ -296,7 +304,9 @@ def test_several_kinds_of_damage_at_once_are_each_named(key: Ed25519PrivateKey) 
         "swapped seqs 3 and 9",
         "deleted seq 15",
         "moved seqs 16..30",
+        "bad-event-signature seq 30",  # its header changed: the signature no longer holds
         "inserted seq 30",
+        "bad-event-signature seq 45",
         "changed seq 45",
         "truncated seqs 58..60",
     ]
@@ -333,4 +343,4 @@ def test_without_leaf_records_a_changed_payload_is_still_named(key: Ed25519Priva
     store.leaves = []
     f = store.frames
     store.frames = [*f[:24], Frame(25, f[24].subject, f[24].head, b"{}"), *f[25:]]
-    assert findings(store, key) == ["changed seq 25"]
+    assert findings(store, key) == ["bad-event-signature seq 25", "changed seq 25"]

@@ -36,6 +36,8 @@ from ledger.audit import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger.nats._client import OutMessage
+from ledger.nats._signing import EventSigner
 
 VERIFIER = Path(verifier.__file__)
 EVENTS = 30
@@ -69,6 +71,15 @@ def synthetic_events(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return messages
 
 
+def signed(message: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """``message`` with the writer's signature headers (kept if it has them already)."""
+    if "Koers-Signature" in message["headers"]:
+        return message
+    out = OutMessage(message["subject"], message["payload"], dict(message["headers"]))
+    EventSigner(key).sign(out)
+    return {**message, "headers": out.headers}
+
+
 def record(message: dict[str, Any]) -> dict[str, Any]:
     """One line of events.jsonl."""
     payload = message["payload"]
@@ -92,8 +103,10 @@ def write_bundle(
     sizes: tuple[int, ...] = CHECKPOINTS,
 ) -> Path:
     """A complete bundle: events, a checkpoint at each size, every inclusion proof (against
-    the last checkpoint) and a consistency proof between each two consecutive checkpoints."""
+    the last checkpoint) and a consistency proof between each two consecutive checkpoints.
+    Each message is signed with ``key`` as Koers's writer signs it (unless it is already)."""
     bundle.mkdir(parents=True)
+    messages = [signed(m, key) for m in messages]
     tree = MerkleTree(
         leaf_for(m["seq"], m["subject"], m["headers"], m["payload"]) for m in messages
     )
@@ -185,7 +198,7 @@ def test_an_honest_bundle_verifies(bundle: Path, key: Ed25519PrivateKey, tmp_pat
     code, output = run(bundle, "--public-key", str(trusted), "--checkpoint", str(kept))
     assert code == 0, output
     assert "NOTE" not in output
-    report = verifier.verify_bundle(bundle, trusted, [kept])  # the same, in process
+    report = verifier.verify_bundle(bundle, [trusted], [kept])  # the same, in process
     assert report.ok
     assert not report.notes
 

@@ -55,8 +55,16 @@ def test_the_store_section_hands_every_variable_to_the_store() -> None:
         "NATS_CREATE_STREAM": "no",
         "NATS_ACCEPT_WEAK_STREAM": "yes",
         "ORIGINATOR_ID_TYPE": "text",
+        "NATS_USER": "app",
+        "NATS_PASSWORD": "secret",
+        "NATS_CREDS": "/srv/koers/app.creds",
+        "NATS_TLS_CA": "/srv/koers/ca.pem",
+        "NATS_TLS_CERT": "/srv/koers/client.pem",
+        "NATS_TLS_KEY": "/srv/koers/client.key",
+        "KOERS_NATS_ROLE": "views",
     }
     store = Settings.from_env(environ).store
+    assert "secret" not in repr(store)
     assert store.replicas == 3
     assert store.as_env().items() >= environ.items()
     assert StoreSettings.from_env(store.as_env()) == store

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import nats
 import pytest
@@ -25,9 +26,11 @@ from nats.js.api import Header, StorageType, StreamConfig
 
 from ledger.embedded import (
     EmbeddedServer,
+    ServerPaths,
     ServerState,
     ensure_server,
     find_binary,
+    read_credential,
 )
 from ledger.errors import EmbeddedServerError
 
@@ -55,6 +58,21 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLI
         time.sleep(0.02)
 
 
+class Served(Protocol):
+    """An EmbeddedServer or a ServerHandle: where it listens, whose data it serves."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def signed_in(server: Served) -> str:
+    """The server's URL with the ``admin`` user's credentials (no anonymous clients)."""
+    return read_credential(ServerPaths(server.data_dir), "admin").url(server.url)
+
+
 async def _publish(url: str, stream: str, bodies: list[bytes]) -> list[int]:
     nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
     try:
@@ -78,12 +96,12 @@ async def _read_all(url: str, stream: str) -> list[bytes]:
         await nc.close()
 
 
-def publish(url: str, stream: str, bodies: list[bytes]) -> list[int]:
-    return asyncio.run(_publish(url, stream, bodies))
+def publish(server: Served, stream: str, bodies: list[bytes]) -> list[int]:
+    return asyncio.run(_publish(signed_in(server), stream, bodies))
 
 
-def read_all(url: str, stream: str) -> list[bytes]:
-    return asyncio.run(_read_all(url, stream))
+def read_all(server: Served, stream: str) -> list[bytes]:
+    return asyncio.run(_read_all(signed_in(server), stream))
 
 
 def python_child(script: str, *args: str, new_session: bool = False) -> subprocess.Popen[str]:
@@ -143,7 +161,7 @@ def test_start_gives_usable_jetstream_and_stop_leaves_no_process(tmp_path: Path)
     assert srv.url == f"nats://127.0.0.1:{srv.port}"
     assert srv.data_dir == tmp_path.absolute()
 
-    assert publish(srv.url, "START", [b"one", b"two"]) == [1, 2]
+    assert publish(srv, "START", [b"one", b"two"]) == [1, 2]
 
     state = json.loads((tmp_path / "nats" / "server.json").read_text())
     assert (state["pid"], state["url"], state["owner_pid"]) == (pid, srv.url, os.getpid())
@@ -163,7 +181,7 @@ def test_context_manager_starts_and_stops(tmp_path: Path) -> None:
         pid = srv.pid
         assert pid is not None
         assert srv.running
-        assert publish(srv.url, "CTX", [b"x"]) == [1]
+        assert publish(srv, "CTX", [b"x"]) == [1]
     assert not alive(pid)
 
 
@@ -191,25 +209,25 @@ def test_config_is_loopback_durable_and_accepted_by_nats_server(tmp_path: Path) 
 
 def test_data_survives_a_clean_restart(server: EmbeddedServer) -> None:
     url, first_pid = server.url, server.pid
-    publish(server.url, "KEEP", [b"a", b"b", b"c"])
+    publish(server, "KEEP", [b"a", b"b", b"c"])
 
     server.restart()
 
     assert server.url == url
     assert server.pid != first_pid
-    assert read_all(server.url, "KEEP") == [b"a", b"b", b"c"]
+    assert read_all(server, "KEEP") == [b"a", b"b", b"c"]
 
 
 def test_data_survives_a_new_server_object_on_the_same_directory(tmp_path: Path) -> None:
     with EmbeddedServer(tmp_path) as first:
-        publish(first.url, "AGAIN", [b"1", b"2"])
+        publish(first, "AGAIN", [b"1", b"2"])
     with EmbeddedServer(tmp_path) as second:
-        assert read_all(second.url, "AGAIN") == [b"1", b"2"]
+        assert read_all(second, "AGAIN") == [b"1", b"2"]
 
 
 def test_kill_then_restart_keeps_acknowledged_data(server: EmbeddedServer) -> None:
     bodies = [f"event-{i}".encode() for i in range(50)]
-    assert publish(server.url, "CRASH", bodies) == list(range(1, 51))  # each one acknowledged
+    assert publish(server, "CRASH", bodies) == list(range(1, 51))  # each one acknowledged
     pid = server.pid
     assert pid is not None
 
@@ -219,7 +237,7 @@ def test_kill_then_restart_keeps_acknowledged_data(server: EmbeddedServer) -> No
     assert server.pid is None
     assert (server.paths.state_file).exists()  # a crash leaves its state file behind
     server.restart()
-    assert read_all(server.url, "CRASH") == bodies
+    assert read_all(server, "CRASH") == bodies
 
 
 def test_a_second_server_for_the_same_directory_is_refused(server: EmbeddedServer) -> None:
@@ -228,7 +246,7 @@ def test_a_second_server_for_the_same_directory_is_refused(server: EmbeddedServe
         other.start()
     assert str(server.pid) in str(caught.value)
     assert other.pid is None
-    assert publish(server.url, "STILL", [b"ok"]) == [1]
+    assert publish(server, "STILL", [b"ok"]) == [1]
 
 
 def test_port_in_use_gives_a_clear_error_and_no_process(tmp_path: Path) -> None:
@@ -271,7 +289,7 @@ def test_ensure_server_twice_reuses_and_does_not_stop_the_server(tmp_path: Path)
             assert not second.owned
             assert (second.pid, second.url) == (first.pid, first.url)
         assert alive(first.pid)  # leaving the reuser's block did not stop it
-        assert publish(first.url, "REUSE", [b"still here"]) == [1]
+        assert publish(first, "REUSE", [b"still here"]) == [1]
     assert not alive(first.pid)
     assert not (tmp_path / "nats" / "server.json").exists()
 
@@ -357,7 +375,7 @@ def test_a_stale_state_file_is_replaced(tmp_path: Path, stale_pid: str) -> None:
         assert handle.pid != pid
         assert alive(handle.pid)
         assert json.loads((nats_dir / "server.json").read_text())["pid"] == handle.pid
-        assert publish(handle.url, "FRESH", [b"new"]) == [1]
+        assert publish(handle, "FRESH", [b"new"]) == [1]
     assert not alive(handle.pid)
 
 
@@ -436,8 +454,8 @@ async def _atomic_batch(url: str, size: int) -> dict[str, object]:
 
 def test_the_configured_batch_limit_is_what_the_server_enforces(tmp_path: Path) -> None:
     with EmbeddedServer(tmp_path, max_batch_msgs=3) as srv:
-        assert asyncio.run(_atomic_batch(srv.url, 3))["count"] == 3
-        refused = asyncio.run(_atomic_batch(srv.url, 4))
+        assert asyncio.run(_atomic_batch(signed_in(srv), 3))["count"] == 3
+        refused = asyncio.run(_atomic_batch(signed_in(srv), 4))
     assert refused["error"] == {
         "code": 400,
         "err_code": 10199,

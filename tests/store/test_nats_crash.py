@@ -30,7 +30,7 @@ KILLS = 3
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(tmp_path / "data") as running:
+    with EmbeddedServer(tmp_path / "data", anonymous=True) as running:
         yield running
 
 

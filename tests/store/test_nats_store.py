@@ -12,11 +12,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nats
 import orjson
 import pytest
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent, Tracking
 from eventsourcing.utils import Environment
 from nats.js import api
 
@@ -29,8 +30,10 @@ from ledger.errors import (
 )
 from ledger.nats import NATSFactory
 from ledger.nats._access import StreamAccess
-from ledger.nats._client import OutMessage
+from ledger.nats._client import OutMessage, RawMessage
 from ledger.nats._foreign import ForeignNotification
+from ledger.nats._keys import key_id, load_signing_key, trusted_keys
+from ledger.nats._signing import signature_problem
 from ledger.nats._writer import Check
 from tests.conftest import fresh_env, nats_url
 from tests.examples import Tallies, register_topics
@@ -95,6 +98,52 @@ def test_events_land_on_kind_id_type_subjects_with_plain_json_and_digest(
         assert headers["Nats-Msg-Id"]
         assert isinstance(orjson.loads(message.data), dict)  # plain JSON, not compressed
     assert orjson.loads(messages[1].data)["by"] == "ann"
+
+
+def test_every_message_written_is_signed_with_the_signing_key(factory: NATSFactory) -> None:
+    recorder = factory.process_recorder()
+    oid = uuid.uuid4()
+    recorder.insert_events([event(oid, 1)], tracking=Tracking("upstream", 7))
+    messages = run(raw_messages(factory.settings.stream))
+    assert len(messages) == 2  # the event and the tracking record
+    key = load_signing_key(factory.env["KOERS_SIGNING_KEY"])
+    keys = trusted_keys(key.public_key(), None)
+    for seq, message in enumerate(messages, start=1):
+        stored = RawMessage(seq, message.subject, message.headers or {}, message.data)
+        assert stored.headers["Koers-Key-Id"] == key_id(key)
+        assert signature_problem(stored, keys) is None
+        forged = RawMessage(seq, message.subject, stored.headers, message.data + b" ")
+        assert (
+            signature_problem(forged, keys)
+            == f"the signature does not verify with key {key_id(key)}"
+        )
+
+
+def test_the_key_is_made_on_the_first_write_not_by_readers(tmp_path: Path) -> None:
+    env = fresh_env(KOERS_DATA_DIR=str(tmp_path))
+    del env["KOERS_SIGNING_KEY"]  # the data directory's key, created on first use
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        recorder = factory.aggregate_recorder()
+        assert recorder.select_events(uuid.uuid4()) == []
+        assert not (tmp_path / "audit" / "signing.key").exists()
+        recorder.insert_events([event(uuid.uuid4(), 1)])
+        assert (tmp_path / "audit" / "signing.key").exists()
+    finally:
+        factory.close()
+
+
+def test_events_go_out_unsigned_when_signing_is_turned_off() -> None:
+    env = fresh_env(KOERS_SIGN_EVENTS="no")
+    factory = InfrastructureFactory.construct(Environment("", env))
+    try:
+        factory.aggregate_recorder().insert_events([event(uuid.uuid4(), 1)])
+    finally:
+        factory.close()
+    (message,) = run(raw_messages(env["NATS_STREAM"]))
+    stored = RawMessage(1, message.subject, message.headers or {}, message.data)
+    assert "Koers-Signature" not in stored.headers
+    assert signature_problem(stored, {}) == "unsigned"
 
 
 def test_a_client_can_filter_by_kind_and_by_type_without_decoding(env: dict[str, str]) -> None:

@@ -37,7 +37,7 @@ TODAY = datetime.now(UTC).date()
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(tmp_path / "data", max_batch_msgs=5000) as running:
+    with EmbeddedServer(tmp_path / "data", max_batch_msgs=5000, anonymous=True) as running:
         yield running
 
 

@@ -40,7 +40,7 @@ TODAY = datetime.now(UTC).date()
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(tmp_path / "data") as running:
+    with EmbeddedServer(tmp_path / "data", anonymous=True) as running:
         yield running
 
 

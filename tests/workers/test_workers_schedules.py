@@ -177,7 +177,7 @@ def app_url(env: dict[str, str]) -> str:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(tmp_path / "data") as running:
+    with EmbeddedServer(tmp_path / "data", anonymous=True) as running:
         yield running
 
 
