@@ -161,17 +161,18 @@ def test_a_foreign_message_is_signed_as_stored_and_named_not_a_stop(ledger: Ledg
         ledger.write_decisions(2, offset=10)  # seqs 5..6
         assert [c.size for c in checkpointer.poll()] == [6]
         assert checkpointer.problem is None
+    check_before_serving(*ledger.sections())  # does not refuse
+    run = ledger.koers("audit", "verify")
+    assert run.code != 0, run.text
+    assert "DAMAGE [foreign] seq 4" in run.out
+    assert "DAMAGE [unsigned] seq 4" not in run.out  # not an event at all: foreign only
+    assert "events 1..6 are vouched for" in run.out
     headers = {"Koers-Originator-Id": forged, "Koers-Version": "1", "Koers-Type": "decision.made",
                "Koers-Topic": "ledger.domain.decisions:Decision.Made",
                "Koers-Payload-Sha256": "0" * 64}  # fmt: skip
     ledger.admin(lambda js: js.publish(f"ledger.decision.{forged}.made", b"{}", headers=headers))
     log = json.loads(ledger.koers("audit", "log", "--json").out)
     assert forged not in {d["id"] for d in log["decisions"]}  # the auditor is not shown it
-    check_before_serving(*ledger.sections())  # does not refuse
-    run = ledger.koers("audit", "verify")
-    assert run.code != 0, run.text
-    assert "DAMAGE [foreign] seq 4" in run.out
-    assert "events 1..6 are vouched for" in run.out
 
 
 # -- the startup check of koers serve -----------------------------------------------------------
