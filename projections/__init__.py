@@ -44,6 +44,9 @@ Design:
   text. PostgreSQL is a ``KoersViews`` subclass of ``PostgresTrackingRecorder`` with
   ``placeholder = "%s"`` plus ``KOERSVIEWS_PERSISTENCE_MODULE=eventsourcing.postgres``
   (see ``views.py``).
+- **Quarantine.** An event the views cannot read or apply (foreign, undecodable, a handler
+  that raises) is set aside with why, in the same transaction as the tracking row, and the
+  views go on (``_quarantine.py``); a rebuild sets aside the same events.
 - **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
   ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``.
 
@@ -58,6 +61,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from projections._quarantine import SetAside
+from projections._quarantine import count as quarantine_count
+from projections._quarantine import entries as quarantine_entries
 from projections._schema import TABLES, Table
 from projections.decision_quality import DecisionQuality, decision_quality
 from projections.delegation_board import DelegationBoard, delegation_board
@@ -87,6 +93,7 @@ __all__ = [
     "ReflectionJournal",
     "RetroFollowThrough",
     "SQLiteKoersViews",
+    "SetAside",
     "Table",
     "ViewRunner",
     "as_json",
@@ -98,6 +105,8 @@ __all__ = [
     "okr_progress",
     "open_views",
     "prompt_inbox",
+    "quarantine_count",
+    "quarantine_entries",
     "reflection_journal",
     "replay",
     "retro_follow_through",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TABLES", "Table", "create_statements"]
+__all__ = ["QUARANTINE", "TABLES", "Table", "create_statements"]
 
 
 @dataclass(frozen=True)
@@ -156,5 +156,14 @@ TABLES: tuple[Table, ...] = (
 )  # fmt: skip
 
 
+#: Events the views set aside (``projections._quarantine``): not a view table (no export
+#: file), but kept in the same database and transaction as the tables it stands beside.
+QUARANTINE = Table(
+    "quarantine",
+    (("position", B), ("subject", TN), ("event_type", T), ("reason", TN), ("first_seen", TN)),
+    ("position",),
+)
+
+
 def create_statements() -> list[str]:
-    return [statement for table in TABLES for statement in table.create()]
+    return [statement for table in (*TABLES, QUARANTINE) for statement in table.create()]

@@ -4,8 +4,10 @@ Format: JSON lines, UTF-8. First ``["tracking", {"application_name": "Koers",
 "notification_id": <position>}]``, then, table by table in the order of
 :data:`projections._schema.TABLES`, one ``[table, row]`` line per row, rows sorted by
 their primary key in Python (so the order does not depend on the database's collation),
-keys sorted, no spaces. Nothing in it depends on when or in how many batches the events
-were applied, so a rebuilt view exports byte for byte what the live one does.
+keys sorted, no spaces. Last, one ``["quarantine", {...}]`` line per event set aside
+(position, subject, event type, reason; not when it was first seen). Nothing in it depends
+on when or in how many batches the events were applied, so a rebuilt view exports byte for
+byte what the live one does.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from projections._schema import TABLES
+from projections._schema import QUARANTINE, TABLES
 from projections.views import UPSTREAM, KoersViews
 
 __all__ = ["dump", "export"]
@@ -38,6 +40,8 @@ def dump(views: KoersViews) -> bytes:
         rows = views.rows(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
         for row in sorted(rows, key=lambda r: _sort_key(r, table.key)):
             out.append(_line(table.name, row))
+    for row in views.rows(f"SELECT * FROM {QUARANTINE.name} ORDER BY position"):
+        out.append(_line(QUARANTINE.name, {k: v for k, v in row.items() if k != "first_seen"}))
     return b"".join(out)
 
 

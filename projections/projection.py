@@ -5,6 +5,13 @@
 library's own ``ProjectionRunner`` all go through :meth:`KoersProjection.apply`: a batch of
 ``(domain event, tracking)`` pairs, in notification order, written in one transaction with
 the tracking row of the batch's last event. Events no view uses are tracked all the same.
+
+An event that cannot be applied (its handler raises) is set aside in the quarantine
+(:mod:`projections._quarantine`) and the batch goes on: the batch is first written in one go;
+if anything in it fails, it is written again with a savepoint around each event, so a
+failing event leaves no trace but its quarantine row. Steps may already be set aside
+(:class:`~projections._quarantine.SetAside` instead of a domain event: foreign or
+undecodable); they are recorded the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +22,10 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from ledger.nats._subjects import SubjectScheme
 from projections import _decisions, _follow_up, _goals
+from projections._quarantine import DATABASE_ERRORS, SetAside, failed, record
+from projections._sql import Tx
 from projections._types import Handlers
 from projections.views import PROJECTION_NAME, KoersViews
 
@@ -24,7 +34,7 @@ __all__ = ["HANDLERS", "KoersProjection", "Step"]
 #: Every handled event class -> its handler.
 HANDLERS: Handlers = {**_goals.HANDLERS, **_decisions.HANDLERS, **_follow_up.HANDLERS}
 
-#: A domain event with its position in the Koers notification log.
+#: A domain event (or an event set aside) with its position in the Koers notification log.
 Step = tuple[Any, Tracking]
 
 
@@ -34,6 +44,11 @@ class KoersProjection(Projection[KoersViews]):
     name = PROJECTION_NAME
     topics = ()  # every event: the tracking position must reach every notification id
 
+    def __init__(self, view: KoersViews, *, subjects: SubjectScheme | None = None) -> None:
+        super().__init__(view)
+        #: where the events are (for the subjects of quarantined ones); ``None``: unknown
+        self.subjects = subjects
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction (what the library's ``ProjectionRunner`` calls)."""
         self.apply([(domain_event, tracking)])
@@ -41,17 +56,42 @@ class KoersProjection(Projection[KoersViews]):
     def apply(self, steps: Sequence[Step]) -> None:
         """A batch of events in one transaction with the last one's tracking row.
 
-        All or nothing: a failing handler rolls back the batch and its tracking row. Steps
-        the views reflect already are skipped (a redelivery changes nothing); if another
-        writer moved the position meanwhile, ``IntegrityError`` rolls the batch back.
+        All or nothing for the batch as a whole: a database error rolls back the batch and
+        its tracking row. Steps the views reflect already are skipped (a redelivery changes
+        nothing); if another writer moved the position meanwhile, ``IntegrityError`` rolls
+        the batch back. An event whose handler raises is set aside (see the module doc).
         """
         if steps:
             done = self.view.max_tracking_id(steps[-1][1].application_name) or 0
             steps = [step for step in steps if step[1].notification_id > done]
         if not steps:
             return
+        try:
+            self._write(steps, careful=False)
+        except Exception:  # something in it fails: again, event by event
+            self._write(steps, careful=True)
+
+    def _write(self, steps: Sequence[Step], *, careful: bool) -> None:
         with self.view.recording(steps[-1][1]) as tx:
             for domain_event, tracking in steps:
-                handler = HANDLERS.get(type(domain_event))
-                if handler is not None:
-                    handler(tx, domain_event, tracking.notification_id)
+                if isinstance(domain_event, SetAside):
+                    record(tx, domain_event)
+                    continue
+                if type(domain_event) not in HANDLERS:
+                    continue
+                if careful:
+                    self._guarded(tx, domain_event, tracking.notification_id)
+                else:
+                    HANDLERS[type(domain_event)](tx, domain_event, tracking.notification_id)
+
+    def _guarded(self, tx: Tx, domain_event: Any, position: int) -> None:
+        """Apply one event inside a savepoint; set it aside if its handler raises."""
+        tx.run("SAVEPOINT koers_step")
+        try:
+            HANDLERS[type(domain_event)](tx, domain_event, position)
+        except DATABASE_ERRORS:
+            raise
+        except Exception as e:
+            tx.run("ROLLBACK TO SAVEPOINT koers_step")
+            record(tx, failed(self.subjects, domain_event, position, e))
+        tx.run("RELEASE SAVEPOINT koers_step")

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
-
+from projections._quarantine import SetAside, step_of, subjects_of
 from projections.projection import KoersProjection, Step
 from projections.views import KoersViews, memory_views
 
@@ -41,9 +40,10 @@ def replay(
     recorded at or before ``until``), one transaction per page; returns the position.
 
     Events recorded after ``until`` are held back until a later event recorded at or
-    before ``until`` shows they belong in; those left at the end are not applied.
+    before ``until`` shows they belong in; those left at the end are not applied. Events
+    that cannot be read or applied are set aside in the quarantine, as the live views do.
     """
-    projection = KoersProjection(views)
+    projection = KoersProjection(views, subjects=subjects_of(app))
     position = views.max_tracking_id(app.name) or 0
     last = app.recorder.max_notification_id() or 0
     if stop is not None:
@@ -58,9 +58,7 @@ def replay(
         )
         if not notifications:
             break
-        steps: list[Step] = [
-            (app.mapper.to_domain_event(n), Tracking(app.name, n.id)) for n in notifications
-        ]
+        steps: list[Step] = [step_of(app, n) for n in notifications]
         start = notifications[-1].id
         if until is not None:
             steps, held = _up_to(held + steps, until)
@@ -73,9 +71,11 @@ def replay(
 
 
 def _up_to(steps: list[Step], until: datetime) -> tuple[list[Step], list[Step]]:
-    """Split at the last step recorded at or before ``until``: (apply now, hold back)."""
+    """Split at the last step recorded at or before ``until``: (apply now, hold back).
+    Steps set aside have no recorded time: they go with the events around them."""
     for index in range(len(steps) - 1, -1, -1):
-        if steps[index][0].timestamp <= until:
+        event = steps[index][0]
+        if not isinstance(event, SetAside) and event.timestamp <= until:
             return steps[: index + 1], steps[index + 1 :]
     return [], steps
 
@@ -103,6 +103,6 @@ def _recorded_at(app: Application[Any], position: int) -> datetime | None:
     if position == 0:
         return None
     notification = app.recorder.select_notifications(position, 1, stop=position)[0]
-    event: Any = app.mapper.to_domain_event(notification)
-    moment: datetime = event.timestamp
+    event, _ = step_of(app, notification)
+    moment: datetime | None = getattr(event, "timestamp", None)  # none: set aside
     return moment

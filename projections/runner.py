@@ -4,9 +4,11 @@ Two threads: a *reader* iterates the application recorder's ``subscribe()`` (on 
 ordered push consumer, in stream order) into a bounded queue; a *writer* takes whatever
 has arrived (up to ``batch`` notifications), decodes the events with the application's
 mapper and applies them through :class:`~projections.projection.KoersProjection` in one
-transaction with the tracking row of the last one. One event waiting means a batch of one,
-so a single write is visible after one small commit; a backlog (start-up, a burst) is
-applied a page at a time. On start the subscription begins after the views' tracking
+transaction with the tracking row of the last one. An event that cannot be read or applied
+(foreign, undecodable, a handler that raises) is set aside in the quarantine, in that same
+transaction, and the views go on (:mod:`projections._quarantine`). One event waiting means
+a batch of one, so a single write is visible after one small commit; a backlog (start-up, a
+burst) is applied a page at a time. On start the subscription begins after the views' tracking
 position, so a restart after a crash (even SIGKILL mid-transaction, which rolls back)
 applies each event exactly once.
 
@@ -27,10 +29,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Notification, Tracking, WaitInterruptedError
+from eventsourcing.persistence import Notification, WaitInterruptedError
 
 from ledger.settings import ROLE_KEY
 from projections._lock import WriterLock
+from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
 from projections.projection import KoersProjection
 from projections.replay import Progress, replay
@@ -142,7 +145,7 @@ class ViewRunner:
             notes.put(_Failed(e))
 
     def _write(self, notes: queue.Queue[Notification | _Failed], views: KoersViews) -> None:
-        projection = KoersProjection(views)
+        projection = KoersProjection(views, subjects=subjects_of(self.app))
         try:
             while not self._stopping.is_set():
                 try:
@@ -164,14 +167,7 @@ class ViewRunner:
         """Apply the notifications before the first failure (if any), then raise it."""
         failures = [n for n in batch if isinstance(n, _Failed)]
         ready = batch[: batch.index(failures[0])] if failures else batch
-        name, mapper = self.app.name, self.app.mapper
-        projection.apply(
-            [
-                (mapper.to_domain_event(n), Tracking(name, n.id))
-                for n in ready
-                if isinstance(n, Notification)
-            ]
-        )
+        projection.apply([step_of(self.app, n) for n in ready if isinstance(n, Notification)])
         if failures:
             raise failures[0].error
 

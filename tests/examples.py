@@ -6,7 +6,19 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
+from eventsourcing.utils import register_topic
+
+
+class HandWritten(DomainEvent):
+    """The event class of stored events that store tests write by hand."""
+
+
+def register_topics(*topics: str) -> None:
+    """Make hand-written topics (the library's ``"topic1"``…) name an event class, as every
+    topic the NATS store returns must (``ledger.nats._foreign``)."""
+    for topic in topics:
+        register_topic(topic, HandWritten)
 
 
 class Tally(Aggregate):

@@ -35,7 +35,7 @@ from ledger.application import Koers
 from ledger.settings import WorkerSettings
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
 from workers._deadletter import Publish
-from workers._decode import BadMessage, Decoder, Event
+from workers._decode import BadMessage, Decoder, Event, ForeignMessage
 from workers._due import DueHandlers
 from workers._issuer import Issuer
 from workers._metrics import Metrics
@@ -105,8 +105,9 @@ class Processor:
                 event = self.decoder.decode(
                     msg.subject, msg.headers, msg.data, meta.sequence.stream, meta.timestamp
                 )
-            except BadMessage as e:
-                await self.settler.failed(msg, "ledger", e.reason)
+            except BadMessage as e:  # a foreign message never gets better: no retries
+                retry = not isinstance(e, ForeignMessage)
+                await self.settler.failed(msg, "ledger", e.reason, retry=retry)
                 continue
             if event is None or not (self.triggers.wants(event) or event.kind in TRACKED_KINDS):
                 await self.settler.ack(msg, "ledger")

@@ -2,6 +2,8 @@
 
 A message is an event the workers act on when (docs/store.md, schemas/README.md):
 
+- it is not foreign (``ledger.nats._foreign``: the Koers envelope, a payload with the
+  SHA-256 its header states, a topic naming an event class);
 - its subject is ``<prefix>.<kind>.<id>.<type>`` and its ``Koers-Type`` header is
   ``<kind>.<type>``, a type with a published schema ``schemas/<type>.v<Koers-Schema>.json``;
 - ``Koers-Originator-Id`` is a UUID and ``Koers-Version`` a positive whole number;
@@ -24,10 +26,12 @@ from uuid import UUID
 
 import orjson
 
+from ledger.nats._client import RawMessage
+from ledger.nats._foreign import foreign_reason
 from ledger.nats._subjects import kind_and_type
 from ledger.schemas import published
 
-__all__ = ["BadMessage", "Decoder", "Event"]
+__all__ = ["BadMessage", "Decoder", "Event", "ForeignMessage"]
 
 
 class BadMessage(Exception):
@@ -36,6 +40,11 @@ class BadMessage(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ForeignMessage(BadMessage):
+    """A message that is not a Koers event as stored: it never will be, so it is set aside
+    at once (dead-lettered without retries)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,9 @@ class Decoder:
         headers = headers or {}
         if len(tokens) != 4 or tokens[0] != self.prefix:
             raise BadMessage(f"subject {subject!r} is not {self.prefix}.<kind>.<id>.<type>")
+        foreign = foreign_reason(RawMessage(seq, subject, headers, data))
+        if foreign is not None:
+            raise ForeignMessage(f"foreign message: {foreign}")
         name = headers.get("Koers-Type", "")
         if name != f"{tokens[1]}.{tokens[3]}":
             raise BadMessage(f"Koers-Type {name!r} does not match the subject {subject!r}")

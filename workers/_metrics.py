@@ -10,7 +10,9 @@
 - ``koers_worker_prompts_replayed_total{kind}`` (counter): prompts found issued already
   (redelivery, another replica, a periodic tick computed again);
 - ``koers_worker_event_to_prompt_seconds`` (histogram): from the triggering event stored in
-  the stream to its prompt saved.
+  the stream to its prompt saved;
+- ``koers_quarantined_events_total{consumer="workers"}`` (counter): events this worker set
+  aside (dead-lettered); the API's ``/metrics`` has the views' count under the same name.
 
 Each worker has its own registry (several workers in one process never clash); with
 ``KOERS_METRICS_PORT`` it is served over HTTP on 127.0.0.1.
@@ -61,6 +63,12 @@ class Metrics:
             "koers_worker_prompts_replayed",
             "Prompts that had been issued already",
             ["kind"],
+            registry=r,
+        )
+        self.quarantined = Counter(
+            "koers_quarantined_events",
+            "Events set aside (dead-lettered) by this worker",
+            ["consumer"],
             registry=r,
         )
         self.latency = Histogram(

@@ -1,8 +1,9 @@
 """Settling a message exactly one way: acknowledged, retried later, or dead-lettered.
 
 - done: ``ack``;
-- a schedule that cannot be made (:class:`~workers._scheduler.Unschedulable`): set aside at
-  once (dead-lettered with its reason, ``term``-ed): trying again cannot help;
+- a schedule that cannot be made (:class:`~workers._scheduler.Unschedulable`), or a
+  message that is not a Koers event (:class:`~workers._decode.ForeignMessage`): set aside
+  at once (dead-lettered with its reason, ``term``-ed): trying again cannot help;
 - a bad message (:class:`BadMessage`: undecodable, off-schema, unknown type, oversize) or an
   unexpected error: ``nak`` with a delay (``retry_delay``, doubled per delivery, at most 30 s)
   until it was delivered ``attempts`` times, then dead-lettered (logged once: only the worker
@@ -94,6 +95,7 @@ class Settler:
                 reason,
             )
             self.metrics.messages.labels(source, "dead_lettered").inc()
+            self.metrics.quarantined.labels("workers").inc()
         with contextlib.suppress(Exception):
             await msg.term()
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 
 from ledger.access import oidc_verifier
@@ -21,6 +21,7 @@ from ledger.api._schema import READ_ERRORS
 from ledger.application import Koers
 from ledger.domain import COMMANDS
 from ledger.settings import AccessSettings, ApiSettings, AuditSettings
+from projections import quarantine_count
 
 if TYPE_CHECKING:
     from projections import ViewRunner
@@ -32,13 +33,13 @@ Koers is an event-sourced goal and decision ledger: objectives, key results and 
 KPIs, decisions, delegations, retros and reflection prompts. Every change is an immutable
 event on NATS JetStream; this API records them and reads them back.
 
-**Who acts.** Every request except `/health` signs in: `Authorization: Bearer <token>`
-(`koers token create <handle>`, or `POST /tokens`), a bearer JWT from the configured
-single-sign-on issuer, or the web page's session cookie (from a one-time login link). A write
-is recorded for that person, with the credential. Only a service token made to act for others
-may name another person, in the `Koers-Actor` header or the body's `actor` field; who may
-issue each command is in docs/security.md (401 without a valid credential, 403 when the roles
-do not allow it, 404 for what one may not see).
+**Who acts.** Every request except `/health` and `/metrics` signs in:
+`Authorization: Bearer <token>` (`koers token create <handle>`, or `POST /tokens`), a bearer JWT
+from the configured single-sign-on issuer, or the web page's session cookie (from a one-time
+login link). A write is recorded for that person, with the credential. Only a service token made
+to act for others may name another person, in the `Koers-Actor` header or the body's `actor`
+field; who may issue each command is in docs/security.md (401 without a valid credential, 403
+when the roles do not allow it, 404 for what one may not see).
 
 **Safe retries.** Send an `Idempotency-Key` header with a write: sent again with the same key
 (after a timeout, a crash, a double click) it takes effect once and answers the first
@@ -146,10 +147,30 @@ def create_api(
 
     @api.get("/health", summary="Health", responses=READ_ERRORS, tags=["service"])
     async def health(request: Request) -> dict[str, Any]:
-        """The service is up and the event store answers: its last stream position."""
+        """The service is up and the event store answers: its last stream position, and
+        `status`: `ok`, or `degraded` when the views set events aside (`quarantined`: how
+        many; `koers quarantine list` shows them). Degraded still answers 200: every read
+        and write still works for everything else, so a load balancer keeps routing here;
+        alert on `status` (or the `koers_quarantined_events` metric) instead."""
         position = await in_thread(koers_of(request).recorder.max_notification_id)
         views = request.app.state.runner
-        return {"ok": True, "position": position or 0, "views": views.position if views else None}
+        aside = await in_thread(quarantine_count, views.views) if views else 0
+        return {"ok": True, "status": "degraded" if aside else "ok", "quarantined": aside,
+                "position": position or 0, "views": views.position if views else None}  # fmt: skip
+
+    @api.get("/metrics", summary="Metrics", tags=["service"],
+             response_class=PlainTextResponse)  # fmt: skip
+    async def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus metrics: `koers_quarantined_events{consumer="views"}`, the events the
+        live views set aside."""
+        views = request.app.state.runner
+        aside = await in_thread(quarantine_count, views.views) if views else 0
+        text = (
+            "# HELP koers_quarantined_events Events set aside by the views\n"
+            "# TYPE koers_quarantined_events gauge\n"
+            f'koers_quarantined_events{{consumer="views"}} {aside}\n'
+        )
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @api.get("/problems/{slug}", summary="A kind of problem", tags=["service"], responses={
         404: READ_ERRORS[404], 422: READ_ERRORS[422]})  # fmt: skip

@@ -1,5 +1,5 @@
-"""Who is asking: every request except ``/health``, ``/problems/…`` and the sign-in pages
-proves it, with one of
+"""Who is asking: every request except ``/health``, ``/metrics``, ``/problems/…`` and the
+sign-in pages proves it, with one of
 
 - ``Authorization: Bearer koers_…``: a token (``koers token create``);
 - ``Authorization: Bearer <JWT>``: single sign-on, when ``KOERS_OIDC_ISSUER`` is set;

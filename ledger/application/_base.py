@@ -25,6 +25,7 @@ else it is refused (``CommandKeyReused``).
 from __future__ import annotations
 
 import difflib
+import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -57,9 +58,18 @@ from ledger.domain import (
     proved_by,
 )
 from ledger.domain._fields import Ref
-from ledger.errors import ConcurrencyConflict, Forbidden, NotAllowed, NotFound, UnknownName
+from ledger.errors import (
+    ConcurrencyConflict,
+    Forbidden,
+    NotAllowed,
+    NotFound,
+    StoreError,
+    UnknownName,
+)
 
 __all__ = ["BoundKey", "KoersBase", "Receipt"]
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=KoersAggregate)
 RETRIES = 5
@@ -460,7 +470,18 @@ class KoersBase(Application[UUID]):
             start = page[-1].id
 
     def all_of(self, cls: type[A]) -> list[A]:
-        return [self.load(cls, i) for i in self.ids_of(cls)]
+        """Every aggregate of a kind. One whose events cannot be applied (a payload its
+        class cannot be built from) is left out and logged, so a list answers for everything
+        else (docs/store.md, "Quarantine"); the store's own errors still raise."""
+        out = []
+        for ident in self.ids_of(cls):
+            try:
+                out.append(self.load(cls, ident))
+            except StoreError:
+                raise
+            except Exception as e:
+                log.warning("%s %s cannot be read, left out: %r", kind_of(cls), ident, e)
+        return out
 
 
 def _position(recordings: list[Any]) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import TopicError
+
 from ledger.application._base import KoersBase, Receipt
 from ledger.domain import Person, Team, person_id, team_id
 from ledger.domain import directory as d
@@ -113,7 +115,7 @@ class DirectoryCommands(KoersBase):
             for notification in page:
                 try:
                     yield self.mapper.to_domain_event(notification)
-                except (ValueError, KeyError, TypeError):  # not an event this Koers knows
+                except (ValueError, KeyError, TypeError, TopicError):  # not a Koers event
                     continue
             start = page[-1].id
 

@@ -7,10 +7,12 @@
 - the sequences present (``seqs``), and the holes between them (``gaps``): a message that is
   gone (deleted, or dropped by the server as damaged) leaves one;
 - from sequence ``digests_from + 1`` on, each message whose payload no longer has the
-  SHA-256 its ``Koers-Payload-Sha256`` header states (``changed``), or that has no such
-  header (``foreign``: not written by Koers). Below, a checkpoint vouches for the messages
-  (their digests were checked before they were signed): a verification starts the digest
-  checks after the last signed size, and looks again only where a root no longer matches;
+  SHA-256 its ``Koers-Payload-Sha256`` header states (``changed``). Below, a checkpoint
+  vouches for the messages (their digests were checked before they were signed): a
+  verification starts the digest checks after the last signed size, and looks again only
+  where a root no longer matches;
+- every message without that header (``foreign``: not written by Koers), signed or not:
+  the checkpointer signs them as stored, and every verification names them;
 - from sequence ``records_from + 1`` on, the leaf and content key of each message (40 bytes
   each, ``records``): what the checkpointer publishes beside its next checkpoints;
 - with trusted ``keys``, from sequence ``signatures_from + 1`` on, each message that carries
@@ -142,8 +144,11 @@ class Scan:
             leaf = sha256(entry).digest()
             leaves += leaf
             add_seq(seq)
-            if seq > check_from and sha256(data).hexdigest().encode() != parts[digest_at]:
-                self._damaged(seq, parts[digest_at])
+            claimed = parts[digest_at]
+            if not claimed:
+                self.foreign.append(seq)
+            elif seq > check_from and sha256(data).hexdigest().encode() != claimed:
+                self.changed.append((seq, claimed.decode("utf-8", "replace")))
             if keep and seq > records_from:  # type: ignore[operator]
                 records += leaf
                 records += sha256(entry[_TAIL:]).digest()[:CONTENT_KEY_SIZE]
@@ -162,12 +167,6 @@ class Scan:
             self.gaps.append((expect, seq - 1))
         else:  # a server never delivers out of order; a reader bug must not pass unseen
             raise ValueError(f"sequence {seq} came after {expect - 1}: the read is out of order")
-
-    def _damaged(self, seq: int, claimed: bytes) -> None:
-        if claimed:
-            self.changed.append((seq, claimed.decode("utf-8", "replace")))
-        else:
-            self.foreign.append(seq)
 
 
 def _ascii(head: bytes, needle: bytes) -> str:

@@ -210,7 +210,8 @@ def _on_their_face(scan: Scan, state: StreamState | None, report: AuditReport) -
         )  # fmt: skip
     for seq in scan.foreign:
         report.add("foreign", span(seq, seq), "no Koers-Payload-Sha256 header: not from Koers", seq)
-    found = [("unsigned", seq, _UNSIGNED) for seq in scan.unsigned]
+    foreign = set(scan.foreign)  # no Koers headers at all: named foreign, not unsigned
+    found = [("unsigned", seq, _UNSIGNED) for seq in scan.unsigned if seq not in foreign]
     found += [("bad-event-signature", seq, f"{why}: {_BADLY}") for seq, why in scan.badly_signed]
     for kind, seq, detail in found:
         report.add(kind, span(seq, seq), detail, seq)

@@ -2,7 +2,9 @@
 information, and where the proof of it is.
 
 Built straight from the stored events (``<prefix>.decision.>``), not from the views: what the
-auditor reads is what the audit trail signs. Each decision names the stream positions of its
+auditor reads is what the audit trail signs. A message there that is not a Koers event
+(``ledger.nats._foreign``) is left out: ``koers quarantine list`` and ``koers audit verify``
+name it. Each decision names the stream positions of its
 events, and the largest signed checkpoint (signature checked with the trusted key) that
 covers them: ``koers audit prove <decision id>`` gives the inclusion proofs. A reference is
 not a verification: ``koers audit verify`` checks that the log still matches.
@@ -22,6 +24,7 @@ import orjson
 from ledger.audit._checkpoint import Checkpoint, CheckpointError, format_time, verify
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust
+from ledger.nats._foreign import foreign_reason
 from ledger.nats._signing import signature_problem
 
 __all__ = ["DecisionLog", "DecisionRecord", "decision_log", "latest_signed"]
@@ -163,6 +166,8 @@ def decision_log(store: AuditStore, trust: Trust, *, team: str | None = None) ->
     records: dict[str, DecisionRecord] = {}
     keys = trust.event_keys
     for message in store.matching(f"{store.prefix}.decision.>"):
+        if foreign_reason(message) is not None:
+            continue
         headers = message.headers
         oid = headers.get("Koers-Originator-Id", "")
         kind = headers.get("Koers-Type", "").partition(".")[2]

@@ -5,10 +5,12 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
 (:class:`~ledger.audit._frontier.Frontier`), then polls the stream for what was written since:
 
 - every event's leaf goes onto the frontier, and its leaf record (leaf hash, content key)
-  into a buffer; a hole in the sequences, a payload that does not match its digest, a
-  message not written by Koers or one without a valid signature by a trusted key stops the
-  signing for good (:attr:`problem`): a checkpoint must never vouch for a damaged log or a
-  forged event;
+  into a buffer; a hole in the sequences or an event without a valid signature by a
+  trusted key stops the signing for good (:attr:`problem`): a checkpoint must never vouch
+  for a damaged log or a forged event. A message that is not a Koers event as stored (no
+  ``Koers-Payload-Sha256``, or a payload that does not have it: written so by another NATS
+  client, as far as anyone can tell) does not: the tree covers its stored bytes like any
+  other, the readers set it aside (docs/store.md, "Quarantine"); it is logged once here;
 - at each multiple of ``KOERS_CHECKPOINT_EVERY`` it signs the root of exactly that many
   events, and ``KOERS_CHECKPOINT_SECONDS`` after the last checkpoint it signs whatever size
   the log has reached (if it grew);
@@ -85,13 +87,13 @@ class Checkpointer:
     def catch_up(self, trust: Trust, progress: Callable[[int], None] | None = None) -> AuditReport:
         """Verify the whole log and, if it holds, continue from its end."""
         verification = verify_log(self.store, trust, progress=progress, records=True)
-        if verification.report.ok:
+        if not verification.report.tampered:
             self.start_from(verification)
         return verification.report
 
     def start_from(self, verification: Verification) -> None:
-        """Continue after a verification that found nothing wrong."""
-        if not verification.report.ok:
+        """Continue after a verification that found nothing wrong (but foreign messages)."""
+        if verification.report.tampered:
             raise AuditError("the checkpointer cannot continue from a log that does not verify")
         scan = verification.scan
         self.frontier = Frontier.of(scan.tree)
@@ -144,6 +146,14 @@ class Checkpointer:
         scan.add(frames)  # leaves, records, holes, digests and signatures, with the fast loop
         scan.settle()
         first_bad, why = _first_problem(scan)
+        for seq in sorted([*scan.foreign, *(seq for seq, _ in scan.changed)]):
+            if seq < first_bad:
+                log.warning(
+                    "audit: message %d in %s is not a Koers event as stored (its payload "
+                    "digest is missing or wrong); it is signed as stored and set aside by the "
+                    "readers (koers quarantine list)",
+                    seq, self.store.stream,
+                )  # fmt: skip
         every, leaves, records = self.audit.every, scan.leaves, scan.records
         for i, seq in enumerate(scan.seqs):
             if seq >= first_bad:
@@ -212,8 +222,7 @@ def _first_problem(scan: Scan) -> tuple[float, str]:
     """The first sequence that must not be signed, and why (``inf`` and ``""``: none)."""
     found: list[tuple[float, str]] = [(float("inf"), "")]
     found += [(a, f"seq {a} is missing: the stream skips to seq {b + 1}") for a, b in scan.gaps]
-    found += [(seq, f"seq {seq} has a changed payload") for seq, _ in scan.changed]
-    found += [(seq, f"seq {seq} has no Koers-Payload-Sha256 header") for seq in scan.foreign]
-    found += [(seq, f"seq {seq} is unsigned") for seq in scan.unsigned]
+    foreign = set(scan.foreign)  # no Koers headers at all: not an event, so not unsigned
+    found += [(seq, f"seq {seq} is unsigned") for seq in scan.unsigned if seq not in foreign]
     found += [(seq, f"seq {seq}: {why}") for seq, why in scan.badly_signed]
     return min(found)

@@ -52,6 +52,8 @@ KINDS = (
     "checkpoints-missing",
     "no-key",
 )
+#: Kinds the readers set aside (quarantine) rather than damage to the signed history.
+QUARANTINED = frozenset(("foreign", "changed"))
 #: Kinds that name positions (the first six: damage to events; and event signatures): one
 #: problem per kind and first position.
 POSITIONS = frozenset(KINDS[:6]) | {"unsigned", "bad-event-signature"}
@@ -95,6 +97,16 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def tampered(self) -> bool:
+        """Whether the signed history is damaged: anything found but messages no checkpoint
+        covers that are not Koers events as stored (``foreign``, or ``changed`` alone: a
+        payload without its digest, which no one can tell from a message written that way).
+        Every reader sets those aside (docs/store.md, "Quarantine"); alone they neither
+        stop a server from starting nor the checkpointer from signing. A change to a signed
+        event always comes with a ``root-mismatch``."""
+        return any(p.kind not in QUARANTINED for p in self.problems)
 
     @property
     def rate(self) -> float:

@@ -123,8 +123,19 @@ def check_before_serving(
         report = verify_log(store, trust, progress=progress, signatures_from=None).report
     finally:
         store.close()
-    if not report.ok:
+    if report.tampered:
         raise _refuse(report, settings, audit)
+    _warn_foreign(report)
+
+
+def _warn_foreign(report: AuditReport) -> None:
+    foreign = [p.where for p in report.problems if p.kind == "foreign"]
+    if foreign:
+        log.warning(
+            "audit: %d messages in %s were not written by Koers (%s); they are set aside, "
+            "see 'koers quarantine list' and docs/store.md ('Quarantine')",
+            len(foreign), report.stream, ", ".join(foreign[:5]),
+        )  # fmt: skip
 
 
 class AuditService:
@@ -165,7 +176,8 @@ def start_auditing(
         verification = verify_log(
             store, trust, progress=progress, records=True, signatures_from=None
         )
-        if verification.report.ok:
+        if not verification.report.tampered:
+            _warn_foreign(verification.report)
             checkpointer = Checkpointer(store, signing_key(settings, audit), audit)
             checkpointer.start_from(verification)
             return AuditService(checkpointer, verification.report)

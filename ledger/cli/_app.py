@@ -18,6 +18,7 @@ from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._nats import nats
 from ledger.cli._output import EXIT
 from ledger.cli._projections import projections
+from ledger.cli._quarantine import quarantine
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
 from ledger.cli._workers import deadletters, prompts, worker
@@ -53,7 +54,7 @@ GROUPS = {
     "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
-    "token": token, "nats": nats,
+    "token": token, "nats": nats, "quarantine": quarantine,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -15,6 +15,11 @@ Writes ``<out>/events.<ext>``: one row per event, in stream order, with
 and, unless ``--no-views``, ``<out>/views/<table>.<ext>`` for every view table, rebuilt from
 the same events in memory (so events and views describe the same stream position). Files
 appear whole (written beside, then renamed). Progress goes to stderr, the summary to stdout.
+
+A message that is not a Koers event (foreign, see ``ledger.nats._foreign``) or whose payload
+is not JSON is not exported as an event, and an event the views cannot apply is not in
+them: the export never stops on one, and its summary counts and lists each (position,
+subject, reason) under "set aside" (docs/store.md, "Quarantine").
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from typing import IO, Annotated, Any
 
 import orjson
 import typer
+from eventsourcing.persistence import Notification
 
 from ledger.application import Koers
 from ledger.cli._common import DataDir, Json, as_json, koers_app
 from ledger.errors import ConfigurationError
+from ledger.nats._foreign import ForeignNotification
 from ledger.nats._subjects import SubjectScheme, kind_and_type, schema_version
 
 __all__ = ["export"]
@@ -112,8 +119,11 @@ def _pyarrow() -> tuple[Any, Any]:
     return pa, pq
 
 
-def event_rows(koers: Koers, scheme: SubjectScheme, fmt: Format) -> Iterator[list[dict[str, Any]]]:
-    """The events of the log, a page at a time, as export rows."""
+def event_rows(
+    koers: Koers, scheme: SubjectScheme, fmt: Format, aside: list[dict[str, Any]]
+) -> Iterator[list[dict[str, Any]]]:
+    """The events of the log, a page at a time, as export rows; what is not an event is
+    appended to ``aside`` instead (position, subject, reason)."""
     start = 0
     while True:
         page = koers.recorder.select_notifications(start, PAGE, inclusive_of_start=False)
@@ -121,25 +131,44 @@ def event_rows(koers: Koers, scheme: SubjectScheme, fmt: Format) -> Iterator[lis
             return
         rows = []
         for n in page:
-            payload = orjson.loads(n.state)
-            kind, type_ = kind_and_type(n.topic)
-            version = schema_version(n.topic)
-            recorded = payload.get("timestamp") if isinstance(payload, dict) else None
-            rows.append(
-                {
-                    "position": n.id,
-                    "subject": scheme.event_subject(n.originator_id, n.topic),
-                    "aggregate_id": str(n.originator_id),
-                    "version": n.originator_version,
-                    "type": f"{kind}.{type_}",
-                    "schema_version": None if version is None else int(version),
-                    "recorded": _moment(recorded) if fmt is Format.parquet else recorded,
-                    "actor": payload.get("actor") if isinstance(payload, dict) else None,
-                    "payload": n.state.decode("utf-8"),
-                }
-            )
+            row = _row(n, scheme, fmt)
+            if isinstance(row, str):
+                aside.append({"position": n.id, "subject": _subject(n, scheme), "reason": row})
+            else:
+                rows.append(row)
         yield rows
         start = page[-1].id
+
+
+def _subject(n: Notification, scheme: SubjectScheme) -> str:
+    if isinstance(n, ForeignNotification):
+        return n.subject
+    return scheme.event_subject(n.originator_id, n.topic)
+
+
+def _row(n: Notification, scheme: SubjectScheme, fmt: Format) -> dict[str, Any] | str:
+    """The export row of notification ``n``, or why it is set aside."""
+    if isinstance(n, ForeignNotification):
+        return f"foreign message: {n.reason}"
+    try:
+        payload = orjson.loads(n.state)
+        text = n.state.decode("utf-8")
+    except ValueError as e:  # orjson's and UnicodeDecodeError
+        return f"cannot decode: the payload is not JSON ({e})"
+    kind, type_ = kind_and_type(n.topic)
+    version = schema_version(n.topic)
+    recorded = payload.get("timestamp") if isinstance(payload, dict) else None
+    return {
+        "position": n.id,
+        "subject": _subject(n, scheme),
+        "aggregate_id": str(n.originator_id),
+        "version": n.originator_version,
+        "type": f"{kind}.{type_}",
+        "schema_version": None if version is None else int(version),
+        "recorded": _moment(recorded) if fmt is Format.parquet else recorded,
+        "actor": payload.get("actor") if isinstance(payload, dict) else None,
+        "payload": text,
+    }
 
 
 def _moment(value: Any) -> datetime | None:
@@ -149,23 +178,28 @@ def _moment(value: Any) -> datetime | None:
         return None
 
 
-def _export_events(koers: Koers, out: Path, fmt: Format) -> tuple[int, int]:
+def _export_events(
+    koers: Koers, out: Path, fmt: Format, aside: list[dict[str, Any]]
+) -> tuple[int, int]:
     recorder: Any = koers.recorder
     scheme = recorder.scheme if hasattr(recorder, "scheme") else SubjectScheme("ledger")
     last = recorder.max_notification_id() or 0
     writer = _Writer(out / f"events.{fmt.value}", fmt, EVENT_COLUMNS)
     position = 0
     with typer.progressbar(length=last, label="exporting events", file=sys.stderr) as bar:
-        for rows in event_rows(koers, scheme, fmt):
+        for rows in event_rows(koers, scheme, fmt, aside):
             writer.write(rows)
-            bar.update(rows[-1]["position"] - position)
-            position = rows[-1]["position"]
+            reached = max([r["position"] for r in rows] + [a["position"] for a in aside[-1:]])
+            bar.update(max(reached - position, 0))
+            position = max(position, reached)
     writer.close()
     return writer.count, position
 
 
-def _export_views(koers: Koers, out: Path, fmt: Format, stop: int) -> dict[str, int]:
-    from projections import memory_views, replay
+def _export_views(
+    koers: Koers, out: Path, fmt: Format, stop: int, aside: list[dict[str, Any]]
+) -> dict[str, int]:
+    from projections import memory_views, quarantine_entries, replay
     from projections._schema import TABLES
 
     views = memory_views()
@@ -178,6 +212,10 @@ def _export_views(koers: Koers, out: Path, fmt: Format, stop: int) -> dict[str, 
                 done[0] = position
 
             replay(koers, views, stop=stop, progress=progress)
+        known = {a["position"] for a in aside}
+        for row in quarantine_entries(views):
+            if row["position"] not in known:  # read, but not applied to the views
+                aside.append({k: row[k] for k in ("position", "subject", "reason")})
         (out / "views").mkdir(exist_ok=True)
         counts = {}
         for table in TABLES:
@@ -212,13 +250,19 @@ def export(
         if fmt is Format.parquet:
             _pyarrow()  # fail before writing anything
         out.mkdir(parents=True, exist_ok=True)
-        count, position = _export_events(koers, out, fmt)
-        views = _export_views(koers, out, fmt, position) if with_views else {}
+        aside: list[dict[str, Any]] = []
+        count, position = _export_events(koers, out, fmt, aside)
+        views = _export_views(koers, out, fmt, position, aside) if with_views else {}
+    aside.sort(key=lambda a: a["position"])
     if as_json_output:
         as_json({"out": str(out), "format": fmt.value, "events": count, "position": position,
-                 "views": views})  # fmt: skip
+                 "views": views, "set_aside": aside})  # fmt: skip
         return
     tables = f" and {len(views)} view tables" if with_views else ""
     typer.echo(
         f"exported {count} events (up to position {position}){tables} to {out} as {fmt.value}"
     )
+    if aside:
+        typer.echo(f"set aside {len(aside)} (see docs/store.md, 'Quarantine'):")
+        for a in aside:
+            typer.echo(f"  position {a['position']}  {a['subject']}  {a['reason']}")

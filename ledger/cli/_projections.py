@@ -22,6 +22,7 @@ from ledger.bootstrap import bootstrap
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, fail, friendly_errors
 from ledger.settings import Settings
+from projections import quarantine_entries
 from projections._lock import ViewsBusy
 from projections.export import export as export_views
 from projections.replay import views_as_of
@@ -91,6 +92,8 @@ def run(data_dir: DataDir = None, views: ViewsPath = None) -> None:
 def rebuild(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = False) -> None:
     """Replay the whole log into fresh views, then swap them in for the current ones.
 
+    Events that cannot be read or applied are set aside (counted and listed), not a stop.
+
     Example: koers projections rebuild
     """
     with (
@@ -107,13 +110,19 @@ def rebuild(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = F
         started = time.perf_counter()
         position = runner.rebuild(progress=progress)
         seconds = time.perf_counter() - started
+        aside = quarantine_entries(runner.views)
     rate = position / seconds if seconds > 0 else 0.0
     if as_json:
-        emit_json({"position": position, "seconds": round(seconds, 3), "events_per_second": rate})
+        emit_json({"position": position, "seconds": round(seconds, 3), "events_per_second": rate,
+                   "set_aside": aside})  # fmt: skip
         return
     typer.echo(
         f"rebuilt the views to position {position} in {seconds:.2f} s ({rate:,.0f} events/s)"
     )
+    if aside:
+        typer.echo(f"set aside {len(aside)} events (docs/store.md, 'Quarantine'):")
+        for a in aside:
+            typer.echo(f"  position {a['position']}  {a['subject']}  {a['reason']}")
 
 
 @projections.command(epilog="\b\nExample: koers projections export v.jsonl --as-of-position 9")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,9 +11,12 @@ from ledger.bootstrap import store_factory
 from ledger.cli._common import local_settings
 from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import emit_json, friendly_errors
+from ledger.cli._quarantine import quarantined
 from ledger.nats.status import StoreStatus, store_status
 
 __all__ = ["status"]
+
+NEWEST = 5  # quarantine entries shown
 
 DataDirOption = Annotated[
     Path | None,
@@ -46,8 +49,18 @@ def _describe(s: StoreStatus) -> str:
     )
 
 
+def _quarantine_lines(entries: list[dict[str, Any]]) -> list[str]:
+    if not entries:
+        return ["quarantine 0 events set aside"]
+    lines = [f"quarantine {len(entries)} events set aside (koers quarantine list); newest:"]
+    for e in entries[-NEWEST:][::-1]:
+        lines.append(f"           {e['where']} #{e['position']} {e['subject']}: {e['reason']}")
+    return lines
+
+
 def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
-    """Show the event store: where it runs, its stream, how many events it holds.
+    """Show the event store: where it runs, its stream, how many events it holds, and how
+    many events the views and workers set aside (the quarantine).
 
     Uses the embedded nats-server of the data directory (started for this command and
     stopped after it, unless a running `koers serve` already serves it) or NATS_URL. Creates
@@ -58,7 +71,9 @@ def status(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
         refuse_lost_ledger(settings)  # a deleted ledger is an error, never an empty one
         with store_factory(settings.store) as factory:
             result = store_status(factory)
+            entries = quarantined(settings, factory)
     if as_json:
-        emit_json(result.as_dict())
+        newest = entries[-NEWEST:][::-1]
+        emit_json({**result.as_dict(), "quarantine": {"count": len(entries), "newest": newest}})
     else:
-        typer.echo(_describe(result))
+        typer.echo("\n".join([_describe(result), *_quarantine_lines(entries)]))

@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
+from ledger.nats._foreign import foreign_reason
 from ledger.nats._signing import EventSigner
 from ledger.nats._subjects import (
     H_MSG_ID,
@@ -78,6 +79,10 @@ class Positions:
         self._known[subject] = facts
         if len(self._known) > self._aggregates:
             self._known.popitem(last=False)
+
+    def forget(self, subject: str) -> None:
+        with self._lock:
+            self._known.pop(subject, None)
 
     def seq_of(self, subject: str, version: int) -> int | None:
         """The stream sequence of ``version`` of this aggregate, if known."""
@@ -159,7 +164,7 @@ class StreamAccess:
             if not got or pending == 0:
                 break
             start = got[-1].seq + 1
-        if out and H_VERSION in out[-1].headers:
+        if out and self._is_event(out[-1]):
             self.positions.learn(subject, int(out[-1].headers[H_VERSION]), out[-1].seq)
         return out
 
@@ -195,6 +200,10 @@ class StreamAccess:
             ids = future.result(deadline)
         except concurrent.futures.TimeoutError:
             raise unavailable(self.conn.url, f"no answer within {deadline:g} s") from None
+        except ConcurrencyConflict:
+            for check in checks:  # a retry looks them up (a foreign message may follow them)
+                self.positions.forget(check.subject)
+            raise
         for event, seq in zip(events, ids, strict=False):
             self.positions.learn(
                 self.scheme.aggregate_filter(event.originator_id), event.originator_version, seq
@@ -277,10 +286,18 @@ class StreamAccess:
         lasts = await asyncio.gather(*(self.last(subject) for subject in subjects))
         out: dict[str, int] = {}
         for subject, last in zip(subjects, lasts, strict=True):
-            if last is not None:
-                self.positions.learn(subject, int(last.headers[H_VERSION]), last.seq)
-            out[subject] = _expected_position(subject, versions[subject], last)
+            version = None
+            if last is not None and self._is_event(last):
+                version = int(last.headers[H_VERSION])
+                self.positions.learn(subject, version, last.seq)
+            elif last is not None:  # foreign: the version is its last Koers event's (rare)
+                good = [m for m in await self.read(subject) if self._is_event(m)]
+                version = int(good[-1].headers[H_VERSION]) if good else None
+            out[subject] = _expected_position(subject, versions[subject], last, version)
         return out
+
+    def _is_event(self, message: RawMessage) -> bool:
+        return foreign_reason(message, text_ids=self.conn.settings.text_ids) is None
 
     async def _tracking_message(
         self, tracking: Tracking, messages: list[OutMessage], write_id: str
@@ -326,17 +343,20 @@ def _first_index_per_aggregate(events: Sequence[StoredEvent]) -> dict[Any, int]:
     return firsts
 
 
-def _expected_position(subject: str, first_version: int, last: RawMessage | None) -> int:
-    """The stream position the write expects the aggregate at, or a conflict now."""
+def _expected_position(
+    subject: str, first_version: int, last: RawMessage | None, version: int | None
+) -> int:
+    """The stream position the write expects the aggregate at (its subject's last message,
+    foreign or not), or a conflict now when ``version`` (its last) already has the one to
+    write."""
     if last is None:
         return 0
-    if int(last.headers[H_VERSION]) >= first_version:
+    if version is not None and version >= first_version:
         raise ConcurrencyConflict(
             subject,
             None,
             last.seq,
-            f"version {first_version} is taken (the aggregate is at version "
-            f"{last.headers[H_VERSION]})",
+            f"version {first_version} is taken (the aggregate is at version {version})",
         )
     return last.seq
 

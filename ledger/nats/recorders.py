@@ -11,6 +11,13 @@ Guarantees (the library's recorder contract, checked by its reusable test cases 
   can still appear (JetStream assigns sequences at commit);
 - tracking positions only move up (``IntegrityError`` otherwise), and a process recorder
   writes its events and its tracking position in the same atomic batch (exactly once).
+
+A message on the stream that is not a Koers event (``_foreign``: written by another NATS
+client) never reaches the domain: ``select_events`` leaves it out (an aggregate is rebuilt
+from its good events), ``select_notifications`` and ``subscribe`` give it as a
+:class:`~ledger.nats._foreign.ForeignNotification` (its position, subject and why) so that
+consumers set it aside, in order, and go on — unless topics are asked for: a foreign
+message's topic cannot be trusted, so it is then left out too.
 """
 
 from __future__ import annotations
@@ -34,10 +41,10 @@ from eventsourcing.persistence import (
 )
 from nats.aio.msg import Msg
 
-from ledger.errors import MalformedEvent
 from ledger.nats._access import READ_BATCH, StreamAccess, tracking_id
 from ledger.nats._client import RawMessage
-from ledger.nats._subjects import H_ORIGINATOR_ID, H_TOPIC, H_VERSION
+from ledger.nats._foreign import FOREIGN_TOPIC, ForeignNotification, foreign_reason
+from ledger.nats._subjects import H_ORIGINATOR_ID, H_TOPIC, H_TYPE, H_VERSION
 
 __all__ = [
     "NATSAggregateRecorder",
@@ -68,15 +75,16 @@ class NATSAggregateRecorder(AggregateRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         subject = self.scheme.aggregate_filter(originator_id)
+        messages: list[RawMessage] = []
         if desc and limit == 1 and lte is None:
             last = self.access.call(self.access.last(subject))
-            messages = [] if last is None else [last]
-        else:
+            messages = [] if last is None or self.foreign(last) else [last]
+        if not messages:  # not the last alone, or the last is foreign: read them all
             start = self.access.positions.start_after(subject, gt)
             messages = self.access.call(self.access.read(subject, start))
         events = [
             event
-            for event in map(self.decode, messages)
+            for event in (self.decode(m) for m in messages if self.foreign(m) is None)
             if (gt is None or event.originator_version > gt)
             and (lte is None or event.originator_version <= lte)
         ]
@@ -84,25 +92,21 @@ class NATSAggregateRecorder(AggregateRecorder):
             events.reverse()
         return events if limit is None else events[:limit]
 
+    def foreign(self, message: RawMessage) -> str | None:
+        """Why ``message`` is not a Koers event (``None``: it is one)."""
+        return foreign_reason(message, text_ids=self.access.conn.settings.text_ids)
+
     def decode(self, message: RawMessage) -> StoredEvent:
+        """A checked message (:meth:`foreign` said ``None``) as a stored event."""
         oid, version, topic = self.envelope(message)
         return StoredEvent(oid, version, topic, message.data)
 
     def envelope(self, message: RawMessage) -> tuple[UUID | str, int, str]:
-        """The aggregate id, version and topic a message's headers carry, checked."""
+        """The aggregate id, version and topic of a checked message's headers."""
         headers = message.headers
-        try:
-            raw_id, raw_version = headers[H_ORIGINATOR_ID], headers[H_VERSION]
-            topic = headers[H_TOPIC]
-        except KeyError as e:
-            problem = f"it has no {e.args[0]} header"
-        else:
-            try:
-                oid = raw_id if self.access.conn.settings.text_ids else UUID(raw_id)
-                return oid, int(raw_version), topic
-            except ValueError:
-                problem = f"its id {raw_id!r} or version {raw_version!r} is not valid"
-        raise MalformedEvent(self.access.stream, message.seq, message.subject, problem)
+        raw_id = headers[H_ORIGINATOR_ID]
+        oid = raw_id if self.access.conn.settings.text_ids else UUID(raw_id)
+        return oid, int(headers[H_VERSION]), headers[H_TOPIC]
 
 
 class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
@@ -138,7 +142,10 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
                 if self.scheme.is_tracking(message.subject):
                     continue
                 if not wanted or message.headers.get(H_TOPIC) in wanted:
-                    out.append(self.notification(message))
+                    notification = self.notification(message)
+                    if wanted and isinstance(notification, ForeignNotification):
+                        continue
+                    out.append(notification)
                     if len(out) == limit:
                         return out
             if not got or pending == 0:
@@ -147,6 +154,10 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
         return out
 
     def notification(self, message: RawMessage) -> Notification:
+        """The message as a notification, or a :class:`ForeignNotification` saying why not."""
+        reason = self.foreign(message)
+        if reason is not None:
+            return _foreign(message, reason)
         oid, version, topic = self.envelope(message)
         return Notification(
             id=message.seq,
@@ -178,6 +189,19 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
         from ledger.nats.subscription import NATSSubscription
 
         return NATSSubscription(self, gt=gt, topics=topics)
+
+
+def _foreign(message: RawMessage, reason: str) -> ForeignNotification:
+    return ForeignNotification(
+        id=message.seq,
+        originator_id=message.headers.get(H_ORIGINATOR_ID, ""),
+        originator_version=0,
+        topic=FOREIGN_TOPIC,
+        state=message.data,
+        subject=message.subject,
+        claimed_type=message.headers.get(H_TYPE),
+        reason=reason,
+    )
 
 
 class NATSTrackingRecorder(TrackingRecorder):

@@ -3,7 +3,8 @@
 The consumer (ephemeral, in-memory, flow-controlled, with heartbeats; nats-py re-creates it
 from the last delivered sequence when it detects a gap or a lost connection) starts right
 after ``gt`` and delivers in stream order. Its callback, on the connection's event loop,
-decodes each message into a ``Notification`` and puts it on a bounded queue; when the
+decodes each message into a ``Notification`` (a ``ForeignNotification`` for a message
+that is not a Koers event) and puts it on a bounded queue; when the
 queue is full the callback waits, which holds back flow-control replies and so slows the
 server down instead of buffering without bound. ``__next__`` blocks on that queue and
 returns promptly (within ``POLL`` seconds) after :meth:`stop`.
@@ -21,7 +22,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification, Subscri
 from nats.aio.msg import Msg
 from nats.js import api
 
-from ledger.errors import MalformedEvent
+from ledger.nats._foreign import ForeignNotification
 from ledger.nats._subjects import H_TOPIC
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
         self._nats = recorder
         self._queue: queue.Queue[Notification] = queue.Queue(maxsize=QUEUE_SIZE)
         self._wanted = frozenset(topics)
-        self._error: BaseException | None = None
         access = recorder.access
         subject = access.scheme.topics_filter(topics)
         self._sub: Any = access.call(self._start(subject, gt or 0))
@@ -74,11 +74,9 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
             return
         if self._wanted and headers.get(H_TOPIC) not in self._wanted:
             return
-        try:
-            notification = self._nats.notification_from_push(msg)
-        except MalformedEvent as e:  # not one of ours: the reader gets the error in order
-            self._error = e
-            return
+        notification = self._nats.notification_from_push(msg)
+        if self._wanted and isinstance(notification, ForeignNotification):
+            return  # its topic cannot be trusted (see ``recorders``)
         while not self._has_been_stopped:
             try:
                 self._queue.put_nowait(notification)
@@ -89,8 +87,6 @@ class NATSSubscription(Subscription[ApplicationRecorder]):
 
     def __next__(self) -> Notification:
         while not self._has_been_stopped:
-            if self._error is not None:
-                raise self._error
             try:
                 notification = self._queue.get(timeout=POLL)
             except queue.Empty:

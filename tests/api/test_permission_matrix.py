@@ -374,7 +374,7 @@ def test_every_command_answers_every_kind_of_person_as_its_may_says(
 # -- reads -----------------------------------------------------------------------------------
 
 #: GET routes anyone may read, signed in or not.
-PUBLIC = {"/", "/login", "/health", "/problems/{slug}", "/openapi.json", "/docs",
+PUBLIC = {"/", "/login", "/health", "/metrics", "/problems/{slug}", "/openapi.json", "/docs",
           "/docs/oauth2-redirect", "/redoc"}  # fmt: skip
 #: Members of another team, and nobody's: they see nothing of platform's.
 OUTSIDERS = ("cem", "dora", "mallory")

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from ledger.application import Koers, Receipt
 from ledger.domain import (
@@ -2215,3 +2216,25 @@ def test_a_scored_objective_takes_no_new_key_results(koers_app: Koers) -> None:
         ("closed", "no new key results"),
         lambda: koers_app.add_key_result(actor=ANN, objective_id=o, **key_result()),
     )
+
+
+def test_a_list_leaves_out_an_aggregate_that_cannot_be_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stored event whose payload its class cannot be built from (no period): the list
+    answers with every other objective, and says which one it left out."""
+    import orjson
+    from eventsourcing.persistence import StoredEvent
+
+    from ledger.bootstrap import bootstrap, popo_settings
+    from ledger.domain import Objective
+
+    with bootstrap(popo_settings()) as runtime:
+        app = runtime.app
+        good = new_objective(app)
+        [set_] = app.recorder.select_notifications(1, 100, topics=[get_topic(Objective.Set)])
+        broken = {k: v for k, v in orjson.loads(set_.state).items() if k != "period"}
+        bad = uuid.uuid4()
+        app.recorder.insert_events([StoredEvent(bad, 1, set_.topic, orjson.dumps(broken))])
+        assert [o.id for o in app.all_of(Objective)] == [good]
+    assert f"objective {bad} cannot be read, left out" in caplog.text

@@ -10,6 +10,9 @@ import asyncio
 import json
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +125,22 @@ def test_the_checkpointer_signs_every_n_events_and_after_t_seconds(ledger: Ledge
     assert "events 1..37 are vouched for" in run.out
 
 
-def test_the_checkpointer_stops_signing_when_the_log_is_damaged(ledger: Ledger) -> None:
-    ledger.create_stream(deny_delete=False)
-    ledger.write_decisions(5)
-    audit = AuditSettings(every=3, outside=ledger.kept_dir)
+@contextmanager
+def _caught_up(ledger: Ledger, audit: AuditSettings) -> Iterator[Checkpointer]:
+    """A checkpointer that verified the ledger and follows it from its end."""
     store = AuditStore.open(ledger.settings.store)
     try:
         checkpointer = Checkpointer(store, signing_key(ledger.settings.store, audit), audit)
         assert checkpointer.catch_up(trust_for(ledger.settings.store, audit)).ok
+        yield checkpointer
+    finally:
+        store.close()
+
+
+def test_the_checkpointer_stops_signing_when_the_log_is_damaged(ledger: Ledger) -> None:
+    ledger.create_stream(deny_delete=False)
+    ledger.write_decisions(5)
+    with _caught_up(ledger, AuditSettings(every=3, outside=ledger.kept_dir)) as checkpointer:
         ledger.write_decisions(5, offset=10)  # seqs 6..10
         ledger.admin(lambda js: js.delete_msg(ledger.stream, 7))
         assert [c.size for c in checkpointer.poll()] == [6]
@@ -137,8 +148,31 @@ def test_the_checkpointer_stops_signing_when_the_log_is_damaged(ledger: Ledger) 
         assert checkpointer.poll() == []
         with pytest.raises(Exception, match="damaged, nothing was signed"):
             checkpointer.checkpoint_now()
-    finally:
-        store.close()
+
+
+def test_a_foreign_message_is_signed_as_stored_and_named_not_a_stop(ledger: Ledger) -> None:
+    """A message without Koers headers (any NATS client can publish one): the checkpointer
+    signs past it, the startup check lets the server start, and `audit verify` names it
+    every time, also once a checkpoint covers it."""
+    ledger.write_decisions(3)
+    forged = str(uuid.uuid4())
+    with _caught_up(ledger, AuditSettings(every=3, outside=ledger.kept_dir)) as checkpointer:
+        ledger.admin(lambda js: js.publish("ledger.objective.x.set", b"not ours"))  # seq 4
+        ledger.write_decisions(2, offset=10)  # seqs 5..6
+        assert [c.size for c in checkpointer.poll()] == [6]
+        assert checkpointer.problem is None
+    check_before_serving(*ledger.sections())  # does not refuse
+    run = ledger.koers("audit", "verify")
+    assert run.code != 0, run.text
+    assert "DAMAGE [foreign] seq 4" in run.out
+    assert "DAMAGE [unsigned] seq 4" not in run.out  # not an event at all: foreign only
+    assert "events 1..6 are vouched for" in run.out
+    headers = {"Koers-Originator-Id": forged, "Koers-Version": "1", "Koers-Type": "decision.made",
+               "Koers-Topic": "ledger.domain.decisions:Decision.Made",
+               "Koers-Payload-Sha256": "0" * 64}  # fmt: skip
+    ledger.admin(lambda js: js.publish(f"ledger.decision.{forged}.made", b"{}", headers=headers))
+    log = json.loads(ledger.koers("audit", "log", "--json").out)
+    assert forged not in {d["id"] for d in log["decisions"]}  # the auditor is not shown it
 
 
 # -- the startup check of koers serve -----------------------------------------------------------

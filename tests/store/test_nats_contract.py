@@ -46,6 +46,10 @@ from ledger.nats import (
     NATSTrackingRecorder,
 )
 from tests.conftest import fresh_env
+from tests.examples import register_topics
+
+#: The library's cases write these bare topics; in Koers every topic names an event class.
+LIBRARY_TOPICS = ("topic", "topic1", "topic2", "topic3", "topic4", "non-interleaving-test-event")
 
 
 class _FactoryPerTest:
@@ -54,6 +58,7 @@ class _FactoryPerTest:
     factories: list[InfrastructureFactory[Any]]
 
     def new_factory(self, **extra: str) -> NATSFactory:
+        register_topics(*LIBRARY_TOPICS)  # again for each test: some clear the topic cache
         factory = InfrastructureFactory.construct(Environment("", fresh_env(**extra)))
         assert isinstance(factory, NATSFactory)
         if not hasattr(self, "factories"):

@@ -25,18 +25,21 @@ from ledger.errors import (
     BatchTooLarge,
     ConcurrencyConflict,
     EventTooLarge,
-    MalformedEvent,
     StoreUnavailable,
     StreamConfigError,
 )
 from ledger.nats import NATSFactory
 from ledger.nats._access import StreamAccess
 from ledger.nats._client import OutMessage, RawMessage
+from ledger.nats._foreign import ForeignNotification
 from ledger.nats._keys import key_id, load_signing_key, trusted_keys
 from ledger.nats._signing import signature_problem
 from ledger.nats._writer import Check
 from tests.conftest import fresh_env, nats_url
-from tests.examples import Tallies
+from tests.examples import Tallies, register_topics
+
+TOPIC = "koers.example:Decision.Made"
+register_topics(TOPIC)
 
 
 @pytest.fixture
@@ -66,7 +69,7 @@ async def raw_messages(stream: str, subject: str = ">") -> list[nats.aio.msg.Msg
 
 
 def event(oid: uuid.UUID, version: int, state: bytes = b'{"x":1}') -> StoredEvent:
-    return StoredEvent(oid, version, "koers.example:Decision.Made", state)
+    return StoredEvent(oid, version, TOPIC, state)
 
 
 # -- subjects, headers, payloads -------------------------------------------------------------
@@ -285,13 +288,13 @@ def test_a_retried_write_whose_ack_was_lost_is_stored_once(factory: NATSFactory)
         "Nats-Msg-Id": f"{uuid.uuid4().hex}-0",
         "Koers-Originator-Id": str(oid),
         "Koers-Version": "1",
-        "Koers-Topic": "koers.example:Decision.Made",
+        "Koers-Topic": TOPIC,
+        "Koers-Type": "decision.made",
+        "Koers-Payload-Sha256": hashlib.sha256(b"{}").hexdigest(),
         "Nats-Expected-Last-Subject-Sequence": "0",
         "Nats-Expected-Last-Subject-Sequence-Subject": subject,
     }
-    message = OutMessage(
-        access.scheme.event_subject(oid, "koers.example:Decision.Made"), b"{}", headers
-    )
+    message = OutMessage(access.scheme.event_subject(oid, TOPIC), b"{}", headers)
     first = access.call(access.committer.commit([message], [Check(subject, 0, 0)]))
     again = access.call(access.committer.commit([message], [Check(subject, 0, 0)]))
     assert first == again == [1]
@@ -354,23 +357,45 @@ def test_a_batch_over_the_servers_own_limit_is_refused_by_the_server() -> None:
         factory.close()
 
 
-def test_a_foreign_message_on_the_stream_is_a_clear_error_not_a_crash(
+def test_a_foreign_message_is_marked_in_notifications_and_left_out_of_aggregates(
     factory: NATSFactory,
 ) -> None:
+    """Messages on the ledger's subjects that Koers did not write: one without headers, one
+    with a forged digest on the aggregate's own subject. Aggregate reads leave them out;
+    notifications mark them, in order, with why; asked for topics, they are left out."""
     recorder = factory.application_recorder()
     oid = uuid.uuid4()
     recorder.insert_events([event(oid, 1)])
+    prefix = factory.settings.subject_prefix
+    forged = {"Koers-Originator-Id": str(oid), "Koers-Version": "2", "Koers-Topic": TOPIC,
+              "Koers-Type": "decision.made", "Koers-Payload-Sha256": "0" * 64}  # fmt: skip
 
     async def publish_foreign() -> None:
         nc = await nats.connect(nats_url())
         try:
-            await nc.jetstream().publish(f"{factory.settings.subject_prefix}.x.y.z", b"not ours")
+            js = nc.jetstream()
+            await js.publish(f"{prefix}.x.y.z", b"not ours")
+            await js.publish(f"{prefix}.decision.{oid}.made", b'{"x":2}', headers=forged)
         finally:
             await nc.close()
 
     run(publish_foreign())
-    with pytest.raises(MalformedEvent) as caught:
-        recorder.select_notifications(None, 10)
-    assert caught.value.seq == 2
-    assert "not a Koers event" in str(caught.value)
-    assert [e.originator_version for e in recorder.select_events(oid)] == [1]
+    with pytest.raises(ConcurrencyConflict):  # the writer knew version 1 as the last message
+        recorder.insert_events([event(oid, 2)])
+    recorder.insert_events([event(oid, 2)])  # the retry looks again: not jammed by the forgery
+    notes = recorder.select_notifications(None, 10)
+    assert [(n.id, type(n).__name__) for n in notes] == [
+        (1, "Notification"), (2, "ForeignNotification"), (3, "ForeignNotification"),
+        (4, "Notification"),
+    ]  # fmt: skip
+    assert isinstance(notes[1], ForeignNotification)
+    assert isinstance(notes[2], ForeignNotification)
+    assert (notes[1].subject, notes[1].reason) == (
+        f"{prefix}.x.y.z",
+        "it has no Koers-Originator-Id header",
+    )
+    assert notes[2].claimed_type == "decision.made"
+    assert "SHA-256" in notes[2].reason
+    assert [e.originator_version for e in recorder.select_events(oid)] == [1, 2]
+    assert [e.originator_version for e in recorder.select_events(oid, desc=True, limit=1)] == [2]
+    assert [n.id for n in recorder.select_notifications(None, 10, topics=[TOPIC])] == [1, 4]

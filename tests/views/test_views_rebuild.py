@@ -9,21 +9,32 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import get_topic
 
 from ledger.application import Koers
+from ledger.bootstrap import bootstrap, popo_settings
 from ledger.demo import load_demo
-from ledger.domain import Decision
-from projections import KoersProjection, SQLiteKoersViews, ViewRunner, dump, views_as_of
+from ledger.domain import Decision, Objective
+from projections import (
+    KoersProjection,
+    SQLiteKoersViews,
+    ViewRunner,
+    dump,
+    quarantine_entries,
+    views_as_of,
+)
 from projections import projection as projection_module
 from projections._types import Handlers
 from tests.conftest import fresh_env
+from tests.factories import new_objective
 
 TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,10 +126,14 @@ def test_an_event_delivered_twice_is_applied_once(demo: Any) -> None:
         views.close()
 
 
-def test_a_failing_event_stops_the_runner_and_wait_for_says_why(
+def test_a_failing_handler_sets_its_event_aside_and_the_views_go_on(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    def broken(*_: Any) -> None:
+    """A handler that raises: its event is quarantined (with why), nothing of it is written,
+    the events after it are applied, and a rebuild sets aside the same events."""
+
+    def broken(tx: Any, *_: Any) -> None:
+        tx.run("DELETE FROM decisions")  # half done, then it fails: rolled back
         raise ValueError("a bug in a handler")
 
     handlers: Handlers = {**projection_module.HANDLERS, Decision.Reversed: broken}
@@ -128,18 +143,47 @@ def test_a_failing_event_stops_the_runner_and_wait_for_says_why(
     runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
     try:
         load_demo(app, today=TODAY)
-        with pytest.raises(RuntimeError, match="a bug in a handler"):
-            runner.wait_for(app.recorder.max_notification_id(), timeout=30)
-        assert isinstance(runner.error, ValueError)
+        last = app.recorder.max_notification_id()
+        runner.wait_for(last, timeout=30)
+        assert runner.error is None
         reversed_at = [
             n.id
             for n in app.recorder.select_notifications(1, 1000)
             if n.topic.endswith("Decision.Reversed")
         ]
-        assert runner.position < reversed_at[0]  # its batch rolled back with it
+        aside = quarantine_entries(runner.views)
+        assert [row["position"] for row in aside] == reversed_at
+        assert {row["reason"] for row in aside} == {"cannot apply: ValueError: a bug in a handler"}
+        assert {row["event_type"] for row in aside} == {"decision.reversed"}
+        assert aside[0]["subject"].endswith(".reversed")
+        assert runner.views.rows("SELECT COUNT(*) AS n FROM decisions")[0]["n"] > 0
+        live = runner.dump()
+        runner.rebuild()
+        assert runner.dump() == live
     finally:
         runner.close()
         app.close()
+
+
+def test_an_event_that_does_not_decode_is_set_aside_and_the_replay_goes_on() -> None:
+    """A stored event of a known type whose payload its class cannot be built from."""
+    with bootstrap(popo_settings()) as runtime:
+        app = runtime.app
+        first = new_objective(app)
+        topic = get_topic(Objective.Set)
+        app.recorder.insert_events([StoredEvent(uuid.uuid4(), 1, topic, b"not json")])
+        new_objective(app)
+        views = views_as_of(app)
+        try:
+            [aside] = quarantine_entries(views)
+            assert (aside["position"], aside["event_type"]) == (2, "objective.set")
+            assert aside["reason"].startswith("cannot decode: ")
+            ids = {r["objective_id"] for r in views.rows("SELECT objective_id FROM objectives")}
+            assert str(first) in ids
+            assert len(ids) == 2
+            assert views.position == 3
+        finally:
+            views.close()
 
 
 def _koers_projections(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
