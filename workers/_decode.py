@@ -27,7 +27,8 @@ from uuid import UUID
 import orjson
 
 from ledger.nats._client import RawMessage
-from ledger.nats._foreign import foreign_reason
+from ledger.nats._foreign import unauthentic_reason
+from ledger.nats._signing import SignatureCheck
 from ledger.nats._subjects import kind_and_type
 from ledger.schemas import published
 
@@ -137,9 +138,13 @@ def _validator(schema: dict[str, Any]) -> _Validator:
 class Decoder:
     """Checks ledger messages against the published schemas (loaded once)."""
 
-    def __init__(self, prefix: str, max_bytes: int) -> None:
+    def __init__(
+        self, prefix: str, max_bytes: int, signatures: SignatureCheck | None = None
+    ) -> None:
         self.prefix = prefix
         self.max_bytes = max_bytes
+        #: events not signed by a trusted key are foreign (``None``: not checked)
+        self.signatures = signatures
         self._schemas: dict[tuple[str, str], _Validator] = {}
         self._known_types: set[str] = set()
         for file in published():
@@ -157,7 +162,8 @@ class Decoder:
         headers = headers or {}
         if len(tokens) != 4 or tokens[0] != self.prefix:
             raise BadMessage(f"subject {subject!r} is not {self.prefix}.<kind>.<id>.<type>")
-        foreign = foreign_reason(RawMessage(seq, subject, headers, data))
+        message = RawMessage(seq, subject, headers, data)
+        foreign = unauthentic_reason(message, signatures=self.signatures)
         if foreign is not None:
             raise ForeignMessage(f"foreign message: {foreign}")
         name = headers.get("Koers-Type", "")

@@ -83,7 +83,11 @@ class Worker:
             js=js,
             settings=settings,
             names=names,
-            decoder=Decoder(settings.subject_prefix, nc.max_payload - HEADER_ALLOWANCE),
+            decoder=Decoder(
+                settings.subject_prefix,
+                nc.max_payload - HEADER_ALLOWANCE,
+                factory.signatures,
+            ),
             scheduler=scheduler,
             metrics=self.metrics,
             publish_dead_letter=self._dead_letters(js),

@@ -23,8 +23,8 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
 from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
 from ledger.nats._connection import NatsConnection
-from ledger.nats._foreign import foreign_reason
-from ledger.nats._signing import EventSigner
+from ledger.nats._foreign import unauthentic_reason
+from ledger.nats._signing import EventSigner, SignatureCheck
 from ledger.nats._subjects import (
     H_MSG_ID,
     H_ORIGINATOR_ID,
@@ -113,8 +113,10 @@ class StreamAccess:
         conn: NatsConnection,
         stream: str,
         scheme: SubjectScheme,
+        *,
         with_schema: bool = True,
         signer: Callable[[], EventSigner | None] = lambda: None,
+        signatures: SignatureCheck | None = None,
     ) -> None:
         self.conn = conn
         self.stream = stream
@@ -126,6 +128,8 @@ class StreamAccess:
         #: the signer of what is written, asked for at each write (the key is read on the
         #: first; a reader never needs it); ``None``: unsigned (``KOERS_SIGN_EVENTS=no``)
         self.signer = signer
+        #: the check that a stored event was signed by a trusted key (``None``: not checked)
+        self.signatures = signatures
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return self.conn.call(coro, timeout)
@@ -297,7 +301,14 @@ class StreamAccess:
         return out
 
     def _is_event(self, message: RawMessage) -> bool:
-        return foreign_reason(message, text_ids=self.conn.settings.text_ids) is None
+        return self.foreign(message) is None
+
+    def foreign(self, message: RawMessage) -> str | None:
+        """Why ``message`` is not a Koers event of this ledger (``None``: it is one): not
+        one at all (:func:`foreign_reason`), or not signed by a trusted key."""
+        return unauthentic_reason(
+            message, text_ids=self.conn.settings.text_ids, signatures=self.signatures
+        )
 
     async def _tracking_message(
         self, tracking: Tracking, messages: list[OutMessage], write_id: str

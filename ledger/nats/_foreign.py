@@ -27,6 +27,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 
 from ledger.nats._client import RawMessage
+from ledger.nats._signing import SignatureCheck
 from ledger.nats._subjects import (
     H_ORIGINATOR_ID,
     H_SHA256,
@@ -37,7 +38,7 @@ from ledger.nats._subjects import (
     kind_and_type,
 )
 
-__all__ = ["FOREIGN_TOPIC", "ForeignNotification", "foreign_reason"]
+__all__ = ["FOREIGN_TOPIC", "ForeignNotification", "foreign_reason", "unauthentic_reason"]
 
 #: The topic of a :class:`ForeignNotification`: it resolves to nothing, so code that does
 #: not know about foreign messages fails to decode one instead of trusting its claims.
@@ -55,6 +56,20 @@ class ForeignNotification(Notification):
     subject: str = ""
     claimed_type: str | None = None
     reason: str = ""
+
+
+def unauthentic_reason(
+    message: RawMessage, *, text_ids: bool = False, signatures: SignatureCheck | None = None
+) -> str | None:
+    """Why ``message`` is not an event of this ledger: not a Koers event at all
+    (:func:`foreign_reason`), or not signed by a key the ledger trusts (``signatures``);
+    ``None`` when it is one. Readers set such a message aside alike."""
+    reason = foreign_reason(message, text_ids=text_ids)
+    if reason is None and signatures is not None:
+        problem = signatures.problem(message)
+        if problem is not None:
+            reason = f"its signature does not hold: {problem}"
+    return reason
 
 
 def foreign_reason(message: RawMessage, *, text_ids: bool = False) -> str | None:

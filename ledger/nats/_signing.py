@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,7 +32,13 @@ from ledger.nats._entry import ENTRY_HEADERS, unsequenced_entry
 from ledger.nats._keys import TrustedKeys, key_id
 from ledger.nats._subjects import H_KEY_ID, H_SIGNATURE
 
-__all__ = ["UNSIGNED", "EventSigner", "check_signature", "signature_problem"]
+__all__ = [
+    "UNSIGNED",
+    "EventSigner",
+    "SignatureCheck",
+    "check_signature",
+    "signature_problem",
+]
 
 UNSIGNED = "unsigned"
 
@@ -80,3 +86,38 @@ def signature_problem(message: RawMessage, keys: TrustedKeys) -> str | None:
     headers: Mapping[str, str] = message.headers
     signed = unsequenced_entry(message.subject, headers, message.data)
     return check_signature(signed, headers.get(H_KEY_ID, ""), headers.get(H_SIGNATURE, ""), keys)
+
+
+class SignatureCheck:
+    """The readers' check (views, workers, aggregate reads): is a stored event signed by a
+    trusted key? A failing event is foreign to them (``ledger.nats._foreign``), set aside in
+    their quarantine; ``koers audit verify`` names it.
+
+    The trusted keys are read on first use (``keys_of``); with none at all (a reader of a data
+    directory no writer has signed in yet, or ``KOERS_SIGN_EVENTS=no``) nothing is checked.
+    An event that verified once is not verified again: the stream never changes a stored
+    message, so its position and signature stand for it (at most ``remember`` of them kept).
+    """
+
+    def __init__(self, keys_of: Callable[[], TrustedKeys], remember: int = 500_000) -> None:
+        self._keys_of = keys_of
+        self._keys: TrustedKeys | None = None
+        self._good: set[int] = set()
+        self._remember = remember
+
+    def problem(self, message: RawMessage) -> str | None:
+        """``None`` when ``message`` is signed by a trusted key (or there are none), else why
+        not (see :func:`signature_problem`)."""
+        if self._keys is None:
+            self._keys = self._keys_of()
+        if not self._keys:
+            return None
+        seen = hash((message.seq, message.headers.get(H_SIGNATURE, "")))
+        if seen in self._good:
+            return None
+        problem = signature_problem(message, self._keys)
+        if problem is None:
+            if len(self._good) >= self._remember:
+                self._good.clear()
+            self._good.add(seen)
+        return problem

@@ -14,6 +14,7 @@ closes the connection and stops an embedded server this factory started.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from eventsourcing.persistence import (
@@ -27,8 +28,8 @@ from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.nats._access import StreamAccess
 from ledger.nats._connection import NatsConnection
-from ledger.nats._keys import signing_key
-from ledger.nats._signing import EventSigner
+from ledger.nats._keys import signing_key, trusted_keys_of
+from ledger.nats._signing import EventSigner, SignatureCheck
 from ledger.nats._stream import audited_config, ensure_stream, snapshot_config
 from ledger.nats._subjects import SubjectScheme
 from ledger.nats.recorders import (
@@ -64,6 +65,14 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
             self._signer = EventSigner(key)
         return self._signer
 
+    @functools.cached_property
+    def signatures(self) -> SignatureCheck | None:
+        """The readers' check of the events' signatures (none when writing unsigned)."""
+        if not self.settings.sign_events:
+            return None
+        audit = AuditSettings.from_env(self.env)
+        return SignatureCheck(lambda: trusted_keys_of(self.settings, audit))
+
     def _access(self, purpose: str = "events") -> StreamAccess:
         """The stream for ``purpose``: the ledger itself, or its snapshot stream."""
         if purpose not in self._accesses:
@@ -91,6 +100,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                 scheme,
                 with_schema=purpose != "snapshots",
                 signer=self.signer,
+                signatures=self.signatures if purpose != "snapshots" else None,
             )
         return self._accesses[purpose]
 

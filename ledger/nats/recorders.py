@@ -43,7 +43,7 @@ from nats.aio.msg import Msg
 
 from ledger.nats._access import READ_BATCH, StreamAccess, tracking_id
 from ledger.nats._client import RawMessage
-from ledger.nats._foreign import FOREIGN_TOPIC, ForeignNotification, foreign_reason
+from ledger.nats._foreign import FOREIGN_TOPIC, ForeignNotification
 from ledger.nats._subjects import H_ORIGINATOR_ID, H_TOPIC, H_TYPE, H_VERSION
 
 __all__ = [
@@ -93,8 +93,8 @@ class NATSAggregateRecorder(AggregateRecorder):
         return events if limit is None else events[:limit]
 
     def foreign(self, message: RawMessage) -> str | None:
-        """Why ``message`` is not a Koers event (``None``: it is one)."""
-        return foreign_reason(message, text_ids=self.access.conn.settings.text_ids)
+        """Why ``message`` is not a Koers event of this ledger (``None``: it is one)."""
+        return self.access.foreign(message)
 
     def decode(self, message: RawMessage) -> StoredEvent:
         """A checked message (:meth:`foreign` said ``None``) as a stored event."""

@@ -1,10 +1,12 @@
 """Quarantine instead of a stopped view (issue 11), on `koers serve` as a user runs it.
 
-Four messages any NATS client could publish on the ledger's subjects: one without headers
-(on a real objective's own subject), one forged with a payload that does not have its
-digest, and two with a good envelope whose payload the views cannot apply (a time out of
-range; no period, which once made `GET /objectives` answer 502 and every view 503). Each
-is set aside once with its reason; every read answers 200; the live views equal a rebuild;
+Five messages on the ledger's subjects: one without headers (on a real objective's own
+subject), one forged with a payload that does not have its digest, two well-formed and
+signed with the ledger's key (as a faulty writer would) whose payload the views cannot apply
+(a time out of range; no period, which once made `GET /objectives` answer 502 and every
+view 503), and one forged with a good digest and a signature copied from another event (any
+client with publish rights could make it). Each is set aside once with its reason; every
+read answers 200; the live views equal a rebuild;
 `koers quarantine list`, `koers status`, `/health`, `/metrics`, `koers export` and `koers
 projections rebuild` show them; the workers go on, and the checkpointer signs past the one
 without headers (an event with a forged signature still stops it: docs/audit.md).
@@ -28,6 +30,9 @@ import nats
 import orjson
 import pytest
 
+from ledger.nats._client import OutMessage
+from ledger.nats._keys import load_or_create_signing_key
+from ledger.nats._signing import EventSigner
 from tests.api.test_api_serve import _token
 from tests.commandline import run_koers, serving
 from workers import Names, read_dead_letters
@@ -54,8 +59,9 @@ def _koers_json(*args: str, env: dict[str, str]) -> Any:
     return json.loads(done.stdout)
 
 
-async def _publish_bad(url: str, position: int, objective_id: str) -> list[int]:
-    """The four messages (see the module doc); their stream positions."""
+async def _publish_bad(url: str, position: int, objective_id: str, data_dir: Path) -> list[int]:
+    """The five messages (see the module doc); their stream positions."""
+    signer = EventSigner(load_or_create_signing_key(data_dir))
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
@@ -70,13 +76,15 @@ async def _publish_bad(url: str, position: int, objective_id: str) -> list[int]:
                              headers={**headers, "Koers-Originator-Id": forged_id}),
         ]  # fmt: skip
         odd = {**payload, "timestamp": "9999-12-31T23:59:59.000000-23:59"}
-        for state in (odd, {k: v for k, v in payload.items() if k != "period"}):
+        no_period = {k: v for k, v in payload.items() if k != "period"}
+        for state, sign in ((odd, True), (no_period, True), ({**payload, "title": "Fake"}, False)):
             data, oid = orjson.dumps(state), str(uuid.uuid4())
             good_envelope = {**headers, "Koers-Originator-Id": oid,
                              "Koers-Payload-Sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
-            acks.append(
-                await js.publish(f"ledger.objective.{oid}.set", data, headers=good_envelope)
-            )
+            message = OutMessage(f"ledger.objective.{oid}.set", data, good_envelope)
+            if sign:
+                signer.sign(message)  # else: the real event's signature, copied
+            acks.append(await js.publish(message.subject, data, headers=message.headers))
         return [ack.seq for ack in acks]
     finally:
         await nc.close()
@@ -131,7 +139,7 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
             created = client.post("/objectives", json=OBJECTIVE)
             assert created.status_code == 201, created.text
             objective_id, position = created.json()["id"], created.json()["position"]
-            bad = asyncio.run(_publish_bad(url, position, objective_id))
+            bad = asyncio.run(_publish_bad(url, position, objective_id, tmp_path))
             later = client.post("/objectives", json={**OBJECTIVE, "title": "Ship daily"})
             assert later.status_code == 201, later.text
             last = later.json()["position"]
@@ -141,11 +149,11 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
             health = client.get("/health")
             assert health.status_code == 200
             assert health.json()["status"] == "degraded"
-            assert health.json()["quarantined"] == 4
-            assert 'koers_quarantined_events{consumer="views"} 4' in client.get("/metrics").text
+            assert health.json()["quarantined"] == 5
+            assert 'koers_quarantined_events{consumer="views"} 5' in client.get("/metrics").text
             assert set(_every_read(client, objective_id).values()) == {200}
             listed = client.get("/objectives").json()["items"]
-            assert "Forged" not in {o["title"] for o in listed}
+            assert not {"Forged", "Fake"} & {o["title"] for o in listed}
             assert client.get(f"/objectives/{objective_id}").json()["title"] == "Ship weekly"
 
         entries = _koers_json("quarantine", "list", env=env)
@@ -159,11 +167,16 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
         assert views[bad[3]]["reason"] == (
             "cannot apply: AttributeError: 'Set' object has no attribute 'period'"
         )
+        assert views[bad[4]]["reason"].startswith(
+            "foreign message: its signature does not hold: the signature does not verify"
+        )
+        foreign = [bad[0], bad[1], bad[4]]
         _wait("the workers set the foreign messages aside and go on",
-              lambda: asyncio.run(_workers_went_on(url, bad[:2], last)))  # fmt: skip
+              lambda: asyncio.run(_workers_went_on(url, foreign, last)))  # fmt: skip
         workers = [e for e in _koers_json("quarantine", "list", env=env) if e["where"] == "workers"]
-        assert {e["position"] for e in workers} >= set(bad[:2])
-        assert all(e["reason"].startswith("foreign message: ") for e in workers[:2])
+        assert {e["position"] for e in workers} >= set(foreign)
+        assert all(e["reason"].startswith("foreign message: ") for e in workers
+                   if e["position"] in foreign)  # fmt: skip
 
         status = _koers_json("status", env=env)["quarantine"]
         assert status["count"] == len(_koers_json("quarantine", "list", env=env))
@@ -177,15 +190,15 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
                           env=env)  # fmt: skip
         assert as_of.returncode == 0, as_of.stderr
         assert live.read_bytes() == rebuilt.read_bytes()
-        assert live.read_bytes().count(b'["quarantine",') == 4
+        assert live.read_bytes().count(b'["quarantine",') == 5
 
         exported = _koers_json("export", "--out", str(tmp_path / "export"), env=env)
         assert [a["position"] for a in exported["set_aside"]] == bad
         assert exported["events"] >= last - len(bad)
         lines = (tmp_path / "export" / "events.jsonl").read_bytes().splitlines()
         exported_at = {orjson.loads(line)["position"] for line in lines}
-        assert set(bad[2:]) <= exported_at  # Koers events as stored, which the views set aside
-        assert not exported_at & set(bad[:2])
+        assert set(bad[2:4]) <= exported_at  # authentic events the views could not apply
+        assert not exported_at & set(foreign)
 
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=60) == 0
@@ -200,5 +213,6 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
     report = json.loads(verify.stdout)
     found = {(p["kind"], p["seq"]) for p in report["problems"]}
     assert ("foreign", bad[0]) in found  # no Koers headers: named foreign, signed as stored
-    assert {("bad-event-signature", seq) for seq in bad[1:]} <= found  # copied signatures
+    assert {("bad-event-signature", seq) for seq in (bad[1], bad[4])} <= found  # copied
+    assert not {seq for kind, seq in found if seq in bad[2:4]}  # signed with the key: authentic
     assert report["covered"] == bad[1] - 1  # a forged signature still stops the signing
