@@ -107,6 +107,9 @@ class StoreSettings:
     text_ids: bool = False
     persistence_module: str = DEFAULT_MODULE
     sign_events: bool = True
+    #: ``KOERS_SIGNING_KEY`` (also the audit section's): carried in :meth:`as_env`, so every
+    #: part built from this section (the workers, a views runner) signs and trusts the same key
+    signing_key: str | None = None
     role: str = "app"
     user: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -156,6 +159,7 @@ class StoreSettings:
             text_ids=id_type == "text",
             persistence_module=env.get("PERSISTENCE_MODULE") or DEFAULT_MODULE,
             sign_events=flag(env, "KOERS_SIGN_EVENTS", True),
+            signing_key=env.get("KOERS_SIGNING_KEY") or None,
             role=env.get(ROLE_KEY) or "app",
             **{name: env.get(key) or None for name, key in _LOGIN_KEYS.items()},
         )
@@ -181,6 +185,8 @@ class StoreSettings:
             env["NATS_URL"] = self.url
         if self.role != "app":
             env[ROLE_KEY] = self.role
+        if self.signing_key:
+            env["KOERS_SIGNING_KEY"] = self.signing_key
         for name, key in _LOGIN_KEYS.items():
             value = getattr(self, name)
             if value:
