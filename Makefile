@@ -24,7 +24,7 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 
 test: check
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n 2 --cov --cov-report=term
 
 # The domain and application tests on the in-memory store, and the units that need no
 # server: about a minute. `make test` runs everything, slow chaos tests included.

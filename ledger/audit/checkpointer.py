@@ -5,12 +5,13 @@ startup check of ``koers serve``), keeps only the right edge of the tree from it
 (:class:`~ledger.audit._frontier.Frontier`), then polls the stream for what was written since:
 
 - every event's leaf goes onto the frontier, and its leaf record (leaf hash, content key)
-  into a buffer; a hole in the sequences or an event without a valid signature by a
-  trusted key stops the signing for good (:attr:`problem`): a checkpoint must never vouch
-  for a damaged log or a forged event. A message that is not a Koers event as stored (no
-  ``Koers-Payload-Sha256``, or a payload that does not have it: written so by another NATS
-  client, as far as anyone can tell) does not: the tree covers its stored bytes like any
-  other, the readers set it aside (docs/store.md, "Quarantine"); it is logged once here;
+  into a buffer; a hole in the sequences stops the signing for good (:attr:`problem`): a
+  checkpoint must never vouch for a damaged log. A message that is not a Koers event as
+  stored (no ``Koers-Payload-Sha256``, or a payload that does not have it) or an event not
+  signed by a trusted key (a forgery by a client with publish rights) does not: the tree
+  covers its stored bytes like any other, the readers set it aside (docs/store.md,
+  "Quarantine") and ``koers audit verify`` names it by its signature for ever; it is logged
+  once here (stopping would let one forged message end checkpointing for good);
 - at each multiple of ``KOERS_CHECKPOINT_EVERY`` it signs the root of exactly that many
   events, and ``KOERS_CHECKPOINT_SECONDS`` after the last checkpoint it signs whatever size
   the log has reached (if it grew);
@@ -146,13 +147,12 @@ class Checkpointer:
         scan.add(frames)  # leaves, records, holes, digests and signatures, with the fast loop
         scan.settle()
         first_bad, why = _first_problem(scan)
-        for seq in sorted([*scan.foreign, *(seq for seq, _ in scan.changed)]):
+        for seq, what in sorted(_set_aside(scan)):
             if seq < first_bad:
                 log.warning(
-                    "audit: message %d in %s is not a Koers event as stored (its payload "
-                    "digest is missing or wrong); it is signed as stored and set aside by the "
-                    "readers (koers quarantine list)",
-                    seq, self.store.stream,
+                    "audit: message %d in %s %s; it is signed as stored and set aside by the "
+                    "readers (koers quarantine list, koers audit verify)",
+                    seq, self.store.stream, what,
                 )  # fmt: skip
         every, leaves, records = self.audit.every, scan.leaves, scan.records
         for i, seq in enumerate(scan.seqs):
@@ -222,7 +222,15 @@ def _first_problem(scan: Scan) -> tuple[float, str]:
     """The first sequence that must not be signed, and why (``inf`` and ``""``: none)."""
     found: list[tuple[float, str]] = [(float("inf"), "")]
     found += [(a, f"seq {a} is missing: the stream skips to seq {b + 1}") for a, b in scan.gaps]
-    foreign = set(scan.foreign)  # no Koers headers at all: not an event, so not unsigned
-    found += [(seq, f"seq {seq} is unsigned") for seq in scan.unsigned if seq not in foreign]
-    found += [(seq, f"seq {seq}: {why}") for seq, why in scan.badly_signed]
     return min(found)
+
+
+def _set_aside(scan: Scan) -> list[tuple[int, str]]:
+    """The messages the readers set aside, each once, with what is wrong with it."""
+    digest = "is not a Koers event as stored (its payload digest is missing or wrong)"
+    out = dict.fromkeys([*scan.foreign, *(seq for seq, _ in scan.changed)], digest)
+    for seq in scan.unsigned:
+        out.setdefault(seq, "is unsigned")
+    for seq, why in scan.badly_signed:
+        out.setdefault(seq, f"is not signed by a trusted key ({why})")
+    return list(out.items())

@@ -52,8 +52,9 @@ KINDS = (
     "checkpoints-missing",
     "no-key",
 )
-#: Kinds the readers set aside (quarantine) rather than damage to the signed history.
-QUARANTINED = frozenset(("foreign", "changed"))
+#: Kinds the readers set aside (quarantine) rather than damage to the signed history: a
+#: message that is not a Koers event as stored, and an event not signed by a trusted key.
+QUARANTINED = frozenset(("foreign", "changed", "unsigned", "bad-event-signature"))
 #: Kinds that name positions (the first six: damage to events; and event signatures): one
 #: problem per kind and first position.
 POSITIONS = frozenset(KINDS[:6]) | {"unsigned", "bad-event-signature"}
@@ -100,12 +101,15 @@ class AuditReport:
 
     @property
     def tampered(self) -> bool:
-        """Whether the signed history is damaged: anything found but messages no checkpoint
-        covers that are not Koers events as stored (``foreign``, or ``changed`` alone: a
-        payload without its digest, which no one can tell from a message written that way).
-        Every reader sets those aside (docs/store.md, "Quarantine"); alone they neither
-        stop a server from starting nor the checkpointer from signing. A change to a signed
-        event always comes with a ``root-mismatch``."""
+        """Whether the signed history is damaged: anything found but messages that are not
+        Koers events as stored (``foreign``, or ``changed`` alone: a payload without its
+        digest, which no one can tell from a message written that way) and events not signed
+        by a trusted key (``unsigned``, ``bad-event-signature``). Every reader sets those
+        aside (docs/store.md, "Quarantine") and ``koers audit verify`` names them (exit 6);
+        alone they neither stop a server from starting nor the checkpointer from signing: a
+        checkpoint vouches for the bytes stored, and a forged event stays detectable by its
+        signature for ever. A change to a signed event always comes with a
+        ``root-mismatch``."""
         return any(p.kind not in QUARANTINED for p in self.problems)
 
     @property
