@@ -84,7 +84,7 @@ def _raise_exit(signum: int, _frame: object) -> None:
 @contextmanager
 def nats_server(data_dir: Path) -> Iterator[EmbeddedServer]:
     """The embedded nats-server (fsync always); stopped, and if need be killed, by its PID."""
-    server = EmbeddedServer(data_dir)
+    server = EmbeddedServer(data_dir, anonymous=True)  # stands for a NATS_URL
     previous = signal.signal(signal.SIGTERM, _raise_exit)
     try:
         server.start()

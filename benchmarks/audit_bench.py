@@ -220,7 +220,9 @@ def sample_frames(store: AuditStore, count: int) -> list[Frame]:
 
 
 def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    server = EmbeddedServer(tmp / "fixture", sync_always=False, max_batch_msgs=1000).start()
+    server = EmbeddedServer(
+        tmp / "fixture", sync_always=False, max_batch_msgs=1000, anonymous=True
+    ).start()
     results: dict[str, Any] = {"events": args.events}
     try:
         key = load_or_create_signing_key(tmp / "data")
@@ -327,7 +329,7 @@ def follower_seconds(service: Any) -> float:
 
 
 def write_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    server = EmbeddedServer(tmp / "writes").start()  # fsync always, as Koers runs
+    server = EmbeddedServer(tmp / "writes", anonymous=True).start()  # fsync always, as Koers runs
     modes = ("off", "every 1000", "every 100", "unsigned")
     rates: dict[str, list[float]] = {m: [] for m in modes}
     cpu_per_event: dict[str, list[float]] = {m: [] for m in modes}

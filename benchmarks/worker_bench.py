@@ -267,7 +267,7 @@ def percentile(values: list[float], q: float) -> float:
 def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        EmbeddedServer(Path(tmp) / "data", max_batch_msgs=5000) as server,
+        EmbeddedServer(Path(tmp) / "data", max_batch_msgs=5000, anonymous=True) as server,
     ):
         env = {
             "PERSISTENCE_MODULE": "ledger.nats",
@@ -281,7 +281,10 @@ def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
         events, last_seq = asyncio.run(_stream_state(server.url))
         raw_s = asyncio.run(raw_consume(server.url, events))
         worker_s = worker_catch_up(env, server.url, last_seq, prompts)
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(Path(tmp) / "data") as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EmbeddedServer(Path(tmp) / "data", anonymous=True) as server,
+    ):
         env = {
             "PERSISTENCE_MODULE": "ledger.nats",
             "NATS_URL": server.url,
