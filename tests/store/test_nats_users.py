@@ -272,11 +272,17 @@ def test_a_stream_name_that_cannot_be_a_subject_is_refused_before_the_config(
 def _modes(root: Path) -> dict[str, str]:
     """Every path under ``root`` with a mode other than 0600 (files) or 0700 (dirs)."""
     loose = {}
-    for path in [root, *root.rglob("*")]:
-        mode = stat.S_IMODE(path.lstat().st_mode)
-        wanted = 0o700 if path.is_dir() else 0o600
-        if mode != wanted:
-            loose[str(path.relative_to(root))] = oct(mode)
+    paths = [root]
+    for folder, dirs, files in os.walk(root):  # a file the server removes meanwhile: skipped
+        paths += [Path(folder, name) for name in [*dirs, *files]]
+    for path in paths:
+        try:
+            found = path.lstat()
+        except FileNotFoundError:
+            continue  # the server removed it (a finished batch's staging file)
+        wanted = 0o700 if stat.S_ISDIR(found.st_mode) else 0o600
+        if stat.S_IMODE(found.st_mode) != wanted:
+            loose[str(path.relative_to(root))] = oct(stat.S_IMODE(found.st_mode))
     return loose
 
 
