@@ -32,4 +32,4 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow and not nats"
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python -m benchmarks.store_bench

@@ -3,8 +3,8 @@ read throughput with authentication on vs off in the same run.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/access_bench.py            # the reported run (about 2 minutes)
-    .venv/bin/python benchmarks/access_bench.py --quick    # smoke test: 1 rep, short loads
+    .venv/bin/python -m benchmarks.access_bench            # the reported run (about 2 minutes)
+    .venv/bin/python -m benchmarks.access_bench --quick    # smoke test: 1 rep, short loads
 
 Set-up: an embedded nats-server (fsync always), a stream with a person (ann, lead of team
 platform), her personal token, one objective with three key results and a check-in each,
@@ -35,20 +35,16 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from fastapi import FastAPI, Request
 
-from fastapi import FastAPI, Request  # noqa: E402
-
-from benchmarks._harness import (  # noqa: E402
+from benchmarks._harness import (
+    ROOT,
     arguments,
     clean_environment,
     median,
@@ -56,12 +52,12 @@ from benchmarks._harness import (  # noqa: E402
     ratio_text,
     write_document,
 )
-from ledger.api import create_api  # noqa: E402
-from ledger.api._auth import authenticated  # noqa: E402
-from ledger.api._server import ApiServer  # noqa: E402
-from ledger.application import Koers  # noqa: E402
-from ledger.domain import Principal  # noqa: E402
-from projections import ViewRunner  # noqa: E402
+from ledger.api import create_api
+from ledger.api._auth import authenticated
+from ledger.api._server import ApiServer
+from ledger.application import Koers
+from ledger.domain import Principal
+from projections import ViewRunner
 
 OUT = ROOT / "benchmarks" / "out" / "access_bench.json"
 

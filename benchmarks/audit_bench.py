@@ -3,9 +3,9 @@ checking every event's signature, and what checkpoints and event signatures cost
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/audit_bench.py            # the reported run (about 6 minutes)
-    .venv/bin/python benchmarks/audit_bench.py --quick    # smoke test: 20,000 events, 1 rep
-    .venv/bin/python benchmarks/audit_bench.py --only writes    # one part (the other: last JSON)
+    .venv/bin/python -m benchmarks.audit_bench            # the reported run (about 6 minutes)
+    .venv/bin/python -m benchmarks.audit_bench --quick    # smoke test: 20,000 events, 1 rep
+    .venv/bin/python -m benchmarks.audit_bench --only writes    # one part (the other: last JSON)
 
 Part 1, verify. A stream of ``--events`` realistic events (decision-opened payloads of about
 450 bytes with the ledger's headers, each signed as the store signs it) is written with
@@ -44,7 +44,6 @@ import os
 import platform
 import resource
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -56,24 +55,21 @@ from typing import Any
 
 import nats
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ledger.application import Koers  # noqa: E402
-from ledger.audit import load_or_create_signing_key, sign  # noqa: E402
-from ledger.audit._frames import Frame  # noqa: E402
-from ledger.audit._scan import RECORD_SIZE, Scan  # noqa: E402
-from ledger.audit._store import AuditStore  # noqa: E402
-from ledger.audit._verify import Trust, verify_log  # noqa: E402
-from ledger.audit.startup import start_auditing  # noqa: E402
-from ledger.embedded import EmbeddedServer  # noqa: E402
-from ledger.nats._bulk import BulkReader  # noqa: E402
-from ledger.nats._client import OutMessage, publish_atomic_batch  # noqa: E402
-from ledger.nats._signing import EventSigner  # noqa: E402
-from ledger.nats._stream import audited_config  # noqa: E402
-from ledger.settings import AuditSettings, StoreSettings  # noqa: E402
-from tests.factories import decision  # noqa: E402
+from benchmarks._harness import ROOT
+from ledger.application import Koers
+from ledger.audit import load_or_create_signing_key, sign
+from ledger.audit._frames import Frame
+from ledger.audit._scan import RECORD_SIZE, Scan
+from ledger.audit._store import AuditStore
+from ledger.audit._verify import Trust, verify_log
+from ledger.audit.startup import start_auditing
+from ledger.embedded import EmbeddedServer
+from ledger.nats._bulk import BulkReader
+from ledger.nats._client import OutMessage, publish_atomic_batch
+from ledger.nats._signing import EventSigner
+from ledger.nats._stream import audited_config
+from ledger.settings import AuditSettings, StoreSettings
+from tests.factories import decision
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "audit_bench.json"
 STREAM = "BENCH"

@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/recovery_bench.py            # the reported run (5 reps)
-    .venv/bin/python benchmarks/recovery_bench.py --quick    # smoke test: 1 rep
+    .venv/bin/python -m benchmarks.recovery_bench            # the reported run (5 reps)
+    .venv/bin/python -m benchmarks.recovery_bench --quick    # smoke test: 1 rep
 
 Each repetition: an embedded nats-server (fsync always) and one ``ledger.nats`` application
 whose ``writers`` threads each load their own aggregate and save one event to it, as an API
@@ -33,13 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
+import httpx
 
-import httpx  # noqa: E402
-
-from benchmarks._harness import (  # noqa: E402
+from benchmarks._harness import (
+    ROOT,
     arguments,
     clean_environment,
     machine,
@@ -47,8 +44,8 @@ from benchmarks._harness import (  # noqa: E402
     nats_server,
     write_document,
 )
-from benchmarks.store_bench import make_app, open_account, post  # noqa: E402
-from ledger.embedded import ensure_server  # noqa: E402
+from benchmarks.store_bench import make_app, open_account, post
+from ledger.embedded import ensure_server
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "recovery_bench.json"
 

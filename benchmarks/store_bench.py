@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/store_bench.py            # the reported run (5 reps)
-    .venv/bin/python benchmarks/store_bench.py --quick    # smoke test: tiny sizes, 1 rep
+    .venv/bin/python -m benchmarks.store_bench            # the reported run (5 reps)
+    .venv/bin/python -m benchmarks.store_bench --quick    # smoke test: tiny sizes, 1 rep
 
 Backends, all in one process and one run:
 
@@ -50,11 +50,8 @@ from eventsourcing.persistence import StoredEvent
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks._harness import (  # noqa: E402
+from benchmarks._harness import (
+    ROOT,
     arguments,
     clean_environment,
     median,
@@ -62,7 +59,7 @@ from benchmarks._harness import (  # noqa: E402
     ratio_text,
     write_document,
 )
-from ledger.nats._stream import audited_config  # noqa: E402
+from ledger.nats._stream import audited_config
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "store_bench.json"
 BACKENDS = ("nats", "sqlite", "popo", "raw")

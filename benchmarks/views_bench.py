@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/views_bench.py            # the reported run (3 reps, ~4 min)
-    .venv/bin/python benchmarks/views_bench.py --quick    # smoke test: tiny sizes, 1 rep
+    .venv/bin/python -m benchmarks.views_bench            # the reported run (3 reps, ~4 min)
+    .venv/bin/python -m benchmarks.views_bench --quick    # smoke test: tiny sizes, 1 rep
 
 One embedded nats-server (fresh temp store, ``sync_interval: always``) holds two streams:
 
@@ -79,11 +79,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.projection import ProjectionRunner
 from nats.aio.msg import Msg
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks._harness import (  # noqa: E402
+from benchmarks._harness import (
+    ROOT,
     arguments,
     clean_environment,
     median,
@@ -91,10 +88,10 @@ from benchmarks._harness import (  # noqa: E402
     ratio_text,
     write_document,
 )
-from ledger.application import Koers  # noqa: E402
-from ledger.demo import load_demo  # noqa: E402
-from ledger.nats._bulk import BulkReader  # noqa: E402
-from projections import (  # noqa: E402
+from ledger.application import Koers
+from ledger.demo import load_demo
+from ledger.nats._bulk import BulkReader
+from projections import (
     KoersProjection,
     SQLiteKoersViews,
     ViewRunner,

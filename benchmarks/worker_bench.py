@@ -3,8 +3,8 @@ latency, beside raw nats-py consumption of the same stream in the same run.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/worker_bench.py            # the reported run (3 reps)
-    .venv/bin/python benchmarks/worker_bench.py --quick    # smoke test: tiny sizes, 1 rep
+    .venv/bin/python -m benchmarks.worker_bench            # the reported run (3 reps)
+    .venv/bin/python -m benchmarks.worker_bench --quick    # smoke test: tiny sizes, 1 rep
 
 Each repetition uses a fresh embedded nats-server (temp store, ``sync_interval: always``):
 
@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -47,14 +46,11 @@ import nats
 import nats.js.errors
 from nats.js import api
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ledger.application import Koers  # noqa: E402
-from ledger.domain import Criterion, Option, Risk  # noqa: E402
-from ledger.embedded import EmbeddedServer  # noqa: E402
-from workers import WorkerSettings, start_workers  # noqa: E402
+from benchmarks._harness import ROOT
+from ledger.application import Koers
+from ledger.domain import Criterion, Option, Risk
+from ledger.embedded import EmbeddedServer
+from workers import WorkerSettings, start_workers
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "worker_bench.json"
 STREAM = "WBENCH"

@@ -16,6 +16,7 @@ import nats.errors
 from faststream import AckPolicy, Context
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.message import NatsBatchMessage
+from faststream.nats.subscriber import LogicSubscriber
 from nats.aio.client import Client
 
 from ledger.nats._client import FastHeadersClient
@@ -87,38 +88,29 @@ def build_broker(
     if framework_log.level == logging.NOTSET:  # its per-task chatter is noise at INFO
         framework_log.setLevel(logging.WARNING)
 
-    ledger_subscriber = broker.subscriber(
+    @_batch_subscriber(
+        broker,
         names.ledger_filter,
         stream=ledger,
         durable=names.ledger_durable,
         pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.fetch_wait, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=_undecoded,
         title="ledger events",
         description=LEDGER_DESCRIPTION,
     )
-
-    @ledger_subscriber
     async def on_ledger(message: BatchMessage) -> None:
         await worker.on_ledger(message)
 
-    due_subscriber = broker.subscriber(
+    @_batch_subscriber(
+        broker,
         names.due_filter,
         stream=schedules,
         durable=names.schedules_durable,
         pull_sub=PullSub(batch_size=16, timeout=settings.fetch_wait, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=_undecoded,
         title="schedules due",
         description=DUE_DESCRIPTION,
     )
-
-    @due_subscriber
     async def on_due(message: BatchMessage) -> None:
         await worker.on_due(message)
-
-    for subscriber in (ledger_subscriber, due_subscriber):
-        _keep_fetched_messages(subscriber)
 
     worker.publishers = {
         "schedules": broker.publisher(
@@ -144,6 +136,33 @@ def build_broker(
         ),
     }
     return broker
+
+
+def _batch_subscriber(
+    broker: NatsBroker,
+    subject: str,
+    *,
+    stream: JStream,
+    durable: str,
+    pull_sub: PullSub,
+    title: str,
+    description: str,
+) -> LogicSubscriber[Any]:
+    """A durable pull subscriber on ``subject`` as both of ours are: batches in order, raw
+    messages (:func:`_undecoded`), settled by the handler (manual acks), and patched by
+    :func:`_keep_fetched_messages`."""
+    subscriber = broker.subscriber(
+        subject,
+        stream=stream,
+        durable=durable,
+        pull_sub=pull_sub,
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_undecoded,
+        title=title,
+        description=description,
+    )
+    _keep_fetched_messages(subscriber)
+    return subscriber
 
 
 async def _undecoded(message: Any) -> None:

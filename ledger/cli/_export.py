@@ -38,6 +38,7 @@ from eventsourcing.persistence import Notification
 
 from ledger.application import Koers
 from ledger.cli._common import DataDir, Json, as_json, koers_app
+from ledger.cli._output import echo_set_aside
 from ledger.errors import ConfigurationError
 from ledger.nats._foreign import ForeignNotification
 from ledger.nats._subjects import SubjectScheme, kind_and_type, schema_version
@@ -262,7 +263,4 @@ def export(
     typer.echo(
         f"exported {count} events (up to position {position}){tables} to {out} as {fmt.value}"
     )
-    if aside:
-        typer.echo(f"set aside {len(aside)} (see docs/store.md, 'Quarantine'):")
-        for a in aside:
-            typer.echo(f"  position {a['position']}  {a['subject']}  {a['reason']}")
+    echo_set_aside(aside)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import orjson
+import typer
 from eventsourcing.persistence import IntegrityError
 
 from ledger.cli._kinds import list_hint
@@ -19,7 +20,7 @@ from ledger.errors import (
     StoreUnavailable,
 )
 
-__all__ = ["EXIT", "emit_json", "fail", "friendly_errors"]
+__all__ = ["EXIT", "echo_set_aside", "emit_json", "fail", "friendly_errors"]
 
 #: Exit codes, documented in the README and in ``koers --help``.
 EXIT = {
@@ -90,3 +91,12 @@ def friendly_errors() -> Iterator[None]:
 def emit_json(value: Any, default: Callable[[Any], Any] | None = None) -> None:
     sys.stdout.write(orjson.dumps(value, default=default, option=orjson.OPT_INDENT_2).decode())
     sys.stdout.write("\n")
+
+
+def echo_set_aside(aside: list[dict[str, Any]]) -> None:
+    """Name the events a command passed over (position, subject, reason), if any, so that
+    a reader knows the result is short of them and where to read more."""
+    if aside:
+        typer.echo(f"set aside {len(aside)} events (see docs/store.md, 'Quarantine'):")
+        for a in aside:
+            typer.echo(f"  position {a['position']}  {a['subject']}  {a['reason']}")

@@ -20,7 +20,7 @@ import typer
 
 from ledger.bootstrap import bootstrap
 from ledger.cli._common import DataDir, Json, local_settings
-from ledger.cli._output import emit_json, fail, friendly_errors
+from ledger.cli._output import echo_set_aside, emit_json, fail, friendly_errors
 from ledger.settings import Settings
 from projections import quarantine_entries
 from projections._lock import ViewsBusy
@@ -119,10 +119,7 @@ def rebuild(data_dir: DataDir = None, views: ViewsPath = None, as_json: Json = F
     typer.echo(
         f"rebuilt the views to position {position} in {seconds:.2f} s ({rate:,.0f} events/s)"
     )
-    if aside:
-        typer.echo(f"set aside {len(aside)} events (docs/store.md, 'Quarantine'):")
-        for a in aside:
-            typer.echo(f"  position {a['position']}  {a['subject']}  {a['reason']}")
+    echo_set_aside(aside)
 
 
 @projections.command(epilog="\b\nExample: koers projections export v.jsonl --as-of-position 9")

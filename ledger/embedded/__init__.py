@@ -44,14 +44,6 @@ Invariants:
 """
 
 from ledger.embedded._config import find_binary, render_config
-from ledger.embedded._constants import (
-    DEFAULT_LOCK_TIMEOUT,
-    DEFAULT_MAX_BATCH_MSGS,
-    DEFAULT_MAX_PAYLOAD,
-    DEFAULT_STARTUP_TIMEOUT,
-    DEFAULT_STOP_TIMEOUT,
-    LOOPBACK,
-)
 from ledger.embedded._handle import ServerHandle, ensure_server, reload_users, running_state
 from ledger.embedded._paths import ServerPaths, ServerState
 from ledger.embedded._permissions import READER, ROLES, Ledger, User, render_authorization
@@ -66,12 +58,6 @@ from ledger.embedded._users import (
 )
 
 __all__ = [
-    "DEFAULT_LOCK_TIMEOUT",
-    "DEFAULT_MAX_BATCH_MSGS",
-    "DEFAULT_MAX_PAYLOAD",
-    "DEFAULT_STARTUP_TIMEOUT",
-    "DEFAULT_STOP_TIMEOUT",
-    "LOOPBACK",
     "READER",
     "ROLES",
     "Credential",

@@ -22,19 +22,6 @@ from typing import Any
 from ledger.schemas._build import build_schema
 from ledger.schemas._catalogue import EventType, SchemaError, event_types, file_name
 
-__all__ = [
-    "LOCK_NAME",
-    "SCHEMA_DIR",
-    "Published",
-    "check",
-    "fingerprint",
-    "generate",
-    "published",
-    "read_lock",
-    "render",
-    "write",
-]
-
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 LOCK_NAME = "versions.lock"
 _FILE = re.compile(r"(?P<name>[a-z0-9_]+\.[a-z0-9_]+)\.v(?P<version>[1-9][0-9]*)\.json")
