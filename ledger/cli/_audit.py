@@ -24,7 +24,7 @@ from ledger.audit.auditlog import decision_log
 from ledger.audit.checkpointer import Checkpointer
 from ledger.audit.export import PROOF_CHOICES, export_bundle
 from ledger.audit.proofs import prove
-from ledger.audit.report import AuditReport
+from ledger.audit.report import AuditReport, Problem
 from ledger.audit.startup import signing_key, trust_for
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, fail, friendly_errors
@@ -35,7 +35,8 @@ from ledger.nats._keys import (
     public_key_pem,
     rotate_signing_key,
 )
-from ledger.settings import AuditSettings, StoreSettings
+from ledger.settings import AuditSettings, Settings, StoreSettings
+from projections import views_position
 
 __all__ = ["EXIT_DAMAGED", "audit"]
 
@@ -150,7 +151,25 @@ def verify_command(
             report = verify_log(
                 store, trust, progress=progress, signatures_from=signed_from - 1
             ).report
+        _hold_against_the_views(report, local_settings(data_dir))
     _finish(report, as_json)
+
+
+def _hold_against_the_views(report: AuditReport, settings: Settings) -> None:
+    """The views remember how many events they reflect: more than the log holds means
+    events were deleted, even before any checkpoint was kept (docs/audit.md)."""
+    position, where = views_position(settings.views.with_store(settings.store.as_env()))
+    if position > report.last_seq:
+        report.problems.append(
+            Problem(
+                "truncated",
+                f"views at position {position}",
+                f"the views in {where} reflect {position} events, the log ends at seq "
+                f"{report.last_seq}: events were deleted or the stream emptied; restore it "
+                f"(docs/audit.md, 'When the ledger is gone')",
+                seq=report.last_seq + 1,
+            )
+        )
 
 
 @audit.command("checkpoint", epilog="Example: koers audit checkpoint")

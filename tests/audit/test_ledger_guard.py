@@ -135,6 +135,10 @@ def test_the_views_remember_a_ledger_without_any_checkpoint(ledger: Ledger) -> N
     assert refused.code == DAMAGED, refused.text
     assert "views.sqlite3 reflect 4 events" in refused.err
     assert streams(ledger) == [f"{ledger.stream}_SNAPSHOTS"]
+    verified = koers(ledger, "audit", "verify")  # no checkpoint to hold it against: the views
+    assert verified.code == DAMAGED, verified.text
+    assert "DAMAGE [truncated] views at position 4:" in verified.out
+    assert "the log ends at seq 0" in verified.out
 
 
 def test_a_read_of_another_stream_creates_nothing(ledger: Ledger) -> None:
