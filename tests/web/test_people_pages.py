@@ -177,6 +177,38 @@ def test_a_delegation_check_in_and_its_acknowledgement(
     assert card["due"] in row
 
 
+def test_renegotiate_and_complete_a_delegation_and_drop_a_retro_action(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    made = _post(site, "ann", "/delegations", {"owner": "fleur", "title": "Tidy the backlog",
+                 "why": "You triage it", "desired_result": "Under 50 open issues",
+                 "level": "advise", "due": _day(20)})  # fmt: skip
+    here = f"{site.url}/delegation/{made['id']}"
+    fleur = signed_in("fleur").page
+    fleur.goto(here)
+    _act(fleur, "Renegotiate", {"Reason": "Two releases in between", "Due": _day(40)})
+    fleur.wait_for_url("**?done=renegotiate*")
+    assert fleur.locator("#due").inner_text() == _day(40)
+    ann = signed_in("ann").page
+    ann.goto(here)
+    _act(ann, "Complete a delegation", {"Feedback": "Clear triage", "Feedforward": "Ask early"})
+    ann.wait_for_url("**?done=complete*")
+    assert "completed" in ann.locator(".lead").inner_text()
+    assert ann.locator("details.action").count() == 0  # an ended delegation takes no more
+    assert "Two releases in between" in ann.get_by_role("listitem").filter(
+        has_text="renegotiated").inner_text()  # fmt: skip
+    assert _get(site, "ann", f"/delegations/{made['id']}")["status"] == "completed"
+    retro = _post(site, "ann", "/retros", {"team": "platform", "period": "Week 50",
+                                           "held_on": _day()})  # fmt: skip
+    action = {"text": "Retire the old wiki", "owner": "dewi", "due": _day(3)}
+    item = _post(site, "ann", f"/retros/{retro['id']}/action-items", action)["item_id"]
+    ann.goto(f"{site.url}/retro/{retro['id']}")
+    _act(ann.locator(f"#action-{item}"), "Drop an open action item", {"Reason": "Moved"})
+    ann.wait_for_url("**?done=drop_action_item*")
+    assert "dropped" in ann.locator(f"#action-{item}").inner_text()
+    assert _get(site, "ann", f"/retros/{retro['id']}")["actions"][item]["state"] == "dropped"
+
+
 def test_another_teams_retro_and_a_delegation_not_yours_are_not_found(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
