@@ -13,8 +13,8 @@ Server-rendered HTML (Jinja2 templates in ``templates/``) with a little progress
   API does; a field the domain refuses is shown next to the field, any other refusal as a
   banner, never a stack trace. A form's hidden idempotency key makes a double submit count
   once.
-- **Charts** are SVG drawn on the server (:mod:`ledger.web._charts`), each with a text
-  alternative.
+- **Charts** are SVG drawn on the server (:mod:`ledger.web._charts`; decision quality's in
+  :mod:`ledger.web._quality_charts`), each with a text alternative.
 
 :func:`install_web` adds the pages to an API application (the composition root does it).
 """

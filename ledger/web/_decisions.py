@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -101,7 +102,7 @@ async def decision_log(request: Request, me: Viewer) -> Response:
     chosen = {name: query.get(name, "").strip()[:120] for name in _choices([])}
     states = await in_thread(visible_states, koers_of(request), me, "decision")
     rows = list(reversed(_filtered(states, chosen)))
-    here = "/decision-log" + (f"?team={chosen['team']}" if chosen["team"] else "")
+    here = "/decision-log" + (f"?{urlencode({'team': chosen['team']})}" if chosen["team"] else "")
     fixed = {"team": chosen["team"]} if chosen["team"] else None
     opening = form_of(COMMANDS["decision.open"], next=here, fixed=fixed)
     today = datetime.now(UTC).date()
@@ -180,11 +181,12 @@ async def decision_page(request: Request, decision_id: str, me: Viewer) -> Respo
     record = await in_thread(record_of, koers, ident, cut)
     if record.decision is None:
         return await _missing(request, me, "It did not exist yet at that point.")
-    past = cut.then or cut.moment is not None or cut.position is not None
+    then = cut.then and record.made_version is not None  # not decided: there is no "then"
+    past = then or cut.moment is not None or cut.position is not None
     at = at_of(request)
     return await render(
         request, me, "decision.html", title=record.decision.question, banner=banner,
-        record=record, d=record.decision, ident=ident, then=cut.then, past=past,
+        record=record, d=record.decision, ident=ident, then=then, past=past,
         as_of=at.as_of, position=at.position, link_pages=LINK_PAGES,
         forms=[] if past else _forms(record, ident),
         superseded=await _superseded(request, me, ident),

@@ -144,6 +144,28 @@ def test_open_inform_decide_and_review_through_the_forms(
     assert types[-1] == "decision.made"
     assert "decision.reviewed" not in types
     assert page.locator("form.command").count() == 0  # no forms on the past
+    made = next(h["position"] for h in history if h["type"] == "decision.made")
+    page.goto(f"{site.url}/decision/{ident}?position={made}")  # the same, as of its position
+    assert page.locator("#the-review").count() == 0
+    assert "at position" in page.locator(".banner.past").inner_text()
+    assert page.locator("#confidence").inner_text() == "70 %"
+
+
+def test_user_text_is_shown_as_text(site: Site, signed_in: Callable[..., Visit]) -> None:
+    question = "<script>alert('x')</script> Rename the team?"
+    with site.api("ann") as api:
+        opened = api.post("/decisions", json={
+            "team": "platform", "question": question,
+            "options": [{"key": "a", "title": "<b>yes</b>"}],
+            "reversibility": "two_way", "information_level": 40, "decider": "ann",
+            "decide_by": (datetime.now(UTC).date() + timedelta(days=5)).isoformat()})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    page = signed_in("ann").page
+    page.goto(f"{site.url}/decision/{opened.json()['id']}")
+    assert page.locator("h1").inner_text() == question
+    assert "<b>yes</b>" in page.locator("#options").inner_text()
+    page.goto(f"{site.url}/decision-log?team=platform")
+    assert page.get_by_role("link", name=question).count() == 1
 
 
 def test_the_proof_state_is_the_audit_trails(site: Site, signed_in: Callable[..., Visit]) -> None:
