@@ -24,14 +24,18 @@ from ledger.application import Koers
 from ledger.audit._store import AuditStore
 from ledger.audit._verify import Trust
 from ledger.audit.proofs import prove
-from ledger.domain import Decision
+from ledger.domain import AGGREGATES, Decision, Link, LinkKind, Principal
+from ledger.errors import NotFound
 
-__all__ = ["Cut", "DecisionRecord", "proof_state", "record_of"]
+__all__ = ["Cut", "DecisionRecord", "LinkShown", "links_of", "proof_state", "record_of"]
 
 #: The history's name (``decision.<type>``) of the events the page reads fields from.
 MADE, REVIEWED, INFORMED, OPENED = ("decision.made", "decision.reviewed",
                                     "decision.information_updated", "decision.opened")  # fmt: skip
 ENDED = ("decision.reversed", "decision.superseded")
+#: Where each kind of link goes (an action item: its retro's page, at the item).
+LINK_PAGES = {LinkKind.OBJECTIVE: "/objective/", LinkKind.KEY_RESULT: "/key-result/",
+              LinkKind.DELEGATION: "/delegation/", LinkKind.ACTION_ITEM: "/retro/"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,3 +123,40 @@ def proof_state(open_audit: Callable[[], tuple[AuditStore, Trust]], ident: UUID)
             f"at positions {seqs} not yet ({why})."
         )
     return f"Not yet covered by a checkpoint: the events at positions {seqs} ({why})."
+
+
+@dataclass(frozen=True)
+class LinkShown:
+    """A link of the decision as the page shows it: what, where, named by its title."""
+
+    kind: str
+    href: str
+    title: str
+
+
+def _title(koers: Koers, principal: Principal, link: Link) -> str:
+    """The linked thing's title (an action item's text); a thing the viewer may not read is
+    not named (nor is it found)."""
+    kind = "retro" if link.kind is LinkKind.ACTION_ITEM else link.kind.value
+    try:
+        thing = koers.load(AGGREGATES[kind], link.target_id)
+    except NotFound:
+        return ""
+    if not koers.may_read(principal, kind, thing):
+        return ""
+    if link.kind is LinkKind.ACTION_ITEM:
+        action = getattr(thing, "actions", {}).get(link.item_id) or {}
+        return str(action.get("text", ""))
+    return str(getattr(thing, "title", ""))
+
+
+def links_of(koers: Koers, principal: Principal, links: list[Link]) -> list[LinkShown]:
+    """The decision's links, each named by what it links to where the viewer may see it."""
+    shown = []
+    for link in links:
+        href = f"{LINK_PAGES[link.kind]}{link.target_id}"
+        if link.item_id is not None:
+            href += f"#action-{link.item_id}"
+        title = _title(koers, principal, link) or f"{link.target_id} (not visible to you)"
+        shown.append(LinkShown(link.kind.value.replace("_", " "), href, title))
+    return shown

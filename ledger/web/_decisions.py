@@ -27,9 +27,9 @@ from ledger.api import (
     parse_moment,
     visible_states,
 )
-from ledger.domain import COMMANDS, Decision, DecisionStatus, LinkKind, Principal
+from ledger.domain import COMMANDS, Decision, DecisionStatus, Principal
 from ledger.errors import KoersError, NotFound
-from ledger.web._decision_record import Cut, DecisionRecord, proof_state, record_of
+from ledger.web._decision_record import Cut, DecisionRecord, links_of, proof_state, record_of
 from ledger.web._forms import Form, Input, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
@@ -55,8 +55,6 @@ FORMS = {
     DecisionStatus.REVERSED: ("decision.link",),
     DecisionStatus.SUPERSEDED: ("decision.link",),
 }  # fmt: skip
-LINK_PAGES = {LinkKind.OBJECTIVE: "/objective/", LinkKind.KEY_RESULT: "/key-result/",
-              LinkKind.DELEGATION: "/delegation/", LinkKind.ACTION_ITEM: "/retro/"}  # fmt: skip
 
 
 def _review_state(state: dict[str, Any], today: date) -> str:
@@ -187,7 +185,8 @@ async def decision_page(request: Request, decision_id: str, me: Viewer) -> Respo
     return await render(
         request, me, "decision.html", title=record.decision.question, banner=banner,
         record=record, d=record.decision, ident=ident, then=then, past=past,
-        as_of=at.as_of, position=at.position, link_pages=LINK_PAGES,
+        as_of=at.as_of, position=at.position,
+        links=await in_thread(links_of, koers, me, record.decision.links),
         forms=[] if past else _forms(record, ident),
         superseded=await _superseded(request, me, ident),
         proof=await _proof(request, ident),

@@ -168,7 +168,9 @@ def test_user_text_is_shown_as_text(site: Site, signed_in: Callable[..., Visit])
     assert page.get_by_role("link", name=question).count() == 1
 
 
-def test_the_proof_state_is_the_audit_trails(site: Site, signed_in: Callable[..., Visit]) -> None:
+def test_the_proof_state_and_links_are_the_apis(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
     signed = run_koers("audit", "checkpoint", env=site.env, timeout=120)
     assert signed.returncode == 0, signed.stderr
     page = signed_in("ann").page
@@ -178,6 +180,10 @@ def test_the_proof_state_is_the_audit_trails(site: Site, signed_in: Callable[...
     assert proof.startswith("Covered by checkpoint "), proof
     assert int(proof.split()[3].rstrip(",")) >= max(h["position"] for h in history)
     assert f"each of its {len(history)} events" in proof
+    links = _api(site, "ann", f"/decisions/{REVIEWED}")["links"]
+    assert {link["kind"] for link in links} == {"key_result"}
+    titles = [_api(site, "ann", f"/key-results/{link['target_id']}")["title"] for link in links]
+    assert page.locator("#links a").all_inner_texts() == titles
 
 
 def test_quality_numbers_are_the_apis(site: Site, signed_in: Callable[..., Visit]) -> None:
