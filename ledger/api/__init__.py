@@ -13,7 +13,7 @@ from ledger.api._audit import open_audit
 from ledger.api._auth import COOKIE, Sessions, see_team
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
-from ledger.api._reads import history_rows, may_read, parse_moment, visible_states
+from ledger.api._reads import history_rows, parse_moment, visible_states
 from ledger.api._signin import set_session, sign_in_page
 from ledger.api._views import ViewAt, view_result
 
@@ -26,7 +26,6 @@ __all__ = [
     "history_rows",
     "in_thread",
     "koers_of",
-    "may_read",
     "open_audit",
     "parse_moment",
     "see_team",

@@ -34,7 +34,6 @@ __all__ = [
     "MinPosition",
     "MinPositionHeader",
     "history_rows",
-    "may_read",
     "parse_moment",
     "router",
     "visible_states",
@@ -119,7 +118,7 @@ def history_rows(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID
     return rows
 
 
-async def may_read(request: Request, kind: str, thing: KoersAggregate) -> None:
+async def _may_read(request: Request, kind: str, thing: KoersAggregate) -> None:
     """Who may not see a thing is told it is not there (existence is not revealed)."""
     koers, principal = koers_of(request), principal_of(request)
     if not await in_thread(koers.may_read, principal, kind, thing):
@@ -177,7 +176,7 @@ def _show_endpoint(kind: str) -> Endpoint:
             aggregate = await in_thread(koers.load, cls, ident)
         else:
             aggregate = await in_thread(_load_as_of, koers, cls, ident, moment)
-        await may_read(request, kind, aggregate)
+        await _may_read(request, kind, aggregate)
         headers = {"ETag": f'"{aggregate.version}"'}
         return JSONResponse(state_of(aggregate), headers=headers)
 
@@ -196,7 +195,7 @@ def _history_endpoint(kind: str) -> Endpoint:
     async def endpoint(request: Request, **query: Any) -> JSONResponse:
         ident: UUID = query[f"{kind}_id"]
         koers = koers_of(request)
-        await may_read(request, kind, await in_thread(koers.load, cls, ident))
+        await _may_read(request, kind, await in_thread(koers.load, cls, ident))
         return JSONResponse(await in_thread(history_rows, koers, cls, kind, ident))
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]

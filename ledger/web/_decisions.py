@@ -22,24 +22,26 @@ from ledger.api import (
     ApiProblem,
     in_thread,
     koers_of,
-    may_read,
     open_audit,
     parse_moment,
     visible_states,
 )
 from ledger.domain import COMMANDS, Decision, DecisionStatus, Principal
-from ledger.errors import KoersError, NotFound
+from ledger.errors import KoersError
 from ledger.web._decision_record import Cut, DecisionRecord, links_of, proof_state, record_of
 from ledger.web._forms import Form, Input, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
 from ledger.web._session import viewer
+from ledger.web._things import not_found, readable
 from projections.decision_quality import BANDS
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(viewer)]
+MISSING = ("There is no decision here that you may see: a team's decisions are for its members "
+           "and those above it.")  # fmt: skip
 
 #: The log's filters that are the API's own list filters (``GET /decisions?team=…``).
 API_FILTERS = ("team", "decider", "status")
@@ -145,10 +147,10 @@ async def _superseded(request: Request, me: Principal, ident: UUID) -> list[Deci
             "SELECT decision_id FROM decisions WHERE superseded_by = ?", str(ident))],
         at_of(request),
     )  # fmt: skip
-    koers, found = koers_of(request), []
+    found = []
     for other in ids or []:
-        decision = await in_thread(koers.load, Decision, UUID(other))
-        if await in_thread(koers.may_read, me, "decision", decision):
+        decision, _ = await readable(request, me, "decision", Decision, other)
+        if decision is not None:
             found.append(decision)
     return found
 
@@ -160,25 +162,17 @@ async def _proof(request: Request, ident: UUID) -> str:
         return f"The proof cannot be checked just now ({e}); koers audit prove {ident} can."
 
 
-async def _missing(request: Request, me: Principal, banner: str = "") -> Response:
-    return await render(request, me, "missing.html", title="Not found", status=404,
-                        banner=banner, what="There is no decision here that you may see: a "
-                        "team's decisions are for its members and those above it.")  # fmt: skip
-
-
 @router.get("/decision/{decision_id}")
 async def decision_page(request: Request, decision_id: str, me: Viewer) -> Response:
     """One decision: the record, its history, its proof; as of a moment, or as decided."""
-    try:
-        ident = UUID(decision_id)
-        koers = koers_of(request)
-        await may_read(request, "decision", await in_thread(koers.load, Decision, ident))
-    except (ValueError, NotFound):
-        return await _missing(request, me)
+    found, problem = await readable(request, me, "decision", Decision, decision_id)
+    if found is None:
+        return await not_found(request, me, MISSING, problem)
+    ident, koers = found.id, koers_of(request)
     cut, banner = _cut(request)
     record = await in_thread(record_of, koers, ident, cut)
     if record.decision is None:
-        return await _missing(request, me, "It did not exist yet at that point.")
+        return await not_found(request, me, MISSING, "It did not exist yet at that point.")
     then = cut.then and record.made_version is not None  # not decided: there is no "then"
     past = then or cut.moment is not None or cut.position is not None
     at = at_of(request)

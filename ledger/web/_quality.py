@@ -21,6 +21,7 @@ from ledger.web._quality_charts import calibration_chart, grid_chart, time_chart
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
 from ledger.web._session import viewer
+from ledger.web._things import not_found
 from projections import calibration, decision_quality
 
 __all__ = ["router"]
@@ -46,8 +47,7 @@ async def team_quality(request: Request, slug: str, me: Viewer) -> Response:
     try:
         await see_team(request, slug)
     except NotFound as e:
-        return await render(request, me, "missing.html", title="Not found", status=404,
-                            what=f"{e}")  # fmt: skip
+        return await not_found(request, me, f"{e}")
     period, wrong = _period(request)
     at = at_of(request)
     quality, problem = await read_view(request, lambda v: decision_quality(v, slug, period), at)

@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.commandline import run_koers
 from tests.web.conftest import Site, Visit
-from tests.web.pages import PAGES, REVIEWED
+from tests.web.pages import DECISION_PAGES, REVIEWED
 
 
 def _listed(page: Any) -> set[str]:
@@ -247,6 +247,6 @@ def test_another_teams_decision_and_quality_are_not_found(
 
 def test_the_pages_fit_a_phone(site: Site, signed_in: Callable[..., Visit]) -> None:
     page = signed_in("ann", phone=True).page
-    for name, path, _ in PAGES:
+    for name, path, _ in DECISION_PAGES:
         page.goto(site.url + path)
         assert page.evaluate("document.documentElement.scrollWidth <= 390"), name
