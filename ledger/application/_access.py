@@ -221,6 +221,8 @@ class AccessCommands(KoersBase):
         facts = self.facts(command.kind, thing, values)
         if command.name == "delegation.create":
             facts = replace(facts, people={**facts.people, "delegator": principal.handle})
+        if command.name == "webhook.add":  # a webhook is its registrant's own
+            facts = replace(facts, people={**facts.people, "owner": principal.handle})
         if any(self.fits(who, principal, facts) for who in command.may):
             if command.name == "token.create" and values.get("on_behalf"):
                 self._only_admins(principal, "a token that acts for others")
