@@ -154,8 +154,9 @@ class AccessCommands(KoersBase):
             owner = get("owner") or ""
             return Facts(frozenset(self.directory().teams_of(owner)),
                          {"owner": owner, "delegator": get("delegator") or ""})  # fmt: skip
-        if kind == "prompt":
-            return Facts(people={"recipient": get("to") or ""}, private_to=get("to") or "")
+        if kind in ("prompt", "webhook"):  # its recipient's alone; a webhook's URL its owner's
+            role, name = ("recipient", "to") if kind == "prompt" else ("owner", "owner")
+            return Facts(people={role: get(name) or ""}, private_to=get(name) or "")
         if kind in ("person", "token"):
             return Facts(people={"self": get("handle") or ""})
         if kind == "team":

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import NoStreamResponseError, NotFoundError
 
 from ledger.application import Koers
 from ledger.domain import OrgRole, Principal, Webhook
@@ -132,7 +132,7 @@ class WebhookDesk:
         async def run() -> Any:
             try:
                 return await work(connection.js, names)
-            except NotFoundError:
+            except (NotFoundError, NoStreamResponseError):
                 raise ConfigurationError(
                     f"no stream {names.hooks_stream} yet: the workers make it when they first "
                     f"run (`koers serve` or `koers worker`)"
