@@ -203,6 +203,7 @@ class Webhook(KoersAggregate):
         cls, *, id: UUID, actor: str, sealed_secret: str, command_id: str = "", **values: Any
     ) -> Webhook:
         checked = ADD_WEBHOOK.check(values)
+        checked["events"] = ADD_WEBHOOK.field("events").check(checked["events"])  # default: text
         return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, owner=actor,
                            sealed_secret=sealed_secret, **checked)  # fmt: skip
 

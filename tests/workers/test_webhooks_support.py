@@ -23,6 +23,7 @@ __all__ = ["Received", "Receiver", "receiving"]
 class Received:
     headers: dict[str, str]
     body: bytes
+    phase: int = 0  # the receiver's phase when it took it (a test's own marker)
 
     @property
     def id(self) -> str:
@@ -37,6 +38,7 @@ class Receiver:
     taken: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    phase: int = 0
 
     def answer(self, headers: dict[str, str], body: bytes) -> int:
         with self.lock:
@@ -44,7 +46,7 @@ class Receiver:
             self.attempts[ident] += 1
             if self.failing or self.attempts[ident] <= self.fail_first:
                 return 500
-            self.taken.append(Received(headers, body))
+            self.taken.append(Received(headers, body, self.phase))
             return 204
 
     def ids(self) -> Counter[str]:
@@ -58,7 +60,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            length = int(self.headers.get("content-length", "0"))
+            try:
+                body = self.rfile.read(length)
+            except OSError:  # the sender died mid-request (a kill test)
+                return
+            if len(body) < length:  # cut off: a receiver takes no part of a delivery
+                return
             status = receiver.answer({k.lower(): v for k, v in self.headers.items()}, body)
             self.send_response(status)
             self.send_header("content-length", "0")
@@ -66,6 +74,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             return
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except OSError:  # the sender died with the connection open (a kill test)
+                return
 
     return Handler
 

@@ -1,0 +1,155 @@
+"""Webhook benchmark (issue 13): deliveries per second through one worker to a local
+receiver, beside that receiver's own ceiling measured in the same run.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.webhook_bench            # the reported run (3 reps)
+    .venv/bin/python -m benchmarks.webhook_bench --quick    # smoke test: tiny sizes, 1 rep
+
+One embedded nats-server (temp store, ``sync_interval: always``) for the run, a fresh stream
+per repetition:
+
+* **ceiling**: the receiver (a threaded HTTP server on 127.0.0.1, answering 204) is sent
+  ``deliveries`` signed POSTs of a delivery's size by an ``httpx`` client with the worker's
+  concurrency (64): what the receiver, the client and the machine manage without Koers.
+* **worker**: a webhook (``decision.*``) and ``deliveries`` decisions opened are written
+  first; then one worker starts (in this process, default settings) and fans the backlog out
+  and delivers it. The clock starts when the worker consumes and stops when the receiver
+  has taken every delivery. deliveries/s = deliveries / that time; every delivery counted
+  once by ``webhook-id``.
+
+Output: a markdown table on stdout and ``benchmarks/out/webhook_bench.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks._harness import (
+    ROOT,
+    arguments,
+    clean_environment,
+    median,
+    on_a_fresh_server,
+    write_document,
+)
+from ledger.application import Koers
+from ledger.domain import COMMANDS, Principal
+from ledger.webhooks import signed_headers
+from tests.factories import decision
+from tests.workers.test_webhooks_support import Receiver, receiving
+from workers import WorkerSettings, start_workers
+
+OUT_FILE = ROOT / "benchmarks" / "out" / "webhook_bench.json"
+NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    deliveries: int = 2000
+    concurrency: int = 64
+
+
+def _env(url: str, tmp: Path) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": url,
+        "NATS_STREAM": "H" + uuid.uuid4().hex[:10].upper(),
+        "NATS_CREATE_STREAM": "yes",
+        "NATS_MAX_BATCH": "5000",
+        "KOERS_DATA_DIR": str(tmp / "data"),
+    }
+
+
+def ceiling(receiver: Receiver, sizes: Sizes, body: bytes) -> float:
+    """POSTs/s the receiver takes from a plain async client with the worker's concurrency."""
+
+    async def blast() -> float:
+        limit = asyncio.Semaphore(sizes.concurrency)
+        limits = httpx.Limits(max_connections=sizes.concurrency)
+        async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+            async def one(index: int) -> None:
+                async with limit:
+                    delivery = f"msg_ceiling_{index}_{uuid.uuid4().hex}"
+                    headers = signed_headers(SECRET, delivery, int(time.time()), body)
+                    answer = await client.post(receiver.url, content=body, headers=headers)
+                    answer.raise_for_status()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(sizes.deliveries)))
+            return sizes.deliveries / (time.perf_counter() - started)
+
+    return asyncio.run(blast())
+
+
+def through_a_worker(url: str, tmp: Path, receiver: Receiver, sizes: Sizes) -> float:
+    env = _env(url, tmp)
+    with Koers(env=env) as app:
+        app.add_person(actor="admin", handle="ann", name="Ann")
+        app.add_team(actor="admin", slug="platform", name="Platform")
+        app.set_member("platform", actor="admin", handle="ann", role="member")
+        values = {"url": receiver.url, "events": "decision.*"}
+        app.execute(COMMANDS["webhook.add"], None, values, principal=Principal("ann", "bench"))
+        for _ in range(sizes.deliveries):
+            app.open_decision(actor="ann", **decision(decider="ann"))
+    settings = WorkerSettings.for_store(env, crons=NO_CRONS)
+    before = len(receiver.ids())
+    handle = start_workers(settings)
+    try:
+        started = time.perf_counter()
+        while len(receiver.ids()) - before < sizes.deliveries:
+            time.sleep(0.01)
+        return sizes.deliveries / (time.perf_counter() - started)
+    finally:
+        handle.stop()
+
+
+def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
+    body = b'{"type":"decision.opened","payload":' + b'{"x":"' + b"y" * 900 + b'"}}'
+    runs: list[dict[str, float]] = []
+    with receiving() as receiver:
+        for rep in range(reps):
+            roof = ceiling(receiver, sizes, body)
+            worker = through_a_worker(url, tmp / f"rep{rep}", receiver, sizes)
+            runs.append({"ceiling_per_s": roof, "worker_per_s": worker})
+            print(f"rep {rep + 1}: receiver ceiling {roof:,.0f}/s, worker {worker:,.0f}/s",
+                  flush=True)  # fmt: skip
+        twice = sum(n - 1 for i, n in receiver.ids().items() if not i.startswith("msg_ceil"))
+    return {"runs": runs, "delivered_twice": twice}
+
+
+def main() -> None:
+    parser = arguments(__doc__, 3)
+    options = parser.parse_args()
+    clean_environment("NATS_", "KOERS_")
+    sizes = Sizes(deliveries=200) if options.quick else Sizes()
+    reps = options.reps or (1 if options.quick else 3)
+    results, info, duration = on_a_fresh_server(
+        "webhook", ["workers", "ledger/webhooks"], sizes, reps,
+        lambda url, tmp: measure(url, tmp, sizes, reps),
+    )  # fmt: skip
+    runs = results["runs"]
+    roof = median([r["ceiling_per_s"] for r in runs])
+    worker = median([r["worker_per_s"] for r in runs])
+    print("\n| metric (median) | value |\n|---|---:|")
+    print(f"| receiver ceiling, POSTs/s | {roof:,.0f} |")
+    print(f"| **one worker, deliveries/s** | **{worker:,.0f}** (target ≥ 500) |")
+    print(f"| worker ÷ ceiling | {worker / roof:.2f} |")
+    print(f"| delivered twice | {results['delivered_twice']} |")
+    write_document(OUT_FILE, quick=options.quick, duration=duration, reps=reps, sizes=sizes,
+                   info=info, runs=runs, median_ceiling_per_s=roof,
+                   median_worker_per_s=worker, ratio=worker / roof,
+                   delivered_twice=results["delivered_twice"])  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
