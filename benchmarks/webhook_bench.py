@@ -9,9 +9,10 @@ Run from the repository root::
 One embedded nats-server (temp store, ``sync_interval: always``) for the run, a fresh stream
 per repetition:
 
-* **ceiling**: the receiver (a threaded HTTP server on 127.0.0.1, answering 204) is sent
-  ``deliveries`` signed POSTs of a delivery's size by an ``httpx`` client with the worker's
-  concurrency (64): what the receiver, the client and the machine manage without Koers.
+* **ceiling**: the receiver (``benchmarks/_receiver.py``: plain asyncio HTTP/1.1 in a process
+  of its own on 127.0.0.1, answering 204) is sent ``deliveries`` signed POSTs of a delivery's
+  size by the workers' HTTP client (``aiohttp``) with their concurrency (64):
+  what the receiver, the client and the machine manage without Koers.
 * **worker**: a webhook (``decision.*``) and ``deliveries`` decisions opened are written
   first; then one worker starts (in this process, default settings) and fans the backlog out
   and delivers it. The clock starts when the worker consumes and stops when the receiver
@@ -24,12 +25,17 @@ Output: a markdown table on stdout and ``benchmarks/out/webhook_bench.json``.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from benchmarks._harness import (
@@ -44,7 +50,6 @@ from ledger.application import Koers
 from ledger.domain import COMMANDS, Principal
 from ledger.webhooks import signed_headers
 from tests.factories import decision
-from tests.workers.test_webhooks_support import Receiver, receiving
 from workers import WorkerSettings, start_workers
 
 OUT_FILE = ROOT / "benchmarks" / "out" / "webhook_bench.json"
@@ -69,20 +74,51 @@ def _env(url: str, tmp: Path) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Receiver:
+    url: str
+
+    def unique(self) -> int:
+        """How many ``webhook-id``s it took (each counted once)."""
+        answer = httpx.get(self.url.removesuffix("/hooks") + "/count", timeout=10)
+        return int(answer.json()["unique"])
+
+    def taken(self) -> int:
+        answer = httpx.get(self.url.removesuffix("/hooks") + "/count", timeout=10)
+        return int(answer.json()["taken"])
+
+
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """The receiver process, stopped by its pid."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._receiver"], stdout=subprocess.PIPE, cwd=ROOT
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield Receiver(f"http://127.0.0.1:{port}/hooks")
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
 def ceiling(receiver: Receiver, sizes: Sizes, body: bytes) -> float:
-    """POSTs/s the receiver takes from a plain async client with the worker's concurrency."""
+    """POSTs/s the receiver takes from the workers' HTTP client (aiohttp) with the workers'
+    concurrency, signed as they sign, without Koers."""
 
     async def blast() -> float:
         limit = asyncio.Semaphore(sizes.concurrency)
-        limits = httpx.Limits(max_connections=sizes.concurrency)
-        async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+        connector = aiohttp.TCPConnector(limit=sizes.concurrency)
+        async with aiohttp.ClientSession(connector=connector) as client:
 
             async def one(index: int) -> None:
                 async with limit:
                     delivery = f"msg_ceiling_{index}_{uuid.uuid4().hex}"
                     headers = signed_headers(SECRET, delivery, int(time.time()), body)
-                    answer = await client.post(receiver.url, content=body, headers=headers)
-                    answer.raise_for_status()
+                    async with client.post(receiver.url, data=body, headers=headers) as answer:
+                        await answer.read()
+                        answer.raise_for_status()
 
             started = time.perf_counter()
             await asyncio.gather(*(one(i) for i in range(sizes.deliveries)))
@@ -102,12 +138,12 @@ def through_a_worker(url: str, tmp: Path, receiver: Receiver, sizes: Sizes) -> f
         for _ in range(sizes.deliveries):
             app.open_decision(actor="ann", **decision(decider="ann"))
     settings = WorkerSettings.for_store(env, crons=NO_CRONS)
-    before = len(receiver.ids())
+    before = receiver.unique()
     handle = start_workers(settings)
     try:
         started = time.perf_counter()
-        while len(receiver.ids()) - before < sizes.deliveries:
-            time.sleep(0.01)
+        while receiver.unique() - before < sizes.deliveries:
+            time.sleep(0.02)
         return sizes.deliveries / (time.perf_counter() - started)
     finally:
         handle.stop()
@@ -123,7 +159,7 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
             runs.append({"ceiling_per_s": roof, "worker_per_s": worker})
             print(f"rep {rep + 1}: receiver ceiling {roof:,.0f}/s, worker {worker:,.0f}/s",
                   flush=True)  # fmt: skip
-        twice = sum(n - 1 for i, n in receiver.ids().items() if not i.startswith("msg_ceil"))
+        twice = receiver.taken() - receiver.unique()
     return {"runs": runs, "delivered_twice": twice}
 
 

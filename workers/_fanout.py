@@ -7,12 +7,17 @@ stream order:
 1. a ``webhook`` event in the batch reloads the registry first (:mod:`workers._hooks`);
    with no webhook at all, messages are acknowledged without being decoded;
 2. each message is decoded and checked as the prompts' consumer does (a bad one is left to
-   that consumer to dead-letter; here it is skipped);
+   that consumer to dead-letter; here it is skipped); the access facts of the things some
+   webhook wants are read, several at once (:meth:`workers._hooks.Registry.prefetch`);
 3. every (event, webhook) pair is published as one delivery on ``send.<delivery id>``,
-   create-if-absent (:func:`ledger.webhooks.publish_once`): a redelivered ledger message, a
-   restarted or a second worker adds nothing;
+   create-if-absent (expected subject sequence 0): a redelivered ledger message, a restarted
+   or a second worker adds nothing. The batch's deliveries go in atomic writes (one fsync
+   for up to 500); when one is refused (some delivery is there already) none of that write
+   is stored, and they are published one by one instead, each if absent;
 4. a message is acknowledged once all its deliveries are stored; if storing one failed it is
    retried with a delay (nothing is sent before it is stored, so a retry loses nothing).
+   Storing runs in the background (up to ``IN_FLIGHT_BATCHES`` batches) while the next
+   batch is fetched and judged: deliveries are independent, their order is not kept.
 """
 
 from __future__ import annotations
@@ -24,56 +29,68 @@ from collections.abc import Iterable
 
 import anyio.to_thread
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
+from nats.js.errors import APIError
 
-from ledger.settings import WebhookSettings
-from ledger.webhooks import HookNames, delivery_id, event_body, publish_once
-from ledger.webhooks._records import H_OWNER, H_WEBHOOK
+from ledger.webhooks import delivery_id, event_body, once
+from ledger.webhooks._records import H_OWNER, H_WEBHOOK, WRONG_LAST_SEQUENCE
+from workers._batch import Message, publish_batch
 from workers._decode import BadMessage, Decoder, Event
-from workers._hooks import Hook, Registry
-from workers._metrics import Metrics
+from workers._hooks import Hook, HookContext
 
 __all__ = ["Fanout"]
 
 log = logging.getLogger("workers")
 PUBLISH_TIMEOUT = 5.0
+#: Deliveries per atomic write (the server takes up to 1,000 messages in one).
+MOST_PER_WRITE = 500
+#: Fetched batches being stored at once while the next one is judged.
+IN_FLIGHT_BATCHES = 4
 
 
 class Fanout:
-    def __init__(
-        self,
-        *,
-        registry: Registry,
-        js: JetStreamContext,
-        names: HookNames,
-        decoder: Decoder,
-        settings: WebhookSettings,
-        metrics: Metrics,
-        limiter: anyio.CapacityLimiter,
-    ) -> None:
-        self.registry = registry
-        self.js = js
-        self.names = names
+    def __init__(self, context: HookContext, decoder: Decoder) -> None:
+        self.context = context
         self.decoder = decoder
-        self.settings = settings
-        self.metrics = metrics
-        self.limiter = limiter
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT_BATCHES)
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def batch(self, messages: Iterable[Msg]) -> None:
-        msgs = list(messages)
+        msgs, context = list(messages), self.context
         prefix = self.decoder.prefix + ".webhook."
         if any(m.subject.startswith(prefix) for m in msgs):
-            await anyio.to_thread.run_sync(self.registry.reload, limiter=self.limiter)
-        if self.registry.empty:
+            await anyio.to_thread.run_sync(context.registry.reload, limiter=context.limiter)
+        if context.registry.empty:
             await asyncio.gather(*(_ack(m) for m in msgs))
             return
         events = {m.metadata.sequence.stream: self._decode(m) for m in msgs}
         found = [e for e in events.values() if e is not None]
+        firsts = {e.aggregate_id: e for e in reversed(context.registry.to_read(found))}
+        await asyncio.gather(*(anyio.to_thread.run_sync(context.registry.prefetch, e,
+                                                        limiter=context.limiter)
+                               for e in firsts.values()))  # fmt: skip
         recipients = await anyio.to_thread.run_sync(
-            self.registry.recipients, found, limiter=self.limiter
+            context.registry.recipients, found, limiter=context.limiter
         )
-        await asyncio.gather(*(self._fan(m, events[m.metadata.sequence.stream], recipients)
-                               for m in msgs))  # fmt: skip
+        deliveries = [(m, self._deliveries(events[m.metadata.sequence.stream], m, recipients))
+                      for m in msgs]  # fmt: skip
+        await self._in_flight.acquire()  # store in the background: the next batch is judged
+        task = asyncio.create_task(self._store(deliveries))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _store(self, deliveries: list[tuple[Msg, list[Message]]]) -> None:
+        try:
+            if await self._all_at_once([d for _, ds in deliveries for d in ds]):
+                await asyncio.gather(*(_ack(m) for m, _ in deliveries))
+                return
+            await asyncio.gather(*(self._one_by_one(m, ds) for m, ds in deliveries))
+        finally:
+            self._in_flight.release()
+
+    async def drain(self) -> None:
+        """Wait for the batches still being stored (at shutdown, after the last fetch)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     def _decode(self, msg: Msg) -> Event | None:
         meta = msg.metadata
@@ -84,34 +101,60 @@ class Fanout:
         except BadMessage:  # the prompts' consumer dead-letters it; nothing to send
             return None
 
-    async def _fan(self, msg: Msg, event: Event | None, recipients: dict[int, list[Hook]]) -> None:
+    def _deliveries(
+        self, event: Event | None, msg: Msg, recipients: dict[int, list[Hook]]
+    ) -> list[Message]:
+        """The event's deliveries, one per webhook it goes to, as messages to store once."""
         hooks = recipients.get(event.seq, []) if event is not None else []
+        if event is None or not hooks:
+            return []
+        body = event_body(
+            type=event.name,
+            schema=int((msg.headers or {}).get("Koers-Schema", "1")),
+            position=event.seq,
+            timestamp=event.timestamp.isoformat(),
+            aggregate_id=event.aggregate_id,
+            version=event.version,
+            payload=event.payload,
+        )
+        out = []
+        for hook in hooks:
+            delivery = delivery_id(hook.id, event.seq)
+            headers = once({H_WEBHOOK: str(hook.id), H_OWNER: hook.owner}, delivery)
+            out.append((self.context.names.send_subject(delivery), body, headers))
+        return out
+
+    async def _all_at_once(self, messages: list[Message]) -> bool:
+        """Store every delivery of the batch in atomic writes (one fsync each); ``False``
+        when one was refused (some are there already: a redelivered event), so that they
+        are stored one by one, each if absent."""
         try:
-            if event is not None and hooks:
-                schema = int((msg.headers or {}).get("Koers-Schema", "1"))
-                body = event_body(
-                    type=event.name,
-                    schema=schema,
-                    position=event.seq,
-                    timestamp=event.timestamp.isoformat(),
-                    aggregate_id=event.aggregate_id,
-                    version=event.version,
-                    payload=event.payload,
-                )
-                await asyncio.gather(*(self._publish(hook, event, body) for hook in hooks))
+            for start in range(0, len(messages), MOST_PER_WRITE):
+                chunk = messages[start : start + MOST_PER_WRITE]
+                await publish_batch(self.context.nc, chunk, PUBLISH_TIMEOUT)
+        except Exception as e:
+            log.debug("fan-out batch refused, storing one by one: %r", e)
+            return False
+        return True
+
+    async def _one_by_one(self, msg: Msg, deliveries: list[Message]) -> None:
+        try:
+            await asyncio.gather(*(self._publish(d) for d in deliveries))
         except Exception as e:  # NATS trouble: nothing is lost, the event is fanned out again
             log.debug("fanning out %s failed: %r", msg.subject, e)
             with contextlib.suppress(Exception):
-                await msg.nak(delay=self.settings.retry_delay)
-            self.metrics.messages.labels("webhooks", "retried").inc()
+                await msg.nak(delay=self.context.settings.retry_delay)
+            self.context.metrics.messages.labels("webhooks", "retried").inc()
             return
         await _ack(msg)
 
-    async def _publish(self, hook: Hook, event: Event, body: bytes) -> None:
-        delivery = delivery_id(hook.id, event.seq)
-        headers = {H_WEBHOOK: str(hook.id), H_OWNER: hook.owner}
-        await publish_once(self.js, self.names.send_subject(delivery), body, headers,
-                           msg_id=delivery, timeout=PUBLISH_TIMEOUT)  # fmt: skip
+    async def _publish(self, delivery: Message) -> None:
+        subject, body, headers = delivery
+        try:
+            await self.context.js.publish(subject, body, timeout=PUBLISH_TIMEOUT, headers=headers)
+        except APIError as e:
+            if e.err_code != WRONG_LAST_SEQUENCE:  # stored before: nothing to do
+                raise
 
 
 async def _ack(msg: Msg) -> None:

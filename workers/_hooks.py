@@ -24,15 +24,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+import anyio
 from cryptography.exceptions import InvalidTag
+from nats.aio.client import Client
+from nats.js import JetStreamContext
 
 from ledger.application import Facts, Koers
 from ledger.domain import AGGREGATES, Principal, Webhook
 from ledger.domain.webhooks import matches
 from ledger.errors import NotFound
+from ledger.settings import WebhookSettings
+from ledger.webhooks import HookNames
 from workers._decode import Event
+from workers._metrics import Metrics
 
-__all__ = ["Hook", "Registry"]
+__all__ = ["Hook", "HookContext", "Registry"]
 
 log = logging.getLogger("workers")
 #: How long the facts of a thing (its team, its people) are reused, as the directory is.
@@ -55,6 +61,20 @@ class Hook:
 
     def wants(self, event: Event) -> bool:
         return self.since < event.seq and matches(self.globs, event.name)
+
+
+@dataclass(frozen=True)
+class HookContext:
+    """What the fan-out and the senders of one worker share."""
+
+    registry: Registry
+    nc: Client
+    js: JetStreamContext
+    names: HookNames
+    settings: WebhookSettings
+    metrics: Metrics
+    #: threads for the synchronous application (the registry's reads)
+    limiter: anyio.CapacityLimiter
 
 
 class Registry:
@@ -84,9 +104,8 @@ class Registry:
             try:
                 secret = self.app.webhook_secret(hook)
             except (InvalidTag, ValueError):
-                log.error(  # noqa: TRY400 (the reason is all there is to say)
-                    "webhook %s: its secret does not open with this data directory's "
-                          "webhook-secrets.key; it is not sent anything", ident)  # fmt: skip
+                why = "its secret does not open with this data directory's webhook-secrets.key"
+                log.error("webhook %s: %s; it is sent nothing", ident, why)  # noqa: TRY400
                 continue
             hooks[ident] = Hook(ident, hook.owner, hook.url, hook.events, hook.team, since, secret)
         with self._lock:
@@ -116,15 +135,32 @@ class Registry:
         directory = self.app.directory()
         return any(hook.team in directory.above(team) for team in facts.teams)
 
+    def to_read(self, events: Iterable[Event]) -> list[Event]:
+        """The events some webhook may want whose things' facts must be read from the store
+        (not the events that create a thing, not those read in the last seconds)."""
+        hooks = list(self._hooks.values())
+        now = time.monotonic()
+        return [
+            e
+            for e in events
+            if e.version > 1
+            and e.kind not in _NOT_SENT
+            and now - self._facts.get(e.aggregate_id, (-FACTS_SECONDS, None))[0] >= FACTS_SECONDS
+            and any(h.wants(e) for h in hooks)
+        ]
+
     def _facts_of(self, event: Event) -> Facts | None:
         """The access facts of the thing the event belongs to (``None``: not a thing of
-        Koers, or gone)."""
+        Koers, or gone): from the event itself when it created the thing (its payload holds
+        the values the facts are made of), else from the thing as it is now."""
         cached = self._facts.get(event.aggregate_id)
         if cached is not None and time.monotonic() - cached[0] < FACTS_SECONDS:
             return cached[1]
         cls = AGGREGATES.get(event.kind)
         facts = None
-        if cls is not None:
+        if cls is not None and event.version == 1:
+            facts = self.app.facts(event.kind, None, event.payload)
+        elif cls is not None:
             try:
                 facts = self.app.facts(event.kind, self.app.load(cls, event.aggregate_id), {})
             except NotFound:
@@ -133,3 +169,7 @@ class Registry:
             self._facts.clear()
         self._facts[event.aggregate_id] = (time.monotonic(), facts)
         return facts
+
+    def prefetch(self, event: Event) -> None:
+        """Read the facts of the event's thing into the cache (several at once, in threads)."""
+        self._facts_of(event)

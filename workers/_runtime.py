@@ -32,7 +32,7 @@ from workers._consumer import Processor
 from workers._deadletter import Publish
 from workers._decode import Decoder
 from workers._fanout import Fanout
-from workers._hooks import Registry
+from workers._hooks import HookContext, Registry
 from workers._metrics import Metrics, poll_lag
 from workers._names import Names
 from workers._scheduler import Scheduler
@@ -132,10 +132,9 @@ class Worker:
         limiter = anyio.CapacityLimiter(self.settings.concurrency)
         hooks = hook_names(self.names)
         web = self.settings.webhooks
-        self.fanout = Fanout(registry=registry, js=js, names=hooks, decoder=decoder,
-                             settings=web, metrics=self.metrics, limiter=limiter)  # fmt: skip
-        self.sender = Sender(registry=registry, js=js, names=hooks, settings=web,
-                             metrics=self.metrics, limiter=limiter)  # fmt: skip
+        context = HookContext(registry, js._nc, js, hooks, web, self.metrics, limiter)
+        self.fanout = Fanout(context, decoder)
+        self.sender = Sender(context)
 
     def _dead_letters(self, js: JetStreamContext) -> Publish:
         """Publish on the dead-letter stream (the subjects and headers the broker's
@@ -162,6 +161,8 @@ class Worker:
                     with contextlib.suppress(Exception):
                         await subscriber.stop()
                 await self.processor.drain()
+            if self.fanout is not None:
+                await self.fanout.drain()
             if self.sender is not None:
                 await self.sender.close()
                 self.sender = None

@@ -29,16 +29,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
+import aiohttp
 import anyio.to_thread
-import httpx
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 
-from ledger.settings import WebhookSettings
-from ledger.webhooks import HookNames, failure_headers, is_done, publish_once, signed_headers
+from ledger.webhooks import failure_headers, is_done, publish_once, signed_headers
 from ledger.webhooks._records import H_WEBHOOK
-from workers._hooks import Hook, Registry
-from workers._metrics import Metrics
+from workers._hooks import Hook, HookContext
 
 __all__ = ["Sender"]
 
@@ -48,26 +45,15 @@ IN_FLIGHT_BATCHES = 4
 
 
 class Sender:
-    def __init__(
-        self,
-        *,
-        registry: Registry,
-        js: JetStreamContext,
-        names: HookNames,
-        settings: WebhookSettings,
-        metrics: Metrics,
-        limiter: anyio.CapacityLimiter,
-    ) -> None:
-        self.registry = registry
-        self.js = js
-        self.names = names
-        self.settings = settings
-        self.metrics = metrics
-        self.limiter = limiter
-        self.client = httpx.AsyncClient(
-            timeout=settings.timeout,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=settings.concurrency),
+    def __init__(self, context: HookContext) -> None:
+        self.context = context
+        self.registry, self.js, self.names = context.registry, context.js, context.names
+        self.settings = settings = context.settings
+        # aiohttp, not httpx: httpx's pool slowed to ~60 POSTs/s at 64 in flight here
+        # (benchmarks/webhook_bench.py); aiohttp keeps the receiver's pace.
+        self.client = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.timeout),
+            connector=aiohttp.TCPConnector(limit=settings.concurrency),
             headers={"user-agent": "koers-webhooks/1"},
         )
         self._posts = asyncio.Semaphore(settings.concurrency)
@@ -95,7 +81,7 @@ class Sender:
 
     async def close(self) -> None:
         await self.drain()
-        await self.client.aclose()
+        await self.client.close()
 
     async def _one(self, msg: Msg) -> None:
         async with self._posts:
@@ -128,7 +114,7 @@ class Sender:
             return None
         hook = self.registry.get(webhook)
         if hook is None:  # added just now (a test delivery), or removed
-            await anyio.to_thread.run_sync(self.registry.reload, limiter=self.limiter)
+            await anyio.to_thread.run_sync(self.registry.reload, limiter=self.context.limiter)
             hook = self.registry.get(webhook)
         return hook
 
@@ -136,12 +122,14 @@ class Sender:
         """``None`` when the receiver took it (2xx), else what went wrong."""
         headers = signed_headers(hook.secret, delivery, int(time.time()), body)
         try:
-            response = await self.client.post(hook.url, content=body, headers=headers)
-        except httpx.HTTPError as e:
+            async with self.client.post(
+                hook.url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as e:
             return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-        if 200 <= response.status_code < 300:
-            return None
-        return f"HTTP {response.status_code}"
+        return None if 200 <= status < 300 else f"HTTP {status}"
 
     async def _retry_or_fail(self, msg: Msg, hook: Hook, delivery: str, error: str) -> None:
         meta = msg.metadata
@@ -153,7 +141,7 @@ class Sender:
             log.debug("webhook delivery %s attempt %d: %s", delivery, attempts, error)
             with contextlib.suppress(Exception):
                 await msg.nak(delay=delay)
-            self.metrics.messages.labels("webhooks", "retried").inc()
+            self.context.metrics.messages.labels("webhooks", "retried").inc()
             return
         headers = failure_headers(webhook=hook.id, owner=hook.owner, url=hook.url,
                                   attempts=attempts, first=first, error=error)  # fmt: skip
@@ -168,4 +156,4 @@ class Sender:
     async def _settled(self, msg: Msg, outcome: str, *, term: bool = False) -> None:
         with contextlib.suppress(Exception):  # unsettled: redelivered after ack_wait
             await (msg.term() if term else msg.ack())
-        self.metrics.messages.labels("webhooks", outcome).inc()
+        self.context.metrics.messages.labels("webhooks", outcome).inc()

@@ -13,7 +13,6 @@ The workers send; this only asks them to (:class:`ledger.webhooks.WebhookDesk`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -23,7 +22,7 @@ from ledger.api._auth import principal_of
 from ledger.api._common import in_thread, koers_of
 from ledger.api._schema import READ_ERRORS, WRITE_ERRORS
 from ledger.domain import Webhook
-from ledger.webhooks import WebhookDesk
+from ledger.webhooks import Failure, WebhookDesk
 
 __all__ = ["router"]
 
@@ -40,18 +39,6 @@ class WebhookState(BaseModel):
     label: str
     removed: bool
     created_on: datetime
-
-
-class FailedDelivery(BaseModel):
-    delivery: str = Field(description="The delivery's webhook-id (replay it by this).")
-    webhook_id: str
-    owner: str
-    url: str
-    attempts: int
-    first_attempt: str
-    failed_at: str
-    last_error: str
-    body: str = Field(description="The JSON body that was POSTed.")
 
 
 class Queued(BaseModel):
@@ -77,12 +64,11 @@ async def list_webhooks(request: Request) -> list[WebhookState]:
 
 
 @router.get("/webhooks/failures", summary="List failed deliveries", responses=READ_ERRORS)
-async def webhook_failures(request: Request) -> list[FailedDelivery]:
+async def webhook_failures(request: Request) -> list[Failure]:
     """Deliveries of your webhooks given up after the retry window and not delivered since,
     oldest first."""
     desk = WebhookDesk(koers_of(request))
-    failures = await in_thread(desk.failures, principal_of(request))
-    return [FailedDelivery(**_plain(f.as_dict())) for f in failures]
+    return await in_thread(desk.failures, principal_of(request))
 
 
 @router.post("/webhooks/{webhook_id}/test", summary="Send a test delivery", status_code=202,
@@ -103,7 +89,3 @@ async def replay_delivery(request: Request, delivery: str) -> Queued:
     desk = WebhookDesk(koers_of(request))
     failure = await in_thread(desk.replay, principal_of(request), delivery)
     return Queued(delivery=failure.delivery, webhook_id=failure.webhook_id)
-
-
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k != "sequence"}

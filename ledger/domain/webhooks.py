@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -28,6 +28,7 @@ from ledger.domain._base import KoersAggregate, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Field, Text
 from ledger.domain.access import ADMIN, ITS_OWNER
+from ledger.domain.credentials import REVOKE_TOKEN
 from ledger.domain.directory import Slug
 
 __all__ = [
@@ -146,15 +147,7 @@ ADD_WEBHOOK = Command(
 REMOVE_WEBHOOK = Command(
     "webhook.remove",
     "Remove a webhook: nothing more is sent to it.",
-    (
-        Text(
-            name="reason",
-            help="Why, in a few words.",
-            default="removed",
-            most=300,
-            example="tool retired",
-        ),
-    ),
+    (replace(REVOKE_TOKEN.field("reason"), default="removed", example="tool retired"),),
     event="Removed",
     example="<id> --reason 'tool retired'",
     may=(ITS_OWNER, ADMIN),

@@ -15,6 +15,7 @@ from ledger.webhooks._records import (
     failure_headers,
     hooks_config,
     is_done,
+    once,
     publish_once,
     read_failures,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "failure_headers",
     "hooks_config",
     "is_done",
+    "once",
     "publish_once",
     "read_failures",
     "signed_headers",

@@ -105,7 +105,7 @@ class WebhookDesk:
         async def again(js: JetStreamContext, names: HookNames) -> bool:
             subject = names.send_subject(delivery, failure.sequence)
             headers = {H_WEBHOOK: failure.webhook_id, H_OWNER: failure.owner}
-            return await publish_once(js, subject, failure.body, headers,
+            return await publish_once(js, subject, failure.body.encode(), headers,
                                       msg_id=f"replay_{delivery}_{failure.sequence}",
                                       timeout=self._timeout)  # fmt: skip
 

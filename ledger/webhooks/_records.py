@@ -37,6 +37,7 @@ __all__ = [
     "failure_of",
     "hooks_config",
     "is_done",
+    "once",
     "publish_once",
     "read_failures",
     "test_body",
@@ -70,6 +71,7 @@ def hooks_config(names: HookNames, replicas: int, keep_seconds: float) -> api.St
         max_age=keep_seconds,
         duplicate_window=120.0,
         allow_direct=True,
+        allow_atomic=True,  # the fan-out stores a fetched batch's deliveries in one write
     )
 
 
@@ -112,6 +114,11 @@ def test_body(webhook: UUID, by: str) -> bytes:
     )
 
 
+def once(headers: dict[str, str], msg_id: str) -> dict[str, str]:
+    """``headers`` marked to be stored only on an empty subject (and deduplicated by id)."""
+    return {**headers, "Nats-Msg-Id": msg_id, "Nats-Expected-Last-Subject-Sequence": "0"}
+
+
 async def publish_once(
     js: JetStreamContext,
     subject: str,
@@ -123,7 +130,7 @@ async def publish_once(
 ) -> bool:
     """Store ``body`` on ``subject`` unless the subject holds a message already; ``True``
     when this call stored it."""
-    marked = {**headers, "Nats-Msg-Id": msg_id, "Nats-Expected-Last-Subject-Sequence": "0"}
+    marked = once(headers, msg_id)
     try:
         ack = await js.publish(subject, body, timeout=timeout, headers=marked)
     except APIError as e:
@@ -143,7 +150,9 @@ async def is_done(js: JetStreamContext, names: HookNames, delivery: str) -> bool
 
 @dataclass(frozen=True)
 class Failure:
-    """A delivery given up on (``koers webhooks failures``)."""
+    """A delivery given up on (``koers webhooks failures``): its id (the ``webhook-id``,
+    replay it by this), its webhook, how often and until when it was tried, the last error,
+    and the JSON body that was POSTed."""
 
     delivery: str
     webhook_id: str
@@ -154,12 +163,10 @@ class Failure:
     failed_at: str
     last_error: str
     sequence: int
-    body: bytes
+    body: str
 
     def as_dict(self) -> dict[str, Any]:
-        shown = asdict(self)
-        shown["body"] = self.body.decode("utf-8", "replace")
-        return shown
+        return asdict(self)
 
 
 def failure_headers(
@@ -188,7 +195,7 @@ def failure_of(names: HookNames, subject: str, seq: int, headers: Any, data: byt
         failed_at=h.get("Koers-Failed-At", ""),
         last_error=h.get("Koers-Last-Error", ""),
         sequence=seq,
-        body=data,
+        body=data.decode("utf-8", "replace"),  # JSON as the fan-out wrote it: UTF-8
     )
 
 

@@ -84,12 +84,16 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the senders open dozens of connections at once
+
+
 @contextmanager
 def receiving(**options: Any) -> Iterator[Receiver]:
     """A :class:`Receiver` listening on a free port of 127.0.0.1 until the block ends."""
     receiver = Receiver(**options)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
     thread.start()
