@@ -159,7 +159,7 @@ def _webhook_subscribers(
 ) -> None:
     """The webhooks' two subscribers (:mod:`workers._fanout`, :mod:`workers._sender`) and
     their documented records."""
-    hooks = HookNames(names.stream, names.prefix, names.worker)
+    hooks = HookNames(names.stream, names.prefix)
     stream = JStream(hooks.hooks_stream, declare=False)
     web = settings.webhooks
 

@@ -1,11 +1,12 @@
 """The webhooks' fan-out: each ledger event, once per webhook it goes to, onto ``send.>``.
 
-A durable consumer of its own on the ledger (``<name>-webhooks``), so slow receivers never
+A durable consumer of its own on the ledger (``koers-webhooks``), so slow receivers never
 hold up prompts and the prompts' consumer never holds up webhooks. Per fetched batch, in
 stream order:
 
-1. a ``webhook`` event in the batch reloads the registry first (:mod:`workers._hooks`);
-   with no webhook at all, messages are acknowledged without being decoded;
+1. a ``webhook`` event stored since the registry was read (:mod:`workers._hooks`) reads it
+   again first (:meth:`Fanout._fresh_registry`); with no webhook at all, messages are
+   acknowledged without being decoded;
 2. each message is decoded and checked as the prompts' consumer does (a bad one is left to
    that consumer to dead-letter; here it is skipped); the access facts of the things some
    webhook wants are read, several at once (:meth:`workers._hooks.Registry.prefetch`);
@@ -29,7 +30,7 @@ from collections.abc import Iterable
 
 import anyio.to_thread
 from nats.aio.msg import Msg
-from nats.js.errors import APIError
+from nats.js.errors import APIError, NotFoundError
 
 from ledger.webhooks import delivery_id, event_body, once
 from ledger.webhooks._records import H_OWNER, H_WEBHOOK, WRONG_LAST_SEQUENCE
@@ -56,9 +57,7 @@ class Fanout:
 
     async def batch(self, messages: Iterable[Msg]) -> None:
         msgs, context = list(messages), self.context
-        prefix = self.decoder.prefix + ".webhook."
-        if any(m.subject.startswith(prefix) for m in msgs):
-            await anyio.to_thread.run_sync(context.registry.reload, limiter=context.limiter)
+        await self._fresh_registry()
         if context.registry.empty:
             await asyncio.gather(*(_ack(m) for m in msgs))
             return
@@ -91,6 +90,22 @@ class Fanout:
         """Wait for the batches still being stored (at shutdown, after the last fetch)."""
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def _fresh_registry(self) -> None:
+        """Read the webhooks again when a ``webhook`` event was stored since they were read.
+
+        Asked after the batch was fetched, the last such event's position covers every one
+        before the batch's last message, whichever worker's fan-out judged it (the durable
+        is shared: this worker may never see the ``webhook.added`` itself)."""
+        context = self.context
+        subject = f"{self.decoder.prefix}.webhook.>"
+        try:
+            last = (await context.js.get_last_msg(context.names.stream, subject)).seq or 0
+        except NotFoundError:
+            last = 0
+        if last > context.registry.as_of:
+            await anyio.to_thread.run_sync(context.registry.reload, limiter=context.limiter)
+            context.registry.as_of = last
 
     def _decode(self, msg: Msg) -> Event | None:
         meta = msg.metadata

@@ -10,8 +10,9 @@ An event at stream position ``p`` goes to each webhook that
 - names no team, or the thing's team or a team above it is the webhook's team.
 
 Events of the idempotency-key records (``command_key``) go nowhere: they are bookkeeping.
-The registry is read again from the ledger whenever a ``webhook`` event passes the fan-out
-(and when a sender meets a webhook it does not know). This runs in threads (the application
+The registry is read again from the ledger when a ``webhook`` event was stored since it was
+last read (the fan-out asks before each batch), and when a sender meets a webhook it does
+not know. This runs in threads (the application
 is synchronous).
 """
 
@@ -83,6 +84,8 @@ class Registry:
         self._hooks: dict[UUID, Hook] = {}
         self._facts: dict[UUID, tuple[float, Facts | None]] = {}
         self._lock = threading.Lock()
+        #: the position of the last ``webhook`` event when the webhooks were last read
+        self.as_of = 0
 
     @property
     def empty(self) -> bool:

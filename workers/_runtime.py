@@ -4,8 +4,9 @@ consumers, the periodic schedules, the lag poller and the metrics endpoint.
 - ``<prefix>.>`` on the ledger stream, durable ``<name>-ledger``, batches of
   ``KOERS_WORKER_BATCH`` fetched in order and settled one by one;
 - ``<prefix>_schedules.due.>`` on the schedules stream, durable ``<name>-schedules``;
-- the webhooks: ``<prefix>.>`` again, durable ``<name>-webhooks`` (:mod:`workers._fanout`),
-  and ``<prefix>_webhooks.send.>``, durable ``<name>-webhook-sends`` (:mod:`workers._sender`).
+- the webhooks: ``<prefix>.>`` again, durable ``koers-webhooks`` (:mod:`workers._fanout`),
+  and ``<prefix>_webhooks.send.>``, durable ``koers-webhook-sends`` (:mod:`workers._sender`),
+  shared by workers of every name (a second name must not send everything again).
 
 Several workers (threads or processes) with the same name share the work.
 """

@@ -14,8 +14,9 @@ framework default. Consumers are created or updated to the configuration below o
 - ``<STREAM>_WEBHOOKS`` holds webhook deliveries and their records
   (:mod:`ledger.webhooks._records`) for ``KOERS_WEBHOOK_KEEP``.
 
-The webhooks have two durable consumers: ``<name>-webhooks`` on the ledger (the fan-out) and
-``<name>-webhook-sends`` on the deliveries. The senders' ``ack_wait`` outlasts a POST (three
+The webhooks have two durable consumers, shared by every worker whatever its name (another
+name must not send every delivery again): ``koers-webhooks`` on the ledger (the fan-out) and
+``koers-webhook-sends`` on the deliveries. The senders' ``ack_wait`` outlasts a POST (three
 times ``KOERS_WEBHOOK_TIMEOUT``, at least 5 s) and their deliveries are never given up by
 the server (``max_deliver`` unlimited): the retry window decides when to stop.
 """
@@ -34,7 +35,7 @@ __all__ = ["consumer_config", "ensure_consumers", "ensure_streams", "hook_names"
 
 def hook_names(names: Names) -> HookNames:
     """The webhooks' names for the workers of ``names``."""
-    return HookNames(names.stream, names.prefix, names.worker)
+    return HookNames(names.stream, names.prefix)
 
 
 def schedules_config(names: Names, replicas: int) -> api.StreamConfig:

@@ -12,8 +12,9 @@ For a ledger stream ``LEDGER`` with subject prefix ``ledger``::
                      ledger_webhooks.failed.<delivery>     given up after the retry window,
                                                            with the body, for a replay
 
-Durable consumers (of the workers named ``koers-prompts``): ``koers-prompts-webhooks`` on the
-ledger (the fan-out) and ``koers-prompts-webhook-sends`` on ``send.>`` (the senders).
+Durable consumers: ``koers-webhooks`` on the ledger (the fan-out) and ``koers-webhook-sends``
+on ``send.>`` (the senders), the same for every worker whatever its ``KOERS_WORKER_NAME``:
+workers of another name share them rather than send every delivery again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ __all__ = ["HookNames"]
 class HookNames:
     stream: str
     prefix: str
-    worker: str = "koers-prompts"
 
     @property
     def hooks_stream(self) -> str:
@@ -61,8 +61,8 @@ class HookNames:
 
     @property
     def fanout_durable(self) -> str:
-        return f"{self.worker}-webhooks"
+        return "koers-webhooks"
 
     @property
     def send_durable(self) -> str:
-        return f"{self.worker}-webhook-sends"
+        return "koers-webhook-sends"

@@ -197,3 +197,22 @@ def test_a_removed_webhook_is_sent_nothing_more(env: dict[str, str], app: Koers)
     ]
     sends = stream_messages(env["NATS_URL"], names.hooks_stream, f"{names.hooks_prefix}.send.>")
     assert len(sends) == 2
+
+
+def test_workers_of_two_names_send_each_delivery_once(env: dict[str, str], app: Koers) -> None:
+    """Prompts may be judged again by workers of another name; webhook deliveries are not
+    sent again: the webhooks' consumers are shared whatever the name."""
+    with (
+        receiving() as receiver,
+        running_workers(env, webhooks=QUICK),
+        running_workers(env, webhooks=QUICK, name="racer"),
+    ):
+        _add(app, ANN, receiver.url, events="decision.*")
+        made = [_decision(app, "platform", ANN) for _ in range(20)]
+        wait_for(lambda: len(receiver.taken) >= 20, what="twenty deliveries")
+        marker = _decision(app, "platform", ANN)
+        wait_for(lambda: len(receiver.taken) >= 21, what="the marker")
+    assert set(receiver.ids().values()) == {1}
+    assert {json.loads(r.body)["aggregate_id"] for r in receiver.taken} == {
+        str(d) for d in (*made, marker)
+    }

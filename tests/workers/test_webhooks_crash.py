@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 DELIVERIES = 1000
 CONCURRENCY = 16
-NAMES = HookNames("CRASH", "crash", "crash")
+NAMES = HookNames("CRASH", "crash")
 
 
 @pytest.fixture
