@@ -163,29 +163,18 @@ def _webhook_subscribers(
     stream = JStream(hooks.hooks_stream, declare=False)
     web = settings.webhooks
 
-    @_batch_subscriber(
-        broker,
-        names.ledger_filter,
-        stream=ledger,
-        durable=hooks.fanout_durable,
-        pull_sub=PullSub(batch_size=web.batch_size, timeout=settings.fetch_wait, batch=True),
-        title="ledger events for webhooks",
-        description=WEBHOOK_EVENTS_DESCRIPTION,
-    )
-    async def on_webhook_events(message: BatchMessage) -> None:
-        await worker.on_webhook_events(message)
-
-    @_batch_subscriber(
-        broker,
-        hooks.send_filter,
-        stream=stream,
-        durable=hooks.send_durable,
-        pull_sub=PullSub(batch_size=web.concurrency, timeout=settings.fetch_wait, batch=True),
-        title="webhook deliveries",
-        description=WEBHOOK_SENDS_DESCRIPTION,
-    )
-    async def on_webhook_sends(message: BatchMessage) -> None:
-        await worker.on_webhook_sends(message)
+    subscribers = (
+        (names.ledger_filter, ledger, hooks.fanout_durable, web.batch_size,
+         "ledger events for webhooks", WEBHOOK_EVENTS_DESCRIPTION, "on_webhook_events"),
+        (hooks.send_filter, stream, hooks.send_durable, web.concurrency,
+         "webhook deliveries", WEBHOOK_SENDS_DESCRIPTION, "on_webhook_sends"),
+    )  # fmt: skip
+    for subject, source, durable, size, title, description, method in subscribers:
+        pull_sub = PullSub(batch_size=size, timeout=settings.fetch_wait, batch=True)
+        subscriber = _batch_subscriber(broker, subject, stream=source, durable=durable,
+                                       pull_sub=pull_sub, title=title,
+                                       description=description)  # fmt: skip
+        subscriber(_handing_to(worker, method))
 
     worker.publishers["webhook delivered"] = broker.publisher(
         hooks.done_subject("{delivery}"),
@@ -208,6 +197,15 @@ def _webhook_subscribers(
             "`koers webhooks failures` lists them, `koers webhooks replay <id>` sends again."
         ),
     )
+
+
+def _handing_to(worker: Any, method: str) -> Any:
+    """A handler passing each batch to ``worker.<method>``."""
+
+    async def handle(message: BatchMessage) -> None:
+        await getattr(worker, method)(message)
+
+    return handle
 
 
 def _batch_subscriber(
