@@ -82,6 +82,8 @@ COMMANDS = {
     "answer_prompt": "/prompts/{prompt_id}/answer",
     "snooze_prompt": "/prompts/{prompt_id}/snooze",
     "dismiss_prompt": "/prompts/{prompt_id}/dismiss",
+    "add_webhook": "/webhooks",
+    "remove_webhook": "/webhooks/{webhook_id}/remove",
 }
 KINDS = ["objectives", "key-results", "kpis", "decisions", "delegations", "retros", "prompts"]
 VIEWS = ["/teams/{team}/okr-progress", "/teams/{team}/decision-quality", "/delegation-board",
