@@ -68,6 +68,7 @@ from projections._schema import TABLES, Table
 from projections.decision_quality import DecisionQuality, decision_quality
 from projections.delegation_board import DelegationBoard, delegation_board
 from projections.export import dump, export
+from projections.kpis import KpiStatus, kpi_status
 from projections.okr import OkrProgress, okr_progress
 from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
@@ -88,6 +89,7 @@ __all__ = [
     "DelegationBoard",
     "KoersProjection",
     "KoersViews",
+    "KpiStatus",
     "OkrProgress",
     "PromptInbox",
     "ReflectionJournal",
@@ -101,6 +103,7 @@ __all__ = [
     "delegation_board",
     "dump",
     "export",
+    "kpi_status",
     "memory_views",
     "okr_progress",
     "open_views",

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ledger.api import sign_in_page
 from ledger.domain import Principal
-from ledger.web import _commands, _reflection
+from ledger.web import _commands, _goals, _reflection
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
 from ledger.web._session import SignInNeeded, viewer
@@ -54,6 +54,6 @@ def _sign_in(request: Request, e: Exception) -> Response:
 
 def install_web(api: FastAPI) -> None:
     """Serve the pages from ``api`` (the application :func:`ledger.api.create_api` made)."""
-    for module_router in (router, _commands.router, _reflection.router):
+    for module_router in (router, _commands.router, _goals.router, _reflection.router):
         api.include_router(module_router)
     api.add_exception_handler(SignInNeeded, _sign_in)
