@@ -109,11 +109,13 @@ def test_a_key_result_added_and_checked_in_through_the_forms_is_in_the_chart_and
     assert page.locator("svg polyline.value").count() == 0  # no check-ins yet
     check_in = page.locator(f"#form-check-in-{kr_id[:8]}")
     check_in.get_by_label("Value").fill("9")
-    check_in.get_by_label("Confidence").fill("11")  # refused in place: 0–10
+    check_in.get_by_label("Confidence").fill("7")
+    check_in.get_by_label("As of").fill("1999-01-01T09:00")  # the domain refuses before 2000
     check_in.get_by_role("button").click()
     field = page.locator(".field.invalid")
-    assert "10" in field.locator(".error").inner_text(), field.inner_text()
-    page.get_by_role("spinbutton", name="Confidence").fill("7")
+    assert "2000" in field.locator(".error").inner_text(), field.inner_text()
+    assert page.get_by_label("As of").get_attribute("aria-invalid") == "true"
+    page.get_by_label("As of").fill("")
     page.get_by_role("textbox", name="Note").fill("Cached the dependencies.")
     page.get_by_role("textbox", name="Blockers").fill("slow test database")
     page.get_by_role("button", name="Record a check-in").click()
