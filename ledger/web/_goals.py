@@ -27,13 +27,7 @@ from ledger.web._forms import Form, form_of
 from ledger.web._reads import At, at_of, read_view
 from ledger.web._render import render, visible_teams
 from ledger.web._session import viewer
-from projections import (
-    KoersViews,
-    delegation_board,
-    kpi_status,
-    okr_progress,
-    retro_follow_through,
-)
+from projections import KoersViews, delegation_board, kpi_status, okr_progress, retro_follow_through
 from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
 
 __all__ = ["kr_chart", "router"]
