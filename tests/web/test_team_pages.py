@@ -190,3 +190,72 @@ def test_the_pages_fit_a_phone(site: Site, signed_in: Callable[..., Visit]) -> N
                  f"/key-result/{objective['key_results'][2]['key_result_id']}"):  # fmt: skip
         page.goto(site.url + path)
         assert page.evaluate("document.documentElement.scrollWidth <= 390"), path
+
+
+def test_retarget_correct_drop_and_score_through_the_forms(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    objective_id = _objective(site, f"Quiet on-call {uuid.uuid4().hex[:6]}")
+    with site.api("ann") as api:
+        made = [api.post("/key-results", json={"objective_id": objective_id, "title": title,
+                                               "metric": "decrease", "start": "20",
+                                               "target": "4", "owner": "dewi"})
+                for title in ("Pages per week under 4", "Night pages under 1")]  # fmt: skip
+        assert all(m.status_code == 201 for m in made), [m.text for m in made]
+        kr_id, other_id = (m.json()["id"] for m in made)
+        checked = api.post(f"/key-results/{kr_id}/check-ins", json={"value": "15", "confidence": 5})
+        assert checked.status_code == 200, checked.text
+    page = signed_in("ann").page
+    page.goto(f"{site.url}/key-result/{kr_id}")
+    page.locator("summary", has_text="Change a key result's target").click()
+    retarget = page.locator(f"#form-retarget-{kr_id[:8]}")
+    retarget.get_by_label("Target").fill("8")
+    retarget.get_by_label("Reason").fill("The pager rotation halves next quarter, not this one.")
+    retarget.get_by_role("button").click()
+    page.wait_for_url(f"**/key-result/{kr_id}?done=retarget*")
+    chart = page.locator("svg.chart")
+    assert chart.locator("line.target title").text_content() == "target 8"
+    assert chart.locator("line.original title").text_content() == "original target 4"
+    page.locator("summary", has_text="Correct a check-in").click()
+    correct = page.locator(f"#form-correct-check-in-{kr_id[:8]}")
+    latest = checked.json()["item_id"]
+    assert correct.get_by_label("Check in").input_value() == latest  # filled in
+    correct.get_by_label("Value").fill("14")
+    correct.get_by_label("Confidence").fill("6")
+    correct.get_by_label("Reason").fill("Two pages were one incident.")
+    correct.get_by_role("button").click()
+    page.wait_for_url(f"**/key-result/{kr_id}?done=correct_check_in*")
+    assert "14 (corrected)" in page.locator("table.check-ins td.value").inner_text()
+    with site.api("ann") as api:
+        kr = api.get(f"/key-results/{kr_id}").json()
+    assert (kr["target"], kr["original_target"]) == ("8", "4")
+    assert [(c["value"], c["corrected"]) for c in kr["check_ins"].values()] == [("14", True)]
+    page.goto(f"{site.url}/key-result/{other_id}")
+    page.locator("summary", has_text="Drop a key result").click()
+    drop = page.locator(f"#form-drop-key-result-{other_id[:8]}")
+    drop.get_by_label("Reason").fill("Night pages follow from the weekly ones.")
+    drop.get_by_role("button").click()
+    page.wait_for_url(f"**/key-result/{other_id}?done=drop_key_result*")
+    page.goto(f"{site.url}/objective/{objective_id}")
+    assert "DROPPED" in page.locator(f"#kr-{other_id} .badge").inner_text().upper()
+    page.locator("summary", has_text="Score an objective").click()
+    score = page.locator(f"#form-score-objective-{objective_id[:8]}")
+    score.get_by_label("Score").fill("0.4")
+    score.get_by_label("Learnings").fill("Retargeting early was right.")
+    score.get_by_role("button").click()
+    page.wait_for_url(f"**/objective/{objective_id}?done=score_objective*")
+    assert "closed, scored 0.4" in page.locator(".objective-numbers").inner_text().lower()
+
+
+def test_the_period_picker_shows_another_quarter(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    page = signed_in("gijs").page
+    page.goto(f"{site.url}/team/sales")
+    page.get_by_label("Quarter", exact=True).select_option(
+        DEMO
+    )  # applies at once (the page's script)
+    page.wait_for_url(f"**/team/sales?period={DEMO}")
+    okr = _okr(site, "gijs", "sales", DEMO)
+    titles = page.locator("article.objective h3").all_inner_texts()
+    assert titles == [o["title"] for o in okr["objectives"]]
