@@ -63,17 +63,15 @@ def _span(values: list[float]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _number(value: float) -> str:
-    """A tick label: whole numbers without decimals, others with at most two."""
-    return (
-        f"{value:.0f}"
-        if abs(value - round(value)) < 1e-9 or abs(value) >= 100
-        else (f"{value:.2f}".rstrip("0").rstrip("."))
-    )
+def _number(value: float, step: float) -> str:
+    """A tick label with as many decimals as ticks ``step`` apart need (at most two)."""
+    whole = step >= 1 and abs(step - round(step)) < 1e-9
+    places = 0 if whole else 1 if step >= 0.1 else 2
+    return f"{value:.{places}f}"
 
 
-def _label(value: float, dates: bool) -> str:
-    return datetime.fromtimestamp(value, UTC).strftime("%d %b") if dates else _number(value)
+def _label(value: float, dates: bool, step: float) -> str:
+    return datetime.fromtimestamp(value, UTC).strftime("%d %b") if dates else _number(value, step)
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,10 @@ def _frame(
 ) -> _Frame:
     xs = [_x(x) for s in series for x, _ in s.points]
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
-    if x_low == x_high:
-        x_low, x_high = x_low - 1, x_high + 1
+    dates = any(isinstance(x, datetime) for s in series for x, _ in s.points)
+    if x_low == x_high:  # one moment: a day either side
+        pad = 86_400.0 if dates else 1.0
+        x_low, x_high = x_low - pad, x_high + pad
     scales: dict[str, tuple[float, float]] = {}
     for axis in ("left", "right"):
         values = [float(y) for s in series if s.axis == axis for _, y in s.points]
@@ -111,7 +111,6 @@ def _frame(
             scales[axis] = right_range
         elif values:
             scales[axis] = _span(values)
-    dates = any(isinstance(x, datetime) for s in series for x, _ in s.points)
     return _Frame(x_low, x_high, scales, dates)
 
 
@@ -128,20 +127,26 @@ def _axes(frame: _Frame, y_label: str, right_label: str) -> list[str]:
         at = edge - 6 if axis == "left" else edge + 6
         parts.append(f'<line class="axis" x1="{edge}" y1="{TOP}" x2="{edge}" y2="{bottom}"/>')
         low, high = frame.scales[axis]
+        step = (high - low) / TICKS
         for n in range(TICKS + 1):
-            value = low + (high - low) * n / TICKS
+            value = low + step * n
+            mark = escape(_number(value, step))
             parts.append(f'<text x="{at}" y="{frame.py(value, axis) + 4:.1f}" '
-                         f'text-anchor="{anchor}">{escape(_number(value))}</text>')  # fmt: skip
+                         f'text-anchor="{anchor}">{mark}</text>')  # fmt: skip
         if label:
             x, side = (4, "start") if axis == "left" else (WIDTH - 4, "end")
             parts.append(f'<text class="axis-label" x="{x}" y="{bottom + 34}" '
                          f'text-anchor="{side}">{escape(label)}</text>')  # fmt: skip
+    step, shown = (frame.x_high - frame.x_low) / TICKS, ""
     for n in range(TICKS + 1):
-        value = frame.x_low + (frame.x_high - frame.x_low) * n / TICKS
+        value = frame.x_low + step * n
+        tick = _label(value, frame.dates, step)
+        if tick == shown:  # a day's ticks say it once
+            continue
+        shown = tick
         anchor = "start" if n == 0 else "end" if n == TICKS else "middle"
-        label = escape(_label(value, frame.dates))
         parts.append(f'<text x="{frame.px(value):.1f}" y="{bottom + 16}" '
-                     f'text-anchor="{anchor}">{label}</text>')  # fmt: skip
+                     f'text-anchor="{anchor}">{escape(tick)}</text>')  # fmt: skip
     return parts
 
 

@@ -141,29 +141,35 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
     warning = f"{asked[:20]!r} is not a quarter (write it as 2026-Q3); showing {period}." if (
         asked and asked != period) else ""  # fmt: skip
     at = at_of(request)
-    okr, problem = await read_view(request, lambda v: okr_progress(v, slug, period), at)
-    periods, _ = await read_view(request, lambda v: _periods(v, slug), at)
-    decisions, _ = await read_view(request, lambda v: _open_decisions(v, slug), at)
-    retros, _ = await read_view(request, lambda v: retro_follow_through(v, slug), at)
-    board, _ = await read_view(request, delegation_board, at)
+
+    def room(views: KoersViews) -> tuple[Any, ...]:  # one read: "as of" replays the log once
+        return (okr_progress(views, slug, period), _periods(views, slug),
+                _open_decisions(views, slug), retro_follow_through(views, slug),
+                delegation_board(views))  # fmt: skip
+
+    read, problem = await read_view(request, room, at)
+    okr, periods, decisions, retros, board = read or (None, [], [], None, None)
     koers = koers_of(request)
-    moment = _when(okr.at) if okr is not None and at.past else None
-    try:
-        kpis = await in_thread(_kpis, koers, me, slug, moment)
-        cards = [c for row in (board.owners if board else []) for c in row.delegations]
-        delegations = await in_thread(_team_delegations, koers, me, slug, cards)
-    except KoersError as e:
-        kpis, delegations, problem = [], [], problem or str(e)
+    kpis: list[Any] = []
+    delegations: list[Any] = []
+    if read is not None:
+        moment = _when(okr.at) if at.past else None
+        cards = [c for row in board.owners for c in row.delegations]
+        try:
+            kpis = await in_thread(_kpis, koers, me, slug, moment)
+            delegations = await in_thread(_team_delegations, koers, me, slug, cards)
+        except KoersError as e:
+            problem = str(e)
     last_retro = retros.retros[-1] if retros and retros.retros else None
     actions = [i for i in (retros.open_items if retros else [])
                if last_retro and i.retro_id == last_retro.retro_id]  # fmt: skip
     charts = {k.key_result_id: kr_chart(k) for o in (okr.objectives if okr else [])
               for k in o.key_results}  # fmt: skip
-    choices = sorted({*(periods or []), period, _current_quarter()}, reverse=True)
+    choices = sorted({*periods, period, _current_quarter()}, reverse=True)
     return await render(
         request, me, "team.html", title=f"Team room: {slug}", banner=problem or warning,
         team=slug, period=period, periods=choices, okr=okr, charts=charts, kpis=kpis,
-        decisions=decisions or [], delegations=delegations, last_retro=last_retro,
+        decisions=decisions, delegations=delegations, last_retro=last_retro,
         actions=actions, at=at, visible=set(await _visible(request, me)),
         kpi_chart=_kpi_chart,
     )  # fmt: skip

@@ -45,3 +45,12 @@ def test_a_chart_without_points_still_draws_its_references() -> None:
                            title="Nothing yet", desc="No check-ins yet."))  # fmt: skip
     assert "<polyline" not in chart
     assert chart.count('<line class="target"') == 1
+
+
+def test_ticks_keep_the_decimals_their_step_needs_and_one_moment_gets_a_day_around_it() -> None:
+    one = datetime(2026, 7, 23, 9, tzinfo=UTC)
+    chart = str(line_chart([Series("retention", [(one, Decimal("103.2"))])],
+                           [Reference("target 105", 105)], title="t", desc="d"))  # fmt: skip
+    ticks = re.findall(r'text-anchor="end">([\d.]+)</text>', chart)
+    assert len(set(ticks)) == len(ticks) == 5, ticks  # 103.1 … 105.1, none alike
+    assert re.findall(r">(\d\d \w\w\w)<", chart) == ["22 Jul", "23 Jul", "24 Jul"]
