@@ -158,6 +158,9 @@ def test_the_as_of_control_shows_the_team_room_as_it_was(
     assert percent(first["progress"]) in meta
     assert percent(first["expected"]) in meta
     assert first["track"].replace("_", " ") in meta
+    lead_time = page.locator("table.kpis tr", has_text="Lead time for changes")
+    assert lead_time.locator("td.latest").inner_text() == "not measured"  # first on 22 Jul
+    assert "no retro yet" in page.locator("#actions-h + p").inner_text()
     for kr in first["key_results"]:
         card = page.locator(f"#kr-{kr['key_result_id']}")
         assert card.locator("dd.progress").inner_text() == percent(kr["progress"])
