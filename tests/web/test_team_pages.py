@@ -35,6 +35,17 @@ def _objective(site: Site, title: str) -> str:
     return objective_id
 
 
+def _send(page: Any, summary: str, form_id: str, fields: dict[str, str], then: str) -> Any:
+    """Open a folded form, fill its fields (by label), send it and wait for ``then``."""
+    page.locator("summary", has_text=summary).click()
+    form = page.locator(f"#{form_id}")
+    for label, value in fields.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button").click()
+    page.wait_for_url(then)
+    return form
+
+
 def test_the_team_room_shows_the_apis_numbers_and_closed_and_dropped_as_such(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
@@ -210,43 +221,31 @@ def test_retarget_correct_drop_and_score_through_the_forms(
         assert checked.status_code == 200, checked.text
     page = signed_in("ann").page
     page.goto(f"{site.url}/key-result/{kr_id}")
-    page.locator("summary", has_text="Change a key result's target").click()
-    retarget = page.locator(f"#form-retarget-{kr_id[:8]}")
-    retarget.get_by_label("Target").fill("8")
-    retarget.get_by_label("Reason").fill("The pager rotation halves next quarter, not this one.")
-    retarget.get_by_role("button").click()
-    page.wait_for_url(f"**/key-result/{kr_id}?done=retarget*")
+    _send(page, "Change a key result's target", f"form-retarget-{kr_id[:8]}",
+          {"Target": "8", "Reason": "The pager rotation halves next quarter, not this one."},
+          f"**/key-result/{kr_id}?done=retarget*")  # fmt: skip
     chart = page.locator("svg.chart")
     assert chart.locator("line.target title").text_content() == "target 8"
     assert chart.locator("line.original title").text_content() == "original target 4"
-    page.locator("summary", has_text="Correct a check-in").click()
-    correct = page.locator(f"#form-correct-check-in-{kr_id[:8]}")
-    latest = checked.json()["item_id"]
-    assert correct.get_by_label("Check in").input_value() == latest  # filled in
-    correct.get_by_label("Value").fill("14")
-    correct.get_by_label("Confidence").fill("6")
-    correct.get_by_label("Reason").fill("Two pages were one incident.")
-    correct.get_by_role("button").click()
-    page.wait_for_url(f"**/key-result/{kr_id}?done=correct_check_in*")
+    latest = page.locator(f"#form-correct-check-in-{kr_id[:8]}").get_by_label("Check in")
+    assert latest.input_value() == checked.json()["item_id"]  # filled in
+    _send(page, "Correct a check-in", f"form-correct-check-in-{kr_id[:8]}",
+          {"Value": "14", "Confidence": "6", "Reason": "Two pages were one incident."},
+          f"**/key-result/{kr_id}?done=correct_check_in*")  # fmt: skip
     assert "14 (corrected)" in page.locator("table.check-ins td.value").inner_text()
     with site.api("ann") as api:
         kr = api.get(f"/key-results/{kr_id}").json()
     assert (kr["target"], kr["original_target"]) == ("8", "4")
     assert [(c["value"], c["corrected"]) for c in kr["check_ins"].values()] == [("14", True)]
     page.goto(f"{site.url}/key-result/{other_id}")
-    page.locator("summary", has_text="Drop a key result").click()
-    drop = page.locator(f"#form-drop-key-result-{other_id[:8]}")
-    drop.get_by_label("Reason").fill("Night pages follow from the weekly ones.")
-    drop.get_by_role("button").click()
-    page.wait_for_url(f"**/key-result/{other_id}?done=drop_key_result*")
+    _send(page, "Drop a key result", f"form-drop-key-result-{other_id[:8]}",
+          {"Reason": "Night pages follow from the weekly ones."},
+          f"**/key-result/{other_id}?done=drop_key_result*")  # fmt: skip
     page.goto(f"{site.url}/objective/{objective_id}")
     assert "DROPPED" in page.locator(f"#kr-{other_id} .badge").inner_text().upper()
-    page.locator("summary", has_text="Score an objective").click()
-    score = page.locator(f"#form-score-objective-{objective_id[:8]}")
-    score.get_by_label("Score").fill("0.4")
-    score.get_by_label("Learnings").fill("Retargeting early was right.")
-    score.get_by_role("button").click()
-    page.wait_for_url(f"**/objective/{objective_id}?done=score_objective*")
+    _send(page, "Score an objective", f"form-score-objective-{objective_id[:8]}",
+          {"Score": "0.4", "Learnings": "Retargeting early was right."},
+          f"**/objective/{objective_id}?done=score_objective*")  # fmt: skip
     assert "closed, scored 0.4" in page.locator(".objective-numbers").inner_text().lower()
 
 
