@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
 from ledger.api import sign_in_page
-from ledger.domain import Principal
-from ledger.web import _commands, _goals, _reflection
-from ledger.web._reads import at_of, read_view
-from ledger.web._render import render
-from ledger.web._session import SignInNeeded, viewer
-from projections import prompt_inbox
+from ledger.web import (
+    _commands,
+    _day,
+    _decisions,
+    _delegations,
+    _goals,
+    _quality,
+    _reflection,
+    _retros,
+)
+from ledger.web._session import SignInNeeded
 
 __all__ = ["install_web"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 _STATIC = {"koers.css": "text/css", "koers.js": "text/javascript",
            "favicon.svg": "image/svg+xml"}  # fmt: skip
 
@@ -40,20 +43,22 @@ async def favicon() -> Response:
     return await static("favicon.svg")
 
 
-@router.get("/")
-async def my_day(request: Request, me: Viewer) -> Response:
-    """What is waiting for me."""
-    at = at_of(request)
-    inbox, problem = await read_view(request, lambda v: prompt_inbox(v, me.handle), at)
-    return await render(request, me, "day.html", title="My day", inbox=inbox, banner=problem)
-
-
 def _sign_in(request: Request, e: Exception) -> Response:
     return sign_in_page(request, str(e), 200 if request.method == "GET" else 401)
 
 
 def install_web(api: FastAPI) -> None:
     """Serve the pages from ``api`` (the application :func:`ledger.api.create_api` made)."""
-    for module_router in (router, _commands.router, _goals.router, _reflection.router):
+    for module_router in (
+        router,
+        _commands.router,
+        _day.router,
+        _goals.router,
+        _reflection.router,
+        _retros.router,
+        _delegations.router,
+        _decisions.router,
+        _quality.router,
+    ):
         api.include_router(module_router)
     api.add_exception_handler(SignInNeeded, _sign_in)

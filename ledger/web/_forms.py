@@ -94,7 +94,7 @@ class Form:
 
     @property
     def id(self) -> str:
-        return f"form-{self.command.handler}-{self.target[:8]}".rstrip("-").replace("_", "-")
+        return f"form-{_prefix(self.command, self.target, self.hidden)}"
 
 
 def label_of(name: str) -> str:
@@ -174,7 +174,7 @@ def form_of(
                 items.append(Group(f"{label_of(f.name)} {row + 1}", parts))
         else:
             items.append(_input(f, f.name, posted.get(f.name, ""), errors.get(f.name, "")))
-    prefix = f"{command.handler}-{target[:8]}".rstrip("-").replace("_", "-")
+    prefix = _prefix(command, target, fixed)
     for one in _inputs(items):
         one.prefix = prefix
     shown = {i.name for i in _inputs(items)}
@@ -183,6 +183,13 @@ def form_of(
     if key:
         form.key = key
     return form
+
+
+def _prefix(command: Command, target: str, fixed: Mapping[str, str]) -> str:
+    """What makes a form's ids unique on a page: its command, its target and the part of
+    the target it acts on (a fixed ``item_id``: two action items of one retro)."""
+    part = "".join(v[:8] for k, v in fixed.items() if k.endswith("_id"))
+    return "-".join(p for p in (command.handler, target[:8], part) if p).replace("_", "-")
 
 
 def _inputs(items: list[Input | Group]) -> list[Input]:

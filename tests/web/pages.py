@@ -1,13 +1,37 @@
-"""The pages to check with axe-core and to photograph for the tour: ``(name, path, handle)``,
-the path as the handle views it on the demo (ids are the demo's, made from its slugs)."""
+"""The pages to look at (axe-core, the tour's screenshots): (name, path, handle to view as)."""
 
 from __future__ import annotations
 
-from ledger.demo._ids import key_result_id, objective_id
+from ledger.demo._ids import decision_id, delegation_id, key_result_id, objective_id, retro_id
 
-PAGES: list[tuple[str, str, str]] = [
+#: The demo's mid-quarter retro of platform (items, pulse, actions done, dropped, carried).
+RETRO = retro_id("platform-mid")
+#: The demo's running delegation (ann to chen): check-ins, one not acknowledged yet.
+DELEGATION = delegation_id("db-migration")
+#: A decision of the demo that went all the way: opened, linked, decided, reviewed.
+REVIEWED = decision_id("trunk-based")
+
+DECISION_PAGES: list[tuple[str, str, str]] = [
+    ("decision log", "/decision-log?team=platform", "ann"),
+    ("decision", f"/decision/{REVIEWED}", "ann"),
+    ("decision, what we knew then", f"/decision/{REVIEWED}?then=1", "ann"),
+    ("decision quality", "/team/platform/quality?period=2026-Q3", "ann"),
+    ("my decision quality", "/me/quality", "ann"),
+]
+
+TEAM_PAGES: list[tuple[str, str, str]] = [
     ("team room", "/team/platform?period=2026-Q3", "ann"),
     ("team room as of", "/team/sales?period=2026-Q3&as_of=2026-08-15T12:00", "gijs"),
     ("objective", f"/objective/{objective_id('self-serve-onboarding')}", "emre"),
     ("key result", f"/key-result/{key_result_id('time-to-restore')}", "dewi"),
+]
+
+PAGES: list[tuple[str, str, str]] = [
+    ("my day", "/", "ann"),
+    ("retros", "/team/platform/retros", "ann"),
+    ("retro", f"/retro/{RETRO}", "ann"),
+    ("delegations", "/me/delegations", "chen"),
+    ("delegation", f"/delegation/{DELEGATION}", "ann"),
+    *DECISION_PAGES,
+    *TEAM_PAGES,
 ]

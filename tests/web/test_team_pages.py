@@ -105,7 +105,7 @@ def test_a_key_result_added_and_checked_in_through_the_forms_is_in_the_chart_and
     page.goto(f"{site.url}/objective/{objective_id}")
     assert page.locator("h1").inner_text() == title  # the user's text, shown as text
     page.locator("summary", has_text="Add a measurable key result").click()
-    form = page.locator("#form-add-key-result")
+    form = page.locator(f"#form-add-key-result-{objective_id[:8]}")
     form.get_by_label("Title").fill("Build in under 5 minutes")
     form.get_by_label("Metric").select_option("decrease")
     form.get_by_label("Start").fill("12")
