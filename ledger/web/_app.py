@@ -8,7 +8,16 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
 from ledger.api import sign_in_page
-from ledger.web import _commands, _day, _decisions, _delegations, _quality, _reflection, _retros
+from ledger.web import (
+    _commands,
+    _day,
+    _decisions,
+    _delegations,
+    _goals,
+    _quality,
+    _reflection,
+    _retros,
+)
 from ledger.web._session import SignInNeeded
 
 __all__ = ["install_web"]
@@ -44,6 +53,7 @@ def install_web(api: FastAPI) -> None:
         router,
         _commands.router,
         _day.router,
+        _goals.router,
         _reflection.router,
         _retros.router,
         _delegations.router,

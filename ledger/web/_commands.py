@@ -1,6 +1,6 @@
 """``/do/<command>``: every command of the table as a form page, and where every form posts.
 
-``GET /do/<command>?target=<id>&next=<page>`` shows the command's form on its own (pages link
+``GET /do/<command>?subject=<id>&next=<page>`` shows the command's form on its own (pages link
 to it, and it is where a refused form comes back to). ``POST /do/<command>`` runs the command
 exactly as the API does (:meth:`ledger.application.Koers.execute`: the same checks, the
 signed-in person as the actor, the form's idempotency key) and goes back to ``next`` with
@@ -39,7 +39,9 @@ __all__ = ["router", "safe_next"]
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(viewer)]
-_CONTROL = frozenset({"csrf", "key", "target", "next"})
+#: The form's own inputs: what the change acts on is ``subject``, not ``target`` (a key
+#: result's and a KPI's target is a field of their commands).
+_CONTROL = frozenset({"csrf", "key", "subject", "next"})
 
 
 def safe_next(value: str | None) -> str:
@@ -62,7 +64,7 @@ async def command_page(request: Request, handler: str, me: Viewer) -> Response:
     command = _command(handler)
     query = request.query_params
     posted = {k: v for k, v in query.items() if k not in _CONTROL}
-    form = form_of(command, target=query.get("target", ""), next=safe_next(query.get("next")),
+    form = form_of(command, target=query.get("subject", ""), next=safe_next(query.get("next")),
                    posted=posted)  # fmt: skip
     return await render(request, me, "command.html", title=form.title, form=form)
 
@@ -91,7 +93,7 @@ async def run_command(request: Request, handler: str, me: Viewer) -> Response:
     command = _command(handler)
     posted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_form_origin(request, me, posted.get("csrf", ""))
-    target = _target(command, posted.get("target", ""))
+    target = _target(command, posted.get("subject", ""))
     next_page = safe_next(posted.get("next"))
     fields = {k: v for k, v in posted.items() if k not in _CONTROL}
     zone = await in_thread(_zone, request, me.handle)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.demo._ids import decision_id, delegation_id, retro_id
+from ledger.demo._ids import decision_id, delegation_id, key_result_id, objective_id, retro_id
 
 #: The demo's mid-quarter retro of platform (items, pulse, actions done, dropped, carried).
 RETRO = retro_id("platform-mid")
@@ -19,6 +19,13 @@ DECISION_PAGES: list[tuple[str, str, str]] = [
     ("my decision quality", "/me/quality", "ann"),
 ]
 
+TEAM_PAGES: list[tuple[str, str, str]] = [
+    ("team room", "/team/platform?period=2026-Q3", "ann"),
+    ("team room as of", "/team/sales?period=2026-Q3&as_of=2026-08-15T12:00", "gijs"),
+    ("objective", f"/objective/{objective_id('self-serve-onboarding')}", "emre"),
+    ("key result", f"/key-result/{key_result_id('time-to-restore')}", "dewi"),
+]
+
 PAGES: list[tuple[str, str, str]] = [
     ("my day", "/", "ann"),
     ("retros", "/team/platform/retros", "ann"),
@@ -26,4 +33,5 @@ PAGES: list[tuple[str, str, str]] = [
     ("delegations", "/me/delegations", "chen"),
     ("delegation", f"/delegation/{DELEGATION}", "ann"),
     *DECISION_PAGES,
+    *TEAM_PAGES,
 ]

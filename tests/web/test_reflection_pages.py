@@ -91,7 +91,7 @@ def test_a_form_without_its_csrf_token_or_from_another_site_is_refused(
     prompt = _prompt(site, "ann")
     page = signed_in("ann").page
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    form = {"target": prompt["prompt_id"], "answer": "forged", "next": "/"}
+    form = {"subject": prompt["prompt_id"], "answer": "forged", "next": "/"}
     with httpx.Client(base_url=site.url, cookies=cookies) as client:
         missing = client.post("/do/answer_prompt", data=form)
         assert missing.status_code == 403

@@ -1,0 +1,285 @@
+"""The team room, an objective's page and a key result's page.
+
+Every number is the OKR view's (:func:`projections.okr_progress`, what
+``GET /teams/<team>/okr-progress`` answers); notes and blockers of check-ins come from the
+key result itself, as ``GET /key-results/<id>`` shows it. A team, objective or key result the
+person may not see answers 404, by the API's own checks.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from ledger.api import in_thread, koers_of, see_team
+from ledger.application import Koers
+from ledger.domain import AGGREGATES, COMMANDS, KoersAggregate, Kpi, Principal
+from ledger.errors import KoersError, NotAllowed, NotFound
+from ledger.web._charts import Reference, Series, line_chart
+from ledger.web._forms import Form, form_of
+from ledger.web._reads import At, at_of, read_view
+from ledger.web._render import render, visible_teams
+from ledger.web._session import viewer
+from projections import KoersViews, delegation_board, kpi_status, okr_progress, retro_follow_through
+from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
+
+__all__ = ["kr_chart", "router"]
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(viewer)]
+_QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
+
+
+def _current_quarter() -> str:
+    now = datetime.now(UTC)
+    return f"{now.year}-Q{(now.month - 1) // 3 + 1}"
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def kr_chart(kr: KeyResultProgress, *, big: bool = False) -> tuple[Markup, str]:
+    """A key result's trend chart (value and confidence per check-in, the target, the
+    original target when it was amended) and the sentence that says the same."""
+    points = [(_when(p.as_of), p.value) for p in kr.history]
+    series = [
+        Series(f"value ({kr.unit})" if kr.unit else "value",
+               [(x, Decimal(v)) for x, v in points]),
+        Series("confidence (0–10)", [(_when(p.as_of), p.confidence) for p in kr.history],
+               css="confidence", axis="right"),
+    ]  # fmt: skip
+    references = [Reference(f"target {kr.target}", Decimal(kr.target))]
+    if kr.original_target != kr.target:
+        references.append(Reference(f"original target {kr.original_target}",
+                                    Decimal(kr.original_target), css="original"))  # fmt: skip
+    if points:
+        first, last = kr.history[0], kr.history[-1]
+        sentence = (
+            f"{len(points)} check-ins: the value went from {first.value} "
+            f"({_when(first.as_of):%d %b}) to {last.value} ({_when(last.as_of):%d %b}); "
+            f"confidence from {first.confidence} to {last.confidence} out of 10."
+        )
+    else:
+        sentence = "No check-ins yet."
+    sentence += f" Target {kr.target}" + (
+        f" (originally {kr.original_target})." if kr.original_target != kr.target else "."
+    )
+    chart = line_chart(series, references, title=f"Trend: {kr.title}", desc=sentence,
+                       y_label=kr.unit or "value", right_label="confidence",
+                       right_range=(0, 10), big=big)  # fmt: skip
+    return chart, sentence
+
+
+# -- reads the team room needs beyond the API's views ---------------------------------------
+
+
+def _periods(views: KoersViews, team: str) -> list[str]:
+    rows = views.rows("SELECT DISTINCT period FROM objectives WHERE team = ?", team)
+    return sorted(r["period"] for r in rows)
+
+
+def _open_decisions(views: KoersViews, team: str) -> list[dict[str, Any]]:
+    return views.rows(
+        "SELECT decision_id, question, decider, decide_by, reversibility FROM decisions "
+        "WHERE team = ? AND status = 'open' ORDER BY decide_by",
+        team,
+    )
+
+
+def _kpis(koers: Koers, principal: Principal, team: str, moment: datetime | None) -> list[Any]:
+    """The team's KPIs as they stood at ``moment`` (now when none), as the person may see."""
+    kpis: list[Kpi] = []
+    for now in koers.all_of(Kpi):
+        if now.team != team or not koers.may_read(principal, "kpi", now):
+            continue
+        if moment is None:
+            kpis.append(now)
+            continue
+        try:
+            kpis.append(koers.load_as_of(Kpi, now.id, moment))
+        except NotAllowed:  # it was not defined yet then
+            continue
+    return kpi_status(kpis)
+
+
+def _team_delegations(koers: Koers, principal: Principal, team: str, cards: list[Any]) -> list[Any]:
+    """The open delegations owned by the team's people that the person may read."""
+    people = koers.directory().members.get(team, {})
+    cls = AGGREGATES["delegation"]
+    shown = []
+    for card in cards:
+        if card.owner in people:
+            thing = koers.load(cls, UUID(card.delegation_id))
+            if koers.may_read(principal, "delegation", thing):
+                shown.append(card)
+    return shown
+
+
+async def _missing(request: Request, me: Principal, what: str, banner: str = "") -> Response:
+    return await render(request, me, "missing.html", title="Not found", status=404,
+                        what=what, banner=banner)  # fmt: skip
+
+
+@router.get("/team/{slug}")
+async def team_room(request: Request, slug: str, me: Viewer) -> Response:
+    """A team's quarter: objectives and key results with their charts, KPIs, alignment, open
+    decisions, delegations and the last retro's open actions; as of any moment."""
+    try:
+        await see_team(request, slug)
+    except NotFound:
+        return await _missing(request, me, "There is no team by that name that you may see.")
+    asked = request.query_params.get("period", "").strip()
+    period = asked if _QUARTER.fullmatch(asked) else _current_quarter()
+    warning = f"{asked[:20]!r} is not a quarter (write it as 2026-Q3); showing {period}." if (
+        asked and asked != period) else ""  # fmt: skip
+    at = at_of(request)
+
+    def room(views: KoersViews) -> tuple[Any, ...]:  # one read: "as of" replays the log once
+        return (okr_progress(views, slug, period), _periods(views, slug),
+                _open_decisions(views, slug), retro_follow_through(views, slug),
+                delegation_board(views))  # fmt: skip
+
+    read, problem = await read_view(request, room, at)
+    okr, periods, decisions, retros, board = read or (None, [], [], None, None)
+    koers = koers_of(request)
+    kpis: list[Any] = []
+    delegations: list[Any] = []
+    if read is not None:
+        moment = _when(okr.at) if at.past else None
+        cards = [c for row in board.owners for c in row.delegations]
+        try:
+            kpis = await in_thread(_kpis, koers, me, slug, moment)
+            delegations = await in_thread(_team_delegations, koers, me, slug, cards)
+        except KoersError as e:
+            problem = str(e)
+    last_retro = retros.retros[-1] if retros and retros.retros else None
+    actions = [i for i in (retros.open_items if retros else [])
+               if last_retro and i.retro_id == last_retro.retro_id]  # fmt: skip
+    charts = {k.key_result_id: kr_chart(k) for o in (okr.objectives if okr else [])
+              for k in o.key_results}  # fmt: skip
+    choices = sorted({*periods, period, _current_quarter()}, reverse=True)
+    return await render(
+        request, me, "team.html", title=f"Team room: {slug}", banner=problem or warning,
+        team=slug, period=period, periods=choices, okr=okr, charts=charts, kpis=kpis,
+        decisions=decisions, delegations=delegations, last_retro=last_retro,
+        actions=actions, at=at, visible=set(await _visible(request, me)),
+        kpi_chart=_kpi_chart,
+    )  # fmt: skip
+
+
+async def _visible(request: Request, me: Principal) -> list[str]:
+    return await in_thread(visible_teams, koers_of(request), me.handle)
+
+
+def _kpi_chart(kpi: Any) -> Markup:
+    points = [(_when(m.as_of), Decimal(m.value)) for m in kpi.history]
+    desc = (f"{len(points)} measurements, latest {kpi.current} {kpi.unit}; target {kpi.target}."
+            if points else "Not measured yet.")  # fmt: skip
+    return line_chart([Series(kpi.name, points)], [Reference(f"target {kpi.target}",
+                      Decimal(kpi.target))], title=f"Trend: {kpi.name}", desc=desc,
+                      y_label=kpi.unit)  # fmt: skip
+
+
+# -- an objective and a key result ------------------------------------------------------------
+
+
+async def _load(request: Request, me: Principal, kind: str, ident: str) -> KoersAggregate | None:
+    """The objective or key result with this id, if the person may see it."""
+    koers = koers_of(request)
+    try:
+        uuid = UUID(ident)
+    except ValueError:
+        return None
+
+    def load() -> KoersAggregate | None:
+        try:
+            thing = koers.load(AGGREGATES[kind], uuid)
+        except NotFound:
+            return None
+        return thing if koers.may_read(me, kind, thing) else None
+
+    return await in_thread(load)
+
+
+async def _progress(request: Request, objective: Any, at: At) -> tuple[OkrProgress | None, str]:
+    team, period = objective.team, objective.period
+    return await read_view(request, lambda v: okr_progress(v, team, period), at)
+
+
+def _family(
+    okr: OkrProgress, objective_id: str
+) -> tuple[AlignmentNode | None, AlignmentNode | None]:
+    """The objective's node in the alignment tree and its parent's."""
+    stack: list[tuple[AlignmentNode, AlignmentNode | None]] = [(n, None) for n in okr.alignment]
+    while stack:
+        node, parent = stack.pop()
+        if node.objective_id == objective_id:
+            return node, parent
+        stack.extend((c, node) for c in node.children)
+    return None, None
+
+
+@router.get("/objective/{objective_id}")
+async def objective_page(request: Request, objective_id: str, me: Viewer) -> Response:
+    """An objective: its key results, its parent and children, and what one can do with it."""
+    objective: Any = await _load(request, me, "objective", objective_id)
+    if objective is None:
+        return await _missing(request, me, "There is no objective with that id that you may see.")
+    at = at_of(request)
+    okr, problem = await _progress(request, objective, at)
+    shown = next((o for o in (okr.objectives if okr else [])
+                  if o.objective_id == str(objective.id)), None)  # fmt: skip
+    node, parent = _family(okr, str(objective.id)) if okr else (None, None)
+    here = f"/objective/{objective.id}"
+    target = str(objective.id)
+    forms: list[Form] = [
+        form_of(COMMANDS["key_result.add"], next=here, fixed={"objective_id": target}),
+        form_of(COMMANDS["objective.score"], target=target, next=here),
+        form_of(COMMANDS["objective.realign"], target=target, next=here),
+        form_of(COMMANDS["objective.drop"], target=target, next=here),
+    ]
+    charts = {k.key_result_id: kr_chart(k) for k in (shown.key_results if shown else [])}
+    return await render(
+        request, me, "objective.html", title=objective.title, banner=problem,
+        objective=objective, shown=shown, node=node, parent=parent, forms=forms, charts=charts,
+        visible=set(await _visible(request, me)),
+    )  # fmt: skip
+
+
+@router.get("/key-result/{kr_id}")
+async def key_result_page(request: Request, kr_id: str, me: Viewer) -> Response:
+    """A key result: its chart, its check-ins, and the forms to check in, retarget, correct,
+    close or drop it."""
+    kr: Any = await _load(request, me, "key_result", kr_id)
+    if kr is None:
+        return await _missing(request, me, "There is no key result with that id that you may see.")
+    koers = koers_of(request)
+    objective = await in_thread(koers.load, AGGREGATES["objective"], kr.objective_id)
+    at = at_of(request)
+    okr, problem = await _progress(request, objective, at)
+    shown = next((k for o in (okr.objectives if okr else []) for k in o.key_results
+                  if k.key_result_id == str(kr.id)), None)  # fmt: skip
+    here, target = f"/key-result/{kr.id}", str(kr.id)
+    entries: dict[str, Any] = {str(k): v for k, v in kr.check_ins.items()}
+    latest = shown.history[-1].check_in_id if shown and shown.history else ""
+    forms = [
+        form_of(COMMANDS["key_result.check_in"], target=target, next=here),
+        form_of(COMMANDS["key_result.retarget"], target=target, next=here),
+        form_of(COMMANDS["key_result.correct"], target=target, next=here,
+                posted={"check_in_id": latest} if latest else None),
+        form_of(COMMANDS["key_result.close"], target=target, next=here),
+        form_of(COMMANDS["key_result.drop"], target=target, next=here),
+    ]  # fmt: skip
+    chart = kr_chart(shown, big=True) if shown else None
+    return await render(
+        request, me, "key_result.html", title=kr.title, banner=problem,
+        kr=kr, objective=objective, shown=shown, entries=entries, forms=forms, chart=chart,
+    )  # fmt: skip
