@@ -139,7 +139,12 @@ def test_user_text_with_a_script_shows_as_text(
     path = path_of(site, page, f"{HOSTILE} asked as a question")
     visit = visit_as(page.handle)
     dialogs: list[str] = []
-    visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def dismissed(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    visit.page.on("dialog", dismissed)
     load(site, visit, path)
     shown = visit.page.locator("body").inner_text()
     assert visit.page.locator(OUR_SCRIPTS).count() == 0, f"{page.name} has a script of others"
