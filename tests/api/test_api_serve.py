@@ -147,3 +147,25 @@ def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> N
             assert client.get(match[1], follow_redirects=False).status_code == 401  # once
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=30) == 0
+
+
+def test_koers_login_link_names_the_port_koers_serve_listens_on(tmp_path: Path) -> None:
+    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
+    added = run_koers("people", "add", "ann", "--name", "Ann", env=env)
+    assert added.returncode == 0, added.stderr
+    with serving("--port", "0", env=env) as serve:
+        assert serve.stderr is not None
+        port = re.search(r"web page at http://127\.0\.0\.1:(\d+) ", serve.stderr.readline())
+        assert port, "koers serve did not say where it listens"
+        made = run_koers("login-link", "ann", env=env)
+        assert made.returncode == 0, made.stderr
+        link = made.stdout.strip().splitlines()[-1]
+        assert link.startswith(f"http://127.0.0.1:{port[1]}/login?token="), link
+        with httpx.Client(timeout=30) as client:
+            assert client.get(link, follow_redirects=False).status_code == 303
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=30) == 0
+    later = run_koers("login-link", "ann", env=env)  # nothing serves: the default, and why
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.strip().startswith("http://127.0.0.1:8000/login?token="), later.stdout
+    assert "KOERS_PUBLIC_URL" in later.stderr
