@@ -109,13 +109,14 @@ def test_the_page_is_accessible_fits_a_phone_and_is_photographed(
     for phone, width in ((False, "desktop"), (True, "phone")):
         visit = visit_as(page.handle, phone=phone)
         load(site, visit, path)
+        # the picture first: the tour shows the page even when a check below fails
+        visit.page.screenshot(path=TOUR / f"{file_name(page)}-{width}.png", full_page=True)
         assert serious_violations(visit.page) == [], f"{page.name} at {width} width"
         if phone:
             assert visit.page.evaluate("document.documentElement.scrollWidth <= 390"), (
                 f"{page.name} scrolls sideways at 390 px: "
                 f"{visit.page.evaluate('document.documentElement.scrollWidth')} px wide"
             )
-        visit.page.screenshot(path=TOUR / f"{file_name(page)}-{width}.png", full_page=True)
 
 
 @pytest.fixture(scope="module")
