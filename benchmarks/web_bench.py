@@ -178,7 +178,14 @@ def caught_up(site: Served) -> None:
     deadline = time.monotonic() + STARTUP
     with api_client(site) as client:
         while time.monotonic() < deadline:
-            answer = client.get(f"{path}{'&' if '?' in path else '?'}min_position={site.events}")
+            try:
+                answer = client.get(
+                    f"{path}{'&' if '?' in path else '?'}min_position={site.events}"
+                )
+            except httpx.TransportError as e:  # a server busy replaying may drop a connection
+                print(f"{site.name}: waiting for the views: {e!r}", flush=True)
+                time.sleep(1)
+                continue
             if answer.status_code == 200:
                 return
             time.sleep(1)
