@@ -176,6 +176,7 @@ def caught_up(site: Served) -> None:
     """Wait until the views hold the whole log (``min_position``)."""
     path = PAGES[0][2]
     deadline = time.monotonic() + STARTUP
+    last = "no answer"
     with api_client(site) as client:
         while time.monotonic() < deadline:
             try:
@@ -188,11 +189,9 @@ def caught_up(site: Served) -> None:
                 continue
             if answer.status_code == 200:
                 return
+            last = f"{answer.status_code} {answer.text[:500]}"
             time.sleep(1)
-    raise RuntimeError(
-        f"{site.name}: the views did not catch up with {site.events} events: "
-        f"{answer.status_code} {answer.text[:500]}"
-    )
+    raise RuntimeError(f"{site.name}: the views did not catch up with {site.events} events: {last}")
 
 
 def api_client(site: Served) -> httpx.Client:
