@@ -14,7 +14,7 @@ end):
 
 * **demo**: the demo quarter (2026-Q3) as ``koers demo`` records it (``ledger.demo``, 385
   events), written through ``ledger.nats``.
-* **100k**: the same generator as ``benchmarks/views_bench.py`` (:func:`demo_events`: the
+* **big** (100k events by default, ``--events``): the same generator as ``benchmarks/views_bench.py`` (:func:`demo_events`: the
   demo with every id renamed per copy) repeated until the log holds ``--events`` events:
   the last copy is the demo quarter itself (so the team room of 2026-Q3 shows what the demo
   shows), the others spread over the quarters before it, several per quarter (the domain
@@ -274,13 +274,13 @@ def measure(
 ) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    logs = {"demo": demo_events(DEMO_TODAY, None), "100k": big_log(sizes.events)}
+    logs = {"demo": demo_events(DEMO_TODAY, None), "big": big_log(sizes.events)}
     per_rep: list[dict[str, float]] = []
     tally = Tally()
     sizes_seen: dict[str, int] = {}
     with (
         served("demo", nats_url, tmp, logs["demo"]) as demo,
-        served("100k", nats_url, tmp, logs.pop("100k")) as big,
+        served("big", nats_url, tmp, logs.pop("big")) as big,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
