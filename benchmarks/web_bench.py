@@ -14,8 +14,9 @@ end):
 
 * **demo**: the demo quarter (2026-Q3) as ``koers demo`` records it (``ledger.demo``, 385
   events), written through ``ledger.nats``.
-* **big** (100k events by default, ``--events``): the same generator as ``benchmarks/views_bench.py`` (:func:`demo_events`: the
-  demo with every id renamed per copy) repeated until the log holds ``--events`` events:
+* **big** (100k events by default): the same generator as ``benchmarks/views_bench.py``
+  (:func:`demo_events`: the demo with every id renamed per copy) repeated until the log
+  holds ``--events`` events:
   the last copy is the demo quarter itself (so the team room of 2026-Q3 shows what the demo
   shows), the others spread over the quarters before it, several per quarter (the domain
   takes no date before 2000). Every decision of every copy is in the decision log.
