@@ -130,10 +130,16 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
     assert _status(env)["events"] == 5  # 4 of the directory and the token, and the objective
 
 
-def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> None:
-    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
+def _ann_at_home(data: Path) -> dict[str, str]:
+    """The settings of a data directory whose directory knows ann, the local user."""
+    env = {"KOERS_DATA_DIR": str(data), "NATS_URL": "", "KOERS_USER": "ann"}
     added = run_koers("people", "add", "ann", "--name", "Ann", env=env)
     assert added.returncode == 0, added.stderr
+    return env
+
+
+def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> None:
+    env = _ann_at_home(tmp_path)
     with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         assert serve.stderr.readline().startswith("koers: serving LEDGER")
@@ -150,9 +156,7 @@ def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> N
 
 
 def test_koers_login_link_names_the_port_koers_serve_listens_on(tmp_path: Path) -> None:
-    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
-    added = run_koers("people", "add", "ann", "--name", "Ann", env=env)
-    assert added.returncode == 0, added.stderr
+    env = _ann_at_home(tmp_path)
     with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         port = re.search(r"web page at http://127\.0\.0\.1:(\d+) ", serve.stderr.readline())

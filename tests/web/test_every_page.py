@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.web.conftest import DESKTOP, PHONE, TOUR, Site, Visit
+from tests.web.conftest import TOUR, Site, Visit, new_tab
 from tests.web.pages import PAGES, Page
 
 HOSTILE = "<script>alert(1)</script>"
@@ -58,13 +58,7 @@ def visit_as(
     def open_as(handle: str | None, *, phone: bool = False) -> Visit:
         if handle is not None:
             return signed_in(handle, phone=phone)
-        context = browser.new_context(viewport=PHONE if phone else DESKTOP)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        anonymous.append(Visit(page, errors))
+        anonymous.append(new_tab(browser, phone=phone))
         return anonymous[-1]
 
     yield open_as
