@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ledger.cli._address import base_url
 from ledger.cli._commands import add_commands
 from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app, local_settings
 from ledger.cli._reads import list_command
@@ -59,11 +60,18 @@ def login_link(
     data_dir: DataDir = None,
 ) -> None:
     """Print a one-time link that signs a person in to the web page (it works once, for
-    KOERS_LOGIN_LINK_MINUTES minutes; KOERS_PUBLIC_URL is its base)."""
+    KOERS_LOGIN_LINK_MINUTES minutes). Its base is KOERS_PUBLIC_URL, else the address of the
+    `koers serve` running on this data directory."""
     settings = local_settings(data_dir)
-    base = settings.api.public_url or f"http://127.0.0.1:{settings.api.port or 8000}"
+    base, guessed = base_url(settings)
     with koers_app(data_dir) as app:
         secret = app.issue_login_link(
             handle, actor=actor_of(actor), minutes=settings.access.login_link_minutes
         )
-    typer.echo(f"{base.rstrip('/')}/login?token={secret}")
+    if guessed:
+        typer.echo(
+            f"koers: no koers serve runs on this data directory, so the link names {base}; "
+            "if the web page is elsewhere, set KOERS_PUBLIC_URL",
+            err=True,
+        )
+    typer.echo(f"{base}/login?token={secret}")

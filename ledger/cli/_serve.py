@@ -32,6 +32,7 @@ import typer
 
 from ledger.application import Koers
 from ledger.bootstrap import bootstrap
+from ledger.cli._address import serving_at
 from ledger.cli._common import actor_of, local_credential
 from ledger.cli._init import refuse_lost_ledger
 from ledger.cli._output import friendly_errors
@@ -160,8 +161,9 @@ def serve(
             stop.stop_api = api.stop
             typer.echo(_describe(status, api.url, api.host), err=True)
             typer.echo(_sign_in(runtime.app, settings, api.url), err=True)
-            if stop.requested.is_set():
-                api.socket.close()
-            else:
-                api.run()
+            with serving_at(settings, api.url):  # for koers login-link's links
+                if stop.requested.is_set():
+                    api.socket.close()
+                else:
+                    api.run()
             typer.echo("koers: stopping", err=True)

@@ -130,10 +130,16 @@ def test_koers_serve_finishes_a_request_in_flight_before_it_stops(tmp_path: Path
     assert _status(env)["events"] == 5  # 4 of the directory and the token, and the objective
 
 
-def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> None:
-    env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann"}
+def _ann_at_home(data: Path) -> dict[str, str]:
+    """The settings of a data directory whose directory knows ann, the local user."""
+    env = {"KOERS_DATA_DIR": str(data), "NATS_URL": "", "KOERS_USER": "ann"}
     added = run_koers("people", "add", "ann", "--name", "Ann", env=env)
     assert added.returncode == 0, added.stderr
+    return env
+
+
+def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> None:
+    env = _ann_at_home(tmp_path)
     with serving("--port", "0", env=env) as serve:
         assert serve.stderr is not None
         assert serve.stderr.readline().startswith("koers: serving LEDGER")
@@ -147,3 +153,23 @@ def test_koers_serve_prints_a_login_link_for_the_local_user(tmp_path: Path) -> N
             assert client.get(match[1], follow_redirects=False).status_code == 401  # once
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=30) == 0
+
+
+def test_koers_login_link_names_the_port_koers_serve_listens_on(tmp_path: Path) -> None:
+    env = _ann_at_home(tmp_path)
+    with serving("--port", "0", env=env) as serve:
+        assert serve.stderr is not None
+        port = re.search(r"web page at http://127\.0\.0\.1:(\d+) ", serve.stderr.readline())
+        assert port, "koers serve did not say where it listens"
+        made = run_koers("login-link", "ann", env=env)
+        assert made.returncode == 0, made.stderr
+        link = made.stdout.strip().splitlines()[-1]
+        assert link.startswith(f"http://127.0.0.1:{port[1]}/login?token="), link
+        with httpx.Client(timeout=30) as client:
+            assert client.get(link, follow_redirects=False).status_code == 303
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=30) == 0
+    later = run_koers("login-link", "ann", env=env)  # nothing serves: the default, and why
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.strip().startswith("http://127.0.0.1:8000/login?token="), later.stdout
+    assert "KOERS_PUBLIC_URL" in later.stderr

@@ -150,6 +150,18 @@ class Visit:
         return [e for e in self.errors if not any(a in e for a in allowed)]
 
 
+def new_tab(browser: Any, *, phone: bool = False) -> Visit:
+    """A tab in a context of its own (desktop or phone width), not signed in, recording the
+    console's errors."""
+    context = browser.new_context(viewport=PHONE if phone else DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return Visit(page, errors)
+
+
 @pytest.fixture
 def signed_in(site: Site, browser: Any) -> Iterator[Callable[..., Visit]]:
     """``signed_in("ann")``: a new browser context signed in as ann with a login link (at
@@ -157,15 +169,9 @@ def signed_in(site: Site, browser: Any) -> Iterator[Callable[..., Visit]]:
     visits: list[Visit] = []
 
     def open_as(handle: str, *, phone: bool = False) -> Visit:
-        context = browser.new_context(viewport=PHONE if phone else DESKTOP)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(site.login_link(handle))
-        assert page.url == site.url + "/", page.url
-        visit = Visit(page, errors)
+        visit = new_tab(browser, phone=phone)
+        visit.page.goto(site.login_link(handle))
+        assert visit.page.url == site.url + "/", visit.page.url
         visits.append(visit)
         return visit
 

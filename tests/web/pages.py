@@ -1,8 +1,27 @@
-"""The pages to look at (axe-core, the tour's screenshots): (name, path, handle to view as)."""
+"""Every page of the web app, as ``tests/web/test_every_page.py`` visits it: axe-core, phone
+width, escaping, security headers, and the tour's screenshots (``docs/tour``).
+
+Add your page here with ``Page(name, path, handle)``. ``name`` is also the screenshot's file
+name (``docs/tour/<name>-desktop.png``, ``-phone.png``), so keep it short and stable: the
+README links some of them. ``path`` may hold ``{prompt}`` (a prompt issued to ``handle`` for
+the visit) or ``{key_result}`` (the first key result the API lists to ``handle``). ``handle``
+is whom the page is viewed as; ``None``: not signed in.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ledger.demo._ids import decision_id, delegation_id, key_result_id, objective_id, retro_id
+
+__all__ = ["PAGES", "Page"]
+
+
+class Page(NamedTuple):
+    name: str
+    path: str
+    handle: str | None = "ann"
+
 
 #: The demo's mid-quarter retro of platform (items, pulse, actions done, dropped, carried).
 RETRO = retro_id("platform-mid")
@@ -11,27 +30,31 @@ DELEGATION = delegation_id("db-migration")
 #: A decision of the demo that went all the way: opened, linked, decided, reviewed.
 REVIEWED = decision_id("trunk-based")
 
-DECISION_PAGES: list[tuple[str, str, str]] = [
-    ("decision log", "/decision-log?team=platform", "ann"),
-    ("decision", f"/decision/{REVIEWED}", "ann"),
-    ("decision, what we knew then", f"/decision/{REVIEWED}?then=1", "ann"),
-    ("decision quality", "/team/platform/quality?period=2026-Q3", "ann"),
-    ("my decision quality", "/me/quality", "ann"),
+DECISION_PAGES: list[Page] = [
+    Page("decision log", "/decision-log?team=platform", "ann"),
+    Page("decision", f"/decision/{REVIEWED}", "ann"),
+    Page("decision, what we knew then", f"/decision/{REVIEWED}?then=1", "ann"),
+    Page("decision quality", "/team/platform/quality?period=2026-Q3", "ann"),
+    Page("my decision quality", "/me/quality", "ann"),
 ]
 
-TEAM_PAGES: list[tuple[str, str, str]] = [
-    ("team room", "/team/platform?period=2026-Q3", "ann"),
-    ("team room as of", "/team/sales?period=2026-Q3&as_of=2026-08-15T12:00", "gijs"),
-    ("objective", f"/objective/{objective_id('self-serve-onboarding')}", "emre"),
-    ("key result", f"/key-result/{key_result_id('time-to-restore')}", "dewi"),
+TEAM_PAGES: list[Page] = [
+    Page("team room", "/team/platform?period=2026-Q3", "ann"),
+    Page("team room as of", "/team/sales?period=2026-Q3&as_of=2026-08-15T12:00", "gijs"),
+    Page("objective", f"/objective/{objective_id('self-serve-onboarding')}", "emre"),
+    Page("key result", f"/key-result/{key_result_id('time-to-restore')}", "dewi"),
 ]
 
-PAGES: list[tuple[str, str, str]] = [
-    ("my day", "/", "ann"),
-    ("retros", "/team/platform/retros", "ann"),
-    ("retro", f"/retro/{RETRO}", "ann"),
-    ("delegations", "/me/delegations", "chen"),
-    ("delegation", f"/delegation/{DELEGATION}", "ann"),
+PAGES: list[Page] = [
+    Page("my day", "/"),
+    Page("reflection", "/reflection"),
+    Page("prompt", "/prompt/{prompt}"),
+    Page("check-in form", "/do/check_in?subject={key_result}"),
+    Page("sign-in", "/", None),
+    Page("retros", "/team/platform/retros"),
+    Page("retro", f"/retro/{RETRO}"),
+    Page("delegations", "/me/delegations", "chen"),
+    Page("delegation", f"/delegation/{DELEGATION}"),
     *DECISION_PAGES,
     *TEAM_PAGES,
 ]

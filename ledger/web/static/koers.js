@@ -15,4 +15,14 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("form.filters select, form.period select")) {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
+  // A table wider than the screen scrolls in its box: the keyboard can reach and scroll it,
+  // and a screen reader names it by its caption.
+  for (const box of document.querySelectorAll(".table-wrap")) {
+    if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+      const caption = box.querySelector("caption");
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+    }
+  }
 });
