@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.web.conftest import Site, Visit
-from tests.web.pages import DELEGATION, PAGES, RETRO
+from tests.web.pages import DELEGATION, RETRO
 
 
 def _day(days: int = 0) -> str:
@@ -225,11 +225,3 @@ def test_another_teams_retro_and_a_delegation_not_yours_are_not_found(
         assert api.get("/teams/platform/retro-follow-through").status_code == 404
     with site.api("ann") as api:  # and they are there for ann
         assert api.get(f"/retros/{RETRO}").status_code == 200
-
-
-def test_the_pages_fit_a_phone(site: Site, signed_in: Callable[..., Visit]) -> None:
-    for handle in sorted({handle for _, _, handle in PAGES}):
-        page = signed_in(handle, phone=True).page
-        for name, path, _ in (p for p in PAGES if p[2] == handle):
-            page.goto(site.url + path)
-            assert page.evaluate("document.documentElement.scrollWidth <= 390"), name
