@@ -2,14 +2,22 @@
 
 from ledger.application._access import AccessCommands, Directory, Facts
 from ledger.application._base import KoersBase, Receipt
+from ledger.application._calendar import CalendarFeeds, Dated
 from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
 from ledger.application._retros import RetroCommands
 
 
-class Koers(AccessCommands, DirectoryCommands, GoalCommands, DecisionCommands, RetroCommands):
+class Koers(
+    CalendarFeeds,
+    AccessCommands,
+    DirectoryCommands,
+    GoalCommands,
+    DecisionCommands,
+    RetroCommands,
+):
     """Everything a leadership team records, as one application."""
 
 
-__all__ = ["Directory", "Facts", "Koers", "KoersBase", "Receipt"]
+__all__ = ["Dated", "Directory", "Facts", "Koers", "KoersBase", "Receipt"]

@@ -8,8 +8,9 @@ from ledger.cli._commands import add_commands
 from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app, local_settings
 from ledger.cli._reads import list_command
 from ledger.domain import COMMANDS
+from ledger.settings import Settings
 
-__all__ = ["directory", "login_link", "people", "teams", "token"]
+__all__ = ["calendar_link", "directory", "login_link", "people", "teams", "token", "web_base"]
 
 people = typer.Typer(help="People: who uses Koers, known by a handle, with org-wide roles.")
 teams = typer.Typer(help="Teams: the org tree, with each member's role (viewer, member, lead).")
@@ -61,9 +62,35 @@ def login_link(
     """Print a one-time link that signs a person in to the web page (it works once, for
     KOERS_LOGIN_LINK_MINUTES minutes; KOERS_PUBLIC_URL is its base)."""
     settings = local_settings(data_dir)
-    base = settings.api.public_url or f"http://127.0.0.1:{settings.api.port or 8000}"
     with koers_app(data_dir) as app:
         secret = app.issue_login_link(
             handle, actor=actor_of(actor), minutes=settings.access.login_link_minutes
         )
-    typer.echo(f"{base.rstrip('/')}/login?token={secret}")
+    typer.echo(f"{web_base(settings)}/login?token={secret}")
+
+
+def web_base(settings: Settings) -> str:
+    """Where people reach `koers serve`: ``KOERS_PUBLIC_URL``, else its own address."""
+    base = settings.api.public_url or f"http://127.0.0.1:{settings.api.port or 8000}"
+    return base.rstrip("/")
+
+
+def calendar_link(
+    handle: str = typer.Argument(..., help="Whose calendar feed (a person's handle)."),
+    revoke: bool = typer.Option(False, "--revoke", help="End the link; make no new one."),
+    actor: Actor = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the secret address of a person's calendar feed (iCalendar, for calendar apps):
+    their review, decide-by, check-in, retro and action dates. A new link replaces the one
+    before; KOERS_PUBLIC_URL is its base."""
+    settings = local_settings(data_dir)
+    with koers_app(data_dir, writes=True) as app:
+        if revoke:
+            app.revoke_calendar_link(handle, actor=actor_of(actor))
+        else:
+            secret = app.issue_calendar_link(handle, actor=actor_of(actor))
+    if revoke:
+        typer.echo(f"revoked: {handle}'s calendar link no longer works")
+        return
+    typer.echo(f"{web_base(settings)}/calendar/{secret}.ics")
