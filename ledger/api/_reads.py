@@ -25,7 +25,7 @@ from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import READ_ERRORS
 from ledger.api._states import STATES, HistoryEntry, Page
 from ledger.application import Koers
-from ledger.application._reads import event_fields, plain, state_of
+from ledger.application._reads import complete_state, event_fields, plain
 from ledger.domain import AGGREGATES, KoersAggregate
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import kind_and_type
@@ -135,7 +135,8 @@ def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
         koers, principal = koers_of(request), principal_of(request)
 
         def visible() -> list[dict[str, Any]]:
-            return [state_of(a) for a in koers.all_of(cls) if koers.may_read(principal, kind, a)]
+            return [complete_state(a, koers.event_history) for a in koers.all_of(cls)
+                    if koers.may_read(principal, kind, a)]  # fmt: skip
 
         states = await in_thread(visible)
         wanted = {k: v for k, v in query.items() if k in filters and v is not None}
@@ -168,8 +169,9 @@ def _show_endpoint(kind: str) -> Endpoint:
         else:
             aggregate = await in_thread(_load_as_of, koers, cls, ident, moment)
         await _may_read(request, kind, aggregate)
+        state = await in_thread(complete_state, aggregate, koers.event_history)
         headers = {"ETag": f'"{aggregate.version}"'}
-        return JSONResponse(state_of(aggregate), headers=headers)
+        return JSONResponse(state, headers=headers)
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)},
@@ -204,8 +206,9 @@ def _routes(kind: str, path: str, filters: dict[str, str]) -> None:
         (path, _list_endpoint(kind, filters), listed, f"list_{kind}s", f"List {name}s",
          f"Every {name}, oldest first, filtered and paged."),
         (one, _show_endpoint(kind), state, f"show_{kind}", f"Show a {name}",
-         f"One {name} as it is now, or as it stood `as_of` a past moment. The ETag is its "
-         f"version (send it as If-Match to change it safely)."),
+         f"One {name} as it is now, or as it stood `as_of` a past moment, with everything "
+         f"its events recorded. The ETag is its version (send it as If-Match to change it "
+         f"safely)."),
         (f"{one}/history", _history_endpoint(kind), list[HistoryEntry], f"history_{kind}",
          f"History of a {name}",
          f"Every event of one {name}, oldest first: what happened, who, when."),

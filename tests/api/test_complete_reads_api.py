@@ -1,0 +1,59 @@
+"""``GET /decisions/{id}`` and ``GET /delegations/{id}`` answer the whole record (issue #14,
+"complete reads"), and the OpenAPI document describes it. On a real nats-server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.api.test_api_support import Api, decide, decision, delegation, running_api
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Api]:
+    with running_api() as running:
+        yield running
+
+
+def test_a_decision_answers_its_reasons_review_and_end(api: Api) -> None:
+    d = api.ok("/decisions", decision())["id"]
+    api.ok(f"/decisions/{d}/information", {"information_level": 85, "note": "Asked around"})
+    api.ok(f"/decisions/{d}/decide", decide())
+    api.ok(f"/decisions/{d}/review", {"outcome_quality": 4, "process_quality": 3,
+                                      "as_expected": True, "what_happened": "Fine",
+                                      "lessons": "Decide sooner"})  # fmt: skip
+    api.ok(f"/decisions/{d}/reverse", {"reason": "Market moved"})
+    state = api.get(f"/decisions/{d}").json()
+    assert (state["rationale"], state["expected_outcome"], state["confidence"]) == (
+        "Fastest", "Weekly releases", "0.7")  # fmt: skip
+    review = state["review"]
+    assert (review["outcome_quality"], review["process_quality"], review["as_expected"],
+            review["what_happened"], review["lessons"], review["by"]) == (
+        4, 3, True, "Fine", "Decide sooner", "ann")  # fmt: skip
+    assert state["information_updates"][0]["note"] == "Asked around"
+    assert state["reversal"]["reason"] == "Market moved"
+    assert state["supersession"] is None
+    listed = api.get("/decisions").json()["items"]
+    assert any(item["id"] == d for item in listed)  # the list still fits its model
+
+
+def test_a_delegation_answers_each_check_ins_progress_and_note(api: Api) -> None:
+    dg = api.ok("/delegations", delegation())["id"]
+    api.ok(f"/delegations/{dg}/check-ins", {"status": "at_risk", "progress": "2 of 3 roles"},
+           **{"Koers-Actor": "bram"})  # fmt: skip
+    [check_in] = api.get(f"/delegations/{dg}").json()["check_ins"]
+    api.ok(f"/delegations/{dg}/check-ins/{check_in}/acknowledge", {"note": "Ask finance"})
+    state = api.get(f"/delegations/{dg}").json()
+    shown = state["check_ins"][check_in]
+    assert shown["progress"] == "2 of 3 roles"
+    assert (shown["acknowledgement"]["note"], shown["acknowledgement"]["by"]) == (
+        "Ask finance", "ann")  # fmt: skip
+
+
+def test_the_openapi_document_describes_the_complete_records(api: Api) -> None:
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    assert {"rationale", "expected_outcome", "review", "reversal"} <= set(
+        schemas["DecisionState"]["properties"])  # fmt: skip
+    assert {"progress", "acknowledgement"} <= set(
+        schemas["DelegationCheckInState"]["properties"])  # fmt: skip
