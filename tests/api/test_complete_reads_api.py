@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.test_api_support import Api, decide, decision, delegation, running_api
+from tests.api.test_api_support import Api, decide, decision, delegation, retro, running_api
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,16 @@ def test_the_openapi_document_describes_the_complete_records(api: Api) -> None:
         schemas["DecisionState"]["properties"])  # fmt: skip
     assert {"progress", "acknowledgement"} <= set(
         schemas["DelegationCheckInState"]["properties"])  # fmt: skip
+
+
+def test_a_pulse_from_fewer_than_three_responses_is_not_shown(api: Api) -> None:
+    r = api.ok("/retros", retro())["id"]
+    api.ok(f"/retros/{r}/pulse", {"dimension": "workload", "score": "1.5", "responses": 1})
+    api.ok(f"/retros/{r}/pulse", {"dimension": "safety", "score": "4.5", "responses": 3})
+    shown = api.get(f"/retros/{r}").json()
+    assert shown["pulse"] == {"workload": "too few responses to show", "safety": "4.5"}
+    [listed] = [item for item in api.get("/retros").json()["items"] if item["id"] == r]
+    assert listed["pulse"] == shown["pulse"]
+    brief = api.get("/teams/platform/retro-follow-through").json()
+    [point] = [p for p in brief["retros"] if p["retro_id"] == r]
+    assert point["pulse"]["workload"] == "too few responses to show"
