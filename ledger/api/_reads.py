@@ -7,6 +7,7 @@ accepted (for clients that send it on every read) and always already satisfied.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -36,7 +37,8 @@ router = APIRouter()
 
 _MOMENT_HELP = (
     "Answer as it stood at this moment (recorded time): e.g. 2026-10-01T12:00:00+02:00, or a "
-    "date (its start, UTC). What we knew then."
+    "date (its start, UTC). What we knew then. Encode the offset's + as %2B; sent unencoded "
+    "(decoded as a space), it is read as + all the same."
 )
 MinPosition = Annotated[
     int | None,
@@ -52,15 +54,30 @@ MinPositionHeader = Annotated[
 ]
 
 
+#: A time with its offset's ``+`` sent unencoded, which a query string decodes as a space:
+#: ``2026-11-28T09:03:44 00:00`` (the offset needs the time before it, so ``2026-11-28 09:03``
+#: stays a date and a time).
+_SPACED_OFFSET = re.compile(r"(.*\d[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)")
+
+
 def parse_moment(value: str | None, field: str = "as_of") -> datetime | None:
-    """An aware UTC moment from ISO text (a date means its start, UTC); ``None`` for none."""
+    """An aware UTC moment from ISO text (a date means its start, UTC); ``None`` for none.
+
+    A ``+`` offset that arrived as a space (a browser's or curl's unencoded ``+``) is read
+    as the ``+`` it was."""
     if value is None or not value.strip():
         return None
     text = value.strip()
+    spaced = _SPACED_OFFSET.fullmatch(text)
+    if spaced is not None:
+        text = f"{spaced[1]}+{spaced[2]}"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        detail = f"{value!r} is not a time: write it as 2026-11-02T09:00:00+01:00 or 2026-11-02"
+        detail = (
+            f"{value!r} is not a time: write it as 2026-11-02T09:00:00+01:00 (in a URL, "
+            f"encode + as %2B) or 2026-11-02"
+        )
     else:
         try:
             return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
