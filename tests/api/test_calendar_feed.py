@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ import icalendar
 import pytest
 
 from tests.api.test_api_support import TODAY, Api, decide, decision, running_api
-from tests.commandline import run_koers, serving
+from tests.commandline import free_port, run_koers, serving
 
 REVIEW_ON = TODAY + timedelta(days=40)
 
@@ -62,16 +61,9 @@ def test_a_revoked_or_replaced_address_is_404_and_never_echoed(api: Api) -> None
     assert fetch(api, "koers-cal_0_nothing").status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def test_koers_calendar_link_prints_an_address_koers_serve_answers(tmp_path: Path) -> None:
     env = {"KOERS_DATA_DIR": str(tmp_path), "NATS_URL": "", "KOERS_USER": "ann",
-           "KOERS_API_PORT": str(_free_port())}  # fmt: skip
+           "KOERS_API_PORT": str(free_port())}  # fmt: skip
     assert run_koers("people", "add", "ann", "--name", "Ann", env=env).returncode == 0
     with serving(env=env) as serve:
         assert serve.stderr is not None

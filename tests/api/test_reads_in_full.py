@@ -1,13 +1,26 @@
-"""``GET /decisions/{id}`` and ``GET /delegations/{id}`` answer the whole record (issue #14,
-"complete reads"), and the OpenAPI document describes it. On a real nats-server."""
+"""Issue #14's reads over HTTP: ``GET /decisions/{id}`` and ``GET /delegations/{id}`` answer the
+whole record and the OpenAPI document describes it; a retro's pulse from fewer than 3
+responses is not shown; ``as_of`` with its offset's ``+`` sent unencoded (a query string
+decodes it as a space) is read as the ``+`` it was, and what is still not a time says to encode
+``+`` as ``%2B``. On a real nats-server."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta, timezone
 
 import pytest
 
-from tests.api.test_api_support import Api, decide, decision, delegation, retro, running_api
+from ledger.domain import Objective
+from tests.api.test_api_support import (
+    Api,
+    decide,
+    decision,
+    delegation,
+    objective,
+    retro,
+    running_api,
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +83,29 @@ def test_a_pulse_from_fewer_than_three_responses_is_not_shown(api: Api) -> None:
     brief = api.get("/teams/platform/retro-follow-through").json()
     [point] = [p for p in brief["retros"] if p["retro_id"] == r]
     assert point["pulse"]["workload"] == "too few responses to show"
+
+
+def test_an_unencoded_plus_reads_as_the_offset_it_was(api: Api) -> None:
+    made = api.ok("/objectives", objective())["id"]
+    then = (api.koers.load(Objective, made).created_on + timedelta(minutes=1)).replace(
+        microsecond=0
+    )
+    plus = then.astimezone(timezone(timedelta(hours=2))).isoformat(timespec="seconds")
+    assert plus.endswith("+02:00")
+    encoded = api.client.get(f"/objectives/{made}", params={"as_of": plus})
+    assert encoded.status_code == 200, encoded.text
+    for raw in (plus, plus.replace("+", " "), plus.replace("+", "%20")):
+        answer = api.client.get(f"/objectives/{made}?as_of={raw}")  # "+" as a browser sends it
+        assert answer.status_code == 200, (raw, answer.text)
+        assert answer.json() == encoded.json()
+    period = objective()["period"]
+    view = api.client.get(f"/teams/platform/okr-progress?period={period}&as_of={plus}")
+    assert view.status_code == 200, view.text
+    assert view.json()["at"] == then.isoformat(timespec="microseconds")  # the same moment
+
+
+def test_what_is_still_not_a_time_says_to_encode_the_plus(api: Api) -> None:
+    made = api.ok("/objectives", objective())["id"]
+    wrong = api.client.get(f"/objectives/{made}?as_of=2026-11-28T09:03:44+0x:00")
+    assert wrong.status_code == 422
+    assert "encode + as %2B" in wrong.json()["detail"]
