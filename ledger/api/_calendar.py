@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
@@ -64,7 +64,7 @@ def _feed(koers: Koers, link: str, base: str) -> bytes | None:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", f"Koers: {handle}")
     calendar.add("refresh-interval", _REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", _REFRESH)
+    calendar.add("x-published-ttl", vDuration(_REFRESH))  # unknown to icalendar: typed here
     for item in koers.calendar_of(handle):
         calendar.add_component(_event(item, base))
     feed: bytes = calendar.to_ical()
