@@ -6,8 +6,10 @@ iCalendar text is parsed with the ``icalendar`` library, as a calendar app would
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import icalendar
 import pytest
@@ -18,6 +20,7 @@ from ledger.demo import load_demo
 from ledger.domain import CalendarLink, Decision, DecisionStatus, calendar_link_id
 from ledger.domain._clock import now
 from ledger.errors import NotAllowed, UnknownName
+from tests.conftest import fresh_env
 from tests.factories import (
     ANN,
     BOB,
@@ -83,6 +86,68 @@ def test_a_new_link_replaces_the_old_and_a_revoked_link_opens_nothing(app: Koers
         app.revoke_calendar_link(BOB, actor=ANN)
     third = app.issue_calendar_link(BOB, actor=ANN)
     assert [app.calendar_holder(x) for x in (first, second, third)] == [None, None, BOB]
+
+
+@pytest.mark.nats  # two application instances on one shared stream, as two processes
+def test_links_made_at_once_by_two_processes_leave_exactly_one_that_opens() -> None:
+    """Both try the first link at the same moment, then replace it at the same moments: every
+    attempt is recorded once (one issued, the rest replaced), and only the last opens."""
+    env = fresh_env()
+    rounds = 8
+    with koers(env) as one, koers(env) as two:
+        one.add_person(actor="admin", handle=BOB, name="Bob")
+        together = threading.Barrier(2)
+        links: list[str] = []
+        failures: list[BaseException] = []
+
+        def issue(app: Koers) -> None:
+            try:
+                for _ in range(rounds):
+                    together.wait(timeout=30)
+                    links.append(app.issue_calendar_link(BOB, actor="admin"))
+            except BaseException as e:  # reported below, in the test's thread
+                failures.append(e)
+
+        threads = [threading.Thread(target=issue, args=(app,)) for app in (one, two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not failures, failures
+        history = one.event_history(calendar_link_id(BOB))
+        assert len(links) == len(history) == 2 * rounds
+        assert [type(e) for e in history] == [CalendarLink.Issued] + [CalendarLink.Replaced] * (
+            2 * rounds - 1
+        )
+        for app in (one, two):
+            opening = [link for link in links if app.calendar_holder(link) == BOB]
+            assert [hashlib.sha256(link.encode()).hexdigest() for link in opening] == [
+                history[-1].secret_sha256
+            ]
+
+
+@pytest.mark.nats  # two application instances on one shared stream
+def test_a_first_link_made_meanwhile_elsewhere_is_replaced_not_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process makes the first link between this one's look and its save: the save
+    is refused by the store, and this link replaces that one (the later one opens)."""
+    env = fresh_env()
+    with koers(env) as one, koers(env) as two:
+        one.add_person(actor="admin", handle=BOB, name="Bob")
+        elsewhere: list[str] = []
+        original_save = two.save
+
+        def save(*aggregates: Any, **kwargs: Any) -> Any:
+            if not elsewhere:
+                elsewhere.append(one.issue_calendar_link(BOB, actor="admin"))
+            return original_save(*aggregates, **kwargs)
+
+        monkeypatch.setattr(two, "save", save)
+        here = two.issue_calendar_link(BOB, actor="admin")
+        history = one.event_history(calendar_link_id(BOB))
+        assert [type(e) for e in history] == [CalendarLink.Issued, CalendarLink.Replaced]
+        assert (one.calendar_holder(elsewhere[0]), one.calendar_holder(here)) == (None, BOB)
 
 
 def test_what_is_not_a_current_link_opens_nothing(app: Koers) -> None:
