@@ -233,3 +233,14 @@ def test_an_item_keeps_its_uid_and_moves_when_its_date_changes(app: Koers) -> No
     old, new = events_of(before or b"")[uid], events_of(_feed(app, link, BASE) or b"")[uid]
     assert new["dtstart"].dt == T0 + timedelta(days=3 + 7)
     assert int(new["sequence"]) > int(old["sequence"])
+
+
+def test_a_lead_above_gets_the_teams_below_only_where_named(app: Koers) -> None:
+    """The company's lead may read platform's decisions, but their calendar holds their own
+    teams' dates and those naming them, not every team below."""
+    app.add_person(actor="admin", handle="erik", name="Erik")
+    app.set_member("company", actor="admin", handle="erik", role="lead")
+    new_decision(app)  # platform's, not naming erik
+    named = new_decision(app, question="Buy the second region?", consulted=("erik",))
+    link = app.issue_calendar_link("erik", actor="admin")
+    assert set(events_of(_feed(app, link, BASE) or b"")) == {f"decision-{named}-decide-by@koers"}
