@@ -9,9 +9,11 @@ exported here besides ``create_api``: the sessions, who may see a team, the view
 """
 
 from ledger.api._app import create_api
+from ledger.api._audit import open_audit
 from ledger.api._auth import COOKIE, Sessions, see_team
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
+from ledger.api._reads import history_rows, parse_moment, visible_states
 from ledger.api._signin import set_session, sign_in_page
 from ledger.api._views import ViewAt, view_result
 
@@ -21,10 +23,14 @@ __all__ = [
     "Sessions",
     "ViewAt",
     "create_api",
+    "history_rows",
     "in_thread",
     "koers_of",
+    "open_audit",
+    "parse_moment",
     "see_team",
     "set_session",
     "sign_in_page",
     "view_result",
+    "visible_states",
 ]

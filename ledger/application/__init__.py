@@ -7,6 +7,7 @@ from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
 from ledger.application._retros import RetroCommands
+from ledger.application._webhooks import WebhookCommands
 
 
 class Koers(
@@ -16,6 +17,7 @@ class Koers(
     GoalCommands,
     DecisionCommands,
     RetroCommands,
+    WebhookCommands,
 ):
     """Everything a leadership team records, as one application."""
 

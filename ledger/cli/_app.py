@@ -21,6 +21,7 @@ from ledger.cli._projections import projections
 from ledger.cli._quarantine import quarantine
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
+from ledger.cli._webhooks import webhooks
 from ledger.cli._workers import deadletters, prompts, worker
 
 __all__ = ["app", "main"]
@@ -54,7 +55,7 @@ GROUPS = {
     "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
-    "token": token, "nats": nats, "quarantine": quarantine,
+    "token": token, "nats": nats, "quarantine": quarantine, "webhooks": webhooks,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -58,6 +58,7 @@ from ledger.domain.goals import (
 from ledger.domain.keys import CommandKey, key_record_id
 from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
 from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro
+from ledger.domain.webhooks import WEBHOOK_COMMANDS, Webhook
 
 AGGREGATES: dict[str, type[KoersAggregate]] = {
     "objective": Objective,
@@ -73,6 +74,7 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
     "token": Token,
     "login_link": LoginLink,
     "calendar_link": CalendarLink,
+    "webhook": Webhook,
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
@@ -84,6 +86,7 @@ COMMANDS = CommandTable(
     DELEGATION_COMMANDS,
     RETRO_COMMANDS,
     PROMPT_COMMANDS,
+    WEBHOOK_COMMANDS,
 )
 
 __all__ = [
@@ -130,6 +133,7 @@ __all__ = [
     "Status",
     "Team",
     "Token",
+    "Webhook",
     "calendar_link_id",
     "collection",
     "command_key_id",

@@ -4,14 +4,17 @@ Both the embedded server's config (:mod:`ledger.embedded._config`) and the clust
 under ``deploy/nats/`` are rendered from this table (a test keeps ``deploy/`` equal to it),
 so they cannot drift apart. For a ledger stream ``S`` with subject prefix ``p``, the
 streams are ``S`` (``p.>``), ``S_SNAPSHOTS`` (``p_snapshots.>``), ``S_CHECKPOINTS``
-(``p_checkpoints.>``), ``S_SCHEDULES`` (``p_schedules.>``) and ``S_DLQ`` (``p_dlq.>``).
+(``p_checkpoints.>``), ``S_SCHEDULES`` (``p_schedules.>``), ``S_DLQ`` (``p_dlq.>``) and
+``S_WEBHOOKS`` (``p_webhooks.>``).
 
 - ``admin``: everything; used only to create (or update) streams at setup.
-- ``app``: the API and the CLI. Publishes events, snapshots and checkpoints; reads every
-  Koers stream (direct gets, consumers). No stream create, update, delete or purge, no
-  message delete, on any stream.
+- ``app``: the API and the CLI. Publishes events, snapshots and checkpoints, and webhook
+  deliveries to send (``p_webhooks.send.>``: a test or a replay, which the workers POST);
+  reads every Koers stream (direct gets, consumers). No stream create, update, delete or
+  purge, no message delete, on any stream.
 - ``workers``: reads the ledger, publishes the events it issues (prompts), and owns its own
-  streams: creates ``S_SCHEDULES`` and ``S_DLQ``, publishes schedules and dead letters, and
+  streams: creates ``S_SCHEDULES``, ``S_DLQ`` and ``S_WEBHOOKS``, publishes schedules, dead
+  letters and webhook deliveries with their records, and
   purges a schedule's subject (cancelling it). Nothing else is created, updated or purged.
 - ``views`` and the read-only users of ``koers nats user add --read-only``: read the ledger
   and its snapshots (direct gets, consumers on those two streams), publish nothing.
@@ -101,18 +104,18 @@ def _read(stream: str) -> list[str]:
 
 
 _READS = {
-    "app": ("", "snapshots", "checkpoints", "schedules", "dlq"),
-    "workers": ("", "snapshots", "schedules", "dlq"),
+    "app": ("", "snapshots", "checkpoints", "schedules", "dlq", "webhooks"),
+    "workers": ("", "snapshots", "schedules", "dlq", "webhooks"),
     "views": ("", "snapshots"),
     READER: ("", "snapshots"),
 }
 _WRITES = {
     "app": ("", "snapshots", "checkpoints"),
-    "workers": ("", "snapshots", "schedules", "dlq"),
+    "workers": ("", "snapshots", "schedules", "dlq", "webhooks"),
     "views": (),
     READER: (),
 }
-_OWNS = {"workers": ("schedules", "dlq")}
+_OWNS = {"workers": ("schedules", "dlq", "webhooks")}
 """Streams a role creates itself (and, for schedules, purges: cancelling a schedule)."""
 
 
@@ -131,6 +134,8 @@ def permissions(role: str, ledgers: Iterable[Ledger]) -> Permissions:
             publish.append(f"$JS.API.STREAM.CREATE.{ledger.stream_of(part)}")
         if "schedules" in _OWNS.get(role, ()):
             publish.append(f"$JS.API.STREAM.PURGE.{ledger.stream_of('schedules')}")
+        if role == "app":  # a webhook test or replay: the workers send it
+            publish.append(f"{ledger.prefix}_webhooks.send.>")
     return Permissions(tuple(dict.fromkeys(publish)), INBOXES)
 
 

@@ -13,7 +13,7 @@ module:
 - ``views`` (:mod:`ledger.settings._sections`): ``KOERSVIEWS_*``;
 - ``workers`` (:mod:`ledger.settings._workers`): ``KOERS_WORKER_*``, ``KOERS_LOW_INFORMATION``,
   ``KOERS_CONFIDENCE_DROP``, ``KOERS_DUE_TIME``, ``KOERS_TIMEZONE``, ``KOERS_*_CRON``,
-  ``KOERS_METRICS_PORT``;
+  ``KOERS_METRICS_PORT``, ``KOERS_WEBHOOK_*`` (:mod:`ledger.settings._webhooks`);
 - ``audit`` (:mod:`ledger.settings._audit`): ``KOERS_CHECKPOINT_EVERY``,
   ``KOERS_CHECKPOINT_SECONDS``, ``KOERS_CHECKPOINT_DIR``, ``KOERS_SIGNING_KEY``, ``KOERS_AUDIT``;
 - ``api`` (:mod:`ledger.settings._sections`): ``KOERS_API_HOST``, ``KOERS_API_PORT``,
@@ -38,6 +38,7 @@ from ledger.settings._files import private_dir, private_file, write_private
 from ledger.settings._remote import RemoteSettings
 from ledger.settings._sections import ApiSettings, ViewSettings
 from ledger.settings._store import NATS_ROLES, ROLE_KEY, StoreSettings
+from ledger.settings._webhooks import WebhookSettings
 from ledger.settings._workers import PERIODIC_KINDS, WorkerSettings
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "Settings",
     "StoreSettings",
     "ViewSettings",
+    "WebhookSettings",
     "WorkerSettings",
     "private_dir",
     "private_file",

@@ -14,9 +14,11 @@ Server-rendered HTML (Jinja2 templates in ``templates/``) with a little progress
   banner, never a stack trace. A form's hidden idempotency key makes a double submit count
   once.
 - **Charts** are SVG drawn on the server (:mod:`ledger.web._charts`; the retros' health
-  pulse: :mod:`ledger.web._retro_charts`), each with a text alternative.
+  pulse: :mod:`ledger.web._retro_charts`; decision quality: :mod:`ledger.web._quality_charts`),
+  each with a text alternative.
 - **Pages**: My day (``_day``), retros (``_retros``), delegations (``_delegations``; one
-  thing of the log is read as the API's show route reads it: ``_things``), reflection.
+  thing of the log is read as the API's show route reads it: ``_things``), reflection,
+  decisions (``_decisions``, ``_decision_record``) and decision quality (``_quality``).
 
 :func:`install_web` adds the pages to an API application (the composition root does it).
 """

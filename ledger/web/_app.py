@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
 from ledger.api import sign_in_page
-from ledger.web import _commands, _day, _delegations, _reflection, _retros
+from ledger.web import _commands, _day, _decisions, _delegations, _quality, _reflection, _retros
 from ledger.web._session import SignInNeeded
 
 __all__ = ["install_web"]
@@ -47,6 +47,8 @@ def install_web(api: FastAPI) -> None:
         _reflection.router,
         _retros.router,
         _delegations.router,
+        _decisions.router,
+        _quality.router,
     ):
         api.include_router(module_router)
     api.add_exception_handler(SignInNeeded, _sign_in)

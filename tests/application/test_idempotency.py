@@ -128,6 +128,14 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app: (_person(app), {"t": app.create_token(actor=ANN, handle="dora").id})[1],
         lambda app, i, k: app.revoke_token(i["t"], actor=ANN, reason="lost", key=k),
     ),
+    "add_webhook": (
+        _nothing,
+        lambda app, i, k: app.add_webhook(actor=ANN, url="https://example.org/h", key=k),
+    ),
+    "remove_webhook": (
+        lambda app: {"w": app.add_webhook(actor=ANN, url="https://example.org/h").id},
+        lambda app, i, k: app.remove_webhook(i["w"], actor=ANN, reason="done", key=k),
+    ),
     "grant_role": (
         _person,
         lambda app, i, k: app.grant_role("dora", actor=ANN, role="admin", key=k),
@@ -340,10 +348,11 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
 
 
 #: The application's methods that are not commands of the table: look-ups, the import, and
-#: the credentials outside the table (login and calendar links).
+#: the credentials outside the table (login and calendar links, webhook secrets).
 LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", "facts",
             "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
+            "secret_box", "webhooks", "webhook_secret", "webhooks_since",
             "issue_calendar_link", "revoke_calendar_link", "calendar_holder",
             "calendar_of"}  # fmt: skip
 
