@@ -17,10 +17,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from projections._schema import QUARANTINE, TABLES
+from projections._schema import QUARANTINE, TABLES, Table
+from projections._sql import Row
+from projections.retro_follow_through import shown_pulse
 from projections.views import UPSTREAM, KoersViews
 
-__all__ = ["dump", "export"]
+__all__ = ["dump", "export", "shown_rows"]
 
 
 def _line(table: str, row: dict[str, Any]) -> bytes:
@@ -32,13 +34,19 @@ def _sort_key(row: dict[str, Any], key: tuple[str, ...]) -> tuple[tuple[bool, An
     return tuple((row[k] is None, row[k] if row[k] is not None else 0) for k in key)
 
 
+def shown_rows(views: KoersViews, table: Table) -> list[Row]:
+    """Every row of a view table as it may leave Koers (a pulse from too few responses
+    without its score), in no particular order."""
+    rows = views.rows(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
+    return [shown_pulse(r) for r in rows] if table.name == "retro_pulse" else rows
+
+
 def dump(views: KoersViews) -> bytes:
     """Every view table (and the tracking position), deterministically."""
     position = views.max_tracking_id(UPSTREAM)
     out = [_line("tracking", {"application_name": UPSTREAM, "notification_id": position})]
     for table in TABLES:
-        rows = views.rows(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
-        for row in sorted(rows, key=lambda r: _sort_key(r, table.key)):
+        for row in sorted(shown_rows(views, table), key=lambda r: _sort_key(r, table.key)):
             out.append(_line(table.name, row))
     for row in views.rows(f"SELECT * FROM {QUARANTINE.name} ORDER BY position"):
         out.append(_line(QUARANTINE.name, {k: v for k, v in row.items() if k != "first_seen"}))

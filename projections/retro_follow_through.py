@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from ledger.domain.retros import TOO_FEW_RESPONSES, pulse_shown
 from projections._numbers import mean, r2, r4, ratio
 from projections._query import as_decimal, columns, evaluated_at, rows_in, stamp
 from projections._sql import Row
@@ -106,8 +107,17 @@ def _pulses(views: KoersViews, ids: list[str]) -> list[Row]:
     return views.rows(f"SELECT * FROM retro_pulse WHERE retro_id IN ({marks})", *ids)
 
 
+def shown_pulse(row: Row) -> Row:
+    """A ``retro_pulse`` row as it may be shown: from too few responses, without its score
+    (``docs/metrics.md``, retro follow-through)."""
+    if pulse_shown(int(row["responses"])):
+        return row
+    return {**row, "score": TOO_FEW_RESPONSES}
+
+
 def _point(retro: Row, instances: list[Row], pulses: list[Row]) -> RetroPoint:
     mine = sorted((p for p in pulses if p["retro_id"] == retro["retro_id"]), key=_dimension)
+    scored = [p for p in mine if pulse_shown(int(p["responses"]))]
     return RetroPoint(
         retro_id=retro["retro_id"],
         held_on=retro["held_on"],
@@ -118,8 +128,8 @@ def _point(retro: Row, instances: list[Row], pulses: list[Row]) -> RetroPoint:
         to_improve=int(retro["to_improve"]),
         ideas=int(retro["ideas"]),
         action_items=sum(1 for i in instances if i["retro_id"] == retro["retro_id"]),
-        pulse={p["dimension"]: p["score"] for p in mine},
-        health=r2(mean(as_decimal(p["score"]) for p in mine)),
+        pulse={p["dimension"]: shown_pulse(p)["score"] for p in mine},
+        health=r2(mean(as_decimal(p["score"]) for p in scored)),
     )
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 
 from ledger.access import oidc_verifier
-from ledger.api import _audit, _reads, _signin, _views, _webhooks
+from ledger.api import _audit, _calendar, _reads, _signin, _views, _webhooks
 from ledger.api._auth import Sessions, authenticated
 from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
@@ -136,14 +136,17 @@ def create_api(
     api.state.oidc = oidc_verifier(access)
     api.state.sessions = Sessions(session_key or secrets.token_bytes(32),
                                   access.session_idle_minutes)  # fmt: skip
+    api_settings = api_settings or ApiSettings()
+    api.state.public_url = api_settings.public_url
     install_problem_handlers(api)
-    harden(api, api_settings or ApiSettings())  # after: outside the problem handlers
+    harden(api, api_settings)  # after: outside the problem handlers
     signed_in = [Depends(authenticated)]
     api.include_router(command_router(COMMANDS.values()), dependencies=signed_in)
     for module in (_reads, _views, _webhooks):
         api.include_router(module.router, dependencies=signed_in)
     api.include_router(_audit.router, dependencies=signed_in)  # the auditor's view
     api.include_router(_signin.router)
+    api.include_router(_calendar.router)  # the address is the credential (calendar apps)
 
     @api.get("/health", summary="Health", responses=READ_ERRORS, tags=["service"])
     async def health(request: Request) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Who is asking: every request except ``/health``, ``/metrics``, ``/problems/…`` and the
-sign-in pages proves it, with one of
+"""Who is asking: every request except ``/health``, ``/metrics``, ``/problems/…``, the
+sign-in pages and a calendar feed (``/calendar/<link>.ics``, whose address is its credential,
+``ledger.api._calendar``) proves it, with one of
 
 - ``Authorization: Bearer koers_…``: a token (``koers token create``);
 - ``Authorization: Bearer <JWT>``: single sign-on, when ``KOERS_OIDC_ISSUER`` is set;

@@ -21,7 +21,8 @@ Every HTTP request goes through these steps, in order; a refusal is answered her
    :func:`docs_policy`. ``Cache-Control: no-store`` unless the app set one.
 5. **Credentials.** An error answer never echoes a credential the request carried (the
    ``Authorization`` value, a cookie's value, a secret query parameter, see
-   :func:`is_secret_name`): whatever a handler wrote, such values become ``…``.
+   :func:`is_secret_name`, a calendar feed's secret address): whatever a handler wrote, such
+   values become ``…``.
 
 :data:`REDACT_QUERY` does the same for uvicorn's access log, which prints the request line
 with its query string (``/login?token=…``).
@@ -53,6 +54,8 @@ MAX_BODY = 1024 * 1024
 #: Query parameters whose values are credentials: these names, or ending in ``_name``.
 SECRET_PARAMS = ("token", "code", "secret", "key", "password")
 REDACTED = "…"
+#: Paths whose rest is a credential (``/calendar/<secret link>.ics``).
+SECRET_PATH = "/calendar/"
 #: Shorter values are not credentials (Koers's are 32 characters and more); replacing them
 #: in an answer would garble it.
 MIN_SECRET = 8
@@ -149,6 +152,9 @@ def _credentials(scope: Scope) -> list[bytes]:
             found += [text] + [part.partition("=")[2].strip() for part in text.split(";")]
     query = scope.get("query_string", b"").decode("latin-1")
     found += [value for name, value in parse_qsl(query) if is_secret_name(name)]
+    path: str = scope.get("path", "")
+    if path.startswith(SECRET_PATH):  # a calendar feed's address is its credential
+        found.append(path.removeprefix(SECRET_PATH).removesuffix(".ics"))
     forms = {form for s in found for form in (s, quote(s, safe=""), json.dumps(s)[1:-1])}
     return sorted((f.encode() for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True)
 

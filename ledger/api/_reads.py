@@ -7,6 +7,7 @@ accepted (for clients that send it on every read) and always already satisfied.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import READ_ERRORS
 from ledger.api._states import STATES, HistoryEntry, Page
 from ledger.application import Koers
-from ledger.application._reads import event_fields, plain, state_of
+from ledger.application._reads import complete_state, event_fields, plain
 from ledger.domain import AGGREGATES, KoersAggregate, Principal
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import kind_and_type
@@ -43,7 +44,8 @@ router = APIRouter()
 
 _MOMENT_HELP = (
     "Answer as it stood at this moment (recorded time): e.g. 2026-10-01T12:00:00+02:00, or a "
-    "date (its start, UTC). What we knew then."
+    "date (its start, UTC). What we knew then. Encode the offset's + as %2B; sent unencoded "
+    "(decoded as a space), it is read as + all the same."
 )
 MinPosition = Annotated[
     int | None,
@@ -59,15 +61,30 @@ MinPositionHeader = Annotated[
 ]
 
 
+#: A time with its offset's ``+`` sent unencoded, which a query string decodes as a space:
+#: ``2026-11-28T09:03:44 00:00`` (the offset needs the time before it, so ``2026-11-28 09:03``
+#: stays a date and a time).
+_SPACED_OFFSET = re.compile(r"(.*\d[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)")
+
+
 def parse_moment(value: str | None, field: str = "as_of") -> datetime | None:
-    """An aware UTC moment from ISO text (a date means its start, UTC); ``None`` for none."""
+    """An aware UTC moment from ISO text (a date means its start, UTC); ``None`` for none.
+
+    A ``+`` offset that arrived as a space (a browser's or curl's unencoded ``+``) is read
+    as the ``+`` it was."""
     if value is None or not value.strip():
         return None
     text = value.strip()
+    spaced = _SPACED_OFFSET.fullmatch(text)
+    if spaced is not None:
+        text = f"{spaced[1]}+{spaced[2]}"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        detail = f"{value!r} is not a time: write it as 2026-11-02T09:00:00+01:00 or 2026-11-02"
+        detail = (
+            f"{value!r} is not a time: write it as 2026-11-02T09:00:00+01:00 (in a URL, "
+            f"encode + as %2B) or 2026-11-02"
+        )
     else:
         try:
             return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
@@ -140,7 +157,8 @@ Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
 def visible_states(koers: Koers, principal: Principal, kind: str) -> list[dict[str, Any]]:
     """Every thing of ``kind`` the principal may read, as its state, oldest first."""
     cls = AGGREGATES[kind]
-    return [state_of(a) for a in koers.all_of(cls) if koers.may_read(principal, kind, a)]
+    return [complete_state(a, koers.event_history) for a in koers.all_of(cls)
+            if koers.may_read(principal, kind, a)]  # fmt: skip
 
 
 def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
@@ -177,8 +195,9 @@ def _show_endpoint(kind: str) -> Endpoint:
         else:
             aggregate = await in_thread(_load_as_of, koers, cls, ident, moment)
         await _may_read(request, kind, aggregate)
+        state = await in_thread(complete_state, aggregate, koers.event_history)
         headers = {"ETag": f'"{aggregate.version}"'}
-        return JSONResponse(state_of(aggregate), headers=headers)
+        return JSONResponse(state, headers=headers)
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)},
@@ -213,8 +232,9 @@ def _routes(kind: str, path: str, filters: dict[str, str]) -> None:
         (path, _list_endpoint(kind, filters), listed, f"list_{kind}s", f"List {name}s",
          f"Every {name}, oldest first, filtered and paged."),
         (one, _show_endpoint(kind), state, f"show_{kind}", f"Show a {name}",
-         f"One {name} as it is now, or as it stood `as_of` a past moment. The ETag is its "
-         f"version (send it as If-Match to change it safely)."),
+         f"One {name} as it is now, or as it stood `as_of` a past moment, with everything "
+         f"its events recorded. The ETag is its version (send it as If-Match to change it "
+         f"safely)."),
         (f"{one}/history", _history_endpoint(kind), list[HistoryEntry], f"history_{kind}",
          f"History of a {name}",
          f"Every event of one {name}, oldest first: what happened, who, when."),

@@ -113,6 +113,37 @@ class LinkState(BaseModel):
     item_id: UUID | None
 
 
+class Said(BaseModel):
+    """Part of a record: what an event said, when and by whom."""
+
+    model_config = ConfigDict(extra="allow")
+
+    at: datetime = Field(description="When it was recorded.")
+    by: str = Field(description="Who recorded it.")
+
+
+class InformationUpdateState(Said):
+    information_level: int
+    note: str
+
+
+class ReviewState(Said):
+    outcome_quality: int = Field(description="How good the outcome was, 1–5.")
+    process_quality: int = Field(description="How good the way of deciding was, 1–5.")
+    as_expected: bool
+    what_happened: str
+    lessons: str
+
+
+class ReversalState(Said):
+    reason: str
+
+
+class SupersessionState(Said):
+    by_decision_id: UUID
+    reason: str
+
+
 class DecisionState(State):
     team: str
     question: str
@@ -133,12 +164,40 @@ class DecisionState(State):
     decided_on: date | None
     review_on: date | None
     links: list[LinkState]
+    # One decision's read (show) adds what only its events hold; lists leave these out.
+    rationale: str | None = Field(None, description="Why the chosen option (once decided).")
+    expected_outcome: str | None = Field(None, description="What the decider expected.")
+    information_updates: list[InformationUpdateState] | None = None
+    review: ReviewState | None = Field(None, description="The review, once reviewed.")
+    reversal: ReversalState | None = None
+    supersession: SupersessionState | None = None
+
+
+class AcknowledgementState(Said):
+    note: str
 
 
 class DelegationCheckInState(BaseModel):
     at: datetime
     status: CheckInStatus
     acknowledged: bool
+    # One delegation's read (show) adds these; lists leave them out.
+    progress: str | None = Field(None, description="What the owner wrote.")
+    acknowledgement: AcknowledgementState | None = Field(
+        None, description="The delegator's acknowledgement and note, once acknowledged."
+    )
+
+
+class RenegotiationState(Said):
+    due: date
+    boundaries: str
+    level: DelegationLevel
+    reason: str
+
+
+class CompletionState(Said):
+    feedback: str
+    feedforward: str
 
 
 class DelegationState(State):
@@ -153,6 +212,9 @@ class DelegationState(State):
     due: date
     status: DelegationStatus
     check_ins: dict[UUID, DelegationCheckInState] = Field(description="By check-in id.")
+    renegotiations: list[RenegotiationState] | None = None
+    completion: CompletionState | None = None
+    revocation: ReversalState | None = None
 
 
 class ActionItemState(BaseModel):
@@ -170,7 +232,11 @@ class RetroState(State):
     held_on: date
     facilitator: str
     items: list[tuple[ItemKind, str]] = Field(description="[kind, text] pairs.")
-    pulse: dict[str, Dec] = Field(description="Score 1–5 by dimension.")
+    pulse: dict[str, Dec] = Field(
+        description="Score 1–5 by dimension (the last recorded), or 'too few responses to "
+        "show' when fewer than 3 people answered."
+    )
+    pulse_responses: dict[str, int] | None = Field(None, description="Responses by dimension.")
     actions: dict[UUID, ActionItemState] = Field(description="Action items by item id.")
 
 

@@ -2,6 +2,7 @@
 
 from ledger.application._access import AccessCommands, Directory, Facts
 from ledger.application._base import KoersBase, Receipt
+from ledger.application._calendar import CalendarFeeds, Dated
 from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
@@ -10,6 +11,7 @@ from ledger.application._webhooks import WebhookCommands
 
 
 class Koers(
+    CalendarFeeds,
     AccessCommands,
     DirectoryCommands,
     GoalCommands,
@@ -20,4 +22,4 @@ class Koers(
     """Everything a leadership team records, as one application."""
 
 
-__all__ = ["Directory", "Facts", "Koers", "KoersBase", "Receipt"]
+__all__ = ["Dated", "Directory", "Facts", "Koers", "KoersBase", "Receipt"]

@@ -9,7 +9,9 @@
 - :meth:`AccessCommands.may_read` is the one check of a read: a team's things are seen by
   its members (any role) and by members of the teams above it, and by auditors; a person's
   prompts only by that person. A thing someone may not see is reported as not found.
-- Tokens: ``koers_<id>_<secret>``; the ledger keeps the secret's SHA-256.
+- Credentials (:func:`new_secret`): tokens ``koers_<id>_<secret>``, login links
+  ``koers-link_<id>_<secret>``, calendar links ``koers-cal_<id>_<secret>``; the ledger keeps
+  the SHA-256 of each, never the text.
 """
 
 from __future__ import annotations
@@ -59,6 +61,28 @@ _PEOPLE = frozenset({"owner", "decider", "to", "facilitator", "handle"})
 
 def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret(prefix: str, ident: UUID) -> tuple[str, str]:
+    """A credential's text, ``<prefix><id as hex>_<256 random bits>``, shown once, and the
+    SHA-256 of it, which is all the ledger keeps (tokens, login links, calendar links)."""
+    text = f"{prefix}{ident.hex}_{secrets.token_urlsafe(32)}"
+    return text, _sha256(text)
+
+
+def secret_id(text: str, prefix: str) -> UUID | None:
+    """The id a credential's text names, or ``None`` when it is not one with ``prefix``."""
+    if not text.startswith(prefix):
+        return None
+    try:
+        return UUID(hex=text[len(prefix) :].split("_", 1)[0])
+    except ValueError:
+        return None
+
+
+def same_secret(text: str, secret_sha256: str) -> bool:
+    """Whether ``text`` is the secret whose SHA-256 was kept (in constant time)."""
+    return hmac.compare_digest(secret_sha256, _sha256(text))
 
 
 @dataclass(frozen=True)
@@ -261,13 +285,12 @@ class AccessCommands(KoersBase):
     def create_token(self, *, actor: str, key: str = "", **values: Any) -> Receipt:
         """Make a token; the receipt carries its secret (shown once, never recorded)."""
         self.person(c.CREATE_TOKEN.field("handle").check(values.get("handle")))
-        secret = secrets.token_urlsafe(32)
         holder: dict[str, str] = {}
 
         def make(new_id: UUID) -> Token:
-            holder["token"] = f"{_TOKEN_PREFIX}{new_id.hex}_{secret}"
+            holder["token"], digest = new_secret(_TOKEN_PREFIX, new_id)
             return Token.create(id=new_id, actor=actor, command_id=str(key),
-                                secret_sha256=_sha256(holder["token"]), **values)  # fmt: skip
+                                secret_sha256=digest, **values)  # fmt: skip
 
         receipt = self.create(Token, key, make, Token.Issued)
         return replace(receipt, secret=None if receipt.replayed else holder.get("token"))
@@ -295,7 +318,7 @@ class AccessCommands(KoersBase):
                     self._tokens.clear()
                 self._tokens[token_id] = entry
         token = entry[1]
-        if token is None or not hmac.compare_digest(token.secret_sha256, _sha256(secret)):
+        if token is None or not same_secret(secret, token.secret_sha256):
             raise Unauthenticated("the token is not valid: check it, or make a new one with "
                                   "`koers token create <handle>`")  # fmt: skip
         if token.revoked:
@@ -327,23 +350,21 @@ class AccessCommands(KoersBase):
     def issue_login_link(self, handle: str, *, actor: str, minutes: float) -> str:
         """A one-time secret that signs ``handle`` in (the web page's ``/login?token=``)."""
         self.person(handle)
-        secret = secrets.token_urlsafe(32)
         link_id = uuid4()
-        text = f"{_LINK_PREFIX}{link_id.hex}_{secret}"
+        text, digest = new_secret(_LINK_PREFIX, link_id)
         link = LoginLink.issue(id=link_id, actor=actor, handle=handle,
                                lifetime=timedelta(minutes=minutes),
-                               secret_sha256=_sha256(text))  # fmt: skip
+                               secret_sha256=digest)  # fmt: skip
         self.save(link)
         return text
 
     def use_login_link(self, text: str) -> Principal:
         """Sign in with a login link's secret: once, in time (``Unauthenticated`` if not)."""
-        try:
-            link_id = UUID(hex=text.removeprefix(_LINK_PREFIX).split("_", 1)[0])
-        except ValueError:
-            raise Unauthenticated("this is not a login link: ask for a new one") from None
+        link_id = secret_id(text, _LINK_PREFIX)
+        if link_id is None:
+            raise Unauthenticated("this is not a login link: ask for a new one")
         link = self._find(LoginLink, link_id)
-        if link is None or not hmac.compare_digest(link.secret_sha256, _sha256(text)):
+        if link is None or not same_secret(text, link.secret_sha256):
             raise Unauthenticated("this login link is not valid: ask for a new one")
         try:
             link.use()
@@ -359,7 +380,7 @@ def _token_id(secret: str) -> UUID:
     if not secret.startswith(_TOKEN_PREFIX):
         raise Unauthenticated("the token is not a Koers token: send 'Authorization: Bearer "
                               "koers_…' as `koers token create` printed it")  # fmt: skip
-    try:
-        return UUID(hex=secret[len(_TOKEN_PREFIX) :].split("_", 1)[0])
-    except ValueError:
-        raise Unauthenticated("the token is malformed: send it as it was printed") from None
+    token_id = secret_id(secret, _TOKEN_PREFIX)
+    if token_id is None:
+        raise Unauthenticated("the token is malformed: send it as it was printed")
+    return token_id

@@ -3,20 +3,27 @@ plain data (ids, times and decimals as strings), the same for every entry point.
 
 Both entry points show what they read through these functions, so ``koers objective show``
 and ``GET /objectives/{id}`` print the same fields with the same values.
+
+What ``show``, ``list``, ``GET /{kind}/{id}`` and ``GET /{kind}`` answer is
+:func:`complete_state`: the state and what only the events hold (a decision's rationale and
+review, a delegation check-in's progress text), so nobody needs ``history`` to see what was
+recorded; and a retro's pulse only where enough people answered.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.domain import KoersAggregate
+from ledger.domain import Decision, Delegation, KoersAggregate, Retro
+from ledger.domain.retros import TOO_FEW_RESPONSES, pulse_shown
 
-__all__ = ["ENVELOPE", "event_fields", "plain", "state_of"]
+__all__ = ["ENVELOPE", "complete_state", "event_fields", "plain", "state_of"]
 
 #: An event's envelope: shown apart (version, actor, time) or not at all, never as a field.
 ENVELOPE = frozenset(
@@ -65,3 +72,73 @@ def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
 def event_fields(event: Any) -> dict[str, Any]:
     """What an event says beyond its envelope, as plain data."""
     return plain({k: v for k, v in vars(event).items() if k not in ENVELOPE})  # type: ignore[no-any-return]
+
+
+def complete_state(
+    aggregate: KoersAggregate, history: Callable[[UUID], Sequence[Any]]
+) -> dict[str, Any]:
+    """The aggregate's state and what only its events hold, read with ``history`` (an id's
+    events) for the kinds that need it; events after the aggregate's version are left out, so
+    an "as of" read stays as of. A retro's pulse from too few responses is not shown."""
+    state = state_of(aggregate)
+    extra = _EXTRAS.get(type(aggregate))
+    if extra is not None:
+        events = history(aggregate.id)
+        extra(state, [e for e in events if e.originator_version <= aggregate.version])
+    return state
+
+
+def _said(event: Any, *fields: str) -> dict[str, Any]:
+    """An event's ``fields`` (all when none are named), with when and by whom, as plain data."""
+    said = event_fields(event)
+    chosen = {k: said[k] for k in fields} if fields else said
+    return {**chosen, "at": plain(event.timestamp), "by": event.actor}
+
+
+def _last(events: Sequence[Any], kind: type[Any]) -> Any | None:
+    return next((e for e in reversed(events) if isinstance(e, kind)), None)
+
+
+def _decision(state: dict[str, Any], events: Sequence[Any]) -> None:
+    """The decision's reasons, its review and how it ended, from its events."""
+    made = _last(events, Decision.Made)
+    state["rationale"] = made.rationale if made else None
+    state["expected_outcome"] = made.expected_outcome if made else None
+    state["information_updates"] = [
+        _said(e) for e in events if isinstance(e, Decision.InformationUpdated)
+    ]
+    for name, kind in (("review", Decision.Reviewed), ("reversal", Decision.Reversed),
+                       ("supersession", Decision.Superseded)):  # fmt: skip
+        event = _last(events, kind)
+        state[name] = _said(event) if event else None
+
+
+def _delegation(state: dict[str, Any], events: Sequence[Any]) -> None:
+    """Each check-in's progress and its acknowledgement's note; renegotiations and the end."""
+    check_ins = state["check_ins"]
+    for e in events:
+        if isinstance(e, Delegation.CheckedIn):
+            check_ins[str(e.check_in_id)].update(progress=e.progress, acknowledgement=None)
+        elif isinstance(e, Delegation.CheckInAcknowledged):
+            check_ins[str(e.check_in_id)]["acknowledgement"] = _said(e, "note")
+    state["renegotiations"] = [_said(e) for e in events if isinstance(e, Delegation.Renegotiated)]
+    for name, kind in (("completion", Delegation.Completed), ("revocation", Delegation.Revoked)):
+        event = _last(events, kind)
+        state[name] = _said(event) if event else None
+
+
+def _retro(state: dict[str, Any], events: Sequence[Any]) -> None:
+    """Each dimension's last pulse, its score shown only from enough responses."""
+    latest = {e.dimension: e for e in events if isinstance(e, Retro.PulseRecorded)}
+    state["pulse"] = {
+        dimension: plain(e.score) if pulse_shown(e.responses) else TOO_FEW_RESPONSES
+        for dimension, e in latest.items()
+    }
+    state["pulse_responses"] = {dimension: e.responses for dimension, e in latest.items()}
+
+
+_EXTRAS: dict[type[KoersAggregate], Callable[[dict[str, Any], Sequence[Any]], None]] = {
+    Decision: _decision,
+    Delegation: _delegation,
+    Retro: _retro,
+}

@@ -12,7 +12,7 @@ from ledger.cli._audit import audit
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
 from ledger.cli._demo import demo
-from ledger.cli._directory import directory, login_link, people, teams, token
+from ledger.cli._directory import calendar_link, directory, login_link, people, teams, token
 from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._nats import nats
@@ -60,6 +60,7 @@ GROUPS = {
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 app.command("login-link", epilog="\b\nExample: koers login-link ann")(login_link)
+app.command("calendar-link", epilog="\b\nExample: koers calendar-link ann")(calendar_link)
 app.command("worker")(worker)
 app.command("deadletters")(deadletters)
 

@@ -10,7 +10,7 @@ from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_ap
 from ledger.cli._reads import list_command
 from ledger.domain import COMMANDS
 
-__all__ = ["directory", "login_link", "people", "teams", "token"]
+__all__ = ["calendar_link", "directory", "login_link", "people", "teams", "token"]
 
 people = typer.Typer(help="People: who uses Koers, known by a handle, with org-wide roles.")
 teams = typer.Typer(help="Teams: the org tree, with each member's role (viewer, member, lead).")
@@ -68,10 +68,37 @@ def login_link(
         secret = app.issue_login_link(
             handle, actor=actor_of(actor), minutes=settings.access.login_link_minutes
         )
+    _say_if_guessed(base, guessed)
+    typer.echo(f"{base}/login?token={secret}")
+
+
+def _say_if_guessed(base: str, guessed: bool) -> None:
     if guessed:
         typer.echo(
             f"koers: no koers serve runs on this data directory, so the link names {base}; "
             "if the web page is elsewhere, set KOERS_PUBLIC_URL",
             err=True,
         )
-    typer.echo(f"{base}/login?token={secret}")
+
+
+def calendar_link(
+    handle: str = typer.Argument(..., help="Whose calendar feed (a person's handle)."),
+    revoke: bool = typer.Option(False, "--revoke", help="End the link; make no new one."),
+    actor: Actor = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the secret address of a person's calendar feed (iCalendar, for calendar apps):
+    their review, decide-by, check-in, retro and action dates. A new link replaces the one
+    before; its base is KOERS_PUBLIC_URL, else the address of the running `koers serve`."""
+    settings = local_settings(data_dir)
+    with koers_app(data_dir, writes=True) as app:
+        if revoke:
+            app.revoke_calendar_link(handle, actor=actor_of(actor))
+        else:
+            secret = app.issue_calendar_link(handle, actor=actor_of(actor))
+    if revoke:
+        typer.echo(f"revoked: {handle}'s calendar link no longer works")
+        return
+    base, guessed = base_url(settings)
+    _say_if_guessed(base, guessed)
+    typer.echo(f"{base}/calendar/{secret}.ics")

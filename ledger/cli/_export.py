@@ -202,6 +202,7 @@ def _export_views(
 ) -> dict[str, int]:
     from projections import memory_views, quarantine_entries, replay
     from projections._schema import TABLES
+    from projections.export import shown_rows
 
     views = memory_views()
     try:
@@ -221,7 +222,7 @@ def _export_views(
         counts = {}
         for table in TABLES:
             kinds = tuple((n, "str" if t.startswith("TEXT") else "int") for n, t in table.columns)
-            rows = views.rows(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
+            rows = shown_rows(views, table)
             rows.sort(key=lambda r: tuple((r[k] is None, r[k] or 0) for k in table.key))
             writer = _Writer(out / "views" / f"{table.name}.{fmt.value}", fmt, kinds)
             writer.write([dict(r) for r in rows])

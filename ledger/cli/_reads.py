@@ -10,7 +10,7 @@ import orjson
 import typer
 
 from ledger.application import Koers
-from ledger.application._reads import event_fields, plain, state_of
+from ledger.application._reads import complete_state, event_fields, plain
 from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid
 from ledger.cli._kinds import group_of
 from ledger.cli._output import friendly_errors
@@ -38,10 +38,32 @@ def _cell(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def print_fields(state: dict[str, Any]) -> None:
-    width = max(len(k) for k in state)
+def _records(value: Any) -> list[dict[str, Any]] | None:
+    """A list of records (reviews, updates) as such; ``None`` for anything else."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return value
+    return None
+
+
+def print_fields(state: dict[str, Any], indent: str = "") -> None:
+    """One line per field; a record (a review, the check-ins by id) as its own fields indented
+    under its name, a list of records numbered, so nothing reads as a line of JSON."""
+    width = max((len(k) for k in state), default=0)
     for key, value in state.items():
-        typer.echo(f"{key.ljust(width)}  {_cell(value)}")
+        records = _records(value)
+        if isinstance(value, dict) and value:
+            typer.echo(f"{indent}{key}")
+            print_fields(value, indent + "  ")
+        elif records is not None:
+            typer.echo(f"{indent}{key}")
+            for number, record in enumerate(records, 1):
+                typer.echo(f"{indent}  {number}.")
+                print_fields(record, indent + "    ")
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            names = ", ".join(value) or "-"  # consulted, informed, blockers
+            typer.echo(f"{indent}{key.ljust(width)}  {names}")
+        else:
+            typer.echo(f"{indent}{key.ljust(width)}  {_cell(value)}")
 
 
 def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -116,10 +138,10 @@ def show_command(kind: str) -> Callable[..., None]:
         with _source(data_dir, kind) as source:
             if isinstance(source, Remote):
                 state = _remote_show(source, kind, aggregate_id, as_of)
-            elif moment is None:
-                state = state_of(source.load(cls, aggregate_id))
             else:
-                state = state_of(source.load_as_of(cls, aggregate_id, moment))
+                found = (source.load(cls, aggregate_id) if moment is None
+                         else source.load_as_of(cls, aggregate_id, moment))  # fmt: skip
+                state = complete_state(found, source.event_history)
         if as_json_output:
             as_json(state)
         else:
@@ -154,7 +176,7 @@ def list_command(
             if isinstance(source, Remote):
                 rows = list(source.every(collection(kind), wanted))
             else:
-                rows = [state_of(a) for a in source.all_of(cls)]
+                rows = [complete_state(a, source.event_history) for a in source.all_of(cls)]
         rows = [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
         if as_json_output:
             as_json(rows)

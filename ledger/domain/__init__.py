@@ -11,7 +11,13 @@ from ledger.domain._commands import (
 )
 from ledger.domain._fields import EARLIEST, YEARS_AHEAD
 from ledger.domain.access import Principal
-from ledger.domain.credentials import CREDENTIAL_COMMANDS, LoginLink, Token
+from ledger.domain.credentials import (
+    CREDENTIAL_COMMANDS,
+    CalendarLink,
+    LoginLink,
+    Token,
+    calendar_link_id,
+)
 from ledger.domain.decisions import (
     DECISION_COMMANDS,
     Criterion,
@@ -67,6 +73,7 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
     "command_key": CommandKey,
     "token": Token,
     "login_link": LoginLink,
+    "calendar_link": CalendarLink,
     "webhook": Webhook,
 }
 
@@ -91,6 +98,7 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "YEARS_AHEAD",
     "ActionState",
+    "CalendarLink",
     "CheckInStatus",
     "Command",
     "CommandKey",
@@ -126,6 +134,7 @@ __all__ = [
     "Team",
     "Token",
     "Webhook",
+    "calendar_link_id",
     "collection",
     "command_key_id",
     "key_record_id",

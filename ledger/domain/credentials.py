@@ -8,6 +8,11 @@ A token ends when it expires or is revoked.
 A **login link** signs one person in to the web page once, within minutes: the ledger records
 that it was issued (with the SHA-256 of its secret) and that it was used; a second use finds
 it used already (optimistic concurrency makes that true across processes).
+
+A **calendar link** is the secret address of one person's calendar feed, which calendar apps
+fetch with no other credential. A person has at most one: its id derives from the handle, a new
+link replaces the SHA-256 the ledger keeps (so the old address finds nothing), and a revoked
+link finds nothing until a new one is made.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from ledger.domain import _clock
-from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Boolean, Field, Handle, Text
 from ledger.domain.access import ADMIN, SELF
@@ -29,9 +34,11 @@ __all__ = [
     "CREATE_TOKEN",
     "CREDENTIAL_COMMANDS",
     "REVOKE_TOKEN",
+    "CalendarLink",
     "Lifetime",
     "LoginLink",
     "Token",
+    "calendar_link_id",
 ]
 
 _LIFETIME = re.compile(r"(\d{1,6})\s*([dh]?)")
@@ -221,3 +228,53 @@ class LoginLink(KoersAggregate):
         if _clock.now() >= self.expires_at:
             raise NotAllowed("this login link has expired: ask for a new one")
         self.trigger_event(self.Used, actor=self.handle, command_id="")
+
+
+def calendar_link_id(handle: str) -> UUID:
+    """The id of a person's calendar link (one per person)."""
+    return uuid5(NAMESPACE, f"calendar-link/{handle.strip()}")
+
+
+class CalendarLink(KoersAggregate):
+    """The secret address of one person's calendar feed (only its SHA-256 is recorded)."""
+
+    if TYPE_CHECKING:
+        handle: str
+        secret_sha256: str
+        revoked: bool
+
+    class Issued(KoersAggregate.Created):
+        class_version: ClassVar[int] = 1  # new with ``calendar_link``: no older shape
+
+        handle: str
+        secret_sha256: str
+
+        def apply(self, link: CalendarLink) -> None:
+            link.handle, link.secret_sha256, link.revoked = self.handle, self.secret_sha256, False
+
+    class Replaced(KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with ``calendar_link``: no older shape
+
+        secret_sha256: str
+
+        def apply(self, link: CalendarLink) -> None:
+            link.secret_sha256, link.revoked = self.secret_sha256, False
+
+    class Revoked(KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with ``calendar_link``: no older shape
+
+        def apply(self, link: CalendarLink) -> None:
+            link.revoked = True
+
+    @classmethod
+    def issue(cls, *, actor: str, handle: str, secret_sha256: str) -> CalendarLink:
+        return cls._create(cls.Issued, id=calendar_link_id(handle), actor=actor, command_id="",
+                           handle=handle, secret_sha256=secret_sha256)  # fmt: skip
+
+    def replace(self, *, actor: str, secret_sha256: str) -> None:
+        """A new secret address: the one before stops working."""
+        self.trigger_event(self.Replaced, actor=actor, command_id="", secret_sha256=secret_sha256)
+
+    def revoke(self, *, actor: str) -> None:
+        still_open(not self.revoked, "the calendar link is revoked already")
+        self.trigger_event(self.Revoked, actor=actor, command_id="")

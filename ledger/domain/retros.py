@@ -3,8 +3,9 @@
 Invariants:
 - an action item has exactly one owner and a due date, not before the retro was held; it
   ends once: done, dropped, or carried over into a later retro (where it continues under the
-  same item id);
-- a pulse score is 1–5, from at least one response.
+  same item id, due when it was, or on a new date that is not in the past);
+- a pulse score is 1–5, from at least one response; it is shown (reads, views, exports) only
+  from :data:`MIN_PULSE_RESPONSES` responses, so nobody's own scores can be read off it.
 
 The commands are declared once below (``RETRO_COMMANDS``); the aggregate's methods check
 their values through those declarations and keep only the rules of state here.
@@ -19,12 +20,32 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.domain._base import KoersAggregate
+from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
 from ledger.domain.access import FACILITATOR, ITS_OWNER, LEAD, MEMBER
 from ledger.errors import InvalidValue, NotAllowed, NotFound
 
-__all__ = ["RETRO_COMMANDS", "ActionState", "ItemKind", "Retro"]
+__all__ = [
+    "MIN_PULSE_RESPONSES",
+    "RETRO_COMMANDS",
+    "TOO_FEW_RESPONSES",
+    "ActionState",
+    "ItemKind",
+    "Retro",
+    "pulse_shown",
+]
+
+
+#: A pulse from fewer responses is recorded but never shown: it could expose one person's scores.
+MIN_PULSE_RESPONSES = 3
+#: What is shown instead of such a pulse's score.
+TOO_FEW_RESPONSES = "too few responses to show"
+
+
+def pulse_shown(responses: int) -> bool:
+    """Whether a pulse from ``responses`` responses may be shown."""
+    return responses >= MIN_PULSE_RESPONSES
 
 
 class ItemKind(Enum):
@@ -173,11 +194,17 @@ CARRY_OVER = Command(
             kind="retro",
             help="The later retro it continues in.",
         ),
+        Day(
+            name="due",
+            help="A new due date, today or later; left out, the item keeps its due date.",
+            default=None,
+            example="2026-12-18",
+        ),
     ),
     route="action-items/{item_id}/carry-over",
     runs="carry_over",
     description="End an open action item here and continue it in a later retro (one atomic "
-    "write of both retros).",
+    "write of both retros), with its due date, or a new one (today or later).",
     example="<id> --item <id> --to <id>",
     event="ActionItemCarriedOver",
     method="carry_over",
@@ -297,11 +324,12 @@ class Retro(KoersAggregate):
         command_id: str = "",
         **values: Any,
     ) -> None:
-        """Add an action item under ``item_id`` (``carried_from``: the retro it continues)."""
+        """Add an action item under ``item_id`` (``carried_from``: the retro it continues; a
+        carried item keeps its due date, even one before this retro)."""
         checked = ADD_ACTION_ITEM.check(values)
         if item_id in self.actions:
             raise InvalidValue("item_id", f"this retro has an action item {item_id} already")
-        if checked["due"] < self.held_on:
+        if carried_from is None and checked["due"] < self.held_on:
             raise InvalidValue(
                 "due", f"{checked['due']} is before the retro was held ({self.held_on})"
             )
@@ -333,8 +361,11 @@ class Retro(KoersAggregate):
         self.trigger_event(self.ActionItemDropped, actor=actor, command_id=command_id, **checked)
 
     def carry_over(self, *, actor: str, to: Retro, command_id: str = "", **values: Any) -> None:
-        """End the item here and continue it in the later retro ``to`` (save both together)."""
+        """End the item here and continue it in the later retro ``to`` (save both together),
+        due when it was, or on a new ``due`` that is not in the past: a carried item is never
+        moved quietly, nor overdue the moment it is carried because of the move."""
         checked = CARRY_OVER.check(values)
+        due = checked.pop("due")
         if checked["to_retro_id"] != to.id:
             raise InvalidValue(
                 "to_retro_id", f"the retro given ({to.id}) is not {checked['to_retro_id']}"
@@ -348,6 +379,12 @@ class Retro(KoersAggregate):
             raise InvalidValue(
                 "to_retro_id", "that retro was held before this one: carry items forward"
             )
+        if due is not None and due < now().date():
+            raise InvalidValue(
+                "due",
+                f"{due} is in the past: give today or a later day, or leave it out to keep "
+                f"the item's due date ({action['due']})",
+            )
         self.trigger_event(
             self.ActionItemCarriedOver, actor=actor, command_id=command_id, **checked
         )
@@ -357,5 +394,5 @@ class Retro(KoersAggregate):
             carried_from=self.id,
             text=action["text"],
             owner=action["owner"],
-            due=max(action["due"], to.held_on),
+            due=action["due"] if due is None else due,
         )

@@ -170,6 +170,14 @@ EVENTS: dict[str, str] = {
         "recorded, only its SHA-256)."
     ),
     "login_link.used": "A login link was used to sign in; it cannot be used again.",
+    "calendar_link.issued": (
+        "A person's first calendar-feed link was made (its secret is not recorded, only its "
+        "SHA-256); the aggregate id derives from the handle."
+    ),
+    "calendar_link.replaced": (
+        "A person's calendar-feed link was replaced by a new one: the old address stopped working."
+    ),
+    "calendar_link.revoked": "A person's calendar-feed link was revoked: it stopped working.",
     "webhook.added": (
         "A person registered a webhook: the events they may read whose type matches one of "
         "its globs are POSTed to its URL, signed (Standard Webhooks). Its signing secret is "
@@ -328,6 +336,9 @@ OVERRIDES: dict[str, str] = {
     "login_link.issued.handle": "Whom the link signs in: a person's handle.",
     "login_link.issued.expires_at": "When the link stops working (RFC 3339 date-time).",
     "login_link.issued.secret_sha256": "The SHA-256 (hex) of the link's secret.",
+    "calendar_link.issued.handle": "Whose calendar feed the link opens: a person's handle.",
+    "calendar_link.issued.secret_sha256": "The SHA-256 (hex) of the link's secret.",
+    "calendar_link.replaced.secret_sha256": "The SHA-256 (hex) of the new link's secret.",
     "person.added.handle": "The person's handle, unique in the ledger (e.g. 'ann').",
     "person.added.name": "The person's name as people know it (up to 120 characters).",
     "person.added.email": "The person's e-mail address.",

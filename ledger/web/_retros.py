@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger.api import see_team
+from ledger.api import in_thread, koers_of, see_team
+from ledger.application._reads import complete_state
 from ledger.domain import COMMANDS, Principal
 from ledger.domain.retros import ActionState, Retro
 from ledger.errors import NotFound
@@ -88,6 +89,7 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
     if retro is None:
         return await not_found(request, me, "There is no such retro, or it is another "
                                "team's: retros are for the team's members.", problem)  # fmt: skip
+    shown = await in_thread(complete_state, retro, koers_of(request).event_history)
     follow, later = await read_view(request, lambda v: retro_follow_through(v, retro.team),
                                     at_of(request))  # fmt: skip
     upcoming = _next_retro(follow, str(retro.id))
@@ -102,5 +104,5 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
     forms = [form_of(COMMANDS[name], target=str(retro.id), next=here)
              for name in ("retro.item", "retro.pulse", "retro.action")]  # fmt: skip
     return await render(request, me, "retro.html", title=f"Retro {retro.period}", retro=retro,
-                        actions=actions, upcoming=upcoming, forms=forms,
+                        pulse=shown["pulse"], actions=actions, upcoming=upcoming, forms=forms,
                         banner=later)  # fmt: skip

@@ -391,8 +391,10 @@ def test_every_command_answers_every_kind_of_person_as_its_may_says(
 # -- reads -----------------------------------------------------------------------------------
 
 #: GET routes anyone may read, signed in or not.
+#: (A calendar feed's address is its credential: tests/application/test_calendar.py checks that
+#: a feed holds only what its person may read.)
 PUBLIC = {"/", "/login", "/health", "/metrics", "/problems/{slug}", "/openapi.json", "/docs",
-          "/docs/oauth2-redirect", "/redoc"}  # fmt: skip
+          "/docs/oauth2-redirect", "/redoc", "/calendar/{link}.ics"}  # fmt: skip
 #: Members of another team, and nobody's: they see nothing of platform's.
 OUTSIDERS = ("cem", "dora", "mallory")
 

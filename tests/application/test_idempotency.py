@@ -347,11 +347,14 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
     assert commands == set(SCENARIOS)
 
 
-#: The methods of the *Commands classes that are not commands: look-ups and the import.
+#: The application's methods that are not commands of the table: look-ups, the import, and
+#: the credentials outside the table (login and calendar links, webhook secrets).
 LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", "facts",
             "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
-            "secret_box", "webhooks", "webhook_secret", "webhooks_since"}  # fmt: skip
+            "secret_box", "webhooks", "webhook_secret", "webhooks_since",
+            "issue_calendar_link", "revoke_calendar_link", "calendar_holder",
+            "calendar_of"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

@@ -358,6 +358,11 @@ def record_one_of_everything(app: Koers) -> None:
     token = app.create_token(actor=a, handle="ann", label="laptop").id
     app.revoke_token(token, actor=a, reason="lost")
     app.use_login_link(app.issue_login_link("ann", actor=a, minutes=15))
+    app.issue_calendar_link("ann", actor=a)
+    app.issue_calendar_link("ann", actor=a)  # replaces the first
+    app.revoke_calendar_link("ann", actor=a)
+    webhook = app.add_webhook(actor=a, url="https://example.org/hooks/koers").id
+    app.remove_webhook(webhook, actor=a, reason="tool retired")
 
 
 def test_every_event_type_written_to_the_stream_validates_against_its_schema(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -25,6 +24,7 @@ import pytest
 from ledger.application import Koers
 from ledger.domain import command_key_id
 from ledger.embedded import EmbeddedServer
+from tests.commandline import free_port
 from tests.factories import ANN, BOB, decide, decision, koers, new_key_result
 from tests.workers.test_workers_support import nats_call, wait_for
 
@@ -163,13 +163,6 @@ def test_workers_killed_mid_stream_twice_issue_every_prompt_exactly_once(
     _exactly_once(server.url, expected)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _processed(port: int) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
@@ -185,7 +178,7 @@ def test_three_worker_processes_at_once_issue_every_prompt_exactly_once(
 ) -> None:
     env = _env(server)
     workers = Workers(env, tmp_path)
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     with koers(env) as app:
         # Two replicas share one durable (scale-out); a third, under another name, reads
         # everything too and races them for every prompt.

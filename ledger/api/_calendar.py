@@ -1,0 +1,89 @@
+"""``GET /calendar/<link>.ics``: a person's calendar feed (RFC 5545), for calendar apps.
+
+Calendar apps subscribe to an address and fetch it again every so often with no credential of
+their own, so the address is the credential: ``koers calendar-link <handle>`` makes it (a
+secret kept as its SHA-256, like a token), ``--revoke`` ends it, and a new one replaces it. An
+address that is not a current link is 404, like a thing one may not see.
+
+The feed holds what :meth:`~ledger.application.Koers.calendar_of` gathers. Each item keeps its
+uid from fetch to fetch and carries its thing's version as ``SEQUENCE``, so an app moves an
+item whose date changed; a date is an all-day event (``DTEND`` the day after, exclusive), a
+check-in an event at the moment it is due. ``DTSTAMP`` is when the thing last changed, so
+fetching twice gives the same bytes while nothing changed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from icalendar import Calendar, Event, vDuration
+
+from ledger.api._common import in_thread, koers_of
+from ledger.api._problems import ApiProblem
+from ledger.application import Dated, Koers
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+#: Where each kind of thing has its page (the web page's paths).
+_PAGES = {"decision": "decisions", "key_result": "key-results", "delegation": "delegations",
+          "retro": "retros"}  # fmt: skip
+#: How often a calendar app should fetch the feed again.
+_REFRESH = timedelta(hours=1)
+
+
+@router.get("/calendar/{link}.ics")
+async def calendar_feed(request: Request, link: str) -> Response:
+    """A person's calendar feed, opened by the secret link in its address."""
+    koers = koers_of(request)
+    feed = await in_thread(_feed, koers, link, _base(request))
+    if feed is None:
+        raise ApiProblem(
+            "not-found",
+            "no calendar feed at this address: the link was revoked or replaced; ask for a new "
+            "one (`koers calendar-link <handle>`)",
+        )
+    return Response(feed, media_type="text/calendar; charset=utf-8")
+
+
+def _base(request: Request) -> str:
+    public: str = getattr(request.app.state, "public_url", "")
+    return (public or str(request.base_url)).rstrip("/")
+
+
+def _feed(koers: Koers, link: str, base: str) -> bytes | None:
+    handle = koers.calendar_holder(link)
+    if handle is None:
+        return None
+    calendar = Calendar()
+    calendar.add("prodid", "-//Koers//calendar feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", f"Koers: {handle}")
+    calendar.add("refresh-interval", _REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(_REFRESH))  # unknown to icalendar: typed here
+    for item in koers.calendar_of(handle):
+        calendar.add_component(_event(item, base))
+    feed: bytes = calendar.to_ical()
+    return feed
+
+
+def _event(item: Dated, base: str) -> Event:
+    event = Event()
+    event.add("uid", f"{item.uid}@koers")
+    event.add("sequence", item.sequence)
+    event.add("dtstamp", item.changed.astimezone(UTC))
+    if isinstance(item.when, datetime):
+        event.add("dtstart", item.when.astimezone(UTC))
+    else:
+        event.add("dtstart", item.when)
+        event.add("dtend", item.when + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")  # a whole day's reminder does not make one busy
+    event.add("summary", item.summary)
+    url = f"{base}/{_PAGES[item.kind]}/{item.thing}"
+    event.add("description", f"{item.description}\n{url}")
+    event.add("url", url)
+    return event

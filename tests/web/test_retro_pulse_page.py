@@ -1,0 +1,29 @@
+"""A retro's page shows a pulse only from 3 responses (issue #14), as ``GET /retros/<id>``
+does: in the browser, on the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from tests.web.conftest import Site, Visit
+
+
+def test_a_retros_page_hides_a_pulse_from_fewer_than_three_responses(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    with site.api("ann") as api:
+        retro = api.post("/retros", json={"team": "platform", "period": "Pulse check",
+                                           "held_on": today})  # fmt: skip
+        assert retro.status_code == 201, retro.text
+        for dimension, score, responses in (("workload", "1.5", 1), ("safety", "4.5", 4)):
+            pulse = api.post(f"/retros/{retro.json()['id']}/pulse",
+                             json={"dimension": dimension, "score": score,
+                                   "responses": responses})  # fmt: skip
+            assert pulse.status_code == 200, pulse.text
+    page = signed_in("ann").page
+    page.goto(f"{site.url}/retro/{retro.json()['id']}")
+    rows = {row.locator("th").inner_text(): row.locator("td").inner_text()
+            for row in page.locator("#pulse tbody tr").all()}  # fmt: skip
+    assert rows == {"safety": "4.5", "workload": "too few responses to show"}
