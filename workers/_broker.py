@@ -41,6 +41,26 @@ DUE_DESCRIPTION = (
     "checks the ledger now and prompts only when the reason still holds."
 )
 
+PROMPTS_DESCRIPTION = (
+    "Each new prompt (<prefix>.prompt.<id>.issued, payload: schemas/prompt.issued.v2.json), "
+    "still open when read, becomes one delivery per channel of its person (e-mail, Slack, "
+    "Teams): sent now, held back until the person's quiet hours end, or kept for their digest."
+)
+SEND_DESCRIPTION = (
+    "One delivery (<prefix>_notify.send.<delivery id>, header Nats-Msg-Id = the id; payload "
+    "{id, channel: email|slack|teams, to, handle, thread, notice: {title, intro, items: "
+    "[{text, why, links: [[label, url]]}]}}). The id is a UUID 5 of (item, channel, person). "
+    "Claimed in the <STREAM>_DELIVERIES bucket (create-if-absent), sent, marked sent: sent "
+    "once; a failed send is retried with backoff without limit. E-mail carries Message-ID "
+    "<delivery id@host>."
+)
+GATHER_DESCRIPTION = (
+    "A person's digest is due (<prefix>_notify.gather.<person id>, fired by the cron schedule "
+    "on <prefix>_notify.digest_at.<person id>, daily or weekly in their time zone): the items "
+    "kept on <prefix>_notify.digest.<person id>.<delivery id> before it are sent as one "
+    "message per channel, then removed."
+)
+
 
 class _Broker(NatsBroker):
     """FastStream's broker on the store's nats-py client subclass, whose header parser is
@@ -112,6 +132,7 @@ def build_broker(
     async def on_due(message: BatchMessage) -> None:
         await worker.on_due(message)
 
+    _notification_subscribers(broker, settings, names, worker, ledger)
     worker.publishers = {
         "schedules": broker.publisher(
             names.schedule_subject("{kind}", "{id}"),
@@ -136,6 +157,37 @@ def build_broker(
         ),
     }
     return broker
+
+
+def _notification_subscribers(
+    broker: NatsBroker, settings: WorkerSettings, names: Names, worker: Any, ledger: JStream
+) -> None:
+    """The three consumers of notifications (:mod:`workers._notifier`)."""
+    outbox = JStream(names.notify_stream, declare=False)
+
+    @_batch_subscriber(
+        broker, names.prompts_filter, stream=ledger, durable=names.notify_durable,
+        pull_sub=PullSub(batch_size=64, timeout=settings.fetch_wait, batch=True),
+        title="prompts to tell", description=PROMPTS_DESCRIPTION,
+    )  # fmt: skip
+    async def on_prompts(message: BatchMessage) -> None:
+        await worker.on_prompts(message)
+
+    @_batch_subscriber(
+        broker, names.notify_subject("send", "*"), stream=outbox, durable=names.send_durable,
+        pull_sub=PullSub(batch_size=64, timeout=settings.fetch_wait, batch=True),
+        title="deliveries", description=SEND_DESCRIPTION,
+    )  # fmt: skip
+    async def on_deliveries(message: BatchMessage) -> None:
+        await worker.on_deliveries(message)
+
+    @_batch_subscriber(
+        broker, names.notify_subject("gather", "*"), stream=outbox, durable=names.gather_durable,
+        pull_sub=PullSub(batch_size=8, timeout=settings.fetch_wait, batch=True),
+        title="digests due", description=GATHER_DESCRIPTION,
+    )  # fmt: skip
+    async def on_digests(message: BatchMessage) -> None:
+        await worker.on_digests(message)
 
 
 def _batch_subscriber(

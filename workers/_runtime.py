@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from faststream.nats import NatsBroker
@@ -26,12 +28,16 @@ from ledger.application import Koers
 from ledger.nats.factory import NATSFactory
 from ledger.settings import PERIODIC_KINDS, ROLE_KEY, WorkerSettings
 from workers._broker import build_broker
+from workers._claims import Claims
 from workers._consumer import Processor
 from workers._deadletter import Publish
 from workers._decode import Decoder
 from workers._metrics import Metrics, poll_lag
 from workers._names import Names
+from workers._notifier import Notifier
+from workers._outbox import Outbox, ensure_outbox
 from workers._scheduler import Scheduler
+from workers._senders import Mailer, Senders
 from workers._streams import ensure_consumers, ensure_streams
 
 __all__ = ["Worker"]
@@ -53,6 +59,7 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: Any = None
         self.processor: Processor | None = None
+        self.notifier: Notifier | None = None
         self.publishers: dict[str, LogicPublisher] = {}
 
     async def start(self) -> None:
@@ -78,16 +85,16 @@ class Worker:
         await ensure_streams(js, names, factory.settings.replicas)
         await ensure_consumers(js, names, settings)
         scheduler = Scheduler(nc, names, settings.schedule_ttl)
+        decoder = Decoder(
+            settings.subject_prefix, nc.max_payload - HEADER_ALLOWANCE, factory.signatures
+        )
+        self.notifier = await self._notifier(js, app, decoder, factory.settings.replicas)
         self.processor = Processor(
             app=app,
             js=js,
             settings=settings,
             names=names,
-            decoder=Decoder(
-                settings.subject_prefix,
-                nc.max_payload - HEADER_ALLOWANCE,
-                factory.signatures,
-            ),
+            decoder=decoder,
             scheduler=scheduler,
             metrics=self.metrics,
             publish_dead_letter=self._dead_letters(js),
@@ -114,6 +121,20 @@ class Worker:
             self._http, _ = start_http_server(
                 settings.metrics_port, addr="127.0.0.1", registry=self.metrics.registry
             )
+
+    async def _notifier(
+        self, js: JetStreamContext, app: Koers, decoder: Decoder, replicas: int
+    ) -> Notifier:
+        notify = self.settings.notify
+        kv = await ensure_outbox(js, self.names, self.settings, replicas)
+        host = urlsplit(notify.public_url).hostname or "koers.localhost"
+        mailer = Mailer(notify.smtp_url, notify.mail_from, host) if notify.smtp_url else None
+        owner = f"{self.settings.name}/{uuid.uuid4().hex[:12]}"
+        return Notifier(
+            app=app, settings=self.settings, decoder=decoder,
+            outbox=Outbox(js, self.names), claims=Claims(kv, owner, notify.lease),
+            senders=Senders(mailer), metrics=self.metrics,
+        )  # fmt: skip
 
     def _dead_letters(self, js: JetStreamContext) -> Publish:
         """Publish on the dead-letter stream (the subjects and headers the broker's
@@ -143,6 +164,9 @@ class Worker:
             with contextlib.suppress(Exception):
                 await self.broker.stop()
             self.broker = None
+        if self.notifier is not None:
+            await self.notifier.senders.close()
+            self.notifier = None
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -160,3 +184,15 @@ class Worker:
     async def on_due(self, batch: NatsBatchMessage) -> None:
         assert self.processor is not None
         await self.processor.due_batch(batch.raw_message)
+
+    async def on_prompts(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        await self.notifier.prompts(batch.raw_message)
+
+    async def on_deliveries(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        await self.notifier.deliveries(batch.raw_message)
+
+    async def on_digests(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        await self.notifier.digests(batch.raw_message)

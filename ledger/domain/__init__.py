@@ -50,6 +50,7 @@ from ledger.domain.goals import (
     Status,
 )
 from ledger.domain.keys import CommandKey, key_record_id
+from ledger.domain.notify import Channels, Digest
 from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
 from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro
 
@@ -88,6 +89,7 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "YEARS_AHEAD",
     "ActionState",
+    "Channels",
     "CheckInStatus",
     "Command",
     "CommandKey",
@@ -98,6 +100,7 @@ __all__ = [
     "Delegation",
     "DelegationLevel",
     "DelegationStatus",
+    "Digest",
     "Direction",
     "ItemKind",
     "KeyResult",

@@ -35,6 +35,7 @@ from pathlib import Path
 from ledger.settings._access import AccessSettings
 from ledger.settings._audit import AuditSettings
 from ledger.settings._files import private_dir, private_file, write_private
+from ledger.settings._notify import NotifySettings
 from ledger.settings._remote import RemoteSettings
 from ledger.settings._sections import ApiSettings, ViewSettings
 from ledger.settings._store import NATS_ROLES, ROLE_KEY, StoreSettings
@@ -47,6 +48,7 @@ __all__ = [
     "AccessSettings",
     "ApiSettings",
     "AuditSettings",
+    "NotifySettings",
     "RemoteSettings",
     "Settings",
     "StoreSettings",

@@ -23,6 +23,7 @@ application, its stream and subject prefix name what they consume. The workers' 
   ``KOERS_QUARTERLY_CRON`` (``0 0 9 1 1,4,7,10 *``): six-field cron expressions (seconds first)
   of the weekly review, the monthly look-back and the quarterly retro; ``off`` disables one.
 - ``KOERS_METRICS_PORT``: serve Prometheus metrics on this port (127.0.0.1); unset: none.
+- Notifications (e-mail, chat): :mod:`ledger.settings._notify`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.errors import ConfigurationError
+from ledger.settings._notify import NotifySettings
 from ledger.settings._parse import clock, cron, number
 from ledger.settings._store import DEFAULT_STREAM
 
@@ -75,6 +77,7 @@ class WorkerSettings:
     lag_interval: float = 5.0
     schedule_ttl: str = "720h"  # fired schedule messages expire after 30 days
     actor: str = "koers"
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.max_deliver <= self.attempts:
@@ -134,6 +137,7 @@ class WorkerSettings:
             timezone=env.get("KOERS_TIMEZONE") or d.timezone,
             crons=crons,
             metrics_port=_port(env, "KOERS_METRICS_PORT"),
+            notify=NotifySettings.from_env(env),
         )
 
 

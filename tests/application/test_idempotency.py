@@ -144,6 +144,16 @@ SCENARIOS: dict[str, Scenario] = {
         _team_and_person,
         lambda app, i, k: app.set_member("ops", actor=ANN, handle="dora", role="lead", key=k),
     ),
+    "notify_person": (
+        _person,
+        lambda app, i, k: app.notify_person("dora", actor=ANN, digest="daily", key=k),
+    ),
+    "notify_team": (
+        _team_and_person,
+        lambda app, i, k: app.notify_team(
+            "ops", actor=ANN, slack_url="https://hooks.slack.com/services/T/B/X", key=k
+        ),
+    ),
     "remove_member": (
         _team_with_member,
         lambda app, i, k: app.remove_member("ops", actor=ANN, handle="dora", key=k),
@@ -342,7 +352,8 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
 #: The methods of DirectoryCommands that are not commands: look-ups and the import.
 LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", "facts",
             "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
-            "token_principal", "issue_login_link", "use_login_link", "signed_on"}  # fmt: skip
+            "token_principal", "issue_login_link", "use_login_link", "signed_on",
+            "notifications"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

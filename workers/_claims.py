@@ -1,0 +1,98 @@
+"""Claims: how a delivery goes out once, whatever the restarts, redeliveries and workers.
+
+One key per delivery id in the ``<STREAM>_DELIVERIES`` bucket, changed only by
+compare-and-set (create-if-absent, or update at the revision read):
+
+1. **read** the key: ``sent`` → done already (acknowledge, send nothing); ``sending`` by
+   someone whose lease has not run out → someone is sending it (try again after the lease);
+2. **claim**: create the key (``sending``, who, when), or, over a lease that ran out (its
+   claimant died), update it at the revision read. Of two workers claiming at once, exactly
+   one succeeds; the other is told :class:`Taken`;
+3. **send**; then mark the key ``sent`` at the claim's revision;
+4. a send that **failed** gives the claim back (deletes the key at its revision), and the
+   message is retried with backoff: never dropped.
+
+The one window nobody can close: a worker killed after the server accepted the message and
+before step 3's mark. After the lease, another worker claims and sends it again, with the
+same ``Message-ID`` (derived from the delivery id), so a receiver can drop the copy. Chat
+webhooks have no such id: a copy shows twice. The window is one send long per delivery in
+flight at the moment of the kill (tests/workers/test_notify_crash.py bounds it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+import orjson
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+__all__ = ["Claim", "Claims", "Sent", "Taken"]
+
+SENDING = "sending"
+SENT = "sent"
+
+
+class Sent(Exception):
+    """The delivery was sent already: acknowledge it, send nothing."""
+
+
+class Taken(Exception):
+    """Another worker holds the delivery's claim; try again after ``wait`` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"claimed by another worker; try again in {wait:.1f} s")
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    revision: int
+
+
+class Claims:
+    """Claims on deliveries (see the module docstring)."""
+
+    def __init__(self, kv: KeyValue, owner: str, lease: float) -> None:
+        self.kv = kv
+        self.owner = owner
+        self.lease = lease
+
+    async def claim(self, delivery: str) -> Claim:
+        """Claim ``delivery`` for this worker; :class:`Sent` or :class:`Taken` if not."""
+        mine = orjson.dumps({"state": SENDING, "by": self.owner, "at": time.time()})
+        try:
+            entry = await self.kv.get(delivery)
+        except KeyNotFoundError:  # also a claim given back (deleted)
+            entry = None
+        try:
+            if entry is None:
+                return Claim(delivery, await self.kv.create(delivery, mine))
+            state = orjson.loads(entry.value or b"{}")
+            if state.get("state") == SENT:
+                raise Sent(delivery)
+            left = float(state.get("at", 0)) + self.lease - time.time()
+            if left > 0:
+                raise Taken(left)
+            assert entry.revision is not None
+            return Claim(delivery, await self.kv.update(delivery, mine, last=entry.revision))
+        except KeyWrongLastSequenceError:  # someone else created or took it just now
+            raise Taken(self.lease) from None
+
+    async def sent(self, claim: Claim) -> bool:
+        """Mark the claimed delivery sent; ``False`` if the claim was taken over meanwhile
+        (the send outlived the lease: the other worker may send it again)."""
+        done = orjson.dumps({"state": SENT, "by": self.owner, "at": time.time()})
+        try:
+            await self.kv.update(claim.key, done, last=claim.revision)
+        except KeyWrongLastSequenceError:
+            return False
+        return True
+
+    async def give_back(self, claim: Claim) -> None:
+        """The send failed: let the next attempt (any worker's) claim it at once."""
+        with contextlib.suppress(KeyWrongLastSequenceError):  # taken over: theirs now
+            await self.kv.delete(claim.key, last=claim.revision)

@@ -1,0 +1,248 @@
+"""Telling people of their prompts: from a ``prompt.issued`` event to deliveries, and from a
+delivery to the message sent once.
+
+- **A new prompt** (``<name>-notify`` on the ledger): if it is still open and its person's
+  channels want its kind, one delivery per channel (e-mail, Slack, Teams), each with its
+  derived id (:func:`~workers._outbox.delivery_id`): into the digest (daily or weekly), or
+  held back until the person's quiet hours end, or sent now. Due items (check-ins,
+  acknowledgements, reviews, retro actions) reach people this way too: the workers raise
+  prompts for them.
+- **A delivery** (``<name>-send``): claimed, sent, marked sent (:mod:`workers._claims`); a
+  failed send is retried with backoff for as long as it takes.
+- **A digest** (``<name>-gather``, fired by the person's cron): the items kept for the person
+  before the trigger (so a redelivered trigger gathers the same ones, into the same
+  delivery ids), those still open, as one message per channel; then they are removed.
+
+The application is synchronous: its reads run in a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from nats.aio.msg import Msg
+
+from ledger.application import Koers
+from ledger.domain import Person, Prompt, PromptState, person_id
+from ledger.domain.notify import Channels, Digest, quiet_until
+from ledger.errors import NotFound
+from ledger.settings import WorkerSettings
+from workers._claims import Claims, Sent, Taken
+from workers._decode import BadMessage, Decoder
+from workers._metrics import Metrics
+from workers._notices import Item, Notice, prompt_item
+from workers._outbox import Delivery, Outbox, delivery_id
+from workers._senders import Senders, SendFailed
+
+__all__ = ["Notifier"]
+
+log = logging.getLogger("workers.notify")
+T = TypeVar("T")
+SENDS_AT_ONCE = 32
+INTRO = "Koers has a question for you."
+
+
+class Notifier:
+    def __init__(
+        self,
+        *,
+        app: Koers,
+        settings: WorkerSettings,
+        decoder: Decoder,
+        outbox: Outbox,
+        claims: Claims,
+        senders: Senders,
+        metrics: Metrics,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.base = settings.notify.public_url
+        self.decoder = decoder
+        self.outbox = outbox
+        self.claims = claims
+        self.senders = senders
+        self.metrics = metrics
+        self._sending = anyio.CapacityLimiter(SENDS_AT_ONCE)
+
+    # -- a new prompt -----------------------------------------------------------------------
+
+    async def prompts(self, messages: Iterable[Msg]) -> None:
+        for msg in messages:
+            try:
+                await self._prompt(msg)
+            except BadMessage as e:  # not a prompt we can read: nothing to tell
+                log.warning("not telling of %s: %s", msg.subject, e.reason)
+                await msg.term()
+            except Exception:
+                log.warning("telling of %s failed; retrying", msg.subject, exc_info=True)
+                await msg.nak(delay=self._backoff(msg))
+            else:
+                await msg.ack()
+
+    async def _prompt(self, msg: Msg) -> None:
+        meta = msg.metadata
+        event = self.decoder.decode(
+            msg.subject, msg.headers, msg.data, meta.sequence.stream, meta.timestamp
+        )
+        if event is None:
+            return
+        prompt_id, payload = str(event.aggregate_id), event.payload
+        found = await self._in_thread(self._recipient, event.aggregate_id, payload["to"])
+        if found is None:
+            return
+        person, channels = found
+        if not channels.wants(str(payload["kind"])):
+            return
+        if channels.digest is not Digest.OFF:
+            token, handle = person_id(person.handle).hex, person.handle
+            item_id = delivery_id(f"prompt:{prompt_id}", "digest", handle)
+            await self.outbox.into_digest(token, item_id, {"prompt": prompt_id, **payload})
+            cron = self._cron(channels.digest)
+            await self.outbox.digest_schedule(token, handle, cron, person.time_zone)
+            self.metrics.deliveries.labels("digest", "digested").inc()
+            return
+        item = prompt_item(prompt_id, payload, self.base)
+        notice = Notice(_title(item.text), INTRO, (item,))
+        await self._dispatch(person, channels, f"prompt:{prompt_id}", notice)
+
+    def _recipient(self, prompt: uuid.UUID, handle: str) -> tuple[Person, Channels] | None:
+        """The prompt's person and channels, if the prompt is still open and they exist."""
+        try:
+            state = self.app.load(Prompt, prompt).state
+            person = self.app.load(Person, person_id(handle))
+        except NotFound:
+            return None
+        if state is not PromptState.OPEN:
+            return None
+        return person, person.channels
+
+    def _cron(self, digest: Digest) -> str:
+        at = self.settings.notify.digest_time
+        return f"0 {at.minute} {at.hour} * * {'MON' if digest is Digest.WEEKLY else '*'}"
+
+    async def _dispatch(self, person: Person, channels: Channels, item: str,
+                        notice: Notice) -> None:  # fmt: skip
+        """One delivery per channel of the person: now, or when their quiet hours end."""
+        ends = quiet_until(channels.quiet, person.time_zone, datetime.now(UTC))
+        for channel, to in self._targets(person, channels):
+            delivery = Delivery(delivery_id(item, channel, person.handle), channel, to,
+                                person.handle, item.replace(":", "-"), notice)  # fmt: skip
+            if ends is None:
+                await self.outbox.now(delivery)
+            else:
+                await self.outbox.later(delivery, ends)
+                self.metrics.deliveries.labels(channel, "deferred").inc()
+
+    def _targets(self, person: Person, channels: Channels) -> list[tuple[str, str]]:
+        targets = []
+        if channels.email and person.email and self.senders.mailer is not None:
+            targets.append(("email", person.email))
+        targets += [(c, url) for c, url in (("slack", channels.slack_url),
+                                            ("teams", channels.teams_url)) if url]  # fmt: skip
+        return targets
+
+    # -- a delivery -------------------------------------------------------------------------
+
+    async def deliveries(self, messages: Iterable[Msg]) -> None:
+        async with anyio.create_task_group() as group:
+            for msg in messages:
+                group.start_soon(self._deliver, msg)
+
+    async def _deliver(self, msg: Msg) -> None:
+        async with self._sending:
+            try:
+                delivery = Delivery.decode(msg.data)
+            except (ValueError, KeyError, TypeError):
+                log.warning("not a delivery: %s (set aside)", msg.subject)
+                await msg.term()
+                return
+            try:
+                claim = await self.claims.claim(delivery.id)
+            except Sent:
+                self.metrics.deliveries.labels(delivery.channel, "skipped").inc()
+                await msg.ack()
+                return
+            except Taken as e:
+                await msg.nak(delay=e.wait)
+                return
+            try:
+                await self.senders.send(delivery)
+            except SendFailed as e:
+                await self.claims.give_back(claim)
+                self.metrics.deliveries.labels(delivery.channel, "failed").inc()
+                log.warning("%s to %s failed, retrying: %s", delivery.channel,
+                            delivery.handle, e)  # fmt: skip
+                await msg.nak(delay=self._backoff(msg))
+                return
+            await self.claims.sent(claim)
+            self.metrics.deliveries.labels(delivery.channel, "sent").inc()
+            await msg.ack()
+
+    def _backoff(self, msg: Msg) -> float:
+        attempt = max(1, msg.metadata.num_delivered or 1)
+        notify = self.settings.notify
+        return float(min(notify.retry * 2 ** (attempt - 1), notify.retry_max))
+
+    # -- a digest ---------------------------------------------------------------------------
+
+    async def digests(self, messages: Iterable[Msg]) -> None:
+        for msg in messages:
+            try:
+                await self._gather(msg)
+            except Exception:
+                log.warning("gathering %s failed; retrying", msg.subject, exc_info=True)
+                await msg.nak(delay=self._backoff(msg))
+            else:
+                await msg.ack()
+
+    async def _gather(self, msg: Msg) -> None:
+        token = msg.subject.rpartition(".")[2]
+        through = msg.metadata.sequence.stream
+        items = await self.outbox.waiting(token, through)
+        if items:
+            handle = str(items[0][1]["to"])
+            found = await self._in_thread(self._open_items, handle, [b for _, b in items])
+            if found is not None:
+                person, channels, open_items = found
+                if open_items:
+                    notice = _digest(channels.digest, open_items)
+                    await self._dispatch(person, channels, f"digest:{token}:{through}", notice)
+        await self.outbox.gathered(token, through)
+
+    def _open_items(
+        self, handle: str, bodies: list[dict[str, Any]]
+    ) -> tuple[Person, Channels, list[Item]] | None:
+        try:
+            person = self.app.load(Person, person_id(handle))
+        except NotFound:
+            return None
+        items = []
+        for body in bodies:
+            try:
+                state = self.app.load(Prompt, uuid.UUID(body["prompt"])).state
+            except NotFound:
+                continue
+            if state is PromptState.OPEN:
+                items.append(prompt_item(body["prompt"], body, self.base))
+        return person, person.channels, items
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+
+def _title(question: str) -> str:
+    line = " ".join(question.split())
+    return line if len(line) <= 90 else line[:89] + "…"
+
+
+def _digest(digest: Digest, items: list[Item]) -> Notice:
+    period = "week" if digest is Digest.WEEKLY else "day"
+    count = f"{len(items)} question{'s' if len(items) != 1 else ''}"
+    return Notice(f"Your {period} in Koers: {count} waiting",
+                  f"What is waiting for you this {period}.", tuple(items))  # fmt: skip
