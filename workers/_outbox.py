@@ -84,7 +84,7 @@ def notify_config(names: Names, replicas: int) -> api.StreamConfig:
         subjects=[f"{names.notify_prefix}.>"],
         storage=api.StorageType.FILE,
         num_replicas=replicas,
-        discard=api.DiscardPolicy.NEW,  # full: refuse (the publisher retries), never drop
+        discard=api.DiscardPolicy.OLD,  # schedules require it; no size limit: only max_age
         max_age=KEEP.total_seconds(),
         duplicate_window=120.0,
         allow_direct=True,

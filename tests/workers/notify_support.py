@@ -1,0 +1,110 @@
+"""Receivers for the notification tests (this module holds no tests): an SMTP server
+(aiosmtpd, in a thread of its own, 127.0.0.1 on a free port) that keeps every message it
+accepts, and an HTTP receiver standing in for Slack's and Teams' incoming webhooks."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+__all__ = ["Inbox", "Receiver", "free_port", "receiver", "smtp_server"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Inbox:
+    """What the SMTP server accepted, in order; ``refuse`` makes it answer 451 (try later)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.refuse > 0:
+                self.refuse -= 1
+                return "451 4.3.0 try again later"
+            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [str(m["Message-ID"]) for m in self.messages]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    """A local SMTP server: its ``smtp://`` URL and its inbox."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", inbox
+    finally:
+        controller.stop()
+
+
+class Receiver:
+    """The JSON bodies posted to each path; ``failures[path]`` answers 500 that often first."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, list[Any]] = {}
+        self.failures: dict[str, int] = {}
+        self.attempts: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.url = ""
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    """A local HTTP server standing in for incoming webhooks."""
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with state.lock:
+                state.attempts[self.path] = state.attempts.get(self.path, 0) + 1
+                failing = state.failures.get(self.path, 0) > 0
+                if failing:
+                    state.failures[self.path] -= 1
+                else:
+                    state.bodies.setdefault(self.path, []).append(json.loads(body))
+            self.send_response(500 if failing else 200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
