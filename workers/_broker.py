@@ -61,6 +61,21 @@ GATHER_DESCRIPTION = (
     "message per channel, then removed."
 )
 
+SEND_TEXT = "A delivery to send now (Nats-Msg-Id: the delivery id); the payload as 'deliveries'."
+LATER_TEXT = (
+    "A delivery held back by its person's quiet hours: a message schedule (Nats-Schedule: "
+    "@at <end of the quiet hours, UTC>, Nats-Schedule-Target: send.<delivery id>); the "
+    "payload as 'deliveries'."
+)
+DIGEST_TEXT = (
+    "A prompt kept for its person's digest (person: the person's id in hex): the "
+    "prompt.issued payload with 'prompt' (its id). Removed once gathered."
+)
+DIGEST_AT_TEXT = (
+    "The person's digest schedule: a six-field cron (daily 08:00, weekly Mondays 08:00; "
+    "KOERS_NOTIFY_DAILY) in Nats-Schedule-Time-Zone (their zone), targeting gather.<person>."
+)
+
 
 class _Broker(NatsBroker):
     """FastStream's broker on the store's nats-py client subclass, whose header parser is
@@ -132,8 +147,9 @@ def build_broker(
     async def on_due(message: BatchMessage) -> None:
         await worker.on_due(message)
 
-    _notification_subscribers(broker, settings, names, worker, ledger)
+    notify = _notification_subscribers(broker, settings, names, worker, ledger)
     worker.publishers = {
+        **notify,
         "schedules": broker.publisher(
             names.schedule_subject("{kind}", "{id}"),
             stream=schedules,
@@ -161,9 +177,20 @@ def build_broker(
 
 def _notification_subscribers(
     broker: NatsBroker, settings: WorkerSettings, names: Names, worker: Any, ledger: JStream
-) -> None:
-    """The three consumers of notifications (:mod:`workers._notifier`)."""
+) -> dict[str, Any]:
+    """The three consumers of notifications (:mod:`workers._notifier`) and the documented
+    publishers of the outbox (:mod:`workers._outbox` publishes through nats-py)."""
     outbox = JStream(names.notify_stream, declare=False)
+    publishers = {
+        name: broker.publisher(subject, stream=outbox, title=name, description=text)
+        for name, subject, text in (
+            ("deliveries held back", names.notify_subject("later", "{delivery}"), LATER_TEXT),
+            ("digest items", names.notify_subject("digest", "{person}", "{delivery}"),
+             DIGEST_TEXT),
+            ("digest schedules", names.notify_subject("digest_at", "{person}"), DIGEST_AT_TEXT),
+            ("deliveries to send", names.notify_subject("send", "{delivery}"), SEND_TEXT),
+        )
+    }  # fmt: skip
 
     @_batch_subscriber(
         broker, names.prompts_filter, stream=ledger, durable=names.notify_durable,
@@ -188,6 +215,8 @@ def _notification_subscribers(
     )  # fmt: skip
     async def on_digests(message: BatchMessage) -> None:
         await worker.on_digests(message)
+
+    return publishers
 
 
 def _batch_subscriber(

@@ -13,6 +13,7 @@ server), ``smtps://`` TLS from the start; login when a user is given. The ``Mess
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +27,8 @@ from workers._outbox import Delivery
 
 __all__ = ["Mailer", "SendFailed", "Senders"]
 
-TIMEOUT = 15.0
+TIMEOUT = 30.0
+_HOSTNAME = socket.gethostname() or "koers"
 STARTTLS_PORT = 587
 
 
@@ -68,10 +70,11 @@ class Mailer:
     def _send(self, message: Any) -> None:
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
+        name = _HOSTNAME  # smtplib's default looks it up in DNS on every connection
         if self.tls:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT, context=context)
+            smtp = smtplib.SMTP_SSL(self.host, self.port, name, timeout=TIMEOUT, context=context)
         else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
+            smtp = smtplib.SMTP(self.host, self.port, name, timeout=TIMEOUT)
         with smtp:
             if self.starttls:
                 smtp.starttls(context=context)

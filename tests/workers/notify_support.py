@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from aiosmtpd.controller import Controller
 
 __all__ = ["Inbox", "Receiver", "free_port", "receiver", "smtp_server"]
 
+_MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -28,10 +31,12 @@ def free_port() -> int:
 
 
 class Inbox:
-    """What the SMTP server accepted, in order; ``refuse`` makes it answer 451 (try later)."""
+    """What the SMTP server accepted, in order (the raw bytes and each Message-ID, parsed
+    when asked for); ``refuse`` makes it answer 451 (try later) that many times."""
 
     def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
+        self._ids: list[str] = []
         self.refuse = 0
         self._lock = threading.Lock()
 
@@ -40,17 +45,27 @@ class Inbox:
             if self.refuse > 0:
                 self.refuse -= 1
                 return "451 4.3.0 try again later"
-            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            self.messages.append(parsed)  # type: ignore[arg-type]
+            self.raw.append(envelope.content)
+            found = _MESSAGE_ID.search(envelope.content)
+            self._ids.append(found[1].decode() if found else "")
         return "250 OK"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            raw = list(self.raw)
+        return [email.message_from_bytes(r, policy=email.policy.default) for r in raw]  # type: ignore[misc]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.raw)
 
     def ids(self) -> list[str]:
         with self._lock:
-            return [str(m["Message-ID"]) for m in self.messages]
+            return list(self._ids)
 
     def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for m in self.messages if m["To"] == address]
+        return [m for m in self.messages if m["To"] == address]
 
 
 @contextmanager
@@ -58,7 +73,8 @@ def smtp_server() -> Iterator[tuple[str, Inbox]]:
     """A local SMTP server: its ``smtp://`` URL and its inbox."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    # a fixed name: the default looks the host's name up in DNS on every connection
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, server_hostname="inbox.test")
     controller.start()
     try:
         yield f"smtp://127.0.0.1:{port}", inbox

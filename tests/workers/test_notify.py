@@ -19,7 +19,7 @@ from ledger.domain import person_id
 from ledger.settings import NotifySettings, WorkerSettings
 from tests.conftest import fresh_env
 from tests.factories import koers
-from tests.workers.notify_support import Inbox, Receiver, receiver, smtp_server
+from tests.workers.notify_support import Inbox, receiver, smtp_server
 from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
@@ -139,7 +139,8 @@ def test_slack_and_teams_get_the_payloads_they_accept_once_despite_failures(
 def _check_slack(payload: dict[str, Any]) -> None:
     """What Slack's incoming webhooks accept (api.slack.com/reference/block-kit/blocks):
     a ``text`` fallback, at most 50 blocks of known types, their texts within limits."""
-    assert isinstance(payload["text"], str) and payload["text"].strip()
+    assert isinstance(payload["text"], str)
+    assert payload["text"].strip()
     blocks = payload["blocks"]
     assert 0 < len(blocks) <= 50
     for block in blocks:
@@ -156,7 +157,8 @@ def _check_slack(payload: dict[str, Any]) -> None:
                 assert button["type"] == "button"
                 assert button["text"]["type"] == "plain_text"
                 assert 0 < len(button["text"]["text"]) <= 75
-                assert button["url"].startswith("http") and len(button["url"]) <= 3000
+                assert button["url"].startswith("http")
+                assert len(button["url"]) <= 3000
 
 
 def _check_teams(card: dict[str, Any]) -> None:
@@ -204,7 +206,8 @@ def test_quiet_hours_hold_a_prompt_back_until_they_end(smtp: tuple[str, Inbox]) 
                                                     names.notify_subject("later", "*")),
                             what="the delivery held back")  # fmt: skip
             assert held[0].headers["Nats-Schedule"] == f"@at {end:%Y-%m-%dT%H:%M:%SZ}"
-            assert not inbox.messages and datetime.now(UTC) < end
+            assert not inbox.messages
+            assert datetime.now(UTC) < end
             wait_for(lambda: inbox.messages, timeout=150, what="the e-mail after quiet hours")
             received = datetime.now(UTC)
     assert received >= end
@@ -237,7 +240,8 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     [message] = inbox.messages
     assert message["Subject"] == "Your day in Koers: 2 questions waiting"
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Question 0?" in plain and "Question 2?" in plain
+    assert "Question 0?" in plain
+    assert "Question 2?" in plain
     assert "Question 1?" not in plain  # answered meanwhile
     assert f"{BASE}/prompts/{asked[2]}" in plain
 

@@ -1,0 +1,150 @@
+"""Crash test of notifications: worker processes SIGKILLed while sending 1,000 e-mails,
+restarted, then two at once (sharing a durable) and a third under another name (reading every
+prompt again): every delivery arrives, and none twice but for the one window no one can close.
+
+That window (:mod:`workers._claims`): a worker killed after the SMTP server accepted a message
+and before its claim was marked sent. Another worker sends it again after the lease, with the
+same Message-ID, so it is counted here by Message-ID. Only sends in flight at a kill can
+fall in it: at most ``SENDS_AT_ONCE`` per kill, the bound this test holds the copies to.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.application import Koers
+from ledger.domain import Prompt, command_key_id
+from ledger.embedded import EmbeddedServer
+from tests.factories import koers
+from tests.workers.notify_support import Inbox, smtp_server
+from tests.workers.test_workers_support import nats_call, wait_for
+from workers._notifier import SENDS_AT_ONCE
+from workers._outbox import delivery_id
+
+pytestmark = pytest.mark.slow
+
+PROMPTS = 1000
+PEOPLE = 20
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(tmp_path / "data", max_batch_msgs=5000, anonymous=True) as running:
+        yield running
+
+
+def _workload(app: Koers) -> set[str]:
+    """Twenty people, a thousand prompts among them: the Message-IDs that must arrive."""
+    for n in range(PEOPLE):
+        app.add_person(actor="root", handle=f"p{n}", name=f"P{n}", email=f"p{n}@ex.org")
+    expected, prompts = set(), []
+    for n in range(PROMPTS):
+        key = f"crash/{n}"
+        prompts.append(Prompt.issue(id=command_key_id("Prompt", key), actor="koers",
+                                    command_id=key, to=f"p{n % PEOPLE}",
+                                    question=f"Question {n}?", kind="manual",
+                                    triggered_by=()))  # fmt: skip
+        ident = delivery_id(f"prompt:{prompts[-1].id}", "email", f"p{n % PEOPLE}")
+        expected.add(f"<{ident}@koers.test>")
+    for start in range(0, PROMPTS, 100):
+        app.save(*prompts[start : start + 100])
+    return expected
+
+
+class Workers:
+    """``koers worker`` processes, started and SIGKILLed by pid."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str = "crash") -> subprocess.Popen[bytes]:
+        env = {**os.environ, **self.env, "KOERS_WORKER_NAME": name,
+               "KOERS_WEEKLY_CRON": "off", "KOERS_MONTHLY_CRON": "off",
+               "KOERS_QUARTERLY_CRON": "off"}  # fmt: skip
+        with (self.logs / f"worker-{len(self.procs)}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ledger.cli", "worker"], env=env, stdout=log, stderr=log
+            )
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill(proc)
+
+
+def _settled(url: str, *durables: str) -> bool:
+    async def check(nc: Any) -> bool:
+        js = nc.jetstream()
+        for durable in durables:
+            info = await js.consumer_info("CRASH_NOTIFY", durable)
+            if info.num_pending or info.num_ack_pending:
+                return False
+        return True
+
+    return bool(nats_call(url, check))
+
+
+@pytest.mark.timeout(1200)
+def test_workers_killed_while_sending_deliver_everything_and_nothing_twice(
+    server: EmbeddedServer, tmp_path: Path
+) -> None:
+    with smtp_server() as (smtp_url, inbox):
+        env = {
+            "PERSISTENCE_MODULE": "ledger.nats",
+            "NATS_URL": server.url,
+            "NATS_STREAM": "CRASH",
+            "NATS_CREATE_STREAM": "yes",
+            "KOERS_SMTP_URL": smtp_url,
+            "KOERS_PUBLIC_URL": "http://koers.test",
+            "KOERS_NOTIFY_LEASE": "3",
+            "KOERS_NOTIFY_RETRY": "0.2",
+        }
+        workers = Workers(env, tmp_path)
+        with koers(env) as app:
+            expected = _workload(app)
+        try:
+            kills = 0
+            for at_least in (PROMPTS // 6, PROMPTS // 2):
+                proc = workers.start()
+                wait_for(lambda n=at_least: inbox.count() >= n, 300, f"{at_least} e-mails")
+                workers.kill(proc)  # mid-send: claims held, some accepted but not marked
+                kills += 1
+                assert len(set(inbox.ids())) < PROMPTS, "the kill came too late to count"
+            workers.start()
+            workers.start()  # two at once, sharing the durable consumers
+            workers.start("racer")  # a third reading every prompt again
+            wait_for(lambda: set(inbox.ids()) >= expected, 400, "every e-mail")
+            wait_for(lambda: _settled(server.url, "crash-send", "racer-send"), 60, "settled")
+        finally:
+            workers.stop_all()
+        _exactly_once_but_the_window(inbox, expected, kills)
+
+
+def _exactly_once_but_the_window(inbox: Inbox, expected: set[str], kills: int) -> None:
+    counts = collections.Counter(inbox.ids())
+    assert set(counts) == expected, f"{len(expected - set(counts))} missing"
+    copies = sum(n - 1 for n in counts.values())
+    print(f"\n{len(counts)} deliveries, {copies} sent again (the window) after {kills} kills")
+    assert copies <= kills * SENDS_AT_ONCE, f"{copies} copies: more than the window allows"
