@@ -8,7 +8,9 @@ compare-and-set (create-if-absent, or update at the revision read):
 2. **claim**: create the key (``sending``, who, when), or, over a lease that ran out (its
    claimant died), update it at the revision read. Of two workers claiming at once, exactly
    one succeeds; the other is told :class:`Taken`;
-3. **send**; then mark the key ``sent`` at the claim's revision;
+3. **send**, renewing the claim every third of the lease while the send lasts (a slow server
+   does not let another worker take a live worker's delivery); then mark the key ``sent``
+   at the claim's latest revision;
 4. a send that **failed** gives the claim back (deletes the key at its revision), and the
    message is retried with backoff: never dropped.
 
@@ -80,6 +82,14 @@ class Claims:
             assert entry.revision is not None
             return Claim(delivery, await self.kv.update(delivery, mine, last=entry.revision))
         except KeyWrongLastSequenceError:  # someone else created or took it just now
+            raise Taken(self.lease) from None
+
+    async def renew(self, claim: Claim) -> Claim:
+        """The same claim, its lease starting again (``Taken`` if it was taken over)."""
+        mine = orjson.dumps({"state": SENDING, "by": self.owner, "at": time.time()})
+        try:
+            return Claim(claim.key, await self.kv.update(claim.key, mine, last=claim.revision))
+        except KeyWrongLastSequenceError:
             raise Taken(self.lease) from None
 
     async def sent(self, claim: Claim) -> bool:

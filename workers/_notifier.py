@@ -18,6 +18,7 @@ The application is synchronous: its reads run in a thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,7 +34,7 @@ from ledger.domain import Person, Prompt, PromptState, person_id
 from ledger.domain.notify import Channels, Digest, quiet_until
 from ledger.errors import NotFound
 from ledger.settings import WorkerSettings
-from workers._claims import Claims, Sent, Taken
+from workers._claims import Claim, Claims, Sent, Taken
 from workers._decode import BadMessage, Decoder
 from workers._metrics import Metrics
 from workers._notices import Item, Notice, prompt_item
@@ -69,11 +70,18 @@ class Notifier:
         self.senders = senders
         self.metrics = metrics
         self._sending = anyio.CapacityLimiter(SENDS_AT_ONCE)
+        self._telling = anyio.CapacityLimiter(SENDS_AT_ONCE)
 
     # -- a new prompt -----------------------------------------------------------------------
 
     async def prompts(self, messages: Iterable[Msg]) -> None:
-        for msg in messages:
+        """Each prompt of the batch at once (they are independent: one id each)."""
+        async with anyio.create_task_group() as group:
+            for msg in messages:
+                group.start_soon(self._tell, msg)
+
+    async def _tell(self, msg: Msg) -> None:
+        async with self._telling:
             try:
                 await self._prompt(msg)
             except BadMessage as e:  # not a prompt we can read: nothing to tell
@@ -172,9 +180,8 @@ class Notifier:
                 await msg.nak(delay=e.wait)
                 return
             try:
-                await self.senders.send(delivery)
+                claim = await self._send_holding(delivery, claim, msg)
             except SendFailed as e:
-                await self.claims.give_back(claim)
                 self.metrics.deliveries.labels(delivery.channel, "failed").inc()
                 log.warning("%s to %s failed, retrying: %s", delivery.channel,
                             delivery.handle, e)  # fmt: skip
@@ -183,6 +190,31 @@ class Notifier:
             await self.claims.sent(claim)
             self.metrics.deliveries.labels(delivery.channel, "sent").inc()
             await msg.ack()
+
+    async def _send_holding(self, delivery: Delivery, claim: Claim, msg: Msg) -> Claim:
+        """Send, renewing the claim (and the message's ack deadline) every third of the
+        lease meanwhile; the claim as last renewed. A failed send gives the claim back."""
+        held = [claim]
+
+        async def renew() -> None:
+            while True:
+                await anyio.sleep(self.claims.lease / 3)
+                with contextlib.suppress(Taken):  # taken over: it can no longer be helped
+                    held.append(await self.claims.renew(held[-1]))
+                await msg.in_progress()
+
+        failed: SendFailed | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(renew)
+            try:
+                await self.senders.send(delivery)
+            except SendFailed as e:
+                failed = e
+            group.cancel_scope.cancel()
+        if failed is not None:
+            await self.claims.give_back(held[-1])
+            raise failed
+        return held[-1]
 
     def _backoff(self, msg: Msg) -> float:
         attempt = max(1, msg.metadata.num_delivered or 1)

@@ -40,13 +40,13 @@ class Inbox:
         self.refuse = 0
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    def accept(self, content: bytes) -> str:
         with self._lock:
             if self.refuse > 0:
                 self.refuse -= 1
                 return "451 4.3.0 try again later"
-            self.raw.append(envelope.content)
-            found = _MESSAGE_ID.search(envelope.content)
+            self.raw.append(content)
+            found = _MESSAGE_ID.search(content)
             self._ids.append(found[1].decode() if found else "")
         return "250 OK"
 
@@ -68,13 +68,26 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
+class _Handler:
+    """aiosmtpd's handler (apart from the inbox: aiosmtpd inspects every member of its
+    handler on every connection, and the inbox's ``messages`` parses them all)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return self.inbox.accept(envelope.content)
+
+
 @contextmanager
 def smtp_server() -> Iterator[tuple[str, Inbox]]:
     """A local SMTP server: its ``smtp://`` URL and its inbox."""
     inbox = Inbox()
     port = free_port()
     # a fixed name: the default looks the host's name up in DNS on every connection
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, server_hostname="inbox.test")
+    controller = Controller(
+        _Handler(inbox), hostname="127.0.0.1", port=port, server_hostname="inbox.test"
+    )
     controller.start()
     try:
         yield f"smtp://127.0.0.1:{port}", inbox
