@@ -14,16 +14,19 @@ compare-and-set (create-if-absent, or update at the revision read):
 4. a send that **failed** gives the claim back (deletes the key at its revision), and the
    message is retried with backoff: never dropped.
 
-The one window nobody can close: a worker killed after the server accepted the message and
-before step 3's mark. After the lease, another worker claims and sends it again, with the
-same ``Message-ID`` (derived from the delivery id), so a receiver can drop the copy. Chat
-webhooks have no such id: a copy shows twice. The window is one send long per delivery in
-flight at the moment of the kill (tests/workers/test_notify_crash.py bounds it).
+The one window nobody can close: the server accepted the message, and the worker could not
+record it: killed before step 3's mark, or the server's answer lost (a timeout after the
+data was sent, taken for a failure), or a worker so starved of CPU that its lease ran out
+mid-send. Another worker then claims and sends it again, with the same ``Message-ID``
+(derived from the delivery id), so a receiver can drop the copy; chat webhooks have no such
+id: a copy shows twice. Every copy therefore follows a taken-over claim (logged: "took over
+delivery …") or a failed send; tests/workers/test_notify_crash.py counts them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -32,6 +35,8 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 __all__ = ["Claim", "Claims", "Sent", "Taken"]
+
+log = logging.getLogger("workers.notify")
 
 SENDING = "sending"
 SENT = "sent"
@@ -65,32 +70,40 @@ class Claims:
 
     async def claim(self, delivery: str) -> Claim:
         """Claim ``delivery`` for this worker; :class:`Sent` or :class:`Taken` if not."""
-        mine = orjson.dumps({"state": SENDING, "by": self.owner, "at": time.time()})
         try:
             entry = await self.kv.get(delivery)
         except KeyNotFoundError:  # also a claim given back (deleted)
             entry = None
         try:
             if entry is None:
-                return Claim(delivery, await self.kv.create(delivery, mine))
-            state = orjson.loads(entry.value or b"{}")
-            if state.get("state") == SENT:
-                raise Sent(delivery)
-            left = float(state.get("at", 0)) + self.lease - time.time()
-            if left > 0:
-                raise Taken(left)
-            assert entry.revision is not None
-            return Claim(delivery, await self.kv.update(delivery, mine, last=entry.revision))
+                return Claim(delivery, await self.kv.create(delivery, self._sending()))
+            return await self._take_over(delivery, entry.revision or 0, entry.value or b"{}")
         except KeyWrongLastSequenceError:  # someone else created or took it just now
             raise Taken(self.lease) from None
 
+    async def _take_over(self, delivery: str, revision: int, value: bytes) -> Claim:
+        """A claim whose holder's lease ran out becomes ours (at the revision read)."""
+        state = orjson.loads(value)
+        if state.get("state") == SENT:
+            raise Sent(delivery)
+        left = float(state.get("at", 0)) + self.lease - time.time()
+        if left > 0:
+            raise Taken(left)
+        taken = Claim(delivery, await self.kv.update(delivery, self._sending(), last=revision))
+        log.warning("took over delivery %s from %s: its lease ran out %.1f s ago",
+                    delivery, state.get("by"), -left)  # fmt: skip
+        return taken
+
+    def _sending(self) -> bytes:
+        return orjson.dumps({"state": SENDING, "by": self.owner, "at": time.time()})
+
     async def renew(self, claim: Claim) -> Claim:
         """The same claim, its lease starting again (``Taken`` if it was taken over)."""
-        mine = orjson.dumps({"state": SENDING, "by": self.owner, "at": time.time()})
         try:
-            return Claim(claim.key, await self.kv.update(claim.key, mine, last=claim.revision))
+            update = await self.kv.update(claim.key, self._sending(), last=claim.revision)
         except KeyWrongLastSequenceError:
             raise Taken(self.lease) from None
+        return Claim(claim.key, update)
 
     async def sent(self, claim: Claim) -> bool:
         """Mark the claimed delivery sent; ``False`` if the claim was taken over meanwhile

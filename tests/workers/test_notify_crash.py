@@ -2,10 +2,12 @@
 restarted, then two at once (sharing a durable) and a third under another name (reading every
 prompt again): every delivery arrives, and none twice but for the one window no one can close.
 
-That window (:mod:`workers._claims`): a worker killed after the SMTP server accepted a message
-and before its claim was marked sent. Another worker sends it again after the lease, with the
-same Message-ID, so it is counted here by Message-ID. Only sends in flight at a kill can
-fall in it: at most ``SENDS_AT_ONCE`` per kill, the bound this test holds the copies to.
+That window (:mod:`workers._claims`): the SMTP server accepted a message and the worker could
+not record it (killed first, the answer lost, or its lease ran out while it was starved of
+CPU). Another worker sends it again, with the same Message-ID, so it is counted here by
+Message-ID. A copy can only follow a claim taken over or a failed send, which the workers log:
+the copies are held to that count, and, of the takeovers, those that do not follow a kill
+are reported (on an idle machine: none).
 """
 
 from __future__ import annotations
@@ -139,12 +141,16 @@ def test_workers_killed_while_sending_deliver_everything_and_nothing_twice(
             wait_for(lambda: _settled(server.url, "crash-send", "racer-send"), 60, "settled")
         finally:
             workers.stop_all()
-        _exactly_once_but_the_window(inbox, expected, kills)
+        _exactly_once_but_the_window(inbox, expected, kills, tmp_path)
 
 
-def _exactly_once_but_the_window(inbox: Inbox, expected: set[str], kills: int) -> None:
+def _exactly_once_but_the_window(inbox: Inbox, expected: set[str], kills: int, logs: Path) -> None:
     counts = collections.Counter(inbox.ids())
     assert set(counts) == expected, f"{len(expected - set(counts))} missing"
     copies = sum(n - 1 for n in counts.values())
-    print(f"\n{len(counts)} deliveries, {copies} sent again (the window) after {kills} kills")
-    assert copies <= kills * SENDS_AT_ONCE, f"{copies} copies: more than the window allows"
+    text = "".join(f.read_text() for f in sorted(logs.glob("worker-*.log")))
+    takeovers, failed = text.count("took over delivery"), text.count("failed, retrying")
+    print(f"\n{len(counts)} deliveries, {copies} sent again (the window) after {kills} kills "
+          f"of workers with {SENDS_AT_ONCE} sends each in flight; {takeovers} claims taken "
+          f"over, {failed} failed sends")  # fmt: skip
+    assert copies <= takeovers + failed, "a copy that no takeover or failed send explains"
