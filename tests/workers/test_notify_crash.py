@@ -120,7 +120,7 @@ def test_workers_killed_while_sending_deliver_everything_and_nothing_twice(
             "NATS_CREATE_STREAM": "yes",
             "KOERS_SMTP_URL": smtp_url,
             "KOERS_PUBLIC_URL": "http://koers.test",
-            "KOERS_NOTIFY_LEASE": "6",
+            "KOERS_NOTIFY_LEASE": "15",
             "KOERS_NOTIFY_RETRY": "0.2",
         }
         workers = Workers(env, tmp_path)
