@@ -192,31 +192,31 @@ def _notification_subscribers(
         )
     }  # fmt: skip
 
-    @_batch_subscriber(
-        broker, names.prompts_filter, stream=ledger, durable=names.notify_durable,
-        pull_sub=PullSub(batch_size=64, timeout=settings.fetch_wait, batch=True),
-        title="prompts to tell", description=PROMPTS_DESCRIPTION,
-    )  # fmt: skip
-    async def on_prompts(message: BatchMessage) -> None:
-        await worker.on_prompts(message)
-
-    @_batch_subscriber(
-        broker, names.notify_subject("send", "*"), stream=outbox, durable=names.send_durable,
-        pull_sub=PullSub(batch_size=64, timeout=settings.fetch_wait, batch=True),
-        title="deliveries", description=SEND_DESCRIPTION,
-    )  # fmt: skip
-    async def on_deliveries(message: BatchMessage) -> None:
-        await worker.on_deliveries(message)
-
-    @_batch_subscriber(
-        broker, names.notify_subject("gather", "*"), stream=outbox, durable=names.gather_durable,
-        pull_sub=PullSub(batch_size=8, timeout=settings.fetch_wait, batch=True),
-        title="digests due", description=GATHER_DESCRIPTION,
-    )  # fmt: skip
-    async def on_digests(message: BatchMessage) -> None:
-        await worker.on_digests(message)
-
+    for stream, subject, durable, batch, title, description, handler in (
+        (ledger, names.prompts_filter, names.notify_durable, 64, "prompts to tell",
+         PROMPTS_DESCRIPTION, "on_prompts"),
+        (outbox, names.notify_subject("send", "*"), names.send_durable, 64, "deliveries",
+         SEND_DESCRIPTION, "on_deliveries"),
+        (outbox, names.notify_subject("gather", "*"), names.gather_durable, 8, "digests due",
+         GATHER_DESCRIPTION, "on_digests"),
+    ):  # fmt: skip
+        pull = PullSub(batch_size=batch, timeout=settings.fetch_wait, batch=True)
+        subscriber = _batch_subscriber(
+            broker, subject, stream=stream, durable=durable, pull_sub=pull, title=title,
+            description=description,
+        )  # fmt: skip
+        subscriber(_forward(worker, handler))
     return publishers
+
+
+def _forward(worker: Any, handler: str) -> Any:
+    """A subscriber's function: hand the batch to ``worker.<handler>``."""
+
+    async def forward(message: BatchMessage) -> None:
+        await getattr(worker, handler)(message)
+
+    forward.__name__ = handler
+    return forward
 
 
 def _batch_subscriber(

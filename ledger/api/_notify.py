@@ -7,6 +7,7 @@ masked to others who may see the person or team (:meth:`Koers.notifications`).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,31 +27,28 @@ _SHOWN = (
 )
 
 
-@router.get(
-    "/people/{handle}/notify",
-    summary="Show a person's notification channels",
-    description=_SHOWN.format(owner="person themself"),
-    responses=READ_ERRORS,
-    operation_id="show_person_notify",
-    tags=["person"],
-)
-async def person_channels(request: Request, handle: str) -> dict[str, Any]:
-    return await _channels(request, "person", handle)
+def _route(kind: str, path: str, param: str, owner: str) -> None:
+    async def show(request: Request, **named: str) -> dict[str, Any]:
+        koers, principal = koers_of(request), principal_of(request)
+        name = named[param]
+        shown: dict[str, Any] = await in_thread(koers.notifications, principal, kind, name)
+        return shown
+
+    show.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=str),
+    ])  # fmt: skip
+    router.add_api_route(
+        f"{path}/{{{param}}}/notify",
+        show,
+        methods=["GET"],
+        summary=f"Show a {kind}'s notification channels",
+        description=_SHOWN.format(owner=owner),
+        responses=READ_ERRORS,
+        operation_id=f"show_{kind}_notify",
+        tags=[kind],
+    )
 
 
-@router.get(
-    "/teams/{slug}/notify",
-    summary="Show a team's chat channels",
-    description=_SHOWN.format(owner="team's leads"),
-    responses=READ_ERRORS,
-    operation_id="show_team_notify",
-    tags=["team"],
-)
-async def team_channels(request: Request, slug: str) -> dict[str, Any]:
-    return await _channels(request, "team", slug)
-
-
-async def _channels(request: Request, kind: str, name: str) -> dict[str, Any]:
-    koers, principal = koers_of(request), principal_of(request)
-    shown: dict[str, Any] = await in_thread(koers.notifications, principal, kind, name)
-    return shown
+_route("person", "/people", "handle", "person themself")
+_route("team", "/teams", "slug", "team's leads")

@@ -13,10 +13,6 @@ are reported (on an idle machine: none).
 from __future__ import annotations
 
 import collections
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +24,7 @@ from ledger.domain import Prompt, command_key_id
 from ledger.embedded import EmbeddedServer
 from tests.factories import koers
 from tests.workers.notify_support import Inbox, smtp_server
+from tests.workers.test_workers_crash import Workers
 from tests.workers.test_workers_support import nats_call, wait_for
 from workers._notifier import SENDS_AT_ONCE
 from workers._outbox import delivery_id
@@ -60,40 +57,6 @@ def _workload(app: Koers) -> set[str]:
     for start in range(0, PROMPTS, 100):
         app.save(*prompts[start : start + 100])
     return expected
-
-
-class Workers:
-    """``koers worker`` processes, started and SIGKILLed by pid."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env = env
-        self.logs = logs
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str = "crash") -> subprocess.Popen[bytes]:
-        env = {**os.environ, **self.env, "KOERS_WORKER_NAME": name,
-               "KOERS_WEEKLY_CRON": "off", "KOERS_MONTHLY_CRON": "off",
-               "KOERS_QUARTERLY_CRON": "off"}  # fmt: skip
-        with (self.logs / f"worker-{len(self.procs)}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "ledger.cli", "worker"], env=env, stdout=log, stderr=log
-            )
-        self.procs.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-
-    def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill(proc)
 
 
 def _settled(url: str, *durables: str) -> bool:
