@@ -11,7 +11,9 @@ delivery to the message sent once.
   failed send is retried with backoff for as long as it takes.
 - **A digest** (``<name>-gather``, fired by the person's cron): the items kept for the person
   before the trigger (so a redelivered trigger gathers the same ones, into the same
-  delivery ids), those still open, as one message per channel; then they are removed.
+  delivery ids), those still open, and what changed on their teams' key results and
+  decisions in the period (:mod:`workers._changes`), as one message per channel; then the
+  items are removed.
 
 The application is synchronous: its reads run in a thread.
 """
@@ -22,11 +24,12 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
+import orjson
 from nats.aio.msg import Msg
 
 from ledger.application import Koers
@@ -34,6 +37,7 @@ from ledger.domain import Person, Prompt, PromptState, person_id
 from ledger.domain.notify import Channels, Digest, quiet_until
 from ledger.errors import NotFound
 from ledger.settings import WorkerSettings
+from workers._changes import team_changes
 from workers._claims import Claim, Claims, Sent, Taken
 from workers._decode import BadMessage, Decoder
 from workers._metrics import Metrics
@@ -234,35 +238,42 @@ class Notifier:
                 await msg.ack()
 
     async def _gather(self, msg: Msg) -> None:
+        """The items kept before this trigger (its stream sequence), and what changed on the
+        person's teams in the digest's period, as one message per channel."""
         token = msg.subject.rpartition(".")[2]
-        through = msg.metadata.sequence.stream
+        through, fired = msg.metadata.sequence.stream, msg.metadata.timestamp
+        handle = str(orjson.loads(msg.data or b"{}").get("handle", ""))
         items = await self.outbox.waiting(token, through)
-        if items:
-            handle = str(items[0][1]["to"])
-            found = await self._in_thread(self._open_items, handle, [b for _, b in items])
+        if items or handle:
+            handle = handle or str(items[0][1]["to"])
+            found = await self._in_thread(self._digest_of, handle, [b for _, b in items], fired)
             if found is not None:
-                person, channels, open_items = found
-                if open_items:
-                    notice = _digest(channels.digest, open_items)
-                    await self._dispatch(person, channels, f"digest:{token}:{through}", notice)
+                person, channels, notice = found
+                await self._dispatch(person, channels, f"digest:{token}:{through}", notice)
         await self.outbox.gathered(token, through)
 
-    def _open_items(
-        self, handle: str, bodies: list[dict[str, Any]]
-    ) -> tuple[Person, Channels, list[Item]] | None:
+    def _digest_of(
+        self, handle: str, bodies: list[dict[str, Any]], fired: datetime
+    ) -> tuple[Person, Channels, Notice] | None:
+        """The person, their channels and their digest (``None``: nothing to tell)."""
         try:
             person = self.app.load(Person, person_id(handle))
         except NotFound:
             return None
-        items = []
+        waiting = []
         for body in bodies:
             try:
                 state = self.app.load(Prompt, uuid.UUID(body["prompt"])).state
             except NotFound:
                 continue
             if state is PromptState.OPEN:
-                items.append(prompt_item(body["prompt"], body, self.base))
-        return person, person.channels, items
+                waiting.append(prompt_item(body["prompt"], body, self.base))
+        weekly = person.channels.digest is Digest.WEEKLY
+        since = fired - timedelta(days=7 if weekly else 1)
+        changes = team_changes(self.app, handle, since, self.base)
+        if not waiting and not changes:
+            return None
+        return person, person.channels, _digest(weekly, waiting, changes)
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args)
@@ -273,8 +284,10 @@ def _title(question: str) -> str:
     return line if len(line) <= 90 else line[:89] + "…"
 
 
-def _digest(digest: Digest, items: list[Item]) -> Notice:
-    period = "week" if digest is Digest.WEEKLY else "day"
-    count = f"{len(items)} question{'s' if len(items) != 1 else ''}"
-    return Notice(f"Your {period} in Koers: {count} waiting",
-                  f"What is waiting for you this {period}.", tuple(items))  # fmt: skip
+def _digest(weekly: bool, waiting: list[Item], changes: list[Item]) -> Notice:
+    period = "week" if weekly else "day"
+    count = f"{len(waiting)} question{'s' if len(waiting) != 1 else ''} waiting"
+    changed = f", {len(changes)} change{'s' if len(changes) != 1 else ''} on your teams"
+    return Notice(f"Your {period} in Koers: {count}{changed if changes else ''}",
+                  f"What is waiting for you, and what changed on your teams' key results and "
+                  f"decisions this {period}.", (*waiting, *changes))  # fmt: skip

@@ -18,7 +18,7 @@ from ledger.application import Koers
 from ledger.domain import person_id
 from ledger.settings import NotifySettings, WorkerSettings
 from tests.conftest import fresh_env
-from tests.factories import koers
+from tests.factories import koers, new_decision
 from tests.workers.notify_support import Inbox, receiver, smtp_server
 from tests.workers.test_workers_support import (
     fast_settings,
@@ -222,6 +222,9 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     person = person_id("dina").hex
     with koers(env) as app:
         _person(app, "dina", digest="daily")
+        app.add_team(actor="root", slug="platform", name="Platform")
+        app.set_member("platform", actor="root", handle="dina", role="member")
+        decided = new_decision(app, question="Do we move the pager rota?")
         asked = [_ask(app, "dina", f"Question {n}?") for n in range(3)]
         with running_workers(settings):
             digest = names.notify_subject("digest", person, "*")
@@ -238,12 +241,14 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
             wait_for(lambda: not stream_messages(env["NATS_URL"], names.notify_stream, digest),
                      what="the gathered items removed")  # fmt: skip
     [message] = inbox.messages
-    assert message["Subject"] == "Your day in Koers: 2 questions waiting"
+    assert message["Subject"] == "Your day in Koers: 2 questions waiting, 1 change on your teams"
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Question 0?" in plain
     assert "Question 2?" in plain
     assert "Question 1?" not in plain  # answered meanwhile
     assert f"{BASE}/prompts/{asked[2]}" in plain
+    assert "Decision: Do we move the pager rota?" in plain  # what changed on her team
+    assert f"{BASE}/decisions/{decided}" in plain
 
 
 def _fire(url: str, stream: str, subject: str) -> None:
