@@ -254,7 +254,7 @@ NOTIFY_PERSON = Command(
 )  # fmt: skip
 NOTIFY_TEAM = Command(
     "team.notify",
-    "Set a team's chat channels (its digest of key results and decisions goes there).",
+    "Set a team's chat channels (Slack, Teams) for notices to the whole team.",
     (_SLACK, _TEAMS),
     event="NotificationsSet", named_by=_SLUG_FIELD, identity=team_id,
     example="platform --slack https://hooks.slack.com/services/T000/B000/XXXX",

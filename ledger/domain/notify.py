@@ -1,7 +1,8 @@
 """Where and when a person is told of their prompts and due items: their notification channels.
 
 A person's channels are e-mail (to the address of the directory), a Slack and a Microsoft
-Teams incoming webhook; a team's are the two webhooks (its digest goes there). Preferences:
+Teams incoming webhook; a team's are the two webhooks (kept for notices to the whole team;
+the workers do not post to them yet). Preferences:
 
 - ``digest``: ``off`` sends each prompt at once; ``daily`` or ``weekly`` gathers them into
   one message ("your day", "your week");

@@ -165,7 +165,7 @@ EVENTS: dict[str, str] = {
         "Teams, digest, quiet hours, kinds): the event holds all of them, not only the changes."
     ),
     "team.notifications_set": (
-        "A team's chat channels were set (Slack, Microsoft Teams): its digest goes there."
+        "A team's chat channels were set (Slack, Microsoft Teams), for notices to the whole team."
     ),
     "token.issued": (
         "An API token was made for a person. Its secret is not recorded, only its SHA-256; the "
