@@ -25,11 +25,13 @@ delivery …") or a failed send; tests/workers/test_notify_crash.py counts them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from dataclasses import dataclass
 
+import nats.errors
 import orjson
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
@@ -38,6 +40,7 @@ __all__ = ["Claim", "Claims", "Sent", "Taken"]
 
 log = logging.getLogger("workers.notify")
 
+MARK_TRIES = 5
 SENDING = "sending"
 SENT = "sent"
 
@@ -107,13 +110,21 @@ class Claims:
 
     async def sent(self, claim: Claim) -> bool:
         """Mark the claimed delivery sent; ``False`` if the claim was taken over meanwhile
-        (the send outlived the lease: the other worker may send it again)."""
+        (the send outlived the lease: the other worker may send it again). A slow server
+        is tried :data:`MARK_TRIES` times: every failure here is a copy later."""
         done = orjson.dumps({"state": SENT, "by": self.owner, "at": time.time()})
-        try:
-            await self.kv.update(claim.key, done, last=claim.revision)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        for attempt in range(1, MARK_TRIES + 1):
+            try:
+                await self.kv.update(claim.key, done, last=claim.revision)
+            except KeyWrongLastSequenceError:
+                return False
+            except (TimeoutError, nats.errors.Error):
+                if attempt == MARK_TRIES:
+                    raise
+                await asyncio.sleep(0.2 * attempt)
+            else:
+                return True
+        return False
 
     async def give_back(self, claim: Claim) -> None:
         """The send failed: let the next attempt (any worker's) claim it at once."""

@@ -167,45 +167,58 @@ class Notifier:
                 group.start_soon(self._deliver, msg)
 
     async def _deliver(self, msg: Msg) -> None:
+        """One delivery; whatever goes wrong stays with it (the batch's other sends go on:
+        cancelling them mid-send could leave a message sent and not recorded)."""
         async with self._sending:
             try:
-                delivery = Delivery.decode(msg.data)
-            except (ValueError, KeyError, TypeError):
-                log.warning("not a delivery: %s (set aside)", msg.subject)
-                await msg.term()
-                return
-            try:
-                claim = await self.claims.claim(delivery.id)
-            except Sent:
-                self.metrics.deliveries.labels(delivery.channel, "skipped").inc()
-                await msg.ack()
-                return
-            except Taken as e:
-                await msg.nak(delay=e.wait)
-                return
-            try:
-                claim = await self._send_holding(delivery, claim, msg)
-            except SendFailed as e:
-                self.metrics.deliveries.labels(delivery.channel, "failed").inc()
-                log.warning("%s to %s failed, retrying: %s", delivery.channel,
-                            delivery.handle, e)  # fmt: skip
-                await msg.nak(delay=self._backoff(msg))
-                return
-            await self.claims.sent(claim)
-            self.metrics.deliveries.labels(delivery.channel, "sent").inc()
+                await self._deliver_one(msg)
+            except Exception:
+                log.warning("delivery %s failed, retrying", msg.subject, exc_info=True)
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=self._backoff(msg))
+
+    async def _deliver_one(self, msg: Msg) -> None:
+        try:
+            delivery = Delivery.decode(msg.data)
+        except (ValueError, KeyError, TypeError):
+            log.warning("not a delivery: %s (set aside)", msg.subject)
+            await msg.term()
+            return
+        try:
+            claim = await self.claims.claim(delivery.id)
+        except Sent:
+            self.metrics.deliveries.labels(delivery.channel, "skipped").inc()
             await msg.ack()
+            return
+        except Taken as e:
+            await msg.nak(delay=e.wait)
+            return
+        try:
+            claim = await self._send_holding(delivery, claim, msg)
+        except SendFailed as e:
+            self.metrics.deliveries.labels(delivery.channel, "failed").inc()
+            log.warning("%s to %s failed, retrying: %s", delivery.channel, delivery.handle, e)
+            await msg.nak(delay=self._backoff(msg))
+            return
+        await self.claims.sent(claim)
+        self.metrics.deliveries.labels(delivery.channel, "sent").inc()
+        await msg.ack()
 
     async def _send_holding(self, delivery: Delivery, claim: Claim, msg: Msg) -> Claim:
         """Send, renewing the claim (and the message's ack deadline) every third of the
         lease meanwhile; the claim as last renewed. A failed send gives the claim back."""
         held = [claim]
 
-        async def renew() -> None:
+        async def renew() -> None:  # never fails: that would cancel the send
             while True:
                 await anyio.sleep(self.claims.lease / 3)
-                with contextlib.suppress(Taken):  # taken over: it can no longer be helped
+                try:
                     held.append(await self.claims.renew(held[-1]))
-                await msg.in_progress()
+                    await msg.in_progress()
+                except Taken:  # taken over: it can no longer be helped
+                    return
+                except Exception:  # the server slow or away: try again at the next beat
+                    log.debug("renewing the claim on %s failed", delivery.id, exc_info=True)
 
         failed: SendFailed | None = None
         async with anyio.create_task_group() as group:
