@@ -5,6 +5,7 @@ Run from the repository root::
 
     .venv/bin/python -m benchmarks.notify_bench            # the reported run (3 reps)
     .venv/bin/python -m benchmarks.notify_bench --quick    # smoke test: 20 prompts, 1 rep
+    .venv/bin/python -m benchmarks.notify_bench --rate 3 --prompts 150   # another rate
 
 Each repetition: a fresh stream on one embedded nats-server (fsync always), the workers in
 this process (defaults but no periodic crons), an aiosmtpd server on 127.0.0.1 that notes when
@@ -27,7 +28,7 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -153,9 +154,13 @@ def report(results: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
-    args = arguments(__doc__, default_reps=3).parse_args()
+    parser = arguments(__doc__, default_reps=3)
+    parser.add_argument("--rate", type=float, help="prompts per second (default 10)")
+    parser.add_argument("--prompts", type=int, help="prompts per repetition (default 300)")
+    args = parser.parse_args()
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(prompts=20, rate=10.0, people=5) if args.quick else Sizes()
+    sizes = replace(sizes, rate=args.rate or sizes.rate, prompts=args.prompts or sizes.prompts)
     reps = args.reps or (1 if args.quick else 3)
     results, info, duration = on_a_fresh_server(
         "notify",
