@@ -50,5 +50,5 @@ def _route(kind: str, path: str, param: str, owner: str) -> None:
     )
 
 
-_route("person", "/people", "handle", "person themself")
-_route("team", "/teams", "slug", "team's leads")
+_route("person", "/people", "person", "person themself")
+_route("team", "/teams", "team", "team's leads")
