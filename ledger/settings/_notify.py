@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from urllib.parse import urlsplit
 
@@ -32,7 +32,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 @dataclass(frozen=True)
 class NotifySettings:
-    smtp_url: str | None = None
+    smtp_url: str | None = field(default=None, repr=False)  # may hold a password
     mail_from: str = "Koers <koers@localhost>"
     public_url: str = DEFAULT_PUBLIC_URL
     lease: float = 60.0
@@ -44,9 +44,10 @@ class NotifySettings:
         if self.smtp_url is not None:
             parts = urlsplit(self.smtp_url)
             if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-                raise ConfigurationError(
-                    f"KOERS_SMTP_URL is {self.smtp_url!r}: write smtp://user:pass@host:587 "
-                    f"(STARTTLS), smtps://user:pass@host:465 or smtp://127.0.0.1:2525"
+                raise ConfigurationError(  # not the value itself: it may hold a password
+                    f"KOERS_SMTP_URL (scheme {parts.scheme!r}) is not an SMTP server: write "
+                    f"smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465 or "
+                    f"smtp://127.0.0.1:2525"
                 )
 
     @classmethod
