@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: serve test check test-fast bench
+.PHONY: serve test check test-fast bench browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,16 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: check
+# The web pages' tests drive Debian's Chromium (Playwright cannot download its own browser
+# here): installed when missing, as root; the tests fail, never skip, without it.
+CHROMIUM ?= /usr/bin/chromium
+
+browser:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && apt-get install -y -q chromium >/dev/null \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } \
+	  || { echo "make: the web tests need Chromium: sudo apt-get install chromium" >&2; exit 1; }
+
+test: check browser
 	$(BIN)/pytest -n 2 --cov --cov-report=term
 
 # The domain and application tests on the in-memory store, and the units that need no

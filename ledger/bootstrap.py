@@ -159,12 +159,14 @@ def _bind_api(runtime: Runtime, stack: ExitStack) -> ApiServer:
     from ledger.access.keys import session_key
     from ledger.api import create_api
     from ledger.api._server import ApiServer
+    from ledger.web import install_web
 
     settings = runtime.settings
     host, port = settings.api.host, settings.api.port
     asgi = create_api(runtime.app, runtime.views, settings.audit, settings.api,
                       access=settings.access,
                       session_key=session_key(settings.store.data_dir))  # fmt: skip
+    install_web(asgi)
     try:
         server = ApiServer(asgi, host, port)
     except OSError as e:

@@ -65,7 +65,7 @@ from projections._quarantine import SetAside
 from projections._quarantine import count as quarantine_count
 from projections._quarantine import entries as quarantine_entries
 from projections._schema import TABLES, Table
-from projections.decision_quality import DecisionQuality, decision_quality
+from projections.decision_quality import Calibration, DecisionQuality, calibration, decision_quality
 from projections.delegation_board import DelegationBoard, delegation_board
 from projections.export import dump, export
 from projections.okr import OkrProgress, okr_progress
@@ -84,6 +84,7 @@ from projections.views import (
 
 __all__ = [
     "TABLES",
+    "Calibration",
     "DecisionQuality",
     "DelegationBoard",
     "KoersProjection",
@@ -97,6 +98,7 @@ __all__ = [
     "Table",
     "ViewRunner",
     "as_json",
+    "calibration",
     "decision_quality",
     "delegation_board",
     "dump",

@@ -14,11 +14,23 @@ from projections._query import as_decimal, columns, evaluated_at, since, stamp
 from projections._sql import Row, parse_moment
 from projections.views import KoersViews
 
-__all__ = ["DecisionQuality", "DecisionRef", "Grid", "TimeToDecide", "decision_quality"]
+__all__ = [
+    "Calibration",
+    "CalibrationBand",
+    "CalibrationPoint",
+    "DecisionQuality",
+    "DecisionRef",
+    "Grid",
+    "TimeToDecide",
+    "calibration",
+    "decision_quality",
+]
 
 WELL_INFORMED = 80  # the seed's "decide at 80 % information"
 GOOD_RATING = 4  # a rating of 4 or 5 (of 1–5) is good
 BANDS = (("below_50", 0, 49), ("50_to_79", 50, 79), ("80_and_above", 80, 100))
+#: Stated confidence in bands of a fifth; the last band includes 1.
+CONFIDENCE_BANDS = tuple((Decimal(n) / 5, Decimal(n + 1) / 5) for n in range(5))
 
 
 @dataclass(frozen=True)
@@ -185,3 +197,90 @@ def _grid(reviewed: list[Row]) -> Grid:
         )
 
     return Grid(count(True, True), count(True, False), count(False, True), count(False, False))
+
+
+@dataclass(frozen=True)
+class CalibrationPoint:
+    """One reviewed decision: what its decider said the chance was, and how it went."""
+
+    decision_id: str
+    question: str
+    team: str
+    decider: str
+    confidence: str
+    as_expected: bool
+    reviewed_at: str
+
+
+@dataclass(frozen=True)
+class CalibrationBand:
+    """The reviewed decisions whose stated confidence is in ``[low, high)`` (1 in the last)."""
+
+    low: str
+    high: str
+    reviews: int
+    mean_confidence: str | None
+    share_as_expected: str | None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    team: str | None
+    period: str | None
+    decider: str | None
+    at: str
+    position: int
+    reviews: int
+    brier_score: str | None
+    bands: list[CalibrationBand]
+    points: list[CalibrationPoint]
+
+
+def calibration(
+    views: KoersViews,
+    *,
+    team: str | None = None,
+    period: str | None = None,
+    decider: str | None = None,
+    at: datetime | None = None,
+) -> Calibration:
+    """Stated confidence against outcome over the reviewed decisions of ``team`` opened in
+    ``period``, or of one ``decider`` (any team, any period, unless given): the points of a
+    calibration chart, by band of a fifth, and the Brier score :func:`decision_quality` gives
+    for the same decisions."""
+    wanted = {"team": team, "period": period, "decider": decider}
+    where = "".join(f" AND {name} = ?" for name, value in wanted.items() if value is not None)
+    rows = views.rows(
+        f"SELECT * FROM decisions WHERE reviewed_at IS NOT NULL{where} ORDER BY position",
+        *(value for value in wanted.values() if value is not None),
+    )
+    bands = []
+    for low, high in CONFIDENCE_BANDS:
+        mine = [r for r in rows if low <= as_decimal(r["confidence"]) < high or
+                (high == 1 and as_decimal(r["confidence"]) == 1)]  # fmt: skip
+        bands.append(
+            CalibrationBand(
+                low=str(low),
+                high=str(high),
+                reviews=len(mine),
+                mean_confidence=r4(mean(as_decimal(r["confidence"]) for r in mine)),
+                share_as_expected=r4(ratio(sum(1 for r in mine if r["as_expected"]), len(mine))),
+            )
+        )
+    points = [
+        CalibrationPoint(
+            **columns(row, "decision_id", "question", "team", "decider", "confidence"),
+            as_expected=bool(row["as_expected"]),
+            reviewed_at=row["reviewed_at"],
+        )
+        for row in rows
+    ]
+    return Calibration(
+        **wanted,
+        at=stamp(evaluated_at(views, at)),
+        position=views.position,
+        reviews=len(rows),
+        brier_score=r4(_brier(rows)),
+        bands=bands,
+        points=points,
+    )

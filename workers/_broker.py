@@ -1,4 +1,5 @@
-"""The FastStream broker of the workers: two durable pull subscribers and the documented
+"""The FastStream broker of the workers: four durable pull subscribers (ledger events and
+schedules for prompts; ledger events and deliveries for webhooks) and the documented
 publishers (AsyncAPI: :mod:`workers.asyncapi`).
 
 Both subscribers fetch batches in order (``PullSub(batch=True)``) with manual
@@ -21,6 +22,7 @@ from nats.aio.client import Client
 
 from ledger.nats._client import FastHeadersClient
 from ledger.settings import WorkerSettings
+from ledger.webhooks import HookNames
 from workers._names import Names
 
 __all__ = ["BatchMessage", "build_broker"]
@@ -74,6 +76,18 @@ DIGEST_TEXT = (
 DIGEST_AT_TEXT = (
     "The person's digest schedule: a six-field cron (daily 08:00, weekly Mondays 08:00; "
     "KOERS_NOTIFY_DAILY) in Nats-Schedule-Time-Zone (their zone), targeting gather.<person>."
+)
+WEBHOOK_EVENTS_DESCRIPTION = (
+    "Every event of the ledger again, for the webhooks (a durable consumer of its own): each "
+    "event a webhook's owner may read and whose type matches its globs becomes one delivery "
+    "on <prefix>_webhooks.send.<delivery id>."
+)
+WEBHOOK_SENDS_DESCRIPTION = (
+    "One delivery of one event to one webhook (subject <prefix>_webhooks.send.<delivery id>, "
+    "or .<n> after it for a replay; header Koers-Webhook-Id). The payload is the JSON body "
+    "POSTed to the webhook's URL, with the Standard Webhooks headers webhook-id (the delivery "
+    "id), webhook-timestamp and webhook-signature; retried with exponential backoff for "
+    "KOERS_WEBHOOK_RETRY_WINDOW, then recorded as failed."
 )
 
 
@@ -172,6 +186,7 @@ def build_broker(
             ),
         ),
     }
+    _webhook_subscribers(broker, settings, names, worker, ledger)
     return broker
 
 
@@ -205,18 +220,62 @@ def _notification_subscribers(
             broker, subject, stream=stream, durable=durable, pull_sub=pull, title=title,
             description=description,
         )  # fmt: skip
-        subscriber(_forward(worker, handler))
+        subscriber(_handing_to(worker, handler))
     return publishers
 
 
-def _forward(worker: Any, handler: str) -> Any:
-    """A subscriber's function: hand the batch to ``worker.<handler>``."""
+def _webhook_subscribers(
+    broker: NatsBroker, settings: WorkerSettings, names: Names, worker: Any, ledger: JStream
+) -> None:
+    """The webhooks' two subscribers (:mod:`workers._fanout`, :mod:`workers._sender`) and
+    their documented records."""
+    hooks = HookNames(names.stream, names.prefix)
+    stream = JStream(hooks.hooks_stream, declare=False)
+    web = settings.webhooks
 
-    async def forward(message: BatchMessage) -> None:
-        await getattr(worker, handler)(message)
+    subscribers = (
+        (names.ledger_filter, ledger, hooks.fanout_durable, web.batch_size,
+         "ledger events for webhooks", WEBHOOK_EVENTS_DESCRIPTION, "on_webhook_events"),
+        (hooks.send_filter, stream, hooks.send_durable, web.concurrency,
+         "webhook deliveries", WEBHOOK_SENDS_DESCRIPTION, "on_webhook_sends"),
+    )  # fmt: skip
+    for subject, source, durable, size, title, description, method in subscribers:
+        pull_sub = PullSub(batch_size=size, timeout=settings.fetch_wait, batch=True)
+        subscriber = _batch_subscriber(broker, subject, stream=source, durable=durable,
+                                       pull_sub=pull_sub, title=title,
+                                       description=description)  # fmt: skip
+        subscriber(_handing_to(worker, method))
 
-    forward.__name__ = handler
-    return forward
+    worker.publishers["webhook delivered"] = broker.publisher(
+        hooks.done_subject("{delivery}"),
+        stream=stream,
+        title="webhook delivered",
+        description=(
+            "Written once a receiver answered 2xx, create-if-absent (expected subject "
+            "sequence 0): empty payload, header Koers-Webhook-Id. A delivery with this record "
+            "is never POSTed again."
+        ),
+    )
+    worker.publishers["webhook failed"] = broker.publisher(
+        hooks.failed_subject("{delivery}"),
+        stream=stream,
+        title="webhook failed",
+        description=(
+            "A delivery given up after the retry window: the body as it would be POSTed, "
+            "headers Koers-Webhook-Id, Koers-Webhook-Owner, Koers-Webhook-Url, "
+            "Koers-Attempts, Koers-First-Attempt, Koers-Failed-At, Koers-Last-Error. "
+            "`koers webhooks failures` lists them, `koers webhooks replay <id>` sends again."
+        ),
+    )
+
+
+def _handing_to(worker: Any, method: str) -> Any:
+    """A handler passing each batch to ``worker.<method>``."""
+
+    async def handle(message: BatchMessage) -> None:
+        await getattr(worker, method)(message)
+
+    return handle
 
 
 def _batch_subscriber(

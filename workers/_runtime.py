@@ -3,7 +3,10 @@ consumers, the periodic schedules, the lag poller and the metrics endpoint.
 
 - ``<prefix>.>`` on the ledger stream, durable ``<name>-ledger``, batches of
   ``KOERS_WORKER_BATCH`` fetched in order and settled one by one;
-- ``<prefix>_schedules.due.>`` on the schedules stream, durable ``<name>-schedules``.
+- ``<prefix>_schedules.due.>`` on the schedules stream, durable ``<name>-schedules``;
+- the webhooks: ``<prefix>.>`` again, durable ``koers-webhooks`` (:mod:`workers._fanout`),
+  and ``<prefix>_webhooks.send.>``, durable ``koers-webhook-sends`` (:mod:`workers._sender`),
+  shared by workers of every name (a second name must not send everything again).
 
 Several workers (threads or processes) with the same name share the work.
 """
@@ -32,13 +35,16 @@ from workers._claims import Claims
 from workers._consumer import Processor
 from workers._deadletter import Publish
 from workers._decode import Decoder
+from workers._fanout import Fanout
+from workers._hooks import HookContext, Registry
 from workers._metrics import Metrics, poll_lag
 from workers._names import Names
 from workers._notifier import Notifier
 from workers._outbox import Outbox, ensure_outbox
 from workers._scheduler import Scheduler
 from workers._senders import Mailer, Senders
-from workers._streams import ensure_consumers, ensure_streams
+from workers._sender import Sender
+from workers._streams import ensure_consumers, ensure_streams, hook_names
 
 __all__ = ["Worker"]
 
@@ -60,6 +66,8 @@ class Worker:
         self._http: Any = None
         self.processor: Processor | None = None
         self.notifier: Notifier | None = None
+        self.fanout: Fanout | None = None
+        self.sender: Sender | None = None
         self.publishers: dict[str, LogicPublisher] = {}
 
     async def start(self) -> None:
@@ -82,13 +90,14 @@ class Worker:
         await broker.connect()
         nc = broker.connection
         js = nc.jetstream(timeout=PUBLISH_TIMEOUT)
-        await ensure_streams(js, names, factory.settings.replicas)
+        await ensure_streams(js, names, factory.settings.replicas, settings.webhooks.keep)
         await ensure_consumers(js, names, settings)
         scheduler = Scheduler(nc, names, settings.schedule_ttl)
         decoder = Decoder(
             settings.subject_prefix, nc.max_payload - HEADER_ALLOWANCE, factory.signatures
         )
         self.notifier = await self._notifier(js, app, decoder, factory.settings.replicas)
+        await self._webhooks(app, js, decoder)
         self.processor = Processor(
             app=app,
             js=js,
@@ -102,9 +111,12 @@ class Worker:
         for kind in PERIODIC_KINDS:
             await scheduler.ensure_cron(kind, settings.crons.get(kind), settings.timezone)
         await broker.start()
+        hooks = hook_names(names)
         consumers = [
             (names.stream, names.ledger_durable),
             (names.schedules_stream, names.schedules_durable),
+            (names.stream, hooks.fanout_durable),
+            (hooks.hooks_stream, hooks.send_durable),
         ]
         self._tasks.append(
             asyncio.create_task(
@@ -136,6 +148,17 @@ class Worker:
             senders=Senders(mailer), metrics=self.metrics,
         )  # fmt: skip
 
+    async def _webhooks(self, app: Koers, js: JetStreamContext, decoder: Decoder) -> None:
+        """The webhooks' fan-out and senders, sharing one registry read now."""
+        registry = Registry(app)
+        await anyio.to_thread.run_sync(registry.reload)
+        limiter = anyio.CapacityLimiter(self.settings.concurrency)
+        hooks = hook_names(self.names)
+        web = self.settings.webhooks
+        context = HookContext(registry, js._nc, js, hooks, web, self.metrics, limiter)
+        self.fanout = Fanout(context, decoder)
+        self.sender = Sender(context)
+
     def _dead_letters(self, js: JetStreamContext) -> Publish:
         """Publish on the dead-letter stream (the subjects and headers the broker's
         documented publisher describes) through nats-py directly, as the scheduler does:
@@ -161,6 +184,11 @@ class Worker:
                     with contextlib.suppress(Exception):
                         await subscriber.stop()
                 await self.processor.drain()
+            if self.fanout is not None:
+                await self.fanout.drain()
+            if self.sender is not None:
+                await self.sender.close()
+                self.sender = None
             with contextlib.suppress(Exception):
                 await self.broker.stop()
             self.broker = None
@@ -196,3 +224,11 @@ class Worker:
     async def on_digests(self, batch: NatsBatchMessage) -> None:
         assert self.notifier is not None
         await self.notifier.digests(batch.raw_message)
+
+    async def on_webhook_events(self, batch: NatsBatchMessage) -> None:
+        assert self.fanout is not None
+        await self.fanout.batch(batch.raw_message)
+
+    async def on_webhook_sends(self, batch: NatsBatchMessage) -> None:
+        assert self.sender is not None
+        await self.sender.batch(batch.raw_message)

@@ -11,6 +11,14 @@ framework default. Consumers are created or updated to the configuration below o
   ledger stream.
 - ``<STREAM>_DLQ`` keeps dead letters until someone purges them; it refuses new ones when full
   (nothing is dropped silently).
+- ``<STREAM>_WEBHOOKS`` holds webhook deliveries and their records
+  (:mod:`ledger.webhooks._records`) for ``KOERS_WEBHOOK_KEEP``.
+
+The webhooks have two durable consumers, shared by every worker whatever its name (another
+name must not send every delivery again): ``koers-webhooks`` on the ledger (the fan-out) and
+``koers-webhook-sends`` on the deliveries. The senders' ``ack_wait`` outlasts a POST (three
+times ``KOERS_WEBHOOK_TIMEOUT``, at least 5 s) and their deliveries are never given up by
+the server (``max_deliver`` unlimited): the retry window decides when to stop.
 """
 
 from __future__ import annotations
@@ -19,9 +27,15 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
 from ledger.settings import WorkerSettings
+from ledger.webhooks import HookNames, hooks_config
 from workers._names import Names
 
-__all__ = ["consumer_config", "ensure_consumers", "ensure_streams"]
+__all__ = ["consumer_config", "ensure_consumers", "ensure_streams", "hook_names"]
+
+
+def hook_names(names: Names) -> HookNames:
+    """The webhooks' names for the workers of ``names``."""
+    return HookNames(names.stream, names.prefix)
 
 
 def schedules_config(names: Names, replicas: int) -> api.StreamConfig:
@@ -53,9 +67,13 @@ def dlq_config(names: Names, replicas: int) -> api.StreamConfig:
     )
 
 
-async def ensure_streams(js: JetStreamContext, names: Names, replicas: int = 1) -> None:
-    """Create the schedules and dead-letter streams when missing (existing ones are kept)."""
-    for config in (schedules_config(names, replicas), dlq_config(names, replicas)):
+async def ensure_streams(
+    js: JetStreamContext, names: Names, replicas: int = 1, keep: float = 30 * 86400.0
+) -> None:
+    """Create the schedules, dead-letter and webhook streams when missing (existing ones are
+    kept)."""
+    hooks = hooks_config(hook_names(names), replicas, keep)
+    for config in (schedules_config(names, replicas), dlq_config(names, replicas), hooks):
         assert config.name is not None
         try:
             await js.stream_info(config.name)
@@ -87,3 +105,14 @@ async def ensure_consumers(js: JetStreamContext, names: Names, settings: WorkerS
         names.schedules_stream,
         consumer_config(names.schedules_durable, names.due_filter, settings),
     )
+    hooks = hook_names(names)
+    fanout = consumer_config(hooks.fanout_durable, names.ledger_filter, settings)
+    fanout.description = "Koers webhooks: the fan-out of ledger events to webhooks"
+    await js.add_consumer(names.stream, fanout)
+    web = settings.webhooks
+    sends = consumer_config(hooks.send_durable, hooks.send_filter, settings)
+    sends.description = "Koers webhooks: deliveries to POST"
+    sends.ack_wait = max(web.timeout * 3, 5.0)
+    sends.max_deliver = -1
+    sends.max_ack_pending = max(1000, web.concurrency * 8)
+    await js.add_consumer(hooks.hooks_stream, sends)

@@ -100,6 +100,30 @@ DELIVERY_PAYLOAD: dict[str, Any] = {
     },
     "required": ["id", "channel", "to", "handle", "thread", "notice"],
 }
+WEBHOOK_BODY: dict[str, Any] = {
+    "type": "object",
+    "description": "A webhook delivery's body: the JSON POSTed to the webhook's URL, with the "
+    "Standard Webhooks headers webhook-id (the delivery id: msg_ and 32 hex digits, derived "
+    "from the webhook and the event's position), webhook-timestamp (seconds, per attempt) and "
+    "webhook-signature (v1,<base64 HMAC-SHA256 of '<id>.<timestamp>.<body>' under the "
+    "secret>).",
+    "properties": {
+        "type": {"type": "string", "description": "The event type ('decision.made'), or "
+                 "'webhook.test' for a test delivery.", "examples": ["decision.made"]},
+        "schema_version": {"type": "integer", "minimum": 1,
+                           "description": "Koers-Schema: the payload validates against "
+                           "schemas/<type>.v<schema_version>.json."},
+        "position": {"type": ["integer", "null"], "minimum": 1,
+                     "description": "The event's position in the ledger (stream sequence); "
+                     "null for a test delivery."},
+        "timestamp": {"type": "string", "format": "date-time",
+                      "description": "When the event was recorded (the domain clock)."},
+        "aggregate_id": {"type": "string", "format": "uuid"},
+        "aggregate_version": {"type": ["integer", "null"], "minimum": 1},
+        "payload": {"type": "object", "description": "The event's payload as published."},
+    },
+    "required": ["type", "schema_version", "position", "timestamp", "aggregate_id", "payload"],
+}  # fmt: skip
 
 
 class _Documented:
@@ -141,6 +165,18 @@ def document() -> dict[str, Any]:
         "digest schedules": {"type": "object", "description": "{person, handle}"},
         "digests due": {"type": "object", "description": "{person, handle} (as scheduled)"},
         "schedules set": SCHEDULE_PAYLOAD,
+        "ledger events for webhooks": {
+            "description": "A Koers event: the schema named by its Koers-Type and "
+            "Koers-Schema headers.",
+            "oneOf": events,
+        },
+        "webhook deliveries": WEBHOOK_BODY,
+        "webhook failed": WEBHOOK_BODY,
+        "webhook delivered": {
+            "description": "Empty: the record is the subject's message.",
+            "type": "string",
+            "maxLength": 0,
+        },
         "dead letters": {
             "description": "The original message's payload, byte for byte (cut to 64 KiB, "
             "Koers-Dlq-Size then gives the original size).",

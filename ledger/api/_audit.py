@@ -29,12 +29,13 @@ from ledger.audit.startup import trust_for
 from ledger.nats._keys import key_id, public_key_pem
 from ledger.settings import AuditSettings
 
-__all__ = ["router"]
+__all__ = ["open_audit", "router"]
 
 router = APIRouter(tags=["audit"], responses=READ_ERRORS)
 
 
-def _open(request: Request) -> tuple[AuditStore, Trust]:
+def open_audit(request: Request) -> tuple[AuditStore, Trust]:
+    """The audit store on the application's connection, and what its settings trust."""
     factory = request.app.state.koers.factory
     store = AuditStore(factory.connection)
     audit: AuditSettings = request.app.state.audit
@@ -42,12 +43,12 @@ def _open(request: Request) -> tuple[AuditStore, Trust]:
 
 
 def _decisions(request: Request, team: str | None) -> dict[str, Any]:
-    store, trust = _open(request)
+    store, trust = open_audit(request)
     return decision_log(store, trust, team=team).as_dict()
 
 
 def _checkpoint(request: Request) -> dict[str, Any]:
-    store, trust = _open(request)
+    store, trust = open_audit(request)
     latest = latest_signed(store, trust)
     return {
         "checkpoint": orjson.loads(latest.to_json()) if latest else None,

@@ -15,10 +15,10 @@ Every HTTP request goes through these steps, in order; a refusal is answered her
 3. **HEAD** is served as GET with the body dropped (FastAPI's routes take GET only): the same
    status and headers, ``Content-Length`` included; where GET is not allowed, 405.
 4. **Answer headers**, precomputed: :data:`SECURITY_HEADERS` and a Content-Security-Policy on
-   every answer (JSON, problems, the page). The policy allows exactly the page's inline
-   script and style, by hash. FastAPI's ``/docs`` and ``/redoc`` load their code from a CDN
-   and style themselves inline: those paths alone get :func:`docs_policy`. ``Cache-Control:
-   no-store`` unless the app set one.
+   every answer (JSON, problems, the web pages). The pages load their script and style from
+   ``/static`` ('self'); no inline script or style is allowed. FastAPI's ``/docs`` and
+   ``/redoc`` load their code from a CDN and style themselves inline: those paths alone get
+   :func:`docs_policy`. ``Cache-Control: no-store`` unless the app set one.
 5. **Credentials.** An error answer never echoes a credential the request carried (the
    ``Authorization`` value, a cookie's value, a secret query parameter, see
    :func:`is_secret_name`): whatever a handler wrote, such values become ``…``.
@@ -43,7 +43,6 @@ from urllib.parse import parse_qsl, quote, unquote_plus
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger.api._page import PAGE
 from ledger.api._problems import MEDIA_TYPE, PROBLEMS
 from ledger.settings import ApiSettings
 
@@ -66,7 +65,7 @@ _INLINE = re.compile(r"<(script|style)(\s[^>]*)?>(.*?)</\1>", re.DOTALL | re.IGN
 #: Sent with every answer, besides the Content-Security-Policy.
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # a form post then names its Origin
     (b"x-frame-options", b"DENY"),
 )
 _NO_STORE = (b"cache-control", b"no-store")
@@ -85,7 +84,9 @@ def _inline_hashes(html: str) -> tuple[str, str]:
 def page_policy(html: str) -> str:
     """The policy for the API and the page ``html``: its own inline code, nothing else."""
     scripts, styles = _inline_hashes(html)
-    return f"{_BASE_POLICY}; script-src 'self' {scripts}; style-src 'self' {styles}"
+    return f"{_BASE_POLICY}; script-src 'self' {scripts}".rstrip() + (
+        f"; style-src 'self' {styles}".rstrip()
+    )
 
 
 def docs_policy(html: str) -> str:
@@ -347,6 +348,6 @@ def harden(api: FastAPI, settings: ApiSettings) -> None:
     after them) and :data:`REDACT_QUERY` on uvicorn's access log."""
     docs = (api.docs_url, api.redoc_url, api.docs_url and api.swagger_ui_oauth2_redirect_url)
     api.add_middleware(
-        Hardening, hosts=settings.host_names(), page=PAGE, docs_paths=[p for p in docs if p]
+        Hardening, hosts=settings.host_names(), page="", docs_paths=[p for p in docs if p]
     )
     logging.getLogger("uvicorn.access").addFilter(REDACT_QUERY)

@@ -26,11 +26,18 @@ from ledger.api._schema import READ_ERRORS
 from ledger.api._states import STATES, HistoryEntry, Page
 from ledger.application import Koers
 from ledger.application._reads import event_fields, plain, state_of
-from ledger.domain import AGGREGATES, KoersAggregate
+from ledger.domain import AGGREGATES, KoersAggregate, Principal
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import kind_and_type
 
-__all__ = ["MinPosition", "MinPositionHeader", "parse_moment", "router"]
+__all__ = [
+    "MinPosition",
+    "MinPositionHeader",
+    "history_rows",
+    "parse_moment",
+    "router",
+    "visible_states",
+]
 
 router = APIRouter()
 
@@ -86,7 +93,9 @@ def _kind_of_events(events: list[Any]) -> str:
     return type(events[0]).__qualname__.split(".")[0] if events else ""
 
 
-def _history(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) -> list[Any]:
+def history_rows(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID) -> list[Any]:
+    """Every event of one thing, oldest first (``GET /<kind>s/<id>/history``): its stream
+    position and version, what happened, who (and with which credential), when, its fields."""
     events = koers.event_history(ident)
     if _kind_of_events(events) != cls.__name__:
         raise NotFound(kind.replace("_", " "), ident)
@@ -128,16 +137,16 @@ def _signature(**params: tuple[Any, Any]) -> inspect.Signature:
 Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
 
 
-def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
+def visible_states(koers: Koers, principal: Principal, kind: str) -> list[dict[str, Any]]:
+    """Every thing of ``kind`` the principal may read, as its state, oldest first."""
     cls = AGGREGATES[kind]
+    return [state_of(a) for a in koers.all_of(cls) if koers.may_read(principal, kind, a)]
 
+
+def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
     async def endpoint(request: Request, **query: Any) -> JSONResponse:
         koers, principal = koers_of(request), principal_of(request)
-
-        def visible() -> list[dict[str, Any]]:
-            return [state_of(a) for a in koers.all_of(cls) if koers.may_read(principal, kind, a)]
-
-        states = await in_thread(visible)
+        states = await in_thread(visible_states, koers, principal, kind)
         wanted = {k: v for k, v in query.items() if k in filters and v is not None}
         rows = [s for s in states if all(str(s.get(k)) == v for k, v in wanted.items())]
         limit, offset = query["limit"], query["offset"]
@@ -187,7 +196,7 @@ def _history_endpoint(kind: str) -> Endpoint:
         ident: UUID = query[f"{kind}_id"]
         koers = koers_of(request)
         await _may_read(request, kind, await in_thread(koers.load, cls, ident))
-        return JSONResponse(await in_thread(_history, koers, cls, kind, ident))
+        return JSONResponse(await in_thread(history_rows, koers, cls, kind, ident))
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)}

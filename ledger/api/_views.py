@@ -45,7 +45,7 @@ from projections import (
     views_as_of,
 )
 
-__all__ = ["WAIT", "router"]
+__all__ = ["WAIT", "ViewAt", "router", "view_result"]
 
 router = APIRouter(tags=["views"], responses=VIEW_ERRORS)
 T = TypeVar("T")
@@ -120,8 +120,9 @@ async def _within_the_log(koers: Koers, wanted: int) -> None:
         )
 
 
-async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> Response:
-    """Run ``query`` on the right views (see the module docstring) in a worker thread."""
+async def view_result(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> T:
+    """Run ``query`` on the right views (see the module docstring) in a worker thread: the
+    API's answer and the web pages' numbers come from here alike."""
     koers, runner = koers_of(request), request.app.state.runner
     moment, position = _moment(at.as_of), at.position
     if moment is not None or position is not None or runner is None:
@@ -159,6 +160,12 @@ async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt
                 headers={"Retry-After": "1"},
             ) from None
         result = await in_thread(query, runner.views)
+    return result
+
+
+async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> Response:
+    """:func:`view_result` as JSON, with the views' position in ``Koers-Position``."""
+    result = await view_result(request, query, at)
     # orjson writes the result dataclasses directly (~50x cheaper than asdict + json here).
     return Response(
         orjson.dumps(result),

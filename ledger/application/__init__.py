@@ -6,9 +6,17 @@ from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
 from ledger.application._retros import RetroCommands
+from ledger.application._webhooks import WebhookCommands
 
 
-class Koers(AccessCommands, DirectoryCommands, GoalCommands, DecisionCommands, RetroCommands):
+class Koers(
+    AccessCommands,
+    DirectoryCommands,
+    GoalCommands,
+    DecisionCommands,
+    RetroCommands,
+    WebhookCommands,
+):
     """Everything a leadership team records, as one application."""
 
 

@@ -156,8 +156,9 @@ class AccessCommands(KoersBase):
             owner = get("owner") or ""
             return Facts(frozenset(self.directory().teams_of(owner)),
                          {"owner": owner, "delegator": get("delegator") or ""})  # fmt: skip
-        if kind == "prompt":
-            return Facts(people={"recipient": get("to") or ""}, private_to=get("to") or "")
+        if kind in ("prompt", "webhook"):  # its recipient's alone; a webhook's URL its owner's
+            role, name = ("recipient", "to") if kind == "prompt" else ("owner", "owner")
+            return Facts(people={role: get(name) or ""}, private_to=get(name) or "")
         if kind in ("person", "token"):
             return Facts(people={"self": get("handle") or ""})
         if kind == "team":
@@ -223,6 +224,8 @@ class AccessCommands(KoersBase):
         facts = self.facts(command.kind, thing, values)
         if command.name == "delegation.create":
             facts = replace(facts, people={**facts.people, "delegator": principal.handle})
+        if command.name == "webhook.add":  # a webhook is its registrant's own
+            facts = replace(facts, people={**facts.people, "owner": principal.handle})
         if any(self.fits(who, principal, facts) for who in command.may):
             if command.name == "token.create" and values.get("on_behalf"):
                 self._only_admins(principal, "a token that acts for others")

@@ -22,6 +22,7 @@ from ledger.cli._projections import projections
 from ledger.cli._quarantine import quarantine
 from ledger.cli._reads import history
 from ledger.cli._retros import prompt, retro
+from ledger.cli._webhooks import webhooks
 from ledger.cli._workers import deadletters, prompts, worker
 
 __all__ = ["app", "main"]
@@ -56,6 +57,7 @@ GROUPS = {
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
     "token": token, "nats": nats, "quarantine": quarantine, "notify": notify,
+    "webhooks": webhooks,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

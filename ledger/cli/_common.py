@@ -174,7 +174,8 @@ def report(kind: str, receipt: Receipt, as_json_output: bool = False, **extra: A
     more = "".join(f", {k.replace('_', ' ')} {plain(v)}" for k, v in extra.items())
     typer.echo(f"{done}: {kind} {receipt.id} (version {receipt.version}{where}{more})")
     if receipt.secret is not None:  # alone on the last line, so `| tail -1` gets it
-        typer.echo("the secret, shown this once (Koers keeps only its hash):", err=True)
+        kept = "sealed, to sign with" if kind == "webhook" else "only its hash"
+        typer.echo(f"the secret, shown this once (Koers keeps {kept}):", err=True)
         typer.echo(receipt.secret)
     elif kind == "token" and receipt.replayed:
         typer.echo("the secret was shown when the token was made; it is not kept", err=True)

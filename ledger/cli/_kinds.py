@@ -8,7 +8,7 @@ from ledger.domain import AGGREGATES
 __all__ = ["group_of", "list_hint"]
 
 #: A kind's ``koers`` command group, where it is not the kind itself.
-_GROUPS = {"key_result": "kr", "person": "people", "team": "teams"}
+_GROUPS = {"key_result": "kr", "person": "people", "team": "teams", "webhook": "webhooks"}
 #: Things that live inside another and are listed by showing that one.
 _INSIDE = {"action item": "`koers retro show` lists them"}
 

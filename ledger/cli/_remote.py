@@ -101,6 +101,9 @@ class Remote:
     def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         return self._send("GET", path, params=dict(params or {}))
 
+    def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        return self._send("POST", path, json=dict(body or {}))
+
     def every(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[Any]:
         """Every item of a paged list, page by page."""
         offset = 0

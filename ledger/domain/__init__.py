@@ -53,6 +53,7 @@ from ledger.domain.keys import CommandKey, key_record_id
 from ledger.domain.notify import Channels, Digest
 from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
 from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro
+from ledger.domain.webhooks import WEBHOOK_COMMANDS, Webhook
 
 AGGREGATES: dict[str, type[KoersAggregate]] = {
     "objective": Objective,
@@ -67,6 +68,7 @@ AGGREGATES: dict[str, type[KoersAggregate]] = {
     "command_key": CommandKey,
     "token": Token,
     "login_link": LoginLink,
+    "webhook": Webhook,
 }
 
 #: Every command, declared once (see ``ledger.domain._commands``).
@@ -78,6 +80,7 @@ COMMANDS = CommandTable(
     DELEGATION_COMMANDS,
     RETRO_COMMANDS,
     PROMPT_COMMANDS,
+    WEBHOOK_COMMANDS,
 )
 
 __all__ = [
@@ -125,6 +128,7 @@ __all__ = [
     "Status",
     "Team",
     "Token",
+    "Webhook",
     "collection",
     "command_key_id",
     "key_record_id",

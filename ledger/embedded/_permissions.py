@@ -5,17 +5,19 @@ under ``deploy/nats/`` are rendered from this table (a test keeps ``deploy/`` eq
 so they cannot drift apart. For a ledger stream ``S`` with subject prefix ``p``, the
 streams are ``S`` (``p.>``), ``S_SNAPSHOTS`` (``p_snapshots.>``), ``S_CHECKPOINTS``
 (``p_checkpoints.>``), ``S_SCHEDULES`` (``p_schedules.>``), ``S_DLQ`` (``p_dlq.>``),
-``S_NOTIFY`` (``p_notify.>``) and the key-value bucket ``S_DELIVERIES`` (its stream
-``KV_S_DELIVERIES``, subjects ``$KV.S_DELIVERIES.>``).
+``S_WEBHOOKS`` (``p_webhooks.>``), ``S_NOTIFY`` (``p_notify.>``) and the key-value bucket
+``S_DELIVERIES`` (its stream ``KV_S_DELIVERIES``, subjects ``$KV.S_DELIVERIES.>``).
 
 - ``admin``: everything; used only to create (or update) streams at setup.
-- ``app``: the API and the CLI. Publishes events, snapshots and checkpoints; reads every
-  Koers stream (direct gets, consumers). No stream create, update, delete or purge, no
-  message delete, on any stream.
+- ``app``: the API and the CLI. Publishes events, snapshots and checkpoints, and webhook
+  deliveries to send (``p_webhooks.send.>``: a test or a replay, which the workers POST);
+  reads every Koers stream (direct gets, consumers). No stream create, update, delete or
+  purge, no message delete, on any stream.
 - ``workers``: reads the ledger, publishes the events it issues (prompts), and owns its own
-  streams: creates ``S_SCHEDULES``, ``S_DLQ``, ``S_NOTIFY`` and the ``S_DELIVERIES`` bucket,
-  publishes schedules, dead letters, deliveries and claims, purges a schedule's subject
-  (cancelling it) and a digest's gathered items. Nothing else is created, updated or purged.
+  streams: creates ``S_SCHEDULES``, ``S_DLQ``, ``S_WEBHOOKS``, ``S_NOTIFY`` and the
+  ``S_DELIVERIES`` bucket, publishes schedules, dead letters, webhook deliveries with their
+  records, notification deliveries and claims, purges a schedule's subject (cancelling it)
+  and a digest's gathered items. Nothing else is created, updated or purged.
 - ``views`` and the read-only users of ``koers nats user add --read-only``: read the ledger
   and its snapshots (direct gets, consumers on those two streams), publish nothing.
 
@@ -109,18 +111,18 @@ def _read(stream: str) -> list[str]:
 
 
 _READS = {
-    "app": ("", "snapshots", "checkpoints", "schedules", "dlq"),
-    "workers": ("", "snapshots", "schedules", "dlq", "notify"),
+    "app": ("", "snapshots", "checkpoints", "schedules", "dlq", "webhooks"),
+    "workers": ("", "snapshots", "schedules", "dlq", "webhooks", "notify"),
     "views": ("", "snapshots"),
     READER: ("", "snapshots"),
 }
 _WRITES = {
     "app": ("", "snapshots", "checkpoints"),
-    "workers": ("", "snapshots", "schedules", "dlq", "notify"),
+    "workers": ("", "snapshots", "schedules", "dlq", "webhooks", "notify"),
     "views": (),
     READER: (),
 }
-_OWNS = {"workers": ("schedules", "dlq", "notify")}
+_OWNS = {"workers": ("schedules", "dlq", "webhooks", "notify")}
 """Streams a role creates itself (and purges: cancelling a schedule, a digest gathered)."""
 _PURGES = ("schedules", "notify")
 
@@ -143,6 +145,8 @@ def permissions(role: str, ledgers: Iterable[Ledger]) -> Permissions:
         if role == "workers":  # the notification claims (a key-value bucket)
             stream, subjects = ledger.deliveries
             publish += [*_read(stream), subjects, f"$JS.API.STREAM.CREATE.{stream}"]
+        if role == "app":  # a webhook test or replay: the workers send it
+            publish.append(f"{ledger.prefix}_webhooks.send.>")
     return Permissions(tuple(dict.fromkeys(publish)), INBOXES)
 
 

@@ -177,6 +177,12 @@ EVENTS: dict[str, str] = {
         "recorded, only its SHA-256)."
     ),
     "login_link.used": "A login link was used to sign in; it cannot be used again.",
+    "webhook.added": (
+        "A person registered a webhook: the events they may read whose type matches one of "
+        "its globs are POSTed to its URL, signed (Standard Webhooks). Its signing secret is "
+        "recorded sealed (AES-GCM under a key kept outside the ledger), never in clear."
+    ),
+    "webhook.removed": "A webhook was removed: nothing more is sent to it.",
     "command_key.used": (
         "An idempotency key was used for the first time, bound to its command; written in the "
         "same atomic write as the command's events. The aggregate id derives from the key."
@@ -330,6 +336,16 @@ OVERRIDES: dict[str, str] = {
         "the command; the events then record both."
     ),
     "token.issued.secret_sha256": "The SHA-256 (hex) of the token's secret.",
+    "webhook.added.owner": "Who registered the webhook; it is sent what they may read.",
+    "webhook.added.url": "Where each delivery is POSTed (http or https).",
+    "webhook.added.events": "Event types as globs (e.g. 'decision.*'); '*' matches all.",
+    "webhook.added.team": "Only the things of this team and the teams below it (null: any).",
+    "webhook.added.label": "What the webhook is for, as its owner wrote it (may be empty).",
+    "webhook.added.sealed_secret": (
+        "The signing secret, sealed: 'v1:' and base64 of a 12-byte nonce and the AES-256-GCM "
+        "ciphertext, with the webhook's id as associated data."
+    ),
+    "webhook.removed.reason": "Why the webhook was removed, in a few words.",
     "login_link.issued.handle": "Whom the link signs in: a person's handle.",
     "login_link.issued.expires_at": "When the link stops working (RFC 3339 date-time).",
     "login_link.issued.secret_sha256": "The SHA-256 (hex) of the link's secret.",

@@ -24,6 +24,7 @@ application, its stream and subject prefix name what they consume. The workers' 
   of the weekly review, the monthly look-back and the quarterly retro; ``off`` disables one.
 - ``KOERS_METRICS_PORT``: serve Prometheus metrics on this port (127.0.0.1); unset: none.
 - Notifications (e-mail, chat): :mod:`ledger.settings._notify`.
+- ``KOERS_WEBHOOK_*``: the webhook deliveries (:mod:`ledger.settings._webhooks`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ledger.errors import ConfigurationError
 from ledger.settings._notify import NotifySettings
 from ledger.settings._parse import clock, cron, number
 from ledger.settings._store import DEFAULT_STREAM
+from ledger.settings._webhooks import WebhookSettings
 
 __all__ = ["PERIODIC_KINDS", "WorkerSettings"]
 
@@ -78,6 +80,7 @@ class WorkerSettings:
     schedule_ttl: str = "720h"  # fired schedule messages expire after 30 days
     actor: str = "koers"
     notify: NotifySettings = field(default_factory=NotifySettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.max_deliver <= self.attempts:
@@ -138,6 +141,7 @@ class WorkerSettings:
             crons=crons,
             metrics_port=_port(env, "KOERS_METRICS_PORT"),
             notify=NotifySettings.from_env(env),
+            webhooks=WebhookSettings.from_env(env),
         )
 
 

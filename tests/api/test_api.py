@@ -82,6 +82,8 @@ COMMANDS = {
     "answer_prompt": "/prompts/{prompt_id}/answer",
     "snooze_prompt": "/prompts/{prompt_id}/snooze",
     "dismiss_prompt": "/prompts/{prompt_id}/dismiss",
+    "add_webhook": "/webhooks",
+    "remove_webhook": "/webhooks/{webhook_id}/remove",
 }
 KINDS = ["objectives", "key-results", "kpis", "decisions", "delegations", "retros", "prompts"]
 VIEWS = ["/teams/{team}/okr-progress", "/teams/{team}/decision-quality", "/delegation-board",
@@ -481,17 +483,15 @@ def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api)
     assert then["key_results"][0]["value_now"] is None
 
 
-def test_the_web_page_is_plain_accessible_html(api: Api) -> None:
-    assert "koers login-link" in api.get("/").text  # not signed in: how to sign in
+def test_a_login_link_signs_a_browser_in_once_and_its_session_reads_the_api(api: Api) -> None:
+    """The pages themselves are tested in a browser (tests/web); here the API's part."""
+    assert "koers login-link" in api.get("/login").text  # no link: how to get one
     link = api.koers.issue_login_link("ann", actor="admin", minutes=15)
-    api.get("/login", token=link)  # signs in: the client keeps the session cookie
-    page = api.get("/")
-    assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    html = page.text
-    assert '<html lang="en">' in html
-    assert '<label for="team">' in html
-    assert "/okr-progress" in html
-    assert "/decisions?status=open" in html
-    assert 'role="status"' in html
-    assert "<script src" not in html
+    signed = api.get("/login", token=link)  # the client keeps the session cookie
+    assert signed.status_code == 303  # to the pages
+    assert signed.headers["location"] == "/"
+    inbox = api.get("/people/ann/prompt-inbox")
+    assert inbox.status_code == 200, inbox.text
+    again = api.get("/login", token=link)
+    assert again.status_code == 401
+    assert "koers login-link" in again.text

@@ -27,6 +27,7 @@ from ledger.bootstrap import bootstrap, popo_settings
 from ledger.domain import Principal
 from ledger.errors import ConfigurationError
 from ledger.settings import ApiSettings
+from ledger.web import install_web
 
 PROBLEM = "application/problem+json"
 OBJECTIVE = {"team": "platform", "title": "Ship weekly", "why": "Customers wait",
@@ -51,7 +52,9 @@ def signed_in(app: FastAPI, koers: Any) -> FastAPI:
 @pytest.fixture(scope="module")
 def api() -> Iterator[FastAPI]:
     with bootstrap(popo_settings()) as runtime:
-        yield signed_in(create_api(runtime.app), runtime.app)
+        app = create_api(runtime.app)
+        install_web(app)  # the pages are answers like any other
+        yield signed_in(app, runtime.app)
 
 
 def ask(app: Any, method: str, url: str, **options: Any) -> httpx.Response:
@@ -252,18 +255,21 @@ def test_every_answer_carries_the_security_headers(
         assert directive in policy
     assert "unsafe-inline" not in policy
     assert answer.headers["x-content-type-options"] == "nosniff"
-    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["referrer-policy"] == "same-origin"
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["cache-control"] == "no-store"
 
 
-def test_the_policy_allows_exactly_the_pages_inline_script_and_style(api: FastAPI) -> None:
+def test_the_policy_allows_the_pages_own_files_and_nothing_inline(api: FastAPI) -> None:
     answer = ask(api, "GET", "http://localhost/")
     page, policy = answer.text, answer.headers["content-security-policy"]
+    assert "<h1>My day</h1>" in page
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
-    (script,), (style,) = _inline_sources(page, "script"), _inline_sources(page, "style")
-    assert directives["script-src"] == f"'self' {script}"
-    assert directives["style-src"] == f"'self' {style}"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert not _inline_sources(page, "script")
+    assert not _inline_sources(page, "style")
+    assert '<script src="/static/koers.js"' in page
     # nothing else inline that the policy would block: handlers, style attributes, js: links
     assert not re.search(r"\son\w+=|\sstyle=|javascript:", page, re.IGNORECASE)
 

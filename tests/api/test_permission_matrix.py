@@ -90,14 +90,17 @@ class Scene:
     teams: frozenset[str]
     #: Who is what to the thing, by ``Who.key``: "owner", "decider", "self", ...
     named: dict[str, str]
-    #: Only its recipient sees it (a prompt).
+    #: Only its recipient (a prompt) or its owner (a webhook) sees it.
     private: bool = False
+    #: Whoever asks is this to the thing (a new webhook is its registrant's: "owner").
+    asker_is: str = ""
     #: People who hold an org-wide role in this scene only, by role.
     granted: dict[str, str] = field(default_factory=dict)
 
     def fits(self, handle: str) -> set[str]:
         """The ``Who.key``s the person fits for this thing."""
         keys = {key for key, named in self.named.items() if named == handle}
+        keys |= {self.asker_is} if self.asker_is else set()
         role = role_in(handle, self.teams)
         keys |= {"lead": {"lead", "member"}, "member": {"member"}}.get(role or "", set())
         keys |= {"admin"} if handle in ADMINS or self.granted.get(handle) == "admin" else set()
@@ -105,7 +108,7 @@ class Scene:
 
     def sees(self, handle: str) -> bool:
         if self.private:
-            return handle == self.named["recipient"]
+            return handle == (self.named.get("recipient") or self.named.get("owner"))
         auditor = handle in AUDITORS or self.granted.get(handle) == "auditor"
         named = handle in self.named.values()
         return auditor or named or role_in(handle, self.teams) is not None
@@ -313,6 +316,18 @@ def prompt_scene(api: Api, command: Command) -> Scene:
                      private=True)  # fmt: skip
 
 
+#: Where the webhooks here would send (nothing listens: the API tests send nothing).
+HOOK = {"url": "http://127.0.0.1:9/hook", "events": "decision.*"}
+
+
+def webhook_scene(api: Api, command: Command) -> Scene:
+    """A new webhook is whoever adds it's own; olga's webhook is hers alone to see."""
+    if command.creates:
+        return scene_for(command, HOOK, teams=frozenset(), named={}, asker_is="owner")
+    given = {"webhook_id": as_(api, OWNER, "/webhooks", HOOK)["id"]}
+    return scene_for(command, given, teams=frozenset(), named={"owner": OWNER}, private=True)
+
+
 #: How to set up the thing each kind of command acts on (a new kind fails until it has one).
 SCENES: dict[str, Callable[[Api, Command], Scene]] = {
     "person": person_scene,
@@ -325,6 +340,7 @@ SCENES: dict[str, Callable[[Api, Command], Scene]] = {
     "delegation": delegation_scene,
     "retro": retro_scene,
     "prompt": prompt_scene,
+    "webhook": webhook_scene,
 }
 
 
@@ -349,7 +365,8 @@ def test_every_command_answers_every_kind_of_person_as_its_may_says(
     answers = {label: expected(command, scene, handle)
                for label, handle in scene.personas().items()}  # fmt: skip
     assert any(code < 300 for code, _ in answers.values()), f"nobody here may {command.name}"
-    assert any(code >= 400 for code, _ in answers.values()), f"everybody may {command.name}"
+    if not scene.asker_is:  # a webhook is anyone's to add, for themselves
+        assert any(code >= 400 for code, _ in answers.values()), f"everybody may {command.name}"
     for handle in scene.personas().values():
         api.tokens.of(handle)  # before counting: making a token records an event
     before = position(api)
@@ -411,6 +428,8 @@ def platform(api: Api) -> dict[str, str]:
     ids["prompt_id"] = as_(api, "koers", "/prompts", asked)["id"]
     as_(api, RECIPIENT, f"/prompts/{ids['prompt_id']}/answer", {"answer": "Less"})
     as_(api, "koers", "/prompts", {**asked, "question": "What went well?"})
+    hook = {**HOOK, "team": "platform"}
+    ids["webhook_id"] = as_(api, "tester", "/webhooks", hook)["id"]
     return ids
 
 
@@ -443,20 +462,17 @@ def test_every_read_route_hides_platform_from_other_teams_and_private_reads_from
             assert name in platform, f"GET {route}: say here what {{{name}}} is"
             path = path.replace("{" + name + "}", platform[name])
         private = RECIPIENT in path.split("/") or platform["prompt_id"] in path
-        if route.endswith("/notify"):  # channels: the person or the team, admins, auditors
-            seers = {"admin", "audrey", RECIPIENT if route.startswith("/people/") else "tester"}
-            directory = api.koers.directory()
-            for handle in sorted(everyone()):
-                member = directory.role(handle, "platform") is not None
-                wanted = handle in seers or (route.startswith("/teams/") and member)
-                shown = read(api, path, handle)
-                assert shown.status_code == (200 if wanted else 404), (route, handle, shown.text)
+        if route.endswith("/notify"):
+            _channels_are_read_as_said(api, route, path)
         elif route.startswith("/audit/"):
             for handle in OUTSIDERS:
                 refused = read(api, path, handle)
                 assert status(refused) == (403, "forbidden"), (route, handle, refused.text)
                 assert "auditor" in refused.json()["detail"]
             assert read(api, path, "audrey").status_code == 200, route
+        elif route == "/webhooks/failures":  # none here (tests/workers/test_webhooks.py)
+            for handle in OUTSIDERS:
+                assert read(api, path, handle).json() == [], (route, handle)
         elif "{" not in route:  # a list: platform's things are left out
             for handle in OUTSIDERS:
                 listed = read(api, path, handle)
@@ -471,6 +487,18 @@ def test_every_read_route_hides_platform_from_other_teams_and_private_reads_from
             for handle in sorted(everyone() - {seer}) if private else OUTSIDERS:
                 hidden = read(api, path, handle)
                 assert status(hidden) == (404, "not-found"), (route, handle, hidden.text)
+
+
+def _channels_are_read_as_said(api: Api, route: str, path: str) -> None:
+    """Notification channels: the person (a team's members), admins and auditors; 404 to
+    anyone else."""
+    seers = {"admin", "audrey", RECIPIENT if route.startswith("/people/") else "tester"}
+    directory = api.koers.directory()
+    for handle in sorted(everyone()):
+        member = directory.role(handle, "platform") is not None
+        wanted = handle in seers or (route.startswith("/teams/") and member)
+        shown = read(api, path, handle)
+        assert shown.status_code == (200 if wanted else 404), (route, handle, shown.text)
 
 
 def test_the_delegation_board_of_someone_else_is_not_found(

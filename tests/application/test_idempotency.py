@@ -128,6 +128,14 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app: (_person(app), {"t": app.create_token(actor=ANN, handle="dora").id})[1],
         lambda app, i, k: app.revoke_token(i["t"], actor=ANN, reason="lost", key=k),
     ),
+    "add_webhook": (
+        _nothing,
+        lambda app, i, k: app.add_webhook(actor=ANN, url="https://example.org/h", key=k),
+    ),
+    "remove_webhook": (
+        lambda app: {"w": app.add_webhook(actor=ANN, url="https://example.org/h").id},
+        lambda app, i, k: app.remove_webhook(i["w"], actor=ANN, reason="done", key=k),
+    ),
     "grant_role": (
         _person,
         lambda app, i, k: app.grant_role("dora", actor=ANN, role="admin", key=k),
@@ -349,10 +357,11 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
     assert commands == set(SCENARIOS)
 
 
-#: The methods of DirectoryCommands that are not commands: look-ups and the import.
+#: The methods of the *Commands classes that are not commands: look-ups and the import.
 LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", "facts",
             "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
+            "secret_box", "webhooks", "webhook_secret", "webhooks_since",
             "notifications"}  # fmt: skip
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
-from projections import decision_quality
+from projections import calibration, decision_quality
 from projections.decision_quality import DecisionQuality
 from tests.views.test_views_support import app, moment, on, views_of
 
@@ -159,3 +159,26 @@ def test_nothing_to_measure_is_none(app: Koers) -> None:
         empty: Any = decision_quality(views, "alpha", "2026-Q1", AT)
     assert (empty.decisions, empty.share_options_and_criteria, empty.brier_score) == (0, None, None)
     assert (empty.review_completion, empty.reversal_rate) == (None, None)
+
+
+def test_calibration_of_a_team_and_of_a_decider(app: Koers, quality: DecisionQuality) -> None:
+    """The points of the calibration chart are the reviewed decisions, their Brier score the
+    one decision quality gives; a decider's own calibration spans every team and quarter."""
+    with views_of(app) as views:
+        team = calibration(views, team="alpha", period="2026-Q1", at=AT)
+        anns = calibration(views, decider="ann", at=AT)
+        nobodys = calibration(views, decider="bram", at=AT)
+    assert [(p.question, p.confidence, p.as_expected) for p in team.points] == [
+        ("D1?", "0.8", True),
+        ("D2?", "0.9", False),
+    ]
+    assert team.brier_score == quality.brier_score == "0.4250"  # (0.04 + 0.81) / 2
+    by_band = {(b.low, b.high): b for b in team.bands}
+    assert len(by_band) == 5
+    assert by_band["0.8", "1"].reviews == 2
+    assert by_band["0.8", "1"].mean_confidence == "0.8500"
+    assert by_band["0.8", "1"].share_as_expected == "0.5000"
+    assert by_band["0.2", "0.4"].share_as_expected is None
+    assert anns.reviews == 2  # ann decided every one; the others were not reviewed
+    assert anns.brier_score == team.brier_score
+    assert (nobodys.reviews, nobodys.brier_score, nobodys.points) == (0, None, [])

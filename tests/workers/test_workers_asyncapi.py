@@ -26,6 +26,9 @@ def test_it_names_every_subject_the_workers_read_and_write() -> None:
         "ledger_notify.later.{delivery}",
         "ledger_notify.digest.{person}.{delivery}",
         "ledger_notify.digest_at.{person}",
+        "ledger_webhooks.send.>",
+        "ledger_webhooks.done.{delivery}",
+        "ledger_webhooks.failed.{delivery}",
     }
     actions = {name: op["action"] for name, op in doc["operations"].items()}
     assert actions["ledger events"] == "receive"

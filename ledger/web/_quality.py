@@ -1,0 +1,74 @@
+"""Decision quality: a team's (``/team/<slug>/quality?period=…``, the numbers of
+``GET /teams/<slug>/decision-quality``) and my own calibration as a decider (``/me/quality``).
+
+Every number is the views' (:func:`projections.decision_quality`, :func:`projections.calibration`);
+the charts (:mod:`ledger.web._quality_charts`) draw them, with tables of the same numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ledger.api import see_team
+from ledger.domain import Principal
+from ledger.errors import NotFound
+from ledger.web._quality_charts import calibration_chart, grid_chart, time_chart
+from ledger.web._reads import at_of, read_view
+from ledger.web._render import render
+from ledger.web._session import viewer
+from ledger.web._things import not_found
+from projections import calibration, decision_quality
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(viewer)]
+QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
+
+
+def _period(request: Request) -> tuple[str, str]:
+    """The ``period`` asked for (this quarter if none), and a banner if it is not one."""
+    now = datetime.now(UTC)
+    this = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
+    asked = request.query_params.get("period", "").strip()
+    if not asked or QUARTER.fullmatch(asked):
+        return asked or this, ""
+    return this, f"period: {asked[:40]!r} is not a quarter; write it as {this}. Showing {this}."
+
+
+@router.get("/team/{slug}/quality")
+async def team_quality(request: Request, slug: str, me: Viewer) -> Response:
+    """A team's decision quality in a quarter."""
+    try:
+        await see_team(request, slug)
+    except NotFound as e:
+        return await not_found(request, me, f"{e}")
+    period, wrong = _period(request)
+    at = at_of(request)
+    quality, problem = await read_view(request, lambda v: decision_quality(v, slug, period), at)
+    calibrated, later = await read_view(
+        request, lambda v: calibration(v, team=slug, period=period), at
+    )
+    charts = {}
+    if quality is not None and calibrated is not None:
+        charts = {"calibration": calibration_chart(calibrated), "grid": grid_chart(quality.grid),
+                  "time": time_chart(quality.time_to_decide)}  # fmt: skip
+    return await render(request, me, "quality.html", title=f"Decision quality · {slug}",
+                        team=slug, period=period, quality=quality, calibrated=calibrated,
+                        charts=charts, banner=wrong or problem or later)  # fmt: skip
+
+
+@router.get("/me/quality")
+async def my_quality(request: Request, me: Viewer) -> Response:
+    """My calibration over the decisions I made and had reviewed, every team and quarter."""
+    calibrated, problem = await read_view(
+        request, lambda v: calibration(v, decider=me.handle), at_of(request)
+    )
+    chart = calibration_chart(calibrated) if calibrated is not None else None
+    return await render(request, me, "my_quality.html", title="My decision quality",
+                        calibrated=calibrated, chart=chart, banner=problem)  # fmt: skip

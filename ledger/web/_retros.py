@@ -1,0 +1,106 @@
+"""Retros: a team's retros with its health pulse over time and its follow-through
+(``/team/<slug>/retros``), and one retro with its items, pulse and action items
+(``/retro/<id>``), with the forms for all of it.
+
+The numbers are those of ``GET /teams/<slug>/retro-follow-through``
+(:func:`projections.retro_follow_through`); one retro is read as ``GET /retros/<id>`` reads
+it. Another team's retros answer 404, as the API does.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ledger.api import see_team
+from ledger.domain import COMMANDS, Principal
+from ledger.domain.retros import ActionState, Retro
+from ledger.errors import NotFound
+from ledger.web._forms import Form, form_of
+from ledger.web._reads import at_of, read_view
+from ledger.web._render import render
+from ledger.web._retro_charts import pulse_chart
+from ledger.web._session import viewer
+from ledger.web._things import not_found, readable
+from projections import retro_follow_through
+from projections.retro_follow_through import RetroFollowThrough, RetroPoint
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(viewer)]
+_NOT_YOURS = "This team's retros are for its members and those of the teams above it."
+
+
+def _chart(follow: RetroFollowThrough) -> Any:
+    scored = [(p.held_on, Decimal(p.health)) for p in follow.retros if p.health is not None]
+    if not scored:
+        return None
+    first, last = scored[0], scored[-1]
+    desc = (f"Team health (mean pulse, 1 to 5) over {len(scored)} retros, from {first[1]} on "
+            f"{first[0]} to {last[1]} on {last[0]}.")  # fmt: skip
+    return pulse_chart(scored, title=f"Health pulse of {follow.team}", desc=desc)
+
+
+@router.get("/team/{slug}/retros")
+async def team_retros(request: Request, slug: str, me: Viewer) -> Response:
+    """A team's retros, health history, open actions and follow-through; hold a new one."""
+    try:
+        await see_team(request, slug)
+    except NotFound:
+        return await not_found(request, me, _NOT_YOURS)
+    follow, problem = await read_view(request, lambda v: retro_follow_through(v, slug),
+                                      at_of(request))  # fmt: skip
+    hold = form_of(COMMANDS["retro.hold"], next=f"/team/{slug}/retros", fixed={"team": slug})
+    dimensions = sorted({d for p in follow.retros for d in p.pulse}) if follow else []
+    return await render(request, me, "retros.html", title=f"Retros of {slug}", team=slug,
+                        follow=follow, chart=_chart(follow) if follow else None,
+                        dimensions=dimensions, hold=hold, banner=problem)  # fmt: skip
+
+
+def _next_retro(follow: RetroFollowThrough | None, retro_id: str) -> RetroPoint | None:
+    """The retro held after this one (where open actions carry over), if any."""
+    ids = [p.retro_id for p in follow.retros] if follow else []
+    if follow is None or retro_id not in ids or ids.index(retro_id) + 1 == len(ids):
+        return None
+    return follow.retros[ids.index(retro_id) + 1]
+
+
+def _action_forms(retro_id: str, item_id: str, carry_to: str, here: str) -> list[Form]:
+    """What one does with an open action item: done, drop, carry over to the next retro."""
+    forms = [
+        form_of(COMMANDS[name], target=retro_id, next=here, fixed={"item_id": item_id})
+        for name in ("retro.done", "retro.drop")
+    ]
+    if carry_to:
+        forms.append(form_of(COMMANDS["retro.carry"], target=retro_id, next=here,
+                             fixed={"item_id": item_id, "to_retro_id": carry_to}))  # fmt: skip
+    return forms
+
+
+@router.get("/retro/{retro_id}")
+async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
+    """One retro: items, pulse, action items, and the forms to add to it."""
+    retro, problem = await readable(request, me, "retro", Retro, retro_id)
+    if retro is None:
+        return await not_found(request, me, "There is no such retro, or it is another "
+                               "team's: retros are for the team's members.", problem)  # fmt: skip
+    follow, later = await read_view(request, lambda v: retro_follow_through(v, retro.team),
+                                    at_of(request))  # fmt: skip
+    upcoming = _next_retro(follow, str(retro.id))
+    here = f"/retro/{retro.id}"
+    actions = [
+        {"item_id": str(item_id), **action, "state": action["state"].value,
+         "forms": _action_forms(str(retro.id), str(item_id),
+                                upcoming.retro_id if upcoming else "", here)
+         if action["state"] is ActionState.OPEN else []}
+        for item_id, action in retro.actions.items()
+    ]  # fmt: skip
+    forms = [form_of(COMMANDS[name], target=str(retro.id), next=here)
+             for name in ("retro.item", "retro.pulse", "retro.action")]  # fmt: skip
+    return await render(request, me, "retro.html", title=f"Retro {retro.period}", retro=retro,
+                        actions=actions, upcoming=upcoming, forms=forms,
+                        banner=later)  # fmt: skip
