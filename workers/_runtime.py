@@ -42,8 +42,8 @@ from workers._names import Names
 from workers._notifier import Notifier
 from workers._outbox import Outbox, ensure_outbox
 from workers._scheduler import Scheduler
-from workers._senders import Mailer, Senders
 from workers._sender import Sender
+from workers._senders import Mailer, Senders
 from workers._streams import ensure_consumers, ensure_streams, hook_names
 
 __all__ = ["Worker"]
