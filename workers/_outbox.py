@@ -123,6 +123,7 @@ async def ensure_outbox(
             bucket=names.deliveries_bucket,
             description="Koers notifications: one claim per delivery (sending, sent)",
             history=1,
+            direct=True,  # reads by direct get (any replica), as the workers' other streams
             ttl=(KEEP + timedelta(days=5)).total_seconds(),
             replicas=replicas,
         )
