@@ -43,6 +43,40 @@ DUE_DESCRIPTION = (
     "checks the ledger now and prompts only when the reason still holds."
 )
 
+PROMPTS_DESCRIPTION = (
+    "Each new prompt (<prefix>.prompt.<id>.issued, payload: schemas/prompt.issued.v2.json), "
+    "still open when read, becomes one delivery per channel of its person (e-mail, Slack, "
+    "Teams): sent now, held back until the person's quiet hours end, or kept for their digest."
+)
+SEND_DESCRIPTION = (
+    "One delivery (<prefix>_notify.send.<delivery id>, header Nats-Msg-Id = the id; payload "
+    "{id, channel: email|slack|teams, to, handle, thread, notice: {title, intro, items: "
+    "[{text, why, links: [[label, url]]}]}}). The id is a UUID 5 of (item, channel, person). "
+    "Claimed in the <STREAM>_DELIVERIES bucket (create-if-absent), sent, marked sent: sent "
+    "once; a failed send is retried with backoff without limit. E-mail carries Message-ID "
+    "<delivery id@host>."
+)
+GATHER_DESCRIPTION = (
+    "A person's digest is due (<prefix>_notify.gather.<person id>, fired by the cron schedule "
+    "on <prefix>_notify.digest_at.<person id>, daily or weekly in their time zone): the items "
+    "kept on <prefix>_notify.digest.<person id>.<delivery id> before it are sent as one "
+    "message per channel, then removed."
+)
+
+SEND_TEXT = "A delivery to send now (Nats-Msg-Id: the delivery id); the payload as 'deliveries'."
+LATER_TEXT = (
+    "A delivery held back by its person's quiet hours: a message schedule (Nats-Schedule: "
+    "@at <end of the quiet hours, UTC>, Nats-Schedule-Target: send.<delivery id>); the "
+    "payload as 'deliveries'."
+)
+DIGEST_TEXT = (
+    "A prompt kept for its person's digest (person: the person's id in hex): the "
+    "prompt.issued payload with 'prompt' (its id). Removed once gathered."
+)
+DIGEST_AT_TEXT = (
+    "The person's digest schedule: a six-field cron (daily 08:00, weekly Mondays 08:00; "
+    "KOERS_NOTIFY_DAILY) in Nats-Schedule-Time-Zone (their zone), targeting gather.<person>."
+)
 WEBHOOK_EVENTS_DESCRIPTION = (
     "Every event of the ledger again, for the webhooks (a durable consumer of its own): each "
     "event a webhook's owner may read and whose type matches its globs becomes one delivery "
@@ -127,7 +161,9 @@ def build_broker(
     async def on_due(message: BatchMessage) -> None:
         await worker.on_due(message)
 
+    notify = _notification_subscribers(broker, settings, names, worker, ledger)
     worker.publishers = {
+        **notify,
         "schedules": broker.publisher(
             names.schedule_subject("{kind}", "{id}"),
             stream=schedules,
@@ -152,6 +188,40 @@ def build_broker(
     }
     _webhook_subscribers(broker, settings, names, worker, ledger)
     return broker
+
+
+def _notification_subscribers(
+    broker: NatsBroker, settings: WorkerSettings, names: Names, worker: Any, ledger: JStream
+) -> dict[str, Any]:
+    """The three consumers of notifications (:mod:`workers._notifier`) and the documented
+    publishers of the outbox (:mod:`workers._outbox` publishes through nats-py)."""
+    outbox = JStream(names.notify_stream, declare=False)
+    publishers = {
+        name: broker.publisher(subject, stream=outbox, title=name, description=text)
+        for name, subject, text in (
+            ("deliveries held back", names.notify_subject("later", "{delivery}"), LATER_TEXT),
+            ("digest items", names.notify_subject("digest", "{person}", "{delivery}"),
+             DIGEST_TEXT),
+            ("digest schedules", names.notify_subject("digest_at", "{person}"), DIGEST_AT_TEXT),
+            ("deliveries to send", names.notify_subject("send", "{delivery}"), SEND_TEXT),
+        )
+    }  # fmt: skip
+
+    for stream, subject, durable, batch, title, description, handler in (
+        (ledger, names.prompts_filter, names.notify_durable, 64, "prompts to tell",
+         PROMPTS_DESCRIPTION, "on_prompts"),
+        (outbox, names.notify_subject("send", "*"), names.send_durable, 64, "deliveries",
+         SEND_DESCRIPTION, "on_deliveries"),
+        (outbox, names.notify_subject("gather", "*"), names.gather_durable, 8, "digests due",
+         GATHER_DESCRIPTION, "on_digests"),
+    ):  # fmt: skip
+        pull = PullSub(batch_size=batch, timeout=settings.fetch_wait, batch=True)
+        subscriber = _batch_subscriber(
+            broker, subject, stream=stream, durable=durable, pull_sub=pull, title=title,
+            description=description,
+        )  # fmt: skip
+        subscriber(_handing_to(worker, handler))
+    return publishers
 
 
 def _webhook_subscribers(

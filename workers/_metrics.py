@@ -11,6 +11,9 @@
   (redelivery, another replica, a periodic tick computed again);
 - ``koers_worker_event_to_prompt_seconds`` (histogram): from the triggering event stored in
   the stream to its prompt saved;
+- ``koers_worker_deliveries_total{channel,outcome}`` (counter): notifications ``sent``,
+  ``skipped`` (sent already: a redelivery, another worker), ``failed`` (to be retried),
+  ``deferred`` (quiet hours), ``digested`` (kept for a digest);
 - ``koers_quarantined_events_total{consumer="workers"}`` (counter): events this worker set
   aside (dead-lettered); the API's ``/metrics`` has the views' count under the same name.
 
@@ -63,6 +66,12 @@ class Metrics:
             "koers_worker_prompts_replayed",
             "Prompts that had been issued already",
             ["kind"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "koers_worker_deliveries",
+            "Notifications by channel and outcome",
+            ["channel", "outcome"],
             registry=r,
         )
         self.quarantined = Counter(

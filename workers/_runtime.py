@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from faststream.nats import NatsBroker
@@ -29,6 +31,7 @@ from ledger.application import Koers
 from ledger.nats.factory import NATSFactory
 from ledger.settings import PERIODIC_KINDS, ROLE_KEY, WorkerSettings
 from workers._broker import build_broker
+from workers._claims import Claims
 from workers._consumer import Processor
 from workers._deadletter import Publish
 from workers._decode import Decoder
@@ -36,8 +39,11 @@ from workers._fanout import Fanout
 from workers._hooks import HookContext, Registry
 from workers._metrics import Metrics, poll_lag
 from workers._names import Names
+from workers._notifier import Notifier
+from workers._outbox import Outbox, ensure_outbox
 from workers._scheduler import Scheduler
 from workers._sender import Sender
+from workers._senders import Mailer, Senders
 from workers._streams import ensure_consumers, ensure_streams, hook_names
 
 __all__ = ["Worker"]
@@ -59,6 +65,7 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: Any = None
         self.processor: Processor | None = None
+        self.notifier: Notifier | None = None
         self.fanout: Fanout | None = None
         self.sender: Sender | None = None
         self.publishers: dict[str, LogicPublisher] = {}
@@ -89,6 +96,7 @@ class Worker:
         decoder = Decoder(
             settings.subject_prefix, nc.max_payload - HEADER_ALLOWANCE, factory.signatures
         )
+        self.notifier = await self._notifier(js, app, decoder, factory.settings.replicas)
         await self._webhooks(app, js, decoder)
         self.processor = Processor(
             app=app,
@@ -125,6 +133,20 @@ class Worker:
             self._http, _ = start_http_server(
                 settings.metrics_port, addr="127.0.0.1", registry=self.metrics.registry
             )
+
+    async def _notifier(
+        self, js: JetStreamContext, app: Koers, decoder: Decoder, replicas: int
+    ) -> Notifier:
+        notify = self.settings.notify
+        kv = await ensure_outbox(js, self.names, self.settings, replicas)
+        host = urlsplit(notify.public_url).hostname or "koers.localhost"
+        mailer = Mailer(notify.smtp_url, notify.mail_from, host) if notify.smtp_url else None
+        owner = f"{self.settings.name}/{uuid.uuid4().hex[:12]}"
+        return Notifier(
+            app=app, settings=self.settings, decoder=decoder,
+            outbox=Outbox(js, self.names), claims=Claims(kv, owner, notify.lease),
+            senders=Senders(mailer), metrics=self.metrics,
+        )  # fmt: skip
 
     async def _webhooks(self, app: Koers, js: JetStreamContext, decoder: Decoder) -> None:
         """The webhooks' fan-out and senders, sharing one registry read now."""
@@ -170,6 +192,9 @@ class Worker:
             with contextlib.suppress(Exception):
                 await self.broker.stop()
             self.broker = None
+        if self.notifier is not None:
+            await self.notifier.senders.close()
+            self.notifier = None
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -187,6 +212,18 @@ class Worker:
     async def on_due(self, batch: NatsBatchMessage) -> None:
         assert self.processor is not None
         await self.processor.due_batch(batch.raw_message)
+
+    async def on_prompts(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        await self.notifier.prompts(batch.raw_message)
+
+    async def on_deliveries(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        await self.notifier.deliveries(batch.raw_message)
+
+    async def on_digests(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        await self.notifier.digests(batch.raw_message)
 
     async def on_webhook_events(self, batch: NatsBatchMessage) -> None:
         assert self.fanout is not None

@@ -20,7 +20,7 @@ from faststream.specification import AsyncAPI
 
 from ledger.schemas import published
 from ledger.settings import WorkerSettings
-from workers._broker import build_broker
+from workers._broker import DIGEST_TEXT, build_broker
 from workers._names import Names
 
 __all__ = ["DOCUMENT", "document", "main", "render"]
@@ -57,6 +57,49 @@ SCHEDULE_PAYLOAD: dict[str, Any] = {
 }
 
 
+NOTICE: dict[str, Any] = {
+    "type": "object",
+    "description": "What the message says, the same on every channel.",
+    "properties": {
+        "title": {"type": "string", "description": "The subject (the question, or 'Your day…')."},
+        "intro": {"type": "string"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string", "description": "The question."},
+                    "why": {"type": "string", "description": "Why it was asked."},
+                    "links": {
+                        "type": "array",
+                        "description": "[label, url] pairs: KOERS_PUBLIC_URL + /prompts/<id> "
+                        "to answer, /decisions/<id>, /key-results/<id>, /delegations/<id>, "
+                        "/retros/<id> for what prompted it.",
+                        "items": {"type": "array", "prefixItems": [{"type": "string"},
+                                                                   {"type": "string"}]},
+                    },
+                },
+                "required": ["text", "why", "links"],
+            },
+        },
+    },
+    "required": ["title", "intro", "items"],
+}  # fmt: skip
+DELIVERY_PAYLOAD: dict[str, Any] = {
+    "type": "object",
+    "description": "One message to one person on one channel; the id is a UUID 5 of "
+    "(item, channel, person). E-mail carries Message-ID <id@host of KOERS_PUBLIC_URL> and "
+    "References <thread@host>.",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "channel": {"type": "string", "enum": ["email", "slack", "teams"]},
+        "to": {"type": "string", "description": "The e-mail address or the webhook URL."},
+        "handle": {"type": "string"},
+        "thread": {"type": "string", "description": "The item: prompt-<id> or digest-…"},
+        "notice": NOTICE,
+    },
+    "required": ["id", "channel", "to", "handle", "thread", "notice"],
+}
 WEBHOOK_BODY: dict[str, Any] = {
     "type": "object",
     "description": "A webhook delivery's body: the JSON POSTed to the webhook's URL, with the "
@@ -114,6 +157,13 @@ def document() -> dict[str, Any]:
             "oneOf": events,
         },
         "schedules due": SCHEDULE_PAYLOAD,
+        "prompts to tell": {"$ref": "../schemas/prompt.issued.v2.json"},
+        "deliveries": DELIVERY_PAYLOAD,
+        "deliveries to send": DELIVERY_PAYLOAD,
+        "deliveries held back": DELIVERY_PAYLOAD,
+        "digest items": {"type": "object", "description": DIGEST_TEXT},
+        "digest schedules": {"type": "object", "description": "{person, handle}"},
+        "digests due": {"type": "object", "description": "{person, handle} (as scheduled)"},
         "schedules set": SCHEDULE_PAYLOAD,
         "ledger events for webhooks": {
             "description": "A Koers event: the schema named by its Koers-Type and "

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 
 from ledger.access import oidc_verifier
-from ledger.api import _audit, _calendar, _reads, _signin, _views, _webhooks
+from ledger.api import _audit, _calendar, _notify, _reads, _signin, _views, _webhooks
 from ledger.api._auth import Sessions, authenticated
 from ledger.api._commands import command_router
 from ledger.api._common import in_thread, koers_of
@@ -142,7 +142,7 @@ def create_api(
     harden(api, api_settings)  # after: outside the problem handlers
     signed_in = [Depends(authenticated)]
     api.include_router(command_router(COMMANDS.values()), dependencies=signed_in)
-    for module in (_reads, _views, _webhooks):
+    for module in (_reads, _views, _notify, _webhooks):
         api.include_router(module.router, dependencies=signed_in)
     api.include_router(_audit.router, dependencies=signed_in)  # the auditor's view
     api.include_router(_signin.router)

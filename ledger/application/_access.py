@@ -42,11 +42,13 @@ from ledger.domain import (
     Role,
     Team,
     Token,
+    person_id,
+    team_id,
 )
 from ledger.domain import credentials as c
 from ledger.domain._clock import now
 from ledger.domain._fields import Handle, Handles
-from ledger.domain.access import Who
+from ledger.domain.access import ADMIN, LEAD, SELF, Who
 from ledger.errors import Forbidden, NotAllowed, NotFound, Unauthenticated
 
 __all__ = ["AccessCommands", "Directory", "Facts"]
@@ -279,6 +281,28 @@ class AccessCommands(KoersBase):
             elif (isinstance(f, Handle) and f.name in _PEOPLE) or isinstance(f, Handles):
                 for handle in (value,) if isinstance(value, str) else value:
                     self.person(str(handle))
+
+    # -- notification channels -------------------------------------------------------------
+
+    def notifications(self, principal: Principal, kind: str, name: str) -> dict[str, Any]:
+        """A person's (``kind`` person, by handle) or team's (by slug) channels as
+        ``koers notify show`` prints them: the webhook URLs in full for the person
+        themself, a team's leads and admins, masked for others who may see the person or
+        team; ``NotFound`` for anyone else."""
+        thing: Person | Team = (
+            self.named(Person, "handle", person_id, name, "`koers people list`")
+            if kind == "person"
+            else self.named(Team, "slug", team_id, name, "`koers teams list`")
+        )
+        if not (principal.local or self.may_read(principal, kind, thing)
+                or self.directory().has(principal.handle, OrgRole.ADMIN)):  # fmt: skip
+            raise NotFound(kind, name)
+        facts = self.facts(kind, thing, {})
+        owners = (SELF,) if kind == "person" else (LEAD,)
+        secrets = principal.local or any(
+            self.fits(who, principal, facts) for who in (*owners, ADMIN)
+        )
+        return {kind: name, **thing.channels.shown(secrets=secrets and not principal.service)}
 
     # -- tokens ----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Decision, Delegation, KoersAggregate, Retro
+from ledger.domain.notify import SECRET_FIELDS, masked
 from ledger.domain.retros import TOO_FEW_RESPONSES, pulse_shown
 
 __all__ = ["ENVELOPE", "complete_state", "event_fields", "plain", "state_of"]
@@ -71,7 +72,10 @@ def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
 
 def event_fields(event: Any) -> dict[str, Any]:
     """What an event says beyond its envelope, as plain data."""
-    return plain({k: v for k, v in vars(event).items() if k not in ENVELOPE})  # type: ignore[no-any-return]
+    fields = {k: v for k, v in vars(event).items() if k not in ENVELOPE}
+    for name in SECRET_FIELDS.intersection(fields):  # webhook URLs: `koers notify show`
+        fields[name] = masked(fields[name])
+    return plain(fields)  # type: ignore[no-any-return]
 
 
 def complete_state(

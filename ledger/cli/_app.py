@@ -16,6 +16,7 @@ from ledger.cli._directory import calendar_link, directory, login_link, people, 
 from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
 from ledger.cli._nats import nats
+from ledger.cli._notify import notify
 from ledger.cli._output import EXIT
 from ledger.cli._projections import projections
 from ledger.cli._quarantine import quarantine
@@ -55,7 +56,8 @@ GROUPS = {
     "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
-    "token": token, "nats": nats, "quarantine": quarantine, "webhooks": webhooks,
+    "token": token, "nats": nats, "quarantine": quarantine, "notify": notify,
+    "webhooks": webhooks,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -56,6 +56,7 @@ from ledger.domain.goals import (
     Status,
 )
 from ledger.domain.keys import CommandKey, key_record_id
+from ledger.domain.notify import Channels, Digest
 from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
 from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro
 from ledger.domain.webhooks import WEBHOOK_COMMANDS, Webhook
@@ -99,6 +100,7 @@ __all__ = [
     "YEARS_AHEAD",
     "ActionState",
     "CalendarLink",
+    "Channels",
     "CheckInStatus",
     "Command",
     "CommandKey",
@@ -109,6 +111,7 @@ __all__ = [
     "Delegation",
     "DelegationLevel",
     "DelegationStatus",
+    "Digest",
     "Direction",
     "ItemKind",
     "KeyResult",

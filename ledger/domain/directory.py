@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
 from ledger.domain._commands import Command
-from ledger.domain._fields import Choice, Field, Handle, Text
-from ledger.domain.access import ADMIN, LEAD
+from ledger.domain._fields import Choice, Field, Handle, Text, Texts
+from ledger.domain.access import ADMIN, LEAD, SELF
+from ledger.domain.notify import Channels, Digest, QuietHours, Switch, WebhookUrl
 from ledger.errors import InvalidValue
 
 __all__ = [
@@ -225,7 +226,76 @@ REMOVE_MEMBER = Command(
     may=(ADMIN, LEAD),
 )  # fmt: skip
 
-DIRECTORY_COMMANDS = (ADD_PERSON, GRANT_ROLE, REVOKE_ROLE, ADD_TEAM, SET_MEMBER, REMOVE_MEMBER)
+#: Where a person or team is told of prompts (``ledger.domain.notify``); left out: unchanged.
+_SLACK = WebhookUrl(name="slack_url", option="slack", default=None,
+                    help="The Slack incoming-webhook URL ('off' removes it).",
+                    example="https://hooks.slack.com/services/T000/B000/XXXX")  # fmt: skip
+_TEAMS = WebhookUrl(name="teams_url", option="teams", default=None,
+                    help="The Microsoft Teams incoming-webhook URL ('off' removes it).",
+                    example="https://example.webhook.office.com/webhookb2/XXXX")  # fmt: skip
+NOTIFY_PERSON = Command(
+    "person.notify",
+    "Set how a person is told of their prompts: e-mail, Slack, Teams, digest, quiet hours.",
+    (
+        Choice(name="email", of=Switch, default=None, example="on",
+               help="E-mail to their address in the directory."),
+        _SLACK,
+        _TEAMS,
+        Choice(name="digest", of=Digest, default=None, example="daily",
+               help="Gather prompts into one message a day or a week ('off': each at once)."),
+        QuietHours(name="quiet", default=None, example="19:00-08:00",
+                   help="Hours (their time zone) in which nothing is sent ('off': none)."),
+        Texts(name="kinds", most=20, each=60, default=None, example=["weekly_review"],
+              help="Only these kinds of prompts (repeat; 'all': every kind)."),
+    ),
+    event="NotificationsSet", named_by=_HANDLE, identity=person_id,
+    example="ann --email on --digest daily --quiet 19:00-08:00",
+    may=(ADMIN, SELF),
+)  # fmt: skip
+NOTIFY_TEAM = Command(
+    "team.notify",
+    "Set a team's chat channels (Slack, Teams) for notices to the whole team.",
+    (_SLACK, _TEAMS),
+    event="NotificationsSet", named_by=_SLUG_FIELD, identity=team_id,
+    example="platform --slack https://hooks.slack.com/services/T000/B000/XXXX",
+    may=(ADMIN, LEAD),
+)  # fmt: skip
+
+DIRECTORY_COMMANDS = (
+    ADD_PERSON, GRANT_ROLE, REVOKE_ROLE, ADD_TEAM, SET_MEMBER, REMOVE_MEMBER,
+    NOTIFY_PERSON, NOTIFY_TEAM,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _NotificationsSet:
+    """What a ``*.notify`` command leaves: every channel and preference (not only those
+    changed), so the last such event says it all."""
+
+    email: bool
+    slack_url: str
+    teams_url: str
+    digest: Digest
+    quiet: str
+    kinds: tuple[str, ...]
+
+    def channels(self) -> Channels:
+        return Channels(self.email, self.slack_url, self.teams_url, self.digest, self.quiet,
+                        tuple(self.kinds))  # fmt: skip
+
+
+def _notify(thing: Person | Team, command: Command, actor: str, command_id: str,
+            values: Any) -> None:  # fmt: skip
+    """Record ``command``'s channels on a person or team, if they change anything."""
+    given = command.check(values)
+    channels = thing.channels.but(given)
+    if channels == thing.channels:
+        raise InvalidValue(
+            next((k for k, v in given.items() if v is not None), command.fields[0].name),
+            "changes nothing: these are the settings already (`koers notify show`)",
+        )
+    fields = vars(channels)
+    thing.trigger_event(thing.NotificationsSet, actor=actor, command_id=command_id, **fields)
 
 
 class Person(KoersAggregate):
@@ -237,6 +307,7 @@ class Person(KoersAggregate):
         email: str
         time_zone: str
         org_roles: tuple[OrgRole, ...]
+        _channels: Channels  # private: reads show it masked (``notify.masked``)
 
     class Added(KoersAggregate.Created):
         handle: str
@@ -248,6 +319,7 @@ class Person(KoersAggregate):
             person.handle, person.name = self.handle, self.name
             person.email, person.time_zone = self.email, self.time_zone
             person.org_roles = ()
+            person._channels = Channels(email=bool(self.email))
 
     class Granted(KoersAggregate.Event):
         role: OrgRole
@@ -260,6 +332,12 @@ class Person(KoersAggregate):
 
         def apply(self, person: Person) -> None:
             person.org_roles = tuple(r for r in person.org_roles if r is not self.role)
+
+    class NotificationsSet(_NotificationsSet, KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with ``notify``: no older shape
+
+        def apply(self, person: Person) -> None:
+            person._channels = self.channels()
 
     @classmethod
     def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Person:
@@ -280,6 +358,13 @@ class Person(KoersAggregate):
                    f"{self.handle} is not {checked['role'].value}")  # fmt: skip
         self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)
 
+    @property
+    def channels(self) -> Channels:
+        return self._channels
+
+    def notify(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        _notify(self, NOTIFY_PERSON, actor, command_id, values)
+
 
 class Team(KoersAggregate):
     """A team in the org tree, with its members and their roles."""
@@ -289,6 +374,7 @@ class Team(KoersAggregate):
         name: str
         parent: str | None
         members: dict[str, Role]
+        _channels: Channels  # private: reads show it masked (``notify.masked``)
 
     class Added(KoersAggregate.Created):
         slug: str
@@ -298,6 +384,7 @@ class Team(KoersAggregate):
         def apply(self, team: Team) -> None:
             team.slug, team.name, team.parent = self.slug, self.name, self.parent
             team.members = {}
+            team._channels = Channels(email=False)
 
     class MemberSet(KoersAggregate.Event):
         handle: str
@@ -311,6 +398,12 @@ class Team(KoersAggregate):
 
         def apply(self, team: Team) -> None:
             team.members.pop(self.handle, None)
+
+    class NotificationsSet(_NotificationsSet, KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with ``notify``: no older shape
+
+        def apply(self, team: Team) -> None:
+            team._channels = self.channels()
 
     @classmethod
     def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Team:
@@ -333,3 +426,10 @@ class Team(KoersAggregate):
         if checked["handle"] not in self.members:
             raise InvalidValue("handle", f"{checked['handle']} is not in {self.slug}")
         self.trigger_event(self.MemberRemoved, actor=actor, command_id=command_id, **checked)
+
+    @property
+    def channels(self) -> Channels:
+        return self._channels
+
+    def notify(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        _notify(self, NOTIFY_TEAM, actor, command_id, values)

@@ -4,8 +4,9 @@ Both the embedded server's config (:mod:`ledger.embedded._config`) and the clust
 under ``deploy/nats/`` are rendered from this table (a test keeps ``deploy/`` equal to it),
 so they cannot drift apart. For a ledger stream ``S`` with subject prefix ``p``, the
 streams are ``S`` (``p.>``), ``S_SNAPSHOTS`` (``p_snapshots.>``), ``S_CHECKPOINTS``
-(``p_checkpoints.>``), ``S_SCHEDULES`` (``p_schedules.>``), ``S_DLQ`` (``p_dlq.>``) and
-``S_WEBHOOKS`` (``p_webhooks.>``).
+(``p_checkpoints.>``), ``S_SCHEDULES`` (``p_schedules.>``), ``S_DLQ`` (``p_dlq.>``),
+``S_WEBHOOKS`` (``p_webhooks.>``), ``S_NOTIFY`` (``p_notify.>``) and the key-value bucket
+``S_DELIVERIES`` (its stream ``KV_S_DELIVERIES``, subjects ``$KV.S_DELIVERIES.>``).
 
 - ``admin``: everything; used only to create (or update) streams at setup.
 - ``app``: the API and the CLI. Publishes events, snapshots and checkpoints, and webhook
@@ -13,9 +14,10 @@ streams are ``S`` (``p.>``), ``S_SNAPSHOTS`` (``p_snapshots.>``), ``S_CHECKPOINT
   reads every Koers stream (direct gets, consumers). No stream create, update, delete or
   purge, no message delete, on any stream.
 - ``workers``: reads the ledger, publishes the events it issues (prompts), and owns its own
-  streams: creates ``S_SCHEDULES``, ``S_DLQ`` and ``S_WEBHOOKS``, publishes schedules, dead
-  letters and webhook deliveries with their records, and
-  purges a schedule's subject (cancelling it). Nothing else is created, updated or purged.
+  streams: creates ``S_SCHEDULES``, ``S_DLQ``, ``S_WEBHOOKS``, ``S_NOTIFY`` and the
+  ``S_DELIVERIES`` bucket, publishes schedules, dead letters, webhook deliveries with their
+  records, notification deliveries and claims, purges a schedule's subject (cancelling it)
+  and a digest's gathered items. Nothing else is created, updated or purged.
 - ``views`` and the read-only users of ``koers nats user add --read-only``: read the ledger
   and its snapshots (direct gets, consumers on those two streams), publish nothing.
 
@@ -63,6 +65,11 @@ class Ledger:
     def subjects_of(self, part: str) -> str:
         return f"{self.prefix}.>" if not part else f"{self.prefix}_{part}.>"
 
+    @property
+    def deliveries(self) -> tuple[str, str]:
+        """The notification claims bucket's stream and subjects (``workers._outbox``)."""
+        return f"KV_{self.stream}_DELIVERIES", f"$KV.{self.stream}_DELIVERIES.>"
+
 
 @dataclass(frozen=True)
 class Permissions:
@@ -105,18 +112,19 @@ def _read(stream: str) -> list[str]:
 
 _READS = {
     "app": ("", "snapshots", "checkpoints", "schedules", "dlq", "webhooks"),
-    "workers": ("", "snapshots", "schedules", "dlq", "webhooks"),
+    "workers": ("", "snapshots", "schedules", "dlq", "webhooks", "notify"),
     "views": ("", "snapshots"),
     READER: ("", "snapshots"),
 }
 _WRITES = {
     "app": ("", "snapshots", "checkpoints"),
-    "workers": ("", "snapshots", "schedules", "dlq", "webhooks"),
+    "workers": ("", "snapshots", "schedules", "dlq", "webhooks", "notify"),
     "views": (),
     READER: (),
 }
-_OWNS = {"workers": ("schedules", "dlq", "webhooks")}
-"""Streams a role creates itself (and, for schedules, purges: cancelling a schedule)."""
+_OWNS = {"workers": ("schedules", "dlq", "webhooks", "notify")}
+"""Streams a role creates itself (and purges: cancelling a schedule, a digest gathered)."""
+_PURGES = ("schedules", "notify")
 
 
 def permissions(role: str, ledgers: Iterable[Ledger]) -> Permissions:
@@ -132,8 +140,11 @@ def permissions(role: str, ledgers: Iterable[Ledger]) -> Permissions:
         publish += [ledger.subjects_of(part) for part in _WRITES[role]]
         for part in _OWNS.get(role, ()):
             publish.append(f"$JS.API.STREAM.CREATE.{ledger.stream_of(part)}")
-        if "schedules" in _OWNS.get(role, ()):
-            publish.append(f"$JS.API.STREAM.PURGE.{ledger.stream_of('schedules')}")
+        purged = [p for p in _PURGES if p in _OWNS.get(role, ())]
+        publish += [f"$JS.API.STREAM.PURGE.{ledger.stream_of(p)}" for p in purged]
+        if role == "workers":  # the notification claims (a key-value bucket)
+            stream, subjects = ledger.deliveries
+            publish += [*_read(stream), subjects, f"$JS.API.STREAM.CREATE.{stream}"]
         if role == "app":  # a webhook test or replay: the workers send it
             publish.append(f"{ledger.prefix}_webhooks.send.>")
     return Permissions(tuple(dict.fromkeys(publish)), INBOXES)

@@ -160,6 +160,13 @@ EVENTS: dict[str, str] = {
     "team.added": "A team was added to the org tree; the aggregate id derives from the slug.",
     "team.member_set": "A person became a member of a team with a role, or their role changed.",
     "team.member_removed": "A person left a team.",
+    "person.notifications_set": (
+        "A person's notification channels and preferences were set (e-mail, Slack, Microsoft "
+        "Teams, digest, quiet hours, kinds): the event holds all of them, not only the changes."
+    ),
+    "team.notifications_set": (
+        "A team's chat channels were set (Slack, Microsoft Teams), for notices to the whole team."
+    ),
     "token.issued": (
         "An API token was made for a person. Its secret is not recorded, only its SHA-256; the "
         "secret was shown once to whoever made the token."
@@ -192,6 +199,20 @@ EVENTS: dict[str, str] = {
 
 #: The meaning of a field name wherever it is used (unless an override says otherwise).
 FIELDS: dict[str, str] = {
+    "slack_url": (
+        "A Slack incoming-webhook URL to post to (a secret: shown only to its owner and "
+        "admins); empty when there is none."
+    ),
+    "teams_url": (
+        "A Microsoft Teams incoming-webhook URL to post to (a secret: shown only to its owner "
+        "and admins); empty when there is none."
+    ),
+    "digest": "Whether prompts are sent each at once or gathered into a daily or weekly digest.",
+    "quiet": (
+        "Quiet hours, 'HH:MM-HH:MM' in the person's time zone (may run across midnight), in "
+        "which nothing is sent; empty when there are none."
+    ),
+    "kinds": "The kinds of prompts sent (e.g. 'weekly_review'); empty: every kind.",
     "team": "The team, by name (up to 80 characters), e.g. 'platform'.",
     "title": "A short title (up to 200 characters).",
     "why": "Why this matters: the purpose, in the words of whoever recorded it.",
@@ -351,6 +372,8 @@ OVERRIDES: dict[str, str] = {
     "team.member_set.handle": "The member's handle.",
     "team.member_set.role": "The member's role in the team.",
     "team.member_removed.handle": "The handle of the person who left the team.",
+    "person.notifications_set.email": "True when prompts are e-mailed to the person's address.",
+    "team.notifications_set.email": "Always false: a team has no e-mail channel.",
     "command_key.used.command": "The command the key was used for, e.g. 'key_result.check_in'.",
     "command_key.used.target_id": "The id (UUID) of what the command created or changed.",
     "command_key.used.version": "That aggregate's version right after the command.",
@@ -517,6 +540,11 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
         "viewer": "reads the team's items and views",
         "member": "reads, and records check-ins, retro items and the like",
         "lead": "also sets the team's objectives, decisions and delegations",
+    },
+    "Digest": {
+        "off": "each prompt is sent at once (quiet hours permitting)",
+        "daily": "prompts are gathered into one message a day",
+        "weekly": "prompts are gathered into one message a week",
     },
     "OrgRole": {
         "auditor": "reads everything a verification needs, writes nothing",

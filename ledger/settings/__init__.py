@@ -13,7 +13,9 @@ module:
 - ``views`` (:mod:`ledger.settings._sections`): ``KOERSVIEWS_*``;
 - ``workers`` (:mod:`ledger.settings._workers`): ``KOERS_WORKER_*``, ``KOERS_LOW_INFORMATION``,
   ``KOERS_CONFIDENCE_DROP``, ``KOERS_DUE_TIME``, ``KOERS_TIMEZONE``, ``KOERS_*_CRON``,
-  ``KOERS_METRICS_PORT``, ``KOERS_WEBHOOK_*`` (:mod:`ledger.settings._webhooks`);
+  ``KOERS_METRICS_PORT``, ``KOERS_WEBHOOK_*`` (:mod:`ledger.settings._webhooks`); its
+  ``notify`` part (:mod:`ledger.settings._notify`): ``KOERS_SMTP_URL``, ``KOERS_MAIL_FROM``,
+  ``KOERS_PUBLIC_URL`` (links), ``KOERS_NOTIFY_*``;
 - ``audit`` (:mod:`ledger.settings._audit`): ``KOERS_CHECKPOINT_EVERY``,
   ``KOERS_CHECKPOINT_SECONDS``, ``KOERS_CHECKPOINT_DIR``, ``KOERS_SIGNING_KEY``, ``KOERS_AUDIT``;
 - ``api`` (:mod:`ledger.settings._sections`): ``KOERS_API_HOST``, ``KOERS_API_PORT``,
@@ -35,6 +37,7 @@ from pathlib import Path
 from ledger.settings._access import AccessSettings
 from ledger.settings._audit import AuditSettings
 from ledger.settings._files import private_dir, private_file, write_private
+from ledger.settings._notify import NotifySettings
 from ledger.settings._remote import RemoteSettings
 from ledger.settings._sections import ApiSettings, ViewSettings
 from ledger.settings._store import NATS_ROLES, ROLE_KEY, StoreSettings
@@ -48,6 +51,7 @@ __all__ = [
     "AccessSettings",
     "ApiSettings",
     "AuditSettings",
+    "NotifySettings",
     "RemoteSettings",
     "Settings",
     "StoreSettings",

@@ -23,6 +23,7 @@ application, its stream and subject prefix name what they consume. The workers' 
   ``KOERS_QUARTERLY_CRON`` (``0 0 9 1 1,4,7,10 *``): six-field cron expressions (seconds first)
   of the weekly review, the monthly look-back and the quarterly retro; ``off`` disables one.
 - ``KOERS_METRICS_PORT``: serve Prometheus metrics on this port (127.0.0.1); unset: none.
+- Notifications (e-mail, chat): :mod:`ledger.settings._notify`.
 - ``KOERS_WEBHOOK_*``: the webhook deliveries (:mod:`ledger.settings._webhooks`).
 """
 
@@ -36,6 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.errors import ConfigurationError
+from ledger.settings._notify import NotifySettings
 from ledger.settings._parse import clock, cron, number
 from ledger.settings._store import DEFAULT_STREAM
 from ledger.settings._webhooks import WebhookSettings
@@ -77,6 +79,7 @@ class WorkerSettings:
     lag_interval: float = 5.0
     schedule_ttl: str = "720h"  # fired schedule messages expire after 30 days
     actor: str = "koers"
+    notify: NotifySettings = field(default_factory=NotifySettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def __post_init__(self) -> None:
@@ -137,6 +140,7 @@ class WorkerSettings:
             timezone=env.get("KOERS_TIMEZONE") or d.timezone,
             crons=crons,
             metrics_port=_port(env, "KOERS_METRICS_PORT"),
+            notify=NotifySettings.from_env(env),
             webhooks=WebhookSettings.from_env(env),
         )
 

@@ -34,6 +34,7 @@ from ledger.domain._fields import (
 )
 from ledger.domain.credentials import Lifetime
 from ledger.domain.directory import Email, Slug, TimeZone
+from ledger.domain.notify import QuietHours, WebhookUrl
 from tests.api.test_api_support import Api, running_api
 
 ALL = list(COMMANDS.values())
@@ -81,6 +82,10 @@ def bad(field: Field) -> tuple[Any, Any]:  # noqa: PLR0911, PLR0912 - one case p
             return "Not A Slug", "Not A Slug"
         case Lifetime():
             return "forever", "forever"
+        case WebhookUrl():
+            return "http://example.org/hook", "http://example.org/hook"
+        case QuietHours():
+            return "19:00", "19:00"
     raise AssertionError(f"no bad value for {field!r}")
 
 

@@ -206,7 +206,8 @@ def person_scene(api: Api, command: Command) -> Scene:
     if command.name == "person.revoke":
         granted[handle] = command.field("role").example
         as_admin(api, f"/people/{handle}/grant", {"role": granted[handle]})
-    return scene_for(command, {"handle": handle}, teams=frozenset(),
+    given = {"handle": handle, **({"digest": "daily"} if command.name == "person.notify" else {})}
+    return scene_for(command, given, teams=frozenset(),
                      named={"self": handle}, granted=granted)  # fmt: skip
 
 
@@ -219,7 +220,10 @@ def team_scene(api: Api, command: Command) -> Scene:
     as_admin(api, "/people", {"handle": handle, "name": "Joiner"})
     if command.name == "team.remove_member":
         as_admin(api, "/teams/platform/members", {"handle": handle, "role": "member"})
-    return scene_for(command, {"slug": "platform", "handle": handle}, teams=PLATFORM, named={})
+    given = {"slug": "platform", "handle": handle}
+    if command.name == "team.notify":  # a URL of its own: setting the same one changes nothing
+        given["slack_url"] = f"https://hooks.slack.com/services/T0/B0/{fresh('hook')}"
+    return scene_for(command, given, teams=PLATFORM, named={})
 
 
 def token_scene(api: Api, command: Command) -> Scene:
@@ -460,7 +464,9 @@ def test_every_read_route_hides_platform_from_other_teams_and_private_reads_from
             assert name in platform, f"GET {route}: say here what {{{name}}} is"
             path = path.replace("{" + name + "}", platform[name])
         private = RECIPIENT in path.split("/") or platform["prompt_id"] in path
-        if route.startswith("/audit/"):
+        if route.endswith("/notify"):
+            _channels_are_read_as_said(api, route, path)
+        elif route.startswith("/audit/"):
             for handle in OUTSIDERS:
                 refused = read(api, path, handle)
                 assert status(refused) == (403, "forbidden"), (route, handle, refused.text)
@@ -483,6 +489,18 @@ def test_every_read_route_hides_platform_from_other_teams_and_private_reads_from
             for handle in sorted(everyone() - {seer}) if private else OUTSIDERS:
                 hidden = read(api, path, handle)
                 assert status(hidden) == (404, "not-found"), (route, handle, hidden.text)
+
+
+def _channels_are_read_as_said(api: Api, route: str, path: str) -> None:
+    """Notification channels: the person (a team's members), admins and auditors; 404 to
+    anyone else."""
+    seers = {"admin", "audrey", RECIPIENT if route.startswith("/people/") else "tester"}
+    directory = api.koers.directory()
+    for handle in sorted(everyone()):
+        member = directory.role(handle, "platform") is not None
+        wanted = handle in seers or (route.startswith("/teams/") and member)
+        shown = read(api, path, handle)
+        assert shown.status_code == (200 if wanted else 404), (route, handle, shown.text)
 
 
 def test_the_delegation_board_of_someone_else_is_not_found(

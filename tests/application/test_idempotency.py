@@ -152,6 +152,16 @@ SCENARIOS: dict[str, Scenario] = {
         _team_and_person,
         lambda app, i, k: app.set_member("ops", actor=ANN, handle="dora", role="lead", key=k),
     ),
+    "notify_person": (
+        _person,
+        lambda app, i, k: app.notify_person("dora", actor=ANN, digest="daily", key=k),
+    ),
+    "notify_team": (
+        _team_and_person,
+        lambda app, i, k: app.notify_team(
+            "ops", actor=ANN, slack_url="https://hooks.slack.com/services/T/B/X", key=k
+        ),
+    ),
     "remove_member": (
         _team_with_member,
         lambda app, i, k: app.remove_member("ops", actor=ANN, handle="dora", key=k),
@@ -354,7 +364,7 @@ LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", 
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
             "secret_box", "webhooks", "webhook_secret", "webhooks_since",
             "issue_calendar_link", "revoke_calendar_link", "calendar_holder",
-            "calendar_of"}  # fmt: skip
+            "calendar_of", "notifications"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

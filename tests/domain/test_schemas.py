@@ -265,6 +265,8 @@ def record_one_of_everything(app: Koers) -> None:
     app.add_team(actor=a, slug="platform", name="Platform", parent="company")
     app.set_member("platform", actor=a, handle="ann", role="lead")
     app.remove_member("platform", actor=a, handle="ann")
+    app.notify_person("ann", actor=a, digest="weekly", quiet="19:00-08:00", kinds=["weekly_review"])
+    app.notify_team("platform", actor=a, teams_url="https://example.webhook.office.com/x")
     # a command from the table with an idempotency key: its key's record
     app.execute(
         COMMANDS["objective.realign"], child, {"reason": "still alone"}, actor=a, key="k-realign"

@@ -1,0 +1,139 @@
+"""Receivers for the notification tests (this module holds no tests): an SMTP server
+(aiosmtpd, in a thread of its own, 127.0.0.1 on a free port) that keeps every message it
+accepts, and an HTTP receiver standing in for Slack's and Teams' incoming webhooks."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+__all__ = ["Inbox", "Receiver", "free_port", "receiver", "smtp_server"]
+
+_MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Inbox:
+    """What the SMTP server accepted, in order (the raw bytes and each Message-ID, parsed
+    when asked for); ``refuse`` makes it answer 451 (try later) that many times."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+        self._ids: list[str] = []
+        self.refuse = 0
+        self._lock = threading.Lock()
+
+    def accept(self, content: bytes) -> str:
+        with self._lock:
+            if self.refuse > 0:
+                self.refuse -= 1
+                return "451 4.3.0 try again later"
+            self.raw.append(content)
+            found = _MESSAGE_ID.search(content)
+            self._ids.append(found[1].decode() if found else "")
+        return "250 OK"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            raw = list(self.raw)
+        return [email.message_from_bytes(r, policy=email.policy.default) for r in raw]  # type: ignore[misc]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.raw)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._ids)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+class _Handler:
+    """aiosmtpd's handler (apart from the inbox: aiosmtpd inspects every member of its
+    handler on every connection, and the inbox's ``messages`` parses them all)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return self.inbox.accept(envelope.content)
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    """A local SMTP server: its ``smtp://`` URL and its inbox."""
+    inbox = Inbox()
+    port = free_port()
+    # a fixed name: the default looks the host's name up in DNS on every connection
+    controller = Controller(
+        _Handler(inbox), hostname="127.0.0.1", port=port, server_hostname="inbox.test"
+    )
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", inbox
+    finally:
+        controller.stop()
+
+
+class Receiver:
+    """The JSON bodies posted to each path; ``failures[path]`` answers 500 that often first."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, list[Any]] = {}
+        self.failures: dict[str, int] = {}
+        self.attempts: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.url = ""
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    """A local HTTP server standing in for incoming webhooks."""
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with state.lock:
+                state.attempts[self.path] = state.attempts.get(self.path, 0) + 1
+                failing = state.failures.get(self.path, 0) > 0
+                if failing:
+                    state.failures[self.path] -= 1
+                else:
+                    state.bodies.setdefault(self.path, []).append(json.loads(body))
+            self.send_response(500 if failing else 200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

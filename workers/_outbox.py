@@ -1,0 +1,229 @@
+"""The notification outbox: the stream of deliveries, the claims bucket, and their consumers.
+
+A **delivery** is one message to one person on one channel about one thing (a prompt, or a
+digest). Its id is derived from what it delivers (:func:`delivery_id`): the same prompt, the
+same channel, the same person give the same id, however often the workers see the prompt.
+
+- ``<STREAM>_NOTIFY`` holds the deliveries (``send.<id>``, published with ``Nats-Msg-Id``
+  = the id), those held back by quiet hours (``later.<id>``: a message schedule that puts the
+  delivery on ``send.<id>`` when the hours end), the items waiting for a person's digest
+  (``digest.<person>.<id>``), the digest schedules (``digest_at.<person>``, a cron in the
+  person's time zone) and what they fire (``gather.<person>``). Schedules need
+  ``allow_msg_schedules``: hence a stream of its own, never the ledger's. Messages expire
+  after :data:`KEEP` (a weekly digest's items are gathered well before).
+- ``<STREAM>_DELIVERIES`` (a key-value bucket) holds one claim per delivery id:
+  ``sending`` (who, since when) or ``sent``. :mod:`workers._claims` says how it makes a
+  delivery go out once.
+- Consumers: ``<name>-notify`` reads ``prompt.*.issued`` from the ledger (from its start:
+  prompts already answered or dismissed are not sent), ``<name>-send`` the deliveries
+  (redelivered without limit: a failing server means retries, never loss), ``<name>-gather``
+  the digest triggers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from nats.js import JetStreamContext, api
+from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
+
+from ledger.domain._base import NAMESPACE
+from ledger.settings import WorkerSettings
+from workers._names import Names
+from workers._notices import Item, Notice
+from workers._scheduler import H_SCHEDULE, H_TARGET, H_TTL, H_ZONE, at_header
+
+__all__ = ["KEEP", "Delivery", "Outbox", "delivery_id", "ensure_outbox"]
+
+KEEP = timedelta(days=35)
+PUBLISH_TIMEOUT = 5.0
+
+
+def delivery_id(item: str, channel: str, handle: str) -> str:
+    """The id of delivering ``item`` (``prompt:<id>``, ``digest:<…>``) on ``channel`` to
+    ``handle``: the same inputs, the same id (UUID 5)."""
+    return str(uuid.uuid5(NAMESPACE, f"delivery/{item}/{channel}/{handle}"))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to send: the channel (``email``, ``slack``, ``teams``), where to (an
+    address or a webhook URL), for whom, about what (``thread``: the item, for e-mail
+    threading), and the notice itself."""
+
+    id: str
+    channel: str
+    to: str
+    handle: str
+    thread: str
+    notice: Notice
+
+    def encode(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def decode(cls, data: bytes) -> Delivery:
+        raw: dict[str, Any] = orjson.loads(data)
+        notice = raw.pop("notice")
+        items = tuple(
+            Item(i["text"], i["why"], tuple((label, url) for label, url in i["links"]))
+            for i in notice["items"]
+        )
+        return cls(**raw, notice=Notice(notice["title"], notice["intro"], items))
+
+
+def notify_config(names: Names, replicas: int) -> api.StreamConfig:
+    return api.StreamConfig(
+        name=names.notify_stream,
+        description="Koers notifications: deliveries to send, held back, and gathered",
+        subjects=[f"{names.notify_prefix}.>"],
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        discard=api.DiscardPolicy.OLD,  # schedules require it; no size limit: only max_age
+        max_age=KEEP.total_seconds(),
+        duplicate_window=120.0,
+        allow_direct=True,
+        allow_msg_schedules=True,
+        allow_msg_ttl=True,
+    )
+
+
+def _consumer(durable: str, subject: str, ack_wait: float, **more: Any) -> api.ConsumerConfig:
+    return api.ConsumerConfig(
+        durable_name=durable,
+        description="Koers notifications",
+        filter_subject=subject,
+        deliver_policy=api.DeliverPolicy.ALL,
+        ack_policy=api.AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        max_ack_pending=1000,
+        replay_policy=api.ReplayPolicy.INSTANT,
+        **more,
+    )
+
+
+async def ensure_outbox(
+    js: JetStreamContext, names: Names, settings: WorkerSettings, replicas: int = 1
+) -> KeyValue:
+    """Create the stream, the bucket and the three consumers (idempotent); the bucket."""
+    config = notify_config(names, replicas)
+    try:
+        await js.stream_info(names.notify_stream)
+    except NotFoundError:
+        await js.add_stream(config)
+    try:
+        kv = await js.key_value(names.deliveries_bucket)
+    except BucketNotFoundError:
+        kv = await js.create_key_value(
+            bucket=names.deliveries_bucket,
+            description="Koers notifications: one claim per delivery (sending, sent)",
+            history=1,
+            direct=True,  # reads by direct get (any replica), as the workers' other streams
+            ttl=(KEEP + timedelta(days=5)).total_seconds(),
+            replicas=replicas,
+        )
+    lease = settings.notify.lease
+    await js.add_consumer(
+        names.stream,
+        _consumer(names.notify_durable, names.prompts_filter, settings.ack_wait,
+                  max_deliver=settings.max_deliver),
+    )  # fmt: skip
+    await js.add_consumer(  # a send outlives a worker's death: redelivered without limit
+        names.notify_stream,
+        _consumer(names.send_durable, names.notify_subject("send", "*"), lease, max_deliver=-1),
+    )
+    await js.add_consumer(
+        names.notify_stream,
+        _consumer(names.gather_durable, names.notify_subject("gather", "*"), settings.ack_wait,
+                  max_deliver=-1),
+    )  # fmt: skip
+    return kv
+
+
+class Outbox:
+    """Publishing deliveries: now, later (quiet hours), or into a digest."""
+
+    def __init__(self, js: JetStreamContext, names: Names) -> None:
+        self.js = js
+        self.names = names
+        self._digest_schedules: dict[str, str] = {}
+
+    async def now(self, delivery: Delivery) -> None:
+        await self._publish(self.names.notify_subject("send", delivery.id), delivery.encode(),
+                            {"Nats-Msg-Id": delivery.id})  # fmt: skip
+
+    async def later(self, delivery: Delivery, at: datetime) -> None:
+        """Send when ``at`` comes (the end of quiet hours): a schedule on ``later.<id>``
+        (one subject per delivery: publishing it again replaces it, nothing doubles)."""
+        headers = {
+            H_SCHEDULE: at_header(at),
+            H_TARGET: self.names.notify_subject("send", delivery.id),
+            H_TTL: "720h",
+            "Nats-Msg-Id": f"later-{delivery.id}",
+        }
+        await self._publish(self.names.notify_subject("later", delivery.id), delivery.encode(),
+                            headers)  # fmt: skip
+
+    async def into_digest(self, person: str, item_id: str, body: dict[str, Any]) -> None:
+        """Keep an item for ``person``'s next digest (``person``: their id, a subject token)."""
+        subject = self.names.notify_subject("digest", person, item_id)
+        await self._publish(subject, orjson.dumps(body), {"Nats-Msg-Id": f"digest-{item_id}"})
+
+    async def digest_schedule(self, person: str, handle: str, cron: str, zone: str) -> None:
+        """Make (or change) the cron schedule that fires ``gather.<person>``; left alone when
+        this worker set the same one already."""
+        wanted = f"{cron}|{zone}"
+        if self._digest_schedules.get(person) == wanted:
+            return
+        headers = {
+            H_SCHEDULE: cron,
+            H_ZONE: zone,
+            H_TARGET: self.names.notify_subject("gather", person),
+            H_TTL: "720h",
+        }  # a new schedule on the subject replaces the one before it
+        body = orjson.dumps({"person": person, "handle": handle})
+        await self._publish(self.names.notify_subject("digest_at", person), body, headers)
+        self._digest_schedules[person] = wanted
+
+    async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        await self.js.publish(subject, data, timeout=PUBLISH_TIMEOUT,
+                              stream=self.names.notify_stream, headers=headers)  # fmt: skip
+
+    async def waiting(self, person: str, until: int) -> list[tuple[int, dict[str, Any]]]:
+        """The digest items kept for ``person`` up to stream sequence ``until``, oldest
+        first, with their sequences."""
+        subject = self.names.notify_subject("digest", person, "*")
+        config = api.ConsumerConfig(deliver_policy=api.DeliverPolicy.ALL,
+                                    ack_policy=api.AckPolicy.NONE, inactive_threshold=60.0,
+                                    mem_storage=True)  # fmt: skip
+        sub = await self.js.pull_subscribe(subject, stream=self.names.notify_stream,
+                                           config=config)  # fmt: skip
+        items: list[tuple[int, dict[str, Any]]] = []
+        try:
+            while True:
+                try:
+                    batch = await sub.fetch(500, timeout=0.5)
+                except TimeoutError:
+                    break
+                for msg in batch:
+                    seq = msg.metadata.sequence.stream
+                    if seq <= until:
+                        items.append((seq, orjson.loads(msg.data)))
+                if (
+                    batch[-1].metadata.num_pending == 0
+                    or batch[-1].metadata.sequence.stream > until
+                ):
+                    break
+        finally:
+            await sub.unsubscribe()
+        return items
+
+    async def gathered(self, person: str, through: int) -> None:
+        """Remove ``person``'s digest items up to sequence ``through`` (they were sent)."""
+        subject = self.names.notify_subject("digest", person, "*")
+        await self.js.purge_stream(self.names.notify_stream, subject=subject, seq=through + 1)

@@ -1,0 +1,108 @@
+"""Sending one delivery: e-mail over SMTP, chat over an incoming webhook.
+
+Each send either returns (the server or endpoint accepted it: SMTP ``250`` after the data,
+HTTP ``2xx``) or raises :class:`SendFailed` saying why; the caller retries with backoff.
+
+SMTP (:class:`Mailer`) uses the standard library in a thread, one connection per send:
+``smtp://`` with STARTTLS when a user is given or on port 587 (plain otherwise, for a local
+server), ``smtps://`` TLS from the start; login when a user is given. The ``Message-ID`` is
+``<delivery id@host>`` (a re-send after the unclosable window carries the same one) and
+``In-Reply-To``/``References`` name ``<item@host>``, so one item's messages thread together.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import anyio.to_thread
+import httpx
+
+from workers._notices import email, slack, teams
+from workers._outbox import Delivery
+
+__all__ = ["Mailer", "SendFailed", "Senders"]
+
+TIMEOUT = 30.0
+_HOSTNAME = socket.gethostname() or "koers"
+STARTTLS_PORT = 587
+
+
+class SendFailed(Exception):
+    """The server or endpoint did not accept the delivery (this time)."""
+
+
+class Mailer:
+    """E-mail through the SMTP server of ``KOERS_SMTP_URL``."""
+
+    def __init__(self, url: str, sender: str, host: str) -> None:
+        parts = urlsplit(url)
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.user = unquote(parts.username or "")
+        self.password = unquote(parts.password or "")
+        self.starttls = not self.tls and (bool(self.user) or self.port == STARTTLS_PORT)
+        self.sender = sender
+        self.domain = host
+
+    def message_id(self, token: str) -> str:
+        return f"<{token}@{self.domain}>"
+
+    async def send(self, delivery: Delivery) -> None:
+        message = email(
+            delivery.notice,
+            sender=self.sender,
+            to=delivery.to,
+            message_id=self.message_id(delivery.id),
+            thread=self.message_id(delivery.thread),
+            date=datetime.now(UTC),
+        )
+        try:
+            await anyio.to_thread.run_sync(self._send, message)
+        except (OSError, smtplib.SMTPException) as e:
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {e}") from e
+
+    def _send(self, message: Any) -> None:
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        name = _HOSTNAME  # smtplib's default looks it up in DNS on every connection
+        if self.tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, name, timeout=TIMEOUT, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, name, timeout=TIMEOUT)
+        with smtp:
+            if self.starttls:
+                smtp.starttls(context=context)
+            if self.user:
+                smtp.login(self.user, self.password)
+            smtp.send_message(message)
+
+
+class Senders:
+    """The senders by channel; e-mail only when ``KOERS_SMTP_URL`` is set."""
+
+    def __init__(self, mailer: Mailer | None) -> None:
+        self.mailer = mailer
+        self.http = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+
+    async def send(self, delivery: Delivery) -> None:
+        if delivery.channel == "email":
+            if self.mailer is None:
+                raise SendFailed("KOERS_SMTP_URL is not set: e-mail waits until it is")
+            await self.mailer.send(delivery)
+            return
+        render = slack if delivery.channel == "slack" else teams
+        try:
+            response = await self.http.post(delivery.to, json=render(delivery.notice))
+        except httpx.HTTPError as e:
+            raise SendFailed(f"{delivery.channel} webhook: {type(e).__name__}: {e}") from e
+        if not response.is_success:
+            raise SendFailed(f"{delivery.channel} webhook answered {response.status_code}")
+
+    async def close(self) -> None:
+        await self.http.aclose()
