@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ledger.application import Koers
 from ledger.domain import Decision, KeyResult, Objective
+from ledger.domain.pages import page_path
 from workers._notices import Item
 
 __all__ = ["team_changes"]
@@ -29,7 +30,7 @@ def team_changes(app: Koers, handle: str, since: datetime, base: str) -> list[It
     ]
     items += [
         Item(f"Decision: {d.question}", f"{d.team}: {d.status.value.replace('_', ' ')}",
-             (("Open the decision", f"{base}/decisions/{d.id}"),))
+             (("Open the decision", base + page_path("decision", d.id)),))
         for d in app.all_of(Decision)
         if d.team in teams and d.modified_on >= since
     ]  # fmt: skip
@@ -43,4 +44,6 @@ def _key_result(kr: KeyResult, base: str) -> Item:
     else:
         now = (f"now {latest['value']} {kr.unit} of {kr.target}, confidence "
                f"{latest['confidence']}/10")  # fmt: skip
-    return Item(f"Key result: {kr.title}", now, (("Open it", f"{base}/key-results/{kr.id}"),))
+    return Item(
+        f"Key result: {kr.title}", now, (("Open it", base + page_path("key_result", kr.id)),)
+    )

@@ -5,9 +5,9 @@ asked and links); :func:`email`, :func:`slack` and :func:`teams` render the same
 an e-mail (plain text and HTML, user text escaped), a Slack incoming-webhook payload
 (``text`` + ``blocks``) and a Microsoft Teams MessageCard.
 
-Links are ``KOERS_PUBLIC_URL`` plus a stable web path: ``/prompts/<id>`` to answer a prompt,
-and ``/decisions/<id>``, ``/key-results/<id>``, ``/delegations/<id>``, ``/retros/<id>`` for
-what prompted it (a prompt's ``triggered_by`` reads ``<kind>:<id>@<version>``).
+Links are ``KOERS_PUBLIC_URL`` plus a page's path (:mod:`ledger.domain.pages`): ``/prompt/<id>``
+to answer a prompt, and ``/decision/<id>``, ``/key-result/<id>``, ``/delegation/<id>``,
+``/retro/<id>`` for what prompted it (a prompt's ``triggered_by`` reads ``<kind>:<id>@<version>``).
 """
 
 from __future__ import annotations
@@ -19,16 +19,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from ledger.domain.pages import PAGE_PATHS, page_path
+
 __all__ = ["Item", "Notice", "email", "links_of", "prompt_item", "slack", "teams"]
 
 #: Web paths of the things a prompt can be about, by the kind in ``triggered_by``.
-PATHS = {
-    "decision": "/decisions/",
-    "key_result": "/key-results/",
-    "delegation": "/delegations/",
-    "retro": "/retros/",
-    "objective": "/objectives/",
-}
 #: Why a prompt of each kind was asked (others: its kind in words).
 WHY = {
     "one_way_low_information": "A one-way-door decision was made with little information.",
@@ -65,12 +60,12 @@ class Notice:
 
 def links_of(prompt_id: str, triggered_by: list[str], base: str) -> tuple[tuple[str, str], ...]:
     """The links of a prompt: answer it, then each thing that prompted it."""
-    links = [("Answer", f"{base}/prompts/{prompt_id}")]
+    links = [("Answer", base + page_path("prompt", prompt_id))]
     for trigger in triggered_by:
         kind, _, rest = trigger.partition(":")
         ident = rest.partition("@")[0].partition(".")[0]
-        if kind in PATHS and ident:
-            links.append((f"Open the {kind.replace('_', ' ')}", f"{base}{PATHS[kind]}{ident}"))
+        if kind in PAGE_PATHS and ident:
+            links.append((f"Open the {kind.replace('_', ' ')}", base + page_path(kind, ident)))
     return tuple(links)
 
 

@@ -72,9 +72,9 @@ NOTICE: dict[str, Any] = {
                     "why": {"type": "string", "description": "Why it was asked."},
                     "links": {
                         "type": "array",
-                        "description": "[label, url] pairs: KOERS_PUBLIC_URL + /prompts/<id> "
-                        "to answer, /decisions/<id>, /key-results/<id>, /delegations/<id>, "
-                        "/retros/<id> for what prompted it.",
+                        "description": "[label, url] pairs: KOERS_PUBLIC_URL + /prompt/<id> "
+                        "to answer, /decision/<id>, /key-result/<id>, /delegation/<id>, "
+                        "/retro/<id> (the web pages) for what prompted it.",
                         "items": {"type": "array", "prefixItems": [{"type": "string"},
                                                                    {"type": "string"}]},
                     },

@@ -23,14 +23,13 @@ from icalendar import Calendar, Event, vDuration
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
 from ledger.application import Dated, Koers
+from ledger.domain.pages import page_path
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 #: Where each kind of thing has its page (the web page's paths).
-_PAGES = {"decision": "decisions", "key_result": "key-results", "delegation": "delegations",
-          "retro": "retros"}  # fmt: skip
 #: How often a calendar app should fetch the feed again.
 _REFRESH = timedelta(hours=1)
 
@@ -83,7 +82,7 @@ def _event(item: Dated, base: str) -> Event:
         event.add("dtend", item.when + timedelta(days=1))
         event.add("transp", "TRANSPARENT")  # a whole day's reminder does not make one busy
     event.add("summary", item.summary)
-    url = f"{base}/{_PAGES[item.kind]}/{item.thing}"
+    url = base + page_path(item.kind, item.thing)
     event.add("description", f"{item.description}\n{url}")
     event.add("url", url)
     return event

@@ -41,7 +41,7 @@ def test_a_feed_is_served_to_its_address_alone_as_icalendar(api: Api) -> None:
     [review] = [e for e in calendar.walk("VEVENT")
                 if str(e["uid"]) == f"decision-{made['id']}-review@koers"]  # fmt: skip
     assert review["dtstart"].dt == REVIEW_ON
-    assert str(review["url"]) == f"{api.url}/decisions/{made['id']}"
+    assert str(review["url"]) == f"{api.url}/decision/{made['id']}"
     assert "\r\nX-PUBLISHED-TTL:PT1H\r\n" in answer.text  # apps fetch it again hourly
     assert "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in answer.text
     assert fetch(api, link, "HEAD").status_code == 200

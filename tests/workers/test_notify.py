@@ -96,10 +96,10 @@ def test_a_prompt_reaches_its_person_by_email_once_with_a_working_link(
     assert message["References"] == f"<prompt-{prompt}@koers.test>"
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert f"Answer: {BASE}/prompts/{prompt}" in plain
-    assert f"{BASE}/decisions/{DECISION}" in plain
+    assert f"Answer: {BASE}/prompt/{prompt}" in plain
+    assert f"{BASE}/decision/{DECISION}" in plain
     assert "reached its review date" in plain  # why it was asked
-    assert f'href="{BASE}/prompts/{prompt}"' in html
+    assert f'href="{BASE}/prompt/{prompt}"' in html
     assert "Was &lt;b&gt;the&lt;/b&gt; call right &amp; why?" in html  # user text escaped
     assert "<b>the</b>" not in html
 
@@ -131,7 +131,7 @@ def test_slack_and_teams_get_the_payloads_they_accept_once_despite_failures(
     assert len(inbox.messages) == 1
     _check_slack(slack)
     _check_teams(teams)
-    answer = f"{BASE}/prompts/{prompt}"
+    answer = f"{BASE}/prompt/{prompt}"
     assert answer in orjson.dumps(slack).decode()
     assert teams["potentialAction"][0]["targets"][0]["uri"] == answer
 
@@ -246,9 +246,9 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     assert "Question 0?" in plain
     assert "Question 2?" in plain
     assert "Question 1?" not in plain  # answered meanwhile
-    assert f"{BASE}/prompts/{asked[2]}" in plain
+    assert f"{BASE}/prompt/{asked[2]}" in plain
     assert "Decision: Do we move the pager rota?" in plain  # what changed on her team
-    assert f"{BASE}/decisions/{decided}" in plain
+    assert f"{BASE}/decision/{decided}" in plain
 
 
 def _fire(url: str, stream: str, subject: str) -> None:
