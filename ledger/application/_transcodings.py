@@ -13,7 +13,16 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
-from ledger.domain import decisions, delegations, directory, goals, prompts, retros
+from ledger.domain import (
+    decisions,
+    delegations,
+    directory,
+    goals,
+    notify,
+    prompts,
+    retros,
+    webhooks,
+)
 from ledger.transcoder import EnumAsValue
 
 __all__ = ["DataclassAsDict", "snapshot_transcodings"]
@@ -36,7 +45,7 @@ class DataclassAsDict(Transcoding):
 def snapshot_transcodings() -> list[Transcoding]:
     """One transcoding per domain enum and value object, named ``koers.<module>.<Class>``."""
     out: list[Transcoding] = []
-    for module in (goals, decisions, delegations, retros, prompts, directory):
+    for module in (goals, decisions, delegations, retros, prompts, directory, notify, webhooks):
         short = module.__name__.rsplit(".", 1)[-1]
         for name in module.__all__:
             cls = getattr(module, name)

@@ -17,6 +17,7 @@ from ledger.web import (
     _quality,
     _reflection,
     _retros,
+    _settings,
 )
 from ledger.web._session import SignInNeeded
 
@@ -59,6 +60,7 @@ def install_web(api: FastAPI) -> None:
         _delegations.router,
         _decisions.router,
         _quality.router,
+        _settings.router,
     ):
         api.include_router(module_router)
     api.add_exception_handler(SignInNeeded, _sign_in)

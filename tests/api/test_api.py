@@ -84,6 +84,8 @@ COMMANDS = {
     "dismiss_prompt": "/prompts/{prompt_id}/dismiss",
     "add_webhook": "/webhooks",
     "remove_webhook": "/webhooks/{webhook_id}/remove",
+    "notify_person": "/people/{handle}/notify",
+    "notify_team": "/teams/{slug}/notify",
 }
 KINDS = ["objectives", "key-results", "kpis", "decisions", "delegations", "retros", "prompts"]
 VIEWS = ["/teams/{team}/okr-progress", "/teams/{team}/decision-quality", "/delegation-board",

@@ -35,6 +35,8 @@ from ledger.domain._fields import (
 from ledger.domain.credentials import Lifetime
 from ledger.domain.directory import Email, Slug, TimeZone
 from ledger.domain.notify import QuietHours, WebhookUrl
+from ledger.domain.webhooks import EventGlobs
+from ledger.domain.webhooks import WebhookUrl as DeliveryUrl
 from tests.api.test_api_support import Api, running_api
 
 ALL = list(COMMANDS.values())
@@ -86,6 +88,10 @@ def bad(field: Field) -> tuple[Any, Any]:  # noqa: PLR0911, PLR0912 - one case p
             return "http://example.org/hook", "http://example.org/hook"
         case QuietHours():
             return "19:00", "19:00"
+        case DeliveryUrl():
+            return "https://user:pw@example.org/h", "https://user:pw@example.org/h"
+        case EventGlobs():
+            return "decision.*,no globs!", "decision.*,no globs!"
     raise AssertionError(f"no bad value for {field!r}")
 
 

@@ -179,7 +179,7 @@ def test_a_feed_holds_each_kind_of_date_as_a_whole_day_or_a_moment(app: Koers) -
     review = feed[f"decision-{decided}-review@koers"]
     assert review["dtstart"].dt == app.load(Decision, decided).review_on
     assert review["dtend"].dt == review["dtstart"].dt + timedelta(days=1)  # all day
-    assert str(review["url"]) == f"{BASE}/decisions/{decided}"
+    assert str(review["url"]) == f"{BASE}/decision/{decided}"
     decide_by = feed[f"decision-{still_open}-decide-by@koers"]
     assert str(decide_by["summary"]) == "Decide: Hire a second SRE?"
     check_in_due = feed[f"key_result-{kr}-check-in@koers"]["dtstart"].dt

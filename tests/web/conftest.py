@@ -118,8 +118,11 @@ def site() -> Iterator[Site]:
             serve.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module's tests. Not for the whole session: Playwright's sync API runs
+    an event loop in the main thread while it is open, and later tests of the same process
+    that call ``asyncio.run`` (the workers' tests) would find it running."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium), "

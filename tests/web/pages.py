@@ -55,6 +55,7 @@ PAGES: list[Page] = [
     Page("retro", f"/retro/{RETRO}"),
     Page("delegations", "/me/delegations", "chen"),
     Page("delegation", f"/delegation/{DELEGATION}"),
+    Page("notifications", "/me/notifications", "bram"),
     *DECISION_PAGES,
     *TEAM_PAGES,
 ]

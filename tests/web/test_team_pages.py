@@ -53,8 +53,10 @@ def test_the_team_room_shows_the_apis_numbers_and_closed_and_dropped_as_such(
     page = signed_in("ann").page
     page.goto(f"{site.url}/team/platform?period={DEMO}")
     assert page.locator("h1").inner_text() == "Team room: platform"
-    assert len(okr["objectives"]) == 2
-    for objective in okr["objectives"]:
+    # the demo's two (test_every_page adds a '<script>' one to this quarter on the shared site)
+    demo = [o for o in okr["objectives"] if "<script>" not in o["title"]]
+    assert len(demo) == 2
+    for objective in demo:
         shown = page.locator(f"#objective-{objective['objective_id']}")
         meta = shown.locator(".objective-numbers").inner_text()
         assert objective["status"] == "closed"
