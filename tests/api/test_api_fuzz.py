@@ -110,13 +110,15 @@ def test_no_sequence_of_requests_makes_the_api_fail(seeded: tuple[Api, dict[str,
 
     @schema.hook
     def flatmap_body(context: Any, body: Any) -> Any:
-        """Sometimes a valid create, so that sequences get through to the links."""
+        """A valid create, so that each sequence gets through to the links (random creates
+        are fuzzed by the test above; mixed in here, a full run's derandomized sequences
+        once reached no create at all)."""
         one = (
             valid.get(context.operation.path)
             if context.operation.method.upper() == "POST"
             else None
         )
-        return st.sampled_from([body, one]) if one else st.just(body)
+        return st.just(one) if one else st.just(body)
 
     linked = schema.include(path_regex="^/(objectives|decisions)")
 
