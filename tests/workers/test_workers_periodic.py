@@ -66,29 +66,34 @@ def test_every_person_gets_one_weekly_monthly_and_quarterly_prompt_of_their_own(
     env = fresh_env()
     every_second = "* * * * * *"
     crons = {"weekly": every_second, "monthly": every_second, "quarterly": every_second}
-    with koers(env) as app, running_workers(env, crons=crons) as workers:
+    with koers(env) as app:
+        # the week is recorded before the workers start: a tick that ran while it was being
+        # written would ask about a part of it (and a period is asked about once)
         _record_a_week(app, datetime.now(UTC) - timedelta(hours=12))
+        with running_workers(env, crons=crons) as workers:
 
-        def all_three() -> bool:
-            kinds = {(p.kind, p.to) for p in prompts_of(app)}
-            wanted = {"weekly_review", "monthly_lookback", "quarterly_retro"}
-            return all((kind, who) in kinds for kind in wanted for who in (ANN, BOB))
+            def all_three() -> bool:
+                kinds = {(p.kind, p.to) for p in prompts_of(app)}
+                wanted = {"weekly_review", "monthly_lookback", "quarterly_retro"}
+                return all((kind, who) in kinds for kind in wanted for who in (ANN, BOB))
 
-        wait_for(all_three, what="six periodic prompts")
-        wait_for(
-            lambda: _replayed(workers.metrics_text()) >= 4,
-            what="the ticks computed the same prompts again",
-        )
-        (anns,) = prompts_of(app, "weekly_review", ANN)
-        assert anns.question == "3 decisions this week, 2 one-way doors: which would you revisit?"
-        assert anns.triggered_by[0].startswith("weekly:")
-        assert len(anns.triggered_by) > 6
-        (bobs,) = prompts_of(app, "weekly_review", BOB)
-        assert bobs.question.startswith("2 check-ins this week, 1 with confidence 4 or lower")
-        (monthly,) = prompts_of(app, "monthly_lookback", ANN)
-        assert monthly.question.startswith("3 decisions in ")
-        assert len(prompts_of(app, "quarterly_retro")) == 2
-        assert {p.to for p in prompts_of(app)} <= {ANN, BOB}  # the workers' own are left out
+            wait_for(all_three, what="six periodic prompts")
+            wait_for(
+                lambda: _replayed(workers.metrics_text()) >= 4,
+                what="the ticks computed the same prompts again",
+            )
+            (anns,) = prompts_of(app, "weekly_review", ANN)
+            assert (
+                anns.question == "3 decisions this week, 2 one-way doors: which would you revisit?"
+            )
+            assert anns.triggered_by[0].startswith("weekly:")
+            assert len(anns.triggered_by) > 6
+            (bobs,) = prompts_of(app, "weekly_review", BOB)
+            assert bobs.question.startswith("2 check-ins this week, 1 with confidence 4 or lower")
+            (monthly,) = prompts_of(app, "monthly_lookback", ANN)
+            assert monthly.question.startswith("3 decisions in ")
+            assert len(prompts_of(app, "quarterly_retro")) == 2
+            assert {p.to for p in prompts_of(app)} <= {ANN, BOB}  # the workers' own are left out
 
 
 def _replayed(metrics: str) -> float:
