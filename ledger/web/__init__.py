@@ -13,9 +13,9 @@ Server-rendered HTML (Jinja2 templates in ``templates/``) with a little progress
   API does; a field the domain refuses is shown next to the field, any other refusal as a
   banner, never a stack trace. A form's hidden idempotency key makes a double submit count
   once.
-- **Charts** are SVG drawn on the server (:mod:`ledger.web._charts`; the retros' health
-  pulse: :mod:`ledger.web._retro_charts`; decision quality: :mod:`ledger.web._quality_charts`),
-  each with a text alternative.
+- **Charts** are SVG drawn on the server: line charts (key results, KPIs, the retros'
+  health pulse) by :mod:`ledger.web._charts`, decision quality's calibration and grid by
+  :mod:`ledger.web._quality_charts`; each with a text alternative.
 - **Pages**: My day (``_day``), retros (``_retros``), delegations (``_delegations``; one
   thing of the log is read as the API's show route reads it: ``_things``), reflection,
   decisions (``_decisions``, ``_decision_record``) and decision quality (``_quality``).

@@ -95,7 +95,7 @@ class _Frame:
 def _frame(
     series: Sequence[Series],
     references: Sequence[Reference],
-    right_range: tuple[float, float] | None,
+    ranges: dict[str, tuple[float, float] | None],
 ) -> _Frame:
     xs = [_x(x) for s in series for x, _ in s.points]
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
@@ -107,8 +107,9 @@ def _frame(
     for axis in ("left", "right"):
         values = [float(y) for s in series if s.axis == axis for _, y in s.points]
         values += [float(r.value) for r in references if r.axis == axis]
-        if axis == "right" and right_range is not None:
-            scales[axis] = right_range
+        fixed = ranges.get(axis)
+        if fixed is not None:
+            scales[axis] = fixed
         elif values:
             scales[axis] = _span(values)
     return _Frame(x_low, x_high, scales, dates)
@@ -183,14 +184,16 @@ def line_chart(
     y_label: str = "",
     right_label: str = "",
     right_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
     big: bool = False,
 ) -> Markup:
     """An SVG line chart of ``series`` with ``references`` (horizontal lines); ``right_range``
-    fixes the right-hand scale (e.g. confidence 0–10), else it spans its series. ``title``
+    fixes the right-hand scale (e.g. confidence 0–10) and ``y_range`` the left one (a retro's
+    pulse, 1–5, so two teams' charts compare), else each spans its series. ``title``
     and ``desc`` name and describe the chart to assistive technology; the legend repeats
     the names for sighted readers."""
     ident = f"chart-{uuid4().hex[:8]}"
-    frame = _frame(series, references, right_range)
+    frame = _frame(series, references, {"left": y_range, "right": right_range})
     svg = [
         f'<svg class="chart{" big" if big else ""}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg">',

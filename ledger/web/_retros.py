@@ -9,6 +9,7 @@ it. Another team's retros answer 404, as the API does.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -20,10 +21,10 @@ from ledger.application._reads import complete_state
 from ledger.domain import COMMANDS, Principal
 from ledger.domain.retros import ActionState, Retro
 from ledger.errors import NotFound
+from ledger.web._charts import Series, line_chart
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
-from ledger.web._retro_charts import pulse_chart
 from ledger.web._session import viewer
 from ledger.web._things import not_found, readable
 from projections import retro_follow_through
@@ -43,7 +44,9 @@ def _chart(follow: RetroFollowThrough) -> Any:
     first, last = scored[0], scored[-1]
     desc = (f"Team health (mean pulse, 1 to 5) over {len(scored)} retros, from {first[1]} on "
             f"{first[0]} to {last[1]} on {last[0]}.")  # fmt: skip
-    return pulse_chart(scored, title=f"Health pulse of {follow.team}", desc=desc)
+    points = [(datetime.combine(date.fromisoformat(day), time(), UTC), h) for day, h in scored]
+    return line_chart([Series("team health (1–5)", points)], title=f"Health pulse of "
+                      f"{follow.team}", desc=desc, y_range=(1, 5))  # fmt: skip
 
 
 @router.get("/team/{slug}/retros")

@@ -49,7 +49,7 @@ def test_records_get_rows_and_a_record_a_group() -> None:
     inputs = _inputs(form.items)
     assert "options[0].key" in inputs
     assert "options[1].key" in inputs  # the least the command needs, and spare rows
-    assert "risk.likelihood" in inputs or any(n.startswith("risk.") for n in inputs)
+    assert {"risk.likelihood", "risk.impact"} <= set(inputs)
     assert inputs["reversibility"].widget == "select"
 
 

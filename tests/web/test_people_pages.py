@@ -129,7 +129,8 @@ def test_a_retro_end_to_end_through_the_forms(site: Site, signed_in: Callable[..
     for ident, key in (("items", "items"), ("open", "open"), ("done", "done"),
                        ("dropped", "dropped"), ("carried-over", "carried_over")):  # fmt: skip
         assert page.locator(f"#{ident}").inner_text() == str(whole[key]), ident
-    assert page.locator("svg.pulse title").first.text_content() == "Health pulse of platform"
+    health = page.locator("section[aria-labelledby=health-h] svg.chart > title")
+    assert health.text_content() == "Health pulse of platform"
     row = page.locator("#pulse-history tr", has=page.get_by_role("link", name=period)).first
     assert "3.50" in row.inner_text()
 
