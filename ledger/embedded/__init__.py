@@ -45,7 +45,7 @@ Invariants:
 
 from ledger.embedded._config import find_binary, render_config
 from ledger.embedded._handle import ServerHandle, ensure_server, reload_users, running_state
-from ledger.embedded._paths import ServerPaths, ServerState
+from ledger.embedded._paths import ServerPaths, ServerState, runs_our_server, signal_server
 from ledger.embedded._permissions import READER, ROLES, Ledger, User, render_authorization
 from ledger.embedded._server import EmbeddedServer
 from ledger.embedded._supervisor import Supervisor
@@ -78,4 +78,6 @@ __all__ = [
     "render_authorization",
     "render_config",
     "running_state",
+    "runs_our_server",
+    "signal_server",
 ]

@@ -19,7 +19,7 @@ from ledger.embedded._constants import (
 )
 from ledger.embedded._diagnosis import file_size, tail
 from ledger.embedded._locks import acquire, exclusive, lock_is_held
-from ledger.embedded._paths import ServerPaths, ServerState, read_state
+from ledger.embedded._paths import ServerPaths, ServerState, read_state, signal_server
 from ledger.embedded._permissions import Ledger
 from ledger.embedded._probe import probe_problem
 from ledger.embedded._server import EmbeddedServer
@@ -224,7 +224,12 @@ def _reload(paths: ServerPaths, state: ServerState, timeout: float) -> None:
     )
     write_private(paths.config, text)
     offset = file_size(paths.log_file)
-    os.kill(state.pid, signal.SIGHUP)
+    if not signal_server(paths, state.pid, signal.SIGHUP):
+        raise EmbeddedServerError(
+            f"the nats-server for {paths.data_dir} (pid {state.pid} in {paths.state_file}) is "
+            "gone or that pid is now another program's, so its config was not reloaded. Start "
+            "Koers again: it starts the server afresh."
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         lines = [line.lower() for line in tail(paths.log_file, offset, lines=50)]

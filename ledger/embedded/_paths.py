@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ledger.embedded._constants import LOOPBACK
 from ledger.settings import write_private
 
-__all__ = ["ServerPaths", "ServerState", "read_state", "remove_state", "write_state"]
+__all__ = [
+    "ServerPaths",
+    "ServerState",
+    "read_state",
+    "remove_state",
+    "runs_our_server",
+    "signal_server",
+    "write_state",
+]
 
 
 @dataclass(frozen=True)
@@ -126,3 +135,41 @@ def remove_state(paths: ServerPaths, pid: int) -> None:
     state = read_state(paths)
     if state is not None and state.pid == pid:
         paths.state_file.unlink(missing_ok=True)
+
+
+# --- signalling a server known only by its pid -----------------------------------------------
+
+
+def runs_our_server(paths: ServerPaths, pid: int) -> bool:
+    """Whether ``pid`` is a live process started with this data directory's config.
+
+    A pid read from a file may belong to a process that has since died; Linux hands pids
+    out again (up to ``pid_max``, often 32,768), and ``kill`` on a thread id reaches that
+    thread's whole process. So a pid is signalled only when ``/proc`` shows it is the
+    leader of a process whose command line names our config file. Where there is no
+    ``/proc``, a live pid is taken at its word."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    try:
+        status = (proc / str(pid) / "status").read_text(encoding="utf-8", errors="replace")
+        argv = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    tgid = next((line.split()[1] for line in status.splitlines() if line.startswith("Tgid:")), "")
+    return tgid == str(pid) and os.fsencode(str(paths.config)) in argv
+
+
+def signal_server(paths: ServerPaths, pid: int, signum: int) -> bool:
+    """Send ``signum`` to the server with ``pid`` if it is still ours; whether it was sent."""
+    if not runs_our_server(paths, pid):
+        return False
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        return False
+    return True

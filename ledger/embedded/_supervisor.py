@@ -35,7 +35,7 @@ from ledger.embedded._constants import DEFAULT_STARTUP_TIMEOUT
 from ledger.embedded._diagnosis import file_size
 from ledger.embedded._handle import ServerHandle, ensure_server
 from ledger.embedded._locks import lock_is_held
-from ledger.embedded._paths import ServerPaths
+from ledger.embedded._paths import ServerPaths, signal_server
 from ledger.errors import EmbeddedServerError
 
 __all__ = ["LOW_SPACE", "Supervisor", "room_enough"]
@@ -178,7 +178,8 @@ class Supervisor:
                          free)  # fmt: skip
             self._delay = self._first_delay
             self._terminated = True
-            os.kill(self._handle.pid, signal.SIGTERM)  # a later check restarts it
+            # a later check restarts it
+            signal_server(self._paths, self._handle.pid, signal.SIGTERM)
 
     def _log_reports_no_space(self) -> bool:
         """Whether the server's log got a "no space left" line since the last look."""

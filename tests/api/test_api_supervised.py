@@ -20,6 +20,7 @@ import pytest
 
 from ledger.application import Koers
 from ledger.domain.keys import key_record_id
+from ledger.embedded import ServerPaths, signal_server
 from tests.api.test_api_serve import _token
 from tests.commandline import serving
 from tests.store.test_embedded import alive
@@ -58,9 +59,9 @@ def _serve(data_dir: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], 
             with httpx.Client(base_url=match[1], timeout=10, headers=auth) as client:
                 yield serve, client
     finally:  # a nats-server left behind (seen after a restart: an open defect) stops here
-        left = _server_pid(data_dir)
-        if left is not None and alive(left):
-            os.kill(left, signal.SIGKILL)
+        left = _server_pid(data_dir)  # signalled only if that pid is still our server's
+        if left is not None:
+            signal_server(ServerPaths(data_dir.absolute()), left, signal.SIGKILL)
 
 
 def _objective(title: str) -> dict[str, str]:

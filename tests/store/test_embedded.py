@@ -31,6 +31,8 @@ from ledger.embedded import (
     ensure_server,
     find_binary,
     read_credential,
+    runs_our_server,
+    signal_server,
 )
 from ledger.errors import EmbeddedServerError
 
@@ -342,14 +344,31 @@ def test_two_processes_racing_ensure_server_get_one_server(tmp_path: Path) -> No
             if racer.poll() is None:
                 racer.kill()
                 finish(racer)
-        if server_pid is not None and alive(server_pid):
-            os.kill(server_pid, signal.SIGKILL)
+        if server_pid is not None:  # only if that pid is still our server's
+            signal_server(ServerPaths((tmp_path / "data").absolute()), server_pid, signal.SIGKILL)
 
 
 def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(DEADLINE)
     return child.pid
+
+
+def test_a_pid_is_signalled_only_while_it_is_our_server(server: EmbeddedServer) -> None:
+    # Seen in CI: a test killed a pid from a stale server.json after Linux had handed it to
+    # a thread of a pytest worker, and SIGKILL took that whole worker down.
+    paths = ServerPaths(server.data_dir)
+    assert server.pid is not None
+    assert runs_our_server(paths, server.pid)
+    assert not runs_our_server(ServerPaths(server.data_dir / "elsewhere"), server.pid)
+    assert not runs_our_server(paths, os.getpid())  # a live process, not a server
+    threads = [int(t.name) for t in Path(f"/proc/{server.pid}/task").iterdir()]
+    others = [tid for tid in threads if tid != server.pid]
+    assert others, threads  # nats-server (Go) runs several threads
+    assert not any(runs_our_server(paths, tid) for tid in others)  # same command line
+    assert not runs_our_server(paths, _dead_pid())
+    assert not signal_server(paths, os.getpid(), signal.SIGKILL)  # we are still here
+    assert signal_server(paths, server.pid, 0)
 
 
 @pytest.mark.parametrize("stale_pid", ["dead", "alive but not a server"])

@@ -74,7 +74,7 @@ def _start(env: dict[str, str], logs: Path, index: int) -> subprocess.Popen[byte
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
+    proc.kill()  # Popen.kill: never a pid reaped and handed out again
     proc.wait(10)
 
 

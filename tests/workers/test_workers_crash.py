@@ -97,7 +97,7 @@ class Workers:
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        os.kill(proc.pid, signal.SIGKILL)
+        proc.kill()  # Popen.kill: never a pid reaped and handed out again
         proc.wait(10)
 
     def stop_all(self) -> None:
