@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
+from ledger.application._kinds import KindCache
 from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import (
     ACTOR,
@@ -63,7 +65,6 @@ from ledger.errors import (
     Forbidden,
     NotAllowed,
     NotFound,
-    StoreError,
     UnknownName,
 )
 
@@ -72,6 +73,7 @@ __all__ = ["BoundKey", "KoersBase", "Receipt"]
 log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=KoersAggregate)
+T = TypeVar("T")
 RETRIES = 5
 #: Kinds whose commands change who may do what.
 _ACCESS_KINDS = frozenset({"person", "team", "token"})
@@ -127,6 +129,11 @@ class KoersBase(Application[UUID]):
         "MAPPER_TOPIC": "ledger.transcoder:TypedMapper",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._kinds_lock = threading.Lock()
+        self._kinds: dict[type[Any], KindCache[Any]] = {}
+        super().__init__(*args, **kwargs)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """The library's own, plus the domain's enums and value objects (for snapshots)."""
@@ -470,18 +477,27 @@ class KoersBase(Application[UUID]):
             start = page[-1].id
 
     def all_of(self, cls: type[A]) -> list[A]:
-        """Every aggregate of a kind. One whose events cannot be applied (a payload its
-        class cannot be built from) is left out and logged, so a list answers for everything
-        else (docs/store.md, "Quarantine"); the store's own errors still raise."""
-        out = []
-        for ident in self.ids_of(cls):
-            try:
-                out.append(self.load(cls, ident))
-            except StoreError:
-                raise
-            except Exception as e:
-                log.warning("%s %s cannot be read, left out: %r", kind_of(cls), ident, e)
-        return out
+        """Every aggregate of a kind, oldest first, as of the log's last event now: kept in
+        memory and brought up to date from the log's tail (:mod:`ledger.application._kinds`).
+        Treat them as read-only. One whose events cannot be applied is left out and logged,
+        so a list answers for everything else (docs/store.md, "Quarantine")."""
+        return [thing for thing, _ in self.all_with_events(cls)]
+
+    def all_with_events(self, cls: type[A]) -> list[tuple[A, list[Any]]]:
+        """:meth:`all_of` with each aggregate's domain events, oldest first."""
+        return self._kind(cls).current(self.recorder, self.mapper)
+
+    def all_derived(self, cls: type[A], make: Callable[[A, list[Any]], T]) -> list[tuple[A, T]]:
+        """:meth:`all_of` with ``make(aggregate, its events)`` for each, remembered per
+        aggregate version (see :meth:`KindCache.derived`): read-only."""
+        return self._kind(cls).derived(self.recorder, self.mapper, make)
+
+    def _kind(self, cls: type[A]) -> KindCache[A]:
+        with self._kinds_lock:
+            cache = self._kinds.get(cls)
+            if cache is None:
+                cache = self._kinds[cls] = KindCache(cls, kind_of)
+            return cache
 
 
 def _position(recordings: list[Any]) -> int:

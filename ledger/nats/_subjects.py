@@ -147,7 +147,8 @@ class SubjectScheme:
         return f"{self.prefix}._tracking.{id_token(application_name)}"
 
     def topics_filter(self, topics: Iterable[str]) -> str:
-        """The narrowest single subject filter covering ``topics``, or the whole stream.
+        """The narrowest single subject filter covering ``topics`` (one type, one kind), or
+        the whole stream.
 
         The whole stream is read as ``<prefix>.>``, not ``<prefix>.*.*.*``: matching a
         wildcard against every subject costs the server 5-10x more per message (measured),
@@ -157,4 +158,7 @@ class SubjectScheme:
         if len(pairs) == 1:
             kind, type_ = next(iter(pairs))
             return f"{self.prefix}.{kind}.*.{type_}"
+        kinds = {kind for kind, _ in pairs}
+        if len(kinds) == 1:  # the events of one kind (an aggregate class's)
+            return f"{self.prefix}.{kinds.pop()}.*.*"
         return self.stream_subjects

@@ -39,7 +39,6 @@ from eventsourcing.persistence import (
     TrackingRecorder,
     WaitInterruptedError,
 )
-from nats.aio.msg import Msg
 
 from ledger.nats._access import READ_BATCH, StreamAccess, tracking_id
 from ledger.nats._client import RawMessage
@@ -125,17 +124,14 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
         first = 1 if start is None else (start if inclusive_of_start else start + 1)
-        return self.access.call(self._select(first, limit, stop, tuple(topics)))
-
-    async def _select(
-        self, first: int, limit: int, stop: int | None, topics: tuple[str, ...]
-    ) -> list[Notification]:
         subject = self.scheme.topics_filter(topics)
         wanted = set(topics)
         out: list[Notification] = []
         while len(out) < limit and (stop is None or first <= stop):
             size = min(READ_BATCH, max(limit - len(out), 100))
-            got, pending = await self.access.batch(subject, first, size)
+            # Only the read runs on the connection's loop; the checks (signatures) run here,
+            # in the caller's thread, so a long read never holds up other calls on the loop.
+            got, pending = self.access.call(self.access.batch(subject, first, size))
             for message in got:
                 if stop is not None and message.seq > stop:
                     return out
@@ -165,13 +161,6 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
             originator_version=version,
             topic=topic,
             state=message.data,
-        )
-
-    def notification_from_push(self, msg: Msg) -> Notification:
-        """A notification from a message delivered by a consumer (not a direct get)."""
-        headers = msg.headers or {}
-        return self.notification(
-            RawMessage(msg.metadata.sequence.stream, msg.subject, headers, msg.data)
         )
 
     def max_notification_id(self) -> int | None:

@@ -47,6 +47,8 @@ MISSING = ("There is no decision here that you may see: a team's decisions are f
 API_FILTERS = ("team", "decider", "status")
 DOORS = (("two_way", "two-way door"), ("one_way", "one-way door"))
 REVIEWS = (("due", "review due"), ("ahead", "review ahead"))
+#: decisions per page of the log, newest first (a long log is read page by page)
+LOG_PAGE = 50
 #: What one can do with a decision, by its status (the domain still says no where it must).
 FORMS = {
     DecisionStatus.OPEN: ("decision.decide", "decision.inform", "decision.add_option",
@@ -57,6 +59,11 @@ FORMS = {
     DecisionStatus.REVERSED: ("decision.link",),
     DecisionStatus.SUPERSEDED: ("decision.link",),
 }  # fmt: skip
+
+
+def _page_number(text: str) -> int:
+    """The page asked for (1 when none, or not a whole number from 1 up)."""
+    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else 1
 
 
 def _review_state(state: dict[str, Any], today: date) -> str:
@@ -101,13 +108,25 @@ async def decision_log(request: Request, me: Viewer) -> Response:
     query = request.query_params
     chosen = {name: query.get(name, "").strip()[:120] for name in _choices([])}
     states = await in_thread(visible_states, koers_of(request), me, "decision")
-    rows = list(reversed(_filtered(states, chosen)))
+    matching = list(reversed(_filtered(states, chosen)))
+    pages = max(1, -(-len(matching) // LOG_PAGE))
+    number = min(_page_number(query.get("page", "")), pages)
+    rows = matching[(number - 1) * LOG_PAGE : number * LOG_PAGE]
+    filters = {k: v for k, v in chosen.items() if v}
+
+    def link(page: int) -> str:
+        return f"/decision-log?{urlencode({**filters, 'page': page})}" if 1 <= page <= pages else ""
+
+    paging = {"number": number, "pages": pages, "matching": len(matching),
+              "first": (number - 1) * LOG_PAGE + 1 if rows else 0,
+              "last": (number - 1) * LOG_PAGE + len(rows),
+              "newer": link(number - 1), "older": link(number + 1)}  # fmt: skip
     here = "/decision-log" + (f"?{urlencode({'team': chosen['team']})}" if chosen["team"] else "")
     fixed = {"team": chosen["team"]} if chosen["team"] else None
     opening = form_of(COMMANDS["decision.open"], next=here, fixed=fixed)
     today = datetime.now(UTC).date()
     return await render(request, me, "decision_log.html", title="Decision log", rows=rows,
-                        total=len(states), chosen=chosen, choices=_choices(states),
+                        total=len(states), chosen=chosen, choices=_choices(states), paging=paging,
                         reviews={s["id"]: _review_state(s, today) for s in rows},
                         opening=opening)  # fmt: skip
 

@@ -2180,6 +2180,21 @@ def test_ids_of_pages_through_more_than_one_page(koers_app: Koers) -> None:
     assert list(koers_app.ids_of(Prompt)) == made
 
 
+def test_all_of_follows_the_log_and_never_changes_a_list_handed_out(koers_app: Koers) -> None:
+    first = new_objective(koers_app, title="First")
+    before = koers_app.all_of(Objective)
+    koers_app.drop_objective(first, actor=ANN, reason="no longer matters")
+    second = new_objective(koers_app, title="Second")
+
+    after = koers_app.all_of(Objective)  # a write made after the first list is in the next
+    assert [(o.id, o.status.value) for o in after] == [(first, "dropped"), (second, "open")]
+    assert [(o.id, o.status.value) for o in before] == [(first, "open")]  # as handed out
+    [(thing, events), _] = koers_app.all_with_events(Objective)
+    assert thing is after[0]  # nothing new: the same objects, no copy
+    assert [type(e).__name__ for e in events] == ["Set", "Dropped"]
+    assert [e.originator_version for e in events] == [1, thing.version]
+
+
 # -- who may end or change a delegation, and where key results may go ------------------------
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledger.web._decisions import LOG_PAGE
 from tests.commandline import run_koers
 from tests.web.conftest import Site, Visit
 from tests.web.pages import DECISION_PAGES, REVIEWED
@@ -250,3 +251,42 @@ def test_the_pages_fit_a_phone(site: Site, signed_in: Callable[..., Visit]) -> N
     for name, path, _ in DECISION_PAGES:
         page.goto(site.url + path)
         assert page.evaluate("document.documentElement.scrollWidth <= 390"), name
+
+
+def test_a_long_log_is_read_page_by_page_newest_first(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    # A team of its own with one lead, so that no one else's log grows (ann is an admin,
+    # not an auditor: she does not see a team she has no place in).
+    for args in (("people", "add", "pia", "--name", "Pia Paging"),
+                 ("teams", "add", "paging", "--name", "Paging"),
+                 ("teams", "member", "paging", "pia", "--role", "lead")):  # fmt: skip
+        done = run_koers(*args, env=site.env)
+        assert done.returncode == 0, done.stderr
+    decide_by = (datetime.now(UTC).date() + timedelta(days=14)).isoformat()
+    with site.api("pia") as api:
+        opened = []
+        for n in range(LOG_PAGE + 5):
+            body = {"team": "paging", "question": f"Paging question {n}?", "decider": "pia",
+                    "options": [{"key": "a", "title": "Yes"}, {"key": "b", "title": "No"}],
+                    "reversibility": "two_way", "information_level": 60,
+                    "decide_by": decide_by}  # fmt: skip
+            answer = api.post("/decisions", json=body)
+            assert answer.status_code == 201, answer.text
+            opened.append(answer.json()["id"])
+    page = signed_in("pia").page
+    page.goto(f"{site.url}/decision-log")
+    rows = page.locator("#decision-log tbody tr").evaluate_all("rs => rs.map(r => r.dataset.id)")
+    assert rows == opened[::-1][:LOG_PAGE]  # the newest first
+    count = page.locator("#log-count").inner_text()
+    assert count.startswith(f"{LOG_PAGE + 5} of {LOG_PAGE + 5} decisions · 1–{LOG_PAGE} shown")
+    assert page.get_by_role("link", name="Newer decisions").count() == 0
+    page.get_by_role("link", name="Older decisions").click()
+    page.wait_for_url("**/decision-log?page=2")
+    rows = page.locator("#decision-log tbody tr").evaluate_all("rs => rs.map(r => r.dataset.id)")
+    assert rows == opened[::-1][LOG_PAGE:]
+    assert page.get_by_role("link", name="Older decisions").count() == 0
+    page.goto(f"{site.url}/decision-log?page=99")  # past the end: the last page
+    assert "page 2 of 2" in page.locator("nav.paging").inner_text()
+    page.goto(f"{site.url}/decision-log?status=decided&page=abc")  # filters and nonsense
+    assert page.locator("#log-count").inner_text().startswith(f"0 of {LOG_PAGE + 5} decisions")
