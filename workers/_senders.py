@@ -49,6 +49,9 @@ class Mailer:
         self.starttls = not self.tls and (bool(self.user) or self.port == STARTTLS_PORT)
         self.sender = sender
         self.domain = host
+        # Made once, and only for TLS: loading the system's CA certificates costs ~50 ms of
+        # CPU, which per message was most of a send's cost (BENCHMARKS.md, issue 13).
+        self.context = ssl.create_default_context() if self.tls or self.starttls else None
 
     def message_id(self, token: str) -> str:
         return f"<{token}@{self.domain}>"
@@ -68,7 +71,7 @@ class Mailer:
             raise SendFailed(f"SMTP {self.host}:{self.port}: {e}") from e
 
     def _send(self, message: Any) -> None:
-        context = ssl.create_default_context()
+        context = self.context
         smtp: smtplib.SMTP
         name = _HOSTNAME  # smtplib's default looks it up in DNS on every connection
         if self.tls:
