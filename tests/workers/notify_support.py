@@ -51,14 +51,17 @@ class Inbox:
         self.raw: list[bytes] = []
         self._ids: list[str] = []
         self.refuse = 0
+        #: the client's address and port of each message accepted: one per connection
+        self.peers: list[Any] = []
         self._lock = threading.Lock()
 
-    def accept(self, content: bytes) -> str:
+    def accept(self, content: bytes, peer: Any = None) -> str:
         with self._lock:
             if self.refuse > 0:
                 self.refuse -= 1
                 return "451 4.3.0 try again later"
             self.raw.append(content)
+            self.peers.append(peer)
             found = _MESSAGE_ID.search(content)
             self._ids.append(found[1].decode() if found else "")
         return "250 OK"
@@ -89,14 +92,14 @@ class _Handler:
         self.inbox = inbox
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        return self.inbox.accept(envelope.content)
+        return self.inbox.accept(envelope.content, session.peer)
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    """A local SMTP server: its ``smtp://`` URL and its inbox."""
+def smtp_server(port: int | None = None) -> Iterator[tuple[str, Inbox]]:
+    """A local SMTP server (on ``port``, or a free one): its ``smtp://`` URL and its inbox."""
     inbox = Inbox()
-    port = free_port()
+    port = port or free_port()
     # a fixed name: the default looks the host's name up in DNS on every connection
     controller = Controller(
         _Handler(inbox), hostname="127.0.0.1", port=port, server_hostname="inbox.test"
