@@ -181,11 +181,13 @@ class Outbox:
         subject = self.names.notify_subject("digest", person, item_id)
         await self._publish(subject, orjson.dumps(body), {"Nats-Msg-Id": f"digest-{item_id}"})
 
-    async def digest_schedule(self, token: str, cron: str, zone: str, body: dict[str, str]) -> None:
+    async def digest_schedule(self, token: str, cron: str, zone: str, body: dict[str, str],
+                              *, cached: bool = True) -> None:  # fmt: skip
         """Make (or change) the cron schedule that fires ``gather.<token>`` (a person's id,
-        or a team's) with ``body``; left alone when this worker set the same one already."""
+        or a team's) with ``body``; left alone when this worker set the same one already
+        (unless not ``cached``: another worker may have cancelled it since)."""
         wanted = f"{cron}|{zone}"
-        if self._digest_schedules.get(token) == wanted:
+        if cached and self._digest_schedules.get(token) == wanted:
             return
         headers = {
             H_SCHEDULE: cron,

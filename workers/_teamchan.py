@@ -196,7 +196,7 @@ class TeamPosts:
             return
         cron = digest_cron(digest, self.settings)
         await self.outbox.digest_schedule(team.hex, cron, self.settings.timezone,
-                                          {"team": found.slug})  # fmt: skip
+                                          {"team": found.slug}, cached=False)  # fmt: skip
 
     async def digest(self, slug: str, through: int, fired: datetime) -> None:
         """The team's digest fired (``through``: the trigger's sequence): what changed on
