@@ -14,6 +14,8 @@ delivery to the message sent once.
   delivery ids), those still open, and what changed on their teams' key results and
   decisions in the period (:mod:`workers._changes`), as one message per channel; then the
   items are removed.
+- **A team's digest** (the same trigger, its body naming the team): handed to
+  :meth:`workers._teamchan.TeamPosts.digest`, which posts to the team's chat channels.
 
 The application is synchronous: its reads run in a thread.
 """
