@@ -27,6 +27,7 @@ __all__ = [
     "Receiver",
     "check_slack",
     "check_teams",
+    "fire",
     "free_port",
     "receiver",
     "settled",
@@ -205,3 +206,12 @@ def settled(settings: WorkerSettings, *durables: tuple[str, str]) -> bool:
         return True
 
     return bool(nats_call(settings.store_env["NATS_URL"], check))
+
+
+def fire(url: str, stream: str, subject: str, body: bytes = b"{}") -> None:
+    """Publish what a digest's cron schedule publishes when it is due."""
+
+    async def publish(nc: Any) -> None:
+        await nc.jetstream().publish(subject, body, stream=stream)
+
+    nats_call(url, publish)

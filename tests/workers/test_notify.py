@@ -23,6 +23,7 @@ from tests.workers.notify_support import (
     Inbox,
     check_slack,
     check_teams,
+    fire,
     receiver,
     settled,
     smtp_server,
@@ -30,7 +31,6 @@ from tests.workers.notify_support import (
 from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
-    nats_call,
     running_workers,
     stream_messages,
     wait_for,
@@ -193,7 +193,7 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
             assert schedule.headers["Nats-Schedule"] == "0 0 8 * * *"
             assert schedule.headers["Nats-Schedule-Time-Zone"] == "Europe/Amsterdam"
             assert not inbox.messages
-            _fire(env["NATS_URL"], names.notify_stream, names.notify_subject("gather", person))
+            fire(env["NATS_URL"], names.notify_stream, names.notify_subject("gather", person))
             wait_for(lambda: inbox.messages, what="the digest")
             wait_for(lambda: not stream_messages(env["NATS_URL"], names.notify_stream, digest),
                      what="the gathered items removed")  # fmt: skip
@@ -206,12 +206,3 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     assert f"{BASE}/prompt/{asked[2]}" in plain
     assert "Decision: Do we move the pager rota?" in plain  # what changed on her team
     assert f"{BASE}/decision/{decided}" in plain
-
-
-def _fire(url: str, stream: str, subject: str) -> None:
-    """Publish what the digest's cron schedule publishes when it is due."""
-
-    async def publish(nc: Any) -> None:
-        await nc.jetstream().publish(subject, b"{}", stream=stream)
-
-    nats_call(url, publish)

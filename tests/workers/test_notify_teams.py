@@ -28,11 +28,17 @@ from tests.factories import (
     pinned_clock,
     retro,
 )
-from tests.workers.notify_support import Receiver, check_slack, check_teams, receiver, settled
+from tests.workers.notify_support import (
+    Receiver,
+    check_slack,
+    check_teams,
+    fire,
+    receiver,
+    settled,
+)
 from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
-    nats_call,
     prompts_of,
     running_workers,
     stream_messages,
@@ -173,7 +179,7 @@ def test_a_team_that_asks_for_a_digest_gets_what_changed_on_its_key_results_and_
                                what="the team's digest schedule")  # fmt: skip
             assert armed.headers["Nats-Schedule"] == "0 0 8 * * MON"
             assert armed.headers["Nats-Schedule-Time-Zone"] == "UTC"
-            _fire(url, names.notify_stream, names.notify_subject("gather", token), armed.data)
+            fire(url, names.notify_stream, names.notify_subject("gather", token), armed.data)
             wait_for(lambda: len(_posted(hooks, "/slack")) == 2, what="the decision, the digest")
             app.notify_team("platform", actor="root", digest="off")
             wait_for(lambda: not stream_messages(url, names.notify_stream, schedule),
@@ -183,15 +189,6 @@ def test_a_team_that_asks_for_a_digest_gets_what_changed_on_its_key_results_and_
     [digest] = [b for b in _posted(hooks, "/teams") if "The week of" in b]
     assert f"{BASE}/key-result/{kr}" in digest
     assert f"{BASE}/decision/{opened}" in digest
-
-
-def _fire(url: str, stream: str, subject: str, body: bytes) -> None:
-    """Publish what the digest's cron schedule publishes when it is due."""
-
-    async def publish(nc: Any) -> None:
-        await nc.jetstream().publish(subject, body, stream=stream)
-
-    nats_call(url, publish)
 
 
 def test_nothing_is_posted_for_a_team_without_channels() -> None:
