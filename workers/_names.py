@@ -18,6 +18,8 @@ For a ledger stream ``LEDGER`` with subject prefix ``ledger``::
                                                           koers-prompts-gather)
     LEDGER_DELIVERIES  (key-value bucket) <delivery> -> sending | sent: the claims
     prompts to tell    ledger.prompt.*.issued on LEDGER (durable koers-prompts-notify)
+    team posts         ledger.> on LEDGER (durable koers-prompts-teams) and
+                       ledger_schedules.due.> (durable koers-prompts-teams-due)
 
 The ledger stream is never changed by the workers (schedules, TTLs and purges live in the
 schedules stream, whose configuration they own).
@@ -103,6 +105,14 @@ class Names:
     @property
     def gather_durable(self) -> str:
         return f"{self.worker}-gather"
+
+    @property
+    def teams_durable(self) -> str:
+        return f"{self.worker}-teams"
+
+    @property
+    def teams_due_durable(self) -> str:
+        return f"{self.worker}-teams-due"
 
     @property
     def ledger_durable(self) -> str:

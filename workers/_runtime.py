@@ -45,6 +45,7 @@ from workers._scheduler import Scheduler
 from workers._sender import Sender
 from workers._senders import Mailer, Senders
 from workers._streams import ensure_consumers, ensure_streams, hook_names
+from workers._teamchan import TeamPosts
 
 __all__ = ["Worker"]
 
@@ -142,11 +143,17 @@ class Worker:
         host = urlsplit(notify.public_url).hostname or "koers.localhost"
         mailer = Mailer(notify.smtp_url, notify.mail_from, host) if notify.smtp_url else None
         owner = f"{self.settings.name}/{uuid.uuid4().hex[:12]}"
-        return Notifier(
+        outbox = Outbox(js, self.names)
+        notifier = Notifier(
             app=app, settings=self.settings, decoder=decoder,
-            outbox=Outbox(js, self.names), claims=Claims(kv, owner, notify.lease),
+            outbox=outbox, claims=Claims(kv, owner, notify.lease),
             senders=Senders(mailer), metrics=self.metrics,
         )  # fmt: skip
+        notifier.teams = TeamPosts(
+            app=app, settings=self.settings, names=self.names, decoder=decoder, outbox=outbox,
+            retry=notifier.backoff,
+        )  # fmt: skip
+        return notifier
 
     async def _webhooks(self, app: Koers, js: JetStreamContext, decoder: Decoder) -> None:
         """The webhooks' fan-out and senders, sharing one registry read now."""
@@ -224,6 +231,16 @@ class Worker:
     async def on_digests(self, batch: NatsBatchMessage) -> None:
         assert self.notifier is not None
         await self.notifier.digests(batch.raw_message)
+
+    async def on_team_events(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        assert self.notifier.teams is not None
+        await self.notifier.teams.events(batch.raw_message)
+
+    async def on_team_due(self, batch: NatsBatchMessage) -> None:
+        assert self.notifier is not None
+        assert self.notifier.teams is not None
+        await self.notifier.teams.due_items(batch.raw_message)
 
     async def on_webhook_events(self, batch: NatsBatchMessage) -> None:
         assert self.fanout is not None
