@@ -55,6 +55,7 @@ class Site:
     process: subprocess.Popen[str]
     log: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, list[Any]] = field(default_factory=dict)
 
     def login_link(self, handle: str) -> str:
         made = run_koers("login-link", handle, env=self.env)
@@ -175,15 +176,21 @@ def new_tab(browser: Any, *, phone: bool = False) -> Visit:
 
 @pytest.fixture
 def signed_in(site: Site, browser: Any) -> Iterator[Callable[..., Visit]]:
-    """``signed_in("ann")``: a new browser context signed in as ann with a login link (at
-    desktop width, or ``phone=True``). Fails the test on any console error."""
+    """``signed_in("ann")``: a new browser context signed in as ann (at desktop width, or
+    ``phone=True``). The first time per person and test process through a login link, as a
+    person does; later contexts get that session's cookies (a login link costs a ``koers``
+    process and the landing page). Fails the test on any console error."""
     visits: list[Visit] = []
 
     def open_as(handle: str, *, phone: bool = False) -> Visit:
         visit = new_tab(browser, phone=phone)
+        visits.append(visit)
+        if handle in site.sessions:
+            visit.page.context.add_cookies(site.sessions[handle])
+            return visit
         visit.page.goto(site.login_link(handle))
         assert visit.page.url == site.url + "/", visit.page.url
-        visits.append(visit)
+        site.sessions[handle] = visit.page.context.cookies()
         return visit
 
     yield open_as
