@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
 from ledger.domain import _clock
-from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
+from ledger.domain._base import NAMESPACE, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Boolean, Field, Handle, Text
 from ledger.domain.access import ADMIN, SELF
@@ -153,9 +153,8 @@ class Token(KoersAggregate):
         secret_sha256: str
 
         def apply(self, token: Token) -> None:
-            token.handle, token.label, token.expires_at = self.handle, self.label, self.expires_at
-            token.read_only, token.on_behalf = self.read_only, self.on_behalf
-            token.secret_sha256, token.created_at = self.secret_sha256, self.timestamp
+            self.adopt(token)
+            token.created_at = self.timestamp
             token.revoked = False
 
     class Revoked(KoersAggregate.Event):
@@ -177,10 +176,10 @@ class Token(KoersAggregate):
                            expires_at=expires_at, secret_sha256=secret_sha256,
                            **checked)  # fmt: skip
 
-    def revoke(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REVOKE_TOKEN.check(values)
-        still_open(not self.revoked, "the token is revoked already")
-        self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)
+    revoke = changes(
+        REVOKE_TOKEN,
+        lambda token, *_: still_open(not token.revoked, "the token is revoked already"),
+    )
 
     def works(self, at: datetime) -> bool:
         """Not revoked and not expired at ``at``."""
@@ -204,8 +203,8 @@ class LoginLink(KoersAggregate):
         secret_sha256: str
 
         def apply(self, link: LoginLink) -> None:
-            link.handle, link.expires_at = self.handle, self.expires_at
-            link.secret_sha256, link.used = self.secret_sha256, False
+            self.adopt(link)
+            link.used = False
 
     class Used(KoersAggregate.Event):
         class_version: ClassVar[int] = 1  # new with ``credential``: no older shape
@@ -250,7 +249,8 @@ class CalendarLink(KoersAggregate):
         secret_sha256: str
 
         def apply(self, link: CalendarLink) -> None:
-            link.handle, link.secret_sha256, link.revoked = self.handle, self.secret_sha256, False
+            self.adopt(link)
+            link.revoked = False
 
     class Replaced(KoersAggregate.Event):
         class_version: ClassVar[int] = 1  # new with ``calendar_link``: no older shape

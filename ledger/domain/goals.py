@@ -17,7 +17,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open, without_credential
+from ledger.domain._base import (
+    KoersAggregate,
+    changes,
+    creates,
+    still_open,
+    without_credential,
+)
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
     AS_OF,
@@ -371,8 +377,7 @@ class Objective(KoersAggregate):
         parent_id: UUID | None
 
         def apply(self, obj: Objective) -> None:
-            obj.team, obj.title, obj.why = self.team, self.title, self.why
-            obj.period, obj.owner, obj.parent_id = self.period, self.owner, self.parent_id
+            self.adopt(obj)
             obj.status, obj.score, obj.learnings = Status.OPEN, None, ""
 
     class Realigned(KoersAggregate.Event):
@@ -395,10 +400,7 @@ class Objective(KoersAggregate):
         def apply(self, obj: Objective) -> None:
             obj.status = Status.DROPPED
 
-    @classmethod
-    def set(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Objective:
-        checked = SET_OBJECTIVE.check(values)
-        return cls._create(cls.Set, id=id, actor=actor, command_id=command_id, **checked)
+    set = creates(SET_OBJECTIVE)
 
     def realign(self, *, actor: str, command_id: str = "", **values: Any) -> None:
         checked = REALIGN_OBJECTIVE.check(values)
@@ -407,15 +409,11 @@ class Objective(KoersAggregate):
             raise InvalidValue("parent_id", "an objective cannot be aligned to itself")
         self.trigger_event(self.Realigned, actor=actor, command_id=command_id, **checked)
 
-    def score_it(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = SCORE_OBJECTIVE.check(values)
+    def _not_closed(self, *_: Any) -> None:
         still_open(self.status is Status.OPEN, "this objective is already scored or dropped")
-        self.trigger_event(self.Scored, actor=actor, command_id=command_id, **checked)
 
-    def drop(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DROP_OBJECTIVE.check(values)
-        still_open(self.status is Status.OPEN, "this objective is already scored or dropped")
-        self.trigger_event(self.Dropped, actor=actor, command_id=command_id, **checked)
+    score_it = changes(SCORE_OBJECTIVE, _not_closed)
+    drop = changes(DROP_OBJECTIVE, _not_closed)
 
 
 class KeyResult(KoersAggregate):
@@ -445,9 +443,8 @@ class KeyResult(KoersAggregate):
         cadence_days: int
 
         def apply(self, kr: KeyResult) -> None:
-            kr.objective_id, kr.title, kr.metric = self.objective_id, self.title, self.metric
-            kr.start, kr.target, kr.original_target = self.start, self.target, self.target
-            kr.unit, kr.owner, kr.cadence_days = self.unit, self.owner, self.cadence_days
+            self.adopt(kr)
+            kr.original_target = self.target
             kr.status, kr.check_ins = Status.OPEN, {}
 
     class CheckedIn(KoersAggregate.Event):
@@ -545,15 +542,8 @@ class KeyResult(KoersAggregate):
         _check_direction(self.metric, self.start, checked["target"])
         self.trigger_event(self.Retargeted, actor=actor, command_id=command_id, **checked)
 
-    def drop(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DROP_KEY_RESULT.check(values)
-        self._must_be_open()
-        self.trigger_event(self.Dropped, actor=actor, command_id=command_id, **checked)
-
-    def close(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = CLOSE_KEY_RESULT.check(values)
-        self._must_be_open()
-        self.trigger_event(self.Closed, actor=actor, command_id=command_id, **checked)
+    drop = changes(DROP_KEY_RESULT, lambda kr, *_: kr._must_be_open())
+    close = changes(CLOSE_KEY_RESULT, lambda kr, *_: kr._must_be_open())
 
     @property
     def latest(self) -> dict[str, Any] | None:
@@ -597,9 +587,7 @@ class Kpi(KoersAggregate):
         next_step: str
 
         def apply(self, kpi: Kpi) -> None:
-            kpi.team, kpi.name, kpi.owner = self.team, self.name, self.owner
-            kpi.target, kpi.unit, kpi.direction = self.target, self.unit, self.direction
-            kpi.kind, kpi.next_step = self.kind, self.next_step
+            self.adopt(kpi)
             kpi.retired, kpi.measurements = False, []
 
     class Measured(KoersAggregate.Event):
@@ -622,22 +610,12 @@ class Kpi(KoersAggregate):
         def apply(self, kpi: Kpi) -> None:
             kpi.retired = True
 
-    @classmethod
-    def define(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Kpi:
-        checked = DEFINE_KPI.check(values)
-        return cls._create(cls.Defined, id=id, actor=actor, command_id=command_id, **checked)
-
-    def measure(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = MEASURE_KPI.check(values)
+    def _not_retired(self, *_: Any) -> None:
         still_open(not self.retired, "this KPI is retired")
-        self.trigger_event(self.Measured, actor=actor, command_id=command_id, **checked)
 
-    def set_next_step(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = KPI_NEXT_STEP.check(values)
-        still_open(not self.retired, "this KPI is retired")
-        self.trigger_event(self.NextStepSet, actor=actor, command_id=command_id, **checked)
-
-    def retire(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = RETIRE_KPI.check(values)
-        still_open(not self.retired, "this KPI is retired already")
-        self.trigger_event(self.Retired, actor=actor, command_id=command_id, **checked)
+    define = creates(DEFINE_KPI)
+    measure = changes(MEASURE_KPI, _not_retired)
+    set_next_step = changes(KPI_NEXT_STEP, _not_retired)
+    retire = changes(
+        RETIRE_KPI, lambda kpi, *_: still_open(not kpi.retired, "this KPI is retired already")
+    )

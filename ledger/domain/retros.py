@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate
+from ledger.domain._base import KoersAggregate, changes
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
@@ -243,8 +243,7 @@ class Retro(KoersAggregate):
         facilitator: str
 
         def apply(self, r: Retro) -> None:
-            r.team, r.period, r.format = self.team, self.period, self.format
-            r.held_on, r.facilitator = self.held_on, self.facilitator
+            self.adopt(r)
             r.items, r.pulse, r.actions = [], {}, {}
 
     class ItemAdded(KoersAggregate.Event):
@@ -307,13 +306,8 @@ class Retro(KoersAggregate):
         checked = HOLD_RETRO.check(values)
         return cls._create(cls.Held, id=id, actor=actor, command_id=command_id, **checked)
 
-    def add_item(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = ADD_ITEM.check(values)
-        self.trigger_event(self.ItemAdded, actor=actor, command_id=command_id, **checked)
-
-    def record_pulse(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = RECORD_PULSE.check(values)
-        self.trigger_event(self.PulseRecorded, actor=actor, command_id=command_id, **checked)
+    add_item = changes(ADD_ITEM)
+    record_pulse = changes(RECORD_PULSE)
 
     def add_action(
         self,
@@ -350,15 +344,11 @@ class Retro(KoersAggregate):
             raise NotAllowed(f"this action item is {action['state'].value} already")
         return action
 
-    def complete_action(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = COMPLETE_ACTION_ITEM.check(values)
+    def _action_open(self, _: str, checked: dict[str, Any]) -> None:
         self._open_action(checked["item_id"])
-        self.trigger_event(self.ActionItemCompleted, actor=actor, command_id=command_id, **checked)
 
-    def drop_action(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DROP_ACTION_ITEM.check(values)
-        self._open_action(checked["item_id"])
-        self.trigger_event(self.ActionItemDropped, actor=actor, command_id=command_id, **checked)
+    complete_action = changes(COMPLETE_ACTION_ITEM, _action_open)
+    drop_action = changes(DROP_ACTION_ITEM, _action_open)
 
     def carry_over(self, *, actor: str, to: Retro, command_id: str = "", **values: Any) -> None:
         """End the item here and continue it in the later retro ``to`` (save both together),

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._base import KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Field, Text
 from ledger.domain.access import ADMIN, ITS_OWNER
@@ -179,8 +179,8 @@ class Webhook(KoersAggregate):
         sealed_secret: str
 
         def apply(self, hook: Webhook) -> None:
-            hook.owner, hook.url, hook.events = self.owner, self.url, tuple(self.events)
-            hook.team, hook.label, hook.sealed_secret = self.team, self.label, self.sealed_secret
+            self.adopt(hook)
+            hook.events = tuple(self.events)
             hook.removed = False
 
     class Removed(KoersAggregate.Event):
@@ -200,10 +200,10 @@ class Webhook(KoersAggregate):
         return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, owner=actor,
                            sealed_secret=sealed_secret, **checked)  # fmt: skip
 
-    def remove(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REMOVE_WEBHOOK.check(values)
-        still_open(not self.removed, "the webhook is removed already")
-        self.trigger_event(self.Removed, actor=actor, command_id=command_id, **checked)
+    remove = changes(
+        REMOVE_WEBHOOK,
+        lambda hook, *_: still_open(not hook.removed, "the webhook is removed already"),
+    )
 
     def wants(self, event_type: str) -> bool:
         """Whether an event of this type (``decision.made``) matches one of the globs."""
