@@ -44,11 +44,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
     ratio_text,
     write_document,
 )
@@ -59,7 +59,7 @@ from ledger.application import Koers
 from ledger.domain import Principal
 from projections import ViewRunner
 
-OUT = ROOT / "benchmarks" / "out" / "access_bench.json"
+OUT = out_file(__file__)
 
 
 @dataclass

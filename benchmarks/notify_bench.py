@@ -36,10 +36,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     on_a_fresh_server,
+    out_file,
     write_document,
 )
 from ledger.application import Koers
@@ -47,7 +47,7 @@ from ledger.settings import NotifySettings, WorkerSettings
 from workers import start_workers
 from workers._outbox import delivery_id
 
-OUT = ROOT / "benchmarks" / "out" / "notify_bench.json"
+OUT = out_file(__file__)
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 _MESSAGE_ID = re.compile(rb"^Message-ID: <([^@>]+)@", re.MULTILINE | re.IGNORECASE)
 

@@ -36,18 +36,18 @@ from pathlib import Path
 import httpx
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     machine,
     median,
     nats_server,
+    out_file,
     write_document,
 )
 from benchmarks.store_bench import make_app, open_account, post
 from ledger.embedded import ensure_server
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "recovery_bench.json"
+OUT_FILE = out_file(__file__)
 
 
 @dataclass(frozen=True)

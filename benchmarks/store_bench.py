@@ -51,17 +51,19 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
+    paired_ratio,
     ratio_text,
+    spread,
     write_document,
 )
 from ledger.nats._stream import audited_config
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "store_bench.json"
+OUT_FILE = out_file(__file__)
 BACKENDS = ("nats", "sqlite", "popo", "raw")
 RAW_IN_FLIGHT = 4  # batches in flight in the raw group commit (ledger.nats uses 4 too)
 TIMEOUT = 10.0
@@ -682,23 +684,9 @@ HEADINGS = {
 }
 
 
-def paired_ratio(results: Results, metric: str, top: str, bottom: str) -> float | None:
-    """Median over repetitions of top/bottom (the two ran in the same repetition)."""
-    a = results.get(top, {}).get(metric)
-    b = results.get(bottom, {}).get(metric)
-    if not a or not b:
-        return None
-    return median([x / y for x, y in zip(a, b, strict=True)])
-
-
-def cell(values: list[float] | None) -> str:
-    if not values:
-        return "-"
-    return f"{median(values):,.0f} ({compact(min(values))}-{compact(max(values))})"
-
-
-def compact(value: float) -> str:
-    return f"{value / 1000:.1f}k" if value >= 1000 else f"{value:.0f}"
+def nats_over(results: Results, metric: str, bottom: str) -> float | None:
+    """How many times the NATS store's figure is ``bottom``'s (paired by repetition)."""
+    return paired_ratio(results.get("nats", {}).get(metric), results.get(bottom, {}).get(metric))
 
 
 def table(results: Results) -> str:
@@ -711,9 +699,9 @@ def table(results: Results) -> str:
     for metric, label in ROWS:
         if not any(metric in results[b] for b in backends):
             continue
-        cells = [cell(results[b].get(metric)) for b in backends]
-        cells.append(ratio_text(paired_ratio(results, metric, "nats", "sqlite")))
-        cells.append(ratio_text(paired_ratio(results, metric, "nats", "raw")))
+        cells = [spread(results[b].get(metric)) for b in backends]
+        cells.append(ratio_text(nats_over(results, metric, "sqlite")))
+        cells.append(ratio_text(nats_over(results, metric, "raw")))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -763,7 +751,7 @@ GOALS = (
 def targets(results: Results) -> list[Target]:
     out = []
     for goal in GOALS:
-        ratio = paired_ratio(results, goal.metric, "nats", goal.baseline)
+        ratio = nats_over(results, goal.metric, goal.baseline)
         if ratio is None:
             continue
         figure = median(results["nats"][goal.metric])
@@ -819,7 +807,7 @@ def report(
         results=results,
         medians={b: {m: median(v) for m, v in r.items()} for b, r in results.items()},
         ratios_nats_over={
-            base: {m: paired_ratio(results, m, "nats", base) for m in results.get("nats", {})}
+            base: {m: nats_over(results, m, base) for m in results.get("nats", {})}
             for base in ("sqlite", "popo", "raw")
             if base in results and "nats" in results
         },

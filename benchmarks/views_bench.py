@@ -80,12 +80,14 @@ from eventsourcing.projection import ProjectionRunner
 from nats.aio.msg import Msg
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
+    paired_ratio,
     ratio_text,
+    spread,
     write_document,
 )
 from ledger.application import Koers
@@ -101,7 +103,7 @@ from projections import (
     views_as_of,
 )
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "views_bench.json"
+OUT_FILE = out_file(__file__)
 LOG_STREAM = "VLOG"
 API_STREAM = "VAPI"
 DEMO_TODAY = date(2026, 11, 20)  # the demo tells the quarter before: 2026-Q3
@@ -878,22 +880,13 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
 # --- reporting -----------------------------------------------------------------------------
 
 
-def paired_ratio(results: Results, top: str, bottom: str) -> float | None:
-    a, b = results.values.get(top), results.values.get(bottom)
-    if not a or not b:
-        return None
-    return median([x / y for x, y in zip(a, b, strict=True)])
-
-
-def compact(value: float) -> str:
-    return f"{value / 1000:.1f}k" if value >= 10_000 else f"{value:,.0f}"
+def over(results: Results, top: str, bottom: str) -> float | None:
+    """How many times ``top``'s figure is ``bottom``'s (paired by repetition)."""
+    return paired_ratio(results.values.get(top), results.values.get(bottom))
 
 
 def rate_cell(results: Results, metric: str) -> str:
-    values = results.values.get(metric)
-    if not values:
-        return "-"
-    return f"{median(values):,.0f} ({compact(min(values))}-{compact(max(values))})"
+    return spread(results.values.get(metric), thousands_from=10_000)
 
 
 def ms(value: float) -> str:
@@ -951,8 +944,8 @@ def tables(results: Results, sizes: Sizes, reps: int) -> str:
         metric = f"replay_{key}"
         lines.append(
             f"| {label} | {rate_cell(results, metric)} "
-            f"| {ratio_text(paired_ratio(results, metric, 'replay_library'))} "
-            f"| {ratio_text(paired_ratio(results, metric, 'replay_raw_bulk'))} |"
+            f"| {ratio_text(over(results, metric, 'replay_library'))} "
+            f"| {ratio_text(over(results, metric, 'replay_raw_bulk'))} |"
         )
     lines += [
         "",
@@ -982,9 +975,7 @@ def tables(results: Results, sizes: Sizes, reps: int) -> str:
         server_label, label = SERVERS[server], labels[key]
         name = f"load_{server}_{key}"
         errors = int(sum(results.values.get(f"{name}_errors", [0])))
-        ratio = paired_ratio(
-            results, f"{name}_latency_p99_ms", f"load_{server}_health_latency_p99_ms"
-        )
+        ratio = over(results, f"{name}_latency_p99_ms", f"load_{server}_health_latency_p99_ms")
         cpu = results.values.get(f"{name}_server_cpu_ms")
         busy = results.values.get(f"{name}_server_busy")
         lines.append(
@@ -1023,7 +1014,7 @@ def targets(results: Results, sizes: Sizes) -> list[Target]:
                 rate >= 20_000,
             )
         )
-        ratio = paired_ratio(results, "replay_rebuild", "replay_library") or 0.0
+        ratio = over(results, "replay_rebuild", "replay_library") or 0.0
         base = median(values["replay_library"])
         out.append(
             Target(

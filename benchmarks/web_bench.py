@@ -62,12 +62,13 @@ from benchmarks._harness import (
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
     ratio_text,
     write_document,
 )
 from benchmarks.views_bench import DEMO_TODAY, demo_events, quarter_days, rotated, write_log
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "web_bench.json"
+OUT_FILE = out_file(__file__)
 CHROMIUM = os.environ.get("KOERS_CHROMIUM", "/usr/bin/chromium")
 #: The pages measured by default: (name, page, the API's answer for the same data).
 PAGES = (

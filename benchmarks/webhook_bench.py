@@ -47,6 +47,7 @@ from benchmarks._harness import (
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
     write_document,
 )
 from ledger.application import Koers
@@ -55,7 +56,7 @@ from ledger.webhooks import signed_headers
 from tests.factories import objective
 from workers import WorkerSettings, start_workers
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "webhook_bench.json"
+OUT_FILE = out_file(__file__)
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
