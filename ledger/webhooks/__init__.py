@@ -18,6 +18,7 @@ from ledger.webhooks._records import (
     once,
     publish_once,
     read_failures,
+    side_stream,
 )
 from ledger.webhooks._signing import signed_headers
 
@@ -33,5 +34,6 @@ __all__ = [
     "once",
     "publish_once",
     "read_failures",
+    "side_stream",
     "signed_headers",
 ]
