@@ -162,12 +162,13 @@ def main() -> None:
     sizes = Sizes(prompts=20, rate=10.0, people=5) if args.quick else Sizes()
     sizes = replace(sizes, rate=args.rate or sizes.rate, prompts=args.prompts or sizes.prompts)
     reps = args.reps or (1 if args.quick else 3)
-    results, info, duration = on_a_fresh_server(
+    results, run = on_a_fresh_server(
         "notify",
         ["workers", "ledger"],
         sizes,
         reps,
         lambda url, tmp: measure(url, tmp, sizes, reps),
+        quick=args.quick,
     )
     report(results)
     summary = [
@@ -177,8 +178,7 @@ def main() -> None:
          "smtp_ceiling_per_s": round(r["ceiling"], 1)}
         for r in results
     ]  # fmt: skip
-    write_document(OUT, quick=args.quick, duration=duration, reps=reps, sizes=sizes, info=info,
-                   results=summary)  # fmt: skip
+    write_document(OUT, run, results=summary)
 
 
 if __name__ == "__main__":

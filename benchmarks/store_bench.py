@@ -39,7 +39,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import nats
@@ -51,6 +50,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from benchmarks._harness import (
+    Run,
     arguments,
     clean_environment,
     median,
@@ -779,16 +779,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown or reps < 1:
         parser.error(f"unknown backends {sorted(unknown)}" if unknown else "--reps must be ≥ 1")
     clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
-    results, info, duration = on_a_fresh_server(
-        "store", ["ledger"], sizes, reps, lambda url, tmp: run_all(url, tmp, sizes, reps, backends)
+    results, run = on_a_fresh_server(
+        "store",
+        ["ledger"],
+        sizes,
+        reps,
+        lambda url, tmp: run_all(url, tmp, sizes, reps, backends),
+        quick=args.quick,
     )
-    report(results, info, sizes, reps, duration=duration, quick=args.quick)
+    report(results, run)
     return 0
 
 
-def report(
-    results: Results, info: dict[str, Any], sizes: Sizes, reps: int, *, duration: float, quick: bool
-) -> None:
+def report(results: Results, run: Run) -> None:
     found = targets(results)
     print()
     print(table(results))
@@ -799,11 +802,7 @@ def report(
         print(target.line())
     write_document(
         OUT_FILE,
-        quick=quick,
-        duration=duration,
-        reps=reps,
-        sizes=sizes,
-        info=info,
+        run,
         results=results,
         medians={b: {m: median(v) for m, v in r.items()} for b, r in results.items()},
         ratios_nats_over={

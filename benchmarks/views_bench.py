@@ -80,6 +80,7 @@ from eventsourcing.projection import ProjectionRunner
 from nats.aio.msg import Msg
 
 from benchmarks._harness import (
+    Run,
     arguments,
     clean_environment,
     median,
@@ -1066,19 +1067,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if reps < 1:
         parser.error("--reps must be >= 1")
     clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
-    results, info, duration = on_a_fresh_server(
-        "views", ["ledger", "projections"], sizes, reps, lambda url, tmp: run(url, tmp, sizes, reps)
+    results, how = on_a_fresh_server(
+        "views",
+        ["ledger", "projections"],
+        sizes,
+        reps,
+        lambda url, tmp: run(url, tmp, sizes, reps),
+        quick=args.quick,
     )
-    report(results, info, sizes, reps, duration=duration, quick=args.quick)
+    report(results, how)
     return 0
 
 
-def report(
-    results: Results, info: dict[str, Any], sizes: Sizes, reps: int, *, duration: float, quick: bool
-) -> None:
-    found = targets(results, sizes)
+def report(results: Results, how: Run) -> None:
+    found = targets(results, how.sizes)
     print()
-    print(tables(results, sizes, reps))
+    print(tables(results, how.sizes, how.reps))
     print()
     for key, value in results.checks.items():
         print(f"check: {key} = {value}")
@@ -1086,11 +1090,7 @@ def report(
         print(target.line())
     write_document(
         OUT_FILE,
-        quick=quick,
-        duration=duration,
-        reps=reps,
-        sizes=sizes,
-        info=info,
+        how,
         results=results.values,
         checks=results.checks,
         medians={m: median(v) for m, v in results.values.items()},
