@@ -28,9 +28,14 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from ledger.application import Koers
+from ledger.domain import AGGREGATES
 from ledger.errors import ConfigurationError
 from ledger.nats.factory import NATSFactory
 from ledger.settings import Settings, StoreSettings
+
+#: The kinds ``koers serve`` reads into memory as it starts: the directory behind every
+#: access check, and what the pages list (the decision log, delegations, KPIs, tokens).
+WARM_KINDS = ("person", "team", "decision", "delegation", "kpi", "token")
 
 if TYPE_CHECKING:
     from ledger.api._server import ApiServer
@@ -138,9 +143,15 @@ def _start_auditor(runtime: Runtime, stack: ExitStack) -> AuditService | None:
 def _start_views(runtime: Runtime, stack: ExitStack) -> ViewRunner:
     from projections import ViewRunner
 
-    env = runtime.settings.views.with_store(runtime.settings.store.as_env())
+    store = runtime.settings.store
+    env = runtime.settings.views.with_store(store.as_env())
+    # On NATS the views read through a connection of their own (as the read-only ``views``
+    # user): a catch-up pushes every event of the log, and on the application's connection
+    # the API's calls would wait behind those pushes (on a 100k-event log, ``koers serve``
+    # could not read its stream's state within 5 s). An in-memory store is shared.
+    shared = None if store.persistence_module == "ledger.nats" else runtime.app
     try:
-        runner = ViewRunner(env, app=runtime.app).start()
+        runner = ViewRunner(env, app=shared).start()
     except RuntimeError as e:  # ViewsBusy: another process maintains these views
         raise ConfigurationError(f"{e}; or start this one with --no-views") from None
     stack.callback(runner.close)
@@ -175,6 +186,8 @@ def _bind_api(runtime: Runtime, stack: ExitStack) -> ApiServer:
             f"--host, or stop what uses it"
         ) from None
     stack.callback(server.socket.close)
+    # what every page and access check lists: read ahead while the server starts listening
+    runtime.app.warm(*(AGGREGATES[kind] for kind in WARM_KINDS))
     return server
 
 

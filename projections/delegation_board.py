@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -60,13 +61,23 @@ class DelegationBoard:
 
 
 def delegation_board(
-    views: KoersViews, at: datetime | None = None, owner: str | None = None
+    views: KoersViews,
+    at: datetime | None = None,
+    owner: str | None = None,
+    owners: Collection[str] | None = None,
+    involving: str | None = None,
 ) -> DelegationBoard:
-    """Active delegations grouped by owner (one owner's only, if ``owner`` is given)."""
+    """Active delegations grouped by owner (one owner's only, if ``owner`` is given; those
+    of ``owners`` only, a team's people say, if they are given; those a person owns or
+    delegated, with ``involving``)."""
     moment = evaluated_at(views, at)
     rows = views.rows("SELECT * FROM delegations WHERE status = 'active' ORDER BY position")
     if owner is not None:
         rows = [r for r in rows if r["owner"] == owner]
+    if owners is not None:
+        rows = [r for r in rows if r["owner"] in owners]
+    if involving is not None:
+        rows = [r for r in rows if involving in (r["owner"], r["delegator"])]
     check_ins: dict[str, list[Row]] = defaultdict(list)
     ids = [r["delegation_id"] for r in rows]
     for c in rows_in(views, "delegation_check_ins", "delegation_id", ids):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -62,19 +63,36 @@ class RetroFollowThrough:
 
 
 def retro_follow_through(
-    views: KoersViews, team: str, period: str | None = None, at: datetime | None = None
+    views: KoersViews,
+    team: str,
+    period: str | None = None,
+    at: datetime | None = None,
+    *,
+    last_only: bool = False,
 ) -> RetroFollowThrough:
-    """Follow-through of the retros ``team`` held (in ``period``, or all of them)."""
+    """Follow-through of the retros ``team`` held (in ``period``, or all of them; the last
+    one alone with ``last_only``, as the team room shows it)."""
     moment = evaluated_at(views, at)
     retros = views.rows("SELECT * FROM retros WHERE team = ? ORDER BY position", team)
     if period is not None:
         retros = [r for r in retros if r["period"] == period]
     retros.sort(key=lambda r: (r["held_on"], int(r["position"])))
+    order = {r["retro_id"]: n for n, r in enumerate(retros)}
+    if last_only:
+        retros = retros[-1:]
     ids = [r["retro_id"] for r in retros]
-    order = {retro_id: n for n, retro_id in enumerate(ids)}
     instances = rows_in(views, "action_items", "retro_id", ids)
+    if last_only and instances:  # their earlier instances say whether they were carried over
+        item_ids = sorted({i["item_id"] for i in instances})
+        instances = [i for i in rows_in(views, "action_items", "item_id", item_ids)
+                     if i["retro_id"] in order]  # fmt: skip
     pulses = _pulses(views, ids)
-    points = [_point(r, instances, pulses) for r in retros]
+    per_retro = Counter(i["retro_id"] for i in instances)
+    pulses_of: dict[str, list[Row]] = {}
+    for pulse in pulses:
+        pulses_of.setdefault(pulse["retro_id"], []).append(pulse)
+    points = [_point(r, per_retro[r["retro_id"]], pulses_of.get(r["retro_id"], []))
+              for r in retros]  # fmt: skip
     items = _items(instances, order, moment.date())
     healths = [as_decimal(p.health) for p in points if p.health is not None]
     counts = {state: sum(1 for i in items if i.state == state) for state in _STATES}
@@ -115,8 +133,9 @@ def shown_pulse(row: Row) -> Row:
     return {**row, "score": TOO_FEW_RESPONSES}
 
 
-def _point(retro: Row, instances: list[Row], pulses: list[Row]) -> RetroPoint:
-    mine = sorted((p for p in pulses if p["retro_id"] == retro["retro_id"]), key=_dimension)
+def _point(retro: Row, action_items: int, pulses: list[Row]) -> RetroPoint:
+    """One retro's point on the chart, from its action items' count and its pulses."""
+    mine = sorted(pulses, key=_dimension)
     scored = [p for p in mine if pulse_shown(int(p["responses"]))]
     return RetroPoint(
         retro_id=retro["retro_id"],
@@ -127,7 +146,7 @@ def _point(retro: Row, instances: list[Row], pulses: list[Row]) -> RetroPoint:
         went_well=int(retro["went_well"]),
         to_improve=int(retro["to_improve"]),
         ideas=int(retro["ideas"]),
-        action_items=sum(1 for i in instances if i["retro_id"] == retro["retro_id"]),
+        action_items=action_items,
         pulse={p["dimension"]: shown_pulse(p)["score"] for p in mine},
         health=r2(mean(as_decimal(p["score"]) for p in scored)),
     )

@@ -63,6 +63,19 @@ GATHER_DESCRIPTION = (
     "kept on <prefix>_notify.digest.<person id>.<delivery id> before it are sent as one "
     "message per channel, then removed."
 )
+TEAM_EVENTS_DESCRIPTION = (
+    "Every event of the ledger again, for the teams' chat channels (koers teams notify): a "
+    "decision opened, made, reviewed or reversed becomes one delivery per Slack/Teams channel "
+    "of its team (on <prefix>_notify.send.<delivery id>, as a person's); a team's "
+    "notifications_set arms or cancels its digest schedule (digest_at.<team id>, body "
+    "{team: slug}). Other events are acknowledged unread."
+)
+TEAM_DUE_DESCRIPTION = (
+    "What the schedules fire, again, for the teams' chat channels: a decision review, a retro "
+    "action or a key-result check-in that is due (judged as for the prompt) becomes one "
+    "delivery per channel of the thing's team, about the thing; prompts themselves are never "
+    "posted to a team."
+)
 
 SEND_TEXT = "A delivery to send now (Nats-Msg-Id: the delivery id); the payload as 'deliveries'."
 LATER_TEXT = (
@@ -75,7 +88,8 @@ DIGEST_TEXT = (
     "prompt.issued payload with 'prompt' (its id). Removed once gathered."
 )
 DIGEST_AT_TEXT = (
-    "The person's digest schedule: a six-field cron (daily 08:00, weekly Mondays 08:00; "
+    "The person's (or team's: body {team: slug}, KOERS_TIMEZONE) digest schedule: a "
+    "six-field cron (daily 08:00, weekly Mondays 08:00; "
     "KOERS_NOTIFY_DAILY) in Nats-Schedule-Time-Zone (their zone), targeting gather.<person>."
 )
 WEBHOOK_EVENTS_DESCRIPTION = (
@@ -173,7 +187,8 @@ def build_broker(
     async def on_due(message: BatchMessage) -> None:
         await worker.on_due(message)
 
-    notify = _notification_subscribers(broker, settings, names, worker, ledger)
+    notify = _notification_subscribers(broker, settings, names, worker, ledger=ledger,
+                                        schedules=schedules)  # fmt: skip
     worker.publishers = {
         **notify,
         "schedules": broker.publisher(
@@ -203,10 +218,17 @@ def build_broker(
 
 
 def _notification_subscribers(
-    broker: NatsBroker, settings: WorkerSettings, names: Names, worker: Any, ledger: JStream
+    broker: NatsBroker,
+    settings: WorkerSettings,
+    names: Names,
+    worker: Any,
+    *,
+    ledger: JStream,
+    schedules: JStream,
 ) -> dict[str, Any]:
-    """The three consumers of notifications (:mod:`workers._notifier`) and the documented
-    publishers of the outbox (:mod:`workers._outbox` publishes through nats-py)."""
+    """The five consumers of notifications (:mod:`workers._notifier`,
+    :mod:`workers._teamchan`) and the documented publishers of the outbox
+    (:mod:`workers._outbox` publishes through nats-py)."""
     outbox = JStream(names.notify_stream, declare=False)
     publishers = _publishers(broker, outbox, (
         ("deliveries held back", names.notify_subject("later", "{delivery}"), LATER_TEXT),
@@ -221,6 +243,10 @@ def _notification_subscribers(
          SEND_DESCRIPTION, "on_deliveries"),
         (names.notify_subject("gather", "*"), outbox, names.gather_durable, 8, "digests due",
          GATHER_DESCRIPTION, "on_digests"),
+        (names.ledger_filter, ledger, names.teams_durable, 64, "team news",
+         TEAM_EVENTS_DESCRIPTION, "on_team_events"),
+        (names.due_filter, schedules, names.teams_due_durable, 16, "team items due",
+         TEAM_DUE_DESCRIPTION, "on_team_due"),
     ))  # fmt: skip
     return publishers
 

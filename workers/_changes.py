@@ -1,5 +1,5 @@
-"""What changed on a person's teams since their last digest: the key results and decisions
-of the teams they belong to that were changed in the digest's period, as items with links.
+"""What changed on a person's teams (or on one team) since their last digest: the key results
+and decisions of those teams that were changed in the digest's period, as items with links.
 
 Read from the application (every key result, objective and decision: a digest is made once a
 day or a week per person, and one digest run reads them once for all its people).
@@ -14,12 +14,17 @@ from ledger.domain import Decision, KeyResult, Objective
 from ledger.domain.pages import page_path
 from workers._notices import Item
 
-__all__ = ["team_changes"]
+__all__ = ["changes_of", "team_changes"]
 
 
 def team_changes(app: Koers, handle: str, since: datetime, base: str) -> list[Item]:
     """The changes since ``since`` to the key results and decisions of ``handle``'s teams."""
-    teams = app.directory().teams_of(handle)
+    return changes_of(app, app.directory().teams_of(handle), since, base)
+
+
+def changes_of(app: Koers, teams: set[str], since: datetime, base: str) -> list[Item]:
+    """The changes since ``since`` to the key results and decisions of ``teams`` (their
+    own: a team's digest tells its channel what every member may read)."""
     if not teams:
         return []
     team_of = {o.id: o.team for o in app.all_of(Objective)}

@@ -188,6 +188,11 @@ class Decoder:
             seq, subject, tokens[1], tokens[3], aggregate_id, aggregate_version, payload, at, topic
         )
 
+    def decode_msg(self, msg: Any) -> Event | None:
+        """:meth:`decode` of a fetched JetStream message."""
+        meta = msg.metadata
+        return self.decode(msg.subject, msg.headers, msg.data, meta.sequence.stream, meta.timestamp)
+
     def _payload(self, data: bytes) -> dict[str, Any]:
         if len(data) > self.max_bytes:
             raise BadMessage(f"payload of {len(data)} bytes is over the {self.max_bytes} limit")

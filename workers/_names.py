@@ -18,6 +18,8 @@ For a ledger stream ``LEDGER`` with subject prefix ``ledger``::
                                                           koers-prompts-gather)
     LEDGER_DELIVERIES  (key-value bucket) <delivery> -> sending | sent: the claims
     prompts to tell    ledger.prompt.*.issued on LEDGER (durable koers-prompts-notify)
+    team posts         ledger.> on LEDGER (durable koers-prompts-teams) and
+                       ledger_schedules.due.> (durable koers-prompts-teams-due)
 
 The ledger stream is never changed by the workers (schedules, TTLs and purges live in the
 schedules stream, whose configuration they own).
@@ -58,6 +60,8 @@ class Names:
     notify_durable = Joined("worker", "-notify")
     send_durable = Joined("worker", "-send")
     gather_durable = Joined("worker", "-gather")
+    teams_durable = Joined("worker", "-teams")
+    teams_due_durable = Joined("worker", "-teams-due")
 
     def schedule_subject(self, kind: str, ident: str) -> str:
         return f"{self.schedules_prefix}.set.{kind}.{ident}"

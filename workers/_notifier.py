@@ -14,6 +14,8 @@ delivery to the message sent once.
   delivery ids), those still open, and what changed on their teams' key results and
   decisions in the period (:mod:`workers._changes`), as one message per channel; then the
   items are removed.
+- **A team's digest** (the same trigger, its body naming the team): handed to
+  :meth:`workers._teamchan.TeamPosts.digest`, which posts to the team's chat channels.
 
 The application is synchronous: its reads run in a thread.
 """
@@ -23,9 +25,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -45,7 +47,10 @@ from workers._notices import Item, Notice, prompt_item
 from workers._outbox import Delivery, Outbox, delivery_id
 from workers._senders import Senders, SendFailed
 
-__all__ = ["Notifier"]
+if TYPE_CHECKING:
+    from workers._teamchan import TeamPosts
+
+__all__ = ["Notifier", "digest_cron", "settle", "title_of"]
 
 log = logging.getLogger("workers.notify")
 T = TypeVar("T")
@@ -73,6 +78,7 @@ class Notifier:
         self.claims = claims
         self.senders = senders
         self.metrics = metrics
+        self.teams: TeamPosts | None = None  # what the teams' channels are told of
         self._sending = anyio.CapacityLimiter(SENDS_AT_ONCE)
         self._telling = anyio.CapacityLimiter(SENDS_AT_ONCE)
 
@@ -86,22 +92,10 @@ class Notifier:
 
     async def _tell(self, msg: Msg) -> None:
         async with self._telling:
-            try:
-                await self._prompt(msg)
-            except BadMessage as e:  # not a prompt we can read: nothing to tell
-                log.warning("not telling of %s: %s", msg.subject, e.reason)
-                await msg.term()
-            except Exception:
-                log.warning("telling of %s failed; retrying", msg.subject, exc_info=True)
-                await msg.nak(delay=self._backoff(msg))
-            else:
-                await msg.ack()
+            await settle(msg, self._prompt, "telling of", self.backoff)
 
     async def _prompt(self, msg: Msg) -> None:
-        meta = msg.metadata
-        event = self.decoder.decode(
-            msg.subject, msg.headers, msg.data, meta.sequence.stream, meta.timestamp
-        )
+        event = self.decoder.decode_msg(msg)
         if event is None:
             return
         prompt_id, payload = str(event.aggregate_id), event.payload
@@ -115,12 +109,13 @@ class Notifier:
             token, handle = person_id(person.handle).hex, person.handle
             item_id = delivery_id(f"prompt:{prompt_id}", "digest", handle)
             await self.outbox.into_digest(token, item_id, {"prompt": prompt_id, **payload})
-            cron = self._cron(channels.digest)
-            await self.outbox.digest_schedule(token, handle, cron, person.time_zone)
+            cron = digest_cron(channels.digest, self.settings)
+            await self.outbox.digest_schedule(token, cron, person.time_zone,
+                                              {"person": token, "handle": handle})  # fmt: skip
             self.metrics.deliveries.labels("digest", "digested").inc()
             return
         item = prompt_item(prompt_id, payload, self.base)
-        notice = Notice(_title(item.text), INTRO, (item,))
+        notice = Notice(title_of(item.text), INTRO, (item,))
         await self._dispatch(person, channels, f"prompt:{prompt_id}", notice)
 
     def _recipient(self, prompt: uuid.UUID, handle: str) -> tuple[Person, Channels] | None:
@@ -133,10 +128,6 @@ class Notifier:
         if state is not PromptState.OPEN:
             return None
         return person, person.channels
-
-    def _cron(self, digest: Digest) -> str:
-        at = self.settings.notify.digest_time
-        return f"0 {at.minute} {at.hour} * * {'MON' if digest is Digest.WEEKLY else '*'}"
 
     async def _dispatch(self, person: Person, channels: Channels, item: str,
                         notice: Notice) -> None:  # fmt: skip
@@ -175,7 +166,7 @@ class Notifier:
             except Exception:
                 log.warning("delivery %s failed, retrying", msg.subject, exc_info=True)
                 with contextlib.suppress(Exception):
-                    await msg.nak(delay=self._backoff(msg))
+                    await msg.nak(delay=self.backoff(msg))
 
     async def _deliver_one(self, msg: Msg) -> None:
         try:
@@ -198,7 +189,7 @@ class Notifier:
         except SendFailed as e:
             self.metrics.deliveries.labels(delivery.channel, "failed").inc()
             log.warning("%s to %s failed, retrying: %s", delivery.channel, delivery.handle, e)
-            await msg.nak(delay=self._backoff(msg))
+            await msg.nak(delay=self.backoff(msg))
             return
         await self.claims.sent(claim)
         self.metrics.deliveries.labels(delivery.channel, "sent").inc()
@@ -233,7 +224,7 @@ class Notifier:
             raise failed
         return held[-1]
 
-    def _backoff(self, msg: Msg) -> float:
+    def backoff(self, msg: Msg) -> float:
         attempt = max(1, msg.metadata.num_delivered or 1)
         notify = self.settings.notify
         return float(min(notify.retry * 2 ** (attempt - 1), notify.retry_max))
@@ -246,7 +237,7 @@ class Notifier:
                 await self._gather(msg)
             except Exception:
                 log.warning("gathering %s failed; retrying", msg.subject, exc_info=True)
-                await msg.nak(delay=self._backoff(msg))
+                await msg.nak(delay=self.backoff(msg))
             else:
                 await msg.ack()
 
@@ -255,7 +246,11 @@ class Notifier:
         person's teams in the digest's period, as one message per channel."""
         token = msg.subject.rpartition(".")[2]
         through, fired = msg.metadata.sequence.stream, msg.metadata.timestamp
-        handle = str(orjson.loads(msg.data or b"{}").get("handle", ""))
+        body = orjson.loads(msg.data or b"{}")
+        if "team" in body and self.teams is not None:  # a team's digest: its chat channels
+            await self.teams.digest(str(body["team"]), through, fired)
+            return
+        handle = str(body.get("handle", ""))
         items = await self.outbox.waiting(token, through)
         if items or handle:
             handle = handle or str(items[0][1]["to"])
@@ -292,7 +287,29 @@ class Notifier:
         return await anyio.to_thread.run_sync(fn, *args)
 
 
-def _title(question: str) -> str:
+async def settle(msg: Msg, work: Callable[[Msg], Awaitable[None]], doing: str,
+                 backoff: Callable[[Msg], float]) -> None:  # fmt: skip
+    """``work`` on ``msg``, then settle it: acknowledged when done, set aside (``term``) when
+    it cannot be read (nothing to tell), retried after ``backoff`` when anything else failed."""
+    try:
+        await work(msg)
+    except BadMessage as e:
+        log.warning("not %s %s: %s", doing, msg.subject, e.reason)
+        await msg.term()
+    except Exception:
+        log.warning("%s %s failed; retrying", doing, msg.subject, exc_info=True)
+        await msg.nak(delay=backoff(msg))
+    else:
+        await msg.ack()
+
+
+def digest_cron(digest: Digest, settings: WorkerSettings) -> str:
+    """The six-field cron of a daily or weekly (Mondays) digest at ``KOERS_NOTIFY_DAILY``."""
+    at = settings.notify.digest_time
+    return f"0 {at.minute} {at.hour} * * {'MON' if digest is Digest.WEEKLY else '*'}"
+
+
+def title_of(question: str) -> str:
     line = " ".join(question.split())
     return line if len(line) <= 90 else line[:89] + "…"
 

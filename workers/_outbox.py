@@ -17,7 +17,8 @@ same channel, the same person give the same id, however often the workers see th
 - Consumers: ``<name>-notify`` reads ``prompt.*.issued`` from the ledger (from its start:
   prompts already answered or dismissed are not sent), ``<name>-send`` the deliveries
   (redelivered without limit: a failing server means retries, never loss), ``<name>-gather``
-  the digest triggers.
+  the digest triggers; ``<name>-teams`` (the ledger) and ``<name>-teams-due`` (the schedules
+  fired) what a team's chat channels are told of (:mod:`workers._teamchan`).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def _consumer(durable: str, subject: str, ack_wait: float, **more: Any) -> api.C
 async def ensure_outbox(
     js: JetStreamContext, names: Names, settings: WorkerSettings, replicas: int = 1
 ) -> KeyValue:
-    """Create the stream, the bucket and the three consumers (idempotent); the bucket."""
+    """Create the stream, the bucket and the five consumers (idempotent); the bucket."""
     config = notify_config(names, replicas)
     try:
         await js.stream_info(names.notify_stream)
@@ -140,6 +141,12 @@ async def ensure_outbox(
         _consumer(names.gather_durable, names.notify_subject("gather", "*"), settings.ack_wait,
                   max_deliver=-1),
     )  # fmt: skip
+    for stream, durable, subject in (
+        (names.stream, names.teams_durable, names.ledger_filter),
+        (names.schedules_stream, names.teams_due_durable, names.due_filter),
+    ):  # what a team's channels are told of (``workers._teamchan``)
+        await js.add_consumer(stream, _consumer(durable, subject, settings.ack_wait,
+                                                max_deliver=-1))  # fmt: skip
     return kv
 
 
@@ -172,21 +179,29 @@ class Outbox:
         subject = self.names.notify_subject("digest", person, item_id)
         await self._publish(subject, orjson.dumps(body), {"Nats-Msg-Id": f"digest-{item_id}"})
 
-    async def digest_schedule(self, person: str, handle: str, cron: str, zone: str) -> None:
-        """Make (or change) the cron schedule that fires ``gather.<person>``; left alone when
-        this worker set the same one already."""
+    async def digest_schedule(self, token: str, cron: str, zone: str, body: dict[str, str],
+                              *, cached: bool = True) -> None:  # fmt: skip
+        """Make (or change) the cron schedule that fires ``gather.<token>`` (a person's id,
+        or a team's) with ``body``; left alone when this worker set the same one already
+        (unless not ``cached``: another worker may have cancelled it since)."""
         wanted = f"{cron}|{zone}"
-        if self._digest_schedules.get(person) == wanted:
+        if cached and self._digest_schedules.get(token) == wanted:
             return
         headers = {
             H_SCHEDULE: cron,
             H_ZONE: zone,
-            H_TARGET: self.names.notify_subject("gather", person),
+            H_TARGET: self.names.notify_subject("gather", token),
             H_TTL: "720h",
         }  # a new schedule on the subject replaces the one before it
-        body = orjson.dumps({"person": person, "handle": handle})
-        await self._publish(self.names.notify_subject("digest_at", person), body, headers)
-        self._digest_schedules[person] = wanted
+        await self._publish(self.names.notify_subject("digest_at", token), orjson.dumps(body),
+                            headers)  # fmt: skip
+        self._digest_schedules[token] = wanted
+
+    async def no_digest(self, token: str) -> None:
+        """Cancel ``token``'s digest schedule (purging its subject), if there is one."""
+        self._digest_schedules.pop(token, None)
+        subject = self.names.notify_subject("digest_at", token)
+        await self.js.purge_stream(self.names.notify_stream, subject=subject)
 
     async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         await self.js.publish(subject, data, timeout=PUBLISH_TIMEOUT,

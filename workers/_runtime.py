@@ -46,6 +46,7 @@ from workers._scheduler import Scheduler
 from workers._sender import Sender
 from workers._senders import Mailer, Senders
 from workers._streams import ensure_consumers, ensure_streams, hook_names
+from workers._teamchan import TeamPosts
 
 __all__ = ["Worker"]
 
@@ -56,11 +57,14 @@ PUBLISH_TIMEOUT = 5.0
 
 def _hands_to(part: str, method: str) -> Callable[[Any, NatsBatchMessage], Awaitable[None]]:
     """What a subscriber calls on the worker: it hands the batch's messages to
-    ``<part>.<method>`` (a part :meth:`Worker.start` made)."""
+    ``<part>.<method>`` (a part :meth:`Worker.start` made; a dotted part such as
+    ``notifier.teams`` names a part of a part)."""
 
     async def hand(worker: Any, batch: NatsBatchMessage) -> None:
-        target = getattr(worker, part)
-        assert target is not None, f"the worker's {part} is not started"
+        target = worker
+        for name in part.split("."):
+            target = getattr(target, name)
+            assert target is not None, f"the worker's {part} is not started"
         await getattr(target, method)(batch.raw_message)
 
     return hand
@@ -155,11 +159,17 @@ class Worker:
         host = urlsplit(notify.public_url).hostname or "koers.localhost"
         mailer = Mailer(notify.smtp_url, notify.mail_from, host) if notify.smtp_url else None
         owner = f"{self.settings.name}/{uuid.uuid4().hex[:12]}"
-        return Notifier(
+        outbox = Outbox(js, self.names)
+        notifier = Notifier(
             app=app, settings=self.settings, decoder=decoder,
-            outbox=Outbox(js, self.names), claims=Claims(kv, owner, notify.lease),
+            outbox=outbox, claims=Claims(kv, owner, notify.lease),
             senders=Senders(mailer), metrics=self.metrics,
         )  # fmt: skip
+        notifier.teams = TeamPosts(
+            app=app, settings=self.settings, names=self.names, decoder=decoder, outbox=outbox,
+            retry=notifier.backoff,
+        )  # fmt: skip
+        return notifier
 
     async def _webhooks(self, app: Koers, js: JetStreamContext, decoder: Decoder) -> None:
         """The webhooks' fan-out and senders, sharing one registry read now."""
@@ -223,5 +233,7 @@ class Worker:
     on_prompts = _hands_to("notifier", "prompts")
     on_deliveries = _hands_to("notifier", "deliveries")
     on_digests = _hands_to("notifier", "digests")
+    on_team_events = _hands_to("notifier.teams", "events")
+    on_team_due = _hands_to("notifier.teams", "due_items")
     on_webhook_events = _hands_to("fanout", "batch")
     on_webhook_sends = _hands_to("sender", "batch")

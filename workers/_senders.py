@@ -3,9 +3,12 @@
 Each send either returns (the server or endpoint accepted it: SMTP ``250`` after the data,
 HTTP ``2xx``) or raises :class:`SendFailed` saying why; the caller retries with backoff.
 
-SMTP (:class:`Mailer`) uses the standard library in a thread, one connection per send:
-``smtp://`` with STARTTLS when a user is given or on port 587 (plain otherwise, for a local
-server), ``smtps://`` TLS from the start; login when a user is given. The ``Message-ID`` is
+SMTP (:class:`Mailer`) uses the standard library in a thread: ``smtp://`` with STARTTLS
+when a user is given or on port 587 (plain otherwise, for a local server), ``smtps://`` TLS
+from the start; login when a user is given. A connection is kept open after a send for the
+next one (up to :data:`IDLE_MOST` of them, each for :data:`IDLE_SECONDS`; checked with
+``NOOP`` before it is used again): connecting, greeting and quitting per message were half
+of the round trips of a send, and a TLS handshake more on a real server. The ``Message-ID`` is
 ``<delivery id@host>`` (a re-send after the unclosable window carries the same one) and
 ``In-Reply-To``/``References`` name ``<item@host>``, so one item's messages thread together.
 """
@@ -15,8 +18,9 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+import threading
+import time
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import anyio.to_thread
@@ -28,8 +32,13 @@ from workers._outbox import Delivery
 __all__ = ["Mailer", "SendFailed", "Senders"]
 
 TIMEOUT = 30.0
+#: Connections kept open between sends, and for how long (servers close idle ones after
+#: minutes: RFC 5321 asks them to wait at least five).
+IDLE_MOST = 16
+IDLE_SECONDS = 60.0
 _HOSTNAME = socket.gethostname() or "koers"
 STARTTLS_PORT = 587
+SMTP_OK = 250
 
 
 class SendFailed(Exception):
@@ -49,11 +58,24 @@ class Mailer:
         self.starttls = not self.tls and (bool(self.user) or self.port == STARTTLS_PORT)
         self.sender = sender
         self.domain = host
+        # Made once, and only for TLS: loading the system's CA certificates costs ~50 ms of
+        # CPU, which per message was most of a send's cost (BENCHMARKS.md, issue 13).
+        self.context = ssl.create_default_context() if self.tls or self.starttls else None
+        self._idle: list[tuple[smtplib.SMTP, float]] = []  # open, and since when unused
+        self._lock = threading.Lock()
 
     def message_id(self, token: str) -> str:
         return f"<{token}@{self.domain}>"
 
     async def send(self, delivery: Delivery) -> None:
+        try:
+            await anyio.to_thread.run_sync(self._send, delivery)
+        except (OSError, smtplib.SMTPException) as e:
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {e}") from e
+
+    def _send(self, delivery: Delivery) -> None:
+        """Compose (in this thread too: the e-mail's headers take milliseconds to parse,
+        which the event loop's other sends should not wait for) and send."""
         message = email(
             delivery.notice,
             sender=self.sender,
@@ -62,25 +84,65 @@ class Mailer:
             thread=self.message_id(delivery.thread),
             date=datetime.now(UTC),
         )
+        smtp = self._idle_one() or self._connect()
         try:
-            await anyio.to_thread.run_sync(self._send, message)
-        except (OSError, smtplib.SMTPException) as e:
-            raise SendFailed(f"SMTP {self.host}:{self.port}: {e}") from e
+            smtp.send_message(message)
+        except BaseException:
+            _close(smtp)  # in an unknown state: never used again
+            raise
+        with self._lock:
+            if len(self._idle) < IDLE_MOST:
+                self._idle.append((smtp, time.monotonic()))
+                return
+        _close(smtp)
 
-    def _send(self, message: Any) -> None:
-        context = ssl.create_default_context()
+    def _idle_one(self) -> smtplib.SMTP | None:
+        """A connection kept from an earlier send that still answers, if there is one."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                smtp, since = self._idle.pop()
+            if time.monotonic() - since < IDLE_SECONDS:
+                try:
+                    if smtp.noop()[0] == SMTP_OK:
+                        return smtp
+                except (OSError, smtplib.SMTPException):
+                    pass  # closed by the server meanwhile: try the next, or a new one
+            _close(smtp)
+
+    def _connect(self) -> smtplib.SMTP:
+        context = self.context
         smtp: smtplib.SMTP
         name = _HOSTNAME  # smtplib's default looks it up in DNS on every connection
         if self.tls:
             smtp = smtplib.SMTP_SSL(self.host, self.port, name, timeout=TIMEOUT, context=context)
         else:
             smtp = smtplib.SMTP(self.host, self.port, name, timeout=TIMEOUT)
-        with smtp:
+        try:
             if self.starttls:
                 smtp.starttls(context=context)
             if self.user:
                 smtp.login(self.user, self.password)
-            smtp.send_message(message)
+        except BaseException:
+            _close(smtp)
+            raise
+        return smtp
+
+    def close(self) -> None:
+        """Quit the connections kept open."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp, _ in idle:
+            _close(smtp)
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """Quit politely if the server still listens; close the socket either way."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 class Senders:
@@ -106,3 +168,5 @@ class Senders:
 
     async def close(self) -> None:
         await self.http.aclose()
+        if self.mailer is not None:
+            await anyio.to_thread.run_sync(self.mailer.close)

@@ -492,6 +492,22 @@ class KoersBase(Application[UUID]):
         aggregate version (see :meth:`KindCache.derived`): read-only."""
         return self._kind(cls).derived(self.recorder, self.mapper, make)
 
+    def warm(self, *classes: type[KoersAggregate]) -> threading.Thread:
+        """Read the kinds the pages list into memory in the background (a first read of a
+        kind checks every one of its events: seconds on a 100k-event log, better spent
+        before the first person asks). A failure is logged; the next read tries again."""
+
+        def read_all() -> None:
+            for cls in classes:
+                try:
+                    self.all_of(cls)
+                except Exception as e:  # the store away: a read on demand tries again
+                    log.warning("could not read the %s list ahead: %s", kind_of(cls), e)
+
+        thread = threading.Thread(target=read_all, name="koers-warm", daemon=True)
+        thread.start()
+        return thread
+
     def _kind(self, cls: type[A]) -> KindCache[A]:
         with self._kinds_lock:
             cache = self._kinds.get(cls)

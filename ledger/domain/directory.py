@@ -255,7 +255,10 @@ NOTIFY_PERSON = Command(
 NOTIFY_TEAM = Command(
     "team.notify",
     "Set a team's chat channels (Slack, Teams) for notices to the whole team.",
-    (_SLACK, _TEAMS),
+    (_SLACK, _TEAMS,
+     Choice(name="digest", of=Digest, default=None, example="weekly",
+            help="Also post what changed on the team's key results and decisions, once a "
+                 "day or a week ('off': no digest).")),
     event="NotificationsSet", named_by=_SLUG_FIELD, identity=team_id,
     example="platform --slack https://hooks.slack.com/services/T000/B000/XXXX",
     may=(ADMIN, LEAD),

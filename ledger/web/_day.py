@@ -120,7 +120,7 @@ def _unacknowledged(views: KoersViews, cards: list[DelegationCard]) -> list[Unac
 
 def waiting_for(views: KoersViews, handle: str, teams: list[str]) -> Waiting:
     """What waits for ``handle`` in ``teams`` (those the person may look at)."""
-    board = delegation_board(views)
+    board = delegation_board(views, involving=handle)
     at = datetime.fromisoformat(board.at).astimezone(UTC)
     period = quarter_of(at)
     cards = [c for row in board.owners for c in row.delegations]

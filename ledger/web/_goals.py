@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -110,12 +111,11 @@ def _kpis(koers: Koers, principal: Principal, team: str, moment: datetime | None
     return kpi_status(kpis)
 
 
-def _team_delegations(koers: Koers, principal: Principal, team: str, cards: list[Any]) -> list[Any]:
-    """The open delegations owned by the team's people that the person may read."""
-    people = koers.directory().members.get(team, {})
+def _team_delegations(koers: Koers, principal: Principal, cards: list[Any]) -> list[Any]:
+    """Of the open delegations owned by the team's people (``cards``), those the person may
+    read."""
     things = {str(d.id): d for d in koers.all_of(AGGREGATES["delegation"])}
-    return [card for card in cards if card.owner in people
-            and card.delegation_id in things
+    return [card for card in cards if card.delegation_id in things
             and koers.may_read(principal, "delegation", things[card.delegation_id])]  # fmt: skip
 
 
@@ -137,15 +137,20 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
     warning = f"{asked[:20]!r} is not a quarter (write it as 2026-Q3); showing {period}." if (
         asked and asked != period) else ""  # fmt: skip
     at = at_of(request)
+    koers = koers_of(request)
+    unread = ""  # the store away: the page says so in its banner, as for the views
+    try:
+        people = set((await in_thread(koers.directory)).members.get(slug, {}))
+    except KoersError as e:
+        people, unread = set(), str(e)
 
     def room(views: KoersViews) -> tuple[Any, ...]:  # one read: "as of" replays the log once
         return (okr_progress(views, slug, period), _periods(views, slug),
-                _open_decisions(views, slug), retro_follow_through(views, slug),
-                delegation_board(views))  # fmt: skip
+                _open_decisions(views, slug), retro_follow_through(views, slug, last_only=True),
+                delegation_board(views, owners=people))  # fmt: skip
 
     read, problem = await read_view(request, room, at)
     okr, periods, decisions, retros, board = read or (None, [], [], None, None)
-    koers = koers_of(request)
     kpis: list[Any] = []
     delegations: list[Any] = []
     if read is not None:
@@ -153,7 +158,7 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
         cards = [c for row in board.owners for c in row.delegations]
         try:
             kpis = await in_thread(_kpis, koers, me, slug, moment)
-            delegations = await in_thread(_team_delegations, koers, me, slug, cards)
+            delegations = await in_thread(_team_delegations, koers, me, cards)
         except KoersError as e:
             problem = str(e)
     last_retro = retros.retros[-1] if retros and retros.retros else None
@@ -163,7 +168,7 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
               for k in o.key_results}  # fmt: skip
     choices = sorted({*periods, period, _current_quarter()}, reverse=True)
     return await render(
-        request, me, "team.html", title=f"Team room: {slug}", banner=problem or warning,
+        request, me, "team.html", title=f"Team room: {slug}", banner=problem or unread or warning,
         team=slug, period=period, periods=choices, okr=okr, charts=charts, kpis=kpis,
         decisions=decisions, delegations=delegations, last_retro=last_retro,
         actions=actions, at=at, visible=set(await _visible(request, me)),
@@ -176,12 +181,21 @@ async def _visible(request: Request, me: Principal) -> list[str]:
 
 
 def _kpi_chart(kpi: Any) -> Markup:
-    points = [(_when(m.as_of), Decimal(m.value)) for m in kpi.history]
-    desc = (f"{len(points)} measurements, latest {kpi.current} {kpi.unit}; target {kpi.target}."
+    points = tuple((m.as_of, m.value) for m in kpi.history)
+    return _drawn_kpi_chart(kpi.name, kpi.unit, kpi.target, kpi.current, points)
+
+
+@lru_cache(maxsize=4096)
+def _drawn_kpi_chart(
+    name: str, unit: str, target: str, current: str | None, history: tuple[tuple[str, str], ...]
+) -> Markup:
+    """A KPI's trend chart, drawn once per set of measurements (a team room with many KPIs
+    draws only those measured since it was last shown)."""
+    points = [(_when(as_of), Decimal(value)) for as_of, value in history]
+    desc = (f"{len(points)} measurements, latest {current} {unit}; target {target}."
             if points else "Not measured yet.")  # fmt: skip
-    return line_chart([Series(kpi.name, points)], [Reference(f"target {kpi.target}",
-                      Decimal(kpi.target))], title=f"Trend: {kpi.name}", desc=desc,
-                      y_label=kpi.unit)  # fmt: skip
+    return line_chart([Series(name, points)], [Reference(f"target {target}", Decimal(target))],
+                      title=f"Trend: {name}", desc=desc, y_label=unit)  # fmt: skip
 
 
 # -- an objective and a key result ------------------------------------------------------------

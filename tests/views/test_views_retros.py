@@ -102,6 +102,19 @@ def test_follow_through_over_every_period(app: Koers, retros: dict[str, Any]) ->
     assert every.health_change == "0.60"  # 4.0 - 3.4
 
 
+def test_the_last_retro_alone_is_the_last_point_of_the_whole_history(
+    app: Koers, retros: dict[str, Any]
+) -> None:
+    with views_of(app) as views:
+        every = retro_follow_through(views, "alpha", None, AT)
+        last = retro_follow_through(views, "alpha", None, AT, last_only=True)
+    assert last.retros == every.retros[-1:]
+    last_id = every.retros[-1].retro_id
+    assert last.open_items == [i for i in every.open_items if i.retro_id == last_id]
+    assert last.open_items  # the Q2 retro has open items (I6 among them)
+    assert last.health_change is None  # one retro: no change to report
+
+
 def test_prompt_inbox_and_reflection_journal(app: Koers) -> None:
     def issue(n: int, to: str = "ann") -> UUID:
         with on(f"2026-01-0{n}T08:00"):

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,13 @@ class Site:
 @pytest.fixture(scope="session")
 def site() -> Iterator[Site]:
     """The demo, served (one per test process)."""
+    with served_demo() as served:
+        yield served
+
+
+@contextmanager
+def served_demo() -> Iterator[Site]:
+    """``koers demo`` in a new data directory, served by ``koers serve`` until the end."""
     data = Path(tempfile.mkdtemp(prefix="koers-web-"))
     env = {"KOERS_DATA_DIR": str(data), "NATS_URL": "", "KOERS_USER": "ann",
            "KOERS_LOGIN_LINK_MINUTES": "60"}  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.web.conftest import TOUR, Site, Visit, new_tab
+from tests.web.conftest import TOUR, Site, Visit, new_tab, served_demo
 from tests.web.pages import PAGES, Page
 
 HOSTILE = "<script>alert(1)</script>"
@@ -45,6 +45,14 @@ def path_of(site: Site, page: Page, question: str) -> str:
         assert listed.status_code == 200, listed.text
         path = path.replace("{key_result}", listed.json()["items"][0]["id"])
     return path
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    """This module's own demo, served: the tour shows the demo as ``koers demo`` leaves it,
+    not what the other page tests add to the shared one."""
+    with served_demo() as served:
+        yield served
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Receivers for the notification tests (this module holds no tests): an SMTP server
 (aiosmtpd, in a thread of its own, 127.0.0.1 on a free port) that keeps every message it
-accepts, and an HTTP receiver standing in for Slack's and Teams' incoming webhooks."""
+accepts, an HTTP receiver standing in for Slack's and Teams' incoming webhooks, and the
+checks of what those services accept."""
 
 from __future__ import annotations
 
@@ -18,7 +19,20 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-__all__ = ["Inbox", "Receiver", "free_port", "receiver", "smtp_server"]
+from ledger.settings import WorkerSettings
+from tests.workers.test_workers_support import nats_call
+
+__all__ = [
+    "Inbox",
+    "Receiver",
+    "check_slack",
+    "check_teams",
+    "fire",
+    "free_port",
+    "receiver",
+    "settled",
+    "smtp_server",
+]
 
 _MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
 
@@ -38,14 +52,17 @@ class Inbox:
         self.raw: list[bytes] = []
         self._ids: list[str] = []
         self.refuse = 0
+        #: the client's address and port of each message accepted: one per connection
+        self.peers: list[Any] = []
         self._lock = threading.Lock()
 
-    def accept(self, content: bytes) -> str:
+    def accept(self, content: bytes, peer: Any = None) -> str:
         with self._lock:
             if self.refuse > 0:
                 self.refuse -= 1
                 return "451 4.3.0 try again later"
             self.raw.append(content)
+            self.peers.append(peer)
             found = _MESSAGE_ID.search(content)
             self._ids.append(found[1].decode() if found else "")
         return "250 OK"
@@ -76,14 +93,14 @@ class _Handler:
         self.inbox = inbox
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        return self.inbox.accept(envelope.content)
+        return self.inbox.accept(envelope.content, session.peer)
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    """A local SMTP server: its ``smtp://`` URL and its inbox."""
+def smtp_server(port: int | None = None) -> Iterator[tuple[str, Inbox]]:
+    """A local SMTP server (on ``port``, or a free one): its ``smtp://`` URL and its inbox."""
     inbox = Inbox()
-    port = free_port()
+    port = port or free_port()
     # a fixed name: the default looks the host's name up in DNS on every connection
     controller = Controller(
         _Handler(inbox), hostname="127.0.0.1", port=port, server_hostname="inbox.test"
@@ -137,3 +154,64 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def check_slack(payload: dict[str, Any]) -> None:
+    """What Slack's incoming webhooks accept (api.slack.com/reference/block-kit/blocks):
+    a ``text`` fallback, at most 50 blocks of known types, their texts within limits."""
+    assert isinstance(payload["text"], str)
+    assert payload["text"].strip()
+    blocks = payload["blocks"]
+    assert 0 < len(blocks) <= 50
+    for block in blocks:
+        assert block["type"] in {"header", "section", "actions", "divider", "context"}
+        if block["type"] == "header":
+            assert block["text"]["type"] == "plain_text"
+            assert 0 < len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            assert block["text"]["type"] in {"mrkdwn", "plain_text"}
+            assert 0 < len(block["text"]["text"]) <= 3000
+        if block["type"] == "actions":
+            assert 0 < len(block["elements"]) <= 25
+            for button in block["elements"]:
+                assert button["type"] == "button"
+                assert button["text"]["type"] == "plain_text"
+                assert 0 < len(button["text"]["text"]) <= 75
+                assert button["url"].startswith("http")
+                assert len(button["url"]) <= 3000
+
+
+def check_teams(card: dict[str, Any]) -> None:
+    """What a Teams incoming webhook accepts as a MessageCard (legacy actionable message
+    card reference): the type and context, a summary or text, sections, OpenUri actions."""
+    assert card["@type"] == "MessageCard"
+    assert card["@context"] == "https://schema.org/extensions"
+    assert card["summary"] or card["text"]
+    assert all("activityTitle" in s or "text" in s for s in card["sections"])
+    for action in card["potentialAction"]:
+        assert action["@type"] == "OpenUri"
+        assert action["name"]
+        assert all(t["os"] == "default" and t["uri"].startswith("http") for t in action["targets"])
+
+
+def settled(settings: WorkerSettings, *durables: tuple[str, str]) -> bool:
+    """Whether each of the ``(stream, durable)`` consumers has nothing pending."""
+
+    async def check(nc: Any) -> bool:
+        js = nc.jetstream()
+        for stream, durable in durables:
+            info = await js.consumer_info(stream, durable)
+            if info.num_pending or info.num_ack_pending:
+                return False
+        return True
+
+    return bool(nats_call(settings.store_env["NATS_URL"], check))
+
+
+def fire(url: str, stream: str, subject: str, body: bytes = b"{}") -> None:
+    """Publish what a digest's cron schedule publishes when it is due."""
+
+    async def publish(nc: Any) -> None:
+        await nc.jetstream().publish(subject, body, stream=stream)
+
+    nats_call(url, publish)

@@ -19,11 +19,18 @@ from ledger.domain import person_id
 from ledger.settings import NotifySettings, WorkerSettings
 from tests.conftest import fresh_env
 from tests.factories import koers, new_decision
-from tests.workers.notify_support import Inbox, receiver, smtp_server
+from tests.workers.notify_support import (
+    Inbox,
+    check_slack,
+    check_teams,
+    fire,
+    receiver,
+    settled,
+    smtp_server,
+)
 from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
-    nats_call,
     running_workers,
     stream_messages,
     wait_for,
@@ -58,21 +65,9 @@ def _ask(app: Koers, to: str, question: str, kind: str = "decision_review_due") 
     return receipt.id
 
 
-def _settled(settings: WorkerSettings, *durables: tuple[str, str]) -> bool:
-    async def check(nc: Any) -> bool:
-        js = nc.jetstream()
-        for stream, durable in durables:
-            info = await js.consumer_info(stream, durable)
-            if info.num_pending or info.num_ack_pending:
-                return False
-        return True
-
-    return bool(nats_call(settings.store_env["NATS_URL"], check))
-
-
 def _all_settled(settings: WorkerSettings) -> bool:
     names = names_of(settings)
-    return _settled(settings, (names.stream, names.notify_durable),
+    return settled(settings, (names.stream, names.notify_durable),
                     (names.notify_stream, names.send_durable))  # fmt: skip
 
 
@@ -129,49 +124,11 @@ def test_slack_and_teams_get_the_payloads_they_accept_once_despite_failures(
     [slack] = hooks.bodies["/slack"]
     [teams] = hooks.bodies["/teams"]
     assert len(inbox.messages) == 1
-    _check_slack(slack)
-    _check_teams(teams)
+    check_slack(slack)
+    check_teams(teams)
     answer = f"{BASE}/prompt/{prompt}"
     assert answer in orjson.dumps(slack).decode()
     assert teams["potentialAction"][0]["targets"][0]["uri"] == answer
-
-
-def _check_slack(payload: dict[str, Any]) -> None:
-    """What Slack's incoming webhooks accept (api.slack.com/reference/block-kit/blocks):
-    a ``text`` fallback, at most 50 blocks of known types, their texts within limits."""
-    assert isinstance(payload["text"], str)
-    assert payload["text"].strip()
-    blocks = payload["blocks"]
-    assert 0 < len(blocks) <= 50
-    for block in blocks:
-        assert block["type"] in {"header", "section", "actions", "divider", "context"}
-        if block["type"] == "header":
-            assert block["text"]["type"] == "plain_text"
-            assert 0 < len(block["text"]["text"]) <= 150
-        if block["type"] == "section":
-            assert block["text"]["type"] in {"mrkdwn", "plain_text"}
-            assert 0 < len(block["text"]["text"]) <= 3000
-        if block["type"] == "actions":
-            assert 0 < len(block["elements"]) <= 25
-            for button in block["elements"]:
-                assert button["type"] == "button"
-                assert button["text"]["type"] == "plain_text"
-                assert 0 < len(button["text"]["text"]) <= 75
-                assert button["url"].startswith("http")
-                assert len(button["url"]) <= 3000
-
-
-def _check_teams(card: dict[str, Any]) -> None:
-    """What a Teams incoming webhook accepts as a MessageCard (legacy actionable message
-    card reference): the type and context, a summary or text, sections, OpenUri actions."""
-    assert card["@type"] == "MessageCard"
-    assert card["@context"] == "https://schema.org/extensions"
-    assert card["summary"] or card["text"]
-    assert all("activityTitle" in s or "text" in s for s in card["sections"])
-    for action in card["potentialAction"]:
-        assert action["@type"] == "OpenUri"
-        assert action["name"]
-        assert all(t["os"] == "default" and t["uri"].startswith("http") for t in action["targets"])
 
 
 def _quiet_now() -> tuple[str, datetime]:
@@ -236,7 +193,7 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
             assert schedule.headers["Nats-Schedule"] == "0 0 8 * * *"
             assert schedule.headers["Nats-Schedule-Time-Zone"] == "Europe/Amsterdam"
             assert not inbox.messages
-            _fire(env["NATS_URL"], names.notify_stream, names.notify_subject("gather", person))
+            fire(env["NATS_URL"], names.notify_stream, names.notify_subject("gather", person))
             wait_for(lambda: inbox.messages, what="the digest")
             wait_for(lambda: not stream_messages(env["NATS_URL"], names.notify_stream, digest),
                      what="the gathered items removed")  # fmt: skip
@@ -249,12 +206,3 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     assert f"{BASE}/prompt/{asked[2]}" in plain
     assert "Decision: Do we move the pager rota?" in plain  # what changed on her team
     assert f"{BASE}/decision/{decided}" in plain
-
-
-def _fire(url: str, stream: str, subject: str) -> None:
-    """Publish what the digest's cron schedule publishes when it is due."""
-
-    async def publish(nc: Any) -> None:
-        await nc.jetstream().publish(subject, b"{}", stream=stream)
-
-    nats_call(url, publish)
