@@ -208,6 +208,7 @@ CARRY_OVER = Command(
     example="<id> --item <id> --to <id>",
     event="ActionItemCarriedOver",
     method="carry_over",
+    also=(("to", "to_retro_id"),),
     may=(MEMBER,),
 )
 
