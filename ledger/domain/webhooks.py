@@ -26,9 +26,9 @@ from uuid import UUID
 
 from ledger.domain._base import KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
-from ledger.domain._fields import Field, Text
+from ledger.domain._fields import Field
 from ledger.domain.access import ADMIN, ITS_OWNER
-from ledger.domain.credentials import REVOKE_TOKEN
+from ledger.domain.credentials import CREATE_TOKEN, REVOKE_TOKEN
 from ledger.domain.directory import Slug
 
 __all__ = [
@@ -121,14 +121,7 @@ ADD_WEBHOOK = Command(
             default=None,
             example="platform",
         ),
-        Text(
-            name="label",
-            help="What it is for.",
-            most=120,
-            line=True,
-            default="",
-            example="retro tool",
-        ),
+        replace(CREATE_TOKEN.field("label"), example="retro tool"),
     ),
     creates=True,
     event="Added",
