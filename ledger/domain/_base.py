@@ -15,11 +15,14 @@
   event. :func:`creates` and :func:`changes` write those methods from the command table, so
   an aggregate only states its rule (the guard); a command with more to it keeps a method
   of its own.
+- What an aggregate is created with is declared once, in a :class:`Given` class that both
+  the aggregate (its first attributes) and its created event (its fields) inherit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,6 +37,7 @@ from ledger.errors import CommandKeyReused, NotAllowed
 
 __all__ = [
     "NAMESPACE",
+    "Given",
     "KoersAggregate",
     "changes",
     "command_key_id",
@@ -70,6 +74,12 @@ def command_key_id(kind: str, key: str) -> UUID:
     return uuid5(NAMESPACE, f"{kind}/{key}")
 
 
+class Given:
+    """The values an aggregate is created with, declared once: a plain class of annotations
+    that the aggregate inherits (its first attributes, for the type checker) and so does its
+    created event (its fields, ahead of any of its own: see ``KoersAggregate.Created``)."""
+
+
 class KoersAggregate(Aggregate):
     """Base of every Koers aggregate (UUID ids)."""
 
@@ -104,6 +114,16 @@ class KoersAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         """The first event of an aggregate."""
+
+        def __init_subclass__(cls) -> None:
+            """Take the values of the :class:`Given` among the bases as fields, first."""
+            given: dict[str, Any] = {}
+            for base in reversed(cls.__mro__):
+                if issubclass(base, Given) and base is not Given:
+                    given.update(inspect.get_annotations(base))
+            if given:
+                cls.__annotations__ = {**given, **inspect.get_annotations(cls)}
+            super().__init_subclass__()
 
         def adopt(self, aggregate: Any) -> None:
             """Give the new aggregate every value this event carries beyond what every event

@@ -18,7 +18,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, changes, still_open
+from ledger.domain._base import Given, KoersAggregate, changes, still_open
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
@@ -355,23 +355,28 @@ DECISION_COMMANDS = (
 )
 
 
-class Decision(KoersAggregate):
+class _DecisionGiven(Given):
+    """What a decision starts with: its Opened event's fields, its first attributes."""
+
+    team: str
+    question: str
+    context: str
+    options: tuple[Option, ...]
+    criteria: tuple[Criterion, ...]
+    risk: Risk
+    reversibility: Reversibility
+    cost_to_reverse: str
+    information_level: int
+    decider: str
+    consulted: tuple[str, ...]
+    informed: tuple[str, ...]
+    decide_by: date
+
+
+class Decision(_DecisionGiven, KoersAggregate):
     """A question a team must answer, on the record from opening to review."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        team: str
-        question: str
-        context: str
-        options: tuple[Option, ...]
-        criteria: tuple[Criterion, ...]
-        risk: Risk
-        reversibility: Reversibility
-        cost_to_reverse: str
-        information_level: int
-        decider: str
-        consulted: tuple[str, ...]
-        informed: tuple[str, ...]
-        decide_by: date
         status: DecisionStatus
         chosen: str | None
         confidence: Decimal | None
@@ -379,21 +384,7 @@ class Decision(KoersAggregate):
         review_on: date | None
         links: list[Link]
 
-    class Opened(KoersAggregate.Created):
-        team: str
-        question: str
-        context: str
-        options: tuple[Option, ...]
-        criteria: tuple[Criterion, ...]
-        risk: Risk
-        reversibility: Reversibility
-        cost_to_reverse: str
-        information_level: int
-        decider: str
-        consulted: tuple[str, ...]
-        informed: tuple[str, ...]
-        decide_by: date
-
+    class Opened(_DecisionGiven, KoersAggregate.Created):
         def apply(self, d: Decision) -> None:
             self.adopt(d)
             d.status, d.chosen, d.confidence = DecisionStatus.OPEN, None, None

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import Guard, KoersAggregate, changes, still_open
+from ledger.domain._base import Given, Guard, KoersAggregate, changes, still_open
 from ledger.domain._commands import ACTOR, Command
 from ledger.domain._fields import CADENCE, REASON, Choice, Day, Handle, Ref, Text
 from ledger.domain.access import DELEGATOR, ITS_OWNER, LEAD
@@ -177,33 +177,28 @@ def _delegator_only(does: str) -> Guard:
     return guard
 
 
-class Delegation(KoersAggregate):
+class _DelegationGiven(Given):
+    """What a delegation starts with: its Delegated event's fields, its first attributes."""
+
+    delegator: str
+    owner: str
+    title: str
+    why: str
+    desired_result: str
+    boundaries: str
+    level: DelegationLevel
+    cadence_days: int
+    due: date
+
+
+class Delegation(_DelegationGiven, KoersAggregate):
     """Work handed to one owner, with the rhythm to follow it up."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        delegator: str
-        owner: str
-        title: str
-        why: str
-        desired_result: str
-        boundaries: str
-        level: DelegationLevel
-        cadence_days: int
-        due: date
         status: DelegationStatus
         check_ins: dict[UUID, dict[str, Any]]
 
-    class Delegated(KoersAggregate.Created):
-        delegator: str
-        owner: str
-        title: str
-        why: str
-        desired_result: str
-        boundaries: str
-        level: DelegationLevel
-        cadence_days: int
-        due: date
-
+    class Delegated(_DelegationGiven, KoersAggregate.Created):
         def apply(self, d: Delegation) -> None:
             self.adopt(d)
             d.status, d.check_ins = DelegationStatus.ACTIVE, {}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from ledger.domain._base import NAMESPACE, KoersAggregate, changes, still_open
+from ledger.domain._base import NAMESPACE, Given, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Choice, Field, Handle, Text, Texts
 from ledger.domain.access import ADMIN, LEAD, SELF
@@ -301,23 +301,23 @@ def _notify(thing: Person | Team, command: Command, actor: str, command_id: str,
     thing.trigger_event(thing.NotificationsSet, actor=actor, command_id=command_id, **fields)
 
 
-class Person(KoersAggregate):
+class _PersonGiven(Given):
+    """What a person starts with: its Added event's fields, its first attributes."""
+
+    handle: str
+    name: str
+    email: str
+    time_zone: str
+
+
+class Person(_PersonGiven, KoersAggregate):
     """Someone who uses Koers, known by a handle."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        handle: str
-        name: str
-        email: str
-        time_zone: str
         org_roles: tuple[OrgRole, ...]
         _channels: Channels  # private: reads show it masked (``notify.masked``)
 
-    class Added(KoersAggregate.Created):
-        handle: str
-        name: str
-        email: str
-        time_zone: str
-
+    class Added(_PersonGiven, KoersAggregate.Created):
         def apply(self, person: Person) -> None:
             self.adopt(person)
             person.org_roles = ()
@@ -367,21 +367,22 @@ class Person(KoersAggregate):
         _notify(self, NOTIFY_PERSON, actor, command_id, values)
 
 
-class Team(KoersAggregate):
+class _TeamGiven(Given):
+    """What a team starts with: its Added event's fields, its first attributes."""
+
+    slug: str
+    name: str
+    parent: str | None
+
+
+class Team(_TeamGiven, KoersAggregate):
     """A team in the org tree, with its members and their roles."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        slug: str
-        name: str
-        parent: str | None
         members: dict[str, Role]
         _channels: Channels  # private: reads show it masked (``notify.masked``)
 
-    class Added(KoersAggregate.Created):
-        slug: str
-        name: str
-        parent: str | None
-
+    class Added(_TeamGiven, KoersAggregate.Created):
         def apply(self, team: Team) -> None:
             self.adopt(team)
             team.members = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.domain._base import (
+    Given,
     KoersAggregate,
     changes,
     creates,
@@ -354,28 +355,26 @@ GOAL_COMMANDS = (
 )
 
 
-class Objective(KoersAggregate):
+class _ObjectiveGiven(Given):
+    """What an objective starts with: its Set event's fields, its first attributes."""
+
+    team: str
+    title: str
+    why: str
+    period: str
+    owner: str
+    parent_id: UUID | None
+
+
+class Objective(_ObjectiveGiven, KoersAggregate):
     """What a team wants to achieve in a quarter, and why."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        team: str
-        title: str
-        why: str
-        period: str
-        owner: str
-        parent_id: UUID | None
         status: Status
         score: Decimal | None
         learnings: str
 
-    class Set(KoersAggregate.Created):
-        team: str
-        title: str
-        why: str
-        period: str
-        owner: str
-        parent_id: UUID | None
-
+    class Set(_ObjectiveGiven, KoersAggregate.Created):
         def apply(self, obj: Objective) -> None:
             self.adopt(obj)
             obj.status, obj.score, obj.learnings = Status.OPEN, None, ""
@@ -416,32 +415,28 @@ class Objective(KoersAggregate):
     drop = changes(DROP_OBJECTIVE, _not_closed)
 
 
-class KeyResult(KoersAggregate):
+class _KeyResultGiven(Given):
+    """What a key result starts with: its Added event's fields, its first attributes."""
+
+    objective_id: UUID
+    title: str
+    metric: MetricKind
+    start: Decimal
+    target: Decimal
+    unit: str
+    owner: str
+    cadence_days: int
+
+
+class KeyResult(_KeyResultGiven, KoersAggregate):
     """A measurable result of an objective, with one owner and weekly check-ins."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        objective_id: UUID
-        title: str
-        metric: MetricKind
-        start: Decimal
-        target: Decimal
         original_target: Decimal
-        unit: str
-        owner: str
-        cadence_days: int
         status: Status
         check_ins: dict[UUID, dict[str, Any]]
 
-    class Added(KoersAggregate.Created):
-        objective_id: UUID
-        title: str
-        metric: MetricKind
-        start: Decimal
-        target: Decimal
-        unit: str
-        owner: str
-        cadence_days: int
-
+    class Added(_KeyResultGiven, KoersAggregate.Created):
         def apply(self, kr: KeyResult) -> None:
             self.adopt(kr)
             kr.original_target = self.target
@@ -561,31 +556,27 @@ def _check_direction(metric: MetricKind, start: Decimal, target: Decimal) -> Non
         raise InvalidValue("target", f"{target} is not below the start {start} of a 'decrease'")
 
 
-class Kpi(KoersAggregate):
+class _KpiGiven(Given):
+    """What a KPI starts with: its Defined event's fields, its first attributes."""
+
+    team: str
+    name: str
+    owner: str
+    target: Decimal
+    unit: str
+    direction: Direction
+    kind: KpiKind
+    next_step: str
+
+
+class Kpi(_KpiGiven, KoersAggregate):
     """One of a team's 3–5 key performance indicators."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        team: str
-        name: str
-        owner: str
-        target: Decimal
-        unit: str
-        direction: Direction
-        kind: KpiKind
-        next_step: str
         retired: bool
         measurements: list[tuple[datetime, Decimal]]
 
-    class Defined(KoersAggregate.Created):
-        team: str
-        name: str
-        owner: str
-        target: Decimal
-        unit: str
-        direction: Direction
-        kind: KpiKind
-        next_step: str
-
+    class Defined(_KpiGiven, KoersAggregate.Created):
         def apply(self, kpi: Kpi) -> None:
             self.adopt(kpi)
             kpi.retired, kpi.measurements = False, []

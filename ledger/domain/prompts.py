@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ledger.domain._base import KoersAggregate, changes, creates
+from ledger.domain._base import Given, KoersAggregate, changes, creates
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import Handle, Moment, Text, Texts
@@ -118,24 +118,24 @@ DISMISS_PROMPT = Command(
 PROMPT_COMMANDS = (ISSUE_PROMPT, ANSWER_PROMPT, SNOOZE_PROMPT, DISMISS_PROMPT)
 
 
-class Prompt(KoersAggregate):
+class _PromptGiven(Given):
+    """What a prompt starts with: its Issued event's fields, its first attributes."""
+
+    to: str
+    question: str
+    kind: str
+    triggered_by: tuple[str, ...]
+
+
+class Prompt(_PromptGiven, KoersAggregate):
     """A question put to one person, with links to what prompted it."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        to: str
-        question: str
-        kind: str
-        triggered_by: tuple[str, ...]
         state: PromptState
         snoozed_until: datetime | None
         answer: str | None
 
-    class Issued(KoersAggregate.Created):
-        to: str
-        question: str
-        kind: str
-        triggered_by: tuple[str, ...]
-
+    class Issued(_PromptGiven, KoersAggregate.Created):
         def apply(self, p: Prompt) -> None:
             self.adopt(p)
             p.state, p.snoozed_until, p.answer = PromptState.OPEN, None, None

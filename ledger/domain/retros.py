@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, changes
+from ledger.domain._base import Given, KoersAggregate, changes
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
@@ -223,26 +223,25 @@ RETRO_COMMANDS = (
 )
 
 
-class Retro(KoersAggregate):
+class _RetroGiven(Given):
+    """What a retro starts with: its Held event's fields, its first attributes."""
+
+    team: str
+    period: str
+    format: str
+    held_on: date
+    facilitator: str
+
+
+class Retro(_RetroGiven, KoersAggregate):
     """One retrospective of a team."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        team: str
-        period: str
-        format: str
-        held_on: date
-        facilitator: str
         items: list[tuple[ItemKind, str]]
         pulse: dict[str, Decimal]
         actions: dict[UUID, dict[str, Any]]
 
-    class Held(KoersAggregate.Created):
-        team: str
-        period: str
-        format: str
-        held_on: date
-        facilitator: str
-
+    class Held(_RetroGiven, KoersAggregate.Created):
         def apply(self, r: Retro) -> None:
             self.adopt(r)
             r.items, r.pulse, r.actions = [], {}, {}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, changes, still_open
+from ledger.domain._base import Given, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Field
 from ledger.domain.access import ADMIN, ITS_OWNER
@@ -149,27 +149,25 @@ REMOVE_WEBHOOK = Command(
 WEBHOOK_COMMANDS = (ADD_WEBHOOK, REMOVE_WEBHOOK)
 
 
-class Webhook(KoersAggregate):
+class _WebhookGiven(Given):
+    """What a webhook starts with: its Added event's fields, its first attributes."""
+
+    owner: str
+    url: str
+    events: tuple[str, ...]
+    team: str | None
+    label: str
+    sealed_secret: str
+
+
+class Webhook(_WebhookGiven, KoersAggregate):
     """One person's webhook (its secret recorded sealed, see the module docstring)."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        owner: str
-        url: str
-        events: tuple[str, ...]
-        team: str | None
-        label: str
-        sealed_secret: str
         removed: bool
 
-    class Added(KoersAggregate.Created):
+    class Added(_WebhookGiven, KoersAggregate.Created):
         class_version: ClassVar[int] = 1  # new with ``credential``: no older shape
-
-        owner: str
-        url: str
-        events: tuple[str, ...]
-        team: str | None
-        label: str
-        sealed_secret: str
 
         def apply(self, hook: Webhook) -> None:
             self.adopt(hook)
