@@ -26,6 +26,7 @@ __all__ = [
     "DELEGATION_COMMANDS",
     "CheckInStatus",
     "Delegation",
+    "DelegationGiven",
     "DelegationLevel",
     "DelegationStatus",
 ]
@@ -177,7 +178,7 @@ def _delegator_only(does: str) -> Guard:
     return guard
 
 
-class _DelegationGiven(Given):
+class DelegationGiven(Given):
     """What a delegation starts with: its Delegated event's fields, its first attributes."""
 
     delegator: str
@@ -191,14 +192,14 @@ class _DelegationGiven(Given):
     due: date
 
 
-class Delegation(_DelegationGiven, KoersAggregate):
+class Delegation(DelegationGiven, KoersAggregate):
     """Work handed to one owner, with the rhythm to follow it up."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
         status: DelegationStatus
         check_ins: dict[UUID, dict[str, Any]]
 
-    class Delegated(_DelegationGiven, KoersAggregate.Created):
+    class Delegated(DelegationGiven, KoersAggregate.Created):
         def apply(self, d: Delegation) -> None:
             self.adopt(d)
             d.status, d.check_ins = DelegationStatus.ACTIVE, {}

@@ -33,6 +33,7 @@ __all__ = [
     "ActionState",
     "ItemKind",
     "Retro",
+    "RetroGiven",
     "pulse_shown",
 ]
 
@@ -223,7 +224,7 @@ RETRO_COMMANDS = (
 )
 
 
-class _RetroGiven(Given):
+class RetroGiven(Given):
     """What a retro starts with: its Held event's fields, its first attributes."""
 
     team: str
@@ -233,7 +234,7 @@ class _RetroGiven(Given):
     facilitator: str
 
 
-class Retro(_RetroGiven, KoersAggregate):
+class Retro(RetroGiven, KoersAggregate):
     """One retrospective of a team."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
@@ -241,7 +242,7 @@ class Retro(_RetroGiven, KoersAggregate):
         pulse: dict[str, Decimal]
         actions: dict[UUID, dict[str, Any]]
 
-    class Held(_RetroGiven, KoersAggregate.Created):
+    class Held(RetroGiven, KoersAggregate.Created):
         def apply(self, r: Retro) -> None:
             self.adopt(r)
             r.items, r.pulse, r.actions = [], {}, {}
