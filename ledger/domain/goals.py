@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -31,14 +32,15 @@ from ledger.domain._fields import (
     CADENCE,
     CONFIDENCE,
     LEARNINGS,
+    MEASURED,
     NOTE,
     NOW,
     OWNER,
     REASON,
     SCORE,
+    SOLE_OWNER,
     TEAM,
     Choice,
-    Handle,
     Moment,
     Number,
     Quarter,
@@ -171,7 +173,7 @@ ADD_KEY_RESULT = Command(
         Number(name="start", help="The value at the start.", example="10"),
         Number(name="target", help="The value to reach.", example="2"),
         _UNIT,
-        Handle(name="owner", help="Exactly one owner.", example="bram"),
+        SOLE_OWNER,
         CADENCE,
     ),
     creates=True,
@@ -184,7 +186,7 @@ CHECK_IN = Command(
     "key_result.check_in",
     "Record a check-in: value, confidence 0–10, note and blockers, as of a moment.",
     (
-        Number(name="value", help="The measured value.", example="7"),
+        MEASURED,
         CONFIDENCE,
         AS_OF,
         NOTE,
@@ -299,7 +301,7 @@ MEASURE_KPI = Command(
     "kpi.measure",
     "Record a KPI measurement.",
     (
-        Number(name="value", help="The measured value.", example="30"),
+        replace(MEASURED, example="30"),
         Moment(
             name="as_of", help="When it was true (default: now).", default=NOW, example="2026-11-02"
         ),

@@ -13,6 +13,7 @@ their values through those declarations and keep only the rules of state here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -22,7 +23,19 @@ from uuid import UUID
 from ledger.domain._base import Given, KoersAggregate, changes
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
-from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
+from ledger.domain._fields import (
+    NOTE,
+    REASON,
+    SOLE_OWNER,
+    TEAM,
+    Choice,
+    Day,
+    Handle,
+    Number,
+    Ref,
+    Text,
+    Whole,
+)
 from ledger.domain.access import FACILITATOR, ITS_OWNER, LEAD, MEMBER
 from ledger.errors import InvalidValue, NotAllowed, NotFound
 
@@ -150,7 +163,7 @@ ADD_ACTION_ITEM = Command(
     "Add an action item with one owner and a due date (not before the retro).",
     (
         Text(name="text", help="What will be done.", most=2000, example="Pair on reviews daily"),
-        Handle(name="owner", help="Exactly one owner.", example="chen"),
+        replace(SOLE_OWNER, example="chen"),
         Day(name="due", help="The due date (not before the retro).", example="2026-12-11"),
     ),
     route="action-items",
