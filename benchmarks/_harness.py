@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +34,30 @@ def median(values: Sequence[float]) -> float:
 
 def ratio_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
+
+
+def paired_ratio(top: Sequence[float] | None, bottom: Sequence[float] | None) -> float | None:
+    """Median over repetitions of top/bottom (the two ran in the same repetition)."""
+    if not top or not bottom:
+        return None
+    return median([x / y for x, y in zip(top, bottom, strict=True)])
+
+
+def spread(values: Sequence[float] | None, *, thousands_from: float = 1000) -> str:
+    """A rate's median and its range over the repetitions: ``12,345 (11.9k-12.8k)``; the
+    range's ends count in thousands from ``thousands_from``."""
+    if not values:
+        return "-"
+
+    def compact(value: float) -> str:
+        return f"{value / 1000:.1f}k" if value >= thousands_from else f"{value:,.0f}"
+
+    return f"{median(values):,.0f} ({compact(min(values))}-{compact(max(values))})"
+
+
+def out_file(script: str) -> Path:
+    """Where the benchmark ``script`` (its ``__file__``) writes its figures."""
+    return ROOT / "benchmarks" / "out" / f"{Path(script).stem}.json"
 
 
 def code_version(*folders: str) -> dict[str, Any]:
@@ -113,13 +137,32 @@ def arguments(doc: str | None, default_reps: int) -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass(frozen=True)
+class Run:
+    """How a benchmark ran (its document records it beside the figures): ``--quick`` or not,
+    the repetitions, the sizes (a dataclass), the machine and code measured, and the seconds
+    it all took."""
+
+    quick: bool
+    reps: int
+    sizes: Any
+    info: dict[str, Any]
+    duration: float
+
+
 def on_a_fresh_server(
-    name: str, folders: Sequence[str], sizes: Any, reps: int, measure: Callable[[str, Path], T]
-) -> tuple[T, dict[str, Any], float]:
+    name: str,
+    folders: Sequence[str],
+    sizes: Any,
+    reps: int,
+    measure: Callable[[str, Path], T],
+    *,
+    quick: bool,
+) -> tuple[T, Run]:
     """``measure(url, tmp)`` against a fresh embedded nats-server in a temporary folder.
 
-    Announces the machine (and the code in ``folders``) first; returns the results, that
-    machine description and how many seconds it all took.
+    Announces the machine (and the code in ``folders``) first; returns the results and how
+    the run went (that machine description, how many seconds it all took).
     """
     info = machine(*folders)
     print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
@@ -129,30 +172,21 @@ def on_a_fresh_server(
         nats_server(Path(tmp) / "server") as server,
     ):
         results = measure(server.url, Path(tmp))
-    return results, info, time.perf_counter() - started
+    return results, Run(quick, reps, sizes, info, time.perf_counter() - started)
 
 
-def write_document(
-    out_file: Path,
-    *,
-    quick: bool,
-    duration: float,
-    reps: int,
-    sizes: Any,
-    info: dict[str, Any],
-    **figures: Any,
-) -> None:
+def write_document(out_file: Path, run: Run, **figures: Any) -> None:
     """Say how long the run took and write it to ``out_file``: how it was run, where, and
     ``figures``."""
-    print(f"\n{reps} reps, {duration:.0f} s, load average after: {os.getloadavg()}")
+    print(f"\n{run.reps} reps, {run.duration:.0f} s, load average after: {os.getloadavg()}")
     out_file.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "command": f"benchmarks/{out_file.stem}.py" + (" --quick" if quick else ""),
+        "command": f"benchmarks/{out_file.stem}.py" + (" --quick" if run.quick else ""),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(duration, 1),
-        "reps": reps,
-        "sizes": asdict(sizes),
-        "machine": {**info, "loadavg_after": os.getloadavg()},
+        "duration_s": round(run.duration, 1),
+        "reps": run.reps,
+        "sizes": asdict(run.sizes),
+        "machine": {**run.info, "loadavg_after": os.getloadavg()},
         **figures,
     }
     out_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -44,11 +44,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
     ratio_text,
     write_document,
 )
@@ -59,7 +59,7 @@ from ledger.application import Koers
 from ledger.domain import Principal
 from projections import ViewRunner
 
-OUT = ROOT / "benchmarks" / "out" / "access_bench.json"
+OUT = out_file(__file__)
 
 
 @dataclass
@@ -224,12 +224,16 @@ def main() -> None:
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(calls=2000, cold_calls=50, seconds=2) if args.quick else Sizes()
     reps = args.reps or (1 if args.quick else 5)
-    results, info, duration = on_a_fresh_server(
-        "access", ["ledger"], sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps)
+    results, run = on_a_fresh_server(
+        "access",
+        ["ledger"],
+        sizes,
+        reps,
+        lambda url, tmp: measure(url, tmp, sizes, reps),
+        quick=args.quick,
     )
     report(results)
-    write_document(OUT, quick=args.quick, duration=duration, reps=reps, sizes=sizes, info=info,
-                   **{"results": json.loads(json.dumps(results))})  # fmt: skip
+    write_document(OUT, run, results=json.loads(json.dumps(results)))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from typing import Any
 
 import nats
 
-from benchmarks._harness import ROOT
+from benchmarks._harness import out_file
 from ledger.application import Koers
 from ledger.audit import load_or_create_signing_key, sign
 from ledger.audit._frames import Frame
@@ -71,7 +71,7 @@ from ledger.nats._stream import audited_config
 from ledger.settings import AuditSettings, StoreSettings
 from tests.factories import decision
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "audit_bench.json"
+OUT_FILE = out_file(__file__)
 STREAM = "BENCH"
 EVERY = 1000
 

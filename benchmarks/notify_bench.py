@@ -44,10 +44,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from benchmarks._harness import (
-    ROOT,
     arguments,
     clean_environment,
     on_a_fresh_server,
+    out_file,
     write_document,
 )
 from ledger.application import Koers
@@ -55,7 +55,7 @@ from ledger.settings import NotifySettings, WorkerSettings
 from workers import start_workers
 from workers._outbox import delivery_id
 
-OUT = ROOT / "benchmarks" / "out" / "notify_bench.json"
+OUT = out_file(__file__)
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 _MESSAGE_ID = re.compile(rb"^Message-ID: <([^@>]+)@", re.MULTILINE | re.IGNORECASE)
 
@@ -198,12 +198,13 @@ def main() -> None:
     sizes = replace(sizes, rate=args.rate or sizes.rate, prompts=args.prompts or sizes.prompts,
                     busy=args.busy)  # fmt: skip
     reps = args.reps or (1 if args.quick else 3)
-    results, info, duration = on_a_fresh_server(
+    results, run = on_a_fresh_server(
         "notify",
         ["workers", "ledger"],
         sizes,
         reps,
         lambda url, tmp: measure(url, tmp, sizes, reps),
+        quick=args.quick,
     )
     report(results)
     summary = [
@@ -214,8 +215,7 @@ def main() -> None:
          "smtp_ceiling_per_s": round(r["ceiling"], 1)}
         for r in results
     ]  # fmt: skip
-    write_document(OUT, quick=args.quick, duration=duration, reps=reps, sizes=sizes, info=info,
-                   results=summary)  # fmt: skip
+    write_document(OUT, run, results=summary)
 
 
 if __name__ == "__main__":

@@ -36,18 +36,19 @@ from pathlib import Path
 import httpx
 
 from benchmarks._harness import (
-    ROOT,
+    Run,
     arguments,
     clean_environment,
     machine,
     median,
     nats_server,
+    out_file,
     write_document,
 )
 from benchmarks.store_bench import make_app, open_account, post
 from ledger.embedded import ensure_server
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "recovery_bench.json"
+OUT_FILE = out_file(__file__)
 
 
 @dataclass(frozen=True)
@@ -211,13 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n| measure | median | min-max |\n|---|---|---|")
     for key, values in figures.items():
         print(f"| {key} | {median(values):.3f} | {min(values):.3f}-{max(values):.3f} |")
+    run = Run(args.quick, reps, sizes, info, time.perf_counter() - started)
     write_document(
         OUT_FILE,
-        quick=args.quick,
-        duration=time.perf_counter() - started,
-        reps=reps,
-        sizes=sizes,
-        info=info,
+        run,
         runs=runs,
         medians={key: median(values) for key, values in figures.items()},
     )

@@ -39,7 +39,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import nats
@@ -51,17 +50,20 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from benchmarks._harness import (
-    ROOT,
+    Run,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
+    paired_ratio,
     ratio_text,
+    spread,
     write_document,
 )
 from ledger.nats._stream import audited_config
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "store_bench.json"
+OUT_FILE = out_file(__file__)
 BACKENDS = ("nats", "sqlite", "popo", "raw")
 RAW_IN_FLIGHT = 4  # batches in flight in the raw group commit (ledger.nats uses 4 too)
 TIMEOUT = 10.0
@@ -682,23 +684,9 @@ HEADINGS = {
 }
 
 
-def paired_ratio(results: Results, metric: str, top: str, bottom: str) -> float | None:
-    """Median over repetitions of top/bottom (the two ran in the same repetition)."""
-    a = results.get(top, {}).get(metric)
-    b = results.get(bottom, {}).get(metric)
-    if not a or not b:
-        return None
-    return median([x / y for x, y in zip(a, b, strict=True)])
-
-
-def cell(values: list[float] | None) -> str:
-    if not values:
-        return "-"
-    return f"{median(values):,.0f} ({compact(min(values))}-{compact(max(values))})"
-
-
-def compact(value: float) -> str:
-    return f"{value / 1000:.1f}k" if value >= 1000 else f"{value:.0f}"
+def nats_over(results: Results, metric: str, bottom: str) -> float | None:
+    """How many times the NATS store's figure is ``bottom``'s (paired by repetition)."""
+    return paired_ratio(results.get("nats", {}).get(metric), results.get(bottom, {}).get(metric))
 
 
 def table(results: Results) -> str:
@@ -711,9 +699,9 @@ def table(results: Results) -> str:
     for metric, label in ROWS:
         if not any(metric in results[b] for b in backends):
             continue
-        cells = [cell(results[b].get(metric)) for b in backends]
-        cells.append(ratio_text(paired_ratio(results, metric, "nats", "sqlite")))
-        cells.append(ratio_text(paired_ratio(results, metric, "nats", "raw")))
+        cells = [spread(results[b].get(metric)) for b in backends]
+        cells.append(ratio_text(nats_over(results, metric, "sqlite")))
+        cells.append(ratio_text(nats_over(results, metric, "raw")))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -763,7 +751,7 @@ GOALS = (
 def targets(results: Results) -> list[Target]:
     out = []
     for goal in GOALS:
-        ratio = paired_ratio(results, goal.metric, "nats", goal.baseline)
+        ratio = nats_over(results, goal.metric, goal.baseline)
         if ratio is None:
             continue
         figure = median(results["nats"][goal.metric])
@@ -791,16 +779,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown or reps < 1:
         parser.error(f"unknown backends {sorted(unknown)}" if unknown else "--reps must be ≥ 1")
     clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
-    results, info, duration = on_a_fresh_server(
-        "store", ["ledger"], sizes, reps, lambda url, tmp: run_all(url, tmp, sizes, reps, backends)
+    results, run = on_a_fresh_server(
+        "store",
+        ["ledger"],
+        sizes,
+        reps,
+        lambda url, tmp: run_all(url, tmp, sizes, reps, backends),
+        quick=args.quick,
     )
-    report(results, info, sizes, reps, duration=duration, quick=args.quick)
+    report(results, run)
     return 0
 
 
-def report(
-    results: Results, info: dict[str, Any], sizes: Sizes, reps: int, *, duration: float, quick: bool
-) -> None:
+def report(results: Results, run: Run) -> None:
     found = targets(results)
     print()
     print(table(results))
@@ -811,15 +802,11 @@ def report(
         print(target.line())
     write_document(
         OUT_FILE,
-        quick=quick,
-        duration=duration,
-        reps=reps,
-        sizes=sizes,
-        info=info,
+        run,
         results=results,
         medians={b: {m: median(v) for m, v in r.items()} for b, r in results.items()},
         ratios_nats_over={
-            base: {m: paired_ratio(results, m, "nats", base) for m in results.get("nats", {})}
+            base: {m: nats_over(results, m, base) for m in results.get("nats", {})}
             for base in ("sqlite", "popo", "raw")
             if base in results and "nats" in results
         },

@@ -80,12 +80,15 @@ from eventsourcing.projection import ProjectionRunner
 from nats.aio.msg import Msg
 
 from benchmarks._harness import (
-    ROOT,
+    Run,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
+    paired_ratio,
     ratio_text,
+    spread,
     write_document,
 )
 from ledger.application import Koers
@@ -101,7 +104,7 @@ from projections import (
     views_as_of,
 )
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "views_bench.json"
+OUT_FILE = out_file(__file__)
 LOG_STREAM = "VLOG"
 API_STREAM = "VAPI"
 DEMO_TODAY = date(2026, 11, 20)  # the demo tells the quarter before: 2026-Q3
@@ -878,22 +881,13 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
 # --- reporting -----------------------------------------------------------------------------
 
 
-def paired_ratio(results: Results, top: str, bottom: str) -> float | None:
-    a, b = results.values.get(top), results.values.get(bottom)
-    if not a or not b:
-        return None
-    return median([x / y for x, y in zip(a, b, strict=True)])
-
-
-def compact(value: float) -> str:
-    return f"{value / 1000:.1f}k" if value >= 10_000 else f"{value:,.0f}"
+def over(results: Results, top: str, bottom: str) -> float | None:
+    """How many times ``top``'s figure is ``bottom``'s (paired by repetition)."""
+    return paired_ratio(results.values.get(top), results.values.get(bottom))
 
 
 def rate_cell(results: Results, metric: str) -> str:
-    values = results.values.get(metric)
-    if not values:
-        return "-"
-    return f"{median(values):,.0f} ({compact(min(values))}-{compact(max(values))})"
+    return spread(results.values.get(metric), thousands_from=10_000)
 
 
 def ms(value: float) -> str:
@@ -951,8 +945,8 @@ def tables(results: Results, sizes: Sizes, reps: int) -> str:
         metric = f"replay_{key}"
         lines.append(
             f"| {label} | {rate_cell(results, metric)} "
-            f"| {ratio_text(paired_ratio(results, metric, 'replay_library'))} "
-            f"| {ratio_text(paired_ratio(results, metric, 'replay_raw_bulk'))} |"
+            f"| {ratio_text(over(results, metric, 'replay_library'))} "
+            f"| {ratio_text(over(results, metric, 'replay_raw_bulk'))} |"
         )
     lines += [
         "",
@@ -982,9 +976,7 @@ def tables(results: Results, sizes: Sizes, reps: int) -> str:
         server_label, label = SERVERS[server], labels[key]
         name = f"load_{server}_{key}"
         errors = int(sum(results.values.get(f"{name}_errors", [0])))
-        ratio = paired_ratio(
-            results, f"{name}_latency_p99_ms", f"load_{server}_health_latency_p99_ms"
-        )
+        ratio = over(results, f"{name}_latency_p99_ms", f"load_{server}_health_latency_p99_ms")
         cpu = results.values.get(f"{name}_server_cpu_ms")
         busy = results.values.get(f"{name}_server_busy")
         lines.append(
@@ -1023,7 +1015,7 @@ def targets(results: Results, sizes: Sizes) -> list[Target]:
                 rate >= 20_000,
             )
         )
-        ratio = paired_ratio(results, "replay_rebuild", "replay_library") or 0.0
+        ratio = over(results, "replay_rebuild", "replay_library") or 0.0
         base = median(values["replay_library"])
         out.append(
             Target(
@@ -1075,19 +1067,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if reps < 1:
         parser.error("--reps must be >= 1")
     clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
-    results, info, duration = on_a_fresh_server(
-        "views", ["ledger", "projections"], sizes, reps, lambda url, tmp: run(url, tmp, sizes, reps)
+    results, how = on_a_fresh_server(
+        "views",
+        ["ledger", "projections"],
+        sizes,
+        reps,
+        lambda url, tmp: run(url, tmp, sizes, reps),
+        quick=args.quick,
     )
-    report(results, info, sizes, reps, duration=duration, quick=args.quick)
+    report(results, how)
     return 0
 
 
-def report(
-    results: Results, info: dict[str, Any], sizes: Sizes, reps: int, *, duration: float, quick: bool
-) -> None:
-    found = targets(results, sizes)
+def report(results: Results, how: Run) -> None:
+    found = targets(results, how.sizes)
     print()
-    print(tables(results, sizes, reps))
+    print(tables(results, how.sizes, how.reps))
     print()
     for key, value in results.checks.items():
         print(f"check: {key} = {value}")
@@ -1095,11 +1090,7 @@ def report(
         print(target.line())
     write_document(
         OUT_FILE,
-        quick=quick,
-        duration=duration,
-        reps=reps,
-        sizes=sizes,
-        info=info,
+        how,
         results=results.values,
         checks=results.checks,
         medians={m: median(v) for m, v in results.values.items()},

@@ -62,12 +62,13 @@ from benchmarks._harness import (
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
     ratio_text,
     write_document,
 )
 from benchmarks.views_bench import DEMO_TODAY, demo_events, quarter_days, rotated, write_log
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "web_bench.json"
+OUT_FILE = out_file(__file__)
 CHROMIUM = os.environ.get("KOERS_CHROMIUM", "/usr/bin/chromium")
 #: The pages measured by default: (name, page, the API's answer for the same data).
 PAGES = (
@@ -348,13 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = Sizes(args.events, sizes.requests, sizes.loads)
     reps = args.reps or (1 if args.quick else 3)
     pages = [tuple(p) for p in args.page] if args.page else list(PAGES)
-    results, info, duration = on_a_fresh_server(
+    results, run = on_a_fresh_server(
         "web", ["ledger", "projections"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps, pages),
+        lambda url, tmp: measure(url, tmp, sizes, reps, pages), quick=args.quick,
     )  # fmt: skip
     report(results)
-    write_document(OUT_FILE, quick=args.quick, duration=duration, reps=reps, sizes=sizes,
-                   info=info, results=results)  # fmt: skip
+    write_document(OUT_FILE, run, results=results)
     return 0
 
 

@@ -47,6 +47,7 @@ from benchmarks._harness import (
     clean_environment,
     median,
     on_a_fresh_server,
+    out_file,
     write_document,
 )
 from ledger.application import Koers
@@ -55,7 +56,7 @@ from ledger.webhooks import signed_headers
 from tests.factories import objective
 from workers import WorkerSettings, start_workers
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "webhook_bench.json"
+OUT_FILE = out_file(__file__)
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -183,9 +184,9 @@ def main() -> None:
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(deliveries=200) if options.quick else Sizes()
     reps = options.reps or (1 if options.quick else 3)
-    results, info, duration = on_a_fresh_server(
+    results, run = on_a_fresh_server(
         "webhook", ["workers", "ledger/webhooks"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps),
+        lambda url, tmp: measure(url, tmp, sizes, reps), quick=options.quick,
     )  # fmt: skip
     runs = results["runs"]
     roof = median([r["ceiling_per_s"] for r in runs])
@@ -197,8 +198,7 @@ def main() -> None:
     per_cpu = median([r["worker_per_cpu_s"] for r in runs])
     print(f"| one worker, deliveries per CPU-second | {per_cpu:,.0f} |")
     print(f"| delivered twice | {results['delivered_twice']} |")
-    write_document(OUT_FILE, quick=options.quick, duration=duration, reps=reps, sizes=sizes,
-                   info=info, runs=runs, median_ceiling_per_s=roof,
+    write_document(OUT_FILE, run, runs=runs, median_ceiling_per_s=roof,
                    median_worker_per_s=worker, ratio=worker / roof,
                    median_worker_per_cpu_s=per_cpu,
                    delivered_twice=results["delivered_twice"])  # fmt: skip

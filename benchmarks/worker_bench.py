@@ -46,13 +46,13 @@ import nats
 import nats.js.errors
 from nats.js import api
 
-from benchmarks._harness import ROOT
+from benchmarks._harness import out_file
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from ledger.embedded import EmbeddedServer
 from workers import WorkerSettings, start_workers
 
-OUT_FILE = ROOT / "benchmarks" / "out" / "worker_bench.json"
+OUT_FILE = out_file(__file__)
 STREAM = "WBENCH"
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 TODAY = datetime.now(UTC).date()

@@ -88,25 +88,24 @@ def median(values: Iterable[Decimal]) -> Decimal | None:
     return (items[middle - 1] + items[middle]) / 2
 
 
-def _round(value: Decimal | None, places: str) -> str | None:
-    if value is None:
-        return None
-    return str(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
+class _Places:
+    """A number as text rounded half up to the places of ``unit`` (``"0.01"``); ``None``
+    stays ``None``."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = Decimal(unit)
+
+    @overload
+    def __call__(self, value: Decimal) -> str: ...
+    @overload
+    def __call__(self, value: Decimal | None) -> str | None: ...
+    def __call__(self, value: Decimal | None) -> str | None:
+        if value is None:
+            return None
+        return str(value.quantize(self.unit, rounding=ROUND_HALF_UP))
 
 
-@overload
-def r4(value: Decimal) -> str: ...
-@overload
-def r4(value: Decimal | None) -> str | None: ...
-def r4(value: Decimal | None) -> str | None:
-    """A ratio or progress, to 4 places (``"0.4167"``)."""
-    return _round(value, "0.0001")
-
-
-@overload
-def r2(value: Decimal) -> str: ...
-@overload
-def r2(value: Decimal | None) -> str | None: ...
-def r2(value: Decimal | None) -> str | None:
-    """Days or a score, to 2 places (``"3.50"``)."""
-    return _round(value, "0.01")
+#: A ratio or progress, to 4 places (``"0.4167"``).
+r4 = _Places("0.0001")
+#: Days or a score, to 2 places (``"3.50"``).
+r2 = _Places("0.01")

@@ -11,6 +11,7 @@ the workers' own streams', created by :mod:`workers._streams`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import nats.errors
@@ -95,6 +96,17 @@ WEBHOOK_EVENTS_DESCRIPTION = (
     "Every event of the ledger again, for the webhooks (a durable consumer of its own): each "
     "event a webhook's owner may read and whose type matches its globs becomes one delivery "
     "on <prefix>_webhooks.send.<delivery id>."
+)
+DELIVERED_TEXT = (
+    "Written once a receiver answered 2xx, create-if-absent (expected subject "
+    "sequence 0): empty payload, header Koers-Webhook-Id. A delivery with this record "
+    "is never POSTed again."
+)
+FAILED_TEXT = (
+    "A delivery given up after the retry window: the body as it would be POSTed, "
+    "headers Koers-Webhook-Id, Koers-Webhook-Owner, Koers-Webhook-Url, "
+    "Koers-Attempts, Koers-First-Attempt, Koers-Failed-At, Koers-Last-Error. "
+    "`koers webhooks failures` lists them, `koers webhooks replay <id>` sends again."
 )
 WEBHOOK_SENDS_DESCRIPTION = (
     "One delivery of one event to one webhook (subject <prefix>_webhooks.send.<delivery id>, "
@@ -218,35 +230,24 @@ def _notification_subscribers(
     :mod:`workers._teamchan`) and the documented publishers of the outbox
     (:mod:`workers._outbox` publishes through nats-py)."""
     outbox = JStream(names.notify_stream, declare=False)
-    publishers = {
-        name: broker.publisher(subject, stream=outbox, title=name, description=text)
-        for name, subject, text in (
-            ("deliveries held back", names.notify_subject("later", "{delivery}"), LATER_TEXT),
-            ("digest items", names.notify_subject("digest", "{person}", "{delivery}"),
-             DIGEST_TEXT),
-            ("digest schedules", names.notify_subject("digest_at", "{person}"), DIGEST_AT_TEXT),
-            ("deliveries to send", names.notify_subject("send", "{delivery}"), SEND_TEXT),
-        )
-    }  # fmt: skip
-
-    for stream, subject, durable, batch, title, description, handler in (
-        (ledger, names.prompts_filter, names.notify_durable, 64, "prompts to tell",
+    publishers = _publishers(broker, outbox, (
+        ("deliveries held back", names.notify_subject("later", "{delivery}"), LATER_TEXT),
+        ("digest items", names.notify_subject("digest", "{person}", "{delivery}"), DIGEST_TEXT),
+        ("digest schedules", names.notify_subject("digest_at", "{person}"), DIGEST_AT_TEXT),
+        ("deliveries to send", names.notify_subject("send", "{delivery}"), SEND_TEXT),
+    ))  # fmt: skip
+    _subscribe_batches(broker, settings, worker, (
+        (names.prompts_filter, ledger, names.notify_durable, 64, "prompts to tell",
          PROMPTS_DESCRIPTION, "on_prompts"),
-        (outbox, names.notify_subject("send", "*"), names.send_durable, 64, "deliveries",
+        (names.notify_subject("send", "*"), outbox, names.send_durable, 64, "deliveries",
          SEND_DESCRIPTION, "on_deliveries"),
-        (outbox, names.notify_subject("gather", "*"), names.gather_durable, 8, "digests due",
+        (names.notify_subject("gather", "*"), outbox, names.gather_durable, 8, "digests due",
          GATHER_DESCRIPTION, "on_digests"),
-        (ledger, names.ledger_filter, names.teams_durable, 64, "team news",
+        (names.ledger_filter, ledger, names.teams_durable, 64, "team news",
          TEAM_EVENTS_DESCRIPTION, "on_team_events"),
-        (schedules, names.due_filter, names.teams_due_durable, 16, "team items due",
+        (names.due_filter, schedules, names.teams_due_durable, 16, "team items due",
          TEAM_DUE_DESCRIPTION, "on_team_due"),
-    ):  # fmt: skip
-        pull = PullSub(batch_size=batch, timeout=settings.fetch_wait, batch=True)
-        subscriber = _batch_subscriber(
-            broker, subject, stream=stream, durable=durable, pull_sub=pull, title=title,
-            description=description,
-        )  # fmt: skip
-        subscriber(_handing_to(worker, handler))
+    ))  # fmt: skip
     return publishers
 
 
@@ -259,40 +260,43 @@ def _webhook_subscribers(
     stream = JStream(hooks.hooks_stream, declare=False)
     web = settings.webhooks
 
-    subscribers = (
+    _subscribe_batches(broker, settings, worker, (
         (names.ledger_filter, ledger, hooks.fanout_durable, web.batch_size,
          "ledger events for webhooks", WEBHOOK_EVENTS_DESCRIPTION, "on_webhook_events"),
         (hooks.send_filter, stream, hooks.send_durable, web.concurrency,
          "webhook deliveries", WEBHOOK_SENDS_DESCRIPTION, "on_webhook_sends"),
-    )  # fmt: skip
-    for subject, source, durable, size, title, description, method in subscribers:
-        pull_sub = PullSub(batch_size=size, timeout=settings.fetch_wait, batch=True)
-        subscriber = _batch_subscriber(broker, subject, stream=source, durable=durable,
-                                       pull_sub=pull_sub, title=title,
+    ))  # fmt: skip
+    worker.publishers.update(_publishers(broker, stream, (
+        ("webhook delivered", hooks.done_subject("{delivery}"), DELIVERED_TEXT),
+        ("webhook failed", hooks.failed_subject("{delivery}"), FAILED_TEXT),
+    )))  # fmt: skip
+
+
+#: A batch consumer: subject, stream, durable name, batch size, title and description (in
+#: the AsyncAPI document), and the worker's method that takes its batches.
+Consumer = tuple[str, JStream, str, int, str, str, str]
+
+
+def _subscribe_batches(
+    broker: NatsBroker, settings: WorkerSettings, worker: Any, consumers: Iterable[Consumer]
+) -> None:
+    """Hand each consumer's batches to ``worker.<method>``."""
+    for subject, stream, durable, size, title, description, method in consumers:
+        pull = PullSub(batch_size=size, timeout=settings.fetch_wait, batch=True)
+        subscriber = _batch_subscriber(broker, subject, stream=stream, durable=durable,
+                                       pull_sub=pull, title=title,
                                        description=description)  # fmt: skip
         subscriber(_handing_to(worker, method))
 
-    worker.publishers["webhook delivered"] = broker.publisher(
-        hooks.done_subject("{delivery}"),
-        stream=stream,
-        title="webhook delivered",
-        description=(
-            "Written once a receiver answered 2xx, create-if-absent (expected subject "
-            "sequence 0): empty payload, header Koers-Webhook-Id. A delivery with this record "
-            "is never POSTed again."
-        ),
-    )
-    worker.publishers["webhook failed"] = broker.publisher(
-        hooks.failed_subject("{delivery}"),
-        stream=stream,
-        title="webhook failed",
-        description=(
-            "A delivery given up after the retry window: the body as it would be POSTed, "
-            "headers Koers-Webhook-Id, Koers-Webhook-Owner, Koers-Webhook-Url, "
-            "Koers-Attempts, Koers-First-Attempt, Koers-Failed-At, Koers-Last-Error. "
-            "`koers webhooks failures` lists them, `koers webhooks replay <id>` sends again."
-        ),
-    )
+
+def _publishers(
+    broker: NatsBroker, stream: JStream, rows: Iterable[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """A documented publisher, by title, for each (title, subject, description)."""
+    return {
+        title: broker.publisher(subject, stream=stream, title=title, description=text)
+        for title, subject, text in rows
+    }
 
 
 def _handing_to(worker: Any, method: str) -> Any:

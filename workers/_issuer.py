@@ -13,16 +13,23 @@ way, whether the other was a redelivery, a restarted worker or a second replica.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application import Koers
 from ledger.domain import Prompt, command_key_id, proved_by
+from ledger.domain.prompts import ISSUE_PROMPT
 from ledger.errors import DomainError
 from workers._actions import IssuePrompt
 from workers._metrics import Metrics
 
 __all__ = ["Issuer"]
+
+
+def _values(p: IssuePrompt) -> dict[str, Any]:
+    """The prompt's values for the table's ``prompt.issue`` (each of its fields, by name)."""
+    return {field.name: getattr(p, field.name) for field in ISSUE_PROMPT.fields}
 
 
 class Issuer:
@@ -62,23 +69,14 @@ class Issuer:
 
     def _make(self, p: IssuePrompt) -> Prompt:
         return Prompt.issue(
-            id=command_key_id("Prompt", p.key),
-            actor=self.actor,
-            command_id=p.key,
-            to=p.to,
-            question=p.question,
-            kind=p.kind,
-            triggered_by=p.triggered_by,
+            id=command_key_id("Prompt", p.key), actor=self.actor, command_id=p.key, **_values(p)
         )
 
     def _one(self, p: IssuePrompt) -> None:
         receipt = self.app.issue_prompt(
             actor=self.actor,
             key=p.key,
-            to=p.to,
-            question=p.question,
-            kind=p.kind,
-            triggered_by=p.triggered_by,
+            **_values(p),
         )
         if receipt.replayed:
             self.metrics.replayed.labels(p.kind).inc()

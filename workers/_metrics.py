@@ -45,6 +45,9 @@ class Metrics:
         def per_consumer(name: str, documentation: str) -> Gauge:
             return Gauge(name, documentation, ["consumer"], registry=r)
 
+        def counted(name: str, documentation: str, *labels: str) -> Counter:
+            return Counter(name, documentation, list(labels), registry=r)
+
         self.pending = per_consumer("koers_worker_consumer_pending", "Messages not yet delivered")
         self.ack_pending = per_consumer(
             "koers_worker_consumer_ack_pending", "Messages delivered, not yet acknowledged"
@@ -53,32 +56,22 @@ class Metrics:
             "koers_worker_consumer_redelivered", "Messages redelivered, not yet acknowledged"
         )
         self.up = per_consumer("koers_worker_consumer_up", "1 while the durable consumer exists")
-        self.messages = Counter(
-            "koers_worker_messages",
-            "Messages handled, by outcome",
-            ["source", "outcome"],
-            registry=r,
+        self.messages = counted(
+            "koers_worker_messages", "Messages handled, by outcome", "source", "outcome"
         )
-        self.issued = Counter(
-            "koers_worker_prompts_issued", "Prompts issued by this worker", ["kind"], registry=r
+        self.issued = counted(
+            "koers_worker_prompts_issued", "Prompts issued by this worker", "kind"
         )
-        self.replayed = Counter(
-            "koers_worker_prompts_replayed",
-            "Prompts that had been issued already",
-            ["kind"],
-            registry=r,
+        self.replayed = counted(
+            "koers_worker_prompts_replayed", "Prompts that had been issued already", "kind"
         )
-        self.deliveries = Counter(
-            "koers_worker_deliveries",
-            "Notifications by channel and outcome",
-            ["channel", "outcome"],
-            registry=r,
+        self.deliveries = counted(
+            "koers_worker_deliveries", "Notifications by channel and outcome", "channel", "outcome"
         )
-        self.quarantined = Counter(
+        self.quarantined = counted(
             "koers_quarantined_events",
             "Events set aside (dead-lettered) by this worker",
-            ["consumer"],
-            registry=r,
+            "consumer",
         )
         self.latency = Histogram(
             "koers_worker_event_to_prompt_seconds",

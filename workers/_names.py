@@ -29,26 +29,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.webhooks import Joined
+
 __all__ = ["Names"]
 
 
 @dataclass(frozen=True)
 class Names:
+    """Every name of the module docstring's table, from the ledger's stream and prefix and
+    the worker's name."""
+
     stream: str
     prefix: str
     worker: str
 
-    @property
-    def ledger_filter(self) -> str:
-        return f"{self.prefix}.>"
-
-    @property
-    def schedules_stream(self) -> str:
-        return f"{self.stream}_SCHEDULES"
-
-    @property
-    def schedules_prefix(self) -> str:
-        return f"{self.prefix}_schedules"
+    ledger_filter = Joined("prefix", ".>")
+    schedules_stream = Joined("stream", "_SCHEDULES")
+    schedules_prefix = Joined("prefix", "_schedules")
+    due_filter = Joined("prefix", "_schedules.due.>")
+    dlq_stream = Joined("stream", "_DLQ")
+    dlq_prefix = Joined("prefix", "_dlq")
+    # notifications (``workers._outbox``)
+    notify_stream = Joined("stream", "_NOTIFY")
+    notify_prefix = Joined("prefix", "_notify")
+    deliveries_bucket = Joined("stream", "_DELIVERIES")
+    prompts_filter = Joined("prefix", ".prompt.*.issued")
+    # durable consumers
+    ledger_durable = Joined("worker", "-ledger")
+    schedules_durable = Joined("worker", "-schedules")
+    notify_durable = Joined("worker", "-notify")
+    send_durable = Joined("worker", "-send")
+    gather_durable = Joined("worker", "-gather")
+    teams_durable = Joined("worker", "-teams")
+    teams_due_durable = Joined("worker", "-teams-due")
 
     def schedule_subject(self, kind: str, ident: str) -> str:
         return f"{self.schedules_prefix}.set.{kind}.{ident}"
@@ -56,68 +69,10 @@ class Names:
     def due_subject(self, kind: str, ident: str) -> str:
         return f"{self.schedules_prefix}.due.{kind}.{ident}"
 
-    @property
-    def due_filter(self) -> str:
-        return f"{self.schedules_prefix}.due.>"
-
-    @property
-    def dlq_stream(self) -> str:
-        return f"{self.stream}_DLQ"
-
-    @property
-    def dlq_prefix(self) -> str:
-        return f"{self.prefix}_dlq"
-
     def dlq_subject(self, source_stream: str, sequence: int) -> str:
         return f"{self.dlq_prefix}.{source_stream}.{sequence}"
-
-    # -- notifications (``workers._outbox``) --------------------------------------------------
-
-    @property
-    def notify_stream(self) -> str:
-        return f"{self.stream}_NOTIFY"
-
-    @property
-    def notify_prefix(self) -> str:
-        return f"{self.prefix}_notify"
 
     def notify_subject(self, what: str, *tokens: str) -> str:
         """``<prefix>_notify.<what>.<tokens…>`` (``send``, ``later``, ``digest``,
         ``digest_at``, ``gather``); ``*`` tokens make a filter."""
         return ".".join((self.notify_prefix, what, *tokens))
-
-    @property
-    def deliveries_bucket(self) -> str:
-        return f"{self.stream}_DELIVERIES"
-
-    @property
-    def prompts_filter(self) -> str:
-        return f"{self.prefix}.prompt.*.issued"
-
-    @property
-    def notify_durable(self) -> str:
-        return f"{self.worker}-notify"
-
-    @property
-    def send_durable(self) -> str:
-        return f"{self.worker}-send"
-
-    @property
-    def gather_durable(self) -> str:
-        return f"{self.worker}-gather"
-
-    @property
-    def teams_durable(self) -> str:
-        return f"{self.worker}-teams"
-
-    @property
-    def teams_due_durable(self) -> str:
-        return f"{self.worker}-teams-due"
-
-    @property
-    def ledger_durable(self) -> str:
-        return f"{self.worker}-ledger"
-
-    @property
-    def schedules_durable(self) -> str:
-        return f"{self.worker}-schedules"

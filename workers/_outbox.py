@@ -35,6 +35,7 @@ from nats.js.kv import KeyValue
 
 from ledger.domain._base import NAMESPACE
 from ledger.settings import WorkerSettings
+from ledger.webhooks import side_stream
 from workers._names import Names
 from workers._notices import Item, Notice
 from workers._scheduler import H_SCHEDULE, H_TARGET, H_TTL, H_ZONE, at_header
@@ -79,16 +80,13 @@ class Delivery:
 
 
 def notify_config(names: Names, replicas: int) -> api.StreamConfig:
-    return api.StreamConfig(
-        name=names.notify_stream,
-        description="Koers notifications: deliveries to send, held back, and gathered",
-        subjects=[f"{names.notify_prefix}.>"],
-        storage=api.StorageType.FILE,
-        num_replicas=replicas,
+    return side_stream(
+        names.notify_stream,
+        names.notify_prefix,
+        "Koers notifications: deliveries to send, held back, and gathered",
+        replicas,
         discard=api.DiscardPolicy.OLD,  # schedules require it; no size limit: only max_age
         max_age=KEEP.total_seconds(),
-        duplicate_window=120.0,
-        allow_direct=True,
         allow_msg_schedules=True,
         allow_msg_ttl=True,
     )

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -52,6 +53,21 @@ __all__ = ["Worker"]
 log = logging.getLogger("workers")
 HEADER_ALLOWANCE = 1024  # as the store: an event may use max_payload less this
 PUBLISH_TIMEOUT = 5.0
+
+
+def _hands_to(part: str, method: str) -> Callable[[Any, NatsBatchMessage], Awaitable[None]]:
+    """What a subscriber calls on the worker: it hands the batch's messages to
+    ``<part>.<method>`` (a part :meth:`Worker.start` made; a dotted part such as
+    ``notifier.teams`` names a part of a part)."""
+
+    async def hand(worker: Any, batch: NatsBatchMessage) -> None:
+        target = worker
+        for name in part.split("."):
+            target = getattr(target, name)
+            assert target is not None, f"the worker's {part} is not started"
+        await getattr(target, method)(batch.raw_message)
+
+    return hand
 
 
 class Worker:
@@ -212,40 +228,12 @@ class Worker:
 
     # -- what the subscribers call --------------------------------------------------------------
 
-    async def on_ledger(self, batch: NatsBatchMessage) -> None:
-        assert self.processor is not None
-        await self.processor.ledger_batch(batch.raw_message)
-
-    async def on_due(self, batch: NatsBatchMessage) -> None:
-        assert self.processor is not None
-        await self.processor.due_batch(batch.raw_message)
-
-    async def on_prompts(self, batch: NatsBatchMessage) -> None:
-        assert self.notifier is not None
-        await self.notifier.prompts(batch.raw_message)
-
-    async def on_deliveries(self, batch: NatsBatchMessage) -> None:
-        assert self.notifier is not None
-        await self.notifier.deliveries(batch.raw_message)
-
-    async def on_digests(self, batch: NatsBatchMessage) -> None:
-        assert self.notifier is not None
-        await self.notifier.digests(batch.raw_message)
-
-    async def on_team_events(self, batch: NatsBatchMessage) -> None:
-        assert self.notifier is not None
-        assert self.notifier.teams is not None
-        await self.notifier.teams.events(batch.raw_message)
-
-    async def on_team_due(self, batch: NatsBatchMessage) -> None:
-        assert self.notifier is not None
-        assert self.notifier.teams is not None
-        await self.notifier.teams.due_items(batch.raw_message)
-
-    async def on_webhook_events(self, batch: NatsBatchMessage) -> None:
-        assert self.fanout is not None
-        await self.fanout.batch(batch.raw_message)
-
-    async def on_webhook_sends(self, batch: NatsBatchMessage) -> None:
-        assert self.sender is not None
-        await self.sender.batch(batch.raw_message)
+    on_ledger = _hands_to("processor", "ledger_batch")
+    on_due = _hands_to("processor", "due_batch")
+    on_prompts = _hands_to("notifier", "prompts")
+    on_deliveries = _hands_to("notifier", "deliveries")
+    on_digests = _hands_to("notifier", "digests")
+    on_team_events = _hands_to("notifier.teams", "events")
+    on_team_due = _hands_to("notifier.teams", "due_items")
+    on_webhook_events = _hands_to("fanout", "batch")
+    on_webhook_sends = _hands_to("sender", "batch")

@@ -27,7 +27,7 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
 from ledger.settings import WorkerSettings
-from ledger.webhooks import HookNames, hooks_config
+from ledger.webhooks import HookNames, hooks_config, side_stream
 from workers._names import Names
 
 __all__ = ["consumer_config", "ensure_consumers", "ensure_streams", "hook_names"]
@@ -39,15 +39,12 @@ def hook_names(names: Names) -> HookNames:
 
 
 def schedules_config(names: Names, replicas: int) -> api.StreamConfig:
-    return api.StreamConfig(
-        name=names.schedules_stream,
-        description="Koers reflection workers: schedules (set.>) and what they fire (due.>)",
-        subjects=[f"{names.schedules_prefix}.>"],
-        storage=api.StorageType.FILE,
-        num_replicas=replicas,
+    return side_stream(
+        names.schedules_stream,
+        names.schedules_prefix,
+        "Koers reflection workers: schedules (set.>) and what they fire (due.>)",
+        replicas,
         discard=api.DiscardPolicy.OLD,
-        duplicate_window=120.0,
-        allow_direct=True,
         allow_atomic=True,
         allow_msg_schedules=True,
         allow_msg_ttl=True,
@@ -55,15 +52,12 @@ def schedules_config(names: Names, replicas: int) -> api.StreamConfig:
 
 
 def dlq_config(names: Names, replicas: int) -> api.StreamConfig:
-    return api.StreamConfig(
-        name=names.dlq_stream,
-        description="Koers reflection workers: messages that could not be processed, with why",
-        subjects=[f"{names.dlq_prefix}.>"],
-        storage=api.StorageType.FILE,
-        num_replicas=replicas,
+    return side_stream(
+        names.dlq_stream,
+        names.dlq_prefix,
+        "Koers reflection workers: messages that could not be processed, with why",
+        replicas,
         discard=api.DiscardPolicy.NEW,
-        duplicate_window=120.0,
-        allow_direct=True,
     )
 
 

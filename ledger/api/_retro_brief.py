@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -61,6 +61,12 @@ class RetroBrief:
     overdue_delegations: list[DelegationCard]
 
 
+#: What a movement tells as the key result's progress does (id, title, owner, status, ...).
+_AS_IN_PROGRESS = [
+    f for f in fields(KeyResultMovement) if f.name in {p.name for p in fields(KeyResultProgress)}
+]
+
+
 def previous_quarters(period: str, count: int) -> list[str]:
     """``period`` and the ``count`` quarters before it, newest first."""
     year, quarter = int(period[:4]), int(period[-1])
@@ -79,13 +85,7 @@ def _movement(kr: KeyResultProgress, since: date | None) -> KeyResultMovement:
     if then is not None:
         change = str((Decimal(kr.progress) - Decimal(then.progress)).quantize(FOUR_PLACES))
     return KeyResultMovement(
-        key_result_id=kr.key_result_id,
-        objective_id=kr.objective_id,
-        title=kr.title,
-        owner=kr.owner,
-        unit=kr.unit,
-        status=kr.status,
-        track=kr.track,
+        **{f.name: getattr(kr, f.name) for f in _AS_IN_PROGRESS},
         value_then=then.value if then else None,
         value_now=kr.current,
         progress_then=then.progress if then else None,
@@ -94,7 +94,6 @@ def _movement(kr: KeyResultProgress, since: date | None) -> KeyResultMovement:
         confidence_then=then.confidence if then else None,
         confidence_now=kr.confidence,
         check_ins_since=after,
-        stale=kr.stale,
     )
 
 

@@ -17,6 +17,7 @@ from ledger.domain import (
     ActionState,
     CheckInStatus,
     DecisionStatus,
+    DelegationGiven,
     DelegationLevel,
     DelegationStatus,
     Direction,
@@ -25,6 +26,7 @@ from ledger.domain import (
     LinkKind,
     MetricKind,
     PromptState,
+    RetroGiven,
     Reversibility,
     Status,
 )
@@ -200,16 +202,8 @@ class CompletionState(Said):
     feedforward: str
 
 
-class DelegationState(State):
-    delegator: str
-    owner: str
-    title: str
-    why: str
-    desired_result: str
-    boundaries: str
-    level: DelegationLevel
-    cadence_days: int
-    due: date
+class DelegationState(DelegationGiven, State):
+    # What it was handed over with, as the domain declares it (DelegationGiven), then since:
     status: DelegationStatus
     check_ins: dict[UUID, DelegationCheckInState] = Field(description="By check-in id.")
     renegotiations: list[RenegotiationState] | None = None
@@ -225,12 +219,8 @@ class ActionItemState(BaseModel):
     carried_from: UUID | None = Field(description="The retro it was carried over from.")
 
 
-class RetroState(State):
-    team: str
-    period: str
-    format: str
-    held_on: date
-    facilitator: str
+class RetroState(RetroGiven, State):
+    # What it was held with, as the domain declares it (RetroGiven), then what was recorded:
     items: list[tuple[ItemKind, str]] = Field(description="[kind, text] pairs.")
     pulse: dict[str, Dec] = Field(
         description="Score 1–5 by dimension (the last recorded), or 'too few responses to "

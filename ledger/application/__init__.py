@@ -6,7 +6,6 @@ from ledger.application._calendar import CalendarFeeds, Dated
 from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
-from ledger.application._retros import RetroCommands
 from ledger.application._webhooks import WebhookCommands
 
 
@@ -16,7 +15,6 @@ class Koers(
     DirectoryCommands,
     GoalCommands,
     DecisionCommands,
-    RetroCommands,
     WebhookCommands,
 ):
     """Everything a leadership team records, as one application."""

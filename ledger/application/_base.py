@@ -238,16 +238,16 @@ class KoersBase(Application[UUID]):
         key: str = "",
         expected_version: int | None = None,
         guard: Callable[[], None] | None = None,
-        others: Callable[[], Mapping[str, KoersAggregate]] | None = None,
         **values: Any,
     ) -> Receipt:
         """Run a command of the table on its values (the aggregate's method checks them).
 
         Ids of other things among the values (``Ref`` fields) must exist. ``guard`` runs
         just before the aggregate's method, so a retry of a done command is answered even
-        when the guard would now refuse it. ``others`` loads the other aggregates a change
-        also changes (a carry-over's later retro), afresh on every attempt: the aggregate's
-        method gets them by name, and they are saved with it in one atomic write.
+        when the guard would now refuse it. The other aggregates a change also changes
+        (the command's ``also``: a carry-over's later retro) are loaded afresh on every
+        attempt: the aggregate's method gets them by name, and they are saved with it in
+        one atomic write.
         """
         cls = AGGREGATES[command.kind]
         event = getattr(cls, command.event)
@@ -258,13 +258,13 @@ class KoersBase(Application[UUID]):
             if guard is not None:
                 guard()
             loaded.clear()
-            loaded.update(others() if others is not None else {})
+            loaded.update(self._also(command, values))
             return getattr(on, command.records)(
                 actor=actor, command_id=str(key), **more, **loaded, **values
             )
 
         if command.creates:
-            if others is not None:
+            if command.also:
                 raise TypeError(f"{command.name} creates: it changes no other aggregate")
             named = self._name_of(command, values)
             return self.create(cls, key, lambda new_id: record(cls, id=new_id), event, named)
@@ -274,7 +274,7 @@ class KoersBase(Application[UUID]):
             self.named(cls, command.named_by.name, command.identity, target)
         target_id = command.target_id(target)
         part = self._part_id(command, target_id, key)
-        also = (lambda _: list(loaded.values())) if others is not None else None
+        also = (lambda _: list(loaded.values())) if command.also else None
         receipt = self.change(
             cls,
             target_id,
@@ -318,6 +318,17 @@ class KoersBase(Application[UUID]):
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
             raise UnknownName(kind_of(cls), name, close, hint)
         return found
+
+    def _also(self, command: Command, values: Mapping[str, Any]) -> dict[str, KoersAggregate]:
+        """The other aggregates the change also changes (``also``), as they are now, by the
+        name the aggregate's method takes each by."""
+        checked = command.check(values) if command.also else {}
+        loaded: dict[str, KoersAggregate] = {}
+        for argument, name in command.also:
+            ref = command.field(name)
+            assert isinstance(ref, Ref), f"{command.name}: also names a Ref field, not {name}"
+            loaded[argument] = self.load(AGGREGATES[ref.kind], checked[name])
+        return loaded
 
     def _must_exist(self, command: Command, values: Mapping[str, Any]) -> None:
         for field in command.fields:

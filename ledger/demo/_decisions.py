@@ -14,7 +14,7 @@ from ledger.demo._ids import (
     objective_id,
     retro_id,
 )
-from ledger.demo._plan import Plan, Week, command, demo_key
+from ledger.demo._plan import Plan, Week, command, demo_key, from_spec
 from ledger.demo._specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
 from ledger.demo._story import read
 
@@ -52,21 +52,11 @@ def _key(spec: DecisionSpec, *parts: str) -> str:
 
 
 def _open(plan: Plan, spec: DecisionSpec) -> None:
-    open_it = command(
+    open_it = from_spec(
         "open_decision",
+        spec,
         actor=spec.decider,
-        team=spec.team,
-        question=spec.question,
-        context=spec.context,
-        options=spec.options,
-        criteria=spec.criteria,
-        risk=spec.risk,
-        reversibility=spec.reversibility,
-        cost_to_reverse=spec.cost_to_reverse,
         information_level=spec.information,
-        decider=spec.decider,
-        consulted=spec.consulted,
-        informed=spec.informed,
         decide_by=plan.quarter.day(spec.decide_by),
     )
     plan.add(spec.opened, _key(spec), "decision opened", open_it)
@@ -121,29 +111,25 @@ def _review_date(plan: Plan, review_on: Week | AfterToday) -> date:
 
 
 def _decide(plan: Plan, spec: DecisionSpec, made: Made) -> None:
-    decide = command(
+    decide = from_spec(
         "decide",
+        made,
         decision_id(spec.slug),
         actor=spec.decider,
-        chosen=made.chosen,
-        rationale=made.rationale,
         expected_outcome=made.expected,
-        confidence=made.confidence,
         review_on=_review_date(plan, made.review_on),
     )
     plan.add(made.when, _key(spec, "decide"), "decision made", decide)
 
 
 def _review(plan: Plan, spec: DecisionSpec, review: ReviewSpec) -> None:
-    review_it = command(
+    review_it = from_spec(
         "review_decision",
+        review,
         decision_id(spec.slug),
         actor=spec.decider,
         outcome_quality=review.outcome,
         process_quality=review.process,
-        as_expected=review.as_expected,
-        what_happened=review.what_happened,
-        lessons=review.lessons,
     )
     plan.add(review.when, _key(spec, "review"), "decision reviewed", review_it)
 

@@ -4,7 +4,7 @@ renegotiated, completed or revoked."""
 from __future__ import annotations
 
 from ledger.demo._ids import delegation_id
-from ledger.demo._plan import Plan, Week, command, demo_key, sub_id
+from ledger.demo._plan import Plan, Week, command, demo_key, from_spec, sub_id
 from ledger.demo._specs import DelegationCheckIn, DelegationSpec, Renegotiation
 from ledger.demo._story import read
 
@@ -31,17 +31,11 @@ def _key(spec: DelegationSpec, *parts: str) -> str:
 
 
 def _delegate(plan: Plan, spec: DelegationSpec) -> None:
-    delegate = command(
+    delegate = from_spec(
         "delegate",
+        spec,
         actor=spec.delegator,
         delegator=spec.delegator,
-        owner=spec.owner,
-        title=spec.title,
-        why=spec.why,
-        desired_result=spec.desired_result,
-        boundaries=spec.boundaries,
-        level=spec.level,
-        cadence_days=spec.cadence_days,
         due=plan.quarter.day(spec.due),
     )
     plan.add(spec.delegated, _key(spec), "delegated", delegate)
@@ -50,35 +44,23 @@ def _delegate(plan: Plan, spec: DelegationSpec) -> None:
 def _check_in(plan: Plan, spec: DelegationSpec, n: int, check_in: DelegationCheckIn) -> None:
     the_delegation = delegation_id(spec.slug)
     check_in_key = _key(spec, "check-in", str(n))
-    report = command(
-        "delegation_check_in",
-        the_delegation,
-        actor=spec.owner,
-        status=check_in.status,
-        progress=check_in.progress,
-    )
+    report = from_spec("delegation_check_in", check_in, the_delegation, actor=spec.owner)
     plan.add(check_in.when, check_in_key, "delegation check-in", report)
     if check_in.acknowledged is None:
         return
-    acknowledge = command(
+    acknowledge = from_spec(
         "acknowledge_check_in",
+        check_in,
         the_delegation,
         actor=spec.delegator,
         check_in_id=sub_id(the_delegation, check_in_key),
-        note=check_in.note,
     )
     when = check_in.acknowledged
     plan.add(when, _key(spec, "acknowledge", str(n)), "check-in acknowledged", acknowledge)
 
 
 def _renegotiate(plan: Plan, spec: DelegationSpec, change: Renegotiation) -> None:
-    renegotiate = command(
-        "renegotiate",
-        delegation_id(spec.slug),
-        actor=spec.delegator,
-        reason=change.reason,
-        boundaries=change.boundaries,
-    )
+    renegotiate = from_spec("renegotiate", change, delegation_id(spec.slug), actor=spec.delegator)
     plan.add(change.when, _key(spec, "renegotiate"), "delegation renegotiated", renegotiate)
 
 

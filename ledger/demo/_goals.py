@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledger.demo._ids import key_result_id, kpi_id, objective_id
-from ledger.demo._plan import Plan, Week, command, demo_key, sub_id
+from ledger.demo._plan import Plan, Week, command, demo_key, from_spec, sub_id
 from ledger.demo._specs import KeyResultSpec, KpiSpec, ObjectiveSpec
 from ledger.demo._story import read
 
@@ -25,23 +25,14 @@ def plan_goals(plan: Plan) -> None:
 
 
 def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
-    set_it = command(
+    set_it = from_spec(
         "set_objective",
+        spec,
         actor=spec.owner,
-        team=spec.team,
-        title=spec.title,
-        why=spec.why,
         period=plan.quarter.label,
-        owner=spec.owner,
         parent_id=objective_id(spec.parent) if spec.parent else None,
     )
-    score = command(
-        "score_objective",
-        objective_id(spec.slug),
-        actor=spec.owner,
-        score=spec.score,
-        learnings=spec.learnings,
-    )
+    score = from_spec("score_objective", spec, objective_id(spec.slug), actor=spec.owner)
     plan.add(Week(0, 0, 9, 5 * n), demo_key("objective", spec.slug), "objective set", set_it)
     plan.add(
         Week(CLOSING_WEEK, 1, 10, 5 * n),
@@ -53,18 +44,7 @@ def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
 
 def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
     kr_id = key_result_id(kr.slug)
-    add = command(
-        "add_key_result",
-        actor=kr.owner,
-        objective_id=objective_id(kr.objective),
-        title=kr.title,
-        metric=kr.metric,
-        start=kr.start,
-        target=kr.target,
-        unit=kr.unit,
-        owner=kr.owner,
-        cadence_days=kr.cadence_days,
-    )
+    add = from_spec("add_key_result", kr, actor=kr.owner, objective_id=objective_id(kr.objective))
     plan.add(Week(0, 0, 10, 3 * n), demo_key("kr", kr.slug), "key result added", add)
     for i, (value, confidence) in enumerate(zip(kr.values, kr.confidence, strict=True)):
         _check_in(plan, n, kr, week=i * kr.every, value=value, confidence=confidence)
@@ -90,9 +70,7 @@ def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
         drop = command("drop_key_result", kr_id, actor=kr.owner, reason=reason)
         plan.add(Week(week, 3, 11), demo_key("kr", kr.slug, "drop"), "key result dropped", drop)
         return
-    close = command(
-        "close_key_result", kr_id, actor=kr.owner, score=kr.score, learnings=kr.learnings
-    )
+    close = from_spec("close_key_result", kr, kr_id, actor=kr.owner)
     when = Week(CLOSING_WEEK, 0, 10, 3 * n)
     plan.add(when, demo_key("kr", kr.slug, "close"), "key result closed", close)
 
@@ -120,18 +98,7 @@ def _check_in(
 
 def _kpi(plan: Plan, n: int, kpi: KpiSpec) -> None:
     the_kpi = kpi_id(kpi.slug)
-    define = command(
-        "define_kpi",
-        actor=kpi.owner,
-        team=kpi.team,
-        name=kpi.name,
-        owner=kpi.owner,
-        target=kpi.target,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        kind=kpi.kind,
-        next_step=kpi.next_step,
-    )
+    define = from_spec("define_kpi", kpi, actor=kpi.owner)
     plan.add(Week(0, 1, 9, 5 * n), demo_key("kpi", kpi.slug), "kpi defined", define)
     for week, value in zip(kpi.weeks, kpi.values, strict=True):
         measure = command(

@@ -18,12 +18,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from ledger.domain import KoersAggregate, command_key_id
+from ledger.domain import COMMANDS, KoersAggregate, command_key_id
 
 if TYPE_CHECKING:
     from ledger.application import Koers, Receipt
 
-__all__ = ["Plan", "Quarter", "Run", "Step", "Week", "command", "demo_key", "id_of", "sub_id"]
+__all__ = [
+    "Plan",
+    "Quarter",
+    "Run",
+    "Step",
+    "Week",
+    "command",
+    "demo_key",
+    "from_spec",
+    "id_of",
+    "sub_id",
+]
 
 #: A planned command: given the application and the step's key, run it and return its receipt.
 Run = Callable[["Koers", str], "Receipt"]
@@ -40,6 +51,17 @@ def command(handler: str, /, *args: Any, **kwargs: Any) -> Run:
         return method(*args, **kwargs, key=key)
 
     return run
+
+
+def from_spec(handler: str, spec: object, /, *args: Any, **more: Any) -> Run:
+    """:func:`command` with the values the story's ``spec`` gives by the names of the command's
+    fields (a spec is written in the command table's words); ``more`` gives the rest, and a
+    value the spec holds in other terms (a week for a day, a slug for an id)."""
+    declared = COMMANDS.by_handler(handler)
+    if declared is None:
+        raise ValueError(f"{handler!r} is not a command of the table")
+    given = {f.name: getattr(spec, f.name) for f in declared.fields if hasattr(spec, f.name)}
+    return command(handler, *args, **{**given, **more})
 
 
 def demo_key(*parts: str) -> str:

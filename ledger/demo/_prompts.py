@@ -4,7 +4,7 @@ answered, snoozed or dismissed. Each names what prompted it as ``<kind>:<id>``."
 from __future__ import annotations
 
 from ledger.demo._ids import decision_id, delegation_id, key_result_id, prompt_id
-from ledger.demo._plan import Plan, command, demo_key
+from ledger.demo._plan import Plan, command, demo_key, from_spec
 from ledger.demo._specs import PromptSpec
 from ledger.demo._story import read
 
@@ -21,12 +21,10 @@ def plan_prompts(plan: Plan) -> None:
 
 def _prompt(plan: Plan, spec: PromptSpec) -> None:
     the_prompt = prompt_id(spec.slug)
-    issue = command(
+    issue = from_spec(
         "issue_prompt",
+        spec,
         actor="koers",
-        to=spec.to,
-        question=spec.question,
-        kind=spec.kind,
         triggered_by=tuple(f"{kind}:{_IDS[kind](slug)}" for kind, slug in spec.triggered_by),
     )
     plan.add(spec.issued, demo_key("prompt", spec.slug), "prompt issued", issue)

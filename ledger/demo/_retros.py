@@ -4,7 +4,7 @@ ended (done, dropped, or carried over into the team's next retro)."""
 from __future__ import annotations
 
 from ledger.demo._ids import action_item_id, action_key, retro_id
-from ledger.demo._plan import Plan, Week, command, demo_key
+from ledger.demo._plan import Plan, Week, command, demo_key, from_spec
 from ledger.demo._specs import ActionSpec, RetroSpec
 from ledger.demo._story import read
 
@@ -29,14 +29,12 @@ def _key(spec: RetroSpec, *parts: str) -> str:
 
 
 def _hold(plan: Plan, spec: RetroSpec) -> None:
-    hold = command(
+    hold = from_spec(
         "hold_retro",
+        spec,
         actor=spec.facilitator,
-        team=spec.team,
         period=plan.quarter.label,
-        format=spec.format,
         held_on=plan.quarter.day(spec.held),
-        facilitator=spec.facilitator,
     )
     plan.add(spec.held, _key(spec), "retro held", hold)
 
@@ -63,12 +61,11 @@ def _pulse(plan: Plan, spec: RetroSpec, n: int, dimension: str, score: str) -> N
 
 def _action(plan: Plan, spec: RetroSpec, n: int, action: ActionSpec) -> None:
     the_retro, item = retro_id(spec.slug), action_item_id(spec.slug, action.slug)
-    add = command(
+    add = from_spec(
         "add_action_item",
+        action,
         the_retro,
         actor=spec.facilitator,
-        text=action.text,
-        owner=action.owner,
         due=plan.quarter.day(action.due),
     )
     plan.add(spec.held.later(30 + n), action_key(spec.slug, action.slug), "action item", add)

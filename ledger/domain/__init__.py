@@ -33,6 +33,7 @@ from ledger.domain.delegations import (
     DELEGATION_COMMANDS,
     CheckInStatus,
     Delegation,
+    DelegationGiven,
     DelegationLevel,
     DelegationStatus,
 )
@@ -58,7 +59,7 @@ from ledger.domain.goals import (
 from ledger.domain.keys import CommandKey, key_record_id
 from ledger.domain.notify import Channels, Digest
 from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
-from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro
+from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro, RetroGiven
 from ledger.domain.webhooks import WEBHOOK_COMMANDS, Webhook
 
 AGGREGATES: dict[str, type[KoersAggregate]] = {
@@ -109,6 +110,7 @@ __all__ = [
     "Decision",
     "DecisionStatus",
     "Delegation",
+    "DelegationGiven",
     "DelegationLevel",
     "DelegationStatus",
     "Digest",
@@ -130,6 +132,7 @@ __all__ = [
     "Prompt",
     "PromptState",
     "Retro",
+    "RetroGiven",
     "Reversibility",
     "Risk",
     "Role",

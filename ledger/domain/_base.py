@@ -10,25 +10,38 @@
   produced, so a retried command (a timeout, a crash, a double click) is recognised and
   answered with its first result instead of taking effect twice.
 - History is never edited: a correction, a retarget or a reversal is a new event.
+- Most of an aggregate's command methods are the same three steps: check the values against
+  the command's fields, refuse what the current state does not allow, record the command's
+  event. :func:`creates` and :func:`changes` write those methods from the command table, so
+  an aggregate only states its rule (the guard); a command with more to it keeps a method
+  of its own.
+- What an aggregate is created with is declared once, in a :class:`Given` class that both
+  the aggregate (its first attributes) and its created event (its fields) inherit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from ledger.domain import _clock
+from ledger.domain._commands import Command
 from ledger.errors import CommandKeyReused, NotAllowed
 
 __all__ = [
     "NAMESPACE",
+    "Given",
     "KoersAggregate",
+    "changes",
     "command_key_id",
+    "creates",
     "proved_by",
     "still_open",
     "without_credential",
@@ -59,6 +72,12 @@ def without_credential(state: dict[str, Any]) -> None:
 def command_key_id(kind: str, key: str) -> UUID:
     """The id of the aggregate a creating command with idempotency key ``key`` makes."""
     return uuid5(NAMESPACE, f"{kind}/{key}")
+
+
+class Given:
+    """The values an aggregate is created with, declared once: a plain class of annotations
+    that the aggregate inherits (its first attributes, for the type checker) and so does its
+    created event (its fields, ahead of any of its own: see ``KoersAggregate.Created``)."""
 
 
 class KoersAggregate(Aggregate):
@@ -96,6 +115,24 @@ class KoersAggregate(Aggregate):
     class Created(Event, Aggregate.Created):
         """The first event of an aggregate."""
 
+        def __init_subclass__(cls) -> None:
+            """Take the values of the :class:`Given` among the bases as fields, first."""
+            given: dict[str, Any] = {}
+            for base in reversed(cls.__mro__):
+                if issubclass(base, Given) and base is not Given:
+                    given.update(inspect.get_annotations(base))
+            if given:
+                cls.__annotations__ = {**given, **inspect.get_annotations(cls)}
+            super().__init_subclass__()
+
+        def adopt(self, aggregate: Any) -> None:
+            """Give the new aggregate every value this event carries beyond what every event
+            carries (who, when, which key): a created aggregate starts as its event says."""
+            common = _COMMON_FIELDS
+            for field in dataclasses.fields(self):
+                if field.name not in common:
+                    setattr(aggregate, field.name, getattr(self, field.name))
+
         def mutate(self, aggregate: Any) -> Any:
             agg = Aggregate.Created.mutate(self, aggregate)
             assert agg is not None
@@ -127,6 +164,54 @@ class KoersAggregate(Aggregate):
         if name != event_name:
             raise CommandKeyReused(command_id)
         return int(version)
+
+
+_COMMON_FIELDS = frozenset(f.name for f in dataclasses.fields(KoersAggregate.Created))
+
+#: A rule a change must pass in the aggregate's current state: (aggregate, actor, checked
+#: values) -> None, or a ``NotAllowed`` / ``InvalidValue`` saying why not.
+Guard = Callable[[Any, str, dict[str, Any]], None]
+
+
+_A = TypeVar("_A", bound=KoersAggregate)
+
+
+class _Creates:
+    """The class method that makes an aggregate by a create of the table (:func:`creates`)."""
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+        self.__doc__ = command.summary
+
+    def __get__(self, instance: object, owner: type[_A]) -> Callable[..., _A]:
+        def create(*, id: UUID, actor: str, command_id: str = "", **values: Any) -> _A:
+            checked = self.command.check(values)
+            event = getattr(owner, self.command.event)
+            return owner._create(event, id=id, actor=actor, command_id=command_id, **checked)
+
+        return create
+
+
+def creates(command: Command) -> _Creates:
+    """The class method that makes an aggregate by ``command`` (a create of the table): check
+    the values, record the command's event with them."""
+    return _Creates(command)
+
+
+def changes(command: Command, guard: Guard | None = None) -> Callable[..., None]:
+    """The method that records ``command`` (a change of the table) on an aggregate: check the
+    values, let ``guard`` refuse the change in the current state, record the command's event.
+    The values are checked first, so bad input is told before a rule of the state."""
+
+    def change(self: Any, *, actor: str, command_id: str = "", **values: Any) -> None:
+        checked = command.check(values)
+        if guard is not None:
+            guard(self, actor, checked)
+        event = getattr(self, command.event)
+        self.trigger_event(event, actor=actor, command_id=command_id, **checked)
+
+    change.__doc__ = command.summary
+    return change
 
 
 def still_open(is_open: bool, message: str) -> None:

@@ -101,6 +101,10 @@ class Command:
     #: The id a change gives the part it adds inside its aggregate (``check_in_id``,
     #: ``item_id``): derived from the idempotency key, and answered in the receipt.
     part: str = ""
+    #: Other aggregates a change also changes, saved with its own in one atomic write:
+    #: ``(argument, field)`` pairs, the aggregate's method getting as ``argument`` the thing
+    #: whose id the ``Ref`` field ``field`` holds (a carry-over's later retro).
+    also: tuple[tuple[str, str], ...] = ()
 
     @property
     def handler(self) -> str:

@@ -40,11 +40,13 @@ __all__ = [
     "CONFIDENCE",
     "EARLIEST",
     "LEARNINGS",
+    "MEASURED",
     "NOTE",
     "NOW",
     "OWNER",
     "REASON",
     "SCORE",
+    "SOLE_OWNER",
     "TEAM",
     "YEARS_AHEAD",
     "Boolean",
@@ -622,6 +624,10 @@ def _as_list(field: Field, value: Any) -> Sequence[Any]:
 
 TEAM = Text(name="team", help="The team it belongs to.", most=80, line=True, example="platform")
 OWNER = Handle(name="owner", help="One person accountable.", example="ann")
+#: The one person a key result or an action item is on.
+SOLE_OWNER = Handle(name="owner", help="Exactly one owner.", example="bram")
+#: What a check-in or a measurement records.
+MEASURED = Number(name="value", help="The measured value.", example="7")
 REASON = Text(
     name="reason", help="Why (required: the history keeps it).", example="The market moved"
 )

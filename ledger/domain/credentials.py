@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
 from ledger.domain import _clock
-from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
+from ledger.domain._base import NAMESPACE, Given, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Boolean, Field, Handle, Text
 from ledger.domain.access import ADMIN, SELF
@@ -129,33 +129,30 @@ REVOKE_TOKEN = Command(
 CREDENTIAL_COMMANDS = (CREATE_TOKEN, REVOKE_TOKEN)
 
 
-class Token(KoersAggregate):
+class _TokenGiven(Given):
+    """What a token starts with: its Issued event's fields, its first attributes."""
+
+    handle: str
+    label: str
+    expires_at: datetime
+    read_only: bool
+    on_behalf: bool
+    secret_sha256: str
+
+
+class Token(_TokenGiven, KoersAggregate):
     """An API token of one person (its secret is not recorded, only its SHA-256)."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        handle: str
-        label: str
         created_at: datetime
-        expires_at: datetime
-        read_only: bool
-        on_behalf: bool
-        secret_sha256: str
         revoked: bool
 
-    class Issued(KoersAggregate.Created):
+    class Issued(_TokenGiven, KoersAggregate.Created):
         class_version: ClassVar[int] = 1  # new with ``credential``: no older shape
 
-        handle: str
-        label: str
-        expires_at: datetime
-        read_only: bool
-        on_behalf: bool
-        secret_sha256: str
-
         def apply(self, token: Token) -> None:
-            token.handle, token.label, token.expires_at = self.handle, self.label, self.expires_at
-            token.read_only, token.on_behalf = self.read_only, self.on_behalf
-            token.secret_sha256, token.created_at = self.secret_sha256, self.timestamp
+            self.adopt(token)
+            token.created_at = self.timestamp
             token.revoked = False
 
     class Revoked(KoersAggregate.Event):
@@ -177,35 +174,36 @@ class Token(KoersAggregate):
                            expires_at=expires_at, secret_sha256=secret_sha256,
                            **checked)  # fmt: skip
 
-    def revoke(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REVOKE_TOKEN.check(values)
-        still_open(not self.revoked, "the token is revoked already")
-        self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)
+    revoke = changes(
+        REVOKE_TOKEN,
+        lambda token, *_: still_open(not token.revoked, "the token is revoked already"),
+    )
 
     def works(self, at: datetime) -> bool:
         """Not revoked and not expired at ``at``."""
         return not self.revoked and at < self.expires_at
 
 
-class LoginLink(KoersAggregate):
+class _LoginLinkGiven(Given):
+    """What a login link starts with: its Issued event's fields, its first attributes."""
+
+    handle: str
+    expires_at: datetime
+    secret_sha256: str
+
+
+class LoginLink(_LoginLinkGiven, KoersAggregate):
     """A one-time link that signs a person in to the web page."""
 
     if TYPE_CHECKING:
-        handle: str
-        expires_at: datetime
-        secret_sha256: str
         used: bool
 
-    class Issued(KoersAggregate.Created):
+    class Issued(_LoginLinkGiven, KoersAggregate.Created):
         class_version: ClassVar[int] = 1  # new with ``credential``: no older shape
 
-        handle: str
-        expires_at: datetime
-        secret_sha256: str
-
         def apply(self, link: LoginLink) -> None:
-            link.handle, link.expires_at = self.handle, self.expires_at
-            link.secret_sha256, link.used = self.secret_sha256, False
+            self.adopt(link)
+            link.used = False
 
     class Used(KoersAggregate.Event):
         class_version: ClassVar[int] = 1  # new with ``credential``: no older shape
@@ -235,22 +233,25 @@ def calendar_link_id(handle: str) -> UUID:
     return uuid5(NAMESPACE, f"calendar-link/{handle.strip()}")
 
 
-class CalendarLink(KoersAggregate):
+class _CalendarLinkGiven(Given):
+    """What a calendar link starts with: its Issued event's fields, its first attributes."""
+
+    handle: str
+    secret_sha256: str
+
+
+class CalendarLink(_CalendarLinkGiven, KoersAggregate):
     """The secret address of one person's calendar feed (only its SHA-256 is recorded)."""
 
     if TYPE_CHECKING:
-        handle: str
-        secret_sha256: str
         revoked: bool
 
-    class Issued(KoersAggregate.Created):
+    class Issued(_CalendarLinkGiven, KoersAggregate.Created):
         class_version: ClassVar[int] = 1  # new with ``calendar_link``: no older shape
 
-        handle: str
-        secret_sha256: str
-
         def apply(self, link: CalendarLink) -> None:
-            link.handle, link.secret_sha256, link.revoked = self.handle, self.secret_sha256, False
+            self.adopt(link)
+            link.revoked = False
 
     class Replaced(KoersAggregate.Event):
         class_version: ClassVar[int] = 1  # new with ``calendar_link``: no older shape

@@ -18,7 +18,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._base import Given, KoersAggregate, changes, still_open
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
@@ -355,23 +355,28 @@ DECISION_COMMANDS = (
 )
 
 
-class Decision(KoersAggregate):
+class _DecisionGiven(Given):
+    """What a decision starts with: its Opened event's fields, its first attributes."""
+
+    team: str
+    question: str
+    context: str
+    options: tuple[Option, ...]
+    criteria: tuple[Criterion, ...]
+    risk: Risk
+    reversibility: Reversibility
+    cost_to_reverse: str
+    information_level: int
+    decider: str
+    consulted: tuple[str, ...]
+    informed: tuple[str, ...]
+    decide_by: date
+
+
+class Decision(_DecisionGiven, KoersAggregate):
     """A question a team must answer, on the record from opening to review."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        team: str
-        question: str
-        context: str
-        options: tuple[Option, ...]
-        criteria: tuple[Criterion, ...]
-        risk: Risk
-        reversibility: Reversibility
-        cost_to_reverse: str
-        information_level: int
-        decider: str
-        consulted: tuple[str, ...]
-        informed: tuple[str, ...]
-        decide_by: date
         status: DecisionStatus
         chosen: str | None
         confidence: Decimal | None
@@ -379,38 +384,9 @@ class Decision(KoersAggregate):
         review_on: date | None
         links: list[Link]
 
-    class Opened(KoersAggregate.Created):
-        team: str
-        question: str
-        context: str
-        options: tuple[Option, ...]
-        criteria: tuple[Criterion, ...]
-        risk: Risk
-        reversibility: Reversibility
-        cost_to_reverse: str
-        information_level: int
-        decider: str
-        consulted: tuple[str, ...]
-        informed: tuple[str, ...]
-        decide_by: date
-
+    class Opened(_DecisionGiven, KoersAggregate.Created):
         def apply(self, d: Decision) -> None:
-            for name in (
-                "team",
-                "question",
-                "context",
-                "options",
-                "criteria",
-                "risk",
-                "reversibility",
-                "cost_to_reverse",
-                "information_level",
-                "decider",
-                "consulted",
-                "informed",
-                "decide_by",
-            ):
-                setattr(d, name, getattr(self, name))
+            self.adopt(d)
             d.status, d.chosen, d.confidence = DecisionStatus.OPEN, None, None
             d.decided_on, d.review_on, d.links = None, None, []
 
@@ -488,10 +464,10 @@ class Decision(KoersAggregate):
             raise InvalidValue("option", f"there is already an option {checked['option'].key!r}")
         self.trigger_event(self.OptionAdded, actor=actor, command_id=command_id, **checked)
 
-    def update_information(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = UPDATE_INFORMATION.check(values)
-        self._must_be(DecisionStatus.OPEN, "update the information level")
-        self.trigger_event(self.InformationUpdated, actor=actor, command_id=command_id, **checked)
+    update_information = changes(
+        UPDATE_INFORMATION,
+        lambda d, *_: d._must_be(DecisionStatus.OPEN, "update the information level"),
+    )
 
     def decide(self, *, actor: str, command_id: str = "", **values: Any) -> None:
         checked = DECIDE.check(values)
@@ -517,20 +493,19 @@ class Decision(KoersAggregate):
             **checked,
         )
 
-    def review(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REVIEW_DECISION.check(values)
+    def _reviewable(self, *_: Any) -> None:
         if self.status is DecisionStatus.OPEN:
             raise NotAllowed("this decision is not decided yet: a review comes after the decision")
         self._must_be(DecisionStatus.DECIDED, "review it")
-        self.trigger_event(self.Reviewed, actor=actor, command_id=command_id, **checked)
 
-    def reverse(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REVERSE_DECISION.check(values)
+    def _reversible(self, *_: Any) -> None:
         still_open(
             self.status in (DecisionStatus.DECIDED, DecisionStatus.REVIEWED),
             f"cannot reverse: this decision is {self.status.value}",
         )
-        self.trigger_event(self.Reversed, actor=actor, command_id=command_id, **checked)
+
+    review = changes(REVIEW_DECISION, _reviewable)
+    reverse = changes(REVERSE_DECISION, _reversible)
 
     def supersede(self, *, actor: str, command_id: str = "", **values: Any) -> None:
         checked = SUPERSEDE_DECISION.check(values)

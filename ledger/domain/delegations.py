@@ -16,7 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._base import Given, Guard, KoersAggregate, changes, still_open
 from ledger.domain._commands import ACTOR, Command
 from ledger.domain._fields import CADENCE, REASON, Choice, Day, Handle, Ref, Text
 from ledger.domain.access import DELEGATOR, ITS_OWNER, LEAD
@@ -26,6 +26,7 @@ __all__ = [
     "DELEGATION_COMMANDS",
     "CheckInStatus",
     "Delegation",
+    "DelegationGiven",
     "DelegationLevel",
     "DelegationStatus",
 ]
@@ -167,41 +168,40 @@ DELEGATION_COMMANDS = (DELEGATE, CHECK_IN, ACKNOWLEDGE, RENEGOTIATE, COMPLETE, R
 _DELEGATOR = Handle(name="delegator", help="Who delegates (default: the actor).")
 
 
-class Delegation(KoersAggregate):
+def _delegator_only(does: str) -> Guard:
+    """A guard: the delegation is active, and its delegator ``does`` the change."""
+
+    def guard(d: Delegation, actor: str, _: Any) -> None:
+        d._must_be_active()
+        d._only(d.delegator, actor, does)
+
+    return guard
+
+
+class DelegationGiven(Given):
+    """What a delegation starts with: its Delegated event's fields, its first attributes."""
+
+    delegator: str
+    owner: str
+    title: str
+    why: str
+    desired_result: str
+    boundaries: str
+    level: DelegationLevel
+    cadence_days: int
+    due: date
+
+
+class Delegation(DelegationGiven, KoersAggregate):
     """Work handed to one owner, with the rhythm to follow it up."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        delegator: str
-        owner: str
-        title: str
-        why: str
-        desired_result: str
-        boundaries: str
-        level: DelegationLevel
-        cadence_days: int
-        due: date
         status: DelegationStatus
         check_ins: dict[UUID, dict[str, Any]]
 
-    class Delegated(KoersAggregate.Created):
-        delegator: str
-        owner: str
-        title: str
-        why: str
-        desired_result: str
-        boundaries: str
-        level: DelegationLevel
-        cadence_days: int
-        due: date
-
+    class Delegated(DelegationGiven, KoersAggregate.Created):
         def apply(self, d: Delegation) -> None:
-            d.delegator, d.owner, d.title, d.why = self.delegator, self.owner, self.title, self.why
-            d.desired_result, d.boundaries, d.level = (
-                self.desired_result,
-                self.boundaries,
-                self.level,
-            )
-            d.cadence_days, d.due = self.cadence_days, self.due
+            self.adopt(d)
             d.status, d.check_ins = DelegationStatus.ACTIVE, {}
 
     class CheckedIn(KoersAggregate.Event):
@@ -311,14 +311,5 @@ class Delegation(KoersAggregate):
                 checked[name] = getattr(self, name)
         self.trigger_event(self.Renegotiated, actor=actor, command_id=command_id, **checked)
 
-    def complete(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = COMPLETE.check(values)
-        self._must_be_active()
-        self._only(self.delegator, actor, "completes a delegation")
-        self.trigger_event(self.Completed, actor=actor, command_id=command_id, **checked)
-
-    def revoke(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REVOKE.check(values)
-        self._must_be_active()
-        self._only(self.delegator, actor, "revokes a delegation")
-        self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)
+    complete = changes(COMPLETE, _delegator_only("completes a delegation"))
+    revoke = changes(REVOKE, _delegator_only("revokes a delegation"))

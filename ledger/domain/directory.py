@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from ledger.domain._base import NAMESPACE, KoersAggregate, still_open
+from ledger.domain._base import NAMESPACE, Given, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
 from ledger.domain._fields import Choice, Field, Handle, Text, Texts
 from ledger.domain.access import ADMIN, LEAD, SELF
@@ -301,26 +301,25 @@ def _notify(thing: Person | Team, command: Command, actor: str, command_id: str,
     thing.trigger_event(thing.NotificationsSet, actor=actor, command_id=command_id, **fields)
 
 
-class Person(KoersAggregate):
+class _PersonGiven(Given):
+    """What a person starts with: its Added event's fields, its first attributes."""
+
+    handle: str
+    name: str
+    email: str
+    time_zone: str
+
+
+class Person(_PersonGiven, KoersAggregate):
     """Someone who uses Koers, known by a handle."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        handle: str
-        name: str
-        email: str
-        time_zone: str
         org_roles: tuple[OrgRole, ...]
         _channels: Channels  # private: reads show it masked (``notify.masked``)
 
-    class Added(KoersAggregate.Created):
-        handle: str
-        name: str
-        email: str
-        time_zone: str
-
+    class Added(_PersonGiven, KoersAggregate.Created):
         def apply(self, person: Person) -> None:
-            person.handle, person.name = self.handle, self.name
-            person.email, person.time_zone = self.email, self.time_zone
+            self.adopt(person)
             person.org_roles = ()
             person._channels = Channels(email=bool(self.email))
 
@@ -349,17 +348,16 @@ class Person(KoersAggregate):
             raise InvalidValue("handle", "a person's id derives from their handle")
         return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, **checked)
 
-    def grant(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = GRANT_ROLE.check(values)
+    def _role_not_held(self, _: str, checked: dict[str, Any]) -> None:
         still_open(checked["role"] not in self.org_roles,
                    f"{self.handle} is {checked['role'].value} already")  # fmt: skip
-        self.trigger_event(self.Granted, actor=actor, command_id=command_id, **checked)
 
-    def revoke(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REVOKE_ROLE.check(values)
+    def _role_held(self, _: str, checked: dict[str, Any]) -> None:
         still_open(checked["role"] in self.org_roles,
                    f"{self.handle} is not {checked['role'].value}")  # fmt: skip
-        self.trigger_event(self.Revoked, actor=actor, command_id=command_id, **checked)
+
+    grant = changes(GRANT_ROLE, _role_not_held)
+    revoke = changes(REVOKE_ROLE, _role_held)
 
     @property
     def channels(self) -> Channels:
@@ -369,23 +367,24 @@ class Person(KoersAggregate):
         _notify(self, NOTIFY_PERSON, actor, command_id, values)
 
 
-class Team(KoersAggregate):
+class _TeamGiven(Given):
+    """What a team starts with: its Added event's fields, its first attributes."""
+
+    slug: str
+    name: str
+    parent: str | None
+
+
+class Team(_TeamGiven, KoersAggregate):
     """A team in the org tree, with its members and their roles."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        slug: str
-        name: str
-        parent: str | None
         members: dict[str, Role]
         _channels: Channels  # private: reads show it masked (``notify.masked``)
 
-    class Added(KoersAggregate.Created):
-        slug: str
-        name: str
-        parent: str | None
-
+    class Added(_TeamGiven, KoersAggregate.Created):
         def apply(self, team: Team) -> None:
-            team.slug, team.name, team.parent = self.slug, self.name, self.parent
+            self.adopt(team)
             team.members = {}
             team._channels = Channels(email=False)
 
@@ -417,18 +416,17 @@ class Team(KoersAggregate):
             raise InvalidValue("parent", "a team cannot belong to itself")
         return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, **checked)
 
-    def set_member(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = SET_MEMBER.check(values)
+    def _not_in_that_role(self, _: str, checked: dict[str, Any]) -> None:
         handle, role = checked["handle"], checked["role"]
         if handle in self.members and self.members[handle] is role:
             raise InvalidValue("role", f"{handle} is {role.value} of {self.slug} already")
-        self.trigger_event(self.MemberSet, actor=actor, command_id=command_id, **checked)
 
-    def remove_member(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REMOVE_MEMBER.check(values)
+    def _a_member(self, _: str, checked: dict[str, Any]) -> None:
         if checked["handle"] not in self.members:
             raise InvalidValue("handle", f"{checked['handle']} is not in {self.slug}")
-        self.trigger_event(self.MemberRemoved, actor=actor, command_id=command_id, **checked)
+
+    set_member = changes(SET_MEMBER, _not_in_that_role)
+    remove_member = changes(REMOVE_MEMBER, _a_member)
 
     @property
     def channels(self) -> Channels:

@@ -11,27 +11,36 @@ Invariants:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open, without_credential
+from ledger.domain._base import (
+    Given,
+    KoersAggregate,
+    changes,
+    creates,
+    still_open,
+    without_credential,
+)
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
     AS_OF,
     CADENCE,
     CONFIDENCE,
     LEARNINGS,
+    MEASURED,
     NOTE,
     NOW,
     OWNER,
     REASON,
     SCORE,
+    SOLE_OWNER,
     TEAM,
     Choice,
-    Handle,
     Moment,
     Number,
     Quarter,
@@ -164,7 +173,7 @@ ADD_KEY_RESULT = Command(
         Number(name="start", help="The value at the start.", example="10"),
         Number(name="target", help="The value to reach.", example="2"),
         _UNIT,
-        Handle(name="owner", help="Exactly one owner.", example="bram"),
+        SOLE_OWNER,
         CADENCE,
     ),
     creates=True,
@@ -177,7 +186,7 @@ CHECK_IN = Command(
     "key_result.check_in",
     "Record a check-in: value, confidence 0–10, note and blockers, as of a moment.",
     (
-        Number(name="value", help="The measured value.", example="7"),
+        MEASURED,
         CONFIDENCE,
         AS_OF,
         NOTE,
@@ -292,7 +301,7 @@ MEASURE_KPI = Command(
     "kpi.measure",
     "Record a KPI measurement.",
     (
-        Number(name="value", help="The measured value.", example="30"),
+        replace(MEASURED, example="30"),
         Moment(
             name="as_of", help="When it was true (default: now).", default=NOW, example="2026-11-02"
         ),
@@ -348,31 +357,28 @@ GOAL_COMMANDS = (
 )
 
 
-class Objective(KoersAggregate):
+class _ObjectiveGiven(Given):
+    """What an objective starts with: its Set event's fields, its first attributes."""
+
+    team: str
+    title: str
+    why: str
+    period: str
+    owner: str
+    parent_id: UUID | None
+
+
+class Objective(_ObjectiveGiven, KoersAggregate):
     """What a team wants to achieve in a quarter, and why."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        team: str
-        title: str
-        why: str
-        period: str
-        owner: str
-        parent_id: UUID | None
         status: Status
         score: Decimal | None
         learnings: str
 
-    class Set(KoersAggregate.Created):
-        team: str
-        title: str
-        why: str
-        period: str
-        owner: str
-        parent_id: UUID | None
-
+    class Set(_ObjectiveGiven, KoersAggregate.Created):
         def apply(self, obj: Objective) -> None:
-            obj.team, obj.title, obj.why = self.team, self.title, self.why
-            obj.period, obj.owner, obj.parent_id = self.period, self.owner, self.parent_id
+            self.adopt(obj)
             obj.status, obj.score, obj.learnings = Status.OPEN, None, ""
 
     class Realigned(KoersAggregate.Event):
@@ -395,10 +401,7 @@ class Objective(KoersAggregate):
         def apply(self, obj: Objective) -> None:
             obj.status = Status.DROPPED
 
-    @classmethod
-    def set(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Objective:
-        checked = SET_OBJECTIVE.check(values)
-        return cls._create(cls.Set, id=id, actor=actor, command_id=command_id, **checked)
+    set = creates(SET_OBJECTIVE)
 
     def realign(self, *, actor: str, command_id: str = "", **values: Any) -> None:
         checked = REALIGN_OBJECTIVE.check(values)
@@ -407,47 +410,38 @@ class Objective(KoersAggregate):
             raise InvalidValue("parent_id", "an objective cannot be aligned to itself")
         self.trigger_event(self.Realigned, actor=actor, command_id=command_id, **checked)
 
-    def score_it(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = SCORE_OBJECTIVE.check(values)
+    def _not_closed(self, *_: Any) -> None:
         still_open(self.status is Status.OPEN, "this objective is already scored or dropped")
-        self.trigger_event(self.Scored, actor=actor, command_id=command_id, **checked)
 
-    def drop(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DROP_OBJECTIVE.check(values)
-        still_open(self.status is Status.OPEN, "this objective is already scored or dropped")
-        self.trigger_event(self.Dropped, actor=actor, command_id=command_id, **checked)
+    score_it = changes(SCORE_OBJECTIVE, _not_closed)
+    drop = changes(DROP_OBJECTIVE, _not_closed)
 
 
-class KeyResult(KoersAggregate):
+class _KeyResultGiven(Given):
+    """What a key result starts with: its Added event's fields, its first attributes."""
+
+    objective_id: UUID
+    title: str
+    metric: MetricKind
+    start: Decimal
+    target: Decimal
+    unit: str
+    owner: str
+    cadence_days: int
+
+
+class KeyResult(_KeyResultGiven, KoersAggregate):
     """A measurable result of an objective, with one owner and weekly check-ins."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        objective_id: UUID
-        title: str
-        metric: MetricKind
-        start: Decimal
-        target: Decimal
         original_target: Decimal
-        unit: str
-        owner: str
-        cadence_days: int
         status: Status
         check_ins: dict[UUID, dict[str, Any]]
 
-    class Added(KoersAggregate.Created):
-        objective_id: UUID
-        title: str
-        metric: MetricKind
-        start: Decimal
-        target: Decimal
-        unit: str
-        owner: str
-        cadence_days: int
-
+    class Added(_KeyResultGiven, KoersAggregate.Created):
         def apply(self, kr: KeyResult) -> None:
-            kr.objective_id, kr.title, kr.metric = self.objective_id, self.title, self.metric
-            kr.start, kr.target, kr.original_target = self.start, self.target, self.target
-            kr.unit, kr.owner, kr.cadence_days = self.unit, self.owner, self.cadence_days
+            self.adopt(kr)
+            kr.original_target = self.target
             kr.status, kr.check_ins = Status.OPEN, {}
 
     class CheckedIn(KoersAggregate.Event):
@@ -545,15 +539,8 @@ class KeyResult(KoersAggregate):
         _check_direction(self.metric, self.start, checked["target"])
         self.trigger_event(self.Retargeted, actor=actor, command_id=command_id, **checked)
 
-    def drop(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DROP_KEY_RESULT.check(values)
-        self._must_be_open()
-        self.trigger_event(self.Dropped, actor=actor, command_id=command_id, **checked)
-
-    def close(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = CLOSE_KEY_RESULT.check(values)
-        self._must_be_open()
-        self.trigger_event(self.Closed, actor=actor, command_id=command_id, **checked)
+    drop = changes(DROP_KEY_RESULT, lambda kr, *_: kr._must_be_open())
+    close = changes(CLOSE_KEY_RESULT, lambda kr, *_: kr._must_be_open())
 
     @property
     def latest(self) -> dict[str, Any] | None:
@@ -571,35 +558,29 @@ def _check_direction(metric: MetricKind, start: Decimal, target: Decimal) -> Non
         raise InvalidValue("target", f"{target} is not below the start {start} of a 'decrease'")
 
 
-class Kpi(KoersAggregate):
+class _KpiGiven(Given):
+    """What a KPI starts with: its Defined event's fields, its first attributes."""
+
+    team: str
+    name: str
+    owner: str
+    target: Decimal
+    unit: str
+    direction: Direction
+    kind: KpiKind
+    next_step: str
+
+
+class Kpi(_KpiGiven, KoersAggregate):
     """One of a team's 3–5 key performance indicators."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        team: str
-        name: str
-        owner: str
-        target: Decimal
-        unit: str
-        direction: Direction
-        kind: KpiKind
-        next_step: str
         retired: bool
         measurements: list[tuple[datetime, Decimal]]
 
-    class Defined(KoersAggregate.Created):
-        team: str
-        name: str
-        owner: str
-        target: Decimal
-        unit: str
-        direction: Direction
-        kind: KpiKind
-        next_step: str
-
+    class Defined(_KpiGiven, KoersAggregate.Created):
         def apply(self, kpi: Kpi) -> None:
-            kpi.team, kpi.name, kpi.owner = self.team, self.name, self.owner
-            kpi.target, kpi.unit, kpi.direction = self.target, self.unit, self.direction
-            kpi.kind, kpi.next_step = self.kind, self.next_step
+            self.adopt(kpi)
             kpi.retired, kpi.measurements = False, []
 
     class Measured(KoersAggregate.Event):
@@ -622,22 +603,12 @@ class Kpi(KoersAggregate):
         def apply(self, kpi: Kpi) -> None:
             kpi.retired = True
 
-    @classmethod
-    def define(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Kpi:
-        checked = DEFINE_KPI.check(values)
-        return cls._create(cls.Defined, id=id, actor=actor, command_id=command_id, **checked)
-
-    def measure(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = MEASURE_KPI.check(values)
+    def _not_retired(self, *_: Any) -> None:
         still_open(not self.retired, "this KPI is retired")
-        self.trigger_event(self.Measured, actor=actor, command_id=command_id, **checked)
 
-    def set_next_step(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = KPI_NEXT_STEP.check(values)
-        still_open(not self.retired, "this KPI is retired")
-        self.trigger_event(self.NextStepSet, actor=actor, command_id=command_id, **checked)
-
-    def retire(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = RETIRE_KPI.check(values)
-        still_open(not self.retired, "this KPI is retired already")
-        self.trigger_event(self.Retired, actor=actor, command_id=command_id, **checked)
+    define = creates(DEFINE_KPI)
+    measure = changes(MEASURE_KPI, _not_retired)
+    set_next_step = changes(KPI_NEXT_STEP, _not_retired)
+    retire = changes(
+        RETIRE_KPI, lambda kpi, *_: still_open(not kpi.retired, "this KPI is retired already")
+    )

@@ -13,10 +13,9 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
-from ledger.domain._base import NAMESPACE, KoersAggregate
+from ledger.domain._base import NAMESPACE, Given, KoersAggregate
 from ledger.errors import CommandKeyReused
 
 __all__ = ["CommandKey", "key_record_id"]
@@ -27,21 +26,19 @@ def key_record_id(key: str) -> UUID:
     return uuid5(NAMESPACE, f"command-key/{key}")
 
 
-class CommandKey(KoersAggregate):
+class _CommandKeyGiven(Given):
+    """What a command key's record starts with: its Used event's fields, its first attributes."""
+
+    command: str
+    target_id: UUID
+    version: int
+    fingerprint: str
+
+
+class CommandKey(_CommandKeyGiven, KoersAggregate):
     """The first use of an idempotency key: which command, on what, with which result."""
 
-    if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        command: str
-        target_id: UUID
-        version: int
-        fingerprint: str
-
-    class Used(KoersAggregate.Created):
-        command: str
-        target_id: UUID
-        version: int
-        fingerprint: str
-
+    class Used(_CommandKeyGiven, KoersAggregate.Created):
         def apply(self, record: CommandKey) -> None:
             record.command, record.target_id = self.command, self.target_id
             record.version, record.fingerprint = self.version, self.fingerprint

@@ -14,9 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
-from ledger.domain._base import KoersAggregate
+from ledger.domain._base import Given, KoersAggregate, changes, creates
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import Handle, Moment, Text, Texts
@@ -119,31 +118,26 @@ DISMISS_PROMPT = Command(
 PROMPT_COMMANDS = (ISSUE_PROMPT, ANSWER_PROMPT, SNOOZE_PROMPT, DISMISS_PROMPT)
 
 
-class Prompt(KoersAggregate):
+class _PromptGiven(Given):
+    """What a prompt starts with: its Issued event's fields, its first attributes."""
+
+    to: str
+    question: str
+    kind: str
+    triggered_by: tuple[str, ...]
+
+
+class Prompt(_PromptGiven, KoersAggregate):
     """A question put to one person, with links to what prompted it."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        to: str
-        question: str
-        kind: str
-        triggered_by: tuple[str, ...]
         state: PromptState
         snoozed_until: datetime | None
         answer: str | None
 
-    class Issued(KoersAggregate.Created):
-        to: str
-        question: str
-        kind: str
-        triggered_by: tuple[str, ...]
-
+    class Issued(_PromptGiven, KoersAggregate.Created):
         def apply(self, p: Prompt) -> None:
-            p.to, p.question, p.kind, p.triggered_by = (
-                self.to,
-                self.question,
-                self.kind,
-                self.triggered_by,
-            )
+            self.adopt(p)
             p.state, p.snoozed_until, p.answer = PromptState.OPEN, None, None
 
     class Answered(KoersAggregate.Event):
@@ -164,12 +158,9 @@ class Prompt(KoersAggregate):
         def apply(self, p: Prompt) -> None:
             p.state = PromptState.DISMISSED
 
-    @classmethod
-    def issue(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Prompt:
-        checked = ISSUE_PROMPT.check(values)
-        return cls._create(cls.Issued, id=id, actor=actor, command_id=command_id, **checked)
+    issue = creates(ISSUE_PROMPT)
 
-    def _answerable(self, actor: str) -> None:
+    def _answerable(self, actor: str, *_: Any) -> None:
         if self.state in (PromptState.ANSWERED, PromptState.DISMISSED):
             raise NotAllowed(f"this prompt is {self.state.value} already")
         if actor != self.to:
@@ -177,10 +168,7 @@ class Prompt(KoersAggregate):
                 f"this prompt is for {self.to}; only they answer, snooze or dismiss it"
             )
 
-    def answer_it(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = ANSWER_PROMPT.check(values)
-        self._answerable(actor)
-        self.trigger_event(self.Answered, actor=actor, command_id=command_id, **checked)
+    answer_it = changes(ANSWER_PROMPT, _answerable)
 
     def snooze(self, *, actor: str, command_id: str = "", **values: Any) -> None:
         checked = SNOOZE_PROMPT.check(values)
@@ -193,7 +181,4 @@ class Prompt(KoersAggregate):
             )
         self.trigger_event(self.Snoozed, actor=actor, command_id=command_id, **checked)
 
-    def dismiss(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DISMISS_PROMPT.check(values)
-        self._answerable(actor)
-        self.trigger_event(self.Dismissed, actor=actor, command_id=command_id, **checked)
+    dismiss = changes(DISMISS_PROMPT, _answerable)

@@ -13,16 +13,29 @@ their values through those declarations and keep only the rules of state here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate
+from ledger.domain._base import Given, KoersAggregate, changes
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
-from ledger.domain._fields import NOTE, REASON, TEAM, Choice, Day, Handle, Number, Ref, Text, Whole
+from ledger.domain._fields import (
+    NOTE,
+    REASON,
+    SOLE_OWNER,
+    TEAM,
+    Choice,
+    Day,
+    Handle,
+    Number,
+    Ref,
+    Text,
+    Whole,
+)
 from ledger.domain.access import FACILITATOR, ITS_OWNER, LEAD, MEMBER
 from ledger.errors import InvalidValue, NotAllowed, NotFound
 
@@ -33,6 +46,7 @@ __all__ = [
     "ActionState",
     "ItemKind",
     "Retro",
+    "RetroGiven",
     "pulse_shown",
 ]
 
@@ -149,7 +163,7 @@ ADD_ACTION_ITEM = Command(
     "Add an action item with one owner and a due date (not before the retro).",
     (
         Text(name="text", help="What will be done.", most=2000, example="Pair on reviews daily"),
-        Handle(name="owner", help="Exactly one owner.", example="chen"),
+        replace(SOLE_OWNER, example="chen"),
         Day(name="due", help="The due date (not before the retro).", example="2026-12-11"),
     ),
     route="action-items",
@@ -208,6 +222,7 @@ CARRY_OVER = Command(
     example="<id> --item <id> --to <id>",
     event="ActionItemCarriedOver",
     method="carry_over",
+    also=(("to", "to_retro_id"),),
     may=(MEMBER,),
 )
 
@@ -222,29 +237,27 @@ RETRO_COMMANDS = (
 )
 
 
-class Retro(KoersAggregate):
+class RetroGiven(Given):
+    """What a retro starts with: its Held event's fields, its first attributes."""
+
+    team: str
+    period: str
+    format: str
+    held_on: date
+    facilitator: str
+
+
+class Retro(RetroGiven, KoersAggregate):
     """One retrospective of a team."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields
-        team: str
-        period: str
-        format: str
-        held_on: date
-        facilitator: str
         items: list[tuple[ItemKind, str]]
         pulse: dict[str, Decimal]
         actions: dict[UUID, dict[str, Any]]
 
-    class Held(KoersAggregate.Created):
-        team: str
-        period: str
-        format: str
-        held_on: date
-        facilitator: str
-
+    class Held(RetroGiven, KoersAggregate.Created):
         def apply(self, r: Retro) -> None:
-            r.team, r.period, r.format = self.team, self.period, self.format
-            r.held_on, r.facilitator = self.held_on, self.facilitator
+            self.adopt(r)
             r.items, r.pulse, r.actions = [], {}, {}
 
     class ItemAdded(KoersAggregate.Event):
@@ -307,13 +320,8 @@ class Retro(KoersAggregate):
         checked = HOLD_RETRO.check(values)
         return cls._create(cls.Held, id=id, actor=actor, command_id=command_id, **checked)
 
-    def add_item(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = ADD_ITEM.check(values)
-        self.trigger_event(self.ItemAdded, actor=actor, command_id=command_id, **checked)
-
-    def record_pulse(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = RECORD_PULSE.check(values)
-        self.trigger_event(self.PulseRecorded, actor=actor, command_id=command_id, **checked)
+    add_item = changes(ADD_ITEM)
+    record_pulse = changes(RECORD_PULSE)
 
     def add_action(
         self,
@@ -350,15 +358,11 @@ class Retro(KoersAggregate):
             raise NotAllowed(f"this action item is {action['state'].value} already")
         return action
 
-    def complete_action(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = COMPLETE_ACTION_ITEM.check(values)
+    def _action_open(self, _: str, checked: dict[str, Any]) -> None:
         self._open_action(checked["item_id"])
-        self.trigger_event(self.ActionItemCompleted, actor=actor, command_id=command_id, **checked)
 
-    def drop_action(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = DROP_ACTION_ITEM.check(values)
-        self._open_action(checked["item_id"])
-        self.trigger_event(self.ActionItemDropped, actor=actor, command_id=command_id, **checked)
+    complete_action = changes(COMPLETE_ACTION_ITEM, _action_open)
+    drop_action = changes(DROP_ACTION_ITEM, _action_open)
 
     def carry_over(self, *, actor: str, to: Retro, command_id: str = "", **values: Any) -> None:
         """End the item here and continue it in the later retro ``to`` (save both together),

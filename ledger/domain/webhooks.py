@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from ledger.domain._base import KoersAggregate, still_open
+from ledger.domain._base import Given, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
-from ledger.domain._fields import Field, Text
+from ledger.domain._fields import Field
 from ledger.domain.access import ADMIN, ITS_OWNER
-from ledger.domain.credentials import REVOKE_TOKEN
+from ledger.domain.credentials import CREATE_TOKEN, REVOKE_TOKEN
 from ledger.domain.directory import Slug
 
 __all__ = [
@@ -121,14 +121,7 @@ ADD_WEBHOOK = Command(
             default=None,
             example="platform",
         ),
-        Text(
-            name="label",
-            help="What it is for.",
-            most=120,
-            line=True,
-            default="",
-            example="retro tool",
-        ),
+        replace(CREATE_TOKEN.field("label"), example="retro tool"),
     ),
     creates=True,
     event="Added",
@@ -156,31 +149,29 @@ REMOVE_WEBHOOK = Command(
 WEBHOOK_COMMANDS = (ADD_WEBHOOK, REMOVE_WEBHOOK)
 
 
-class Webhook(KoersAggregate):
+class _WebhookGiven(Given):
+    """What a webhook starts with: its Added event's fields, its first attributes."""
+
+    owner: str
+    url: str
+    events: tuple[str, ...]
+    team: str | None
+    label: str
+    sealed_secret: str
+
+
+class Webhook(_WebhookGiven, KoersAggregate):
     """One person's webhook (its secret recorded sealed, see the module docstring)."""
 
     if TYPE_CHECKING:  # attributes, not dataclass fields (the events carry the data)
-        owner: str
-        url: str
-        events: tuple[str, ...]
-        team: str | None
-        label: str
-        sealed_secret: str
         removed: bool
 
-    class Added(KoersAggregate.Created):
+    class Added(_WebhookGiven, KoersAggregate.Created):
         class_version: ClassVar[int] = 1  # new with ``credential``: no older shape
 
-        owner: str
-        url: str
-        events: tuple[str, ...]
-        team: str | None
-        label: str
-        sealed_secret: str
-
         def apply(self, hook: Webhook) -> None:
-            hook.owner, hook.url, hook.events = self.owner, self.url, tuple(self.events)
-            hook.team, hook.label, hook.sealed_secret = self.team, self.label, self.sealed_secret
+            self.adopt(hook)
+            hook.events = tuple(self.events)
             hook.removed = False
 
     class Removed(KoersAggregate.Event):
@@ -200,10 +191,10 @@ class Webhook(KoersAggregate):
         return cls._create(cls.Added, id=id, actor=actor, command_id=command_id, owner=actor,
                            sealed_secret=sealed_secret, **checked)  # fmt: skip
 
-    def remove(self, *, actor: str, command_id: str = "", **values: Any) -> None:
-        checked = REMOVE_WEBHOOK.check(values)
-        still_open(not self.removed, "the webhook is removed already")
-        self.trigger_event(self.Removed, actor=actor, command_id=command_id, **checked)
+    remove = changes(
+        REMOVE_WEBHOOK,
+        lambda hook, *_: still_open(not hook.removed, "the webhook is removed already"),
+    )
 
     def wants(self, event_type: str) -> bool:
         """Whether an event of this type (``decision.made``) matches one of the globs."""

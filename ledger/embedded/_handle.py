@@ -6,13 +6,11 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Self
+from typing import Self, TypedDict, Unpack
 
 from ledger.embedded._config import render_config
 from ledger.embedded._constants import (
     DEFAULT_LOCK_TIMEOUT,
-    DEFAULT_MAX_BATCH_MSGS,
-    DEFAULT_MAX_PAYLOAD,
     DEFAULT_STARTUP_TIMEOUT,
     DEFAULT_STOP_TIMEOUT,
     POLL_INTERVAL,
@@ -34,7 +32,7 @@ from ledger.embedded._users import (
 from ledger.errors import EmbeddedServerError
 from ledger.settings import private_dir, write_private
 
-__all__ = ["ServerHandle", "ensure_server", "reload_users", "running_state"]
+__all__ = ["ServerHandle", "ServerOptions", "ensure_server", "reload_users", "running_state"]
 
 _RELOADED = "reloaded server configuration"
 _RELOAD_FAILED = "failed to reload"
@@ -100,17 +98,24 @@ class ServerHandle:
         return f"ServerHandle(url={self.url!r}, pid={self.pid}, owned={self.owned})"
 
 
+class ServerOptions(TypedDict, total=False):
+    """How an embedded server runs: the keyword arguments :func:`ensure_server` passes on to
+    :class:`EmbeddedServer` (one left out takes that class's default)."""
+
+    port: int | None
+    sync_always: bool
+    max_batch_msgs: int
+    max_payload: int
+    startup_timeout: float
+    binary: Path | None
+
+
 def ensure_server(
     data_dir: Path,
     *,
-    port: int | None = None,
-    sync_always: bool = True,
-    max_batch_msgs: int = DEFAULT_MAX_BATCH_MSGS,
-    max_payload: int = DEFAULT_MAX_PAYLOAD,
-    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    binary: Path | None = None,
     ledger: Ledger | None = None,
+    **options: Unpack[ServerOptions],
 ) -> ServerHandle:
     """Reuse the server already running for ``data_dir``, or start one; never two.
 
@@ -124,15 +129,8 @@ def ensure_server(
     permissions cover ``ledger`` (default ``LEDGER``): a ledger it did not cover yet is added,
     and a running server reloads its config before this returns.
     """
-    server = EmbeddedServer(
-        data_dir,
-        port=port,
-        sync_always=sync_always,
-        max_batch_msgs=max_batch_msgs,
-        max_payload=max_payload,
-        startup_timeout=startup_timeout,
-        binary=binary,
-    )
+    server = EmbeddedServer(data_dir, **options)
+    startup_timeout = options.get("startup_timeout", DEFAULT_STARTUP_TIMEOUT)
     paths = server.paths
     private_dir(paths.data_dir)
     private_dir(paths.nats_dir)
@@ -141,7 +139,7 @@ def ensure_server(
         new_ledger = remember_ledger(paths, ledger or Ledger())
         running = _running_state(paths, startup_timeout)
         if running is not None:
-            _check_compatible(running, server, port)
+            _check_compatible(running, server, options.get("port"))
             if new_ledger:
                 _reload(paths, running, startup_timeout)
             return ServerHandle(running, paths.data_dir, None, lock_timeout)

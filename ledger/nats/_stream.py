@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
@@ -43,43 +44,50 @@ MIN_DUPLICATE_WINDOW = 120.0  # seconds
 REPLICAS_UNSUPPORTED = 10074
 
 
-def audited_config(name: str, subjects: str, replicas: int) -> api.StreamConfig:
-    """The configuration the ledger stream is created with, and checked against."""
+def _layout(
+    name: str, description: str, subjects: str, replicas: int, **more: Any
+) -> api.StreamConfig:
+    """What the ledger stream and its snapshots share: on file, ``replicas`` copies, refusing
+    what does not fit, the full duplicate window, direct gets, atomic batches, S2."""
     return api.StreamConfig(
         name=name,
-        description="Koers ledger: immutable domain events (one subject per aggregate and type)",
+        description=description,
         subjects=[subjects],
-        retention=api.RetentionPolicy.LIMITS,
         storage=api.StorageType.FILE,
         num_replicas=replicas,
         discard=api.DiscardPolicy.NEW,
+        duplicate_window=MIN_DUPLICATE_WINDOW,
+        allow_direct=True,
+        allow_atomic=True,
+        compression=api.StoreCompression.S2,
+        **more,
+    )
+
+
+def audited_config(name: str, subjects: str, replicas: int) -> api.StreamConfig:
+    """The configuration the ledger stream is created with, and checked against: the layout,
+    with no limits, and nothing deleted, purged or rolled up."""
+    described = "Koers ledger: immutable domain events (one subject per aggregate and type)"
+    return _layout(
+        name,
+        described,
+        subjects,
+        replicas,
+        retention=api.RetentionPolicy.LIMITS,
         max_msgs=-1,
         max_bytes=-1,
         max_age=0,
         max_msgs_per_subject=-1,
-        duplicate_window=MIN_DUPLICATE_WINDOW,
         deny_delete=True,
         deny_purge=True,
         allow_rollup_hdrs=False,
-        allow_direct=True,
-        allow_atomic=True,
-        compression=api.StoreCompression.S2,
     )
 
 
 def snapshot_config(name: str, subjects: str, replicas: int) -> api.StreamConfig:
     """Snapshots are derived data: same layout, but they may be purged and rebuilt."""
-    return api.StreamConfig(
-        name=name,
-        description="Koers ledger snapshots (derived, can be rebuilt from the ledger)",
-        subjects=[subjects],
-        storage=api.StorageType.FILE,
-        num_replicas=replicas,
-        discard=api.DiscardPolicy.NEW,
-        duplicate_window=MIN_DUPLICATE_WINDOW,
-        allow_direct=True,
-        allow_atomic=True,
-        compression=api.StoreCompression.S2,
+    return _layout(
+        name, "Koers ledger snapshots (derived, can be rebuilt from the ledger)", subjects, replicas
     )
 
 

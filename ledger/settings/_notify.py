@@ -23,7 +23,7 @@ from datetime import time
 from urllib.parse import urlsplit
 
 from ledger.errors import ConfigurationError
-from ledger.settings._parse import clock, number
+from ledger.settings._parse import clock, numbers
 
 __all__ = ["NotifySettings"]
 
@@ -57,8 +57,6 @@ class NotifySettings:
             smtp_url=env.get("KOERS_SMTP_URL", "").strip() or None,
             mail_from=env.get("KOERS_MAIL_FROM", "").strip() or d.mail_from,
             public_url=(env.get("KOERS_PUBLIC_URL", "").strip() or d.public_url).rstrip("/"),
-            lease=number(env, "KOERS_NOTIFY_LEASE", d.lease, float),
-            retry=number(env, "KOERS_NOTIFY_RETRY", d.retry, float),
-            retry_max=number(env, "KOERS_NOTIFY_RETRY_MAX", d.retry_max, float),
+            **numbers(env, d, "KOERS_NOTIFY_", ("lease", "retry", "retry_max")),
             digest_time=clock(env, "KOERS_NOTIFY_DAILY", d.digest_time),
         )

@@ -7,13 +7,13 @@ its value and what to write instead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ledger.errors import ConfigurationError
 
-__all__ = ["clock", "cron", "flag", "number"]
+__all__ = ["clock", "cron", "flag", "number", "numbers"]
 
 N = TypeVar("N", int, float)
 _TRUE = ("y", "yes", "t", "true", "on", "1")
@@ -32,6 +32,20 @@ def number(env: Mapping[str, str], key: str, default: N, kind: type[N]) -> N:
     if not value > 0:
         raise ConfigurationError(f"{key} is {raw!r}: set it to a number above 0")
     return value
+
+
+def numbers(
+    env: Mapping[str, str], defaults: object, prefix: str, names: Iterable[str]
+) -> dict[str, Any]:
+    """Numbers of a section by name, each from the variable ``prefix`` + its name in capitals
+    (``KOERS_WEBHOOK_`` + ``retry_delay``: ``KOERS_WEBHOOK_RETRY_DELAY``), read as
+    :func:`number` reads it: of the type of its default in ``defaults``, the section's
+    default instance."""
+    return {
+        name: number(env, prefix + name.upper(), default, type(default))
+        for name in names
+        for default in (getattr(defaults, name),)
+    }
 
 
 def flag(env: Mapping[str, str], key: str, default: bool) -> bool:

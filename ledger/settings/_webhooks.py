@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ledger.errors import ConfigurationError
-from ledger.settings._parse import number
+from ledger.settings._parse import numbers
 
 __all__ = ["WebhookSettings"]
 
@@ -49,11 +49,5 @@ class WebhookSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
         d = cls()
-        return cls(
-            timeout=number(env, "KOERS_WEBHOOK_TIMEOUT", d.timeout, float),
-            retry_delay=number(env, "KOERS_WEBHOOK_RETRY_DELAY", d.retry_delay, float),
-            max_delay=number(env, "KOERS_WEBHOOK_MAX_DELAY", d.max_delay, float),
-            retry_window=number(env, "KOERS_WEBHOOK_RETRY_WINDOW", d.retry_window, float),
-            concurrency=number(env, "KOERS_WEBHOOK_CONCURRENCY", d.concurrency, int),
-            keep=number(env, "KOERS_WEBHOOK_KEEP", d.keep, float),
-        )
+        timings = ("timeout", "retry_delay", "max_delay", "retry_window", "concurrency", "keep")
+        return cls(**numbers(env, d, "KOERS_WEBHOOK_", timings))

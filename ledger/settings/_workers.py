@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.errors import ConfigurationError
 from ledger.settings._notify import NotifySettings
-from ledger.settings._parse import clock, cron, number
+from ledger.settings._parse import clock, cron, number, numbers
 from ledger.settings._store import DEFAULT_STREAM
 from ledger.settings._webhooks import WebhookSettings
 
@@ -129,13 +129,8 @@ class WorkerSettings:
         return cls(
             name=env.get("KOERS_WORKER_NAME") or d.name,
             batch_size=number(env, "KOERS_WORKER_BATCH", d.batch_size, int),
-            fetch_wait=number(env, "KOERS_WORKER_FETCH_WAIT", d.fetch_wait, float),
-            ack_wait=number(env, "KOERS_WORKER_ACK_WAIT", d.ack_wait, float),
-            attempts=number(env, "KOERS_WORKER_ATTEMPTS", d.attempts, int),
-            retry_delay=number(env, "KOERS_WORKER_RETRY_DELAY", d.retry_delay, float),
-            concurrency=number(env, "KOERS_WORKER_CONCURRENCY", d.concurrency, int),
-            low_information=number(env, "KOERS_LOW_INFORMATION", d.low_information, int),
-            confidence_drop=number(env, "KOERS_CONFIDENCE_DROP", d.confidence_drop, int),
+            **numbers(env, d, "KOERS_WORKER_", _TIMINGS),
+            **numbers(env, d, "KOERS_", ("low_information", "confidence_drop")),
             due_time=clock(env, "KOERS_DUE_TIME", d.due_time),
             timezone=env.get("KOERS_TIMEZONE") or d.timezone,
             crons=crons,
@@ -143,6 +138,10 @@ class WorkerSettings:
             notify=NotifySettings.from_env(env),
             webhooks=WebhookSettings.from_env(env),
         )
+
+
+#: The numbers read from ``KOERS_WORKER_<NAME>``.
+_TIMINGS = ("fetch_wait", "ack_wait", "attempts", "retry_delay", "concurrency")
 
 
 def _port(env: Mapping[str, str], key: str) -> int | None:

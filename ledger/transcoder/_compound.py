@@ -45,6 +45,21 @@ def _each(codec: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
     return out
 
 
+def _each_entry(
+    key: Callable[[Any], Any], value: Callable[[Any], Any], entries: dict[Any, Any]
+) -> dict[Any, Any]:
+    """``{key(k): value(v) for k, v in entries.items()}``, adding the key to the path of any
+    error."""
+    out = {}
+    for k, v in entries.items():
+        try:
+            out[key(k)] = value(v)
+        except (Unwritable, Unreadable) as e:
+            e.path.append(str(k))
+            raise
+    return out
+
+
 class ArrayCodec(Codec):
     """``list[X]``, ``tuple[X, ...]``, ``set[X]``, ``frozenset[X]``: a JSON array."""
 
@@ -98,26 +113,12 @@ class ObjectCodec(Codec):
     def encode(self, value: Any) -> Any:
         if type(value) is not dict:
             self.mismatch(value)
-        out = {}
-        for k, v in value.items():
-            try:
-                out[self.key.encode(k)] = self.value.encode(v)
-            except Unwritable as e:
-                e.path.append(str(k))
-                raise
-        return out
+        return _each_entry(self.key.encode, self.value.encode, value)
 
     def decode(self, data: Any) -> Any:
         if type(data) is not dict:
             self.unreadable(data)
-        out = {}
-        for k, v in data.items():
-            try:
-                out[self.key.decode(k)] = self.value.decode(v)
-            except Unreadable as e:
-                e.path.append(str(k))
-                raise
-        return out
+        return _each_entry(self.key.decode, self.value.decode, data)
 
 
 class DataclassCodec(Codec):

@@ -59,41 +59,33 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class TupleAsList(Transcoding):
-    type = tuple
-    name = "tuple_as_list"
+class _AsList(Transcoding):
+    """A collection written as a JSON list, read back as its own ``type``."""
 
-    def encode(self, obj: tuple[Any, ...]) -> list[Any]:
+    def encode(self, obj: Any) -> list[Any]:
         return list(obj)
 
-    def decode(self, data: list[Any]) -> tuple[Any, ...]:
-        return tuple(data)
+    def decode(self, data: list[Any]) -> Any:
+        return self.type(data)
+
+
+class TupleAsList(_AsList):
+    type = tuple
+    name = "tuple_as_list"
 
 
 class SortedList(Transcoding):
     """Marker: the walk sorts the encoded list by each element's JSON bytes."""
 
 
-class FrozensetAsList(SortedList):
+class FrozensetAsList(_AsList, SortedList):
     type = frozenset
     name = "frozenset_as_list"
 
-    def encode(self, obj: frozenset[Any]) -> list[Any]:
-        return list(obj)
 
-    def decode(self, data: list[Any]) -> frozenset[Any]:
-        return frozenset(data)
-
-
-class SetAsList(SortedList):
+class SetAsList(_AsList, SortedList):
     type = set
     name = "set_as_list"
-
-    def encode(self, obj: set[Any]) -> list[Any]:
-        return list(obj)
-
-    def decode(self, data: list[Any]) -> set[Any]:
-        return set(data)
 
 
 class BigIntAsStr(Transcoding):

@@ -7,7 +7,7 @@ list/failures/test/replay operations (:mod:`._desk`).
 """
 
 from ledger.webhooks._desk import WebhookDesk
-from ledger.webhooks._names import HookNames
+from ledger.webhooks._names import HookNames, Joined
 from ledger.webhooks._records import (
     Failure,
     delivery_id,
@@ -18,12 +18,14 @@ from ledger.webhooks._records import (
     once,
     publish_once,
     read_failures,
+    side_stream,
 )
 from ledger.webhooks._signing import signed_headers
 
 __all__ = [
     "Failure",
     "HookNames",
+    "Joined",
     "WebhookDesk",
     "delivery_id",
     "event_body",
@@ -33,5 +35,6 @@ __all__ = [
     "once",
     "publish_once",
     "read_failures",
+    "side_stream",
     "signed_headers",
 ]

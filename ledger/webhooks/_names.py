@@ -20,8 +20,22 @@ workers of another name share them rather than send every delivery again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["HookNames"]
+__all__ = ["HookNames", "Joined"]
+
+
+class Joined:
+    """A name made of one part of a names record and a fixed ending: ``Joined("stream",
+    "_WEBHOOKS")`` is ``LEDGER_WEBHOOKS`` for the ledger stream ``LEDGER`` (the webhooks' and
+    the workers' streams, subjects and consumers are all named so)."""
+
+    def __init__(self, part: str, ending: str) -> None:
+        self.part = part
+        self.ending = ending
+
+    def __get__(self, names: Any, owner: Any = None) -> str:
+        return f"{getattr(names, self.part)}{self.ending}"
 
 
 @dataclass(frozen=True)
@@ -29,31 +43,20 @@ class HookNames:
     stream: str
     prefix: str
 
-    @property
-    def hooks_stream(self) -> str:
-        return f"{self.stream}_WEBHOOKS"
-
-    @property
-    def hooks_prefix(self) -> str:
-        return f"{self.prefix}_webhooks"
+    hooks_stream = Joined("stream", "_WEBHOOKS")
+    hooks_prefix = Joined("prefix", "_webhooks")
+    send_filter = Joined("prefix", "_webhooks.send.>")
+    failed_filter = Joined("prefix", "_webhooks.failed.>")
 
     def send_subject(self, delivery: str, replay: int | None = None) -> str:
         again = f".{replay}" if replay is not None else ""
         return f"{self.hooks_prefix}.send.{delivery}{again}"
-
-    @property
-    def send_filter(self) -> str:
-        return f"{self.hooks_prefix}.send.>"
 
     def done_subject(self, delivery: str) -> str:
         return f"{self.hooks_prefix}.done.{delivery}"
 
     def failed_subject(self, delivery: str) -> str:
         return f"{self.hooks_prefix}.failed.{delivery}"
-
-    @property
-    def failed_filter(self) -> str:
-        return f"{self.hooks_prefix}.failed.>"
 
     def delivery_of(self, subject: str) -> str:
         """The delivery id a ``send``, ``done`` or ``failed`` subject names."""

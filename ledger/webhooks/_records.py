@@ -60,17 +60,33 @@ def test_delivery_id() -> str:
     return "msg_test_" + uuid4().hex
 
 
-def hooks_config(names: HookNames, replicas: int, keep_seconds: float) -> api.StreamConfig:
+def side_stream(
+    name: str, prefix: str, description: str, replicas: int, **more: Any
+) -> api.StreamConfig:
+    """A stream beside the ledger (webhook deliveries, notifications, the workers' schedules
+    and dead letters): on file, ``replicas`` copies, every subject below ``prefix``, a
+    two-minute duplicate window and direct gets; ``more`` is what this one needs besides (its
+    discard policy, an age limit, atomic batches, message schedules)."""
     return api.StreamConfig(
-        name=names.hooks_stream,
-        description="Koers webhooks: deliveries to send, delivered and failed records",
-        subjects=[f"{names.hooks_prefix}.>"],
+        name=name,
+        description=description,
+        subjects=[f"{prefix}.>"],
         storage=api.StorageType.FILE,
         num_replicas=replicas,
-        discard=api.DiscardPolicy.OLD,
-        max_age=keep_seconds,
         duplicate_window=120.0,
         allow_direct=True,
+        **more,
+    )
+
+
+def hooks_config(names: HookNames, replicas: int, keep_seconds: float) -> api.StreamConfig:
+    return side_stream(
+        names.hooks_stream,
+        names.hooks_prefix,
+        "Koers webhooks: deliveries to send, delivered and failed records",
+        replicas,
+        discard=api.DiscardPolicy.OLD,
+        max_age=keep_seconds,
         allow_atomic=True,  # the fan-out stores a fetched batch's deliveries in one write
     )
 

@@ -6,13 +6,11 @@ member of platform, cem of sales, dora leads sales)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 
 from ledger.domain import COMMANDS, Token
 from ledger.domain._clock import frozen_at, now
@@ -23,14 +21,7 @@ from tests.api.test_api_support import (
     decision,
     key_result,
     objective,
-    running_api,
 )
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with running_api() as running:
-        yield running
 
 
 def raw(api: Api, method: str, path: str, **options: Any) -> httpx.Response:

@@ -4,19 +4,9 @@ for their owner and admins."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.api.test_api_support import Api, running_api
+from tests.api.test_api_support import Api
 
 HOOK = "https://hooks.slack.com/services/T000/B000/very-secret"
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with running_api() as running:
-        yield running
 
 
 def _shown(api: Api, path: str, who: str) -> dict[str, object] | int:

@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import icalendar
-import pytest
 
-from tests.api.test_api_support import TODAY, Api, decide, decision, running_api
+from tests.api.test_api_support import TODAY, Api, decide, decision
 from tests.commandline import free_port, run_koers, serving
 
 REVIEW_ON = TODAY + timedelta(days=40)
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with running_api() as running:
-        yield running
 
 
 def fetch(api: Api, link: str, method: str = "GET") -> httpx.Response:

@@ -6,10 +6,7 @@ decodes it as a space) is read as the ``+`` it was, and what is still not a time
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta, timezone
-
-import pytest
 
 from ledger.domain import Objective
 from tests.api.test_api_support import (
@@ -19,14 +16,7 @@ from tests.api.test_api_support import (
     delegation,
     objective,
     retro,
-    running_api,
 )
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with running_api() as running:
-        yield running
 
 
 def test_a_decision_answers_its_reasons_review_and_end(api: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from ledger.domain import (
 )
 from ledger.domain._clock import advance, frozen_at, now
 from ledger.domain._fields import OWNER
-from ledger.errors import CommandKeyReused, InvalidValue
+from ledger.errors import CommandKeyReused, InvalidValue, NotAllowed
 from ledger.transcoder import OrjsonTranscoder, TypedMapper
 from tests.factories import (
     ANN,
@@ -177,6 +178,35 @@ def test_a_retarget_keeps_the_original_target() -> None:
     kr.retarget(actor=ANN, target="35", reason="one came back")
     assert kr.target == Decimal("35")
     assert kr.original_target == Decimal("40")
+
+
+def test_a_change_tells_a_bad_value_before_the_state_refuses_it() -> None:
+    """``changes(COMMAND, guard)``: the values are checked first, then the guard, then the
+    event is recorded (with the checked values)."""
+    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+    kr.drop(actor=ANN, reason="moved to Q2")
+    with pytest.raises(InvalidValue, match="score"):
+        kr.close(actor=ANN, score="1.5")
+    with pytest.raises(NotAllowed, match="dropped"):
+        kr.close(actor=ANN, score="0.5")
+    kpi_ = Kpi.define(id=uuid.uuid4(), actor=ANN, **kpi())
+    kpi_.set_next_step(actor=ANN, next_step="Automate the release notes")
+    recorded = kpi_.collect_events()[-1]
+    assert isinstance(recorded, Kpi.NextStepSet)
+    assert (recorded.actor, recorded.next_step) == (ANN, kpi_.next_step)
+    assert kpi_.next_step == "Automate the release notes"
+
+
+def test_a_created_aggregate_holds_every_value_its_first_event_carries() -> None:
+    d = Delegation.delegate(id=uuid.uuid4(), actor=ANN, **delegation())
+    opened = d.collect_events()[0]
+    carried = {f.name for f in dataclasses.fields(opened)} - {
+        f.name for f in dataclasses.fields(KoersAggregate.Created)
+    }
+    assert carried == {"delegator", "owner", "title", "why", "desired_result", "boundaries",
+                       "level", "cadence_days", "due"}  # fmt: skip
+    assert all(getattr(d, name) == getattr(opened, name) for name in carried)
+    assert d.delegator == ANN
 
 
 # -- upcasting -----------------------------------------------------------------------------------
