@@ -26,9 +26,16 @@ from ledger.errors import KoersError, NotAllowed, NotFound
 from ledger.web._charts import Reference, Series, line_chart
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import At, at_of, read_view
-from ledger.web._render import render, visible_teams
+from ledger.web._render import paged, render, visible_teams
 from ledger.web._session import viewer
-from projections import KoersViews, delegation_board, kpi_status, okr_progress, retro_follow_through
+from projections import (
+    KoersViews,
+    KpiStatus,
+    delegation_board,
+    kpi_status,
+    okr_progress,
+    retro_follow_through,
+)
 from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
 
 __all__ = ["kr_chart", "router"]
@@ -36,6 +43,8 @@ __all__ = ["kr_chart", "router"]
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(viewer)]
 _QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
+ROOM_KPIS = 5  # the method's "3 to 5 KPIs"; more are listed on the team's KPI page
+KPI_PAGE = 50
 
 
 def _current_quarter() -> str:
@@ -95,7 +104,9 @@ def _open_decisions(views: KoersViews, team: str) -> list[dict[str, Any]]:
     )
 
 
-def _kpis(koers: Koers, principal: Principal, team: str, moment: datetime | None) -> list[Any]:
+def _kpis(
+    koers: Koers, principal: Principal, team: str, moment: datetime | None
+) -> list[KpiStatus]:
     """The team's KPIs as they stood at ``moment`` (now when none), as the person may see."""
     kpis: list[Kpi] = []
     for now in koers.all_of(Kpi):
@@ -109,6 +120,19 @@ def _kpis(koers: Koers, principal: Principal, team: str, moment: datetime | None
         except NotAllowed:  # it was not defined yet then
             continue
     return kpi_status(kpis)
+
+
+def _attention(kpi: KpiStatus) -> tuple[bool, bool, str]:
+    """Off target first, then getting worse, then by name."""
+    return (kpi.status != "off_target", kpi.trend != "worse", kpi.name)
+
+
+def _room_kpis(kpis: list[KpiStatus]) -> tuple[list[KpiStatus], dict[str, int]]:
+    """The tracked KPIs the team room shows, those that need attention first (at most
+    :data:`ROOM_KPIS`), and how many are tracked and retired: the rest is on the KPI page."""
+    tracked = [k for k in kpis if not k.retired]
+    counts = {"tracked": len(tracked), "retired": len(kpis) - len(tracked)}
+    return sorted(tracked, key=_attention)[:ROOM_KPIS], counts
 
 
 def _team_delegations(koers: Koers, principal: Principal, cards: list[Any]) -> list[Any]:
@@ -151,7 +175,7 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
 
     read, problem = await read_view(request, room, at)
     okr, periods, decisions, retros, board = read or (None, [], [], None, None)
-    kpis: list[Any] = []
+    kpis: list[KpiStatus] = []
     delegations: list[Any] = []
     if read is not None:
         moment = _when(okr.at) if at.past else None
@@ -167,13 +191,39 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
     charts = {k.key_result_id: kr_chart(k) for o in (okr.objectives if okr else [])
               for k in o.key_results}  # fmt: skip
     choices = sorted({*periods, period, _current_quarter()}, reverse=True)
+    kpis, kpi_counts = _room_kpis(kpis)
     return await render(
         request, me, "team.html", title=f"Team room: {slug}", banner=problem or unread or warning,
         team=slug, period=period, periods=choices, okr=okr, charts=charts, kpis=kpis,
+        kpi_counts=kpi_counts, room_kpis=ROOM_KPIS,
         decisions=decisions, delegations=delegations, last_retro=last_retro,
         actions=actions, at=at, visible=set(await _visible(request, me)),
         kpi_chart=_kpi_chart,
     )  # fmt: skip
+
+
+@router.get("/team/{slug}/kpis")
+async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
+    """Every KPI of a team as it stands now, tracked ones first, by name, with its chart;
+    :data:`KPI_PAGE` to a page."""
+    try:
+        await see_team(request, slug)
+    except NotFound:
+        return await _missing(request, me, "There is no team by that name that you may see.")
+    problem = ""
+    kpis: list[KpiStatus] = []
+    try:
+        kpis = await in_thread(_kpis, koers_of(request), me, slug, None)
+    except KoersError as e:
+        problem = str(e)
+    rows, paging = paged(kpis, request.query_params.get("page", ""), KPI_PAGE,
+                         lambda n: f"/team/{slug}/kpis?page={n}")  # fmt: skip
+    tracked = sum(not k.retired for k in kpis)
+    defining = form_of(COMMANDS["kpi.define"], next=f"/team/{slug}/kpis", fixed={"team": slug})
+    return await render(request, me, "kpis.html", title=f"KPIs: {slug}", banner=problem,
+                        team=slug, kpis=rows, paging=paging, tracked=tracked,
+                        retired=len(kpis) - tracked, room_kpis=ROOM_KPIS, defining=defining,
+                        kpi_chart=_kpi_chart)  # fmt: skip
 
 
 async def _visible(request: Request, me: Principal) -> list[str]:
