@@ -32,10 +32,12 @@ from projections import (
     KoersViews,
     KpiStatus,
     delegation_board,
+    kpi_order,
     kpi_status,
     okr_progress,
     retro_follow_through,
 )
+from projections.delegation_board import DelegationCard
 from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
 
 __all__ = ["kr_chart", "router"]
@@ -45,6 +47,8 @@ Viewer = Annotated[Principal, Depends(viewer)]
 _QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
 ROOM_KPIS = 5  # the method's "3 to 5 KPIs"; more are listed on the team's KPI page
 KPI_PAGE = 50
+ROOM_DELEGATIONS = 10  # the team room's; all on /team/<slug>/delegations, 50 to a page
+DELEGATION_PAGE = 50
 
 
 def _current_quarter() -> str:
@@ -59,31 +63,45 @@ def _when(text: str) -> datetime:
 def kr_chart(kr: KeyResultProgress, *, big: bool = False) -> tuple[Markup, str]:
     """A key result's trend chart (value and confidence per check-in, the target, the
     original target when it was amended) and the sentence that says the same."""
-    points = [(_when(p.as_of), p.value) for p in kr.history]
+    history = tuple((p.as_of, p.value, p.confidence) for p in kr.history)
+    return _drawn_kr_chart(kr.title, kr.unit, kr.target, kr.original_target, history, big=big)
+
+
+@lru_cache(maxsize=4096)
+def _drawn_kr_chart(
+    title: str,
+    unit: str,
+    target: str,
+    original: str,
+    history: tuple[tuple[str, str, int], ...],
+    *,
+    big: bool,
+) -> tuple[Markup, str]:
+    """:func:`kr_chart`, drawn once per set of check-ins (the team room is read far more
+    often than its key results change)."""
+    points = [(_when(as_of), value) for as_of, value, _ in history]
     series = [
-        Series(f"value ({kr.unit})" if kr.unit else "value",
-               [(x, Decimal(v)) for x, v in points]),
-        Series("confidence (0–10)", [(_when(p.as_of), p.confidence) for p in kr.history],
+        Series(f"value ({unit})" if unit else "value", [(x, Decimal(v)) for x, v in points]),
+        Series("confidence (0–10)", [(_when(at), c) for at, _, c in history],
                css="confidence", axis="right"),
     ]  # fmt: skip
-    references = [Reference(f"target {kr.target}", Decimal(kr.target))]
-    if kr.original_target != kr.target:
-        references.append(Reference(f"original target {kr.original_target}",
-                                    Decimal(kr.original_target), css="original"))  # fmt: skip
+    references = [Reference(f"target {target}", Decimal(target))]
+    if original != target:
+        references.append(Reference(f"original target {original}", Decimal(original),
+                                    css="original"))  # fmt: skip
     if points:
-        first, last = kr.history[0], kr.history[-1]
+        (first_at, first, first_confidence), (last_at, last, last_confidence) = (
+            history[0], history[-1])  # fmt: skip
         sentence = (
-            f"{len(points)} check-ins: the value went from {first.value} "
-            f"({_when(first.as_of):%d %b}) to {last.value} ({_when(last.as_of):%d %b}); "
-            f"confidence from {first.confidence} to {last.confidence} out of 10."
+            f"{len(points)} check-ins: the value went from {first} "
+            f"({_when(first_at):%d %b}) to {last} ({_when(last_at):%d %b}); "
+            f"confidence from {first_confidence} to {last_confidence} out of 10."
         )
     else:
         sentence = "No check-ins yet."
-    sentence += f" Target {kr.target}" + (
-        f" (originally {kr.original_target})." if kr.original_target != kr.target else "."
-    )
-    chart = line_chart(series, references, title=f"Trend: {kr.title}", desc=sentence,
-                       y_label=kr.unit or "value", right_label="confidence",
+    sentence += f" Target {target}" + (f" (originally {original})." if original != target else ".")
+    chart = line_chart(series, references, title=f"Trend: {title}", desc=sentence,
+                       y_label=unit or "value", right_label="confidence",
                        right_range=(0, 10), big=big)  # fmt: skip
     return chart, sentence
 
@@ -109,17 +127,34 @@ def _kpis(
 ) -> list[KpiStatus]:
     """The team's KPIs as they stood at ``moment`` (now when none), as the person may see."""
     kpis: list[Kpi] = []
+    known: list[KpiStatus] = []
     for now in koers.all_of(Kpi):
         if now.team != team or not koers.may_read(principal, "kpi", now):
             continue
         if moment is None:
-            kpis.append(now)
+            known.append(_status_now(now))
             continue
         try:
             kpis.append(koers.load_as_of(Kpi, now.id, moment))
         except NotAllowed:  # it was not defined yet then
             continue
-    return kpi_status(kpis)
+    return sorted(known, key=kpi_order) if moment is None else kpi_status(kpis)
+
+
+_STATUSES: dict[tuple[UUID, int], KpiStatus] = {}
+
+
+def _status_now(kpi: Kpi) -> KpiStatus:
+    """A KPI's status, worked out once per version (a team room reads every KPI of its
+    team; few of them change between two reads)."""
+    key = (kpi.id, kpi.version)
+    found = _STATUSES.get(key)
+    if found is None:
+        if len(_STATUSES) >= 20_000:  # a bound: the cache starts over rather than grow
+            _STATUSES.clear()
+        [found] = kpi_status([kpi])
+        _STATUSES[key] = found
+    return found
 
 
 def _attention(kpi: KpiStatus) -> tuple[bool, bool, str]:
@@ -135,7 +170,14 @@ def _room_kpis(kpis: list[KpiStatus]) -> tuple[list[KpiStatus], dict[str, int]]:
     return sorted(tracked, key=_attention)[:ROOM_KPIS], counts
 
 
-def _team_delegations(koers: Koers, principal: Principal, cards: list[Any]) -> list[Any]:
+def _urgency(card: DelegationCard) -> tuple[bool, bool, str, str]:
+    """Overdue first, then those whose check-in is due, then by due date."""
+    return (not card.overdue, not card.check_in_overdue, card.due, card.title)
+
+
+def _team_delegations(
+    koers: Koers, principal: Principal, cards: list[DelegationCard]
+) -> list[DelegationCard]:
     """Of the open delegations owned by the team's people (``cards``), those the person may
     read."""
     things = {str(d.id): d for d in koers.all_of(AGGREGATES["delegation"])}
@@ -176,7 +218,7 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
     read, problem = await read_view(request, room, at)
     okr, periods, decisions, retros, board = read or (None, [], [], None, None)
     kpis: list[KpiStatus] = []
-    delegations: list[Any] = []
+    delegations: list[DelegationCard] = []
     if read is not None:
         moment = _when(okr.at) if at.past else None
         cards = [c for row in board.owners for c in row.delegations]
@@ -192,10 +234,12 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
               for k in o.key_results}  # fmt: skip
     choices = sorted({*periods, period, _current_quarter()}, reverse=True)
     kpis, kpi_counts = _room_kpis(kpis)
+    open_delegations = len(delegations)
+    delegations = sorted(delegations, key=_urgency)[:ROOM_DELEGATIONS]
     return await render(
         request, me, "team.html", title=f"Team room: {slug}", banner=problem or unread or warning,
         team=slug, period=period, periods=choices, okr=okr, charts=charts, kpis=kpis,
-        kpi_counts=kpi_counts, room_kpis=ROOM_KPIS,
+        kpi_counts=kpi_counts, room_kpis=ROOM_KPIS, open_delegations=open_delegations,
         decisions=decisions, delegations=delegations, last_retro=last_retro,
         actions=actions, at=at, visible=set(await _visible(request, me)),
         kpi_chart=_kpi_chart,
@@ -224,6 +268,31 @@ async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
                         team=slug, kpis=rows, paging=paging, tracked=tracked,
                         retired=len(kpis) - tracked, room_kpis=ROOM_KPIS, defining=defining,
                         kpi_chart=_kpi_chart)  # fmt: skip
+
+
+@router.get("/team/{slug}/delegations")
+async def team_delegations(request: Request, slug: str, me: Viewer) -> Response:
+    """Every open delegation owned by a team's people, overdue ones first;
+    :data:`DELEGATION_PAGE` to a page."""
+    try:
+        await see_team(request, slug)
+    except NotFound:
+        return await _missing(request, me, "There is no team by that name that you may see.")
+    koers = koers_of(request)
+    cards: list[DelegationCard] = []
+    try:
+        people = set((await in_thread(koers.directory)).members.get(slug, {}))
+        board, problem = await read_view(request, lambda v: delegation_board(v, owners=people),
+                                         at_of(request))  # fmt: skip
+        if board is not None:
+            every = [c for row in board.owners for c in row.delegations]
+            cards = sorted(await in_thread(_team_delegations, koers, me, every), key=_urgency)
+    except KoersError as e:
+        problem = str(e)
+    rows, paging = paged(cards, request.query_params.get("page", ""), DELEGATION_PAGE,
+                         lambda n: f"/team/{slug}/delegations?page={n}")  # fmt: skip
+    return await render(request, me, "team_delegations.html", title=f"Delegations: {slug}",
+                        banner=problem, team=slug, delegations=rows, paging=paging)  # fmt: skip
 
 
 async def _visible(request: Request, me: Principal) -> list[str]:
