@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from ledger.web._goals import KPI_PAGE, ROOM_KPIS
+from ledger.web._goals import KPI_PAGE, ROOM_DELEGATIONS, ROOM_KPIS
 from ledger.web._render import percent
 from tests.commandline import run_koers
 from tests.web.conftest import Site, Visit
@@ -317,3 +317,35 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
     assert answer is not None
     assert answer.status == 404
     assert "Kpi 30" not in visit.page.content()
+
+
+def test_a_team_with_many_delegations_shows_the_overdue_first_and_lists_them_all(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    for args in (("people", "add", "dora", "--name", "Dora Delegates"),
+                 ("people", "add", "otto", "--name", "Otto Owner"),
+                 ("teams", "add", "handover", "--name", "Handover"),
+                 ("teams", "member", "handover", "dora", "--role", "lead"),
+                 ("teams", "member", "handover", "otto", "--role", "member")):  # fmt: skip
+        done = run_koers(*args, env=site.env)
+        assert done.returncode == 0, done.stderr
+    many = ROOM_DELEGATIONS + 2
+    with site.api("dora") as api:
+        for n in range(many):
+            body = {"owner": "otto", "title": f"Handover {n:02d}", "why": "tests",
+                    "desired_result": "done", "level": "agree", "cadence_days": 7,
+                    "due": "2020-01-01" if n == many - 1 else f"2035-01-{n + 1:02d}"}  # fmt: skip
+            answer = api.post("/delegations", json=body)
+            assert answer.status_code == 201, answer.text
+    page = signed_in("dora").page
+    page.goto(f"{site.url}/team/handover")
+    rows = page.locator("table.delegations tbody tr")
+    assert rows.count() == ROOM_DELEGATIONS
+    assert rows.first.inner_text().startswith(f"Handover {many - 1:02d}")  # the overdue one
+    assert "overdue" in rows.first.inner_text()
+    assert f"{many} open delegations" in page.locator("p.delegation-count").inner_text()
+    page.get_by_role("link", name="All open delegations of handover").click()
+    page.wait_for_url("**/team/handover/delegations")
+    assert page.locator("#delegation-count").inner_text().startswith(f"{many} open delegations")
+    titles = page.locator("table.delegations tbody td a").all_inner_texts()
+    assert titles == [f"Handover {n:02d}" for n in (many - 1, *range(many - 1))]
