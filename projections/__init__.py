@@ -68,7 +68,7 @@ from projections._schema import TABLES, Table
 from projections.decision_quality import Calibration, DecisionQuality, calibration, decision_quality
 from projections.delegation_board import DelegationBoard, delegation_board
 from projections.export import dump, export
-from projections.kpis import KpiStatus, kpi_status
+from projections.kpis import KpiStatus, kpi_order, kpi_status
 from projections.okr import OkrProgress, okr_progress
 from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
@@ -105,6 +105,7 @@ __all__ = [
     "delegation_board",
     "dump",
     "export",
+    "kpi_order",
     "kpi_status",
     "memory_views",
     "okr_progress",

@@ -71,10 +71,13 @@ def delegation_board(
     of ``owners`` only, a team's people say, if they are given; those a person owns or
     delegated, with ``involving``)."""
     moment = evaluated_at(views, at)
-    rows = views.rows("SELECT * FROM delegations WHERE status = 'active' ORDER BY position")
-    if owner is not None:
-        rows = [r for r in rows if r["owner"] == owner]
-    if owners is not None:
+    chosen = {owner} if owner is not None else set(owners) if owners is not None else None
+    if chosen is None:
+        rows = views.rows("SELECT * FROM delegations WHERE status = 'active' ORDER BY position")
+    else:
+        rows = [r for r in rows_in(views, "delegations", "owner", sorted(chosen))
+                if r["status"] == "active"]  # fmt: skip
+    if owner is not None and owners is not None:
         rows = [r for r in rows if r["owner"] in owners]
     if involving is not None:
         rows = [r for r in rows if involving in (r["owner"], r["delegator"])]

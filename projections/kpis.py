@@ -14,7 +14,7 @@ from decimal import Decimal
 from ledger.domain import Direction, Kpi
 from projections._query import stamp
 
-__all__ = ["KpiMeasurement", "KpiStatus", "kpi_status"]
+__all__ = ["KpiMeasurement", "KpiStatus", "kpi_order", "kpi_status"]
 
 
 @dataclass(frozen=True)
@@ -70,4 +70,9 @@ def kpi_status(kpis: Iterable[Kpi]) -> list[KpiStatus]:
                 history=[KpiMeasurement(stamp(at), str(value)) for at, value in points],
             )
         )  # fmt: skip
-    return sorted(out, key=lambda k: (k.retired, k.name))
+    return sorted(out, key=kpi_order)
+
+
+def kpi_order(kpi: KpiStatus) -> tuple[bool, str]:
+    """Tracked KPIs before retired ones, each by name."""
+    return (kpi.retired, kpi.name)

@@ -31,7 +31,7 @@ from ledger.errors import KoersError
 from ledger.web._decision_record import Cut, DecisionRecord, links_of, proof_state, record_of
 from ledger.web._forms import Form, Input, form_of
 from ledger.web._reads import at_of, read_view
-from ledger.web._render import render
+from ledger.web._render import paged, render
 from ledger.web._session import viewer
 from ledger.web._things import not_found, readable
 from projections.decision_quality import BANDS
@@ -59,11 +59,6 @@ FORMS = {
     DecisionStatus.REVERSED: ("decision.link",),
     DecisionStatus.SUPERSEDED: ("decision.link",),
 }  # fmt: skip
-
-
-def _page_number(text: str) -> int:
-    """The page asked for (1 when none, or not a whole number from 1 up)."""
-    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else 1
 
 
 def _review_state(state: dict[str, Any], today: date) -> str:
@@ -109,18 +104,11 @@ async def decision_log(request: Request, me: Viewer) -> Response:
     chosen = {name: query.get(name, "").strip()[:120] for name in _choices([])}
     states = await in_thread(visible_states, koers_of(request), me, "decision")
     matching = list(reversed(_filtered(states, chosen)))
-    pages = max(1, -(-len(matching) // LOG_PAGE))
-    number = min(_page_number(query.get("page", "")), pages)
-    rows = matching[(number - 1) * LOG_PAGE : number * LOG_PAGE]
     filters = {k: v for k, v in chosen.items() if v}
-
-    def link(page: int) -> str:
-        return f"/decision-log?{urlencode({**filters, 'page': page})}" if 1 <= page <= pages else ""
-
-    paging = {"number": number, "pages": pages, "matching": len(matching),
-              "first": (number - 1) * LOG_PAGE + 1 if rows else 0,
-              "last": (number - 1) * LOG_PAGE + len(rows),
-              "newer": link(number - 1), "older": link(number + 1)}  # fmt: skip
+    rows, paging = paged(
+        matching, query.get("page", ""), LOG_PAGE,
+        lambda n: f"/decision-log?{urlencode({**filters, 'page': n})}",
+    )  # fmt: skip
     here = "/decision-log" + (f"?{urlencode({'team': chosen['team']})}" if chosen["team"] else "")
     fixed = {"team": chosen["team"]} if chosen["team"] else None
     opening = form_of(COMMANDS["decision.open"], next=here, fixed=fixed)

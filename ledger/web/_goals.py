@@ -26,9 +26,18 @@ from ledger.errors import KoersError, NotAllowed, NotFound
 from ledger.web._charts import Reference, Series, line_chart
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import At, at_of, read_view
-from ledger.web._render import render, visible_teams
+from ledger.web._render import paged, render, visible_teams
 from ledger.web._session import viewer
-from projections import KoersViews, delegation_board, kpi_status, okr_progress, retro_follow_through
+from projections import (
+    KoersViews,
+    KpiStatus,
+    delegation_board,
+    kpi_order,
+    kpi_status,
+    okr_progress,
+    retro_follow_through,
+)
+from projections.delegation_board import DelegationCard
 from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
 
 __all__ = ["kr_chart", "router"]
@@ -36,6 +45,10 @@ __all__ = ["kr_chart", "router"]
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(viewer)]
 _QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
+ROOM_KPIS = 5  # the method's "3 to 5 KPIs"; more are listed on the team's KPI page
+KPI_PAGE = 50
+ROOM_DELEGATIONS = 10  # the team room's; all on /team/<slug>/delegations, 50 to a page
+DELEGATION_PAGE = 50
 
 
 def _current_quarter() -> str:
@@ -50,31 +63,45 @@ def _when(text: str) -> datetime:
 def kr_chart(kr: KeyResultProgress, *, big: bool = False) -> tuple[Markup, str]:
     """A key result's trend chart (value and confidence per check-in, the target, the
     original target when it was amended) and the sentence that says the same."""
-    points = [(_when(p.as_of), p.value) for p in kr.history]
+    history = tuple((p.as_of, p.value, p.confidence) for p in kr.history)
+    return _drawn_kr_chart(kr.title, kr.unit, kr.target, kr.original_target, history, big=big)
+
+
+@lru_cache(maxsize=4096)
+def _drawn_kr_chart(
+    title: str,
+    unit: str,
+    target: str,
+    original: str,
+    history: tuple[tuple[str, str, int], ...],
+    *,
+    big: bool,
+) -> tuple[Markup, str]:
+    """:func:`kr_chart`, drawn once per set of check-ins (the team room is read far more
+    often than its key results change)."""
+    points = [(_when(as_of), value) for as_of, value, _ in history]
     series = [
-        Series(f"value ({kr.unit})" if kr.unit else "value",
-               [(x, Decimal(v)) for x, v in points]),
-        Series("confidence (0–10)", [(_when(p.as_of), p.confidence) for p in kr.history],
+        Series(f"value ({unit})" if unit else "value", [(x, Decimal(v)) for x, v in points]),
+        Series("confidence (0–10)", [(_when(at), c) for at, _, c in history],
                css="confidence", axis="right"),
     ]  # fmt: skip
-    references = [Reference(f"target {kr.target}", Decimal(kr.target))]
-    if kr.original_target != kr.target:
-        references.append(Reference(f"original target {kr.original_target}",
-                                    Decimal(kr.original_target), css="original"))  # fmt: skip
+    references = [Reference(f"target {target}", Decimal(target))]
+    if original != target:
+        references.append(Reference(f"original target {original}", Decimal(original),
+                                    css="original"))  # fmt: skip
     if points:
-        first, last = kr.history[0], kr.history[-1]
+        (first_at, first, first_confidence), (last_at, last, last_confidence) = (
+            history[0], history[-1])  # fmt: skip
         sentence = (
-            f"{len(points)} check-ins: the value went from {first.value} "
-            f"({_when(first.as_of):%d %b}) to {last.value} ({_when(last.as_of):%d %b}); "
-            f"confidence from {first.confidence} to {last.confidence} out of 10."
+            f"{len(points)} check-ins: the value went from {first} "
+            f"({_when(first_at):%d %b}) to {last} ({_when(last_at):%d %b}); "
+            f"confidence from {first_confidence} to {last_confidence} out of 10."
         )
     else:
         sentence = "No check-ins yet."
-    sentence += f" Target {kr.target}" + (
-        f" (originally {kr.original_target})." if kr.original_target != kr.target else "."
-    )
-    chart = line_chart(series, references, title=f"Trend: {kr.title}", desc=sentence,
-                       y_label=kr.unit or "value", right_label="confidence",
+    sentence += f" Target {target}" + (f" (originally {original})." if original != target else ".")
+    chart = line_chart(series, references, title=f"Trend: {title}", desc=sentence,
+                       y_label=unit or "value", right_label="confidence",
                        right_range=(0, 10), big=big)  # fmt: skip
     return chart, sentence
 
@@ -95,23 +122,62 @@ def _open_decisions(views: KoersViews, team: str) -> list[dict[str, Any]]:
     )
 
 
-def _kpis(koers: Koers, principal: Principal, team: str, moment: datetime | None) -> list[Any]:
+def _kpis(
+    koers: Koers, principal: Principal, team: str, moment: datetime | None
+) -> list[KpiStatus]:
     """The team's KPIs as they stood at ``moment`` (now when none), as the person may see."""
     kpis: list[Kpi] = []
+    known: list[KpiStatus] = []
     for now in koers.all_of(Kpi):
         if now.team != team or not koers.may_read(principal, "kpi", now):
             continue
         if moment is None:
-            kpis.append(now)
+            known.append(_status_now(now))
             continue
         try:
             kpis.append(koers.load_as_of(Kpi, now.id, moment))
         except NotAllowed:  # it was not defined yet then
             continue
-    return kpi_status(kpis)
+    return sorted(known, key=kpi_order) if moment is None else kpi_status(kpis)
 
 
-def _team_delegations(koers: Koers, principal: Principal, cards: list[Any]) -> list[Any]:
+_STATUSES: dict[tuple[UUID, int], KpiStatus] = {}
+
+
+def _status_now(kpi: Kpi) -> KpiStatus:
+    """A KPI's status, worked out once per version (a team room reads every KPI of its
+    team; few of them change between two reads)."""
+    key = (kpi.id, kpi.version)
+    found = _STATUSES.get(key)
+    if found is None:
+        if len(_STATUSES) >= 20_000:  # a bound: the cache starts over rather than grow
+            _STATUSES.clear()
+        [found] = kpi_status([kpi])
+        _STATUSES[key] = found
+    return found
+
+
+def _attention(kpi: KpiStatus) -> tuple[bool, bool, str]:
+    """Off target first, then getting worse, then by name."""
+    return (kpi.status != "off_target", kpi.trend != "worse", kpi.name)
+
+
+def _room_kpis(kpis: list[KpiStatus]) -> tuple[list[KpiStatus], dict[str, int]]:
+    """The tracked KPIs the team room shows, those that need attention first (at most
+    :data:`ROOM_KPIS`), and how many are tracked and retired: the rest is on the KPI page."""
+    tracked = [k for k in kpis if not k.retired]
+    counts = {"tracked": len(tracked), "retired": len(kpis) - len(tracked)}
+    return sorted(tracked, key=_attention)[:ROOM_KPIS], counts
+
+
+def _urgency(card: DelegationCard) -> tuple[bool, bool, str, str]:
+    """Overdue first, then those whose check-in is due, then by due date."""
+    return (not card.overdue, not card.check_in_overdue, card.due, card.title)
+
+
+def _team_delegations(
+    koers: Koers, principal: Principal, cards: list[DelegationCard]
+) -> list[DelegationCard]:
     """Of the open delegations owned by the team's people (``cards``), those the person may
     read."""
     things = {str(d.id): d for d in koers.all_of(AGGREGATES["delegation"])}
@@ -151,8 +217,8 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
 
     read, problem = await read_view(request, room, at)
     okr, periods, decisions, retros, board = read or (None, [], [], None, None)
-    kpis: list[Any] = []
-    delegations: list[Any] = []
+    kpis: list[KpiStatus] = []
+    delegations: list[DelegationCard] = []
     if read is not None:
         moment = _when(okr.at) if at.past else None
         cards = [c for row in board.owners for c in row.delegations]
@@ -167,13 +233,66 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
     charts = {k.key_result_id: kr_chart(k) for o in (okr.objectives if okr else [])
               for k in o.key_results}  # fmt: skip
     choices = sorted({*periods, period, _current_quarter()}, reverse=True)
+    kpis, kpi_counts = _room_kpis(kpis)
+    open_delegations = len(delegations)
+    delegations = sorted(delegations, key=_urgency)[:ROOM_DELEGATIONS]
     return await render(
         request, me, "team.html", title=f"Team room: {slug}", banner=problem or unread or warning,
         team=slug, period=period, periods=choices, okr=okr, charts=charts, kpis=kpis,
+        kpi_counts=kpi_counts, room_kpis=ROOM_KPIS, open_delegations=open_delegations,
         decisions=decisions, delegations=delegations, last_retro=last_retro,
         actions=actions, at=at, visible=set(await _visible(request, me)),
         kpi_chart=_kpi_chart,
     )  # fmt: skip
+
+
+@router.get("/team/{slug}/kpis")
+async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
+    """Every KPI of a team as it stands now, tracked ones first, by name, with its chart;
+    :data:`KPI_PAGE` to a page."""
+    try:
+        await see_team(request, slug)
+    except NotFound:
+        return await _missing(request, me, "There is no team by that name that you may see.")
+    problem = ""
+    kpis: list[KpiStatus] = []
+    try:
+        kpis = await in_thread(_kpis, koers_of(request), me, slug, None)
+    except KoersError as e:
+        problem = str(e)
+    rows, paging = paged(kpis, request.query_params.get("page", ""), KPI_PAGE,
+                         lambda n: f"/team/{slug}/kpis?page={n}")  # fmt: skip
+    tracked = sum(not k.retired for k in kpis)
+    defining = form_of(COMMANDS["kpi.define"], next=f"/team/{slug}/kpis", fixed={"team": slug})
+    return await render(request, me, "kpis.html", title=f"KPIs: {slug}", banner=problem,
+                        team=slug, kpis=rows, paging=paging, tracked=tracked,
+                        retired=len(kpis) - tracked, room_kpis=ROOM_KPIS, defining=defining,
+                        kpi_chart=_kpi_chart)  # fmt: skip
+
+
+@router.get("/team/{slug}/delegations")
+async def team_delegations(request: Request, slug: str, me: Viewer) -> Response:
+    """Every open delegation owned by a team's people, overdue ones first;
+    :data:`DELEGATION_PAGE` to a page."""
+    try:
+        await see_team(request, slug)
+    except NotFound:
+        return await _missing(request, me, "There is no team by that name that you may see.")
+    koers = koers_of(request)
+    cards: list[DelegationCard] = []
+    try:
+        people = set((await in_thread(koers.directory)).members.get(slug, {}))
+        board, problem = await read_view(request, lambda v: delegation_board(v, owners=people),
+                                         at_of(request))  # fmt: skip
+        if board is not None:
+            every = [c for row in board.owners for c in row.delegations]
+            cards = sorted(await in_thread(_team_delegations, koers, me, every), key=_urgency)
+    except KoersError as e:
+        problem = str(e)
+    rows, paging = paged(cards, request.query_params.get("page", ""), DELEGATION_PAGE,
+                         lambda n: f"/team/{slug}/delegations?page={n}")  # fmt: skip
+    return await render(request, me, "team_delegations.html", title=f"Delegations: {slug}",
+                        banner=problem, team=slug, delegations=rows, paging=paging)  # fmt: skip
 
 
 async def _visible(request: Request, me: Principal) -> list[str]:

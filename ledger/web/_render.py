@@ -8,9 +8,11 @@ navigation), ``path`` (to mark where one is) and ``banner`` (a message to show o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -21,7 +23,9 @@ from ledger.application import Koers
 from ledger.domain import COMMANDS, Principal
 from ledger.web._session import csrf_of
 
-__all__ = ["percent", "render", "visible_teams", "words"]
+T = TypeVar("T")
+
+__all__ = ["Paging", "paged", "percent", "render", "visible_teams", "words"]
 
 
 def percent(value: Any) -> str:
@@ -61,6 +65,34 @@ def _notice(handler: str) -> str:
     a page never repeats text from its address."""
     command = COMMANDS.by_handler(handler) if handler else None
     return f"Done: {command.summary.rstrip('.')}." if command else ""
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which part of a long list a page shows: page ``number`` of ``pages``, rows ``first`` to
+    ``last`` of ``matching``, and the links to the pages before and after (empty at an end)."""
+
+    number: int
+    pages: int
+    matching: int
+    first: int
+    last: int
+    newer: str
+    older: str
+
+
+def paged(rows: Sequence[T], asked: str, size: int, link: Callable[[int], str]) -> tuple[
+    Sequence[T], Paging
+]:  # fmt: skip
+    """The rows of the page ``asked`` for (the first when it is not a page number from 1 up,
+    the last when it is beyond the end), ``size`` to a page; ``link(n)`` is page n's address."""
+    pages = max(1, -(-len(rows) // size))
+    number = min(int(asked) if asked.isdigit() and 0 < int(asked) < 1_000_000 else 1, pages)
+    shown = rows[(number - 1) * size : number * size]
+    first = (number - 1) * size + 1 if shown else 0
+    return shown, Paging(number, pages, len(rows), first, first + len(shown) - 1 if shown else 0,
+                         link(number - 1) if number > 1 else "",
+                         link(number + 1) if number < pages else "")  # fmt: skip
 
 
 def visible_teams(koers: Koers, handle: str) -> list[str]:

@@ -41,6 +41,8 @@ DECISION_PAGES: list[Page] = [
 TEAM_PAGES: list[Page] = [
     Page("team room", "/team/platform?period=2026-Q3", "ann"),
     Page("team room as of", "/team/sales?period=2026-Q3&as_of=2026-08-15T12:00", "gijs"),
+    Page("kpis", "/team/platform/kpis", "ann"),
+    Page("team delegations", "/team/platform/delegations", "ann"),
     Page("objective", f"/objective/{objective_id('self-serve-onboarding')}", "emre"),
     Page("key result", f"/key-result/{key_result_id('time-to-restore')}", "dewi"),
 ]

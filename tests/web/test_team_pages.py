@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from ledger.web._goals import KPI_PAGE, ROOM_DELEGATIONS, ROOM_KPIS
 from ledger.web._render import percent
+from tests.commandline import run_koers
 from tests.web.conftest import Site, Visit
 
 DEMO = "2026-Q3"
@@ -263,3 +265,87 @@ def test_the_period_picker_shows_another_quarter(
     okr = _okr(site, "gijs", "sales", DEMO)
     titles = page.locator("article.objective h3").all_inner_texts()
     assert titles == [o["title"] for o in okr["objectives"]]
+
+
+def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    # A team of its own, so that no other test's team room changes.
+    for args in (("people", "add", "kira", "--name", "Kira Kpis"),
+                 ("teams", "add", "kpis", "--name", "Kpis"),
+                 ("teams", "member", "kpis", "kira", "--role", "lead")):  # fmt: skip
+        done = run_koers(*args, env=site.env)
+        assert done.returncode == 0, done.stderr
+    tracked = KPI_PAGE + 3
+    with site.api("kira") as api:
+        made = []
+        for n in range(tracked + 1):
+            body = {"team": "kpis", "name": f"Kpi {n:02d}", "owner": "kira", "target": "10",
+                    "direction": "higher_is_better", "kind": "leading"}  # fmt: skip
+            answer = api.post("/kpis", json=body)
+            assert answer.status_code == 201, answer.text
+            made.append(answer.json()["id"])
+        for n in (7, 30):  # two off target, one of them getting worse
+            for value in ("9", "4" if n == 30 else "9"):
+                measured = api.post(f"/kpis/{made[n]}/measurements", json={"value": value})
+                assert measured.status_code in (200, 201), measured.text
+        retired = api.post(f"/kpis/{made[-1]}/retire", json={"reason": "tests"})
+        assert retired.is_success, retired.text
+    page = signed_in("kira").page
+    page.goto(f"{site.url}/team/kpis")
+    names = page.locator("table.kpis tbody th").evaluate_all(
+        "hs => hs.map(h => h.firstChild.textContent)"
+    )
+    assert names == ["Kpi 30", "Kpi 07", "Kpi 00", "Kpi 01", "Kpi 02"][:ROOM_KPIS]
+    assert page.locator("ul.kpi-charts > li").count() == 2  # the two measured ones
+    assert f"tracks {tracked} KPIs" in page.locator("p.kpi-count").inner_text()
+    page.get_by_role("link", name="All KPIs of kpis").click()
+    page.wait_for_url("**/team/kpis/kpis")
+    count = page.locator("#kpi-count").inner_text()
+    assert count.startswith(f"{tracked} KPIs tracked, 1 retired · 1–{KPI_PAGE} shown"), count
+    rows = page.locator("table.kpis tbody tr")
+    assert rows.count() == KPI_PAGE
+    assert rows.first.locator("th").inner_text().startswith("Kpi 00")
+    page.get_by_role("link", name="Next KPIs").click()
+    page.wait_for_url("**/team/kpis/kpis?page=2")
+    last = page.locator("table.kpis tbody tr").last.locator("th").inner_text()
+    assert last.startswith(f"Kpi {tracked:02d}")  # retired ones last
+    assert "retired" in last
+    visit = signed_in("gijs")  # another team's lead
+    visit.expect(404)
+    answer = visit.page.goto(f"{site.url}/team/kpis/kpis")
+    assert answer is not None
+    assert answer.status == 404
+    assert "Kpi 30" not in visit.page.content()
+
+
+def test_a_team_with_many_delegations_shows_the_overdue_first_and_lists_them_all(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    for args in (("people", "add", "dora", "--name", "Dora Delegates"),
+                 ("people", "add", "otto", "--name", "Otto Owner"),
+                 ("teams", "add", "handover", "--name", "Handover"),
+                 ("teams", "member", "handover", "dora", "--role", "lead"),
+                 ("teams", "member", "handover", "otto", "--role", "member")):  # fmt: skip
+        done = run_koers(*args, env=site.env)
+        assert done.returncode == 0, done.stderr
+    many = ROOM_DELEGATIONS + 2
+    with site.api("dora") as api:
+        for n in range(many):
+            body = {"owner": "otto", "title": f"Handover {n:02d}", "why": "tests",
+                    "desired_result": "done", "level": "agree", "cadence_days": 7,
+                    "due": "2020-01-01" if n == many - 1 else f"2035-01-{n + 1:02d}"}  # fmt: skip
+            answer = api.post("/delegations", json=body)
+            assert answer.status_code == 201, answer.text
+    page = signed_in("dora").page
+    page.goto(f"{site.url}/team/handover")
+    rows = page.locator("table.delegations tbody tr")
+    assert rows.count() == ROOM_DELEGATIONS
+    assert rows.first.inner_text().startswith(f"Handover {many - 1:02d}")  # the overdue one
+    assert "overdue" in rows.first.inner_text()
+    assert f"{many} open delegations" in page.locator("p.delegation-count").inner_text()
+    page.get_by_role("link", name="All open delegations of handover").click()
+    page.wait_for_url("**/team/handover/delegations")
+    assert page.locator("#delegation-count").inner_text().startswith(f"{many} open delegations")
+    titles = page.locator("table.delegations tbody td a").all_inner_texts()
+    assert titles == [f"Handover {n:02d}" for n in (many - 1, *range(many - 1))]
