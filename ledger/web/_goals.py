@@ -190,14 +190,21 @@ async def _missing(request: Request, me: Principal, what: str, banner: str = "")
                         what=what, banner=banner)  # fmt: skip
 
 
-@router.get("/team/{slug}")
-async def team_room(request: Request, slug: str, me: Viewer) -> Response:
-    """A team's quarter: objectives and key results with their charts, KPIs, alignment, open
-    decisions, delegations and the last retro's open actions; as of any moment."""
+async def _unseen_team(request: Request, me: Principal, slug: str) -> Response | None:
+    """The 404 page when there is no team ``slug`` the person may see."""
     try:
         await see_team(request, slug)
     except NotFound:
         return await _missing(request, me, "There is no team by that name that you may see.")
+    return None
+
+
+@router.get("/team/{slug}")
+async def team_room(request: Request, slug: str, me: Viewer) -> Response:
+    """A team's quarter: objectives and key results with their charts, KPIs, alignment, open
+    decisions, delegations and the last retro's open actions; as of any moment."""
+    if missing := await _unseen_team(request, me, slug):
+        return missing
     asked = request.query_params.get("period", "").strip()
     period = asked if _QUARTER.fullmatch(asked) else _current_quarter()
     warning = f"{asked[:20]!r} is not a quarter (write it as 2026-Q3); showing {period}." if (
@@ -250,10 +257,8 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
 async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
     """Every KPI of a team as it stands now, tracked ones first, by name, with its chart;
     :data:`KPI_PAGE` to a page."""
-    try:
-        await see_team(request, slug)
-    except NotFound:
-        return await _missing(request, me, "There is no team by that name that you may see.")
+    if missing := await _unseen_team(request, me, slug):
+        return missing
     problem = ""
     kpis: list[KpiStatus] = []
     try:
@@ -274,10 +279,8 @@ async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
 async def team_delegations(request: Request, slug: str, me: Viewer) -> Response:
     """Every open delegation owned by a team's people, overdue ones first;
     :data:`DELEGATION_PAGE` to a page."""
-    try:
-        await see_team(request, slug)
-    except NotFound:
-        return await _missing(request, me, "There is no team by that name that you may see.")
+    if missing := await _unseen_team(request, me, slug):
+        return missing
     koers = koers_of(request)
     cards: list[DelegationCard] = []
     try:

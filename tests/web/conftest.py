@@ -63,6 +63,17 @@ class Site:
         link = made.stdout.strip().splitlines()[-1]
         return re.sub(r"^https?://[^/]+", self.url, link)
 
+    def team_of_its_own(self, slug: str, lead: str, *members: str) -> None:
+        """A new team ``slug`` with new people: ``lead`` its lead, ``members`` its members
+        (so that a test that fills a team changes no other test's pages)."""
+        steps = [("teams", "add", slug, "--name", slug.title())]
+        for handle, role in ((lead, "lead"), *((m, "member") for m in members)):
+            steps.insert(0, ("people", "add", handle, "--name", handle.title()))
+            steps.append(("teams", "member", slug, handle, "--role", role))
+        for args in steps:
+            done = run_koers(*args, env=self.env)
+            assert done.returncode == 0, done.stderr
+
     def issue_prompt(self, to: str, question: str) -> str:
         """A prompt for ``to``, issued as the workers would (a service token); its id."""
         if "@service" not in self.tokens:

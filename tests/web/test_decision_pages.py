@@ -258,11 +258,7 @@ def test_a_long_log_is_read_page_by_page_newest_first(
 ) -> None:
     # A team of its own with one lead, so that no one else's log grows (ann is an admin,
     # not an auditor: she does not see a team she has no place in).
-    for args in (("people", "add", "pia", "--name", "Pia Paging"),
-                 ("teams", "add", "paging", "--name", "Paging"),
-                 ("teams", "member", "paging", "pia", "--role", "lead")):  # fmt: skip
-        done = run_koers(*args, env=site.env)
-        assert done.returncode == 0, done.stderr
+    site.team_of_its_own("paging", "pia")
     decide_by = (datetime.now(UTC).date() + timedelta(days=14)).isoformat()
     with site.api("pia") as api:
         opened = []

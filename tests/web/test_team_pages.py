@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlparse
 
 from ledger.web._goals import KPI_PAGE, ROOM_DELEGATIONS, ROOM_KPIS
 from ledger.web._render import percent
-from tests.commandline import run_koers
 from tests.web.conftest import Site, Visit
 
 DEMO = "2026-Q3"
@@ -270,12 +269,7 @@ def test_the_period_picker_shows_another_quarter(
 def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    # A team of its own, so that no other test's team room changes.
-    for args in (("people", "add", "kira", "--name", "Kira Kpis"),
-                 ("teams", "add", "kpis", "--name", "Kpis"),
-                 ("teams", "member", "kpis", "kira", "--role", "lead")):  # fmt: skip
-        done = run_koers(*args, env=site.env)
-        assert done.returncode == 0, done.stderr
+    site.team_of_its_own("kpis", "kira")
     tracked = KPI_PAGE + 3
     with site.api("kira") as api:
         made = []
@@ -322,13 +316,7 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
 def test_a_team_with_many_delegations_shows_the_overdue_first_and_lists_them_all(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    for args in (("people", "add", "dora", "--name", "Dora Delegates"),
-                 ("people", "add", "otto", "--name", "Otto Owner"),
-                 ("teams", "add", "handover", "--name", "Handover"),
-                 ("teams", "member", "handover", "dora", "--role", "lead"),
-                 ("teams", "member", "handover", "otto", "--role", "member")):  # fmt: skip
-        done = run_koers(*args, env=site.env)
-        assert done.returncode == 0, done.stderr
+    site.team_of_its_own("handover", "dora", "otto")
     many = ROOM_DELEGATIONS + 2
     with site.api("dora") as api:
         for n in range(many):
