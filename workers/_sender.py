@@ -3,11 +3,13 @@
 For each message (up to ``KOERS_WEBHOOK_CONCURRENCY`` at once):
 
 1. ``done.<delivery>`` exists: delivered before (a redelivery, a replay of a delivered one,
-   another worker): acknowledge, send nothing;
+   another worker): acknowledge, send nothing (looked up for the whole fetched batch at
+   once: :mod:`workers._delivered`);
 2. the webhook is gone (removed): acknowledge, send nothing;
 3. POST the body as stored, signed (:func:`ledger.webhooks.signed_headers`; a fresh
    ``webhook-timestamp`` per attempt, the same ``webhook-id`` always);
-4. a 2xx answer: store ``done.<delivery>`` (create-if-absent), then acknowledge;
+4. a 2xx answer: store ``done.<delivery>`` (create-if-absent; with the records of the other
+   POSTs that ended meanwhile, in one write), then acknowledge;
 5. anything else (another status, a timeout, a refused connection): retry after
    ``KOERS_WEBHOOK_RETRY_DELAY``, doubled per attempt up to ``KOERS_WEBHOOK_MAX_DELAY``
    (``nak`` with that delay: JetStream redelivers it, to this or another worker); when the
@@ -33,8 +35,9 @@ import aiohttp
 import anyio.to_thread
 from nats.aio.msg import Msg
 
-from ledger.webhooks import failure_headers, is_done, publish_once, signed_headers
+from ledger.webhooks import failure_headers, signed_headers
 from ledger.webhooks._records import H_WEBHOOK
+from workers._delivered import Delivered, LookedUp
 from workers._hooks import Hook, HookContext
 
 __all__ = ["Sender"]
@@ -56,6 +59,7 @@ class Sender:
             connector=aiohttp.TCPConnector(limit=settings.concurrency),
             headers={"user-agent": "koers-webhooks/1"},
         )
+        self.delivered = Delivered(context)
         self._posts = asyncio.Semaphore(settings.concurrency)
         self._in_flight = asyncio.Semaphore(IN_FLIGHT_BATCHES)
         self._pending: set[asyncio.Task[None]] = set()
@@ -71,7 +75,9 @@ class Sender:
 
     async def _send_all(self, msgs: list[Msg]) -> None:
         try:
-            await asyncio.gather(*(self._one(m) for m in msgs), return_exceptions=True)
+            looked_up = await self.delivered.look_up(msgs)
+            await asyncio.gather(*(self._one(m, looked_up) for m in msgs),
+                                 return_exceptions=True)  # fmt: skip
         finally:
             self._in_flight.release()
 
@@ -83,11 +89,11 @@ class Sender:
         await self.drain()
         await self.client.close()
 
-    async def _one(self, msg: Msg) -> None:
+    async def _one(self, msg: Msg, looked_up: LookedUp | None) -> None:
         async with self._posts:
             delivery = self.names.delivery_of(msg.subject)
             try:
-                if await is_done(self.js, self.names, delivery):
+                if await self.delivered.before(delivery, looked_up):
                     await self._settled(msg, "duplicate_skipped")
                     return
                 hook = await self._hook(msg)
@@ -96,9 +102,7 @@ class Sender:
                     return
                 error = await self._post(hook, delivery, msg.data or b"")
                 if error is None:
-                    await publish_once(self.js, self.names.done_subject(delivery), b"",
-                                       {H_WEBHOOK: str(hook.id)}, msg_id=f"done_{delivery}",
-                                       timeout=PUBLISH_TIMEOUT)  # fmt: skip
+                    await self.delivered.record(delivery, hook.id)
                     await self._settled(msg, "delivered")
                     return
                 await self._retry_or_fail(msg, hook, delivery, error)

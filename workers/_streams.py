@@ -106,7 +106,7 @@ async def ensure_consumers(js: JetStreamContext, names: Names, settings: WorkerS
     web = settings.webhooks
     sends = consumer_config(hooks.send_durable, hooks.send_filter, settings)
     sends.description = "Koers webhooks: deliveries to POST"
-    sends.ack_wait = max(web.timeout * 3, 5.0)
+    sends.ack_wait = web.ack_wait
     sends.max_deliver = -1
     sends.max_ack_pending = max(1000, web.concurrency * 8)
     await js.add_consumer(hooks.hooks_stream, sends)

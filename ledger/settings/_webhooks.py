@@ -42,6 +42,12 @@ class WebhookSettings:
         if self.concurrency < 1:
             raise ConfigurationError("KOERS_WEBHOOK_CONCURRENCY must be at least 1")
 
+    @property
+    def ack_wait(self) -> float:
+        """How long a sender holds a delivery before JetStream gives it to another: longer
+        than a POST may take (three times ``KOERS_WEBHOOK_TIMEOUT``, at least 5 s)."""
+        return max(self.timeout * 3, 5.0)
+
     def delay(self, attempts: int) -> float:
         """The wait after the ``attempts``-th failed attempt."""
         return float(min(self.retry_delay * 2 ** (attempts - 1), self.max_delay))
