@@ -206,3 +206,37 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     assert f"{BASE}/prompt/{asked[2]}" in plain
     assert "Decision: Do we move the pager rota?" in plain  # what changed on her team
     assert f"{BASE}/decision/{decided}" in plain
+
+
+def test_a_digest_turned_off_is_cancelled_and_sent_no_more(smtp: tuple[str, Inbox]) -> None:
+    """The person's digest schedule goes with their digest: after ``--digest off`` the
+    schedule is gone (nothing fires a digest), their next prompt comes at once, and a digest
+    turned on again is armed again by the prompt after it."""
+    url, inbox = smtp
+    env = fresh_env()
+    settings = _settings(env, url)
+    names = names_of(settings)
+    person = person_id("dina").hex
+    schedule = names.notify_subject("digest_at", person)
+
+    def schedules() -> list[Any]:
+        return stream_messages(env["NATS_URL"], names.notify_stream, schedule)
+
+    with koers(env) as app:
+        _person(app, "dina", digest="daily")
+        _ask(app, "dina", "Kept for the digest?")
+        with running_workers(settings):
+            wait_for(lambda: len(schedules()) == 1, what="the digest schedule")
+            app.notify_person("dina", actor="dina", digest="off")
+            wait_for(lambda: not schedules(), what="the digest schedule cancelled")
+            _ask(app, "dina", "Sent at once?")
+            wait_for(lambda: inbox.messages, what="the prompt sent at once")
+            wait_for(lambda: _all_settled(settings), what="the consumers settled")
+            assert not schedules()
+            app.notify_person("dina", actor="dina", digest="weekly")
+            _ask(app, "dina", "Kept for the weekly digest?")
+            wait_for(lambda: len(schedules()) == 1, what="the digest armed again")
+    [message] = inbox.messages
+    assert "Sent at once?" in message["Subject"]
+    [armed] = schedules()
+    assert armed.headers["Nats-Schedule"] == "0 0 8 * * MON"
