@@ -53,12 +53,15 @@ from benchmarks._harness import (
 )
 from ledger.application import Koers
 from ledger.domain import COMMANDS, Principal
+from ledger.settings import WebhookSettings
 from ledger.webhooks import signed_headers
 from tests.factories import objective
 from workers import WorkerSettings, start_workers
 
 OUT_FILE = out_file(__file__)
 NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
+#: the default webhook settings, but the receiver on 127.0.0.1 allowed (the SSRF guard)
+PRIVATE_ALLOWED = WebhookSettings(allow_private=True)
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
@@ -76,6 +79,7 @@ def _env(url: str, tmp: Path) -> dict[str, str]:
         "NATS_CREATE_STREAM": "yes",
         "NATS_MAX_BATCH": "5000",
         "KOERS_DATA_DIR": str(tmp / "data"),
+        "KOERS_WEBHOOKS_ALLOW_PRIVATE": "1",  # the receiver is on 127.0.0.1
     }
 
 
@@ -151,7 +155,7 @@ def through_a_worker(url: str, tmp: Path, receiver: Receiver, sizes: Sizes) -> t
         app.execute(COMMANDS["webhook.add"], None, values, principal=Principal("ann", "bench"))
         for _ in range(sizes.deliveries):
             app.set_objective(actor="ann", **objective(owner="ann"))
-    settings = WorkerSettings.for_store(env, crons=NO_CRONS)
+    settings = WorkerSettings.for_store(env, crons=NO_CRONS, webhooks=PRIVATE_ALLOWED)
     before = receiver.unique()
     handle = start_workers(settings)
     try:

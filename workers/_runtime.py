@@ -163,7 +163,8 @@ class Worker:
         notifier = Notifier(
             app=app, settings=self.settings, decoder=decoder,
             outbox=outbox, claims=Claims(kv, owner, notify.lease),
-            senders=Senders(mailer), metrics=self.metrics,
+            senders=Senders(mailer, allow_private=self.settings.webhooks.allow_private),
+            metrics=self.metrics,
         )  # fmt: skip
         notifier.teams = TeamPosts(
             app=app, settings=self.settings, names=self.names, decoder=decoder, outbox=outbox,

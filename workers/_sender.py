@@ -7,7 +7,8 @@ For each message (up to ``KOERS_WEBHOOK_CONCURRENCY`` at once):
    once: :mod:`workers._delivered`);
 2. the webhook is gone (removed): acknowledge, send nothing;
 3. POST the body as stored, signed (:func:`ledger.webhooks.signed_headers`; a fresh
-   ``webhook-timestamp`` per attempt, the same ``webhook-id`` always);
+   ``webhook-timestamp`` per attempt, the same ``webhook-id`` always), unless the URL points
+   into a private network (:mod:`workers._guard`: a failed attempt);
 4. a 2xx answer: store ``done.<delivery>`` (create-if-absent; with the records of the other
    POSTs that ended meanwhile, in one write), then acknowledge;
 5. anything else (another status, a timeout, a refused connection): retry after
@@ -38,6 +39,7 @@ from nats.aio.msg import Msg
 from ledger.webhooks import failure_headers, signed_headers
 from ledger.webhooks._records import H_WEBHOOK
 from workers._delivered import Delivered, LookedUp
+from workers._guard import GuardedResolver, literal_problem
 from workers._hooks import Hook, HookContext
 
 __all__ = ["Sender"]
@@ -54,9 +56,11 @@ class Sender:
         self.settings = settings = context.settings
         # aiohttp, not httpx: httpx's pool slowed to ~60 POSTs/s at 64 in flight here
         # (benchmarks/webhook_bench.py); aiohttp keeps the receiver's pace.
+        # names resolved through the SSRF guard, unless private addresses are allowed
+        resolver = None if settings.allow_private else GuardedResolver()
         self.client = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.timeout),
-            connector=aiohttp.TCPConnector(limit=settings.concurrency),
+            connector=aiohttp.TCPConnector(limit=settings.concurrency, resolver=resolver),
             headers={"user-agent": "koers-webhooks/1"},
         )
         self.delivered = Delivered(context)
@@ -124,6 +128,9 @@ class Sender:
 
     async def _post(self, hook: Hook, delivery: str, body: bytes) -> str | None:
         """``None`` when the receiver took it (2xx), else what went wrong."""
+        refused = None if self.settings.allow_private else literal_problem(hook.url)
+        if refused is not None:
+            return refused
         headers = signed_headers(hook.secret, delivery, int(time.time()), body)
         try:
             async with self.client.post(

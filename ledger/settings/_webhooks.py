@@ -9,6 +9,10 @@
 - ``KOERS_WEBHOOK_KEEP`` (30 days, in seconds): how long deliveries and their records are
   kept (a record keeps a redelivered message from being sent twice; replays need the
   failure record).
+- ``KOERS_WEBHOOKS_ALLOW_PRIVATE`` (no): whether webhooks and Slack/Teams channels may point
+  at loopback, link-local and private addresses (a receiver on this machine: tests,
+  benchmarks); refused otherwise, when the URL is given and when it is sent to
+  (:mod:`ledger.application._destinations`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ledger.errors import ConfigurationError
-from ledger.settings._parse import number
+from ledger.settings._parse import flag, number
 
 __all__ = ["WebhookSettings"]
 
@@ -31,6 +35,7 @@ class WebhookSettings:
     concurrency: int = 64
     keep: float = 30 * 86400.0
     batch_size: int = 256
+    allow_private: bool = False
 
     def __post_init__(self) -> None:
         if min(self.timeout, self.retry_delay, self.retry_window, self.keep) <= 0:
@@ -62,4 +67,5 @@ class WebhookSettings:
             retry_window=number(env, "KOERS_WEBHOOK_RETRY_WINDOW", d.retry_window, float),
             concurrency=number(env, "KOERS_WEBHOOK_CONCURRENCY", d.concurrency, int),
             keep=number(env, "KOERS_WEBHOOK_KEEP", d.keep, float),
+            allow_private=flag(env, "KOERS_WEBHOOKS_ALLOW_PRIVATE", d.allow_private),
         )

@@ -6,6 +6,8 @@ The SMTP server is aiosmtpd on 127.0.0.1; the chat services are a local HTTP rec
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,7 @@ import pytest
 
 from ledger.application import Koers
 from ledger.domain import person_id
-from ledger.settings import NotifySettings, WorkerSettings
+from ledger.settings import NotifySettings, WebhookSettings, WorkerSettings
 from tests.conftest import fresh_env
 from tests.factories import koers, new_decision
 from tests.workers.notify_support import (
@@ -240,3 +242,25 @@ def test_a_digest_turned_off_is_cancelled_and_sent_no_more(smtp: tuple[str, Inbo
     assert "Sent at once?" in message["Subject"]
     [armed] = schedules()
     assert armed.headers["Nats-Schedule"] == "0 0 8 * * MON"
+
+
+def test_a_chat_url_into_a_private_network_is_not_posted_to(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Slack URL given while private addresses were allowed, sent by workers that do not
+    allow them: never POSTed to, retried (nothing is lost if the setting is changed), and the
+    log says why and which setting allows it."""
+    env = fresh_env()
+    guarded = dataclasses.replace(_settings(env, None),
+                                  webhooks=WebhookSettings(allow_private=False))  # fmt: skip
+    caplog.set_level(logging.WARNING, logger="workers.notify")
+    with receiver() as hooks, koers(env) as app:
+        _person(app, "bram", slack_url=f"{hooks.url}/slack")
+        _ask(app, "bram", "Posted to a private address?")
+        with running_workers(guarded):
+            wait_for(lambda: [r for r in caplog.records if "ALLOW_PRIVATE" in r.getMessage()],
+                     what="the refusal logged")  # fmt: skip
+        assert hooks.attempts == {}
+    said = next(r.getMessage() for r in caplog.records if "ALLOW_PRIVATE" in r.getMessage())
+    assert "slack webhook: 127.0.0.1 is a loopback address (127.0.0.1)" in said
+    assert "KOERS_WEBHOOKS_ALLOW_PRIVATE=1" in said
