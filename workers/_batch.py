@@ -58,7 +58,7 @@ async def publish_batch(nc: Client, messages: list[Message], timeout: float) -> 
 
 
 async def store_once(
-    js: JetStreamContext, messages: list[Message], timeout: float
+    nc: Client, js: JetStreamContext, messages: list[Message], timeout: float
 ) -> list[Exception | None]:
     """Store each message unless its subject holds one already (its headers say so), in
     atomic writes of up to :data:`MOST_PER_WRITE` (one fsync each, not one per message).
@@ -70,7 +70,7 @@ async def store_once(
         chunk = messages[start : start + MOST_PER_WRITE]
         if len(chunk) > 1:  # a batch of one is staged on disk: dearer than one publish
             try:
-                await publish_batch(js._nc, chunk, timeout)
+                await publish_batch(nc, chunk, timeout)
             except Exception as e:
                 log.debug("atomic write of %d refused, storing one by one: %r", len(chunk), e)
             else:

@@ -82,13 +82,13 @@ class Delivered:
         await stored
 
     async def _write(self) -> None:
+        context = self.context
         try:
             while self._waiting:
                 group, self._waiting = self._waiting, []
                 try:
-                    errors = await store_once(
-                        self.context.js, [m for m, _ in group], PUBLISH_TIMEOUT
-                    )
+                    messages = [m for m, _ in group]
+                    errors = await store_once(context.nc, context.js, messages, PUBLISH_TIMEOUT)
                 except Exception as e:
                     errors = [e] * len(group)
                 for (_, stored), error in zip(group, errors, strict=True):

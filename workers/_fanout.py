@@ -81,7 +81,8 @@ class Fanout:
     async def _store(self, deliveries: list[tuple[Msg, list[Message]]]) -> None:
         try:
             flat = [d for _, ds in deliveries for d in ds]
-            errors = iter(await store_once(self.context.js, flat, PUBLISH_TIMEOUT))
+            context = self.context
+            errors = iter(await store_once(context.nc, context.js, flat, PUBLISH_TIMEOUT))
             for msg, ds in deliveries:
                 failed = [e for e in islice(errors, len(ds)) if e is not None]
                 if failed:  # NATS trouble: nothing is lost, the event is fanned out again
