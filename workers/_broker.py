@@ -31,7 +31,10 @@ __all__ = ["BatchMessage", "build_broker"]
 BatchMessage = Annotated[NatsBatchMessage, Context("message")]
 
 LEDGER_DESCRIPTION = (
-    "Every event of the ledger (subjects <prefix>.<kind>.<id>.<type>, headers Koers-Type, "
+    "The ledger's events the triggers read, filtered by the server: every event of decisions, "
+    "key results and delegations (<prefix>.decision.>, .key_result.>, .delegation.>) and "
+    "retro action items added, completed, dropped or carried over (subjects "
+    "<prefix>.<kind>.<id>.<type>, headers Koers-Type, "
     "Koers-Schema, Koers-Originator-Id, Koers-Version; payloads validate against "
     "schemas/<Koers-Type>.v<Koers-Schema>.json). Triggers turn decisions, key-result "
     "check-ins, delegations and retro action items into prompts and schedules; a message that "

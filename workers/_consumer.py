@@ -2,7 +2,9 @@
 
 1. **Decide.** Messages of one aggregate (ledger) or one schedule (due) are judged one after
    the other, in stream order; different ones concurrently (``KOERS_WORKER_CONCURRENCY``).
-   Messages no trigger is interested in are acknowledged at once. Ledger triggers get the
+   The server passes the ledger consumer only the events triggers read or whose states are
+   kept (:func:`workers._streams.ledger_filters`); messages no trigger is interested in
+   are acknowledged at once. Ledger triggers get the
    aggregate as it stood before the event from :class:`~workers._states.States` (a read
    from the store only when this worker did not see the event before it).
 2. **Act.** The prompts of the batch are issued together (:mod:`workers._issuer`, in a
@@ -100,9 +102,6 @@ class Processor:
     async def ledger_batch(self, messages: Iterable[Msg]) -> None:
         chains: dict[Any, list[tuple[Msg, Callable[[], Awaitable[list[Action]]]]]] = {}
         for msg in messages:
-            if not self._may_judge(msg.subject):
-                await self.settler.ack(msg, "ledger")
-                continue
             meta = msg.metadata
             try:
                 event = self.decoder.decode(
@@ -125,19 +124,6 @@ class Processor:
         await self._process(chains.values(), "schedules")
 
     # -- deciding -----------------------------------------------------------------------------
-
-    def _may_judge(self, subject: str) -> bool:
-        """Whether a trigger or the kept states may act on the event of this subject
-        (``<prefix>.<kind>.<id>.<type>``), told before it is decoded: decoding checks the
-        event's signature, which costs more than anything else here, and most events (an
-        objective set, a person added) concern no trigger. Those are acknowledged unread: a
-        bad one is not dead-lettered, since nothing here would act on it (``koers audit``
-        finds it). A subject of another shape is decoded (and dead-lettered if bad)."""
-        tokens = subject.split(".")
-        if len(tokens) != 4 or tokens[0] != self.decoder.prefix:
-            return True
-        kind = tokens[1]
-        return kind in TRACKED_KINDS or self.triggers.wants_type(f"{kind}.{tokens[3]}")
 
     def _judge(self, event: Event, data: bytes) -> Callable[[], Awaitable[list[Action]]]:
         async def judge() -> list[Action]:

@@ -75,9 +75,9 @@ class Triggers:
         """Whether a trigger acts on this event."""
         return event.name in self._table
 
-    def wants_type(self, name: str) -> bool:
-        """Whether a trigger acts on events of this type (``<kind>.<type>``)."""
-        return name in self._table
+    def types(self) -> frozenset[str]:
+        """The event types (``<kind>.<type>``) a trigger acts on."""
+        return frozenset(self._table)
 
     def needs_state(self, event: Event) -> bool:
         """Whether judging this event needs its aggregate as it stood before it."""
