@@ -51,10 +51,10 @@ class Delivered:
         self._waiting: list[tuple[Message, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def look_up(self, msgs: list[Msg]) -> LookedUp | None:
+    async def look_up(self, msgs: list[Msg], received: float) -> LookedUp | None:
         """The batch's deliveries already delivered (``None``: the look-up failed; each is
-        then looked up on its own)."""
-        received = time.monotonic()
+        then looked up on its own). ``received``: when the batch was fetched
+        (``time.monotonic()``), which the trust in the answer counts from."""
         names = self.context.names
         deliveries = list(dict.fromkeys(names.delivery_of(m.subject) for m in msgs))
         try:

@@ -71,15 +71,15 @@ class Sender:
     async def batch(self, messages: Iterable[Msg]) -> None:
         """Start sending a fetched batch and return (up to ``IN_FLIGHT_BATCHES`` batches are
         sent at once), so a slow receiver does not hold up the next fetch."""
-        msgs = list(messages)
+        msgs, received = list(messages), time.monotonic()
         await self._in_flight.acquire()
-        task = asyncio.create_task(self._send_all(msgs))
+        task = asyncio.create_task(self._send_all(msgs, received))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _send_all(self, msgs: list[Msg]) -> None:
+    async def _send_all(self, msgs: list[Msg], received: float) -> None:
         try:
-            looked_up = await self.delivered.look_up(msgs)
+            looked_up = await self.delivered.look_up(msgs, received)
             await asyncio.gather(*(self._one(m, looked_up) for m in msgs),
                                  return_exceptions=True)  # fmt: skip
         finally:
