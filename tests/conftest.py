@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 _servers: list[EmbeddedServer] = []  # the session's server, once started
 #: Run the suite against a server you started yourself (its store must be disposable).
 _EXTERNAL_URL = os.environ.get("KOERS_TEST_NATS_URL")
+#: The tests' webhook and chat receivers listen on 127.0.0.1, which the SSRF guard refuses
+#: (ledger/application/_destinations.py): allowed for the whole session (applications made by
+#: module fixtures read it as they start), and again in every test after the ambient KOERS_*
+#: settings are cleared; the guard's own tests turn it off.
+ALLOW_PRIVATE = ("KOERS_WEBHOOKS_ALLOW_PRIVATE", "1")
+os.environ.setdefault(*ALLOW_PRIVATE)
 
 
 def nats_url() -> str:
@@ -126,6 +132,7 @@ def _no_ambient_nats_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(("NATS_", "KOERS_")) or key == "PERSISTENCE_MODULE":
             monkeypatch.delenv(key)
+    monkeypatch.setenv(*ALLOW_PRIVATE)
 
 
 # == Every Koers event the suite wrote fits its published schema ================================

@@ -31,7 +31,10 @@ __all__ = ["BatchMessage", "build_broker"]
 BatchMessage = Annotated[NatsBatchMessage, Context("message")]
 
 LEDGER_DESCRIPTION = (
-    "Every event of the ledger (subjects <prefix>.<kind>.<id>.<type>, headers Koers-Type, "
+    "The ledger's events the triggers read, filtered by the server: every event of decisions, "
+    "key results and delegations (<prefix>.decision.>, .key_result.>, .delegation.>) and "
+    "retro action items added, completed, dropped or carried over (subjects "
+    "<prefix>.<kind>.<id>.<type>, headers Koers-Type, "
     "Koers-Schema, Koers-Originator-Id, Koers-Version; payloads validate against "
     "schemas/<Koers-Type>.v<Koers-Schema>.json). Triggers turn decisions, key-result "
     "check-ins, delegations and retro action items into prompts and schedules; a message that "
@@ -47,7 +50,9 @@ DUE_DESCRIPTION = (
 PROMPTS_DESCRIPTION = (
     "Each new prompt (<prefix>.prompt.<id>.issued, payload: schemas/prompt.issued.v2.json), "
     "still open when read, becomes one delivery per channel of its person (e-mail, Slack, "
-    "Teams): sent now, held back until the person's quiet hours end, or kept for their digest."
+    "Teams): sent now, held back until the person's quiet hours end, or kept for their digest. "
+    "The same consumer reads <prefix>.person.*.notifications_set: a person who turned their "
+    "digest off has their digest schedule (digest_at.<person id>) cancelled."
 )
 SEND_DESCRIPTION = (
     "One delivery (<prefix>_notify.send.<delivery id>, header Nats-Msg-Id = the id; payload "
@@ -64,11 +69,12 @@ GATHER_DESCRIPTION = (
     "message per channel, then removed."
 )
 TEAM_EVENTS_DESCRIPTION = (
-    "Every event of the ledger again, for the teams' chat channels (koers teams notify): a "
-    "decision opened, made, reviewed or reversed becomes one delivery per Slack/Teams channel "
-    "of its team (on <prefix>_notify.send.<delivery id>, as a person's); a team's "
-    "notifications_set arms or cancels its digest schedule (digest_at.<team id>, body "
-    "{team: slug}). Other events are acknowledged unread."
+    "The ledger's events again, for the teams' chat channels (koers teams notify), filtered "
+    "by the server to <prefix>.decision.*.<opened|made|reviewed|reversed> and "
+    "<prefix>.team.*.notifications_set: a decision opened, made, reviewed or reversed "
+    "becomes one delivery per Slack/Teams channel of its team (on "
+    "<prefix>_notify.send.<delivery id>, as a person's); a team's notifications_set arms or "
+    "cancels its digest schedule (digest_at.<team id>, body {team: slug})."
 )
 TEAM_DUE_DESCRIPTION = (
     "What the schedules fire, again, for the teams' chat channels: a decision review, a retro "

@@ -2,7 +2,9 @@
 
 1. **Decide.** Messages of one aggregate (ledger) or one schedule (due) are judged one after
    the other, in stream order; different ones concurrently (``KOERS_WORKER_CONCURRENCY``).
-   Messages no trigger is interested in are acknowledged at once. Ledger triggers get the
+   The server passes the ledger consumer only the events triggers read or whose states are
+   kept (:func:`workers._streams.ledger_filters`); messages no trigger is interested in
+   are acknowledged at once. Ledger triggers get the
    aggregate as it stood before the event from :class:`~workers._states.States` (a read
    from the store only when this worker did not see the event before it).
 2. **Act.** The prompts of the batch are issued together (:mod:`workers._issuer`, in a

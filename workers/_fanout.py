@@ -7,14 +7,16 @@ stream order:
 1. a ``webhook`` event stored since the registry was read (:mod:`workers._hooks`) reads it
    again first (:meth:`Fanout._fresh_registry`); with no webhook at all, messages are
    acknowledged without being decoded;
-2. each message is decoded and checked as the prompts' consumer does (a bad one is left to
-   that consumer to dead-letter; here it is skipped); the access facts of the things some
+2. each message some webhook wants by its subject's type is decoded and checked as the
+   prompts' consumer does (a bad one is skipped here: that consumer dead-letters it if it
+   reads its kind, ``koers audit`` finds it either way); the access facts of the things some
    webhook wants are read, several at once (:meth:`workers._hooks.Registry.prefetch`);
 3. every (event, webhook) pair is published as one delivery on ``send.<delivery id>``,
    create-if-absent (expected subject sequence 0): a redelivered ledger message, a restarted
    or a second worker adds nothing. The batch's deliveries go in atomic writes (one fsync
-   for up to 500); when one is refused (some delivery is there already) none of that write
-   is stored, and they are published one by one instead, each if absent;
+   for up to 500; :func:`workers._batch.store_once`); when one is refused (some delivery is
+   there already) none of that write is stored, and they are published one by one instead,
+   each if absent;
 4. a message is acknowledged once all its deliveries are stored; if storing one failed it is
    retried with a delay (nothing is sent before it is stored, so a retry loses nothing).
    Storing runs in the background (up to ``IN_FLIGHT_BATCHES`` batches) while the next
@@ -27,14 +29,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from itertools import islice
 
 import anyio.to_thread
 from nats.aio.msg import Msg
-from nats.js.errors import APIError, NotFoundError
+from nats.js.errors import NotFoundError
 
 from ledger.webhooks import delivery_id, event_body, once
-from ledger.webhooks._records import H_OWNER, H_WEBHOOK, WRONG_LAST_SEQUENCE
-from workers._batch import Message, publish_batch
+from ledger.webhooks._records import H_OWNER, H_WEBHOOK
+from workers._batch import Message, store_once
 from workers._decode import BadMessage, Decoder, Event
 from workers._hooks import Hook, HookContext
 
@@ -42,8 +45,6 @@ __all__ = ["Fanout"]
 
 log = logging.getLogger("workers")
 PUBLISH_TIMEOUT = 5.0
-#: Deliveries per atomic write (the server takes up to 1,000 messages in one).
-MOST_PER_WRITE = 500
 #: Fetched batches being stored at once while the next one is judged.
 IN_FLIGHT_BATCHES = 4
 
@@ -79,10 +80,18 @@ class Fanout:
 
     async def _store(self, deliveries: list[tuple[Msg, list[Message]]]) -> None:
         try:
-            if await self._all_at_once([d for _, ds in deliveries for d in ds]):
-                await asyncio.gather(*(_ack(m) for m, _ in deliveries))
-                return
-            await asyncio.gather(*(self._one_by_one(m, ds) for m, ds in deliveries))
+            flat = [d for _, ds in deliveries for d in ds]
+            context = self.context
+            errors = iter(await store_once(context.nc, context.js, flat, PUBLISH_TIMEOUT))
+            for msg, ds in deliveries:
+                failed = [e for e in islice(errors, len(ds)) if e is not None]
+                if failed:  # NATS trouble: nothing is lost, the event is fanned out again
+                    log.debug("fanning out %s failed: %r", msg.subject, failed[0])
+                    with contextlib.suppress(Exception):
+                        await msg.nak(delay=self.context.settings.retry_delay)
+                    self.context.metrics.messages.labels("webhooks", "retried").inc()
+                else:
+                    await _ack(msg)
         finally:
             self._in_flight.release()
 
@@ -108,7 +117,14 @@ class Fanout:
             context.registry.as_of = last
 
     def _decode(self, msg: Msg) -> Event | None:
+        """The event, if some webhook wants its type (told from the subject first: most
+        events need no decoding, whose signature check is the costly part)."""
         meta = msg.metadata
+        tokens = msg.subject.split(".")
+        if len(tokens) == 4 and not self.context.registry.wanted(
+            f"{tokens[1]}.{tokens[3]}", meta.sequence.stream
+        ):
+            return None
         try:
             return self.decoder.decode(
                 msg.subject, msg.headers, msg.data, meta.sequence.stream, meta.timestamp
@@ -138,38 +154,6 @@ class Fanout:
             headers = once({H_WEBHOOK: str(hook.id), H_OWNER: hook.owner}, delivery)
             out.append((self.context.names.send_subject(delivery), body, headers))
         return out
-
-    async def _all_at_once(self, messages: list[Message]) -> bool:
-        """Store every delivery of the batch in atomic writes (one fsync each); ``False``
-        when one was refused (some are there already: a redelivered event), so that they
-        are stored one by one, each if absent."""
-        try:
-            for start in range(0, len(messages), MOST_PER_WRITE):
-                chunk = messages[start : start + MOST_PER_WRITE]
-                await publish_batch(self.context.nc, chunk, PUBLISH_TIMEOUT)
-        except Exception as e:
-            log.debug("fan-out batch refused, storing one by one: %r", e)
-            return False
-        return True
-
-    async def _one_by_one(self, msg: Msg, deliveries: list[Message]) -> None:
-        try:
-            await asyncio.gather(*(self._publish(d) for d in deliveries))
-        except Exception as e:  # NATS trouble: nothing is lost, the event is fanned out again
-            log.debug("fanning out %s failed: %r", msg.subject, e)
-            with contextlib.suppress(Exception):
-                await msg.nak(delay=self.context.settings.retry_delay)
-            self.context.metrics.messages.labels("webhooks", "retried").inc()
-            return
-        await _ack(msg)
-
-    async def _publish(self, delivery: Message) -> None:
-        subject, body, headers = delivery
-        try:
-            await self.context.js.publish(subject, body, timeout=PUBLISH_TIMEOUT, headers=headers)
-        except APIError as e:
-            if e.err_code != WRONG_LAST_SEQUENCE:  # stored before: nothing to do
-                raise
 
 
 async def _ack(msg: Msg) -> None:

@@ -61,7 +61,11 @@ class Hook:
     secret: str
 
     def wants(self, event: Event) -> bool:
-        return self.since < event.seq and matches(self.globs, event.name)
+        return self.wants_type(event.name, event.seq)
+
+    def wants_type(self, name: str, seq: int) -> bool:
+        """Whether it wants an event of this type (``<kind>.<type>``) at this position."""
+        return self.since < seq and matches(self.globs, name)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,11 @@ class Registry:
 
     def get(self, webhook: UUID) -> Hook | None:
         return self._hooks.get(webhook)
+
+    def wanted(self, name: str, seq: int) -> bool:
+        """Whether some webhook wants an event of this type at this position (told from
+        its subject, before the event is decoded and its signature checked)."""
+        return any(h.wants_type(name, seq) for h in self._hooks.values())
 
     def reload(self) -> None:
         """Read every live webhook again from the ledger."""

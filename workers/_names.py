@@ -34,6 +34,12 @@ from ledger.webhooks import Joined
 __all__ = ["Names"]
 
 
+#: The ledger events a team's chat channels are told of (:mod:`workers._teamchan`): a
+#: decision opened, made, reviewed or reversed, and a team's channels set.
+TEAM_EVENTS = frozenset({"decision.opened", "decision.made", "decision.reviewed",
+                         "decision.reversed", "team.notifications_set"})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Names:
     """Every name of the module docstring's table, from the ledger's stream and prefix and
@@ -62,6 +68,19 @@ class Names:
     gather_durable = Joined("worker", "-gather")
     teams_durable = Joined("worker", "-teams")
     teams_due_durable = Joined("worker", "-teams-due")
+
+    @property
+    def notify_filters(self) -> list[str]:
+        """The notifier's ledger filters: new prompts, and a person's notification settings
+        (their digest turned off cancels its schedule)."""
+        return [self.prompts_filter, f"{self.prefix}.person.*.notifications_set"]
+
+    @property
+    def team_events_filters(self) -> list[str]:
+        """The ledger subjects of :data:`TEAM_EVENTS` (the team consumer's filters: the
+        server passes it those only, not every event to acknowledge unread)."""
+        kinds_and_types = sorted(name.split(".") for name in TEAM_EVENTS)
+        return [f"{self.prefix}.{kind}.*.{type_}" for kind, type_ in kinds_and_types]
 
     def schedule_subject(self, kind: str, ident: str) -> str:
         return f"{self.schedules_prefix}.set.{kind}.{ident}"

@@ -1,7 +1,8 @@
 """Telling people of their prompts: from a ``prompt.issued`` event to deliveries, and from a
 delivery to the message sent once.
 
-- **A new prompt** (``<name>-notify`` on the ledger): if it is still open and its person's
+- **A new prompt** (``<name>-notify`` on the ledger; with a person's notification settings,
+  :meth:`Notifier._digest_setting`): if it is still open and its person's
   channels want its kind, one delivery per channel (e-mail, Slack, Teams), each with its
   derived id (:func:`~workers._outbox.delivery_id`): into the digest (daily or weekly), or
   held back until the person's quiet hours end, or sent now. Due items (check-ins,
@@ -98,6 +99,9 @@ class Notifier:
         event = self.decoder.decode_msg(msg)
         if event is None:
             return
+        if event.kind == "person":  # notifications_set: the consumer's other filter
+            await self._digest_setting(event.aggregate_id)
+            return
         prompt_id, payload = str(event.aggregate_id), event.payload
         found = await self._in_thread(self._recipient, event.aggregate_id, payload["to"])
         if found is None:
@@ -117,6 +121,20 @@ class Notifier:
         item = prompt_item(prompt_id, payload, self.base)
         notice = Notice(title_of(item.text), INTRO, (item,))
         await self._dispatch(person, channels, f"prompt:{prompt_id}", notice)
+
+    async def _digest_setting(self, person: uuid.UUID) -> None:
+        """A person's notification settings changed: with the digest off, cancel their
+        digest schedule, so that no digest comes after. The person as they are now decides,
+        not the event (a redelivered older event must not undo a later change); a digest
+        turned on again is armed by their next prompt, as the first one was. Items kept for
+        the digest stay until they expire (``KEEP``): their prompts wait in the person's
+        inbox, and a digest turned on again gathers those still open."""
+        try:
+            found = await self._in_thread(self.app.load, Person, person)
+        except NotFound:
+            return
+        if found.channels.digest is Digest.OFF:
+            await self.outbox.no_digest(person.hex)
 
     def _recipient(self, prompt: uuid.UUID, handle: str) -> tuple[Person, Channels] | None:
         """The prompt's person and channels, if the prompt is still open and they exist."""

@@ -15,10 +15,12 @@ same channel, the same person give the same id, however often the workers see th
   ``sending`` (who, since when) or ``sent``. :mod:`workers._claims` says how it makes a
   delivery go out once.
 - Consumers: ``<name>-notify`` reads ``prompt.*.issued`` from the ledger (from its start:
-  prompts already answered or dismissed are not sent), ``<name>-send`` the deliveries
+  prompts already answered or dismissed are not sent) and ``person.*.notifications_set`` (a
+  digest turned off cancels the person's digest schedule), ``<name>-send`` the deliveries
   (redelivered without limit: a failing server means retries, never loss), ``<name>-gather``
   the digest triggers; ``<name>-teams`` (the ledger) and ``<name>-teams-due`` (the schedules
-  fired) what a team's chat channels are told of (:mod:`workers._teamchan`).
+  fired) what a team's chat channels are told of (:mod:`workers._teamchan`; on the ledger
+  the server passes it only the events it posts about).
 """
 
 from __future__ import annotations
@@ -92,11 +94,16 @@ def notify_config(names: Names, replicas: int) -> api.StreamConfig:
     )
 
 
-def _consumer(durable: str, subject: str, ack_wait: float, **more: Any) -> api.ConsumerConfig:
+def _consumer(
+    durable: str, subject: str | list[str], ack_wait: float, **more: Any
+) -> api.ConsumerConfig:
+    """A durable consumer of ``subject`` (several subjects: a list)."""
+    several = subject if isinstance(subject, list) else None
     return api.ConsumerConfig(
         durable_name=durable,
         description="Koers notifications",
-        filter_subject=subject,
+        filter_subject=subject if isinstance(subject, str) else None,
+        filter_subjects=several,
         deliver_policy=api.DeliverPolicy.ALL,
         ack_policy=api.AckPolicy.EXPLICIT,
         ack_wait=ack_wait,
@@ -129,7 +136,7 @@ async def ensure_outbox(
     lease = settings.notify.lease
     await js.add_consumer(
         names.stream,
-        _consumer(names.notify_durable, names.prompts_filter, settings.ack_wait,
+        _consumer(names.notify_durable, names.notify_filters, settings.ack_wait,
                   max_deliver=settings.max_deliver),
     )  # fmt: skip
     await js.add_consumer(  # a send outlives a worker's death: redelivered without limit
@@ -141,10 +148,11 @@ async def ensure_outbox(
         _consumer(names.gather_durable, names.notify_subject("gather", "*"), settings.ack_wait,
                   max_deliver=-1),
     )  # fmt: skip
-    for stream, durable, subject in (
-        (names.stream, names.teams_durable, names.ledger_filter),
+    teams: list[tuple[str, str, str | list[str]]] = [
+        (names.stream, names.teams_durable, names.team_events_filters),
         (names.schedules_stream, names.teams_due_durable, names.due_filter),
-    ):  # what a team's channels are told of (``workers._teamchan``)
+    ]
+    for stream, durable, subject in teams:  # what a team's channels are told of
         await js.add_consumer(stream, _consumer(durable, subject, settings.ack_wait,
                                                 max_deliver=-1))  # fmt: skip
     return kv
@@ -185,7 +193,8 @@ class Outbox:
         or a team's) with ``body``; left alone when this worker set the same one already
         (unless not ``cached``: another worker may have cancelled it since)."""
         wanted = f"{cron}|{zone}"
-        if cached and self._digest_schedules.get(token) == wanted:
+        subject = self.names.notify_subject("digest_at", token)
+        if cached and self._digest_schedules.get(token) == wanted and await self._holds(subject):
             return
         headers = {
             H_SCHEDULE: cron,
@@ -193,9 +202,17 @@ class Outbox:
             H_TARGET: self.names.notify_subject("gather", token),
             H_TTL: "720h",
         }  # a new schedule on the subject replaces the one before it
-        await self._publish(self.names.notify_subject("digest_at", token), orjson.dumps(body),
-                            headers)  # fmt: skip
+        await self._publish(subject, orjson.dumps(body), headers)
         self._digest_schedules[token] = wanted
+
+    async def _holds(self, subject: str) -> bool:
+        """Whether ``subject`` holds a message (a schedule this worker set may have been
+        cancelled by another worker since: a person's digest turned off)."""
+        try:
+            await self.js.get_last_msg(self.names.notify_stream, subject)
+        except NotFoundError:
+            return False
+        return True
 
     async def no_digest(self, token: str) -> None:
         """Cancel ``token``'s digest schedule (purging its subject), if there is one."""

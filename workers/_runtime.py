@@ -1,8 +1,9 @@
 """One worker and its lifecycle: the Koers application, the broker, the streams and
 consumers, the periodic schedules, the lag poller and the metrics endpoint.
 
-- ``<prefix>.>`` on the ledger stream, durable ``<name>-ledger``, batches of
-  ``KOERS_WORKER_BATCH`` fetched in order and settled one by one;
+- the ledger stream, durable ``<name>-ledger`` (filtered to the events triggers read:
+  :func:`workers._streams.ledger_filters`), batches of ``KOERS_WORKER_BATCH`` fetched in
+  order and settled one by one;
 - ``<prefix>_schedules.due.>`` on the schedules stream, durable ``<name>-schedules``;
 - the webhooks: ``<prefix>.>`` again, durable ``koers-webhooks`` (:mod:`workers._fanout`),
   and ``<prefix>_webhooks.send.>``, durable ``koers-webhook-sends`` (:mod:`workers._sender`),
@@ -163,7 +164,8 @@ class Worker:
         notifier = Notifier(
             app=app, settings=self.settings, decoder=decoder,
             outbox=outbox, claims=Claims(kv, owner, notify.lease),
-            senders=Senders(mailer), metrics=self.metrics,
+            senders=Senders(mailer, allow_private=self.settings.webhooks.allow_private),
+            metrics=self.metrics,
         )  # fmt: skip
         notifier.teams = TeamPosts(
             app=app, settings=self.settings, names=self.names, decoder=decoder, outbox=outbox,

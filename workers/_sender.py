@@ -3,11 +3,14 @@
 For each message (up to ``KOERS_WEBHOOK_CONCURRENCY`` at once):
 
 1. ``done.<delivery>`` exists: delivered before (a redelivery, a replay of a delivered one,
-   another worker): acknowledge, send nothing;
+   another worker): acknowledge, send nothing (looked up for the whole fetched batch at
+   once: :mod:`workers._delivered`);
 2. the webhook is gone (removed): acknowledge, send nothing;
 3. POST the body as stored, signed (:func:`ledger.webhooks.signed_headers`; a fresh
-   ``webhook-timestamp`` per attempt, the same ``webhook-id`` always);
-4. a 2xx answer: store ``done.<delivery>`` (create-if-absent), then acknowledge;
+   ``webhook-timestamp`` per attempt, the same ``webhook-id`` always), unless the URL points
+   into a private network (:mod:`workers._guard`: a failed attempt);
+4. a 2xx answer: store ``done.<delivery>`` (create-if-absent; with the records of the other
+   POSTs that ended meanwhile, in one write), then acknowledge;
 5. anything else (another status, a timeout, a refused connection): retry after
    ``KOERS_WEBHOOK_RETRY_DELAY``, doubled per attempt up to ``KOERS_WEBHOOK_MAX_DELAY``
    (``nak`` with that delay: JetStream redelivers it, to this or another worker); when the
@@ -33,8 +36,10 @@ import aiohttp
 import anyio.to_thread
 from nats.aio.msg import Msg
 
-from ledger.webhooks import failure_headers, is_done, publish_once, signed_headers
+from ledger.webhooks import failure_headers, signed_headers
 from ledger.webhooks._records import H_WEBHOOK
+from workers._delivered import Delivered, LookedUp
+from workers._guard import GuardedResolver, literal_problem
 from workers._hooks import Hook, HookContext
 
 __all__ = ["Sender"]
@@ -51,11 +56,14 @@ class Sender:
         self.settings = settings = context.settings
         # aiohttp, not httpx: httpx's pool slowed to ~60 POSTs/s at 64 in flight here
         # (benchmarks/webhook_bench.py); aiohttp keeps the receiver's pace.
+        # names resolved through the SSRF guard, unless private addresses are allowed
+        resolver = None if settings.allow_private else GuardedResolver()
         self.client = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.timeout),
-            connector=aiohttp.TCPConnector(limit=settings.concurrency),
+            connector=aiohttp.TCPConnector(limit=settings.concurrency, resolver=resolver),
             headers={"user-agent": "koers-webhooks/1"},
         )
+        self.delivered = Delivered(context)
         self._posts = asyncio.Semaphore(settings.concurrency)
         self._in_flight = asyncio.Semaphore(IN_FLIGHT_BATCHES)
         self._pending: set[asyncio.Task[None]] = set()
@@ -63,15 +71,17 @@ class Sender:
     async def batch(self, messages: Iterable[Msg]) -> None:
         """Start sending a fetched batch and return (up to ``IN_FLIGHT_BATCHES`` batches are
         sent at once), so a slow receiver does not hold up the next fetch."""
-        msgs = list(messages)
+        msgs, received = list(messages), time.monotonic()
         await self._in_flight.acquire()
-        task = asyncio.create_task(self._send_all(msgs))
+        task = asyncio.create_task(self._send_all(msgs, received))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _send_all(self, msgs: list[Msg]) -> None:
+    async def _send_all(self, msgs: list[Msg], received: float) -> None:
         try:
-            await asyncio.gather(*(self._one(m) for m in msgs), return_exceptions=True)
+            looked_up = await self.delivered.look_up(msgs, received)
+            await asyncio.gather(*(self._one(m, looked_up) for m in msgs),
+                                 return_exceptions=True)  # fmt: skip
         finally:
             self._in_flight.release()
 
@@ -83,11 +93,11 @@ class Sender:
         await self.drain()
         await self.client.close()
 
-    async def _one(self, msg: Msg) -> None:
+    async def _one(self, msg: Msg, looked_up: LookedUp | None) -> None:
         async with self._posts:
             delivery = self.names.delivery_of(msg.subject)
             try:
-                if await is_done(self.js, self.names, delivery):
+                if await self.delivered.before(delivery, looked_up):
                     await self._settled(msg, "duplicate_skipped")
                     return
                 hook = await self._hook(msg)
@@ -96,9 +106,7 @@ class Sender:
                     return
                 error = await self._post(hook, delivery, msg.data or b"")
                 if error is None:
-                    await publish_once(self.js, self.names.done_subject(delivery), b"",
-                                       {H_WEBHOOK: str(hook.id)}, msg_id=f"done_{delivery}",
-                                       timeout=PUBLISH_TIMEOUT)  # fmt: skip
+                    await self.delivered.record(delivery, hook.id)
                     await self._settled(msg, "delivered")
                     return
                 await self._retry_or_fail(msg, hook, delivery, error)
@@ -120,6 +128,9 @@ class Sender:
 
     async def _post(self, hook: Hook, delivery: str, body: bytes) -> str | None:
         """``None`` when the receiver took it (2xx), else what went wrong."""
+        refused = None if self.settings.allow_private else literal_problem(hook.url)
+        if refused is not None:
+            return refused
         headers = signed_headers(hook.secret, delivery, int(time.time()), body)
         try:
             async with self.client.post(

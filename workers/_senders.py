@@ -1,7 +1,8 @@
 """Sending one delivery: e-mail over SMTP, chat over an incoming webhook.
 
 Each send either returns (the server or endpoint accepted it: SMTP ``250`` after the data,
-HTTP ``2xx``) or raises :class:`SendFailed` saying why; the caller retries with backoff.
+HTTP ``2xx``) or raises :class:`SendFailed` saying why; the caller retries with backoff. A
+chat URL pointing into a private network is not sent to (:mod:`workers._guard`).
 
 SMTP (:class:`Mailer`) uses the standard library in a thread: ``smtp://`` with STARTTLS
 when a user is given or on port 587 (plain otherwise, for a local server), ``smtps://`` TLS
@@ -26,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 import anyio.to_thread
 import httpx
 
+from workers._guard import destination_problem
 from workers._notices import email, slack, teams
 from workers._outbox import Delivery
 
@@ -148,8 +150,9 @@ def _close(smtp: smtplib.SMTP) -> None:
 class Senders:
     """The senders by channel; e-mail only when ``KOERS_SMTP_URL`` is set."""
 
-    def __init__(self, mailer: Mailer | None) -> None:
+    def __init__(self, mailer: Mailer | None, *, allow_private: bool = False) -> None:
         self.mailer = mailer
+        self.allow_private = allow_private
         self.http = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
 
     async def send(self, delivery: Delivery) -> None:
@@ -159,6 +162,9 @@ class Senders:
             await self.mailer.send(delivery)
             return
         render = slack if delivery.channel == "slack" else teams
+        refused = None if self.allow_private else await destination_problem(delivery.to)
+        if refused is not None:
+            raise SendFailed(f"{delivery.channel} webhook: {refused}")
         try:
             response = await self.http.post(delivery.to, json=render(delivery.notice))
         except httpx.HTTPError as e:

@@ -29,8 +29,10 @@ from nats.js.errors import NotFoundError
 from ledger.settings import WorkerSettings
 from ledger.webhooks import HookNames, hooks_config, side_stream
 from workers._names import Names
+from workers._states import TRACKED_KINDS
+from workers._triggers import Triggers
 
-__all__ = ["consumer_config", "ensure_consumers", "ensure_streams", "hook_names"]
+__all__ = ["consumer_config", "ensure_consumers", "ensure_streams", "hook_names", "ledger_filters"]
 
 
 def hook_names(names: Names) -> HookNames:
@@ -90,11 +92,23 @@ def consumer_config(durable: str, subject: str, settings: WorkerSettings) -> api
     )
 
 
+def ledger_filters(names: Names, settings: WorkerSettings) -> list[str]:
+    """What the prompts' consumer is passed of the ledger: every event of the kinds whose
+    states it keeps, and the other types a trigger acts on. The server leaves the rest out
+    (most events: an objective set, a person added), which otherwise each came to be read
+    and acknowledged unread."""
+    kinds = sorted(TRACKED_KINDS)
+    others = sorted(t for t in Triggers(settings).types() if t.split(".")[0] not in kinds)
+    return [f"{names.prefix}.{kind}.>" for kind in kinds] + [
+        f"{names.prefix}.{kind}.*.{type_}" for kind, type_ in (t.split(".") for t in others)
+    ]
+
+
 async def ensure_consumers(js: JetStreamContext, names: Names, settings: WorkerSettings) -> None:
-    """Create (or update) the two durable consumers."""
-    await js.add_consumer(
-        names.stream, consumer_config(names.ledger_durable, names.ledger_filter, settings)
-    )
+    """Create (or update) the durable consumers."""
+    ledger = consumer_config(names.ledger_durable, names.ledger_filter, settings)
+    ledger.filter_subject, ledger.filter_subjects = None, ledger_filters(names, settings)
+    await js.add_consumer(names.stream, ledger)
     await js.add_consumer(
         names.schedules_stream,
         consumer_config(names.schedules_durable, names.due_filter, settings),
@@ -106,7 +120,7 @@ async def ensure_consumers(js: JetStreamContext, names: Names, settings: WorkerS
     web = settings.webhooks
     sends = consumer_config(hooks.send_durable, hooks.send_filter, settings)
     sends.description = "Koers webhooks: deliveries to POST"
-    sends.ack_wait = max(web.timeout * 3, 5.0)
+    sends.ack_wait = web.ack_wait
     sends.max_deliver = -1
     sends.max_ack_pending = max(1000, web.concurrency * 8)
     await js.add_consumer(hooks.hooks_stream, sends)

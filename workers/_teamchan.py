@@ -1,8 +1,9 @@
 """Posting to a team's chat channels (``koers teams notify <slug> --slack … --teams …``):
 what concerns the team, in its Slack and Microsoft Teams.
 
-- **Decisions** (``<name>-teams`` on the ledger; every event, all but five types acknowledged
-  unread): a decision opened for the team, decided, reviewed or reversed.
+- **Decisions** (``<name>-teams`` on the ledger, filtered by the server to five event types:
+  :data:`~workers._names.TEAM_EVENTS`): a decision opened for the team, decided, reviewed
+  or reversed.
 - **Due items** (``<name>-teams-due`` on the schedules' ``due.>``, beside the prompts' own
   consumer): a decision's review date, a retro action's due date, a key result's missed
   check-in cadence. Judged as for the person's prompt (:class:`~workers._due.DueHandlers`:
@@ -45,7 +46,7 @@ from workers._actions import IssuePrompt
 from workers._changes import changes_of
 from workers._decode import Decoder
 from workers._due import DueHandlers
-from workers._names import Names
+from workers._names import TEAM_EVENTS, Names
 from workers._notices import Item, Notice
 from workers._notifier import digest_cron, settle, title_of
 from workers._outbox import Delivery, Outbox, delivery_id
@@ -54,8 +55,6 @@ __all__ = ["TeamPosts"]
 
 log = logging.getLogger("workers.notify")
 T = TypeVar("T")
-#: The decision events a team's channels are told of.
-DECISION_EVENTS = frozenset({"opened", "made", "reviewed", "reversed"})
 #: The schedules whose due items concern a team: the kind of the thing each is about.
 DUE_KINDS = {"decision_review": "decision", "kr_check_in": "key_result", "action_item": "retro"}
 CHANNELS = ("slack", "teams")
@@ -264,11 +263,9 @@ class TeamPosts:
 
 def _concerns_teams(subject: str) -> bool:
     """Whether a ledger subject (``<prefix>.<kind>.<id>.<type>``) is an event posted to a
-    team (a decision's) or arming its digest (the team's channels set)."""
+    team (a decision's) or arming its digest (the team's channels set). The consumer's
+    filters pass only those; a consumer made before they did still passes every event."""
     tokens = subject.split(".")
     if len(tokens) != 4:  # a tracking record, or not the ledger's: the other consumers judge it
         return False
-    kind, kind_type = tokens[1], tokens[3]
-    return (kind == "decision" and kind_type in DECISION_EVENTS) or (
-        kind == "team" and kind_type == "notifications_set"
-    )
+    return f"{tokens[1]}.{tokens[3]}" in TEAM_EVENTS

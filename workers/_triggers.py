@@ -75,6 +75,10 @@ class Triggers:
         """Whether a trigger acts on this event."""
         return event.name in self._table
 
+    def types(self) -> frozenset[str]:
+        """The event types (``<kind>.<type>``) a trigger acts on."""
+        return frozenset(self._table)
+
     def needs_state(self, event: Event) -> bool:
         """Whether judging this event needs its aggregate as it stood before it."""
         if event.name == "decision.made":

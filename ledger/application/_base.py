@@ -39,6 +39,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
+from ledger.application._destinations import refuse_private
 from ledger.application._kinds import KindCache
 from ledger.application._transcodings import snapshot_transcodings
 from ledger.domain import (
@@ -183,6 +184,7 @@ class KoersBase(Application[UUID]):
             raise ACTOR.fail("say who does this (a person's handle)")
         target_id = None if target is None else command.target_id(target)
         checked = command.check(values, json_values=json_values)
+        refuse_private(command, checked, self.env)  # a URL Koers would POST to: not inward
         options: dict[str, Any] = {"actor": claimed, **checked}
         if key:
             fingerprint = command.fingerprint(target_id, values, claimed)

@@ -3,6 +3,7 @@
 - :func:`direct_get_last` — the last message matching a subject filter (one request);
 - :func:`direct_get_batch` — up to ``batch`` messages from a sequence on, matching a filter,
   in one request (ADR-31 batch direct get; nats-py has no helper for it);
+- :func:`direct_get_last_each` — the last message of each of many subjects, in one request;
 - :func:`publish_atomic_batch` — ADR-50 atomic batch: all messages are stored, with
   contiguous sequences, or none is (nats-py has no helper for it either).
 
@@ -29,6 +30,7 @@ __all__ = [
     "RawMessage",
     "direct_get_batch",
     "direct_get_last",
+    "direct_get_last_each",
     "parse_header_lines",
     "publish_atomic_batch",
     "publish_one",
@@ -124,6 +126,29 @@ async def direct_get_batch(
 
     Returns the messages and how many more match after them (0 = read to the end).
     """
+    request = {"seq": max(start, 1), "batch": batch, "next_by_subj": subject}
+    return await _direct_get_many(nc, stream, request, subject, timeout)
+
+
+async def direct_get_last_each(
+    nc: Client, stream: str, subjects: list[str], timeout: float
+) -> list[RawMessage]:
+    """The last message of each of ``subjects`` that has one, in one request (ADR-31
+    ``multi_last``): a look-up of many subjects for the price of one."""
+    if not subjects:
+        return []
+    request = {"multi_last": subjects, "batch": len(subjects)}
+    found, more = await _direct_get_many(nc, stream, request, f"{len(subjects)} subjects", timeout)
+    if more:  # cannot be: one message per subject at most
+        raise DirectGetError(f"the last of {len(subjects)} subjects came with {more} more")
+    return found
+
+
+async def _direct_get_many(
+    nc: Client, stream: str, request: dict[str, Any], what: str, timeout: float
+) -> tuple[list[RawMessage], int]:
+    """A batch direct get: the messages answered until the end-of-batch status, and how
+    many more match after them."""
     inbox = nc.new_inbox()
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     out: list[RawMessage] = []
@@ -139,11 +164,10 @@ async def direct_get_batch(
             elif status == STATUS_NOT_FOUND:
                 done.set_result(0)
             else:
-                done.set_exception(DirectGetError(f"batch get of {subject} answered {status}"))
+                done.set_exception(DirectGetError(f"batch get of {what} answered {status}"))
 
     sub = await nc.subscribe(inbox, cb=on_message)
     try:
-        request = {"seq": max(start, 1), "batch": batch, "next_by_subj": subject}
         await nc.publish(f"$JS.API.DIRECT.GET.{stream}", orjson.dumps(request), reply=inbox)
         pending = await asyncio.wait_for(done, timeout)
     finally:

@@ -13,7 +13,8 @@ module:
 - ``views`` (:mod:`ledger.settings._sections`): ``KOERSVIEWS_*``;
 - ``workers`` (:mod:`ledger.settings._workers`): ``KOERS_WORKER_*``, ``KOERS_LOW_INFORMATION``,
   ``KOERS_CONFIDENCE_DROP``, ``KOERS_DUE_TIME``, ``KOERS_TIMEZONE``, ``KOERS_*_CRON``,
-  ``KOERS_METRICS_PORT``, ``KOERS_WEBHOOK_*`` (:mod:`ledger.settings._webhooks`); its
+  ``KOERS_METRICS_PORT``, ``KOERS_WEBHOOK_*`` and ``KOERS_WEBHOOKS_ALLOW_PRIVATE``
+  (:mod:`ledger.settings._webhooks`); its
   ``notify`` part (:mod:`ledger.settings._notify`): ``KOERS_SMTP_URL``, ``KOERS_MAIL_FROM``,
   ``KOERS_PUBLIC_URL`` (links), ``KOERS_NOTIFY_*``;
 - ``audit`` (:mod:`ledger.settings._audit`): ``KOERS_CHECKPOINT_EVERY``,

@@ -9,6 +9,10 @@
 - ``KOERS_WEBHOOK_KEEP`` (30 days, in seconds): how long deliveries and their records are
   kept (a record keeps a redelivered message from being sent twice; replays need the
   failure record).
+- ``KOERS_WEBHOOKS_ALLOW_PRIVATE`` (no): whether webhooks and Slack/Teams channels may point
+  at loopback, link-local and private addresses (a receiver on this machine: tests,
+  benchmarks); refused otherwise, when the URL is given and when it is sent to
+  (:mod:`ledger.application._destinations`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ledger.errors import ConfigurationError
-from ledger.settings._parse import numbers
+from ledger.settings._parse import flag, numbers
 
 __all__ = ["WebhookSettings"]
 
@@ -31,6 +35,7 @@ class WebhookSettings:
     concurrency: int = 64
     keep: float = 30 * 86400.0
     batch_size: int = 256
+    allow_private: bool = False
 
     def __post_init__(self) -> None:
         if min(self.timeout, self.retry_delay, self.retry_window, self.keep) <= 0:
@@ -42,6 +47,12 @@ class WebhookSettings:
         if self.concurrency < 1:
             raise ConfigurationError("KOERS_WEBHOOK_CONCURRENCY must be at least 1")
 
+    @property
+    def ack_wait(self) -> float:
+        """How long a sender holds a delivery before JetStream gives it to another: longer
+        than a POST may take (three times ``KOERS_WEBHOOK_TIMEOUT``, at least 5 s)."""
+        return max(self.timeout * 3, 5.0)
+
     def delay(self, attempts: int) -> float:
         """The wait after the ``attempts``-th failed attempt."""
         return float(min(self.retry_delay * 2 ** (attempts - 1), self.max_delay))
@@ -50,4 +61,5 @@ class WebhookSettings:
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
         d = cls()
         timings = ("timeout", "retry_delay", "max_delay", "retry_window", "concurrency", "keep")
-        return cls(**numbers(env, d, "KOERS_WEBHOOK_", timings))
+        private = flag(env, "KOERS_WEBHOOKS_ALLOW_PRIVATE", d.allow_private)
+        return cls(**numbers(env, d, "KOERS_WEBHOOK_", timings), allow_private=private)

@@ -11,6 +11,7 @@ from ledger.webhooks._names import HookNames, Joined
 from ledger.webhooks._records import (
     Failure,
     delivery_id,
+    done_among,
     event_body,
     failure_headers,
     hooks_config,
@@ -28,6 +29,7 @@ __all__ = [
     "Joined",
     "WebhookDesk",
     "delivery_id",
+    "done_among",
     "event_body",
     "failure_headers",
     "hooks_config",

@@ -23,15 +23,18 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import orjson
+from nats.aio.client import Client
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
+from ledger.nats._client import direct_get_last_each
 from ledger.webhooks._names import HookNames
 
 __all__ = [
     "WRONG_LAST_SEQUENCE",
     "Failure",
     "delivery_id",
+    "done_among",
     "event_body",
     "failure_headers",
     "failure_of",
@@ -162,6 +165,18 @@ async def is_done(js: JetStreamContext, names: HookNames, delivery: str) -> bool
     except NotFoundError:
         return False
     return True
+
+
+async def done_among(
+    nc: Client, names: HookNames, deliveries: list[str], timeout: float
+) -> set[str]:
+    """Which of ``deliveries`` have their ``done`` record: one request for them all (a
+    sender's fetched batch), where :func:`is_done` is one per delivery. Read by direct get,
+    which any replica of the stream may answer: a record written a moment ago elsewhere may
+    be missing from the answer, never a record that is not there."""
+    subjects = [names.done_subject(d) for d in deliveries]
+    found = await direct_get_last_each(nc, names.hooks_stream, subjects, timeout)
+    return {names.delivery_of(m.subject) for m in found}
 
 
 @dataclass(frozen=True)

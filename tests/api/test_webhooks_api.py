@@ -15,7 +15,9 @@ from tests.conftest import fresh_env
 from tests.workers.test_webhooks_support import receiving
 from tests.workers.test_workers_support import running_workers, wait_for
 
-QUICK = WebhookSettings(timeout=2.0, retry_delay=0.1, max_delay=0.4, retry_window=3.0, keep=600)
+QUICK = WebhookSettings(
+    timeout=2.0, retry_delay=0.1, max_delay=0.4, retry_window=3.0, keep=600, allow_private=True
+)
 
 
 def test_a_webhook_added_listed_and_tested_over_http(tmp_path: Path) -> None:

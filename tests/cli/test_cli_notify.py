@@ -35,3 +35,19 @@ def test_koers_notify_sets_and_shows_a_persons_channels_and_refuses_bad_hours() 
     assert set_team.returncode == 0, set_team.stderr
     assert "example.webhook.office.com/x" in run_koers("notify", "show", "platform", "--team",
                                                        env=env).stdout  # fmt: skip
+
+
+def test_koers_notify_refuses_a_chat_url_into_a_private_network_naming_the_setting() -> None:
+    env = {**fresh_env(), "KOERS_WEBHOOKS_ALLOW_PRIVATE": "no"}
+    added = run_koers("people", "add", "ann", "--name", "Ann", env=env)
+    assert added.returncode == 0, added.stderr
+    bad = run_koers("notify", "set", "ann", "--slack", "http://localhost:9/hook", env=env)
+    assert bad.returncode == 2
+    assert "--slack" in bad.stderr
+    assert "localhost resolves to a loopback address" in bad.stderr
+    assert "KOERS_WEBHOOKS_ALLOW_PRIVATE=1" in bad.stderr
+    shown = run_koers("notify", "show", "ann", "--json", env=env)
+    assert json.loads(shown.stdout)["slack"] == "off"  # nothing stored
+    allowed = {**env, "KOERS_WEBHOOKS_ALLOW_PRIVATE": "1"}
+    done = run_koers("notify", "set", "ann", "--slack", "http://localhost:9/hook", env=allowed)
+    assert done.returncode == 0, done.stderr

@@ -6,6 +6,8 @@ The SMTP server is aiosmtpd on 127.0.0.1; the chat services are a local HTTP rec
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,7 @@ import pytest
 
 from ledger.application import Koers
 from ledger.domain import person_id
-from ledger.settings import NotifySettings, WorkerSettings
+from ledger.settings import NotifySettings, WebhookSettings, WorkerSettings
 from tests.conftest import fresh_env
 from tests.factories import koers, new_decision
 from tests.workers.notify_support import (
@@ -206,3 +208,59 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str
     assert f"{BASE}/prompt/{asked[2]}" in plain
     assert "Decision: Do we move the pager rota?" in plain  # what changed on her team
     assert f"{BASE}/decision/{decided}" in plain
+
+
+def test_a_digest_turned_off_is_cancelled_and_sent_no_more(smtp: tuple[str, Inbox]) -> None:
+    """The person's digest schedule goes with their digest: after ``--digest off`` the
+    schedule is gone (nothing fires a digest), their next prompt comes at once, and a digest
+    turned on again is armed again by the prompt after it."""
+    url, inbox = smtp
+    env = fresh_env()
+    settings = _settings(env, url)
+    names = names_of(settings)
+    person = person_id("dina").hex
+    schedule = names.notify_subject("digest_at", person)
+
+    def schedules() -> list[Any]:
+        return stream_messages(env["NATS_URL"], names.notify_stream, schedule)
+
+    with koers(env) as app:
+        _person(app, "dina", digest="daily")
+        _ask(app, "dina", "Kept for the digest?")
+        with running_workers(settings):
+            wait_for(lambda: len(schedules()) == 1, what="the digest schedule")
+            app.notify_person("dina", actor="dina", digest="off")
+            wait_for(lambda: not schedules(), what="the digest schedule cancelled")
+            _ask(app, "dina", "Sent at once?")
+            wait_for(lambda: inbox.messages, what="the prompt sent at once")
+            wait_for(lambda: _all_settled(settings), what="the consumers settled")
+            assert not schedules()
+            app.notify_person("dina", actor="dina", digest="weekly")
+            _ask(app, "dina", "Kept for the weekly digest?")
+            wait_for(lambda: len(schedules()) == 1, what="the digest armed again")
+    [message] = inbox.messages
+    assert "Sent at once?" in message["Subject"]
+    [armed] = schedules()
+    assert armed.headers["Nats-Schedule"] == "0 0 8 * * MON"
+
+
+def test_a_chat_url_into_a_private_network_is_not_posted_to(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Slack URL given while private addresses were allowed, sent by workers that do not
+    allow them: never POSTed to, retried (nothing is lost if the setting is changed), and the
+    log says why and which setting allows it."""
+    env = fresh_env()
+    guarded = dataclasses.replace(_settings(env, None),
+                                  webhooks=WebhookSettings(allow_private=False))  # fmt: skip
+    caplog.set_level(logging.WARNING, logger="workers.notify")
+    with receiver() as hooks, koers(env) as app:
+        _person(app, "bram", slack_url=f"{hooks.url}/slack")
+        _ask(app, "bram", "Posted to a private address?")
+        with running_workers(guarded):
+            wait_for(lambda: [r for r in caplog.records if "ALLOW_PRIVATE" in r.getMessage()],
+                     what="the refusal logged")  # fmt: skip
+        assert hooks.attempts == {}
+    said = next(r.getMessage() for r in caplog.records if "ALLOW_PRIVATE" in r.getMessage())
+    assert "slack webhook: 127.0.0.1 is a loopback address (127.0.0.1)" in said
+    assert "KOERS_WEBHOOKS_ALLOW_PRIVATE=1" in said

@@ -39,6 +39,7 @@ from tests.workers.notify_support import (
 from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
+    nats_call,
     prompts_of,
     running_workers,
     stream_messages,
@@ -202,3 +203,45 @@ def test_nothing_is_posted_for_a_team_without_channels() -> None:
         assert not stream_messages(env["NATS_URL"], names_of(settings).notify_stream,
                                    names_of(settings).notify_subject("send", "*"))  # fmt: skip
     assert not hooks.attempts
+
+
+def test_a_team_consumer_made_before_the_filters_is_narrowed_to_the_events_it_posts() -> None:
+    """A worker of an older version made ``<name>-teams`` on every ledger event; a start now
+    narrows it to the events posted to teams (the server no longer hands it the others), and
+    it goes on from where it was: what it read before is not posted again."""
+    env = fresh_env()
+    settings = _settings(env)
+    names = names_of(settings)
+    with receiver() as hooks, koers(env) as app:
+        _team(app, hooks)
+        new_decision(app, question="Read by the old consumer?")
+        with running_workers(settings):
+            wait_for(lambda: len(_posted(hooks, "/slack")) == 1, what="the first decision posted")
+            wait_for(lambda: _settled(settings), what="the consumers settled")
+
+        async def widen(nc: Any) -> list[str] | None:  # the consumer as an older worker left it
+            js = nc.jetstream()
+            config = (await js.consumer_info(names.stream, names.teams_durable)).config
+            config.filter_subjects = None
+            config.filter_subject = names.ledger_filter
+            await js.add_consumer(names.stream, config)
+            info = await js.consumer_info(names.stream, names.teams_durable)
+            return info.config.filter_subjects
+
+        assert not nats_call(env["NATS_URL"], widen)
+        new_decision(app, question="Read by the narrowed one?")
+        with running_workers(settings):
+            wait_for(lambda: len(_posted(hooks, "/slack")) == 2, what="the second decision posted")
+            wait_for(lambda: _settled(settings), what="the consumers settled")
+
+        async def filters(nc: Any) -> tuple[str | None, list[str] | None]:
+            info = await nc.jetstream().consumer_info(names.stream, names.teams_durable)
+            return info.config.filter_subject, info.config.filter_subjects
+
+        subject, subjects = nats_call(env["NATS_URL"], filters)
+    assert not subject
+    assert subjects is not None
+    assert sorted(subjects) == sorted(names.team_events_filters)
+    assert len(subjects) == 5
+    assert _titles(hooks) == ["New decision: Read by the narrowed one?",
+                              "New decision: Read by the old consumer?"]  # fmt: skip

@@ -9,6 +9,7 @@ succeeds, from where a replay sends it again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,9 @@ from tests.workers.test_webhooks_support import Receiver, receiving
 from tests.workers.test_workers_support import running_workers, stream_messages, wait_for
 
 LOCAL = Principal(ANN, "test", local=True)
-QUICK = WebhookSettings(timeout=2.0, retry_delay=0.1, max_delay=0.4, retry_window=3.0, keep=600)
+QUICK = WebhookSettings(
+    timeout=2.0, retry_delay=0.1, max_delay=0.4, retry_window=3.0, keep=600, allow_private=True
+)
 
 
 @pytest.fixture
@@ -216,3 +219,28 @@ def test_workers_of_two_names_send_each_delivery_once(env: dict[str, str], app: 
     assert {json.loads(r.body)["aggregate_id"] for r in receiver.taken} == {
         str(d) for d in (*made, marker)
     }
+
+
+def test_a_webhook_into_a_private_network_is_never_posted_and_ends_in_failures(
+    env: dict[str, str], app: Koers
+) -> None:
+    """URLs given while private addresses were allowed, sent by workers that do not allow
+    them (DNS may change after a URL is accepted: the guard judges again when sending): by
+    name (resolved through the guard) and as an IP address, neither is POSTed to; each lands
+    in the failures, saying why and which setting allows it."""
+    guarded = dataclasses.replace(QUICK, allow_private=False)
+    desk = WebhookDesk(app)
+    with receiving() as receiver, running_workers(env, webhooks=guarded):
+        by_name, _ = _add(
+            app, ANN, receiver.url.replace("127.0.0.1", "localhost"), events="decision.*"
+        )
+        by_address, _ = _add(app, ANN, receiver.url, events="decision.*")
+        _decision(app, "platform", ANN)
+        failures = wait_for(lambda: len(desk.failures(LOCAL)) == 2 and desk.failures(LOCAL),
+                            30, "both deliveries failed")  # fmt: skip
+        assert receiver.taken == []
+    errors = {UUID(f.webhook_id): f.last_error for f in failures}
+    assert "localhost resolves to a loopback address" in errors[by_name]
+    assert "127.0.0.1 is a loopback address (127.0.0.1)" in errors[by_address]
+    for error in errors.values():
+        assert "KOERS_WEBHOOKS_ALLOW_PRIVATE=1" in error

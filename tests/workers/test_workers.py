@@ -13,8 +13,16 @@ from typing import Any
 from ledger.application import Koers
 from tests.commandline import run_koers
 from tests.conftest import fresh_env
-from tests.factories import ANN, BOB, decide, decision, koers, new_key_result
-from tests.workers.test_workers_support import prompts_of, running_workers, wait_for
+from tests.factories import ANN, BOB, decide, decision, koers, new_key_result, objective
+from tests.workers.test_workers_support import (
+    fast_settings,
+    names_of,
+    nats_call,
+    prompts_of,
+    running_workers,
+    wait_for,
+)
+from workers._streams import consumer_config, ledger_filters
 
 TODAY = datetime.now(UTC).date()
 
@@ -136,3 +144,32 @@ def test_prompts_list_shows_open_prompts_per_person_and_answers_leave_it() -> No
         table = _koers("prompts", "list", env=cli_env)
         assert table.splitlines()[0].split() == ["ID", "TO", "KIND", "STATE", "ISSUED", "QUESTION"]
         assert _koers("deadletters", "--json", env=cli_env) == []
+
+
+def test_the_prompts_consumer_is_passed_only_the_events_its_triggers_read() -> None:
+    """Objectives set, people added: no trigger reads them, and the server leaves them out
+    of the ledger consumer (a consumer made by an older worker, on every event, is narrowed
+    at start); the decision's two events still reach it and prompt."""
+    env = fresh_env()
+    settings = fast_settings(env)
+    names = names_of(settings)
+
+    async def every_event(nc: Any) -> None:  # as an older worker made it
+        config = consumer_config(names.ledger_durable, names.ledger_filter, settings)
+        await nc.jetstream().add_consumer(names.stream, config)
+
+    with koers(env) as app:
+        for _ in range(5):
+            app.set_objective(actor=ANN, **objective(owner=ANN))
+        nats_call(env["NATS_URL"], every_event)
+        _decided(app, information=30, door="one_way")
+        with running_workers(settings):
+            wait_for(lambda: prompts_of(app, "one_way_low_information"), what="the prompt")
+
+            async def delivered(nc: Any) -> tuple[int, list[str] | None]:
+                info = await nc.jetstream().consumer_info(names.stream, names.ledger_durable)
+                return info.delivered.consumer_seq, info.config.filter_subjects
+
+            count, filters = nats_call(env["NATS_URL"], delivered)
+    assert count == 2  # decision.opened and decision.made, nothing else
+    assert filters == ledger_filters(names, settings)

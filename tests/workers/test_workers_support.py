@@ -16,6 +16,7 @@ import nats
 
 from ledger.application import Koers
 from ledger.domain import Prompt
+from ledger.settings import WebhookSettings
 from workers import Names, WorkerHandle, WorkerSettings, start_workers
 
 __all__ = [
@@ -39,6 +40,7 @@ def fast_settings(env: Mapping[str, str], **changes: Any) -> WorkerSettings:
         "ack_wait": 5.0,
         "lag_interval": 0.2,
         "crons": NO_CRONS,
+        "webhooks": WebhookSettings(allow_private=True),  # receivers on 127.0.0.1
     }
     values.update(changes)
     return WorkerSettings.for_store(env, **values)
