@@ -41,7 +41,8 @@ LEDGER_DESCRIPTION = (
     "cannot be decoded or fails its schema is retried, then dead-lettered."
 )
 DUE_DESCRIPTION = (
-    "What the schedules fire: due.<kind>.<id> with kind decision_review, kr_check_in, "
+    "What the schedules fire: due.<kind>.<id> with kind decision_decide_by, decision_review, "
+    "kr_check_in, "
     "delegation_check_in, action_item (payload {kind, id, due, trigger}), or "
     "due.periodic.<weekly|monthly|quarterly> (payload {kind: periodic, id}). The handler "
     "checks the ledger now and prompts only when the reason still holds."

@@ -6,7 +6,8 @@ still without a check-in, …), so a stale schedule (a cancel that came late, a 
 check-in that re-armed an old due time) never prompts wrongly. Overdue check-ins re-arm
 the schedule one cadence later, so a silent key result is asked about once per cadence.
 
-Prompt keys: ``decision_review_due/<decision>``, ``action_item_due/<retro>/<item>``,
+Prompt keys: ``decision_decide_by_due/<decision>``, ``decision_review_due/<decision>``,
+``action_item_due/<retro>/<item>``,
 ``kr_check_in_overdue/<kr>/<last check-in time>/<n>`` and
 ``delegation_check_in_overdue/<delegation>/<last check-in time>/<n>``, where ``n`` counts the
 cadences elapsed since that check-in (one prompt per cadence, however often the schedule fires).
@@ -47,6 +48,7 @@ class DueHandlers:
         self.reader = reader
         self.settings = settings
         self._table: dict[str, Callable[[str, datetime], list[Action]]] = {
+            "decision_decide_by": self._decision_decide_by,
             "decision_review": self._decision_review,
             "kr_check_in": self._kr_check_in,
             "delegation_check_in": self._delegation_check_in,
@@ -65,6 +67,26 @@ class DueHandlers:
             return handler(ident, now or datetime.now(UTC))
         except NotFound:
             return []  # nothing to remind anyone of
+
+    def _decision_decide_by(self, ident: str, now: datetime) -> list[Action]:
+        decision = self.reader.load(Decision, _uuid(ident))
+        if decision.status is not DecisionStatus.OPEN:
+            return []
+        due = due_at(decision.decide_by, self.settings)
+        if due - now > EARLY:
+            return [SetSchedule("decision_decide_by", ident, due)]
+        question = q.decide_by_due(
+            decision.question, decision.decide_by.isoformat(), decision.information_level
+        )
+        return [
+            IssuePrompt(
+                key=f"decision_decide_by_due/{ident}",
+                to=decision.decider,
+                kind="decision_decide_by_due",
+                question=question,
+                triggered_by=(f"decision:{ident}@{decision.version}",),
+            )
+        ]
 
     def _decision_review(self, ident: str, now: datetime) -> list[Action]:
         decision_id = _uuid(ident)

@@ -28,6 +28,7 @@ __all__ = ["Item", "Notice", "email", "links_of", "prompt_item", "slack", "teams
 WHY = {
     "one_way_low_information": "A one-way-door decision was made with little information.",
     "kr_confidence_drop": "Confidence in a key result you own dropped.",
+    "decision_decide_by_due": "A decision you are to make has reached its decide-by date.",
     "decision_review_due": "A decision you made has reached its review date.",
     "kr_check_in_overdue": "A key result you own has missed its check-in cadence.",
     "delegation_check_in_overdue": "A delegation you own has missed its check-in cadence.",

@@ -11,6 +11,7 @@ from decimal import Decimal
 __all__ = [
     "action_item_due",
     "confidence_drop",
+    "decide_by_due",
     "decision_review_due",
     "delegation_check_in_overdue",
     "kr_check_in_overdue",
@@ -41,6 +42,14 @@ def confidence_drop(title: str, before: int, after: int) -> str:
     return (
         f"Your confidence in {quoted(title)} fell from {before} to {after}. "
         f"What changed, and who could help?"
+    )
+
+
+def decide_by_due(question: str, decide_by: str, information_level: int) -> str:
+    return (
+        f"Your decision {quoted(question)} was to be decided by {decide_by}, and it is still "
+        f"open (information at {information_level} %). Decide now, or say what waiting still "
+        f"buys you: which information would change your mind, and by when?"
     )
 
 

@@ -5,11 +5,11 @@ what concerns the team, in its Slack and Microsoft Teams.
   :data:`~workers._names.TEAM_EVENTS`): a decision opened for the team, decided, reviewed
   or reversed.
 - **Due items** (``<name>-teams-due`` on the schedules' ``due.>``, beside the prompts' own
-  consumer): a decision's review date, a retro action's due date, a key result's missed
-  check-in cadence. Judged as for the person's prompt (:class:`~workers._due.DueHandlers`:
-  the reason must still hold when the schedule fires; one item per prompt key), but told
-  about the thing, never as the prompt: prompts are private to their person, and neither
-  their question nor their page reaches a team.
+  consumer): a decision's decide-by and review dates, a retro action's due date, a key
+  result's missed check-in cadence. Judged as for the person's prompt
+  (:class:`~workers._due.DueHandlers`: the reason must still hold when the schedule fires;
+  one item per prompt key), but told about the thing, never as the prompt: prompts are
+  private to their person, and neither their question nor their page reaches a team.
 - **The team's digest** (``--digest daily|weekly``; ``team.notifications_set`` arms a cron
   schedule on ``digest_at.<team id>``, the notifier's gather calls :meth:`TeamPosts.digest`):
   what changed on the team's key results and decisions in the period.
@@ -56,7 +56,8 @@ __all__ = ["TeamPosts"]
 log = logging.getLogger("workers.notify")
 T = TypeVar("T")
 #: The schedules whose due items concern a team: the kind of the thing each is about.
-DUE_KINDS = {"decision_review": "decision", "kr_check_in": "key_result", "action_item": "retro"}
+DUE_KINDS = {"decision_decide_by": "decision", "decision_review": "decision",
+             "kr_check_in": "key_result", "action_item": "retro"}  # fmt: skip
 CHANNELS = ("slack", "teams")
 
 
@@ -138,7 +139,8 @@ class TeamPosts:
 
     def _due_item(self, kind: str, ident: str) -> tuple[str, Item] | None:
         """What is due (its schedule ``kind`` and ``ident``) as its team's item."""
-        about = {"decision_review": self._review_due, "kr_check_in": self._check_in_missed,
+        about = {"decision_decide_by": self._decision_due, "decision_review": self._review_due,
+                 "kr_check_in": self._check_in_missed,
                  "action_item": self._action_due}[kind]  # fmt: skip
         try:
             thing, item = about(ident)
@@ -147,6 +149,13 @@ class TeamPosts:
         teams = self.app.facts(DUE_KINDS[kind], thing, {}).teams
         slug = next(iter(sorted(teams)), "")
         return (slug, item) if self._the_teams(DUE_KINDS[kind], thing, slug) else None
+
+    def _decision_due(self, ident: str) -> tuple[KoersAggregate, Item]:
+        d = self.app.load(Decision, uuid.UUID(ident))
+        return d, Item(f"To decide: {d.question}",
+                       f"{d.decider} was to decide by {d.decide_by}; information at "
+                       f"{d.information_level} %.",
+                       self._link("decision", d.id))  # fmt: skip
 
     def _review_due(self, ident: str) -> tuple[KoersAggregate, Item]:
         d = self.app.load(Decision, uuid.UUID(ident))

@@ -53,10 +53,11 @@ class Triggers:
         self.settings = settings
         cancel = self._cancel
         self._table: dict[str, Callable[[Event, Any], list[Action]]] = {
+            "decision.opened": self._decision_opened,
             "decision.made": self._decision_made,
             "decision.reviewed": cancel("decision_review"),
             "decision.reversed": cancel("decision_review"),
-            "decision.superseded": cancel("decision_review"),
+            "decision.superseded": cancel("decision_review", "decision_decide_by"),
             "key_result.added": self._cadence_start("kr_check_in"),
             "key_result.checked_in": self._kr_checked_in,
             "key_result.closed": cancel("kr_check_in"),
@@ -92,11 +93,16 @@ class Triggers:
 
     # -- decisions --------------------------------------------------------------------------
 
+    def _decision_opened(self, e: Event, _: Any) -> list[Action]:
+        decide_by = due_at(date.fromisoformat(e.payload["decide_by"]), self.settings)
+        return [SetSchedule("decision_decide_by", str(e.aggregate_id), decide_by, _body(e))]
+
     def _decision_made(self, e: Event, decision: Decision | None) -> list[Action]:
         review_on = date.fromisoformat(e.payload["review_on"])
         ident = str(e.aggregate_id)
         actions: list[Action] = [
-            SetSchedule("decision_review", ident, due_at(review_on, self.settings), _body(e))
+            CancelSchedule("decision_decide_by", ident),
+            SetSchedule("decision_review", ident, due_at(review_on, self.settings), _body(e)),
         ]
         level, threshold = int(e.payload["information_level"]), self.settings.low_information
         if level < threshold:
@@ -155,9 +161,9 @@ class Triggers:
         return [CancelSchedule("action_item", f"{e.aggregate_id}.{e.payload['item_id']}")]
 
     @staticmethod
-    def _cancel(kind: str) -> Callable[[Event, Any], list[Action]]:
+    def _cancel(*kinds: str) -> Callable[[Event, Any], list[Action]]:
         def cancel(e: Event, _: Any) -> list[Action]:
-            return [CancelSchedule(kind, str(e.aggregate_id))]
+            return [CancelSchedule(kind, str(e.aggregate_id)) for kind in kinds]
 
         return cancel
 

@@ -87,7 +87,11 @@ def test_a_teams_decisions_reach_its_slack_and_teams_once_and_its_prompts_never(
     env = fresh_env()
     settings = _settings(env)
     with receiver() as hooks, koers(env) as app:
-        new_decision(app, question="Opened before the channels were set?")
+        new_decision(
+            app,
+            question="Opened before the channels were set?",
+            decide_by=datetime.now(UTC).date() + timedelta(days=14),
+        )  # not due: not told
         _team(app, hooks)
         app.add_team(actor="root", slug="sales", name="Sales")
         hooks.failures["/slack"] = 2  # fails twice, then takes them

@@ -91,12 +91,13 @@ def _schedule(url: str, stream: str, subject: str) -> dict[str, str] | None:
     return result
 
 
-def test_a_decision_review_and_an_action_item_fire_at_their_due_time() -> None:
+def test_decide_by_review_and_action_item_dates_fire_at_their_due_time() -> None:
     env = fresh_env()
     due = _in(4)
     with koers(env) as app, running_workers(env, due_time=due.time(), timezone="UTC"):
         opened = app.open_decision(actor=ANN, **decision(decide_by=due.date()))
         app.decide(opened.id, actor=ANN, **decide(review_on=due.date()))
+        waiting = app.open_decision(actor=ANN, **decision(decide_by=due.date()))
         held = app.hold_retro(actor=ANN, **retro(held_on=due.date() - timedelta(days=1)))
         item = app.add_action_item(
             held.id, actor=ANN, **action_item(owner=BOB, due=due.date())
@@ -112,6 +113,14 @@ def test_a_decision_review_and_an_action_item_fire_at_their_due_time() -> None:
         _on_time(reminder, due)
         assert reminder.triggered_by == (f"retro:{held.id}@2",)
         assert str(item) not in reminder.question
+        undecided = _one(app, "decision_decide_by_due", waiting.id)  # still open: asked
+        assert undecided.to == ANN
+        assert f"was to be decided by {due.date()}" in undecided.question
+        assert undecided.triggered_by == (f"decision:{waiting.id}@1",)
+        _on_time(undecided, due)
+        decided = [p for p in prompts_of(app, "decision_decide_by_due")
+                   if str(opened.id) in p.triggered_by[0]]  # fmt: skip
+        assert decided == []  # decided before its decide-by date: not asked
 
 
 def test_check_in_cadences_fire_re_schedule_and_cancel() -> None:
@@ -191,13 +200,13 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
         "NATS_CREATE_STREAM": "yes",
     }
     now = datetime.now(UTC)
-    review_due = _in(9)
+    review_due = _in(12)
     settings = fast_settings(env, due_time=review_due.time(), timezone="UTC")
     with koers(env) as app:
         with running_workers(settings):
-            with pinned_clock(now - WEEK + timedelta(seconds=4)):
+            with pinned_clock(now - WEEK + timedelta(seconds=6)):
                 early = new_key_result(app, owner=BOB, title="fires while no worker runs")
-            with pinned_clock(now - WEEK + timedelta(seconds=7)):
+            with pinned_clock(now - WEEK + timedelta(seconds=10)):
                 later = new_key_result(app, owner=BOB, title="fires after both restarts")
             opened = app.open_decision(actor=ANN, **decision(decide_by=review_due.date()))
             app.decide(opened.id, actor=ANN, **decide(review_on=review_due.date()))
@@ -218,7 +227,7 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
         assert not prompts_of(app, "kr_check_in_overdue")
         with running_workers(settings):
             _one(app, "kr_check_in_overdue", early)
-            _on_time(_one(app, "kr_check_in_overdue", later), _ceil(now + timedelta(seconds=7)))
+            _on_time(_one(app, "kr_check_in_overdue", later), _ceil(now + timedelta(seconds=10)))
             review = _one(app, "decision_review_due", opened.id)
             _on_time(review, review_due)
 
