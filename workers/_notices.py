@@ -33,6 +33,8 @@ WHY = {
     "kr_check_in_overdue": "A key result you own has missed its check-in cadence.",
     "delegation_check_in_overdue": "A delegation you own has missed its check-in cadence.",
     "action_item_due": "A retro action item you own is due.",
+    "delegation_check_in_to_acknowledge": "Someone you delegated to checked in: it waits for "
+    "your acknowledgement.",
     "weekly_review": "It is time for your weekly review.",
     "monthly_lookback": "It is time for your monthly look-back.",
     "quarterly_retro": "It is time for your quarterly retro.",

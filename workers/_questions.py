@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 __all__ = [
+    "acknowledge_check_in",
     "action_item_due",
     "confidence_drop",
     "decide_by_due",
@@ -42,6 +43,13 @@ def confidence_drop(title: str, before: int, after: int) -> str:
     return (
         f"Your confidence in {quoted(title)} fell from {before} to {after}. "
         f"What changed, and who could help?"
+    )
+
+
+def acknowledge_check_in(owner: str, title: str, status: str, progress: str) -> str:
+    return (
+        f"{owner} checked in on {quoted(title)}: {status}, {quoted(progress, 240)}. Acknowledge "
+        f"it: what do you make of it, and does {owner} need anything from you?"
     )
 
 

@@ -147,8 +147,25 @@ class Triggers:
         return actions
 
     def _delegation_checked_in(self, e: Event, delegation: Delegation) -> list[Action]:
+        """Re-arm the cadence, and ask the delegator to acknowledge the check-in (the
+        delegation's other half: the owner reports, the delegator answers)."""
         due = e.timestamp + timedelta(days=delegation.cadence_days)
-        return [SetSchedule("delegation_check_in", str(e.aggregate_id), due, _body(e))]
+        status = str(e.payload["status"]).replace("_", " ")
+        question = q.acknowledge_check_in(
+            delegation.owner, delegation.title, status, str(e.payload["progress"])
+        )
+        return [
+            SetSchedule("delegation_check_in", str(e.aggregate_id), due, _body(e)),
+            IssuePrompt(
+                key=f"delegation_check_in_to_acknowledge/{e.aggregate_id}/"
+                f"{e.payload['check_in_id']}",
+                to=delegation.delegator,
+                kind="delegation_check_in_to_acknowledge",
+                question=question,
+                triggered_by=(e.link,),
+                since=e.stored_at,
+            ),
+        ]
 
     # -- retro action items -----------------------------------------------------------------
 

@@ -50,6 +50,10 @@ BASE = "http://koers.test"
 WEEK = timedelta(days=7)
 
 
+#: A decide-by date still ahead: the decision's "To decide" is not posted during the test.
+_AHEAD = datetime.now(UTC).date() + timedelta(days=14)
+
+
 def _settings(env: dict[str, str], **more: Any) -> WorkerSettings:
     notify = NotifySettings(public_url=BASE, lease=3.0, retry=0.1, retry_max=0.5)
     return fast_settings(env, notify=notify, **more)
@@ -87,11 +91,7 @@ def test_a_teams_decisions_reach_its_slack_and_teams_once_and_its_prompts_never(
     env = fresh_env()
     settings = _settings(env)
     with receiver() as hooks, koers(env) as app:
-        new_decision(
-            app,
-            question="Opened before the channels were set?",
-            decide_by=datetime.now(UTC).date() + timedelta(days=14),
-        )  # not due: not told
+        new_decision(app, question="Opened before the channels were set?", decide_by=_AHEAD)
         _team(app, hooks)
         app.add_team(actor="root", slug="sales", name="Sales")
         hooks.failures["/slack"] = 2  # fails twice, then takes them
@@ -178,7 +178,7 @@ def test_a_team_that_asks_for_a_digest_gets_what_changed_on_its_key_results_and_
     with receiver() as hooks, koers(env) as app:
         _team(app, hooks, digest="weekly")
         kr = new_key_result(app, objective_id=new_objective(app, team="platform"))
-        opened = new_decision(app, question="Do we move the pager rota?")
+        opened = new_decision(app, question="Do we move the pager rota?", decide_by=_AHEAD)
         with running_workers(settings):
             [armed] = wait_for(lambda: stream_messages(url, names.notify_stream, schedule),
                                what="the team's digest schedule")  # fmt: skip
@@ -218,7 +218,7 @@ def test_a_team_consumer_made_before_the_filters_is_narrowed_to_the_events_it_po
     names = names_of(settings)
     with receiver() as hooks, koers(env) as app:
         _team(app, hooks)
-        new_decision(app, question="Read by the old consumer?")
+        new_decision(app, question="Read by the old consumer?", decide_by=_AHEAD)
         with running_workers(settings):
             wait_for(lambda: len(_posted(hooks, "/slack")) == 1, what="the first decision posted")
             wait_for(lambda: _settled(settings), what="the consumers settled")
@@ -233,7 +233,7 @@ def test_a_team_consumer_made_before_the_filters_is_narrowed_to_the_events_it_po
             return info.config.filter_subjects
 
         assert not nats_call(env["NATS_URL"], widen)
-        new_decision(app, question="Read by the narrowed one?")
+        new_decision(app, question="Read by the narrowed one?", decide_by=_AHEAD)
         with running_workers(settings):
             wait_for(lambda: len(_posted(hooks, "/slack")) == 2, what="the second decision posted")
             wait_for(lambda: _settled(settings), what="the consumers settled")

@@ -13,7 +13,17 @@ from typing import Any
 from ledger.application import Koers
 from tests.commandline import run_koers
 from tests.conftest import fresh_env
-from tests.factories import ANN, BOB, decide, decision, koers, new_key_result, objective
+from tests.factories import (
+    ANN,
+    BOB,
+    decide,
+    decision,
+    koers,
+    new_delegation,
+    new_delegation_check_in,
+    new_key_result,
+    objective,
+)
 from tests.workers.test_workers_support import (
     fast_settings,
     names_of,
@@ -72,6 +82,23 @@ def test_a_drop_in_key_result_confidence_prompts_its_owner() -> None:
         app.check_in(kr, actor=BOB, value="13", confidence=8, as_of=now)
         app.check_in(kr, actor=BOB, value="13", confidence=6, as_of=now)  # a second drop
         wait_for(lambda: len(prompts_of(app, "kr_confidence_drop")) == 2)
+
+
+def test_a_delegation_check_in_asks_its_delegator_to_acknowledge_it_once() -> None:
+    env = fresh_env()
+    with koers(env) as app, running_workers(env):
+        delegated = new_delegation(app, actor=ANN, owner=BOB, title="Hiring plan")
+        first = new_delegation_check_in(app, delegated, actor=BOB)
+        second = new_delegation_check_in(app, delegated, actor=BOB)
+        kind = "delegation_check_in_to_acknowledge"
+        asked = wait_for(lambda: len(prompts_of(app, kind)) == 2 and prompts_of(app, kind))
+        assert {p.to for p in asked} == {ANN}  # the delegator, never the owner
+        assert all("bob checked in on 'Hiring plan': on track, 'half done'" in p.question
+                   for p in asked)  # fmt: skip
+        assert sorted(p.triggered_by[0] for p in asked) == [
+            f"delegation:{delegated}@2", f"delegation:{delegated}@3"]  # fmt: skip
+        keys = {key for p in asked for key in p.commands}  # one prompt per check-in, by its id
+        assert keys == {f"{kind}/{delegated}/{first}", f"{kind}/{delegated}/{second}"}
 
 
 def test_redelivery_a_restart_and_a_second_worker_never_issue_a_prompt_twice() -> None:
