@@ -147,6 +147,7 @@ def create_api(
     api.include_router(_audit.router, dependencies=signed_in)  # the auditor's view
     api.include_router(_signin.router)
     api.include_router(_calendar.router)  # the address is the credential (calendar apps)
+    api.include_router(_calendar.links, dependencies=signed_in)
 
     @api.get("/health", summary="Health", responses=READ_ERRORS, tags=["service"])
     async def health(request: Request) -> dict[str, Any]:

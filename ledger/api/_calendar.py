@@ -15,19 +15,65 @@ fetching twice gives the same bytes while nothing changed.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from icalendar import Calendar, Event, vDuration
+from pydantic import BaseModel, Field
 
+from ledger.api._auth import principal_of
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
+from ledger.api._schema import WRITE_ERRORS
 from ledger.application import Dated, Koers
 from ledger.domain.pages import page_path
 
-__all__ = ["router"]
+__all__ = ["feed_url", "links", "router"]
 
 router = APIRouter(include_in_schema=False)
+#: Making and ending a link: for the person themself (and admins), with their credential.
+links = APIRouter(tags=["person"])
+
+
+class CalendarLinkMade(BaseModel):
+    """A new calendar link: shown this once (the ledger keeps only its SHA-256)."""
+
+    person: str
+    url: str = Field(description="The feed's secret address: subscribe to it in a calendar app.")
+
+
+@links.post(
+    "/people/{person}/calendar-link",
+    status_code=201,
+    response_model=CalendarLinkMade,
+    summary="Make a person's calendar link",
+    description="A new secret address of the person's calendar feed (iCalendar: review, "
+    "decide-by, check-in, retro and action dates), shown once; the one before stops working. "
+    "For the person themself, or an admin.",
+    responses=WRITE_ERRORS,
+    operation_id="make_calendar_link",
+)
+async def make_calendar_link(request: Request, person: str) -> CalendarLinkMade:
+    koers, principal = koers_of(request), principal_of(request)
+    secret = await in_thread(koers.calendar_link_for, principal, person)
+    return CalendarLinkMade(person=person, url=feed_url(request, secret))
+
+
+@links.delete(
+    "/people/{person}/calendar-link",
+    status_code=204,
+    summary="End a person's calendar link",
+    description="The feed's address stops working (a new link makes another). For the person "
+    "themself, or an admin.",
+    responses=WRITE_ERRORS,
+    operation_id="revoke_calendar_link",
+)
+async def revoke_calendar_link(request: Request, person: str) -> Response:
+    koers, principal = koers_of(request), principal_of(request)
+    await in_thread(partial(koers.calendar_link_for, revoke=True), principal, person)
+    return Response(status_code=204)
+
 
 #: Where each kind of thing has its page (the web page's paths).
 #: How often a calendar app should fetch the feed again.
@@ -43,9 +89,15 @@ async def calendar_feed(request: Request, link: str) -> Response:
         raise ApiProblem(
             "not-found",
             "no calendar feed at this address: the link was revoked or replaced; ask for a new "
-            "one (`koers calendar-link <handle>`)",
+            "one (`koers calendar-link <handle>`, POST /people/<handle>/calendar-link, or the "
+            "Notifications page)",
         )
     return Response(feed, media_type="text/calendar; charset=utf-8")
+
+
+def feed_url(request: Request, secret: str) -> str:
+    """The address of the feed a link's ``secret`` opens (for the API and the web page)."""
+    return f"{_base(request)}/calendar/{secret}.ics"
 
 
 def _base(request: Request) -> str:

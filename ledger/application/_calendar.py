@@ -46,7 +46,7 @@ from ledger.domain import (
     Status,
     calendar_link_id,
 )
-from ledger.errors import NotAllowed
+from ledger.errors import Forbidden, NotAllowed
 
 __all__ = ["CalendarFeeds", "Dated"]
 
@@ -93,6 +93,20 @@ class CalendarFeeds(AccessCommands):
         self.change(CalendarLink, link_id, "", CalendarLink.Replaced,
                     lambda link: link.replace(actor=actor, secret_sha256=digest))  # fmt: skip
         return text
+
+    def calendar_link_for(self, principal: Principal, handle: str, *, revoke: bool = False) -> str:
+        """:meth:`issue_calendar_link` (or, with ``revoke``, :meth:`revoke_calendar_link`) for
+        a proved ``principal``: a person's own link, anyone's for an admin (the API and the
+        web page come through here; the command line on the data's machine is an admin)."""
+        if principal.read_only:
+            raise Forbidden("this credential is read-only: it may read, never write",
+                            "a credential that may write")  # fmt: skip
+        if principal.handle != handle:
+            self._only_admins(principal, f"or end {handle}'s calendar link")
+        if revoke:
+            self.revoke_calendar_link(handle, actor=principal.handle)
+            return ""
+        return self.issue_calendar_link(handle, actor=principal.handle)
 
     def revoke_calendar_link(self, handle: str, *, actor: str) -> None:
         """``handle``'s feed address stops working (a new link makes another)."""

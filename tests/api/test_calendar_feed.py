@@ -80,3 +80,28 @@ def test_koers_calendar_link_prints_an_address_koers_serve_answers(tmp_path: Pat
         assert "revoked already" in again.stderr
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=30) == 0
+
+
+def test_a_person_makes_and_ends_their_own_link_through_the_api_and_no_one_elses(
+    api: Api,
+) -> None:
+    made = api.client.post("/people/bram/calendar-link", headers={"koers-actor": "bram"})
+    assert made.status_code == 201, made.text
+    url = made.json()["url"]
+    assert made.json()["person"] == "bram"
+    link = url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert url == f"{api.url}/calendar/{link}.ics"
+    assert api.koers.calendar_holder(link) == "bram"
+    assert fetch(api, link).status_code == 200
+    others = api.client.post("/people/cem/calendar-link", headers={"koers-actor": "bram"})
+    assert others.status_code == 403, others.text
+    assert "admin" in others.json()["detail"]
+    assert api.koers.calendar_holder(link) == "bram"  # the refusal changed nothing
+    ended = api.client.delete("/people/bram/calendar-link", headers={"koers-actor": "bram"})
+    assert ended.status_code == 204, ended.text
+    assert fetch(api, link).status_code == 404
+    again = api.client.delete("/people/bram/calendar-link", headers={"koers-actor": "bram"})
+    assert again.status_code == 422, again.text
+    assert "revoked already" in again.json()["detail"]
+    by_admin = api.client.post("/people/cem/calendar-link", headers={"koers-actor": "admin"})
+    assert by_admin.status_code == 201, by_admin.text

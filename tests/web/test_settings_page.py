@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
+import icalendar
+
 from tests.web.conftest import Site, Visit
 
 
@@ -31,3 +34,26 @@ def test_set_my_digest_and_quiet_hours_through_the_form(
     assert settings.status_code == 200, settings.text
     assert settings.json()["quiet"] == "19:00-08:00"
     assert settings.json()["digest"] == "daily"
+
+
+def test_make_and_end_my_calendar_link_on_the_page(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    visit = signed_in("hanna")
+    visit.expect(422)
+    page = visit.page
+    page.goto(f"{site.url}/me/notifications")
+    page.get_by_role("button", name="Make a new calendar link").click()
+    link = page.locator("#calendar-link").inner_text()
+    assert link.startswith(f"{site.url}/calendar/koers-cal_"), link
+    with httpx.Client(timeout=30) as client:  # as a calendar app: the address alone
+        feed = client.get(link)
+        assert feed.status_code == 200, feed.text
+        assert icalendar.Calendar.from_ical(feed.content)["x-wr-calname"] == "Koers: hanna"
+        page.goto(f"{site.url}/me/notifications")  # shown once: not on the page again
+        assert page.locator("#calendar-link").count() == 0
+        page.get_by_role("button", name="End my calendar link").click()
+        assert "ended" in page.locator("p.notice").inner_text()
+        assert client.get(link).status_code == 404
+    page.get_by_role("button", name="End my calendar link").click()  # nothing left to end
+    assert "revoked already" in page.locator("p.banner").inner_text()
