@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.cli.conftest import decide, open_decision
 from tests.commandline import options, run_koers, serving
-from tests.conftest import fresh_env
 
 
 def koers(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -43,13 +43,6 @@ def new_key_result(env: dict[str, str], *, owner: str = "ann") -> tuple[Any, Any
     kr_options = options(objective=objective["id"], **measure, unit="days", owner=owner)
     kr = as_json("kr", "add", *kr_options, env=env)
     return objective, kr
-
-
-@pytest.fixture
-def cli_env() -> dict[str, str]:
-    env = fresh_env()
-    del env["PERSISTENCE_MODULE"]
-    return {**env, "KOERS_USER": "ann"}
 
 
 def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
@@ -82,36 +75,10 @@ def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
 
 
 def test_a_decision_from_open_to_review_and_show_as_of(cli_env: dict[str, str]) -> None:
-    opened = as_json(
-        "decision",
-        "open",
-        *options(
-            team="platform",
-            question="Monorepo?",
-            option=("a=Yes", "b=No"),
-            criterion="speed=3",
-            door="one_way",
-            information="60",
-            decider="ann",
-            decide_by="2030-01-01",
-        ),
-        env=cli_env,
-    )
+    opened = open_decision(cli_env, criterion="speed=3")
     before = as_json("decision", "show", opened["id"], env=cli_env)["modified_on"]
     time.sleep(0.01)  # recorded times must differ for the as-of read
-    koers(
-        "decision",
-        "decide",
-        opened["id"],
-        *options(
-            option="a",
-            rationale="Fastest",
-            expected="Weekly releases",
-            confidence="0.7",
-            review_on="2030-02-01",
-        ),
-        env=cli_env,
-    )
+    decide(cli_env, opened["id"], rationale="Fastest")
     assert as_json("decision", "show", opened["id"], env=cli_env)["status"] == "decided"
     then = as_json("decision", "show", opened["id"], "--as-of", before, env=cli_env)
     assert then["status"] == "open"

@@ -15,7 +15,6 @@ from ledger.cli._kinds import group_of
 from ledger.domain import COMMANDS, Command
 from tests.api.test_api_support import WORKERS, Api, retro, running_api
 from tests.cli.test_cli import as_json, koers
-from tests.conftest import fresh_env
 
 TODAY = datetime.now(UTC).date()
 SOON = f"{TODAY + timedelta(days=20)}T09:00:00+00:00"
@@ -48,13 +47,6 @@ BAD: dict[str, tuple[dict[str, Any], str, Any]] = {
 
 def test_every_retro_and_prompt_command_has_a_bad_value_case() -> None:
     assert set(BAD) == {c.name for k in ("retro", "prompt") for c in COMMANDS.of_kind(k)}
-
-
-@pytest.fixture
-def cli_env() -> dict[str, str]:
-    env = fresh_env()
-    del env["PERSISTENCE_MODULE"]
-    return {**env, "KOERS_USER": "ann"}
 
 
 @pytest.fixture(scope="module")

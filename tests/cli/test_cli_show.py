@@ -7,15 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
+from tests.cli.conftest import decide, open_decision
 from tests.commandline import options, run_koers
-
-
-@pytest.fixture
-def cli_env(env: dict[str, str]) -> dict[str, str]:
-    del env["PERSISTENCE_MODULE"]
-    return {**env, "KOERS_USER": "ann"}
 
 
 def koers(*args: str, env: dict[str, str]) -> str:
@@ -29,12 +22,8 @@ def made(*args: str, env: dict[str, str]) -> Any:
 
 
 def test_decision_show_prints_the_reasons_and_the_whole_review(cli_env: dict[str, str]) -> None:
-    opened = made("decision", "open", *options(
-        team="platform", question="Monorepo?", option=("a=Yes", "b=No"), door="one_way",
-        information="60", decider="ann", decide_by="2030-01-01"), env=cli_env)  # fmt: skip
-    koers("decision", "decide", opened["id"], *options(
-        option="a", rationale="One pipeline halves lead time", expected="Weekly releases",
-        confidence="0.7", review_on="2030-02-01"), env=cli_env)  # fmt: skip
+    opened = open_decision(cli_env)
+    decide(cli_env, opened["id"])  # "One pipeline halves lead time", "Weekly releases", 0.7
     koers("decision", "review", opened["id"], *options(
         outcome="2", process="4", what_happened="Releases slipped a month",
         lessons="Ask operations earlier"), "--not-as-expected", env=cli_env)  # fmt: skip

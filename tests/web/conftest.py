@@ -13,7 +13,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,13 +188,15 @@ def new_tab(browser: Any, *, phone: bool = False) -> Visit:
 @pytest.fixture
 def signed_in(site: Site, browser: Any) -> Iterator[Callable[..., Visit]]:
     """``signed_in("ann")``: a new browser context signed in as ann (at desktop width, or
-    ``phone=True``). The first time per person and test process through a login link, as a
+    ``phone=True``; ``expect=[422]`` for a test whose forms are refused on purpose, see
+    ``Visit``). The first time per person and test process through a login link, as a
     person does; later contexts get that session's cookies (a login link costs a ``koers``
     process and the landing page). Fails the test on any console error."""
     visits: list[Visit] = []
 
-    def open_as(handle: str, *, phone: bool = False) -> Visit:
+    def open_as(handle: str, *, phone: bool = False, expect: Iterable[int] = ()) -> Visit:
         visit = new_tab(browser, phone=phone)
+        visit.expect(*expect)
         visits.append(visit)
         if handle in site.sessions:
             visit.page.context.add_cookies(site.sessions[handle])

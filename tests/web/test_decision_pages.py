@@ -75,8 +75,7 @@ def _submit(page: Any, summary: str, values: dict[str, str], button: str = "") -
 def test_open_inform_decide_and_review_through_the_forms(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    visit = signed_in("ann")
-    visit.expect(422)
+    visit = signed_in("ann", expect=[422])
     page = visit.page
     question = f"Move the build to a bigger runner? ({uuid.uuid4().hex[:6]})"
     page.goto(f"{site.url}/decision-log?team=platform")

@@ -74,8 +74,7 @@ def _retro_of(page: Any) -> str:
 
 
 def test_a_retro_end_to_end_through_the_forms(site: Site, signed_in: Callable[..., Visit]) -> None:
-    visit = signed_in("ann")
-    visit.expect(422)
+    visit = signed_in("ann", expect=[422])
     page = visit.page
     period = f"Sprint {uuid.uuid4().hex[:5]}"
     page.goto(f"{site.url}/team/platform/retros")

@@ -57,8 +57,7 @@ def test_a_refused_form_shows_the_error_next_to_the_field(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
     prompt = _prompt(site, "ann")
-    visit = signed_in("ann")
-    visit.expect(422)
+    visit = signed_in("ann", expect=[422])
     page = visit.page
     page.goto(f"{site.url}/prompt/{prompt['prompt_id']}")
     page.locator("summary", has_text="Snooze").click()

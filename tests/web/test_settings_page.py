@@ -14,8 +14,7 @@ from tests.web.conftest import Site, Visit
 def test_set_my_digest_and_quiet_hours_through_the_form(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    visit = signed_in("hanna")
-    visit.expect(422)
+    visit = signed_in("hanna", expect=[422])
     page = visit.page
     page.goto(f"{site.url}/me/notifications")
     page.get_by_label("Quiet").fill("25:00-08:00")

@@ -102,8 +102,7 @@ def test_a_key_result_added_and_checked_in_through_the_forms_is_in_the_chart_and
 ) -> None:
     title = f"Faster builds <script>alert(1)</script> {uuid.uuid4().hex[:6]}"
     objective_id = _objective(site, title)
-    visit = signed_in("ann")
-    visit.expect(422)
+    visit = signed_in("ann", expect=[422])
     page = visit.page
     page.goto(f"{site.url}/objective/{objective_id}")
     assert page.locator("h1").inner_text() == title  # the user's text, shown as text

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pytest
@@ -54,6 +54,21 @@ def _settings(env: dict[str, str], smtp_url: str | None, **notify: Any) -> Worke
     return fast_settings(env, notify=NotifySettings(**values))
 
 
+class Rig(NamedTuple):
+    """A fresh ledger, the SMTP server's inbox, and workers' settings that send to it."""
+
+    inbox: Inbox
+    env: dict[str, str]
+    settings: WorkerSettings
+
+
+@pytest.fixture
+def rig(smtp: tuple[str, Inbox]) -> Rig:
+    url, inbox = smtp
+    env = fresh_env()
+    return Rig(inbox, env, _settings(env, url))
+
+
 def _person(app: Koers, handle: str, **channels: Any) -> None:
     app.add_person(actor="root", handle=handle, name=handle.title(), email=f"{handle}@ex.org",
                    time_zone="Europe/Amsterdam")  # fmt: skip
@@ -73,12 +88,8 @@ def _all_settled(settings: WorkerSettings) -> bool:
                     (names.notify_stream, names.send_durable))  # fmt: skip
 
 
-def test_a_prompt_reaches_its_person_by_email_once_with_a_working_link(
-    smtp: tuple[str, Inbox],
-) -> None:
-    url, inbox = smtp
-    env = fresh_env()
-    settings = _settings(env, url)
+def test_a_prompt_reaches_its_person_by_email_once_with_a_working_link(rig: Rig) -> None:
+    inbox, env, settings = rig
     with koers(env) as app:
         _person(app, "ann")
         prompt = _ask(app, "ann", "Was <b>the</b> call right & why?")
@@ -107,12 +118,8 @@ def _delivery(prompt: uuid.UUID, channel: str, handle: str) -> str:
     return delivery_id(f"prompt:{prompt}", channel, handle)
 
 
-def test_slack_and_teams_get_the_payloads_they_accept_once_despite_failures(
-    smtp: tuple[str, Inbox],
-) -> None:
-    url, inbox = smtp
-    env = fresh_env()
-    settings = _settings(env, url)
+def test_slack_and_teams_get_the_payloads_they_accept_once_despite_failures(rig: Rig) -> None:
+    inbox, env, settings = rig
     with receiver() as hooks, koers(env) as app:
         hooks.failures["/slack"] = 3  # fails three times, then takes it
         inbox.refuse = 2  # the SMTP server says "try later" twice
@@ -151,10 +158,8 @@ def _zone() -> Any:
     return ZoneInfo("Europe/Amsterdam")
 
 
-def test_quiet_hours_hold_a_prompt_back_until_they_end(smtp: tuple[str, Inbox]) -> None:
-    url, inbox = smtp
-    env = fresh_env()
-    settings = _settings(env, url)
+def test_quiet_hours_hold_a_prompt_back_until_they_end(rig: Rig) -> None:
+    inbox, env, settings = rig
     names = names_of(settings)
     quiet, end = _quiet_now()
     with koers(env) as app:
@@ -173,10 +178,8 @@ def test_quiet_hours_hold_a_prompt_back_until_they_end(smtp: tuple[str, Inbox]) 
     assert inbox.messages[0]["Message-ID"] == f"<{_delivery(prompt, 'email', 'cas')}@koers.test>"
 
 
-def test_a_digest_gathers_the_days_open_prompts_into_one_message(smtp: tuple[str, Inbox]) -> None:
-    url, inbox = smtp
-    env = fresh_env()
-    settings = _settings(env, url)
+def test_a_digest_gathers_the_days_open_prompts_into_one_message(rig: Rig) -> None:
+    inbox, env, settings = rig
     names = names_of(settings)
     person = person_id("dina").hex
     with koers(env) as app:
