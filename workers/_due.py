@@ -78,15 +78,7 @@ class DueHandlers:
         question = q.decide_by_due(
             decision.question, decision.decide_by.isoformat(), decision.information_level
         )
-        return [
-            IssuePrompt(
-                key=f"decision_decide_by_due/{ident}",
-                to=decision.decider,
-                kind="decision_decide_by_due",
-                question=question,
-                triggered_by=(f"decision:{ident}@{decision.version}",),
-            )
-        ]
+        return [_to_decider("decision_decide_by_due", ident, decision, question, decision.version)]
 
     def _decision_review(self, ident: str, now: datetime) -> list[Action]:
         decision_id = _uuid(ident)
@@ -105,13 +97,7 @@ class DueHandlers:
             made.confidence,
         )
         return [
-            IssuePrompt(
-                key=f"decision_review_due/{ident}",
-                to=decision.decider,
-                kind="decision_review_due",
-                question=question,
-                triggered_by=(f"decision:{ident}@{made.originator_version}",),
-            )
+            _to_decider("decision_review_due", ident, decision, question, made.originator_version)
         ]
 
     def _kr_check_in(self, ident: str, now: datetime) -> list[Action]:
@@ -212,6 +198,15 @@ class DueHandlers:
                 triggered_by=(f"retro:{retro_part}@{added.originator_version}",),
             )
         ]
+
+
+def _to_decider(
+    kind: str, ident: str, decision: Decision, question: str, version: int
+) -> IssuePrompt:
+    """The prompt ``kind`` about decision ``ident`` to its decider, from its ``version``."""
+    trigger = f"decision:{ident}@{version}"
+    return IssuePrompt(key=f"{kind}/{ident}", to=decision.decider, kind=kind,
+                       question=question, triggered_by=(trigger,))  # fmt: skip
 
 
 def _uuid(text: str) -> UUID:

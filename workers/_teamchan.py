@@ -151,18 +151,25 @@ class TeamPosts:
         return (slug, item) if self._the_teams(DUE_KINDS[kind], thing, slug) else None
 
     def _decision_due(self, ident: str) -> tuple[KoersAggregate, Item]:
-        d = self.app.load(Decision, uuid.UUID(ident))
-        return d, Item(f"To decide: {d.question}",
-                       f"{d.decider} was to decide by {d.decide_by}; information at "
-                       f"{d.information_level} %.",
-                       self._link("decision", d.id))  # fmt: skip
+        return self._about_decision(ident, lambda d: (
+            f"To decide: {d.question}",
+            f"{d.decider} was to decide by {d.decide_by}; information at "
+            f"{d.information_level} %."))  # fmt: skip
 
     def _review_due(self, ident: str) -> tuple[KoersAggregate, Item]:
+        return self._about_decision(ident, lambda d: (
+            f"Review due: {d.question}",
+            f"Decided on {d.decided_on} by {d.decider}, to be reviewed on "
+            f"{d.review_on}."))  # fmt: skip
+
+    def _about_decision(
+        self, ident: str, said: Callable[[Decision], tuple[str, str]]
+    ) -> tuple[KoersAggregate, Item]:
+        """An item about decision ``ident``: ``said`` gives its title and line; the link is
+        its page."""
         d = self.app.load(Decision, uuid.UUID(ident))
-        return d, Item(f"Review due: {d.question}",
-                       f"Decided on {d.decided_on} by {d.decider}, to be reviewed on "
-                       f"{d.review_on}.",
-                       self._link("decision", d.id))  # fmt: skip
+        title, line = said(d)
+        return d, Item(title, line, self._link("decision", d.id))
 
     def _check_in_missed(self, ident: str) -> tuple[KoersAggregate, Item]:
         kr = self.app.load(KeyResult, uuid.UUID(ident))

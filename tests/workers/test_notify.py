@@ -213,13 +213,11 @@ def test_a_digest_gathers_the_days_open_prompts_into_one_message(rig: Rig) -> No
     assert f"{BASE}/decision/{decided}" in plain
 
 
-def test_a_digest_turned_off_is_cancelled_and_sent_no_more(smtp: tuple[str, Inbox]) -> None:
+def test_a_digest_turned_off_is_cancelled_and_sent_no_more(rig: Rig) -> None:
     """The person's digest schedule goes with their digest: after ``--digest off`` the
     schedule is gone (nothing fires a digest), their next prompt comes at once, and a digest
     turned on again is armed again by the prompt after it."""
-    url, inbox = smtp
-    env = fresh_env()
-    settings = _settings(env, url)
+    inbox, env, settings = rig
     names = names_of(settings)
     person = person_id("dina").hex
     schedule = names.notify_subject("digest_at", person)
