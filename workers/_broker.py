@@ -42,7 +42,7 @@ LEDGER_DESCRIPTION = (
 )
 DUE_DESCRIPTION = (
     "What the schedules fire: due.<kind>.<id> with kind decision_decide_by, decision_review, "
-    "kr_check_in, "
+    "kr_check_in, delegation_ack, "
     "delegation_check_in, action_item (payload {kind, id, due, trigger}), or "
     "due.periodic.<weekly|monthly|quarterly> (payload {kind: periodic, id}). The handler "
     "checks the ledger now and prompts only when the reason still holds."

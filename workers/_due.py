@@ -8,6 +8,8 @@ the schedule one cadence later, so a silent key result is asked about once per c
 
 Prompt keys: ``decision_decide_by_due/<decision>``, ``decision_review_due/<decision>``,
 ``action_item_due/<retro>/<item>``,
+``delegation_check_in_to_acknowledge/<delegation>/<check-in>`` (asked of the delegator
+``ACK_WITHIN`` after a check-in still unacknowledged then),
 ``kr_check_in_overdue/<kr>/<last check-in time>/<n>`` and
 ``delegation_check_in_overdue/<delegation>/<last check-in time>/<n>``, where ``n`` counts the
 cadences elapsed since that check-in (one prompt per cadence, however often the schedule fires).
@@ -35,7 +37,7 @@ from ledger.settings import WorkerSettings
 from workers import _questions as q
 from workers._actions import Action, IssuePrompt, SetSchedule
 from workers._decode import BadMessage
-from workers._triggers import Reader, due_at
+from workers._triggers import ACK_WITHIN, Reader, due_at
 
 __all__ = ["DueHandlers"]
 
@@ -52,6 +54,7 @@ class DueHandlers:
             "decision_review": self._decision_review,
             "kr_check_in": self._kr_check_in,
             "delegation_check_in": self._delegation_check_in,
+            "delegation_ack": self._delegation_ack,
             "action_item": self._action_item,
         }
 
@@ -138,6 +141,36 @@ class DueHandlers:
                 delegation.owner, delegation.title, days, delegation.cadence_days
             ),
         )
+
+    def _delegation_ack(self, ident: str, now: datetime) -> list[Action]:
+        """A check-in still unacknowledged (its delegation still active): ask its delegator."""
+        delegation_part, _, check_in_part = ident.partition(".")
+        delegation_id, check_in_id = _uuid(delegation_part), _uuid(check_in_part)
+        delegation = self.reader.load(Delegation, delegation_id)
+        check_in = delegation.check_ins.get(check_in_id)
+        if delegation.status is not DelegationStatus.ACTIVE or not check_in or (
+            check_in["acknowledged"]
+        ):  # fmt: skip
+            return []
+        due = check_in["at"] + ACK_WITHIN
+        if due - now > EARLY:
+            return [SetSchedule("delegation_ack", ident, due)]
+        [made] = [e for e in self.reader.event_history(delegation_id)
+                  if isinstance(e, Delegation.CheckedIn)
+                  and e.check_in_id == check_in_id]  # fmt: skip
+        question = q.acknowledge_check_in(
+            delegation.owner, delegation.title, made.status.value.replace("_", " "), made.progress
+        )
+        kind = "delegation_check_in_to_acknowledge"
+        return [
+            IssuePrompt(
+                key=f"{kind}/{delegation_id}/{check_in_id}",
+                to=delegation.delegator,
+                kind=kind,
+                question=question,
+                triggered_by=(f"delegation:{delegation_id}@{made.originator_version}",),
+            )
+        ]
 
     def _overdue(
         self,

@@ -35,6 +35,11 @@ __all__ = ["Reader", "Triggers", "due_at"]
 A = TypeVar("A", bound=KoersAggregate)
 
 
+#: How long a delegation check-in may wait for its delegator's acknowledgement before the
+#: delegator is asked for it.
+ACK_WITHIN = timedelta(hours=4)
+
+
 class Reader(Protocol):
     """What triggers read: the Koers application's loads (``ledger.application.Koers``)."""
 
@@ -64,6 +69,7 @@ class Triggers:
             "key_result.dropped": cancel("kr_check_in"),
             "delegation.delegated": self._cadence_start("delegation_check_in"),
             "delegation.checked_in": self._delegation_checked_in,
+            "delegation.check_in_acknowledged": self._check_in_acknowledged,
             "delegation.completed": cancel("delegation_check_in"),
             "delegation.revoked": cancel("delegation_check_in"),
             "retro.action_item_added": self._action_item_added,
@@ -147,25 +153,17 @@ class Triggers:
         return actions
 
     def _delegation_checked_in(self, e: Event, delegation: Delegation) -> list[Action]:
-        """Re-arm the cadence, and ask the delegator to acknowledge the check-in (the
-        delegation's other half: the owner reports, the delegator answers)."""
+        """Re-arm the cadence, and the check-in's acknowledgement: its delegator is asked
+        for it if it is still unacknowledged :data:`ACK_WITHIN` after the check-in."""
         due = e.timestamp + timedelta(days=delegation.cadence_days)
-        status = str(e.payload["status"]).replace("_", " ")
-        question = q.acknowledge_check_in(
-            delegation.owner, delegation.title, status, str(e.payload["progress"])
-        )
+        ack = f"{e.aggregate_id}.{e.payload['check_in_id']}"
         return [
             SetSchedule("delegation_check_in", str(e.aggregate_id), due, _body(e)),
-            IssuePrompt(
-                key=f"delegation_check_in_to_acknowledge/{e.aggregate_id}/"
-                f"{e.payload['check_in_id']}",
-                to=delegation.delegator,
-                kind="delegation_check_in_to_acknowledge",
-                question=question,
-                triggered_by=(e.link,),
-                since=e.stored_at,
-            ),
+            SetSchedule("delegation_ack", ack, e.timestamp + ACK_WITHIN, _body(e)),
         ]
+
+    def _check_in_acknowledged(self, e: Event, _: Any) -> list[Action]:
+        return [CancelSchedule("delegation_ack", f"{e.aggregate_id}.{e.payload['check_in_id']}")]
 
     # -- retro action items -----------------------------------------------------------------
 

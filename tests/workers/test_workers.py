@@ -7,6 +7,7 @@ question and its link to the event that triggered it (``<kind>:<id>@<version>``)
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.factories import (
     new_delegation_check_in,
     new_key_result,
     objective,
+    pinned_clock,
 )
 from tests.workers.test_workers_support import (
     fast_settings,
@@ -33,6 +35,7 @@ from tests.workers.test_workers_support import (
     wait_for,
 )
 from workers._streams import consumer_config, ledger_filters
+from workers._triggers import ACK_WITHIN
 
 TODAY = datetime.now(UTC).date()
 
@@ -84,21 +87,22 @@ def test_a_drop_in_key_result_confidence_prompts_its_owner() -> None:
         wait_for(lambda: len(prompts_of(app, "kr_confidence_drop")) == 2)
 
 
-def test_a_delegation_check_in_asks_its_delegator_to_acknowledge_it_once() -> None:
+def test_a_check_in_left_unacknowledged_asks_its_delegator_once_an_acknowledged_one_never() -> None:
     env = fresh_env()
+    kind = "delegation_check_in_to_acknowledge"
     with koers(env) as app, running_workers(env):
         delegated = new_delegation(app, actor=ANN, owner=BOB, title="Hiring plan")
-        first = new_delegation_check_in(app, delegated, actor=BOB)
-        second = new_delegation_check_in(app, delegated, actor=BOB)
-        kind = "delegation_check_in_to_acknowledge"
-        asked = wait_for(lambda: len(prompts_of(app, kind)) == 2 and prompts_of(app, kind))
-        assert {p.to for p in asked} == {ANN}  # the delegator, never the owner
-        assert all("bob checked in on 'Hiring plan': on track, 'half done'" in p.question
-                   for p in asked)  # fmt: skip
-        assert sorted(p.triggered_by[0] for p in asked) == [
-            f"delegation:{delegated}@2", f"delegation:{delegated}@3"]  # fmt: skip
-        keys = {key for p in asked for key in p.commands}  # one prompt per check-in, by its id
-        assert keys == {f"{kind}/{delegated}/{first}", f"{kind}/{delegated}/{second}"}
+        with pinned_clock(datetime.now(UTC) - ACK_WITHIN + timedelta(seconds=3)):
+            waiting = new_delegation_check_in(app, delegated, actor=BOB)
+            answered = new_delegation_check_in(app, delegated, actor=BOB)
+        app.acknowledge_check_in(delegated, actor=ANN, check_in_id=answered, note="thanks")
+        [asked] = wait_for(lambda: prompts_of(app, kind), what="the delegator asked")
+        assert asked.to == ANN  # the delegator, never the owner
+        assert "bob checked in on 'Hiring plan': on track, 'half done'" in asked.question
+        assert asked.triggered_by == (f"delegation:{delegated}@2",)
+        assert set(asked.commands) == {f"{kind}/{delegated}/{waiting}"}
+        time.sleep(2)  # the acknowledged one was due as soon: it is never asked
+        assert len(prompts_of(app, kind)) == 1
 
 
 def test_redelivery_a_restart_and_a_second_worker_never_issue_a_prompt_twice() -> None:
