@@ -68,7 +68,7 @@ from projections._schema import TABLES, Table
 from projections.decision_quality import Calibration, DecisionQuality, calibration, decision_quality
 from projections.delegation_board import DelegationBoard, delegation_board
 from projections.export import dump, export
-from projections.kpis import KpiBoard, KpiStatus, kpi_board, kpi_order, kpi_status
+from projections.kpis import KpiBoard, KpiStatus, kpi_board, kpi_order, kpi_status, team_kpis
 from projections.okr import OkrProgress, OrgAlignment, okr_progress, org_alignment
 from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
@@ -120,6 +120,7 @@ __all__ = [
     "reflection_journal",
     "replay",
     "retro_follow_through",
+    "team_kpis",
     "views_as_of",
     "views_position",
 ]

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
-from ledger.domain import Direction, Kpi
+from ledger.application import Koers
+from ledger.domain import Direction, Kpi, Principal
+from ledger.errors import NotAllowed
 from projections._query import stamp
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "kpi_board",
     "kpi_order",
     "kpi_status",
+    "team_kpis",
 ]
 
 #: how many measurements the trend spans: the latest and up to three before it
@@ -130,3 +135,39 @@ def kpi_board(team: str, kpis: list[KpiStatus]) -> KpiBoard:
 def kpi_order(kpi: KpiStatus) -> tuple[bool, str]:
     """Tracked KPIs before retired ones, each by name."""
     return (kpi.retired, kpi.name)
+
+
+def team_kpis(
+    koers: Koers, team: str, principal: Principal | None = None, moment: datetime | None = None
+) -> list[KpiStatus]:
+    """The team's KPIs as they stood at ``moment`` (now when none), those ``principal`` may
+    read (all without one: the operator's local CLI), by :func:`kpi_order`."""
+    kpis: list[Kpi] = []
+    known: list[KpiStatus] = []
+    for now in koers.all_of(Kpi):
+        if now.team != team or (principal and not koers.may_read(principal, "kpi", now)):
+            continue
+        if moment is None:
+            known.append(_status_now(now))
+            continue
+        try:
+            kpis.append(koers.load_as_of(Kpi, now.id, moment))
+        except NotAllowed:  # it was not defined yet then
+            continue
+    return sorted(known, key=kpi_order) if moment is None else kpi_status(kpis)
+
+
+_STATUSES: dict[tuple[UUID, int], KpiStatus] = {}
+
+
+def _status_now(kpi: Kpi) -> KpiStatus:
+    """A KPI's status, worked out once per version (a team room reads every KPI of its
+    team; few of them change between two reads)."""
+    key = (kpi.id, kpi.version)
+    found = _STATUSES.get(key)
+    if found is None:
+        if len(_STATUSES) >= 20_000:  # a bound: the cache starts over rather than grow
+            _STATUSES.clear()
+        [found] = kpi_status([kpi])
+        _STATUSES[key] = found
+    return found

@@ -279,7 +279,7 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
             answer = api.post("/kpis", json=body)
             assert answer.status_code == 201, answer.text
             made.append(answer.json()["id"])
-        for n in (7, 30):  # two off target, one of them getting worse
+        for n in (7, 30):  # 9 and 9 of 10: watch (within 10 %); 9 then 4: off target, worse
             for value in ("9", "4" if n == 30 else "9"):
                 measured = api.post(f"/kpis/{made[n]}/measurements", json={"value": value})
                 assert measured.status_code in (200, 201), measured.text
@@ -297,6 +297,10 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
     page.wait_for_url("**/team/kpis/kpis")
     count = page.locator("#kpi-count").inner_text()
     assert count.startswith(f"{tracked} KPIs tracked, 1 retired · 1–{KPI_PAGE} shown"), count
+    warning = page.locator("#kpi-warning").inner_text()
+    assert f"kpis tracks {tracked} KPIs; the method asks for 3 to 5" in warning
+    statuses = page.locator("table.kpis tbody td.watch, table.kpis tbody td.off-target")
+    assert statuses.all_inner_texts() == ["watch", "off target"]  # Kpi 07, Kpi 30 by name
     rows = page.locator("table.kpis tbody tr")
     assert rows.count() == KPI_PAGE
     assert rows.first.locator("th").inner_text().startswith("Kpi 00")
