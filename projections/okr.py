@@ -22,6 +22,7 @@ __all__ = [
     "OkrProgress",
     "OrgAlignment",
     "TargetChange",
+    "every_objective",
     "okr_progress",
     "org_alignment",
 ]
@@ -148,6 +149,14 @@ def okr_progress(
         objectives=[computed[o["objective_id"]] for o in mine],
         alignment=_trees(objectives, computed, related),
     )
+
+
+def every_objective(views: KoersViews, at: datetime | None = None) -> list[ObjectiveProgress]:
+    """Every objective of every team and period, rolled up, in the order they were set (the
+    exports' ``objective_progress`` table)."""
+    rows = sorted(views.rows("SELECT * FROM objectives"), key=lambda o: int(o["position"]))
+    computed = _objectives(views, rows, evaluated_at(views, at))
+    return [computed[r["objective_id"]] for r in rows]
 
 
 def org_alignment(views: KoersViews, period: str, at: datetime | None = None) -> OrgAlignment:
