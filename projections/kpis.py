@@ -1,6 +1,6 @@
 """A team's KPIs: each one's latest value against its target, and its trend.
 
-No view table holds KPIs (docs/metrics.md §5): this reads the KPI aggregates themselves (as
+No view table holds KPIs (docs/metrics.md §8): this reads the KPI aggregates themselves (as
 the store holds them now, or as they stood at a moment) and reports what a team room shows.
 One function, so the API, the CLI, the exports and the web answer the same words.
 """
@@ -86,7 +86,7 @@ def _trend(direction: Direction, last: Decimal, first: Decimal) -> str:
 
 
 def _status(kpi: Kpi, last: Decimal, trend: str | None) -> str:
-    """docs/metrics.md §5: met and not getting worse is on target; met but getting worse, or
+    """docs/metrics.md §8: met and not getting worse is on target; met but getting worse, or
     missed by at most :data:`WATCH_BAND` of the target, is watch; a bigger miss is off target."""
     if last == kpi.target or _better(kpi.direction, last, kpi.target):
         return "watch" if trend == "worse" else "on_target"
@@ -95,7 +95,7 @@ def _status(kpi: Kpi, last: Decimal, trend: str | None) -> str:
 
 
 def kpi_status(kpis: Iterable[Kpi]) -> list[KpiStatus]:
-    """Each KPI's status against its target (docs/metrics.md §5) and its trend over the last
+    """Each KPI's status against its target (docs/metrics.md §8) and its trend over the last
     :data:`TREND_WINDOW` measurements, in the order of the moments they describe; by name."""
     out = []
     for kpi in kpis:

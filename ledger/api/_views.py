@@ -225,7 +225,7 @@ def _teams_in(node: AlignmentNode) -> set[str]:
 async def get_kpis(request: Request, *, team: Team, as_of: AsOf = None) -> Response:
     """A team's KPIs: each one's latest measurement against its target and direction, its
     status (on target / watch / off target), its trend over the last 4 measurements,
-    leading or lagging and the next step (docs/metrics.md §5); a warning, never a refusal,
+    leading or lagging and the next step (docs/metrics.md §8); a warning, never a refusal,
     when the team tracks more than 5. With ``as_of``, as they stood at that moment."""
     await see_team(request, team)
     koers, principal, moment = koers_of(request), principal_of(request), _moment(as_of)

@@ -69,7 +69,7 @@ def kpi_board(
     data_dir: DataDir = None,
 ) -> None:
     """A team's KPIs: latest value against target, status (on target / watch / off target),
-    trend over the last 4 measurements and next step (docs/metrics.md §5); a warning, never
+    trend over the last 4 measurements and next step (docs/metrics.md §8); a warning, never
     a refusal, when the team tracks more than 5.
 
     Example: koers kpi board platform --json

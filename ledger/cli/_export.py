@@ -254,7 +254,7 @@ KPIS = (
 
 def _export_reports(koers: Koers, views: Any, out: Path, fmt: Format) -> dict[str, int]:
     """``objective_progress`` (every objective rolled up, docs/metrics.md §1, evaluated now)
-    and ``kpis`` (every team's KPI view, §5): the numbers the API and the web show."""
+    and ``kpis`` (every team's KPI view, §8): the numbers the API and the web show."""
     from ledger.domain import Kpi
     from projections import kpi_status
     from projections.okr import every_objective

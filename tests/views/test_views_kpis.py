@@ -49,7 +49,7 @@ def test_a_late_measurement_sorts_by_the_moment_it_describes_and_retired_ones_go
 
 
 def test_status_rule_watch_band_worsening_and_trend_window() -> None:
-    """docs/metrics.md §5, by hand: target 2 (lower is better), band 10 % of 2 = 0.2."""
+    """docs/metrics.md §8, by hand: target 2 (lower is better), band 10 % of 2 = 0.2."""
     near = _kpi(["2.2"], name="Near")  # missed by 0.2 ≤ 0.2: watch
     far = _kpi(["2.3"], name="Far")  # missed by 0.3 > 0.2: off target
     # on target but worse than four measurements back: watch
