@@ -264,6 +264,13 @@ def test_the_period_picker_shows_another_quarter(
     okr = _okr(site, "gijs", "sales", DEMO)
     titles = page.locator("article.objective h3").all_inner_texts()
     assert titles == [o["title"] for o in okr["objectives"]]
+    mid_market = next(o for o in okr["objectives"] if o["children_counted"])  # platform's below
+    meta = page.locator(f"#objective-{mid_market['objective_id']} .objective-numbers")
+    assert percent(mid_market["progress"]) in meta.inner_text()
+    assert meta.locator(".roll-up").inner_text() == (
+        f"(rolled up with 1 aligned objective; its own key results: "
+        f"{percent(mid_market['own_progress'])})"
+    )
 
 
 def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
