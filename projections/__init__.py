@@ -68,8 +68,8 @@ from projections._schema import TABLES, Table
 from projections.decision_quality import Calibration, DecisionQuality, calibration, decision_quality
 from projections.delegation_board import DelegationBoard, delegation_board
 from projections.export import dump, export
-from projections.kpis import KpiStatus, kpi_order, kpi_status
-from projections.okr import OkrProgress, okr_progress
+from projections.kpis import KpiBoard, KpiStatus, kpi_board, kpi_order, kpi_status, team_kpis
+from projections.okr import OkrProgress, OrgAlignment, okr_progress, org_alignment
 from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
 from projections.replay import replay, views_as_of
@@ -90,8 +90,10 @@ __all__ = [
     "DelegationBoard",
     "KoersProjection",
     "KoersViews",
+    "KpiBoard",
     "KpiStatus",
     "OkrProgress",
+    "OrgAlignment",
     "PromptInbox",
     "ReflectionJournal",
     "RetroFollowThrough",
@@ -105,17 +107,20 @@ __all__ = [
     "delegation_board",
     "dump",
     "export",
+    "kpi_board",
     "kpi_order",
     "kpi_status",
     "memory_views",
     "okr_progress",
     "open_views",
+    "org_alignment",
     "prompt_inbox",
     "quarantine_count",
     "quarantine_entries",
     "reflection_journal",
     "replay",
     "retro_follow_through",
+    "team_kpis",
     "views_as_of",
     "views_position",
 ]

@@ -20,8 +20,11 @@ __all__ = [
     "KeyResultProgress",
     "ObjectiveProgress",
     "OkrProgress",
+    "OrgAlignment",
     "TargetChange",
+    "every_objective",
     "okr_progress",
+    "org_alignment",
 ]
 
 
@@ -83,9 +86,11 @@ class ObjectiveProgress:
     status: str
     score: str | None
     parent_id: str | None
-    progress: str
+    progress: str  # rolled up: its key results and its children (docs/metrics.md §1)
     expected: str
     track: str | None
+    own_progress: str  # its key results alone
+    children_counted: int  # child objectives in the roll-up (dropped ones are left out)
     attainment_original: str | None
     attainment_amended: str | None
     key_results: list[KeyResultProgress]
@@ -101,6 +106,14 @@ class AlignmentNode:
     progress: str
     track: str | None
     children: list[AlignmentNode]
+
+
+@dataclass(frozen=True)
+class OrgAlignment:
+    period: str
+    at: str
+    position: int
+    trees: list[AlignmentNode]
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,34 @@ def okr_progress(
         elapsed=r4(elapsed(period, moment)),
         objectives=[computed[o["objective_id"]] for o in mine],
         alignment=_trees(objectives, computed, related),
+    )
+
+
+def every_objective(views: KoersViews, at: datetime | None = None) -> list[ObjectiveProgress]:
+    """Every objective of every team and period, rolled up, in the order they were set (the
+    exports' ``objective_progress`` table)."""
+    rows = sorted(views.rows("SELECT * FROM objectives"), key=lambda o: int(o["position"]))
+    computed = _objectives(views, rows, evaluated_at(views, at))
+    return [computed[r["objective_id"]] for r in rows]
+
+
+def org_alignment(views: KoersViews, period: str, at: datetime | None = None) -> OrgAlignment:
+    """Every alignment tree from the company down: the objectives of ``period`` that have no
+    parent, each with all its descendants (whatever their team or period), rolled up."""
+    moment = evaluated_at(views, at)
+    objectives = {r["objective_id"]: r for r in views.rows("SELECT * FROM objectives")}
+    tops = sorted(
+        (o for o in objectives.values()
+         if o["period"] == period and o["parent_id"] not in objectives),
+        key=lambda o: int(o["position"]),
+    )  # fmt: skip
+    related = _component(objectives, [o["objective_id"] for o in tops])
+    computed = _objectives(views, [objectives[i] for i in related], moment)
+    return OrgAlignment(
+        period=period,
+        at=stamp(moment),
+        position=views.position,
+        trees=_trees(objectives, computed, related),
     )
 
 
@@ -189,22 +230,52 @@ def _objectives(views: KoersViews, rows: list[Row], at: datetime) -> dict[str, O
     kr_ids = [k["kr_id"] for group in krs.values() for k in group]
     check_ins = _group(rows_in(views, "kr_check_ins", "kr_id", kr_ids), "kr_id")
     targets = _group(rows_in(views, "kr_targets", "kr_id", kr_ids), "kr_id")
-    out = {}
-    for row in rows:
-        period = row["period"]
+    wanted = set(ids)
+    children: dict[str, list[str]] = defaultdict(list)
+    for row in sorted(rows, key=lambda o: int(o["position"])):
+        if row["parent_id"] in wanted:
+            children[row["parent_id"]].append(row["objective_id"])
+    by_id = {r["objective_id"]: r for r in rows}
+    out: dict[str, ObjectiveProgress] = {}
+
+    def roll_up(objective_id: str, seen: frozenset[str]) -> ObjectiveProgress:
+        """The objective with its children rolled up first (a cycle is cut where it closes)."""
+        if objective_id in out:
+            return out[objective_id]
+        row = by_id[objective_id]
+        kids = [roll_up(c, seen | {objective_id}) for c in children[objective_id] if c not in seen]
         results = [
-            _key_result(k, check_ins[k["kr_id"]], targets[k["kr_id"]], period, at)
-            for k in krs[row["objective_id"]]
+            _key_result(k, check_ins[k["kr_id"]], targets[k["kr_id"]], row["period"], at)
+            for k in krs[objective_id]
         ]
-        out[row["objective_id"]] = _objective(row, results, elapsed(period, at))
+        out[objective_id] = _objective(row, results, kids, elapsed(row["period"], at))
+        return out[objective_id]
+
+    for objective_id in ids:
+        roll_up(objective_id, frozenset())
     return out
 
 
-def _objective(row: Row, krs: list[KeyResultProgress], elapsed_: Decimal) -> ObjectiveProgress:
+def _child_part(child: ObjectiveProgress) -> tuple[Decimal, Decimal]:
+    """What a child objective adds to its parent's roll-up: (progress, expected). A closed
+    child counts with its score when it was given one (the final word on it)."""
+    done = as_decimal(child.score if child.score is not None else child.progress)
+    return done, as_decimal(child.expected)
+
+
+def _objective(
+    row: Row, krs: list[KeyResultProgress], kids: list[ObjectiveProgress], elapsed_: Decimal
+) -> ObjectiveProgress:
+    """docs/metrics.md §1: an equally weighted mean over the key results that are not dropped
+    and the child objectives that are not dropped."""
     counted = [k for k in krs if k.status != "dropped"]
-    done = mean(as_decimal(k.progress) for k in counted)
-    due = mean(as_decimal(k.expected) for k in counted)
-    if done is None or due is None:  # no key result counts: nothing done, time still runs
+    own = mean(as_decimal(k.progress) for k in counted)
+    parts = [(as_decimal(k.progress), as_decimal(k.expected)) for k in counted]
+    children = [c for c in kids if c.status != "dropped"]
+    parts += [_child_part(c) for c in children]
+    done = mean(p for p, _ in parts)
+    due = mean(e for _, e in parts)
+    if done is None or due is None:  # nothing counts: nothing done, time still runs
         done, due = Decimal(0), elapsed_
 
     def mean_of(values: list[str | None]) -> str | None:
@@ -216,6 +287,8 @@ def _objective(row: Row, krs: list[KeyResultProgress], elapsed_: Decimal) -> Obj
         progress=r4(done),
         expected=r4(due),
         track=None if row["status"] == "dropped" else track(due, done),
+        own_progress=r4(own if own is not None else Decimal(0)),
+        children_counted=len(children),
         attainment_original=mean_of([k.attainment_original for k in counted]),
         attainment_amended=mean_of([k.attainment_amended for k in counted]),
         key_results=krs,

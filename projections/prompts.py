@@ -1,4 +1,4 @@
-"""A person's prompt inbox and reflection journal (docs/metrics.md §5)."""
+"""A person's prompt inbox and reflection journal (docs/metrics.md §8)."""
 
 from __future__ import annotations
 

@@ -30,20 +30,26 @@ from projections import (
     DecisionQuality,
     DelegationBoard,
     KoersViews,
+    KpiBoard,
     OkrProgress,
+    OrgAlignment,
     PromptInbox,
     ReflectionJournal,
     RetroFollowThrough,
     decision_quality,
     delegation_board,
+    kpi_board,
     memory_views,
     okr_progress,
+    org_alignment,
     prompt_inbox,
     reflection_journal,
     replay,
     retro_follow_through,
+    team_kpis,
     views_as_of,
 )
+from projections.okr import AlignmentNode
 
 __all__ = ["WAIT", "ViewAt", "router", "view_result"]
 
@@ -188,6 +194,43 @@ async def get_okr_progress(
     and the check-in history for charts."""
     await see_team(request, team)
     return await _answer(request, lambda v: okr_progress(v, team, period), at)
+
+
+@router.get("/org/alignment", response_model=OrgAlignment, summary="Alignment from the top")
+async def get_org_alignment(request: Request, *, period: Quarter, at: At) -> Response:
+    """Every alignment tree from the company down: the quarter's objectives without a parent,
+    each with all its descendants and every node's progress rolled up from its key results
+    and its children (docs/metrics.md §1). A tree is shown when it holds an objective of a
+    team the person may see (as the OKR progress of that team shows it)."""
+    koers, principal = koers_of(request), principal_of(request)
+    tree = await view_result(request, lambda v: org_alignment(v, period), at)
+    teams: set[str] = set()
+    stack = list(tree.trees)
+    while stack:
+        node = stack.pop()
+        teams.add(node.team)
+        stack.extend(node.children)
+    seen = {t for t in teams if await in_thread(koers.may_see_team, principal, t)}
+    shown = [t for t in tree.trees if _teams_in(t) & seen]
+    result = OrgAlignment(period=tree.period, at=tree.at, position=tree.position, trees=shown)
+    return Response(orjson.dumps(result), media_type="application/json",
+                    headers={"Koers-Position": str(result.position)})  # fmt: skip
+
+
+def _teams_in(node: AlignmentNode) -> set[str]:
+    return {node.team}.union(*(_teams_in(c) for c in node.children))
+
+
+@router.get("/teams/{team}/kpis", response_model=KpiBoard, summary="KPI view")
+async def get_kpis(request: Request, *, team: Team, as_of: AsOf = None) -> Response:
+    """A team's KPIs: each one's latest measurement against its target and direction, its
+    status (on target / watch / off target), its trend over the last 4 measurements,
+    leading or lagging and the next step (docs/metrics.md §8); a warning, never a refusal,
+    when the team tracks more than 5. With ``as_of``, as they stood at that moment."""
+    await see_team(request, team)
+    koers, principal, moment = koers_of(request), principal_of(request), _moment(as_of)
+    kpis = await in_thread(team_kpis, koers, team, principal, moment)
+    return Response(orjson.dumps(kpi_board(team, kpis)), media_type="application/json")
 
 
 @router.get(

@@ -13,7 +13,10 @@ Writes ``<out>/events.<ext>``: one row per event, in stream order, with
     payload         the event's JSON, exactly as stored (text)
 
 and, unless ``--no-views``, ``<out>/views/<table>.<ext>`` for every view table, rebuilt from
-the same events in memory (so events and views describe the same stream position). Files
+the same events in memory (so events and views describe the same stream position), and two
+reports beside them: ``objective_progress`` (every objective's progress rolled up from its
+key results and child objectives, evaluated now) and ``kpis`` (every team's KPI view: latest
+value, status, trend; read from the KPIs as they are now). Files
 appear whole (written beside, then renamed). Progress goes to stderr, the summary to stdout.
 
 A message that is not a Koers event (foreign, see ``ledger.nats._foreign``) or whose payload
@@ -25,6 +28,7 @@ subject, reason) under "set aside" (docs/store.md, "Quarantine").
 from __future__ import annotations
 
 import csv
+import dataclasses
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -228,9 +232,44 @@ def _export_views(
             writer.write([dict(r) for r in rows])
             writer.close()
             counts[table.name] = writer.count
+        counts.update(_export_reports(koers, views, out / "views", fmt))
         return counts
     finally:
         views.close()
+
+
+#: The reports beside the view tables: (column, kind) as for the events.
+OBJECTIVE_PROGRESS = (
+    ("objective_id", "str"), ("team", "str"), ("period", "str"), ("title", "str"),
+    ("parent_id", "str"), ("status", "str"), ("score", "str"), ("progress", "str"),
+    ("own_progress", "str"), ("children_counted", "int"), ("expected", "str"), ("track", "str"),
+)  # fmt: skip
+KPIS = (
+    ("kpi_id", "str"), ("team", "str"), ("name", "str"), ("owner", "str"), ("kind", "str"),
+    ("direction", "str"), ("target", "str"), ("unit", "str"), ("current", "str"),
+    ("status", "str"), ("trend", "str"), ("trend_from", "str"), ("trend_measurements", "int"),
+    ("measurements", "int"), ("next_step", "str"), ("retired", "int"),
+)  # fmt: skip
+
+
+def _export_reports(koers: Koers, views: Any, out: Path, fmt: Format) -> dict[str, int]:
+    """``objective_progress`` (every objective rolled up, docs/metrics.md §1, evaluated now)
+    and ``kpis`` (every team's KPI view, §8): the numbers the API and the web show."""
+    from ledger.domain import Kpi
+    from projections import kpi_status
+    from projections.okr import every_objective
+
+    progress = [dataclasses.asdict(o) for o in every_objective(views)]
+    kpis = [{**dataclasses.asdict(k), "measurements": len(k.history), "retired": int(k.retired)}
+            for k in kpi_status(koers.all_of(Kpi))]  # fmt: skip
+    counts = {}
+    for name, columns, rows in (("objective_progress", OBJECTIVE_PROGRESS, progress),
+                                ("kpis", KPIS, kpis)):  # fmt: skip
+        writer = _Writer(out / f"{name}.{fmt.value}", fmt, columns)
+        writer.write(sorted(rows, key=lambda r: (r["team"], r[columns[0][0]])))
+        writer.close()
+        counts[name] = writer.count
+    return counts
 
 
 def export(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ledger.cli._boards import kpi_board, objective_tree
 from ledger.cli._commands import add_commands
 from ledger.cli._reads import list_command, show_command
 from ledger.domain import COMMANDS
@@ -20,6 +21,7 @@ objective.command("show", epilog="\b\nExample: koers objective show <id>")(
 objective.command("list", epilog="\b\nExample: koers objective list --team platform")(
     list_command("objective", ["team", "period", "title", "owner", "status"], ["team", "owner"])
 )
+objective.command("tree")(objective_tree)
 kr.command("show", epilog="\b\nExample: koers kr show <id> --json")(show_command("key_result"))
 kr.command("list", epilog="\b\nExample: koers kr list --owner bram")(
     list_command("key_result", ["title", "metric", "start", "target", "owner", "status"], ["owner"])
@@ -28,6 +30,8 @@ kpi.command("show", epilog="\b\nExample: koers kpi show <id>")(show_command("kpi
 kpi.command("list", epilog="\b\nExample: koers kpi list --team platform --owner ann")(
     list_command("kpi", ["team", "name", "target", "direction", "kind", "owner"], ["team", "owner"])
 )
+
+kpi.command("board")(kpi_board)
 
 
 for group, kind in ((objective, "objective"), (kr, "key_result"), (kpi, "kpi")):

@@ -18,7 +18,14 @@ from ledger.cli._remote import Remote, RemoteProblem, remote_from_env
 from ledger.domain import AGGREGATES, collection
 from ledger.errors import ConfigurationError, NotFound
 
-__all__ = ["history", "list_command", "print_fields", "print_table", "show_command"]
+__all__ = [
+    "history",
+    "list_command",
+    "print_fields",
+    "print_table",
+    "read_source",
+    "show_command",
+]
 
 AsOf = Annotated[
     str | None,
@@ -78,7 +85,7 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
 
 
 @contextmanager
-def _source(data_dir: Path | None, kind: str = "") -> Iterator[Remote | Koers]:
+def read_source(data_dir: Path | None, kind: str = "") -> Iterator[Remote | Koers]:
     """What a read of ``kind`` (any: empty) reads: the API of ``KOERS_API_URL`` (what the
     token's person may see), else the local data."""
     with friendly_errors():
@@ -135,7 +142,7 @@ def show_command(kind: str) -> Callable[..., None]:
     ) -> None:
         aggregate_id = parse_uuid(ident)
         moment = parse_moment(as_of) if as_of else None
-        with _source(data_dir, kind) as source:
+        with read_source(data_dir, kind) as source:
             if isinstance(source, Remote):
                 state = _remote_show(source, kind, aggregate_id, as_of)
             else:
@@ -172,7 +179,7 @@ def list_command(
                 raise typer.BadParameter(
                     f"`koers {group} list` has no --{name} filter; it filters by {can}"
                 )
-        with _source(data_dir, kind) as source:
+        with read_source(data_dir, kind) as source:
             if isinstance(source, Remote):
                 rows = list(source.every(collection(kind), wanted))
             else:
@@ -198,7 +205,7 @@ def history(
     Example: koers history <id> --json
     """
     aggregate_id = parse_uuid(ident)
-    with _source(data_dir) as source:
+    with read_source(data_dir) as source:
         if isinstance(source, Remote):
             rows = _remote_history(source, aggregate_id)
         else:

@@ -21,8 +21,8 @@ from markupsafe import Markup
 
 from ledger.api import in_thread, koers_of, see_team
 from ledger.application import Koers
-from ledger.domain import AGGREGATES, COMMANDS, KoersAggregate, Kpi, Principal
-from ledger.errors import KoersError, NotAllowed, NotFound
+from ledger.domain import AGGREGATES, COMMANDS, KoersAggregate, Principal
+from ledger.errors import KoersError, NotFound
 from ledger.web._charts import Reference, Series, line_chart
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import At, at_of, read_view
@@ -32,10 +32,10 @@ from projections import (
     KoersViews,
     KpiStatus,
     delegation_board,
-    kpi_order,
-    kpi_status,
+    kpi_board,
     okr_progress,
     retro_follow_through,
+    team_kpis,
 )
 from projections.delegation_board import DelegationCard
 from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
@@ -122,44 +122,9 @@ def _open_decisions(views: KoersViews, team: str) -> list[dict[str, Any]]:
     )
 
 
-def _kpis(
-    koers: Koers, principal: Principal, team: str, moment: datetime | None
-) -> list[KpiStatus]:
-    """The team's KPIs as they stood at ``moment`` (now when none), as the person may see."""
-    kpis: list[Kpi] = []
-    known: list[KpiStatus] = []
-    for now in koers.all_of(Kpi):
-        if now.team != team or not koers.may_read(principal, "kpi", now):
-            continue
-        if moment is None:
-            known.append(_status_now(now))
-            continue
-        try:
-            kpis.append(koers.load_as_of(Kpi, now.id, moment))
-        except NotAllowed:  # it was not defined yet then
-            continue
-    return sorted(known, key=kpi_order) if moment is None else kpi_status(kpis)
-
-
-_STATUSES: dict[tuple[UUID, int], KpiStatus] = {}
-
-
-def _status_now(kpi: Kpi) -> KpiStatus:
-    """A KPI's status, worked out once per version (a team room reads every KPI of its
-    team; few of them change between two reads)."""
-    key = (kpi.id, kpi.version)
-    found = _STATUSES.get(key)
-    if found is None:
-        if len(_STATUSES) >= 20_000:  # a bound: the cache starts over rather than grow
-            _STATUSES.clear()
-        [found] = kpi_status([kpi])
-        _STATUSES[key] = found
-    return found
-
-
-def _attention(kpi: KpiStatus) -> tuple[bool, bool, str]:
-    """Off target first, then getting worse, then by name."""
-    return (kpi.status != "off_target", kpi.trend != "worse", kpi.name)
+def _attention(kpi: KpiStatus) -> tuple[bool, bool, bool, str]:
+    """Off target first, then on watch, then getting worse, then by name."""
+    return (kpi.status != "off_target", kpi.status != "watch", kpi.trend != "worse", kpi.name)
 
 
 def _room_kpis(kpis: list[KpiStatus]) -> tuple[list[KpiStatus], dict[str, int]]:
@@ -230,7 +195,7 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
         moment = _when(okr.at) if at.past else None
         cards = [c for row in board.owners for c in row.delegations]
         try:
-            kpis = await in_thread(_kpis, koers, me, slug, moment)
+            kpis = await in_thread(team_kpis, koers, slug, me, moment)
             delegations = await in_thread(_team_delegations, koers, me, cards)
         except KoersError as e:
             problem = str(e)
@@ -254,7 +219,7 @@ async def team_room(request: Request, slug: str, me: Viewer) -> Response:
 
 
 @router.get("/team/{slug}/kpis")
-async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
+async def kpi_page(request: Request, slug: str, me: Viewer) -> Response:
     """Every KPI of a team as it stands now, tracked ones first, by name, with its chart;
     :data:`KPI_PAGE` to a page."""
     if missing := await _unseen_team(request, me, slug):
@@ -262,17 +227,17 @@ async def team_kpis(request: Request, slug: str, me: Viewer) -> Response:
     problem = ""
     kpis: list[KpiStatus] = []
     try:
-        kpis = await in_thread(_kpis, koers_of(request), me, slug, None)
+        kpis = await in_thread(team_kpis, koers_of(request), slug, me, None)
     except KoersError as e:
         problem = str(e)
     rows, paging = paged(kpis, request.query_params.get("page", ""), KPI_PAGE,
                          lambda n: f"/team/{slug}/kpis?page={n}")  # fmt: skip
-    tracked = sum(not k.retired for k in kpis)
+    board = kpi_board(slug, kpis)
     defining = form_of(COMMANDS["kpi.define"], next=f"/team/{slug}/kpis", fixed={"team": slug})
     return await render(request, me, "kpis.html", title=f"KPIs: {slug}", banner=problem,
-                        team=slug, kpis=rows, paging=paging, tracked=tracked,
-                        retired=len(kpis) - tracked, room_kpis=ROOM_KPIS, defining=defining,
-                        kpi_chart=_kpi_chart)  # fmt: skip
+                        team=slug, kpis=rows, paging=paging, tracked=board.active,
+                        retired=len(kpis) - board.active, warning=board.warning,
+                        defining=defining, kpi_chart=_kpi_chart)  # fmt: skip
 
 
 @router.get("/team/{slug}/delegations")

@@ -90,7 +90,8 @@ COMMANDS = {
 KINDS = ["objectives", "key-results", "kpis", "decisions", "delegations", "retros", "prompts"]
 VIEWS = ["/teams/{team}/okr-progress", "/teams/{team}/decision-quality", "/delegation-board",
          "/teams/{team}/retro-follow-through", "/people/{person}/prompt-inbox",
-         "/people/{person}/reflection-journal", "/teams/{team}/retro-brief"]  # fmt: skip
+         "/people/{person}/reflection-journal", "/teams/{team}/retro-brief",
+         "/org/alignment"]  # fmt: skip
 
 
 @pytest.fixture
@@ -466,7 +467,8 @@ def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api)
     period = quarter(TODAY)
     for path in VIEWS:
         url = path.format(team="platform", person="ann")
-        response = api.get(url, period=period) if "{team}" in path else api.get(url)
+        with_period = "{team}" in path or path.startswith("/org/")
+        response = api.get(url, period=period) if with_period else api.get(url)
         assert response.status_code == 200, (path, response.text)
         assert int(response.headers["koers-position"]) == response.json()["position"]
     brief = api.get("/teams/platform/retro-brief", period=period).json()
@@ -483,6 +485,51 @@ def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api)
     assert len(inbox["open"]) == 1
     then = api.get("/teams/platform/retro-brief", period=period, position=api.base + 2).json()
     assert then["key_results"][0]["value_now"] is None
+
+
+def test_a_parent_objective_rolls_up_its_child_in_the_okr_view_and_the_alignment(
+    api: Api,
+) -> None:
+    """Issue 14: "Be reliable", whose only child is at 0.5, showed 0.0000 off track."""
+    period = quarter(TODAY)
+    parent = api.ok("/objectives", objective(title="Be reliable"))["id"]
+    child = api.ok("/objectives", objective(title="Restore fast", parent_id=parent))["id"]
+    kr = api.ok("/key-results", key_result(child))["id"]  # decrease 10 → 2
+    api.ok(f"/key-results/{kr}/check-ins", {"value": "6", "confidence": 5})  # (6-10)/(2-10)
+    okr = api.get("/teams/platform/okr-progress", period=period).json()
+    shown = {o["objective_id"]: o for o in okr["objectives"]}
+    assert (shown[child]["progress"], shown[parent]["own_progress"]) == ("0.5000", "0.0000")
+    assert (shown[parent]["progress"], shown[parent]["children_counted"]) == ("0.5000", 1)
+    tree = api.get("/org/alignment", period=period).json()
+    (top,) = [t for t in tree["trees"] if t["objective_id"] == parent]
+    assert top["progress"] == "0.5000"
+    assert [c["objective_id"] for c in top["children"]] == [child]
+    assert api.get("/org/alignment", period="1999-Q1").json()["trees"] == []
+    bad = api.get("/org/alignment", period="soon")
+    assert bad.status_code == 422, bad.text
+
+
+def test_the_kpi_view_gives_status_trend_and_warns_above_five(api: Api) -> None:
+    made = {}
+    for name, target in (("Lead time", "2"), ("Deploys", "10"), ("Pages", "4"), ("MTTR", "1"),
+                         ("Change failures", "15"), ("Flaky tests", "20")):  # fmt: skip
+        made[name] = api.ok("/kpis", {"team": "platform", "name": name, "owner": "ann",
+                                      "target": target, "direction": "lower_is_better",
+                                      "kind": "lagging"})["id"]  # fmt: skip
+    for name, value in (("Lead time", "1.5"), ("Deploys", "10.5"), ("Pages", "9")):
+        api.ok(f"/kpis/{made[name]}/measurements", {"value": value})
+    board = api.get("/teams/platform/kpis")
+    assert board.status_code == 200, board.text
+    body = board.json()
+    assert body["active"] >= 6
+    assert "the method asks for 3 to 5" in body["warning"]
+    status = {k["name"]: k["status"] for k in body["kpis"]}
+    # 1.5 ≤ 2; 10.5 misses 10 by 0.5 ≤ 1 (10 %); 9 misses 4 by 5 > 0.4
+    assert (status["Lead time"], status["Deploys"], status["Pages"]) == (
+        "on_target", "watch", "off_target",
+    )  # fmt: skip
+    assert status["MTTR"] is None  # not measured yet
+    assert api.get("/teams/nobody-here/kpis").status_code == 404
 
 
 def test_a_login_link_signs_a_browser_in_once_and_its_session_reads_the_api(api: Api) -> None:

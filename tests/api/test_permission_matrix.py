@@ -441,9 +441,8 @@ def everyone() -> set[str]:
 
 
 def read(api: Api, path: str, handle: str) -> httpx.Response:
-    params = (
-        {"period": make.quarter(TODAY)} if path.startswith("/teams/") else {}
-    )  # a team's views'
+    quarterly = path.startswith(("/teams/", "/org/"))  # a team's views, the alignment
+    params = {"period": make.quarter(TODAY)} if quarterly else {}
     return api.client.get(path, params=params, headers={"Koers-Actor": handle})
 
 

@@ -187,6 +187,41 @@ def test_demo_loads_once_and_a_second_run_adds_nothing(cli_env: dict[str, str]) 
     assert {d["reversibility"] for d in decisions} == {"one_way", "two_way"}
 
 
+def test_the_demo_rolls_up_to_the_company_and_its_kpis_have_a_board(
+    cli_env: dict[str, str],
+) -> None:
+    koers("demo", "--today", "2026-05-20", env=cli_env)
+    tree = as_json("objective", "tree", "--period", "2026-Q1", env=cli_env)
+    (company,) = tree["trees"]
+    assert company["team"] == "company"
+    children = {c["title"]: c for c in company["children"]}
+    assert {c["team"] for c in children.values()} == {"sales", "platform"}
+    assert company["progress"] != "0.0000"  # rolled up, not its (absent) key results
+    text = koers("objective", "tree", "--period", "2026-Q1", env=cli_env).stdout
+    assert text.splitlines()[0].startswith("Be the platform mid-market logistics firms rely on")
+    assert "\n  Make releases boring  [platform, 2026-Q1]" in text
+    board = as_json("kpi", "board", "platform", env=cli_env)
+    assert {k["name"]: k["status"] for k in board["kpis"]} == {
+        "Availability (30 days)": "on_target",  # 99.98 ≥ 99.9
+        "Lead time for changes": "off_target",  # 27 h misses 24 by 3 > 2.4
+    }
+    assert board["warning"] is None
+    sales = as_json("kpi", "board", "sales", env=cli_env)
+    assert {k["name"]: (k["status"], k["trend"]) for k in sales["kpis"]}[
+        "Net revenue retention"
+    ] == ("watch", "worse")  # 102.6 misses 105 by 2.4 ≤ 10.5, below 103.2 four back
+    for n in range(4):
+        koers("kpi", "define", *options(team="platform", name=f"Extra {n}", owner="ann",
+              target="1", direction="higher_is_better", kind="leading"), env=cli_env)  # fmt: skip
+    shown = koers("kpi", "board", "platform", env=cli_env)
+    assert "Lead time for changes" in shown.stdout
+    assert "off_target" in shown.stdout
+    assert "platform tracks 6 KPIs; the method asks for 3 to 5" in shown.stderr
+    bad_period = koers("objective", "tree", "--period", "Q1", env=cli_env, check=False)
+    assert bad_period.returncode == 2
+    assert "give it as 2026-Q4" in bad_period.stderr
+
+
 def test_a_usage_mistake_is_one_line_naming_the_help_to_read(cli_env: dict[str, str]) -> None:
     for args in (
         ("kr", "check-in", "not-an-id", "--value", "1", "--confidence", "2"),

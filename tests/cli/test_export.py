@@ -14,7 +14,14 @@ from ledger.application import Koers
 from ledger.domain._clock import frozen_at
 from tests.commandline import run_koers
 from tests.conftest import fresh_env
-from tests.factories import T0, new_decided_decision, new_key_result, new_objective, new_retro
+from tests.factories import (
+    T0,
+    new_decided_decision,
+    new_key_result,
+    new_kpi,
+    new_objective,
+    new_retro,
+)
 
 COLUMNS = ["position", "subject", "aggregate_id", "version", "type", "schema_version",
            "recorded", "actor", "payload"]  # fmt: skip
@@ -31,6 +38,8 @@ def recorded() -> tuple[dict[str, str], int]:
             new_key_result(koers, objective_id=objective)
             new_decided_decision(koers)
             new_retro(koers)
+            kpi = new_kpi(koers)  # target 2 days, lower is better
+            koers.measure_kpi(kpi, actor="ann", value="2.1", as_of=T0, note="")
         events = koers.recorder.max_notification_id() or 0
     finally:
         koers.close()
@@ -76,6 +85,12 @@ def test_export_jsonl(recorded: tuple[dict[str, str], int], tmp_path: Path) -> N
     assert len(objectives) == 1
     assert json.loads(objectives[0])["team"] == "platform"
     assert summary["views"]["objectives"] == 1
+    (progress,) = [json.loads(x) for x in (tmp_path / "views" / "objective_progress.jsonl")
+                   .read_text("utf-8").splitlines()]  # fmt: skip
+    assert (progress["progress"], progress["children_counted"]) == ("0.0000", 0)
+    (kpi,) = [json.loads(x) for x in (tmp_path / "views" / "kpis.jsonl")
+              .read_text("utf-8").splitlines()]  # fmt: skip
+    assert (kpi["current"], kpi["status"], kpi["measurements"]) == ("2.1", "watch", 1)
 
 
 def test_export_csv(recorded: tuple[dict[str, str], int], tmp_path: Path) -> None:
@@ -88,6 +103,9 @@ def test_export_csv(recorded: tuple[dict[str, str], int], tmp_path: Path) -> Non
     check_rows(rows, events, env["NATS_STREAM"])
     with (tmp_path / "views" / "decisions.csv").open(newline="", encoding="utf-8") as file:
         assert len(list(csv.DictReader(file))) == 1
+    with (tmp_path / "views" / "kpis.csv").open(newline="", encoding="utf-8") as file:
+        (kpi,) = csv.DictReader(file)
+    assert (kpi["target"], kpi["status"], kpi["trend"]) == ("2", "watch", "")
 
 
 def test_export_parquet(recorded: tuple[dict[str, str], int], tmp_path: Path) -> None:
@@ -102,6 +120,9 @@ def test_export_parquet(recorded: tuple[dict[str, str], int], tmp_path: Path) ->
     check_rows(rows, events, env["NATS_STREAM"])
     views = pq.read_table(tmp_path / "views" / "key_results.parquet")
     assert views.num_rows == 1
+    kpis = pq.read_table(tmp_path / "views" / "kpis.parquet").to_pylist()
+    assert [(k["status"], k["retired"]) for k in kpis] == [("watch", 0)]
+    assert pq.read_table(tmp_path / "views" / "objective_progress.parquet").num_rows == 1
     assert not list(tmp_path.glob("**/.*.partial"))
 
 

@@ -125,3 +125,24 @@ def test_a_command_that_needs_the_data_itself_is_refused_rather_than_run_locally
     people = remote(api, "tester", "people", "list")
     assert people.returncode == 2
     assert "the API has no reads of persons" in people.stderr, people.stderr
+
+
+def test_the_tree_and_the_kpi_board_are_read_through_the_api(api: Api) -> None:
+    top = json.loads(remote(api, "tester", "objective", "set", *options(**GOAL), "--json").stdout)
+    child = {**GOAL, "title": "Release on Fridays", "parent": top["id"]}
+    made = remote(api, "tester", "objective", "set", *options(**child), "--json")
+    assert made.returncode == 0, made.stderr
+    tree = remote(api, "tester", "objective", "tree", "--period", "2026-Q4", "--json")
+    assert tree.returncode == 0, tree.stderr
+    (found,) = [t for t in json.loads(tree.stdout)["trees"] if t["objective_id"] == top["id"]]
+    assert [c["title"] for c in found["children"]] == ["Release on Fridays"]
+    kpi = {"team": "platform", "name": "Deploys a week", "owner": "tester", "target": "5",
+           "direction": "higher_is_better", "kind": "leading"}  # fmt: skip
+    assert remote(api, "tester", "kpi", "define", *options(**kpi)).returncode == 0
+    board = remote(api, "tester", "kpi", "board", "platform")
+    assert board.returncode == 0, board.stderr
+    assert "Deploys a week" in board.stdout
+    assert "STATUS" in board.stdout.splitlines()[0]
+    hidden = remote(api, "cem", "kpi", "board", "platform")  # not a member: as if no team
+    assert hidden.returncode != 0
+    assert "no team" in hidden.stderr, hidden.stderr

@@ -14,7 +14,7 @@ from uuid import UUID
 import pytest
 
 from ledger.application import Koers
-from projections import as_json, okr_progress
+from projections import as_json, okr_progress, org_alignment
 from projections.okr import ObjectiveProgress
 from tests.views.test_views_support import app, find, moment, on, views_of
 
@@ -140,11 +140,16 @@ def test_keep_milestone_and_dropped_key_results(app: Koers, story: dict[str, Any
     assert (e.status, e.track) == ("dropped", None)
 
 
-def test_objective_averages_its_counted_key_results(app: Koers, story: dict[str, Any]) -> None:
+def test_objective_averages_its_counted_key_results_and_children(
+    app: Koers, story: dict[str, Any]
+) -> None:
     o1 = _o1(app, story)
-    assert o1.progress == "0.2250"  # (0.4 + 0.5 + 0 + 0) / 4; E is dropped
-    assert o1.expected == "0.6250"  # (0.5 + 0.5 + 1 + 0.5) / 4
-    assert o1.track == "off_track"  # gap 0.4 > 0.25
+    assert o1.own_progress == "0.2250"  # (0.4 + 0.5 + 0 + 0) / 4; E is dropped
+    # rolled up with its children O2 (0.3, expected 0.5) and O3 (no KRs: 0, expected 0.5):
+    assert o1.children_counted == 2
+    assert o1.progress == "0.2000"  # (0.4 + 0.5 + 0 + 0 + 0.3 + 0) / 6 = 1.2 / 6
+    assert o1.expected == "0.5833"  # (0.5 + 0.5 + 1 + 0.5 + 0.5 + 0.5) / 6 = 3.5 / 6
+    assert o1.track == "off_track"  # gap 0.3833 > 0.25
     assert o1.attainment_original == "0.2667"  # (0.4 + 0.4 + 0) / 3; D has no value
     assert o1.attainment_amended == "0.3000"  # (0.4 + 0.5 + 0) / 3
 
@@ -185,3 +190,51 @@ def test_result_is_json_ready(app: Koers, story: dict[str, Any]) -> None:
     text = json.dumps(as_json(result))
     assert json.loads(text)["objectives"][0]["key_results"][0]["progress"] == "0.4000"
     assert result.position == app.recorder.max_notification_id()
+
+
+def test_a_parent_rolls_up_its_children_closed_by_score_dropped_left_out(app: Koers) -> None:
+    """docs/metrics.md §1, roll-up: a parent without key results is its children's mean; a
+    closed child counts with its score, a dropped one not at all; grandchildren roll up
+    through their parent."""
+    with on("2026-01-02T09:00"):
+        top = _objective(app, "Be reliable", team="company")
+        half = _objective(app, "Restore fast", parent=top)
+        closed = _objective(app, "Page less", parent=top)
+        dropped = _objective(app, "Move to the cloud", parent=top)
+        grand = _objective(app, "Fewer alerts", team="beta", parent=half)
+        kr = _kr(app, half, "minutes to restore", "decrease", "100", "50")
+        kr2 = _kr(app, grand, "alerts a week", "decrease", "40", "20")
+    with on("2026-02-01T00:00"):
+        _check_in(app, kr, "75", 6, "2026-02-01")  # (75 - 100) / (50 - 100) = 0.5
+        _check_in(app, kr2, "30", 6, "2026-02-01")  # (30 - 40) / (20 - 40) = 0.5
+        app.score_objective(closed, actor="ann", score="0.8", learnings="done early")
+        app.drop_objective(dropped, actor="ann", reason="not this year")
+    with views_of(app) as views:
+        company = okr_progress(views, "company", "2026-Q1", AT)
+        tree = org_alignment(views, "2026-Q1", AT)
+    (be_reliable,) = company.objectives
+    assert be_reliable.own_progress == "0.0000"  # no key results of its own
+    # "Restore fast": (its KR 0.5 + "Fewer alerts" 0.5) / 2 = 0.5; "Page less": score 0.8
+    assert be_reliable.children_counted == 2
+    assert be_reliable.progress == "0.6500"  # (0.5 + 0.8) / 2
+    assert be_reliable.expected == "0.5000"  # (0.5 + 0.5) / 2
+    assert be_reliable.track == "on_track"
+    (root,) = tree.trees
+    assert (root.title, root.progress) == ("Be reliable", "0.6500")
+    assert [(c.title, c.progress, c.status) for c in root.children] == [
+        ("Restore fast", "0.5000", "open"),
+        ("Page less", "0.0000", "closed"),
+        ("Move to the cloud", "0.0000", "dropped"),
+    ]
+    assert [g.team for g in root.children[0].children] == ["beta"]
+
+
+def test_org_alignment_starts_at_the_objectives_without_a_parent(
+    app: Koers, story: dict[str, Any]
+) -> None:
+    with views_of(app) as views:
+        tree = org_alignment(views, "2026-Q1", AT)
+        other = org_alignment(views, "2026-Q2", AT)
+    assert [r.objective_id for r in tree.trees] == [str(story["o1"])]
+    assert tree.trees[0].progress == "0.2000"  # the roll-up, as okr_progress says
+    assert other.trees == []

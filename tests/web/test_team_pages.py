@@ -263,6 +263,13 @@ def test_the_period_picker_shows_another_quarter(
     okr = _okr(site, "gijs", "sales", DEMO)
     titles = page.locator("article.objective h3").all_inner_texts()
     assert titles == [o["title"] for o in okr["objectives"]]
+    mid_market = next(o for o in okr["objectives"] if o["children_counted"])  # platform's below
+    meta = page.locator(f"#objective-{mid_market['objective_id']} .objective-numbers")
+    assert percent(mid_market["progress"]) in meta.inner_text()
+    assert meta.locator(".roll-up").inner_text() == (
+        f"(rolled up with 1 aligned objective; its own key results: "
+        f"{percent(mid_market['own_progress'])})"
+    )
 
 
 def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
@@ -278,7 +285,7 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
             answer = api.post("/kpis", json=body)
             assert answer.status_code == 201, answer.text
             made.append(answer.json()["id"])
-        for n in (7, 30):  # two off target, one of them getting worse
+        for n in (7, 30):  # 9 and 9 of 10: watch (within 10 %); 9 then 4: off target, worse
             for value in ("9", "4" if n == 30 else "9"):
                 measured = api.post(f"/kpis/{made[n]}/measurements", json={"value": value})
                 assert measured.status_code in (200, 201), measured.text
@@ -296,6 +303,10 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
     page.wait_for_url("**/team/kpis/kpis")
     count = page.locator("#kpi-count").inner_text()
     assert count.startswith(f"{tracked} KPIs tracked, 1 retired · 1–{KPI_PAGE} shown"), count
+    warning = page.locator("#kpi-warning").inner_text()
+    assert f"kpis tracks {tracked} KPIs; the method asks for 3 to 5" in warning
+    statuses = page.locator("table.kpis tbody td.watch, table.kpis tbody td.off-target")
+    assert statuses.all_inner_texts() == ["watch", "off target"]  # Kpi 07, Kpi 30 by name
     rows = page.locator("table.kpis tbody tr")
     assert rows.count() == KPI_PAGE
     assert rows.first.locator("th").inner_text().startswith("Kpi 00")
