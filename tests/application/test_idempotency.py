@@ -363,7 +363,7 @@ LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", 
             "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
             "secret_box", "webhooks", "webhook_secret", "webhooks_since",
-            "issue_calendar_link", "revoke_calendar_link", "calendar_holder",
+            "issue_calendar_link", "revoke_calendar_link", "calendar_link_for", "calendar_holder",
             "calendar_of", "notifications"}  # fmt: skip
 
 
