@@ -187,10 +187,12 @@ def test_goals_have_alignment_slipping_retargeted_and_dropped_key_results(
 ) -> None:
     app, summary = loaded
     objectives = app.all_of(Objective)
-    assert {o.team for o in objectives} == {"platform", "sales"}
+    assert {o.team for o in objectives} == {"company", "platform", "sales"}
     assert {o.period for o in objectives} == {summary.period}
     ids = {o.id for o in objectives}
     assert any(o.parent_id in ids for o in objectives)
+    [company] = [o for o in objectives if o.team == "company"]  # rolls up its teams' objectives
+    assert {o.team for o in objectives if o.parent_id == company.id} == {"platform", "sales"}
 
     key_results = app.all_of(KeyResult)
     retargeted = [kr for kr in key_results if kr.target != kr.original_target]
