@@ -1,12 +1,12 @@
 """Quarantine instead of a stopped view (issue 11), on `koers serve` as a user runs it.
 
-Five messages on the ledger's subjects: one without headers (on a real objective's own
-subject), one forged with a payload that does not have its digest, two well-formed and
-signed with the ledger's key (as a faulty writer would) whose payload the views cannot apply
-(a time out of range; no period, which once made `GET /objectives` answer 502 and every
-view 503), and one forged with a good digest and a signature copied from another event (any
-client with publish rights could make it). Each is set aside once with its reason; every
-read answers 200; the live views equal a rebuild;
+Six messages on the ledger's subjects: one without headers (on a real objective's own subject,
+and one on a decision's subject, which the workers read), one forged with a payload that does
+not have its digest, two well-formed and signed with the ledger's key (as a faulty writer
+would) whose payload the views cannot apply (a time out of range; no period, which once made
+`GET /objectives` answer 502 and every view 503), and one forged with a good digest and a
+signature copied from another event (any client with publish rights could make it). Each is
+set aside once with its reason; every read answers 200; the live views equal a rebuild;
 `koers quarantine list`, `koers status`, `/health`, `/metrics`, `koers export` and `koers
 projections rebuild` show them; the workers go on, and the checkpointer signs past them (a
 checkpoint vouches for the bytes stored; `koers audit verify` names each forgery).
@@ -60,7 +60,7 @@ def _koers_json(*args: str, env: dict[str, str]) -> Any:
 
 
 async def _publish_bad(url: str, position: int, objective_id: str, data_dir: Path) -> list[int]:
-    """The five messages (see the module doc); their stream positions."""
+    """The six messages (see the module doc); their stream positions."""
     signer = EventSigner(load_or_create_signing_key(data_dir))
     nc = await nats.connect(url)
     try:
@@ -85,20 +85,21 @@ async def _publish_bad(url: str, position: int, objective_id: str, data_dir: Pat
             if sign:
                 signer.sign(message)  # else: the real event's signature, copied
             acks.append(await js.publish(message.subject, data, headers=message.headers))
+        acks.append(await js.publish(f"ledger.decision.{uuid.uuid4()}.opened", b"not ours"))
         return [ack.seq for ack in acks]
     finally:
         await nc.close()
 
 
-async def _workers_went_on(url: str, bad: list[int], last: int) -> bool:
-    """Whether the workers dead-lettered the foreign messages ``bad`` and acknowledged every
-    message up to ``last``."""
+async def _workers_went_on(url: str, bad: list[int]) -> bool:
+    """Whether the workers dead-lettered the foreign messages ``bad`` (on subjects they read)
+    and went on: nothing of what they read is left pending or unacknowledged."""
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
         letters = await read_dead_letters(js, Names("LEDGER", "ledger", "koers-prompts"))
         info = await js.consumer_info("LEDGER", "koers-prompts-ledger")
-        done = info.ack_floor is not None and info.ack_floor.stream_seq >= last
+        done = info.num_pending == 0 and info.num_ack_pending == 0
         return done and set(bad) <= {letter.source_sequence for letter in letters}
     finally:
         await nc.close()
@@ -149,8 +150,8 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
             health = client.get("/health")
             assert health.status_code == 200
             assert health.json()["status"] == "degraded"
-            assert health.json()["quarantined"] == 5
-            assert 'koers_quarantined_events{consumer="views"} 5' in client.get("/metrics").text
+            assert health.json()["quarantined"] == 6
+            assert 'koers_quarantined_events{consumer="views"} 6' in client.get("/metrics").text
             assert set(_every_read(client, objective_id).values()) == {200}
             listed = client.get("/objectives").json()["items"]
             assert not {"Forged", "Fake"} & {o["title"] for o in listed}
@@ -170,11 +171,13 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
         assert views[bad[4]]["reason"].startswith(
             "foreign message: its signature does not hold: the signature does not verify"
         )
-        foreign = [bad[0], bad[1], bad[4]]
-        _wait("the workers set the foreign messages aside and go on",
-              lambda: asyncio.run(_workers_went_on(url, foreign, last)))  # fmt: skip
+        assert views[bad[5]]["reason"] == "foreign message: it has no Koers-Originator-Id header"
+        foreign = [bad[0], bad[1], bad[4], bad[5]]
+        # the workers read decisions (not objectives: their consumer is filtered by subject)
+        _wait("the workers set the foreign message aside and go on",
+              lambda: asyncio.run(_workers_went_on(url, [bad[5]])))  # fmt: skip
         workers = [e for e in _koers_json("quarantine", "list", env=env) if e["where"] == "workers"]
-        assert {e["position"] for e in workers} >= set(foreign)
+        assert bad[5] in {e["position"] for e in workers}
         assert all(e["reason"].startswith("foreign message: ") for e in workers
                    if e["position"] in foreign)  # fmt: skip
 
@@ -190,7 +193,7 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
                           env=env)  # fmt: skip
         assert as_of.returncode == 0, as_of.stderr
         assert live.read_bytes() == rebuilt.read_bytes()
-        assert live.read_bytes().count(b'["quarantine",') == 5
+        assert live.read_bytes().count(b'["quarantine",') == 6
 
         exported = _koers_json("export", "--out", str(tmp_path / "export"), env=env)
         assert [a["position"] for a in exported["set_aside"]] == bad
@@ -212,7 +215,8 @@ def test_messages_not_from_koers_are_quarantined_and_everything_else_answers(
     verify = run_koers("audit", "verify", "--json", env=env)
     report = json.loads(verify.stdout)
     found = {(p["kind"], p["seq"]) for p in report["problems"]}
-    assert ("foreign", bad[0]) in found  # no Koers headers: named foreign, signed as stored
+    assert {("foreign", bad[0]), ("foreign", bad[5])} <= found  # no Koers headers: named
+    # foreign, signed as stored
     assert {("bad-event-signature", seq) for seq in (bad[1], bad[4])} <= found  # copied
     assert not {seq for kind, seq in found if seq in bad[2:4]}  # signed with the key: authentic
     assert report["covered"] == last  # the checkpointer signed past all of them, as stored
