@@ -199,14 +199,16 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
         "NATS_STREAM": "SCHED",
         "NATS_CREATE_STREAM": "yes",
     }
-    now = datetime.now(UTC)
-    review_due = _in(12)
+    review_due = _in(34)
     settings = fast_settings(env, due_time=review_due.time(), timezone="UTC")
     with koers(env) as app:
         with running_workers(settings):
-            with pinned_clock(now - WEEK + timedelta(seconds=6)):
+            # the due times count from here, the workers started: a slow start (a loaded
+            # machine) must not use up the time before the early one fires with no worker
+            now = datetime.now(UTC)
+            with pinned_clock(now - WEEK + timedelta(seconds=8)):
                 early = new_key_result(app, owner=BOB, title="fires while no worker runs")
-            with pinned_clock(now - WEEK + timedelta(seconds=10)):
+            with pinned_clock(now - WEEK + timedelta(seconds=18)):
                 later = new_key_result(app, owner=BOB, title="fires after both restarts")
             opened = app.open_decision(actor=ANN, **decision(decide_by=review_due.date()))
             app.decide(opened.id, actor=ANN, **decide(review_on=review_due.date()))
@@ -227,8 +229,9 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
         assert not prompts_of(app, "kr_check_in_overdue")
         with running_workers(settings):
             _one(app, "kr_check_in_overdue", early)
-            _on_time(_one(app, "kr_check_in_overdue", later), _ceil(now + timedelta(seconds=10)))
-            review = _one(app, "decision_review_due", opened.id)
+            fired = _one(app, "kr_check_in_overdue", later, timeout=30)
+            _on_time(fired, _ceil(now + timedelta(seconds=18)))
+            review = _one(app, "decision_review_due", opened.id, timeout=40)
             _on_time(review, review_due)
 
 
