@@ -60,14 +60,20 @@ class _Stop:
 
     def __init__(self) -> None:
         self.requested = threading.Event()
+        self._signalled = False  # a plain flag: a handler may run inside another's Event.set
         self.stop_api: Callable[[], None] | None = None
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self.handle)
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
-        self.requested.set()
+        """Python runs a handler between any two bytecodes of the main thread, also inside
+        the previous handler's ``Event.set``, whose lock is not re-entrant: only the first
+        signal sets the event (a second one took the lock again and hung ``koers serve``)."""
+        if not self._signalled:
+            self._signalled = True
+            self.requested.set()
         if self.stop_api is not None:
-            self.stop_api()  # a second signal forces the exit
+            self.stop_api()  # sets flags only; a second signal forces the exit
 
 
 def _loopback(host: str) -> bool:
