@@ -33,7 +33,7 @@ browser:
 	  || { echo "make: the web tests need Chromium: sudo apt-get install chromium" >&2; exit 1; }
 
 test: check browser
-	$(BIN)/pytest -n 2 --cov --cov-report=term
+	$(BIN)/pytest -n 2 --cov --cov-report=term --durations=30
 
 # The domain and application tests on the in-memory store, and the units that need no
 # server: about a minute. `make test` runs everything, slow chaos tests included.
