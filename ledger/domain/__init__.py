@@ -9,7 +9,7 @@ from ledger.domain._commands import (
     CommandTable,
     collection,
 )
-from ledger.domain._fields import EARLIEST, YEARS_AHEAD
+from ledger.domain._fields import CITES, EARLIEST, YEARS_AHEAD
 from ledger.domain.access import Principal
 from ledger.domain.credentials import (
     CREDENTIAL_COMMANDS,
@@ -94,6 +94,7 @@ COMMANDS = CommandTable(
 __all__ = [
     "ACTOR",
     "AGGREGATES",
+    "CITES",
     "COMMANDS",
     "EARLIEST",
     "EXPECTED_VERSION",
