@@ -20,6 +20,7 @@ from ledger.domain.credentials import (
 )
 from ledger.domain.decisions import (
     DECISION_COMMANDS,
+    IN_A_RETRO,
     Criterion,
     Decision,
     DecisionStatus,
@@ -99,6 +100,7 @@ __all__ = [
     "EARLIEST",
     "EXPECTED_VERSION",
     "IDEMPOTENCY_KEY",
+    "IN_A_RETRO",
     "YEARS_AHEAD",
     "ActionState",
     "CalendarLink",
