@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ledger.cli._common import DataDir, Json, as_json, parse_moment, parse_uuid
+from ledger.cli._output import friendly_errors
 from ledger.cli._reads import AsOf, read_source
 from ledger.cli._remote import Remote, RemoteProblem
 from ledger.errors import NotFound
@@ -47,12 +48,14 @@ def lineage(
 
             views = views_as_of(source, time=moment)
             try:
-                found = plain_result(lineage_of(views, str(thing)))
+                result = lineage_of(views, str(thing))
+                found = None if result is None else plain_result(result)
             finally:
                 views.close()
     if found is None:
-        raise NotFound(_WHAT, thing, "koers retro show, koers decision list and the others "
-                       "list the ids")  # fmt: skip
+        with friendly_errors():
+            raise NotFound(_WHAT, thing, "koers retro show, koers decision list and the "
+                           "others list the ids")  # fmt: skip
     if as_json_output:
         as_json(found)
         return
