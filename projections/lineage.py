@@ -3,12 +3,15 @@
 
 The graph is walked both ways from the thing asked about: its ancestors (following links
 backwards: what led here) and its descendants (following them forwards: what came of it),
-each as far as the links go. A reader sees only the things ``shown`` lets through: a thing
+each as far as the links go, in time order: what came of a thing is what was linked to it
+after it was reached (a decision linked to a key result in July did not come of a retro item
+that led to the key result in August). A reader sees only the things ``shown`` lets through: a thing
 hidden from them is left out, and the walk does not go through it.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -89,25 +92,42 @@ def _walk(
     seen: dict[str, LineageNode],
     links: dict[int, LineageLink],
 ) -> list[LineageNode]:
-    """Breadth first from ``start`` along the links whose ``here`` end is a node reached."""
+    """The things reached from ``start`` along links whose ``here`` end is a thing reached,
+    in time order: forwards (descendants) a link counts only if recorded after the link that
+    reached its ``here`` end, backwards (ancestors) only if recorded before it. A thing is
+    walked again when it is reached by a link that lets more through (earlier forwards,
+    later backwards)."""
+    forwards = here == "from_id"
     found: list[LineageNode] = []
-    frontier = [start]
-    while frontier:
-        reached: list[str] = []
-        for node in frontier:
-            for row in views.rows(
-                f"SELECT * FROM lineage_links WHERE {here} = ? ORDER BY position", node
-            ):
-                other = seen.get(row[there]) or _node(views, row[there])
-                if other is None or not shown(other):
-                    continue
-                links[int(row["position"])] = _link(row)
-                if other.id not in seen:
-                    seen[other.id] = other
-                    found.append(other)
-                    reached.append(other.id)
-        frontier = reached
+    bound: dict[str, int | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        limit = bound[node]
+        for row in views.rows(
+            f"SELECT * FROM lineage_links WHERE {here} = ? ORDER BY position", node
+        ):
+            position = int(row["position"])
+            if limit is not None and (position < limit if forwards else position > limit):
+                continue
+            other = seen.get(row[there]) or _node(views, row[there])
+            if other is None or not shown(other) or other.id == start:
+                continue
+            links[position] = _link(row)
+            if other.id not in seen:
+                seen[other.id] = other
+            if other not in found:
+                found.append(other)
+            if other.id not in bound or _lets_more(position, bound[other.id], forwards):
+                bound[other.id] = position
+                queue.append(other.id)
     return found
+
+
+def _lets_more(position: int, than: int | None, forwards: bool) -> bool:
+    if than is None:
+        return False
+    return position < than if forwards else position > than
 
 
 def _link(row: Row) -> LineageLink:

@@ -106,6 +106,12 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
     ]  # fmt: skip
     forms = [form_of(COMMANDS[name], target=str(retro.id), next=here)
              for name in ("retro.item", "retro.pulse", "retro.action")]  # fmt: skip
+    items = [
+        {"id": ident, "kind": kind.value, "text": text}
+        for ident, (kind, text) in zip(shown["item_ids"], retro.items, strict=True)
+    ]
+    for action in actions:
+        action["from_item"] = shown["actions"][action["item_id"]].get("from_item")
     return await render(request, me, "retro.html", title=f"Retro {retro.period}", retro=retro,
-                        pulse=shown["pulse"], actions=actions, upcoming=upcoming, forms=forms,
-                        banner=later)  # fmt: skip
+                        pulse=shown["pulse"], items=items, actions=actions, upcoming=upcoming,
+                        forms=forms, banner=later)  # fmt: skip

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from ledger.application import Koers
+from ledger.application._reads import complete_state
 from ledger.domain import COMMANDS, Decision, Delegation, KeyResult, Principal, Retro
 from ledger.errors import InvalidValue, NotFound
 from tests.factories import (
@@ -154,3 +155,17 @@ def test_the_command_table_takes_cites_and_from_item_as_json(koers_app: Koers) -
                           {"target": "41", "reason": "r", "cites": "not an id"},
                           actor=ANN, principal=local, json_values=True)  # fmt: skip
     assert refused.value.field == "cites"
+
+
+def test_a_retros_read_shows_its_items_ids_and_where_each_action_came_from(
+    koers_app: Koers,
+) -> None:
+    retro = new_retro(koers_app)
+    first, second = _item(koers_app, retro, key="i1"), _item(koers_app, retro, key="i2")
+    came = koers_app.add_action_item(retro, actor=CEM, from_item=second, **action_item()).item_id
+    plain = koers_app.add_action_item(retro, actor=CEM, **action_item()).item_id
+    shown = complete_state(koers_app.load(Retro, retro), koers_app.event_history)
+    assert shown["item_ids"] == [str(first), str(second)]
+    assert len(shown["items"]) == 2
+    assert shown["actions"][str(came)]["from_item"] == str(second)
+    assert shown["actions"][str(plain)]["from_item"] is None

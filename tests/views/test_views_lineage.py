@@ -161,3 +161,31 @@ def test_an_item_of_a_retro_belongs_to_its_retros_team(app: Koers, kind: str) ->
     assert found is not None
     assert (found.node.kind, found.node.team, found.node.retro_id) == (
         kind, "alpha", str(ids["retro"]))  # fmt: skip
+
+
+def test_what_came_of_a_thing_was_linked_after_it_was_reached(app: Koers) -> None:
+    """A decision linked to a key result before the retarget that reached the key result
+    from an action item (earlier in the log) did not come of the action item; from the key
+    result it did. A decision linked after the retarget did."""
+    ids = _story(app)
+    decisions = []
+    for question in ("Hire a reviewer?", "Buy a review bot?"):
+        decisions.append(app.open_decision(
+            actor="ann", team="alpha", question=question, options=[{"key": "a", "title": "Y"}],
+            risk={"likelihood": 1, "impact": 1}, reversibility="two_way",
+            information_level=50, decider="ann", decide_by=date(2030, 2, 1),
+        ).id)  # fmt: skip
+    earlier, later = decisions
+    retro = ids["retro"]
+    action = app.add_action_item(retro, actor="cem", text="Measure", owner="bob",
+                                 due=date(2030, 1, 1), from_item=ids["item"]).item_id  # fmt: skip
+    app.link_decision(earlier, actor="ann", kind="key_result", target_id=ids["kr"])
+    app.retarget(ids["kr"], actor="ann", target="10", reason="measured", cites=action)
+    app.link_decision(later, actor="ann", kind="key_result", target_id=ids["kr"])
+    with views_of(app) as views:
+        from_action = lineage(views, str(action))
+        from_kr = lineage(views, str(ids["kr"]))
+    assert from_action is not None
+    assert from_kr is not None
+    assert [n.id for n in from_action.descendants] == [str(ids["kr"]), str(later)]
+    assert {n.id for n in from_kr.descendants} == {str(earlier), str(later)}
