@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections._query import evaluated_at, stamp
+from projections._query import columns, evaluated_at, stamp
 from projections._sql import Row, ident
 from projections.views import KoersViews
 
@@ -131,14 +131,8 @@ def _lets_more(position: int, than: int | None, forwards: bool) -> bool:
 
 
 def _link(row: Row) -> LineageLink:
-    return LineageLink(
-        from_id=row["from_id"],
-        to_id=row["to_id"],
-        kind=row["kind"],
-        at=row["at"],
-        actor=row["actor"],
-        position=int(row["position"]),
-    )
+    return LineageLink(**columns(row, "from_id", "to_id", "kind", "at", "actor"),
+                       position=int(row["position"]))  # fmt: skip
 
 
 def _node(views: KoersViews, node_id: str) -> LineageNode | None:
