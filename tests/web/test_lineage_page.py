@@ -1,7 +1,8 @@
 """Lineage in the browser, on the demo (issue #14, item 5): platform's retro item "Incident
 reviews slip..." leads to its action item, the time-to-restore retarget that cites it and the
-reviewed CI-runners decision; the retro page links each item to what came of it, the decision
-page shows what led to it; another team's person is told it is not there."""
+reviewed CI-runners decision; the retro page links each item to what came of it (and its action
+item form picks the item it came from), the decision page shows what led to it; another
+team's person is told it is not there."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def test_the_retro_and_decision_pages_link_their_lineage(
     )
     action = page.locator(f"#action-{ACTION}")
     assert action.locator("a", has_text="an item").get_attribute("href") == f"#item-{ITEM}"
+    offered = page.locator("select[name=from_item] option").all_inner_texts()
+    assert offered[0] == "–"
+    assert any(t.startswith("Incident reviews slip") for t in offered)  # the form picks it
     page.goto(f"{site.url}/decision/{decision_id('ci-runners')}")
     led = page.locator("#lineage-ancestors li").all_inner_texts()
     assert any(t.startswith("key result: Restore service within 60 minutes") for t in led)
