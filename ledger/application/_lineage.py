@@ -10,6 +10,7 @@ every attempt, after a retried command has been answered with its first result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -60,7 +61,10 @@ class LineageCommands(KoersBase):
         events = self.event_history(retro.id)
         return {i for i, kind in retro_parts(retro, events).items() if kind == "retro_item"}
 
-    def _cites_guard(self, values: dict[str, Any], itself: UUID | None = None) -> Any:
+    def _cites_guard(
+        self, values: dict[str, Any], itself: UUID | None = None
+    ) -> Callable[[], None]:
+        """The guard refusing a ``cites`` that names nothing citable (or ``itself``)."""
         cited = values.get("cites")
 
         def exists() -> None:
