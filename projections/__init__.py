@@ -7,7 +7,7 @@ How it fits together::
         ▼                                                 ▼
     ViewRunner (live, runner.py)              replay() (rebuild, "as of", replay.py)
         └──────────────► KoersProjection.apply(batch) ◄──────┘      projection.py
-                              │ handlers per event class          _goals/_decisions/_follow_up
+                              │ handlers per event class    _goals/_decisions/_follow_up/_lineage
                               ▼
         KoersViews = a tracking recorder (SQLiteKoersViews)        views.py, _schema.py
         facts tables + tracking row, ONE transaction per batch  →  exactly once
@@ -69,6 +69,7 @@ from projections.decision_quality import Calibration, DecisionQuality, calibrati
 from projections.delegation_board import DelegationBoard, delegation_board
 from projections.export import dump, export
 from projections.kpis import KpiBoard, KpiStatus, kpi_board, kpi_order, kpi_status, team_kpis
+from projections.lineage import Lineage, LineageNode, lineage
 from projections.okr import OkrProgress, OrgAlignment, okr_progress, org_alignment
 from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
@@ -92,6 +93,8 @@ __all__ = [
     "KoersViews",
     "KpiBoard",
     "KpiStatus",
+    "Lineage",
+    "LineageNode",
     "OkrProgress",
     "OrgAlignment",
     "PromptInbox",
@@ -110,6 +113,7 @@ __all__ = [
     "kpi_board",
     "kpi_order",
     "kpi_status",
+    "lineage",
     "memory_views",
     "okr_progress",
     "open_views",

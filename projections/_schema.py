@@ -144,6 +144,23 @@ TABLES: tuple[Table, ...] = (
         (("item_id",),),
     ),
     Table(
+        "lineage_nodes",
+        (
+            ("node_id", TN), ("kind", TN), ("team", TN), ("people", TN), ("title", TN),
+            ("retro_id", T), ("at", TN), ("actor", TN), ("position", B),
+        ),
+        ("node_id",),
+    ),
+    Table(
+        "lineage_links",
+        (
+            ("position", B), ("from_id", TN), ("to_id", TN), ("kind", TN), ("at", TN),
+            ("actor", TN),
+        ),
+        ("position",),
+        (("from_id",), ("to_id",)),
+    ),
+    Table(
         "prompts",
         (
             ("prompt_id", TN), ("person", TN), ("kind", TN), ("question", TN),

@@ -23,16 +23,18 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from ledger.nats._subjects import SubjectScheme
-from projections import _decisions, _follow_up, _goals
+from projections import _decisions, _follow_up, _goals, _lineage
 from projections._quarantine import DATABASE_ERRORS, SetAside, failed, record
 from projections._sql import Tx
-from projections._types import Handlers
+from projections._types import Handlers, chained
 from projections.views import PROJECTION_NAME, KoersViews
 
 __all__ = ["HANDLERS", "KoersProjection", "Step"]
 
 #: Every handled event class -> its handler.
-HANDLERS: Handlers = {**_goals.HANDLERS, **_decisions.HANDLERS, **_follow_up.HANDLERS}
+HANDLERS: Handlers = chained(
+    _goals.HANDLERS, _decisions.HANDLERS, _follow_up.HANDLERS, _lineage.HANDLERS
+)
 
 #: A domain event (or an event set aside) with its position in the Koers notification log.
 Step = tuple[Any, Tracking]

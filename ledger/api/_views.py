@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, TypeVar
+from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -31,6 +32,7 @@ from projections import (
     DelegationBoard,
     KoersViews,
     KpiBoard,
+    Lineage,
     OkrProgress,
     OrgAlignment,
     PromptInbox,
@@ -39,6 +41,7 @@ from projections import (
     decision_quality,
     delegation_board,
     kpi_board,
+    lineage,
     memory_views,
     okr_progress,
     org_alignment,
@@ -49,6 +52,7 @@ from projections import (
     team_kpis,
     views_as_of,
 )
+from projections.lineage import LineageNode
 from projections.okr import AlignmentNode
 
 __all__ = ["WAIT", "ViewAt", "router", "view_result"]
@@ -281,6 +285,33 @@ async def get_retro_follow_through(
     rate, and the team-health trend."""
     await see_team(request, team)
     return await _answer(request, lambda v: retro_follow_through(v, team, period), at)
+
+
+_THING = "A retro item, action item, decision, key result, objective or delegation."
+
+
+@router.get("/lineage/{thing_id}", response_model=Lineage, summary="Lineage")
+async def get_lineage(
+    request: Request,
+    *,
+    thing_id: Annotated[UUID, Path(description=_THING)],
+    at: At,
+) -> Response:
+    """What led to a thing and what came of it: its ancestors and descendants as far as the
+    links go (an action item's retro item, a decision's links, what a retarget or a
+    delegation cites), each link with its kind, time and actor (docs/lineage.md). Only the
+    things the reader may see are shown; the walk does not pass through the others."""
+    koers, principal = koers_of(request), principal_of(request)
+
+    def shown(node: LineageNode) -> bool:
+        return koers.may_see_party(principal, node.team, node.people)
+
+    found = await view_result(request, lambda v: lineage(v, str(thing_id), shown=shown), at)
+    if found is None:
+        raise NotFound("thing", thing_id, "a retro item, action item, decision, key result, "
+                       "objective or delegation you may see; GET /lineage/{its id}")  # fmt: skip
+    return Response(orjson.dumps(found), media_type="application/json",
+                    headers={"Koers-Position": str(found.position)})  # fmt: skip
 
 
 @router.get("/people/{person}/prompt-inbox", response_model=PromptInbox, summary="Prompt inbox")

@@ -6,6 +6,7 @@ from ledger.application._calendar import CalendarFeeds, Dated
 from ledger.application._decisions import DecisionCommands
 from ledger.application._directory import DirectoryCommands
 from ledger.application._goals import GoalCommands
+from ledger.application._lineage import LineageCommands
 from ledger.application._webhooks import WebhookCommands
 
 
@@ -15,6 +16,7 @@ class Koers(
     DirectoryCommands,
     GoalCommands,
     DecisionCommands,
+    LineageCommands,
     WebhookCommands,
 ):
     """Everything a leadership team records, as one application."""

@@ -21,7 +21,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -219,6 +219,14 @@ class AccessCommands(KoersBase):
         if principal.handle in facts.people.values():
             return True
         return any(directory.role(principal.handle, t) is not None for t in facts.teams)
+
+    def may_see_party(self, principal: Principal, team: str, people: Sequence[str]) -> bool:
+        """Whether the principal may see a thing of ``team`` on which ``people`` are (its
+        owner first); a thing of no team (a delegation) belongs to its owner's teams, as in
+        :meth:`facts` (the lineage read filters its nodes with this)."""
+        teams = {team} if team else (self.directory().teams_of(people[0]) if people else set())
+        on_it = {f"party{n}": handle for n, handle in enumerate(people)}
+        return self.may_see(principal, Facts(frozenset(teams), on_it))
 
     def may_see_team(self, principal: Principal, team: str) -> bool:
         return self.may_see(principal, Facts(frozenset({team})))

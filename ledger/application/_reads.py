@@ -139,6 +139,16 @@ def _retro(state: dict[str, Any], events: Sequence[Any]) -> None:
         for dimension, e in latest.items()
     }
     state["pulse_responses"] = {dimension: e.responses for dimension, e in latest.items()}
+    _retro_lineage(state, events)
+
+
+def _retro_lineage(state: dict[str, Any], events: Sequence[Any]) -> None:
+    """Each item's id (``item_ids[n]`` is ``items[n]``'s) and the item each action item came
+    from (docs/lineage.md)."""
+    state["item_ids"] = [plain(e.item_id) for e in events if isinstance(e, Retro.ItemAdded)]
+    for e in events:
+        if isinstance(e, Retro.ActionItemAdded) and str(e.item_id) in state["actions"]:
+            state["actions"][str(e.item_id)]["from_item"] = plain(e.from_item)
 
 
 _EXTRAS: dict[type[KoersAggregate], Callable[[dict[str, Any], Sequence[Any]], None]] = {

@@ -15,6 +15,7 @@ from ledger.cli._demo import demo
 from ledger.cli._directory import calendar_link, directory, login_link, people, teams, token
 from ledger.cli._export import export
 from ledger.cli._goals import kpi, kr, objective
+from ledger.cli._lineage import lineage
 from ledger.cli._nats import nats
 from ledger.cli._notify import notify
 from ledger.cli._output import EXIT
@@ -50,6 +51,7 @@ app.command("serve", epilog="\b\nExample: koers serve --data-dir ./ledger-data -
 app.command("status", epilog="Example: koers status --json")(_store.status)
 app.command("init", epilog="Example: koers init --data-dir ./ledger-data")(_init.init)
 app.command("history")(history)
+app.command("lineage")(lineage)
 app.command("demo")(demo)
 app.command("export", epilog="\b\nExample: koers export --format parquet --out ./export")(export)
 GROUPS = {

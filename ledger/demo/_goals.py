@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.demo._ids import key_result_id, kpi_id, objective_id
+from ledger.demo._ids import action_item_id, key_result_id, kpi_id, objective_id
 from ledger.demo._plan import Plan, Week, command, demo_key, from_spec, sub_id
 from ledger.demo._specs import KeyResultSpec, KpiSpec, ObjectiveSpec
 from ledger.demo._story import read
@@ -63,7 +63,10 @@ def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
         plan.add(when, demo_key("kr", kr.slug, "correction"), "check-in corrected", correct)
     if kr.retarget:
         week, target, why = kr.retarget
-        retarget = command("retarget", kr_id, actor=kr.owner, target=target, reason=why)
+        cites = action_item_id(*kr.retarget_cites) if kr.retarget_cites else None
+        retarget = command(
+            "retarget", kr_id, actor=kr.owner, target=target, reason=why, cites=cites
+        )
         plan.add(Week(week, 0, 11), demo_key("kr", kr.slug, "retarget"), "retargeted", retarget)
     if kr.dropped:
         week, reason = kr.dropped

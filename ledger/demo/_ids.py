@@ -31,6 +31,7 @@ __all__ = [
     "objective_id",
     "prompt_id",
     "retro_id",
+    "retro_item_id",
 ]
 
 
@@ -59,3 +60,8 @@ def action_key(retro: str, action: str) -> str:
 def action_item_id(retro: str, action: str) -> UUID:
     """The id of an action item, kept when it is carried over into a later retro."""
     return sub_id(retro_id(retro), action_key(retro, action))
+
+
+def retro_item_id(retro: str, number: int) -> UUID:
+    """The id of a retro's ``number``-th item (1 = the first)."""
+    return sub_id(retro_id(retro), demo_key("retro", retro, "item", str(number)))

@@ -3,7 +3,7 @@ ended (done, dropped, or carried over into the team's next retro)."""
 
 from __future__ import annotations
 
-from ledger.demo._ids import action_item_id, action_key, retro_id
+from ledger.demo._ids import action_item_id, action_key, retro_id, retro_item_id
 from ledger.demo._plan import Plan, Week, command, demo_key, from_spec
 from ledger.demo._specs import ActionSpec, RetroSpec
 from ledger.demo._story import read
@@ -67,6 +67,7 @@ def _action(plan: Plan, spec: RetroSpec, n: int, action: ActionSpec) -> None:
         the_retro,
         actor=spec.facilitator,
         due=plan.quarter.day(action.due),
+        from_item=retro_item_id(spec.slug, action.from_item) if action.from_item else None,
     )
     plan.add(spec.held.later(30 + n), action_key(spec.slug, action.slug), "action item", add)
     if action.done:

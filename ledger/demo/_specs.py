@@ -64,6 +64,7 @@ class KeyResultSpec:
     late: tuple[int, ...] = ()  # weeks whose check-in was recorded the next Monday
     correction: tuple[int, str, int, str] | None = None  # week, value, confidence, reason
     retarget: tuple[int, str, str] | None = None  # week, new target, reason
+    retarget_cites: tuple[str, str] | None = None  # the action item it cites: retro, action
     dropped: tuple[int, str] | None = None  # week, reason
     score: str = ""
     learnings: str = ""
@@ -209,6 +210,7 @@ class ActionSpec:
     dropped: tuple[Week, str] | None = None
     carried: tuple[Week, str] | None = None
     done_there: tuple[Week, str] | None = None
+    from_item: int = 0  # the retro's item it came from (1 = the first), 0: none
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from ledger.domain._commands import (
     CommandTable,
     collection,
 )
-from ledger.domain._fields import EARLIEST, YEARS_AHEAD
+from ledger.domain._fields import CITES, EARLIEST, YEARS_AHEAD
 from ledger.domain.access import Principal
 from ledger.domain.credentials import (
     CREDENTIAL_COMMANDS,
@@ -20,6 +20,7 @@ from ledger.domain.credentials import (
 )
 from ledger.domain.decisions import (
     DECISION_COMMANDS,
+    IN_A_RETRO,
     Criterion,
     Decision,
     DecisionStatus,
@@ -94,10 +95,12 @@ COMMANDS = CommandTable(
 __all__ = [
     "ACTOR",
     "AGGREGATES",
+    "CITES",
     "COMMANDS",
     "EARLIEST",
     "EXPECTED_VERSION",
     "IDEMPOTENCY_KEY",
+    "IN_A_RETRO",
     "YEARS_AHEAD",
     "ActionState",
     "CalendarLink",

@@ -40,10 +40,12 @@ __all__ = [
     "Given",
     "KoersAggregate",
     "changes",
+    "cited_nothing",
     "command_key_id",
     "creates",
     "proved_by",
     "still_open",
+    "unchanged",
     "without_credential",
 ]
 
@@ -67,6 +69,17 @@ def proved_by(credential: str) -> Iterator[None]:
 def without_credential(state: dict[str, Any]) -> None:
     """Upcast an event recorded before ``credential`` existed: it was not recorded."""
     state["credential"] = ""
+
+
+def cited_nothing(state: dict[str, Any]) -> None:
+    """Upcast an event recorded before it could cite what led to it (``cites``): it cited
+    nothing."""
+    state["cites"] = None
+
+
+def unchanged(state: dict[str, Any]) -> None:
+    """Upcast an event whose stored shape still reads as the new version (a new version
+    that only widened what may be stored, e.g. more choices of an enum)."""
 
 
 def command_key_id(kind: str, key: str) -> UUID:

@@ -646,6 +646,16 @@ CADENCE = Whole(
     default=7,
     example=7,
 )
+#: What a change cites (``koers lineage`` walks it): the id of a retro item, a retro action
+#: item, a decision or a key result; the application checks that it exists.
+CITES = Ref(
+    name="cites",
+    option="cites",
+    kind="cited_thing",
+    default=None,
+    help="What led to it: the id of a retro item, an action item, a decision or a key "
+    "result (koers lineage <id> shows what came of it).",
+)
 AS_OF = Moment(
     name="as_of",
     help="When the value was true (default: now; never in the future).",

@@ -18,7 +18,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import Given, KoersAggregate, changes, still_open
+from ledger.domain._base import Given, KoersAggregate, changes, still_open, unchanged
 from ledger.domain._clock import now
 from ledger.domain._commands import Command
 from ledger.domain._fields import (
@@ -41,6 +41,7 @@ from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = [
     "DECISION_COMMANDS",
+    "IN_A_RETRO",
     "Criterion",
     "Decision",
     "DecisionStatus",
@@ -70,6 +71,12 @@ class LinkKind(Enum):
     KEY_RESULT = "key_result"
     DELEGATION = "delegation"
     ACTION_ITEM = "action_item"
+    RETRO_ITEM = "retro_item"
+    DECISION = "decision"
+
+
+#: Links to a part of a retro: the target is the retro, ``item_id`` the item in it.
+IN_A_RETRO = frozenset({LinkKind.ACTION_ITEM, LinkKind.RETRO_ITEM})
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class Risk:
 class Link:
     kind: LinkKind
     target_id: UUID
-    item_id: UUID | None = None  # the action item within a retro
+    item_id: UUID | None = None  # the action item or retro item within a retro
 
 
 # -- the commands ---------------------------------------------------------------------------------
@@ -318,7 +325,8 @@ SUPERSEDE_DECISION = Command(
 )
 LINK_DECISION = Command(
     "decision.link",
-    "Link a decision to an objective, key result, delegation or retro action item.",
+    "Link a decision to an objective, key result, delegation, retro item, retro action item "
+    "or another decision (what it links to led to it: koers lineage walks the links).",
     (
         Choice(
             name="kind", option="to", of=LinkKind, help="What it links to.", example="objective"
@@ -327,14 +335,14 @@ LINK_DECISION = Command(
             name="target_id",
             option="target",
             kind="link_target",
-            help="The target's id (for an action item: the retro's id).",
+            help="The target's id (for a retro item or an action item: the retro's id).",
         ),
         Ref(
             name="item_id",
             option="item",
             kind="action_item",
             default=None,
-            help="The action item's id (action items only).",
+            help="The item's id (retro items and action items only).",
         ),
     ),
     route="links",
@@ -440,7 +448,13 @@ class Decision(_DecisionGiven, KoersAggregate):
             d.status = DecisionStatus.SUPERSEDED
 
     class Linked(KoersAggregate.Event):
+        """A link. v3: a link may go to a retro item or a decision (new ``kind`` values)."""
+
+        class_version = 3
+
         link: Link
+
+        upcast_v2_v3 = staticmethod(unchanged)
 
         def apply(self, d: Decision) -> None:
             d.links.append(self.link)
@@ -520,8 +534,15 @@ class Decision(_DecisionGiven, KoersAggregate):
     def link(self, *, actor: str, command_id: str = "", **values: Any) -> None:
         """Link to a thing (the application proves it exists); an action item names its item."""
         link = Link(**LINK_DECISION.check(values))
-        if link.kind is LinkKind.ACTION_ITEM and link.item_id is None:
-            raise InvalidValue("item_id", "a link to an action item names the item")
+        if link.kind in IN_A_RETRO and link.item_id is None:
+            what = link.kind.value.replace("_", " ")
+            raise InvalidValue("item_id", f"a link to a {what} names the item (--item)")
+        if link.kind not in IN_A_RETRO and link.item_id is not None:
+            raise InvalidValue(
+                "item_id", "only a link to a retro item or an action item names an item"
+            )
+        if link.kind is LinkKind.DECISION and link.target_id == self.id:
+            raise InvalidValue("target_id", "a decision cannot be linked to itself")
         if link in self.links:
             raise InvalidValue("target_id", "this decision is linked to that already")
         self.trigger_event(self.Linked, actor=actor, command_id=command_id, link=link)

@@ -16,9 +16,16 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain._base import Given, Guard, KoersAggregate, changes, still_open
+from ledger.domain._base import (
+    Given,
+    Guard,
+    KoersAggregate,
+    changes,
+    cited_nothing,
+    still_open,
+)
 from ledger.domain._commands import ACTOR, Command
-from ledger.domain._fields import CADENCE, REASON, Choice, Day, Handle, Ref, Text
+from ledger.domain._fields import CADENCE, CITES, REASON, Choice, Day, Handle, Ref, Text
 from ledger.domain.access import DELEGATOR, ITS_OWNER, LEAD
 from ledger.errors import InvalidValue, NotAllowed
 
@@ -79,6 +86,7 @@ DELEGATE = Command(
         Choice(name="level", of=DelegationLevel, help=_LEVEL_HELP, example="agree"),
         CADENCE,
         Day(name="due", help="Due date.", example="2026-12-20"),
+        CITES,
     ),
     creates=True,
     runs="delegate",
@@ -200,6 +208,14 @@ class Delegation(DelegationGiven, KoersAggregate):
         check_ins: dict[UUID, dict[str, Any]]
 
     class Delegated(DelegationGiven, KoersAggregate.Created):
+        """A delegation made. v3: ``cites`` (what led to it; none before)."""
+
+        class_version = 3
+
+        cites: UUID | None
+
+        upcast_v2_v3 = staticmethod(cited_nothing)
+
         def apply(self, d: Delegation) -> None:
             self.adopt(d)
             d.status, d.check_ins = DelegationStatus.ACTIVE, {}

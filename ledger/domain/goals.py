@@ -22,6 +22,7 @@ from ledger.domain._base import (
     Given,
     KoersAggregate,
     changes,
+    cited_nothing,
     creates,
     still_open,
     without_credential,
@@ -30,6 +31,7 @@ from ledger.domain._commands import Command
 from ledger.domain._fields import (
     AS_OF,
     CADENCE,
+    CITES,
     CONFIDENCE,
     LEARNINGS,
     MEASURED,
@@ -237,6 +239,7 @@ RETARGET = Command(
             help="Why the target changes: a retarget needs a reason.",
             example="2 days is out of reach",
         ),
+        CITES,
     ),
     runs="retarget",
     example="<id> --target 3 --reason '2 days is out of reach'",
@@ -485,8 +488,15 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
             entry.update(value=self.value, confidence=self.confidence, corrected=True)
 
     class Retargeted(KoersAggregate.Event):
+        """A new target. v3: ``cites`` (what led to it; none before)."""
+
+        class_version = 3
+
         target: Decimal
         reason: str
+        cites: UUID | None
+
+        upcast_v2_v3 = staticmethod(cited_nothing)
 
         def apply(self, kr: KeyResult) -> None:
             kr.target = self.target

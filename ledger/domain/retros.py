@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from ledger.domain._base import Given, KoersAggregate, changes
 from ledger.domain._clock import now
@@ -47,6 +47,7 @@ __all__ = [
     "ItemKind",
     "Retro",
     "RetroGiven",
+    "item_id_of",
     "pulse_shown",
 ]
 
@@ -55,6 +56,12 @@ __all__ = [
 MIN_PULSE_RESPONSES = 3
 #: What is shown instead of such a pulse's score.
 TOO_FEW_RESPONSES = "too few responses to show"
+
+
+def item_id_of(retro_id: UUID | str, version: int) -> UUID:
+    """The id of a retro item recorded before items had ids: derived from its retro and the
+    version its event has in the retro (stable: the same on every read)."""
+    return uuid5(UUID(str(retro_id)), f"retro-item/{version}")
 
 
 def pulse_shown(responses: int) -> bool:
@@ -127,9 +134,12 @@ ADD_ITEM = Command(
     ),
     route="items",
     runs="add_retro_item",
+    description="Add an item to a retro: what went well, what to improve, or an idea; the "
+    "receipt has its `item_id` (an action item or a decision may cite it).",
     example="<id> --kind to_improve --text 'Reviews wait too long'",
     event="ItemAdded",
     method="add_item",
+    part="item_id",
     may=(MEMBER,),
 )
 RECORD_PULSE = Command(
@@ -165,6 +175,13 @@ ADD_ACTION_ITEM = Command(
         Text(name="text", help="What will be done.", most=2000, example="Pair on reviews daily"),
         replace(SOLE_OWNER, example="chen"),
         Day(name="due", help="The due date (not before the retro).", example="2026-12-11"),
+        Ref(
+            name="from_item",
+            option="from-item",
+            kind="retro_item",
+            default=None,
+            help="The retro item it came from, an item of this retro (koers retro show).",
+        ),
     ),
     route="action-items",
     runs="add_action_item",
@@ -261,8 +278,18 @@ class Retro(RetroGiven, KoersAggregate):
             r.items, r.pulse, r.actions = [], {}, {}
 
     class ItemAdded(KoersAggregate.Event):
+        """An item. v3: ``item_id``; an item recorded before items had ids is read with
+        :func:`item_id_of` its retro and its place in the retro's history (stable)."""
+
+        class_version = 3
+
+        item_id: UUID
         kind: ItemKind
         text: str
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["item_id"] = item_id_of(state["originator_id"], state["originator_version"])
 
         def apply(self, r: Retro) -> None:
             r.items.append((self.kind, self.text))
@@ -276,11 +303,20 @@ class Retro(RetroGiven, KoersAggregate):
             r.pulse[self.dimension] = self.score
 
     class ActionItemAdded(KoersAggregate.Event):
+        """An action item. v3: ``from_item``, the retro item it came from (none before)."""
+
+        class_version = 3
+
         item_id: UUID
         text: str
         owner: str
         due: date
         carried_from: UUID | None
+        from_item: UUID | None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["from_item"] = None
 
         def apply(self, r: Retro) -> None:
             r.actions[self.item_id] = {
@@ -320,7 +356,13 @@ class Retro(RetroGiven, KoersAggregate):
         checked = HOLD_RETRO.check(values)
         return cls._create(cls.Held, id=id, actor=actor, command_id=command_id, **checked)
 
-    add_item = changes(ADD_ITEM)
+    def add_item(self, *, actor: str, item_id: UUID, command_id: str = "", **values: Any) -> None:
+        """Add an item under ``item_id`` (the application derives it from the command's key)."""
+        checked = ADD_ITEM.check(values)
+        self.trigger_event(
+            self.ItemAdded, actor=actor, command_id=command_id, item_id=item_id, **checked
+        )
+
     record_pulse = changes(RECORD_PULSE)
 
     def add_action(

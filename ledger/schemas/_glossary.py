@@ -109,8 +109,8 @@ EVENTS: dict[str, str] = {
     "decision.reversed": "A decision was reversed: it no longer holds.",
     "decision.superseded": "A decision was replaced by a later decision.",
     "decision.linked": (
-        "A decision was linked to something it concerns: an objective, a key result, a delegation "
-        "or a retro action item."
+        "A decision was linked to something it concerns: an objective, a key result, a delegation, "
+        "a retro item, a retro action item or another decision (what led to it)."
     ),
     "delegation.delegated": (
         "Work was delegated to one owner: why, the desired result, the boundaries, how much "
@@ -325,6 +325,17 @@ FIELDS: dict[str, str] = {
         "for an item agreed in this retro."
     ),
     "to_retro_id": "The id (UUID) of the later retro the action item continues in.",
+    "cites": (
+        "The id (UUID) of what led to this change, or null: a retro item, a retro action "
+        "item, a decision or a key result (it existed when the change was recorded)."
+    ),
+    "from_item": (
+        "The id (UUID) of the retro item (of the same retro) this action item came from, or null."
+    ),
+    "retro.item_added.item_id": (
+        "The id (UUID) of the item, unique within its retro. Items recorded before version 3 "
+        "read with uuid5(retro id, 'retro-item/<the event's originator_version>')."
+    ),
     "to": "The person the prompt is for, by handle; only they answer it.",
     "triggered_by": (
         "References to what triggered the prompt (e.g. 'decision:<uuid>'); may be empty."
@@ -505,11 +516,11 @@ OVERRIDES: dict[str, str] = {
     "Risk.impact": "How bad it would be if they do, from 1 (minor) to 5 (severe).",
     "Link.kind": "What kind of thing the decision is linked to.",
     "Link.target_id": (
-        "The id (UUID) of the linked objective, key result, delegation, or (for an action "
-        "item) the retro that holds it."
+        "The id (UUID) of the linked objective, key result, delegation or decision, or (for a "
+        "retro item or an action item) the retro that holds it."
     ),
     "Link.item_id": (
-        "For an action item: the action item's id (UUID) within the retro; null otherwise."
+        "For a retro item or an action item: the item's id (UUID) within the retro; null otherwise."
     ),
 }
 
@@ -574,6 +585,8 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
         "key_result": "a key result",
         "delegation": "a delegation",
         "action_item": "an action item of a retro",
+        "retro_item": "an item of a retro (went well, to improve, an idea)",
+        "decision": "another decision",
     },
     "DelegationLevel": {
         "tell": "the delegator decides and tells",

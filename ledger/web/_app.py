@@ -14,6 +14,7 @@ from ledger.web import (
     _decisions,
     _delegations,
     _goals,
+    _lineage,
     _quality,
     _reflection,
     _retros,
@@ -59,6 +60,7 @@ def install_web(api: FastAPI) -> None:
         _retros.router,
         _delegations.router,
         _decisions.router,
+        _lineage.router,
         _quality.router,
         _settings.router,
     ):

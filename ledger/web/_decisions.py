@@ -30,6 +30,7 @@ from ledger.domain import COMMANDS, Decision, DecisionStatus, Principal
 from ledger.errors import KoersError
 from ledger.web._decision_record import Cut, DecisionRecord, links_of, proof_state, record_of
 from ledger.web._forms import Form, Input, form_of
+from ledger.web._lineage import lineage_of, page_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import paged, render
 from ledger.web._session import viewer
@@ -191,4 +192,5 @@ async def decision_page(request: Request, decision_id: str, me: Viewer) -> Respo
         forms=[] if past else _forms(record, ident),
         superseded=await _superseded(request, me, ident),
         proof=await _proof(request, ident),
+        lineage=(await lineage_of(request, me, ident))[0], page_of=page_of,
     )  # fmt: skip

@@ -22,7 +22,7 @@ from ledger.domain import COMMANDS, Principal
 from ledger.domain.retros import ActionState, Retro
 from ledger.errors import NotFound
 from ledger.web._charts import Series, line_chart
-from ledger.web._forms import Form, form_of
+from ledger.web._forms import Form, Input, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
 from ledger.web._session import viewer
@@ -85,6 +85,14 @@ def _action_forms(retro_id: str, item_id: str, carry_to: str, here: str) -> list
     return forms
 
 
+def _choose_item(form: Form, items: list[dict[str, str]]) -> None:
+    """The action item form picks the item it came from among this retro's items."""
+    for one in form.items:
+        if isinstance(one, Input) and one.name == "from_item":
+            one.widget = "select"
+            one.choices = (("", "–"), *((i["id"], i["text"][:80]) for i in items))
+
+
 @router.get("/retro/{retro_id}")
 async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
     """One retro: items, pulse, action items, and the forms to add to it."""
@@ -106,6 +114,13 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
     ]  # fmt: skip
     forms = [form_of(COMMANDS[name], target=str(retro.id), next=here)
              for name in ("retro.item", "retro.pulse", "retro.action")]  # fmt: skip
+    items = [
+        {"id": ident, "kind": kind.value, "text": text}
+        for ident, (kind, text) in zip(shown["item_ids"], retro.items, strict=True)
+    ]
+    for action in actions:
+        action["from_item"] = shown["actions"][action["item_id"]].get("from_item")
+    _choose_item(forms[2], items)
     return await render(request, me, "retro.html", title=f"Retro {retro.period}", retro=retro,
-                        pulse=shown["pulse"], actions=actions, upcoming=upcoming, forms=forms,
-                        banner=later)  # fmt: skip
+                        pulse=shown["pulse"], items=items, actions=actions, upcoming=upcoming,
+                        forms=forms, banner=later)  # fmt: skip

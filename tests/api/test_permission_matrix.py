@@ -426,6 +426,7 @@ def platform(api: Api) -> dict[str, str]:
     ids["decision_id"] = api.ok("/decisions", make.decision(decider="tester"))["id"]
     ids["delegation_id"] = as_(api, DELEGATOR, "/delegations", make.delegation(owner="bram"))["id"]
     ids["retro_id"] = api.ok("/retros", make.retro())["id"]
+    ids["thing_id"] = ids["decision_id"]  # GET /lineage/{thing_id}: any thing with a lineage
     asked = {"to": RECIPIENT, "question": "What would you redo?"}
     ids["prompt_id"] = as_(api, "koers", "/prompts", asked)["id"]
     as_(api, RECIPIENT, f"/prompts/{ids['prompt_id']}/answer", {"answer": "Less"})

@@ -14,6 +14,7 @@ import pytest
 
 from ledger.application import Koers
 from ledger.demo import DemoSummary, load_demo
+from ledger.demo._ids import action_item_id, retro_item_id
 from ledger.domain import (
     ActionState,
     Decision,
@@ -29,6 +30,7 @@ from ledger.domain import (
     Reversibility,
     Status,
 )
+from projections import lineage, memory_views, replay
 from tests.conftest import fresh_env, nats_url
 
 pytestmark = pytest.mark.nats  # the demo's events as they land on the stream
@@ -268,3 +270,33 @@ def test_retros_carry_an_action_item_over_and_prompts_are_dealt_with(
     prompt_states = [p.state for p in app.all_of(Prompt)]
     for prompt_state in (PromptState.ANSWERED, PromptState.SNOOZED, PromptState.DISMISSED):
         assert prompt_state in prompt_states
+
+
+def test_lineage_runs_from_a_retro_item_to_a_retarget_and_a_reviewed_decision(
+    loaded: tuple[Koers, DemoSummary],
+) -> None:
+    """The story's lineage (issue #14): platform's mid-quarter retro item "Incident reviews
+    slip..." became an action item, which the time-to-restore retarget cites; a decision
+    linked to that key result was later reviewed."""
+    app, _ = loaded
+    views = memory_views()
+    try:
+        replay(app, views)
+        item = retro_item_id("platform-mid", 4)
+        found = lineage(views, str(item))
+    finally:
+        views.close()
+    assert found is not None
+    assert found.node.kind == "retro_item"
+    assert found.node.title.startswith("Incident reviews slip")
+    kinds = [(n.kind, n.title) for n in found.descendants]
+    action = action_item_id("platform-mid", "review-definition-of-done")
+    assert kinds[0] == ("action_item", "Agree a definition of done for incident reviews")
+    assert found.descendants[0].id == str(action)
+    assert ("key_result", "Restore service within 60 minutes (median)") in kinds
+    decisions = [n for n in found.descendants if n.kind == "decision"]
+    assert decisions
+    assert any(d.status.startswith("reviewed (outcome") for d in decisions)
+    link_kinds = {link.kind for link in found.links}
+    assert {"retro.action", "key_result.retarget", "decision.link"} <= link_kinds
+    assert all(link.actor and link.at for link in found.links)

@@ -360,7 +360,7 @@ def test_the_scenarios_cover_every_command_of_koers() -> None:
 #: The application's methods that are not commands of the table: look-ups, the import, and
 #: the credentials outside the table (login and calendar links, webhook secrets).
 LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", "facts",
-            "fits", "may_see", "may_see_team", "may_read", "authorize", "tokens",
+            "fits", "may_see", "may_see_team", "may_see_party", "may_read", "authorize", "tokens",
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
             "secret_box", "webhooks", "webhook_secret", "webhooks_since",
             "issue_calendar_link", "revoke_calendar_link", "calendar_link_for", "calendar_holder",

@@ -117,7 +117,7 @@ def _delegation() -> KoersAggregate:
 
 def _retro() -> KoersAggregate:
     r = Retro.hold(id=uuid.uuid4(), actor=CEM, **retro())
-    r.add_item(actor=CEM, kind="went_well", text="pairing on incidents")
+    r.add_item(actor=CEM, item_id=uuid.uuid4(), kind="went_well", text="pairing on incidents")
     r.record_pulse(actor=CEM, dimension="psychological safety", score="4.2", responses=7)
     done, dropped = uuid.uuid4(), uuid.uuid4()
     r.add_action(actor=CEM, item_id=done, **action_item())
@@ -204,7 +204,7 @@ def test_a_created_aggregate_holds_every_value_its_first_event_carries() -> None
         f.name for f in dataclasses.fields(KoersAggregate.Created)
     }
     assert carried == {"delegator", "owner", "title", "why", "desired_result", "boundaries",
-                       "level", "cadence_days", "due"}  # fmt: skip
+                       "level", "cadence_days", "due", "cites"}  # fmt: skip
     assert all(getattr(d, name) == getattr(opened, name) for name in carried)
     assert d.delegator == ANN
 
@@ -266,7 +266,7 @@ def test_an_event_records_the_credential_it_was_proved_by() -> None:
     assert (added.credential, checked_in.credential, retargeted.credential) == (
         "token:abc", "token:abc", "")  # fmt: skip
     stored = MAPPER.to_stored_event(retargeted)
-    assert orjson.loads(stored.state)["class_version"] == 2
+    assert orjson.loads(stored.state)["class_version"] == 3
     del_credential = orjson.loads(stored.state)
     del del_credential["credential"], del_credential["class_version"]
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,

@@ -142,38 +142,38 @@ def schema_copy(tmp_path: Path) -> Path:
 
 
 def _reshaped(schemas: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The schemas as if ``key_result.retargeted`` had gained a field."""
-    schema = json.loads(json.dumps(schemas["key_result.retargeted.v2.json"]))
+    """The schemas as if ``key_result.dropped`` had gained a field."""
+    schema = json.loads(json.dumps(schemas["key_result.dropped.v2.json"]))
     schema["properties"]["approved_by"] = {"description": "Who approved it.", "type": "string"}
     schema["required"].append("approved_by")
-    return {**schemas, "key_result.retargeted.v2.json": schema}
+    return {**schemas, "key_result.dropped.v2.json": schema}
 
 
 def test_changing_the_shape_of_a_published_version_is_refused(
     schema_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = (schema_copy / "key_result.retargeted.v2.json").read_text("utf-8")
+    before = (schema_copy / "key_result.dropped.v2.json").read_text("utf-8")
     monkeypatch.setattr("ledger.schemas._files.generate", lambda: _reshaped(generate()))
     written, refused = write(schema_copy)
     assert written == []
     assert len(refused) == 1
-    assert "key_result.retargeted.v2 is published" in refused[0]
+    assert "key_result.dropped.v2 is published" in refused[0]
     assert "class_version" in refused[0]
-    assert (schema_copy / "key_result.retargeted.v2.json").read_text("utf-8") == before
-    assert any("key_result.retargeted.v2 is published" in p for p in check(schema_copy))
+    assert (schema_copy / "key_result.dropped.v2.json").read_text("utf-8") == before
+    assert any("key_result.dropped.v2 is published" in p for p in check(schema_copy))
 
 
 def test_a_new_version_is_written_and_locked_and_the_old_one_stays(
     schema_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reshaped = _reshaped(generate())
-    v3 = reshaped.pop("key_result.retargeted.v2.json")
-    reshaped["key_result.retargeted.v3.json"] = v3
+    v3 = reshaped.pop("key_result.dropped.v2.json")
+    reshaped["key_result.dropped.v3.json"] = v3
     monkeypatch.setattr("ledger.schemas._files.generate", lambda: reshaped)
     written, refused = write(schema_copy)
-    assert (written, refused) == (["key_result.retargeted.v3.json"], [])
-    assert read_lock(schema_copy)["key_result.retargeted.v3"] == fingerprint(v3)
-    assert (schema_copy / "key_result.retargeted.v2.json").exists()
+    assert (written, refused) == (["key_result.dropped.v3.json"], [])
+    assert read_lock(schema_copy)["key_result.dropped.v3"] == fingerprint(v3)
+    assert (schema_copy / "key_result.dropped.v2.json").exists()
 
 
 def test_annotations_may_improve_in_place_but_every_validating_keyword_is_locked() -> None:

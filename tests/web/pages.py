@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ledger.demo._ids import decision_id, delegation_id, key_result_id, objective_id, retro_id
+from ledger.demo._ids import (
+    decision_id,
+    delegation_id,
+    key_result_id,
+    objective_id,
+    retro_id,
+    retro_item_id,
+)
 
 __all__ = ["PAGES", "Page"]
 
@@ -55,6 +62,7 @@ PAGES: list[Page] = [
     Page("sign-in", "/", None),
     Page("retros", "/team/platform/retros"),
     Page("retro", f"/retro/{RETRO}"),
+    Page("lineage", f"/lineage-of/{retro_item_id('platform-mid', 4)}"),
     Page("delegations", "/me/delegations", "chen"),
     Page("delegation", f"/delegation/{DELEGATION}"),
     Page("notifications", "/me/notifications", "bram"),
