@@ -202,6 +202,9 @@ class AccessCommands(KoersBase):
             return principal.service or principal.on_behalf
         if who.key == "admin":
             return directory.has(handle, OrgRole.ADMIN)
+        if who.key == "team_member":  # the team's own people, not those of teams above
+            own = {Role.LEAD, Role.MEMBER}
+            return any(directory.members.get(t, {}).get(handle) in own for t in facts.teams)
         if who.key in ("lead", "member"):
             wanted = {Role.LEAD} if who.key == "lead" else {Role.LEAD, Role.MEMBER}
             return any(directory.role(handle, t) in wanted for t in facts.teams)

@@ -105,7 +105,9 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
         for item_id, action in retro.actions.items()
     ]  # fmt: skip
     forms = [form_of(COMMANDS[name], target=str(retro.id), next=here)
-             for name in ("retro.item", "retro.pulse", "retro.action")]  # fmt: skip
+             for name in ("retro.item", "retro.pulse", "retro.action", "retro.pulse_score")
+             ]  # fmt: skip
     return await render(request, me, "retro.html", title=f"Retro {retro.period}", retro=retro,
-                        pulse=shown["pulse"], actions=actions, upcoming=upcoming, forms=forms,
+                        pulse=shown["pulse"], responses=shown["pulse_responses"],
+                        actions=actions, upcoming=upcoming, forms=forms,
                         banner=later)  # fmt: skip

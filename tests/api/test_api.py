@@ -74,6 +74,7 @@ COMMANDS = {
     "hold_retro": "/retros",
     "add_retro_item": "/retros/{retro_id}/items",
     "record_pulse": "/retros/{retro_id}/pulse",
+    "give_pulse_score": "/retros/{retro_id}/pulse-scores",
     "add_action_item": "/retros/{retro_id}/action-items",
     "complete_action_item": "/retros/{retro_id}/action-items/{item_id}/complete",
     "drop_action_item": "/retros/{retro_id}/action-items/{item_id}/drop",

@@ -306,6 +306,12 @@ SCENARIOS: dict[str, Scenario] = {
             i["r"], actor=CEM, dimension="workload", score="3.5", responses=6, key=k
         ),
     ),
+    "give_pulse_score": (
+        lambda app: {"r": new_retro(app)},
+        lambda app, i, k: app.give_pulse_score(
+            i["r"], actor=CEM, dimension="workload", score=4, key=k
+        ),
+    ),
     "add_action_item": (
         lambda app: {"r": new_retro(app)},
         lambda app, i, k: app.add_action_item(i["r"], actor=CEM, key=k, **action_item()),

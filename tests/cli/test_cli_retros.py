@@ -30,6 +30,7 @@ BAD: dict[str, tuple[dict[str, Any], str, Any]] = {
     ),
     "retro.item": ({"kind": "idea", "text": "Pair more"}, "kind", "grow"),
     "retro.pulse": ({"dimension": "workload", "score": "3.4", "responses": 7}, "score", "5.1"),
+    "retro.pulse_score": ({"dimension": "workload", "score": 4}, "score", 6),
     "retro.action": (
         {"text": "Pair on reviews", "owner": "bram", "due": str(TODAY)},
         "due",

@@ -24,6 +24,33 @@ def test_a_retros_page_hides_a_pulse_from_fewer_than_three_responses(
             assert pulse.status_code == 200, pulse.text
     page = signed_in("ann").page
     page.goto(f"{site.url}/retro/{retro.json()['id']}")
-    rows = {row.locator("th").inner_text(): row.locator("td").inner_text()
+    rows = {row.locator("th").inner_text(): row.locator("td").first.inner_text()
             for row in page.locator("#pulse tbody tr").all()}  # fmt: skip
     assert rows == {"safety": "4.5", "workload": "too few responses to show"}
+
+
+def test_members_give_their_own_scores_through_the_retros_form(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    with site.api("ann") as api:
+        retro = api.post("/retros", json={"team": "platform", "period": "Own scores",
+                                           "held_on": today})  # fmt: skip
+        assert retro.status_code == 201, retro.text
+    here = f"{site.url}/retro/{retro.json()['id']}"
+    shown: list[dict[str, tuple[str, str]]] = []
+    for who, score in (("bram", "2"), ("chen", "4"), ("dewi", "5")):
+        page = signed_in(who).page
+        page.goto(here)
+        page.locator("summary", has_text="Give your own team-health pulse score").click()
+        form = page.locator("details[open] form").first
+        form.get_by_label("Dimension").fill("focus")
+        form.get_by_label("Score").fill(score)
+        form.get_by_role("button", name="Give your own team-health pulse score").click()
+        page.wait_for_url("**?done=give_pulse_score*")
+        shown.append({row.locator("th").inner_text(): (row.locator("td").first.inner_text(),
+                                                       row.locator("td.responses").inner_text())
+                      for row in page.locator("#pulse tbody tr").all()})  # fmt: skip
+    # by hand: 2 people, hidden; then (2 + 4 + 5) / 3 = 3.666… -> 3.67 from 3
+    assert shown[1] == {"focus": ("too few responses to show", "2")}
+    assert shown[2] == {"focus": ("3.67", "3")}
