@@ -106,13 +106,9 @@ _ITEM = Ref(
     help="The action item's id (koers retro show).",
 )
 
-_DIMENSION = Text(
-    name="dimension",
-    help="What was scored, e.g. psychological_safety, workload.",
-    most=60,
-    line=True,
-    example="workload",
-)
+#: What a pulse scores (a typed-in pulse and people's own scores alike).
+_DIMENSION = Text(name="dimension", most=60, line=True, example="workload",
+                  help="What was scored, e.g. psychological_safety, workload.")  # fmt: skip
 HOLD_RETRO = Command(
     "retro.hold",
     "Record a retro of a team: what it looks back on, when, and who facilitated.",

@@ -146,3 +146,31 @@ def test_the_tree_and_the_kpi_board_are_read_through_the_api(api: Api) -> None:
     hidden = remote(api, "cem", "kpi", "board", "platform")  # not a member: as if no team
     assert hidden.returncode != 0
     assert "no team" in hidden.stderr, hidden.stderr
+
+
+def test_a_deciders_quality_is_read_through_the_api_by_them_and_their_lead(api: Api) -> None:
+    """``koers decision quality --by bram``: one reviewed decision of bram's in platform,
+    confidence 0.7, not as expected: Brier (0.7 − 0)² = 0.49. tester leads platform; bob is
+    a member beside bram (refused, as by the API)."""
+    from tests.api.test_api_support import TODAY, decide, decision
+
+    bram = {"Koers-Actor": "bram"}
+    d = api.ok("/decisions", decision(decider="bram"), **{"Koers-Actor": "tester"})["id"]
+    api.ok(f"/decisions/{d}/decide", decide(confidence="0.7", review_on=str(TODAY)), **bram)
+    review = {"outcome_quality": 2, "process_quality": 4, "as_expected": False,
+              "what_happened": "w"}  # fmt: skip
+    api.ok(f"/decisions/{d}/review", review, **bram)
+    for who in ("bram", "tester"):
+        shown = remote(api, who, "decision", "quality", "--by", "bram", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert (json.loads(shown.stdout)["reviews"], json.loads(shown.stdout)["brier_score"]) == (
+            1, "0.4900")  # fmt: skip
+    text = remote(api, "bram", "decision", "quality", "--by", "bram").stdout
+    assert text.startswith("bram: Brier score 0.4900 over 1 reviewed decisions")
+    assert "0.6" in text  # the band [0.6, 0.8) it fell in
+    hidden = remote(api, "bob", "decision", "quality", "--by", "bram")
+    assert hidden.returncode != 0
+    assert "leads of their teams" in hidden.stderr, hidden.stderr
+    wrong = remote(api, "bram", "decision", "quality", "--by", "bram", "--period", "Q1")
+    assert wrong.returncode == 2
+    assert "give it as 2026-Q4" in wrong.stderr
