@@ -113,7 +113,7 @@ def test_an_action_item_is_added_carried_over_and_done_by_its_id(cli_env: dict[s
     earlier = as_json("retro", "hold", *held, str(TODAY), env=cli_env)["id"]
     later = as_json("retro", "hold", *held, str(TODAY + timedelta(days=14)), env=cli_env)["id"]
     action = ("retro", "action", earlier, "--text", "Pair on reviews", "--owner", "bram",
-              "--due", str(TODAY + timedelta(days=7)), "--key", "action-1")  # fmt: skip
+              "--due", str(TODAY + timedelta(days=7)), "--idempotency-key", "action-1")  # fmt: skip
     added = as_json(*action, env=cli_env)
     again = as_json(*action, env=cli_env)
     assert again == {**added, "replayed": True, "position": None}
