@@ -37,7 +37,7 @@ def test_the_fan_out_sends_a_retros_events_but_never_a_persons_own_score() -> No
                 payload={},
                 stored_at=datetime.now(UTC),
                 topic=get_topic(cls),
-            )  # fmt: skip
+            )
             for n, (name, cls) in enumerate(
                 (("item_added", Retro.ItemAdded), ("pulse_scored", Retro.PulseScored)), 2
             )
