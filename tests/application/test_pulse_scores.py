@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -118,3 +119,14 @@ def test_a_typed_in_pulse_and_own_scores_the_last_event_counts(team_app: Koers) 
     assert _shown(team_app, r) == ({"workload": "2.5"}, {"workload": 6})
     _score(team_app, r, "bob", "workload", 4)
     assert _shown(team_app, r) == ({"workload": TOO_FEW_RESPONSES}, {"workload": 1})
+
+
+def test_a_retro_from_a_snapshot_older_than_own_scores_takes_them(clock: Step) -> None:
+    from uuid import uuid4
+
+    retro = Retro.hold(id=uuid4(), actor="ann", team="platform", period="S1", held_on=TODAY)
+    del vars(retro)["_pulse_scores"]  # as restored from a snapshot taken before this feature
+    retro.give_pulse_score(actor="bob", dimension="workload", score=3)
+    retro.give_pulse_score(actor="cem", dimension="workload", score=4)
+    assert retro.own_scores("workload") == {"bob": 3, "cem": 4}
+    assert retro.pulse["workload"] == Decimal("3.50")
