@@ -101,14 +101,17 @@ def item_added(tx: Tx, e: Retro.ItemAdded, position: int) -> None:
     tx.run(f"UPDATE retros SET {column} = {column} + 1 WHERE retro_id = ?", ident(e.originator_id))
 
 
-def pulse(tx: Tx, e: Retro.PulseRecorded, position: int) -> None:
+def pulse(tx: Tx, e: Retro.PulseRecorded | Retro.PulseScored, position: int) -> None:
+    """A dimension's pulse is what its last event says: a typed-in score, or the mean and
+    count of people's own scores (never one person's score)."""
+    score = e.score if isinstance(e, Retro.PulseRecorded) else e.mean
     tx.run(
         "INSERT INTO retro_pulse (retro_id, dimension, score, responses) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (retro_id, dimension) DO UPDATE SET score = excluded.score, "
         "responses = excluded.responses",
         ident(e.originator_id),
         e.dimension,
-        dec(e.score),
+        dec(score),
         e.responses,
     )
 
@@ -197,6 +200,7 @@ HANDLERS: Handlers = {
     Retro.Held: held,
     Retro.ItemAdded: item_added,
     Retro.PulseRecorded: pulse,
+    Retro.PulseScored: pulse,
     Retro.ActionItemAdded: action_added,
     Retro.ActionItemCompleted: action_completed,
     Retro.ActionItemDropped: action_dropped,

@@ -5,6 +5,7 @@ A decision belongs to the period (UTC quarter) in which it was opened.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -243,17 +244,21 @@ def calibration(
     period: str | None = None,
     decider: str | None = None,
     at: datetime | None = None,
+    teams: Collection[str] | None = None,
 ) -> Calibration:
     """Stated confidence against outcome over the reviewed decisions of ``team`` opened in
-    ``period``, or of one ``decider`` (any team, any period, unless given): the points of a
-    calibration chart, by band of a fifth, and the Brier score :func:`decision_quality` gives
-    for the same decisions."""
+    ``period``, or of one ``decider`` (any team, any period, unless given; only those of
+    ``teams`` when given: what a lead may read of a person's): the points of a calibration
+    chart, by band of a fifth, and the Brier score :func:`decision_quality` gives for the
+    same decisions."""
     wanted = {"team": team, "period": period, "decider": decider}
     where = "".join(f" AND {name} = ?" for name, value in wanted.items() if value is not None)
     rows = views.rows(
         f"SELECT * FROM decisions WHERE reviewed_at IS NOT NULL{where} ORDER BY position",
         *(value for value in wanted.values() if value is not None),
     )
+    if teams is not None:
+        rows = [r for r in rows if r["team"] in teams]
     bands = []
     for low, high in CONFIDENCE_BANDS:
         mine = [r for r in rows if low <= as_decimal(r["confidence"]) < high or

@@ -27,11 +27,13 @@ from uuid import UUID
 
 import anyio
 from cryptography.exceptions import InvalidTag
+from eventsourcing.utils import get_topic
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from ledger.application import Facts, Koers
 from ledger.domain import AGGREGATES, Principal, Webhook
+from ledger.domain.retros import PRIVATE_FIELDS
 from ledger.domain.webhooks import matches
 from ledger.errors import NotFound
 from ledger.settings import WebhookSettings
@@ -46,6 +48,8 @@ log = logging.getLogger("workers")
 FACTS_SECONDS = 2.0
 _MOST_FACTS = 10_000
 _NOT_SENT = frozenset({"command_key"})
+#: Events holding one person's own answer (a pulse score): never sent (docs/security.md).
+_PRIVATE = frozenset(get_topic(cls) for cls in PRIVATE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ class Registry:
         hooks = list(self._hooks.values())
         for event in events:
             wanted = [h for h in hooks if h.wants(event)]
-            if not wanted or event.kind in _NOT_SENT:
+            if not wanted or event.kind in _NOT_SENT or event.topic in _PRIVATE:
                 continue
             facts = self._facts_of(event)
             if facts is None:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import create_model
@@ -29,7 +28,7 @@ from ledger.application import Koers
 from ledger.application._reads import complete_state, event_fields, plain
 from ledger.domain import AGGREGATES, KoersAggregate, Principal
 from ledger.errors import NotAllowed, NotFound
-from ledger.nats._subjects import kind_and_type
+from ledger.nats._subjects import event_type
 
 __all__ = [
     "MinPosition",
@@ -119,12 +118,11 @@ def history_rows(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID
     positions = positions_by_version(koers, ident)
     rows = []
     for event in events:
-        kind_token, type_token = kind_and_type(get_topic(type(event)))
         rows.append(
             {
                 "position": positions.get(event.originator_version),
                 "version": event.originator_version,
-                "type": f"{kind_token}.{type_token}",
+                "type": event_type(event),
                 "event": type(event).__qualname__,
                 "actor": event.actor,
                 "credential": event.credential,

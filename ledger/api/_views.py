@@ -28,6 +28,7 @@ from ledger.application import Koers
 from ledger.domain import OrgRole
 from ledger.errors import NotFound
 from projections import (
+    Calibration,
     DecisionQuality,
     DelegationBoard,
     KoersViews,
@@ -38,6 +39,7 @@ from projections import (
     PromptInbox,
     ReflectionJournal,
     RetroFollowThrough,
+    calibration,
     decision_quality,
     delegation_board,
     kpi_board,
@@ -253,6 +255,26 @@ async def get_decision_quality(
     grid and the reversal rate."""
     await see_team(request, team)
     return await _answer(request, lambda v: decision_quality(v, team, period), at)
+
+
+_ANY_QUARTER = Query(pattern=QUARTER, description="Only decisions opened in this quarter.")
+
+
+@router.get("/people/{person}/decision-quality", response_model=Calibration,
+            summary="A decider's decision quality")  # fmt: skip
+async def get_person_decision_quality(
+    request: Request, *, person: Person, at: At, period: Annotated[str | None, _ANY_QUARTER] = None
+) -> Response:
+    """One decider's calibration over a period: the Brier score, bands of stated confidence
+    against the share that went as expected, and how many reviewed decisions count
+    (docs/metrics.md §2). Read by the person themself (every team's decisions) and by leads
+    of their teams or of a team above them (the decisions of the teams that lead leads);
+    404 for anyone else."""
+    koers, principal = koers_of(request), principal_of(request)
+    teams = await in_thread(koers.quality_scope, principal, person)
+    return await _answer(
+        request, lambda v: calibration(v, decider=person, period=period, teams=teams), at
+    )
 
 
 @router.get("/delegation-board", response_model=DelegationBoard, summary="Delegation board")

@@ -202,6 +202,9 @@ class AccessCommands(KoersBase):
             return principal.service or principal.on_behalf
         if who.key == "admin":
             return directory.has(handle, OrgRole.ADMIN)
+        if who.key == "team_member":  # the team's own people, not those of teams above
+            own = {Role.LEAD, Role.MEMBER}
+            return any(directory.members.get(t, {}).get(handle) in own for t in facts.teams)
         if who.key in ("lead", "member"):
             wanted = {Role.LEAD} if who.key == "lead" else {Role.LEAD, Role.MEMBER}
             return any(directory.role(handle, t) in wanted for t in facts.teams)
@@ -230,6 +233,28 @@ class AccessCommands(KoersBase):
 
     def may_see_team(self, principal: Principal, team: str) -> bool:
         return self.may_see(principal, Facts(frozenset({team})))
+
+    def quality_scope(self, principal: Principal, handle: str) -> frozenset[str] | None:
+        """The teams whose decisions by ``handle`` the principal may read in that person's
+        decision quality: all (``None``) for the person themself and the local administrator;
+        for a lead of one of the person's teams (or of a team above it), the teams that lead
+        leads (their own and every one below). ``NotFound`` for anyone else (as a person's
+        prompts are: not revealed), ``UnknownName``
+        for a handle the directory does not know."""
+        self.person(handle)
+        if principal.local or (principal.handle == handle and not principal.service):
+            return None
+        directory = self.directory()
+        led = frozenset(
+            t for t in directory.parents if directory.role(principal.handle, t) is Role.LEAD
+        )
+        if not led & directory.teams_of(handle):
+            raise NotFound(
+                "person", handle,
+                "a person's decision quality is read by them and by leads of their teams (or "
+                "of a team above them)",
+            )  # fmt: skip
+        return led
 
     def may_read(self, principal: Principal, kind: str, thing: KoersAggregate) -> bool:
         return self.may_see(principal, self.facts(kind, thing, {}))

@@ -22,9 +22,9 @@ from uuid import UUID
 
 from ledger.domain import Decision, Delegation, KoersAggregate, Retro
 from ledger.domain.notify import SECRET_FIELDS, masked
-from ledger.domain.retros import TOO_FEW_RESPONSES, pulse_shown
+from ledger.domain.retros import PRIVATE_FIELDS, TOO_FEW_RESPONSES, pulse_shown
 
-__all__ = ["ENVELOPE", "complete_state", "event_fields", "plain", "state_of"]
+__all__ = ["ENVELOPE", "NOT_SHOWN", "complete_state", "event_fields", "plain", "state_of"]
 
 #: An event's envelope: shown apart (version, actor, time) or not at all, never as a field.
 ENVELOPE = frozenset(
@@ -70,9 +70,16 @@ def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
     return plain(state)  # type: ignore[no-any-return]
 
 
+#: What a history shows instead of one person's own answer (``PRIVATE_FIELDS``).
+NOT_SHOWN = "not shown: one person's own answer"
+
+
 def event_fields(event: Any) -> dict[str, Any]:
-    """What an event says beyond its envelope, as plain data."""
+    """What an event says beyond its envelope, as plain data (one person's own answer, such
+    as a pulse score, as :data:`NOT_SHOWN`)."""
     fields = {k: v for k, v in vars(event).items() if k not in ENVELOPE}
+    for name in PRIVATE_FIELDS.get(type(event), frozenset()).intersection(fields):
+        fields[name] = NOT_SHOWN
     for name in SECRET_FIELDS.intersection(fields):  # webhook URLs: `koers notify show`
         fields[name] = masked(fields[name])
     return plain(fields)  # type: ignore[no-any-return]
@@ -132,14 +139,24 @@ def _delegation(state: dict[str, Any], events: Sequence[Any]) -> None:
 
 
 def _retro(state: dict[str, Any], events: Sequence[Any]) -> None:
-    """Each dimension's last pulse, its score shown only from enough responses."""
-    latest = {e.dimension: e for e in events if isinstance(e, Retro.PulseRecorded)}
+    """Each dimension's pulse as its last event says (a typed-in score, or the mean of
+    people's own scores), shown only from enough responses; nobody's own score."""
+    latest = {e.dimension: _pulse_of(e) for e in events if isinstance(e, _PULSES)}
     state["pulse"] = {
-        dimension: plain(e.score) if pulse_shown(e.responses) else TOO_FEW_RESPONSES
-        for dimension, e in latest.items()
+        dimension: plain(score) if pulse_shown(responses) else TOO_FEW_RESPONSES
+        for dimension, (score, responses) in latest.items()
     }
-    state["pulse_responses"] = {dimension: e.responses for dimension, e in latest.items()}
+    state["pulse_responses"] = {dimension: n for dimension, (_, n) in latest.items()}
     _retro_lineage(state, events)
+
+
+_PULSES = (Retro.PulseRecorded, Retro.PulseScored)
+
+
+def _pulse_of(event: Any) -> tuple[Decimal, int]:
+    """A pulse event's score as shown: a typed-in score, or the mean of people's own."""
+    score = event.score if isinstance(event, Retro.PulseRecorded) else event.mean
+    return score, event.responses
 
 
 def _retro_lineage(state: dict[str, Any], events: Sequence[Any]) -> None:

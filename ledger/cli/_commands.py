@@ -5,7 +5,9 @@ Each command gets an option per field (``--as-of`` for ``as_of``, or the field's
 go to the application as the text typed, unconverted: the domain's one check reads and bounds
 them, so the command line refuses exactly what the API refuses (exit 2, naming the option).
 Changes take the thing's id as their argument and ``--expect-version``; every command takes
-``--key`` (safe retries), ``--as``, ``--json`` and ``--data-dir``.
+``--idempotency-key`` (safe retries), ``--as``, ``--json`` and ``--data-dir``. The key's old
+spelling ``--key`` is still taken, hidden and with a note, except by commands with a field
+(or a part of one) called ``key``, where it read as that field (``decision add-option``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ledger.cli._common import (
     DataDir,
     Json,
     Key,
+    OldKey,
     actor_of,
     koers_app,
     local_principal,
@@ -119,6 +122,8 @@ def _common(command: Command) -> list[inspect.Parameter]:
         inspect.Parameter("as_json", keyword, default=False, annotation=Json),
         inspect.Parameter("data_dir", keyword, default=None, annotation=DataDir),
     ]
+    if not names_a_key(command):
+        common.insert(2, inspect.Parameter("old_key", keyword, default="", annotation=OldKey))
     if not command.creates:
         common.insert(
             0, inspect.Parameter("expect", keyword, default=None, annotation=ExpectVersion)
@@ -133,7 +138,34 @@ def option_values(command: Command, options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_COMMON_FLAGS = {"actor": "--as", "key": "--key", "expected_version": "--expect-version"}
+_COMMON_FLAGS = {
+    "actor": "--as",
+    "key": "--idempotency-key",
+    "expected_version": "--expect-version",
+}
+
+
+def names_a_key(command: Command) -> bool:
+    """Whether a field of the command, or a part of one, is called ``key`` (an option's key):
+    there ``--key`` would read as that field, so the idempotency key's old spelling is not
+    taken."""
+    return any("key" in _part_names(f) for f in command.fields)
+
+
+def _part_names(field: Any) -> set[str]:
+    """A field's name and those of its parts (a record's, or each record's of a list)."""
+    record = getattr(field, "item", field)
+    return {field.name, *(p.name for p in getattr(record, "parts", ()))}
+
+
+def idempotency_key(options: dict[str, Any]) -> str:
+    """The ``--idempotency-key`` typed, or the deprecated ``--key`` (with a note on stderr)."""
+    key, old = options.pop("key"), options.pop("old_key", "")
+    if old:
+        if key and key != old:
+            raise typer.BadParameter("give the key once, as --idempotency-key", param_hint="--key")
+        typer.echo("koers: --key is deprecated: write --idempotency-key", err=True)
+    return str(key or old)
 
 
 def _in_flags(
@@ -189,14 +221,14 @@ def command_function(
         named = command.named_by is not None
         target = ident if ident is None or named else parse_uuid(ident)
         values = read(command, options)
-        actor, key = options.pop("actor"), options.pop("key")
+        actor, key = options.pop("actor"), idempotency_key(options)
         with _executor(options.pop("data_dir")) as execute:
             try:
                 receipt = execute(command, target, values, actor, key, options.pop("expect", None))
             except InvalidValue as e:
                 raise _in_flags(command, e, flags) from None
         extra = {command.part: receipt.item_id} if command.part and receipt.item_id else {}
-        report(command.kind.replace("_", "-"), receipt, options.get("as_json", False), **extra)
+        report(command.kind, receipt, options.get("as_json", False), **extra)
 
     arguments = [_argument(command.field(name)) for name in command.arguments]
     options = [

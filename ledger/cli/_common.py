@@ -26,6 +26,7 @@ __all__ = [
     "DataDir",
     "Json",
     "Key",
+    "OldKey",
     "as_json",
     "koers_app",
     "local_settings",
@@ -48,11 +49,17 @@ Actor = Annotated[
 Key = Annotated[
     str,
     typer.Option(
-        "--key",
+        "--idempotency-key",
         metavar="KEY",
         help="Idempotency key: run the same command again with the same key and it takes "
         "effect once (safe to retry after a timeout or a crash).",
     ),
+]
+#: ``--key``, the idempotency key's old spelling: hidden, and still taken (with a note)
+#: by every command none of whose fields is called a key (docs/commands.md, "Names").
+OldKey = Annotated[
+    str,
+    typer.Option("--key", metavar="KEY", hidden=True, help="Deprecated: --idempotency-key."),
 ]
 DataDir = Annotated[
     Path | None,

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from ledger.cli._commands import add_commands, bespoke_option, command_function, option_values
+from ledger.cli._quality import decider_quality
 from ledger.cli._reads import list_command, show_command
 from ledger.domain import COMMANDS, Command
 from ledger.domain import decisions as dc
@@ -29,6 +30,8 @@ decision.command("show", epilog="\b\nExample: koers decision show <id> --as-of 2
 decision.command("list", epilog="\b\nExample: koers decision list --team platform --json")(
     list_command("decision", ["team", "question", "reversibility", "status", "decider"], ["team"])
 )
+
+decision.command("quality")(decider_quality)
 
 _OPTIONS, _CRITERIA = dc.OPEN_DECISION.field("options"), dc.OPEN_DECISION.field("criteria")
 _LIKELIHOOD, _IMPACT = dc.RISK.parts[0], dc.RISK.parts[1]

@@ -17,6 +17,7 @@ from ledger.cli._output import friendly_errors
 from ledger.cli._remote import Remote, RemoteProblem, remote_from_env
 from ledger.domain import AGGREGATES, collection
 from ledger.errors import ConfigurationError, NotFound
+from ledger.nats._subjects import event_type
 
 __all__ = [
     "history",
@@ -212,6 +213,7 @@ def history(
             rows = [
                 {
                     "version": event.originator_version,
+                    "type": event_type(event),
                     "event": type(event).__qualname__,
                     "actor": event.actor,
                     "credential": event.credential,
@@ -225,8 +227,6 @@ def history(
         return
     for row in rows:
         via = f"  ({row['credential']})" if row["credential"] else ""
-        typer.echo(
-            f"{row['version']:>4}  {row['recorded']}  {row['actor']:<12} {row['event']}{via}"
-        )
+        typer.echo(f"{row['version']:>4}  {row['recorded']}  {row['actor']:<12} {row['type']}{via}")
         for key, value in row["fields"].items():
             typer.echo(f"        {key}: {_cell(value)}")

@@ -1,5 +1,5 @@
-"""Plan the retros of the story: held, items and pulse recorded, action items added and
-ended (done, dropped, or carried over into the team's next retro)."""
+"""Plan the retros of the story: held, items and pulse recorded, people's own pulse scores
+given, action items added and ended (done, dropped, or carried over into the team's next retro)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def plan_retros(plan: Plan) -> None:
             _item(plan, spec, n, kind, text)
         for n, (dimension, score) in enumerate(spec.pulse):
             _pulse(plan, spec, n, dimension, score)
+        for n, own in enumerate(spec.scores):
+            _own_score(plan, spec, n, own)
         for n, action in enumerate(spec.actions):
             _action(plan, spec, n, action)
 
@@ -57,6 +59,16 @@ def _pulse(plan: Plan, spec: RetroSpec, n: int, dimension: str, score: str) -> N
     )
     key = _key(spec, "pulse", dimension.replace(" ", "-"))
     plan.add(spec.held.later(20 + n), key, "pulse recorded", record)
+
+
+def _own_score(plan: Plan, spec: RetroSpec, n: int, own: tuple[str, str, int]) -> None:
+    """A person's own pulse score (``own``: person, dimension, score) after the retro."""
+    who, dimension, score = own
+    give = command(
+        "give_pulse_score", retro_id(spec.slug), actor=who, dimension=dimension, score=score
+    )
+    key = _key(spec, "score", str(n + 1))
+    plan.add(spec.held.later(40 + n), key, "pulse score given", give)
 
 
 def _action(plan: Plan, spec: RetroSpec, n: int, action: ActionSpec) -> None:

@@ -224,6 +224,8 @@ class RetroSpec:
     pulse: tuple[tuple[str, str], ...]  # dimension, score 1–5 (5 = best)
     responses: int
     actions: tuple[ActionSpec, ...]
+    #: people's own pulse scores, in order: person, dimension, score 1–5
+    scores: tuple[tuple[str, str, int], ...] = ()
 
 
 # -- prompts ------------------------------------------------------------------------------------

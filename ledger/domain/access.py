@@ -31,6 +31,7 @@ __all__ = [
     "RECIPIENT",
     "SELF",
     "SERVICE",
+    "TEAM_MEMBER",
     "Principal",
     "Who",
     "roles_table",
@@ -50,6 +51,7 @@ class Who:
 
 LEAD = Who("lead", "a lead of its team (or of a team above it)")
 MEMBER = Who("member", "a member or lead of its team (or of a team above it)")
+TEAM_MEMBER = Who("team_member", "a member or lead of its own team (not of a team above it)")
 ITS_OWNER = Who("owner", "its owner")
 DECIDER = Who("decider", "the decision's decider")
 DELEGATOR = Who("delegator", "the delegator")

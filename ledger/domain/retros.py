@@ -5,7 +5,12 @@ Invariants:
   ends once: done, dropped, or carried over into a later retro (where it continues under the
   same item id, due when it was, or on a new date that is not in the past);
 - a pulse score is 1–5, from at least one response; it is shown (reads, views, exports) only
-  from :data:`MIN_PULSE_RESPONSES` responses, so nobody's own scores can be read off it.
+  from :data:`MIN_PULSE_RESPONSES` responses, so nobody's own scores can be read off it;
+- people of the retro's own team may give their own pulse score (1–5) per dimension, until
+  :data:`PULSE_SCORING_DAYS` days after the retro was held; one score per person and
+  dimension (a second one replaces theirs). Each such event carries the dimension's mean
+  (:func:`pulse_mean`) and count of scores after it; a dimension's pulse is what its last
+  event says (a typed-in pulse, or the mean of people's own scores), shown by the same rule.
 
 The commands are declared once below (``RETRO_COMMANDS``); the aggregate's methods check
 their values through those declarations and keep only the rules of state here.
@@ -13,11 +18,12 @@ their values through those declarations and keep only the rules of state here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
 from ledger.domain._base import Given, KoersAggregate, changes
@@ -36,11 +42,13 @@ from ledger.domain._fields import (
     Text,
     Whole,
 )
-from ledger.domain.access import FACILITATOR, ITS_OWNER, LEAD, MEMBER
+from ledger.domain.access import FACILITATOR, ITS_OWNER, LEAD, MEMBER, TEAM_MEMBER
 from ledger.errors import InvalidValue, NotAllowed, NotFound
 
 __all__ = [
     "MIN_PULSE_RESPONSES",
+    "PRIVATE_FIELDS",
+    "PULSE_SCORING_DAYS",
     "RETRO_COMMANDS",
     "TOO_FEW_RESPONSES",
     "ActionState",
@@ -48,6 +56,7 @@ __all__ = [
     "Retro",
     "RetroGiven",
     "item_id_of",
+    "pulse_mean",
     "pulse_shown",
 ]
 
@@ -64,9 +73,22 @@ def item_id_of(retro_id: UUID | str, version: int) -> UUID:
     return uuid5(UUID(str(retro_id)), f"retro-item/{version}")
 
 
+#: People give their own pulse scores until this many days after the retro was held.
+PULSE_SCORING_DAYS = 14
+
+
 def pulse_shown(responses: int) -> bool:
     """Whether a pulse from ``responses`` responses may be shown."""
     return responses >= MIN_PULSE_RESPONSES
+
+
+def pulse_mean(scores: Iterable[Decimal]) -> Decimal:
+    """The mean of people's own scores of one dimension, to 2 places, half up (as every
+    score Koers reports: docs/metrics.md)."""
+    given = list(scores)
+    if not given:
+        raise ValueError("a mean of no scores")
+    return (sum(given, Decimal(0)) / len(given)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 class ItemKind(Enum):
@@ -91,6 +113,9 @@ _ITEM = Ref(
     help="The action item's id (koers retro show).",
 )
 
+#: What a pulse scores (a typed-in pulse and people's own scores alike).
+_DIMENSION = Text(name="dimension", most=60, line=True, example="workload",
+                  help="What was scored, e.g. psychological_safety, workload.")  # fmt: skip
 HOLD_RETRO = Command(
     "retro.hold",
     "Record a retro of a team: what it looks back on, when, and who facilitated.",
@@ -146,13 +171,7 @@ RECORD_PULSE = Command(
     "retro.pulse",
     "Record a team-health pulse score (1–5) for one dimension.",
     (
-        Text(
-            name="dimension",
-            help="What was scored, e.g. psychological_safety, workload.",
-            most=60,
-            line=True,
-            example="workload",
-        ),
+        _DIMENSION,
         Number(
             name="score",
             help="The average score, 1–5.",
@@ -167,6 +186,24 @@ RECORD_PULSE = Command(
     event="PulseRecorded",
     method="record_pulse",
     may=(MEMBER,),
+)
+GIVE_PULSE_SCORE = Command(
+    "retro.pulse_score",
+    "Give your own team-health pulse score (1–5) for one dimension of your team's retro.",
+    (
+        _DIMENSION,
+        Whole(name="score", help="Your score, 1 (worst) to 5 (best).", low=1, high=5, example=4),
+    ),
+    route="pulse-scores",
+    runs="give_pulse_score",
+    description="Give your own pulse score (1–5) for one dimension, until "
+    f"{PULSE_SCORING_DAYS} days after the retro was held; a second score replaces yours. "
+    "Nobody's own score is shown anywhere: only the mean and count of a dimension's scores, "
+    f"from {MIN_PULSE_RESPONSES} people on.",
+    example="<id> --dimension workload --score 4",
+    event="PulseScored",
+    method="give_pulse_score",
+    may=(TEAM_MEMBER,),
 )
 ADD_ACTION_ITEM = Command(
     "retro.action",
@@ -247,6 +284,7 @@ RETRO_COMMANDS = (
     HOLD_RETRO,
     ADD_ITEM,
     RECORD_PULSE,
+    GIVE_PULSE_SCORE,
     ADD_ACTION_ITEM,
     COMPLETE_ACTION_ITEM,
     DROP_ACTION_ITEM,
@@ -270,12 +308,14 @@ class Retro(RetroGiven, KoersAggregate):
     if TYPE_CHECKING:  # attributes, not dataclass fields
         items: list[tuple[ItemKind, str]]
         pulse: dict[str, Decimal]
+        #: people's own scores, dimension -> handle -> score: never shown (docs/security.md)
+        _pulse_scores: dict[str, dict[str, int]]
         actions: dict[UUID, dict[str, Any]]
 
     class Held(RetroGiven, KoersAggregate.Created):
         def apply(self, r: Retro) -> None:
             self.adopt(r)
-            r.items, r.pulse, r.actions = [], {}, {}
+            r.items, r.pulse, r.actions, r._pulse_scores = [], {}, {}, {}
 
     class ItemAdded(KoersAggregate.Event):
         """An item. v3: ``item_id``; an item recorded before items had ids is read with
@@ -301,6 +341,21 @@ class Retro(RetroGiven, KoersAggregate):
 
         def apply(self, r: Retro) -> None:
             r.pulse[self.dimension] = self.score
+
+    class PulseScored(KoersAggregate.Event):
+        """A person's own score of one dimension (replacing theirs), with the dimension's
+        mean and count of scores after it: the only numbers ever shown of it."""
+
+        class_version: ClassVar[int] = 1  # new with people's own scores: no older shape
+        dimension: str
+        score: int
+        mean: Decimal
+        responses: int
+
+        def apply(self, r: Retro) -> None:
+            kept = vars(r).setdefault("_pulse_scores", {})  # not in an older snapshot
+            kept.setdefault(self.dimension, {})[self.actor] = self.score
+            r.pulse[self.dimension] = self.mean
 
     class ActionItemAdded(KoersAggregate.Event):
         """An action item. v3: ``from_item``, the retro item it came from (none before)."""
@@ -364,6 +419,32 @@ class Retro(RetroGiven, KoersAggregate):
         )
 
     record_pulse = changes(RECORD_PULSE)
+
+    def own_scores(self, dimension: str) -> dict[str, int]:
+        """People's own scores of a dimension, by handle, a copy (never shown: see
+        docs/security.md); kept as ``_pulse_scores``, which an older snapshot lacks."""
+        kept: dict[str, dict[str, int]] = vars(self).get("_pulse_scores", {})
+        return dict(kept.get(dimension, {}))
+
+    def give_pulse_score(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        """Record ``actor``'s own score of a dimension, replacing theirs, while the retro
+        takes scores (until :data:`PULSE_SCORING_DAYS` days after it was held)."""
+        checked = GIVE_PULSE_SCORE.check(values)
+        last_day = self.held_on + timedelta(days=PULSE_SCORING_DAYS)
+        if now().date() > last_day:
+            raise NotAllowed(
+                f"this retro took pulse scores until {last_day.isoformat()}: give yours in "
+                f"your team's next retro"
+            )
+        scores = {**self.own_scores(checked["dimension"]), actor: checked["score"]}
+        self.trigger_event(
+            self.PulseScored,
+            actor=actor,
+            command_id=command_id,
+            mean=pulse_mean(Decimal(s) for s in scores.values()),
+            responses=len(scores),
+            **checked,
+        )
 
     def add_action(
         self,
@@ -442,3 +523,10 @@ class Retro(RetroGiven, KoersAggregate):
             owner=action["owner"],
             due=action["due"] if due is None else due,
         )
+
+
+#: Fields of an event that hold one person's own answer (and what can be worked back to it):
+#: kept in the ledger, shown by no read, history, view, export or webhook (docs/security.md).
+PRIVATE_FIELDS: dict[type[Any], frozenset[str]] = {
+    Retro.PulseScored: frozenset({"score", "mean"}),
+}

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from uuid import UUID
 
-from eventsourcing.utils import TopicError, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 
 __all__ = [
     "EVENT_HEADERS",
@@ -49,6 +49,7 @@ __all__ = [
     "H_TYPE",
     "H_VERSION",
     "SubjectScheme",
+    "event_type",
     "id_token",
     "kind_and_type",
     "schema_version",
@@ -96,6 +97,12 @@ def kind_and_type(topic: str) -> tuple[str, str]:
     if len(parts) == 1 or ":" not in topic:
         return "_", _snake(qualname.replace(".", "_"))
     return _snake(parts[-2]), _snake(parts[-1])
+
+
+def event_type(event: object) -> str:
+    """An event's ``Koers-Type``, as its schema names it: ``key_result.checked_in``."""
+    kind, type_ = kind_and_type(get_topic(type(event)))
+    return f"{kind}.{type_}"
 
 
 @lru_cache(maxsize=4096)

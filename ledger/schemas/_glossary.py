@@ -134,6 +134,12 @@ EVENTS: dict[str, str] = {
     "retro.pulse_recorded": (
         "A team-health pulse was recorded in a retro: the team's average score on one dimension."
     ),
+    "retro.pulse_scored": (
+        "A member of the retro's team gave their own team-health pulse score on one dimension "
+        "(replacing their earlier one), with the dimension's mean and count of scores after it. "
+        "The score is one person's answer: no read, view, export or webhook of Koers shows it "
+        "(docs/security.md)."
+    ),
     "retro.action_item_added": (
         "An action item was agreed in a retro, with one owner and a due date (or carried "
         "over into this retro from an earlier one)."
@@ -484,6 +490,16 @@ OVERRIDES: dict[str, str] = {
         "The team's average score on the dimension, a decimal number from 1 (poor) to 5 (great), "
         "written as a string."
     ),
+    "retro.pulse_scored.score": (
+        "This person's own score, a whole number from 1 (poor) to 5 (great)."
+    ),
+    "retro.pulse_scored.mean": (
+        "The mean of the dimension's scores after this one (each person's last), to 2 places "
+        "half up, written as a string."
+    ),
+    "retro.pulse_scored.responses": (
+        "How many people have scored the dimension, this one included (at least 1)."
+    ),
     "retro.action_item_added.text": "What is to be done (up to 2000 characters).",
     "retro.action_item_added.owner": "The one person who does it, by handle.",
     "retro.action_item_added.due": (
@@ -541,6 +557,7 @@ INTEGER_RANGES: dict[str, tuple[int, int | None]] = {
     "outcome_quality": (1, 5),
     "process_quality": (1, 5),
     "responses": (1, None),
+    "retro.pulse_scored.score": (1, 5),
     "Risk.likelihood": (1, 5),
     "Risk.impact": (1, 5),
 }

@@ -1,5 +1,7 @@
 """Decision quality: a team's (``/team/<slug>/quality?period=…``, the numbers of
-``GET /teams/<slug>/decision-quality``) and my own calibration as a decider (``/me/quality``).
+``GET /teams/<slug>/decision-quality``), my own calibration as a decider (``/me/quality``)
+and a person's (``/person/<handle>/quality?period=…``, as ``GET
+/people/<handle>/decision-quality``: for that person and leads of their teams).
 
 Every number is the views' (:func:`projections.decision_quality`, :func:`projections.calibration`);
 the charts (:mod:`ledger.web._quality_charts`) draw them, with tables of the same numbers.
@@ -14,9 +16,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger.api import see_team
+from ledger.api import in_thread, koers_of, see_team
 from ledger.domain import Principal
-from ledger.errors import NotFound
+from ledger.errors import NotFound, UnknownName
 from ledger.web._quality_charts import calibration_chart, grid_chart, time_chart
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
@@ -65,10 +67,31 @@ async def team_quality(request: Request, slug: str, me: Viewer) -> Response:
 
 @router.get("/me/quality")
 async def my_quality(request: Request, me: Viewer) -> Response:
-    """My calibration over the decisions I made and had reviewed, every team and quarter."""
+    """My calibration over the decisions I made and had reviewed, every team and quarter
+    (or one quarter: ``period``)."""
+    return await _decider_page(request, me, me.handle)
+
+
+@router.get("/person/{handle}/quality")
+async def person_quality(request: Request, handle: str, me: Viewer) -> Response:
+    """A decider's calibration, for that person and leads of their teams (as the API)."""
+    return await _decider_page(request, me, handle)
+
+
+async def _decider_page(request: Request, me: Principal, handle: str) -> Response:
+    try:
+        teams = await in_thread(koers_of(request).quality_scope, me, handle)
+    except (NotFound, UnknownName) as e:
+        return await not_found(request, me, f"{e}")
+    asked = request.query_params.get("period", "").strip()
+    period, wrong = _period(request) if asked else (None, "")
     calibrated, problem = await read_view(
-        request, lambda v: calibration(v, decider=me.handle), at_of(request)
+        request,
+        lambda v: calibration(v, decider=handle, period=period, teams=teams),
+        at_of(request),
     )
     chart = calibration_chart(calibrated) if calibrated is not None else None
-    return await render(request, me, "my_quality.html", title="My decision quality",
-                        calibrated=calibrated, chart=chart, banner=problem)  # fmt: skip
+    title = "My decision quality" if handle == me.handle else f"Decision quality of {handle}"
+    return await render(request, me, "my_quality.html", title=title, who=handle,
+                        mine=handle == me.handle, period=period, calibrated=calibrated,
+                        chart=chart, banner=wrong or problem)  # fmt: skip

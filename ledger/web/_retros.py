@@ -113,7 +113,8 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
         for item_id, action in retro.actions.items()
     ]  # fmt: skip
     forms = [form_of(COMMANDS[name], target=str(retro.id), next=here)
-             for name in ("retro.item", "retro.pulse", "retro.action")]  # fmt: skip
+             for name in ("retro.item", "retro.pulse", "retro.action", "retro.pulse_score")
+             ]  # fmt: skip
     items = [
         {"id": ident, "kind": kind.value, "text": text}
         for ident, (kind, text) in zip(shown["item_ids"], retro.items, strict=True)
@@ -122,5 +123,6 @@ async def retro_page(request: Request, retro_id: str, me: Viewer) -> Response:
         action["from_item"] = shown["actions"][action["item_id"]].get("from_item")
     _choose_item(forms[2], items)
     return await render(request, me, "retro.html", title=f"Retro {retro.period}", retro=retro,
-                        pulse=shown["pulse"], items=items, actions=actions, upcoming=upcoming,
-                        forms=forms, banner=later)  # fmt: skip
+                        pulse=shown["pulse"], responses=shown["pulse_responses"], items=items,
+                        actions=actions, upcoming=upcoming, forms=forms,
+                        banner=later)  # fmt: skip

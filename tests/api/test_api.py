@@ -74,6 +74,7 @@ COMMANDS = {
     "hold_retro": "/retros",
     "add_retro_item": "/retros/{retro_id}/items",
     "record_pulse": "/retros/{retro_id}/pulse",
+    "give_pulse_score": "/retros/{retro_id}/pulse-scores",
     "add_action_item": "/retros/{retro_id}/action-items",
     "complete_action_item": "/retros/{retro_id}/action-items/{item_id}/complete",
     "drop_action_item": "/retros/{retro_id}/action-items/{item_id}/drop",
@@ -91,7 +92,7 @@ KINDS = ["objectives", "key-results", "kpis", "decisions", "delegations", "retro
 VIEWS = ["/teams/{team}/okr-progress", "/teams/{team}/decision-quality", "/delegation-board",
          "/teams/{team}/retro-follow-through", "/people/{person}/prompt-inbox",
          "/people/{person}/reflection-journal", "/teams/{team}/retro-brief",
-         "/org/alignment"]  # fmt: skip
+         "/org/alignment", "/people/{person}/decision-quality"]  # fmt: skip
 
 
 @pytest.fixture
@@ -201,6 +202,8 @@ def test_every_command_works_over_http(api: Api) -> None:
     api.ok(f"/delegations/{dg2}/revoke", {"reason": "No longer needed"})
     api.ok(f"/retros/{r}/items", {"kind": "went_well", "text": "Calm releases"})
     api.ok(f"/retros/{r}/pulse", {"dimension": "workload", "score": "3.5", "responses": 6})
+    api.ok(f"/retros/{r}/pulse-scores", {"dimension": "energy", "score": 4},
+           **{"Koers-Actor": "bram"})  # fmt: skip
     item2 = api.ok(f"/retros/{r}/action-items", {"text": "Pair", "owner": "cem",
                                                  "due": str(TODAY)})["item_id"]  # fmt: skip
     item3 = api.ok(f"/retros/{r}/action-items", {"text": "Docs", "owner": "cem",

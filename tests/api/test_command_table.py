@@ -168,7 +168,7 @@ def _path(command: Command, body: dict[str, Any]) -> str:
     [
         ("actor", "ann\nbob", "actor", "--as"),
         ("actor", "", "actor", "--as"),
-        ("key", "k" * 201, "Idempotency-Key", "--key"),
+        ("key", "k" * 201, "Idempotency-Key", "--idempotency-key"),
         ("expected_version", "0", "expected_version", "--expect-version"),
     ],
 )

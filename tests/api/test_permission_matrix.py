@@ -103,6 +103,8 @@ class Scene:
         keys |= {self.asker_is} if self.asker_is else set()
         role = role_in(handle, self.teams)
         keys |= {"lead": {"lead", "member"}, "member": {"member"}}.get(role or "", set())
+        if {ROLES.get((team, handle)) for team in self.teams} & {"lead", "member"}:
+            keys.add("team_member")  # of the thing's own team, not of one above it
         keys |= {"admin"} if handle in ADMINS or self.granted.get(handle) == "admin" else set()
         return keys | ({"service"} if handle in WORKERS else set())
 

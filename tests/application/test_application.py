@@ -2047,6 +2047,10 @@ ON: dict[str, tuple[str, Run]] = {
             i, actor=CEM, dimension="workload", score="3", responses=4
         ),
     ),
+    "give_pulse_score": (
+        "retro",
+        lambda app, i, h: app.give_pulse_score(i, actor=CEM, dimension="workload", score=4),
+    ),
     "add_action_item": (
         "retro",
         lambda app, i, h: app.add_action_item(i, actor=CEM, **action_item()),

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from ledger.application import Koers
+from ledger.application._reads import complete_state
 from ledger.demo import DemoSummary, load_demo
 from ledger.demo._ids import action_item_id, retro_item_id
 from ledger.domain import (
@@ -30,6 +31,7 @@ from ledger.domain import (
     Reversibility,
     Status,
 )
+from ledger.domain.retros import TOO_FEW_RESPONSES
 from projections import lineage, memory_views, replay
 from tests.conftest import fresh_env, nats_url
 
@@ -251,6 +253,17 @@ def test_retros_carry_an_action_item_over_and_prompts_are_dealt_with(
         assert len([r for r in retros if r.team == team]) >= 2
     assert all(r.items and r.pulse for r in retros)
     assert any("psychological safety" in r.pulse for r in retros)
+    # people's own scores: several people per retro, shown as a mean from 3 people on
+    scored = (Retro.PulseScored,)
+    scorers = {r.id: {e.actor for e in app.event_history(r.id) if isinstance(e, scored)}
+               for r in retros}  # fmt: skip
+    assert sorted(len(people) for people in scorers.values() if people) == [6, 6]
+    end = next(r for r in retros if r.team == "platform" and "focus" in r.pulse)
+    shown = complete_state(end, app.event_history)
+    # by hand: ann 3, bram 3 (his 2 replaced), chen 4, dewi 3, emre 4, fleur 4 -> 21 / 6
+    assert (shown["pulse"]["focus"], shown["pulse_responses"]["focus"]) == ("3.50", 6)
+    sales = next(r for r in retros if r.team == "sales" and "focus" in r.pulse)
+    assert complete_state(sales, app.event_history)["pulse"]["focus"] == TOO_FEW_RESPONSES
     states = [a["state"] for r in retros for a in r.actions.values()]
     for state in (ActionState.DONE, ActionState.DROPPED, ActionState.OPEN):
         assert state in states

@@ -306,6 +306,12 @@ SCENARIOS: dict[str, Scenario] = {
             i["r"], actor=CEM, dimension="workload", score="3.5", responses=6, key=k
         ),
     ),
+    "give_pulse_score": (
+        lambda app: {"r": new_retro(app)},
+        lambda app, i, k: app.give_pulse_score(
+            i["r"], actor=CEM, dimension="workload", score=4, key=k
+        ),
+    ),
     "add_action_item": (
         lambda app: {"r": new_retro(app)},
         lambda app, i, k: app.add_action_item(i["r"], actor=CEM, key=k, **action_item()),
@@ -364,7 +370,7 @@ LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", 
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
             "secret_box", "webhooks", "webhook_secret", "webhooks_since",
             "issue_calendar_link", "revoke_calendar_link", "calendar_link_for", "calendar_holder",
-            "calendar_of", "notifications"}  # fmt: skip
+            "calendar_of", "notifications", "quality_scope"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

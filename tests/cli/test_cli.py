@@ -56,7 +56,7 @@ def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
         *options(value="8", confidence="6", blocker="legal", as_="bram"),
         env=cli_env,
     ).stdout
-    assert line.startswith(f"recorded: key-result {kr['id']} (version 2")
+    assert line.startswith(f"recorded: key_result {kr['id']} (version 2")  # as the API
     shown = as_json("kr", "show", kr["id"], env=cli_env)
     assert shown["owner"] == "bram"
     assert shown["version"] == 2
@@ -64,9 +64,9 @@ def test_record_an_objective_a_key_result_a_check_in_and_read_them_back(
     assert check_in["value"] == "8"
     assert check_in["blockers"] == ["legal"]
     history = as_json("history", kr["id"], env=cli_env)
-    assert [(h["event"], h["actor"]) for h in history] == [
-        ("KeyResult.Added", "ann"),
-        ("KeyResult.CheckedIn", "bram"),
+    assert [(h["type"], h["event"], h["actor"]) for h in history] == [
+        ("key_result.added", "KeyResult.Added", "ann"),  # the type as the API and schemas say
+        ("key_result.checked_in", "KeyResult.CheckedIn", "bram"),
     ]
     local = f"local:{getpass.getuser()}"  # the command line is the local administrator
     assert {h["credential"] for h in history} == {local}

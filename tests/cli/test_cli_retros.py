@@ -30,6 +30,7 @@ BAD: dict[str, tuple[dict[str, Any], str, Any]] = {
     ),
     "retro.item": ({"kind": "idea", "text": "Pair more"}, "kind", "grow"),
     "retro.pulse": ({"dimension": "workload", "score": "3.4", "responses": 7}, "score", "5.1"),
+    "retro.pulse_score": ({"dimension": "workload", "score": 4}, "score", 6),
     "retro.action": (
         {"text": "Pair on reviews", "owner": "bram", "due": str(TODAY)},
         "due",
@@ -112,7 +113,7 @@ def test_an_action_item_is_added_carried_over_and_done_by_its_id(cli_env: dict[s
     earlier = as_json("retro", "hold", *held, str(TODAY), env=cli_env)["id"]
     later = as_json("retro", "hold", *held, str(TODAY + timedelta(days=14)), env=cli_env)["id"]
     action = ("retro", "action", earlier, "--text", "Pair on reviews", "--owner", "bram",
-              "--due", str(TODAY + timedelta(days=7)), "--key", "action-1")  # fmt: skip
+              "--due", str(TODAY + timedelta(days=7)), "--idempotency-key", "action-1")  # fmt: skip
     added = as_json(*action, env=cli_env)
     again = as_json(*action, env=cli_env)
     assert again == {**added, "replayed": True, "position": None}

@@ -57,6 +57,7 @@ def test_a_remote_command_is_recorded_for_the_tokens_person_with_its_credential(
     listed = remote(api, "tester", "objective", "list", "--team", "platform", "--json")
     assert receipt["id"] in [row["id"] for row in json.loads(listed.stdout)]
     history = remote(api, "tester", "history", receipt["id"])
+    assert "objective.set" in history.stdout, history.stdout  # the type, as locally
     assert "token:" in history.stdout, history.stdout
     assert "tester" in history.stdout
 
@@ -83,12 +84,13 @@ def test_values_are_checked_before_they_are_sent_naming_the_option(api: Api) -> 
 
 def test_retries_changes_and_conflicts_behave_as_locally(api: Api) -> None:
     made = [
-        remote(api, "tester", "objective", "set", *options(**GOAL), "--key", "remote-1", "--json")
-        for _ in range(2)
+        remote(api, "tester", "objective", "set", *options(**GOAL), flag, "remote-1", "--json")
+        for flag in ("--idempotency-key", "--key")  # the old spelling still works
     ]
     first, again = (json.loads(m.stdout) for m in made)
     assert again["id"] == first["id"]
     assert again["replayed"] is True
+    assert "--key is deprecated: write --idempotency-key" in made[1].stderr
     drop = ("objective", "drop", first["id"], "--reason", "Merged into onboarding")
     stale = remote(api, "tester", *drop, "--expect-version", "7")
     assert stale.returncode == 3, stale.stderr
@@ -146,3 +148,59 @@ def test_the_tree_and_the_kpi_board_are_read_through_the_api(api: Api) -> None:
     hidden = remote(api, "cem", "kpi", "board", "platform")  # not a member: as if no team
     assert hidden.returncode != 0
     assert "no team" in hidden.stderr, hidden.stderr
+
+
+def test_a_deciders_quality_is_read_through_the_api_by_them_and_their_lead(api: Api) -> None:
+    """``koers decision quality --by bram``: one reviewed decision of bram's in platform,
+    confidence 0.7, not as expected: Brier (0.7 − 0)² = 0.49. tester leads platform; bob is
+    a member beside bram (refused, as by the API)."""
+    from tests.api.test_api_support import TODAY, decide, decision
+
+    bram = {"Koers-Actor": "bram"}
+    d = api.ok("/decisions", decision(decider="bram"), **{"Koers-Actor": "tester"})["id"]
+    api.ok(f"/decisions/{d}/decide", decide(confidence="0.7", review_on=str(TODAY)), **bram)
+    review = {"outcome_quality": 2, "process_quality": 4, "as_expected": False,
+              "what_happened": "w"}  # fmt: skip
+    api.ok(f"/decisions/{d}/review", review, **bram)
+    for who in ("bram", "tester"):
+        shown = remote(api, who, "decision", "quality", "--by", "bram", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert (json.loads(shown.stdout)["reviews"], json.loads(shown.stdout)["brier_score"]) == (
+            1, "0.4900")  # fmt: skip
+    text = remote(api, "bram", "decision", "quality", "--by", "bram").stdout
+    assert text.startswith("bram: Brier score 0.4900 over 1 reviewed decisions")
+    assert "0.6" in text  # the band [0.6, 0.8) it fell in
+    hidden = remote(api, "bob", "decision", "quality", "--by", "bram")
+    assert hidden.returncode != 0
+    assert "leads of their teams" in hidden.stderr, hidden.stderr
+    wrong = remote(api, "bram", "decision", "quality", "--by", "bram", "--period", "Q1")
+    assert wrong.returncode == 2
+    assert "give it as 2026-Q4" in wrong.stderr
+
+
+def test_a_kind_is_spelled_alike_by_the_command_line_and_the_api(api: Api) -> None:
+    """One spelling per kind (docs/commands.md, "Names"): the receipt's kind is the kind's
+    identifier, ``key_result``, whether the command line or the API answers."""
+    from tests.api.test_api_support import key_result, objective
+
+    goal = api.ok("/objectives", objective(owner="tester"), **{"Koers-Actor": "tester"})["id"]
+    by_api = api.ok("/key-results", key_result(goal), **{"Koers-Actor": "tester"})
+    kr = {"objective": goal, "title": "Lead time", "metric": "decrease", "start": "10",
+          "target": "2", "unit": "days", "owner": "bram"}  # fmt: skip
+    made = remote(api, "tester", "kr", "add", *options(**kr), "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["kind"] == by_api["kind"] == "key_result"
+    line = remote(api, "tester", "kr", "add", *options(**kr)).stdout
+    assert line.startswith("recorded: key_result ")
+
+
+def test_the_old_key_option_is_refused_where_it_reads_as_an_options_key(api: Api) -> None:
+    """``decision add-option --key`` read as the option's key: there the idempotency key is
+    ``--idempotency-key`` only."""
+    refused = remote(api, "tester", "decision", "add-option", str(UUID(int=1)),
+                     "--option", "c=Later", "--key", "c")  # fmt: skip
+    assert refused.returncode == 2
+    assert "--key" in refused.stderr, refused.stderr
+    shown = remote(api, "tester", "decision", "add-option", "--help").stdout
+    assert "--idempotency-key" in shown
+    assert "--key " not in shown

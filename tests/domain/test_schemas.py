@@ -340,6 +340,7 @@ def record_one_of_everything(app: Koers) -> None:
     later = app.hold_retro(actor=a, **next_sprint).id
     app.add_retro_item(retro, actor=b, kind="went_well", text="pairing")
     app.record_pulse(retro, actor=a, dimension="workload", score="3.4", responses=5)
+    app.give_pulse_score(retro, actor=b, dimension="workload", score=4)
     items = [
         app.add_action_item(retro, actor=a, text=t, owner=b, due=today + timedelta(days=7)).item_id
         for t in ("fix CI", "write docs", "plan offsite")

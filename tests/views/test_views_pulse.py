@@ -56,3 +56,29 @@ def test_the_exported_views_mask_its_score(app: Koers) -> None:
               for table, row in lines if table == "retro_pulse"}  # fmt: skip
     assert pulses == {"safety": ("4.0", 5), "workload": (TOO_FEW_RESPONSES, 1),
                       "energy": (TOO_FEW_RESPONSES, 2)}  # fmt: skip
+
+
+def scored(app: Koers) -> None:
+    """People's own scores (docs/metrics.md §4, worked example): workload from bob 2, cem 4,
+    dan 5, then bob again 3 (his replaces his 2); energy from two people only."""
+    with on("2026-01-15T16:00"):
+        retro = app.hold_retro(actor="cem", team="alpha", period="2026-Q1",
+                               held_on=date(2026, 1, 15), facilitator="cem").id  # fmt: skip
+        for who, dimension, score in (("bob", "workload", 2), ("cem", "workload", 4),
+                                      ("dan", "workload", 5), ("bob", "workload", 3),
+                                      ("bob", "energy", 1), ("cem", "energy", 5)):  # fmt: skip
+            app.give_pulse_score(retro, actor=who, dimension=dimension, score=score)
+
+
+def test_own_scores_give_the_mean_and_count_in_the_view_and_the_export(app: Koers) -> None:
+    scored(app)
+    with views_of(app) as views:
+        [point] = retro_follow_through(views, "alpha", "2026-Q1", moment("2026-02-01")).retros
+        lines = [json.loads(line) for line in dump(views).splitlines()]
+    # by hand: workload (3 + 4 + 5) / 3 = 4.00 from 3 people; energy from 2: hidden
+    assert point.pulse == {"energy": TOO_FEW_RESPONSES, "workload": "4.00"}
+    assert point.health == "4.00"
+    rows = [row for table, row in lines if table == "retro_pulse"]
+    assert sorted((r["dimension"], r["score"], r["responses"]) for r in rows) == [
+        ("energy", TOO_FEW_RESPONSES, 2), ("workload", "4.00", 3)]  # fmt: skip
+    assert not any("bob" in json.dumps(row) for _, row in lines)  # nobody's own score or name

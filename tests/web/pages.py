@@ -43,6 +43,7 @@ DECISION_PAGES: list[Page] = [
     Page("decision, what we knew then", f"/decision/{REVIEWED}?then=1", "ann"),
     Page("decision quality", "/team/platform/quality?period=2026-Q3", "ann"),
     Page("my decision quality", "/me/quality", "ann"),
+    Page("person decision quality", "/person/bram/quality?period=2026-Q3", "ann"),
 ]
 
 TEAM_PAGES: list[Page] = [
