@@ -16,8 +16,6 @@ import pytest
 
 from ledger.api._problems import ApiProblem
 from ledger.api._view_cache import AsOfTurns, ViewCache, matches
-from ledger.errors import ConfigurationError
-from ledger.settings import ApiSettings
 from projections import okr_progress, views_as_of
 from tests.api.test_api import problem
 from tests.api.test_api_support import (
@@ -196,15 +194,3 @@ def test_as_of_turns_refuse_with_retry_after_when_none_frees_up() -> None:
 
     refused = asyncio.run(scenario())
     assert refused.headers == {"Retry-After": "1"}
-
-
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [("KOERS_VIEW_CACHE_SECONDS", "soon"), ("KOERS_VIEW_CACHE_SECONDS", "-1"),
-     ("KOERS_AS_OF_READS", "0"), ("KOERS_AS_OF_READS", "1.5"),
-     ("KOERS_AS_OF_WAIT_SECONDS", "nan")],
-)  # fmt: skip
-def test_bad_cache_and_turn_settings_say_what_to_set(key: str, value: str) -> None:
-    with pytest.raises(ConfigurationError, match=f"{key} is '{value}': set it to a"):
-        ApiSettings.from_env({key: value})
-    assert ApiSettings.from_env({}).view_cache_seconds == 1.0
