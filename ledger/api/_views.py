@@ -1,9 +1,11 @@
 """The views (team dashboards) over HTTP, and the retro brief.
 
 Every view read takes ``as_of`` (a time) or ``position`` (a stream position): the views
-rebuilt from the log up to that point ("what did we know then"), in memory, for this
-request. Without them the live views answer, after waiting (at most :data:`WAIT` seconds)
-until they include ``min_position`` (read your writes); 503 if they do not get there.
+rebuilt up to that point ("what did we know then"), in memory, for this request, from the
+nearest view checkpoint (one of a few turns at once: :class:`~ledger.api._view_cache.AsOfTurns`).
+Without them the live views answer, after waiting (at most :data:`WAIT` seconds) until they
+include ``min_position`` (read your writes); 503 if they do not get there. Answers may come
+from the cache (:mod:`ledger.api._view_cache`), with an ``ETag``.
 """
 
 from __future__ import annotations

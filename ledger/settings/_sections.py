@@ -2,8 +2,10 @@
 
 - ``KOERSVIEWS_*``: the view store, under the library's per-application prefix:
   ``KOERSVIEWS_PERSISTENCE_MODULE`` (``eventsourcing.sqlite``), ``KOERSVIEWS_SQLITE_DBNAME``
-  (``<KOERS_DATA_DIR>/views.sqlite3``), ``KOERSVIEWS_VIEW_CLASS_TOPIC`` and any other key the
-  library's factory reads (see :mod:`projections.views`).
+  (``<KOERS_DATA_DIR>/views.sqlite3``), ``KOERSVIEWS_VIEW_CLASS_TOPIC``,
+  ``KOERSVIEWS_CHECKPOINT_EVERY`` (``2000``: events between view checkpoints, 0: none; see
+  :mod:`projections._checkpoints`) and any other key the library's factory reads (see
+  :mod:`projections.views`).
 - ``KOERS_API_HOST`` (``127.0.0.1``, this machine only) and ``KOERS_API_PORT`` (``8000``;
   ``0``: any free port): where ``koers serve`` listens; its ``--host``/``--port`` win.
 - ``KOERS_PUBLIC_HOSTS`` (``localhost,127.0.0.1,[::1]``): the names the API answers to, comma
