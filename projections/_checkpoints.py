@@ -63,7 +63,8 @@ class Checkpoints:
         self.views_path = Path(views_path)
         self.folder = self.views_path.with_name(self.views_path.name + ".checkpoints")
         self.every = every
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the cached list of positions
+        self._taking = threading.Lock()  # one copy at a time
         self._positions: list[int] | None = None
 
     def positions(self) -> list[int]:
@@ -91,11 +92,12 @@ class Checkpoints:
 
     def take(self, views: KoersViews) -> int:
         """Copy the committed state of the view file now; returns its position (0: the views
-        are empty, nothing kept). Not concurrently with itself (serialised)."""
+        are empty, nothing kept). Not concurrently with itself (serialised); :meth:`due` and
+        :meth:`positions` do not wait for it."""
         statement = str(getattr(views, "select_max_tracking_id_statement", ""))
-        with self._lock:
+        with self._taking:
             self.folder.mkdir(mode=0o700, exist_ok=True)
-            partial = self.folder / f"taking-{os.getpid()}-{threading.get_ident()}.tmp"
+            partial = self.folder / f"taking-{os.getpid()}.tmp"
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
             try:
@@ -108,7 +110,8 @@ class Checkpoints:
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     partial.unlink()
-            self._positions = None
+            with self._lock:
+                self._positions = None
             return position
 
     def restore(self, position: int, into: KoersViews) -> None:
@@ -117,14 +120,14 @@ class Checkpoints:
 
     def replace_with(self, fresh: Checkpoints) -> None:
         """Put ``fresh``'s checkpoints (of the rebuilt views) in place of these."""
-        with self._lock:
+        with self._taking, self._lock:
             shutil.rmtree(self.folder, ignore_errors=True)
             if fresh.folder.exists():
                 os.replace(fresh.folder, self.folder)
             self._positions = None
 
     def remove(self) -> None:
-        with self._lock:
+        with self._taking, self._lock:
             shutil.rmtree(self.folder, ignore_errors=True)
             self._positions = None
 
