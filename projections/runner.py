@@ -26,6 +26,7 @@ as it replays and swaps them in with the file. :meth:`ViewRunner.as_of` starts f
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import threading
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from ledger.application import Koers
 
 __all__ = ["ViewRunner"]
+
+log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 POLL = 0.05
@@ -110,8 +113,6 @@ class ViewRunner:
         self._threads: list[threading.Thread] = []
         self._subscription: Subscription[ApplicationRecorder] | None = None
         self._swap = threading.Lock()
-        #: Why the last checkpoint could not be taken (``None``: it was).
-        self._checkpoint_error: Exception | None = None
 
     # -- following ---------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class ViewRunner:
                 try:
                     self.checkpoints.take(views)
                 except Exception as e:  # the views go on; "as of" reads replay more
-                    self._checkpoint_error = e
+                    log.warning("no view checkpoint taken of %s: %r", self.path, e)
 
     def _apply(self, projection: KoersProjection, batch: list[Notification | _Failed]) -> None:
         """Apply the notifications before the first failure (if any), then raise it."""
