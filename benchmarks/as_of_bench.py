@@ -21,7 +21,7 @@ Every repetition draws (seeded) positions uniformly over the log and, for each, 
 * **by time**: the same with ``as_of(time=t)``, t the recorded time of the event at p;
 * **full replay** (the baseline, on the first ``full`` positions): ``views_as_of(app,
   position=p)`` without checkpoints, the same query; the run checks that both ways give the
-  same tables (``dump``) at those positions.
+  same tables (``dump``, untimed) at those positions.
 
 Reported: per kind the median and p90 over all samples (min-max of the per-repetition
 medians), and the ratio full ÷ checkpoints of the medians. Output: markdown on stdout and
@@ -69,13 +69,17 @@ class Sizes:
 QUICK = Sizes(events=3_000, samples=5, full=1)
 
 
-def _timed(make: Callable[[], KoersViews]) -> float:
-    """Milliseconds to make the views and run the team room's query on them."""
+def _timed(make: Callable[[], KoersViews], tables: list[bytes] | None = None) -> float:
+    """Milliseconds to make the views and run the team room's query on them (then, untimed,
+    their tables appended to ``tables``)."""
     started = time.perf_counter()
     views = make()
     try:
         okr_progress(views, "platform", "2026-Q3")
-        return (time.perf_counter() - started) * 1000
+        seconds = time.perf_counter() - started
+        if tables is not None:
+            tables.append(dump(views))
+        return seconds * 1000
     finally:
         views.close()
 
@@ -141,9 +145,9 @@ def one_rep(
         near.append(_timed(partial(runner.as_of, p)))
         by_time.append(_timed(partial(runner.as_of, None, _recorded(app, p))))
     for p in positions[: sizes.full]:
-        full.append(_timed(partial(views_as_of, app, p)))
-        same = _tables(partial(runner.as_of, p)) == _tables(partial(views_as_of, app, p))
-        results["same_tables"].append(same)
+        tables: list[bytes] = []
+        full.append(_timed(partial(views_as_of, app, p), tables))
+        results["same_tables"].append(_tables(partial(runner.as_of, p)) == tables[0])
     results["checkpoints_ms"].append(near)
     results["by_time_ms"].append(by_time)
     results["full_ms"].append(full)
@@ -178,13 +182,15 @@ def report(results: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = arguments(__doc__, default_reps=3)
     parser.add_argument("--events", type=int, help="events in the log (default 100,000)")
+    parser.add_argument("--samples", type=int, help="'as of' reads per kind and repetition")
+    parser.add_argument("--full", type=int, help="full replays per repetition")
     parser.add_argument("--every", type=int, help="events between checkpoints (default: the "
                         "default of KOERSVIEWS_CHECKPOINT_EVERY)")  # fmt: skip
     args = parser.parse_args(argv)
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
-    if args.events:
-        sizes = Sizes(args.events, sizes.samples, sizes.full)
+    sizes = Sizes(args.events or sizes.events, args.samples or sizes.samples,
+                  sizes.full if args.full is None else args.full)  # fmt: skip
     reps = args.reps or (1 if args.quick else 3)
     results, run = on_a_fresh_server(
         "as-of", ["ledger", "projections"], sizes, reps,
