@@ -32,7 +32,9 @@ Design:
   :meth:`KoersProjection.apply`.
 - **As of.** :func:`views_as_of` replays the log into a fresh in-memory view up to a stream
   position, or up to the last event recorded at or before a time; queries on it are
-  evaluated at that moment. Nothing is read from stored snapshots of views.
+  evaluated at that moment. :meth:`ViewRunner.as_of` starts from the nearest view checkpoint
+  (a copy of the view file the runner keeps every ``KOERSVIEWS_CHECKPOINT_EVERY`` events,
+  ``_checkpoints.py``) and replays only the tail: the same answer, O(tail) instead of O(log).
 - **Rebuild.** :meth:`ViewRunner.rebuild` replays the whole log into ``<views>.rebuild``, then
   swaps the file in atomically (``os.replace``) and resumes following. :func:`dump` writes
   every table deterministically: a rebuilt view dumps byte for byte what the live one does.
@@ -48,7 +50,8 @@ Design:
   that raises) is set aside with why, in the same transaction as the tracking row, and the
   views go on (``_quarantine.py``); a rebuild sets aside the same events.
 - **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
-  ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``.
+  ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``,
+  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints).
 
 Query results are frozen dataclasses of JSON-ready values: ids, times (UTC ISO 8601) and
 dates as text; decimals as text with a fixed number of places (``"0.4167"``, ``"3.50"``), so

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["QUARANTINE", "TABLES", "Table", "create_statements"]
+__all__ = ["BATCHES", "QUARANTINE", "TABLES", "Table", "create_statements"]
 
 
 @dataclass(frozen=True)
@@ -182,5 +182,19 @@ QUARANTINE = Table(
 )
 
 
+#: The time index of the views (not a view table either): one row per committed batch of
+#: events, the positions ``(after, position]`` it covers and the earliest recorded time of
+#: an event in it (``NULL``: none has one, e.g. all set aside). With ``min(after) = 0`` it
+#: covers the whole log, and an "as of" a time finds the batch holding the last event recorded
+#: at or before that time without reading the log (``projections.replay``).
+BATCHES = Table(
+    "view_batches",
+    (("position", B), ("after", B), ("earliest", T)),
+    ("position",),
+    (("earliest",),),
+)
+
+
 def create_statements() -> list[str]:
-    return [statement for table in (*TABLES, QUARANTINE) for statement in table.create()]
+    tables = (*TABLES, QUARANTINE, BATCHES)
+    return [statement for table in tables for statement in table.create()]

@@ -25,7 +25,8 @@ from eventsourcing.projection import Projection
 from ledger.nats._subjects import SubjectScheme
 from projections import _decisions, _follow_up, _goals, _lineage
 from projections._quarantine import DATABASE_ERRORS, SetAside, failed, record
-from projections._sql import Tx
+from projections._schema import BATCHES
+from projections._sql import Tx, moment
 from projections._types import Handlers, chained
 from projections.views import PROJECTION_NAME, KoersViews
 
@@ -63,18 +64,20 @@ class KoersProjection(Projection[KoersViews]):
         nothing); if another writer moved the position meanwhile, ``IntegrityError`` rolls
         the batch back. An event whose handler raises is set aside (see the module doc).
         """
-        if steps:
-            done = self.view.max_tracking_id(steps[-1][1].application_name) or 0
-            steps = [step for step in steps if step[1].notification_id > done]
+        if not steps:
+            return
+        done = self.view.max_tracking_id(steps[-1][1].application_name) or 0
+        steps = [step for step in steps if step[1].notification_id > done]
         if not steps:
             return
         try:
-            self._write(steps, careful=False)
+            self._write(steps, done, careful=False)
         except Exception:  # something in it fails: again, event by event
-            self._write(steps, careful=True)
+            self._write(steps, done, careful=True)
 
-    def _write(self, steps: Sequence[Step], *, careful: bool) -> None:
+    def _write(self, steps: Sequence[Step], done: int, *, careful: bool) -> None:
         with self.view.recording(steps[-1][1]) as tx:
+            _index(tx, steps, done)
             for domain_event, tracking in steps:
                 if isinstance(domain_event, SetAside):
                     record(tx, domain_event)
@@ -97,3 +100,13 @@ class KoersProjection(Projection[KoersViews]):
             tx.run("ROLLBACK TO SAVEPOINT koers_step")
             record(tx, failed(self.subjects, domain_event, position, e))
         tx.run("RELEASE SAVEPOINT koers_step")
+
+
+def _index(tx: Tx, steps: Sequence[Step], done: int) -> None:
+    """The batch's row of the time index (``_schema.BATCHES``): positions ``(done, last]``
+    and the earliest time an event in them was recorded."""
+    times = [s[0].timestamp for s in steps if not isinstance(s[0], SetAside)]
+    tx.run(
+        f"INSERT INTO {BATCHES.name} (position, after, earliest) VALUES (?, ?, ?)",
+        steps[-1][1].notification_id, done, moment(min(times)) if times else None,
+    )  # fmt: skip

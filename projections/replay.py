@@ -2,9 +2,18 @@
 
 "As of" a stream position ``p``: the views built from notifications 1..p. "As of" a time
 ``t``: the views built from notifications 1..q, where q is the *last* notification whose
-event was recorded (its ``timestamp``) at or before ``t``. Both are computed from the log
-each time, through the same projection code as the live views; nothing is read from
-stored snapshots of views.
+event was recorded (its ``timestamp``) at or before ``t``. Both go through the same
+projection code as the live views.
+
+Given the live views' checkpoints (:mod:`projections._checkpoints`), an "as of" read starts
+from the nearest checkpoint c at or before q and replays only (c, q]: the checkpoint holds
+exactly what replaying 1..c wrote, so the answer is the full replay's. For a time, q is
+found without reading the log: the live views' time index (``_schema.BATCHES``) names the
+last batch (a, b] holding an event recorded at or before ``t``, so a < q <= b; the replay
+starts at a checkpoint at or before a and reads no further than b — unless an event the live
+views have not applied yet was recorded at or before ``t`` (then it reads to the log's end).
+Without checkpoints, or with a time index that does not reach back to position 1 (views made
+before it existed: ``koers projections rebuild`` makes one), the whole log is replayed.
 """
 
 from __future__ import annotations
@@ -14,11 +23,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from projections._quarantine import SetAside, step_of, subjects_of
+from projections._sql import moment
 from projections.projection import KoersProjection, Step
 from projections.views import KoersViews, memory_views
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
+
+    from projections._checkpoints import Checkpoints
 
 __all__ = ["PAGE", "Progress", "replay", "views_as_of"]
 
@@ -81,22 +93,93 @@ def _up_to(steps: list[Step], until: datetime) -> tuple[list[Step], list[Step]]:
 
 
 def views_as_of(
-    app: Application[Any], position: int | None = None, time: datetime | None = None
+    app: Application[Any],
+    position: int | None = None,
+    time: datetime | None = None,
+    *,
+    checkpoints: Checkpoints | None = None,
+    live: KoersViews | None = None,
 ) -> KoersViews:
-    """Views as they were at a stream ``position`` and/or a recorded ``time``, rebuilt from
-    the log in memory. Queries on them default ``at`` to that moment (``time``, or the
-    recording time of the event at the position). Close them when done.
+    """Views as they were at a stream ``position`` and/or a recorded ``time``, rebuilt in
+    memory: from the nearest of ``checkpoints`` (of the ``live`` views) when given, else from
+    the whole log (see the module docstring). Queries on them default ``at`` to that moment
+    (``time``, or the recording time of the event at the position). Close them when done.
     """
     if time is not None and time.tzinfo is None:
         raise ValueError("an 'as of' time needs a time zone")
     views = memory_views()
     try:
-        reached = replay(app, views, stop=position, until=time)
+        start, stop = 0, position
+        if checkpoints is not None and live is not None:
+            start, stop = _plan(app, checkpoints, live, position, time)
+        if start:
+            checkpoints.restore(start, views)  # type: ignore[union-attr]
+        reached = replay(app, views, stop=stop, until=time)
         views.as_of = time if time is not None else _recorded_at(app, reached)
     except BaseException:
         views.close()
         raise
     return views
+
+
+#: Events past the live views' position read to see whether an "as of" time reaches them;
+#: beyond this the replay just reads on to the log's end.
+_UNAPPLIED = 1000
+
+
+def _plan(
+    app: Application[Any],
+    checkpoints: Checkpoints,
+    live: KoersViews,
+    position: int | None,
+    time: datetime | None,
+) -> tuple[int, int | None]:
+    """(the checkpoint to start from, 0: none; where to stop reading, ``None``: the end)."""
+    bound = position if position is not None else app.recorder.max_notification_id() or 0
+    stop = position
+    if time is not None:
+        window = _time_window(app, live, time)
+        if window is None:
+            return 0, position
+        after, last = window
+        bound = min(bound, after)
+        if last is not None:
+            stop = last if stop is None else min(stop, last)
+    return checkpoints.at_or_before(bound) or 0, stop
+
+
+def _time_window(
+    app: Application[Any], live: KoersViews, time: datetime
+) -> tuple[int, int | None] | None:
+    """(a, b) with a < q <= b for the last event q recorded at or before ``time`` (b
+    ``None``: past the live views); ``None`` when the time index does not cover the log."""
+    applied = live.position  # before the index is read: every batch up to it is in there
+    first = live.rows("SELECT min(after) AS first FROM view_batches")
+    if not first or first[0]["first"] != 0:
+        return None
+    found = live.rows(
+        "SELECT after, position FROM view_batches WHERE earliest <= ? "
+        "ORDER BY position DESC LIMIT 1",
+        moment(time),
+    )
+    after, last = (found[0]["after"], found[0]["position"]) if found else (0, 0)
+    if _recorded_by(app, applied, time):
+        return after, None
+    return after, last
+
+
+def _recorded_by(app: Application[Any], applied: int, time: datetime) -> bool:
+    """Whether an event after position ``applied`` may have been recorded by ``time``."""
+    end = app.recorder.max_notification_id() or 0
+    if end - applied > _UNAPPLIED:
+        return True
+    if end <= applied:
+        return False
+    for notification in app.recorder.select_notifications(applied + 1, end - applied, stop=end):
+        event = step_of(app, notification)[0]
+        if isinstance(event, SetAside) or event.timestamp <= time:
+            return True
+    return False
 
 
 def _recorded_at(app: Application[Any], position: int) -> datetime | None:

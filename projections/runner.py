@@ -16,11 +16,17 @@ applies each event exactly once.
 commit, no polling delay): read-your-writes. :meth:`ViewRunner.rebuild` replays the whole
 log into a fresh file beside the views, then swaps it in. One runner per view file (an
 exclusive lock on ``<views>.lock``).
+
+Checkpoints (:mod:`projections._checkpoints`): when a commit takes the views
+``KOERSVIEWS_CHECKPOINT_EVERY`` events past the last checkpoint, a third thread copies the
+committed view file (the writer goes on meanwhile); a rebuild takes them of the fresh views
+as it replays and swaps them in with the file. :meth:`ViewRunner.as_of` starts from them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import threading
@@ -32,19 +38,24 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import Notification, WaitInterruptedError
 
 from ledger.settings import ROLE_KEY
+from projections._checkpoints import Checkpoints, checkpoint_every
 from projections._lock import WriterLock
 from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
 from projections.projection import KoersProjection
-from projections.replay import Progress, replay
+from projections.replay import PAGE, Progress, replay, views_as_of
 from projections.views import KoersViews, open_views, views_env
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from eventsourcing.persistence import ApplicationRecorder, Subscription
 
     from ledger.application import Koers
 
 __all__ = ["ViewRunner"]
+
+log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 POLL = 0.05
@@ -77,6 +88,8 @@ class ViewRunner:
         self._env = dict(app_env)
         self.path = Path(views_path or views_env(self._env).get("SQLITE_DBNAME", ""))
         self.batch = batch
+        self.checkpoints = Checkpoints(self.path, checkpoint_every(self._env))
+        self._checkpoint_due = threading.Event()
         self._lock = WriterLock(self.path)
         self._lock.acquire()
         self._owns_app = app is None
@@ -115,6 +128,7 @@ class ViewRunner:
         self._threads = [
             threading.Thread(target=self._read, args=(subscription, notes), daemon=True),
             threading.Thread(target=self._write, args=(notes, self.views), daemon=True),
+            threading.Thread(target=self._checkpoint, args=(self.views,), daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -158,10 +172,22 @@ class ViewRunner:
                     except queue.Empty:
                         break
                 self._apply(projection, batch)
+                if self.checkpoints.due(views.committed_position):
+                    self._checkpoint_due.set()
         except BaseException as e:
             self._error = e
             self._failed.set()
             views.wake_waiters()
+
+    def _checkpoint(self, views: KoersViews) -> None:
+        """Take a checkpoint whenever the writer says one is due (until stopped)."""
+        while not self._stopping.is_set():
+            if self._checkpoint_due.wait(POLL):
+                self._checkpoint_due.clear()
+                try:
+                    self.checkpoints.take(views)
+                except Exception as e:  # the views go on; "as of" reads replay more
+                    log.warning("no view checkpoint taken of %s: %r", self.path, e)
 
     def _apply(self, projection: KoersProjection, batch: list[Notification | _Failed]) -> None:
         """Apply the notifications before the first failure (if any), then raise it."""
@@ -212,6 +238,16 @@ class ViewRunner:
         if self._error is not None:
             raise RuntimeError(f"the view runner stopped: {self._error!r}") from self._error
 
+    # -- the past ------------------------------------------------------------------------------
+
+    def checkpoint(self) -> int:
+        """Take a checkpoint of the committed views now; returns its position (0: none)."""
+        return self.checkpoints.take(self.views)
+
+    def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews:
+        """:func:`~projections.replay.views_as_of` from the nearest checkpoint."""
+        return views_as_of(self.app, position, time, checkpoints=self.checkpoints, live=self.views)
+
     # -- rebuilding and exporting ----------------------------------------------------------
 
     def catch_up(self, progress: Progress | None = None) -> int:
@@ -225,12 +261,24 @@ class ViewRunner:
         (following resumes from the rebuilt position). Returns that position."""
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
         _remove_database(fresh_path)
+        kept = Checkpoints(fresh_path, self.checkpoints.every)
+        kept.remove()
         fresh = open_views(self._env, path=fresh_path)
+
+        def page(done: int, last: int) -> None:
+            if progress:
+                progress(done, last)
+            if kept.due(done):
+                kept.take(fresh)
+
         try:
-            position = replay(self.app, fresh, progress=progress)
+            every = self.checkpoints.every
+            pages = min(PAGE, every) if every > 0 else PAGE  # a checkpoint every `every`
+            position = replay(self.app, fresh, progress=page, page=pages)
         except BaseException:
             fresh.close()
             _remove_database(fresh_path)
+            kept.remove()
             raise
         fresh.close()
         with self._swap:
@@ -241,7 +289,9 @@ class ViewRunner:
             if Path(f"{self.path}-wal").exists():  # someone else still has it open
                 self.views = open_views(self._env, path=self.path)
                 raise RuntimeError(f"{self.path} is open in another process; not swapped")
+            self.checkpoints.remove()  # first: a crash now leaves none, never stale ones
             os.replace(fresh_path, self.path)
+            self.checkpoints.replace_with(kept)
             self.views = open_views(self._env, path=self.path)
             if following:
                 self.start()

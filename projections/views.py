@@ -23,6 +23,7 @@ process are seen by polling the tracking table from 1 ms, doubling up to 20 ms.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import uuid
@@ -90,6 +91,11 @@ class KoersViews(TrackingRecorder, ABC):
     def close(self) -> None:
         """Close the database connections."""
 
+    def restore_from(self, path: Path) -> None:
+        """Replace everything in these views by the SQLite view file at ``path`` (a
+        checkpoint, :mod:`projections._checkpoints`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot load a SQLite checkpoint")
+
     @contextmanager
     def recording(self, tracking: Tracking) -> Iterator[Tx]:
         """One transaction: the tracking row first, then whatever the caller writes.
@@ -114,6 +120,18 @@ class KoersViews(TrackingRecorder, ABC):
     def position(self) -> int:
         """The last notification id of the Koers log these views reflect (0: none)."""
         return self.max_tracking_id(UPSTREAM) or 0
+
+    @property
+    def committed_position(self) -> int:
+        """:attr:`position` without a query once this process has committed to the views
+        (the last commit it saw); the same value, cheap enough for every request."""
+        with self._committed:
+            seen = self._seen.get(UPSTREAM)
+        if seen is None:
+            seen = self.position
+            with self._committed:
+                self._seen[UPSTREAM] = max(self._seen.get(UPSTREAM, 0), seen)
+        return seen
 
     def wait(
         self,
@@ -168,6 +186,16 @@ class SQLiteKoersViews(KoersViews, SQLiteTrackingRecorder):
                 connection.cursor().execute("PRAGMA synchronous=NORMAL")
             with connection.transaction(commit=commit) as cursor:
                 yield cursor
+
+    def restore_from(self, path: Path) -> None:
+        # Through this store's own connection: a shared-cache memory database ignores a
+        # backup written into it through another one.
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            with self.datastore.get_connection(commit=True) as connection:
+                source.backup(connection._sqlite_conn)
+        finally:
+            source.close()
 
     def close(self) -> None:
         self.datastore.close()

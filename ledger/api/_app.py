@@ -18,6 +18,7 @@ from ledger.api._common import in_thread, koers_of
 from ledger.api._hardening import harden
 from ledger.api._problems import PROBLEMS, ApiProblem, install_problem_handlers
 from ledger.api._schema import READ_ERRORS
+from ledger.api._view_cache import AsOfTurns, ViewCache
 from ledger.application import Koers
 from ledger.domain import COMMANDS
 from ledger.settings import AccessSettings, ApiSettings, AuditSettings
@@ -138,6 +139,8 @@ def create_api(
                                   access.session_idle_minutes)  # fmt: skip
     api_settings = api_settings or ApiSettings()
     api.state.public_url = api_settings.public_url
+    api.state.view_cache = ViewCache(api_settings.view_cache_seconds)
+    api.state.as_of_turns = AsOfTurns(api_settings.as_of_reads, api_settings.as_of_wait_seconds)
     install_problem_handlers(api)
     harden(api, api_settings)  # after: outside the problem handlers
     signed_in = [Depends(authenticated)]

@@ -57,13 +57,18 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
 
 VIEW_ERRORS: dict[int | str, dict[str, Any]] = {
     **_COMMON,
+    304: {
+        "description": "Not modified: `If-None-Match` named this answer's `ETag` (the same "
+        "views' position, parameters and, for a live answer, the same moment it was made)."
+    },
     404: _problem(
         "No team you may see by that name (a team's views are for its members and those of "
         "the teams above it); a person's prompts and journal are theirs alone."
     ),
     503: _problem(
-        "The event store is unreachable, or the views did not reach `min_position` within "
-        "2 s: retry after `Retry-After` seconds."
+        "The event store is unreachable, the views did not reach `min_position` within "
+        "2 s, or too many `as_of`/`position` reads are being rebuilt at once: retry after "
+        "`Retry-After` seconds."
     ),
 }
 

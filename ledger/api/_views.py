@@ -1,17 +1,19 @@
 """The views (team dashboards) over HTTP, and the retro brief.
 
 Every view read takes ``as_of`` (a time) or ``position`` (a stream position): the views
-rebuilt from the log up to that point ("what did we know then"), in memory, for this
-request. Without them the live views answer, after waiting (at most :data:`WAIT` seconds)
-until they include ``min_position`` (read your writes); 503 if they do not get there.
+rebuilt up to that point ("what did we know then"), in memory, for this request, from the
+nearest view checkpoint (one of a few turns at once: :class:`~ledger.api._view_cache.AsOfTurns`).
+Without them the live views answer, after waiting (at most :data:`WAIT` seconds) until they
+include ``min_position`` (read your writes); 503 if they do not get there. Answers may come
+from the cache (:mod:`ledger.api._view_cache`), with an ``ETag``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import orjson
@@ -24,6 +26,7 @@ from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
 from ledger.api._retro_brief import RetroBrief, retro_brief
 from ledger.api._schema import QUARTER, VIEW_ERRORS
+from ledger.api._view_cache import Entry, ViewCache, matches
 from ledger.application import Koers
 from ledger.domain import OrgRole
 from ledger.errors import NotFound
@@ -39,6 +42,7 @@ from projections import (
     PromptInbox,
     ReflectionJournal,
     RetroFollowThrough,
+    ViewRunner,
     calibration,
     decision_quality,
     delegation_board,
@@ -132,58 +136,90 @@ async def _within_the_log(koers: Koers, wanted: int) -> None:
         )
 
 
-async def view_result(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> T:
+async def view_result(
+    request: Request, query: Callable[[KoersViews], T], at: ViewAt, key: Hashable = None
+) -> T:
     """Run ``query`` on the right views (see the module docstring) in a worker thread: the
-    API's answer and the web pages' numbers come from here alike."""
+    API's answer and the web pages' numbers come from here alike. With ``key`` (the view
+    and its parameters, the reader already checked), the answer may come from the cache."""
+    return (await _entry(request, query, at, key)).result  # type: ignore[no-any-return]
+
+
+async def _entry(
+    request: Request, query: Callable[[KoersViews], T], at: ViewAt, key: Hashable
+) -> Entry:
+    """The answer, cached or made now (see :mod:`ledger.api._view_cache`)."""
     koers, runner = koers_of(request), request.app.state.runner
+    cache: ViewCache = request.app.state.view_cache
     moment, position = _moment(at.as_of), at.position
     if moment is not None or position is not None or runner is None:
+        lasting = key is not None and moment is None and position is not None
+        entry = cache.get((key, "as of", position)) if lasting else None
+        if entry is not None:
+            return entry
 
-        def run() -> T:
-            if moment is None and position is None:  # no live views: all of the log, now
+        def run() -> tuple[T, int]:
+            if runner is not None:
+                views = runner.as_of(position, moment)
+            elif moment is None and position is None:  # no live views: all of the log, now
                 views = memory_views()
                 replay(koers, views)
             else:
                 views = views_as_of(koers, position=position, time=moment)
             try:
-                return query(views)
+                return query(views), views.position
             finally:
                 views.close()
 
-        result = await in_thread(run)
-    else:
-        wanted = at.min_position
-        if runner.error is not None:
-            raise ApiProblem(
-                "unavailable",
-                f"the views stopped following the log ({runner.error!r}); restart koers "
-                f"serve, or read with as_of or position (rebuilt from the log)",
-                headers={"Retry-After": "30"},
-            )
-        if wanted is not None and runner.position < wanted:
-            await _within_the_log(koers, wanted)
-        try:
-            await in_thread(runner.wait_for, wanted, WAIT)
-        except (TimeoutError, RuntimeError) as e:
-            raise ApiProblem(
-                "unavailable",
-                f"the views are at stream position {runner.position}, not yet at {wanted} "
-                f"({e}); retry in a moment",
-                headers={"Retry-After": "1"},
-            ) from None
+        async with request.app.state.as_of_turns:
+            result, reached = await in_thread(run)
+        lasting = lasting and reached == position  # a position not written yet may change
+        return cache.put((key, "as of", position), reached, result, lasting=True, keep=lasting)
+    await _live_at(request, runner, at.min_position)
+    now = runner.views.committed_position
+    entry = cache.get((key, now)) if key is not None else None
+    if entry is None:
         result = await in_thread(query, runner.views)
-    return result
+        entry = cache.put((key, now), now, result, lasting=False, keep=key is not None)
+    return entry
 
 
-async def _answer(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> Response:
-    """:func:`view_result` as JSON, with the views' position in ``Koers-Position``."""
-    result = await view_result(request, query, at)
+async def _live_at(request: Request, runner: ViewRunner, wanted: int | None) -> None:
+    """Wait until the live views reflect ``wanted`` (503 if they stopped or do not get there
+    within :data:`WAIT`; 400 if no write answered it)."""
+    if runner.error is not None:
+        raise ApiProblem(
+            "unavailable",
+            f"the views stopped following the log ({runner.error!r}); restart koers "
+            f"serve, or read with as_of or position (rebuilt from the log)",
+            headers={"Retry-After": "30"},
+        )
+    if wanted is None or runner.views.committed_position >= wanted:
+        return  # no thread hop
+    if runner.position < wanted:
+        await _within_the_log(koers_of(request), wanted)
+    try:
+        await in_thread(runner.wait_for, wanted, WAIT)
+    except (TimeoutError, RuntimeError) as e:
+        raise ApiProblem(
+            "unavailable",
+            f"the views are at stream position {runner.position}, not yet at {wanted} "
+            f"({e}); retry in a moment",
+            headers={"Retry-After": "1"},
+        ) from None
+
+
+async def _answer(
+    request: Request, key: Hashable, query: Callable[[KoersViews], Any], at: ViewAt
+) -> Response:
+    """The view's answer as JSON, with the views' position in ``Koers-Position`` and an
+    ``ETag``; 304 when ``If-None-Match`` names that tag (the reader was checked first)."""
+    entry = await _entry(request, query, at, key)
+    headers = {"Koers-Position": str(getattr(entry.result, "position", 0)), "ETag": entry.etag}
+    if matches(request.headers.get("if-none-match"), entry.etag):
+        return Response(status_code=304, headers=headers)
     # orjson writes the result dataclasses directly (~50x cheaper than asdict + json here).
-    return Response(
-        orjson.dumps(result),
-        media_type="application/json",
-        headers={"Koers-Position": str(getattr(result, "position", 0))},
-    )
+    return Response(entry.body, media_type="application/json", headers=headers)
 
 
 @router.get("/teams/{team}/okr-progress", response_model=OkrProgress, summary="OKR progress")
@@ -199,7 +235,9 @@ async def get_okr_progress(
     freshness, attainment against the original and amended targets, the alignment tree
     and the check-in history for charts."""
     await see_team(request, team)
-    return await _answer(request, lambda v: okr_progress(v, team, period), at)
+    return await _answer(
+        request, ("okr", team, period), lambda v: okr_progress(v, team, period), at
+    )
 
 
 @router.get("/org/alignment", response_model=OrgAlignment, summary="Alignment from the top")
@@ -209,7 +247,7 @@ async def get_org_alignment(request: Request, *, period: Quarter, at: At) -> Res
     and its children (docs/metrics.md §1). A tree is shown when it holds an objective of a
     team the person may see (as the OKR progress of that team shows it)."""
     koers, principal = koers_of(request), principal_of(request)
-    tree = await view_result(request, lambda v: org_alignment(v, period), at)
+    tree = await view_result(request, lambda v: org_alignment(v, period), at, ("tree", period))
     teams: set[str] = set()
     stack = list(tree.trees)
     while stack:
@@ -254,7 +292,9 @@ async def get_decision_quality(
     one-way doors, review completion, calibration (Brier score), the process-vs-outcome
     grid and the reversal rate."""
     await see_team(request, team)
-    return await _answer(request, lambda v: decision_quality(v, team, period), at)
+    return await _answer(
+        request, ("quality", team, period), lambda v: decision_quality(v, team, period), at
+    )
 
 
 _ANY_QUARTER = Query(pattern=QUARTER, description="Only decisions opened in this quarter.")
@@ -273,7 +313,10 @@ async def get_person_decision_quality(
     koers, principal = koers_of(request), principal_of(request)
     teams = await in_thread(koers.quality_scope, principal, person)
     return await _answer(
-        request, lambda v: calibration(v, decider=person, period=period, teams=teams), at
+        request,
+        ("calibration", person, period, teams),
+        lambda v: calibration(v, decider=person, period=period, teams=teams),
+        at,
     )
 
 
@@ -286,7 +329,7 @@ async def get_delegation_board(
 ) -> Response:
     """Open delegations per owner: check-in adherence, overdue check-ins and due dates."""
     owner = await _own_unless_auditor(request, owner)
-    return await _answer(request, lambda v: delegation_board(v, owner=owner), at)
+    return await _answer(request, ("board", owner), lambda v: delegation_board(v, owner=owner), at)
 
 
 @router.get(
@@ -306,7 +349,9 @@ async def get_retro_follow_through(
     """Action items of a team's retros: open, done, dropped, carried over, the completion
     rate, and the team-health trend."""
     await see_team(request, team)
-    return await _answer(request, lambda v: retro_follow_through(v, team, period), at)
+    return await _answer(
+        request, ("retro", team, period), lambda v: retro_follow_through(v, team, period), at
+    )
 
 
 _THING = "A retro item, action item, decision, key result, objective or delegation."
@@ -345,7 +390,7 @@ async def get_prompt_inbox(
 ) -> Response:
     """The reflection prompts waiting for a person (and those snoozed)."""
     see_person(request, person)
-    return await _answer(request, lambda v: prompt_inbox(v, person), at)
+    return await _answer(request, ("inbox", person), lambda v: prompt_inbox(v, person), at)
 
 
 @router.get(
@@ -361,7 +406,7 @@ async def get_reflection_journal(
 ) -> Response:
     """Every answer a person gave to a reflection prompt, oldest first."""
     see_person(request, person)
-    return await _answer(request, lambda v: reflection_journal(v, person), at)
+    return await _answer(request, ("journal", person), lambda v: reflection_journal(v, person), at)
 
 
 @router.get("/teams/{team}/retro-brief", response_model=RetroBrief, summary="Retro brief")
@@ -382,7 +427,11 @@ async def get_retro_brief(
     objectives and key results, its retros' facilitators and action-item owners, its
     deciders, and anyone named in `people`; delegations have no team of their own)."""
     await see_team(request, team)
-    return await _answer(request, lambda v: retro_brief(v, team, period, people or []), at)
+    names = tuple(people or ())
+    return await _answer(
+        request, ("brief", team, period, names),
+        lambda v: retro_brief(v, team, period, list(names)), at,
+    )  # fmt: skip
 
 
 async def _own_unless_auditor(request: Request, owner: str | None) -> str | None:

@@ -2,8 +2,10 @@
 
 - ``KOERSVIEWS_*``: the view store, under the library's per-application prefix:
   ``KOERSVIEWS_PERSISTENCE_MODULE`` (``eventsourcing.sqlite``), ``KOERSVIEWS_SQLITE_DBNAME``
-  (``<KOERS_DATA_DIR>/views.sqlite3``), ``KOERSVIEWS_VIEW_CLASS_TOPIC`` and any other key the
-  library's factory reads (see :mod:`projections.views`).
+  (``<KOERS_DATA_DIR>/views.sqlite3``), ``KOERSVIEWS_VIEW_CLASS_TOPIC``,
+  ``KOERSVIEWS_CHECKPOINT_EVERY`` (``2000``: events between view checkpoints, 0: none; see
+  :mod:`projections._checkpoints`) and any other key the library's factory reads (see
+  :mod:`projections.views`).
 - ``KOERS_API_HOST`` (``127.0.0.1``, this machine only) and ``KOERS_API_PORT`` (``8000``;
   ``0``: any free port): where ``koers serve`` listens; its ``--host``/``--port`` win.
 - ``KOERS_PUBLIC_HOSTS`` (``localhost,127.0.0.1,[::1]``): the names the API answers to, comma
@@ -12,6 +14,10 @@
   the API through a name it controls (DNS rebinding). Setting it replaces the default.
 - ``KOERS_PUBLIC_URL`` (empty): the address people use, e.g. ``https://koers.example``; its
   host (and port, if written) is accepted too.
+- ``KOERS_VIEW_CACHE_SECONDS`` (``1``): how long a cached live view answer is served (its
+  "now"-relative numbers are at most this old); ``0`` turns the cache off.
+- ``KOERS_AS_OF_READS`` (``2``): "as of" view reads rebuilt at once; more wait up to
+  ``KOERS_AS_OF_WAIT_SECONDS`` (``5``) for a turn, then get 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: The loopback names: this machine only, any port.
 DEFAULT_PUBLIC_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+DEFAULT_VIEW_CACHE_SECONDS = 1.0
+DEFAULT_AS_OF_READS = 2
+DEFAULT_AS_OF_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,9 @@ class ApiSettings:
     port: int = DEFAULT_PORT
     public_hosts: tuple[str, ...] = DEFAULT_PUBLIC_HOSTS
     public_url: str = ""
+    view_cache_seconds: float = DEFAULT_VIEW_CACHE_SECONDS
+    as_of_reads: int = DEFAULT_AS_OF_READS
+    as_of_wait_seconds: float = DEFAULT_AS_OF_WAIT_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ApiSettings:
@@ -67,7 +79,13 @@ class ApiSettings:
             port=int(raw),
             public_hosts=names or DEFAULT_PUBLIC_HOSTS,
             public_url=env.get("KOERS_PUBLIC_URL", "").strip(),
-        )
+            view_cache_seconds=_number(env, "KOERS_VIEW_CACHE_SECONDS",
+                                       DEFAULT_VIEW_CACHE_SECONDS, 0, 3600),
+            as_of_reads=int(_number(env, "KOERS_AS_OF_READS", DEFAULT_AS_OF_READS, 1, 64,
+                                            whole=True)),
+            as_of_wait_seconds=_number(env, "KOERS_AS_OF_WAIT_SECONDS",
+                                       DEFAULT_AS_OF_WAIT_SECONDS, 0, 60),
+        )  # fmt: skip
         settings.host_names()  # refuses a bad KOERS_PUBLIC_URL now, not at the first request
         return settings
 
@@ -88,6 +106,30 @@ class ApiSettings:
             )
         name = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
         return (*self.public_hosts, name if port is None else f"{name}:{port}")
+
+
+def _number(
+    env: Mapping[str, str],
+    key: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    whole: bool = False,
+) -> float:
+    """``env[key]`` as a number from ``low`` to ``high`` (``default`` when unset)."""
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ConfigurationError(f"{key} is {raw!r}: set it to a number from {low:g} to {high:g}")
+    if whole and not value.is_integer():
+        raise ConfigurationError(f"{key} is {raw!r}: set it to a whole number")
+    return value
 
 
 def _host_name(entry: str, whole: str) -> str:

@@ -125,9 +125,11 @@ def test_a_public_url_with_a_port_accepts_that_port_only() -> None:
     ("name", "value"),
     [("KOERS_PUBLIC_HOSTS", "https://koers.example"), ("KOERS_PUBLIC_HOSTS", "koers:99999"),
      ("KOERS_PUBLIC_HOSTS", "::1"), ("KOERS_PUBLIC_URL", "koers.example"),
-     ("KOERS_PUBLIC_URL", "https://koers.example:http")],
+     ("KOERS_PUBLIC_URL", "https://koers.example:http"), ("KOERS_VIEW_CACHE_SECONDS", "soon"),
+     ("KOERS_VIEW_CACHE_SECONDS", "-1"), ("KOERS_AS_OF_READS", "0"),
+     ("KOERS_AS_OF_READS", "1.5"), ("KOERS_AS_OF_WAIT_SECONDS", "nan")],
 )  # fmt: skip
-def test_a_bad_host_setting_is_refused_at_start_naming_the_variable(name: str, value: str) -> None:
+def test_a_bad_api_setting_is_refused_at_start_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         ApiSettings.from_env({name: value})
 

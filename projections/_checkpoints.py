@@ -1,0 +1,164 @@
+"""View checkpoints: copies of the whole view database at positions, so that a view "as of"
+a past position replays only the tail after the nearest copy, not the whole log.
+
+Invariants (what the "as of" reads rely on):
+
+- **A checkpoint is a committed state of the views.** It is taken with SQLite's ``VACUUM
+  INTO`` (one read transaction: a consistent snapshot of every table, the tracking row
+  included), so it holds exactly the events 1..p for the position p its own tracking row
+  says, whatever the live views did meanwhile. Its file is named after that position.
+- **All or nothing on disk.** The copy is written to a temporary name, flushed, and renamed
+  into place (``os.replace``); a crash leaves a whole checkpoint or none (a leftover
+  temporary file is removed on the next one).
+- **Generic over the tables.** The whole database is copied: every table a projection
+  handler writes (today's and any added later), the quarantine and the time index
+  (:data:`projections._schema.BATCHES`) alike.
+- **Rebuilt with the views.** ``ViewRunner.rebuild`` takes checkpoints of the fresh views
+  as it replays, and swaps the folder in with the file: the old checkpoints are removed
+  first, so a crash mid-swap leaves fewer checkpoints, never ones of other views.
+
+Where: the folder ``<views file>.checkpoints`` beside the view file, one
+``<position, 12 digits>.sqlite3`` per checkpoint. How often: every ``KOERSVIEWS_CHECKPOINT_EVERY``
+events (default :data:`EVERY`; 0 turns them off). They survive restarts (they are files);
+an "as of" read opens one read-only and copies it into memory (the SQLite backup API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sqlite3
+import threading
+from bisect import bisect_right
+from collections.abc import Mapping
+from pathlib import Path
+
+from ledger.errors import ConfigurationError
+from projections.views import UPSTREAM, KoersViews, views_env
+
+__all__ = ["EVERY", "Checkpoints", "checkpoint_every"]
+
+#: Events between checkpoints, by default: an "as of" read replays at most this many.
+EVERY = 2000
+_NAME = re.compile(r"^(\d{12})\.sqlite3$")
+
+
+def checkpoint_every(environ: Mapping[str, str] | None) -> int:
+    """``KOERSVIEWS_CHECKPOINT_EVERY`` (events between checkpoints; 0: none)."""
+    raw = views_env(environ).get("CHECKPOINT_EVERY") or str(EVERY)
+    if not raw.isdigit():
+        raise ConfigurationError(
+            f"KOERSVIEWS_CHECKPOINT_EVERY is {raw!r}: set it to a whole number of events "
+            f"(0 turns checkpoints off)"
+        )
+    return int(raw)
+
+
+class Checkpoints:
+    """The checkpoints of one view file (see the module docstring)."""
+
+    def __init__(self, views_path: str | Path, every: int = EVERY) -> None:
+        self.views_path = Path(views_path)
+        self.folder = self.views_path.with_name(self.views_path.name + ".checkpoints")
+        self.every = every
+        self._lock = threading.Lock()  # the cached list of positions
+        self._taking = threading.Lock()  # one copy at a time
+        self._positions: list[int] | None = None
+
+    def positions(self) -> list[int]:
+        """The positions checkpoints are kept at, ascending."""
+        with self._lock:
+            if self._positions is None:
+                self._positions = sorted(_positions_in(self.folder))
+            return list(self._positions)
+
+    def at_or_before(self, position: int) -> int | None:
+        """The nearest checkpoint at or before ``position`` (``None``: none)."""
+        kept = self.positions()
+        index = bisect_right(kept, position)
+        return kept[index - 1] if index else None
+
+    def due(self, position: int) -> bool:
+        """Whether the views at ``position`` are :attr:`every` events past the last one."""
+        if self.every <= 0:
+            return False
+        kept = self.positions()
+        return position >= (kept[-1] if kept else 0) + self.every
+
+    def path(self, position: int) -> Path:
+        return self.folder / f"{position:012d}.sqlite3"
+
+    def take(self, views: KoersViews) -> int:
+        """Copy the committed state of the view file now; returns its position (0: the views
+        are empty, nothing kept). Not concurrently with itself (serialised); :meth:`due` and
+        :meth:`positions` do not wait for it."""
+        statement = str(getattr(views, "select_max_tracking_id_statement", ""))
+        with self._taking:
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            partial = self.folder / f"taking-{os.getpid()}.tmp"
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+            try:
+                position = _snapshot(self.views_path, partial, statement)
+                if position == 0:
+                    return 0
+                _flush(partial)
+                os.replace(partial, self.path(position))
+                _flush(self.folder)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    partial.unlink()
+            with self._lock:
+                self._positions = None
+            return position
+
+    def restore(self, position: int, into: KoersViews) -> None:
+        """Make the (fresh, in-memory) views ``into`` hold the checkpoint at ``position``."""
+        into.restore_from(self.path(position))
+
+    def replace_with(self, fresh: Checkpoints) -> None:
+        """Put ``fresh``'s checkpoints (of the rebuilt views) in place of these."""
+        with self._taking, self._lock:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            if fresh.folder.exists():
+                os.replace(fresh.folder, self.folder)
+            self._positions = None
+
+    def remove(self) -> None:
+        with self._taking, self._lock:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self._positions = None
+
+
+def _positions_in(folder: Path) -> list[int]:
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [int(m[1]) for m in map(_NAME.match, names) if m]
+
+
+def _snapshot(views_path: Path, to: Path, max_tracking_id: str) -> int:
+    """``VACUUM INTO`` ``to`` (one consistent read of the views); the copy's position
+    (``max_tracking_id``: the tracking recorder's own statement for it)."""
+    connection = sqlite3.connect(f"file:{views_path}?mode=ro", uri=True)
+    try:
+        connection.execute("VACUUM INTO ?", (str(to),))
+    finally:
+        connection.close()
+    copy = sqlite3.connect(f"file:{to}?mode=ro", uri=True)
+    try:
+        row = copy.execute(max_tracking_id, (UPSTREAM,)).fetchone()
+    finally:
+        copy.close()
+    return int(row[0] or 0)
+
+
+def _flush(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
