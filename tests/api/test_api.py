@@ -416,7 +416,7 @@ def test_show_as_of_a_past_moment_and_the_history_with_positions(api: Api) -> No
     assert [(h["version"], h["type"], h["position"], h["actor"]) for h in history] == [
         (1, "key_result.added", api.base + 2, "ann"),
         (2, "key_result.retargeted", api.base + 3, "ann")]  # fmt: skip
-    assert history[1]["fields"] == {"target": "4", "reason": "Too ambitious"}
+    assert history[1]["fields"] == {"target": "4", "reason": "Too ambitious", "cites": None}
     then = api.get(f"/key-results/{kr}", as_of=history[0]["recorded"]).json()
     assert (then["version"], then["target"]) == (1, "2")
     assert api.get(f"/key-results/{kr}").json()["target"] == "4"

@@ -69,7 +69,8 @@ def _assert_same_as_full_replay(app: Koers, runner: ViewRunner, kept: list[int])
         positions |= {c, c + 1, c - 1}
     for p in sorted(x for x in positions if 0 < x <= last):
         assert _from_checkpoints(runner, p)[0] == _full(app, p), f"position {p}"
-    for p in sorted({kept[0] - 1, kept[0], kept[0] + 1, kept[-1], kept[-1] + 2, last}):
+    moments = {kept[0] - 1, kept[0], kept[0] + 1, kept[-1], kept[-1] + 2, last}
+    for p in sorted(x for x in moments if 0 < x <= last):  # the demo's size may vary
         recorded = _recorded(app, p)
         for at in (recorded, recorded - timedelta(microseconds=1), recorded + timedelta(hours=1)):
             got, as_of = _from_checkpoints(runner, at=at)
