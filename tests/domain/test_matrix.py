@@ -4,7 +4,6 @@ and the approver's gate. Pure: no store."""
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -24,6 +23,7 @@ DAN = "dan"
 def _clock() -> Iterator[None]:
     with pinned_clock():  # the factories' dates count from its day
         yield
+
 
 WEIGHTS = {"cost": Decimal("0.6"), "speed": Decimal("0.4")}
 
@@ -185,6 +185,3 @@ def test_an_opened_event_of_version_2_reads_with_no_recommender_or_approver() ->
     Decision.Opened.upcast_v2_v3(state)
     assert state == {"team": "platform", "recommender": None, "approver": None}
     assert Decision.Opened.class_version == 3
-
-
-
