@@ -561,7 +561,7 @@ class Decision(_DecisionGiven, KoersAggregate):
         if self.approver is not None and self.approved_by != self.approver:
             raise NotAllowed(
                 f"{self.approver} is this decision's approver and has not approved it yet: "
-                f"ask them to approve it (`koers decision approve <id>`) first"
+                "it is decided once they approve it (decision approve)"
             )
         self.trigger_event(
             self.Made,
@@ -665,8 +665,8 @@ class Decision(_DecisionGiven, KoersAggregate):
     def _approvable(self, actor: str, *_: Any) -> None:
         if self.approver is None:
             raise NotAllowed(
-                "this decision has no approver: name one with "
-                "`koers decision roles <id> --approver <handle>`"
+                "this decision has no approver to approve it: name one first "
+                "(decision roles, with an approver)"
             )
         if actor != self.approver:
             raise NotAllowed(f"only {self.approver}, the approver, may approve this decision")

@@ -169,7 +169,7 @@ def test_a_new_approver_is_asked_afresh_and_a_role_left_out_stays() -> None:
 
 
 def test_approving_without_an_approver_says_how_to_name_one() -> None:
-    with pytest.raises(NotAllowed, match="no approver: name one"):
+    with pytest.raises(NotAllowed, match="no approver to approve it: name one first"):
         opened().approve(actor=ANN, note="")
 
 
