@@ -190,4 +190,5 @@ def test_the_approver_gate_and_the_matrix_read_alike_by_the_command_line_and_the
     assert read["matrix"]["per_person"] == {"ann": {"a": "12.00", "b": "14.00"},
                                             "bob": {"a": "16.00", "b": "10.00"}}  # fmt: skip
     printed = run_koers("decision", "show", ident, env=cli_env)
-    assert "matrix" in printed.stdout and "14.00" in printed.stdout, printed.stdout
+    assert "matrix" in printed.stdout, printed.stdout
+    assert "14.00" in printed.stdout, printed.stdout
