@@ -26,7 +26,7 @@ The weighted totals (docs/metrics.md, "The decision matrix"), computed by :func:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -178,5 +178,5 @@ def weigh(
 
 
 def _rounded(total: Decimal | None) -> Decimal | None:
-    """A total to 2 decimals (a mean of a few people's totals needs no more)."""
-    return None if total is None else total.quantize(Decimal("0.01"))
+    """A total to 2 decimals, half up (docs/metrics.md §0), from the unrounded mean."""
+    return None if total is None else total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

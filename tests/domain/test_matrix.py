@@ -185,3 +185,9 @@ def test_an_opened_event_of_version_2_reads_with_no_recommender_or_approver() ->
     Decision.Opened.upcast_v2_v3(state)
     assert state == {"team": "platform", "recommender": None, "approver": None}
     assert Decision.Opened.class_version == 3
+
+
+def test_a_total_is_rounded_half_up_from_the_unrounded_mean() -> None:
+    """1.005 × 1 = 1.005 → 1.01 (half up; half even would give 1.00)."""
+    matrix = weigh({ANN: {"a": cells(x=1)}}, ["a"], {"x": Decimal("1.005")}, None)
+    assert matrix["totals"] == {"a": Decimal("1.01")}
