@@ -526,6 +526,12 @@ class Decision(_DecisionGiven, KoersAggregate):
             raise InvalidValue("options", f"option keys must differ: {keys}")
         return cls._create(cls.Opened, id=id, actor=actor, command_id=command_id, **checked)
 
+    def _on_the_table(self, field: str, key: str) -> None:
+        """Refuse an option key that is not one of the decision's options (naming ``field``)."""
+        if key not in {o.key for o in self.options}:
+            on_table = ", ".join(o.key for o in self.options)
+            raise InvalidValue(field, f"{key!r} was not on the table (options: {on_table})")
+
     def _must_be(self, status: DecisionStatus, doing: str) -> None:
         if self.status is not status:
             raise NotAllowed(f"cannot {doing}: this decision is {self.status.value}")
@@ -549,11 +555,7 @@ class Decision(_DecisionGiven, KoersAggregate):
                 f"this decision is {self.status.value} already; a decision is not edited: "
                 f"reverse it or supersede it with a new one"
             )
-        if checked["chosen"] not in {o.key for o in self.options}:
-            on_table = ", ".join(o.key for o in self.options)
-            raise InvalidValue(
-                "chosen", f"{checked['chosen']!r} was not on the table (options: {on_table})"
-            )
+        self._on_the_table("chosen", checked["chosen"])
         if checked["review_on"] < now().date():
             raise InvalidValue(
                 "review_on", f"{checked['review_on']} is before the decision: pick a later day"
@@ -616,11 +618,7 @@ class Decision(_DecisionGiven, KoersAggregate):
                 f"{actor} is not among those who score this decision: its decider, consulted, "
                 f"recommender and approver ({', '.join(sorted(str(p) for p in scorers))})"
             )
-        if checked["option"] not in {o.key for o in self.options}:
-            on_table = ", ".join(o.key for o in self.options)
-            raise InvalidValue(
-                "option", f"{checked['option']!r} is not on the table (options: {on_table})"
-            )
+        self._on_the_table("option", checked["option"])
         names = [c.name for c in self.criteria]
         if checked["criterion"] not in names:
             raise InvalidValue(

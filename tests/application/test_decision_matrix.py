@@ -4,6 +4,7 @@ recommender and approver, and what the complete read (``koers decision show``, `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -105,36 +106,28 @@ def test_a_new_approver_must_approve_again(koers_app: Koers) -> None:
     )
 
 
-def test_refused_scores_and_positions_store_nothing(koers_app: Koers) -> None:
+@pytest.mark.parametrize(
+    ("error", "words", "command"),
+    [
+        (NotAllowed, ("cem", "not among those who score"),
+         lambda app, d: score(app, d, CEM, "build", cost=3)),
+        (InvalidValue, ("score", "outside 1–5"),
+         lambda app, d: score(app, d, ANN, "build", cost=6)),
+        (InvalidValue, ("'rent'", "build, buy"),
+         lambda app, d: score(app, d, ANN, "rent", cost=3)),
+        (NotAllowed, ("ann was not consulted",),
+         lambda app, d: app.take_position(d, actor=ANN, position="agree")),
+    ],
+    ids=["not a scorer", "out of bounds", "not on the table", "not consulted"],
+)  # fmt: skip
+def test_refused_scores_and_positions_store_nothing(
+    koers_app: Koers,
+    error: type[Exception],
+    words: tuple[str, ...],
+    command: Callable[[Koers, UUID], object],
+) -> None:
     d = new_decision(koers_app)
-    refused(
-        koers_app,
-        NotAllowed,
-        ("cem", "not among those who score"),
-        lambda: score(koers_app, d, CEM, "build", cost=3),
-        of=(Decision, d),
-    )
-    refused(
-        koers_app,
-        InvalidValue,
-        ("score", "outside 1–5"),
-        lambda: score(koers_app, d, ANN, "build", cost=6),
-        of=(Decision, d),
-    )
-    refused(
-        koers_app,
-        InvalidValue,
-        ("'rent'", "build, buy"),
-        lambda: score(koers_app, d, ANN, "rent", cost=3),
-        of=(Decision, d),
-    )
-    refused(
-        koers_app,
-        NotAllowed,
-        ("ann was not consulted",),
-        lambda: koers_app.take_position(d, actor=ANN, position="agree"),
-        of=(Decision, d),
-    )
+    refused(koers_app, error, words, lambda: command(koers_app, d), of=(Decision, d))
 
 
 def test_an_as_of_read_shows_the_matrix_as_it_was(koers_app: Koers, clock: Step) -> None:
