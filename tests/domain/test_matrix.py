@@ -9,11 +9,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import orjson
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from ledger.domain import Decision
 from ledger.domain.matrix import Position, weigh
 from ledger.errors import InvalidField, InvalidValue, NotAllowed
+from tests.domain.test_domain import MAPPER
 from tests.factories import ANN, BOB, CEM, decide, decision, pinned_clock
 
 DAN = "dan"
@@ -181,9 +184,16 @@ def test_roles_are_named_only_while_open() -> None:
 
 
 def test_an_opened_event_of_version_2_reads_with_no_recommender_or_approver() -> None:
-    state: dict[str, Any] = {"team": "platform"}
-    Decision.Opened.upcast_v2_v3(state)
-    assert state == {"team": "platform", "recommender": None, "approver": None}
+    """A decision opened before the roles existed, as stored then, reads with neither."""
+    stored = MAPPER.to_stored_event(opened(recommender=CEM).collect_events()[0])
+    state = orjson.loads(stored.state)
+    assert (state["class_version"], state["recommender"]) == (3, CEM)
+    del state["recommender"], state["approver"]
+    state["class_version"] = 2
+    v2 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                     orjson.dumps(state))  # fmt: skip
+    event = MAPPER.to_domain_event(v2)
+    assert (event.recommender, event.approver) == (None, None)
     assert Decision.Opened.class_version == 3
 
 
