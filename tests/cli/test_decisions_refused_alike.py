@@ -179,9 +179,12 @@ def test_the_approver_gate_and_the_matrix_read_alike_by_the_command_line_and_the
             running.ok(f"/decisions/{ident}/scores", body, **bob)
     for option, speed, risk in (("a", 3, 3), ("b", 4, 2)):  # ann: a 12, b 14
         for criterion, score in (("speed", speed), ("risk", risk)):
-            args = ["--option", option, "--criterion", criterion, "--score", str(score)]
-            scored = run_koers("decision", "score", ident, *args, env=cli_env)
-            assert scored.returncode == 0, scored.stderr
+            body = {"option": option, "criterion": criterion, "score": score}
+            if (option, criterion) != ("b", "risk"):
+                running.ok(f"/decisions/{ident}/scores", body)
+    args = ["--option", "b", "--criterion", "risk", "--score", "2"]  # ann's last, typed
+    scored = run_koers("decision", "score", ident, *args, env=cli_env)
+    assert scored.returncode == 0, scored.stderr
     shown = run_koers("decision", "show", ident, "--json", env=cli_env)
     assert shown.returncode == 0, shown.stderr
     read = running.get(f"/decisions/{ident}").json()
