@@ -1,9 +1,13 @@
-"""How decision events change the facts tables: ``decisions`` and ``decision_links``.
+"""How decision events change the facts tables: ``decisions``, ``decision_links`` and the
+matrix's ``decision_criteria``, ``decision_scores``, ``decision_positions`` and
+``decision_roles``.
 
 A decision's period is the quarter (UTC) in which it was opened.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ledger.domain import Decision
 from projections._numbers import quarter_of
@@ -29,6 +33,34 @@ def opened(tx: Tx, e: Decision.Opened, position: int) -> None:
         e.information_level,
         moment(e.timestamp),
         day(e.decide_by),
+        position,
+    )
+    for criterion in e.criteria:
+        tx.run(
+            "INSERT INTO decision_criteria (decision_id, criterion, weight, position) "
+            "VALUES (?, ?, ?, ?)",
+            ident(e.originator_id),
+            criterion.name,
+            dec(criterion.weight),
+            position,
+        )
+    for role in ("recommender", "approver"):
+        _name_role(tx, e, role, getattr(e, role), position)
+
+
+def _name_role(tx: Tx, e: Any, role: str, person: str | None, position: int) -> None:
+    """The role's person from now on (none: no row); a new approver has not approved."""
+    if person is None:
+        return
+    tx.run(
+        "INSERT INTO decision_roles (decision_id, role, person, named_at, approved_at, position) "
+        "VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (decision_id, role) DO UPDATE SET "
+        "person = excluded.person, named_at = excluded.named_at, approved_at = NULL, "
+        "position = excluded.position WHERE decision_roles.person <> excluded.person",
+        ident(e.originator_id),
+        role,
+        person,
+        moment(e.timestamp),
         position,
     )
 
@@ -100,6 +132,52 @@ def linked(tx: Tx, e: Decision.Linked, position: int) -> None:
     )
 
 
+def roles_named(tx: Tx, e: Decision.RolesNamed, position: int) -> None:
+    _name_role(tx, e, "recommender", e.recommender, position)
+    _name_role(tx, e, "approver", e.approver, position)
+
+
+def approved(tx: Tx, e: Decision.Approved, position: int) -> None:
+    tx.run(
+        "UPDATE decision_roles SET approved_at = ? WHERE decision_id = ? AND role = 'approver'",
+        moment(e.timestamp),
+        ident(e.originator_id),
+    )
+
+
+def scored(tx: Tx, e: Decision.Scored, position: int) -> None:
+    """The person's latest score of the cell; ``times_scored`` counts every one."""
+    tx.run(
+        "INSERT INTO decision_scores (decision_id, person, option, criterion, score, note, "
+        "scored_at, times_scored, position) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) "
+        "ON CONFLICT (decision_id, person, option, criterion) DO UPDATE SET "
+        "score = excluded.score, note = excluded.note, scored_at = excluded.scored_at, "
+        "times_scored = decision_scores.times_scored + 1",
+        ident(e.originator_id),
+        e.actor,
+        e.option,
+        e.criterion,
+        e.score,
+        e.note,
+        moment(e.timestamp),
+        position,
+    )
+
+
+def position_taken(tx: Tx, e: Decision.PositionTaken, position: int) -> None:
+    tx.run(
+        "INSERT INTO decision_positions (decision_id, person, stance, note, taken_at, position) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (decision_id, person) DO UPDATE SET "
+        "stance = excluded.stance, note = excluded.note, taken_at = excluded.taken_at",
+        ident(e.originator_id),
+        e.actor,
+        e.position.value,
+        e.note,
+        moment(e.timestamp),
+        position,
+    )
+
+
 HANDLERS: Handlers = {
     Decision.Opened: opened,
     Decision.OptionAdded: option_added,
@@ -109,4 +187,8 @@ HANDLERS: Handlers = {
     Decision.Reversed: reversed_,
     Decision.Superseded: superseded,
     Decision.Linked: linked,
+    Decision.RolesNamed: roles_named,
+    Decision.Approved: approved,
+    Decision.Scored: scored,
+    Decision.PositionTaken: position_taken,
 }

@@ -100,6 +100,32 @@ TABLES: tuple[Table, ...] = (
         (("target_id",),),
     ),
     Table(
+        "decision_criteria",
+        (("decision_id", TN), ("criterion", TN), ("weight", TN), ("position", B)),
+        ("decision_id", "criterion"),
+    ),
+    Table(
+        "decision_scores",
+        (
+            ("decision_id", TN), ("person", TN), ("option", TN), ("criterion", TN),
+            ("score", IN), ("note", TN), ("scored_at", TN), ("times_scored", IN),
+            ("position", B),
+        ),
+        ("decision_id", "person", "option", "criterion"),
+    ),
+    Table(
+        "decision_positions",
+        (("decision_id", TN), ("person", TN), ("stance", TN), ("note", TN), ("taken_at", TN),
+         ("position", B)),
+        ("decision_id", "person"),
+    ),
+    Table(
+        "decision_roles",
+        (("decision_id", TN), ("role", TN), ("person", TN), ("named_at", TN),
+         ("approved_at", T), ("position", B)),
+        ("decision_id", "role"),
+    ),
+    Table(
         "delegations",
         (
             ("delegation_id", TN), ("delegator", TN), ("owner", TN), ("title", TN),

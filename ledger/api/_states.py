@@ -25,6 +25,7 @@ from ledger.domain import (
     KpiKind,
     LinkKind,
     MetricKind,
+    Position,
     PromptState,
     RetroGiven,
     Reversibility,
@@ -146,6 +147,40 @@ class SupersessionState(Said):
     reason: str
 
 
+class ScoreCell(BaseModel):
+    score: int = Field(description="1 (poorly) – 5 (very well): the scorer's latest.")
+    note: str
+
+
+class PositionState(Said):
+    position: Position
+    note: str
+
+
+class ApprovalState(Said):
+    note: str
+
+
+class MatrixState(BaseModel):
+    """The weighted totals (docs/metrics.md §9)."""
+
+    out_of: Dec = Field(description="The largest total possible: 5 × the sum of the weights.")
+    totals: dict[str, Dec | None] = Field(
+        description="Per option: the mean, over the people who scored it on every criterion, "
+        "of Σ weight × score; null when nobody did."
+    )
+    scorers: dict[str, int] = Field(description="Per option: how many people the mean is over.")
+    per_person: dict[str, dict[str, Dec | None]] = Field(
+        description="Per person and option: Σ weight × score; null unless every criterion "
+        "was scored."
+    )
+    highest: list[str] = Field(description="The options with the largest total.")
+    tie: bool = Field(description="Whether several options share the largest total.")
+    chosen_was_highest: bool | None = Field(
+        description="Whether the chosen option is among the highest (null before the call)."
+    )
+
+
 class DecisionState(State):
     team: str
     question: str
@@ -173,6 +208,17 @@ class DecisionState(State):
     review: ReviewState | None = Field(None, description="The review, once reviewed.")
     reversal: ReversalState | None = None
     supersession: SupersessionState | None = None
+    recommender: str | None = Field(None, description="Who recommends an option, if anyone.")
+    approver: str | None = Field(None, description="Who must approve before the call, if anyone.")
+    approved_by: str | None = Field(None, description="The approver, once they approved.")
+    scores: dict[str, dict[str, dict[str, ScoreCell]]] | None = Field(
+        None, description="Person → option → criterion → their latest score."
+    )
+    positions: dict[str, PositionState] | None = Field(
+        None, description="Each consulted person's latest position."
+    )
+    approval: ApprovalState | None = Field(None, description="The current approver's approval.")
+    matrix: MatrixState | None = None
 
 
 class AcknowledgementState(Said):

@@ -58,7 +58,7 @@ _TOKEN_PREFIX = "koers_"
 _MOST_TOKENS = 10_000
 _LINK_PREFIX = "koers-link_"
 #: Fields that name a person who must be in the directory.
-_PEOPLE = frozenset({"owner", "decider", "to", "facilitator", "handle"})
+_PEOPLE = frozenset({"owner", "decider", "to", "facilitator", "handle", "recommender", "approver"})
 
 
 def _sha256(secret: str) -> str:
@@ -126,6 +126,8 @@ class Facts:
     teams: frozenset[str] = frozenset()
     #: Who is what to the thing, by :attr:`Who.key`: "owner", "decider", "delegator", ...
     people: Mapping[str, str] = field(default_factory=dict)
+    #: Who are several to the thing, by :attr:`Who.key`: "consulted" (a decision's).
+    groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: Only these people may see it (a prompt: its recipient), whatever their teams.
     private_to: str | None = None
 
@@ -188,12 +190,14 @@ class AccessCommands(KoersBase):
         if kind == "team":
             slug = get("slug") or get("parent")
             return Facts(frozenset({slug} if slug else ()))
-        people = {name: get(name) or "" for name in ("owner", "decider", "facilitator")}
+        named = ("owner", "decider", "facilitator", "recommender", "approver")
+        people = {name: get(name) or "" for name in named}
         actions = getattr(thing, "actions", {}) if kind == "retro" else {}
         if values.get("item_id") in actions:
             people["owner"] = actions[values["item_id"]]["owner"]
         team = get("team")
-        return Facts(frozenset({team} if team else ()), people)
+        groups = {"consulted": frozenset(get("consulted") or ())} if kind == "decision" else {}
+        return Facts(frozenset({team} if team else ()), people, groups)
 
     def fits(self, who: Who, principal: Principal, facts: Facts) -> bool:
         """Whether the principal is ``who`` for a thing with these facts."""
@@ -208,6 +212,8 @@ class AccessCommands(KoersBase):
         if who.key in ("lead", "member"):
             wanted = {Role.LEAD} if who.key == "lead" else {Role.LEAD, Role.MEMBER}
             return any(directory.role(handle, t) in wanted for t in facts.teams)
+        if handle in facts.groups.get(who.key, ()):
+            return True
         return bool(handle) and facts.people.get(who.key) == handle
 
     def may_see(self, principal: Principal, facts: Facts) -> bool:
@@ -220,6 +226,8 @@ class AccessCommands(KoersBase):
         if directory.has(principal.handle, OrgRole.AUDITOR):
             return True
         if principal.handle in facts.people.values():
+            return True
+        if any(principal.handle in group for group in facts.groups.values()):
             return True
         return any(directory.role(principal.handle, t) is not None for t in facts.teams)
 

@@ -8,7 +8,8 @@
   (:meth:`~ledger.application._access.AccessCommands.may_read`, the API's rule):
 
   - decisions of the teams they are a member of, or naming them (decider, consulted,
-    informed): the decide-by date while open, the review date once decided;
+    informed, recommender, approver): the decide-by date while open, the review date once
+    decided;
   - their own open key results, and the active delegations they own or delegated: the next
     check-in, one cadence after the last one (or after the start), as the workers count a
     missed cadence; a delegation's due date;
@@ -145,7 +146,8 @@ class CalendarFeeds(AccessCommands):
         return sorted(items, key=lambda d: (_day(d.when), d.uid))
 
     def _decision_dates(self, d: Decision, handle: str, teams: set[str]) -> Iterator[Dated]:
-        if d.team not in teams and handle not in (d.decider, *d.consulted, *d.informed):
+        named = (d.decider, *d.consulted, *d.informed, d.recommender, d.approver)
+        if d.team not in teams and handle not in named:
             return
         about = f"Team {d.team}; decider {d.decider}; {d.reversibility.value.replace('_', '-')}"
         if d.status is DecisionStatus.OPEN:

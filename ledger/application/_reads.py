@@ -96,6 +96,8 @@ def complete_state(
     if extra is not None:
         events = history(aggregate.id)
         extra(state, [e for e in events if e.originator_version <= aggregate.version])
+    if isinstance(aggregate, Decision):
+        state["matrix"] = plain(aggregate.matrix())
     return state
 
 
@@ -122,6 +124,18 @@ def _decision(state: dict[str, Any], events: Sequence[Any]) -> None:
                        ("supersession", Decision.Superseded)):  # fmt: skip
         event = _last(events, kind)
         state[name] = _said(event) if event else None
+    _matrix(state, events)
+
+
+def _matrix(state: dict[str, Any], events: Sequence[Any]) -> None:
+    """Each consulted person's latest position with when it was taken, and the approval
+    that counts (the current approver's); the weighted totals come from the decision
+    itself (``Decision.matrix``, in :func:`complete_state`)."""
+    positions = {e.actor: e for e in events if isinstance(e, Decision.PositionTaken)}
+    state["positions"] = {who: _said(e, "position", "note") for who, e in positions.items()}
+    approved = _last(events, Decision.Approved)
+    counts = approved is not None and state["approved_by"] == approved.actor
+    state["approval"] = _said(approved, "note") if counts else None
 
 
 def _delegation(state: dict[str, Any], events: Sequence[Any]) -> None:

@@ -1,5 +1,5 @@
-"""Plan the decisions of the story: opened, informed, linked, decided, reviewed, reversed or
-superseded, each at its moment in the quarter."""
+"""Plan the decisions of the story: opened, informed, linked, scored, approved, decided,
+positions taken, reviewed, reversed or superseded, each at its moment in the quarter."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ from ledger.demo._ids import (
     retro_id,
 )
 from ledger.demo._plan import Plan, Week, command, demo_key, from_spec
-from ledger.demo._specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec
+from ledger.demo._specs import (
+    AfterToday,
+    DecisionSpec,
+    Made,
+    PositionSpec,
+    Ref,
+    ReviewSpec,
+    ScoreSpec,
+)
 from ledger.demo._story import read
 
 if TYPE_CHECKING:
@@ -37,6 +45,12 @@ def plan_decisions(plan: Plan) -> None:
             _add_option(plan, spec, *spec.option_added)
         if spec.information_update:
             _update_information(plan, spec, spec.information_update)
+        for score in spec.scores:
+            _score(plan, spec, score)
+        if spec.approved:
+            _approve(plan, spec, *spec.approved)
+        for position in spec.positions:
+            _take_position(plan, spec, position)
         if spec.made:
             _decide(plan, spec, spec.made)
         if spec.review:
@@ -102,6 +116,24 @@ def _update_information(plan: Plan, spec: DecisionSpec, change: tuple[Week, int,
         note=note,
     )
     plan.add(when, _key(spec, "information"), "information updated", update)
+
+
+def _score(plan: Plan, spec: DecisionSpec, score: ScoreSpec) -> None:
+    for n, (criterion, value) in enumerate(score.cells):
+        scored = command("score_decision", decision_id(spec.slug), actor=score.by,
+                         option=score.option, criterion=criterion, score=value)  # fmt: skip
+        key = _key(spec, "score", score.by, score.option, criterion)
+        plan.add(score.when.later(n), key, "option scored", scored)
+
+
+def _approve(plan: Plan, spec: DecisionSpec, when: Week, note: str) -> None:
+    approve = command("approve_decision", decision_id(spec.slug), actor=spec.approver, note=note)
+    plan.add(when, _key(spec, "approve"), "decision approved", approve)
+
+
+def _take_position(plan: Plan, spec: DecisionSpec, position: PositionSpec) -> None:
+    take = from_spec("take_position", position, decision_id(spec.slug), actor=position.by)
+    plan.add(position.when, _key(spec, "position", position.by), "position taken", take)
 
 
 def _review_date(plan: Plan, review_on: Week | AfterToday) -> date:

@@ -129,6 +129,26 @@ class ReviewSpec:
 
 
 @dataclass(frozen=True)
+class ScoreSpec:
+    """One person's scores of one option, 1–5 per criterion: ``[[criterion, score], ...]``."""
+
+    when: Week
+    by: str
+    option: str
+    cells: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class PositionSpec:
+    """A consulted person's position: agree, disagree_and_commit or object."""
+
+    when: Week
+    by: str
+    position: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class DecisionSpec:
     """A decision from opening, through the call, to its end."""
 
@@ -154,6 +174,11 @@ class DecisionSpec:
     review: ReviewSpec | None = None
     reversed: tuple[Week, str] | None = None  # when, reason
     superseded: tuple[Week, str, str] | None = None  # when, by (slug), reason
+    recommender: str | None = None
+    approver: str | None = None
+    approved: tuple[Week, str] | None = None  # when, the approver's note
+    scores: tuple[ScoreSpec, ...] = ()
+    positions: tuple[PositionSpec, ...] = ()
 
 
 # -- delegations --------------------------------------------------------------------------------

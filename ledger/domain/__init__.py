@@ -58,6 +58,7 @@ from ledger.domain.goals import (
     Status,
 )
 from ledger.domain.keys import CommandKey, key_record_id
+from ledger.domain.matrix import Position
 from ledger.domain.notify import Channels, Digest
 from ledger.domain.prompts import PROMPT_COMMANDS, Prompt, PromptState
 from ledger.domain.retros import RETRO_COMMANDS, ActionState, ItemKind, Retro, RetroGiven
@@ -131,6 +132,7 @@ __all__ = [
     "Option",
     "OrgRole",
     "Person",
+    "Position",
     "Principal",
     "Prompt",
     "PromptState",

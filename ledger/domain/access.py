@@ -22,6 +22,8 @@ from typing import Any
 
 __all__ = [
     "ADMIN",
+    "APPROVER",
+    "CONSULTED",
     "DECIDER",
     "DELEGATOR",
     "FACILITATOR",
@@ -29,6 +31,7 @@ __all__ = [
     "LEAD",
     "MEMBER",
     "RECIPIENT",
+    "RECOMMENDER",
     "SELF",
     "SERVICE",
     "TEAM_MEMBER",
@@ -54,6 +57,9 @@ MEMBER = Who("member", "a member or lead of its team (or of a team above it)")
 TEAM_MEMBER = Who("team_member", "a member or lead of its own team (not of a team above it)")
 ITS_OWNER = Who("owner", "its owner")
 DECIDER = Who("decider", "the decision's decider")
+CONSULTED = Who("consulted", "someone the decision names as consulted")
+RECOMMENDER = Who("recommender", "the decision's recommender")
+APPROVER = Who("approver", "the decision's approver")
 DELEGATOR = Who("delegator", "the delegator")
 FACILITATOR = Who("facilitator", "the retro's facilitator")
 RECIPIENT = Who("recipient", "the prompt's recipient")

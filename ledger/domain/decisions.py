@@ -6,7 +6,9 @@ Invariants:
   0–1 and a review date on or after the day it was decided;
 - a review comes after the decision, and rates outcome and process apart (1–5 each): a good
   decision can have a bad outcome;
-- a decided decision is never edited: it is reversed, or superseded by another decision.
+- a decided decision is never edited: it is reversed, or superseded by another decision;
+- while an approver is named, it is decided only after that approver approved it; scores
+  and positions follow the rules of :mod:`ledger.domain.matrix`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from ledger.domain._base import Given, KoersAggregate, changes, still_open, unchanged
@@ -37,6 +39,18 @@ from ledger.domain._fields import (
     Whole,
 )
 from ledger.domain.access import DECIDER, LEAD, MEMBER
+from ledger.domain.matrix import (
+    APPROVE,
+    APPROVER_FIELD,
+    MATRIX_COMMANDS,
+    NAME_ROLES,
+    RECOMMENDER_FIELD,
+    SCORE,
+    TAKE_POSITION,
+    Position,
+    Scores,
+    weigh,
+)
 from ledger.errors import InvalidValue, NotAllowed
 
 __all__ = [
@@ -202,6 +216,8 @@ OPEN_DECISION = Command(
         Handle(name="decider", help="The one person who decides.", example="ann"),
         Handles(name="consulted", help="Someone consulted (repeat).", default=(), example=["bram"]),
         Handles(name="informed", help="Someone informed (repeat).", default=(), example=["cem"]),
+        RECOMMENDER_FIELD,
+        APPROVER_FIELD,
         Day(name="decide_by", help="Decide by this date.", example="2026-12-15"),
     ),
     creates=True,
@@ -360,6 +376,7 @@ DECISION_COMMANDS = (
     REVERSE_DECISION,
     SUPERSEDE_DECISION,
     LINK_DECISION,
+    *MATRIX_COMMANDS,
 )
 
 
@@ -378,6 +395,8 @@ class _DecisionGiven(Given):
     decider: str
     consulted: tuple[str, ...]
     informed: tuple[str, ...]
+    recommender: str | None
+    approver: str | None
     decide_by: date
 
 
@@ -391,12 +410,24 @@ class Decision(_DecisionGiven, KoersAggregate):
         decided_on: date | None
         review_on: date | None
         links: list[Link]
+        scores: Scores
+        positions: dict[str, dict[str, Any]]
+        approved_by: str | None
 
     class Opened(_DecisionGiven, KoersAggregate.Created):
+        """v3: ``recommender`` and ``approver`` (none before)."""
+
+        class_version: ClassVar[int] = 3
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["recommender"] = state["approver"] = None
+
         def apply(self, d: Decision) -> None:
             self.adopt(d)
             d.status, d.chosen, d.confidence = DecisionStatus.OPEN, None, None
             d.decided_on, d.review_on, d.links = None, None, []
+            d.scores, d.positions, d.approved_by = {}, {}, None
 
     class OptionAdded(KoersAggregate.Event):
         option: Option
@@ -459,6 +490,48 @@ class Decision(_DecisionGiven, KoersAggregate):
         def apply(self, d: Decision) -> None:
             d.links.append(self.link)
 
+    class Scored(KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with the matrix: no older shape
+
+        option: str
+        criterion: str
+        score: int
+        note: str
+
+        def apply(self, d: Decision) -> None:
+            by_option = d.scores.setdefault(self.actor, {}).setdefault(self.option, {})
+            by_option[self.criterion] = {"score": self.score, "note": self.note}
+
+    class PositionTaken(KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with the matrix: no older shape
+
+        position: Position
+        note: str
+
+        def apply(self, d: Decision) -> None:
+            d.positions[self.actor] = {"position": self.position, "note": self.note}
+
+    class RolesNamed(KoersAggregate.Event):
+        """The recommender and approver from now on (each as it was, where not named)."""
+
+        class_version: ClassVar[int] = 1  # new with the matrix: no older shape
+
+        recommender: str | None
+        approver: str | None
+
+        def apply(self, d: Decision) -> None:
+            if self.approver != d.approver:
+                d.approved_by = None  # a new approver is asked afresh
+            d.recommender, d.approver = self.recommender, self.approver
+
+    class Approved(KoersAggregate.Event):
+        class_version: ClassVar[int] = 1  # new with the matrix: no older shape
+
+        note: str
+
+        def apply(self, d: Decision) -> None:
+            d.approved_by = self.actor
+
     @classmethod
     def open(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> Decision:
         checked = OPEN_DECISION.check(values)
@@ -466,6 +539,12 @@ class Decision(_DecisionGiven, KoersAggregate):
         if len(set(keys)) != len(keys):
             raise InvalidValue("options", f"option keys must differ: {keys}")
         return cls._create(cls.Opened, id=id, actor=actor, command_id=command_id, **checked)
+
+    def _on_the_table(self, field: str, key: str) -> None:
+        """Refuse an option key that is not one of the decision's options (naming ``field``)."""
+        if key not in {o.key for o in self.options}:
+            on_table = ", ".join(o.key for o in self.options)
+            raise InvalidValue(field, f"{key!r} was not on the table (options: {on_table})")
 
     def _must_be(self, status: DecisionStatus, doing: str) -> None:
         if self.status is not status:
@@ -490,14 +569,15 @@ class Decision(_DecisionGiven, KoersAggregate):
                 f"this decision is {self.status.value} already; a decision is not edited: "
                 f"reverse it or supersede it with a new one"
             )
-        if checked["chosen"] not in {o.key for o in self.options}:
-            on_table = ", ".join(o.key for o in self.options)
-            raise InvalidValue(
-                "chosen", f"{checked['chosen']!r} was not on the table (options: {on_table})"
-            )
+        self._on_the_table("chosen", checked["chosen"])
         if checked["review_on"] < now().date():
             raise InvalidValue(
                 "review_on", f"{checked['review_on']} is before the decision: pick a later day"
+            )
+        if self.approver is not None and self.approved_by != self.approver:
+            raise NotAllowed(
+                f"{self.approver} is this decision's approver and has not approved it yet: "
+                "it is decided once they approve it (decision approve)"
             )
         self.trigger_event(
             self.Made,
@@ -546,3 +626,71 @@ class Decision(_DecisionGiven, KoersAggregate):
         if link in self.links:
             raise InvalidValue("target_id", "this decision is linked to that already")
         self.trigger_event(self.Linked, actor=actor, command_id=command_id, link=link)
+
+    # -- the matrix (ledger.domain.matrix) ------------------------------------------------
+
+    def score(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        """Score an option on the table against one of the criteria, while it is open."""
+        checked = SCORE.check(values)
+        self._must_be(DecisionStatus.OPEN, "score it (scores are the input to the call)")
+        scorers = {self.decider, *self.consulted, self.recommender, self.approver} - {None}
+        if actor not in scorers:
+            raise NotAllowed(
+                f"{actor} is not among those who score this decision: its decider, consulted, "
+                f"recommender and approver ({', '.join(sorted(str(p) for p in scorers))})"
+            )
+        self._on_the_table("option", checked["option"])
+        names = [c.name for c in self.criteria]
+        if checked["criterion"] not in names:
+            raise InvalidValue(
+                "criterion",
+                f"{checked['criterion']!r} is not a criterion of this decision "
+                f"(criteria: {', '.join(names)})"
+                if names
+                else "this decision has no criteria to score against",
+            )
+        self.trigger_event(self.Scored, actor=actor, command_id=command_id, **checked)
+
+    def matrix(self) -> dict[str, Any]:
+        """The weighted totals per option and per person, the highest-scored options and
+        whether the chosen one is among them (:func:`ledger.domain.matrix.weigh`)."""
+        weights = {c.name: c.weight for c in self.criteria}
+        return weigh(self.scores, [o.key for o in self.options], weights, self.chosen)
+
+    def _positionable(self, actor: str, *_: Any) -> None:
+        if actor not in self.consulted:
+            raise NotAllowed(
+                f"{actor} was not consulted on this decision: only those consulted "
+                f"record a position ({', '.join(self.consulted) or 'nobody'})"
+            )
+        still_open(
+            self.status not in (DecisionStatus.REVERSED, DecisionStatus.SUPERSEDED),
+            f"cannot take a position: this decision is {self.status.value}",
+        )
+
+    take_position = changes(TAKE_POSITION, _positionable)
+
+    def name_roles(self, *, actor: str, command_id: str = "", **values: Any) -> None:
+        """Name a recommender and/or an approver (a role not given stays as it is)."""
+        checked = NAME_ROLES.check(values)
+        if checked["recommender"] is None and checked["approver"] is None:
+            raise InvalidValue("approver", "name a recommender, an approver or both")
+        self._must_be(DecisionStatus.OPEN, "name its roles")
+        named = {k: checked[k] or getattr(self, k) for k in ("recommender", "approver")}
+        if named == {"recommender": self.recommender, "approver": self.approver}:
+            raise InvalidValue("approver", "these are its roles already")
+        self.trigger_event(self.RolesNamed, actor=actor, command_id=command_id, **named)
+
+    def _approvable(self, actor: str, *_: Any) -> None:
+        if self.approver is None:
+            raise NotAllowed(
+                "this decision has no approver to approve it: name one first "
+                "(decision roles, with an approver)"
+            )
+        if actor != self.approver:
+            raise NotAllowed(f"only {self.approver}, the approver, may approve this decision")
+        self._must_be(DecisionStatus.OPEN, "approve it")
+        if self.approved_by is not None and self.approved_by == self.approver:
+            raise NotAllowed(f"{self.approved_by} approved this decision already")
+
+    approve = changes(APPROVE, _approvable)

@@ -108,6 +108,22 @@ EVENTS: dict[str, str] = {
     ),
     "decision.reversed": "A decision was reversed: it no longer holds.",
     "decision.superseded": "A decision was replaced by a later decision.",
+    "decision.scored": (
+        "Someone taking part in a decision (its decider, a person consulted, its recommender "
+        "or approver) scored one option against one criterion; a later score of the same "
+        "option and criterion by the same person replaces it in the weighted totals."
+    ),
+    "decision.position_taken": (
+        "A person consulted on a decision recorded their position on it: agree, "
+        "disagree-and-commit or object; a later position of the same person replaces it."
+    ),
+    "decision.roles_named": (
+        "The recommender and the approver of an open decision were named; a new approver "
+        "must approve before the decision can be made."
+    ),
+    "decision.approved": (
+        "The approver of an open decision approved it: the decider may now make the decision."
+    ),
     "decision.linked": (
         "A decision was linked to something it concerns: an objective, a key result, a delegation, "
         "a retro item, a retro action item or another decision (what led to it)."
@@ -278,6 +294,14 @@ FIELDS: dict[str, str] = {
     ),
     "decider": "The one person who makes the decision, by handle.",
     "consulted": "People whose input is sought before deciding, by handle; may be empty.",
+    "recommender": (
+        "The person who recommends an option to the decider, by handle, or null when the "
+        "decision has none."
+    ),
+    "approver": (
+        "The person who must approve the decision before it is made, by handle, or null when "
+        "the decision has none."
+    ),
     "informed": "People told about the decision once it is made, by handle; may be empty.",
     "decide_by": "The day the decision should be made by (YYYY-MM-DD).",
     "chosen": "The key of the chosen option (one of the keys in the decision's options).",
@@ -459,6 +483,13 @@ OVERRIDES: dict[str, str] = {
         "The information level when the decision was made, in percent (0–100)."
     ),
     "decision.superseded.reason": "Why the decision was replaced.",
+    "decision.scored.option": "The key of the option scored (an option on the table).",
+    "decision.scored.criterion": "The name of the criterion the option was scored against.",
+    "decision.scored.score": (
+        "How well the option meets the criterion, a whole number from 1 (poorly) to 5 (very "
+        "well); weighted by the criterion's weight in the decision's totals."
+    ),
+    "decision.position_taken.position": "The position the consulted person takes.",
     "delegation.delegated.title": "What is delegated, in short (up to 200 characters).",
     "delegation.delegated.owner": (
         "The one person who takes the work on, by handle (not the delegator)."
@@ -555,6 +586,7 @@ INTEGER_RANGES: dict[str, tuple[int, int | None]] = {
     "key_result.checked_in.confidence": (0, 10),
     "key_result.check_in_corrected.confidence": (0, 10),
     "outcome_quality": (1, 5),
+    "decision.scored.score": (1, 5),
     "process_quality": (1, 5),
     "responses": (1, None),
     "retro.pulse_scored.score": (1, 5),
@@ -592,6 +624,11 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
     "KpiKind": {
         "leading": "predicts future results (an input the team can steer)",
         "lagging": "reports results after the fact",
+    },
+    "Position": {
+        "agree": "agrees with the decision",
+        "disagree_and_commit": "would decide otherwise, and commits to the decision anyway",
+        "object": "objects to the decision",
     },
     "Reversibility": {
         "two_way": "a two-way door: cheap to undo, so decide fast",

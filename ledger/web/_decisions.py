@@ -52,11 +52,13 @@ REVIEWS = (("due", "review due"), ("ahead", "review ahead"))
 LOG_PAGE = 50
 #: What one can do with a decision, by its status (the domain still says no where it must).
 FORMS = {
-    DecisionStatus.OPEN: ("decision.decide", "decision.inform", "decision.add_option",
-                          "decision.supersede", "decision.link"),
-    DecisionStatus.DECIDED: ("decision.review", "decision.reverse", "decision.supersede",
-                             "decision.link"),
-    DecisionStatus.REVIEWED: ("decision.reverse", "decision.supersede", "decision.link"),
+    DecisionStatus.OPEN: ("decision.score", "decision.position", "decision.approve",
+                          "decision.decide", "decision.inform", "decision.add_option",
+                          "decision.roles", "decision.supersede", "decision.link"),
+    DecisionStatus.DECIDED: ("decision.review", "decision.position", "decision.reverse",
+                             "decision.supersede", "decision.link"),
+    DecisionStatus.REVIEWED: ("decision.reverse", "decision.position", "decision.supersede",
+                              "decision.link"),
     DecisionStatus.REVERSED: ("decision.link",),
     DecisionStatus.SUPERSEDED: ("decision.link",),
 }  # fmt: skip
@@ -127,11 +129,15 @@ def _forms(record: DecisionRecord, ident: UUID) -> list[Form]:
     page = f"/decision/{ident}"
     forms = [form_of(COMMANDS[name], target=str(ident), next=page)
              for name in FORMS[decision.status]]  # fmt: skip
-    for form in forms:  # the call names an option on the table: offer those
+    options = tuple((o.key, f"{o.key}: {o.title}") for o in decision.options)
+    criteria = tuple((c.name, f"{c.name} (weight {c.weight})") for c in decision.criteria)
+    #: the call and a score name an option on the table, a score a criterion: offer those
+    offered = {"chosen": options, "option": options, "criterion": criteria}
+    for form in forms:
         for item in form.items:
-            if isinstance(item, Input) and item.name == "chosen":
+            if isinstance(item, Input) and item.name in offered:
                 item.widget = "select"
-                item.choices = tuple((o.key, f"{o.key}: {o.title}") for o in decision.options)
+                item.choices = offered[item.name]
                 item.attrs = {}
     return forms
 
@@ -187,6 +193,7 @@ async def decision_page(request: Request, decision_id: str, me: Viewer) -> Respo
     return await render(
         request, me, "decision.html", title=record.decision.question, banner=banner,
         record=record, d=record.decision, ident=ident, then=then, past=past,
+        matrix=record.decision.matrix(),
         as_of=at.as_of, position=at.position,
         links=await in_thread(links_of, koers, me, record.decision.links),
         forms=[] if past else _forms(record, ident),

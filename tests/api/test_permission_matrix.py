@@ -51,6 +51,10 @@ ALL = list(COMMANDS.values())
 #: delegator of the delegations here), and people whose only tie to a thing is being named on it.
 VIEWER, DELEGATOR = "vera", "delia"
 OWNER, DECIDER, FACILITATOR, RECIPIENT, SELF = "olga", "dirk", "fay", "rita", "sam"
+#: Named on a decision: consulted, its recommender, its approver.
+CONSULTED, RECOMMENDER, APPROVER = "connie", "remy", "april"
+NAMED = (VIEWER, DELEGATOR, OWNER, DECIDER, FACILITATOR, RECIPIENT, SELF, CONSULTED,
+         RECOMMENDER, APPROVER)  # fmt: skip
 ADDED_MEMBERS = {("platform", VIEWER): "viewer", ("platform", DELEGATOR): "lead"}
 ROLES = {**MEMBERS, **ADDED_MEMBERS}
 ADMINS, AUDITORS, WORKERS = {"admin"}, {"audrey"}, {"koers"}
@@ -136,7 +140,7 @@ def expected(command: Command, scene: Scene, handle: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
     with running_api() as running:
-        for handle in (VIEWER, DELEGATOR, OWNER, DECIDER, FACILITATOR, RECIPIENT, SELF):
+        for handle in NAMED:
             as_admin(running, "/people", {"handle": handle, "name": handle.title()})
         for (team, handle), role in ADDED_MEMBERS.items():
             as_admin(running, f"/teams/{team}/members", {"handle": handle, "role": role})
@@ -264,16 +268,27 @@ def kpi_scene(api: Api, command: Command) -> Scene:
 
 
 def decision_scene(api: Api, command: Command) -> Scene:
-    given = {}
+    """Decided by dirk, connie consulted, remy recommending; april approves where the command
+    is the approval (elsewhere no approver holds the call up); a roles command names her."""
+    given: dict[str, Any] = {}
+    named = {"decider": DECIDER, "consulted": CONSULTED, "recommender": RECOMMENDER}
+    if command.name == "decision.approve":
+        named["approver"] = APPROVER
+    if command.name == "decision.roles":
+        given["approver"] = APPROVER
     if not command.creates:
-        given["decision_id"] = ident = api.ok("/decisions", make.decision(decider=DECIDER))["id"]
+        opened = make.decision(decider=DECIDER, consulted=[CONSULTED], recommender=RECOMMENDER,
+                               approver=named.get("approver"))  # fmt: skip
+        given["decision_id"] = ident = api.ok("/decisions", opened)["id"]
         if command.name in ("decision.review", "decision.reverse", "decision.supersede"):
             as_(api, DECIDER, f"/decisions/{ident}/decide", make.decide())
         if command.name == "decision.supersede":
             given["by_decision_id"] = api.ok("/decisions", make.decision(decider=DECIDER))["id"]
         if command.name == "decision.link":
             given["target_id"] = api.ok("/objectives", make.objective())["id"]
-    return scene_for(command, given, teams=PLATFORM, named={"decider": DECIDER})
+    if command.creates:
+        named = {"decider": DECIDER}
+    return scene_for(command, given, teams=PLATFORM, named=named)
 
 
 def delegation_scene(api: Api, command: Command) -> Scene:
@@ -439,8 +454,7 @@ def platform(api: Api) -> dict[str, str]:
 
 
 def everyone() -> set[str]:
-    named = (VIEWER, DELEGATOR, OWNER, DECIDER, FACILITATOR, RECIPIENT, SELF)
-    return {*PERSONAS.values(), *named, *(handle for _, handle in ROLES)}
+    return {*PERSONAS.values(), *NAMED, *(handle for _, handle in ROLES)}
 
 
 def read(api: Api, path: str, handle: str) -> httpx.Response:

@@ -56,8 +56,11 @@ def test_a_delegation_answers_each_check_ins_progress_and_note(api: Api) -> None
 
 def test_the_openapi_document_describes_the_complete_records(api: Api) -> None:
     schemas = api.get("/openapi.json").json()["components"]["schemas"]
-    assert {"rationale", "expected_outcome", "review", "reversal"} <= set(
+    assert {"rationale", "expected_outcome", "review", "reversal", "scores", "positions",
+            "approval", "matrix", "recommender", "approver"} <= set(
         schemas["DecisionState"]["properties"])  # fmt: skip
+    assert {"totals", "per_person", "highest", "tie", "chosen_was_highest"} <= set(
+        schemas["MatrixState"]["properties"])  # fmt: skip
     assert {"progress", "acknowledgement"} <= set(
         schemas["DelegationCheckInState"]["properties"])  # fmt: skip
 

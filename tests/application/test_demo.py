@@ -186,6 +186,31 @@ def test_decisions_cover_both_doors_reviews_overdue_reversed_and_superseded(
     assert any(r.outcome_quality >= 4 and r.process_quality <= 2 for r in reviews)
 
 
+def test_a_decision_is_scored_with_a_disagree_and_commit_and_one_waits_for_its_approver(
+    loaded: tuple[Koers, DemoSummary],
+) -> None:
+    """ci-runners (weights speed 3, cost 2, maintenance 2), by hand: hosted-bigger (26 + 24 +
+    28) / 3 = 26.00, self-hosted (29 + 26 + 22) / 3 = 25.67, as-is (19 + 21 + 19) / 3 = 19.67:
+    the chosen self-hosted was not the highest-scored."""
+    app, _ = loaded
+    decisions = {d.question: d for d in app.all_of(Decision)}
+    runners = complete_state(decisions["Move CI to self-hosted runners?"], app.event_history)
+    assert runners["matrix"]["totals"] == {"hosted-bigger": "26.00", "self-hosted": "25.67",
+                                           "as-is": "19.67"}  # fmt: skip
+    assert runners["matrix"]["per_person"]["chen"]["self-hosted"] == "22.00"
+    assert (runners["matrix"]["highest"], runners["matrix"]["chosen_was_highest"]) == (
+        ["hosted-bigger"], False)  # fmt: skip
+    assert runners["positions"]["chen"]["position"] == "disagree_and_commit"
+    assert runners["positions"]["ann"]["position"] == "agree"
+    postgres = complete_state(
+        decisions["Migrate the primary database to managed Postgres?"], app.event_history
+    )
+    assert (postgres["recommender"], postgres["approver"]) == ("chen", "gijs")
+    assert postgres["approval"]["by"] == "gijs"
+    made = next(e for e in app.event_history(postgres["id"]) if isinstance(e, Decision.Made))
+    assert postgres["approval"]["at"] < made.timestamp.isoformat()
+
+
 def test_goals_have_alignment_slipping_retargeted_and_dropped_key_results(
     loaded: tuple[Koers, DemoSummary],
 ) -> None:

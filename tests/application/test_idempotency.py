@@ -258,6 +258,24 @@ SCENARIOS: dict[str, Scenario] = {
             i["d"], actor=ANN, by_decision_id=i["by"], reason="x", key=k
         ),
     ),
+    "score_decision": (
+        lambda app: {"d": new_decision(app)},
+        lambda app, i, k: app.score_decision(
+            i["d"], actor=BOB, option="build", criterion="cost", score=4, key=k
+        ),
+    ),
+    "take_position": (
+        lambda app: {"d": new_decision(app)},
+        lambda app, i, k: app.take_position(i["d"], actor=BOB, position="agree", key=k),
+    ),
+    "name_decision_roles": (
+        lambda app: {"d": new_decision(app)},
+        lambda app, i, k: app.name_decision_roles(i["d"], actor=ANN, approver=CEM, key=k),
+    ),
+    "approve_decision": (
+        lambda app: {"d": new_decision(app, approver=CEM)},
+        lambda app, i, k: app.approve_decision(i["d"], actor=CEM, key=k),
+    ),
     "link_decision": (
         lambda app: {"d": new_decision(app), "o": new_objective(app)},
         lambda app, i, k: app.link_decision(

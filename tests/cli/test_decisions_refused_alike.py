@@ -4,6 +4,7 @@ field), in the same words, and nothing is stored. Dates lie from 2000 to ten yea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from ledger.domain import COMMANDS
-from tests.api.test_api_support import Api, decide, decision, delegation, running_api
+from tests.api.test_api_support import TODAY, Api, decide, decision, delegation, running_api
 from tests.commandline import run_koers
 from tests.conftest import fresh_env
 
@@ -59,6 +60,13 @@ CASES = [
         ["--by", "last-one", "--reason", "x"], "by_decision_id", "--by"),
     Bad("decision.link", {"kind": "grow", "target_id": "{decision_id}"},
         ["--to", "grow", "--target", "{decision_id}"], "kind", "--to"),
+    Bad("decision.score", {"option": "a", "criterion": "speed", "score": 6},
+        ["--option", "a", "--criterion", "speed", "--score", "6"], "score", "--score"),
+    Bad("decision.position", {"position": "maybe"}, ["--position", "maybe"], "position",
+        "--position"),
+    Bad("decision.roles", {"approver": "ann, bob"}, ["--approver", "ann, bob"], "approver",
+        "--approver"),
+    Bad("decision.approve", {"note": "x" * 2001}, ["--note", "x" * 2001], "note", "--note"),
     Bad("delegation.create", delegation(cadence_days=93),
         [*CREATE_ARGS, "--due", "2026-12-20", "--cadence", "93"], "cadence_days", "--cadence"),
     Bad("delegation.create", delegation(due=FAR), [*CREATE_ARGS, "--due", FAR], "due", "--due"),
@@ -138,3 +146,52 @@ def test_every_change_takes_an_expected_version_on_the_command_line(
     assert zero.returncode == 2, zero.stderr
     assert zero.stderr.startswith("koers: --expect-version: 0 is outside 1–")
     assert running.koers.recorder.max_notification_id() == before
+
+
+def test_the_approver_gate_and_the_matrix_read_alike_by_the_command_line_and_the_api(
+    api: tuple[Api, dict[str, str]],
+) -> None:
+    """With bob as approver, deciding is refused alike (exit 2 / 422 ``not-allowed``, the same
+    sentence) and stores nothing; scores given through either show the same weighted totals
+    in ``koers decision show --json`` and ``GET /decisions/{id}``."""
+    running, cli_env = api
+    opened = decision(
+        consulted=["bob"],
+        approver="bob",
+        criteria=[{"name": "speed", "weight": "3"}, {"name": "risk", "weight": "1"}],
+    )
+    ident = running.ok("/decisions", opened)["id"]
+    before = running.koers.recorder.max_notification_id()
+    refused = running.post(f"/decisions/{ident}/decide", decide())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"] == "/problems/not-allowed"
+    typed = run_koers("decision", "decide", ident, *DECIDE_ARGS, "--confidence", "0.7",
+                      "--review-on", str(TODAY), env=cli_env)  # fmt: skip
+    assert typed.returncode == 2, typed.stderr
+    assert typed.stderr.strip() == f"koers: {refused.json()['detail']}"
+    assert "bob is this decision's approver" in typed.stderr
+    assert running.koers.recorder.max_notification_id() == before, "a refused command stored"
+
+    bob = {"Koers-Actor": "bob"}
+    for option, speed, risk in (("a", 5, 1), ("b", 2, 4)):  # bob: a 3·5 + 1·1 = 16, b 10
+        for criterion, score in (("speed", speed), ("risk", risk)):
+            body = {"option": option, "criterion": criterion, "score": score}
+            running.ok(f"/decisions/{ident}/scores", body, **bob)
+    for option, speed, risk in (("a", 3, 3), ("b", 4, 2)):  # ann: a 12, b 14
+        for criterion, score in (("speed", speed), ("risk", risk)):
+            body = {"option": option, "criterion": criterion, "score": score}
+            if (option, criterion) != ("b", "risk"):
+                running.ok(f"/decisions/{ident}/scores", body)
+    args = ["--option", "b", "--criterion", "risk", "--score", "2"]  # ann's last, typed
+    scored = run_koers("decision", "score", ident, *args, env=cli_env)
+    assert scored.returncode == 0, scored.stderr
+    shown = run_koers("decision", "show", ident, "--json", env=cli_env)
+    assert shown.returncode == 0, shown.stderr
+    read = running.get(f"/decisions/{ident}").json()
+    assert json.loads(shown.stdout)["matrix"] == read["matrix"]
+    assert read["matrix"]["totals"] == {"a": "14.00", "b": "12.00"}  # (16 + 12) / 2, (10 + 14) / 2
+    assert read["matrix"]["per_person"] == {"ann": {"a": "12.00", "b": "14.00"},
+                                            "bob": {"a": "16.00", "b": "10.00"}}  # fmt: skip
+    printed = run_koers("decision", "show", ident, env=cli_env)
+    assert "matrix" in printed.stdout, printed.stdout
+    assert "14.00" in printed.stdout, printed.stdout

@@ -177,7 +177,7 @@ def test_a_new_version_is_written_and_locked_and_the_old_one_stays(
 
 
 def test_annotations_may_improve_in_place_but_every_validating_keyword_is_locked() -> None:
-    schema = generate()["decision.opened.v2.json"]
+    schema = generate()["decision.opened.v3.json"]
     reworded = json.loads(json.dumps(schema))
     reworded["description"] = "Better words."
     reworded["$defs"]["Option"]["properties"]["title"]["description"] = "Better words."
@@ -304,6 +304,10 @@ def record_one_of_everything(app: Koers) -> None:
     decision = app.open_decision(actor=a, **opened).id
     app.add_option(decision, actor=a, option=Option("buildkite", "Buildkite"))
     app.update_information(decision, actor=a, information_level=80, note="benchmarks in")
+    app.score_decision(decision, actor=a, option="gha", criterion="cost", score=4, note="")
+    app.take_position(decision, actor=b, position="disagree_and_commit", note="")
+    app.name_decision_roles(decision, actor=a, recommender=b, approver=c)
+    app.approve_decision(decision, actor=c, note="fine by me")
     app.decide(
         decision, actor=a, **example.decide(chosen="gha", review_on=today + timedelta(days=30))
     )

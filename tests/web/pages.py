@@ -36,11 +36,16 @@ RETRO = retro_id("platform-mid")
 DELEGATION = delegation_id("db-migration")
 #: A decision of the demo that went all the way: opened, linked, decided, reviewed.
 REVIEWED = decision_id("trunk-based")
+#: A decision of the demo scored against its criteria by three people, with positions taken.
+SCORED = decision_id("ci-runners")
+#: A decision of the demo with a recommender, and an approver who approved before the call.
+APPROVED = decision_id("managed-postgres")
 
 DECISION_PAGES: list[Page] = [
     Page("decision log", "/decision-log?team=platform", "ann"),
     Page("decision", f"/decision/{REVIEWED}", "ann"),
     Page("decision, what we knew then", f"/decision/{REVIEWED}?then=1", "ann"),
+    Page("decision matrix", f"/decision/{SCORED}", "ann"),
     Page("decision quality", "/team/platform/quality?period=2026-Q3", "ann"),
     Page("my decision quality", "/me/quality", "ann"),
     Page("person decision quality", "/person/bram/quality?period=2026-Q3", "ann"),

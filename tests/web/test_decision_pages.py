@@ -15,7 +15,7 @@ from typing import Any
 from ledger.web._decisions import LOG_PAGE
 from tests.commandline import run_koers
 from tests.web.conftest import Site, Visit
-from tests.web.pages import DECISION_PAGES, REVIEWED
+from tests.web.pages import APPROVED, DECISION_PAGES, REVIEWED, SCORED
 
 
 def _listed(page: Any) -> set[str]:
@@ -285,3 +285,81 @@ def test_a_long_log_is_read_page_by_page_newest_first(
     assert "page 2 of 2" in page.locator("nav.paging").inner_text()
     page.goto(f"{site.url}/decision-log?status=decided&page=abc")  # filters and nonsense
     assert page.locator("#log-count").inner_text().startswith(f"0 of {LOG_PAGE + 5} decisions")
+
+
+def test_the_matrix_positions_and_approval_are_the_apis(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    """The demo's ci-runners: the weighted totals per option and per person as the API gives
+    them, the verdict (the call went to the runner-up), chen's disagree-and-commit; the
+    managed-postgres decision: its recommender, and its approver's approval."""
+    page = signed_in("ann").page
+    page.goto(f"{site.url}/decision/{SCORED}")
+    matrix = _api(site, "ann", f"/decisions/{SCORED}")["matrix"]
+    for option, total in matrix["totals"].items():
+        row = page.locator(f'#matrix tr[data-option="{option}"]')
+        assert row.locator("td.total").inner_text() == total
+        assert [c.strip() for c in row.locator("td").all_inner_texts()[2:]] == [
+            matrix["per_person"][p][option] for p in sorted(matrix["per_person"])]  # fmt: skip
+    verdict = page.locator("#matrix-verdict").inner_text()
+    assert verdict == ("The chosen option self-hosted was not the highest-scored: hosted-bigger "
+                       "scored higher."), verdict  # fmt: skip
+    positions = page.locator("#positions").inner_text()
+    assert "chen: disagree and commit — I would pay for bigger hosted runners" in positions
+    assert "ann: agree" in positions
+    page.goto(f"{site.url}/decision/{APPROVED}")
+    assert page.locator("#recommender").inner_text() == "chen"
+    assert page.locator("#approver").inner_text() == "gijs: approved"
+
+
+def test_score_approve_and_decide_through_the_forms(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    """bram (consulted) scores through the form; ann's call is refused while fleur, the
+    approver, has not approved (the page says so, nothing is recorded); fleur approves
+    through the form, and the call goes through."""
+    question = f"Cache the build on a shared disk? ({uuid.uuid4().hex[:6]})"
+    with site.api("ann") as api:
+        opened = api.post("/decisions", json={
+            "team": "platform", "question": question,
+            "options": [{"key": "a", "title": "Shared disk"}, {"key": "b", "title": "No"}],
+            "criteria": [{"name": "speed", "weight": "3"}, {"name": "risk", "weight": "1"}],
+            "reversibility": "two_way", "information_level": 60, "decider": "ann",
+            "consulted": ["bram"], "approver": "fleur",
+            "decide_by": (datetime.now(UTC).date() + timedelta(days=5)).isoformat()})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    ident = opened.json()["id"]
+    score = "Score one option against one criterion"
+    bram = signed_in("bram").page
+    bram.goto(f"{site.url}/decision/{ident}")
+    assert bram.locator("#matrix-none").count() == 1
+    _submit(bram, score, {"option": "a", "criterion": "speed", "score": "4", "note": "Fast"})
+    bram.wait_for_url(f"**/decision/{ident}?done=score_decision*")
+    incomplete = bram.locator('#matrix tr[data-option="a"] td').all_inner_texts()
+    assert incomplete == ["–", "0", "incomplete"]  # risk not scored yet
+    _submit(bram, score, {"option": "a", "criterion": "risk", "score": "2"})
+    bram.wait_for_url(f"**/decision/{ident}?done=score_decision*")
+    assert bram.locator('#matrix tr[data-option="a"] td.total').inner_text() == "14.00"
+    assert _api(site, "ann", f"/decisions/{ident}")["matrix"]["totals"]["a"] == "14.00"
+
+    ann = signed_in("ann", expect=[422]).page
+    ann.goto(f"{site.url}/decision/{ident}")
+    assert "fleur: not approved yet" in ann.locator("#approver").inner_text()
+    today = datetime.now(UTC).date().isoformat()
+    call = {"chosen": "a", "rationale": "Fast enough", "confidence": "0.6",
+            "expected_outcome": "Builds under 5 min", "review_on": today}  # fmt: skip
+    _submit(ann, "Make the decision", call)
+    assert "fleur is this decision's approver" in ann.locator(".banner").inner_text()
+    assert _api(site, "ann", f"/decisions/{ident}")["status"] == "open"
+
+    fleur = signed_in("fleur").page
+    fleur.goto(f"{site.url}/decision/{ident}")
+    _submit(fleur, "Approve an open decision as its approver", {"note": "Go"})
+    fleur.wait_for_url(f"**/decision/{ident}?done=approve_decision*")
+    assert fleur.locator("#approver").inner_text() == "fleur: approved"
+    ann.goto(f"{site.url}/decision/{ident}")
+    _submit(ann, "Make the decision", call)
+    ann.wait_for_url(f"**/decision/{ident}?done=decide*")
+    assert (
+        ann.locator("#matrix-verdict").inner_text() == "The chosen option a was the highest-scored."
+    )
