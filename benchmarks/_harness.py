@@ -175,6 +175,26 @@ def on_a_fresh_server(
     return results, Run(quick, reps, sizes, info, time.perf_counter() - started)
 
 
+def measure_and_write(
+    name: str,
+    sizes: Any,
+    reps: int,
+    measure: Callable[[str, Path], T],
+    *,
+    report: Callable[[T], None],
+    out: Path,
+    quick: bool,
+) -> int:
+    """``measure`` on a fresh server (code of ``ledger`` and ``projections``), ``report`` its
+    results on stdout and write them to ``out``; the exit status."""
+    results, run = on_a_fresh_server(
+        name, ["ledger", "projections"], sizes, reps, measure, quick=quick
+    )
+    report(results)
+    write_document(out, run, results=results)
+    return 0
+
+
 def write_document(out_file: Path, run: Run, **figures: Any) -> None:
     """Say how long the run took and write it to ``out_file``: how it was run, where, and
     ``figures``."""

@@ -36,7 +36,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,16 +43,15 @@ from typing import Any
 from benchmarks._harness import (
     arguments,
     clean_environment,
+    measure_and_write,
     median,
-    on_a_fresh_server,
     out_file,
-    write_document,
 )
 from benchmarks.views_bench import write_log
 from benchmarks.web_bench import big_log
 from ledger.application import Koers
 from projections import KoersViews, ViewRunner, dump, okr_progress, views_as_of
-from projections._quarantine import step_of
+from projections.replay import recorded_at
 
 OUT_FILE = out_file(__file__)
 SEED = 16
@@ -90,12 +88,6 @@ def _tables(make: Callable[[], KoersViews]) -> bytes:
         return dump(views)
     finally:
         views.close()
-
-
-def _recorded(app: Koers, position: int) -> datetime:
-    (notification,) = app.recorder.select_notifications(position, 1, stop=position)
-    moment: datetime = step_of(app, notification)[0].timestamp
-    return moment
 
 
 def _size(folder: Path) -> int:
@@ -143,7 +135,7 @@ def one_rep(
     near, by_time, full = [], [], []
     for p in positions:
         near.append(_timed(partial(runner.as_of, p)))
-        by_time.append(_timed(partial(runner.as_of, None, _recorded(app, p))))
+        by_time.append(_timed(partial(runner.as_of, None, recorded_at(app, p))))
     for p in positions[: sizes.full]:
         tables: list[bytes] = []
         full.append(_timed(partial(views_as_of, app, p), tables))
@@ -192,13 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = Sizes(args.events or sizes.events, args.samples or sizes.samples,
                   sizes.full if args.full is None else args.full)  # fmt: skip
     reps = args.reps or (1 if args.quick else 3)
-    results, run = on_a_fresh_server(
-        "as-of", ["ledger", "projections"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps, args.every), quick=args.quick,
+    return measure_and_write(
+        "as-of", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps, args.every),
+        report=report, out=OUT_FILE, quick=args.quick,
     )  # fmt: skip
-    report(results)
-    write_document(OUT_FILE, run, results=results)
-    return 0
 
 
 if __name__ == "__main__":

@@ -39,11 +39,10 @@ from typing import Any
 from benchmarks._harness import (
     arguments,
     clean_environment,
+    measure_and_write,
     median,
-    on_a_fresh_server,
     out_file,
     ratio_text,
-    write_document,
 )
 from benchmarks.access_bench import wrk
 from benchmarks.views_bench import DEMO_TODAY, demo_events, rotated
@@ -137,13 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     reps = args.reps or (1 if args.quick else 3)
-    results, run = on_a_fresh_server(
-        "cache", ["ledger", "projections"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps), quick=args.quick,
+    return measure_and_write(
+        "cache", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps),
+        report=report, out=OUT_FILE, quick=args.quick,
     )  # fmt: skip
-    report(results)
-    write_document(OUT_FILE, run, results=results)
-    return 0
 
 
 if __name__ == "__main__":

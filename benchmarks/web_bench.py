@@ -60,11 +60,10 @@ from benchmarks._harness import (
     ROOT,
     arguments,
     clean_environment,
+    measure_and_write,
     median,
-    on_a_fresh_server,
     out_file,
     ratio_text,
-    write_document,
 )
 from benchmarks.views_bench import DEMO_TODAY, demo_events, quarter_days, rotated, write_log
 
@@ -349,13 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = Sizes(args.events, sizes.requests, sizes.loads)
     reps = args.reps or (1 if args.quick else 3)
     pages = [tuple(p) for p in args.page] if args.page else list(PAGES)
-    results, run = on_a_fresh_server(
-        "web", ["ledger", "projections"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps, pages), quick=args.quick,
+    return measure_and_write(
+        "web", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps, pages),
+        report=report, out=OUT_FILE, quick=args.quick,
     )  # fmt: skip
-    report(results)
-    write_document(OUT_FILE, run, results=results)
-    return 0
 
 
 if __name__ == "__main__":

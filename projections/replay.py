@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from projections._checkpoints import Checkpoints
 
-__all__ = ["PAGE", "Progress", "replay", "views_as_of"]
+__all__ = ["PAGE", "Progress", "recorded_at", "replay", "views_as_of"]
 
 #: ``progress(position, last)``: the views reached ``position`` of ``last``.
 Progress = Callable[[int, int], None]
@@ -115,7 +115,7 @@ def views_as_of(
         if start:
             checkpoints.restore(start, views)  # type: ignore[union-attr]
         reached = replay(app, views, stop=stop, until=time)
-        views.as_of = time if time is not None else _recorded_at(app, reached)
+        views.as_of = time if time is not None else recorded_at(app, reached)
     except BaseException:
         views.close()
         raise
@@ -182,7 +182,8 @@ def _recorded_by(app: Application[Any], applied: int, time: datetime) -> bool:
     return False
 
 
-def _recorded_at(app: Application[Any], position: int) -> datetime | None:
+def recorded_at(app: Application[Any], position: int) -> datetime | None:
+    """When the event at ``position`` was recorded (``None``: none, or it was set aside)."""
     if position == 0:
         return None
     notification = app.recorder.select_notifications(position, 1, stop=position)[0]

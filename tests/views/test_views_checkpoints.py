@@ -22,7 +22,7 @@ import pytest
 from ledger.application import Koers
 from ledger.demo import load_demo
 from projections import ViewRunner, dump, replay, views_as_of
-from projections._quarantine import step_of
+from projections.replay import recorded_at
 from tests.conftest import fresh_env
 from tests.views.test_views_rebuild import ROOT, TODAY
 
@@ -54,12 +54,6 @@ def _from_checkpoints(runner: ViewRunner, position: int | None = None,
         return dump(views), views.as_of
     finally:
         views.close()
-
-
-def _recorded(app: Koers, position: int) -> datetime:
-    (notification,) = app.recorder.select_notifications(position, 1, stop=position)
-    moment: datetime = step_of(app, notification)[0].timestamp
-    return moment
 
 
 def _assert_same_as_full_replay(app: Koers, runner: ViewRunner, kept: list[int]) -> None:
@@ -181,3 +175,9 @@ def test_views_without_a_whole_time_index_replay_the_whole_log_for_a_time(
             assert _from_checkpoints(runner, at=at)[0] == _full(app, at=at)
     finally:
         runner.close()
+
+
+def _recorded(app: Koers, position: int) -> datetime:
+    moment = recorded_at(app, position)
+    assert moment is not None
+    return moment
