@@ -32,6 +32,7 @@ from pathlib import Path
 from ledger.cluster._services import ENTRY, INIT, SERVICES, Service, password_key
 from ledger.cluster._services import read_or_make_passwords as _passwords
 from ledger.embedded import ClusterNodes
+from ledger.embedded._cluster import Child
 from ledger.embedded._config import free_port
 from ledger.errors import ConfigurationError
 from ledger.settings import private_dir, write_private
@@ -44,23 +45,14 @@ _READY_LINES = {"views": "following the log", "workers": "workers consuming"}
 
 
 @dataclass
-class Process:
+class Process(Child):
     """One Koers process of the cluster, and how it was started (to start it again)."""
 
     name: str
     command: list[str]
     env: dict[str, str]
     log: Path
-    proc: subprocess.Popen[bytes] | None = None
     port: int | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.proc is None else self.proc.pid
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
         with self.log.open("ab") as output:
@@ -68,21 +60,6 @@ class Process:
                 self.command, env=self.env, stdin=subprocess.DEVNULL, stdout=output,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-
-    def signal(self, signum: int) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signum)
-
-    def wait(self, timeout: float) -> None:
-        """Wait for the process to end; SIGKILL it after ``timeout`` seconds."""
-        proc = self.proc
-        if proc is None:
-            return
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
 
 
 class LocalCluster:
@@ -149,7 +126,7 @@ class LocalCluster:
         try:
             code = init.proc.wait(_START_TIMEOUT)
         except subprocess.TimeoutExpired:
-            init.wait(0)
+            init.reap(5)
             code = None
         if code != 0:
             raise ConfigurationError(f"koers init on the cluster failed ({code}): see {init.log}")
@@ -240,7 +217,7 @@ class LocalCluster:
         then the nodes; idempotent."""
         for process in reversed(self.processes):
             process.signal(signal.SIGTERM)
-            process.wait(_STOP_TIMEOUT)
+            process.reap(_STOP_TIMEOUT)
         self.processes = []
         self.entry = None
         self.nodes.stop()

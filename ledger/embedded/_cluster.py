@@ -24,7 +24,7 @@ from ledger.embedded.deploy import USERS_FILE
 from ledger.errors import EmbeddedServerError
 from ledger.settings import private_dir
 
-__all__ = ["NODE_CONFIG", "NODE_NAMES", "ClusterNodes", "Node"]
+__all__ = ["NODE_CONFIG", "NODE_NAMES", "Child", "ClusterNodes", "Node"]
 
 NODE_CONFIG = USERS_FILE.with_name("node.conf")
 """``deploy/nats/node.conf``: the config of every node, here and in docker-compose.yml."""
@@ -33,7 +33,38 @@ _READY_TIMEOUT = 30.0
 
 
 @dataclass
-class Node:
+class Child:
+    """A process this one started (``proc``: ``None`` before it starts and once stopped)."""
+
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, kw_only=True)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the process if it still runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signum)
+
+    def reap(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
+        """Wait for the process to end (SIGKILL it after ``timeout`` seconds) and forget it."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+@dataclass
+class Node(Child):
     """One node: its ports on 127.0.0.1, its directory, its process while it runs."""
 
     name: str
@@ -41,7 +72,6 @@ class Node:
     routes_port: int
     monitor_port: int
     root: Path
-    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -54,14 +84,6 @@ class Node:
     @property
     def log_file(self) -> Path:
         return self.root / "nats-server.log"
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.proc is None else self.proc.pid
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
 
 class ClusterNodes:
@@ -166,25 +188,15 @@ class ClusterNodes:
     def kill(self, name: str) -> None:
         """SIGKILL one node, as a crash would (its store stays)."""
         node = self.node(name)
-        if node.proc is not None:
-            node.proc.kill()
-            node.proc.wait(DEFAULT_STOP_TIMEOUT)
-            node.proc = None
+        node.signal(signal.SIGKILL)
+        node.reap()
 
     def stop(self) -> None:
         """SIGTERM every running node (SIGKILL after the stop timeout) and reap it."""
         for node in self.nodes:
-            if node.proc is not None and node.proc.poll() is None:
-                node.proc.send_signal(signal.SIGTERM)
+            node.signal(signal.SIGTERM)
         for node in self.nodes:
-            proc, node.proc = node.proc, None
-            if proc is None:
-                continue
-            try:
-                proc.wait(DEFAULT_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(DEFAULT_STOP_TIMEOUT)
+            node.reap()
 
     def __enter__(self) -> ClusterNodes:
         try:
