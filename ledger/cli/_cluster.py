@@ -52,17 +52,25 @@ def up(
 
     stop = threading.Event()
 
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # while starting: stop what started (LocalCluster.start)
+
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, handle)
+        signal.signal(signum, interrupt)
     with friendly_errors():
         root = Settings.from_env(data_dir=data_dir).store.data_dir / "cluster"
         stack = LocalCluster(root, port=port, nats_port=nats_port)
         typer.echo(f"koers: starting the cluster in {root}", err=True)
-        stack.start()
-        try:
+        try:  # stopped in the end whatever happens: start() stops what it started itself
+            try:
+                stack.start()
+            except KeyboardInterrupt:
+                fail("stopped while starting; what had started is stopped", "unavailable")
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, handle)
             typer.echo(stack.describe(), err=True)
             reported: set[int] = set()
             while not stop.wait(0.5):
