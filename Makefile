@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: serve test check test-fast bench browser
+.PHONY: serve cluster test check test-fast bench browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/koers serve
+
+# The stack of docker-compose.yml without Docker: 3 nats-server nodes (R3 streams), the views
+# projector, 2 workers, 2 APIs behind an entry on :8000, until Ctrl-C (README "Running on a cluster").
+cluster: $(STAMP)
+	$(BIN)/koers cluster up
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from ledger.audit._frames import Frame
+from ledger.nats._servers import Servers
 
 __all__ = ["StreamReader"]
 
@@ -44,9 +45,7 @@ class StreamReader:
 
     def __init__(self, url: str, timeout: float, login: tuple[str, str] | None = None) -> None:
         """``login``: the user and password to sign in with, if the server wants them."""
-        parts = urlsplit(url.split(",", maxsplit=1)[0].strip())
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 4222
+        self.servers = Servers(url)
         self.timeout = max(timeout, 2.0)
         self._login = login
 
@@ -79,16 +78,14 @@ class StreamReader:
     async def _read(
         self, stream: str, start: int, stop: int | None, subject: str | None
     ) -> AsyncGenerator[list[Frame], None]:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port, limit=1 << 24), self.timeout
-        )
+        reader, writer = await self.servers.open(self.timeout)
         token = secrets.token_hex(8)
         inbox, replies = f"_KOERS_AUDIT.{token}".encode(), f"_KOERS_AUDITR.{token}".encode()
         consumer: str | None = None
         try:
             info = await asyncio.wait_for(reader.readline(), self.timeout)
             if not info.startswith(b"INFO "):
-                raise ConnectionError(f"not a NATS server at {self.host}:{self.port}")
+                raise ConnectionError(f"not a NATS server at {self.servers.current}")
             config: dict[str, object] = {
                 "deliver_subject": inbox.decode(),
                 "ack_policy": "none",

@@ -9,6 +9,7 @@ from typer.exceptions import TyperException
 
 from ledger.cli import _init, _serve, _store
 from ledger.cli._audit import audit
+from ledger.cli._cluster import cluster
 from ledger.cli._decisions import decision
 from ledger.cli._delegations import delegation
 from ledger.cli._demo import demo
@@ -59,7 +60,7 @@ GROUPS = {
     "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
     "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
     "token": token, "nats": nats, "quarantine": quarantine, "notify": notify,
-    "webhooks": webhooks,
+    "webhooks": webhooks, "cluster": cluster,
 }  # fmt: skip
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

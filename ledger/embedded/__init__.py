@@ -43,6 +43,7 @@ Invariants:
   with backoff) and one whose disk filled up, once there is room again.
 """
 
+from ledger.embedded._cluster import NODE_CONFIG, ClusterNodes
 from ledger.embedded._config import find_binary, render_config
 from ledger.embedded._handle import ServerHandle, ensure_server, reload_users, running_state
 from ledger.embedded._paths import ServerPaths, ServerState, runs_our_server, signal_server
@@ -58,8 +59,10 @@ from ledger.embedded._users import (
 )
 
 __all__ = [
+    "NODE_CONFIG",
     "READER",
     "ROLES",
+    "ClusterNodes",
     "Credential",
     "EmbeddedServer",
     "Ledger",

@@ -21,9 +21,10 @@ import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from ledger.errors import BatchTooLarge, ConcurrencyConflict, EventTooLarge
-from ledger.nats._client import OutMessage, RawMessage, direct_get_batch, direct_get_last
+from ledger.nats._client import OutMessage, RawMessage, direct_get_batch
 from ledger.nats._connection import NatsConnection
 from ledger.nats._foreign import unauthentic_reason
+from ledger.nats._replicas import ReplicaReads
 from ledger.nats._signing import EventSigner, SignatureCheck
 from ledger.nats._subjects import (
     H_MSG_ID,
@@ -117,11 +118,15 @@ class StreamAccess:
         with_schema: bool = True,
         signer: Callable[[], EventSigner | None] = lambda: None,
         signatures: SignatureCheck | None = None,
+        replicas: int = 1,
     ) -> None:
         self.conn = conn
         self.stream = stream
         self.scheme = scheme
-        self.committer = GroupCommitter(conn, stream, conn.settings.max_batch)
+        #: ``replicas``: the stream's own replica count (its configuration), which decides
+        #: where reads are answered (``_replicas``: the leader's answers on R3)
+        self.reads = ReplicaReads(conn, stream, replicas)
+        self.committer = GroupCommitter(conn, stream, conn.settings.max_batch, self.reads)
         self.max_payload = max(0, conn.nc.max_payload - HEADER_ALLOWANCE)
         self.positions = Positions()
         self.with_schema = with_schema  # snapshots have no published schema
@@ -137,17 +142,26 @@ class StreamAccess:
     # -- reading -----------------------------------------------------------------------------
 
     async def last(self, subject: str) -> RawMessage | None:
-        timeout = self.conn.settings.timeout
-        return await self.conn.read_again_after_reconnect(
-            lambda: direct_get_last(self.conn.nc, self.stream, subject, timeout)
-        )
+        """The last message matching ``subject``, never older than an acknowledged write."""
+        return await self.conn.read_again_after_reconnect(lambda: self.reads.last(subject))
 
     async def batch(self, subject: str, start: int, size: int) -> tuple[list[RawMessage], int]:
-        """Up to ``size`` messages matching ``subject`` from ``start``, and how many more.
+        """Up to ``size`` messages matching ``subject`` from ``start``, and how many more;
+        a last batch includes every acknowledged write (``_replicas``: what a follower
+        lacked is read from the leader), so may hold more than ``size``.
 
         Through the connection's lean bulk reader when it has one; through nats-py when it
         has none or when the bulk connection fails (its next call reconnects).
         """
+        got, pending = await self._direct_batch(subject, start, size)
+        missed = await self.conn.read_again_after_reconnect(
+            lambda: self.reads.missed(subject, got, start, pending)
+        )
+        return got + missed, pending
+
+    async def _direct_batch(
+        self, subject: str, start: int, size: int
+    ) -> tuple[list[RawMessage], int]:
         bulk = self.conn.bulk
         if bulk is not None:
             with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from ledger.nats._client import RawMessage, parse_header_lines
+from ledger.nats._servers import Servers
 
 __all__ = ["BulkReader"]
 
@@ -37,9 +38,7 @@ class BulkReader:
     """Batch direct gets on one plain connection; reconnects on the next call after a failure."""
 
     def __init__(self, url: str, timeout: float, login: tuple[str, str] | None = None) -> None:
-        parts = urlsplit(url.split(",", maxsplit=1)[0].strip())
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 4222
+        self.servers = Servers(url)
         self.timeout = timeout
         self._login = login
         self._reader: asyncio.StreamReader | None = None
@@ -56,7 +55,7 @@ class BulkReader:
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._reader is not None and self._writer is not None:
             return self._reader, self._writer
-        reader, writer = await asyncio.open_connection(self.host, self.port, limit=1 << 24)
+        reader, writer = await self.servers.open(self.timeout)
         try:
             await self._handshake(reader, writer)
         except BaseException:  # a timeout or cancellation mid-handshake included
@@ -68,7 +67,7 @@ class BulkReader:
     async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         info = await reader.readline()
         if not info.startswith(b"INFO "):
-            raise ConnectionError(f"not a NATS server at {self.host}:{self.port}")
+            raise ConnectionError(f"not a NATS server at {self.servers.current}")
         options: dict[str, object] = {
             "verbose": False,
             "pedantic": False,

@@ -4,6 +4,8 @@
 - :func:`direct_get_batch` — up to ``batch`` messages from a sequence on, matching a filter,
   in one request (ADR-31 batch direct get; nats-py has no helper for it);
 - :func:`direct_get_last_each` — the last message of each of many subjects, in one request;
+- :func:`leader_get` — one message asked of the stream's leader (``STREAM.MSG.GET``): never
+  older than an acknowledged write, whichever replica the client is connected to;
 - :func:`publish_atomic_batch` — ADR-50 atomic batch: all messages are stored, with
   contiguous sequences, or none is (nats-py has no helper for it either).
 
@@ -13,6 +15,7 @@ Messages read back are :class:`RawMessage`: the stream sequence, subject, header
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import uuid
 from collections.abc import Iterable, Mapping
@@ -31,6 +34,7 @@ __all__ = [
     "direct_get_batch",
     "direct_get_last",
     "direct_get_last_each",
+    "leader_get",
     "parse_header_lines",
     "publish_atomic_batch",
     "publish_one",
@@ -117,6 +121,43 @@ async def direct_get_last(
     if status:
         raise DirectGetError(f"direct get of {subject} answered {status}: {msg.headers}")
     return _raw(msg)
+
+
+async def leader_get(
+    nc: Client, stream: str, subject: str, timeout: float, *, start: int | None = None
+) -> RawMessage | None:
+    """The last message matching ``subject`` (or, with ``start``, the first from sequence
+    ``start`` on), answered by the stream's leader; ``None`` when there is none.
+
+    The leader acknowledges a write only once it stored it, so this never misses an
+    acknowledged write; a direct get may be answered by a follower that has not applied it
+    yet (see ``_replicas``)."""
+    request: dict[str, Any] = (
+        {"last_by_subj": subject}
+        if start is None
+        else {"seq": max(start, 1), "next_by_subj": subject}
+    )
+    reply = await nc.request(
+        f"$JS.API.STREAM.MSG.GET.{stream}", orjson.dumps(request), timeout=timeout
+    )
+    answer: dict[str, Any] = orjson.loads(reply.data) if reply.data else {}
+    error = answer.get("error")
+    if error is not None:
+        if error.get("code") == 404:
+            return None
+        raise DirectGetError(f"leader get of {subject} answered {error}")
+    found = answer["message"]
+    raw_headers = base64.b64decode(found.get("hdrs") or "")
+    headers = parse_header_lines(raw_headers.split(b"\r\n")) if raw_headers else {}
+    headers["Nats-Stream"] = stream
+    headers["Nats-Subject"] = found["subject"]
+    headers["Nats-Sequence"] = str(found["seq"])
+    return RawMessage(
+        seq=int(found["seq"]),
+        subject=found["subject"],
+        headers=headers,
+        data=base64.b64decode(found.get("data") or ""),
+    )
 
 
 async def direct_get_batch(

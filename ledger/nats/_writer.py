@@ -37,12 +37,11 @@ from ledger.errors import BatchTooLarge, ConcurrencyConflict, StoreError
 from ledger.nats._client import (
     BatchRejected,
     OutMessage,
-    direct_get_batch,
-    direct_get_last,
     publish_atomic_batch,
     publish_one,
 )
 from ledger.nats._connection import TRANSIENT_ERRORS, NatsConnection
+from ledger.nats._replicas import ReplicaReads
 from ledger.nats.watch import condition, unavailable
 
 __all__ = ["Check", "GroupCommitter", "Write"]
@@ -91,10 +90,14 @@ class GroupCommitter:
     digests, expectations) is done by the writer's own thread.
     """
 
-    def __init__(self, conn: NatsConnection, stream: str, max_batch: int) -> None:
+    def __init__(
+        self, conn: NatsConnection, stream: str, max_batch: int, reads: ReplicaReads
+    ) -> None:
         self.conn = conn
         self.stream = stream
         self.max_batch = max_batch
+        #: where a lost acknowledgement or a conflict is looked up (the leader on R3)
+        self.reads = reads
         self._carry: deque[Write] = deque()
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -104,7 +107,7 @@ class GroupCommitter:
         #: whatever its size, while a plain publish costs ~0.3 ms: one-message writes are
         #: published plainly and pipelined there, and only multi-message writes are batched.
         #: With replicas (batches staged in memory) everything goes through group commit.
-        self.pipeline_single = conn.settings.replicas == 1
+        self.pipeline_single = not reads.replicated
 
     def submit(
         self, messages: list[OutMessage], checks: list[Check]
@@ -239,25 +242,16 @@ class GroupCommitter:
     async def _find_committed(self, write: Write) -> list[int] | None:
         """The sequences of ``write`` if an earlier attempt of it was stored, else ``None``."""
         check = write.checks[0]
-        timeout = self.conn.settings.timeout
-        found, _ = await direct_get_batch(
-            self.conn.nc,
-            self.stream,
-            check.subject,
-            start=check.expected + 1,
-            batch=1,
-            timeout=timeout,
-        )
+        found = await self.reads.first_from(check.subject, check.expected + 1)
         mine = write.messages[check.index].headers.get("Nats-Msg-Id")
-        if not found or found[0].headers.get("Nats-Msg-Id") != mine:
+        if found is None or found.headers.get("Nats-Msg-Id") != mine:
             return None
-        first = found[0].seq - check.index
+        first = found.seq - check.index
         return list(range(first, first + len(write.messages)))
 
     async def _conflict(self, write: Write, e: BatchRejected) -> ConcurrencyConflict:
-        timeout = self.conn.settings.timeout
         for check in write.checks:
-            last = await direct_get_last(self.conn.nc, self.stream, check.subject, timeout)
+            last = await self.reads.last(check.subject)
             actual = last.seq if last else 0
             if actual != check.expected:
                 return ConcurrencyConflict(check.subject, check.expected, actual)

@@ -83,7 +83,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
             scheme = SubjectScheme(prefix)
             make = snapshot_config if purpose == "snapshots" else audited_config
             wanted = make(name, scheme.stream_subjects, settings.replicas)
-            self.connection.call(
+            info = self.connection.call(
                 ensure_stream(
                     self.connection.js,
                     wanted,
@@ -101,6 +101,7 @@ class NATSFactory(InfrastructureFactory[TrackingRecorder]):
                 with_schema=purpose != "snapshots",
                 signer=self.signer,
                 signatures=self.signatures if purpose != "snapshots" else None,
+                replicas=info.config.num_replicas or 1,
             )
         return self._accesses[purpose]
 

@@ -37,16 +37,20 @@ def test_users_conf_is_the_permission_table(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("node", ["n1", "n2", "n3"])
-def test_the_real_nats_server_loads_each_node_config(node: str) -> None:
-    """``nats-server -t`` parses the config (include and environment variables too)."""
-    config = REPO / "deploy" / "nats" / f"{node}.conf"
+def test_the_real_nats_server_loads_the_node_config_with_each_nodes_environment(node: str) -> None:
+    """``nats-server -t`` parses deploy/nats/node.conf (include and environment variables
+    too) with the environment compose gives ``node``."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+    node_env = {k: str(v) for k, v in compose["services"][node]["environment"].items()
+                if k.startswith("KOERS_NODE_")}  # fmt: skip
+    config = REPO / "deploy" / "nats" / "node.conf"
     command = [str(find_binary()), "-t", "-c", str(config)]
-    ok = subprocess.run(command, env={**os.environ, **PASSWORDS}, capture_output=True,
-                        text=True, timeout=30, check=False)  # fmt: skip
+    ok = subprocess.run(command, env={**os.environ, **PASSWORDS, **node_env},
+                        capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bare = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_NATS_")}
-    missing = subprocess.run(command, env=bare, capture_output=True, text=True, timeout=30,
-                             check=False)  # fmt: skip
+    missing = subprocess.run(command, env={**bare, **node_env}, capture_output=True, text=True,
+                             timeout=30, check=False)  # fmt: skip
     assert missing.returncode != 0  # no password, no server: nobody gets in anonymously
     assert "KOERS_NATS_ADMIN_PASSWORD" in missing.stdout + missing.stderr
 
@@ -57,9 +61,12 @@ def test_compose_gives_each_service_its_own_user() -> None:
     referenced = set(re.findall(r"\$(KOERS_NATS_\w+_PASSWORD)", USERS_FILE.read_text()))
     assert referenced == set(PASSWORDS)
     for node in ("n1", "n2", "n3"):
-        assert set(services[node]["environment"]) == referenced
+        passwords = {k for k in services[node]["environment"] if k.endswith("_PASSWORD")}
+        assert passwords == referenced
         assert any("users.conf:/etc/nats/users.conf" in v for v in services[node]["volumes"])
-    for service, user in {"init": "admin", "koers": "app", "workers": "workers"}.items():
+    roles = {"init": "admin", "api-1": "app", "api-2": "app", "workers-1": "workers",
+             "workers-2": "workers", "views": "views"}  # fmt: skip
+    for service, user in roles.items():
         env = services[service]["environment"]
         assert env["NATS_USER"] == user
         assert env["NATS_PASSWORD"].startswith(f"${{KOERS_NATS_{user.upper()}_PASSWORD")

@@ -104,3 +104,24 @@ def test_lazy_headers_find_what_a_full_parse_finds() -> None:
 )
 def test_only_plain_urls_use_the_bulk_reader(url: str, usable: bool) -> None:
     assert BulkReader.usable(url) is usable
+
+
+def test_the_lean_readers_go_on_to_the_next_server_of_the_list(stream_with_events: str) -> None:
+    """A cluster's URL list whose first node is down: the bulk reader and the audit trail's
+    stream reader read from the next one (they used to try the first alone)."""
+    from ledger.audit._reader import StreamReader
+    from ledger.embedded._config import free_port
+
+    urls = f"nats://127.0.0.1:{free_port()},{nats_url()}"  # nothing listens on the first
+
+    async def read() -> tuple[int, int]:
+        bulk = BulkReader(urls, timeout=5)
+        try:
+            found, _ = await bulk.batch(stream_with_events, ">", 1, 1000)
+        finally:
+            await bulk.close()
+        frames = [f async for batch in StreamReader(urls, 5).frames(stream_with_events, 1, 90)
+                  for f in batch]  # fmt: skip
+        return len(found), len(frames)
+
+    assert asyncio.run(read()) == (90, 90)
