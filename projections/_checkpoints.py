@@ -21,6 +21,13 @@ Where: the folder ``<views file>.checkpoints`` beside the view file, one
 ``<position, 12 digits>.sqlite3`` per checkpoint. How often: every ``KOERSVIEWS_CHECKPOINT_EVERY``
 events (default :data:`EVERY`; 0 turns them off). They survive restarts (they are files);
 an "as of" read opens one read-only and copies it into memory (the SQLite backup API).
+
+How many: at most ``KOERSVIEWS_CHECKPOINTS_KEPT`` (default :data:`KEPT`). Each is a whole copy
+of a file that grows with the log, so keeping all of them would take disk in the square of
+the log's length. Past the limit the older ones are thinned (:func:`thinned`: one per stretch
+of the log, the stretch doubling until they fit; the newest always stays): they stay about
+evenly spread over the whole log, the most an "as of" read replays doubles each time, and
+the disk they take stays below ``KOERSVIEWS_CHECKPOINTS_KEPT`` copies of the view file.
 """
 
 from __future__ import annotations
@@ -38,31 +45,59 @@ from pathlib import Path
 from ledger.errors import ConfigurationError
 from projections.views import UPSTREAM, KoersViews, views_env
 
-__all__ = ["EVERY", "Checkpoints", "checkpoint_every"]
+__all__ = ["EVERY", "KEPT", "Checkpoints", "checkpoint_every", "checkpoints_kept", "thinned"]
 
 #: Events between checkpoints, by default: an "as of" read replays at most this many.
 EVERY = 2000
+#: Checkpoints kept at most, by default (see the module docstring).
+KEPT = 24
 _NAME = re.compile(r"^(\d{12})\.sqlite3$")
 
 
 def checkpoint_every(environ: Mapping[str, str] | None) -> int:
     """``KOERSVIEWS_CHECKPOINT_EVERY`` (events between checkpoints; 0: none)."""
-    raw = views_env(environ).get("CHECKPOINT_EVERY") or str(EVERY)
-    if not raw.isdigit():
-        raise ConfigurationError(
-            f"KOERSVIEWS_CHECKPOINT_EVERY is {raw!r}: set it to a whole number of events "
-            f"(0 turns checkpoints off)"
-        )
+    return _whole(environ, "CHECKPOINT_EVERY", EVERY, "of events (0 turns checkpoints off)", 0)
+
+
+def checkpoints_kept(environ: Mapping[str, str] | None) -> int:
+    """``KOERSVIEWS_CHECKPOINTS_KEPT`` (checkpoints kept at most; 2 or more)."""
+    return _whole(environ, "CHECKPOINTS_KEPT", KEPT, "of checkpoints, 2 or more", 2)
+
+
+def _whole(environ: Mapping[str, str] | None, name: str, default: int, what: str, low: int) -> int:
+    raw = views_env(environ).get(name) or str(default)
+    if not raw.isdigit() or int(raw) < low:
+        raise ConfigurationError(f"KOERSVIEWS_{name} is {raw!r}: set it to a whole number {what}")
     return int(raw)
+
+
+def thinned(kept: list[int], most: int, every: int) -> list[int]:
+    """The positions to remove from ``kept`` (ascending) so that at most ``most`` are left.
+
+    The newest is always kept. Of the older ones, the earliest in each stretch of ``step``
+    events stays (positions ``p`` with the same ``p // step``), ``step`` doubling from
+    ``every`` until they fit. The sets are nested (the earliest of a stretch of 2 × step is
+    the earliest of its first half), so a checkpoint once removed is never wanted again, and
+    those left stay about evenly spread over the whole log."""
+    step, older = max(every, 1), kept[:-1]
+    while True:
+        chosen = [p for index, p in enumerate(older)
+                  if index == 0 or p // step != older[index - 1] // step]  # fmt: skip
+        if len(chosen) + 1 <= most or len(chosen) <= 1:
+            break
+        step *= 2
+    keep = {*chosen, *kept[-1:]}
+    return [position for position in kept if position not in keep]
 
 
 class Checkpoints:
     """The checkpoints of one view file (see the module docstring)."""
 
-    def __init__(self, views_path: str | Path, every: int = EVERY) -> None:
+    def __init__(self, views_path: str | Path, every: int = EVERY, most: int = KEPT) -> None:
         self.views_path = Path(views_path)
         self.folder = self.views_path.with_name(self.views_path.name + ".checkpoints")
         self.every = every
+        self.most = most
         self._lock = threading.Lock()  # the cached list of positions
         self._taking = threading.Lock()  # one copy at a time
         self._positions: list[int] | None = None
@@ -92,8 +127,10 @@ class Checkpoints:
 
     def take(self, views: KoersViews) -> int:
         """Copy the committed state of the view file now; returns its position (0: the views
-        are empty, nothing kept). Not concurrently with itself (serialised); :meth:`due` and
-        :meth:`positions` do not wait for it."""
+        are empty, nothing kept), then thin the older ones to :attr:`most` (an "as of" read
+        that opened one just removed still reads it: the file goes when it is closed). Not
+        concurrently with itself (serialised); :meth:`due` and :meth:`positions` do not wait
+        for it."""
         statement = str(getattr(views, "select_max_tracking_id_statement", ""))
         with self._taking:
             self.folder.mkdir(mode=0o700, exist_ok=True)
@@ -112,11 +149,29 @@ class Checkpoints:
                     partial.unlink()
             with self._lock:
                 self._positions = None
+            for old in thinned(self.positions(), self.most, self.every):
+                with contextlib.suppress(FileNotFoundError):
+                    self.path(old).unlink()
+            with self._lock:
+                self._positions = None
             return position
 
-    def restore(self, position: int, into: KoersViews) -> None:
-        """Make the (fresh, in-memory) views ``into`` hold the checkpoint at ``position``."""
-        into.restore_from(self.path(position))
+    def restore(self, position: int, into: KoersViews) -> int:
+        """Make the (fresh, in-memory) views ``into`` hold the checkpoint at ``position``, or,
+        when it has been thinned away since it was chosen, the nearest earlier one left.
+        Returns the position restored (0: none, ``into`` left empty)."""
+        while position:
+            try:
+                into.restore_from(self.path(position))
+            except sqlite3.OperationalError:
+                if self.path(position).exists():
+                    raise
+            else:
+                return position
+            with self._lock:
+                self._positions = None
+            position = self.at_or_before(position - 1) or 0
+        return 0
 
     def replace_with(self, fresh: Checkpoints) -> None:
         """Put ``fresh``'s checkpoints (of the rebuilt views) in place of these."""

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import Notification, WaitInterruptedError
 
 from ledger.settings import ROLE_KEY
-from projections._checkpoints import Checkpoints, checkpoint_every
+from projections._checkpoints import Checkpoints, checkpoint_every, checkpoints_kept
 from projections._lock import WriterLock
 from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
@@ -88,7 +88,9 @@ class ViewRunner:
         self._env = dict(app_env)
         self.path = Path(views_path or views_env(self._env).get("SQLITE_DBNAME", ""))
         self.batch = batch
-        self.checkpoints = Checkpoints(self.path, checkpoint_every(self._env))
+        self.checkpoints = Checkpoints(
+            self.path, checkpoint_every(self._env), checkpoints_kept(self._env)
+        )
         self._checkpoint_due = threading.Event()
         self._lock = WriterLock(self.path)
         self._lock.acquire()
@@ -184,6 +186,10 @@ class ViewRunner:
         while not self._stopping.is_set():
             if self._checkpoint_due.wait(POLL):
                 self._checkpoint_due.clear()
+                # Asked again while the last copy was being taken (the writer saw the older
+                # list), it may not be due any more: one checkpoint per EVERY events.
+                if not self.checkpoints.due(views.committed_position):
+                    continue
                 try:
                     self.checkpoints.take(views)
                 except Exception as e:  # the views go on; "as of" reads replay more
@@ -261,7 +267,7 @@ class ViewRunner:
         (following resumes from the rebuilt position). Returns that position."""
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
         _remove_database(fresh_path)
-        kept = Checkpoints(fresh_path, self.checkpoints.every)
+        kept = Checkpoints(fresh_path, self.checkpoints.every, self.checkpoints.most)
         kept.remove()
         fresh = open_views(self._env, path=fresh_path)
 

@@ -21,7 +21,8 @@ import pytest
 
 from ledger.application import Koers
 from ledger.demo import load_demo
-from projections import ViewRunner, dump, replay, views_as_of
+from projections import ViewRunner, dump, memory_views, replay, views_as_of
+from projections._checkpoints import thinned
 from projections.replay import recorded_at
 from tests.conftest import fresh_env
 from tests.views.test_views_rebuild import ROOT, TODAY
@@ -149,6 +150,49 @@ def test_koers_projections_rebuild_rebuilds_the_checkpoints(
         assert kept == list(range(EVERY, last + 1, EVERY)), kept
         assert not stale.exists()
         _assert_same_as_full_replay(app, runner, kept)
+    finally:
+        runner.close()
+
+
+def test_thinned_keeps_the_newest_and_one_older_checkpoint_per_doubling_stretch() -> None:
+    """Worked by hand (every 100): nothing goes while they fit; 100..400 at most 3: one
+    per 100 is 4, one per 200 keeps 100 and 200, and 400; 100..900 at most 4: one per 200
+    is 5 older, one per 400 keeps 100, 400, 800, and 900."""
+    assert thinned([100, 200, 300], 3, 100) == []
+    assert thinned([100, 200, 300, 400], 3, 100) == [300]
+    assert thinned(list(range(100, 1000, 100)), 4, 100) == [200, 300, 500, 600, 700]
+
+
+def test_checkpoints_past_the_limit_are_thinned_and_as_of_still_equals_a_full_replay(
+    demo: tuple[dict[str, str], Koers], tmp_path: Path
+) -> None:
+    """Taken every 50 events, at most 3 kept: after each the newest is there and at most 3
+    are; the ones left after 400 are 50, 200 and 400 (worked by hand in the thinning rule),
+    and "as of" from them still answers what a full replay answers. A checkpoint thinned
+    away after a read chose it: the read starts from the nearest earlier one left."""
+    env, app = demo
+    env = {**env, "KOERSVIEWS_CHECKPOINT_EVERY": "50", "KOERSVIEWS_CHECKPOINTS_KEPT": "3"}
+    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app)
+    try:
+        for stop in range(50, 401, 50):
+            replay(app, runner.views, stop=stop)
+            assert runner.checkpoint() == stop
+            kept = runner.checkpoints.positions()
+            assert (kept[-1], len(kept) <= 3) == (stop, True), kept
+        assert kept == [50, 200, 400]
+        assert sorted(runner.checkpoints.folder.iterdir()) == [
+            runner.checkpoints.path(p) for p in kept
+        ]
+        replay(app, runner.views)
+        _assert_same_as_full_replay(app, runner, kept)
+        runner.checkpoints.path(200).unlink()  # as a thinning between the choice and the read
+        views = memory_views()
+        try:
+            assert runner.checkpoints.restore(200, views) == 50
+            replay(app, views, stop=260)
+            assert dump(views) == _full(app, 260)
+        finally:
+            views.close()
     finally:
         runner.close()
 
