@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ledger.api._auth import principal_of
-from ledger.api._common import in_thread, koers_of
+from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._schema import READ_ERRORS
 
 __all__ = ["router"]
@@ -36,7 +36,8 @@ def _route(kind: str, path: str, param: str, owner: str) -> None:
 
     show.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=str),
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY,
+                          annotation=TeamName if kind == "team" else PersonName),
     ])  # fmt: skip
     router.add_api_route(
         f"{path}/{{{param}}}/notify",

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ledger.api._auth import principal_of, see_person, see_team
-from ledger.api._common import in_thread, koers_of
+from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
 from ledger.api._retro_brief import RetroBrief, retro_brief
@@ -58,8 +58,8 @@ T = TypeVar("T")
 #: The longest a view read waits for the views to reach ``min_position`` (seconds).
 WAIT = 2.0
 
-Team = Annotated[str, Path(min_length=1, max_length=80, description="The team.")]
-Person = Annotated[str, Path(min_length=1, max_length=120, description="A person's handle.")]
+Team = TeamName
+Person = PersonName
 Quarter = Annotated[str, Query(pattern=QUARTER, description="The quarter.", examples=["2026-Q4"])]
 AsOf = Annotated[
     str | None,

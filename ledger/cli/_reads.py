@@ -14,7 +14,7 @@ from ledger.application._reads import complete_state, event_fields, plain
 from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid
 from ledger.cli._kinds import group_of
 from ledger.cli._output import friendly_errors
-from ledger.cli._remote import Remote, RemoteProblem, remote_from_env
+from ledger.cli._remote import Remote, RemoteProblem, remote_for, remote_from_env
 from ledger.domain import AGGREGATES, collection
 from ledger.errors import ConfigurationError, NotFound
 
@@ -87,9 +87,12 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
 @contextmanager
 def read_source(data_dir: Path | None, kind: str = "") -> Iterator[Remote | Koers]:
     """What a read of ``kind`` (any: empty) reads: the API of ``KOERS_API_URL`` (what the
-    token's person may see), else the local data."""
+    token's person may see), else the ``koers serve`` running on the data directory (for the
+    lists and things the API reads), else the local data."""
     with friendly_errors():
         remote = remote_from_env()
+        if remote is None and kind in READ_KINDS:
+            remote = remote_for(data_dir)
         if remote is not None and kind and kind not in READ_KINDS:
             raise ConfigurationError(
                 f"the API has no reads of {kind.replace('_', ' ')}s: run this on the machine "
