@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from ledger.cli._commands import add_commands, bespoke_option, command_function, option_values
-from ledger.cli._reads import list_command, show_command
+from ledger.cli._reads import add_reads
 from ledger.domain import COMMANDS, Command
 from ledger.domain import decisions as dc
 from ledger.errors import InvalidField
@@ -23,12 +23,7 @@ __all__ = ["decision"]
 
 decision = typer.Typer(help="Decisions: question, options, criteria, the call, and its review.")
 
-decision.command("show", epilog="\b\nExample: koers decision show <id> --as-of 2026-09-01")(
-    show_command("decision")
-)
-decision.command("list", epilog="\b\nExample: koers decision list --team platform --json")(
-    list_command("decision", ["team", "question", "reversibility", "status", "decider"], ["team"])
-)
+add_reads(decision, "decision")
 
 _OPTIONS, _CRITERIA = dc.OPEN_DECISION.field("options"), dc.OPEN_DECISION.field("criteria")
 _LIKELIHOOD, _IMPACT = dc.RISK.parts[0], dc.RISK.parts[1]

@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
-__all__ = ["TREE", "Entry", "LazyGroup", "Pending"]
+__all__ = ["TREE", "Entry", "KindGroup", "LazyGroup", "Pending"]
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,14 @@ class Entry:
     summary: str
     #: The worked example shown below a command's help.
     example: str = ""
+    #: A group's kind whose ``list`` and ``show`` are made without importing the group's
+    #: module (``ledger.cli._reads.READS``).
+    reads: str = ""
 
 
-def _command(name: str, module: str, summary: str, example: str = "") -> Entry:
+def _command(name: str, module: str, summary: str, example: str = "", reads: str = "") -> Entry:
     attribute = name.replace("-", "_")
-    return Entry(name, f"ledger.cli.{module}:{attribute}", summary, example)
+    return Entry(name, f"ledger.cli.{module}:{attribute}", summary, example, reads)
 
 
 #: Every top-level command and group, in the order ``koers --help`` lists them.
@@ -101,30 +104,48 @@ TREE: tuple[Entry, ...] = (
     _command(
         "people", "_directory",
         "People: who uses Koers, known by a handle, with org-wide roles.",
+        reads="person",
     ),
     _command(
         "teams", "_directory",
         "Teams: the org tree, with each member's role (viewer, member, lead).",
+        reads="team",
     ),
     _command(
         "directory", "_directory",
         "The directory as a whole: bring in the people of an existing log.",
     ),
     _command(
-        "objective", "_goals", "Objectives: what a team wants to achieve this quarter, and why."
+        "objective", "_goals",
+        "Objectives: what a team wants to achieve this quarter, and why.",
+        reads="objective",
     ),
-    _command("kr", "_goals", "Key results: measurable results of an objective, with check-ins."),
-    _command("kpi", "_goals", "KPIs: a team's 3–5 key performance indicators."),
+    _command(
+        "kr", "_goals",
+        "Key results: measurable results of an objective, with check-ins.",
+        reads="key_result",
+    ),
+    _command(
+        "kpi", "_goals", "KPIs: a team's 3–5 key performance indicators.", reads="kpi"
+    ),
     _command(
         "decision", "_decisions",
         "Decisions: question, options, criteria, the call, and its review.",
+        reads="decision",
     ),
     _command(
-        "delegation", "_delegations", "Delegations: work handed to one owner, with a rhythm."
+        "delegation", "_delegations",
+        "Delegations: work handed to one owner, with a rhythm.",
+        reads="delegation",
     ),
-    _command("retro", "_retros", "Retros: items, a team-health pulse and action items."),
     _command(
-        "prompt", "_retros", "Reflection prompts: questions for one person, and their answers."
+        "retro", "_retros", "Retros: items, a team-health pulse and action items.",
+        reads="retro",
+    ),
+    _command(
+        "prompt", "_retros",
+        "Reflection prompts: questions for one person, and their answers.",
+        reads="prompt",
     ),
     _command(
         "projections", "_projections",
@@ -138,7 +159,9 @@ TREE: tuple[Entry, ...] = (
         "prompts", "_workers", "Reflection prompts across people: what is open, for whom."
     ),
     _command(
-        "token", "_directory", "API tokens: make one (its secret is shown once), list, revoke."
+        "token", "_directory",
+        "API tokens: make one (its secret is shown once), list, revoke.",
+        reads="token",
     ),
     _command(
         "nats", "_nats",
@@ -183,6 +206,41 @@ class Pending(TyperCommand):
         return get_command_from_info(info, pretty_exceptions_short=True, rich_markup_mode=None)
 
 
+class KindGroup(TyperGroup):
+    """A kind's group (``koers objective``): its ``list`` and ``show`` come from the light
+    table of reads; any other command of it, and its help, load the group's module."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(name=entry.name, help=entry.summary, rich_markup_mode=None)
+        self.entry = entry
+        self._full: Any = None
+
+    def full(self) -> Any:
+        if self._full is None:
+            self._full = Pending(self.entry).load()
+        return self._full
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self._full is None and cmd_name in ("list", "show"):
+            from ledger.cli._reads import READS, read_command
+
+            if cmd_name == "list" or READS[self.entry.reads].show_example is not None:
+                one = read_command(self.entry.reads, cmd_name)
+                return typer.main.get_command_from_info(
+                    one.registered_commands[0],
+                    pretty_exceptions_short=True,
+                    rich_markup_mode=None,
+                )
+        return self.full().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names: list[str] = self.full().list_commands(ctx)
+        return names
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.full().format_help(ctx, formatter)
+
+
 class LazyGroup(TyperGroup):
     """The root group: its commands are :class:`Pending` until looked up by name; listing
     them (``koers --help``) reads their summaries and imports nothing."""
@@ -196,7 +254,8 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = self.commands.get(cmd_name)
         if isinstance(found, Pending) and not self._listing:
-            found = self.commands[cmd_name] = found.load()
+            loaded = KindGroup(found.entry) if found.entry.reads else found.load()
+            found = self.commands[cmd_name] = loaded
         return found
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:

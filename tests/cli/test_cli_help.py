@@ -14,7 +14,10 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from ledger.cli import app
+from ledger.cli._kinds import group_of
+from ledger.cli._reads import READ_KINDS, READS
 from ledger.cli._tree import TREE, LazyGroup, Pending
+from ledger.domain import collection
 
 ROOT = typer.main.get_command(app)
 runner = CliRunner()
@@ -23,7 +26,7 @@ runner = CliRunner()
 def leaves(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """The path of every command that is not a group, e.g. ("kr", "check-in")."""
     if isinstance(command, TyperGroup):
-        for name in sorted(command.commands):
+        for name in sorted(command.list_commands(None)):  # type: ignore[arg-type]
             yield from leaves(command.get_command(None, name), (*path, name))  # type: ignore[arg-type]
     else:
         yield path
@@ -123,3 +126,14 @@ def test_a_command_is_imported_when_it_is_looked_up() -> None:
     assert isinstance(group.get_command(None, "decision"), TyperGroup)  # type: ignore[arg-type]
     assert not isinstance(group.commands["decision"], Pending)
     assert group.get_command(None, "no-such-command") is None  # type: ignore[arg-type]
+
+
+def test_every_kinds_reads_have_a_group_that_makes_them_lightly() -> None:
+    """Each kind of READS is listed by the tree entry of its group (so ``koers <group> list``
+    is made without the group's module), and the API paths the reads use are the kinds'
+    collections."""
+    assert {e.reads for e in TREE if e.reads} == set(READS)
+    for entry in TREE:
+        if entry.reads:
+            assert group_of(entry.reads) == entry.name
+    assert {kind: collection(kind) for kind in READ_KINDS} == READ_KINDS
