@@ -1,7 +1,8 @@
 """Reads from the log: list, show (now or ``as_of`` a moment) and history of every kind.
 
 These read the event store itself, so they are always current: ``min_position`` is
-accepted (for clients that send it on every read) and always already satisfied.
+accepted (for clients that send it on every read) and always already satisfied, unless it
+lies beyond the log's last event (422, naming the last position), as for the views.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "parse_moment",
     "router",
     "visible_states",
+    "within_the_log",
 ]
 
 router = APIRouter()
@@ -166,9 +168,33 @@ def _complete(thing: KoersAggregate, events: list[Any]) -> dict[str, Any]:
     return complete_state(thing, lambda _: events)
 
 
+async def within_the_log(koers: Koers, wanted: int | None) -> None:
+    """Refuse a ``min_position`` beyond the log's last event (a read and a view alike): no
+    write answered it, so waiting for it would only end in a timeout."""
+    if not wanted:
+        return
+    last = await in_thread(koers.recorder.max_notification_id) or 0
+    if wanted > last:
+        detail = (
+            f"is {wanted}, beyond the last event in the log (position {last}): send the "
+            f"position a write answered"
+        )
+        raise ApiProblem(
+            "invalid-request",
+            f"min_position: {detail}",
+            [FieldError(field="min_position", detail=detail)],
+            headers={"Koers-Position": str(last)},
+        )
+
+
+def _min_position(query: dict[str, Any]) -> int:
+    return max(query["min_position"] or 0, query["koers_min_position"] or 0)
+
+
 def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
     async def endpoint(request: Request, **query: Any) -> JSONResponse:
         koers, principal = koers_of(request), principal_of(request)
+        await within_the_log(koers, _min_position(query))
         states = await in_thread(visible_states, koers, principal, kind)
         wanted = {k: v for k, v in query.items() if k in filters and v is not None}
         rows = [s for s in states if all(str(s.get(k)) == v for k, v in wanted.items())]
@@ -195,6 +221,7 @@ def _show_endpoint(kind: str) -> Endpoint:
         ident: UUID = query[f"{kind}_id"]
         moment = parse_moment(query["as_of"])
         koers = koers_of(request)
+        await within_the_log(koers, _min_position(query))
         if moment is None:
             aggregate = await in_thread(koers.load, cls, ident)
         else:

@@ -20,10 +20,9 @@ from fastapi.responses import Response
 from ledger.api._auth import principal_of, see_person, see_team
 from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._problems import ApiProblem, FieldError
-from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
+from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment, within_the_log
 from ledger.api._retro_brief import RetroBrief, retro_brief
 from ledger.api._schema import QUARTER, VIEW_ERRORS
-from ledger.application import Koers
 from ledger.domain import OrgRole
 from ledger.errors import NotFound
 from projections import (
@@ -109,29 +108,13 @@ def view_at(
 At = Annotated[ViewAt, Depends(view_at)]
 
 
-async def _within_the_log(koers: Koers, wanted: int) -> None:
-    """Refuse a ``min_position`` beyond the log's last event: no write answered it, and the
-    views would never get there."""
-    last = await in_thread(koers.recorder.max_notification_id) or 0
-    if wanted > last:
-        detail = (
-            f"is {wanted}, beyond the last event in the log (position {last}): send the "
-            f"position a write answered"
-        )
-        raise ApiProblem(
-            "invalid-request",
-            f"min_position: {detail}",
-            [FieldError(field="min_position", detail=detail)],
-            headers={"Koers-Position": str(last)},
-        )
-
-
 async def view_result(request: Request, query: Callable[[KoersViews], T], at: ViewAt) -> T:
     """Run ``query`` on the right views (see the module docstring) in a worker thread: the
     API's answer and the web pages' numbers come from here alike."""
     koers, runner = koers_of(request), request.app.state.runner
     moment, position = _moment(at.as_of), at.position
     if moment is not None or position is not None or runner is None:
+        await within_the_log(koers, at.min_position)  # a rebuild reads the whole log anyway
 
         def run() -> T:
             if moment is None and position is None:  # no live views: all of the log, now
@@ -155,7 +138,7 @@ async def view_result(request: Request, query: Callable[[KoersViews], T], at: Vi
                 headers={"Retry-After": "30"},
             )
         if wanted is not None and runner.position < wanted:
-            await _within_the_log(koers, wanted)
+            await within_the_log(koers, wanted)
         try:
             await in_thread(runner.wait_for, wanted, WAIT)
         except (TimeoutError, RuntimeError) as e:

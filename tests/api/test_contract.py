@@ -118,3 +118,26 @@ def test_an_api_without_a_local_secret_takes_none() -> None:
     with bootstrap(popo_settings()) as runtime:
         bare = create_api(runtime.app)
         assert _as_local(bare, "anything").status_code == 401
+
+
+@pytest.mark.parametrize("how", ["query", "header"])
+@pytest.mark.parametrize("path", ["/objectives", "/objectives/{id}", "/delegation-board"])
+def test_a_position_never_written_is_refused_naming_the_last(
+    api: FastAPI, path: str, how: str
+) -> None:
+    """``min_position`` (or ``Koers-Min-Position``) beyond the log's last event: 422 at once,
+    saying the last position, for the reads of the log as for the views."""
+    made = ask(api, "POST", "http://localhost/objectives", json=OBJECTIVE)
+    assert made.status_code == 201, made.text
+    last = api.state.koers.recorder.max_notification_id()
+    url = "http://localhost" + path.replace("{id}", made.json()["id"])
+    ahead = {"params": {"min_position": last + 1000}} if how == "query" else {
+        "headers": {"Koers-Min-Position": str(last + 1000)}}  # fmt: skip
+    refused = ask(api, "GET", url, **ahead)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert f"(position {last})" in refused.json()["detail"]
+    assert refused.headers["Koers-Position"] == str(last)
+    reached = {"params": {"min_position": last}} if how == "query" else {
+        "headers": {"Koers-Min-Position": str(last)}}  # fmt: skip
+    assert ask(api, "GET", url, **reached).status_code == 200
