@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from ledger.api._auth import principal_of
 from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._schema import READ_ERRORS
+from ledger.domain import COMMANDS
 
 __all__ = ["router"]
 
@@ -51,5 +52,11 @@ def _route(kind: str, path: str, param: str, owner: str) -> None:
     )
 
 
-_route("person", "/people", "person", "person themself")
-_route("team", "/teams", "team", "team's leads")
+def _name(kind: str) -> str:
+    """The path parameter naming a ``kind`` in the command table's routes (``handle``,
+    ``slug``): the read and the command on ``…/notify`` are one resource."""
+    return next(c.named_by.name for c in COMMANDS.of_kind(kind) if c.named_by is not None)
+
+
+_route("person", "/people", _name("person"), "person themself")
+_route("team", "/teams", _name("team"), "team's leads")

@@ -33,6 +33,7 @@ from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import kind_and_type
 
 __all__ = [
+    "MOMENT_SCHEMA",
     "MinPosition",
     "MinPositionHeader",
     "history_rows",
@@ -49,6 +50,14 @@ _MOMENT_HELP = (
     "date (its start, UTC). What we knew then. Encode the offset's + as %2B; sent unencoded "
     "(decoded as a space), it is read as + all the same."
 )
+#: How a moment parameter (``as_of``) is declared beyond its type: an RFC 3339 date-time or a
+#: date, in the years the views answer for (1900–2999), so generated requests are valid.
+MOMENT_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 60,
+    "anyOf": [{"format": "date-time"}, {"format": "date"}],
+    "pattern": "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}",
+}
 MinPosition = Annotated[
     int | None,
     Query(
@@ -233,7 +242,10 @@ def _show_endpoint(kind: str) -> Endpoint:
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)},
-        as_of=(str | None, Query(None, max_length=60, description=_MOMENT_HELP)),
+        as_of=(
+            str | None,
+            Query(None, max_length=60, description=_MOMENT_HELP, json_schema_extra=MOMENT_SCHEMA),
+        ),
         min_position=(MinPosition, None),
         koers_min_position=(MinPositionHeader, None),
     )

@@ -20,7 +20,13 @@ from fastapi.responses import Response
 from ledger.api._auth import principal_of, see_person, see_team
 from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._problems import ApiProblem, FieldError
-from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment, within_the_log
+from ledger.api._reads import (
+    MOMENT_SCHEMA,
+    MinPosition,
+    MinPositionHeader,
+    parse_moment,
+    within_the_log,
+)
 from ledger.api._retro_brief import RetroBrief, retro_brief
 from ledger.api._schema import QUARTER, VIEW_ERRORS
 from ledger.domain import OrgRole
@@ -66,6 +72,7 @@ AsOf = Annotated[
         max_length=60,
         description="The views as they were at this moment (recorded time), rebuilt from the "
         "log: e.g. 2026-10-01T12:00:00+02:00, or a date (its start, UTC).",
+        json_schema_extra=MOMENT_SCHEMA,
     ),
 ]
 Position = Annotated[

@@ -47,14 +47,31 @@ def test_names_in_paths_have_the_form_the_domain_checks(api: FastAPI) -> None:
             assert parameter["schema"].get("pattern") == wanted[parameter["name"]], where
             seen.add(where.split(" ", 1)[1])
     assert {"/teams/{team}/okr-progress", "/people/{person}/prompt-inbox",
-            "/people/{person}/notify", "/teams/{team}/notify",
+            "/people/{handle}/notify", "/teams/{slug}/notify",
             "/people/{person}/calendar-link"} <= seen  # fmt: skip
+
+
+def test_a_read_and_a_command_on_one_path_name_its_parameter_alike(api: FastAPI) -> None:
+    """``GET`` and ``POST /people/{handle}/notify`` are one resource, not two templates."""
+    paths = api.openapi()["paths"]
+    assert set(paths["/people/{handle}/notify"]) == {"get", "post"}
+    assert set(paths["/teams/{slug}/notify"]) == {"get", "post"}
 
 
 def test_no_parameter_is_declared_as_null(api: FastAPI) -> None:
     """An optional parameter is left out, never sent as the text ``null``."""
     for where, parameter in _parameters(api.openapi()):
         assert "null" not in str(parameter["schema"]), (where, parameter)
+
+
+def test_a_moment_is_declared_as_a_date_time_or_a_date(api: FastAPI) -> None:
+    shapes = [p["schema"] for _, p in _parameters(api.openapi()) if p["name"] == "as_of"]
+    assert len(shapes) > 10
+    for shape in shapes:
+        assert shape["type"] == "string"
+        assert {s["format"] for s in shape["anyOf"]} == {"date-time", "date"}
+        assert re.match(shape["pattern"], "2026-10-01T12:00:00+02:00")
+        assert not re.match(shape["pattern"], "000000000000")
 
 
 def test_if_match_is_declared_as_a_version(api: FastAPI) -> None:
