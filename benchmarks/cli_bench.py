@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from benchmarks._harness import (
     machine,
     median,
     out_file,
+    stop_child,
     write_document,
 )
 
@@ -111,12 +111,7 @@ def serving(env: dict[str, str], data_dir: Path) -> Iterator[str]:
         url = _wait_for_serve(data_dir, serve)
         yield url
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(60)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
+        stop_child(serve)
         log.close()
 
 
