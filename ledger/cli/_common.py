@@ -83,6 +83,8 @@ def local_credential() -> str:
 def local_principal(actor: str) -> Principal:
     """The command line on the machine that holds the data: the local administrator (it could
     write to the store directly anyway), recording events for ``actor``."""
+    from ledger.domain import Principal
+
     return Principal(actor, local_credential(), local=True)
 
 
