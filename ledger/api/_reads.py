@@ -51,12 +51,17 @@ _MOMENT_HELP = (
     "(decoded as a space), it is read as + all the same."
 )
 #: How a moment parameter (``as_of``) is declared beyond its type: an RFC 3339 date-time or a
-#: date, in the years the views answer for (1900–2999), so generated requests are valid.
+#: date, in the years the views answer for (1900–2999), so generated requests are valid; or
+#: empty, which means now (a form's blank "as of" field sends it).
+_YEARS = "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}"
 MOMENT_SCHEMA: dict[str, Any] = {
     "type": "string",
     "maxLength": 60,
-    "anyOf": [{"format": "date-time"}, {"format": "date"}],
-    "pattern": "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}",
+    "anyOf": [
+        {"format": "date-time", "pattern": _YEARS},
+        {"format": "date", "pattern": _YEARS},
+        {"maxLength": 0},
+    ],
 }
 MinPosition = Annotated[
     int | None,
