@@ -124,6 +124,17 @@ def nats_server(data_dir: Path) -> Iterator[EmbeddedServer]:
             signal.signal(signal.SIGTERM, previous)
 
 
+def stop_child(child: subprocess.Popen[Any], grace: float = 60) -> None:
+    """Stop a process this benchmark started, by its PID: SIGTERM, and SIGKILL after
+    ``grace`` seconds; always reaped."""
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(10)
+
+
 # --- one run, from the command line to the JSON file ---------------------------------------
 
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -64,6 +63,7 @@ from benchmarks._harness import (
     median,
     out_file,
     ratio_text,
+    stop_child,
 )
 from benchmarks.views_bench import DEMO_TODAY, demo_events, quarter_days, rotated, write_log
 
@@ -152,12 +152,7 @@ def served(name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent]) -
         site.cookies = {"login": re.sub(r"^https?://[^/]+", url, link)}
         yield site
     finally:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(10)
+        stop_child(child)
 
 
 def address(child: subprocess.Popen[str], log: Path) -> str:

@@ -20,6 +20,7 @@ one-shot commands (the application alone), ``koers status`` and ``koers deadlett
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
@@ -61,6 +62,8 @@ class Runtime:
         self.views: ViewRunner | None = None
         self.workers: WorkerHandle | None = None
         self.api: ApiServer | None = None
+        #: The API's local administrator's secret (``koers serve`` keeps it in the data dir).
+        self.local_secret: str | None = None
         self.supervisor: Supervisor | None = None
 
 
@@ -174,9 +177,10 @@ def _bind_api(runtime: Runtime, stack: ExitStack) -> ApiServer:
 
     settings = runtime.settings
     host, port = settings.api.host, settings.api.port
+    runtime.local_secret = secrets.token_urlsafe(32)
     asgi = create_api(runtime.app, runtime.views, settings.audit, settings.api,
-                      access=settings.access,
-                      session_key=session_key(settings.store.data_dir))  # fmt: skip
+                      access=settings.access, session_key=session_key(settings.store.data_dir),
+                      local_secret=runtime.local_secret)  # fmt: skip
     install_web(asgi)
     try:
         server = ApiServer(asgi, host, port)

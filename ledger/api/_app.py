@@ -88,6 +88,23 @@ def _as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _parameters_not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query or header parameter is declared as its type alone: left out, it is
+    none; ``anyOf [T, null]`` told clients (and fuzzers) to send the text ``null``, which no
+    parameter takes."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                shape = parameter.get("schema", {})
+                kinds = shape.get("anyOf", [])
+                if not parameter.get("required") and {"type": "null"} in kinds:
+                    rest = [k for k in kinds if k != {"type": "null"}]
+                    if len(rest) == 1:
+                        shape.pop("anyOf")
+                        parameter["schema"] = {**rest[0], **shape}
+    return schema
+
+
 def _bodies_as_components(schema: dict[str, Any]) -> dict[str, Any]:
     """Command bodies (inline, from the command table) become named schemas, like the rest."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -111,6 +128,7 @@ def create_api(
     *,
     access: AccessSettings | None = None,
     session_key: bytes | None = None,
+    local_secret: str | None = None,
 ) -> FastAPI:
     """The HTTP API over an open application (and the live views, when running).
 
@@ -119,7 +137,9 @@ def create_api(
     trust; ``api_settings`` (default: the defaults, loopback only) which host names requests
     may address (see :mod:`ledger.api._hardening`); ``access`` how callers sign in and
     ``session_key`` what signs browser sessions (default: a new key, so sessions end with
-    the process) (see :mod:`ledger.api._auth`). The caller owns ``koers`` and ``runner``
+    the process) (see :mod:`ledger.api._auth`); ``local_secret`` (``koers serve``'s, kept in
+    its data directory) signs in the command line of this machine as the local administrator.
+    The caller owns ``koers`` and ``runner``
     (this does not close them).
     """
     api = FastAPI(
@@ -141,6 +161,7 @@ def create_api(
     api.state.public_url = api_settings.public_url
     api.state.view_cache = ViewCache(api_settings.view_cache_seconds)
     api.state.as_of_turns = AsOfTurns(api_settings.as_of_reads, api_settings.as_of_wait_seconds)
+    api.state.local_secret = local_secret
     install_problem_handlers(api)
     harden(api, api_settings)  # after: outside the problem handlers
     signed_in = [Depends(authenticated)]
@@ -202,7 +223,9 @@ def create_api(
                 description=api.description,
                 routes=api.routes,
             )
-            api.openapi_schema = _bodies_as_components(_as_problem_json(schema))
+            api.openapi_schema = _parameters_not_null(
+                _bodies_as_components(_as_problem_json(schema))
+            )
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

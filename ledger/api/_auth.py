@@ -6,7 +6,11 @@ sign-in pages and a calendar feed (``/calendar/<link>.ics``, whose address is it
 - ``Authorization: Bearer <JWT>``: single sign-on, when ``KOERS_OIDC_ISSUER`` is set;
 - the ``koers_session`` cookie the browser got from a one-time login link (``/login?token=…``).
   Writes with the cookie also carry the session's CSRF token (the ``X-CSRF-Token`` header),
-  and a cross-site ``Origin`` is refused.
+  and a cross-site ``Origin`` is refused;
+- ``Authorization: Bearer koers-local_<secret>``: ``koers serve``'s own secret, kept in its
+  data directory (mode 0600) while it runs, from a client on this machine (loopback) only:
+  the command line on the data's machine, the local administrator it is anyway (it could
+  write to the store directly), as ``local:<the serve's user>``.
 
 The principal (:class:`ledger.domain.Principal`) is kept on ``request.state.principal``; the
 application checks what it may do. A session cookie is HMAC-signed with a key kept in the data
@@ -16,6 +20,7 @@ directory; it ends after ``KOERS_SESSION_IDLE_MINUTES`` without a page load (eac
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import hmac
 import time
@@ -87,6 +92,8 @@ async def _bearer(request: Request, value: str) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated(f"the Authorization header is not 'Bearer <token>': {_SIGN_IN}")
+    if token.startswith(LOCAL):
+        return _local(request, token.removeprefix(LOCAL))
     koers = koers_of(request)
     if looks_like_jwt(token) and not token.startswith("koers_"):
         verifier = request.app.state.oidc
@@ -106,6 +113,27 @@ async def _bearer(request: Request, value: str) -> Principal:
     found = await in_thread(koers.token_principal, token)
     assert found is not None
     return found
+
+
+#: The prefix of ``koers serve``'s local secret (``ledger.cli._remote`` sends it).
+LOCAL = "koers-local_"
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def _local(request: Request, secret: str) -> Principal:
+    """The local administrator, proved by the serve's secret, from this machine only."""
+    kept: str | None = request.app.state.local_secret
+    client = request.client.host if request.client is not None else ""
+    if (
+        kept is None
+        or client not in _LOOPBACK
+        or not hmac.compare_digest(secret.encode(), kept.encode())
+    ):
+        raise Unauthenticated(
+            f"the local secret is not this serve's, or was sent from another machine: {_SIGN_IN}"
+        )
+    user = getpass.getuser()
+    return Principal(user, f"local:{user}", local=True)
 
 
 async def _session(request: Request, cookie: str) -> Principal:

@@ -23,7 +23,7 @@ from icalendar import Calendar, Event, vDuration
 from pydantic import BaseModel, Field
 
 from ledger.api._auth import principal_of
-from ledger.api._common import in_thread, koers_of
+from ledger.api._common import PersonName, in_thread, koers_of
 from ledger.api._problems import ApiProblem
 from ledger.api._schema import WRITE_ERRORS
 from ledger.application import Dated, Koers
@@ -54,7 +54,7 @@ class CalendarLinkMade(BaseModel):
     responses=WRITE_ERRORS,
     operation_id="make_calendar_link",
 )
-async def make_calendar_link(request: Request, person: str) -> CalendarLinkMade:
+async def make_calendar_link(request: Request, person: PersonName) -> CalendarLinkMade:
     koers, principal = koers_of(request), principal_of(request)
     secret = await in_thread(koers.calendar_link_for, principal, person)
     return CalendarLinkMade(person=person, url=feed_url(request, secret))
@@ -69,7 +69,7 @@ async def make_calendar_link(request: Request, person: str) -> CalendarLinkMade:
     responses=WRITE_ERRORS,
     operation_id="revoke_calendar_link",
 )
-async def revoke_calendar_link(request: Request, person: str) -> Response:
+async def revoke_calendar_link(request: Request, person: PersonName) -> Response:
     koers, principal = koers_of(request), principal_of(request)
     await in_thread(partial(koers.calendar_link_for, revoke=True), principal, person)
     return Response(status_code=204)

@@ -24,20 +24,23 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import Header, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ledger.api._positions import position_of
 from ledger.api._problems import ApiProblem, FieldError
 from ledger.application import Koers, Receipt
-from ledger.domain import IDEMPOTENCY_KEY
+from ledger.domain import COMMANDS, IDEMPOTENCY_KEY
 
 __all__ = [
+    "PersonName",
     "ReceiptOut",
+    "TeamName",
     "WriteContext",
     "in_thread",
     "koers_of",
+    "named_path",
     "plain_writer",
     "versioned_writer",
 ]
@@ -123,6 +126,7 @@ IfMatchHeader = Annotated[
     Header(
         alias="If-Match",
         max_length=40,
+        json_schema_extra={"pattern": r'^(W/)?"?[1-9][0-9]{0,17}"?$'},
         description='Refuse (409) unless the thing is still at this version, e.g. `"3"` '
         "(the ETag of GET on it).",
         examples=['"3"'],
@@ -200,3 +204,18 @@ def versioned_writer(
 ) -> WriteContext:
     """Dependency of a command that takes an expected version (If-Match)."""
     return WriteContext(request, actor, idempotency_key or "", _parse_if_match(if_match))
+
+
+def named_path(kind: str, description: str) -> Any:
+    """A path parameter naming a thing of ``kind`` as the command table names it (a team by
+    its slug, a person by their handle): declared with the pattern the domain checks, so a
+    client (or a fuzzer) generating from the OpenAPI document sends names of that form."""
+    field = next(c.named_by for c in COMMANDS.of_kind(kind) if c.named_by is not None)
+    schema = field.schema()
+    return Path(pattern=schema["pattern"], max_length=schema.get("maxLength"),
+                description=description, examples=[field.example])  # fmt: skip
+
+
+#: A team in a path (its slug), a person in a path (their handle).
+TeamName = Annotated[str, named_path("team", "The team (its slug).")]
+PersonName = Annotated[str, named_path("person", "A person's handle.")]

@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ledger.api._auth import principal_of
-from ledger.api._common import in_thread, koers_of
+from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._schema import READ_ERRORS
+from ledger.domain import COMMANDS
 
 __all__ = ["router"]
 
@@ -36,7 +37,8 @@ def _route(kind: str, path: str, param: str, owner: str) -> None:
 
     show.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=str),
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY,
+                          annotation=TeamName if kind == "team" else PersonName),
     ])  # fmt: skip
     router.add_api_route(
         f"{path}/{{{param}}}/notify",
@@ -50,5 +52,11 @@ def _route(kind: str, path: str, param: str, owner: str) -> None:
     )
 
 
-_route("person", "/people", "person", "person themself")
-_route("team", "/teams", "team", "team's leads")
+def _name(kind: str) -> str:
+    """The path parameter naming a ``kind`` in the command table's routes (``handle``,
+    ``slug``): the read and the command on ``…/notify`` are one resource."""
+    return next(c.named_by.name for c in COMMANDS.of_kind(kind) if c.named_by is not None)
+
+
+_route("person", "/people", _name("person"), "person themself")
+_route("team", "/teams", _name("team"), "team's leads")

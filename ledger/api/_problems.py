@@ -28,6 +28,7 @@ do) and ``instance`` (the request path); validation problems list each ``errors[
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -309,7 +310,27 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"nothing at {request.url.path}: see /openapi.json (or /docs) for the paths"
-    return problem_response(request, slug, detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed(request)}
+    return problem_response(request, slug, detail, headers=headers)
+
+
+_PARAMETER = re.compile(r"\{[^}/]+\}")
+
+
+def _allowed(request: Request) -> str:
+    """Every method the API's document gives this path (the router names only the first
+    route's: ``/people/{handle}/notify`` has a GET and a POST); HEAD wherever GET."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "[^/]+".join(re.escape(part) for part in _PARAMETER.split(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 class UnexpectedErrors:

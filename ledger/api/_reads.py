@@ -1,7 +1,8 @@
 """Reads from the log: list, show (now or ``as_of`` a moment) and history of every kind.
 
 These read the event store itself, so they are always current: ``min_position`` is
-accepted (for clients that send it on every read) and always already satisfied.
+accepted (for clients that send it on every read) and always already satisfied, unless it
+lies beyond the log's last event (422, naming the last position), as for the views.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import event_type
 
 __all__ = [
+    "MOMENT_SCHEMA",
     "MinPosition",
     "MinPositionHeader",
     "history_rows",
     "parse_moment",
     "router",
     "visible_states",
+    "within_the_log",
 ]
 
 router = APIRouter()
@@ -46,6 +49,19 @@ _MOMENT_HELP = (
     "date (its start, UTC). What we knew then. Encode the offset's + as %2B; sent unencoded "
     "(decoded as a space), it is read as + all the same."
 )
+#: How a moment parameter (``as_of``) is declared beyond its type: an RFC 3339 date-time or a
+#: date, in the years the views answer for (1900–2999), so generated requests are valid; or
+#: empty, which means now (a form's blank "as of" field sends it).
+_YEARS = "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}"
+MOMENT_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 60,
+    "anyOf": [
+        {"format": "date-time", "pattern": _YEARS},
+        {"format": "date", "pattern": _YEARS},
+        {"maxLength": 0},
+    ],
+}
 MinPosition = Annotated[
     int | None,
     Query(
@@ -164,9 +180,33 @@ def _complete(thing: KoersAggregate, events: list[Any]) -> dict[str, Any]:
     return complete_state(thing, lambda _: events)
 
 
+async def within_the_log(koers: Koers, wanted: int | None) -> None:
+    """Refuse a ``min_position`` beyond the log's last event (a read and a view alike): no
+    write answered it, so waiting for it would only end in a timeout."""
+    if not wanted:
+        return
+    last = await in_thread(koers.recorder.max_notification_id) or 0
+    if wanted > last:
+        detail = (
+            f"is {wanted}, beyond the last event in the log (position {last}): send the "
+            f"position a write answered"
+        )
+        raise ApiProblem(
+            "invalid-request",
+            f"min_position: {detail}",
+            [FieldError(field="min_position", detail=detail)],
+            headers={"Koers-Position": str(last)},
+        )
+
+
+def _min_position(query: dict[str, Any]) -> int:
+    return max(query["min_position"] or 0, query["koers_min_position"] or 0)
+
+
 def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
     async def endpoint(request: Request, **query: Any) -> JSONResponse:
         koers, principal = koers_of(request), principal_of(request)
+        await within_the_log(koers, _min_position(query))
         states = await in_thread(visible_states, koers, principal, kind)
         wanted = {k: v for k, v in query.items() if k in filters and v is not None}
         rows = [s for s in states if all(str(s.get(k)) == v for k, v in wanted.items())]
@@ -193,6 +233,7 @@ def _show_endpoint(kind: str) -> Endpoint:
         ident: UUID = query[f"{kind}_id"]
         moment = parse_moment(query["as_of"])
         koers = koers_of(request)
+        await within_the_log(koers, _min_position(query))
         if moment is None:
             aggregate = await in_thread(koers.load, cls, ident)
         else:
@@ -204,7 +245,10 @@ def _show_endpoint(kind: str) -> Endpoint:
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)},
-        as_of=(str | None, Query(None, max_length=60, description=_MOMENT_HELP)),
+        as_of=(
+            str | None,
+            Query(None, max_length=60, description=_MOMENT_HELP, json_schema_extra=MOMENT_SCHEMA),
+        ),
         min_position=(MinPosition, None),
         koers_min_position=(MinPositionHeader, None),
     )

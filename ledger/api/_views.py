@@ -21,13 +21,18 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from ledger.api._auth import principal_of, see_person, see_team
-from ledger.api._common import in_thread, koers_of
+from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._problems import ApiProblem, FieldError
-from ledger.api._reads import MinPosition, MinPositionHeader, parse_moment
+from ledger.api._reads import (
+    MOMENT_SCHEMA,
+    MinPosition,
+    MinPositionHeader,
+    parse_moment,
+    within_the_log,
+)
 from ledger.api._retro_brief import RetroBrief, retro_brief
 from ledger.api._schema import QUARTER, VIEW_ERRORS
 from ledger.api._view_cache import Entry, ViewCache, matches
-from ledger.application import Koers
 from ledger.domain import OrgRole
 from ledger.errors import NotFound
 from projections import (
@@ -68,8 +73,8 @@ T = TypeVar("T")
 #: The longest a view read waits for the views to reach ``min_position`` (seconds).
 WAIT = 2.0
 
-Team = Annotated[str, Path(min_length=1, max_length=80, description="The team.")]
-Person = Annotated[str, Path(min_length=1, max_length=120, description="A person's handle.")]
+Team = TeamName
+Person = PersonName
 Quarter = Annotated[str, Query(pattern=QUARTER, description="The quarter.", examples=["2026-Q4"])]
 AsOf = Annotated[
     str | None,
@@ -77,6 +82,7 @@ AsOf = Annotated[
         max_length=60,
         description="The views as they were at this moment (recorded time), rebuilt from the "
         "log: e.g. 2026-10-01T12:00:00+02:00, or a date (its start, UTC).",
+        json_schema_extra=MOMENT_SCHEMA,
     ),
 ]
 Position = Annotated[
@@ -119,23 +125,6 @@ def view_at(
 At = Annotated[ViewAt, Depends(view_at)]
 
 
-async def _within_the_log(koers: Koers, wanted: int) -> None:
-    """Refuse a ``min_position`` beyond the log's last event: no write answered it, and the
-    views would never get there."""
-    last = await in_thread(koers.recorder.max_notification_id) or 0
-    if wanted > last:
-        detail = (
-            f"is {wanted}, beyond the last event in the log (position {last}): send the "
-            f"position a write answered"
-        )
-        raise ApiProblem(
-            "invalid-request",
-            f"min_position: {detail}",
-            [FieldError(field="min_position", detail=detail)],
-            headers={"Koers-Position": str(last)},
-        )
-
-
 async def view_result(
     request: Request, query: Callable[[KoersViews], T], at: ViewAt, key: Hashable = None
 ) -> T:
@@ -153,6 +142,7 @@ async def _entry(
     cache: ViewCache = request.app.state.view_cache
     moment, position = _moment(at.as_of), at.position
     if moment is not None or position is not None or runner is None:
+        await within_the_log(koers, at.min_position)  # a rebuild reads the whole log anyway
         lasting = key is not None and moment is None and position is not None
         entry = cache.get((key, "as of", position)) if lasting else None
         if entry is not None:
@@ -197,7 +187,7 @@ async def _live_at(request: Request, runner: ViewRunner, wanted: int | None) -> 
     if wanted is None or runner.views.committed_position >= wanted:
         return  # no thread hop
     if runner.position < wanted:
-        await _within_the_log(koers_of(request), wanted)
+        await within_the_log(koers_of(request), wanted)
     try:
         await in_thread(runner.wait_for, wanted, WAIT)
     except (TimeoutError, RuntimeError) as e:

@@ -1,20 +1,30 @@
 """Where ``koers serve`` answers, kept in the data directory while it runs, so a link the
-command line prints (``koers login-link``) names the port it really listens on."""
+command line prints (``koers login-link``) names the port it really listens on, and a
+one-shot command on that data directory works through the running serve
+(:func:`running_serve`) instead of starting anything.
+
+Beside the address, the serve keeps a secret of its own (``serve.secret``, mode 0600, made
+anew by each serve): the API takes it, from this machine only, as the local administrator's
+credential, which the command line on the data's machine is anyway (whoever can read the
+data directory can write to the store directly).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ledger.settings import Settings
+from ledger.settings import Settings, StoreSettings
 
-__all__ = ["base_url", "serving_at"]
+__all__ = ["base_url", "running_serve", "serving_at"]
 
 FILE = "serve.url"
+SECRET = "serve.secret"
 DEFAULT = "http://127.0.0.1:8000"
 
 
@@ -22,12 +32,22 @@ def _file(settings: Settings) -> Path:
     return settings.store.data_dir / FILE
 
 
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    os.chmod(path, 0o600)
+
+
 @contextmanager
-def serving_at(settings: Settings, url: str) -> Iterator[None]:
-    """Record ``url`` as the running server's address until the block ends."""
-    place = _file(settings)
+def serving_at(settings: Settings, url: str, secret: str | None = None) -> Iterator[None]:
+    """Record ``url`` as the running server's address (and ``secret``, its local
+    administrator's credential) until the block ends."""
+    place, kept = _file(settings), settings.store.data_dir / SECRET
     try:
         place.parent.mkdir(parents=True, exist_ok=True)
+        if secret is not None:
+            _write_private(kept, secret)
         place.write_text(url + "\n", encoding="utf-8")
     except OSError:  # a read-only data directory: links then say to set KOERS_PUBLIC_URL
         yield
@@ -38,6 +58,23 @@ def serving_at(settings: Settings, url: str) -> Iterator[None]:
         with contextlib.suppress(OSError):
             if place.read_text(encoding="utf-8").strip() == url:  # not another serve's
                 place.unlink()
+                if secret is not None and kept.read_text(encoding="utf-8").strip() == secret:
+                    kept.unlink()
+
+
+def running_serve(store: StoreSettings) -> tuple[str, str] | None:
+    """The address and local secret of the ``koers serve`` running on this data directory
+    (an embedded store), or ``None`` when none answers there."""
+    if store.url:  # a store elsewhere: the data directory holds no serve
+        return None
+    try:
+        url = (store.data_dir / FILE).read_text(encoding="utf-8").strip()
+        secret = (store.data_dir / SECRET).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not (url and secret and _answers(url)):
+        return None
+    return url, secret
 
 
 def _answers(url: str) -> bool:

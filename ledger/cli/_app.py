@@ -1,4 +1,8 @@
-"""The ``koers`` application object and its global options."""
+"""The ``koers`` application object and its global options.
+
+Its commands come from the light table in :mod:`ledger.cli._tree`: ``koers --help`` imports
+typer and that table only; each command's module is imported when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,8 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from ledger.cli import _init, _serve, _store
-from ledger.cli._audit import audit
-from ledger.cli._cluster import cluster
-from ledger.cli._decisions import decision
-from ledger.cli._delegations import delegation
-from ledger.cli._demo import demo
-from ledger.cli._directory import calendar_link, directory, login_link, people, teams, token
-from ledger.cli._export import export
-from ledger.cli._goals import kpi, kr, objective
-from ledger.cli._lineage import lineage
-from ledger.cli._nats import nats
-from ledger.cli._notify import notify
-from ledger.cli._output import EXIT
-from ledger.cli._projections import projections
-from ledger.cli._quarantine import quarantine
-from ledger.cli._reads import history
-from ledger.cli._retros import prompt, retro
-from ledger.cli._webhooks import webhooks
-from ledger.cli._workers import deadletters, prompts, worker
+from ledger.cli._exits import EXIT
+from ledger.cli._tree import LazyGroup
 
 __all__ = ["app", "main"]
 
@@ -38,6 +25,7 @@ EPILOG = (
 
 app = typer.Typer(
     name="koers",
+    cls=LazyGroup,
     help="Koers: an event-sourced goal and decision ledger for leadership teams.",
     epilog=EPILOG,
     no_args_is_help=True,
@@ -46,28 +34,9 @@ app = typer.Typer(
 )
 
 
-app.command("serve", epilog="\b\nExample: koers serve --data-dir ./ledger-data --port 8000")(
-    _serve.serve
-)
-app.command("status", epilog="Example: koers status --json")(_store.status)
-app.command("init", epilog="Example: koers init --data-dir ./ledger-data")(_init.init)
-app.command("history")(history)
-app.command("lineage")(lineage)
-app.command("demo")(demo)
-app.command("export", epilog="\b\nExample: koers export --format parquet --out ./export")(export)
-GROUPS = {
-    "people": people, "teams": teams, "directory": directory, "objective": objective, "kr": kr,
-    "kpi": kpi, "decision": decision, "delegation": delegation, "retro": retro,
-    "prompt": prompt, "projections": projections, "audit": audit, "prompts": prompts,
-    "token": token, "nats": nats, "quarantine": quarantine, "notify": notify,
-    "webhooks": webhooks, "cluster": cluster,
-}  # fmt: skip
-for name, group in GROUPS.items():
-    app.add_typer(group, name=name)
-app.command("login-link", epilog="\b\nExample: koers login-link ann")(login_link)
-app.command("calendar-link", epilog="\b\nExample: koers calendar-link ann")(calendar_link)
-app.command("worker")(worker)
-app.command("deadletters")(deadletters)
+@app.callback()
+def _root() -> None:
+    """The root group (its commands are :data:`ledger.cli._tree.TREE`)."""
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from ledger.cli._common import (
 )
 from ledger.cli._kinds import group_of
 from ledger.cli._output import friendly_errors
-from ledger.cli._remote import remote_from_env
+from ledger.cli._remote import remote_for
 from ledger.domain import Command
 from ledger.domain._fields import Boolean, Choice, Field, Handles, Record, Records, Texts
 from ledger.errors import InvalidValue
@@ -185,14 +185,17 @@ Execute = Callable[
 @contextmanager
 def _executor(data_dir: Path | None) -> Iterator[Execute]:
     """Where a command runs: the API of ``KOERS_API_URL`` (with the token's rights), else the
-    application on the local data, as its administrator."""
+    ``koers serve`` running on the data directory, else the application on the local data
+    (both as its administrator)."""
     with friendly_errors():
-        remote = remote_from_env()
+        remote = remote_for(data_dir)
     if remote is not None:
+        local = remote.local  # the local administrator names who acts, as below
         with friendly_errors(), remote:
             yield lambda command, target, values, actor, key, expected: remote.execute(
-                command, target, values, actor=actor, key=key, expected_version=expected
-            )
+                command, target, values, actor=actor_of(actor) if local else actor, key=key,
+                expected_version=expected,
+            )  # fmt: skip
         return
     with koers_app(data_dir, writes=True) as app:
         yield lambda command, target, values, actor, key, expected: app.execute(

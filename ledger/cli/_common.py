@@ -1,4 +1,7 @@
-"""What every `koers` subcommand shares: the application, options, parsing and output."""
+"""What every `koers` subcommand shares: the application, options, parsing and output.
+
+Light to import (a read through a running serve uses it): the application, the store and the
+domain are imported by the functions that use them."""
 
 from __future__ import annotations
 
@@ -9,17 +12,17 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
 
-from ledger.application import Koers, Receipt
-from ledger.application._reads import plain
-from ledger.bootstrap import bootstrap
 from ledger.cli._output import emit_json, fail, friendly_errors
-from ledger.domain import Principal, proved_by
 from ledger.settings import RemoteSettings, Settings, user_from_env
+
+if TYPE_CHECKING:
+    from ledger.application import Koers, Receipt
+    from ledger.domain import Principal
 
 __all__ = [
     "Actor",
@@ -87,6 +90,8 @@ def local_credential() -> str:
 def local_principal(actor: str) -> Principal:
     """The command line on the machine that holds the data: the local administrator (it could
     write to the store directly anyway), recording events for ``actor``."""
+    from ledger.domain import Principal
+
     return Principal(actor, local_credential(), local=True)
 
 
@@ -115,6 +120,9 @@ def koers_app(data_dir: Path | None = None, *, writes: bool = False) -> Iterator
     store of a data directory creates them where there has been no ledger yet (the first
     command on a new data directory, as ``koers init`` would), and stops where one was
     deleted (exit 6); on a ``NATS_URL`` only ``koers init`` creates them."""
+    from ledger.bootstrap import bootstrap
+    from ledger.domain import proved_by
+
     with friendly_errors():
         settings = local_settings(data_dir)
         if writes and not settings.store.url:
@@ -168,11 +176,15 @@ def parse_decimal(value: str, what: str = "number") -> Decimal:
 
 
 def as_json(value: Any) -> None:
+    from ledger.application._reads import plain
+
     emit_json(plain(value))
 
 
 def report(kind: str, receipt: Receipt, as_json_output: bool = False, **extra: Any) -> None:
     """One line saying what was recorded (or that it had been, for a retried command)."""
+    from ledger.application._reads import plain
+
     if as_json_output:
         as_json({**dataclasses.asdict(receipt), "kind": kind, **extra})
         return

@@ -15,7 +15,7 @@ import typer
 
 from ledger.cli._commands import add_commands, bespoke_option, command_function, option_values
 from ledger.cli._quality import decider_quality
-from ledger.cli._reads import list_command, show_command
+from ledger.cli._reads import add_reads
 from ledger.domain import COMMANDS, Command
 from ledger.domain import decisions as dc
 from ledger.errors import InvalidField
@@ -24,12 +24,7 @@ __all__ = ["decision"]
 
 decision = typer.Typer(help="Decisions: question, options, criteria, the call, and its review.")
 
-decision.command("show", epilog="\b\nExample: koers decision show <id> --as-of 2026-09-01")(
-    show_command("decision")
-)
-decision.command("list", epilog="\b\nExample: koers decision list --team platform --json")(
-    list_command("decision", ["team", "question", "reversibility", "status", "decider"], ["team"])
-)
+add_reads(decision, "decision")
 
 decision.command("quality")(decider_quality)
 

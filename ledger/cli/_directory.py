@@ -7,7 +7,7 @@ import typer
 from ledger.cli._address import base_url
 from ledger.cli._commands import add_commands
 from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app, local_settings
-from ledger.cli._reads import list_command
+from ledger.cli._reads import add_reads
 from ledger.domain import COMMANDS
 
 __all__ = ["calendar_link", "directory", "login_link", "people", "teams", "token"]
@@ -15,17 +15,11 @@ __all__ = ["calendar_link", "directory", "login_link", "people", "teams", "token
 people = typer.Typer(help="People: who uses Koers, known by a handle, with org-wide roles.")
 teams = typer.Typer(help="Teams: the org tree, with each member's role (viewer, member, lead).")
 
-people.command("list", epilog="\b\nExample: koers people list --json")(
-    list_command("person", ["handle", "name", "email", "time_zone", "org_roles"])
-)
-teams.command("list", epilog="\b\nExample: koers teams list")(
-    list_command("team", ["slug", "name", "parent", "members"])
-)
+add_reads(people, "person")
+add_reads(teams, "team")
 directory = typer.Typer(help="The directory as a whole: bring in the people of an existing log.")
 token = typer.Typer(help="API tokens: make one (its secret is shown once), list, revoke.")
-token.command("list", epilog="\b\nExample: koers token list")(
-    list_command("token", ["handle", "label", "expires_at", "read_only", "on_behalf", "revoked"])
-)
+add_reads(token, "token")
 add_commands(token, COMMANDS.of_kind("token"))
 add_commands(people, COMMANDS.of_kind("person"))
 add_commands(teams, COMMANDS.of_kind("team"))

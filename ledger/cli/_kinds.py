@@ -3,8 +3,6 @@ where a user finds the ids of each kind (the CLI's own words for a ``NotFound``)
 
 from __future__ import annotations
 
-from ledger.domain import AGGREGATES
-
 __all__ = ["group_of", "list_hint"]
 
 #: A kind's ``koers`` command group, where it is not the kind itself.
@@ -23,5 +21,7 @@ def list_hint(kind: str) -> str:
     no command lists them."""
     if kind in _INSIDE:
         return _INSIDE[kind]
+    from ledger.domain import AGGREGATES
+
     key = kind.replace(" ", "_")
     return f"`koers {group_of(key)} list` shows them" if key in AGGREGATES else ""

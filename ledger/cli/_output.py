@@ -11,6 +11,7 @@ import orjson
 import typer
 from eventsourcing.persistence import IntegrityError
 
+from ledger.cli._exits import EXIT
 from ledger.cli._kinds import list_hint
 from ledger.errors import (
     ConfigurationError,
@@ -21,17 +22,6 @@ from ledger.errors import (
 )
 
 __all__ = ["EXIT", "echo_set_aside", "emit_json", "fail", "friendly_errors"]
-
-#: Exit codes, documented in the README and in ``koers --help``.
-EXIT = {
-    "ok": 0,
-    "unexpected": 1,
-    "bad_input": 2,  # also what the argument parser uses for a wrong flag
-    "conflict": 3,
-    "unavailable": 4,
-    "store": 5,
-    "tampered": 6,  # the audit trail found the log damaged (koers audit verify, koers serve)
-}
 
 
 def fail(message: str, code: str) -> NoReturn:

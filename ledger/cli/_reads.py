@@ -1,25 +1,36 @@
-"""Reads: `show` and `list` for every kind, and `koers history`."""
+"""Reads: `show` and `list` for every kind, and `koers history`.
+
+Each kind's ``list`` and ``show`` are declared once, in :data:`READS` (light data: its
+columns, filters and examples), and made by :func:`add_reads`; ``koers <group> list`` and
+``show`` are built from it without importing the group's module (the command table, the
+domain). Through a running serve (:func:`ledger.cli._remote.remote_for`) such a read imports
+nothing heavy: the application and the domain are imported only to read the local data.
+"""
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import orjson
 import typer
 
-from ledger.application import Koers
-from ledger.application._reads import complete_state, event_fields, plain
 from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid
 from ledger.cli._kinds import group_of
-from ledger.cli._output import friendly_errors
-from ledger.cli._remote import Remote, RemoteProblem, remote_from_env
-from ledger.domain import AGGREGATES, collection
+from ledger.cli._output import emit_json, friendly_errors
+from ledger.cli._remote import Remote, RemoteProblem, remote_for, remote_from_env
 from ledger.errors import ConfigurationError, NotFound
 from ledger.nats._subjects import event_type
 
+if TYPE_CHECKING:
+    from ledger.application import Koers
+
 __all__ = [
+    "READS",
+    "Reads",
+    "add_reads",
     "history",
     "list_command",
     "print_fields",
@@ -27,6 +38,39 @@ __all__ = [
     "read_source",
     "show_command",
 ]
+
+
+@dataclass(frozen=True)
+class Reads:
+    """A kind's ``list`` (its columns, the filters it takes, an example's options) and, where
+    it has one, its ``show`` (an example's arguments)."""
+
+    columns: tuple[str, ...]
+    filters: tuple[str, ...] = ()
+    list_example: str = ""
+    show_example: str | None = None
+
+
+#: Every kind's list and show, by kind (its ``koers`` group is :func:`group_of` the kind).
+READS: dict[str, Reads] = {
+    "objective": Reads(("team", "period", "title", "owner", "status"), ("team", "owner"),
+                       "--team platform", "<id>"),
+    "key_result": Reads(("title", "metric", "start", "target", "owner", "status"), ("owner",),
+                        "--owner bram", "<id> --json"),
+    "kpi": Reads(("team", "name", "target", "direction", "kind", "owner"), ("team", "owner"),
+                 "--team platform --owner ann", "<id>"),
+    "decision": Reads(("team", "question", "reversibility", "status", "decider"), ("team",),
+                      "--team platform --json", "<id> --as-of 2026-09-01"),
+    "delegation": Reads(("title", "delegator", "owner", "level", "due", "status"), ("owner",),
+                        "--owner bram", "<id>"),
+    "retro": Reads(("team", "period", "held_on", "facilitator"), ("team",), "--team platform",
+                   "<id>"),
+    "prompt": Reads(("to", "kind", "state", "question"), ("to",), "--to ann --json",
+                    "<id> --json"),
+    "person": Reads(("handle", "name", "email", "time_zone", "org_roles"), (), "--json"),
+    "team": Reads(("slug", "name", "parent", "members")),
+    "token": Reads(("handle", "label", "expires_at", "read_only", "on_behalf", "revoked")),
+}  # fmt: skip
 
 AsOf = Annotated[
     str | None,
@@ -85,12 +129,37 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
+def read_command(kind: str, verb: str) -> typer.Typer:
+    """A one-command typer app of ``koers <group> list|show`` for ``kind`` (from READS)."""
+    reads = READS[kind]
+    one = typer.Typer()
+    if verb == "list":
+        example = f"koers {group_of(kind)} list {reads.list_example}".rstrip()
+        one.command("list", epilog=f"\b\nExample: {example}")(
+            list_command(kind, reads.columns, reads.filters)
+        )
+    else:
+        example = f"koers {group_of(kind)} show {reads.show_example}"
+        one.command("show", epilog=f"\b\nExample: {example}")(show_command(kind))
+    return one
+
+
+def add_reads(group: typer.Typer, kind: str) -> None:
+    """Add ``show`` (where the kind has one) and ``list`` of ``kind`` to its group."""
+    verbs = ("show", "list") if READS[kind].show_example is not None else ("list",)
+    for verb in verbs:
+        group.registered_commands += read_command(kind, verb).registered_commands
+
+
 @contextmanager
-def read_source(data_dir: Path | None, kind: str = "") -> Iterator[Remote | Koers]:
+def read_source(data_dir: Path | None, kind: str = "") -> "Iterator[Remote | Koers]":
     """What a read of ``kind`` (any: empty) reads: the API of ``KOERS_API_URL`` (what the
-    token's person may see), else the local data."""
+    token's person may see), else the ``koers serve`` running on the data directory (for the
+    lists and things the API reads), else the local data."""
     with friendly_errors():
         remote = remote_from_env()
+        if remote is None and kind in READ_KINDS:
+            remote = remote_for(data_dir)
         if remote is not None and kind and kind not in READ_KINDS:
             raise ConfigurationError(
                 f"the API has no reads of {kind.replace('_', ' ')}s: run this on the machine "
@@ -107,7 +176,7 @@ def read_source(data_dir: Path | None, kind: str = "") -> Iterator[Remote | Koer
 def _remote_show(remote: Remote, kind: str, ident: UUID, as_of: str | None) -> dict[str, Any]:
     params = {"as_of": as_of} if as_of else {}
     try:
-        state: dict[str, Any] = remote.get(f"{collection(kind)}/{ident}", params)
+        state: dict[str, Any] = remote.get(f"{READ_KINDS[kind]}/{ident}", params)
     except RemoteProblem as e:
         if e.status == 404:
             raise NotFound(kind.replace("_", " "), ident) from None
@@ -117,9 +186,9 @@ def _remote_show(remote: Remote, kind: str, ident: UUID, as_of: str | None) -> d
 
 def _remote_history(remote: Remote, ident: UUID) -> list[dict[str, Any]]:
     """The history of a thing of any kind the API reads (it answers 404 for other kinds)."""
-    for kind in READ_KINDS:
+    for path in READ_KINDS.values():
         try:
-            rows: list[dict[str, Any]] = remote.get(f"{collection(kind)}/{ident}/history")
+            rows: list[dict[str, Any]] = remote.get(f"{path}/{ident}/history")
         except RemoteProblem as e:
             if e.status != 404:
                 raise
@@ -128,13 +197,16 @@ def _remote_history(remote: Remote, ident: UUID) -> list[dict[str, Any]]:
     raise NotFound("thing", ident, "`koers <kind> list` shows the ids you may see")
 
 
-#: The kinds the API has reads for (lists, one thing, its history).
-READ_KINDS = ("objective", "key_result", "kpi", "decision", "delegation", "retro", "prompt")
+#: The kinds the API has reads for (lists, one thing, its history), with their collection's
+#: path (``ledger.domain.collection`` of the kind: a test holds them to it).
+READ_KINDS = {
+    "objective": "/objectives", "key_result": "/key-results", "kpi": "/kpis",
+    "decision": "/decisions", "delegation": "/delegations", "retro": "/retros",
+    "prompt": "/prompts",
+}  # fmt: skip
 
 
 def show_command(kind: str) -> Callable[..., None]:
-    cls = AGGREGATES[kind]
-
     def show(
         ident: Annotated[str, typer.Argument(metavar="ID", help=f"The {kind}'s id.")],
         as_of: AsOf = None,
@@ -146,7 +218,14 @@ def show_command(kind: str) -> Callable[..., None]:
         with read_source(data_dir, kind) as source:
             if isinstance(source, Remote):
                 state = _remote_show(source, kind, aggregate_id, as_of)
+                if as_json_output:  # the API's JSON is plain already
+                    emit_json(state)
+                    return
             else:
+                from ledger.application._reads import complete_state
+                from ledger.domain import AGGREGATES
+
+                cls = AGGREGATES[kind]
                 found = (source.load(cls, aggregate_id) if moment is None
                          else source.load_as_of(cls, aggregate_id, moment))  # fmt: skip
                 state = complete_state(found, source.event_history)
@@ -162,8 +241,6 @@ def show_command(kind: str) -> Callable[..., None]:
 def list_command(
     kind: str, columns: Sequence[str], filters: Sequence[str] = ()
 ) -> Callable[..., None]:
-    cls = AGGREGATES[kind]
-
     group = group_of(kind)
     can = " and ".join(f"--{f}" for f in filters) or "nothing"
 
@@ -182,11 +259,17 @@ def list_command(
                 )
         with read_source(data_dir, kind) as source:
             if isinstance(source, Remote):
-                rows = list(source.every(collection(kind), wanted))
+                rows = list(source.every(READ_KINDS[kind], wanted))
             else:
-                rows = [complete_state(a, source.event_history) for a in source.all_of(cls)]
+                from ledger.application._reads import complete_state
+                from ledger.domain import AGGREGATES
+
+                every = source.all_of(AGGREGATES[kind])
+                rows = [complete_state(a, source.event_history) for a in every]
         rows = [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
-        if as_json_output:
+        if as_json_output and isinstance(source, Remote):
+            emit_json(rows)  # the API's JSON is plain already
+        elif as_json_output:
             as_json(rows)
         else:
             print_table(rows, ["id", *columns])
@@ -210,6 +293,8 @@ def history(
         if isinstance(source, Remote):
             rows = _remote_history(source, aggregate_id)
         else:
+            from ledger.application._reads import event_fields, plain
+
             rows = [
                 {
                     "version": event.originator_version,

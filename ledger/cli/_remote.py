@@ -1,27 +1,42 @@
-"""The command line away from the data: every command of the table, and the reads, through
-the HTTP API of a running ``koers serve`` (``KOERS_API_URL``) with a token (``KOERS_TOKEN``).
+"""The command line through a running ``koers serve``'s HTTP API: every command of the
+table, and the reads.
 
-The server checks and records the command exactly as it does for any API client: the actor
-is the token's person, its rights are the token's. The command line still checks the values
-first (the same declaration, so the same errors, naming its options) and sends them as the
-API's JSON; the API's answer comes back as the same errors and exit codes as a local run.
+- Away from the data: the API of ``KOERS_API_URL`` with a token (``KOERS_TOKEN``). The server
+  checks and records the command exactly as it does for any API client: the actor is the
+  token's person, its rights are the token's.
+- On the data's machine, with a ``koers serve`` running on the data directory: its API, with
+  the serve's local secret (:func:`ledger.cli._address.running_serve`), as the local
+  administrator. The command starts nothing (no nats-server, no store connection, no
+  application) and imports none of that: it is one HTTP request on loopback.
+
+The command line still checks a command's values first (the same declaration, so the same
+errors, naming its options) and sends them as the API's JSON; the API's answer comes back as
+the same errors and exit codes as a local run. Requests go through the standard library's
+``http.client`` (a one-shot command does not pay for importing an HTTP library).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode, urlsplit
 from uuid import UUID
 
-from ledger.application import Receipt
-from ledger.domain import Command
 from ledger.errors import InvalidField, InvalidValue, KoersError
-from ledger.settings import RemoteSettings
+from ledger.settings import RemoteSettings, Settings
 
 if TYPE_CHECKING:
-    import httpx
+    from http.client import HTTPConnection
 
-__all__ = ["Remote", "RemoteProblem", "remote_from_env"]
+    from ledger.application import Receipt
+    from ledger.domain import Command
+
+__all__ = ["LOCAL_SCHEME", "Remote", "RemoteProblem", "remote_for", "remote_from_env"]
+
+#: The prefix of a serve's local secret in ``Authorization: Bearer …`` (ledger.api._auth).
+LOCAL_SCHEME = "koers-local_"
 
 #: How long one request may take (a write waits for the store's acknowledgement).
 TIMEOUT = 30.0
@@ -45,18 +60,41 @@ def remote_from_env() -> Remote | None:
     return None if settings is None else Remote(settings.url, settings.token)
 
 
+def remote_for(data_dir: Path | None = None) -> Remote | None:
+    """The API to work through: ``KOERS_API_URL`` (with ``KOERS_TOKEN``), else the
+    ``koers serve`` running on the data directory (``data_dir`` or ``KOERS_DATA_DIR``), else
+    ``None``: run on the local data."""
+    remote = remote_from_env()
+    if remote is not None:
+        return remote
+    from ledger.cli._address import running_serve
+
+    found = running_serve(Settings.from_env(data_dir=data_dir).store)
+    if found is None:
+        return None
+    url, secret = found
+    return Remote(url, LOCAL_SCHEME + secret, local=True)
+
+
 class Remote:
-    """A Koers API, as the command line uses it."""
+    """A Koers API, as the command line uses it. ``local``: a serve on this machine's data,
+    reached with its local secret (the command line is its local administrator)."""
 
-    def __init__(self, url: str, token: str, client: httpx.Client | None = None) -> None:
-        import httpx  # only a remote command pays for the import
-
+    def __init__(self, url: str, token: str, *, local: bool = False) -> None:
         self.url = url.rstrip("/")
-        self._client = client or httpx.Client(base_url=self.url, timeout=TIMEOUT)
-        self._client.headers["Authorization"] = f"Bearer {token}"
+        self.local = local
+        parts = urlsplit(self.url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port
+        self._base = parts.path.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._connection: HTTPConnection | None = None
 
     def close(self) -> None:
-        self._client.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def __enter__(self) -> Remote:
         return self
@@ -75,6 +113,8 @@ class Remote:
         expected_version: str | None,
     ) -> Receipt:
         """Run ``command`` on the server; the values are checked here first."""
+        from ledger.application import Receipt
+
         checked = command.check(values)
         body = {name: _as_json(command, name, values[name], checked[name]) for name in values}
         path = command.path
@@ -114,20 +154,47 @@ class Remote:
             if not page["items"] or offset >= page["total"]:
                 return
 
-    def _send(self, method: str, path: str, **request: Any) -> Any:
-        import httpx
+    def _open(self) -> HTTPConnection:
+        if self._connection is None:
+            from http.client import HTTPConnection, HTTPSConnection
 
+            kind = HTTPSConnection if self._https else HTTPConnection
+            self._connection = kind(self._host, self._port, timeout=TIMEOUT)
+        return self._connection
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        target = f"{self._base}/{quote(path.lstrip('/'), safe='/')}"
+        if params:
+            target += f"?{urlencode(params)}"
+        sent = {**self._headers, **(headers or {})}
+        body = None
+        if json is not None:
+            body = _dumps(json)
+            sent["Content-Type"] = "application/json"
         try:
-            response = self._client.request(method, path, **request)
-        except httpx.HTTPError as e:
+            connection = self._open()
+            connection.request(method, target, body=body, headers=sent)
+            response = connection.getresponse()
+            status, raw = response.status, response.read()
+            reason = response.reason
+        except OSError as e:
+            self.close()
             raise RemoteProblem(
                 503,
                 f"cannot reach the Koers API at {self.url} ({type(e).__name__}: {e}); check "
                 f"KOERS_API_URL and that `koers serve` runs there",
             ) from None
-        if response.is_success:
-            return response.json()
-        raise _problem(response.status_code, _json_or_text(response))
+        if 200 <= status < 300:
+            return _loads(raw)
+        raise _problem(status, _json_or_text(raw, reason))
 
 
 def _as_json(command: Command, name: str, typed: Any, checked: Any) -> Any:
@@ -138,11 +205,19 @@ def _as_json(command: Command, name: str, typed: Any, checked: Any) -> Any:
     return command.field(name).canonical(checked)
 
 
-def _json_or_text(response: httpx.Response) -> dict[str, Any]:
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _loads(raw: bytes) -> Any:
+    return json.loads(raw) if raw.strip() else None
+
+
+def _json_or_text(raw: bytes, reason: str) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = _loads(raw)
     except ValueError:
-        return {"detail": response.text.strip()[:300] or response.reason_phrase}
+        return {"detail": raw.decode(errors="replace").strip()[:300] or reason}
     return body if isinstance(body, dict) else {"detail": str(body)[:300]}
 
 

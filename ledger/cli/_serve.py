@@ -167,7 +167,8 @@ def serve(
             stop.stop_api = api.stop
             typer.echo(_describe(status, api.url, api.host), err=True)
             typer.echo(_sign_in(runtime.app, settings, api.url), err=True)
-            with serving_at(settings, api.url):  # for koers login-link's links
+            # for koers login-link's links, and one-shot commands through this serve
+            with serving_at(settings, api.url, runtime.local_secret):
                 if stop.requested.is_set():
                     api.socket.close()
                 else:

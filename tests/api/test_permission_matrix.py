@@ -434,7 +434,7 @@ def get_routes(routes: list[Any], prefix: str = "") -> Iterator[str]:
 def platform(api: Api) -> dict[str, str]:
     """One thing of every kind in platform (ids by path parameter), and rita's prompts: one
     answered (her journal), one open (her inbox)."""
-    ids = {"team": "platform", "person": RECIPIENT}
+    ids = {"team": "platform", "person": RECIPIENT, "slug": "platform", "handle": RECIPIENT}
     ids["objective_id"] = api.ok("/objectives", make.objective())["id"]
     ids["key_result_id"] = api.ok("/key-results", make.key_result(ids["objective_id"]))["id"]
     kpi = {"team": "platform", "name": "Deploys", "owner": "tester", "target": "5",
