@@ -22,7 +22,6 @@ from ledger.cli._kinds import group_of
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.cli._remote import Remote, RemoteProblem, remote_for, remote_from_env
 from ledger.errors import ConfigurationError, NotFound
-from ledger.nats._subjects import event_type
 
 if TYPE_CHECKING:
     from ledger.application import Koers
@@ -294,6 +293,7 @@ def history(
             rows = _remote_history(source, aggregate_id)
         else:
             from ledger.application._reads import event_fields, plain
+            from ledger.nats._subjects import event_type
 
             rows = [
                 {
