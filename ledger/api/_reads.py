@@ -26,7 +26,7 @@ from ledger.api._problems import ApiProblem, FieldError
 from ledger.api._schema import READ_ERRORS
 from ledger.api._states import STATES, HistoryEntry, Page
 from ledger.application import Koers
-from ledger.application._reads import complete_state, event_fields, plain
+from ledger.application._reads import complete_state, history_row
 from ledger.domain import AGGREGATES, KoersAggregate, Principal
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import event_type
@@ -132,21 +132,13 @@ def history_rows(koers: Koers, cls: type[KoersAggregate], kind: str, ident: UUID
     if _kind_of_events(events) != cls.__name__:
         raise NotFound(kind.replace("_", " "), ident)
     positions = positions_by_version(koers, ident)
-    rows = []
-    for event in events:
-        rows.append(
-            {
-                "position": positions.get(event.originator_version),
-                "version": event.originator_version,
-                "type": event_type(event),
-                "event": type(event).__qualname__,
-                "actor": event.actor,
-                "credential": event.credential,
-                "recorded": plain(event.timestamp),
-                "fields": event_fields(event),
-            }
-        )
-    return rows
+    return [
+        {
+            "position": positions.get(event.originator_version),
+            **history_row(event, event_type(event)),
+        }
+        for event in events
+    ]
 
 
 async def _may_read(request: Request, kind: str, thing: KoersAggregate) -> None:

@@ -85,6 +85,21 @@ def event_fields(event: Any) -> dict[str, Any]:
     return plain(fields)  # type: ignore[no-any-return]
 
 
+def history_row(event: Any, type_: str) -> dict[str, Any]:
+    """One event as ``koers history`` and ``GET /<kind>s/<id>/history`` show it: its version,
+    what happened (``type_``, its type on the stream, and its class), who (and with which
+    credential), when, and its fields (what must not be shown, masked: :func:`event_fields`)."""
+    return {
+        "version": event.originator_version,
+        "type": type_,
+        "event": type(event).__qualname__,
+        "actor": event.actor,
+        "credential": event.credential,
+        "recorded": plain(event.timestamp),
+        "fields": event_fields(event),
+    }
+
+
 def complete_state(
     aggregate: KoersAggregate, history: Callable[[UUID], Sequence[Any]]
 ) -> dict[str, Any]:

@@ -292,21 +292,11 @@ def history(
         if isinstance(source, Remote):
             rows = _remote_history(source, aggregate_id)
         else:
-            from ledger.application._reads import event_fields, plain
+            from ledger.application._reads import history_row
             from ledger.nats._subjects import event_type
 
-            rows = [
-                {
-                    "version": event.originator_version,
-                    "type": event_type(event),
-                    "event": type(event).__qualname__,
-                    "actor": event.actor,
-                    "credential": event.credential,
-                    "recorded": plain(event.timestamp),
-                    "fields": event_fields(event),
-                }
-                for event in source.event_history(aggregate_id)
-            ]
+            events = source.event_history(aggregate_id)
+            rows = [history_row(event, event_type(event)) for event in events]
     if as_json_output:
         as_json(rows)
         return
