@@ -41,9 +41,9 @@ test: check browser
 	$(BIN)/pytest -n 2 --cov --cov-report=term --durations=30
 
 # The domain and application tests on the in-memory store, and the units that need no
-# server: about a minute. `make test` runs everything, slow chaos tests included.
+# server, on both cores. `make test` runs everything, slow chaos tests included.
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not slow and not nats"
+	$(BIN)/pytest -n 2 -m "not slow and not nats"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench

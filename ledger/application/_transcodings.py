@@ -18,6 +18,7 @@ from ledger.domain import (
     delegations,
     directory,
     goals,
+    matrix,
     notify,
     prompts,
     retros,
@@ -45,7 +46,8 @@ class DataclassAsDict(Transcoding):
 def snapshot_transcodings() -> list[Transcoding]:
     """One transcoding per domain enum and value object, named ``koers.<module>.<Class>``."""
     out: list[Transcoding] = []
-    for module in (goals, decisions, delegations, retros, prompts, directory, notify, webhooks):
+    for module in (goals, decisions, matrix, delegations, retros, prompts, directory, notify,
+                   webhooks):  # fmt: skip
         short = module.__name__.rsplit(".", 1)[-1]
         for name in module.__all__:
             cls = getattr(module, name)

@@ -19,7 +19,6 @@ Layout of ``<root>`` (``<data dir>/cluster``)::
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from ledger.embedded import ClusterNodes
 from ledger.embedded._cluster import Child
 from ledger.embedded._config import free_port
 from ledger.errors import ConfigurationError
-from ledger.settings import private_dir, write_private
+from ledger.settings import inherited_environment, private_dir, write_private
 
 __all__ = ["LocalCluster", "Process"]
 
@@ -115,7 +114,7 @@ class LocalCluster:
     def _process(
         self, name: str, user: str, args: tuple[str, ...], extra: dict[str, str]
     ) -> Process:
-        env = {**os.environ, **self.settings(user), **extra}
+        env = {**inherited_environment(), **self.settings(user), **extra}
         command = [sys.executable, "-m", "ledger.cli", *args]
         return Process(name, command, env, self.logs / f"{name}.log")
 

@@ -10,7 +10,6 @@ start them through :class:`ClusterNodes`; each node's store and log live in
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -22,7 +21,7 @@ from ledger.embedded._constants import DEFAULT_STOP_TIMEOUT, LOOPBACK, POLL_INTE
 from ledger.embedded._probe import probe_problem
 from ledger.embedded.deploy import USERS_FILE
 from ledger.errors import EmbeddedServerError
-from ledger.settings import private_dir
+from ledger.settings import inherited_environment, private_dir
 
 __all__ = ["NODE_CONFIG", "NODE_NAMES", "Child", "ClusterNodes", "Node"]
 
@@ -156,7 +155,7 @@ class ClusterNodes:
     def _spawn(self, node: Node) -> None:
         private_dir(self.root)
         private_dir(node.root)
-        env = {**os.environ, **self.passwords, **self.environment(node)}
+        env = {**inherited_environment(), **self.passwords, **self.environment(node)}
         command = [str(self.binary), "-c", str(NODE_CONFIG), "-l", str(node.log_file)]
         with (node.root / "nats-server.out").open("ab") as output:
             node.proc = subprocess.Popen(

@@ -59,6 +59,7 @@ __all__ = [
     "ViewSettings",
     "WebhookSettings",
     "WorkerSettings",
+    "inherited_environment",
     "private_dir",
     "private_file",
     "user_from_env",
@@ -110,3 +111,10 @@ def user_from_env(environ: Mapping[str, str] | None = None) -> str | None:
     """``KOERS_USER`` alone: who a command is recorded as without ``--as`` (read apart from
     :meth:`Settings.from_env` so that naming the user never fails on another setting)."""
     return (os.environ if environ is None else environ).get("KOERS_USER") or None
+
+
+def inherited_environment() -> dict[str, str]:
+    """A copy of this process's environment, for a child process Koers starts (the local
+    cluster's nodes and processes): PATH, HOME and the rest, on top of which the child's own
+    settings are set."""
+    return dict(os.environ)

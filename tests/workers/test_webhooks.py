@@ -63,8 +63,11 @@ def _add(app: Koers, owner: str, url: str, **values: Any) -> tuple[UUID, str]:
     return receipt.id, receipt.secret
 
 
-def _decision(app: Koers, team: str, decider: str) -> UUID:
-    return app.open_decision(actor=decider, **decision(team=team, decider=decider)).id
+def _decision(app: Koers, team: str, decider: str, *, named: tuple[str, ...] = ()) -> UUID:
+    """A decision of ``team`` naming only ``named`` as consulted (whom a decision names may
+    read it, whatever their team)."""
+    made = decision(team=team, decider=decider, consulted=named, informed=())
+    return app.open_decision(actor=decider, **made).id
 
 
 def _verified(receiver: Receiver, secret: str) -> list[dict[str, Any]]:
