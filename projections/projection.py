@@ -17,6 +17,7 @@ undecodable); they are recorded the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -105,8 +106,18 @@ class KoersProjection(Projection[KoersViews]):
 def _index(tx: Tx, steps: Sequence[Step], done: int) -> None:
     """The batch's row of the time index (``_schema.BATCHES``): positions ``(done, last]``
     and the earliest time an event in them was recorded."""
-    times = [s[0].timestamp for s in steps if not isinstance(s[0], SetAside)]
+    times = [t for s in steps if not isinstance(s[0], SetAside) and (t := _utc(s[0].timestamp))]
     tx.run(
         f"INSERT INTO {BATCHES.name} (position, after, earliest) VALUES (?, ?, ?)",
-        steps[-1][1].notification_id, done, moment(min(times)) if times else None,
+        steps[-1][1].notification_id, done, min(times) if times else None,
     )  # fmt: skip
+
+
+def _utc(recorded: datetime) -> str | None:
+    """An event's recorded time as sortable UTC text; ``None`` for one that has no UTC time
+    (a forged ``9999-12-31T23:59:59-23:59`` overflows: its event is set aside, and must not
+    stop the batch's index row)."""
+    try:
+        return moment(recorded)
+    except (OverflowError, ValueError):
+        return None
