@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import typer
@@ -81,7 +82,7 @@ HEAVY = (
 )  # fmt: skip
 _PROBE = """
 import contextlib, io, json, sys
-sys.argv = ["koers", "--help"]
+sys.argv = ["koers", *json.loads(sys.argv[1])]
 from ledger.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
@@ -89,19 +90,28 @@ with contextlib.redirect_stdout(out):
         main()
     except SystemExit as e:
         code = e.code
-print(json.dumps({"code": code, "help": out.getvalue(), "modules": sorted(sys.modules)}))
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
 """
+
+
+def probe(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``koers <args>`` in a fresh interpreter: its exit code, what it printed, and every
+    module it imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
 
 
 def test_koers_help_imports_nothing_heavy() -> None:
     """`koers --help` in a fresh interpreter lists every command, exits 0, and leaves the
     heavy modules unimported (they are imported by the command that needs them)."""
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=60
-    )
-    found = json.loads(done.stdout)
+    found = probe("--help")
     assert found["code"] == 0
-    assert all(f"  {entry.name} " in found["help"] for entry in TREE)
+    assert all(f"  {entry.name} " in found["out"] for entry in TREE)
     loaded = [m for m in found["modules"] if m.partition(".")[0] in HEAVY or m in HEAVY
               or any(m.startswith(f"{h}.") for h in HEAVY)]  # fmt: skip
     assert loaded == []

@@ -9,8 +9,6 @@ holds the real API to taking the secret.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_cli_help import HEAVY
+from tests.cli.test_cli_help import HEAVY, probe
 
 SECRET = "the-serves-secret"
 OBJECTIVE = {"id": "9cbcb420-e2c2-536e-9ddd-dae285732d54", "team": "platform",
@@ -64,29 +62,9 @@ def serve(tmp_path: Path) -> Iterator[Path]:
         server.server_close()
 
 
-_PROBE = """
-import contextlib, io, json, sys
-sys.argv = ["koers", *json.loads(sys.argv[1])]
-from ledger.cli import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    try:
-        main()
-    except SystemExit as e:
-        code = e.code
-print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
-"""
-
-
 def _run(data_dir: Path, *args: str) -> dict[str, Any]:
     env = {"KOERS_DATA_DIR": str(data_dir), "KOERS_USER": "ann", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(args)],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    found: dict[str, Any] = json.loads(done.stdout)
-    return found
+    return probe(*args, env=env)
 
 
 def test_a_list_goes_through_the_running_serve_and_imports_nothing_heavy(serve: Path) -> None:
