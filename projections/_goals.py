@@ -1,9 +1,11 @@
-"""How goal events change the facts tables: objectives, key results, check-ins, targets.
+"""How goal events change the facts tables: objectives, key results, check-ins, targets, weights.
 
 KPI events change nothing (no view shows KPIs yet); they are tracked like every event.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from ledger.domain import KeyResult, Objective
 from projections._sql import Tx, dec, ident, moment
@@ -129,15 +131,35 @@ def kr_closed(tx: Tx, e: KeyResult.Closed, position: int) -> None:
     )
 
 
+def weighed(kind: str) -> Callable[[Tx, Objective.Weighed | KeyResult.Weighed, int], None]:
+    """A new weight of an objective or key result in the roll-up above it (its history kept)."""
+
+    def handler(tx: Tx, e: Objective.Weighed | KeyResult.Weighed, position: int) -> None:
+        tx.run(
+            "INSERT INTO roll_up_weights (item_id, position, kind, weight, reason, weighed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ident(e.originator_id),
+            position,
+            kind,
+            dec(e.weight),
+            e.reason,
+            moment(e.timestamp),
+        )
+
+    return handler
+
+
 HANDLERS: Handlers = {
     Objective.Set: objective_set,
     Objective.Realigned: objective_realigned,
     Objective.Scored: objective_scored,
     Objective.Dropped: objective_dropped,
+    Objective.Weighed: weighed("objective"),
     KeyResult.Added: kr_added,
     KeyResult.CheckedIn: kr_checked_in,
     KeyResult.CheckInCorrected: kr_check_in_corrected,
     KeyResult.Retargeted: kr_retargeted,
     KeyResult.Dropped: kr_dropped,
     KeyResult.Closed: kr_closed,
+    KeyResult.Weighed: weighed("key_result"),
 }

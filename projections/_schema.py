@@ -77,6 +77,14 @@ TABLES: tuple[Table, ...] = (
         (("kr_id", TN), ("position", B), ("target", TN), ("changed_at", TN), ("reason", TN)),
         ("kr_id", "position"),
     ),
+    Table(  # the latest row of an item counts in the roll-up above it; without one it weighs 1
+        "roll_up_weights",
+        (
+            ("item_id", TN), ("position", B), ("kind", TN), ("weight", TN), ("reason", TN),
+            ("weighed_at", TN),
+        ),
+        ("item_id", "position"),
+    ),
     Table(
         "decisions",
         (

@@ -74,6 +74,7 @@ class KeyResultProgress:
     score: str | None
     history: list[CheckInPoint]
     targets: list[TargetChange]
+    weight: str = "1"  # in its objective's roll-up (docs/metrics.md §1)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class ObjectiveProgress:
     attainment_original: str | None
     attainment_amended: str | None
     key_results: list[KeyResultProgress]
+    weight: str = "1"  # in its parent's roll-up (docs/metrics.md §1)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class AlignmentNode:
     progress: str
     track: str | None
     children: list[AlignmentNode]
+    weight: str = "1"  # in its parent's roll-up
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ def _trees(
         kids = [i for i in ids if objectives[i]["parent_id"] == objective_id]
         return AlignmentNode(
             o.objective_id, o.title, o.team, o.period, o.status, o.progress, o.track,
-            [node(k) for k in kids],
+            [node(k) for k in kids], o.weight,
         )  # fmt: skip
 
     roots = [i for i in ids if objectives[i]["parent_id"] not in ids]
@@ -230,6 +233,7 @@ def _objectives(views: KoersViews, rows: list[Row], at: datetime) -> dict[str, O
     kr_ids = [k["kr_id"] for group in krs.values() for k in group]
     check_ins = _group(rows_in(views, "kr_check_ins", "kr_id", kr_ids), "kr_id")
     targets = _group(rows_in(views, "kr_targets", "kr_id", kr_ids), "kr_id")
+    weights = _weights(views, ids + kr_ids)
     wanted = set(ids)
     children: dict[str, list[str]] = defaultdict(list)
     for row in sorted(rows, key=lambda o: int(o["position"])):
@@ -245,10 +249,12 @@ def _objectives(views: KoersViews, rows: list[Row], at: datetime) -> dict[str, O
         row = by_id[objective_id]
         kids = [roll_up(c, seen | {objective_id}) for c in children[objective_id] if c not in seen]
         results = [
-            _key_result(k, check_ins[k["kr_id"]], targets[k["kr_id"]], row["period"], at)
+            _key_result(
+                k, check_ins[k["kr_id"]], targets[k["kr_id"]], row["period"], at, weights=weights
+            )
             for k in krs[objective_id]
         ]
-        out[objective_id] = _objective(row, results, kids, elapsed(row["period"], at))
+        out[objective_id] = _objective(row, results, kids, elapsed(row["period"], at), weights)
         return out[objective_id]
 
     for objective_id in ids:
@@ -256,25 +262,48 @@ def _objectives(views: KoersViews, rows: list[Row], at: datetime) -> dict[str, O
     return out
 
 
-def _child_part(child: ObjectiveProgress) -> tuple[Decimal, Decimal]:
-    """What a child objective adds to its parent's roll-up: (progress, expected). A closed
-    child counts with its score when it was given one (the final word on it)."""
+def _weights(views: KoersViews, ids: list[str]) -> dict[str, Decimal]:
+    """The weight each objective or key result has in the roll-up above it: its latest
+    ``roll_up_weights`` row; an item never weighed is absent (it weighs 1)."""
+    latest: dict[str, Row] = {}
+    for row in rows_in(views, "roll_up_weights", "item_id", ids):
+        kept = latest.get(row["item_id"])
+        if kept is None or int(row["position"]) > int(kept["position"]):
+            latest[row["item_id"]] = row
+    return {item: as_decimal(row["weight"]) for item, row in latest.items()}
+
+
+def _weighted(parts: list[tuple[Decimal, Decimal]]) -> Decimal | None:
+    """The weighted mean of (value, weight) pairs; None without any."""
+    total = sum((w for _, w in parts), Decimal(0))
+    return sum((v * w for v, w in parts), Decimal(0)) / total if parts and total else None
+
+
+def _child_part(child: ObjectiveProgress) -> tuple[Decimal, Decimal, Decimal]:
+    """What a child objective adds to its parent's roll-up: (progress, expected, weight). A
+    closed child counts with its score when it was given one (the final word on it)."""
     done = as_decimal(child.score if child.score is not None else child.progress)
-    return done, as_decimal(child.expected)
+    return done, as_decimal(child.expected), as_decimal(child.weight)
 
 
 def _objective(
-    row: Row, krs: list[KeyResultProgress], kids: list[ObjectiveProgress], elapsed_: Decimal
+    row: Row,
+    krs: list[KeyResultProgress],
+    kids: list[ObjectiveProgress],
+    elapsed_: Decimal,
+    weights: dict[str, Decimal],
 ) -> ObjectiveProgress:
-    """docs/metrics.md §1: an equally weighted mean over the key results that are not dropped
-    and the child objectives that are not dropped."""
+    """docs/metrics.md §1: a weighted mean (each weighs 1 unless weighed) over the key results
+    that are not dropped and the child objectives that are not dropped."""
     counted = [k for k in krs if k.status != "dropped"]
-    own = mean(as_decimal(k.progress) for k in counted)
-    parts = [(as_decimal(k.progress), as_decimal(k.expected)) for k in counted]
+    own = _weighted([(as_decimal(k.progress), as_decimal(k.weight)) for k in counted])
+    parts = [
+        (as_decimal(k.progress), as_decimal(k.expected), as_decimal(k.weight)) for k in counted
+    ]
     children = [c for c in kids if c.status != "dropped"]
     parts += [_child_part(c) for c in children]
-    done = mean(p for p, _ in parts)
-    due = mean(e for _, e in parts)
+    done = _weighted([(p, w) for p, _, w in parts])
+    due = _weighted([(e, w) for _, e, w in parts])
     if done is None or due is None:  # nothing counts: nothing done, time still runs
         done, due = Decimal(0), elapsed_
 
@@ -292,11 +321,23 @@ def _objective(
         attainment_original=mean_of([k.attainment_original for k in counted]),
         attainment_amended=mean_of([k.attainment_amended for k in counted]),
         key_results=krs,
+        weight=_weight_of(weights, row["objective_id"]),
     )
 
 
+def _weight_of(weights: dict[str, Decimal], item_id: str) -> str:
+    weight = weights.get(item_id)
+    return "1" if weight is None else format(weight.normalize(), "f")
+
+
 def _key_result(
-    row: Row, check_ins: list[Row], targets: list[Row], period: str, at: datetime
+    row: Row,
+    check_ins: list[Row],
+    targets: list[Row],
+    period: str,
+    at: datetime,
+    *,
+    weights: dict[str, Decimal],
 ) -> KeyResultProgress:
     target, original = as_decimal(row["target"]), as_decimal(row["original_target"])
     m = Measure(row["metric"], as_decimal(row["start_value"]), target)
@@ -331,6 +372,7 @@ def _key_result(
             TargetChange(t["changed_at"], t["target"], t["reason"])
             for t in sorted(targets, key=lambda t: int(t["position"]))
         ],
+        weight=_weight_of(weights, row["kr_id"]),
     )
 
 

@@ -58,7 +58,10 @@ def objective_tree(
 def _echo_node(node: dict[str, Any], indent: str) -> None:
     track = (node["track"] or node["status"]).replace("_", " ")
     percent = f"{float(node['progress']) * 100:.0f} %"
-    typer.echo(f"{indent}{node['title']}  [{node['team']}, {node['period']}]  {percent}  {track}")
+    weight = f"  weighs {node['weight']}" if node.get("weight", "1") != "1" else ""
+    typer.echo(
+        f"{indent}{node['title']}  [{node['team']}, {node['period']}]  {percent}  {track}{weight}"
+    )
     for child in node["children"]:
         _echo_node(child, indent + "  ")
 

@@ -243,6 +243,7 @@ OBJECTIVE_PROGRESS = (
     ("objective_id", "str"), ("team", "str"), ("period", "str"), ("title", "str"),
     ("parent_id", "str"), ("status", "str"), ("score", "str"), ("progress", "str"),
     ("own_progress", "str"), ("children_counted", "int"), ("expected", "str"), ("track", "str"),
+    ("weight", "str"),
 )  # fmt: skip
 KPIS = (
     ("kpi_id", "str"), ("team", "str"), ("name", "str"), ("owner", "str"), ("kind", "str"),

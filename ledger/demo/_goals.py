@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from ledger.demo._cast import LEADS
 from ledger.demo._ids import action_item_id, key_result_id, kpi_id, objective_id
 from ledger.demo._plan import Plan, Week, command, demo_key, from_spec, sub_id
 from ledger.demo._specs import KeyResultSpec, KpiSpec, ObjectiveSpec
@@ -34,6 +37,7 @@ def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
     )
     score = from_spec("score_objective", spec, objective_id(spec.slug), actor=spec.owner)
     plan.add(Week(0, 0, 9, 5 * n), demo_key("objective", spec.slug), "objective set", set_it)
+    _weigh(plan, "objective", spec.slug, objective_id(spec.slug), spec.owner, spec.weight)
     plan.add(
         Week(CLOSING_WEEK, 1, 10, 5 * n),
         demo_key("objective", spec.slug, "score"),
@@ -42,10 +46,23 @@ def _objective(plan: Plan, n: int, spec: ObjectiveSpec) -> None:
     )
 
 
+def _weigh(  # noqa: PLR0917
+    plan: Plan, kind: str, slug: str, target: UUID, actor: str, weight: tuple[int, str, str] | None
+) -> None:
+    """Its weight in the roll-up above it, when the story gives one (docs/metrics.md §1)."""
+    if weight is None:
+        return
+    week, value, reason = weight
+    weigh = command(f"weigh_{kind}", target, actor=actor, weight=value, reason=reason)
+    plan.add(Week(week, 1, 9), demo_key(kind, slug, "weight"), f"{kind} weighed", weigh)
+
+
 def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
     kr_id = key_result_id(kr.slug)
     add = from_spec("add_key_result", kr, actor=kr.owner, objective_id=objective_id(kr.objective))
     plan.add(Week(0, 0, 10, 3 * n), demo_key("kr", kr.slug), "key result added", add)
+    lead = LEADS[next(o.team for o in OBJECTIVES if o.slug == kr.objective)]
+    _weigh(plan, "key_result", kr.slug, kr_id, lead, kr.weight)
     for i, (value, confidence) in enumerate(zip(kr.values, kr.confidence, strict=True)):
         _check_in(plan, n, kr, week=i * kr.every, value=value, confidence=confidence)
     if kr.correction:

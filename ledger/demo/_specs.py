@@ -41,6 +41,7 @@ class ObjectiveSpec:
     score: str
     learnings: str
     parent: str | None = None  # the objective this one is aligned under
+    weight: tuple[int, str, str] | None = None  # week, its weight in the parent's roll-up, reason
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class KeyResultSpec:
     retarget: tuple[int, str, str] | None = None  # week, new target, reason
     retarget_cites: tuple[str, str] | None = None  # the action item it cites: retro, action
     dropped: tuple[int, str] | None = None  # week, reason
+    weight: tuple[int, str, str] | None = None  # week, its weight in the objective, reason
     score: str = ""
     learnings: str = ""
 

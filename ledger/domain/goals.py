@@ -146,6 +146,21 @@ SCORE_OBJECTIVE = Command(
     method="score_it",
     may=(LEAD, ITS_OWNER),
 )
+_WEIGHT = Number(
+    name="weight",
+    help="How much it counts in the roll-up above it, relative to its siblings (default 1).",
+    above=Decimal(0),
+    high=Decimal(100),
+    example="2",
+)
+WEIGH_OBJECTIVE = Command(
+    "objective.weigh",
+    "Set how much an objective counts in its parent's roll-up (every child starts at 1).",
+    (_WEIGHT, REASON),
+    example="<id> --weight 2 --reason 'Reliability matters twice as much this quarter'",
+    event="Weighed",
+    may=(LEAD,),
+)
 DROP_OBJECTIVE = Command(
     "objective.drop",
     "Drop an objective (it stays in the history).",
@@ -254,6 +269,14 @@ DROP_KEY_RESULT = Command(
     event="Dropped",
     may=(LEAD,),
 )
+WEIGH_KEY_RESULT = Command(
+    "key_result.weigh",
+    "Set how much a key result counts in its objective's roll-up (every one starts at 1).",
+    (_WEIGHT, REASON),
+    example="<id> --weight 3 --reason 'Lead time is what customers feel'",
+    event="Weighed",
+    may=(LEAD,),
+)
 CLOSE_KEY_RESULT = Command(
     "key_result.close",
     "Close a key result at the end of the period with a score 0.0–1.0.",
@@ -346,12 +369,14 @@ GOAL_COMMANDS = (
     SET_OBJECTIVE,
     REALIGN_OBJECTIVE,
     SCORE_OBJECTIVE,
+    WEIGH_OBJECTIVE,
     DROP_OBJECTIVE,
     ADD_KEY_RESULT,
     CHECK_IN,
     CORRECT_CHECK_IN,
     RETARGET,
     DROP_KEY_RESULT,
+    WEIGH_KEY_RESULT,
     CLOSE_KEY_RESULT,
     DEFINE_KPI,
     MEASURE_KPI,
@@ -379,6 +404,8 @@ class Objective(_ObjectiveGiven, KoersAggregate):
         score: Decimal | None
         learnings: str
 
+    weight = Decimal(1)  # in its parent's roll-up, until Weighed
+
     class Set(_ObjectiveGiven, KoersAggregate.Created):
         def apply(self, obj: Objective) -> None:
             self.adopt(obj)
@@ -404,6 +431,15 @@ class Objective(_ObjectiveGiven, KoersAggregate):
         def apply(self, obj: Objective) -> None:
             obj.status = Status.DROPPED
 
+    class Weighed(KoersAggregate.Event):
+        """Its weight in its parent's roll-up (docs/metrics.md §1)."""
+
+        weight: Decimal
+        reason: str
+
+        def apply(self, obj: Objective) -> None:
+            obj.weight = self.weight
+
     set = creates(SET_OBJECTIVE)
 
     def realign(self, *, actor: str, command_id: str = "", **values: Any) -> None:
@@ -418,6 +454,12 @@ class Objective(_ObjectiveGiven, KoersAggregate):
 
     score_it = changes(SCORE_OBJECTIVE, _not_closed)
     drop = changes(DROP_OBJECTIVE, _not_closed)
+    weigh = changes(
+        WEIGH_OBJECTIVE,
+        lambda obj, *_: still_open(
+            obj.status is not Status.DROPPED, "this objective is dropped: it counts in no roll-up"
+        ),
+    )
 
 
 class _KeyResultGiven(Given):
@@ -440,6 +482,8 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
         original_target: Decimal
         status: Status
         check_ins: dict[UUID, dict[str, Any]]
+
+    weight = Decimal(1)  # in its objective's roll-up, until Weighed (an older snapshot lacks it)
 
     class Added(_KeyResultGiven, KoersAggregate.Created):
         def apply(self, kr: KeyResult) -> None:
@@ -514,6 +558,15 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
         def apply(self, kr: KeyResult) -> None:
             kr.status = Status.CLOSED
 
+    class Weighed(KoersAggregate.Event):
+        """Its weight in its objective's roll-up (docs/metrics.md §1)."""
+
+        weight: Decimal
+        reason: str
+
+        def apply(self, kr: KeyResult) -> None:
+            kr.weight = self.weight
+
     @classmethod
     def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> KeyResult:
         checked = ADD_KEY_RESULT.check(values)
@@ -551,6 +604,12 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
 
     drop = changes(DROP_KEY_RESULT, lambda kr, *_: kr._must_be_open())
     close = changes(CLOSE_KEY_RESULT, lambda kr, *_: kr._must_be_open())
+    weigh = changes(
+        WEIGH_KEY_RESULT,
+        lambda kr, *_: still_open(
+            kr.status is not Status.DROPPED, "this key result is dropped: it counts in no roll-up"
+        ),
+    )
 
     @property
     def latest(self) -> dict[str, Any] | None:

@@ -66,6 +66,12 @@ EVENTS: dict[str, str] = {
         "is closed."
     ),
     "objective.dropped": "An objective was dropped before the end of its period.",
+    "objective.weighed": (
+        "How much an objective counts in its parent's roll-up was set (every child starts at 1)."
+    ),
+    "key_result.weighed": (
+        "How much a key result counts in its objective's roll-up was set (every one starts at 1)."
+    ),
     "key_result.added": (
         "A measurable key result was added to an objective, with one owner, a start value "
         "and a target. The aggregate id is the key result's id."
@@ -428,6 +434,14 @@ OVERRIDES: dict[str, str] = {
         "The id (UUID) of the new parent objective, or null to make it a top-level objective."
     ),
     "objective.scored.learnings": "What the team learned over the period.",
+    "objective.weighed.weight": (
+        "The objective's weight among its siblings in its parent's roll-up: above 0, at most "
+        "100, a decimal number written as a string."
+    ),
+    "key_result.weighed.weight": (
+        "The key result's weight among its objective's key results and child objectives: above "
+        "0, at most 100, a decimal number written as a string."
+    ),
     "key_result.added.title": (
         "What is measured, e.g. 'weekly active teams' (up to 200 characters)."
     ),

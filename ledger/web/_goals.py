@@ -341,6 +341,7 @@ async def objective_page(request: Request, objective_id: str, me: Viewer) -> Res
         form_of(COMMANDS["key_result.add"], next=here, fixed={"objective_id": target}),
         form_of(COMMANDS["objective.score"], target=target, next=here),
         form_of(COMMANDS["objective.realign"], target=target, next=here),
+        form_of(COMMANDS["objective.weigh"], target=target, next=here),
         form_of(COMMANDS["objective.drop"], target=target, next=here),
     ]
     charts = {k.key_result_id: kr_chart(k) for k in (shown.key_results if shown else [])}
@@ -372,6 +373,7 @@ async def key_result_page(request: Request, kr_id: str, me: Viewer) -> Response:
         form_of(COMMANDS["key_result.retarget"], target=target, next=here),
         form_of(COMMANDS["key_result.correct"], target=target, next=here,
                 posted={"check_in_id": latest} if latest else None),
+        form_of(COMMANDS["key_result.weigh"], target=target, next=here),
         form_of(COMMANDS["key_result.close"], target=target, next=here),
         form_of(COMMANDS["key_result.drop"], target=target, next=here),
     ]  # fmt: skip

@@ -222,8 +222,11 @@ def test_goals_have_alignment_slipping_retargeted_and_dropped_key_results(
     assert any(o.parent_id in ids for o in objectives)
     [company] = [o for o in objectives if o.team == "company"]  # rolls up its teams' objectives
     assert {o.team for o in objectives if o.parent_id == company.id} == {"platform", "sales"}
+    weighed = {o.title: o.weight for o in objectives if o.parent_id == company.id}
+    assert sorted(weighed.values()) == [1, 1, 2]  # one child counts twice in the roll-up
 
     key_results = app.all_of(KeyResult)
+    assert sorted(kr.weight for kr in key_results).count(2) == 1
     retargeted = [kr for kr in key_results if kr.target != kr.original_target]
     assert len(retargeted) == 1
     history = app.event_history(retargeted[0].id)

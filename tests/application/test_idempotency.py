@@ -210,6 +210,14 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app: {"kr": new_key_result(app)},
         lambda app, i, k: app.close_key_result(i["kr"], actor=ANN, score="0.5", key=k),
     ),
+    "weigh_key_result": (
+        lambda app: {"kr": new_key_result(app)},
+        lambda app, i, k: app.weigh_key_result(i["kr"], actor=ANN, weight="2", reason="x", key=k),
+    ),
+    "weigh_objective": (
+        lambda app: {"o": new_objective(app)},
+        lambda app, i, k: app.weigh_objective(i["o"], actor=ANN, weight="2", reason="x", key=k),
+    ),
     "define_kpi": (
         _nothing,
         lambda app, i, k: app.define_kpi(actor=ANN, key=k, **kpi()),

@@ -200,6 +200,21 @@ def test_the_demo_rolls_up_to_the_company_and_its_kpis_have_a_board(
     text = koers("objective", "tree", "--period", "2026-Q1", env=cli_env).stdout
     assert text.splitlines()[0].startswith("Be the platform mid-market logistics firms rely on")
     assert "\n  Make releases boring  [platform, 2026-Q1]" in text
+    assert children["Make releases boring"]["weight"] == "2"  # the demo weighs it
+    assert text.split("Make releases boring", 1)[1].splitlines()[0].endswith("weighs 2")
+    retention = children["Keep and grow the customers we already have"]["objective_id"]
+    zero = koers("objective", "weigh", retention, "--weight", "0", "--reason", "x", env=cli_env,
+                 check=False)  # fmt: skip
+    assert zero.returncode == 2
+    assert "--weight" in zero.stderr
+    assert "above 0" in zero.stderr
+    koers("objective", "weigh", retention, "--weight", "3", "--reason", "Churn hurts most",
+          env=cli_env)  # fmt: skip
+    again = as_json("objective", "tree", "--period", "2026-Q1", env=cli_env)["trees"][0]
+    assert {c["title"]: c["weight"] for c in again["children"]}[
+        "Keep and grow the customers we already have"
+    ] == "3"
+    assert again["progress"] != company["progress"]  # the roll-up follows the weight
     board = as_json("kpi", "board", "platform", env=cli_env)
     assert {k["name"]: k["status"] for k in board["kpis"]} == {
         "Availability (30 days)": "on_target",  # 99.98 ≥ 99.9

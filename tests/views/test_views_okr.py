@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 
 from ledger.application import Koers
+from ledger.errors import InvalidValue, NotAllowed
 from projections import as_json, okr_progress, org_alignment
 from projections.okr import ObjectiveProgress
 from tests.views.test_views_support import app, find, moment, on, views_of
@@ -227,6 +228,62 @@ def test_a_parent_rolls_up_its_children_closed_by_score_dropped_left_out(app: Ko
         ("Move to the cloud", "0.0000", "dropped"),
     ]
     assert [g.team for g in root.children[0].children] == ["beta"]
+
+
+def test_weights_make_the_roll_up_a_weighted_mean_and_the_latest_weight_counts(
+    app: Koers,
+) -> None:
+    """docs/metrics.md §1, weighted roll-up worked example: a key result and a child weighed
+    above the default 1; a reweigh replaces the weight (its history stays in the view)."""
+    with on("2026-01-02T09:00"):
+        top = _objective(app, "Be reliable", team="company")
+        restore = _objective(app, "Restore fast", parent=top)
+        page = _objective(app, "Page less", parent=top)
+        incidents = _kr(app, top, "incidents", "decrease", "10", "0")
+        minutes = _kr(app, restore, "minutes to restore", "decrease", "100", "50")
+    with on("2026-02-01T00:00"):
+        _check_in(app, incidents, "8", 6, "2026-02-01")  # (8 - 10) / (0 - 10) = 0.2
+        _check_in(app, minutes, "75", 6, "2026-02-01")  # 0.5
+        app.score_objective(page, actor="ann", score="0.8", learnings="done early")
+        app.weigh_key_result(incidents, actor="ann", weight="2", reason="what customers feel")
+        app.weigh_objective(restore, actor="ann", weight="3", reason="the quarter's focus")
+    with views_of(app) as views:
+        (weighed,) = okr_progress(views, "company", "2026-Q1", AT).objectives
+        (root,) = org_alignment(views, "2026-Q1", AT).trees
+    # (0.2 x 2 + 0.5 x 3 + 0.8 x 1) / (2 + 3 + 1) = 2.7 / 6 = 0.45; expected all 0.5
+    assert (weighed.progress, weighed.expected, weighed.track) == ("0.4500", "0.5000", "on_track")
+    assert weighed.own_progress == "0.2000"  # its one key result, whatever its weight
+    assert [k.weight for k in weighed.key_results] == ["2"]
+    assert [(c.title, c.weight) for c in root.children] == [
+        ("Restore fast", "3"), ("Page less", "1"),
+    ]  # fmt: skip
+    with on("2026-02-02T00:00"):
+        app.weigh_objective(restore, actor="ann", weight="1", reason="back to equal")
+    with views_of(app) as views:
+        (reweighed,) = okr_progress(views, "company", "2026-Q1", AT).objectives
+        history = views.rows("SELECT * FROM roll_up_weights ORDER BY position")
+    assert reweighed.progress == "0.4250"  # (0.4 + 0.5 + 0.8) / (2 + 1 + 1) = 1.7 / 4
+    assert [(r["kind"], r["weight"]) for r in history] == [
+        ("key_result", "2"), ("objective", "3"), ("objective", "1"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("weight", ["0", "-1", "100.5", "many"])
+def test_a_weight_outside_0_to_100_is_refused_naming_the_field(app: Koers, weight: str) -> None:
+    top = _objective(app, "Be reliable")
+    with pytest.raises(InvalidValue) as refused:
+        app.weigh_objective(top, actor="ann", weight=weight, reason="try")
+    assert refused.value.field == "weight"
+
+
+def test_a_dropped_objective_or_key_result_cannot_be_weighed(app: Koers) -> None:
+    top = _objective(app, "Be reliable")
+    kr = _kr(app, top, "incidents", "decrease", "10", "0")
+    app.drop_key_result(kr, actor="ann", reason="not measured")
+    app.drop_objective(top, actor="ann", reason="not this year")
+    for weigh, target in ((app.weigh_objective, top), (app.weigh_key_result, kr)):
+        with pytest.raises(NotAllowed, match="dropped"):
+            weigh(target, actor="ann", weight="2", reason="try")
 
 
 def test_org_alignment_starts_at_the_objectives_without_a_parent(

@@ -272,6 +272,21 @@ def test_the_period_picker_shows_another_quarter(
     )
 
 
+def test_weights_in_the_roll_up_are_shown_beside_the_objective_and_key_result(
+    site: Site, signed_in: Callable[..., Visit]
+) -> None:
+    page = signed_in("ann").page
+    page.goto(f"{site.url}/team/platform?period={DEMO}")
+    okr = _okr(site, "ann", "platform", DEMO)
+    (boring,) = [o for o in okr["objectives"] if o["weight"] != "1"]  # the demo weighs one
+    numbers = page.locator(f"#objective-{boring['objective_id']} .objective-numbers")
+    assert numbers.locator(".weight").inner_text() == "· weighs 2 in its parent's roll-up"
+    (failures,) = [k for k in boring["key_results"] if k["weight"] != "1"]
+    card = page.locator(f"#kr-{failures['key_result_id']}")
+    assert card.locator(".weight").inner_text() == "weighs 2"
+    assert "weighs 2" in page.locator("ul.tree").first.inner_text()
+
+
 def test_a_team_with_many_kpis_shows_those_needing_attention_and_pages_the_rest(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
