@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from ledger.domain._base import (
@@ -434,6 +434,8 @@ class Objective(_ObjectiveGiven, KoersAggregate):
     class Weighed(KoersAggregate.Event):
         """Its weight in its parent's roll-up (docs/metrics.md §1)."""
 
+        class_version: ClassVar[int] = 1  # new with roll-up weights: no older shape
+
         weight: Decimal
         reason: str
 
@@ -560,6 +562,8 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
 
     class Weighed(KoersAggregate.Event):
         """Its weight in its objective's roll-up (docs/metrics.md §1)."""
+
+        class_version: ClassVar[int] = 1  # new with roll-up weights: no older shape
 
         weight: Decimal
         reason: str

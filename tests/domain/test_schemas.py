@@ -282,11 +282,13 @@ def record_one_of_everything(app: Koers) -> None:
         kr, actor=b, check_in_id=check_in_id, value="11", confidence=5, reason="typo"
     )
     app.retarget(kr, actor=a, target="35", reason="market shrank")
+    app.weigh_key_result(kr, actor=a, weight="2.5", reason="it matters most")
     app.close_key_result(kr, actor=a, score="0.7", learnings="start earlier")
     churn = example.key_result(metric="decrease", start="10", target="5", unit="%", owner=c)
     other_kr = app.add_key_result(actor=a, objective_id=top, **churn).id
     app.drop_key_result(other_kr, actor=a, reason="not measurable")
     app.score_objective(top, actor=a, score="0.8", learnings="ship smaller")
+    app.weigh_objective(child, actor=a, weight="3", reason="the quarter's focus")
     app.drop_objective(child, actor=a, reason="merged into another")
     # KPIs
     kpi = app.define_kpi(actor=a, **example.kpi(owner=b, next_step="")).id
