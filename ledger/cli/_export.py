@@ -8,7 +8,7 @@ Writes ``<out>/events.<ext>``: one row per event, in stream order, with
     version         the aggregate's version
     type            ``<kind>.<type>`` (the Koers-Type header)
     schema_version  N of ``schemas/<type>.v<N>.json`` (empty for foreign topics)
-    recorded        when it was recorded (UTC; a Parquet timestamp, else ISO 8601 text)
+    recorded        when it was recorded (UTC)
     actor           who did it
     payload         the event's JSON, exactly as stored (text)
 
@@ -19,10 +19,18 @@ key results and child objectives, evaluated now) and ``kpis`` (every team's KPI 
 value, status, trend; read from the KPIs as they are now). Files
 appear whole (written beside, then renamed). Progress goes to stderr, the summary to stdout.
 
+Every column has a kind (for the view tables, their declaration in ``projections._schema``;
+here :data:`EVENT_COLUMNS`, :data:`OBJECTIVE_PROGRESS`, :data:`KPIS`), and every value is
+written as its kind (``projections.typed``): in Parquet as a timestamp (UTC), date32,
+decimal128(30, 12), int64 or bool; in CSV and JSON Lines in the documented text forms
+(docs/metrics.md, "Column types").
+
 A message that is not a Koers event (foreign, see ``ledger.nats._foreign``) or whose payload
 is not JSON is not exported as an event, and an event the views cannot apply is not in
 them: the export never stops on one, and its summary counts and lists each (position,
-subject, reason) under "set aside" (docs/store.md, "Quarantine").
+subject, reason) under "set aside" (docs/store.md, "Quarantine"). A stored value that is
+not of its column's kind (a forged event's) is written empty, and the summary lists it (file,
+the row's key, column, the stored text, why) under "set aside ... values".
 """
 
 from __future__ import annotations
