@@ -114,3 +114,22 @@ def test_docs_list_every_column_with_its_kind() -> None:
                            ("kpis", KPIS)):  # fmt: skip
         columns = ", ".join(f"{column} {kind}" for column, kind in declared)
         assert f"| `{name}` | {columns} |" in text, name
+
+
+def test_parquet_decimals_hold_the_domains_bounds_exactly(tmp_path: Path) -> None:
+    """``Number`` allows 18 digits before the point and 12 after: decimal128(30, 12) keeps
+    the largest, the smallest step and a large whole number exactly; one digit more is set
+    aside, not rounded."""
+    import pyarrow.parquet as pq
+
+    from ledger.cli._export import Format, _Writer
+
+    bounds = ["999999999999999999.999999999999", "-999999999999999999.999999999999",
+              "0.000000000001", "1E+17", "12.50", "1234567890123456789"]  # fmt: skip
+    writer = _Writer(tmp_path / "t.parquet", Format.parquet, (("v", "decimal"),), "t", ("v",))
+    writer.write([{"v": text} for text in bounds])
+    writer.close()
+    read = pq.read_table(tmp_path / "t.parquet").column("v").to_pylist()
+    assert read[:-1] == [Decimal(text) for text in bounds[:-1]]
+    assert read[-1] is None
+    assert [(odd.value, odd.column) for odd in writer.odd] == [("1234567890123456789", "v")]
