@@ -35,6 +35,8 @@ from tests.conftest import fresh_env
 
 TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
 ODD = "1E+40"
+#: A recorded time past the last instant a timestamp holds (9999-12-31 in UTC).
+LATE = "9999-12-31T23:59:59.000000-23:59"
 #: The demo's first check-in (ids are derived from the demo's script): 3 deploys as of 14:00.
 FIRST_CHECK_IN = "eb1d2ea0-1abd-5667-a3dc-c74d13d9d453"
 
@@ -92,6 +94,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
         app.recorder.insert_events(
             [StoredEvent(uuid.uuid4(), 1, first.topic, orjson.dumps(forged))]
         )
+        late = {**orjson.loads(first.state), "check_in_id": str(uuid.uuid4()), "timestamp": LATE}
+        app.recorder.insert_events([StoredEvent(uuid.uuid4(), 1, first.topic, orjson.dumps(late))])
+        late_position = app.recorder.max_notification_id()
     finally:
         app.close()
     cli_env = {k: v for k, v in env.items() if k != "PERSISTENCE_MODULE"}
@@ -101,7 +106,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
         done = run_koers("export", "--format", fmt, "--out", str(folder), "--json", env=cli_env)
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
-        summary = {**json.loads(done.stdout), "forged": forged["check_in_id"], "env": cli_env}
+        summary = {**json.loads(done.stdout), "forged": forged["check_in_id"], "env": cli_env,
+                   "late": late_position}  # fmt: skip
         out[fmt] = (folder, summary)
     return out
 
@@ -201,14 +207,22 @@ def test_a_forged_odd_value_is_set_aside_and_named_in_the_summary(exported: Any,
     forged = summary["forged"]
     assert summary["values_set_aside"] == [
         {
+            "table": "events",
+            "key": {"position": summary["late"]},
+            "column": "recorded",
+            "value": LATE,
+            "reason": f"'{LATE}' cannot be read as timestamp",
+        },
+        {
             "table": "kr_check_ins",
             "key": {"check_in_id": forged},
             "column": "value",
             "value": ODD,
             "reason": f"'{ODD}' has more than 18 digits before the point or 12 after",
-        }
+        },
     ]
-    assert summary["set_aside"] == []  # the event itself is exported, and in the views
+    # the late event is exported (its time empty) but the views could not apply it
+    assert [a["position"] for a in summary["set_aside"]] == [summary["late"]]
     if fmt == "parquet":
         rows = pq.read_table(folder / "views" / "kr_check_ins.parquet").to_pylist()
     elif fmt == "csv":
@@ -228,7 +242,7 @@ def test_the_summary_names_the_odd_value_in_words(exported: Any, tmp_path: Path)
     _, summary = exported["csv"]
     done = run_koers("export", "--format", "csv", "--out", str(tmp_path), env=summary["env"])
     assert done.returncode == 0, done.stderr
-    assert "set aside 1 values that are not what their column holds: written empty" in done.stdout
+    assert "set aside 2 values that are not what their column holds: written empty" in done.stdout
     assert (
         f"  kr_check_ins.value  check_in_id={summary['forged']}  "
         f"'{ODD}' has more than 18 digits before the point or 12 after"
@@ -242,4 +256,14 @@ def test_a_withheld_pulse_has_no_score_and_is_not_an_odd_value(exported: Any) ->
     assert {p["score"] is None for p in pulses} == {True, False}  # the demo has both
     for pulse in pulses:
         assert (pulse["score"] is None) == (pulse["responses"] < 3), pulse
-    assert {v["table"] for v in summary["values_set_aside"]} == {"kr_check_ins"}
+    assert {v["table"] for v in summary["values_set_aside"]} == {"events", "kr_check_ins"}
+
+
+def test_an_event_whose_time_cannot_be_typed_is_exported_with_its_time_empty(
+    exported: Any,
+) -> None:
+    folder, summary = exported["parquet"]
+    events = pq.read_table(folder / "events.parquet").to_pylist()
+    (late,) = [e for e in events if e["position"] == summary["late"]]
+    assert late["recorded"] is None
+    assert json.loads(late["payload"])["timestamp"] == LATE  # the record itself keeps it
