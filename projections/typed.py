@@ -79,7 +79,10 @@ def _timestamp(value: Any) -> datetime:
         raise _NotOfKind("is not a time")
     if moment.tzinfo is None:
         raise _NotOfKind("is a time without a time zone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise _NotOfKind("is outside the range of times (years 1 to 9999 in UTC)") from None
 
 
 def _date(value: Any) -> date:

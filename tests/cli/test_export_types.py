@@ -211,7 +211,7 @@ def test_a_forged_odd_value_is_set_aside_and_named_in_the_summary(exported: Any,
             "key": {"position": summary["late"]},
             "column": "recorded",
             "value": LATE,
-            "reason": f"'{LATE}' cannot be read as timestamp",
+            "reason": f"'{LATE}' is outside the range of times (years 1 to 9999 in UTC)",
         },
         {
             "table": "kr_check_ins",

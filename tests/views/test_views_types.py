@@ -89,6 +89,7 @@ def test_text_forms_by_hand() -> None:
         (Kind.DECIMAL, "twelve", "is not a decimal"),
         (Kind.TIMESTAMP, "2026-01-05T09:00:00", "is a time without a time zone"),
         (Kind.TIMESTAMP, "soon", "cannot be read as timestamp"),
+        (Kind.TIMESTAMP, "9999-12-31T23:00:00-02:00", "is outside the range of times"),
         (Kind.DATE, "2026-W02-1", "is not a date written as 2026-01-05"),
         (Kind.DATE, "2026-02-30", "cannot be read as date"),
         (Kind.INTEGER, "many", "cannot be read as integer"),
