@@ -49,6 +49,10 @@ Design:
 - **Quarantine.** An event the views cannot read or apply (foreign, undecodable, a handler
   that raises) is set aside with why, in the same transaction as the tracking row, and the
   views go on (``_quarantine.py``); a rebuild sets aside the same events.
+- **Typed columns.** Every column is declared with a kind (timestamp, date, decimal, integer,
+  bigint, boolean, text; ``_schema.Kind``); SQLite stores times, dates and decimals as text,
+  another backend maps the kinds through ``Table.create(types)``, and ``typed.py`` reads a
+  stored value back as its kind for ``koers export`` (docs/metrics.md, "Column types").
 - **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
   ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``,
   ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints).

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ledger.domain.retros import TOO_FEW_RESPONSES
 from projections._schema import QUARANTINE, TABLES, Table
 from projections._sql import Row
 from projections.retro_follow_through import shown_pulse
@@ -34,11 +35,15 @@ def _sort_key(row: dict[str, Any], key: tuple[str, ...]) -> tuple[tuple[bool, An
     return tuple((row[k] is None, row[k] if row[k] is not None else 0) for k in key)
 
 
-def shown_rows(views: KoersViews, table: Table) -> list[Row]:
+def shown_rows(
+    views: KoersViews, table: Table, withheld: str | None = TOO_FEW_RESPONSES
+) -> list[Row]:
     """Every row of a view table as it may leave Koers (a pulse from too few responses
-    without its score), in no particular order."""
+    with ``withheld`` for its score), in no particular order."""
     rows = views.rows(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
-    return [shown_pulse(r) for r in rows] if table.name == "retro_pulse" else rows
+    if table.name == "retro_pulse":
+        return [shown_pulse(r, withheld) for r in rows]
+    return rows
 
 
 def dump(views: KoersViews) -> bytes:

@@ -125,12 +125,12 @@ def _pulses(views: KoersViews, ids: list[str]) -> list[Row]:
     return views.rows(f"SELECT * FROM retro_pulse WHERE retro_id IN ({marks})", *ids)
 
 
-def shown_pulse(row: Row) -> Row:
-    """A ``retro_pulse`` row as it may be shown: from too few responses, without its score
-    (``docs/metrics.md``, retro follow-through)."""
+def shown_pulse(row: Row, withheld: str | None = TOO_FEW_RESPONSES) -> Row:
+    """A ``retro_pulse`` row as it may be shown: from too few responses, its score replaced
+    by ``withheld`` (``docs/metrics.md``, retro follow-through)."""
     if pulse_shown(int(row["responses"])):
         return row
-    return {**row, "score": TOO_FEW_RESPONSES}
+    return {**row, "score": withheld}
 
 
 def _point(retro: Row, action_items: int, pulses: list[Row]) -> RetroPoint:

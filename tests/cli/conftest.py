@@ -14,7 +14,15 @@ from tests.conftest import fresh_env, mark_nats
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_nats(
-        items, __file__, ("test_cli.py", "test_cli_show.py", "test_export.py", "test_settings.py")
+        items,
+        __file__,
+        (
+            "test_cli.py",
+            "test_cli_show.py",
+            "test_export.py",
+            "test_export_types.py",
+            "test_settings.py",
+        ),
     )
 
 

@@ -121,7 +121,8 @@ def test_export_parquet(recorded: tuple[dict[str, str], int], tmp_path: Path) ->
     views = pq.read_table(tmp_path / "views" / "key_results.parquet")
     assert views.num_rows == 1
     kpis = pq.read_table(tmp_path / "views" / "kpis.parquet").to_pylist()
-    assert [(k["status"], k["retired"]) for k in kpis] == [("watch", 0)]
+    assert [(k["status"], k["retired"]) for k in kpis] == [("watch", False)]
+    assert all(isinstance(k["retired"], bool) for k in kpis)
     assert pq.read_table(tmp_path / "views" / "objective_progress.parquet").num_rows == 1
     assert not list(tmp_path.glob("**/.*.partial"))
 
