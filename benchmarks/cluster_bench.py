@@ -25,16 +25,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import nats
 
 from benchmarks._harness import (
-    Run,
     arguments,
+    begin,
     clean_environment,
-    machine,
     median,
     nats_server,
     out_file,
@@ -122,16 +120,13 @@ def table(results: Results) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(__doc__, default_reps=3).parse_args(argv)
+    args = arguments(__doc__, default_reps=3).options(argv)
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 3)
     clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
-    info = machine("ledger")
-    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
-    started = time.perf_counter()
+    ended = begin(args, sizes, "ledger")
     with tempfile.TemporaryDirectory(prefix="koers-cluster-bench-") as tmp:
-        results = run_all(Path(tmp), sizes, reps)
-    run = Run(args.quick, reps, sizes, info, time.perf_counter() - started)
+        results = run_all(Path(tmp), sizes, args.reps)
+    run = ended()
     print()
     print(table(results))
     write_document(

@@ -192,20 +192,15 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, help="prompts per repetition (default 300)")
     parser.add_argument("--busy", type=int, default=0,
                         help="processes spinning on the CPU meanwhile (default 0)")  # fmt: skip
-    args = parser.parse_args()
+    args = parser.options()
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(prompts=20, rate=10.0, people=5) if args.quick else Sizes()
     sizes = replace(sizes, rate=args.rate or sizes.rate, prompts=args.prompts or sizes.prompts,
                     busy=args.busy)  # fmt: skip
-    reps = args.reps or (1 if args.quick else 3)
     results, run = on_a_fresh_server(
-        "notify",
-        ["workers", "ledger"],
-        sizes,
-        reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps),
-        quick=args.quick,
-    )
+        "notify", ["workers", "ledger"], args, sizes,
+        lambda url, tmp: measure(url, tmp, sizes, args.reps),
+    )  # fmt: skip
     report(results)
     summary = [
         {"p50_ms": round(statistics.median(r["latencies"]) * 1000, 1),

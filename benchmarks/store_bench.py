@@ -771,22 +771,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help=f"subset of {','.join(BACKENDS)}"
     )
-    args = parser.parse_args(argv)
+    args = parser.options(argv)
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 5)
     backends = [b for b in args.backends.split(",") if b]
     unknown = set(backends) - set(BACKENDS)
-    if unknown or reps < 1:
-        parser.error(f"unknown backends {sorted(unknown)}" if unknown else "--reps must be ≥ 1")
+    if unknown:
+        parser.error(f"unknown backends {sorted(unknown)}")
     clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
     results, run = on_a_fresh_server(
-        "store",
-        ["ledger"],
-        sizes,
-        reps,
-        lambda url, tmp: run_all(url, tmp, sizes, reps, backends),
-        quick=args.quick,
-    )
+        "store", ["ledger"], args, sizes,
+        lambda url, tmp: run_all(url, tmp, sizes, args.reps, backends),
+    )  # fmt: skip
     report(results, run)
     return 0
 

@@ -194,13 +194,12 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = arguments(__doc__, 3)
-    options = parser.parse_args()
+    options = parser.options()
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(deliveries=200) if options.quick else Sizes()
-    reps = options.reps or (1 if options.quick else 3)
     results, run = on_a_fresh_server(
-        "webhook", ["workers", "ledger/webhooks"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps), quick=options.quick,
+        "webhook", ["workers", "ledger/webhooks"], options, sizes,
+        lambda url, tmp: measure(url, tmp, sizes, options.reps),
     )  # fmt: skip
     runs = results["runs"]
     roof = median([r["ceiling_per_s"] for r in runs])
