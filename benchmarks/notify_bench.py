@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from benchmarks._harness import (
     write_document,
 )
 from ledger.application import Koers
+from ledger.embedded._config import free_port
 from ledger.settings import NotifySettings, WorkerSettings
 from workers import start_workers
 from workers._outbox import delivery_id
@@ -95,13 +95,6 @@ class Accepted:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -109,7 +102,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def one_rep(url: str, rep: int, sizes: Sizes) -> dict[str, Any]:
     accepted = Accepted()
-    port = _free_port()
+    port = free_port()
     controller = Controller(accepted, hostname="127.0.0.1", port=port, server_hostname="bench")
     controller.start()
     env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": url, "NATS_STREAM": f"NB{rep}",
