@@ -94,6 +94,18 @@ def machine(*folders: str) -> dict[str, Any]:
     }
 
 
+def store_env(url: str, stream: str, **more: str) -> dict[str, str]:
+    """The settings of a Koers event store on ``stream`` (made on first use) of the
+    nats-server at ``url``, and ``more``."""
+    return {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": url,
+        "NATS_STREAM": stream,
+        "NATS_CREATE_STREAM": "yes",
+        **more,
+    }
+
+
 def clean_environment(*prefixes: str) -> None:
     """Ignore ambient settings: each part gets exactly the settings the benchmark gives it."""
     for key in list(os.environ):

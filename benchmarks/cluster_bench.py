@@ -39,6 +39,7 @@ from benchmarks._harness import (
     paired_ratio,
     ratio_text,
     spread,
+    store_env,
     write_document,
 )
 from benchmarks.store_bench import QUICK, Sizes, run_app
@@ -69,15 +70,13 @@ def one(
     target: str, url: str, login: dict[str, str], tmp: Path, *, sizes: Sizes, rep: int
 ) -> dict[str, float]:
     stream = f"BENCH{rep}{uuid.uuid4().hex[:8].upper()}"
-    env = {
-        "PERSISTENCE_MODULE": "ledger.nats",
-        "NATS_URL": url,
-        "NATS_STREAM": stream,
-        "NATS_CREATE_STREAM": "yes",
-        "NATS_REPLICAS": "3" if target == "r3" else "1",
-        "NATS_WRITE_DEADLINE": "30",
-        "KOERS_DATA_DIR": str(tmp / "koers"),
-    }
+    env = store_env(
+        url,
+        stream,
+        NATS_REPLICAS="3" if target == "r3" else "1",
+        NATS_WRITE_DEADLINE="30",
+        KOERS_DATA_DIR=str(tmp / "koers"),
+    )
     if login:
         env.update({"NATS_USER": login["user"], "NATS_PASSWORD": login["password"]})
     try:

@@ -47,6 +47,7 @@ from benchmarks._harness import (
     clean_environment,
     on_a_fresh_server,
     out_file,
+    store_env,
     write_document,
 )
 from ledger.application import Koers
@@ -105,8 +106,7 @@ def one_rep(url: str, rep: int, sizes: Sizes) -> dict[str, Any]:
     port = free_port()
     controller = Controller(accepted, hostname="127.0.0.1", port=port, server_hostname="bench")
     controller.start()
-    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": url, "NATS_STREAM": f"NB{rep}",
-           "NATS_CREATE_STREAM": "yes"}  # fmt: skip
+    env = store_env(url, f"NB{rep}")
     notify = NotifySettings(smtp_url=f"smtp://127.0.0.1:{port}", public_url="http://koers.test")
     settings = WorkerSettings.for_store(env, crons=NO_CRONS, notify=notify)
     app = Koers(env=env)

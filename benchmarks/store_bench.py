@@ -59,6 +59,7 @@ from benchmarks._harness import (
     paired_ratio,
     ratio_text,
     spread,
+    store_env,
     write_document,
 )
 from ledger.nats._stream import audited_config
@@ -618,12 +619,7 @@ def run_backend(backend: str, url: str, tmp: Path, sizes: Sizes, rep: int) -> di
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)}
         return run_app(env, sizes)
     stream = f"BENCH{rep}{uuid.uuid4().hex[:8].upper()}"
-    env = {
-        "PERSISTENCE_MODULE": "ledger.nats",
-        "NATS_URL": url,
-        "NATS_STREAM": stream,
-        "NATS_CREATE_STREAM": "yes",
-    }
+    env = store_env(url, stream)
     try:
         return run_app(env, sizes)
     finally:

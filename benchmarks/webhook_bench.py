@@ -49,6 +49,7 @@ from benchmarks._harness import (
     median,
     on_a_fresh_server,
     out_file,
+    store_env,
     write_document,
 )
 from ledger.application import Koers
@@ -72,15 +73,13 @@ class Sizes:
 
 
 def _env(url: str, tmp: Path) -> dict[str, str]:
-    return {
-        "PERSISTENCE_MODULE": "ledger.nats",
-        "NATS_URL": url,
-        "NATS_STREAM": "H" + uuid.uuid4().hex[:10].upper(),
-        "NATS_CREATE_STREAM": "yes",
-        "NATS_MAX_BATCH": "5000",
-        "KOERS_DATA_DIR": str(tmp / "data"),
-        "KOERS_WEBHOOKS_ALLOW_PRIVATE": "1",  # the receiver is on 127.0.0.1
-    }
+    return store_env(
+        url,
+        "H" + uuid.uuid4().hex[:10].upper(),
+        NATS_MAX_BATCH="5000",
+        KOERS_DATA_DIR=str(tmp / "data"),
+        KOERS_WEBHOOKS_ALLOW_PRIVATE="1",  # the receiver is on 127.0.0.1
+    )
 
 
 @dataclass(frozen=True)
