@@ -94,6 +94,11 @@ def machine(*folders: str) -> dict[str, Any]:
     }
 
 
+#: The workers' periodic prompts turned off (``WorkerSettings.for_store(crons=...)``): a
+#: benchmark measures what it triggers itself.
+NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
+
+
 def store_env(url: str, stream: str, **more: str) -> dict[str, str]:
     """The settings of a Koers event store on ``stream`` (made on first use) of the
     nats-server at ``url``, and ``more``."""

@@ -43,6 +43,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from benchmarks._harness import (
+    NO_CRONS,
     arguments,
     clean_environment,
     on_a_fresh_server,
@@ -57,7 +58,6 @@ from workers import start_workers
 from workers._outbox import delivery_id
 
 OUT = out_file(__file__)
-NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 _MESSAGE_ID = re.compile(rb"^Message-ID: <([^@>]+)@", re.MULTILINE | re.IGNORECASE)
 
 

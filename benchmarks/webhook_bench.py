@@ -43,6 +43,7 @@ import aiohttp
 import httpx
 
 from benchmarks._harness import (
+    NO_CRONS,
     ROOT,
     arguments,
     clean_environment,
@@ -60,7 +61,6 @@ from tests.factories import objective
 from workers import WorkerSettings, start_workers
 
 OUT_FILE = out_file(__file__)
-NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 #: the default webhook settings, but the receiver on 127.0.0.1 allowed (the SSRF guard)
 PRIVATE_ALLOWED = WebhookSettings(allow_private=True)
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -46,7 +46,7 @@ import nats
 import nats.js.errors
 from nats.js import api
 
-from benchmarks._harness import out_file, store_env
+from benchmarks._harness import NO_CRONS, out_file, store_env
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from ledger.embedded import EmbeddedServer
@@ -54,7 +54,6 @@ from workers import WorkerSettings, start_workers
 
 OUT_FILE = out_file(__file__)
 STREAM = "WBENCH"
-NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 TODAY = datetime.now(UTC).date()
 #: What every unit records; who records it varies from unit to unit.
 OBJECTIVE: dict[str, Any] = {
