@@ -94,6 +94,23 @@ def machine(*folders: str) -> dict[str, Any]:
     }
 
 
+#: The workers' periodic prompts turned off (``WorkerSettings.for_store(crons=...)``): a
+#: benchmark measures what it triggers itself.
+NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
+
+
+def store_env(url: str, stream: str, **more: str) -> dict[str, str]:
+    """The settings of a Koers event store on ``stream`` (made on first use) of the
+    nats-server at ``url``, and ``more``."""
+    return {
+        "PERSISTENCE_MODULE": "ledger.nats",
+        "NATS_URL": url,
+        "NATS_STREAM": stream,
+        "NATS_CREATE_STREAM": "yes",
+        **more,
+    }
+
+
 def clean_environment(*prefixes: str) -> None:
     """Ignore ambient settings: each part gets exactly the settings the benchmark gives it."""
     for key in list(os.environ):
@@ -138,14 +155,32 @@ def stop_child(child: subprocess.Popen[Any], grace: float = 60) -> None:
 # --- one run, from the command line to the JSON file ---------------------------------------
 
 
-def arguments(doc: str | None, default_reps: int) -> argparse.ArgumentParser:
-    """The options every benchmark takes: ``--reps`` and ``--quick``."""
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0] if doc else None)
-    parser.add_argument(
-        "--reps", type=int, help=f"repetitions (default {default_reps}; 1 with --quick)"
-    )
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test only")
-    return parser
+class Arguments(argparse.ArgumentParser):
+    """The options every benchmark takes (``--reps`` and ``--quick``), and its own."""
+
+    def __init__(self, doc: str | None, default_reps: int, quick_reps: int = 1) -> None:
+        super().__init__(description=doc.split("\n\n")[0] if doc else None)
+        self.default_reps, self.quick_reps = default_reps, quick_reps
+        self.add_argument(
+            "--reps",
+            type=int,
+            help=f"repetitions (default {default_reps}; {quick_reps} with --quick)",
+        )
+        self.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test only")
+
+    def options(self, argv: Sequence[str] | None = None) -> argparse.Namespace:
+        """The options given, ``reps`` the repetitions to run: ``--reps``, else
+        ``quick_reps`` with ``--quick``, else ``default_reps``; fewer than one is refused."""
+        args = self.parse_args(argv)
+        args.reps = args.reps or (self.quick_reps if args.quick else self.default_reps)
+        if args.reps < 1:
+            self.error("--reps must be >= 1")
+        return args
+
+
+def arguments(doc: str | None, default_reps: int, quick_reps: int = 1) -> Arguments:
+    """The parser of a benchmark's options (see :class:`Arguments`)."""
+    return Arguments(doc, default_reps, quick_reps)
 
 
 @dataclass(frozen=True)
@@ -161,46 +196,49 @@ class Run:
     duration: float
 
 
+def begin(args: argparse.Namespace, sizes: Any, *folders: str) -> Callable[[], Run]:
+    """Announce the machine (and the code in ``folders``), the sizes and the repetitions, and
+    start the clock; the function returned says how the run went, once it is over."""
+    info = machine(*folders)
+    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {args.reps}", flush=True)
+    started = time.perf_counter()
+    return lambda: Run(args.quick, args.reps, sizes, info, time.perf_counter() - started)
+
+
 def on_a_fresh_server(
     name: str,
     folders: Sequence[str],
+    args: argparse.Namespace,
     sizes: Any,
-    reps: int,
     measure: Callable[[str, Path], T],
-    *,
-    quick: bool,
 ) -> tuple[T, Run]:
-    """``measure(url, tmp)`` against a fresh embedded nats-server in a temporary folder.
+    """``measure(url, tmp)`` against a fresh embedded nats-server in a temporary folder, for
+    the options ``args`` (:meth:`Arguments.options`).
 
-    Announces the machine (and the code in ``folders``) first; returns the results and how
-    the run went (that machine description, how many seconds it all took).
+    Announces the machine (and the code in ``folders``) first (:func:`begin`); returns the
+    results and how the run went.
     """
-    info = machine(*folders)
-    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
-    started = time.perf_counter()
+    ended = begin(args, sizes, *folders)
     with (
         tempfile.TemporaryDirectory(prefix=f"koers-{name}-bench-") as tmp,
         nats_server(Path(tmp) / "server") as server,
     ):
         results = measure(server.url, Path(tmp))
-    return results, Run(quick, reps, sizes, info, time.perf_counter() - started)
+    return results, ended()
 
 
 def measure_and_write(
     name: str,
+    args: argparse.Namespace,
     sizes: Any,
-    reps: int,
     measure: Callable[[str, Path], T],
     *,
     report: Callable[[T], None],
     out: Path,
-    quick: bool,
 ) -> int:
     """``measure`` on a fresh server (code of ``ledger`` and ``projections``), ``report`` its
     results on stdout and write them to ``out``; the exit status."""
-    results, run = on_a_fresh_server(
-        name, ["ledger", "projections"], sizes, reps, measure, quick=quick
-    )
+    results, run = on_a_fresh_server(name, ["ledger", "projections"], args, sizes, measure)
     report(results)
     write_document(out, run, results=results)
     return 0

@@ -218,19 +218,13 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    args = arguments(__doc__, default_reps=5).parse_args()
+    args = arguments(__doc__, default_reps=5).options()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(calls=2000, cold_calls=50, seconds=2) if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 5)
     results, run = on_a_fresh_server(
-        "access",
-        ["ledger"],
-        sizes,
-        reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps),
-        quick=args.quick,
+        "access", ["ledger"], args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps)
     )
     report(results)
     write_document(OUT, run, results=json.loads(json.dumps(results)))

@@ -178,15 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", type=int, help="full replays per repetition")
     parser.add_argument("--every", type=int, help="events between checkpoints (default: the "
                         "default of KOERSVIEWS_CHECKPOINT_EVERY)")  # fmt: skip
-    args = parser.parse_args(argv)
+    args = parser.options(argv)
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     sizes = Sizes(args.events or sizes.events, args.samples or sizes.samples,
                   sizes.full if args.full is None else args.full)  # fmt: skip
-    reps = args.reps or (1 if args.quick else 3)
     return measure_and_write(
-        "as-of", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps, args.every),
-        report=report, out=OUT_FILE, quick=args.quick,
+        "as-of", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps, args.every),
+        report=report, out=OUT_FILE,
     )  # fmt: skip
 
 

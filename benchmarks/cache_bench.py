@@ -130,15 +130,14 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(__doc__, default_reps=3).parse_args(argv)
+    args = arguments(__doc__, default_reps=3).options(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 3)
     return measure_and_write(
-        "cache", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps),
-        report=report, out=OUT_FILE, quick=args.quick,
+        "cache", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps),
+        report=report, out=OUT_FILE,
     )  # fmt: skip
 
 

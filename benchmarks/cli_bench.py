@@ -43,10 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._harness import (
-    Run,
     arguments,
+    begin,
     clean_environment,
-    machine,
     median,
     out_file,
     stop_child,
@@ -157,12 +156,10 @@ def print_table(rows: dict[str, dict[str, float]]) -> None:
 
 
 def main() -> None:
-    options = arguments(__doc__, default_reps=15).parse_args()
-    reps = options.reps or (2 if options.quick else 15)
+    options = arguments(__doc__, default_reps=15, quick_reps=2).options()
+    reps = options.reps
     clean_environment("KOERS_", "NATS_")
-    info = machine("ledger")
-    print(f"machine: {info}\nreps: {reps}", flush=True)
-    started = time.perf_counter()
+    ended = begin(options, Sizes(reps), "ledger")
     with tempfile.TemporaryDirectory(prefix="koers-cli-bench-") as tmp:
         data_dir, pycache = Path(tmp) / "data", Path(tmp) / "pycache"
         env = _env(data_dir, pycache)
@@ -180,8 +177,7 @@ def main() -> None:
             )
     rows = summary(phases)
     print_table(rows)
-    run = Run(options.quick, reps, Sizes(reps), info, time.perf_counter() - started)
-    write_document(out_file(__file__), run, summary=rows, phases=phases)
+    write_document(out_file(__file__), ended(), summary=rows, phases=phases)
 
 
 if __name__ == "__main__":

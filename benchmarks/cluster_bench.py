@@ -25,22 +25,21 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import nats
 
 from benchmarks._harness import (
-    Run,
     arguments,
+    begin,
     clean_environment,
-    machine,
     median,
     nats_server,
     out_file,
     paired_ratio,
     ratio_text,
     spread,
+    store_env,
     write_document,
 )
 from benchmarks.store_bench import QUICK, Sizes, run_app
@@ -71,15 +70,13 @@ def one(
     target: str, url: str, login: dict[str, str], tmp: Path, *, sizes: Sizes, rep: int
 ) -> dict[str, float]:
     stream = f"BENCH{rep}{uuid.uuid4().hex[:8].upper()}"
-    env = {
-        "PERSISTENCE_MODULE": "ledger.nats",
-        "NATS_URL": url,
-        "NATS_STREAM": stream,
-        "NATS_CREATE_STREAM": "yes",
-        "NATS_REPLICAS": "3" if target == "r3" else "1",
-        "NATS_WRITE_DEADLINE": "30",
-        "KOERS_DATA_DIR": str(tmp / "koers"),
-    }
+    env = store_env(
+        url,
+        stream,
+        NATS_REPLICAS="3" if target == "r3" else "1",
+        NATS_WRITE_DEADLINE="30",
+        KOERS_DATA_DIR=str(tmp / "koers"),
+    )
     if login:
         env.update({"NATS_USER": login["user"], "NATS_PASSWORD": login["password"]})
     try:
@@ -122,16 +119,13 @@ def table(results: Results) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(__doc__, default_reps=3).parse_args(argv)
+    args = arguments(__doc__, default_reps=3).options(argv)
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 3)
     clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
-    info = machine("ledger")
-    print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {reps}", flush=True)
-    started = time.perf_counter()
+    ended = begin(args, sizes, "ledger")
     with tempfile.TemporaryDirectory(prefix="koers-cluster-bench-") as tmp:
-        results = run_all(Path(tmp), sizes, reps)
-    run = Run(args.quick, reps, sizes, info, time.perf_counter() - started)
+        results = run_all(Path(tmp), sizes, args.reps)
+    run = ended()
     print()
     print(table(results))
     write_document(

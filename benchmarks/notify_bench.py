@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,19 +43,21 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from benchmarks._harness import (
+    NO_CRONS,
     arguments,
     clean_environment,
     on_a_fresh_server,
     out_file,
+    store_env,
     write_document,
 )
 from ledger.application import Koers
+from ledger.embedded._config import free_port
 from ledger.settings import NotifySettings, WorkerSettings
 from workers import start_workers
 from workers._outbox import delivery_id
 
 OUT = out_file(__file__)
-NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 _MESSAGE_ID = re.compile(rb"^Message-ID: <([^@>]+)@", re.MULTILINE | re.IGNORECASE)
 
 
@@ -95,13 +96,6 @@ class Accepted:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -109,11 +103,10 @@ def percentile(values: list[float], share: float) -> float:
 
 def one_rep(url: str, rep: int, sizes: Sizes) -> dict[str, Any]:
     accepted = Accepted()
-    port = _free_port()
+    port = free_port()
     controller = Controller(accepted, hostname="127.0.0.1", port=port, server_hostname="bench")
     controller.start()
-    env = {"PERSISTENCE_MODULE": "ledger.nats", "NATS_URL": url, "NATS_STREAM": f"NB{rep}",
-           "NATS_CREATE_STREAM": "yes"}  # fmt: skip
+    env = store_env(url, f"NB{rep}")
     notify = NotifySettings(smtp_url=f"smtp://127.0.0.1:{port}", public_url="http://koers.test")
     settings = WorkerSettings.for_store(env, crons=NO_CRONS, notify=notify)
     app = Koers(env=env)
@@ -192,20 +185,15 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, help="prompts per repetition (default 300)")
     parser.add_argument("--busy", type=int, default=0,
                         help="processes spinning on the CPU meanwhile (default 0)")  # fmt: skip
-    args = parser.parse_args()
+    args = parser.options()
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(prompts=20, rate=10.0, people=5) if args.quick else Sizes()
     sizes = replace(sizes, rate=args.rate or sizes.rate, prompts=args.prompts or sizes.prompts,
                     busy=args.busy)  # fmt: skip
-    reps = args.reps or (1 if args.quick else 3)
     results, run = on_a_fresh_server(
-        "notify",
-        ["workers", "ledger"],
-        sizes,
-        reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps),
-        quick=args.quick,
-    )
+        "notify", ["workers", "ledger"], args, sizes,
+        lambda url, tmp: measure(url, tmp, sizes, args.reps),
+    )  # fmt: skip
     report(results)
     summary = [
         {"p50_ms": round(statistics.median(r["latencies"]) * 1000, 1),

@@ -36,10 +36,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks._harness import (
-    Run,
     arguments,
+    begin,
     clean_environment,
-    machine,
     median,
     nats_server,
     out_file,
@@ -194,15 +193,12 @@ def api_run(folder: Path, sizes: Sizes) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = arguments(__doc__, default_reps=5)
-    args = parser.parse_args(argv)
-    reps = args.reps or (1 if args.quick else 5)
+    args = parser.options(argv)
     sizes = Sizes()
     clean_environment("NATS_", "KOERS_", "BENCH_")
-    info = machine("ledger")
-    print(f"machine: {info}\nreps: {reps}", flush=True)
-    started = time.perf_counter()
+    ended = begin(args, sizes, "ledger")
     runs = []
-    for rep in range(reps):
+    for rep in range(args.reps):
         with tempfile.TemporaryDirectory(prefix="koers-recovery-bench-") as tmp:
             runs.append(one_run(Path(tmp), sizes))
         with tempfile.TemporaryDirectory(prefix="koers-recovery-bench-") as tmp:
@@ -212,10 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n| measure | median | min-max |\n|---|---|---|")
     for key, values in figures.items():
         print(f"| {key} | {median(values):.3f} | {min(values):.3f}-{max(values):.3f} |")
-    run = Run(args.quick, reps, sizes, info, time.perf_counter() - started)
     write_document(
         OUT_FILE,
-        run,
+        ended(),
         runs=runs,
         medians={key: median(values) for key, values in figures.items()},
     )

@@ -59,6 +59,7 @@ from benchmarks._harness import (
     paired_ratio,
     ratio_text,
     spread,
+    store_env,
     write_document,
 )
 from ledger.nats._stream import audited_config
@@ -618,12 +619,7 @@ def run_backend(backend: str, url: str, tmp: Path, sizes: Sizes, rep: int) -> di
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)}
         return run_app(env, sizes)
     stream = f"BENCH{rep}{uuid.uuid4().hex[:8].upper()}"
-    env = {
-        "PERSISTENCE_MODULE": "ledger.nats",
-        "NATS_URL": url,
-        "NATS_STREAM": stream,
-        "NATS_CREATE_STREAM": "yes",
-    }
+    env = store_env(url, stream)
     try:
         return run_app(env, sizes)
     finally:
@@ -771,22 +767,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help=f"subset of {','.join(BACKENDS)}"
     )
-    args = parser.parse_args(argv)
+    args = parser.options(argv)
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 5)
     backends = [b for b in args.backends.split(",") if b]
     unknown = set(backends) - set(BACKENDS)
-    if unknown or reps < 1:
-        parser.error(f"unknown backends {sorted(unknown)}" if unknown else "--reps must be ≥ 1")
+    if unknown:
+        parser.error(f"unknown backends {sorted(unknown)}")
     clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
     results, run = on_a_fresh_server(
-        "store",
-        ["ledger"],
-        sizes,
-        reps,
-        lambda url, tmp: run_all(url, tmp, sizes, reps, backends),
-        quick=args.quick,
-    )
+        "store", ["ledger"], args, sizes,
+        lambda url, tmp: run_all(url, tmp, sizes, args.reps, backends),
+    )  # fmt: skip
     report(results, run)
     return 0
 

@@ -1058,23 +1058,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--serve-api", nargs=3, metavar=("URL", "STREAM", "VIEWS"), help=argparse.SUPPRESS
     )
     parser.add_argument("--api-nodelay", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parser.options(argv)
     if args.serve_api:
         url, stream, views = args.serve_api
         return serve_api(url, stream, views, nodelay=args.api_nodelay)
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or (1 if args.quick else 3)
-    if reps < 1:
-        parser.error("--reps must be >= 1")
     clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
     results, how = on_a_fresh_server(
-        "views",
-        ["ledger", "projections"],
-        sizes,
-        reps,
-        lambda url, tmp: run(url, tmp, sizes, reps),
-        quick=args.quick,
-    )
+        "views", ["ledger", "projections"], args, sizes,
+        lambda url, tmp: run(url, tmp, sizes, args.reps),
+    )  # fmt: skip
     report(results, how)
     return 0
 

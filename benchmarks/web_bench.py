@@ -336,16 +336,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--page", nargs=3, action="append", metavar=("NAME", "PAGE", "API"),
                         help="a page and the API path of the same data (repeatable; default: "
                         "the team room and the decision log)")  # fmt: skip
-    args = parser.parse_args(argv)
+    args = parser.options(argv)
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     if args.events:
         sizes = Sizes(args.events, sizes.requests, sizes.loads)
-    reps = args.reps or (1 if args.quick else 3)
     pages = [tuple(p) for p in args.page] if args.page else list(PAGES)
     return measure_and_write(
-        "web", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps, pages),
-        report=report, out=OUT_FILE, quick=args.quick,
+        "web", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps, pages),
+        report=report, out=OUT_FILE,
     )  # fmt: skip
 
 

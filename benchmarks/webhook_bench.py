@@ -43,12 +43,14 @@ import aiohttp
 import httpx
 
 from benchmarks._harness import (
+    NO_CRONS,
     ROOT,
     arguments,
     clean_environment,
     median,
     on_a_fresh_server,
     out_file,
+    store_env,
     write_document,
 )
 from ledger.application import Koers
@@ -59,7 +61,6 @@ from tests.factories import objective
 from workers import WorkerSettings, start_workers
 
 OUT_FILE = out_file(__file__)
-NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 #: the default webhook settings, but the receiver on 127.0.0.1 allowed (the SSRF guard)
 PRIVATE_ALLOWED = WebhookSettings(allow_private=True)
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -72,15 +73,13 @@ class Sizes:
 
 
 def _env(url: str, tmp: Path) -> dict[str, str]:
-    return {
-        "PERSISTENCE_MODULE": "ledger.nats",
-        "NATS_URL": url,
-        "NATS_STREAM": "H" + uuid.uuid4().hex[:10].upper(),
-        "NATS_CREATE_STREAM": "yes",
-        "NATS_MAX_BATCH": "5000",
-        "KOERS_DATA_DIR": str(tmp / "data"),
-        "KOERS_WEBHOOKS_ALLOW_PRIVATE": "1",  # the receiver is on 127.0.0.1
-    }
+    return store_env(
+        url,
+        "H" + uuid.uuid4().hex[:10].upper(),
+        NATS_MAX_BATCH="5000",
+        KOERS_DATA_DIR=str(tmp / "data"),
+        KOERS_WEBHOOKS_ALLOW_PRIVATE="1",  # the receiver is on 127.0.0.1
+    )
 
 
 @dataclass(frozen=True)
@@ -194,13 +193,12 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = arguments(__doc__, 3)
-    options = parser.parse_args()
+    options = parser.options()
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(deliveries=200) if options.quick else Sizes()
-    reps = options.reps or (1 if options.quick else 3)
     results, run = on_a_fresh_server(
-        "webhook", ["workers", "ledger/webhooks"], sizes, reps,
-        lambda url, tmp: measure(url, tmp, sizes, reps), quick=options.quick,
+        "webhook", ["workers", "ledger/webhooks"], options, sizes,
+        lambda url, tmp: measure(url, tmp, sizes, options.reps),
     )  # fmt: skip
     runs = results["runs"]
     roof = median([r["ceiling_per_s"] for r in runs])

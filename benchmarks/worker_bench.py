@@ -46,7 +46,7 @@ import nats
 import nats.js.errors
 from nats.js import api
 
-from benchmarks._harness import out_file
+from benchmarks._harness import NO_CRONS, out_file, store_env
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from ledger.embedded import EmbeddedServer
@@ -54,7 +54,6 @@ from workers import WorkerSettings, start_workers
 
 OUT_FILE = out_file(__file__)
 STREAM = "WBENCH"
-NO_CRONS: dict[str, str | None] = {"weekly": None, "monthly": None, "quarterly": None}
 TODAY = datetime.now(UTC).date()
 #: What every unit records; who records it varies from unit to unit.
 OBJECTIVE: dict[str, Any] = {
@@ -265,12 +264,7 @@ def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
         tempfile.TemporaryDirectory() as tmp,
         EmbeddedServer(Path(tmp) / "data", max_batch_msgs=5000, anonymous=True) as server,
     ):
-        env = {
-            "PERSISTENCE_MODULE": "ledger.nats",
-            "NATS_URL": server.url,
-            "NATS_STREAM": STREAM,
-            "NATS_CREATE_STREAM": "yes",
-        }
+        env = store_env(server.url, STREAM)
         app = Koers(env=env)
         prompts = write_backlog(app, units)
         app.close()
@@ -281,12 +275,7 @@ def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
         tempfile.TemporaryDirectory() as tmp,
         EmbeddedServer(Path(tmp) / "data", anonymous=True) as server,
     ):
-        env = {
-            "PERSISTENCE_MODULE": "ledger.nats",
-            "NATS_URL": server.url,
-            "NATS_STREAM": STREAM,
-            "NATS_CREATE_STREAM": "yes",
-        }
+        env = store_env(server.url, STREAM)
         latencies = measure_latency(env, server.url, triggers, rate)
     return {
         "backlog_events": events,

@@ -7,12 +7,13 @@ trail, exports); this is the one way they do.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+from ledger.embedded._config import free_port
 
 __all__ = ["KOERS", "free_port", "options", "run_koers", "serving"]
 
@@ -64,11 +65,3 @@ def serving(*args: str, env: Mapping[str, str]) -> Iterator[subprocess.Popen[str
             serve.wait()
         if serve.stderr is not None:
             serve.stderr.close()
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 just now (for a process started with it next)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

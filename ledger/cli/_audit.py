@@ -28,6 +28,7 @@ from ledger.audit.report import AuditReport, Problem
 from ledger.audit.startup import signing_key, trust_for
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, fail, friendly_errors
+from ledger.cli._tree import group
 from ledger.nats._keys import (
     key_id,
     load_or_create_signing_key,
@@ -43,8 +44,8 @@ __all__ = ["EXIT_DAMAGED", "audit"]
 #: The exit code when the log does not match its signed checkpoints.
 EXIT_DAMAGED = 6
 
-audit = typer.Typer(
-    help="The audit trail: check that the ledger is exactly what was signed, and prove it.",
+audit = group(
+    "audit",
     epilog="Exit codes: 0 verified, 6 the log does not match what was signed; see "
     "docs/audit.md. Settings: KOERS_CHECKPOINT_EVERY, KOERS_CHECKPOINT_SECONDS, "
     "KOERS_CHECKPOINT_DIR, KOERS_SIGNING_KEY.",

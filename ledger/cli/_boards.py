@@ -4,18 +4,16 @@ a team's KPI view, the numbers ``GET /org/alignment`` and ``GET /teams/{team}/kp
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import typer
 
-from ledger.cli._common import DataDir, Json, as_json
+from ledger.cli._common import DataDir, Json, as_json, parse_period
 from ledger.cli._reads import print_table, read_source
 from ledger.cli._remote import Remote
 
 __all__ = ["kpi_board", "objective_tree"]
 
-_QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
 KPI_COLUMNS = ("name", "kind", "current", "target", "direction", "status", "trend", "next_step")
 
 
@@ -29,10 +27,7 @@ def objective_tree(
 
     Example: koers objective tree --period 2026-Q4
     """
-    if not _QUARTER.fullmatch(period):
-        raise typer.BadParameter(
-            f"{period!r} is not a quarter: give it as 2026-Q4", param_hint="--period"
-        )
+    parse_period(period)
     with read_source(data_dir) as source:
         if isinstance(source, Remote):
             tree: dict[str, Any] = source.get("org/alignment", {"period": period})

@@ -11,16 +11,12 @@ import typer
 
 from ledger.cli._common import DataDir
 from ledger.cli._output import fail, friendly_errors
+from ledger.cli._tree import group
 from ledger.settings import Settings
 
 __all__ = ["cluster"]
 
-cluster = typer.Typer(
-    help="A 3-node NATS cluster with Koers on it, on this machine (as docker-compose.yml).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+cluster = group("cluster", no_args_is_help=True)
 
 
 @cluster.command(epilog="\b\nExample: koers cluster up --port 8000 --nats-port 4222")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -36,6 +37,7 @@ __all__ = [
     "parse_date",
     "parse_decimal",
     "parse_moment",
+    "parse_period",
     "parse_uuid",
     "report",
 ]
@@ -142,6 +144,18 @@ def parse_uuid(value: str, what: str = "id") -> UUID:
         return UUID(value.strip())
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an id: copy it from `koers … list`") from None
+
+
+_QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
+
+
+def parse_period(value: str) -> str:
+    """A ``--period``: a quarter, written as 2026-Q4."""
+    if not _QUARTER.fullmatch(value):
+        raise typer.BadParameter(
+            f"{value!r} is not a quarter: give it as 2026-Q4", param_hint="--period"
+        )
+    return value
 
 
 def parse_date(value: str) -> date:

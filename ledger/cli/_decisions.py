@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 from ledger.cli._commands import add_commands, bespoke_option, command_function, option_values
 from ledger.cli._quality import decider_quality
 from ledger.cli._reads import add_reads
+from ledger.cli._tree import group
 from ledger.domain import COMMANDS, Command
 from ledger.domain import decisions as dc
 from ledger.errors import InvalidField
 
 __all__ = ["decision"]
 
-decision = typer.Typer(help="Decisions: question, options, criteria, the call, and its review.")
+decision = group("decision")
 
 add_reads(decision, "decision")
 

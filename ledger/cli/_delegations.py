@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import typer
-
 from ledger.cli._commands import add_commands
 from ledger.cli._reads import add_reads
+from ledger.cli._tree import group
 from ledger.domain import COMMANDS
 
 __all__ = ["delegation"]
 
-delegation = typer.Typer(help="Delegations: work handed to one owner, with a rhythm.")
+delegation = group("delegation")
 
 add_reads(delegation, "delegation")
 

@@ -8,17 +8,18 @@ from ledger.cli._address import base_url
 from ledger.cli._commands import add_commands
 from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app, local_settings
 from ledger.cli._reads import add_reads
+from ledger.cli._tree import group
 from ledger.domain import COMMANDS
 
 __all__ = ["calendar_link", "directory", "login_link", "people", "teams", "token"]
 
-people = typer.Typer(help="People: who uses Koers, known by a handle, with org-wide roles.")
-teams = typer.Typer(help="Teams: the org tree, with each member's role (viewer, member, lead).")
+people = group("people")
+teams = group("teams")
 
 add_reads(people, "person")
 add_reads(teams, "team")
-directory = typer.Typer(help="The directory as a whole: bring in the people of an existing log.")
-token = typer.Typer(help="API tokens: make one (its secret is shown once), list, revoke.")
+directory = group("directory")
+token = group("token")
 add_reads(token, "token")
 add_commands(token, COMMANDS.of_kind("token"))
 add_commands(people, COMMANDS.of_kind("person"))

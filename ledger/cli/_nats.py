@@ -15,6 +15,7 @@ import typer
 
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, friendly_errors
+from ledger.cli._tree import group
 from ledger.embedded import (
     READER,
     ROLES,
@@ -32,10 +33,7 @@ from ledger.errors import ConfigurationError
 
 __all__ = ["nats"]
 
-nats = typer.Typer(
-    help="The embedded nats-server's users: read-only users for analytics, connection URLs.",
-    no_args_is_help=True,
-)
+nats = group("nats", no_args_is_help=True)
 user = typer.Typer(help="Add, remove and list the NATS users.", no_args_is_help=True)
 nats.add_typer(user, name="user")
 

@@ -13,13 +13,12 @@ from ledger.cli._commands import command_function
 from ledger.cli._common import Actor, DataDir, Json, actor_of, as_json, koers_app, local_principal
 from ledger.cli._output import friendly_errors
 from ledger.cli._remote import remote_from_env
+from ledger.cli._tree import group
 from ledger.domain import COMMANDS
 
 __all__ = ["notify"]
 
-notify = typer.Typer(
-    help="Notifications: e-mail, Slack and Teams, digests and quiet hours per person or team."
-)
+notify = group("notify")
 for _verb, _name, _example in (
     ("set", "person.notify", "ann --email on --digest daily --quiet 19:00-08:00"),
     ("team", "team.notify", "platform --slack https://hooks.slack.com/services/T0/B0/XX"),

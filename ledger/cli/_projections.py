@@ -21,6 +21,7 @@ import typer
 from ledger.bootstrap import bootstrap
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import echo_set_aside, emit_json, fail, friendly_errors
+from ledger.cli._tree import group
 from ledger.settings import Settings
 from projections import quarantine_entries
 from projections._lock import ViewsBusy
@@ -31,12 +32,7 @@ from projections.views import KoersViews, open_views
 
 __all__ = ["projections"]
 
-projections = typer.Typer(
-    help="The views (OKR progress, decision quality, delegations, retros, prompts).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+projections = group("projections", no_args_is_help=True)
 
 ViewsPath = Annotated[
     Path | None,

@@ -5,18 +5,16 @@ else from the local data, where the local administrator reads everyone's)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import typer
 
-from ledger.cli._common import DataDir, Json, as_json
+from ledger.cli._common import DataDir, Json, as_json, parse_period
 from ledger.cli._reads import print_table, read_source
 from ledger.cli._remote import Remote
 
 __all__ = ["decider_quality"]
 
-_QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
 BAND_COLUMNS = ("low", "high", "reviews", "mean_confidence", "share_as_expected")
 
 
@@ -35,10 +33,8 @@ def decider_quality(
 
     Example: koers decision quality --by ann --period 2026-Q4
     """
-    if period is not None and not _QUARTER.fullmatch(period):
-        raise typer.BadParameter(
-            f"{period!r} is not a quarter: give it as 2026-Q4", param_hint="--period"
-        )
+    if period is not None:
+        parse_period(period)
     with read_source(data_dir) as source:
         if isinstance(source, Remote):
             params = {"period": period} if period else {}

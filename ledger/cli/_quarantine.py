@@ -18,6 +18,7 @@ from ledger.bootstrap import store_factory
 from ledger.cli._common import DataDir, Json, local_settings
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.cli._reads import print_table
+from ledger.cli._tree import group
 from ledger.nats.factory import NATSFactory
 from ledger.settings import Settings
 
@@ -25,12 +26,7 @@ __all__ = ["quarantine", "quarantined"]
 
 COLUMNS = ["where", "position", "subject", "event_type", "reason", "first_seen"]
 
-quarantine = typer.Typer(
-    help="Events the views and the workers set aside (foreign, undecodable, not applicable).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+quarantine = group("quarantine", no_args_is_help=True)
 
 
 def _views_entries(settings: Settings) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
-__all__ = ["TREE", "Entry", "KindGroup", "LazyGroup", "Pending"]
+__all__ = ["TREE", "Entry", "KindGroup", "LazyGroup", "Pending", "group"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,20 @@ TREE: tuple[Entry, ...] = (
         "A 3-node NATS cluster with Koers on it, on this machine (as docker-compose.yml).",
     ),
 )  # fmt: skip
+
+
+def group(name: str, *, epilog: str | None = None, no_args_is_help: bool = False) -> typer.Typer:
+    """The ``typer.Typer`` of the top-level group ``name``: its help is the summary of its
+    entry in :data:`TREE`, written once there (``koers --help`` lists it without importing
+    the group); plain help text, and errors left to ``friendly_errors``."""
+    (entry,) = (e for e in TREE if e.name == name)
+    return typer.Typer(
+        help=entry.summary,
+        epilog=epilog,
+        no_args_is_help=no_args_is_help,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
 
 
 class Pending(TyperCommand):

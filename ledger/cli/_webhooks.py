@@ -28,15 +28,13 @@ from ledger.cli._common import (
 from ledger.cli._output import friendly_errors
 from ledger.cli._reads import print_table
 from ledger.cli._remote import remote_from_env
+from ledger.cli._tree import group
 from ledger.domain import COMMANDS
 from ledger.webhooks import WebhookDesk
 
 __all__ = ["webhooks"]
 
-webhooks = typer.Typer(
-    help="Outgoing webhooks: the events you may read, POSTed to a URL and signed "
-    "(Standard Webhooks); add prints the signing secret once."
-)
+webhooks = group("webhooks")
 add_commands(webhooks, COMMANDS.of_kind("webhook"))
 
 Remote = Callable[[Any], Any]  # does the work through the API

@@ -14,11 +14,12 @@ from ledger.bootstrap import run_workers, store_factory
 from ledger.cli._common import DataDir, Json, as_json, koers_app, local_settings
 from ledger.cli._output import friendly_errors
 from ledger.cli._reads import print_table
+from ledger.cli._tree import group
 from ledger.domain import Prompt, PromptState
 
 __all__ = ["deadletters", "prompts", "worker"]
 
-prompts = typer.Typer(help="Reflection prompts across people: what is open, for whom.")
+prompts = group("prompts")
 
 
 def worker(

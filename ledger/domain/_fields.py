@@ -56,6 +56,7 @@ __all__ = [
     "Fraction",
     "Handle",
     "Handles",
+    "Matching",
     "Moment",
     "Number",
     "Quarter",
@@ -186,25 +187,46 @@ class Text(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Handle(Field):
+class Matching(Field):
+    """Text that ``pattern`` matches whole, spaces around it dropped, of at most ``longest``
+    characters (the pattern allows no more); the JSON Schema says the same."""
+
+    pattern: ClassVar[re.Pattern[str]]
+    longest: ClassVar[int]
+
+    def check(self, value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else value
+        if not isinstance(text, str) or not self.pattern.fullmatch(text):
+            raise self.fail(self.mismatch(value))
+        return text
+
+    @abstractmethod
+    def mismatch(self, value: Any) -> str:
+        """Why ``value`` is refused, and what to give instead."""
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^{self.pattern.pattern}$", "maxLength": self.longest}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Handle(Matching):
     """One person's handle (``ann``, ``ann@example.org``), never two."""
 
     metavar: ClassVar[str] = "HANDLE"
+    pattern: ClassVar[re.Pattern[str]] = _HANDLE
+    longest: ClassVar[int] = 120
 
     def check(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise self.fail(f"{value!r} is not a person's handle")
-        text = value.strip()
-        if _MANY_PEOPLE.search(text):
-            raise self.fail(f"{text!r} names more than one person; give exactly one (e.g. 'ann')")
-        if not _HANDLE.fullmatch(text):
+        if isinstance(value, str) and _MANY_PEOPLE.search(value.strip()):
             raise self.fail(
-                f"{text!r} is not a person's handle: use letters, digits, '.', '@' or '-'"
+                f"{value.strip()!r} names more than one person; give exactly one (e.g. 'ann')"
             )
-        return text
+        return super().check(value)
 
-    def _schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_HANDLE.pattern}$", "maxLength": 120}
+    def mismatch(self, value: Any) -> str:
+        if not isinstance(value, str):
+            return f"{value!r} is not a person's handle"
+        return f"{value.strip()!r} is not a person's handle: use letters, digits, '.', '@' or '-'"
 
 
 @dataclass(frozen=True, kw_only=True)

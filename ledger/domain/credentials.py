@@ -104,7 +104,6 @@ CREATE_TOKEN = Command(
     ),
     creates=True,
     event="Issued",
-    runs="create_token",
     arguments=("handle",),
     example="ann --label 'laptop CLI' --expires 90d",
     may=(ADMIN, SELF),

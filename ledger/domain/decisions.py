@@ -225,7 +225,6 @@ OPEN_DECISION = Command(
     "--criterion speed=3 --criterion risk=1 --door one_way --information 60 --decider ann "
     "--decide-by 2026-12-15",
     event="Opened",
-    runs="open_decision",
     may=(LEAD,),
 )
 ADD_OPTION = Command(
@@ -308,8 +307,6 @@ REVIEW_DECISION = Command(
         Text(name="what_happened", help="What happened.", example="Weekly releases since May"),
         Text(name="lessons", help="Lessons.", default="", example="Ask security earlier"),
     ),
-    runs="review_decision",
-    method="review",
     example="<id> --outcome 4 --process 3 --as-expected "
     "--what-happened 'Weekly releases since February' --lessons 'Ask security earlier'",
     event="Reviewed",

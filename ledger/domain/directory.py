@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ledger.domain._base import NAMESPACE, Given, KoersAggregate, changes, still_open
 from ledger.domain._commands import Command
-from ledger.domain._fields import Choice, Field, Handle, Text, Texts
+from ledger.domain._fields import Choice, Field, Handle, Matching, Text, Texts
 from ledger.domain.access import ADMIN, LEAD, SELF
 from ledger.domain.notify import Channels, Digest, QuietHours, Switch, WebhookUrl
 from ledger.errors import InvalidValue
@@ -67,22 +67,18 @@ def team_id(slug: str) -> UUID:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Slug(Field):
+class Slug(Matching):
     """A team's short name: lower-case letters, digits and dashes, up to 40 characters."""
 
     metavar: ClassVar[str] = "SLUG"
+    pattern: ClassVar[re.Pattern[str]] = _SLUG
+    longest: ClassVar[int] = 40
 
-    def check(self, value: Any) -> str:
-        text = value.strip() if isinstance(value, str) else value
-        if not isinstance(text, str) or not _SLUG.fullmatch(text):
-            raise self.fail(
-                f"{value!r} is not a team slug: use lower-case letters, digits and dashes "
-                f"(e.g. 'platform' or 'sales-emea')"
-            )
-        return text
-
-    def _schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_SLUG.pattern}$", "maxLength": 40}
+    def mismatch(self, value: Any) -> str:
+        return (
+            f"{value!r} is not a team slug: use lower-case letters, digits and dashes "
+            f"(e.g. 'platform' or 'sales-emea')"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -117,7 +117,6 @@ SET_OBJECTIVE = Command(
     example="--team platform --period 2026-Q4 --title 'Ship weekly' "
     "--why 'Customers wait too long' --owner ann",
     event="Set",
-    method="set",
     may=(LEAD,),
 )
 REALIGN_OBJECTIVE = Command(

@@ -125,7 +125,6 @@ ADD_WEBHOOK = Command(
     ),
     creates=True,
     event="Added",
-    runs="add_webhook",
     arguments=("url",),
     example="https://retro.example.org/hooks/koers --events 'decision.*,prompt.*' --team platform",
     description=(

@@ -11,17 +11,16 @@ what was typed kept.
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledger.api import in_thread, koers_of
 from ledger.application import Receipt
-from ledger.domain import COMMANDS, Command, Principal
+from ledger.domain import COMMANDS, Command
 from ledger.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -33,12 +32,11 @@ from ledger.errors import (
 )
 from ledger.web._forms import error_name, form_of, values_of
 from ledger.web._render import render
-from ledger.web._session import check_form_origin, viewer
+from ledger.web._session import Viewer, check_form_origin
 
 __all__ = ["router", "safe_next"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 #: The form's own inputs: what the change acts on is ``subject``, not ``target`` (a key
 #: result's and a KPI's target is a field of their commands).
 _CONTROL = frozenset({"csrf", "key", "subject", "next"})

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import in_thread, koers_of
-from ledger.domain import COMMANDS, Principal
+from ledger.domain import COMMANDS
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render, visible_teams
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from projections import (
     KoersViews,
     delegation_board,
@@ -40,7 +39,6 @@ from projections.retro_follow_through import ActionItem
 __all__ = ["Waiting", "router", "waiting_for"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ the API.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import (
@@ -33,14 +33,13 @@ from ledger.web._forms import Form, Input, form_of
 from ledger.web._lineage import lineage_of, page_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import paged, render
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from ledger.web._things import not_found, readable
 from projections.decision_quality import BANDS
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 MISSING = ("There is no decision here that you may see: a team's decisions are for its members "
            "and those above it.")  # fmt: skip
 

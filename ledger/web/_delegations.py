@@ -11,19 +11,19 @@ delegations); one delegation is read as ``GET /delegations/<id>`` and its histor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import in_thread, koers_of
-from ledger.domain import COMMANDS, Principal
+from ledger.domain import COMMANDS
 from ledger.domain.delegations import Delegation, DelegationStatus
 from ledger.errors import KoersError
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from ledger.web._things import not_found, readable
 from projections import delegation_board
 from projections.delegation_board import DelegationBoard, DelegationCard
@@ -31,7 +31,6 @@ from projections.delegation_board import DelegationBoard, DelegationCard
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 
 
 @dataclass(frozen=True)

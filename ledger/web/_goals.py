@@ -12,10 +12,10 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
@@ -27,7 +27,7 @@ from ledger.web._charts import Reference, Series, line_chart
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import At, at_of, read_view
 from ledger.web._render import paged, render, visible_teams
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from projections import (
     KoersViews,
     KpiStatus,
@@ -43,7 +43,6 @@ from projections.okr import AlignmentNode, KeyResultProgress, OkrProgress
 __all__ = ["kr_chart", "router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 _QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
 ROOM_KPIS = 5  # the method's "3 to 5 KPIs"; more are listed on the team's KPI page
 KPI_PAGE = 50

@@ -5,24 +5,22 @@ things the person may see."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import koers_of
 from ledger.domain import Principal
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from ledger.web._things import not_found
 from projections import Lineage, LineageNode, lineage
 
 __all__ = ["lineage_of", "page_of", "router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 _MISSING = ("There is no such retro item, action item, decision, key result, objective or "
             "delegation, or it is not yours to see.")  # fmt: skip
 _PAGES = {

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import in_thread, koers_of, see_team
@@ -22,14 +21,13 @@ from ledger.errors import NotFound, UnknownName
 from ledger.web._quality_charts import calibration_chart, grid_chart, time_chart
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from ledger.web._things import not_found
 from projections import calibration, decision_quality
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 QUARTER = re.compile(r"(19|2[0-9])[0-9]{2}-Q[1-4]")
 
 

@@ -3,22 +3,21 @@ prompt's page (what a notification links to) and the journal of answers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ledger.domain import COMMANDS, Principal
+from ledger.domain import COMMANDS
 from ledger.web._forms import Form, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from projections import prompt_inbox, reflection_journal
 
 __all__ = ["prompt_forms", "router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 
 
 def prompt_forms(prompt_id: str, next_page: str) -> list[Form]:

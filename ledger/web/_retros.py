@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import in_thread, koers_of, see_team
 from ledger.application._reads import complete_state
-from ledger.domain import COMMANDS, Principal
+from ledger.domain import COMMANDS
 from ledger.domain.retros import ActionState, Retro
 from ledger.errors import NotFound
 from ledger.web._charts import Series, line_chart
 from ledger.web._forms import Form, Input, form_of
 from ledger.web._reads import at_of, read_view
 from ledger.web._render import render
-from ledger.web._session import viewer
+from ledger.web._session import Viewer
 from ledger.web._things import not_found, readable
 from projections import retro_follow_through
 from projections.retro_follow_through import RetroFollowThrough, RetroPoint
@@ -33,7 +33,6 @@ from projections.retro_follow_through import RetroFollowThrough, RetroPoint
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 _NOT_YOURS = "This team's retros are for its members and those of the teams above it."
 
 

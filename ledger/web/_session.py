@@ -8,14 +8,15 @@ its ``csrf`` field and, when the browser sends an ``Origin``, come from this ori
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from ledger.api import COOKIE, Sessions
 from ledger.domain import Principal
 from ledger.errors import Forbidden, Unauthenticated
 
-__all__ = ["SignInNeeded", "check_form_origin", "csrf_of", "viewer"]
+__all__ = ["SignInNeeded", "Viewer", "check_form_origin", "csrf_of", "viewer"]
 
 
 class SignInNeeded(Exception):
@@ -38,6 +39,10 @@ async def viewer(request: Request) -> Principal:
         raise SignInNeeded(str(e)) from None
     request.state.principal = principal
     return principal
+
+
+#: A page's parameter for the person looking at it (:func:`viewer`).
+Viewer = Annotated[Principal, Depends(viewer)]
 
 
 def csrf_of(request: Request, principal: Principal) -> str:

@@ -5,9 +5,9 @@ hours, which kinds) — the same settings as ``koers notify show|set`` and
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ledger.api import feed_url, in_thread, koers_of
@@ -15,12 +15,11 @@ from ledger.domain import COMMANDS, Principal
 from ledger.errors import KoersError
 from ledger.web._forms import form_of
 from ledger.web._render import render
-from ledger.web._session import check_form_origin, viewer
+from ledger.web._session import Viewer, check_form_origin
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(viewer)]
 
 
 @router.get("/me/notifications")

@@ -100,6 +100,23 @@ class Site:
         headers = {"Authorization": f"Bearer {self.tokens[handle]}"}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
+    def api_get(self, handle: str, path: str, **params: Any) -> Any:
+        """``GET path`` (with ``params``) as ``handle``: its JSON; anything but 200 fails
+        the test, showing the answer."""
+        with self.api(handle) as api:
+            answer = api.get(path, params=params or None)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def api_post(self, handle: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST path`` as ``handle``: its receipt; anything but 200 or 201 fails the test,
+        showing the answer."""
+        with self.api(handle) as api:
+            answer = api.post(path, json=body)
+        assert answer.status_code in (200, 201), answer.text
+        receipt: dict[str, Any] = answer.json()
+        return receipt
+
 
 @pytest.fixture(scope="session")
 def site() -> Iterator[Site]:

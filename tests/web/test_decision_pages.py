@@ -25,24 +25,17 @@ def _listed(page: Any) -> set[str]:
     )
 
 
-def _api(site: Site, handle: str, path: str) -> Any:
-    with site.api(handle) as api:
-        answer = api.get(path)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 def test_the_log_filters_list_what_the_api_lists(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
     page = signed_in("ann").page
-    everything = _api(site, "ann", "/decisions?limit=1000")["items"]
+    everything = site.api_get("ann", "/decisions?limit=1000")["items"]
     page.goto(f"{site.url}/decision-log")
     page.locator("#filter-team").select_option("platform")
     page.locator("#filter-status").select_option("decided")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**/decision-log?team=platform*status=decided*")
-    decided = _api(site, "ann", "/decisions?team=platform&status=decided")["items"]
+    decided = site.api_get("ann", "/decisions?team=platform&status=decided")["items"]
     assert decided
     assert _listed(page) == {d["id"] for d in decided}
     page.goto(f"{site.url}/decision-log?door=one_way&information=80_and_above")
@@ -101,7 +94,7 @@ def test_open_inform_decide_and_review_through_the_forms(
             {"information_level": "85", "note": "A spike measured both"})  # fmt: skip
     page.wait_for_url(f"**/decision/{ident}?done=update_information*")
     assert "A spike measured both" in page.locator("#information").inner_text()
-    state = _api(site, "ann", f"/decisions/{ident}")
+    state = site.api_get("ann", f"/decisions/{ident}")
     assert (state["information_level"], [o["key"] for o in state["options"]]) == (
         85,
         ["a", "b", "c"],
@@ -113,12 +106,12 @@ def test_open_inform_decide_and_review_through_the_forms(
     error = page.locator(".field.invalid")
     assert "before the decision" in error.locator(".error").inner_text(), error.inner_text()
     assert page.locator('[name="review_on"]').get_attribute("aria-invalid") == "true"
-    assert _api(site, "ann", f"/decisions/{ident}")["status"] == "open"
+    assert site.api_get("ann", f"/decisions/{ident}")["status"] == "open"
     page.locator('[name="review_on"]').fill(today.isoformat())
     page.get_by_role("button", name="Make the decision").click()
     page.wait_for_url(f"**/decision/{ident}?done=decide*")
     assert page.locator("#confidence").inner_text() == "70 %"
-    state = _api(site, "ann", f"/decisions/{ident}")
+    state = site.api_get("ann", f"/decisions/{ident}")
     assert (state["status"], state["chosen"], Decimal(state["confidence"])) == (
         "decided", "c", Decimal("0.7"))  # fmt: skip
 
@@ -128,7 +121,7 @@ def test_open_inform_decide_and_review_through_the_forms(
     })  # fmt: skip
     page.wait_for_url(f"**/decision/{ident}?done=review_decision*")
     assert "Builds take 8 minutes now" in page.locator("#the-review").inner_text()
-    history = _api(site, "ann", f"/decisions/{ident}/history")
+    history = site.api_get("ann", f"/decisions/{ident}/history")
     assert [h["type"] for h in history][-3:] == [
         "decision.information_updated", "decision.made", "decision.reviewed"]  # fmt: skip
     shown = page.locator("#history tbody tr").evaluate_all("rs => rs.map(r => +r.dataset.version)")
@@ -176,20 +169,20 @@ def test_the_proof_state_and_links_are_the_apis(
     page = signed_in("ann").page
     page.goto(f"{site.url}/decision/{REVIEWED}")
     proof = page.locator("#proof").inner_text()
-    history = _api(site, "ann", f"/decisions/{REVIEWED}/history")
+    history = site.api_get("ann", f"/decisions/{REVIEWED}/history")
     assert proof.startswith("Covered by checkpoint "), proof
     assert int(proof.split()[3].rstrip(",")) >= max(h["position"] for h in history)
     assert f"each of its {len(history)} events" in proof
-    links = _api(site, "ann", f"/decisions/{REVIEWED}")["links"]
+    links = site.api_get("ann", f"/decisions/{REVIEWED}")["links"]
     assert {link["kind"] for link in links} == {"key_result"}
-    titles = [_api(site, "ann", f"/key-results/{link['target_id']}")["title"] for link in links]
+    titles = [site.api_get("ann", f"/key-results/{link['target_id']}")["title"] for link in links]
     assert page.locator("#links a").all_inner_texts() == titles
 
 
 def test_quality_numbers_are_the_apis(site: Site, signed_in: Callable[..., Visit]) -> None:
     page = signed_in("ann").page
     page.goto(f"{site.url}/team/platform/quality?period=2026-Q3")
-    quality = _api(site, "ann", "/teams/platform/decision-quality?period=2026-Q3")
+    quality = site.api_get("ann", "/teams/platform/decision-quality?period=2026-Q3")
     shown = {k: page.locator(f"#q-{k}").inner_text() for k in ("decisions", "decided", "brier")}
     assert shown == {"decisions": str(quality["decisions"]), "decided": str(quality["decided"]),
                      "brier": quality["brier_score"]}  # fmt: skip
@@ -211,8 +204,8 @@ def test_my_calibration_is_over_my_reviewed_decisions(
     """gijs's Brier score worked out from the API: each decision he decided that was
     reviewed, its stated confidence against whether it went as expected."""
     squares = []
-    for d in _api(site, "gijs", "/decisions?decider=gijs&limit=1000")["items"]:
-        history = _api(site, "gijs", f"/decisions/{d['id']}/history")
+    for d in site.api_get("gijs", "/decisions?decider=gijs&limit=1000")["items"]:
+        history = site.api_get("gijs", f"/decisions/{d['id']}/history")
         reviews = [h["fields"] for h in history if h["type"] == "decision.reviewed"]
         if reviews:
             outcome = 1 if reviews[-1]["as_expected"] else 0
@@ -233,7 +226,7 @@ def test_another_teams_decision_and_quality_are_not_found(
     visit = signed_in("gijs")  # the sales lead
     visit.expect(404)
     page = visit.page
-    question = _api(site, "ann", f"/decisions/{REVIEWED}")["question"]
+    question = site.api_get("ann", f"/decisions/{REVIEWED}")["question"]
     for path in (f"/decision/{REVIEWED}", f"/decision/{REVIEWED}?then=1",
                  "/team/platform/quality?period=2026-Q3", "/decision/not-an-id"):  # fmt: skip
         answer = page.goto(site.url + path)
@@ -295,7 +288,7 @@ def test_the_matrix_positions_and_approval_are_the_apis(
     managed-postgres decision: its recommender, and its approver's approval."""
     page = signed_in("ann").page
     page.goto(f"{site.url}/decision/{SCORED}")
-    matrix = _api(site, "ann", f"/decisions/{SCORED}")["matrix"]
+    matrix = site.api_get("ann", f"/decisions/{SCORED}")["matrix"]
     for option, total in matrix["totals"].items():
         row = page.locator(f'#matrix tr[data-option="{option}"]')
         assert row.locator("td.total").inner_text() == total
@@ -340,7 +333,7 @@ def test_score_approve_and_decide_through_the_forms(
     _submit(bram, score, {"option": "a", "criterion": "risk", "score": "2"})
     bram.wait_for_url(f"**/decision/{ident}?done=score_decision*")
     assert bram.locator('#matrix tr[data-option="a"] td.total').inner_text() == "14.00"
-    assert _api(site, "ann", f"/decisions/{ident}")["matrix"]["totals"]["a"] == "14.00"
+    assert site.api_get("ann", f"/decisions/{ident}")["matrix"]["totals"]["a"] == "14.00"
 
     ann = signed_in("ann", expect=[422]).page
     ann.goto(f"{site.url}/decision/{ident}")
@@ -350,7 +343,7 @@ def test_score_approve_and_decide_through_the_forms(
             "expected_outcome": "Builds under 5 min", "review_on": today}  # fmt: skip
     _submit(ann, "Make the decision", call)
     assert "fleur is this decision's approver" in ann.locator(".banner").inner_text()
-    assert _api(site, "ann", f"/decisions/{ident}")["status"] == "open"
+    assert site.api_get("ann", f"/decisions/{ident}")["status"] == "open"
 
     fleur = signed_in("fleur").page
     fleur.goto(f"{site.url}/decision/{ident}")

@@ -19,21 +19,6 @@ def _day(days: int = 0) -> str:
     return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
 
 
-def _post(site: Site, handle: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    with site.api(handle) as api:
-        answer = api.post(path, json=body)
-    assert answer.status_code in (200, 201), answer.text
-    receipt: dict[str, Any] = answer.json()
-    return receipt
-
-
-def _get(site: Site, handle: str, path: str) -> Any:
-    with site.api(handle) as api:
-        answer = api.get(path)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 def _act(scope: Any, action: str, fields: dict[str, str]) -> None:
     """Open the folded form ``action`` inside ``scope``, fill it in and send it."""
     scope.locator("summary", has_text=action).click()
@@ -50,11 +35,11 @@ def _act(scope: Any, action: str, fields: dict[str, str]) -> None:
 def test_my_day_shows_a_retro_action_to_its_owner_and_marks_it_done_in_place(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    retro = _post(site, "ann", "/retros", {"team": "platform", "period": "Week 49",
-                                           "held_on": _day()})  # fmt: skip
+    retro = site.api_post("ann", "/retros", {"team": "platform", "period": "Week 49",
+                                             "held_on": _day()})  # fmt: skip
     text = f"Write the on-call handbook ({uuid.uuid4().hex[:6]})"
-    added = _post(site, "ann", f"/retros/{retro['id']}/action-items",
-                  {"text": text, "owner": "chen", "due": _day(7)})  # fmt: skip
+    added = site.api_post("ann", f"/retros/{retro['id']}/action-items",
+                          {"text": text, "owner": "chen", "due": _day(7)})  # fmt: skip
     item = added["item_id"]
     bram = signed_in("bram").page
     assert bram.locator(f"#action-{item}").count() == 0  # not bram's
@@ -65,7 +50,7 @@ def test_my_day_shows_a_retro_action_to_its_owner_and_marks_it_done_in_place(
     page.wait_for_url("**/?done=complete_action_item*")
     assert page.get_by_role("status").first.inner_text().startswith("Done: Mark")
     assert page.locator(f"#action-{item}").count() == 0
-    follow = _get(site, "chen", "/teams/platform/retro-follow-through")
+    follow = site.api_get("chen", "/teams/platform/retro-follow-through")
     assert [i["state"] for i in follow["all_items"] if i["item_id"] == item] == ["done"]
 
 
@@ -100,7 +85,7 @@ def test_a_retro_end_to_end_through_the_forms(site: Site, signed_in: Callable[..
     _act(page, "Add an action item", {"Text": "Agree a definition of done", "Owner": "chen",
                                       "Due": _day(5)})  # fmt: skip
     page.wait_for_url("**?done=add_action_item*")
-    state = _get(site, "ann", f"/retros/{first}")
+    state = site.api_get("ann", f"/retros/{first}")
     items = {a["text"]: i for i, a in state["actions"].items()}
     _act(page.locator(f"#action-{items['Pair on reviews daily']}"),
          "Mark an open action item done", {"Note": "Daily since Monday."})  # fmt: skip
@@ -114,7 +99,7 @@ def test_a_retro_end_to_end_through_the_forms(site: Site, signed_in: Callable[..
     page.wait_for_url(f"**/retro/{first}?done=carry_over*")
     carried = page.locator(f"#action-{items['Agree a definition of done']}")
     assert "carried over" in carried.inner_text()
-    follow = _get(site, "ann", f"/teams/platform/retro-follow-through?period={period}")
+    follow = site.api_get("ann", f"/teams/platform/retro-follow-through?period={period}")
     second = follow["retros"][-1]["retro_id"]
     assert [r["retro_id"] for r in follow["retros"]] == [first, second]
     assert (follow["done"], follow["open"], follow["carried_over"]) == (1, 1, 1)
@@ -124,7 +109,7 @@ def test_a_retro_end_to_end_through_the_forms(site: Site, signed_in: Callable[..
     assert "carried over from" in page.locator(f"#action-{items['Agree a definition of done']}"
                                                ).inner_text()  # fmt: skip
     page.goto(f"{site.url}/team/platform/retros")  # the team's numbers are the API's
-    whole = _get(site, "ann", "/teams/platform/retro-follow-through")
+    whole = site.api_get("ann", "/teams/platform/retro-follow-through")
     for ident, key in (("items", "items"), ("open", "open"), ("done", "done"),
                        ("dropped", "dropped"), ("carried-over", "carried_over")):  # fmt: skip
         assert page.locator(f"#{ident}").inner_text() == str(whole[key]), ident
@@ -165,9 +150,9 @@ def test_a_delegation_check_in_and_its_acknowledgement(
     assert ann.locator(f"#check-in-{check_in}").count() == 0
     ann.goto(f"{site.url}/delegation/{delegation}")
     assert "Ask kim for the gaps" in ann.locator(f"#check-in-{check_in} .ack").inner_text()
-    state = _get(site, "ann", f"/delegations/{delegation}")
+    state = site.api_get("ann", f"/delegations/{delegation}")
     assert state["check_ins"][check_in]["acknowledged"] is True
-    board = _get(site, "emre", "/delegation-board")
+    board = site.api_get("emre", "/delegation-board")
     card = next(c for o in board["owners"] for c in o["delegations"]
                 if c["delegation_id"] == delegation)  # fmt: skip
     emre.goto(f"{site.url}/me/delegations")
@@ -180,9 +165,10 @@ def test_a_delegation_check_in_and_its_acknowledgement(
 def test_renegotiate_and_complete_a_delegation_and_drop_a_retro_action(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    made = _post(site, "ann", "/delegations", {"owner": "fleur", "title": "Tidy the backlog",
-                 "why": "You triage it", "desired_result": "Under 50 open issues",
-                 "level": "advise", "due": _day(20)})  # fmt: skip
+    made = site.api_post("ann", "/delegations", {
+        "owner": "fleur", "title": "Tidy the backlog", "why": "You triage it",
+        "desired_result": "Under 50 open issues", "level": "advise", "due": _day(20),
+    })  # fmt: skip
     here = f"{site.url}/delegation/{made['id']}"
     fleur = signed_in("fleur").page
     fleur.goto(here)
@@ -197,16 +183,16 @@ def test_renegotiate_and_complete_a_delegation_and_drop_a_retro_action(
     assert ann.locator("details.action").count() == 0  # an ended delegation takes no more
     assert "Two releases in between" in ann.get_by_role("listitem").filter(
         has_text="renegotiated").inner_text()  # fmt: skip
-    assert _get(site, "ann", f"/delegations/{made['id']}")["status"] == "completed"
-    retro = _post(site, "ann", "/retros", {"team": "platform", "period": "Week 50",
-                                           "held_on": _day()})  # fmt: skip
+    assert site.api_get("ann", f"/delegations/{made['id']}")["status"] == "completed"
+    retro = site.api_post("ann", "/retros", {"team": "platform", "period": "Week 50",
+                                             "held_on": _day()})  # fmt: skip
     action = {"text": "Retire the old wiki", "owner": "dewi", "due": _day(3)}
-    item = _post(site, "ann", f"/retros/{retro['id']}/action-items", action)["item_id"]
+    item = site.api_post("ann", f"/retros/{retro['id']}/action-items", action)["item_id"]
     ann.goto(f"{site.url}/retro/{retro['id']}")
     _act(ann.locator(f"#action-{item}"), "Drop an open action item", {"Reason": "Moved"})
     ann.wait_for_url("**?done=drop_action_item*")
     assert "dropped" in ann.locator(f"#action-{item}").inner_text()
-    assert _get(site, "ann", f"/retros/{retro['id']}")["actions"][item]["state"] == "dropped"
+    assert site.api_get("ann", f"/retros/{retro['id']}")["actions"][item]["state"] == "dropped"
 
 
 def test_another_teams_retro_and_a_delegation_not_yours_are_not_found(

@@ -5,24 +5,16 @@ teams, and is not found for anyone else. In the browser, on the demo."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from tests.web.conftest import Site, Visit
 
 PLATFORM = ("bram", "chen", "dewi", "emre", "fleur")
 
 
-def _api(site: Site, handle: str, path: str, **params: str) -> Any:
-    with site.api(handle) as api:
-        answer = api.get(path, params=params)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 def test_a_lead_sees_a_members_calibration_as_the_api_gives_it(
     site: Site, signed_in: Callable[..., Visit]
 ) -> None:
-    read = {who: _api(site, "ann", f"/people/{who}/decision-quality") for who in PLATFORM}
+    read = {who: site.api_get("ann", f"/people/{who}/decision-quality") for who in PLATFORM}
     who, numbers = max(read.items(), key=lambda item: item[1]["reviews"])
     assert numbers["reviews"] > 0  # the demo has reviewed decisions of platform's people
     page = signed_in("ann").page  # the platform lead

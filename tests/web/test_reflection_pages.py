@@ -17,10 +17,8 @@ def _prompt(site: Site, handle: str) -> dict[str, Any]:
     """A new prompt for ``handle``, as the API's inbox shows it."""
     question = f"What did you learn this week, {handle}? ({uuid.uuid4().hex[:6]})"
     prompt_id = site.issue_prompt(handle, question)
-    with site.api(handle) as api:
-        inbox = api.get(f"/people/{handle}/prompt-inbox")
-    assert inbox.status_code == 200, inbox.text
-    found: dict[str, Any] = next(p for p in inbox.json()["open"] if p["prompt_id"] == prompt_id)
+    inbox = site.api_get(handle, f"/people/{handle}/prompt-inbox")
+    found: dict[str, Any] = next(p for p in inbox["open"] if p["prompt_id"] == prompt_id)
     return found
 
 

@@ -19,10 +19,9 @@ DEMO = "2026-Q3"
 
 
 def _okr(site: Site, handle: str, team: str, period: str, **query: Any) -> dict[str, Any]:
-    with site.api(handle) as api:
-        answer = api.get(f"/teams/{team}/okr-progress", params={"period": period, **query})
-    assert answer.status_code == 200, answer.text
-    progress: dict[str, Any] = answer.json()
+    progress: dict[str, Any] = site.api_get(
+        handle, f"/teams/{team}/okr-progress", period=period, **query
+    )
     return progress
 
 

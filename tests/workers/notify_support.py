@@ -9,7 +9,6 @@ import email
 import email.policy
 import json
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from ledger.embedded._config import free_port
 from ledger.settings import WorkerSettings
 from tests.workers.test_workers_support import nats_call
 
@@ -35,13 +35,6 @@ __all__ = [
 ]
 
 _MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Inbox:
