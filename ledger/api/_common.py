@@ -117,8 +117,9 @@ KeyHeader = Annotated[
         min_length=1,
         max_length=IDEMPOTENCY_KEY.most,
         description="Makes the command safe to retry: sent again with the same key it takes "
-        "effect once and answers the first receipt (`replayed: true`).",
-        examples=["3f1c8e0a-retro-2026-11-27-action-1"],
+        "effect once and answers the first receipt (`replayed: true`); the same key with another "
+        "command or other values is refused (422 `key-reused`). Make a new one per command, "
+        "e.g. `3f1c8e0a-retro-2026-11-27-action-1`.",
     ),
 ]
 IfMatchHeader = Annotated[
@@ -154,7 +155,11 @@ class WriteContext:
     def expected_of(self, body_expected: Any) -> Any:
         """The expected version: the body's ``expected_version`` or ``If-Match`` (agreeing)."""
         if None not in (body_expected, self.if_match) and body_expected != self.if_match:
-            raise _invalid("expected_version", "expected_version and If-Match differ")
+            raise ApiProblem(  # at most one of them is the current version: a version conflict
+                "conflict",
+                f"expected_version {body_expected} and If-Match {self.if_match} differ: at "
+                f"most one of them is the current version; send one (the ETag of GET on it)",
+            )
         return body_expected if body_expected is not None else self.if_match
 
     async def answer(self, kind: str, receipt: Receipt, *, created: bool) -> JSONResponse:

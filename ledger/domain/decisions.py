@@ -215,7 +215,7 @@ OPEN_DECISION = Command(
         _INFORMATION,
         Handle(name="decider", help="The one person who decides.", example="ann"),
         Handles(name="consulted", help="Someone consulted (repeat).", default=(), example=["bram"]),
-        Handles(name="informed", help="Someone informed (repeat).", default=(), example=["cem"]),
+        Handles(name="informed", help="Someone informed (repeat).", default=(), example=["chen"]),
         RECOMMENDER_FIELD,
         APPROVER_FIELD,
         Day(name="decide_by", help="Decide by this date.", example="2026-12-15"),

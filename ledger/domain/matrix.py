@@ -72,7 +72,7 @@ APPROVER_FIELD = Handle(
     name="approver",
     help="Who must approve before the decision is made (optional).",
     default=None,
-    example="cem",
+    example="chen",
 )
 _NOTE = NOTE  # a score's or a position's note: optional, up to 2,000 characters
 

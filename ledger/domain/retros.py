@@ -141,7 +141,7 @@ HOLD_RETRO = Command(
             name="facilitator",
             help="Who facilitated (default: who records it).",
             default=None,
-            example="cem",
+            example="chen",
         ),
     ),
     creates=True,
