@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BATCHES", "QUARANTINE", "TABLES", "Table", "create_statements"]
+__all__ = ["BATCHES", "QUARANTINE", "TABLES", "Table", "column_type", "create_statements"]
+
+#: The declared types (as SQLite takes them) in PostgreSQL: text compared byte by byte as
+#: SQLite does (``COLLATE "C"``, whatever the database's locale), 64-bit integers as SQLite's.
+_POSTGRES = {"TEXT": 'TEXT COLLATE "C"', "INTEGER": "BIGINT", "BIGINT": "BIGINT"}
+
+
+def column_type(declared: str, dialect: str = "sqlite") -> str:
+    """A declared column type (``TEXT NOT NULL``, ...) in ``dialect``."""
+    if dialect == "sqlite":
+        return declared
+    kind, _, rest = declared.partition(" ")
+    return " ".join(filter(None, (_POSTGRES[kind], rest)))
 
 
 @dataclass(frozen=True)
@@ -25,8 +37,10 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
 
-    def create(self) -> list[str]:
-        columns = ", ".join(f"{name} {kind}" for name, kind in self.columns)
+    def create(self, dialect: str = "sqlite") -> list[str]:
+        """The ``CREATE`` statements in SQLite's (default) or PostgreSQL's (``"postgresql"``)
+        column types (:func:`column_type`)."""
+        columns = ", ".join(f"{name} {column_type(kind, dialect)}" for name, kind in self.columns)
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, "
             f"PRIMARY KEY ({', '.join(self.key)}))"
@@ -221,6 +235,6 @@ BATCHES = Table(
 )
 
 
-def create_statements() -> list[str]:
+def create_statements(dialect: str = "sqlite") -> list[str]:
     tables = (*TABLES, QUARANTINE, BATCHES)
-    return [statement for table in tables for statement in table.create()]
+    return [statement for table in tables for statement in table.create(dialect)]

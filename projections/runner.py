@@ -37,14 +37,15 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Notification, WaitInterruptedError
 
-from ledger.settings import ROLE_KEY
+from ledger.errors import ConfigurationError
+from ledger.settings import ROLE_KEY, ViewSettings
 from projections._checkpoints import Checkpoints, checkpoint_every, checkpoints_kept
 from projections._lock import WriterLock
 from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
 from projections.projection import KoersProjection
 from projections.replay import PAGE, Progress, replay, views_as_of
-from projections.views import KoersViews, open_views, views_env
+from projections.views import KoersViews, ViewsUnavailable, open_views, views_env
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, Subscription
 
     from ledger.application import Koers
+    from projections._postgres import PostgresWriterLock
 
 __all__ = ["ViewRunner"]
 
@@ -59,6 +61,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 POLL = 0.05
+RETRY_MAX = 2.0
 
 
 class _Failed:
@@ -87,12 +90,27 @@ class ViewRunner:
 
         self._env = dict(app_env)
         self.path = Path(views_path or views_env(self._env).get("SQLITE_DBNAME", ""))
+        settings = ViewSettings.from_env(self._env)
+        #: The PostgreSQL views (``KOERS_VIEWS_URL``; a ``views_path`` names a SQLite file).
+        self.postgres = settings if settings.url and views_path is None else None
+        #: Where the views are (for messages).
+        self.where = (
+            f"{settings.where} (schema {settings.schema})" if self.postgres else str(self.path)
+        )
         self.batch = batch
-        self.checkpoints = Checkpoints(
-            self.path, checkpoint_every(self._env), checkpoints_kept(self._env)
+        self.checkpoints = Checkpoints(  # none in PostgreSQL (see projections._postgres)
+            self.path,
+            0 if self.postgres else checkpoint_every(self._env),
+            checkpoints_kept(self._env),
         )
         self._checkpoint_due = threading.Event()
-        self._lock = WriterLock(self.path)
+        self._lock: WriterLock | PostgresWriterLock
+        if self.postgres:
+            from projections._postgres import PostgresWriterLock
+
+            self._lock = PostgresWriterLock(self.postgres.url, self.postgres.schema)
+        else:
+            self._lock = WriterLock(self.path)
         self._lock.acquire()
         self._owns_app = app is None
         self._closed = False
@@ -101,7 +119,7 @@ class ViewRunner:
             own = {**self._env, ROLE_KEY: "views"}
             self.app: Koers = app if app is not None else Koers(env=own)
             try:
-                self.views: KoersViews = open_views(self._env, path=self.path)
+                self.views: KoersViews = self._open()
             except BaseException:
                 if self._owns_app:
                     self.app.close()
@@ -115,6 +133,11 @@ class ViewRunner:
         self._threads: list[threading.Thread] = []
         self._subscription: Subscription[ApplicationRecorder] | None = None
         self._swap = threading.Lock()
+
+    def _open(self) -> KoersViews:
+        if self.postgres:
+            return open_views(self._env)
+        return open_views(self._env, path=self.path)
 
     # -- following ---------------------------------------------------------------------------
 
@@ -196,10 +219,28 @@ class ViewRunner:
                     log.warning("no view checkpoint taken of %s: %r", self.path, e)
 
     def _apply(self, projection: KoersProjection, batch: list[Notification | _Failed]) -> None:
-        """Apply the notifications before the first failure (if any), then raise it."""
+        """Apply the notifications before the first failure (if any), then raise it.
+
+        While the view database is unavailable (PostgreSQL down or restarting) the batch is
+        tried again, from 50 ms doubling up to 2 s, until it commits or the runner stops;
+        steps the views reflect already are skipped (a commit whose answer was lost), so
+        each event still takes effect once."""
         failures = [n for n in batch if isinstance(n, _Failed)]
         ready = batch[: batch.index(failures[0])] if failures else batch
-        projection.apply([step_of(self.app, n) for n in ready if isinstance(n, Notification)])
+        steps = [step_of(self.app, n) for n in ready if isinstance(n, Notification)]
+        pause = POLL
+        while True:
+            try:
+                projection.apply(steps)
+            except ViewsUnavailable as e:
+                if self._stopping.is_set():
+                    raise
+                log.warning("views: %s; trying again in %.2f s", e, pause)
+                if self._stopping.wait(pause):
+                    raise
+                pause = min(pause * 2, RETRY_MAX)
+            else:
+                break
         if failures:
             raise failures[0].error
 
@@ -248,6 +289,10 @@ class ViewRunner:
 
     def checkpoint(self) -> int:
         """Take a checkpoint of the committed views now; returns its position (0: none)."""
+        if self.postgres:
+            raise ConfigurationError(
+                "views in PostgreSQL keep no checkpoints: an 'as of' read replays the log"
+            )
         return self.checkpoints.take(self.views)
 
     def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews:
@@ -265,6 +310,8 @@ class ViewRunner:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Replay the whole log into a fresh view file, then swap it in for the live one
         (following resumes from the rebuilt position). Returns that position."""
+        if self.postgres:
+            return self._rebuild_schema(self.postgres, progress)
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
         _remove_database(fresh_path)
         kept = Checkpoints(fresh_path, self.checkpoints.every, self.checkpoints.most)
@@ -299,6 +346,32 @@ class ViewRunner:
             os.replace(fresh_path, self.path)
             self.checkpoints.replace_with(kept)
             self.views = open_views(self._env, path=self.path)
+            if following:
+                self.start()
+        return position
+
+    def _rebuild_schema(self, postgres: ViewSettings, progress: Progress | None) -> int:
+        """:meth:`rebuild` in PostgreSQL: into ``<schema>_rebuild``, swapped in by renaming
+        it in one transaction (see :mod:`projections._postgres`)."""
+        from projections._postgres import drop_schema, replace_schema
+
+        url, live, fresh_schema = postgres.url, postgres.schema, f"{postgres.schema}_rebuild"
+        drop_schema(url, fresh_schema)
+        fresh = open_views(self._env, schema=fresh_schema)
+        try:
+            position = replay(self.app, fresh, progress=progress)
+        except BaseException:
+            fresh.close()
+            drop_schema(url, fresh_schema)
+            raise
+        fresh.close()
+        with self._swap:
+            following = bool(self._threads)
+            self.stop()
+            self.views.close()
+            self.views.wake_waiters()
+            replace_schema(url, live, fresh_schema)
+            self.views = self._open()
             if following:
                 self.start()
         return position
