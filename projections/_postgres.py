@@ -28,6 +28,8 @@ import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,8 @@ from psycopg.rows import dict_row
 
 from ledger.settings import ViewSettings
 from projections._lock import ViewsBusy
-from projections._schema import create_statements
+from projections._schema import POSTGRES, create_statements
+from projections._sql import day, dec, moment
 from projections.views import KoersViews, ViewsUnavailable
 
 __all__ = ["PostgresKoersViews", "PostgresWriterLock", "ViewsUnavailable", "replace_schema"]
@@ -94,10 +97,20 @@ class _Cursor:
             raise ViewsUnavailable(_unavailable(self._url, e)) from e
 
     def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+        row = self._cursor.fetchone()
+        return None if row is None else _as_stored(row)
 
     def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        return [_as_stored(row) for row in self._cursor.fetchall()]
+
+
+def _as_stored(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its typed values (``timestamptz``, ``date``, ``numeric``) in the text forms
+    of :mod:`projections._sql`, which every query reads: the same rows as from SQLite."""
+    return {k: _TEXT[type(v)](v) if type(v) in _TEXT else v for k, v in row.items()}
+
+
+_TEXT: dict[type, Any] = {datetime: moment, date: day, Decimal: dec}
 
 
 class PostgresKoersViews(KoersViews):
@@ -126,7 +139,7 @@ class PostgresKoersViews(KoersViews):
         with self._transaction(commit=True) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            for statement in (_TRACKING, *create_statements("postgresql")):
+            for statement in (_TRACKING, *create_statements(POSTGRES)):
                 cursor.execute(statement)
 
     def _take(self) -> psycopg.Connection[Any]:

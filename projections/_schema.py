@@ -5,31 +5,94 @@ deterministic export (:mod:`projections._export`) are derived from these declara
 ``position`` columns hold the notification id (stream sequence) of the event that created the
 row: the tie-breaker wherever two facts carry the same time. See ``docs/metrics.md`` for
 what each column means.
+
+Every column has a *semantic* kind (:class:`Kind`): what the value is, whatever a database
+calls it. SQLite stores times, dates and decimals as text in the forms ``projections._sql``
+documents (:data:`SQLITE`); another backend maps the kinds to its own types by passing its
+mapping to :meth:`Table.create`, and the export converts the text forms to typed values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["BATCHES", "QUARANTINE", "TABLES", "Table", "column_type", "create_statements"]
+__all__ = [
+    "BATCHES",
+    "POSTGRES",
+    "QUARANTINE",
+    "SQLITE",
+    "TABLES",
+    "ColumnType",
+    "Kind",
+    "Table",
+    "create_statements",
+]
 
-#: The declared types (as SQLite takes them) in PostgreSQL: text compared byte by byte as
-#: SQLite does (``COLLATE "C"``, whatever the database's locale), 64-bit integers as SQLite's.
-_POSTGRES = {"TEXT": 'TEXT COLLATE "C"', "INTEGER": "BIGINT", "BIGINT": "BIGINT"}
+
+class Kind(StrEnum):
+    """What a column's value is."""
+
+    TEXT = "text"
+    #: A whole number that counts or rates something (a count, a 0–10 confidence, days).
+    INTEGER = "integer"
+    #: A position in the log (a stream sequence): may exceed 32 bits.
+    BIGINT = "bigint"
+    #: An exact decimal (``Decimal``): at most 18 digits before the point and 12 after.
+    DECIMAL = "decimal"
+    #: An instant, with time zone (stored in UTC).
+    TIMESTAMP = "timestamp"
+    #: A calendar date.
+    DATE = "date"
+    #: Yes or no.
+    BOOLEAN = "boolean"
 
 
-def column_type(declared: str, dialect: str = "sqlite") -> str:
-    """A declared column type (``TEXT NOT NULL``, ...) in ``dialect``."""
-    if dialect == "sqlite":
-        return declared
-    kind, _, rest = declared.partition(" ")
-    return " ".join(filter(None, (_POSTGRES[kind], rest)))
+#: How SQLite stores each kind: times as UTC ISO 8601 text, dates as ISO text, decimals as
+#: their exact text, booleans as 0 / 1 (``projections._sql``).
+SQLITE: Mapping[Kind, str] = {
+    Kind.TEXT: "TEXT",
+    Kind.INTEGER: "INTEGER",
+    Kind.BIGINT: "BIGINT",
+    Kind.DECIMAL: "TEXT",
+    Kind.TIMESTAMP: "TEXT",
+    Kind.DATE: "TEXT",
+    Kind.BOOLEAN: "INTEGER",
+}
+
+
+#: How PostgreSQL stores each kind (``projections._postgres``): text compared byte by byte
+#: as in SQLite (``COLLATE "C"``, whatever the database's locale); integers in 64 bits as
+#: SQLite's; exact decimals with the scale they were written with (unconstrained
+#: ``NUMERIC``); instants with time zone; booleans as the 0 / 1 the projection writes.
+POSTGRES: Mapping[Kind, str] = {
+    Kind.TEXT: 'TEXT COLLATE "C"',
+    Kind.INTEGER: "BIGINT",
+    Kind.BIGINT: "BIGINT",
+    Kind.DECIMAL: "NUMERIC",
+    Kind.TIMESTAMP: "TIMESTAMPTZ",
+    Kind.DATE: "DATE",
+    Kind.BOOLEAN: "SMALLINT",
+}
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A column's kind and whether it may be ``NULL``."""
+
+    kind: Kind
+    not_null: bool = False
+
+    def sql(self, types: Mapping[Kind, str] = SQLITE) -> str:
+        """The column's type in a backend's DDL (``types`` maps each kind to its SQL type)."""
+        return f"{types[self.kind]} NOT NULL" if self.not_null else types[self.kind]
 
 
 @dataclass(frozen=True)
 class Table:
     name: str
-    columns: tuple[tuple[str, str], ...]  # (name, type with NOT NULL when it applies)
+    columns: tuple[tuple[str, ColumnType], ...]
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
 
@@ -37,10 +100,15 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
 
-    def create(self, dialect: str = "sqlite") -> list[str]:
-        """The ``CREATE`` statements in SQLite's (default) or PostgreSQL's (``"postgresql"``)
-        column types (:func:`column_type`)."""
-        columns = ", ".join(f"{name} {column_type(kind, dialect)}" for name, kind in self.columns)
+    @property
+    def column_kinds(self) -> dict[str, ColumnType]:
+        """Each column's kind and nullability, in declaration order."""
+        return dict(self.columns)
+
+    def create(self, types: Mapping[Kind, str] = SQLITE) -> list[str]:
+        """The ``CREATE TABLE`` / ``CREATE INDEX`` statements, with ``types`` mapping kinds
+        to the backend's SQL types (SQLite's by default)."""
+        columns = ", ".join(f"{name} {kind.sql(types)}" for name, kind in self.columns)
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, "
             f"PRIMARY KEY ({', '.join(self.key)}))"
@@ -53,14 +121,21 @@ class Table:
         return statements
 
 
-T, TN, INT, IN, B = "TEXT", "TEXT NOT NULL", "INTEGER", "INTEGER NOT NULL", "BIGINT NOT NULL"
+# Short names for the declarations below; a trailing N means NOT NULL.
+T, TN = ColumnType(Kind.TEXT), ColumnType(Kind.TEXT, True)
+INT, IN = ColumnType(Kind.INTEGER), ColumnType(Kind.INTEGER, True)
+B = ColumnType(Kind.BIGINT, True)
+DEC, DECN = ColumnType(Kind.DECIMAL), ColumnType(Kind.DECIMAL, True)
+TS, TSN = ColumnType(Kind.TIMESTAMP), ColumnType(Kind.TIMESTAMP, True)
+DAY, DAYN = ColumnType(Kind.DATE), ColumnType(Kind.DATE, True)
+BOOL = ColumnType(Kind.BOOLEAN)
 
 TABLES: tuple[Table, ...] = (
     Table(
         "objectives",
         (
             ("objective_id", TN), ("team", TN), ("period", TN), ("title", TN), ("owner", TN),
-            ("parent_id", T), ("status", TN), ("score", T), ("set_at", TN), ("ended_at", T),
+            ("parent_id", T), ("status", TN), ("score", DEC), ("set_at", TSN), ("ended_at", TS),
             ("position", B),
         ),
         ("objective_id",),
@@ -70,9 +145,9 @@ TABLES: tuple[Table, ...] = (
         "key_results",
         (
             ("kr_id", TN), ("objective_id", TN), ("title", TN), ("metric", TN),
-            ("start_value", TN), ("original_target", TN), ("target", TN), ("unit", TN),
-            ("owner", TN), ("cadence_days", IN), ("status", TN), ("close_score", T),
-            ("added_at", TN), ("ended_at", T), ("position", B),
+            ("start_value", DECN), ("original_target", DECN), ("target", DECN), ("unit", TN),
+            ("owner", TN), ("cadence_days", IN), ("status", TN), ("close_score", DEC),
+            ("added_at", TSN), ("ended_at", TS), ("position", B),
         ),
         ("kr_id",),
         (("objective_id",),),
@@ -80,15 +155,15 @@ TABLES: tuple[Table, ...] = (
     Table(
         "kr_check_ins",
         (
-            ("check_in_id", TN), ("kr_id", TN), ("as_of", TN), ("recorded_at", TN),
-            ("value", TN), ("confidence", IN), ("corrected_at", T), ("position", B),
+            ("check_in_id", TN), ("kr_id", TN), ("as_of", TSN), ("recorded_at", TSN),
+            ("value", DECN), ("confidence", IN), ("corrected_at", TS), ("position", B),
         ),
         ("check_in_id",),
         (("kr_id", "as_of"),),
     ),
     Table(
         "kr_targets",
-        (("kr_id", TN), ("position", B), ("target", TN), ("changed_at", TN), ("reason", TN)),
+        (("kr_id", TN), ("position", B), ("target", DECN), ("changed_at", TSN), ("reason", TN)),
         ("kr_id", "position"),
     ),
     Table(
@@ -96,11 +171,11 @@ TABLES: tuple[Table, ...] = (
         (
             ("decision_id", TN), ("team", TN), ("period", TN), ("question", TN),
             ("reversibility", TN), ("decider", TN), ("options_count", IN),
-            ("criteria_count", IN), ("information_level", IN), ("opened_at", TN),
-            ("decide_by", TN), ("status", TN), ("decided_at", T), ("chosen", T),
-            ("confidence", T), ("review_on", T), ("information_at_decision", INT),
-            ("reviewed_at", T), ("outcome_quality", INT), ("process_quality", INT),
-            ("as_expected", INT), ("reversed_at", T), ("superseded_at", T), ("superseded_by", T),
+            ("criteria_count", IN), ("information_level", IN), ("opened_at", TSN),
+            ("decide_by", DAYN), ("status", TN), ("decided_at", TS), ("chosen", T),
+            ("confidence", DEC), ("review_on", DAY), ("information_at_decision", INT),
+            ("reviewed_at", TS), ("outcome_quality", INT), ("process_quality", INT),
+            ("as_expected", BOOL), ("reversed_at", TS), ("superseded_at", TS), ("superseded_by", T),
             ("position", B),
         ),
         ("decision_id",),
@@ -109,42 +184,42 @@ TABLES: tuple[Table, ...] = (
     Table(
         "decision_links",
         (("decision_id", TN), ("kind", TN), ("target_id", TN), ("item_id", TN),
-         ("linked_at", TN)),
+         ("linked_at", TSN)),
         ("decision_id", "kind", "target_id", "item_id"),
         (("target_id",),),
     ),
     Table(
         "decision_criteria",
-        (("decision_id", TN), ("criterion", TN), ("weight", TN), ("position", B)),
+        (("decision_id", TN), ("criterion", TN), ("weight", DECN), ("position", B)),
         ("decision_id", "criterion"),
     ),
     Table(
         "decision_scores",
         (
             ("decision_id", TN), ("person", TN), ("option", TN), ("criterion", TN),
-            ("score", IN), ("note", TN), ("scored_at", TN), ("times_scored", IN),
+            ("score", IN), ("note", TN), ("scored_at", TSN), ("times_scored", IN),
             ("position", B),
         ),
         ("decision_id", "person", "option", "criterion"),
     ),
     Table(
         "decision_positions",
-        (("decision_id", TN), ("person", TN), ("stance", TN), ("note", TN), ("taken_at", TN),
+        (("decision_id", TN), ("person", TN), ("stance", TN), ("note", TN), ("taken_at", TSN),
          ("position", B)),
         ("decision_id", "person"),
     ),
     Table(
         "decision_roles",
-        (("decision_id", TN), ("role", TN), ("person", TN), ("named_at", TN),
-         ("approved_at", T), ("position", B)),
+        (("decision_id", TN), ("role", TN), ("person", TN), ("named_at", TSN),
+         ("approved_at", TS), ("position", B)),
         ("decision_id", "role"),
     ),
     Table(
         "delegations",
         (
             ("delegation_id", TN), ("delegator", TN), ("owner", TN), ("title", TN),
-            ("level", TN), ("cadence_days", IN), ("due", TN), ("status", TN),
-            ("delegated_at", TN), ("ended_at", T), ("renegotiations", IN), ("position", B),
+            ("level", TN), ("cadence_days", IN), ("due", DAYN), ("status", TN),
+            ("delegated_at", TSN), ("ended_at", TS), ("renegotiations", IN), ("position", B),
         ),
         ("delegation_id",),
         (("owner", "status"),),
@@ -152,8 +227,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "delegation_check_ins",
         (
-            ("check_in_id", TN), ("delegation_id", TN), ("checked_in_at", TN),
-            ("status", TN), ("acknowledged_at", T), ("position", B),
+            ("check_in_id", TN), ("delegation_id", TN), ("checked_in_at", TSN),
+            ("status", TN), ("acknowledged_at", TS), ("position", B),
         ),
         ("check_in_id",),
         (("delegation_id",),),
@@ -161,7 +236,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "retros",
         (
-            ("retro_id", TN), ("team", TN), ("period", TN), ("held_on", TN), ("format", TN),
+            ("retro_id", TN), ("team", TN), ("period", TN), ("held_on", DAYN), ("format", TN),
             ("facilitator", TN), ("went_well", IN), ("to_improve", IN), ("ideas", IN),
             ("position", B),
         ),
@@ -170,15 +245,15 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "retro_pulse",
-        (("retro_id", TN), ("dimension", TN), ("score", TN), ("responses", IN)),
+        (("retro_id", TN), ("dimension", TN), ("score", DECN), ("responses", IN)),
         ("retro_id", "dimension"),
     ),
     Table(
         "action_items",
         (
-            ("retro_id", TN), ("item_id", TN), ("text", TN), ("owner", TN), ("due", TN),
-            ("state", TN), ("carried_from", T), ("carried_to", T), ("added_at", TN),
-            ("ended_at", T), ("position", B),
+            ("retro_id", TN), ("item_id", TN), ("text", TN), ("owner", TN), ("due", DAYN),
+            ("state", TN), ("carried_from", T), ("carried_to", T), ("added_at", TSN),
+            ("ended_at", TS), ("position", B),
         ),
         ("retro_id", "item_id"),
         (("item_id",),),
@@ -187,14 +262,14 @@ TABLES: tuple[Table, ...] = (
         "lineage_nodes",
         (
             ("node_id", TN), ("kind", TN), ("team", TN), ("people", TN), ("title", TN),
-            ("retro_id", T), ("at", TN), ("actor", TN), ("position", B),
+            ("retro_id", T), ("at", TSN), ("actor", TN), ("position", B),
         ),
         ("node_id",),
     ),
     Table(
         "lineage_links",
         (
-            ("position", B), ("from_id", TN), ("to_id", TN), ("kind", TN), ("at", TN),
+            ("position", B), ("from_id", TN), ("to_id", TN), ("kind", TN), ("at", TSN),
             ("actor", TN),
         ),
         ("position",),
@@ -204,8 +279,8 @@ TABLES: tuple[Table, ...] = (
         "prompts",
         (
             ("prompt_id", TN), ("person", TN), ("kind", TN), ("question", TN),
-            ("triggered_by", TN), ("issued_at", TN), ("state", TN), ("snoozed_until", T),
-            ("answered_at", T), ("answer", T), ("dismissed_at", T), ("position", B),
+            ("triggered_by", TN), ("issued_at", TSN), ("state", TN), ("snoozed_until", TS),
+            ("answered_at", TS), ("answer", T), ("dismissed_at", TS), ("position", B),
         ),
         ("prompt_id",),
         (("person", "state"),),
@@ -217,7 +292,7 @@ TABLES: tuple[Table, ...] = (
 #: file), but kept in the same database and transaction as the tables it stands beside.
 QUARANTINE = Table(
     "quarantine",
-    (("position", B), ("subject", TN), ("event_type", T), ("reason", TN), ("first_seen", TN)),
+    (("position", B), ("subject", TN), ("event_type", T), ("reason", TN), ("first_seen", TSN)),
     ("position",),
 )
 
@@ -229,12 +304,12 @@ QUARANTINE = Table(
 #: at or before that time without reading the log (``projections.replay``).
 BATCHES = Table(
     "view_batches",
-    (("position", B), ("after", B), ("earliest", T)),
+    (("position", B), ("after", B), ("earliest", TS)),
     ("position",),
     (("earliest",),),
 )
 
 
-def create_statements(dialect: str = "sqlite") -> list[str]:
+def create_statements(types: Mapping[Kind, str] = SQLITE) -> list[str]:
     tables = (*TABLES, QUARANTINE, BATCHES)
-    return [statement for table in tables for statement in table.create(dialect)]
+    return [statement for table in tables for statement in table.create(types)]

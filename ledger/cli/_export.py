@@ -225,7 +225,9 @@ def _export_views(
         (out / "views").mkdir(exist_ok=True)
         counts = {}
         for table in TABLES:
-            kinds = tuple((n, "str" if t.startswith("TEXT") else "int") for n, t in table.columns)
+            kinds = tuple(
+                (n, "str" if t.sql().startswith("TEXT") else "int") for n, t in table.columns
+            )
             rows = shown_rows(views, table)
             rows.sort(key=lambda r: tuple((r[k] is None, r[k] or 0) for k in table.key))
             writer = _Writer(out / "views" / f"{table.name}.{fmt.value}", fmt, kinds)
