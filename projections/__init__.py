@@ -78,10 +78,11 @@ from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
 from projections.replay import replay, views_as_of
 from projections.retro_follow_through import RetroFollowThrough, retro_follow_through
-from projections.runner import ViewRunner
+from projections.runner import LiveViews, SharedViews, ViewRunner
 from projections.views import (
     KoersViews,
     SQLiteKoersViews,
+    ViewsUnavailable,
     memory_views,
     open_views,
     views_position,
@@ -98,6 +99,7 @@ __all__ = [
     "KpiStatus",
     "Lineage",
     "LineageNode",
+    "LiveViews",
     "OkrProgress",
     "OrgAlignment",
     "PromptInbox",
@@ -105,8 +107,10 @@ __all__ = [
     "RetroFollowThrough",
     "SQLiteKoersViews",
     "SetAside",
+    "SharedViews",
     "Table",
     "ViewRunner",
+    "ViewsUnavailable",
     "as_json",
     "calibration",
     "decision_quality",

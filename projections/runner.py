@@ -32,8 +32,9 @@ import queue
 import threading
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.persistence import Notification, WaitInterruptedError
 
@@ -48,20 +49,69 @@ from projections.replay import PAGE, Progress, replay, views_as_of
 from projections.views import KoersViews, ViewsUnavailable, open_views, views_env
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from eventsourcing.persistence import ApplicationRecorder, Subscription
 
     from ledger.application import Koers
     from projections._postgres import PostgresWriterLock
 
-__all__ = ["ViewRunner"]
+__all__ = ["LiveViews", "SharedViews", "ViewRunner"]
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 POLL = 0.05
 RETRY_MAX = 2.0
+
+
+class LiveViews(Protocol):
+    """What the API reads live views through: a :class:`ViewRunner` (this process keeps
+    them) or :class:`SharedViews` (another process does)."""
+
+    views: KoersViews
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    @property
+    def position(self) -> int: ...
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> None: ...
+
+    def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews: ...
+
+    def close(self) -> None: ...
+
+
+class SharedViews:
+    """Views in PostgreSQL that another process keeps (``koers projections run``, or a
+    ``koers serve`` with its views), read by this one: any number of API processes share
+    them. Read-your-writes holds across processes through the write's position:
+    :meth:`wait_for` polls the shared tracking row until it reaches it. "As of" reads replay
+    the log into memory (:func:`~projections.replay.views_as_of`)."""
+
+    def __init__(self, app: Koers, env: Mapping[str, str]) -> None:
+        self.app = app
+        self.views: KoersViews = open_views(env)
+
+    @property
+    def error(self) -> BaseException | None:
+        return None  # the process that keeps them reports its own; here they may lag only
+
+    @property
+    def position(self) -> int:
+        return self.views.position
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> None:
+        """Return as soon as the shared views reflect ``position``; ``TimeoutError`` after
+        ``timeout`` seconds."""
+        if position is not None:
+            self.views.wait(self.app.name, position, timeout)
+
+    def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews:
+        return views_as_of(self.app, position, time)
+
+    def close(self) -> None:
+        self.views.close()
 
 
 class _Failed:
