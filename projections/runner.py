@@ -247,7 +247,7 @@ class ViewRunner:
                     except queue.Empty:
                         break
                 self._apply(projection, batch)
-                if self.checkpoints.due(views.committed_position):
+                if self.checkpoints.every > 0 and self.checkpoints.due(views.committed_position):
                     self._checkpoint_due.set()
         except BaseException as e:
             self._error = e

@@ -15,7 +15,14 @@ from pathlib import Path
 from ledger.embedded.deploy import DEPLOY_USERS
 from ledger.settings import write_private
 
-__all__ = ["ENTRY", "SERVICES", "Service", "password_key", "read_or_make_passwords"]
+__all__ = [
+    "ENTRY",
+    "POSTGRES",
+    "SERVICES",
+    "Service",
+    "password_key",
+    "read_or_make_passwords",
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ SERVICES = (
     ),
 )
 """Started in this order after :data:`INIT`; stopped in the reverse order."""
+
+POSTGRES = "postgres"
+"""The PostgreSQL server of the views: every Koers process is given ``KOERS_VIEWS_URL`` naming
+it; the projector keeps the views there, the APIs (``--no-views``) read them."""
 
 ENTRY = ("cluster", "entry")
 """``koers cluster entry --listen … --backend … --backend …``: the one address of the APIs."""

@@ -6,7 +6,10 @@ One data directory (``initdb`` on first use), one ``postgres`` child process lis
 password-less ``trust`` for the one database user (loopback only, like the embedded
 nats-server; a shared deployment uses its own PostgreSQL with a password in
 ``KOERS_VIEWS_URL``). PostgreSQL refuses to run as root: as root the server runs as the
-unprivileged ``nobody`` user, and its data directory is handed to that user.
+unprivileged ``nobody`` user, and its data directory is handed to that user; when ``nobody``
+cannot reach ``data_dir`` (a folder on the way is private, as root's home is), the data
+directory is ``<temp dir>/koers-postgres-<hash of data_dir>`` instead (the same one on every
+start), and ``data_dir/postgres.where`` says so.
 
 :meth:`stop` asks for a fast shutdown (SIGINT), :meth:`kill` sends SIGKILL (a crash: the next
 start recovers from the write-ahead log). Both always reap the child, by its PID.
@@ -15,12 +18,15 @@ start recovers from the write-ahead log). Both always reap the child, by its PID
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Self
@@ -63,18 +69,28 @@ class PostgresServer:
         self._bin = postgres_binaries()
         self._process: subprocess.Popen[bytes] | None = None
         self._user = pwd.getpwnam(UNPRIVILEGED) if os.geteuid() == 0 else None
+        self._pgdata = self.data_dir / "pgdata"
+        if self._user is not None and not _reachable(self.data_dir):
+            digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
+            self._pgdata = Path(tempfile.gettempdir()) / f"koers-postgres-{digest}" / "pgdata"
 
     @property
     def url(self) -> str:
         return f"postgresql://{USER}@{LOOPBACK}:{self.port}/{DATABASE}"
 
     @property
+    def log(self) -> Path:
+        """The server's output."""
+        return self.data_dir / "postgres.log"
+
+    @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
 
     @property
-    def _pgdata(self) -> Path:
-        return self.data_dir / "pgdata"
+    def pgdata(self) -> Path:
+        """The server's data directory (see the module docstring)."""
+        return self._pgdata
 
     def _as_user(self) -> dict[str, Any]:
         if self._user is None:
@@ -85,11 +101,17 @@ class PostgresServer:
         if (self._pgdata / "PG_VERSION").exists():
             return
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        home = self._pgdata.parent
+        if home != self.data_dir:
+            (self.data_dir / "postgres.where").write_text(f"{self._pgdata}\n", encoding="utf-8")
+            home.mkdir(mode=0o700, exist_ok=True)
         if self._user is not None:
-            os.chown(self.data_dir, self._user.pw_uid, self._user.pw_gid)
+            os.chown(home, self._user.pw_uid, self._user.pw_gid)
         command = [str(self._bin / "initdb"), "-D", str(self._pgdata), "-U", USER,
                    "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, check=False, **self._as_user())
+        done = subprocess.run(
+            command, capture_output=True, check=False, cwd=home, **self._as_user()
+        )
         if done.returncode != 0:
             raise EmbeddedServerError(
                 f"initdb failed for {self._pgdata} ({done.stderr.decode(errors='replace')[-400:]})"
@@ -102,12 +124,12 @@ class PostgresServer:
         if self._process is not None and self._process.poll() is None:
             return self
         self._initdb()
-        log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 (the child keeps it)
+        log = open(self.log, "ab")  # noqa: SIM115 (the child keeps it)
         try:
             self._process = subprocess.Popen(
                 [str(self._bin / "postgres"), "-D", str(self._pgdata), "-h", LOOPBACK,
                  "-p", str(self.port), "-k", "", "-c", "max_connections=200"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self._pgdata,
                 **self._as_user(),
             )  # fmt: skip
         finally:
@@ -124,8 +146,7 @@ class PostgresServer:
             assert self._process is not None
             if self._process.poll() is not None:
                 raise EmbeddedServerError(
-                    f"postgres exited with {self._process.returncode}; see "
-                    f"{self.data_dir / 'postgres.log'}"
+                    f"postgres exited with {self._process.returncode}; see {self.log}"
                 )
             try:
                 _create_database(admin)
@@ -134,7 +155,7 @@ class PostgresServer:
                     self.kill()
                     raise EmbeddedServerError(
                         f"postgres did not accept connections on port {self.port} within "
-                        f"{_START_TIMEOUT:g} s; see {self.data_dir / 'postgres.log'}"
+                        f"{_START_TIMEOUT:g} s; see {self.log}"
                     ) from None
                 time.sleep(0.1)
             else:
@@ -166,8 +187,9 @@ class PostgresServer:
         return self.start()
 
     def remove(self) -> None:
-        """Stop it and delete its folder."""
+        """Stop it and delete its folder (and its data directory)."""
         self.stop()
+        shutil.rmtree(self._pgdata.parent, ignore_errors=True)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -175,6 +197,14 @@ class PostgresServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _reachable(folder: Path) -> bool:
+    """Whether anyone may pass through every folder above ``folder`` (``o+x``)."""
+    return all(
+        not parent.exists() or parent.stat().st_mode & stat.S_IXOTH
+        for parent in folder.absolute().parents
+    ) and (not folder.exists() or bool(folder.stat().st_mode & stat.S_IXOTH))
 
 
 def _create_database(admin: str) -> None:
