@@ -24,6 +24,7 @@ Everything that differs from SQLite is here (and in :func:`projections._schema.c
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import zlib
 from collections.abc import Iterator
@@ -161,8 +162,9 @@ class PostgresKoersViews(KoersViews):
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
         connection = self._take()
         try:
+            # A read is one statement (``rows``): in autocommit, one round trip, no BEGIN.
             with (
-                connection.transaction(force_rollback=not commit),
+                connection.transaction() if commit else contextlib.nullcontext(),
                 connection.cursor(row_factory=dict_row) as cursor,
             ):
                 yield _Cursor(cursor, self.url)
