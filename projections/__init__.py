@@ -42,16 +42,17 @@ Design:
   :meth:`ViewRunner.wait_for` returns as soon as the views committed it: the commit wakes a
   condition variable (no 100 ms polling), typically within a millisecond.
 - **Portable SQL.** Plain SQL with ``?`` placeholders, translated in one place
-  (``_sql.Tx``); types TEXT/INTEGER/BIGINT; times as sortable UTC text, decimals as exact
-  text. PostgreSQL is a ``KoersViews`` subclass of ``PostgresTrackingRecorder`` with
-  ``placeholder = "%s"`` plus ``KOERSVIEWS_PERSISTENCE_MODULE=eventsourcing.postgres``
-  (see ``views.py``).
+  (``_sql.Tx``); each column has a semantic kind (``_schema.Kind``); in SQLite times are
+  sortable UTC text and decimals exact text. With ``KOERS_VIEWS_URL`` the same tables are in
+  PostgreSQL (``_postgres.py``: ``timestamptz``, ``date``, ``numeric``, read back in the text
+  forms), shared by several API processes (:class:`SharedViews`); no checkpoints there.
 - **Quarantine.** An event the views cannot read or apply (foreign, undecodable, a handler
   that raises) is set aside with why, in the same transaction as the tracking row, and the
   views go on (``_quarantine.py``); a rebuild sets aside the same events.
 - **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
   ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``,
-  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints).
+  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints); ``KOERS_VIEWS_URL`` and
+  ``KOERS_VIEWS_SCHEMA`` for PostgreSQL (``ledger/settings/_sections.py``).
 
 Query results are frozen dataclasses of JSON-ready values: ids, times (UTC ISO 8601) and
 dates as text; decimals as text with a fixed number of places (``"0.4167"``, ``"3.50"``), so
