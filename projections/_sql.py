@@ -6,8 +6,8 @@ both run: ``INSERT``, ``UPDATE`` (also ``col = col + 1``), ``INSERT ... ON CONFL
 UPDATE SET col = excluded.col``, ``SELECT`` with ``WHERE`` / ``ORDER BY``; column types come
 from each column's kind (``_schema.SQLITE``, ``_schema.POSTGRES``), and PostgreSQL's typed
 values are read back in the text forms below (``_postgres``). Statements are written with
-``?`` placeholders; :class:`Tx` turns them into the driver's style (``%s`` for psycopg), so no literal ``?`` or
-``%`` may appear in a statement's text.
+``?`` placeholders; :class:`Tx` turns them into the driver's style (``%s`` for psycopg), so
+no literal ``?`` or ``%`` may appear in a statement's text.
 
 Values are stored so that text order is time order and nothing is lost:
 
