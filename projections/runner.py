@@ -31,7 +31,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -384,21 +384,31 @@ class ViewRunner:
             kept.remove()
             raise
         fresh.close()
+
+        def swap() -> None:
+            if Path(f"{self.path}-wal").exists():  # someone else still has it open
+                raise RuntimeError(f"{self.path} is open in another process; not swapped")
+            self.checkpoints.remove()  # first: a crash now leaves none, never stale ones
+            os.replace(fresh_path, self.path)
+            self.checkpoints.replace_with(kept)
+
+        self._swap_in(swap)
+        return position
+
+    def _swap_in(self, swap: Callable[[], None]) -> None:
+        """Stop following and close the views, ``swap`` the fresh ones in, open them again
+        and resume following (not when ``swap`` raised: the views are opened, as they are)."""
         with self._swap:
             following = bool(self._threads)
             self.stop()
             self.views.close()
             self.views.wake_waiters()
-            if Path(f"{self.path}-wal").exists():  # someone else still has it open
-                self.views = open_views(self._env, path=self.path)
-                raise RuntimeError(f"{self.path} is open in another process; not swapped")
-            self.checkpoints.remove()  # first: a crash now leaves none, never stale ones
-            os.replace(fresh_path, self.path)
-            self.checkpoints.replace_with(kept)
-            self.views = open_views(self._env, path=self.path)
+            try:
+                swap()
+            finally:
+                self.views = self._open()
             if following:
                 self.start()
-        return position
 
     def _rebuild_schema(self, postgres: ViewSettings, progress: Progress | None) -> int:
         """:meth:`rebuild` in PostgreSQL: into ``<schema>_rebuild``, swapped in by renaming
@@ -415,15 +425,7 @@ class ViewRunner:
             drop_schema(url, fresh_schema)
             raise
         fresh.close()
-        with self._swap:
-            following = bool(self._threads)
-            self.stop()
-            self.views.close()
-            self.views.wake_waiters()
-            replace_schema(url, live, fresh_schema)
-            self.views = self._open()
-            if following:
-                self.start()
+        self._swap_in(lambda: replace_schema(url, live, fresh_schema))
         return position
 
     def dump(self) -> bytes:

@@ -22,6 +22,7 @@ from ledger.errors import ConfigurationError
 from ledger.settings import Settings
 from projections import ViewRunner, ViewsUnavailable, open_views
 from projections._lock import ViewsBusy
+from tests.api.test_api_support import objective
 from tests.commandline import serving
 from tests.conftest import fresh_env, postgres_url, postgres_views
 
@@ -89,6 +90,9 @@ def test_one_runner_keeps_a_schema_another_is_refused(tmp_path: Path) -> None:
         app.close()
 
 
+PERIOD = "2026-Q4"
+
+
 def _listening(serve: subprocess.Popen[str]) -> str:
     """Where ``koers serve`` listens (a note on the audit may come first)."""
     assert serve.stderr is not None
@@ -128,21 +132,17 @@ def test_two_api_processes_share_the_views_and_read_each_others_writes(tmp_path:
         urls = [_listening(one), _listening(two)]
         clients = [httpx.Client(base_url=u, timeout=30, headers=auth) for u in urls]
         try:
-            for n in range(6):
+            for n in range(6):  # write through one, read through the other, in turn
                 write, read = clients[n % 2], clients[1 - n % 2]
-                body = {"team": "platform", "title": f"Goal {n}", "why": "w",
-                        "period": "2026-Q4", "owner": "ann"}  # fmt: skip
-                created = write.post("/objectives", json=body)
-                assert created.status_code == 201, created.text
-                position = created.json()["position"]
-                progress = read.get(
-                    "/teams/platform/okr-progress",
-                    params={"period": "2026-Q4", "min_position": position},
-                )
-                assert progress.status_code == 200, progress.text
-                assert int(progress.headers["Koers-Position"]) >= position
-                titles = {o["title"] for o in progress.json()["objectives"]}
-                assert titles == {f"Goal {i}" for i in range(n + 1)}
+                made = write.post("/objectives", json=objective(title=f"Goal {n}", period=PERIOD))
+                assert made.status_code == 201, made.text
+                wanted = {"period": PERIOD, "min_position": made.json()["position"]}
+                seen = read.get("/teams/platform/okr-progress", params=wanted)
+                assert seen.status_code == 200, seen.text
+                assert int(seen.headers["Koers-Position"]) >= wanted["min_position"]
+                assert {o["title"] for o in seen.json()["objectives"]} == {
+                    f"Goal {i}" for i in range(n + 1)
+                }
             healths = [c.get("/health").json() for c in clients]
             assert healths[0]["views"] == healths[1]["views"] == healths[0]["position"]
         finally:
