@@ -89,7 +89,7 @@ def test_the_views_are_in_postgresql_in_compose_and_in_the_runner(tmp_path: Path
             ours = runner.settings(service.user)["KOERS_VIEWS_URL"]
             assert ours == runner.postgres.url
             assert ours.endswith("/koers")
-            if service.name in ("views", "api"):  # they start once the database answers
+            if service.name in ("init", "views", "api"):  # once the database answers
                 depends = services[name]["depends_on"]
                 assert isinstance(depends, dict)
                 assert depends[POSTGRES] == {"condition": "service_healthy"}, name
