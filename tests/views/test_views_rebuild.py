@@ -134,7 +134,7 @@ def test_an_event_delivered_twice_is_applied_once(demo: Any, views_place: Place)
 
 
 def test_a_failing_handler_sets_its_event_aside_and_the_views_go_on(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, views_place: Place
 ) -> None:
     """A handler that raises: its event is quarantined (with why), nothing of it is written,
     the events after it are applied, and a rebuild sets aside the same events."""
@@ -147,7 +147,7 @@ def test_a_failing_handler_sets_its_event_aside_and_the_views_go_on(
     monkeypatch.setattr(projection_module, "HANDLERS", handlers)
     env = fresh_env()
     app = Koers(env=env)
-    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    runner = ViewRunner(*views_place(env), app=app).start()
     try:
         load_demo(app, today=TODAY)
         last = app.recorder.max_notification_id()
