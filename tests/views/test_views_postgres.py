@@ -23,7 +23,7 @@ from ledger.settings import Settings
 from projections import ViewRunner, ViewsUnavailable, open_views
 from projections._lock import ViewsBusy
 from tests.api.test_api_support import objective
-from tests.commandline import serving
+from tests.commandline import run_koers, serving
 from tests.conftest import fresh_env, postgres_url, postgres_views
 
 
@@ -148,3 +148,16 @@ def test_two_api_processes_share_the_views_and_read_each_others_writes(tmp_path:
         finally:
             for client in clients:
                 client.close()
+
+
+def test_a_command_on_views_postgresql_does_not_answer_for_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    port = int(postgres_url().rsplit(":", 1)[1].split("/")[0]) + 1
+    env = {**fresh_env(), "KOERS_DATA_DIR": str(tmp_path),
+           "KOERS_VIEWS_URL": f"postgresql://koers@127.0.0.1:{port}/koers"}  # fmt: skip
+    done = run_koers("projections", "status", env=env)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr  # no traceback
+    assert f"the view database postgresql://127.0.0.1:{port}/koers is unavailable" in lines[0]
