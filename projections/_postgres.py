@@ -238,6 +238,21 @@ class PostgresWriterLock:
             raise ViewsBusy(where, f"PostgreSQL backend {holder[0]}" if holder else "")
         self._connection = connection
 
+    def regain(self) -> None:
+        """After the database went away (and the lock with its session): take the lock
+        again; ``ViewsBusy`` if another runner took it meanwhile, ``ViewsUnavailable`` if
+        the database still does not answer."""
+        connection = self._connection
+        if connection is not None and not connection.closed:
+            try:
+                connection.execute("SELECT 1")
+            except psycopg.Error:
+                pass
+            else:
+                return
+        self.release()
+        self.acquire()
+
     def release(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:

@@ -272,15 +272,18 @@ class ViewRunner:
         """Apply the notifications before the first failure (if any), then raise it.
 
         While the view database is unavailable (PostgreSQL down or restarting) the batch is
-        tried again, from 50 ms doubling up to 2 s, until it commits or the runner stops;
+        tried again, from 50 ms doubling up to 2 s, until it commits or the runner stops,
+        the writer lock taken again first (``ViewsBusy`` if another runner has it now);
         steps the views reflect already are skipped (a commit whose answer was lost), so
         each event still takes effect once."""
         failures = [n for n in batch if isinstance(n, _Failed)]
         ready = batch[: batch.index(failures[0])] if failures else batch
         steps = [step_of(self.app, n) for n in ready if isinstance(n, Notification)]
-        pause = POLL
+        pause, retry = POLL, False
         while True:
             try:
+                if retry:  # a database's lock went with its lost session: take it again
+                    self._lock.regain()
                 projection.apply(steps)
             except ViewsUnavailable as e:
                 if self._stopping.is_set():
@@ -288,7 +291,7 @@ class ViewRunner:
                 log.warning("views: %s; trying again in %.2f s", e, pause)
                 if self._stopping.wait(pause):
                     raise
-                pause = min(pause * 2, RETRY_MAX)
+                pause, retry = min(pause * 2, RETRY_MAX), True
             else:
                 break
         if failures:

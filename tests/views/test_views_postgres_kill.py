@@ -1,7 +1,8 @@
 """PostgreSQL killed under load (``slow``, runs in CI): the API's view reads answer 503 with a
 problem saying which database is unavailable and what to do, writes go on (they do not need
-the views), and after a restart the views resume where they were: every event applied once
-(the check-ins the views hold are those of the log, and the views equal a replay of it).
+the views), and after a restart the views resume where they were, their runner holding its
+writer lock again: every event applied once (the check-ins the views hold are those of the
+log, and the views equal a replay of it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pytest
 
 from ledger.domain import KeyResult
 from ledger.embedded._postgres import PostgresServer
-from projections import dump, views_as_of
+from projections import ViewRunner, dump, views_as_of
+from projections._lock import ViewsBusy
 from tests.api.test_api_support import ANN, TODAY, Api, key_result, objective, quarter, running_api
 from tests.conftest import fresh_env
 
@@ -97,6 +99,8 @@ def test_postgresql_killed_under_load_gives_503_then_resumes_with_each_event_onc
                     assert time.monotonic() < deadline, answer.text
                     time.sleep(0.2)
                 writer.more(5)  # and the views follow again
+                with pytest.raises(ViewsBusy):  # the runner took its lock again
+                    ViewRunner(api.env, app=api.koers)
             finally:
                 writer.stop.set()
                 writer.thread.join(60)
