@@ -12,6 +12,8 @@ Everything that differs from SQLite is here (and in :func:`projections._schema.c
   position is not beyond the recorded one, ``IntegrityError``, and the batch rolls back.
 - **One writer.** A session advisory lock (:class:`PostgresWriterLock`) per schema instead of
   the file lock: one runner keeps the views, on whatever machine; any number of processes read.
+  A restart of the database ends the session and the lock with it: the runner takes it again
+  (:meth:`PostgresWriterLock.regain`) before it writes on.
 - **Rebuild.** The log is replayed into ``<schema>_rebuild``, then one transaction drops the
   live schema and renames the fresh one into its place: every reader, in any process, sees
   the old views or the new ones, never a mix.
