@@ -55,10 +55,12 @@ def test_live_views_after_the_demo_equal_rebuilt_views_byte_for_byte(
     tmp_path: Path, views_place: Place
 ) -> None:
     """On either backend the rebuilt views equal the live ones, and both equal the views
-    replayed into SQLite (in memory): in PostgreSQL, live = rebuilt = the SQLite rebuild."""
+    replayed into SQLite, in memory and in a file rebuilt by a runner of its own: in
+    PostgreSQL, live = rebuilt = the SQLite rebuild of the same log."""
     env = fresh_env()
     app = Koers(env=env)
     runner = ViewRunner(*views_place(env), app=app).start()
+    in_sqlite = ViewRunner(env, tmp_path / "sqlite.sqlite3", app=app)
     try:
         load_demo(app, today=TODAY)  # the runner follows while the demo is written
         last = app.recorder.max_notification_id()
@@ -79,11 +81,14 @@ def test_live_views_after_the_demo_equal_rebuilt_views_byte_for_byte(
             assert dump(replayed) == live
         finally:
             replayed.close()
+        assert in_sqlite.rebuild() == last
+        assert in_sqlite.dump() == live
         receipt = app.issue_prompt(actor="k", to="ann", question="After?", kind="k")
         runner.wait_for(receipt.position)  # the rebuilt views keep following
         assert runner.position == receipt.position
         assert len(live.splitlines()) > 200  # rows of every table
     finally:
+        in_sqlite.close()
         runner.close()
         app.close()
 
