@@ -73,6 +73,14 @@ def test_decision_quality_as_of_before_the_review_is_what_the_live_views_showed_
         finally:
             by_position.close()
             by_time.close()
+        for through_runner in (  # the API's path: from checkpoints, none in PostgreSQL
+            runner.as_of(position=reviewed.position - 1),
+            runner.as_of(time=review_time - timedelta(microseconds=1)),
+        ):
+            try:
+                assert dump(through_runner) == live_then
+            finally:
+                through_runner.close()
         assert dump(runner.views) != live_then
     finally:
         runner.close()
