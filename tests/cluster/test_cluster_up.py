@@ -52,6 +52,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
         yield cluster
     finally:
         cluster.stop()
+        cluster.postgres.remove()  # its data may be in the temp folder, outside tmp_path
 
 
 def koers(stack: LocalCluster, *args: str, user: str = "app", **extra: str) -> str:
