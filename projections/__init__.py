@@ -42,10 +42,10 @@ Design:
   :meth:`ViewRunner.wait_for` returns as soon as the views committed it: the commit wakes a
   condition variable (no 100 ms polling), typically within a millisecond.
 - **Portable SQL.** Plain SQL with ``?`` placeholders, translated in one place
-  (``_sql.Tx``); types TEXT/INTEGER/BIGINT; times as sortable UTC text, decimals as exact
-  text. PostgreSQL is a ``KoersViews`` subclass of ``PostgresTrackingRecorder`` with
-  ``placeholder = "%s"`` plus ``KOERSVIEWS_PERSISTENCE_MODULE=eventsourcing.postgres``
-  (see ``views.py``).
+  (``_sql.Tx``); each column has a semantic kind (``_schema.Kind``); in SQLite times are
+  sortable UTC text and decimals exact text. With ``KOERS_VIEWS_URL`` the same tables are in
+  PostgreSQL (``_postgres.py``: ``timestamptz``, ``date``, ``numeric``, read back in the text
+  forms), shared by several API processes (:class:`SharedViews`); no checkpoints there.
 - **Quarantine.** An event the views cannot read or apply (foreign, undecodable, a handler
   that raises) is set aside with why, in the same transaction as the tracking row, and the
   views go on (``_quarantine.py``); a rebuild sets aside the same events.
@@ -55,7 +55,8 @@ Design:
   stored value back as its kind for ``koers export`` (docs/metrics.md, "Column types").
 - **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
   ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``,
-  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints).
+  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints); ``KOERS_VIEWS_URL`` and
+  ``KOERS_VIEWS_SCHEMA`` for PostgreSQL (``ledger/settings/_sections.py``).
 
 Query results are frozen dataclasses of JSON-ready values: ids, times (UTC ISO 8601) and
 dates as text; decimals as text with a fixed number of places (``"0.4167"``, ``"3.50"``), so
@@ -82,10 +83,11 @@ from projections.projection import KoersProjection
 from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, reflection_journal
 from projections.replay import replay, views_as_of
 from projections.retro_follow_through import RetroFollowThrough, retro_follow_through
-from projections.runner import ViewRunner
+from projections.runner import LiveViews, SharedViews, ViewRunner
 from projections.views import (
     KoersViews,
     SQLiteKoersViews,
+    ViewsUnavailable,
     memory_views,
     open_views,
     views_position,
@@ -102,6 +104,7 @@ __all__ = [
     "KpiStatus",
     "Lineage",
     "LineageNode",
+    "LiveViews",
     "OkrProgress",
     "OrgAlignment",
     "PromptInbox",
@@ -109,8 +112,10 @@ __all__ = [
     "RetroFollowThrough",
     "SQLiteKoersViews",
     "SetAside",
+    "SharedViews",
     "Table",
     "ViewRunner",
+    "ViewsUnavailable",
     "as_json",
     "calibration",
     "decision_quality",

@@ -50,6 +50,10 @@ class WriterLock:
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
 
+    def regain(self) -> None:
+        """Nothing to do: the kernel keeps a ``flock`` for as long as this process lives
+        (a database lock may be lost with its connection, ``projections._postgres``)."""
+
     def release(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:

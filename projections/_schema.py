@@ -20,6 +20,7 @@ from enum import StrEnum
 
 __all__ = [
     "BATCHES",
+    "POSTGRES",
     "QUARANTINE",
     "SQLITE",
     "TABLES",
@@ -58,6 +59,21 @@ SQLITE: Mapping[Kind, str] = {
     Kind.TIMESTAMP: "TEXT",
     Kind.DATE: "TEXT",
     Kind.BOOLEAN: "INTEGER",
+}
+
+
+#: How PostgreSQL stores each kind (``projections._postgres``): text compared byte by byte
+#: as in SQLite (``COLLATE "C"``, whatever the database's locale); integers in 64 bits as
+#: SQLite's; exact decimals with the scale they were written with (unconstrained
+#: ``NUMERIC``); instants with time zone; booleans as the 0 / 1 the projection writes.
+POSTGRES: Mapping[Kind, str] = {
+    Kind.TEXT: 'TEXT COLLATE "C"',
+    Kind.INTEGER: "BIGINT",
+    Kind.BIGINT: "BIGINT",
+    Kind.DECIMAL: "NUMERIC",
+    Kind.TIMESTAMP: "TIMESTAMPTZ",
+    Kind.DATE: "DATE",
+    Kind.BOOLEAN: "SMALLINT",
 }
 
 
@@ -302,6 +318,6 @@ BATCHES = Table(
 )
 
 
-def create_statements() -> list[str]:
+def create_statements(types: Mapping[Kind, str] = SQLITE) -> list[str]:
     tables = (*TABLES, QUARANTINE, BATCHES)
-    return [statement for table in tables for statement in table.create()]
+    return [statement for table in tables for statement in table.create(types)]

@@ -3,10 +3,11 @@ are written to the view tables.
 
 Every statement in ``projections`` is plain SQL that SQLite (3.24+) and PostgreSQL (9.5+)
 both run: ``INSERT``, ``UPDATE`` (also ``col = col + 1``), ``INSERT ... ON CONFLICT (...) DO
-UPDATE SET col = excluded.col``, ``SELECT`` with ``WHERE`` / ``ORDER BY``; column types are
-``TEXT``, ``INTEGER`` and ``BIGINT`` only. Statements are written with ``?`` placeholders;
-:class:`Tx` turns them into the driver's style (``%s`` for psycopg), so no literal ``?`` or
-``%`` may appear in a statement's text.
+UPDATE SET col = excluded.col``, ``SELECT`` with ``WHERE`` / ``ORDER BY``; column types come
+from each column's kind (``_schema.SQLITE``, ``_schema.POSTGRES``), and PostgreSQL's typed
+values are read back in the text forms below (``_postgres``). Statements are written with
+``?`` placeholders; :class:`Tx` turns them into the driver's style (``%s`` for psycopg), so
+no literal ``?`` or ``%`` may appear in a statement's text.
 
 Values are stored so that text order is time order and nothing is lost:
 

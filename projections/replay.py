@@ -99,15 +99,17 @@ def views_as_of(
     *,
     checkpoints: Checkpoints | None = None,
     live: KoersViews | None = None,
+    into: KoersViews | None = None,
 ) -> KoersViews:
     """Views as they were at a stream ``position`` and/or a recorded ``time``, rebuilt in
-    memory: from the nearest of ``checkpoints`` (of the ``live`` views) when given, else from
-    the whole log (see the module docstring). Queries on them default ``at`` to that moment
-    (``time``, or the recording time of the event at the position). Close them when done.
+    memory (or ``into`` the empty views given): from the nearest of ``checkpoints`` (of the
+    ``live`` views) when given, else from the whole log (see the module docstring). Queries
+    on them default ``at`` to that moment (``time``, or the recording time of the event at
+    the position). Close them when done.
     """
     if time is not None and time.tzinfo is None:
         raise ValueError("an 'as of' time needs a time zone")
-    views = memory_views()
+    views = memory_views() if into is None else into
     try:
         start, stop = 0, position
         if checkpoints is not None and live is not None:

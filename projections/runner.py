@@ -31,34 +31,87 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.persistence import Notification, WaitInterruptedError
 
-from ledger.settings import ROLE_KEY
+from ledger.errors import ConfigurationError
+from ledger.settings import ROLE_KEY, ViewSettings
 from projections._checkpoints import Checkpoints, checkpoint_every, checkpoints_kept
 from projections._lock import WriterLock
 from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
 from projections.projection import KoersProjection
 from projections.replay import PAGE, Progress, replay, views_as_of
-from projections.views import KoersViews, open_views, views_env
+from projections.views import KoersViews, ViewsUnavailable, open_views, views_env
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from eventsourcing.persistence import ApplicationRecorder, Subscription
 
     from ledger.application import Koers
+    from projections._postgres import PostgresWriterLock
 
-__all__ = ["ViewRunner"]
+__all__ = ["LiveViews", "SharedViews", "ViewRunner"]
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 POLL = 0.05
+RETRY_MAX = 2.0
+
+
+class LiveViews(Protocol):
+    """What the API reads live views through: a :class:`ViewRunner` (this process keeps
+    them) or :class:`SharedViews` (another process does)."""
+
+    views: KoersViews
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    @property
+    def position(self) -> int: ...
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> None: ...
+
+    def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews: ...
+
+    def close(self) -> None: ...
+
+
+class SharedViews:
+    """Views in PostgreSQL that another process keeps (``koers projections run``, or a
+    ``koers serve`` with its views), read by this one: any number of API processes share
+    them. Read-your-writes holds across processes through the write's position:
+    :meth:`wait_for` polls the shared tracking row until it reaches it. "As of" reads replay
+    the log into memory (:func:`~projections.replay.views_as_of`)."""
+
+    def __init__(self, app: Koers, env: Mapping[str, str]) -> None:
+        self.app = app
+        self.views: KoersViews = open_views(env)
+
+    @property
+    def error(self) -> BaseException | None:
+        return None  # the process that keeps them reports its own; here they may lag only
+
+    @property
+    def position(self) -> int:
+        return self.views.position
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> None:
+        """Return as soon as the shared views reflect ``position``; ``TimeoutError`` after
+        ``timeout`` seconds."""
+        if position is not None:
+            self.views.wait(self.app.name, position, timeout)
+
+    def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews:
+        return views_as_of(self.app, position, time)
+
+    def close(self) -> None:
+        self.views.close()
 
 
 class _Failed:
@@ -87,12 +140,27 @@ class ViewRunner:
 
         self._env = dict(app_env)
         self.path = Path(views_path or views_env(self._env).get("SQLITE_DBNAME", ""))
+        settings = ViewSettings.from_env(self._env)
+        #: The PostgreSQL views (``KOERS_VIEWS_URL``; a ``views_path`` names a SQLite file).
+        self.postgres = settings if settings.url and views_path is None else None
+        #: Where the views are (for messages).
+        self.where = (
+            f"{settings.where} (schema {settings.schema})" if self.postgres else str(self.path)
+        )
         self.batch = batch
-        self.checkpoints = Checkpoints(
-            self.path, checkpoint_every(self._env), checkpoints_kept(self._env)
+        self.checkpoints = Checkpoints(  # none in PostgreSQL (see projections._postgres)
+            self.path,
+            0 if self.postgres else checkpoint_every(self._env),
+            checkpoints_kept(self._env),
         )
         self._checkpoint_due = threading.Event()
-        self._lock = WriterLock(self.path)
+        self._lock: WriterLock | PostgresWriterLock
+        if self.postgres:
+            from projections._postgres import PostgresWriterLock
+
+            self._lock = PostgresWriterLock(self.postgres.url, self.postgres.schema)
+        else:
+            self._lock = WriterLock(self.path)
         self._lock.acquire()
         self._owns_app = app is None
         self._closed = False
@@ -101,7 +169,7 @@ class ViewRunner:
             own = {**self._env, ROLE_KEY: "views"}
             self.app: Koers = app if app is not None else Koers(env=own)
             try:
-                self.views: KoersViews = open_views(self._env, path=self.path)
+                self.views: KoersViews = self._open()
             except BaseException:
                 if self._owns_app:
                     self.app.close()
@@ -115,6 +183,11 @@ class ViewRunner:
         self._threads: list[threading.Thread] = []
         self._subscription: Subscription[ApplicationRecorder] | None = None
         self._swap = threading.Lock()
+
+    def _open(self) -> KoersViews:
+        if self.postgres:
+            return open_views(self._env)
+        return open_views(self._env, path=self.path)
 
     # -- following ---------------------------------------------------------------------------
 
@@ -174,7 +247,7 @@ class ViewRunner:
                     except queue.Empty:
                         break
                 self._apply(projection, batch)
-                if self.checkpoints.due(views.committed_position):
+                if self.checkpoints.every > 0 and self.checkpoints.due(views.committed_position):
                     self._checkpoint_due.set()
         except BaseException as e:
             self._error = e
@@ -196,10 +269,31 @@ class ViewRunner:
                     log.warning("no view checkpoint taken of %s: %r", self.path, e)
 
     def _apply(self, projection: KoersProjection, batch: list[Notification | _Failed]) -> None:
-        """Apply the notifications before the first failure (if any), then raise it."""
+        """Apply the notifications before the first failure (if any), then raise it.
+
+        While the view database is unavailable (PostgreSQL down or restarting) the batch is
+        tried again, from 50 ms doubling up to 2 s, until it commits or the runner stops,
+        the writer lock taken again first (``ViewsBusy`` if another runner has it now);
+        steps the views reflect already are skipped (a commit whose answer was lost), so
+        each event still takes effect once."""
         failures = [n for n in batch if isinstance(n, _Failed)]
         ready = batch[: batch.index(failures[0])] if failures else batch
-        projection.apply([step_of(self.app, n) for n in ready if isinstance(n, Notification)])
+        steps = [step_of(self.app, n) for n in ready if isinstance(n, Notification)]
+        pause, retry = POLL, False
+        while True:
+            try:
+                if retry:  # a database's lock went with its lost session: take it again
+                    self._lock.regain()
+                projection.apply(steps)
+            except ViewsUnavailable as e:
+                if self._stopping.is_set():
+                    raise
+                log.warning("views: %s; trying again in %.2f s", e, pause)
+                if self._stopping.wait(pause):
+                    raise
+                pause, retry = min(pause * 2, RETRY_MAX), True
+            else:
+                break
         if failures:
             raise failures[0].error
 
@@ -248,6 +342,10 @@ class ViewRunner:
 
     def checkpoint(self) -> int:
         """Take a checkpoint of the committed views now; returns its position (0: none)."""
+        if self.postgres:
+            raise ConfigurationError(
+                "views in PostgreSQL keep no checkpoints: an 'as of' read replays the log"
+            )
         return self.checkpoints.take(self.views)
 
     def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews:
@@ -265,6 +363,8 @@ class ViewRunner:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Replay the whole log into a fresh view file, then swap it in for the live one
         (following resumes from the rebuilt position). Returns that position."""
+        if self.postgres:
+            return self._rebuild_schema(self.postgres, progress)
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
         _remove_database(fresh_path)
         kept = Checkpoints(fresh_path, self.checkpoints.every, self.checkpoints.most)
@@ -287,20 +387,48 @@ class ViewRunner:
             kept.remove()
             raise
         fresh.close()
+
+        def swap() -> None:
+            if Path(f"{self.path}-wal").exists():  # someone else still has it open
+                raise RuntimeError(f"{self.path} is open in another process; not swapped")
+            self.checkpoints.remove()  # first: a crash now leaves none, never stale ones
+            os.replace(fresh_path, self.path)
+            self.checkpoints.replace_with(kept)
+
+        self._swap_in(swap)
+        return position
+
+    def _swap_in(self, swap: Callable[[], None]) -> None:
+        """Stop following and close the views, ``swap`` the fresh ones in, open them again
+        and resume following (not when ``swap`` raised: the views are opened, as they are)."""
         with self._swap:
             following = bool(self._threads)
             self.stop()
             self.views.close()
             self.views.wake_waiters()
-            if Path(f"{self.path}-wal").exists():  # someone else still has it open
-                self.views = open_views(self._env, path=self.path)
-                raise RuntimeError(f"{self.path} is open in another process; not swapped")
-            self.checkpoints.remove()  # first: a crash now leaves none, never stale ones
-            os.replace(fresh_path, self.path)
-            self.checkpoints.replace_with(kept)
-            self.views = open_views(self._env, path=self.path)
+            try:
+                swap()
+            finally:
+                self.views = self._open()
             if following:
                 self.start()
+
+    def _rebuild_schema(self, postgres: ViewSettings, progress: Progress | None) -> int:
+        """:meth:`rebuild` in PostgreSQL: into ``<schema>_rebuild``, swapped in by renaming
+        it in one transaction (see :mod:`projections._postgres`)."""
+        from projections._postgres import drop_schema, replace_schema
+
+        url, live, fresh_schema = postgres.url, postgres.schema, f"{postgres.schema}_rebuild"
+        drop_schema(url, fresh_schema)
+        fresh = open_views(self._env, schema=fresh_schema)
+        try:
+            position = replay(self.app, fresh, progress=progress)
+        except BaseException:
+            fresh.close()
+            drop_schema(url, fresh_schema)
+            raise
+        fresh.close()
+        self._swap_in(lambda: replace_schema(url, live, fresh_schema))
         return position
 
     def dump(self) -> bytes:

@@ -11,10 +11,10 @@ whole transaction rolls back).
   (``<KOERS_DATA_DIR>/views.sqlite3``), WAL with ``synchronous=NORMAL`` (a power cut may lose
   the last commits, which only moves the tracking position back with them: they are
   replayed, still exactly once), or an in-memory database for "as of" views.
-- PostgreSQL later: a ``PostgresKoersViews(KoersViews, PostgresTrackingRecorder)`` with
-  ``placeholder = "%s"`` and a ``_transaction`` over ``self.datastore.transaction``; select
-  it with ``KOERSVIEWS_PERSISTENCE_MODULE=eventsourcing.postgres`` (and the library's
-  ``KOERSVIEWS_POSTGRES_*`` settings). The SQL is portable (see :mod:`projections._sql`).
+- :class:`~projections._postgres.PostgresKoersViews` (psycopg 3): when ``KOERS_VIEWS_URL``
+  names a PostgreSQL database, every table in one schema of it, shared by any number of
+  reading processes (see :mod:`projections._postgres`). The SQL is portable (see
+  :mod:`projections._sql`).
 
 :meth:`KoersViews.wait` replaces the library's polling (which sleeps 100 ms first): a commit
 in this process wakes waiters at once through a condition variable; commits by another
@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import (
     InfrastructureFactory,
+    OperationalError,
     Tracking,
     TrackingRecorder,
     WaitInterruptedError,
@@ -44,7 +45,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
-from ledger.settings import StoreSettings, private_dir, private_file
+from ledger.settings import StoreSettings, ViewSettings, private_dir, private_file
 from projections._schema import create_statements
 from projections._sql import Row, Tx
 
@@ -53,6 +54,7 @@ __all__ = [
     "UPSTREAM",
     "KoersViews",
     "SQLiteKoersViews",
+    "ViewsUnavailable",
     "memory_views",
     "open_views",
     "views_env",
@@ -65,6 +67,11 @@ PROJECTION_NAME = "KoersViews"
 UPSTREAM = "Koers"
 VIEW_CLASSES = {"eventsourcing.sqlite": "projections.views:SQLiteKoersViews"}
 MAX_POLL = 0.02
+
+
+class ViewsUnavailable(OperationalError):
+    """The view database cannot be reached (PostgreSQL down, restarting, or the connection
+    lost mid-transaction): a database error, never a reason to set an event aside."""
 
 
 class KoersViews(TrackingRecorder, ABC):
@@ -236,9 +243,20 @@ def _make_private(dbname: str) -> None:
 
 
 def open_views(
-    environ: Mapping[str, str] | None = None, *, path: str | Path | None = None
+    environ: Mapping[str, str] | None = None,
+    *,
+    path: str | Path | None = None,
+    schema: str | None = None,
 ) -> KoersViews:
-    """The view store the settings name (tables created if missing). Close it when done."""
+    """The view store the settings name (tables created if missing). Close it when done.
+
+    With ``KOERS_VIEWS_URL`` (and no ``path``, which names a SQLite file): the PostgreSQL
+    views, in ``schema`` (default ``KOERS_VIEWS_SCHEMA``)."""
+    settings = ViewSettings.from_env(environ or {})
+    if settings.url and path is None:
+        from projections._postgres import PostgresKoersViews
+
+        return PostgresKoersViews(settings.url, schema or settings.schema)
     env = views_env(environ, path=path)
     module = env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite")
     topic = env.get("VIEW_CLASS_TOPIC") or VIEW_CLASSES.get(module)
@@ -258,8 +276,12 @@ def views_position(environ: Mapping[str, str] | None = None) -> tuple[int, str]:
     """How many events the views the settings name reflect, and where they are: ``0`` when
     there are none yet (a SQLite file that does not exist is not created)."""
     env = views_env(environ)
-    where = env.get("SQLITE_DBNAME") or PROJECTION_NAME
-    sqlite = env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite") == "eventsourcing.sqlite"
+    settings = ViewSettings.from_env(environ or {})
+    where = settings.where or env.get("SQLITE_DBNAME") or PROJECTION_NAME
+    sqlite = (
+        not settings.url
+        and env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite") == "eventsourcing.sqlite"
+    )
     if sqlite and not where.startswith("file:") and not Path(where).exists():
         return 0, where
     views = open_views(environ)

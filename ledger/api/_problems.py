@@ -17,6 +17,7 @@
 | the request body is over 1 MB                   | 413    | ``body-too-large``              |
 | the ``Host`` is not a configured public name    | 421    | ``unknown-host``                |
 | the event store is unreachable, views behind    | 503    | ``unavailable``                 |
+| the views' database (PostgreSQL) is unreachable | 503    | ``unavailable``                 |
 | the event store's disk is full                  | 507    | ``out-of-space``                |
 | the store answered with something unexpected    | 502    | ``store-error``                 |
 | anything else (a bug)                           | 500    | ``internal``                    |
@@ -58,6 +59,7 @@ from ledger.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
+from projections.views import ViewsUnavailable
 
 __all__ = ["PROBLEMS", "ApiProblem", "FieldError", "Problem", "install_problem_handlers"]
 
@@ -292,6 +294,14 @@ def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, "conflict", str(exc))
 
 
+def _views_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503: the view database (PostgreSQL) cannot be reached; the log is not affected."""
+    detail = (
+        f"{exc}; writes still work, and a view read with as_of or position is rebuilt from the log"
+    )
+    return problem_response(request, "unavailable", detail, None, {"Retry-After": "5"})
+
+
 def _api_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiProblem)
     return problem_response(request, exc.slug, exc.detail, exc.errors, exc.headers)
@@ -373,4 +383,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ViewsUnavailable, _views_unavailable)
     app.add_middleware(UnexpectedErrors)

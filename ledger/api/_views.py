@@ -42,12 +42,12 @@ from projections import (
     KoersViews,
     KpiBoard,
     Lineage,
+    LiveViews,
     OkrProgress,
     OrgAlignment,
     PromptInbox,
     ReflectionJournal,
     RetroFollowThrough,
-    ViewRunner,
     calibration,
     decision_quality,
     delegation_board,
@@ -174,7 +174,7 @@ async def _entry(
     return entry
 
 
-async def _live_at(request: Request, runner: ViewRunner, wanted: int | None) -> None:
+async def _live_at(request: Request, runner: LiveViews, wanted: int | None) -> None:
     """Wait until the live views reflect ``wanted`` (503 if they stopped or do not get there
     within :data:`WAIT`; 400 if no write answered it)."""
     if runner.error is not None:

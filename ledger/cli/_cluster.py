@@ -40,10 +40,19 @@ def up(
             "the next two; routes +100, monitoring +200; 0: free ports).",
         ),
     ] = 4222,
+    postgres_port: Annotated[
+        int,
+        typer.Option(
+            "--postgres-port",
+            min=0,
+            max=65535,
+            help="PostgreSQL's port, for the views (0: a free port).",
+        ),
+    ] = 5432,
 ) -> None:
-    """Start three nats-server nodes (deploy/nats/), the streams at R3, the views projector,
-    two worker processes and two API processes behind one entry; print where everything is;
-    stop it all on Ctrl-C or SIGTERM. Data in <data dir>/cluster."""
+    """Start three nats-server nodes (deploy/nats/), the streams at R3, PostgreSQL for the
+    views, the views projector, two worker processes and two API processes behind one entry;
+    print where everything is; stop it all on Ctrl-C or SIGTERM. Data in <data dir>/cluster."""
     from ledger.cluster import LocalCluster
 
     stop = threading.Event()
@@ -58,7 +67,7 @@ def up(
         signal.signal(signum, interrupt)
     with friendly_errors():
         root = Settings.from_env(data_dir=data_dir).store.data_dir / "cluster"
-        stack = LocalCluster(root, port=port, nats_port=nats_port)
+        stack = LocalCluster(root, port=port, nats_port=nats_port, postgres_port=postgres_port)
         typer.echo(f"koers: starting the cluster in {root}", err=True)
         try:  # stopped in the end whatever happens: start() stops what it started itself
             try:

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import orjson
 import typer
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from ledger.cli._exits import EXIT
 from ledger.cli._kinds import list_hint
@@ -70,6 +70,8 @@ def friendly_errors() -> Iterator[None]:
         fail(e.with_hint(e.hint or list_hint(e.kind)), _code_for(e))
     except (KoersError, IntegrityError) as e:
         fail(str(e), _code_for(e))
+    except OperationalError as e:  # a view database that does not answer (ViewsUnavailable)
+        fail(str(e), "unavailable")
     except OSError as e:
         fail(
             f"{e.strerror or e} ({e.filename or 'file system'}); check the path and "

@@ -38,7 +38,8 @@ ViewsPath = Annotated[
     Path | None,
     typer.Option(
         "--views",
-        help="The view database [env KOERSVIEWS_SQLITE_DBNAME; default <data dir>/views.sqlite3].",
+        help="The view database, a SQLite file [env KOERSVIEWS_SQLITE_DBNAME; default "
+        "<data dir>/views.sqlite3, or PostgreSQL when KOERS_VIEWS_URL is set].",
         show_default=False,
     ),
 ]
@@ -74,7 +75,7 @@ def run(data_dir: DataDir = None, views: ViewsPath = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with _runner(data_dir, views) as runner:
         runner.start()
-        typer.echo(f"following the log into {runner.path} from position {runner.position}")
+        typer.echo(f"following the log into {runner.where} from position {runner.position}")
         try:
             while not done.wait(0.5):
                 if runner.error is not None:

@@ -36,9 +36,8 @@ def _views_entries(settings: Settings) -> list[dict[str, Any]]:
 
     env = settings.views.with_store(settings.store.as_env())
     path = views_env(env).get("SQLITE_DBNAME")
-    if views_env(env).get("PERSISTENCE_MODULE") == "eventsourcing.sqlite" and not (
-        path and Path(path).exists()
-    ):
+    sqlite = views_env(env).get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
+    if sqlite and not settings.views.url and not (path and Path(path).exists()):
         return []
     views = open_views(env)
     try:

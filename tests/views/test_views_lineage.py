@@ -15,6 +15,7 @@ from ledger.application import Koers
 from projections import ViewRunner, lineage, views_as_of
 from projections.lineage import LineageNode
 from tests.conftest import fresh_env
+from tests.views.conftest import Place
 from tests.views.test_views_support import app, on, views_of
 
 __all__ = ["app"]
@@ -128,10 +129,12 @@ def test_as_of_a_position_before_the_retarget_the_link_is_not_there(app: Koers) 
     assert found.descendants == []
 
 
-def test_the_live_view_reads_its_writes_and_a_rebuild_equals_it(tmp_path: Path) -> None:
+def test_the_live_view_reads_its_writes_and_a_rebuild_equals_it(
+    tmp_path: Path, views_place: Place
+) -> None:
     env = fresh_env()
     app = Koers(env=env)
-    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    runner = ViewRunner(*views_place(env), app=app).start()
     try:
         ids = _story(app)
         later = app.add_retro_item(ids["retro"], actor="cem", kind="idea", text="Rota by team")

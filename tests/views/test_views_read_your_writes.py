@@ -7,21 +7,21 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from ledger.application import Koers
 from projections import ViewRunner, delegation_board
 from tests.conftest import fresh_env
+from tests.views.conftest import Place
 
 WRITES = 60
 
 
-def test_a_read_after_wait_for_sees_the_write(tmp_path: Path) -> None:
+def test_a_read_after_wait_for_sees_the_write(views_place: Place) -> None:
     env = fresh_env()
     app = Koers(env=env)
-    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    runner = ViewRunner(*views_place(env), app=app).start()
     try:
         d = app.delegate(
             actor="ann", owner="bob", title="Plan Q3", why="w", desired_result="r",
@@ -48,10 +48,10 @@ def test_a_read_after_wait_for_sees_the_write(tmp_path: Path) -> None:
 
 
 def test_wait_for_returns_at_once_for_nothing_and_times_out_for_the_future(
-    tmp_path: Path,
+    views_place: Place,
 ) -> None:
     env = fresh_env()
-    with ViewRunner(env, tmp_path / "views.sqlite3") as runner:
+    with ViewRunner(*views_place(env)) as runner:
         runner.wait_for(None)
         started = time.monotonic()
         with pytest.raises(TimeoutError):

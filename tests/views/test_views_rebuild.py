@@ -28,6 +28,7 @@ from projections import (
     SQLiteKoersViews,
     ViewRunner,
     dump,
+    open_views,
     quarantine_entries,
     views_as_of,
 )
@@ -35,6 +36,7 @@ from projections import projection as projection_module
 from projections._types import Handlers
 from tests.conftest import fresh_env
 from tests.factories import new_objective
+from tests.views.conftest import Place
 
 TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,10 +51,16 @@ def demo() -> Any:
     app.close()
 
 
-def test_live_views_after_the_demo_equal_rebuilt_views_byte_for_byte(tmp_path: Path) -> None:
+def test_live_views_after_the_demo_equal_rebuilt_views_byte_for_byte(
+    tmp_path: Path, views_place: Place
+) -> None:
+    """On either backend the rebuilt views equal the live ones, and both equal the views
+    replayed into SQLite, in memory and in a file rebuilt by a runner of its own: in
+    PostgreSQL, live = rebuilt = the SQLite rebuild of the same log."""
     env = fresh_env()
     app = Koers(env=env)
-    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    runner = ViewRunner(*views_place(env), app=app).start()
+    in_sqlite = ViewRunner(env, tmp_path / "sqlite.sqlite3", app=app)
     try:
         load_demo(app, today=TODAY)  # the runner follows while the demo is written
         last = app.recorder.max_notification_id()
@@ -73,11 +81,14 @@ def test_live_views_after_the_demo_equal_rebuilt_views_byte_for_byte(tmp_path: P
             assert dump(replayed) == live
         finally:
             replayed.close()
+        assert in_sqlite.rebuild() == last
+        assert in_sqlite.dump() == live
         receipt = app.issue_prompt(actor="k", to="ann", question="After?", kind="k")
         runner.wait_for(receipt.position)  # the rebuilt views keep following
         assert runner.position == receipt.position
         assert len(live.splitlines()) > 200  # rows of every table
     finally:
+        in_sqlite.close()
         runner.close()
         app.close()
 
@@ -106,9 +117,10 @@ def test_the_library_projection_runner_builds_the_same_views(demo: Any, tmp_path
         replayed.close()
 
 
-def test_an_event_delivered_twice_is_applied_once(demo: Any) -> None:
-    _, app = demo
-    views = views_as_of(app, position=40)
+def test_an_event_delivered_twice_is_applied_once(demo: Any, views_place: Place) -> None:
+    env, app = demo
+    settings, path = views_place(env)
+    views = views_as_of(app, position=40, into=None if path else open_views(settings))
     try:
         before = dump(views)
         notes = app.recorder.select_notifications(31, 10)
@@ -127,7 +139,7 @@ def test_an_event_delivered_twice_is_applied_once(demo: Any) -> None:
 
 
 def test_a_failing_handler_sets_its_event_aside_and_the_views_go_on(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, views_place: Place
 ) -> None:
     """A handler that raises: its event is quarantined (with why), nothing of it is written,
     the events after it are applied, and a rebuild sets aside the same events."""
@@ -140,7 +152,7 @@ def test_a_failing_handler_sets_its_event_aside_and_the_views_go_on(
     monkeypatch.setattr(projection_module, "HANDLERS", handlers)
     env = fresh_env()
     app = Koers(env=env)
-    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app).start()
+    runner = ViewRunner(*views_place(env), app=app).start()
     try:
         load_demo(app, today=TODAY)
         last = app.recorder.max_notification_id()

@@ -16,10 +16,10 @@ import pytest
 
 from ledger.application import Koers
 from ledger.domain._clock import frozen_at
-from projections import KoersViews, views_as_of
-from tests.conftest import fresh_env
+from projections import KoersViews, open_views, views_as_of
+from tests.conftest import fresh_env, postgres_views
 
-__all__ = ["app", "find", "moment", "on", "views_of"]
+__all__ = ["BACKEND", "app", "find", "moment", "on", "views_of"]
 
 
 def moment(text: str) -> datetime:
@@ -35,10 +35,16 @@ def on(text: str) -> Iterator[None]:
         yield
 
 
+#: Where :func:`views_of` builds the views: "sqlite" (in memory), or a fresh schema in the
+#: session's PostgreSQL (the ``view_backend`` fixture of ``tests/views/conftest.py`` sets it).
+BACKEND = {"name": "sqlite"}
+
+
 @contextmanager
 def views_of(koers: Koers) -> Iterator[KoersViews]:
-    """The views built from the whole log (closed afterwards)."""
-    views = views_as_of(koers)
+    """The views built from the whole log (closed afterwards), in the backend under test."""
+    into = open_views(postgres_views()) if BACKEND["name"] == "postgresql" else None
+    views = views_as_of(koers, into=into)
     try:
         yield views
     finally:
