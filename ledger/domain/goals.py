@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -384,6 +385,30 @@ GOAL_COMMANDS = (
 )
 
 
+class _Weighed(KoersAggregate.Event):
+    """An objective's or key result's weight in the roll-up above it (docs/metrics.md §1);
+    each aggregate has its own event type of this shape."""
+
+    class_version: ClassVar[int] = 1  # new with roll-up weights: no older shape
+
+    weight: Decimal
+    reason: str
+
+    def apply(self, thing: Any) -> None:
+        thing.weight = self.weight
+
+
+def _not_dropped(what: str) -> Callable[..., None]:
+    """A weight only for what still counts: a dropped one is in no roll-up."""
+
+    def guard(thing: Any, *_: Any) -> None:
+        still_open(
+            thing.status is not Status.DROPPED, f"this {what} is dropped: it counts in no roll-up"
+        )
+
+    return guard
+
+
 class _ObjectiveGiven(Given):
     """What an objective starts with: its Set event's fields, its first attributes."""
 
@@ -430,16 +455,8 @@ class Objective(_ObjectiveGiven, KoersAggregate):
         def apply(self, obj: Objective) -> None:
             obj.status = Status.DROPPED
 
-    class Weighed(KoersAggregate.Event):
+    class Weighed(_Weighed):
         """Its weight in its parent's roll-up (docs/metrics.md §1)."""
-
-        class_version: ClassVar[int] = 1  # new with roll-up weights: no older shape
-
-        weight: Decimal
-        reason: str
-
-        def apply(self, obj: Objective) -> None:
-            obj.weight = self.weight
 
     set = creates(SET_OBJECTIVE)
 
@@ -455,12 +472,7 @@ class Objective(_ObjectiveGiven, KoersAggregate):
 
     score_it = changes(SCORE_OBJECTIVE, _not_closed)
     drop = changes(DROP_OBJECTIVE, _not_closed)
-    weigh = changes(
-        WEIGH_OBJECTIVE,
-        lambda obj, *_: still_open(
-            obj.status is not Status.DROPPED, "this objective is dropped: it counts in no roll-up"
-        ),
-    )
+    weigh = changes(WEIGH_OBJECTIVE, _not_dropped("objective"))
 
 
 class _KeyResultGiven(Given):
@@ -559,16 +571,8 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
         def apply(self, kr: KeyResult) -> None:
             kr.status = Status.CLOSED
 
-    class Weighed(KoersAggregate.Event):
+    class Weighed(_Weighed):
         """Its weight in its objective's roll-up (docs/metrics.md §1)."""
-
-        class_version: ClassVar[int] = 1  # new with roll-up weights: no older shape
-
-        weight: Decimal
-        reason: str
-
-        def apply(self, kr: KeyResult) -> None:
-            kr.weight = self.weight
 
     @classmethod
     def add(cls, *, id: UUID, actor: str, command_id: str = "", **values: Any) -> KeyResult:
@@ -607,12 +611,7 @@ class KeyResult(_KeyResultGiven, KoersAggregate):
 
     drop = changes(DROP_KEY_RESULT, lambda kr, *_: kr._must_be_open())
     close = changes(CLOSE_KEY_RESULT, lambda kr, *_: kr._must_be_open())
-    weigh = changes(
-        WEIGH_KEY_RESULT,
-        lambda kr, *_: still_open(
-            kr.status is not Status.DROPPED, "this key result is dropped: it counts in no roll-up"
-        ),
-    )
+    weigh = changes(WEIGH_KEY_RESULT, _not_dropped("key result"))
 
     @property
     def latest(self) -> dict[str, Any] | None:
