@@ -154,9 +154,14 @@ def wrk(url: str, seconds: int, headers: dict[str, str]) -> dict[str, float]:
     for name, value in headers.items():
         args[1:1] = ["-H", f"{name}: {value}"]
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 30)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)[1])  # type: ignore[index]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
-    latency = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", out.stdout))
+    return wrk_report(out.stdout)
+
+
+def wrk_report(stdout: str) -> dict[str, float]:
+    """Requests/s, p50 and p99 (ms) and the non-2xx/3xx count of a ``wrk --latency`` run."""
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", stdout)[1])  # type: ignore[index]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", stdout)
+    latency = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", stdout))
     return {"rps": rate, "p50": _ms(latency["50"]), "p99": _ms(latency["99"]),
             "errors": int(non2xx[1]) if non2xx else 0}  # fmt: skip
 

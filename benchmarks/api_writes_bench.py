@@ -1,0 +1,246 @@
+"""API writes against the application's own rate (issue 16, the "API writes" row): check-ins
+through ``koers serve`` with ``wrk`` against the same command run in-process by the application
+on the same nats-server, in the same run.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.api_writes_bench            # the reported run (3 reps)
+    .venv/bin/python -m benchmarks.api_writes_bench --quick    # smoke test: 1 rep, 2 s per row
+
+Set-up: one embedded nats-server (fresh temp store, fsync always); the demo quarter written into
+a stream served by ``koers serve --no-workers --port 0`` (a child process with its own data
+directory, stopped by its PID; its views follow the writes as they would in use). Ann (lead of
+platform) opens an objective with ``WRITERS`` key results through the API.
+
+* **API**: ``wrk -t<WRITERS> -c<WRITERS>``, each thread with one connection posting check-ins
+  (``POST /key-results/{id}/check-ins``, ann's API token, no idempotency key) to a key result
+  of its own, so writers never conflict on one aggregate.
+* **application**: ``WRITERS`` threads in this process, each running ``Koers.check_in`` on a key
+  result of its own in a second stream of the same server (the store, the command table's checks
+  and the signing, without HTTP), for the same number of seconds.
+
+Reported: medians over repetitions (rows rotated per repetition) of writes/s, wrk's p50/p99,
+and the median of the per-repetition ratio API ÷ application. Nothing is asserted about
+timings. Output: markdown on stdout and ``benchmarks/out/api_writes_bench.json``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from benchmarks._harness import (
+    arguments,
+    clean_environment,
+    measure_and_write,
+    median,
+    out_file,
+    ratio_text,
+    store_env,
+)
+from benchmarks.access_bench import wrk_report
+from benchmarks.views_bench import DEMO_TODAY, demo_events
+from benchmarks.web_bench import api_client, served
+from ledger.application import Koers
+
+OUT_FILE = out_file(__file__)
+WRITERS = 8
+
+
+@dataclass(frozen=True)
+class Sizes:
+    seconds: int = 10  # per row
+
+
+QUICK = Sizes(seconds=2)
+
+_SCRIPT = """
+local ids = {%s}
+local made = 0
+function setup(thread)
+  made = made + 1
+  thread:set("kr", ids[made])
+end
+function init(args)
+  wrk.method = "POST"
+  wrk.path = "/key-results/" .. kr .. "/check-ins"
+  wrk.body = '{"value": 5, "confidence": 6, "note": "wrk"}'
+  wrk.headers["Content-Type"] = "application/json"
+end
+"""
+
+
+def _quarter() -> str:
+    today = date.today()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def _goal(body: dict[str, Any], post: Any) -> list[str]:
+    """An objective of platform's with ``WRITERS`` key results; their ids."""
+    objective = post("/objectives", body)
+    return [
+        post(
+            "/key-results",
+            {
+                "objective_id": objective,
+                "title": f"Writes {n}",
+                "metric": "increase",
+                "start": "0",
+                "target": "100",
+                "owner": "bram",
+            },
+        )
+        for n in range(WRITERS)
+    ]
+
+
+def _objective() -> dict[str, Any]:
+    return {
+        "team": "platform",
+        "title": "Write fast",
+        "why": "a benchmark",
+        "period": _quarter(),
+        "owner": "ann",
+    }
+
+
+def _api_rate(url: str, token: str, ids: list[str], seconds: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_SCRIPT % ", ".join(f'"{i}"' for i in ids))
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{WRITERS}",
+            f"-c{WRITERS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            script.name,
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    Path(script.name).unlink()
+    return wrk_report(out.stdout)
+
+
+def _app_rate(app: Koers, ids: list[UUID], seconds: int) -> dict[str, float]:
+    counts = [0] * len(ids)
+    stop = time.monotonic() + seconds
+
+    def writer(n: int) -> None:
+        while time.monotonic() < stop:
+            app.check_in(ids[n], actor="ann", value="5", confidence=6, note="app")
+            counts[n] += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(len(ids))]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"rps": sum(counts) / (time.monotonic() - started)}
+
+
+def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
+    events = demo_events(DEMO_TODAY, None)
+    with served("writes", url, tmp, events) as site, api_client(site) as client:
+
+        def post(path: str, body: dict[str, Any]) -> str:
+            answer = client.post(path, json=body)
+            answer.raise_for_status()
+            return str(answer.json()["id"])
+
+        api_ids = _goal(_objective(), post)
+        app = Koers(env={**store_env(url, "APPWRITES"), "KOERS_DATA_DIR": str(tmp / "app")})
+        try:
+            app.add_person(actor="root", handle="ann", name="Ann", email="ann@example.com")
+            app.add_person(actor="root", handle="bram", name="Bram", email="bram@example.com")
+            app.add_team(actor="root", slug="platform", name="Platform")
+            app.set_member("platform", actor="root", handle="ann", role="lead")
+            goal = app.set_objective(actor="ann", **_objective()).id
+            app_ids = [
+                app.add_key_result(
+                    actor="ann",
+                    objective_id=goal,
+                    title=f"Writes {n}",
+                    metric="increase",
+                    start="0",
+                    target="100",
+                    unit="",
+                    owner="bram",
+                    cadence_days=7,
+                ).id
+                for n in range(WRITERS)
+            ]
+            rows: dict[str, list[dict[str, float]]] = {"API": [], "application": []}
+            for rep in range(reps):
+                order = ["API", "application"] if rep % 2 == 0 else ["application", "API"]
+                for name in order:
+                    got = (
+                        _api_rate(site.url, site.token, api_ids, sizes.seconds)
+                        if name == "API"
+                        else _app_rate(app, app_ids, sizes.seconds)
+                    )
+                    rows[name].append(got)
+                    print(f"rep {rep + 1} {name}: {got}", flush=True)
+        finally:
+            app.close()
+        return {"events": len(events), "writers": WRITERS, "rows": rows}
+
+
+def report(results: dict[str, Any]) -> None:
+    rows = results["rows"]
+    api, app = rows["API"], rows["application"]
+    ratio = median([a["rps"] / b["rps"] for a, b in zip(api, app, strict=True)])
+    print(
+        f"\ncheck-ins, {results['writers']} writers, each on a key result of its own, after "
+        f"the demo ({results['events']} events) [medians of the repetitions]:\n"
+    )
+    print("| path | writes/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| API (`koers serve`, wrk) | {median([r['rps'] for r in api]):,.0f} "
+        f"| {median([r['p50'] for r in api]):.1f} | {median([r['p99'] for r in api]):.1f} "
+        f"| {median([r['errors'] for r in api]):.0f} |"
+    )
+    print(
+        f"| application in-process (`Koers.check_in`) | {median([r['rps'] for r in app]):,.0f} "
+        "| - | - | - |"
+    )
+    print(f"\nAPI ÷ application: {ratio_text(ratio)} (target ≥ 0.80x)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = arguments(__doc__, default_reps=3).options(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    clean_environment("NATS_", "KOERS_")
+    sizes = QUICK if args.quick else Sizes()
+    return measure_and_write(
+        "api-writes",
+        args,
+        sizes,
+        lambda url, tmp: measure(url, tmp, sizes, args.reps),
+        report=report,
+        out=OUT_FILE,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
