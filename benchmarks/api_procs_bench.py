@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,12 +48,10 @@ from benchmarks._harness import (
     arguments,
     begin,
     clean_environment,
-    median,
     out_file,
-    ratio_text,
     write_document,
 )
-from benchmarks.access_bench import wrk
+from benchmarks.access_bench import require_wrk, rps_ratio, wrk, wrk_row
 from benchmarks.views_bench import DEMO_PERIOD, DEMO_TODAY, rotated
 from ledger.cluster import LocalCluster
 
@@ -140,20 +137,14 @@ def measure(cluster: LocalCluster, sizes: Sizes, reps: int) -> dict[str, Any]:
     return {**loaded, "rows": rows}
 
 
-def _ratio(runs: list[dict[str, float]], under: list[dict[str, float]] | None) -> float | None:
-    if not under:
-        return None
-    return median([a["rps"] / b["rps"] for a, b in zip(runs, under, strict=True)])
-
-
 def ratios(rows: Rows) -> dict[str, dict[str, float | None]]:
     """Per row: ÷ /health on the same target, and (on the entry) entry ÷ one process."""
     found: dict[str, dict[str, float | None]] = {}
     for case, runs in rows.items():
         name, target = case.rsplit(", ", 1)
         found[case] = {
-            "over_health": _ratio(runs, rows.get(f"/health, {target}")),
-            "entry_over_one": _ratio(runs, rows.get(f"{name}, {TARGETS[0]}"))
+            "over_health": rps_ratio(runs, rows.get(f"/health, {target}")),
+            "entry_over_one": rps_ratio(runs, rows.get(f"{name}, {TARGETS[0]}"))
             if target == TARGETS[1]
             else None,
         }
@@ -168,16 +159,12 @@ def report(results: dict[str, Any]) -> None:
           "| entry ÷ one process |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|")
     for case, runs in rows.items():
-        cells = [median([r[k] for r in runs]) for k in ("rps", "p50", "p99", "errors")]
-        print(f"| {case} | {cells[0]:,.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.0f} "
-              f"| {ratio_text(shares[case]['over_health'])} "
-              f"| {ratio_text(shares[case]['entry_over_one'])} |")  # fmt: skip
+        print(wrk_row(case, runs, shares[case]["over_health"], shares[case]["entry_over_one"]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    require_wrk()
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     ended = begin(args, sizes, "ledger", "projections")
