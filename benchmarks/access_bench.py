@@ -36,7 +36,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from benchmarks._harness import (
     median,
     on_a_fresh_server,
     out_file,
+    paired_ratio,
     ratio_text,
     write_document,
 )
@@ -171,6 +172,26 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def require_wrk() -> None:
+    """Stop with what to do when the load generator is missing."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+
+
+def rps_ratio(
+    runs: Sequence[dict[str, float]], under: Sequence[dict[str, float]] | None
+) -> float | None:
+    """The median of the per-repetition ratios of two wrk rows' requests/s (None: no row)."""
+    return paired_ratio([r["rps"] for r in runs], [r["rps"] for r in under] if under else None)
+
+
+def wrk_row(name: str, runs: Sequence[dict[str, float]], *ratios: float | None) -> str:
+    """A markdown row: the medians of wrk's req/s, p50, p99 and errors, then ``ratios``."""
+    cells = [median([r[k] for r in runs]) for k in ("rps", "p50", "p99", "errors")]
+    shown = "".join(f" {ratio_text(ratio)} |" for ratio in ratios)
+    return f"| {name} | {cells[0]:,.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.0f} |{shown}"
+
+
 def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
     env = {
         "NATS_URL": url,
@@ -214,18 +235,12 @@ def report(results: dict[str, Any]) -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, runs in rows.items():
         off = rows.get(name.replace("auth on", "auth off")) if "auth on" in name else None
-        ratio = (
-            median([a["rps"] / b["rps"] for a, b in zip(runs, off, strict=True)]) if off else None
-        )
-        cells = [median([r[k] for r in runs]) for k in ("rps", "p50", "p99", "errors")]
-        print(f"| {name} | {cells[0]:,.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.0f} | "
-              f"{ratio_text(ratio)} |")  # fmt: skip
+        print(wrk_row(name, runs, rps_ratio(runs, off)))
 
 
 def main() -> None:
     args = arguments(__doc__, default_reps=5).options()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    require_wrk()
     clean_environment("NATS_", "KOERS_")
     sizes = Sizes(calls=2000, cold_calls=50, seconds=2) if args.quick else Sizes()
     results, run = on_a_fresh_server(

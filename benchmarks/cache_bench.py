@@ -28,7 +28,6 @@ Nothing is asserted about timings.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -40,11 +39,9 @@ from benchmarks._harness import (
     arguments,
     clean_environment,
     measure_and_write,
-    median,
     out_file,
-    ratio_text,
 )
-from benchmarks.access_bench import wrk
+from benchmarks.access_bench import require_wrk, rps_ratio, wrk, wrk_row
 from benchmarks.views_bench import DEMO_TODAY, demo_events, rotated
 from benchmarks.web_bench import Served, api_client, served
 
@@ -106,12 +103,6 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
         return {"events": len(events), "rows": results}
 
 
-def _ratio(runs: list[dict[str, float]], under: list[dict[str, float]] | None) -> float | None:
-    if not under:
-        return None
-    return median([a["rps"] / b["rps"] for a, b in zip(runs, under, strict=True)])
-
-
 def report(results: dict[str, Any]) -> None:
     rows = results["rows"]
     print(f"\nkoers serve after the demo ({results['events']} events), wrk -t2 -c8 "
@@ -123,16 +114,12 @@ def report(results: dict[str, Any]) -> None:
         server = "on" if name.endswith("cache on") else "off"
         health = rows.get(f"/health, cache {server}")
         off = rows.get(name.replace("cache on", "cache off")) if server == "on" else None
-        cells = [median([r[k] for r in runs]) for k in ("rps", "p50", "p99", "errors")]
-        print(f"| {name} | {cells[0]:,.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.0f} "
-              f"| {ratio_text(_ratio(runs, health))} "
-              f"| {ratio_text(_ratio(runs, off))} |")  # fmt: skip
+        print(wrk_row(name, runs, rps_ratio(runs, health), rps_ratio(runs, off)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    require_wrk()
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     return measure_and_write(
