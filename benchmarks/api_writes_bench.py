@@ -26,7 +26,6 @@ timings. Output: markdown on stdout and ``benchmarks/out/api_writes_bench.json``
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from benchmarks._harness import (
     ratio_text,
     store_env,
 )
-from benchmarks.access_bench import wrk_report
+from benchmarks.access_bench import require_wrk, rps_ratio, wrk_report
 from benchmarks.views_bench import DEMO_TODAY, demo_events
 from benchmarks.web_bench import api_client, served
 from ledger.application import Koers
@@ -207,29 +206,21 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> None:
     rows = results["rows"]
     api, app = rows["API"], rows["application"]
-    ratio = median([a["rps"] / b["rps"] for a, b in zip(api, app, strict=True)])
-    print(
-        f"\ncheck-ins, {results['writers']} writers, each on a key result of its own, after "
-        f"the demo ({results['events']} events) [medians of the repetitions]:\n"
-    )
+    print(f"\ncheck-ins, {results['writers']} writers, each on a key result of its own, after "
+          f"the demo ({results['events']} events) [medians of the repetitions]:\n")  # fmt: skip
     print("| path | writes/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|---:|")
-    print(
-        f"| API (`koers serve`, wrk) | {median([r['rps'] for r in api]):,.0f} "
-        f"| {median([r['p50'] for r in api]):.1f} | {median([r['p99'] for r in api]):.1f} "
-        f"| {median([r['errors'] for r in api]):.0f} |"
-    )
-    print(
-        f"| application in-process (`Koers.check_in`) | {median([r['rps'] for r in app]):,.0f} "
-        "| - | - | - |"
-    )
-    print(f"\nAPI ÷ application: {ratio_text(ratio)} (target ≥ 0.80x)")
+    print(f"| API (`koers serve`, wrk) | {median([r['rps'] for r in api]):,.0f} "
+          f"| {median([r['p50'] for r in api]):.1f} | {median([r['p99'] for r in api]):.1f} "
+          f"| {median([r['errors'] for r in api]):.0f} |")  # fmt: skip
+    print(f"| application in-process (`Koers.check_in`) | {median([r['rps'] for r in app]):,.0f} "
+          "| - | - | - |")  # fmt: skip
+    print(f"\nAPI ÷ application: {ratio_text(rps_ratio(api, app))} (target ≥ 0.80x)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    require_wrk()
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     return measure_and_write(
