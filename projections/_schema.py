@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BATCHES", "QUARANTINE", "TABLES", "Table", "create_statements"]
+__all__ = [
+    "BATCHES",
+    "QUARANTINE",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "THINGS",
+    "Table",
+    "create_statements",
+]
 
 
 @dataclass(frozen=True)
@@ -221,6 +230,36 @@ BATCHES = Table(
 )
 
 
+#: The state lists and shows answer (``projections._things``): not view tables either (no
+#: export file: the facts are in the tables above), kept in the same transaction.
+THINGS = Table(
+    "things",
+    (
+        ("thing_id", TN), ("kind", TN), ("position", B), ("version", IN), ("team", T),
+        ("owner", T), ("private_to", T), ("state", TN), ("saved", TN),
+    ),
+    ("thing_id",),
+    (("kind", "position"),),
+)  # fmt: skip
+THING_FIELDS = Table(
+    "thing_fields",
+    (("kind", TN), ("name", TN), ("value", TN), ("position", B), ("thing_id", TN)),
+    ("kind", "name", "value", "position"),
+    (("thing_id",),),
+)
+THING_PEOPLE = Table(
+    "thing_people", (("thing_id", TN), ("handle", TN)), ("thing_id", "handle"), (("handle",),)
+)
+THINGS_TABLES = (THINGS, THING_FIELDS, THING_PEOPLE)
+
+#: Which version of these declarations made a view file: written with the first batch
+#: (``projections.projection``); a file of an older version (or none, made before versions
+#: existed) is rebuilt when a runner opens it (``projections.runner``). Add one whenever a
+#: change to the tables or the handlers means old views answer differently.
+SCHEMA_VERSION = 2
+SCHEMA = Table("view_schema", (("version", IN),), ("version",))
+
+
 def create_statements() -> list[str]:
-    tables = (*TABLES, QUARANTINE, BATCHES)
+    tables = (*TABLES, QUARANTINE, BATCHES, *THINGS_TABLES, SCHEMA)
     return [statement for table in tables for statement in table.create()]

@@ -24,9 +24,9 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from ledger.nats._subjects import SubjectScheme
-from projections import _decisions, _follow_up, _goals, _lineage
+from projections import _decisions, _follow_up, _goals, _lineage, _things
 from projections._quarantine import DATABASE_ERRORS, SetAside, failed, record
-from projections._schema import BATCHES
+from projections._schema import BATCHES, SCHEMA, SCHEMA_VERSION
 from projections._sql import Tx, moment
 from projections._types import Handlers, chained
 from projections.views import PROJECTION_NAME, KoersViews
@@ -35,7 +35,7 @@ __all__ = ["HANDLERS", "KoersProjection", "Step"]
 
 #: Every handled event class -> its handler.
 HANDLERS: Handlers = chained(
-    _goals.HANDLERS, _decisions.HANDLERS, _follow_up.HANDLERS, _lineage.HANDLERS
+    _goals.HANDLERS, _decisions.HANDLERS, _follow_up.HANDLERS, _lineage.HANDLERS, _things.HANDLERS
 )
 
 #: A domain event (or an event set aside) with its position in the Koers notification log.
@@ -78,6 +78,8 @@ class KoersProjection(Projection[KoersViews]):
 
     def _write(self, steps: Sequence[Step], done: int, *, careful: bool) -> None:
         with self.view.recording(steps[-1][1]) as tx:
+            if done == 0:  # the first batch: which schema made these views
+                tx.run(f"INSERT INTO {SCHEMA.name} (version) VALUES (?)", SCHEMA_VERSION)
             _index(tx, steps, done)
             for domain_event, tracking in steps:
                 if isinstance(domain_event, SetAside):

@@ -1,0 +1,134 @@
+"""The state of every thing a list or a show answers for, kept by the views' projection.
+
+``GET /{kind}``, ``GET /{kind}/{id}`` and ``koers <kind> list|show`` answer
+:func:`~ledger.application._reads.complete_state` of each objective, key result, KPI,
+decision, delegation, retro and prompt. Instead of loading every aggregate of a kind from the
+store per request, the projection keeps that answer here, in the same transaction as the
+tracking position (so a read with ``min_position`` sees a write, exactly as the views do):
+
+- ``things``: one row per thing: its kind, the position of the event that created it (the
+  list order: oldest first), its version, its complete state as JSON, what the access rules
+  need (its team, for a key result its objective's; its owner; for a prompt its recipient,
+  who alone may see it), and the aggregate with its events (``saved``: pickled, base64) to
+  apply the next event to. The view file is the projection's own (mode 0600, like the data
+  directory): nothing else writes ``saved``, so reading it back is reading our own writes.
+- ``thing_fields``: a list filter's value per thing (``str`` of the state's field, as the
+  lists always compared it), indexed by (kind, name, value, position): a filtered page is
+  an index range.
+- ``thing_people``: who is named on a thing (owner, decider, consulted, ...), for the rule
+  "a person sees what they are on" (:func:`projections.things.visible`).
+
+An event whose aggregate cannot take it (a forged one: wrong version, missing fields) raises,
+so the projection sets it aside in the quarantine and the thing keeps its last good state.
+Not view tables: they are not in the export (``projections.export``), which holds facts.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+from typing import Any
+
+import orjson
+
+from ledger.application._kinds import event_classes
+from ledger.application._reads import complete_state
+from ledger.domain import AGGREGATES, KoersAggregate
+from projections._sql import Tx, ident
+from projections._types import Handlers
+
+__all__ = ["FILTERS", "HANDLERS", "LISTED"]
+
+#: The kinds lists and shows answer for -> the state fields a list filters by.
+FILTERS: dict[str, tuple[str, ...]] = {
+    "objective": ("team", "owner", "period", "status"),
+    "key_result": ("objective_id", "owner", "status"),
+    "kpi": ("team", "owner"),
+    "decision": ("team", "decider", "status"),
+    "delegation": ("owner", "delegator", "status"),
+    "retro": ("team", "period"),
+    "prompt": ("to", "state"),
+}
+LISTED = tuple(FILTERS)
+
+#: Who may be named on a thing (``Access.facts``): a person sees what names them.
+_NAMED = ("owner", "decider", "facilitator", "recommender", "approver", "delegator")
+
+
+def _kind_handler(kind: str) -> Any:
+    cls = AGGREGATES[kind]
+
+    def changed(tx: Tx, e: Any, position: int) -> None:
+        thing_id = ident(e.originator_id)
+        row = tx.one("SELECT position, saved FROM things WHERE thing_id = ?", thing_id)
+        before, events = (None, []) if row is None else _loads(row["saved"])
+        thing = e.mutate(before)
+        if not isinstance(thing, cls):
+            raise TypeError(f"{type(e).__qualname__} did not make a {kind.replace('_', ' ')}")
+        _save(tx, kind, thing, [*events, e], position if row is None else row["position"])
+
+    return changed
+
+
+def _save(tx: Tx, kind: str, thing: KoersAggregate, events: list[Any], first: int) -> None:
+    """Write the thing's row (created at position ``first``), its filters and its people."""
+    state = complete_state(thing, lambda _: events)
+    thing_id = str(thing.id)
+    team = state.get("team")
+    if kind == "key_result":  # its team is its objective's (Access.facts)
+        objective = tx.one("SELECT team FROM things WHERE thing_id = ?", state["objective_id"])
+        team = objective["team"] if objective else None
+    private_to = state.get("to") or "" if kind == "prompt" else None
+    values = (
+        kind, thing.version, team, state.get("owner"), private_to,
+        orjson.dumps(state).decode(), _dumps(thing, events),
+    )  # fmt: skip
+    tx.run("DELETE FROM thing_fields WHERE thing_id = ?", thing_id)
+    tx.run("DELETE FROM thing_people WHERE thing_id = ?", thing_id)
+    if len(events) == 1:
+        tx.run(
+            "INSERT INTO things (thing_id, position, kind, version, team, owner, private_to, "
+            "state, saved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            thing_id, first, *values,
+        )  # fmt: skip
+    else:
+        tx.run(
+            "UPDATE things SET kind = ?, version = ?, team = ?, owner = ?, private_to = ?, "
+            "state = ?, saved = ? WHERE thing_id = ?",
+            *values, thing_id,
+        )  # fmt: skip
+    for name in FILTERS[kind]:
+        tx.run(
+            "INSERT INTO thing_fields (kind, name, value, position, thing_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            kind, name, str(state.get(name)), first, thing_id,
+        )  # fmt: skip
+    for handle in _people(kind, state):
+        tx.run("INSERT INTO thing_people (thing_id, handle) VALUES (?, ?)", thing_id, handle)
+
+
+def _people(kind: str, state: dict[str, Any]) -> set[str]:
+    """Who is on the thing (``Access.facts``' people and groups); a prompt has none (only
+    its recipient may see it, ``private_to``), nor a key result beyond its owner."""
+    if kind == "prompt":
+        return set()
+    named = ("owner",) if kind == "key_result" else _NAMED
+    people = {state.get(name) for name in named}
+    if kind == "decision":
+        people |= set(state.get("consulted") or ())
+    return {p for p in people if isinstance(p, str) and p}
+
+
+def _dumps(thing: KoersAggregate, events: list[Any]) -> str:
+    return base64.b64encode(pickle.dumps((thing, events), pickle.HIGHEST_PROTOCOL)).decode()
+
+
+def _loads(saved: str) -> tuple[KoersAggregate, list[Any]]:
+    loaded: tuple[KoersAggregate, list[Any]] = pickle.loads(base64.b64decode(saved))
+    return loaded
+
+
+#: Every event of a listed kind -> the handler that keeps its thing's row.
+HANDLERS: Handlers = {
+    event: _kind_handler(kind) for kind in LISTED for event in event_classes(AGGREGATES[kind])
+}
