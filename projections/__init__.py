@@ -79,6 +79,7 @@ from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, re
 from projections.replay import replay, views_as_of
 from projections.retro_follow_through import RetroFollowThrough, retro_follow_through
 from projections.runner import ViewRunner
+from projections.things import ThingPage, thing_page, thing_state
 from projections.views import (
     KoersViews,
     SQLiteKoersViews,
@@ -106,6 +107,7 @@ __all__ = [
     "SQLiteKoersViews",
     "SetAside",
     "Table",
+    "ThingPage",
     "ViewRunner",
     "as_json",
     "calibration",
@@ -128,6 +130,8 @@ __all__ = [
     "replay",
     "retro_follow_through",
     "team_kpis",
+    "thing_page",
+    "thing_state",
     "views_as_of",
     "views_position",
 ]

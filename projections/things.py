@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.application._access import ReadScope
+from ledger.application import ReadScope
 from projections._sql import placeholders
 from projections._things import FILTERS
 from projections.views import KoersViews

@@ -40,7 +40,7 @@ from ledger.application._reads import complete_state, history_row
 from ledger.domain import AGGREGATES, KoersAggregate, Principal
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import event_type
-from projections.things import thing_page, thing_state
+from projections import thing_page, thing_state
 
 __all__ = ["history_rows", "router", "visible_states"]
 
