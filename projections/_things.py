@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import pickle
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -34,10 +35,9 @@ import orjson
 from ledger.application._kinds import event_classes
 from ledger.application._reads import complete_state
 from ledger.domain import AGGREGATES, KoersAggregate
-from projections._sql import Tx, ident
-from projections._types import Handlers
+from projections._sql import Tx
 
-__all__ = ["FILTERS", "HANDLERS", "LISTED"]
+__all__ = ["FILTERS", "KIND_OF", "LISTED", "ThingBatch"]
 
 #: The kinds lists and shows answer for -> the state fields a list filters by.
 FILTERS: dict[str, tuple[str, ...]] = {
@@ -55,53 +55,98 @@ LISTED = tuple(FILTERS)
 _NAMED = ("owner", "decider", "facilitator", "recommender", "approver", "delegator")
 
 
-def _kind_handler(kind: str) -> Any:
-    cls = AGGREGATES[kind]
+@dataclass
+class _Changed:
+    """A thing a batch changed, not written yet."""
 
-    def changed(tx: Tx, e: Any, position: int) -> None:
-        thing_id = ident(e.originator_id)
-        row = tx.one("SELECT position, saved FROM things WHERE thing_id = ?", thing_id)
-        before, events = (None, []) if row is None else _loads(row["saved"])
-        thing = e.mutate(before)
-        if not isinstance(thing, cls):
+    kind: str
+    thing: KoersAggregate | None  # None: not created yet
+    events: list[Any]
+    first: int  # the position of its first event: the list order
+    stored: bool  # whether it has a row already
+
+
+class ThingBatch:
+    """The things one batch of events changes, each written once when the batch is done
+    (:meth:`flush`): a replay applies a decision's ten events to it in memory and computes
+    its state and stores it once, not ten times.
+
+    An event is applied to the thing as this batch left it, else as its row has it. If
+    applying raises, the thing may be half changed: the caller rolls back (the batch, or the
+    event's savepoint, then :meth:`forget` it) so what is written is never that.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self._changed: dict[str, _Changed] = {}
+
+    def apply(self, e: Any, position: int) -> None:
+        kind = KIND_OF[type(e)]
+        thing_id = str(e.originator_id)
+        changed = self._changed.get(thing_id)
+        if changed is None:
+            row = self._tx.one("SELECT position, saved FROM things WHERE thing_id = ?", thing_id)
+            before, events = (None, []) if row is None else _loads(row["saved"])
+            first = position if row is None else int(row["position"])
+            changed = _Changed(kind, before, events, first, row is not None)
+        thing = e.mutate(changed.thing)
+        if not isinstance(thing, AGGREGATES[kind]):
             raise TypeError(f"{type(e).__qualname__} did not make a {kind.replace('_', ' ')}")
-        _save(tx, kind, thing, [*events, e], position if row is None else row["position"])
+        changed.thing, changed.events = thing, [*changed.events, e]
+        self._changed[thing_id] = changed
 
-    return changed
+    def forget(self, e: Any) -> None:
+        """Drop what this batch holds of ``e``'s thing (its event was rolled back)."""
+        self._changed.pop(str(e.originator_id), None)
+
+    def flush(self) -> None:
+        """Write every changed thing (a key result after its objective: it takes its team)."""
+        for thing_id, changed in self._changed.items():
+            _save(self._tx, changed, self._team_of(changed, thing_id))
+        self._changed.clear()
+
+    def _team_of(self, changed: _Changed, thing_id: str) -> str | None:
+        if changed.kind != "key_result":
+            return getattr(changed.thing, "team", None)
+        objective_id = str(getattr(changed.thing, "objective_id", ""))  # Access.facts: its team
+        pending = self._changed.get(objective_id)
+        if pending is not None:
+            return getattr(pending.thing, "team", None)
+        row = self._tx.one("SELECT team FROM things WHERE thing_id = ?", objective_id)
+        return row["team"] if row else None
 
 
-def _save(tx: Tx, kind: str, thing: KoersAggregate, events: list[Any], first: int) -> None:
-    """Write the thing's row (created at position ``first``), its filters and its people."""
-    state = complete_state(thing, lambda _: events)
+def _save(tx: Tx, changed: _Changed, team: str | None) -> None:
+    """Write the thing's row, its filters and its people."""
+    kind, thing = changed.kind, changed.thing
+    assert thing is not None  # apply() made it
+    state = complete_state(thing, lambda _: changed.events)
     thing_id = str(thing.id)
-    team = state.get("team")
-    if kind == "key_result":  # its team is its objective's (Access.facts)
-        objective = tx.one("SELECT team FROM things WHERE thing_id = ?", state["objective_id"])
-        team = objective["team"] if objective else None
     private_to = state.get("to") or "" if kind == "prompt" else None
     values = (
         kind, thing.version, team, state.get("owner"), private_to,
-        orjson.dumps(state).decode(), _dumps(thing, events),
+        orjson.dumps(state).decode(), _dumps(thing, changed.events),
     )  # fmt: skip
-    tx.run("DELETE FROM thing_fields WHERE thing_id = ?", thing_id)
-    tx.run("DELETE FROM thing_people WHERE thing_id = ?", thing_id)
-    if len(events) == 1:
-        tx.run(
-            "INSERT INTO things (thing_id, position, kind, version, team, owner, private_to, "
-            "state, saved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            thing_id, first, *values,
-        )  # fmt: skip
-    else:
+    if changed.stored:
         tx.run(
             "UPDATE things SET kind = ?, version = ?, team = ?, owner = ?, private_to = ?, "
             "state = ?, saved = ? WHERE thing_id = ?",
             *values, thing_id,
         )  # fmt: skip
+        tx.run("DELETE FROM thing_fields WHERE thing_id = ?", thing_id)
+        tx.run("DELETE FROM thing_people WHERE thing_id = ?", thing_id)
+    else:
+        tx.run(
+            "INSERT INTO things (thing_id, position, kind, version, team, owner, private_to, "
+            "state, saved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            thing_id, changed.first, *values,
+        )  # fmt: skip
+        changed.stored = True
     for name in FILTERS[kind]:
         tx.run(
             "INSERT INTO thing_fields (kind, name, value, position, thing_id) "
             "VALUES (?, ?, ?, ?, ?)",
-            kind, name, str(state.get(name)), first, thing_id,
+            kind, name, str(state.get(name)), changed.first, thing_id,
         )  # fmt: skip
     for handle in _people(kind, state):
         tx.run("INSERT INTO thing_people (thing_id, handle) VALUES (?, ?)", thing_id, handle)
@@ -128,7 +173,7 @@ def _loads(saved: str) -> tuple[KoersAggregate, list[Any]]:
     return loaded
 
 
-#: Every event of a listed kind -> the handler that keeps its thing's row.
-HANDLERS: Handlers = {
-    event: _kind_handler(kind) for kind in LISTED for event in event_classes(AGGREGATES[kind])
+#: Every event of a listed kind -> that kind.
+KIND_OF: dict[type[Any], str] = {
+    event: kind for kind in LISTED for event in event_classes(AGGREGATES[kind])
 }
