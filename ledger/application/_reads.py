@@ -53,6 +53,10 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, UUID | Decimal | datetime | date):
         return value.isoformat() if isinstance(value, date) else str(value)
+    return _plain_compound(value)
+
+
+def _plain_compound(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
