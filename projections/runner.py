@@ -115,6 +115,8 @@ class ViewRunner:
         self._threads: list[threading.Thread] = []
         self._subscription: Subscription[ApplicationRecorder] | None = None
         self._swap = threading.Lock()
+        #: The position the last :meth:`start` followed the log from.
+        self.started_from = 0
 
     # -- following ---------------------------------------------------------------------------
 
@@ -126,6 +128,7 @@ class ViewRunner:
         self._rebuild_if_outdated()
         self._stopping.clear()
         gt = self.views.max_tracking_id(self.app.name)
+        self.started_from = gt or 0
         subscription = self.app.recorder.subscribe(gt=gt)
         self._subscription = subscription
         notes: queue.Queue[Notification | _Failed] = queue.Queue(QUEUE_SIZE)
