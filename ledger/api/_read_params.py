@@ -45,7 +45,7 @@ MinPosition = Annotated[
     Query(
         ge=0,
         description="Read your writes: answer only once the data includes this stream position "
-        "(a receipt's `position`).",
+        "(a receipt's `position`). Reads of the log itself (`as_of`, history) never wait.",
     ),
 ]
 MinPositionHeader = Annotated[
