@@ -16,7 +16,11 @@ tracking position (so a read with ``min_position`` sees a write, exactly as the 
   lists always compared it), indexed by (kind, name, value, position): a filtered page is
   an index range.
 - ``thing_people``: who is named on a thing (owner, decider, consulted, ...), for the rule
-  "a person sees what they are on" (:func:`projections.things.visible`).
+  "a person sees what they are on" (the ``WHERE`` of :mod:`projections.things`).
+
+:class:`ThingBatch` applies a batch's events to their things in memory and writes each
+changed thing once when the batch is done (a replay computes a decision's state once per
+page, not once per event).
 
 An event whose aggregate cannot take it (a forged one: wrong version, missing fields) raises,
 so the projection sets it aside in the quarantine and the thing keeps its last good state.

@@ -194,3 +194,12 @@ def _raw(views: KoersViews) -> Iterator[Any]:
     """Run statements on the view file outside the projection (to age it)."""
     with views._transaction(commit=True) as cursor:
         yield cursor.execute
+
+
+def test_the_filters_kept_are_those_the_api_and_the_command_line_offer() -> None:
+    from ledger.api._kinds import KINDS
+    from ledger.cli._reads import READS
+
+    assert {kind: tuple(filters) for kind, (_, filters) in KINDS.items()} == FILTERS
+    for kind in LISTED:
+        assert set(READS[kind].filters) <= set(FILTERS[kind]), kind
