@@ -50,12 +50,13 @@ def _where(kind: str, scope: ReadScope, wanted: Mapping[str, str]) -> tuple[str,
         clauses.append("private_to = ?" if not scope.service else "1 = 0")
         params += [] if scope.service else [scope.handle]
     elif not scope.everything:
-        seen = ["thing_id IN (SELECT thing_id FROM thing_people WHERE handle = ?)"]
-        params.append(scope.handle)
+        seen = []  # the index's columns first: most rows are decided without the subquery
         for column, values in (("team", scope.teams), ("owner", scope.owners)):
             if values:
                 seen.append(f"{column} IN ({placeholders(values)})")
                 params += sorted(values)
+        seen.append("thing_id IN (SELECT thing_id FROM thing_people WHERE handle = ?)")
+        params.append(scope.handle)
         clauses.append(f"({' OR '.join(seen)})")
     return " AND ".join(clauses), params
 

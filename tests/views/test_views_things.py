@@ -134,7 +134,7 @@ def test_a_page_is_an_index_range_not_a_scan(demo: tuple[Koers, KoersViews]) -> 
     )  # fmt: skip
     details = " | ".join(str(row["detail"]) for row in plan)
     assert "SCAN things" not in details.replace("USING INDEX", "")  # no full scan
-    assert "things_kind_position" in details
+    assert "things_kind_position_team_owner_private_to_thing_id" in details
     assert "sqlite_autoindex_thing_fields_1" in details
 
 
