@@ -59,7 +59,7 @@ QUICK = Sizes(seconds=2)
 
 
 @contextmanager
-def _cache_off() -> Iterator[None]:
+def cache_off() -> Iterator[None]:
     """The next ``koers serve`` started runs without the view cache."""
     os.environ["KOERS_VIEW_CACHE_SECONDS"] = "0"
     try:
@@ -89,7 +89,7 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
     events = demo_events(DEMO_TODAY, None)
     with ExitStack() as stack:
         on = stack.enter_context(served("on", url, tmp, events))
-        with _cache_off():
+        with cache_off():
             off = stack.enter_context(served("off", url, tmp, events))
         rows = _rows(on, off)
         with api_client(on) as client:

@@ -194,33 +194,38 @@ def quarter_days(copies: int) -> list[date]:
 
 def demo_events(today: date, copy: int | None) -> list[StoredEvent]:
     """The demo quarter before ``today`` as the application stores it; with ``copy``, every
-    id (aggregate ids and ids inside payloads alike) renamed for that copy."""
+    id renamed for that copy (:func:`renamed`)."""
     app = Koers(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     try:
         load_demo(app, today=today)
         notes = app.recorder.select_notifications(1, 100_000)
     finally:
         app.close()
-    if copy is None:
-        return [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
+    events = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
+    return events if copy is None else renamed(events, copy)
+
+
+def renamed(events: Sequence[StoredEvent], copy: int) -> list[StoredEvent]:
+    """``events`` with every id (aggregate ids and ids inside payloads alike) renamed for
+    ``copy``: the same story about other things."""
     space = UUID(int=copy + 1)
-    renamed: dict[bytes, bytes] = {}
+    names: dict[bytes, bytes] = {}
 
     def rename(match: re.Match[bytes]) -> bytes:
         old = match.group(0)
-        new = renamed.get(old)
+        new = names.get(old)
         if new is None:
-            new = renamed[old] = str(uuid.uuid5(space, old.decode())).encode()
+            new = names[old] = str(uuid.uuid5(space, old.decode())).encode()
         return new
 
     return [
         StoredEvent(
-            UUID(UUID_RE.sub(rename, str(n.originator_id).encode()).decode()),
-            n.originator_version,
-            n.topic,
-            UUID_RE.sub(rename, n.state),
+            UUID(UUID_RE.sub(rename, str(e.originator_id).encode()).decode()),
+            e.originator_version,
+            e.topic,
+            UUID_RE.sub(rename, e.state),
         )
-        for n in notes
+        for e in events
     ]
 
 

@@ -84,6 +84,7 @@ from projections.prompts import PromptInbox, ReflectionJournal, prompt_inbox, re
 from projections.replay import replay, views_as_of
 from projections.retro_follow_through import RetroFollowThrough, retro_follow_through
 from projections.runner import LiveViews, SharedViews, ViewRunner
+from projections.things import ThingPage, thing_page, thing_state
 from projections.views import (
     KoersViews,
     SQLiteKoersViews,
@@ -114,6 +115,7 @@ __all__ = [
     "SetAside",
     "SharedViews",
     "Table",
+    "ThingPage",
     "ViewRunner",
     "ViewsUnavailable",
     "as_json",
@@ -137,6 +139,8 @@ __all__ = [
     "replay",
     "retro_follow_through",
     "team_kpis",
+    "thing_page",
+    "thing_state",
     "views_as_of",
     "views_position",
 ]

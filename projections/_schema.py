@@ -22,8 +22,11 @@ __all__ = [
     "BATCHES",
     "POSTGRES",
     "QUARANTINE",
+    "SCHEMA",
+    "SCHEMA_VERSION",
     "SQLITE",
     "TABLES",
+    "THINGS",
     "ColumnType",
     "Kind",
     "Table",
@@ -318,6 +321,38 @@ BATCHES = Table(
 )
 
 
+#: The state lists and shows answer (``projections._things``): not view tables either (no
+#: export file: the facts are in the tables above), kept in the same transaction.
+THINGS = Table(
+    "things",
+    (
+        ("thing_id", TN), ("kind", TN), ("position", B), ("version", IN), ("team", T),
+        ("owner", T), ("private_to", T), ("state", TN), ("saved", TN),
+    ),
+    ("thing_id",),
+    # covering what a list's WHERE reads: a count or a page scans this index, not the wide
+    # rows, and reads the state of the page's rows only
+    (("kind", "position", "team", "owner", "private_to", "thing_id"),),
+)  # fmt: skip
+THING_FIELDS = Table(
+    "thing_fields",
+    (("kind", TN), ("name", TN), ("value", TN), ("position", B), ("thing_id", TN)),
+    ("kind", "name", "value", "position"),
+    (("thing_id",),),
+)
+THING_PEOPLE = Table(
+    "thing_people", (("thing_id", TN), ("handle", TN)), ("thing_id", "handle"), (("handle",),)
+)
+THINGS_TABLES = (THINGS, THING_FIELDS, THING_PEOPLE)
+
+#: Which version of these declarations made a view file: written with the first batch
+#: (``projections.projection``); a file of an older version (or none, made before versions
+#: existed) is rebuilt when a runner opens it (``projections.runner``). Add one whenever a
+#: change to the tables or the handlers means old views answer differently.
+SCHEMA_VERSION = 2
+SCHEMA = Table("view_schema", (("version", IN),), ("version",))
+
+
 def create_statements(types: Mapping[Kind, str] = SQLITE) -> list[str]:
-    tables = (*TABLES, QUARANTINE, BATCHES)
+    tables = (*TABLES, QUARANTINE, BATCHES, *THINGS_TABLES, SCHEMA)
     return [statement for table in tables for statement in table.create(types)]

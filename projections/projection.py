@@ -26,8 +26,9 @@ from eventsourcing.projection import Projection
 from ledger.nats._subjects import SubjectScheme
 from projections import _decisions, _follow_up, _goals, _lineage
 from projections._quarantine import DATABASE_ERRORS, SetAside, failed, record
-from projections._schema import BATCHES
+from projections._schema import BATCHES, SCHEMA, SCHEMA_VERSION
 from projections._sql import Tx, moment
+from projections._things import KIND_OF, ThingBatch
 from projections._types import Handlers, chained
 from projections.views import PROJECTION_NAME, KoersViews
 
@@ -78,29 +79,41 @@ class KoersProjection(Projection[KoersViews]):
 
     def _write(self, steps: Sequence[Step], done: int, *, careful: bool) -> None:
         with self.view.recording(steps[-1][1]) as tx:
+            if done == 0:  # the first batch: which schema made these views
+                tx.run(f"INSERT INTO {SCHEMA.name} (version) VALUES (?)", SCHEMA_VERSION)
             _index(tx, steps, done)
+            things = ThingBatch(tx)  # the state lists and shows answer, written once per batch
             for domain_event, tracking in steps:
                 if isinstance(domain_event, SetAside):
                     record(tx, domain_event)
-                    continue
-                if type(domain_event) not in HANDLERS:
-                    continue
-                if careful:
-                    self._guarded(tx, domain_event, tracking.notification_id)
+                elif careful:
+                    self._guarded(tx, things, domain_event, tracking.notification_id)
                 else:
-                    HANDLERS[type(domain_event)](tx, domain_event, tracking.notification_id)
+                    _handle(tx, things, domain_event, tracking.notification_id)
+            things.flush()
 
-    def _guarded(self, tx: Tx, domain_event: Any, position: int) -> None:
+    def _guarded(self, tx: Tx, things: ThingBatch, domain_event: Any, position: int) -> None:
         """Apply one event inside a savepoint; set it aside if its handler raises."""
         tx.run("SAVEPOINT koers_step")
         try:
-            HANDLERS[type(domain_event)](tx, domain_event, position)
+            _handle(tx, things, domain_event, position)
+            things.flush()
         except DATABASE_ERRORS:
             raise
         except Exception as e:
             tx.run("ROLLBACK TO SAVEPOINT koers_step")
+            things.forget(domain_event)
             record(tx, failed(self.subjects, domain_event, position, e))
         tx.run("RELEASE SAVEPOINT koers_step")
+
+
+def _handle(tx: Tx, things: ThingBatch, domain_event: Any, position: int) -> None:
+    """What one event means to the facts tables and to its thing's state."""
+    handler = HANDLERS.get(type(domain_event))
+    if handler is not None:
+        handler(tx, domain_event, position)
+    if type(domain_event) in KIND_OF:
+        things.apply(domain_event, position)
 
 
 def _index(tx: Tx, steps: Sequence[Step], done: int) -> None:

@@ -18,7 +18,7 @@ before it existed: ``koers projections rebuild`` makes one), the whole log is re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,9 +47,12 @@ def replay(
     until: datetime | None = None,
     progress: Progress | None = None,
     page: int = PAGE,
+    topics: Sequence[str] = (),
 ) -> int:
     """Apply the log after the views' position (up to ``stop``, and up to the last event
     recorded at or before ``until``), one transaction per page; returns the position.
+    With ``topics``, only the events of those topics (e.g. one kind's, for views that
+    answer for that kind alone).
 
     Events recorded after ``until`` are held back until a later event recorded at or
     before ``until`` shows they belong in; those left at the end are not applied. Events
@@ -66,7 +69,7 @@ def replay(
     start = position
     while start < last:
         notifications = app.recorder.select_notifications(
-            start + 1, min(page, last - start), stop=last
+            start + 1, min(page, last - start), stop=last, topics=topics
         )
         if not notifications:
             break

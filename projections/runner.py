@@ -183,6 +183,8 @@ class ViewRunner:
         self._threads: list[threading.Thread] = []
         self._subscription: Subscription[ApplicationRecorder] | None = None
         self._swap = threading.Lock()
+        #: The position the last :meth:`start` followed the log from.
+        self.started_from = 0
 
     def _open(self) -> KoersViews:
         if self.postgres:
@@ -192,11 +194,14 @@ class ViewRunner:
     # -- following ---------------------------------------------------------------------------
 
     def start(self) -> ViewRunner:
-        """Follow the log in the background (from the views' position)."""
+        """Follow the log in the background (from the views' position). Views made by an
+        older schema (:attr:`KoersViews.outdated`) are rebuilt first."""
         if self._threads:
             return self
+        self._rebuild_if_outdated()
         self._stopping.clear()
         gt = self.views.max_tracking_id(self.app.name)
+        self.started_from = gt or 0
         subscription = self.app.recorder.subscribe(gt=gt)
         self._subscription = subscription
         notes: queue.Queue[Notification | _Failed] = queue.Queue(QUEUE_SIZE)
@@ -355,10 +360,21 @@ class ViewRunner:
     # -- rebuilding and exporting ----------------------------------------------------------
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply the log up to its current end, in this thread (not while following)."""
+        """Apply the log up to its current end, in this thread (not while following); views
+        made by an older schema are rebuilt instead."""
         if self._threads:
             raise RuntimeError("the runner is following the log; wait_for() a position")
+        if self._rebuild_if_outdated(progress):
+            return self.views.position
         return replay(self.app, self.views, progress=progress)
+
+    def _rebuild_if_outdated(self, progress: Progress | None = None) -> bool:
+        """Rebuild views made by an older schema (:attr:`KoersViews.outdated`); whether it did."""
+        if not self.views.outdated:
+            return False
+        log.warning("%s was made by an older version of the views: rebuilding", self.path)
+        self.rebuild(progress)
+        return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Replay the whole log into a fresh view file, then swap it in for the live one

@@ -46,7 +46,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.settings import StoreSettings, ViewSettings, private_dir, private_file
-from projections._schema import create_statements
+from projections._schema import SCHEMA, SCHEMA_VERSION, create_statements
 from projections._sql import Row, Tx
 
 __all__ = [
@@ -127,6 +127,15 @@ class KoersViews(TrackingRecorder, ABC):
     def position(self) -> int:
         """The last notification id of the Koers log these views reflect (0: none)."""
         return self.max_tracking_id(UPSTREAM) or 0
+
+    @property
+    def outdated(self) -> bool:
+        """Whether these views were made by an older schema (``_schema.SCHEMA_VERSION``):
+        they hold events but no version, or another one. ``koers projections rebuild``."""
+        if not self.position:
+            return False
+        versions = self.rows(f"SELECT version FROM {SCHEMA.name}")
+        return [r["version"] for r in versions] != [SCHEMA_VERSION]
 
     @property
     def committed_position(self) -> int:

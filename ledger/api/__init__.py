@@ -14,7 +14,8 @@ from ledger.api._auth import COOKIE, Sessions, see_team
 from ledger.api._calendar import feed_url
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
-from ledger.api._reads import history_rows, parse_moment, visible_states
+from ledger.api._read_params import parse_moment
+from ledger.api._reads import history_rows, visible_states
 from ledger.api._signin import set_session, sign_in_page
 from ledger.api._views import ViewAt, view_result
 

@@ -1,113 +1,50 @@
-"""Reads from the log: list, show (now or ``as_of`` a moment) and history of every kind.
+"""Reads of every kind: list, show (now or ``as_of`` a moment) and history.
 
-These read the event store itself, so they are always current: ``min_position`` is
-accepted (for clients that send it on every read) and always already satisfied, unless it
-lies beyond the log's last event (422, naming the last position), as for the views.
+A list and a show (now) read the state the views keep (:mod:`projections.things`): filtered,
+paged and limited to what the reader may see in SQL, so they cost the same however long the
+log; like every view read they answer once the views reach ``min_position`` (read your
+writes; 422 beyond the log's last event) and may come from the view cache. A show ``as_of``
+a moment and a history read the event store.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import create_model
 
 from ledger.api._auth import principal_of
 from ledger.api._common import in_thread, koers_of
 from ledger.api._kinds import KINDS
 from ledger.api._positions import positions_by_version
-from ledger.api._problems import ApiProblem, FieldError
+from ledger.api._problems import ApiProblem
+from ledger.api._read_params import (
+    MOMENT_HELP,
+    MOMENT_SCHEMA,
+    MinPosition,
+    MinPositionHeader,
+    parse_moment,
+    within_the_log,
+)
 from ledger.api._schema import READ_ERRORS
 from ledger.api._states import STATES, HistoryEntry, Page
+from ledger.api._views import ViewAt, view_result
 from ledger.application import Koers
 from ledger.application._reads import complete_state, history_row
 from ledger.domain import AGGREGATES, KoersAggregate, Principal
 from ledger.errors import NotAllowed, NotFound
 from ledger.nats._subjects import event_type
+from projections import thing_page, thing_state
 
-__all__ = [
-    "MOMENT_SCHEMA",
-    "MinPosition",
-    "MinPositionHeader",
-    "history_rows",
-    "parse_moment",
-    "router",
-    "visible_states",
-    "within_the_log",
-]
+__all__ = ["history_rows", "router", "visible_states"]
 
 router = APIRouter()
-
-_MOMENT_HELP = (
-    "Answer as it stood at this moment (recorded time): e.g. 2026-10-01T12:00:00+02:00, or a "
-    "date (its start, UTC). What we knew then. Encode the offset's + as %2B; sent unencoded "
-    "(decoded as a space), it is read as + all the same."
-)
-#: How a moment parameter (``as_of``) is declared beyond its type: an RFC 3339 date-time or a
-#: date, in the years the views answer for (1900–2999), so generated requests are valid; or
-#: empty, which means now (a form's blank "as of" field sends it).
-_YEARS = "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}"
-MOMENT_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "maxLength": 60,
-    "anyOf": [
-        {"format": "date-time", "pattern": _YEARS},
-        {"format": "date", "pattern": _YEARS},
-        {"maxLength": 0},
-    ],
-}
-MinPosition = Annotated[
-    int | None,
-    Query(
-        ge=0,
-        description="Read your writes: answer only once the data includes this stream position "
-        "(a receipt's `position`). Reads from the log are always current.",
-    ),
-]
-MinPositionHeader = Annotated[
-    int | None,
-    Header(alias="Koers-Min-Position", ge=0, description="Same as the `min_position` query."),
-]
-
-
-#: A time with its offset's ``+`` sent unencoded, which a query string decodes as a space:
-#: ``2026-11-28T09:03:44 00:00`` (the offset needs the time before it, so ``2026-11-28 09:03``
-#: stays a date and a time).
-_SPACED_OFFSET = re.compile(r"(.*\d[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)")
-
-
-def parse_moment(value: str | None, field: str = "as_of") -> datetime | None:
-    """An aware UTC moment from ISO text (a date means its start, UTC); ``None`` for none.
-
-    A ``+`` offset that arrived as a space (a browser's or curl's unencoded ``+``) is read
-    as the ``+`` it was."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    spaced = _SPACED_OFFSET.fullmatch(text)
-    if spaced is not None:
-        text = f"{spaced[1]}+{spaced[2]}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        detail = (
-            f"{value!r} is not a time: write it as 2026-11-02T09:00:00+01:00 (in a URL, "
-            f"encode + as %2B) or 2026-11-02"
-        )
-    else:
-        try:
-            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-        except (ValueError, OverflowError):
-            detail = f"{value!r} is outside the range of times Koers can use"
-    raise ApiProblem(
-        "invalid-request", f"{field}: {detail}", [FieldError(field=field, detail=detail)]
-    )
 
 
 def _load_as_of(
@@ -157,7 +94,7 @@ def _signature(**params: tuple[Any, Any]) -> inspect.Signature:
     return inspect.Signature([request, *rest])
 
 
-Endpoint = Callable[..., Coroutine[Any, Any, JSONResponse]]
+Endpoint = Callable[..., Coroutine[Any, Any, Response]]
 
 
 def visible_states(koers: Koers, principal: Principal, kind: str) -> list[dict[str, Any]]:
@@ -172,39 +109,25 @@ def _complete(thing: KoersAggregate, events: list[Any]) -> dict[str, Any]:
     return complete_state(thing, lambda _: events)
 
 
-async def within_the_log(koers: Koers, wanted: int | None) -> None:
-    """Refuse a ``min_position`` beyond the log's last event (a read and a view alike): no
-    write answered it, so waiting for it would only end in a timeout."""
-    if not wanted:
-        return
-    last = await in_thread(koers.recorder.max_notification_id) or 0
-    if wanted > last:
-        detail = (
-            f"is {wanted}, beyond the last event in the log (position {last}): send the "
-            f"position a write answered"
-        )
-        raise ApiProblem(
-            "invalid-request",
-            f"min_position: {detail}",
-            [FieldError(field="min_position", detail=detail)],
-            headers={"Koers-Position": str(last)},
-        )
-
-
-def _min_position(query: dict[str, Any]) -> int:
-    return max(query["min_position"] or 0, query["koers_min_position"] or 0)
+def _min_position(query: dict[str, Any]) -> int | None:
+    return max(query["min_position"] or 0, query["koers_min_position"] or 0) or None
 
 
 def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
-    async def endpoint(request: Request, **query: Any) -> JSONResponse:
+    async def endpoint(request: Request, **query: Any) -> Response:
         koers, principal = koers_of(request), principal_of(request)
-        await within_the_log(koers, _min_position(query))
-        states = await in_thread(visible_states, koers, principal, kind)
+        scope = await in_thread(koers.read_scope, principal, kind)
         wanted = {k: v for k, v in query.items() if k in filters and v is not None}
-        rows = [s for s in states if all(str(s.get(k)) == v for k, v in wanted.items())]
         limit, offset = query["limit"], query["offset"]
-        page = {"total": len(rows), "limit": limit, "offset": offset}
-        return JSONResponse({"items": rows[offset : offset + limit], **page})
+        key = ("list", kind, scope, tuple(sorted(wanted.items())), limit, offset)
+        page = await view_result(
+            request,
+            lambda views: thing_page(views, kind, scope, wanted, limit=limit, offset=offset),
+            ViewAt(None, None, _min_position(query)),
+            key,
+        )
+        headers = {"Koers-Position": str(page.position)}
+        return Response(page.json(limit, offset), media_type="application/json", headers=headers)
 
     params: dict[str, tuple[Any, Any]] = {
         name: (str | None, Query(None, max_length=200, description=text))
@@ -221,25 +144,34 @@ def _list_endpoint(kind: str, filters: dict[str, str]) -> Endpoint:
 def _show_endpoint(kind: str) -> Endpoint:
     cls = AGGREGATES[kind]
 
-    async def endpoint(request: Request, **query: Any) -> JSONResponse:
+    async def endpoint(request: Request, **query: Any) -> Response:
         ident: UUID = query[f"{kind}_id"]
         moment = parse_moment(query["as_of"])
         koers = koers_of(request)
-        await within_the_log(koers, _min_position(query))
-        if moment is None:
-            aggregate = await in_thread(koers.load, cls, ident)
-        else:
+        if moment is not None:
+            await within_the_log(koers, _min_position(query))
             aggregate = await in_thread(_load_as_of, koers, cls, ident, moment)
-        await _may_read(request, kind, aggregate)
-        state = await in_thread(complete_state, aggregate, koers.event_history)
-        headers = {"ETag": f'"{aggregate.version}"'}
-        return JSONResponse(state, headers=headers)
+            await _may_read(request, kind, aggregate)
+            state = await in_thread(complete_state, aggregate, koers.event_history)
+            return JSONResponse(state, headers={"ETag": f'"{aggregate.version}"'})
+        scope = await in_thread(koers.read_scope, principal_of(request), kind)
+        found = await view_result(
+            request,
+            lambda views: thing_state(views, kind, scope, str(ident)),
+            ViewAt(None, None, _min_position(query)),
+            ("show", kind, scope, ident),
+        )
+        if found is None:
+            raise NotFound(kind.replace("_", " "), ident)
+        version, state_json = found
+        headers = {"ETag": f'"{version}"'}
+        return Response(state_json, media_type="application/json", headers=headers)
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]
         **{f"{kind}_id": (UUID, inspect.Parameter.empty)},
         as_of=(
             str | None,
-            Query(None, max_length=60, description=_MOMENT_HELP, json_schema_extra=MOMENT_SCHEMA),
+            Query(None, max_length=60, description=MOMENT_HELP, json_schema_extra=MOMENT_SCHEMA),
         ),
         min_position=(MinPosition, None),
         koers_min_position=(MinPositionHeader, None),

@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from ledger.api._auth import principal_of, see_person, see_team
 from ledger.api._common import PersonName, TeamName, in_thread, koers_of
 from ledger.api._problems import ApiProblem, FieldError
-from ledger.api._reads import (
+from ledger.api._read_params import (
     MOMENT_SCHEMA,
     MinPosition,
     MinPositionHeader,

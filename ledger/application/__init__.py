@@ -1,6 +1,6 @@
 """The application layer: commands (idempotent, optimistic) and reads over the domain."""
 
-from ledger.application._access import AccessCommands, Directory, Facts
+from ledger.application._access import AccessCommands, Directory, Facts, ReadScope
 from ledger.application._base import KoersBase, Receipt
 from ledger.application._calendar import CalendarFeeds, Dated
 from ledger.application._decisions import DecisionCommands
@@ -22,4 +22,4 @@ class Koers(
     """Everything a leadership team records, as one application."""
 
 
-__all__ = ["Dated", "Directory", "Facts", "Koers", "KoersBase", "Receipt"]
+__all__ = ["Dated", "Directory", "Facts", "Koers", "KoersBase", "ReadScope", "Receipt"]

@@ -51,7 +51,7 @@ from ledger.domain._fields import Handle, Handles
 from ledger.domain.access import ADMIN, LEAD, SELF, Who
 from ledger.errors import Forbidden, NotAllowed, NotFound, Unauthenticated
 
-__all__ = ["AccessCommands", "Directory", "Facts"]
+__all__ = ["AccessCommands", "Directory", "Facts", "ReadScope"]
 
 _TOKEN_PREFIX = "koers_"
 #: At most this many tokens are kept in memory (then the cache starts again).
@@ -130,6 +130,22 @@ class Facts:
     groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: Only these people may see it (a prompt: its recipient), whatever their teams.
     private_to: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What one principal may read of one kind, as data a query filters by (the rules of
+    :meth:`AccessCommands.may_see` for every thing of the kind at once): everything; or what
+    names ``handle``, is of one of ``teams`` (where they have a role, counting the teams
+    above), or, for a delegation, has an owner in ``owners`` (the people of those teams). A
+    prompt (``private``) only its recipient sees, never a service."""
+
+    handle: str
+    everything: bool
+    teams: frozenset[str] = frozenset()
+    owners: frozenset[str] = frozenset()
+    private: bool = False
+    service: bool = False
 
 
 class AccessCommands(KoersBase):
@@ -266,6 +282,19 @@ class AccessCommands(KoersBase):
 
     def may_read(self, principal: Principal, kind: str, thing: KoersAggregate) -> bool:
         return self.may_see(principal, self.facts(kind, thing, {}))
+
+    def read_scope(self, principal: Principal, kind: str) -> ReadScope:
+        """What ``principal`` may read of ``kind`` (:meth:`may_read` of each thing, as data:
+        a test holds the two to the same answers)."""
+        handle = principal.handle
+        if kind in ("prompt", "webhook"):
+            return ReadScope(handle, False, private=True, service=principal.service)
+        directory = self.directory()
+        if principal.local or principal.service or directory.has(handle, OrgRole.AUDITOR):
+            return ReadScope(handle, True)
+        teams = frozenset(t for t in directory.parents if directory.role(handle, t) is not None)
+        owners = frozenset(p for t in teams for p in directory.members.get(t, {}))
+        return ReadScope(handle, False, teams, owners if kind == "delegation" else frozenset())
 
     def authorize(
         self,

@@ -31,7 +31,7 @@ from eventsourcing.utils import get_topic
 from ledger.domain import KoersAggregate
 from ledger.errors import StoreError
 
-__all__ = ["KindCache", "event_topics"]
+__all__ = ["KindCache", "event_classes", "event_topics"]
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,18 @@ T = TypeVar("T")
 PAGE = 1000
 
 
-def event_topics(cls: type[KoersAggregate]) -> tuple[str, ...]:
-    """The topics of the events declared on an aggregate class (they share its kind)."""
+def event_classes(cls: type[KoersAggregate]) -> tuple[type[DomainEvent], ...]:
+    """The events declared on an aggregate class (they share its kind)."""
     return tuple(
-        get_topic(value)
+        value
         for value in vars(cls).values()
         if isinstance(value, type) and issubclass(value, DomainEvent)
     )
+
+
+def event_topics(cls: type[KoersAggregate]) -> tuple[str, ...]:
+    """The topics of the events declared on an aggregate class."""
+    return tuple(get_topic(event) for event in event_classes(cls))
 
 
 class KindCache(Generic[A]):

@@ -41,12 +41,22 @@ ENVELOPE = frozenset(
 )
 
 
+#: Values :func:`plain` returns as they are (exactly these types: a str enum is an enum).
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Domain values as JSON-friendly data (ids, times and decimals as strings)."""
+    if type(value) in _AS_THEY_ARE:  # most values: checked first, it is the common case
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, UUID | Decimal | datetime | date):
         return value.isoformat() if isinstance(value, date) else str(value)
+    return _plain_compound(value)
+
+
+def _plain_compound(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):

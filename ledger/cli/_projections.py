@@ -75,7 +75,7 @@ def run(data_dir: DataDir = None, views: ViewsPath = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with _runner(data_dir, views) as runner:
         runner.start()
-        typer.echo(f"following the log into {runner.where} from position {runner.position}")
+        typer.echo(f"following the log into {runner.where} from position {runner.started_from}")
         try:
             while not done.wait(0.5):
                 if runner.error is not None:

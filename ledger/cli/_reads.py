@@ -7,6 +7,7 @@ domain). Through a running serve (:func:`ledger.cli._remote.remote_for`) such a 
 nothing heavy: the application and the domain are imported only to read the local data.
 """
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from uuid import UUID
 import orjson
 import typer
 
-from ledger.cli._common import DataDir, Json, as_json, koers_app, parse_moment, parse_uuid
+from ledger.cli._common import (
+    DataDir,
+    Json,
+    as_json,
+    koers_app,
+    parse_moment,
+    parse_uuid,
+)
 from ledger.cli._kinds import group_of
 from ledger.cli._output import emit_json, friendly_errors
 from ledger.cli._remote import Remote, RemoteProblem, remote_for, remote_from_env
@@ -25,6 +33,7 @@ from ledger.errors import ConfigurationError, NotFound
 
 if TYPE_CHECKING:
     from ledger.application import Koers
+    from projections.views import KoersViews
 
 __all__ = [
     "READS",
@@ -220,13 +229,13 @@ def show_command(kind: str) -> Callable[..., None]:
                 if as_json_output:  # the API's JSON is plain already
                     emit_json(state)
                     return
+            elif moment is None:
+                state = _local_show(source, kind, aggregate_id)
             else:
                 from ledger.application._reads import complete_state
                 from ledger.domain import AGGREGATES
 
-                cls = AGGREGATES[kind]
-                found = (source.load(cls, aggregate_id) if moment is None
-                         else source.load_as_of(cls, aggregate_id, moment))  # fmt: skip
+                found = source.load_as_of(AGGREGATES[kind], aggregate_id, moment)
                 state = complete_state(found, source.event_history)
         if as_json_output:
             as_json(state)
@@ -259,6 +268,8 @@ def list_command(
         with read_source(data_dir, kind) as source:
             if isinstance(source, Remote):
                 rows = list(source.every(READ_KINDS[kind], wanted))
+            elif kind in READ_KINDS:
+                rows = _local_list(source, kind, wanted)
             else:
                 from ledger.application._reads import complete_state
                 from ledger.domain import AGGREGATES
@@ -275,6 +286,48 @@ def list_command(
 
     list_.__doc__ = f"List every {kind.replace('_', ' ')}."
     return list_
+
+
+@contextmanager
+def _kind_views(app: "Koers", kind: str) -> "Iterator[KoersViews]":
+    """Views of the things of one kind, made in memory from that kind's events alone: the
+    command line with no serve running keeps no views, and reads (as a list always did) only
+    the events of the kind it lists."""
+    from ledger.application._kinds import event_topics
+    from ledger.domain import AGGREGATES
+    from projections import memory_views, replay
+
+    views = memory_views()
+    try:
+        replay(app, views, topics=event_topics(AGGREGATES[kind]))
+        yield views
+    finally:
+        views.close()
+
+
+def _local_list(app: "Koers", kind: str, wanted: dict[str, str]) -> list[dict[str, Any]]:
+    """Every thing of ``kind`` matching ``wanted`` (all of them: the command line on the
+    machine that holds the data is its administrator)."""
+    from ledger.application import ReadScope
+    from projections import thing_page
+
+    with _kind_views(app, kind) as views:
+        page = thing_page(views, kind, ReadScope("", everything=True), wanted,
+                          limit=sys.maxsize, offset=0)  # fmt: skip
+    return [orjson.loads(state) for state in page.items]
+
+
+def _local_show(app: "Koers", kind: str, ident: UUID) -> dict[str, Any]:
+    """One thing of ``kind`` as it is now (``NotFound`` if there is none)."""
+    from ledger.application import ReadScope
+    from projections import thing_state
+
+    with _kind_views(app, kind) as views:
+        found = thing_state(views, kind, ReadScope("", everything=True), str(ident))
+    if found is None:
+        raise NotFound(kind.replace("_", " "), ident)
+    state: dict[str, Any] = orjson.loads(found[1])
+    return state
 
 
 def history(

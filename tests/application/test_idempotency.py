@@ -396,7 +396,7 @@ LOOK_UPS = {"person", "team", "import_directory", "directory", "forget_access", 
             "token_principal", "issue_login_link", "use_login_link", "signed_on",
             "secret_box", "webhooks", "webhook_secret", "webhooks_since",
             "issue_calendar_link", "revoke_calendar_link", "calendar_link_for", "calendar_holder",
-            "calendar_of", "notifications", "quality_scope"}  # fmt: skip
+            "calendar_of", "notifications", "quality_scope", "read_scope"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", list(SCENARIOS))

@@ -91,8 +91,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
         first = next(n for n in app.recorder.select_notifications(1, 10_000)
                      if n.topic.endswith("KeyResult.CheckedIn"))  # fmt: skip
         forged = {**orjson.loads(first.state), "value": ODD, "check_in_id": str(uuid.uuid4())}
+        kr_id = first.originator_id  # the next event of a real key result (an orphan event,
+        version = app.recorder.select_events(kr_id, desc=True, limit=1)[0].originator_version
+        # of no key result, is set aside whole: lists and shows could not apply it)
         app.recorder.insert_events(
-            [StoredEvent(uuid.uuid4(), 1, first.topic, orjson.dumps(forged))]
+            [StoredEvent(kr_id, version + 1, first.topic, orjson.dumps(forged))]
         )
         late = {**orjson.loads(first.state), "check_in_id": str(uuid.uuid4()), "timestamp": LATE}
         app.recorder.insert_events([StoredEvent(uuid.uuid4(), 1, first.topic, orjson.dumps(late))])

@@ -1,0 +1,156 @@
+"""Lists and shows from the read model (issue 16, item 2): ``GET /decisions`` at the demo's
+size and at 10k decisions, against ``/health`` as the framework's ceiling in the same run,
+with ``wrk``.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.lists_bench            # the reported run (1 rep)
+    .venv/bin/python -m benchmarks.lists_bench --quick    # smoke test: 2 s per row, 1k decisions
+
+Set-up (as ``benchmarks/cache_bench.py``): one embedded nats-server (fresh temp store, fsync
+always), three ledgers in streams of their own, each served by ``koers serve --no-workers
+--port 0`` (a child process with its own data directory, stopped by its PID):
+
+* **demo**: the demo quarter as ``koers demo`` records it (2026-Q3; 15 decisions);
+* **10k**: the decision events of the demo copied with every id renamed until there are at
+  least 10,000 decisions, then the demo (so ann's token and the demo's teams are there);
+* **10k, cache off**: the same ledger served with ``KOERS_VIEW_CACHE_SECONDS=0``: every list
+  runs its SQL on the views (the cache-on servers answer a repeated read from the cache).
+
+Each row is ``wrk -t2 -c8 -d<seconds>s`` with ann's API token, in an order rotated per
+repetition: ``GET /decisions`` (the first page, 100), ``GET /decisions?team=platform&limit=20
+&offset=40`` (a filtered page further in), ``GET /decisions/<id>`` (one decision), and
+``/health``. Reported: medians over repetitions of requests/s and wrk's p50/p99, the ratio
+to ``/health`` on the same server, and 10k ÷ demo (flat: ≈ 1). Output: markdown on stdout
+and ``benchmarks/out/lists_bench.json``. Nothing is asserted about timings.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from benchmarks._harness import (
+    arguments,
+    clean_environment,
+    measure_and_write,
+    median,
+    out_file,
+    ratio_text,
+)
+from benchmarks.access_bench import wrk
+from benchmarks.cache_bench import cache_off
+from benchmarks.views_bench import DEMO_TODAY, demo_events, renamed, rotated
+from benchmarks.web_bench import Served, api_client, served
+
+OUT_FILE = out_file(__file__)
+DECISION_EVENTS = ":Decision."  # in the topic of every decision event
+FILTERED = "/decisions?team=platform&limit=20&offset=40"
+PATHS = {
+    "GET /decisions": "/decisions",
+    f"GET {FILTERED}": FILTERED,
+    "GET /decisions/<id>": "/decisions/{id}",
+    "/health": "/health",
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    seconds: int = 10  # per wrk row
+    decisions: int = 10_000
+
+
+QUICK = Sizes(seconds=2, decisions=1_000)
+
+
+def many_decisions(demo: Sequence[StoredEvent], decisions: int) -> list[StoredEvent]:
+    """At least ``decisions`` decisions: renamed copies of the demo's decision events, then
+    the whole demo."""
+    theirs = [e for e in demo if DECISION_EVENTS in e.topic]
+    per_copy = len({e.originator_id for e in theirs if e.originator_version == 1})
+    copies = max(0, math.ceil((decisions - per_copy) / per_copy))
+    log: list[StoredEvent] = []
+    for copy in range(copies):
+        log += renamed(theirs, copy)
+    return log + list(demo)
+
+
+def _rows(sites: Sequence[Served]) -> dict[str, tuple[str, dict[str, str]]]:
+    rows: dict[str, tuple[str, dict[str, str]]] = {}
+    for site in sites:
+        with api_client(site) as client:
+            listed = client.get("/decisions", params={"limit": 1})
+            assert listed.status_code == 200, listed.text
+            print(f"{site.name}: {listed.json()['total']} decisions listed", flush=True)
+            one = listed.json()["items"][0]["id"]
+        for name, path in PATHS.items():
+            rows[f"{name}, {site.name}"] = (
+                site.url + path.format(id=one), {"Authorization": f"Bearer {site.token}"},
+            )  # fmt: skip
+    return rows
+
+
+def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
+    demo = demo_events(DEMO_TODAY, None)
+    big = many_decisions(demo, sizes.decisions)
+    with ExitStack() as stack:
+        sites = [stack.enter_context(served("demo", url, tmp, demo)),
+                 stack.enter_context(served("10k", url, tmp, big))]  # fmt: skip
+        with cache_off():
+            sites.append(stack.enter_context(served("10k-uncached", url, tmp, big)))
+        rows = _rows(sites)
+        results: dict[str, list[dict[str, float]]] = {}
+        for rep in range(reps):
+            for name in rotated(list(rows), rep):
+                target, headers = rows[name]
+                results.setdefault(name, []).append(wrk(target, sizes.seconds, headers))
+                print(f"rep {rep + 1} {name}: {results[name][-1]}", flush=True)
+        return {"events": {s.name: s.events for s in sites}, "rows": results}
+
+
+def _ratio(runs: list[dict[str, float]], under: list[dict[str, float]] | None) -> float | None:
+    if not under:
+        return None
+    return median([a["rps"] / b["rps"] for a, b in zip(runs, under, strict=True)])
+
+
+def report(results: dict[str, Any]) -> None:
+    rows = results["rows"]
+    sizes = ", ".join(f"{name}: {n:,} events" for name, n in results["events"].items())
+    print(f"\nkoers serve ({sizes}), wrk -t2 -c8 [medians of the repetitions]:\n")
+    print("| endpoint, ledger | req/s | p50 ms | p99 ms | non-2xx/3xx | ÷ /health (same server) "
+          "| ÷ the demo's |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, runs in rows.items():
+        what, site = name.rsplit(", ", 1)
+        health = rows.get(f"/health, {site}")
+        demo = rows.get(f"{what}, demo") if site != "demo" else None
+        cells = [median([r[k] for r in runs]) for k in ("rps", "p50", "p99", "errors")]
+        ratios = f"{ratio_text(_ratio(runs, health))} | {ratio_text(_ratio(runs, demo))}"
+        print(f"| {name} | {cells[0]:,.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.0f} "
+              f"| {ratios} |")  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = arguments(__doc__, default_reps=1).parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    clean_environment("NATS_", "KOERS_")
+    sizes = QUICK if args.quick else Sizes()
+    reps = args.reps or 1
+    return measure_and_write(
+        "lists", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps),
+        report=report, out=OUT_FILE, quick=args.quick,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

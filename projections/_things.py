@@ -1,0 +1,183 @@
+"""The state of every thing a list or a show answers for, kept by the views' projection.
+
+``GET /{kind}``, ``GET /{kind}/{id}`` and ``koers <kind> list|show`` answer
+:func:`~ledger.application._reads.complete_state` of each objective, key result, KPI,
+decision, delegation, retro and prompt. Instead of loading every aggregate of a kind from the
+store per request, the projection keeps that answer here, in the same transaction as the
+tracking position (so a read with ``min_position`` sees a write, exactly as the views do):
+
+- ``things``: one row per thing: its kind, the position of the event that created it (the
+  list order: oldest first), its version, its complete state as JSON, what the access rules
+  need (its team, for a key result its objective's; its owner; for a prompt its recipient,
+  who alone may see it), and the aggregate with its events (``saved``: pickled, base64) to
+  apply the next event to. The view file is the projection's own (mode 0600, like the data
+  directory): nothing else writes ``saved``, so reading it back is reading our own writes.
+- ``thing_fields``: a list filter's value per thing (``str`` of the state's field, as the
+  lists always compared it), indexed by (kind, name, value, position): a filtered page is
+  an index range.
+- ``thing_people``: who is named on a thing (owner, decider, consulted, ...), for the rule
+  "a person sees what they are on" (the ``WHERE`` of :mod:`projections.things`).
+
+:class:`ThingBatch` applies a batch's events to their things in memory and writes each
+changed thing once when the batch is done (a replay computes a decision's state once per
+page, not once per event).
+
+An event whose aggregate cannot take it (a forged one: wrong version, missing fields) raises,
+so the projection sets it aside in the quarantine and the thing keeps its last good state.
+Not view tables: they are not in the export (``projections.export``), which holds facts.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ledger.application._kinds import event_classes
+from ledger.application._reads import complete_state
+from ledger.domain import AGGREGATES, KoersAggregate
+from projections._sql import Tx
+
+__all__ = ["FILTERS", "KIND_OF", "LISTED", "ThingBatch"]
+
+#: The kinds lists and shows answer for -> the state fields a list filters by.
+FILTERS: dict[str, tuple[str, ...]] = {
+    "objective": ("team", "owner", "period", "status"),
+    "key_result": ("objective_id", "owner", "status"),
+    "kpi": ("team", "owner"),
+    "decision": ("team", "decider", "status"),
+    "delegation": ("owner", "delegator", "status"),
+    "retro": ("team", "period"),
+    "prompt": ("to", "state"),
+}
+LISTED = tuple(FILTERS)
+
+#: Who may be named on a thing (``Access.facts``): a person sees what names them.
+_NAMED = ("owner", "decider", "facilitator", "recommender", "approver", "delegator")
+
+
+@dataclass
+class _Changed:
+    """A thing a batch changed, not written yet."""
+
+    kind: str
+    thing: KoersAggregate | None  # None: not created yet
+    events: list[Any]
+    first: int  # the position of its first event: the list order
+    stored: bool  # whether it has a row already
+
+
+class ThingBatch:
+    """The things one batch of events changes, each written once when the batch is done
+    (:meth:`flush`): a replay applies a decision's ten events to it in memory and computes
+    its state and stores it once, not ten times.
+
+    An event is applied to the thing as this batch left it, else as its row has it. If
+    applying raises, the thing may be half changed: the caller rolls back (the batch, or the
+    event's savepoint, then :meth:`forget` it) so what is written is never that.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self._changed: dict[str, _Changed] = {}
+
+    def apply(self, e: Any, position: int) -> None:
+        kind = KIND_OF[type(e)]
+        thing_id = str(e.originator_id)
+        changed = self._changed.get(thing_id)
+        if changed is None:
+            row = self._tx.one("SELECT position, saved FROM things WHERE thing_id = ?", thing_id)
+            before, events = (None, []) if row is None else _loads(row["saved"])
+            first = position if row is None else int(row["position"])
+            changed = _Changed(kind, before, events, first, row is not None)
+        thing = e.mutate(changed.thing)
+        if not isinstance(thing, AGGREGATES[kind]):
+            raise TypeError(f"{type(e).__qualname__} did not make a {kind.replace('_', ' ')}")
+        changed.thing, changed.events = thing, [*changed.events, e]
+        self._changed[thing_id] = changed
+
+    def forget(self, e: Any) -> None:
+        """Drop what this batch holds of ``e``'s thing (its event was rolled back)."""
+        self._changed.pop(str(e.originator_id), None)
+
+    def flush(self) -> None:
+        """Write every changed thing (a key result after its objective: it takes its team)."""
+        for thing_id, changed in self._changed.items():
+            _save(self._tx, changed, self._team_of(changed, thing_id))
+        self._changed.clear()
+
+    def _team_of(self, changed: _Changed, thing_id: str) -> str | None:
+        if changed.kind != "key_result":
+            return getattr(changed.thing, "team", None)
+        objective_id = str(getattr(changed.thing, "objective_id", ""))  # Access.facts: its team
+        pending = self._changed.get(objective_id)
+        if pending is not None:
+            return getattr(pending.thing, "team", None)
+        row = self._tx.one("SELECT team FROM things WHERE thing_id = ?", objective_id)
+        return row["team"] if row else None
+
+
+def _save(tx: Tx, changed: _Changed, team: str | None) -> None:
+    """Write the thing's row, its filters and its people."""
+    kind, thing = changed.kind, changed.thing
+    assert thing is not None  # apply() made it
+    state = complete_state(thing, lambda _: changed.events)
+    thing_id = str(thing.id)
+    private_to = state.get("to") or "" if kind == "prompt" else None
+    values = (
+        kind, thing.version, team, state.get("owner"), private_to,
+        orjson.dumps(state).decode(), _dumps(thing, changed.events),
+    )  # fmt: skip
+    if changed.stored:
+        tx.run(
+            "UPDATE things SET kind = ?, version = ?, team = ?, owner = ?, private_to = ?, "
+            "state = ?, saved = ? WHERE thing_id = ?",
+            *values, thing_id,
+        )  # fmt: skip
+        tx.run("DELETE FROM thing_fields WHERE thing_id = ?", thing_id)
+        tx.run("DELETE FROM thing_people WHERE thing_id = ?", thing_id)
+    else:
+        tx.run(
+            "INSERT INTO things (thing_id, position, kind, version, team, owner, private_to, "
+            "state, saved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            thing_id, changed.first, *values,
+        )  # fmt: skip
+        changed.stored = True
+    for name in FILTERS[kind]:
+        tx.run(
+            "INSERT INTO thing_fields (kind, name, value, position, thing_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            kind, name, str(state.get(name)), changed.first, thing_id,
+        )  # fmt: skip
+    for handle in _people(kind, state):
+        tx.run("INSERT INTO thing_people (thing_id, handle) VALUES (?, ?)", thing_id, handle)
+
+
+def _people(kind: str, state: dict[str, Any]) -> set[str]:
+    """Who is on the thing (``Access.facts``' people and groups); a prompt has none (only
+    its recipient may see it, ``private_to``), nor a key result beyond its owner."""
+    if kind == "prompt":
+        return set()
+    named = ("owner",) if kind == "key_result" else _NAMED
+    people = {state.get(name) for name in named}
+    if kind == "decision":
+        people |= set(state.get("consulted") or ())
+    return {p for p in people if isinstance(p, str) and p}
+
+
+def _dumps(thing: KoersAggregate, events: list[Any]) -> str:
+    return base64.b64encode(pickle.dumps((thing, events), pickle.HIGHEST_PROTOCOL)).decode()
+
+
+def _loads(saved: str) -> tuple[KoersAggregate, list[Any]]:
+    loaded: tuple[KoersAggregate, list[Any]] = pickle.loads(base64.b64decode(saved))
+    return loaded
+
+
+#: Every event of a listed kind -> that kind.
+KIND_OF: dict[type[Any], str] = {
+    event: kind for kind in LISTED for event in event_classes(AGGREGATES[kind])
+}
