@@ -12,7 +12,7 @@ from eventsourcing.utils import Environment
 
 from ledger.nats import NATSFactory
 from ledger.nats._bulk import BulkReader, LazyHeaders
-from ledger.nats._client import direct_get_batch
+from ledger.nats._client import RawMessage, direct_get_batch
 from tests.conftest import fresh_env, nats_url
 
 
@@ -64,6 +64,78 @@ def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) ->
         return compared
 
     assert asyncio.run(compare()) == 180
+
+
+def _koers_view(m: RawMessage) -> tuple[int, str, dict[str, str], bytes]:
+    """A message without the ``Nats-*`` headers a direct get adds (a delivery has none)."""
+    headers = {k: v for k, v in dict(m.headers).items() if not k.startswith("Nats-")}
+    return m.seq, m.subject, headers, m.data
+
+
+@pytest.mark.parametrize("size", [7, 1000])
+def test_consumer_pages_equal_direct_get_pages(stream_with_events: str, size: int) -> None:
+    """The paging consumer answers what a batch direct get answers: the same messages and
+    the same count of those still to come, page after page (one consumer, its cursor
+    reused), for the whole stream and for a narrow filter, and nothing past the end."""
+
+    async def compare() -> tuple[int, int]:
+        reader = BulkReader(nats_url(), timeout=5)
+        compared, consumers = 0, set()
+        try:
+            for subject in (">", f"{stream_with_events.lower()}.*.*.made"):
+                start = 1
+                while True:
+                    ours, ours_pending = await reader.page(stream_with_events, subject, start, size)
+                    assert reader._cursor is not None
+                    consumers.add(reader._cursor.name)
+                    theirs, pending = await reader.batch(stream_with_events, subject, start, size)
+                    assert list(map(_koers_view, ours)) == list(map(_koers_view, theirs))
+                    assert ours_pending == pending
+                    compared += len(ours)
+                    if not ours or pending == 0:
+                        break
+                    start = ours[-1].seq + 1
+            assert await reader.page(stream_with_events, ">", 10**6, 5) == ([], 0)
+        finally:
+            await reader.close()
+        return compared, len(consumers)
+
+    # two filters read in order: one consumer each
+    assert asyncio.run(compare()) == (180, 2)
+
+
+def test_a_page_elsewhere_or_after_the_consumer_vanished_makes_a_new_one(
+    stream_with_events: str,
+) -> None:
+    """Only a page that starts where the last one ended reuses the consumer; a jump replaces
+    it (the old one is deleted), and a consumer the server dropped is made again."""
+
+    async def run() -> None:
+        nc = await nats.connect(nats_url())
+        js = nc.jetstream()
+        reader = BulkReader(nats_url(), timeout=5)
+        try:
+            first, _ = await reader.page(stream_with_events, ">", 1, 10)
+            assert [m.seq for m in first] == list(range(1, 11))
+            cursor = reader._cursor
+            assert cursor is not None
+            assert cursor.next == 11
+            jumped, _ = await reader.page(stream_with_events, ">", 50, 3)
+            assert [m.seq for m in jumped] == [50, 51, 52]
+            assert reader._cursor is not None
+            assert reader._cursor.name != cursor.name
+            names = {c.name for c in await js.consumers_info(stream_with_events)}
+            assert cursor.name not in names
+            assert reader._cursor.name in names
+            await js.delete_consumer(stream_with_events, reader._cursor.name)
+            after, pending = await reader.page(stream_with_events, ">", 53, 5)
+            assert [m.seq for m in after] == [53, 54, 55, 56, 57]
+            assert pending == 90 - 57
+        finally:
+            await reader.close()
+            await nc.close()
+
+    asyncio.run(run())
 
 
 def test_a_dropped_connection_is_reopened_on_the_next_read(stream_with_events: str) -> None:
