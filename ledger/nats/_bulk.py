@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import orjson
@@ -395,26 +395,45 @@ def _headers(block: bytes) -> dict[str, str]:
 class LazyHeaders(Mapping[str, str]):
     """A message's headers, each looked up in the raw block only when asked for.
 
-    A reader usually needs four or five of an event's ~16 headers; finding those in the raw
-    bytes costs a fraction of parsing them all. Iterating (or ``dict(...)``) parses them all,
-    once. Names are matched exactly, as written by the server.
+    A reader usually needs five or six of an event's ~16 headers, several of them more than
+    once (the foreign check, the signature check and the envelope each ask): each is found
+    in the raw bytes on its first look-up and remembered. Iterating (or ``dict(...)``)
+    parses them all, once. Names are matched exactly, as written by the server.
     """
 
-    __slots__ = ("_parsed", "_raw")
+    __slots__ = ("_found", "_parsed", "_raw")
 
     def __init__(self, raw: bytes) -> None:
         self._raw = raw
         self._parsed: dict[str, str] | None = None
+        self._found: dict[str, str | None] = {}
 
     def __getitem__(self, key: str) -> str:
-        if self._parsed is not None:
-            return self._parsed[key]
-        needle = b"\r\n" + key.encode("ascii") + b":"
-        start = self._raw.find(needle)
-        if start < 0:
+        value: str | None = self.get(key)
+        if value is None:
             raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._parsed is not None:
+            return self._parsed.get(key, default)
+        found = self._found
+        if key in found:
+            value = found[key]
+            return default if value is None else value
+        raw = self._raw
+        needle = b"\r\n" + key.encode("ascii") + b":"
+        start = raw.find(needle)
+        if start < 0:
+            found[key] = None
+            return default
         start += len(needle)
-        return self._raw[start : self._raw.find(_CRLF, start)].strip().decode("utf-8", "replace")
+        value = raw[start : raw.find(_CRLF, start)].strip().decode("utf-8", "replace")
+        found[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
 
     def _all(self) -> dict[str, str]:
         if self._parsed is None:
