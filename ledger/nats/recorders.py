@@ -136,6 +136,8 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
             # Only the read runs on the connection's loop; the checks (signatures) run here,
             # in the caller's thread, so a long read never holds up other calls on the loop.
             got, pending = self.access.call(read(subject, first, size))
+            if self.access.signatures is not None:  # a page's signatures, several at once
+                self.access.signatures.prove(got)
             for message in got:
                 if stop is not None and message.seq > stop:
                     return out
