@@ -94,11 +94,15 @@ def _size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.glob("*.sqlite3"))
 
 
-def measure(url: str, tmp: Path, sizes: Sizes, reps: int, every: int | None) -> dict[str, Any]:
+def measure(
+    url: str, tmp: Path, sizes: Sizes, reps: int, *, every: int | None, kept: int | None = None
+) -> dict[str, Any]:
     env = {"NATS_URL": url, "NATS_STREAM": "ASOF", "NATS_CREATE_STREAM": "yes",
            "KOERS_DATA_DIR": str(tmp / "data"), "NATS_TIMEOUT": "30"}  # fmt: skip
     if every is not None:
         env["KOERSVIEWS_CHECKPOINT_EVERY"] = str(every)
+    if kept is not None:
+        env["KOERSVIEWS_CHECKPOINTS_KEPT"] = str(kept)
     started = time.perf_counter()
     last = write_log({**env, "PERSISTENCE_MODULE": "ledger.nats"}, big_log(sizes.events))
     print(f"log: {last} events written in {time.perf_counter() - started:.0f} s", flush=True)
@@ -200,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", type=int, help="full replays per repetition")
     parser.add_argument("--every", type=int, help="events between checkpoints (default: the "
                         "default of KOERSVIEWS_CHECKPOINT_EVERY)")  # fmt: skip
+    parser.add_argument("--kept", type=int, help="checkpoints kept at most (default: the "
+                        "default of KOERSVIEWS_CHECKPOINTS_KEPT)")  # fmt: skip
     args = parser.parse_args(argv)
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
@@ -207,7 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   sizes.full if args.full is None else args.full)  # fmt: skip
     reps = args.reps or (1 if args.quick else 3)
     return measure_and_write(
-        "as-of", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps, args.every),
+        "as-of", sizes, reps,
+        lambda url, tmp: measure(url, tmp, sizes, reps, every=args.every, kept=args.kept),
         report=report, out=OUT_FILE, quick=args.quick,
     )  # fmt: skip
 
