@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 import nats
 import pytest
@@ -36,6 +38,19 @@ def stream_with_events() -> str:
     return env["NATS_STREAM"]
 
 
+async def _pages(
+    read: Callable[..., Awaitable[tuple[list[RawMessage], int]]],
+) -> AsyncIterator[tuple[int, list[RawMessage], int]]:
+    """(start, messages, pending) of each page ``read(start=…)`` answers, from 1 to the end."""
+    start = 1
+    while True:
+        got, pending = await read(start=start)
+        yield start, got, pending
+        if not got or pending == 0:
+            return
+        start = got[-1].seq + 1
+
+
 def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) -> None:
     async def compare() -> int:
         nc = await nats.connect(nats_url())
@@ -43,9 +58,8 @@ def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) ->
         compared = 0
         try:
             for subject in (">", f"{stream_with_events.lower()}.*.*.made"):
-                start = 1
-                while True:
-                    ours, ours_pending = await reader.batch(stream_with_events, subject, start, 7)
+                read = partial(reader.batch, stream_with_events, subject, size=7)
+                async for start, ours, ours_pending in _pages(read):
                     theirs, pending = await direct_get_batch(
                         nc, stream_with_events, subject, start=start, batch=7, timeout=5
                     )
@@ -54,9 +68,6 @@ def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) ->
                     ]
                     assert ours_pending == pending
                     compared += len(ours)
-                    if not ours or pending == 0:
-                        break
-                    start = ours[-1].seq + 1
             assert await reader.batch(stream_with_events, ">", 10**6, 5) == ([], 0)
         finally:
             await reader.close()
@@ -83,18 +94,14 @@ def test_consumer_pages_equal_direct_get_pages(stream_with_events: str, size: in
         compared, consumers = 0, set()
         try:
             for subject in (">", f"{stream_with_events.lower()}.*.*.made"):
-                start = 1
-                while True:
-                    ours, ours_pending = await reader.page(stream_with_events, subject, start, size)
+                read = partial(reader.page, stream_with_events, subject, size=size)
+                async for start, ours, ours_pending in _pages(read):
                     assert reader._cursor is not None
                     consumers.add(reader._cursor.name)
                     theirs, pending = await reader.batch(stream_with_events, subject, start, size)
                     assert list(map(_koers_view, ours)) == list(map(_koers_view, theirs))
                     assert ours_pending == pending
                     compared += len(ours)
-                    if not ours or pending == 0:
-                        break
-                    start = ours[-1].seq + 1
             assert await reader.page(stream_with_events, ">", 10**6, 5) == ([], 0)
         finally:
             await reader.close()
