@@ -125,9 +125,10 @@ WEBHOOK_SENDS_DESCRIPTION = (
 )
 
 
-#: the workers' connection finds each header when first asked (``False``: parses them all,
-#: as the store's connection does: the benchmarks' baseline)
-LAZY_HEADERS = True
+#: the workers' connection finds each header when first asked; off: parses them all, as the
+#: store's connection does. Off by default with ``_consumer.PROVE_FIRST`` (measured together:
+#: no gain shown on the loaded 2-core VM, BENCHMARKS.md "Throughput levers", item 4)
+LAZY_HEADERS = False
 
 
 class LazyHeadersClient(FastHeadersClient):

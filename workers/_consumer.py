@@ -57,9 +57,11 @@ T = TypeVar("T")
 
 IN_FLIGHT_BATCHES = 4
 PROMPTS_PER_SAVE = 100
-#: verify a batch's signatures together on threads before decoding it (``False``: each in
-#: ``decode``, on the loop, one after the other: the benchmarks' baseline)
-PROVE_FIRST = True
+#: verify a batch's signatures together on threads before decoding it; off: each in
+#: ``decode``, on the loop. Off by default: on the loaded 2-core VM it showed no gain over 9
+#: paired runs (BENCHMARKS.md, "Throughput levers", item 4); ``worker_bench --baseline``
+#: measures both ways
+PROVE_FIRST = False
 
 
 @dataclass
