@@ -94,11 +94,15 @@ def _size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.glob("*.sqlite3"))
 
 
-def measure(url: str, tmp: Path, sizes: Sizes, reps: int, every: int | None) -> dict[str, Any]:
+def measure(
+    url: str, tmp: Path, sizes: Sizes, reps: int, *, every: int | None, kept: int | None = None
+) -> dict[str, Any]:
     env = {"NATS_URL": url, "NATS_STREAM": "ASOF", "NATS_CREATE_STREAM": "yes",
            "KOERS_DATA_DIR": str(tmp / "data"), "NATS_TIMEOUT": "30"}  # fmt: skip
     if every is not None:
         env["KOERSVIEWS_CHECKPOINT_EVERY"] = str(every)
+    if kept is not None:
+        env["KOERSVIEWS_CHECKPOINTS_KEPT"] = str(kept)
     started = time.perf_counter()
     last = write_log({**env, "PERSISTENCE_MODULE": "ledger.nats"}, big_log(sizes.events))
     print(f"log: {last} events written in {time.perf_counter() - started:.0f} s", flush=True)
@@ -108,15 +112,16 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int, every: int | None) -> 
         started = time.perf_counter()
         runner.rebuild()
         rebuild = time.perf_counter() - started
-        kept = runner.checkpoints.positions()
+        taken = runner.checkpoints.positions()
         results: dict[str, Any] = {
-            "events": last, "rebuild_s": rebuild, "checkpoints": len(kept),
+            "events": last, "rebuild_s": rebuild, "checkpoints": len(taken),
             "every": runner.checkpoints.every,
             "checkpoint_bytes": _size(runner.checkpoints.folder),
             "views_bytes": runner.path.stat().st_size,
-            "checkpoints_ms": [], "by_time_ms": [], "full_ms": [], "same_tables": [],
+            "checkpoints_ms": [], "before_ms": [], "by_time_ms": [], "full_ms": [],
+            "same_tables": [],
         }  # fmt: skip
-        print(f"rebuilt with {len(kept)} checkpoints in {rebuild:.1f} s", flush=True)
+        print(f"rebuilt with {len(taken)} checkpoints in {rebuild:.1f} s", flush=True)
         rng = random.Random(SEED)
         for rep in range(reps):
             positions = [rng.randint(1, last) for _ in range(sizes.samples)]
@@ -129,18 +134,35 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int, every: int | None) -> 
         app.close()
 
 
+def _before(app: Koers, runner: ViewRunner, position: int) -> KoersViews:
+    """``runner.as_of(position)`` with the tail read as before issue 16's levers: every page
+    a batch direct get, the next page read only after this one is applied."""
+    access = app.recorder.access  # type: ignore[attr-defined]
+    shipped, access.consumer_pages_from = access.consumer_pages_from, None
+    try:
+        return runner.as_of(position, prefetch=False)
+    finally:
+        access.consumer_pages_from = shipped
+
+
 def one_rep(
     app: Koers, runner: ViewRunner, positions: list[int], sizes: Sizes, results: dict[str, Any]
 ) -> None:
-    near, by_time, full = [], [], []
-    for p in positions:
-        near.append(_timed(partial(runner.as_of, p)))
+    near: list[float] = []
+    before: list[float] = []
+    by_time: list[float] = []
+    full: list[float] = []
+    for i, p in enumerate(positions):
+        ways = [(near, partial(runner.as_of, p)), (before, partial(_before, app, runner, p))]
+        for into, make in ways[:: 1 if i % 2 == 0 else -1]:  # which goes first alternates
+            into.append(_timed(make))
         by_time.append(_timed(partial(runner.as_of, None, recorded_at(app, p))))
     for p in positions[: sizes.full]:
         tables: list[bytes] = []
         full.append(_timed(partial(views_as_of, app, p), tables))
         results["same_tables"].append(_tables(partial(runner.as_of, p)) == tables[0])
     results["checkpoints_ms"].append(near)
+    results["before_ms"].append(before)
     results["by_time_ms"].append(by_time)
     results["full_ms"].append(full)
 
@@ -158,6 +180,7 @@ def report(results: dict[str, Any]) -> None:
     print('| "as of" read + team room query | p50 ms | p90 ms | per-rep p50 (min-max) |')
     print("|---|---|---|---|")
     for name, key in (("from the nearest checkpoint, by position", "checkpoints_ms"),
+                      ("... tail read as before (direct-get pages, no prefetch)", "before_ms"),
                       ("from the nearest checkpoint, by time", "by_time_ms"),
                       ("full replay (baseline)", "full_ms")):  # fmt: skip
         every = [v for rep in results[key] for v in rep]
@@ -167,6 +190,12 @@ def report(results: dict[str, Any]) -> None:
     ratio = median([v for r in results["full_ms"] for v in r]) / median(
         [v for r in results["checkpoints_ms"] for v in r]
     )
+    before = statistics.median(
+        b / n for b, n in zip(
+            [v for r in results["before_ms"] for v in r],
+            [v for r in results["checkpoints_ms"] for v in r], strict=True)
+    )  # fmt: skip
+    print(f"\nbefore ÷ now, the same positions (median of the ratios): {before:.2f}x")
     print(f"\nfull replay ÷ from checkpoints (medians): {ratio:.0f}x; same tables: "
           f"{all(results['same_tables'])} ({len(results['same_tables'])} positions)")  # fmt: skip
 
@@ -178,13 +207,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", type=int, help="full replays per repetition")
     parser.add_argument("--every", type=int, help="events between checkpoints (default: the "
                         "default of KOERSVIEWS_CHECKPOINT_EVERY)")  # fmt: skip
+    parser.add_argument("--kept", type=int, help="checkpoints kept at most (default: the "
+                        "default of KOERSVIEWS_CHECKPOINTS_KEPT)")  # fmt: skip
     args = parser.options(argv)
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     sizes = Sizes(args.events or sizes.events, args.samples or sizes.samples,
                   sizes.full if args.full is None else args.full)  # fmt: skip
     return measure_and_write(
-        "as-of", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps, args.every),
+        "as-of", args, sizes,
+        lambda url, tmp: measure(url, tmp, sizes, args.reps, every=args.every, kept=args.kept),
         report=report, out=OUT_FILE,
     )  # fmt: skip
 

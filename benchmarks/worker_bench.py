@@ -50,7 +50,7 @@ from benchmarks._harness import NO_CRONS, out_file, store_env
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from ledger.embedded import EmbeddedServer
-from workers import WorkerSettings, start_workers
+from workers import WorkerSettings, _broker, _consumer, start_workers
 
 OUT_FILE = out_file(__file__)
 STREAM = "WBENCH"
@@ -259,29 +259,57 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def one_rep(units: int, triggers: int, rate: float) -> dict[str, Any]:
+def throughput(units: int, *, prove_first: bool | None = None) -> tuple[int, int, float, float]:
+    """A fresh server and backlog; (events, prompts, raw consumer s, workers s). The workers
+    as shipped (``None``), or with the batch levers on (``True``: a batch's signatures on
+    threads, headers found when asked) or off (``False``: each signature checked in
+    ``decode``, every header parsed; the shipped default, see ``workers._consumer``)."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         EmbeddedServer(Path(tmp) / "data", max_batch_msgs=5000, anonymous=True) as server,
     ):
-        env = store_env(server.url, STREAM)
+        env = store_env(server.url, STREAM, KOERS_DATA_DIR=str(Path(tmp) / "koers"))
         app = Koers(env=env)
         prompts = write_backlog(app, units)
         app.close()
         events, last_seq = asyncio.run(_stream_state(server.url))
         raw_s = asyncio.run(raw_consume(server.url, events))
-        worker_s = worker_catch_up(env, server.url, last_seq, prompts)
+        shipped = _consumer.PROVE_FIRST, _broker.LAZY_HEADERS
+        if prove_first is not None:
+            _consumer.PROVE_FIRST = _broker.LAZY_HEADERS = prove_first
+        try:
+            worker_s = worker_catch_up(env, server.url, last_seq, prompts)
+        finally:
+            _consumer.PROVE_FIRST, _broker.LAZY_HEADERS = shipped
+    return events, prompts, raw_s, worker_s
+
+
+def one_rep(
+    units: int, triggers: int, rate: float, rep: int = 0, *, baseline: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    ways: list[bool | None] = [True, False] if baseline else [None]
+    for prove_first in ways[:: 1 if rep % 2 == 0 else -1]:
+        events, prompts, raw_s, worker_s = throughput(units, prove_first=prove_first)
+        if prove_first is not False:
+            out |= {
+                "backlog_events": events,
+                "backlog_prompts": prompts,
+                "raw_events_per_s": events / raw_s,
+                "worker_events_per_s": events / worker_s,
+            }
+        else:
+            out["worker_before_events_per_s"] = events / worker_s
+            out["raw_before_events_per_s"] = events / raw_s
+    if triggers <= 0:
+        return out
     with (
         tempfile.TemporaryDirectory() as tmp,
         EmbeddedServer(Path(tmp) / "data", anonymous=True) as server,
     ):
         env = store_env(server.url, STREAM)
         latencies = measure_latency(env, server.url, triggers, rate)
-    return {
-        "backlog_events": events,
-        "backlog_prompts": prompts,
-        "raw_events_per_s": events / raw_s,
-        "worker_events_per_s": events / worker_s,
+    return out | {
         "latency_samples": len(latencies),
         "latency_p50_ms": 1000 * percentile(latencies, 0.50),
         "latency_p99_ms": 1000 * percentile(latencies, 0.99),
@@ -293,10 +321,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--units", type=int, help="backlog units of 17 events (default 1,000)")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="run the workers with the batch levers on (worker_events_per_s) and off "
+        "(worker_before_events_per_s: each signature checked in decode, all headers parsed), "
+        "each on its own backlog of the same size, in an order alternating per repetition",
+    )
+    parser.add_argument("--no-latency", action="store_true", help="throughput only")
     args = parser.parse_args(argv)
     units, triggers, rate, reps = (40, 40, 50.0, 1) if args.quick else (1000, 300, 40.0, args.reps)
-    runs = [one_rep(units, triggers, rate) for _ in range(reps)]
+    units = args.units or units
+    triggers = 0 if args.no_latency else triggers
+    runs = [one_rep(units, triggers, rate, rep, baseline=args.baseline) for rep in range(reps)]
     keys = [k for k in runs[0] if k not in ("backlog_events", "backlog_prompts", "latency_samples")]
+    if "worker_before_events_per_s" in runs[0]:
+        for r in runs:
+            r["worker_now_over_before"] = r["worker_events_per_s"] / r["worker_before_events_per_s"]
+        keys.append("worker_now_over_before")
     summary = {k: statistics.median(r[k] for r in runs) for k in keys}
     print(f"| metric (median of {reps}) | value | min-max |\n|---|---:|---|")
     for k in keys:
@@ -304,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {k} | {summary[k]:,.1f} | {low:,.1f}-{high:,.1f} |")
     print(
         f"\nbacklog {runs[0]['backlog_events']:,} events, {runs[0]['backlog_prompts']} prompts; "
-        f"{runs[0]['latency_samples']} latency samples per rep"
+        f"{runs[0].get('latency_samples', 0)} latency samples per rep"
     )
     OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
     document = {

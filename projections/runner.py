@@ -353,9 +353,18 @@ class ViewRunner:
             )
         return self.checkpoints.take(self.views)
 
-    def as_of(self, position: int | None = None, time: datetime | None = None) -> KoersViews:
+    def as_of(
+        self, position: int | None = None, time: datetime | None = None, *, prefetch: bool = True
+    ) -> KoersViews:
         """:func:`~projections.replay.views_as_of` from the nearest checkpoint."""
-        return views_as_of(self.app, position, time, checkpoints=self.checkpoints, live=self.views)
+        return views_as_of(
+            self.app,
+            position,
+            time,
+            checkpoints=self.checkpoints,
+            live=self.views,
+            prefetch=prefetch,
+        )
 
     # -- rebuilding and exporting ----------------------------------------------------------
 
@@ -376,9 +385,10 @@ class ViewRunner:
         self.rebuild(progress)
         return True
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: Progress | None = None, *, prefetch: bool = True) -> int:
         """Replay the whole log into a fresh view file, then swap it in for the live one
-        (following resumes from the rebuilt position). Returns that position."""
+        (following resumes from the rebuilt position). Returns that position.
+        ``prefetch``: see :func:`~projections.replay.replay`."""
         if self.postgres:
             return self._rebuild_schema(self.postgres, progress)
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
@@ -396,7 +406,7 @@ class ViewRunner:
         try:
             every = self.checkpoints.every
             pages = min(PAGE, every) if every > 0 else PAGE  # a checkpoint every `every`
-            position = replay(self.app, fresh, progress=page, page=pages)
+            position = replay(self.app, fresh, progress=page, page=pages, prefetch=prefetch)
         except BaseException:
             fresh.close()
             _remove_database(fresh_path)

@@ -21,6 +21,7 @@ from faststream.nats.message import NatsBatchMessage
 from faststream.nats.subscriber import LogicSubscriber
 from nats.aio.client import Client
 
+from ledger.nats._bulk import LazyHeaders
 from ledger.nats._client import FastHeadersClient
 from ledger.settings import WorkerSettings
 from ledger.webhooks import HookNames
@@ -124,6 +125,23 @@ WEBHOOK_SENDS_DESCRIPTION = (
 )
 
 
+#: the workers' connection finds each header when first asked; off: parses them all, as the
+#: store's connection does. Off by default with ``_consumer.PROVE_FIRST`` (measured together:
+#: no gain shown on the loaded 2-core VM, BENCHMARKS.md "Throughput levers", item 4)
+LAZY_HEADERS = False
+
+
+class LazyHeadersClient(FastHeadersClient):
+    """The workers' client: a message's headers are :class:`LazyHeaders`, each found in the
+    raw block when first asked. The workers (and FastStream) ask five or six of a ledger
+    message's ~16 headers; parsing them all was the costliest step after the signature check
+    in a cProfile of the workers (4.6 of 18 s on a 5,100-event backlog)."""
+
+    @staticmethod
+    def _parse_header_lines(raw: bytes) -> LazyHeaders:  # type: ignore[override]
+        return LazyHeaders(b"\r\n" + raw)  # the block after ``NATS/1.0``, as LazyHeaders reads
+
+
 class _Broker(NatsBroker):
     """FastStream's broker on the store's nats-py client subclass, whose header parser is
     ~4x faster (every ledger message carries a dozen headers; see ``ledger.nats._client``),
@@ -134,7 +152,7 @@ class _Broker(NatsBroker):
         self._login = login
 
     async def _connect(self) -> Client:
-        connection = FastHeadersClient()
+        connection = LazyHeadersClient() if LAZY_HEADERS else FastHeadersClient()
         await connection.connect(**{**self._connection_kwargs, **self._login})
         self.config.connect(connection)
         return connection

@@ -34,6 +34,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from ledger.application import Koers
+from ledger.nats._client import RawMessage
 from ledger.settings import WorkerSettings
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
 from workers._deadletter import Publish
@@ -56,6 +57,11 @@ T = TypeVar("T")
 
 IN_FLIGHT_BATCHES = 4
 PROMPTS_PER_SAVE = 100
+#: verify a batch's signatures together on threads before decoding it; off: each in
+#: ``decode``, on the loop. Off by default: on the loaded 2-core VM it showed no gain over 9
+#: paired runs (BENCHMARKS.md, "Throughput levers", item 4); ``worker_bench --baseline``
+#: measures both ways
+PROVE_FIRST = False
 
 
 @dataclass
@@ -101,8 +107,14 @@ class Processor:
 
     async def ledger_batch(self, messages: Iterable[Msg]) -> None:
         chains: dict[Any, list[tuple[Msg, Callable[[], Awaitable[list[Action]]]]]] = {}
-        for msg in messages:
-            meta = msg.metadata
+        batch = [(msg, msg.metadata) for msg in messages]
+        signatures = self.decoder.signatures
+        if signatures is not None and PROVE_FIRST:  # on threads, off the loop; decode remembers
+            raws = [
+                RawMessage(m.sequence.stream, g.subject, g.headers or {}, g.data) for g, m in batch
+            ]
+            await anyio.to_thread.run_sync(signatures.prove, raws)
+        for msg, meta in batch:
             try:
                 event = self.decoder.decode(
                     msg.subject, msg.headers, msg.data, meta.sequence.stream, meta.timestamp

@@ -125,13 +125,19 @@ class NATSApplicationRecorder(NATSAggregateRecorder, ApplicationRecorder):
     ) -> Sequence[Notification]:
         first = 1 if start is None else (start if inclusive_of_start else start + 1)
         subject = self.scheme.topics_filter(topics)
+        # long reads page through a consumer (the server walks the stream once); short ones
+        # are a single direct get (no consumer to create): see ``_bulk``
+        pages_from = self.access.consumer_pages_from
+        read = self.access.batch if pages_from is None or limit < pages_from else self.access.page
         wanted = set(topics)
         out: list[Notification] = []
         while len(out) < limit and (stop is None or first <= stop):
             size = min(READ_BATCH, max(limit - len(out), 100))
             # Only the read runs on the connection's loop; the checks (signatures) run here,
             # in the caller's thread, so a long read never holds up other calls on the loop.
-            got, pending = self.access.call(self.access.batch(subject, first, size))
+            got, pending = self.access.call(read(subject, first, size))
+            if self.access.signatures is not None:  # a page's signatures, several at once
+                self.access.signatures.prove(got)
             for message in got:
                 if stop is not None and message.seq > stop:
                     return out

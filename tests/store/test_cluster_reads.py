@@ -4,8 +4,9 @@ Right after a write, a direct get answered by a follower can miss it (ledger/nat
 Each round here writes one event through a store connected to a follower only, then reads
 the aggregate back three ways at once: a plain direct get of its last message (what the store
 did before: the stale-read window, counted), the store's aggregate read (batch direct gets,
-completed from the leader) and its last-message read (from the leader). The store's reads
-must show the write every time; the plain direct gets must have missed it at least once in
+completed from the leader) and its last-message read (from the leader); every fifth round
+also a long read of the log (the paging consumer, completed from the leader). The store's
+reads must show the write every time; the plain direct gets must have missed it at least once in
 the run, or the run did not exercise the window at all.
 """
 
@@ -111,6 +112,9 @@ def test_a_read_after_a_write_shows_it_on_r3_where_follower_direct_gets_do_not(
                 mine_stale += events[-1].originator_version != version
                 mine_stale += last.originator_version != version
                 mine_stale += (recorder.max_notification_id() or 0) < seq
+                if version % 5 == 0:  # a long read: through the paging consumer
+                    notes = recorder.select_notifications(max(1, seq - 250), 300)
+                    mine_stale += seq not in {n.id for n in notes}
     finally:
         factory.close()
     assert mine_stale == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 import nats
 import pytest
@@ -12,7 +14,7 @@ from eventsourcing.utils import Environment
 
 from ledger.nats import NATSFactory
 from ledger.nats._bulk import BulkReader, LazyHeaders
-from ledger.nats._client import direct_get_batch
+from ledger.nats._client import RawMessage, direct_get_batch
 from tests.conftest import fresh_env, nats_url
 
 
@@ -36,6 +38,19 @@ def stream_with_events() -> str:
     return env["NATS_STREAM"]
 
 
+async def _pages(
+    read: Callable[..., Awaitable[tuple[list[RawMessage], int]]],
+) -> AsyncIterator[tuple[int, list[RawMessage], int]]:
+    """(start, messages, pending) of each page ``read(start=…)`` answers, from 1 to the end."""
+    start = 1
+    while True:
+        got, pending = await read(start=start)
+        yield start, got, pending
+        if not got or pending == 0:
+            return
+        start = got[-1].seq + 1
+
+
 def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) -> None:
     async def compare() -> int:
         nc = await nats.connect(nats_url())
@@ -43,9 +58,8 @@ def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) ->
         compared = 0
         try:
             for subject in (">", f"{stream_with_events.lower()}.*.*.made"):
-                start = 1
-                while True:
-                    ours, ours_pending = await reader.batch(stream_with_events, subject, start, 7)
+                read = partial(reader.batch, stream_with_events, subject, size=7)
+                async for start, ours, ours_pending in _pages(read):
                     theirs, pending = await direct_get_batch(
                         nc, stream_with_events, subject, start=start, batch=7, timeout=5
                     )
@@ -54,9 +68,6 @@ def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) ->
                     ]
                     assert ours_pending == pending
                     compared += len(ours)
-                    if not ours or pending == 0:
-                        break
-                    start = ours[-1].seq + 1
             assert await reader.batch(stream_with_events, ">", 10**6, 5) == ([], 0)
         finally:
             await reader.close()
@@ -64,6 +75,74 @@ def test_bulk_reads_equal_nats_py_reads_page_by_page(stream_with_events: str) ->
         return compared
 
     assert asyncio.run(compare()) == 180
+
+
+def _koers_view(m: RawMessage) -> tuple[int, str, dict[str, str], bytes]:
+    """A message without the ``Nats-*`` headers a direct get adds (a delivery has none)."""
+    headers = {k: v for k, v in dict(m.headers).items() if not k.startswith("Nats-")}
+    return m.seq, m.subject, headers, m.data
+
+
+@pytest.mark.parametrize("size", [7, 1000])
+def test_consumer_pages_equal_direct_get_pages(stream_with_events: str, size: int) -> None:
+    """The paging consumer answers what a batch direct get answers: the same messages and
+    the same count of those still to come, page after page (one consumer, its cursor
+    reused), for the whole stream and for a narrow filter, and nothing past the end."""
+
+    async def compare() -> tuple[int, int]:
+        reader = BulkReader(nats_url(), timeout=5)
+        compared, consumers = 0, set()
+        try:
+            for subject in (">", f"{stream_with_events.lower()}.*.*.made"):
+                read = partial(reader.page, stream_with_events, subject, size=size)
+                async for start, ours, ours_pending in _pages(read):
+                    assert reader._cursor is not None
+                    consumers.add(reader._cursor.name)
+                    theirs, pending = await reader.batch(stream_with_events, subject, start, size)
+                    assert list(map(_koers_view, ours)) == list(map(_koers_view, theirs))
+                    assert ours_pending == pending
+                    compared += len(ours)
+            assert await reader.page(stream_with_events, ">", 10**6, 5) == ([], 0)
+        finally:
+            await reader.close()
+        return compared, len(consumers)
+
+    # two filters read in order: one consumer each
+    assert asyncio.run(compare()) == (180, 2)
+
+
+def test_a_page_elsewhere_or_after_the_consumer_vanished_makes_a_new_one(
+    stream_with_events: str,
+) -> None:
+    """Only a page that starts where the last one ended reuses the consumer; a jump replaces
+    it (the old one is deleted), and a consumer the server dropped is made again."""
+
+    async def run() -> None:
+        nc = await nats.connect(nats_url())
+        js = nc.jetstream()
+        reader = BulkReader(nats_url(), timeout=5)
+        try:
+            first, _ = await reader.page(stream_with_events, ">", 1, 10)
+            assert [m.seq for m in first] == list(range(1, 11))
+            cursor = reader._cursor
+            assert cursor is not None
+            assert cursor.next == 11
+            jumped, _ = await reader.page(stream_with_events, ">", 50, 3)
+            assert [m.seq for m in jumped] == [50, 51, 52]
+            assert reader._cursor is not None
+            assert reader._cursor.name != cursor.name
+            names = {c.name for c in await js.consumers_info(stream_with_events)}
+            assert cursor.name not in names
+            assert reader._cursor.name in names
+            await js.delete_consumer(stream_with_events, reader._cursor.name)
+            after, pending = await reader.page(stream_with_events, ">", 53, 5)
+            assert [m.seq for m in after] == [53, 54, 55, 56, 57]
+            assert pending == 90 - 57
+        finally:
+            await reader.close()
+            await nc.close()
+
+    asyncio.run(run())
 
 
 def test_a_dropped_connection_is_reopened_on_the_next_read(stream_with_events: str) -> None:

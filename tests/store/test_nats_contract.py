@@ -93,6 +93,17 @@ class TestApplicationRecorder(_FactoryPerTest, ApplicationRecorderTestCase[Appli
         self.optional_test_insert_subscribe()
 
 
+class TestConsumerPagedApplicationRecorder(TestApplicationRecorder):
+    """The same contract with every ``select_notifications`` read through the paging
+    consumer (by default only reads of ``CONSUMER_PAGES_FROM`` or more are)."""
+
+    def create_recorder(self) -> ApplicationRecorder:
+        recorder = self.new_factory().application_recorder()
+        assert isinstance(recorder, NATSApplicationRecorder)
+        recorder.access.consumer_pages_from = 1
+        return recorder
+
+
 class TestTextIdApplicationRecorder(TestApplicationRecorder):
     """The same contract with text aggregate ids (``ORIGINATOR_ID_TYPE=text``)."""
 
@@ -111,6 +122,17 @@ class TestTrackingRecorder(_FactoryPerTest, TrackingRecorderTestCase):
 class TestProcessRecorder(_FactoryPerTest, ProcessRecorderTestCase):
     def create_recorder(self) -> ProcessRecorder:
         return self.new_factory().process_recorder()
+
+
+class TestConsumerPagedProcessRecorder(TestProcessRecorder):
+    """The process recorder's contract with every read through the paging consumer (its
+    tracking records on the stream are passed over)."""
+
+    def create_recorder(self) -> ProcessRecorder:
+        recorder = self.new_factory().process_recorder()
+        assert isinstance(recorder, NATSProcessRecorder)
+        recorder.access.consumer_pages_from = 1
+        return recorder
 
 
 class TestNonInterleavingNotificationIDs(_FactoryPerTest, NonInterleavingNotificationIDsBaseCase):

@@ -360,13 +360,16 @@ def test_a_batch_over_the_servers_own_limit_is_refused_by_the_server() -> None:
         factory.close()
 
 
+@pytest.mark.parametrize("pages_from", [None, 1], ids=["direct-get", "paging-consumer"])
 def test_a_foreign_message_is_marked_in_notifications_and_left_out_of_aggregates(
-    factory: NATSFactory,
+    factory: NATSFactory, pages_from: int | None
 ) -> None:
     """Messages on the ledger's subjects that Koers did not write: one without headers, one
     with a forged digest on the aggregate's own subject. Aggregate reads leave them out;
-    notifications mark them, in order, with why; asked for topics, they are left out."""
+    notifications mark them, in order, with why; asked for topics, they are left out. Read
+    either way (direct gets, or the paging consumer of long reads)."""
     recorder = factory.application_recorder()
+    recorder.access.consumer_pages_from = pages_from
     oid = uuid.uuid4()
     recorder.insert_events([event(oid, 1)])
     prefix = factory.settings.subject_prefix

@@ -24,6 +24,7 @@ from nats.aio.client import Client
 
 from ledger.application import Koers
 from ledger.embedded import ServerHandle, ServerPaths, ensure_server, read_credential
+from ledger.nats._bulk import BulkReader
 from ledger.settings import StoreSettings
 from tests.commandline import KOERS, run_koers, serving
 from tests.store.users_support import sign_in
@@ -172,6 +173,26 @@ def test_the_views_user_reads_the_ledger_and_nothing_else(ledger: ServerHandle) 
 
     assert as_user(ledger, "views", read_then_attack) == (len(TEAMS), [True, True, True])
     assert ledger_state(ledger) == before
+
+
+def test_the_views_user_pages_the_ledger_through_a_consumer(ledger: ServerHandle) -> None:
+    """Long log reads go through a paging pull consumer (``BulkReader.page``): the views'
+    role may create, pull and delete it, and it reads what direct gets read."""
+    credential = read_credential(ServerPaths(ledger.data_dir), "views")
+
+    async def read() -> tuple[list[int], list[int], int]:
+        reader = BulkReader(ledger.url, 5, login=(credential.user, credential.password))
+        try:
+            paged, pending = await reader.page("LEDGER", "ledger.>", 1, 1000)
+            direct, _ = await reader.batch("LEDGER", "ledger.>", 1, 1000)
+        finally:
+            await reader.close()
+        return [m.seq for m in paged], [m.seq for m in direct], pending
+
+    paged, direct, pending = asyncio.run(read())
+    assert paged == direct
+    assert len(paged) >= len(TEAMS)
+    assert pending == 0
 
 
 def test_the_workers_user_touches_no_stream_but_its_own(ledger: ServerHandle) -> None:

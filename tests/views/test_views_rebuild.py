@@ -28,12 +28,14 @@ from projections import (
     SQLiteKoersViews,
     ViewRunner,
     dump,
+    memory_views,
     open_views,
     quarantine_entries,
     views_as_of,
 )
 from projections import projection as projection_module
 from projections._types import Handlers
+from projections.replay import recorded_at, replay
 from tests.conftest import fresh_env
 from tests.factories import new_objective
 from tests.views.conftest import Place
@@ -115,6 +117,29 @@ def test_the_library_projection_runner_builds_the_same_views(demo: Any, tmp_path
         assert library == dump(replayed)
     finally:
         replayed.close()
+
+
+@pytest.mark.parametrize("bounds", ["whole log", "up to a position", "up to a time"])
+def test_prefetching_the_next_page_gives_the_views_replaying_page_after_page(
+    demo: Any, bounds: str
+) -> None:
+    """``replay`` reads (and decodes) page k+1 in a helper thread while it applies page k:
+    the views, their position and what is held back for an "as of" time are exactly those of
+    reading one page after the other (small pages: many of them, a time inside the log)."""
+    _, app = demo
+    last = app.recorder.max_notification_id()
+    stop = last // 2 if bounds == "up to a position" else None
+    until = recorded_at(app, last // 3) if bounds == "up to a time" else None
+    built = []
+    for prefetch in (True, False):
+        views = memory_views()
+        try:
+            position = replay(app, views, stop=stop, until=until, page=7, prefetch=prefetch)
+            built.append((position, dump(views)))
+        finally:
+            views.close()
+    assert built[0] == built[1]
+    assert built[0][0] == {"whole log": last, "up to a position": stop}.get(bounds, last // 3)
 
 
 def test_an_event_delivered_twice_is_applied_once(demo: Any, views_place: Place) -> None:
