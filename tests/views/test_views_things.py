@@ -4,7 +4,9 @@ access rules, filters and paging in SQL, forged events set aside, old view files
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -23,6 +25,7 @@ from projections import (
     KoersViews,
     ViewRunner,
     quarantine_entries,
+    replay,
     thing_page,
     thing_state,
     views_as_of,
@@ -160,6 +163,43 @@ def test_a_forged_event_is_set_aside_and_its_thing_keeps_its_last_good_state() -
             assert by_id[str(good)]["version"] == 1
             assert by_id[str(after)]["title"] == "After the forgery"  # the views went on
             assert views.position == app.recorder.max_notification_id()
+        finally:
+            views.close()
+
+
+class _Runs:
+    """What a pickle made by someone else could hide: a call of anything, here ``os.system``."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return os.system, (self.command,)
+
+
+def test_a_saved_thing_that_would_run_code_is_refused_and_its_event_set_aside(
+    tmp_path: Path,
+) -> None:
+    """Whoever may write the views (a shared PostgreSQL schema) cannot make the projector run
+    code through ``things.saved``: it loads the domain's classes and a few value types only."""
+    marker = tmp_path / "ran"
+    with bootstrap(popo_settings()) as runtime:
+        app = runtime.app
+        objective = new_objective(app, title="Ship weekly")
+        views = _views_of(app)
+        try:
+            evil = base64.b64encode(pickle.dumps(_Runs(f"touch {marker}"))).decode()
+            with views._transaction(commit=True) as c:  # what a writer of the schema could do
+                c.execute("UPDATE things SET saved = ? WHERE thing_id = ?", (evil, str(objective)))
+            app.score_objective(objective, actor="ann", score="0.5", learnings="x")
+            replay(app, views)
+            (aside,) = quarantine_entries(views)
+            assert aside["event_type"] == "objective.scored"
+            assert "posix.system, which is not a class of the domain" in aside["reason"]
+            assert not marker.exists()
+            assert views.position == app.recorder.max_notification_id()  # the views went on
         finally:
             views.close()
 
