@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -131,6 +131,8 @@ class PostgresKoersViews(KoersViews):
     @property
     def where(self) -> str:
         return f"{_where(self.url)} (schema {self.schema})"
+
+    position_is_cheap: ClassVar[bool] = False  # a query: not on an event loop
 
     @property
     def committed_position(self) -> int:

@@ -137,6 +137,10 @@ class KoersViews(TrackingRecorder, ABC):
         versions = self.rows(f"SELECT version FROM {SCHEMA.name}")
         return [r["version"] for r in versions] != [SCHEMA_VERSION]
 
+    #: Whether :attr:`committed_position` answers without a query (an event loop may read it
+    #: itself); views another process commits to are read by a query each time.
+    position_is_cheap: ClassVar[bool] = True
+
     @property
     def committed_position(self) -> int:
         """:attr:`position` without a query once this process has committed to the views

@@ -166,12 +166,20 @@ async def _entry(
         lasting = lasting and reached == position  # a position not written yet may change
         return cache.put((key, "as of", position), reached, result, lasting=True, keep=lasting)
     await _live_at(request, runner, at.min_position)
-    now = runner.views.committed_position
+    now = await _committed(runner.views)
     entry = cache.get((key, now)) if key is not None else None
     if entry is None:
         result = await in_thread(query, runner.views)
         entry = cache.put((key, now), now, result, lasting=False, keep=key is not None)
     return entry
+
+
+async def _committed(views: KoersViews) -> int:
+    """The views' committed position: read here when that costs no query (SQLite views this
+    process commits to), else in a thread, so the event loop never waits on PostgreSQL."""
+    if views.position_is_cheap:
+        return views.committed_position
+    return await in_thread(lambda: views.committed_position)
 
 
 async def _live_at(request: Request, runner: LiveViews, wanted: int | None) -> None:
@@ -184,8 +192,8 @@ async def _live_at(request: Request, runner: LiveViews, wanted: int | None) -> N
             f"serve, or read with as_of or position (rebuilt from the log)",
             headers={"Retry-After": "30"},
         )
-    if wanted is None or runner.views.committed_position >= wanted:
-        return  # no thread hop
+    if wanted is None or await _committed(runner.views) >= wanted:
+        return  # no thread hop (with views in SQLite)
     if runner.position < wanted:
         await within_the_log(koers_of(request), wanted)
     try:

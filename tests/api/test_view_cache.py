@@ -194,3 +194,33 @@ def test_as_of_turns_refuse_with_retry_after_when_none_frees_up() -> None:
 
     refused = asyncio.run(scenario())
     assert refused.headers == {"Retry-After": "1"}
+
+
+def test_views_another_process_commits_to_are_read_off_the_event_loop() -> None:
+    """With views in PostgreSQL the committed position is a query: the API reads it in a
+    thread, so a slow or unreachable database never holds the event loop; SQLite views that
+    this process commits to answer on the loop, without a thread hop."""
+    import asyncio
+    import threading
+
+    from ledger.api._views import _committed
+
+    class Views:
+        def __init__(self, cheap: bool) -> None:
+            self.position_is_cheap = cheap
+            self.read_in: list[threading.Thread] = []
+
+        @property
+        def committed_position(self) -> int:
+            self.read_in.append(threading.current_thread())
+            return 7
+
+    shared, own = Views(cheap=False), Views(cheap=True)
+
+    async def read() -> tuple[int, int, threading.Thread]:
+        return await _committed(shared), await _committed(own), threading.current_thread()  # type: ignore[arg-type]
+
+    first, second, loop = asyncio.run(read())
+    assert (first, second) == (7, 7)
+    assert shared.read_in != [loop]  # a worker thread
+    assert own.read_in == [loop]
