@@ -158,6 +158,22 @@ def wrk(url: str, seconds: int, headers: dict[str, str]) -> dict[str, float]:
     return wrk_report(out.stdout)
 
 
+def wrk_rounds(
+    cases: dict[str, tuple[str, dict[str, str]]], seconds: int, reps: int
+) -> dict[str, list[dict[str, float]]]:
+    """Each case (url, headers) run with :func:`wrk` once per repetition, in an order rotated
+    per repetition; the runs of each case, as they were printed."""
+    from benchmarks.views_bench import rotated
+
+    results: dict[str, list[dict[str, float]]] = {}
+    for rep in range(reps):
+        for name in rotated(list(cases), rep):
+            url, headers = cases[name]
+            results.setdefault(name, []).append(wrk(url, seconds, headers))
+            print(f"rep {rep + 1} {name}: {results[name][-1]}", flush=True)
+    return results
+
+
 def wrk_report(stdout: str) -> dict[str, float]:
     """Requests/s, p50 and p99 (ms) and the non-2xx/3xx count of a ``wrk --latency`` run."""
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", stdout)[1])  # type: ignore[index]

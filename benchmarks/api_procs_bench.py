@@ -51,8 +51,8 @@ from benchmarks._harness import (
     out_file,
     write_document,
 )
-from benchmarks.access_bench import require_wrk, rps_ratio, wrk, wrk_row
-from benchmarks.views_bench import DEMO_PERIOD, DEMO_TODAY, rotated
+from benchmarks.access_bench import require_wrk, rps_ratio, wrk_rounds, wrk_row
+from benchmarks.views_bench import DEMO_PERIOD, DEMO_TODAY
 from ledger.cluster import LocalCluster
 
 OUT_FILE = out_file(__file__)
@@ -125,16 +125,11 @@ def measure(cluster: LocalCluster, sizes: Sizes, reps: int) -> dict[str, Any]:
     check_answers(urls, token)
     bearer = {"Authorization": f"Bearer {token}"}
     cases = {
-        f"{name}, {target}": urls[target] + path
+        f"{name}, {target}": (urls[target] + path, bearer)
         for name, path in ENDPOINTS.items()
         for target in TARGETS
     }
-    rows: Rows = {}
-    for rep in range(reps):
-        for case in rotated(list(cases), rep):
-            rows.setdefault(case, []).append(wrk(cases[case], sizes.seconds, bearer))
-            print(f"rep {rep + 1} {case}: {rows[case][-1]}", flush=True)
-    return {**loaded, "rows": rows}
+    return {**loaded, "rows": wrk_rounds(cases, sizes.seconds, reps)}
 
 
 def ratios(rows: Rows) -> dict[str, dict[str, float | None]]:

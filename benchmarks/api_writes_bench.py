@@ -47,7 +47,7 @@ from benchmarks._harness import (
     ratio_text,
     store_env,
 )
-from benchmarks.access_bench import require_wrk, rps_ratio, wrk_report
+from benchmarks.access_bench import require_wrk, rps_ratio, wrk_report, wrk_row
 from benchmarks.views_bench import DEMO_TODAY, demo_events
 from benchmarks.web_bench import api_client, served
 from ledger.application import Koers
@@ -210,9 +210,7 @@ def report(results: dict[str, Any]) -> None:
           f"the demo ({results['events']} events) [medians of the repetitions]:\n")  # fmt: skip
     print("| path | writes/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|---:|")
-    print(f"| API (`koers serve`, wrk) | {median([r['rps'] for r in api]):,.0f} "
-          f"| {median([r['p50'] for r in api]):.1f} | {median([r['p99'] for r in api]):.1f} "
-          f"| {median([r['errors'] for r in api]):.0f} |")  # fmt: skip
+    print(wrk_row("API (`koers serve`, wrk)", api))
     print(f"| application in-process (`Koers.check_in`) | {median([r['rps'] for r in app]):,.0f} "
           "| - | - | - |")  # fmt: skip
     print(f"\nAPI ÷ application: {ratio_text(rps_ratio(api, app))} (target ≥ 0.80x)")

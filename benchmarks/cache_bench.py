@@ -41,8 +41,8 @@ from benchmarks._harness import (
     measure_and_write,
     out_file,
 )
-from benchmarks.access_bench import require_wrk, rps_ratio, wrk, wrk_row
-from benchmarks.views_bench import DEMO_TODAY, demo_events, rotated
+from benchmarks.access_bench import require_wrk, rps_ratio, wrk_rounds, wrk_row
+from benchmarks.views_bench import DEMO_TODAY, demo_events
 from benchmarks.web_bench import Served, api_client, served
 
 OUT_FILE = out_file(__file__)
@@ -94,13 +94,7 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
         rows = _rows(on, off)
         with api_client(on) as client:
             assert client.get(rows["view, cache on"][0]).status_code == 200
-        results: dict[str, list[dict[str, float]]] = {}
-        for rep in range(reps):
-            for name in rotated(list(rows), rep):
-                target, headers = rows[name]
-                results.setdefault(name, []).append(wrk(target, sizes.seconds, headers))
-                print(f"rep {rep + 1} {name}: {results[name][-1]}", flush=True)
-        return {"events": len(events), "rows": results}
+        return {"events": len(events), "rows": wrk_rounds(rows, sizes.seconds, reps)}
 
 
 def report(results: dict[str, Any]) -> None:

@@ -28,7 +28,6 @@ and ``benchmarks/out/lists_bench.json``. Nothing is asserted about timings.
 from __future__ import annotations
 
 import math
-import shutil
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -46,9 +45,9 @@ from benchmarks._harness import (
     out_file,
     ratio_text,
 )
-from benchmarks.access_bench import wrk
+from benchmarks.access_bench import require_wrk, wrk_rounds
 from benchmarks.cache_bench import cache_off
-from benchmarks.views_bench import DEMO_TODAY, demo_events, renamed, rotated
+from benchmarks.views_bench import DEMO_TODAY, demo_events, renamed
 from benchmarks.web_bench import Served, api_client, served
 
 OUT_FILE = out_file(__file__)
@@ -107,13 +106,8 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
         with cache_off():
             sites.append(stack.enter_context(served("10k-uncached", url, tmp, big)))
         rows = _rows(sites)
-        results: dict[str, list[dict[str, float]]] = {}
-        for rep in range(reps):
-            for name in rotated(list(rows), rep):
-                target, headers = rows[name]
-                results.setdefault(name, []).append(wrk(target, sizes.seconds, headers))
-                print(f"rep {rep + 1} {name}: {results[name][-1]}", flush=True)
-        return {"events": {s.name: s.events for s in sites}, "rows": results}
+        rounds = wrk_rounds(rows, sizes.seconds, reps)
+        return {"events": {s.name: s.events for s in sites}, "rows": rounds}
 
 
 def _ratio(runs: list[dict[str, float]], under: list[dict[str, float]] | None) -> float | None:
@@ -140,15 +134,13 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(__doc__, default_reps=1).parse_args(argv)
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk (the load generator)")
+    args = arguments(__doc__, default_reps=1).options(argv)
+    require_wrk()
     clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or 1
     return measure_and_write(
-        "lists", sizes, reps, lambda url, tmp: measure(url, tmp, sizes, reps),
-        report=report, out=OUT_FILE, quick=args.quick,
+        "lists", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps),
+        report=report, out=OUT_FILE,
     )  # fmt: skip
 
 

@@ -183,15 +183,12 @@ def report(results: Results, how: Run) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(__doc__, default_reps=1).parse_args(argv)
+    args = arguments(__doc__, default_reps=1).options(argv)
     sizes = QUICK if args.quick else Sizes()
-    reps = args.reps or 1
-    if reps < 1:
-        raise SystemExit("--reps must be >= 1")
     clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
     results, how = on_a_fresh_server(
-        "pg-views", ["ledger", "projections"], sizes, reps,
-        lambda url, tmp: run(url, tmp, sizes, reps), quick=args.quick,
+        "pg-views", ["ledger", "projections"], args, sizes,
+        lambda url, tmp: run(url, tmp, sizes, args.reps),
     )  # fmt: skip
     report(results, how)
     return 0
