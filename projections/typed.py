@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ledger.domain._fields import DIGITS_AFTER, DIGITS_BEFORE, fits_digits
 from projections._schema import Kind
 from projections._sql import Row
 
@@ -46,10 +47,10 @@ __all__ = [
     "typed_value",
 ]
 
-#: Digits after the point a decimal may have (``Number``: 12).
-DECIMAL_SCALE = 12
-#: Digits in all (``Number``: 18 before the point and 12 after): Parquet's ``decimal128(30, 12)``.
-DECIMAL_PRECISION = 30
+#: Digits after the point a decimal may have (the domain's ``Number``).
+DECIMAL_SCALE = DIGITS_AFTER
+#: Digits in all (``Number``'s before and after the point): Parquet's ``decimal128(30, 12)``.
+DECIMAL_PRECISION = DIGITS_BEFORE + DIGITS_AFTER
 _INT64 = (-(2**63), 2**63 - 1)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -104,12 +105,9 @@ def _decimal(value: Any) -> Decimal:
         raise _NotOfKind("is not a decimal") from None
     if not number.is_finite():
         raise _NotOfKind("is not a finite decimal")
-    _, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if -exponent > DECIMAL_SCALE or len(digits) + exponent > DECIMAL_PRECISION - DECIMAL_SCALE:
+    if not fits_digits(number):
         raise _NotOfKind(
-            f"has more than {DECIMAL_PRECISION - DECIMAL_SCALE} digits before the point or "
-            f"{DECIMAL_SCALE} after"
+            f"has more than {DIGITS_BEFORE} digits before the point or {DIGITS_AFTER} after"
         )
     return number
 

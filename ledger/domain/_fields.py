@@ -291,6 +291,18 @@ class Boolean(Field):
 _NUMBER_TEXT = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
+#: Koers's decimals (:class:`Number`, and the views' and exports' decimal columns): at most
+#: this many digits before the point, and after it.
+DIGITS_BEFORE, DIGITS_AFTER = 18, 12
+
+
+def fits_digits(number: Decimal) -> bool:
+    """Whether a finite decimal has at most :data:`DIGITS_BEFORE` digits before the point and
+    :data:`DIGITS_AFTER` after it."""
+    _, digits, exponent = number.as_tuple()
+    return -int(exponent) <= DIGITS_AFTER and len(digits) + int(exponent) <= DIGITS_BEFORE
+
+
 @dataclass(frozen=True, kw_only=True)
 class Number(Field):
     """A finite decimal with at most 30 digits, 12 of them after the point.
@@ -315,11 +327,10 @@ class Number(Field):
             raise self.fail(f"{value!r} is not a number") from None
         if not number.is_finite():
             raise self.fail(f"{value!r} is not a finite number")
-        _, digits, exponent = number.as_tuple()
-        places = max(0, -int(exponent))
-        if places > 12 or len(digits) + int(exponent) > 18:
+        if not fits_digits(number):
             raise self.fail(
-                f"{value} has too many digits: Koers keeps up to 18 before the point and 12 after"
+                f"{value} has too many digits: Koers keeps up to {DIGITS_BEFORE} before the "
+                f"point and {DIGITS_AFTER} after"
             )
         return self._bounded(number, value)
 
