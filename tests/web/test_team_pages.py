@@ -282,7 +282,7 @@ def test_weights_in_the_roll_up_are_shown_beside_the_objective_and_key_result(
     assert numbers.locator(".weight").inner_text() == "· weighs 2 in its parent's roll-up"
     (failures,) = [k for k in boring["key_results"] if k["weight"] != "1"]
     card = page.locator(f"#kr-{failures['key_result_id']}")
-    assert card.locator(".weight").inner_text() == "weighs 2"
+    assert card.locator(".weight").inner_text() == "weighs 2 in its objective"
     assert "weighs 2" in page.locator("ul.tree").first.inner_text()
 
 
