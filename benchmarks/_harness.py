@@ -1,6 +1,6 @@
 """What every benchmark run needs around its measurements: a clean environment, one embedded
 nats-server stopped by its PID whatever happens, the machine and code measured, and the
-shared ways of summarising figures."""
+document the figures are written to (the figures' own summaries: :mod:`benchmarks._figures`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import os
 import platform
 import signal
 import sqlite3
-import statistics
 import subprocess
 import tempfile
 import time
@@ -26,33 +25,6 @@ from ledger.embedded import EmbeddedServer, find_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def ratio_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def paired_ratio(top: Sequence[float] | None, bottom: Sequence[float] | None) -> float | None:
-    """Median over repetitions of top/bottom (the two ran in the same repetition)."""
-    if not top or not bottom:
-        return None
-    return median([x / y for x, y in zip(top, bottom, strict=True)])
-
-
-def spread(values: Sequence[float] | None, *, thousands_from: float = 1000) -> str:
-    """A rate's median and its range over the repetitions: ``12,345 (11.9k-12.8k)``; the
-    range's ends count in thousands from ``thousands_from``."""
-    if not values:
-        return "-"
-
-    def compact(value: float) -> str:
-        return f"{value / 1000:.1f}k" if value >= thousands_from else f"{value:,.0f}"
-
-    return f"{median(values):,.0f} ({compact(min(values))}-{compact(max(values))})"
 
 
 def out_file(script: str) -> Path:
@@ -111,10 +83,14 @@ def store_env(url: str, stream: str, **more: str) -> dict[str, str]:
     }
 
 
-def clean_environment(*prefixes: str) -> None:
+#: The prefixes of the settings a benchmark ignores in the environment it is started in.
+AMBIENT = ("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_", "BENCH_")
+
+
+def clean_environment() -> None:
     """Ignore ambient settings: each part gets exactly the settings the benchmark gives it."""
     for key in list(os.environ):
-        if key.startswith(prefixes) or key == "PERSISTENCE_MODULE":
+        if key.startswith(AMBIENT) or key == "PERSISTENCE_MODULE":
             del os.environ[key]
 
 
@@ -197,8 +173,10 @@ class Run:
 
 
 def begin(args: argparse.Namespace, sizes: Any, *folders: str) -> Callable[[], Run]:
-    """Announce the machine (and the code in ``folders``), the sizes and the repetitions, and
-    start the clock; the function returned says how the run went, once it is over."""
+    """Drop the ambient settings (:func:`clean_environment`), announce the machine (and the
+    code in ``folders``), the sizes and the repetitions, and start the clock; the function
+    returned says how the run went, once it is over."""
+    clean_environment()
     info = machine(*folders)
     print(f"machine: {info}\nsizes: {asdict(sizes)} reps: {args.reps}", flush=True)
     started = time.perf_counter()

@@ -43,16 +43,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from benchmarks._harness import (
-    arguments,
-    clean_environment,
-    median,
-    on_a_fresh_server,
-    out_file,
-    paired_ratio,
-    ratio_text,
-    write_document,
-)
+from benchmarks._figures import median, paired_ratio, ratio_text
+from benchmarks._harness import arguments, on_a_fresh_server, out_file, write_document
 from ledger.api import create_api
 from ledger.api._auth import authenticated
 from ledger.api._server import ApiServer
@@ -257,7 +249,6 @@ def report(results: dict[str, Any]) -> None:
 def main() -> None:
     args = arguments(__doc__, default_reps=5).options()
     require_wrk()
-    clean_environment("NATS_", "KOERS_")
     sizes = Sizes(calls=2000, cold_calls=50, seconds=2) if args.quick else Sizes()
     results, run = on_a_fresh_server(
         "access", ["ledger"], args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps)

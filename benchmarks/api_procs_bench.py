@@ -43,14 +43,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks._harness import (
-    ROOT,
-    arguments,
-    begin,
-    clean_environment,
-    out_file,
-    write_document,
-)
+from benchmarks._harness import ROOT, arguments, begin, out_file, write_document
 from benchmarks.access_bench import require_wrk, rps_ratio, wrk_rounds, wrk_row
 from benchmarks.views_bench import DEMO_PERIOD, DEMO_TODAY
 from ledger.cluster import LocalCluster
@@ -160,7 +153,6 @@ def report(results: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
     require_wrk()
-    clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     ended = begin(args, sizes, "ledger", "projections")
     with tempfile.TemporaryDirectory(prefix="koers-api-procs-bench-") as tmp:

@@ -38,15 +38,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from benchmarks._harness import (
-    arguments,
-    clean_environment,
-    measure_and_write,
-    median,
-    out_file,
-    ratio_text,
-    store_env,
-)
+from benchmarks._figures import median, ratio_text
+from benchmarks._harness import arguments, measure_and_write, out_file, store_env
 from benchmarks.access_bench import require_wrk, rps_ratio, wrk_report, wrk_row
 from benchmarks.views_bench import DEMO_TODAY, demo_events
 from benchmarks.web_bench import api_client, served
@@ -219,7 +212,6 @@ def report(results: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
     require_wrk()
-    clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     return measure_and_write(
         "api-writes",

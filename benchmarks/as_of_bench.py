@@ -40,13 +40,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks._harness import (
-    arguments,
-    clean_environment,
-    measure_and_write,
-    median,
-    out_file,
-)
+from benchmarks._figures import median
+from benchmarks._harness import arguments, measure_and_write, out_file
 from benchmarks.views_bench import write_log
 from benchmarks.web_bench import big_log
 from ledger.application import Koers
@@ -210,7 +205,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kept", type=int, help="checkpoints kept at most (default: the "
                         "default of KOERSVIEWS_CHECKPOINTS_KEPT)")  # fmt: skip
     args = parser.options(argv)
-    clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     sizes = Sizes(args.events or sizes.events, args.samples or sizes.samples,
                   sizes.full if args.full is None else args.full)  # fmt: skip

@@ -35,12 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks._harness import (
-    arguments,
-    clean_environment,
-    measure_and_write,
-    out_file,
-)
+from benchmarks._harness import arguments, measure_and_write, out_file
 from benchmarks.access_bench import require_wrk, rps_ratio, wrk_rounds, wrk_row
 from benchmarks.views_bench import DEMO_TODAY, demo_events
 from benchmarks.web_bench import Served, api_client, served
@@ -114,7 +109,6 @@ def report(results: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
     require_wrk()
-    clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     return measure_and_write(
         "cache", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps),

@@ -42,15 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks._harness import (
-    arguments,
-    begin,
-    clean_environment,
-    median,
-    out_file,
-    stop_child,
-    write_document,
-)
+from benchmarks._figures import median
+from benchmarks._harness import arguments, begin, out_file, stop_child, write_document
 
 KOERS = str(Path(sys.executable).with_name("koers"))
 #: Targets of issue 16 (seconds, wall time).
@@ -158,7 +151,6 @@ def print_table(rows: dict[str, dict[str, float]]) -> None:
 def main() -> None:
     options = arguments(__doc__, default_reps=15, quick_reps=2).options()
     reps = options.reps
-    clean_environment("KOERS_", "NATS_")
     ended = begin(options, Sizes(reps), "ledger")
     with tempfile.TemporaryDirectory(prefix="koers-cli-bench-") as tmp:
         data_dir, pycache = Path(tmp) / "data", Path(tmp) / "pycache"

@@ -29,19 +29,8 @@ from pathlib import Path
 
 import nats
 
-from benchmarks._harness import (
-    arguments,
-    begin,
-    clean_environment,
-    median,
-    nats_server,
-    out_file,
-    paired_ratio,
-    ratio_text,
-    spread,
-    store_env,
-    write_document,
-)
+from benchmarks._figures import median, paired_ratio, ratio_text, spread
+from benchmarks._harness import arguments, begin, nats_server, out_file, store_env, write_document
 from benchmarks.store_bench import QUICK, Sizes, run_app
 from ledger.embedded import ClusterNodes
 from ledger.embedded.deploy import DEPLOY_USERS
@@ -121,7 +110,6 @@ def table(results: Results) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=3).options(argv)
     sizes = QUICK if args.quick else Sizes()
-    clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
     ended = begin(args, sizes, "ledger")
     with tempfile.TemporaryDirectory(prefix="koers-cluster-bench-") as tmp:
         results = run_all(Path(tmp), sizes, args.reps)

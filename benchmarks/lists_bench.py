@@ -37,14 +37,8 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from benchmarks._harness import (
-    arguments,
-    clean_environment,
-    measure_and_write,
-    median,
-    out_file,
-    ratio_text,
-)
+from benchmarks._figures import median, ratio_text
+from benchmarks._harness import arguments, measure_and_write, out_file
 from benchmarks.access_bench import require_wrk, wrk_rounds
 from benchmarks.cache_bench import cache_off
 from benchmarks.views_bench import DEMO_TODAY, demo_events, renamed
@@ -136,7 +130,6 @@ def report(results: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=1).options(argv)
     require_wrk()
-    clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     return measure_and_write(
         "lists", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps),

@@ -45,7 +45,6 @@ from aiosmtpd.controller import Controller
 from benchmarks._harness import (
     NO_CRONS,
     arguments,
-    clean_environment,
     on_a_fresh_server,
     out_file,
     store_env,
@@ -186,7 +185,6 @@ def main() -> None:
     parser.add_argument("--busy", type=int, default=0,
                         help="processes spinning on the CPU meanwhile (default 0)")  # fmt: skip
     args = parser.options()
-    clean_environment("NATS_", "KOERS_")
     sizes = Sizes(prompts=20, rate=10.0, people=5) if args.quick else Sizes()
     sizes = replace(sizes, rate=args.rate or sizes.rate, prompts=args.prompts or sizes.prompts,
                     busy=args.busy)  # fmt: skip

@@ -34,20 +34,12 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from benchmarks._harness import (
-    Run,
-    arguments,
-    clean_environment,
-    median,
-    on_a_fresh_server,
-    out_file,
-    write_document,
-)
-from benchmarks.views_bench import DEMO_PERIOD, demo_events, quarter_days, write_log
+from benchmarks._figures import median
+from benchmarks._harness import Run, arguments, on_a_fresh_server, out_file, write_document
+from benchmarks.views_bench import DEMO_PERIOD, Results, demo_events, quarter_days, write_log
 from ledger.application import Koers
 from ledger.embedded._postgres import PostgresServer
 from projections import KoersViews, delegation_board, dump, okr_progress, open_views, replay
@@ -63,16 +55,6 @@ class Sizes:
 
 
 QUICK = Sizes(copies=2, reads=20)
-
-
-@dataclass
-class Results:
-    values: dict[str, list[float]] = field(default_factory=dict)
-    samples: dict[str, list[float]] = field(default_factory=dict)
-    checks: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, metric: str, value: float) -> None:
-        self.values.setdefault(metric, []).append(value)
 
 
 def fresh_views(backend: str, tmp: Path, url: str, rep: int) -> KoersViews:
@@ -167,14 +149,11 @@ def report(results: Results, how: Run) -> None:
     print()
     print(tables(results))
     print()
-    for key, value in results.checks.items():
-        print(f"check: {key} = {value}")
+    results.print_checks()
     write_document(
         OUT_FILE,
         how,
-        results=results.values,
-        checks=results.checks,
-        medians={m: median(v) for m, v in results.values.items()},
+        **results.figures(),
         percentiles={
             name: {"p50": percentile(s, 50), "p90": percentile(s, 90)}
             for name, s in results.samples.items()
@@ -185,7 +164,6 @@ def report(results: Results, how: Run) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(__doc__, default_reps=1).options(argv)
     sizes = QUICK if args.quick else Sizes()
-    clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
     results, how = on_a_fresh_server(
         "pg-views", ["ledger", "projections"], args, sizes,
         lambda url, tmp: run(url, tmp, sizes, args.reps),

@@ -35,15 +35,8 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks._harness import (
-    arguments,
-    begin,
-    clean_environment,
-    median,
-    nats_server,
-    out_file,
-    write_document,
-)
+from benchmarks._figures import median
+from benchmarks._harness import arguments, begin, nats_server, out_file, write_document
 from benchmarks.store_bench import make_app, open_account, post
 from ledger.embedded import ensure_server
 
@@ -195,7 +188,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = arguments(__doc__, default_reps=5)
     args = parser.options(argv)
     sizes = Sizes()
-    clean_environment("NATS_", "KOERS_", "BENCH_")
     ended = begin(args, sizes, "ledger")
     runs = []
     for rep in range(args.reps):

@@ -49,16 +49,12 @@ from eventsourcing.persistence import StoredEvent
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from benchmarks._figures import median, paired_ratio, ratio_text, spread
 from benchmarks._harness import (
     Run,
     arguments,
-    clean_environment,
-    median,
     on_a_fresh_server,
     out_file,
-    paired_ratio,
-    ratio_text,
-    spread,
     store_env,
     write_document,
 )
@@ -796,7 +792,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = set(backends) - set(BACKENDS)
     if unknown:
         parser.error(f"unknown backends {sorted(unknown)}")
-    clean_environment("NATS_", "KOERS_", "SQLITE_", "BENCH_")
     results, run = on_a_fresh_server(
         "store", ["ledger"], args, sizes,
         lambda url, tmp: run_all(url, tmp, sizes, args.reps, backends),

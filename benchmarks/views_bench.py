@@ -79,18 +79,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.projection import ProjectionRunner
 from nats.aio.msg import Msg
 
-from benchmarks._harness import (
-    Run,
-    arguments,
-    clean_environment,
-    median,
-    on_a_fresh_server,
-    out_file,
-    paired_ratio,
-    ratio_text,
-    spread,
-    write_document,
-)
+from benchmarks._figures import median, paired_ratio, ratio_text, spread
+from benchmarks._harness import Run, arguments, on_a_fresh_server, out_file, write_document
 from ledger.application import Koers
 from ledger.demo import load_demo
 from ledger.nats._bulk import BulkReader
@@ -169,6 +159,15 @@ class Results:
 
     def add(self, metric: str, value: float) -> None:
         self.values.setdefault(metric, []).append(value)
+
+    def print_checks(self) -> None:
+        for key, value in self.checks.items():
+            print(f"check: {key} = {value}")
+
+    def figures(self) -> dict[str, Any]:
+        """What a benchmark's document records of them: the values, the checks, the medians."""
+        medians = {m: median(v) for m, v in self.values.items()}
+        return {"results": self.values, "checks": self.checks, "medians": medians}
 
     def add_samples(self, name: str, samples: Samples) -> None:
         """One repetition's latencies [ms]: pooled, and this repetition's p50 and p99."""
@@ -1124,7 +1123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         url, stream, views = args.serve_api
         return serve_api(url, stream, views, nodelay=args.api_nodelay)
     sizes = QUICK if args.quick else Sizes()
-    clean_environment("NATS_", "KOERS_", "KOERSVIEWS_", "SQLITE_")
     results, how = on_a_fresh_server(
         "views", ["ledger", "projections"], args, sizes,
         lambda url, tmp: (run_replay_only if args.replay_only else run)(
@@ -1140,18 +1138,10 @@ def report(results: Results, how: Run) -> None:
     print()
     print(tables(results, how.sizes, how.reps))
     print()
-    for key, value in results.checks.items():
-        print(f"check: {key} = {value}")
+    results.print_checks()
     for target in found:
         print(target.line())
-    write_document(
-        OUT_FILE,
-        how,
-        results=results.values,
-        checks=results.checks,
-        medians={m: median(v) for m, v in results.values.items()},
-        targets=[asdict(t) for t in found],
-    )
+    write_document(OUT_FILE, how, **results.figures(), targets=[asdict(t) for t in found])
 
 
 if __name__ == "__main__":

@@ -55,16 +55,8 @@ from typing import Any
 import httpx
 from eventsourcing.persistence import StoredEvent
 
-from benchmarks._harness import (
-    ROOT,
-    arguments,
-    clean_environment,
-    measure_and_write,
-    median,
-    out_file,
-    ratio_text,
-    stop_child,
-)
+from benchmarks._figures import median, ratio_text
+from benchmarks._harness import ROOT, arguments, measure_and_write, out_file, stop_child
 from benchmarks.views_bench import DEMO_TODAY, demo_events, quarter_days, rotated, write_log
 
 OUT_FILE = out_file(__file__)
@@ -337,7 +329,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a page and the API path of the same data (repeatable; default: "
                         "the team room and the decision log)")  # fmt: skip
     args = parser.options(argv)
-    clean_environment("NATS_", "KOERS_")
     sizes = QUICK if args.quick else Sizes()
     if args.events:
         sizes = Sizes(args.events, sizes.requests, sizes.loads)

@@ -42,12 +42,11 @@ from typing import Any
 import aiohttp
 import httpx
 
+from benchmarks._figures import median
 from benchmarks._harness import (
     NO_CRONS,
     ROOT,
     arguments,
-    clean_environment,
-    median,
     on_a_fresh_server,
     out_file,
     store_env,
@@ -194,7 +193,6 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
 def main() -> None:
     parser = arguments(__doc__, 3)
     options = parser.options()
-    clean_environment("NATS_", "KOERS_")
     sizes = Sizes(deliveries=200) if options.quick else Sizes()
     results, run = on_a_fresh_server(
         "webhook", ["workers", "ledger/webhooks"], options, sizes,
