@@ -137,12 +137,9 @@ def roles_named(tx: Tx, e: Decision.RolesNamed, position: int) -> None:
     _name_role(tx, e, "approver", e.approver, position)
 
 
-def approved(tx: Tx, e: Decision.Approved, position: int) -> None:
-    tx.run(
-        "UPDATE decision_roles SET approved_at = ? WHERE decision_id = ? AND role = 'approver'",
-        moment(e.timestamp),
-        ident(e.originator_id),
-    )
+approved = stamped(
+    "UPDATE decision_roles SET approved_at = ? WHERE decision_id = ? AND role = 'approver'"
+)
 
 
 def scored(tx: Tx, e: Decision.Scored, position: int) -> None:

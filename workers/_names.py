@@ -28,8 +28,12 @@ schedules stream, whose configuration they own).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ledger.webhooks import Joined
+
+if TYPE_CHECKING:
+    from ledger.settings import WorkerSettings
 
 __all__ = ["Names"]
 
@@ -48,6 +52,11 @@ class Names:
     stream: str
     prefix: str
     worker: str
+
+    @classmethod
+    def of(cls, settings: WorkerSettings) -> Names:
+        """The names of the workers that ``settings`` configure."""
+        return cls(settings.stream, settings.subject_prefix, settings.name)
 
     ledger_filter = Joined("prefix", ".>")
     schedules_stream = Joined("stream", "_SCHEDULES")

@@ -76,7 +76,7 @@ class Worker:
 
     def __init__(self, settings: WorkerSettings, metrics: Metrics | None = None) -> None:
         self.settings = settings
-        self.names = Names(settings.stream, settings.subject_prefix, settings.name)
+        self.names = Names.of(settings)
         self.metrics = metrics or Metrics()
         self.app: Koers | None = None
         self.broker: NatsBroker | None = None

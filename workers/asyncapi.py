@@ -135,7 +135,7 @@ class _Documented:
 def document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document, as JSON-ready data (deterministic)."""
     settings = WorkerSettings.for_store({})
-    names = Names(settings.stream, settings.subject_prefix, settings.name)
+    names = Names.of(settings)
     broker = build_broker(settings, names, "nats://127.0.0.1:4222", _Documented())
     spec = AsyncAPI(
         broker,

@@ -50,7 +50,7 @@ def _workers_entries(settings: Settings, factory: NATSFactory) -> list[dict[str,
     from workers import Names, read_dead_letters
 
     workers = settings.workers
-    names = Names(workers.stream, workers.subject_prefix, workers.name)
+    names = Names.of(workers)
     conn = factory.connection
     return [
         {

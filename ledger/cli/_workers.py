@@ -106,8 +106,7 @@ def deadletters(as_json_output: Json = False, data_dir: DataDir = None) -> None:
 
     with friendly_errors():
         settings = local_settings(data_dir)
-        workers = settings.workers
-        names = Names(workers.stream, workers.subject_prefix, workers.name)
+        names = Names.of(settings.workers)
         with store_factory(settings.store) as factory:
             conn = factory.connection
             letters = conn.call(read_dead_letters(conn.js, names))

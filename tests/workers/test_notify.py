@@ -32,11 +32,11 @@ from tests.workers.notify_support import (
 )
 from tests.workers.test_workers_support import (
     fast_settings,
-    names_of,
     running_workers,
     stream_messages,
     wait_for,
 )
+from workers._names import Names
 
 BASE = "http://koers.test"
 DECISION = uuid.UUID("0b7f0c8e-61c2-4c55-9d87-2b4ad5a0c001")
@@ -83,7 +83,7 @@ def _ask(app: Koers, to: str, question: str, kind: str = "decision_review_due") 
 
 
 def _all_settled(settings: WorkerSettings) -> bool:
-    names = names_of(settings)
+    names = Names.of(settings)
     return settled(settings, (names.stream, names.notify_durable),
                     (names.notify_stream, names.send_durable))  # fmt: skip
 
@@ -160,7 +160,7 @@ def _zone() -> Any:
 
 def test_quiet_hours_hold_a_prompt_back_until_they_end(rig: Rig) -> None:
     inbox, env, settings = rig
-    names = names_of(settings)
+    names = Names.of(settings)
     quiet, end = _quiet_now()
     with koers(env) as app:
         _person(app, "cas", quiet=quiet)
@@ -180,7 +180,7 @@ def test_quiet_hours_hold_a_prompt_back_until_they_end(rig: Rig) -> None:
 
 def test_a_digest_gathers_the_days_open_prompts_into_one_message(rig: Rig) -> None:
     inbox, env, settings = rig
-    names = names_of(settings)
+    names = Names.of(settings)
     person = person_id("dina").hex
     with koers(env) as app:
         _person(app, "dina", digest="daily")
@@ -218,7 +218,7 @@ def test_a_digest_turned_off_is_cancelled_and_sent_no_more(rig: Rig) -> None:
     schedule is gone (nothing fires a digest), their next prompt comes at once, and a digest
     turned on again is armed again by the prompt after it."""
     inbox, env, settings = rig
-    names = names_of(settings)
+    names = Names.of(settings)
     person = person_id("dina").hex
     schedule = names.notify_subject("digest_at", person)
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from ledger.application import Koers
-from ledger.domain import team_id
+from ledger.domain import Prompt, team_id
 from ledger.settings import NotifySettings, WorkerSettings
 from tests.conftest import fresh_env
 from tests.factories import (
@@ -38,13 +38,12 @@ from tests.workers.notify_support import (
 )
 from tests.workers.test_workers_support import (
     fast_settings,
-    names_of,
     nats_call,
-    prompts_of,
     running_workers,
     stream_messages,
     wait_for,
 )
+from workers._names import Names
 
 BASE = "http://koers.test"
 WEEK = timedelta(days=7)
@@ -69,7 +68,7 @@ def _team(app: Koers, hooks: Receiver, slug: str = "platform", **more: Any) -> N
 
 
 def _settled(settings: WorkerSettings) -> bool:
-    names = names_of(settings)
+    names = Names.of(settings)
     return settled(settings, (names.stream, names.teams_durable),
                    (names.schedules_stream, names.teams_due_durable),
                    (names.stream, names.notify_durable),
@@ -152,7 +151,7 @@ def test_a_teams_due_items_are_posted_about_the_thing_never_as_the_prompt() -> N
             wait_for(lambda: len(_posted(hooks, "/teams")) == 5, timeout=30,
                      what="opened, decided, and three due items")  # fmt: skip
             wait_for(lambda: _settled(settings), what="the consumers settled")
-            prompts = wait_for(lambda: len(prompts_of(app)) == 3 and prompts_of(app),
+            prompts = wait_for(lambda: len(app.all_of(Prompt)) == 3 and app.all_of(Prompt),
                                what="the three prompts to their people")  # fmt: skip
     titles = _titles(hooks)
     assert titles == ["Check-in missed: Teams with a weekly check-in",
@@ -171,7 +170,7 @@ def test_a_teams_due_items_are_posted_about_the_thing_never_as_the_prompt() -> N
 def test_a_team_that_asks_for_a_digest_gets_what_changed_on_its_key_results_and_decisions() -> None:
     env = fresh_env()
     settings = _settings(env)
-    names = names_of(settings)
+    names = Names.of(settings)
     token = team_id("platform").hex
     schedule = names.notify_subject("digest_at", token)
     url = env["NATS_URL"]
@@ -204,8 +203,8 @@ def test_nothing_is_posted_for_a_team_without_channels() -> None:
         new_decision(app)
         with running_workers(settings):
             wait_for(lambda: _settled(settings), what="the consumers settled")
-        assert not stream_messages(env["NATS_URL"], names_of(settings).notify_stream,
-                                   names_of(settings).notify_subject("send", "*"))  # fmt: skip
+        assert not stream_messages(env["NATS_URL"], Names.of(settings).notify_stream,
+                                   Names.of(settings).notify_subject("send", "*"))  # fmt: skip
     assert not hooks.attempts
 
 
@@ -215,7 +214,7 @@ def test_a_team_consumer_made_before_the_filters_is_narrowed_to_the_events_it_po
     it goes on from where it was: what it read before is not posted again."""
     env = fresh_env()
     settings = _settings(env)
-    names = names_of(settings)
+    names = Names.of(settings)
     with receiver() as hooks, koers(env) as app:
         _team(app, hooks)
         new_decision(app, question="Read by the old consumer?", decide_by=_AHEAD)

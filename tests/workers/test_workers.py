@@ -28,12 +28,12 @@ from tests.factories import (
 )
 from tests.workers.test_workers_support import (
     fast_settings,
-    names_of,
     nats_call,
     prompts_of,
     running_workers,
     wait_for,
 )
+from workers._names import Names
 from workers._streams import consumer_config, ledger_filters
 from workers._triggers import ACK_WITHIN
 
@@ -183,7 +183,7 @@ def test_the_prompts_consumer_is_passed_only_the_events_its_triggers_read() -> N
     at start); the decision's two events still reach it and prompt."""
     env = fresh_env()
     settings = fast_settings(env)
-    names = names_of(settings)
+    names = Names.of(settings)
 
     async def every_event(nc: Any) -> None:  # as an older worker made it
         config = consumer_config(names.ledger_durable, names.ledger_filter, settings)

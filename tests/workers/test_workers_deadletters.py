@@ -32,7 +32,6 @@ from tests.conftest import signing_key_file
 from tests.factories import ANN, decide, decision, koers
 from tests.workers.test_workers_support import (
     fast_settings,
-    names_of,
     nats_call,
     prompts_of,
     running_workers,
@@ -40,6 +39,7 @@ from tests.workers.test_workers_support import (
     wait_for,
 )
 from workers import WorkerSettings, read_dead_letters
+from workers._names import Names
 
 ATTEMPTS = 3
 TODAY = datetime.now(UTC).date()
@@ -108,7 +108,7 @@ def test_malformed_messages_are_dead_lettered_once_and_later_events_still_flow(
         "KOERS_SIGNING_KEY": str(signing_key_file()),
     }
     settings = fast_settings(env, attempts=ATTEMPTS, retry_delay=0.2)
-    names = names_of(settings)
+    names = Names.of(settings)
     limit = 1024 * 1024 - 1024
     bad = _bad_messages(limit)
     caplog.set_level(logging.WARNING, logger="workers")
@@ -183,7 +183,7 @@ async def _publish(
 
 def _dead_letters(url: str, settings: WorkerSettings) -> list[dict[str, Any]]:
     async def read(nc: Any) -> list[dict[str, Any]]:
-        letters = await read_dead_letters(nc.jetstream(), names_of(settings))
+        letters = await read_dead_letters(nc.jetstream(), Names.of(settings))
         return [letter.as_dict() for letter in letters]
 
     result: list[dict[str, Any]] = nats_call(url, read)

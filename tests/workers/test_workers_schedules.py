@@ -40,7 +40,6 @@ from tests.factories import (
 )
 from tests.workers.test_workers_support import (
     fast_settings,
-    names_of,
     nats_call,
     prompts_of,
     running_workers,
@@ -49,6 +48,7 @@ from tests.workers.test_workers_support import (
 )
 from workers._actions import CancelSchedule, SetSchedule
 from workers._deadletter import read_dead_letters
+from workers._names import Names
 from workers._scheduler import HORIZON, Unschedulable, unschedulable
 
 ON_TIME = timedelta(seconds=2)
@@ -249,7 +249,7 @@ def test_a_date_no_schedule_can_hold_is_set_aside_once_and_never_loops(
         "NATS_CREATE_STREAM": "yes",
     }
     settings = fast_settings(env, attempts=3, retry_delay=0.2)
-    names = names_of(settings)
+    names = Names.of(settings)
     with koers(env) as app, running_workers(settings):
         opened = app.open_decision(actor=ANN, **decision(information_level=90))
         made = app.repository.get(opened.id)

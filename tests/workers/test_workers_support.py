@@ -17,7 +17,7 @@ import nats
 from ledger.application import Koers
 from ledger.domain import Prompt
 from ledger.settings import WebhookSettings
-from workers import Names, WorkerHandle, WorkerSettings, start_workers
+from workers import WorkerHandle, WorkerSettings, start_workers
 
 __all__ = [
     "NO_CRONS",
@@ -123,7 +123,3 @@ def _matches(pattern: str, subject: str) -> bool:
         if i >= len(s) or (token != "*" and token != s[i]):
             return False
     return len(p) == len(s)
-
-
-def names_of(settings: WorkerSettings) -> Names:
-    return Names(settings.stream, settings.subject_prefix, settings.name)
