@@ -37,6 +37,7 @@ from ledger.application import Koers
 from ledger.nats._client import RawMessage
 from ledger.settings import WorkerSettings
 from workers._actions import Action, CancelSchedule, IssuePrompt, SetSchedule
+from workers._background import Background
 from workers._deadletter import Publish
 from workers._decode import BadMessage, Decoder, Event, ForeignMessage
 from workers._due import DueHandlers
@@ -99,8 +100,7 @@ class Processor:
         self.metrics = metrics
         self.settler = Settler(settings, names, metrics, publish_dead_letter)
         self.limiter = anyio.CapacityLimiter(settings.concurrency)
-        self._in_flight = anyio.Semaphore(IN_FLIGHT_BATCHES)
-        self._pending: set[asyncio.Task[None]] = set()
+        self._background = Background(IN_FLIGHT_BATCHES)
         self._tails: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     # -- the two streams ----------------------------------------------------------------------
@@ -196,26 +196,20 @@ class Processor:
         async with anyio.create_task_group() as group:
             for chain in chains:
                 group.start_soon(self._decide_chain, chain, outcomes)
-        await self._in_flight.acquire()
+        await self._background.place()  # chained only once in place: what it waits for runs
         ordered = self._order_schedules(outcomes)
-        task = asyncio.create_task(self._finish(outcomes, ordered, source))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._background.run(self._finish(outcomes, ordered, source))
 
     async def _finish(
         self, outcomes: list[Outcome], schedules: list[_Scheduled], source: str
     ) -> None:
-        try:
-            await self._act(outcomes, schedules)
-            for outcome in outcomes:
-                await self.settler.settle(outcome.msg, outcome.error, source)
-        finally:
-            self._in_flight.release()
+        await self._act(outcomes, schedules)
+        for outcome in outcomes:
+            await self.settler.settle(outcome.msg, outcome.error, source)
 
     async def drain(self) -> None:
         """Wait for every batch still being acted on (at shutdown, after the last fetch)."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._background.drain()
 
     async def _decide_chain(
         self,

@@ -37,6 +37,7 @@ from nats.js.errors import NotFoundError
 
 from ledger.webhooks import delivery_id, event_body, once
 from ledger.webhooks._records import H_OWNER, H_WEBHOOK
+from workers._background import Background
 from workers._batch import Message, store_once
 from workers._decode import BadMessage, Decoder, Event
 from workers._hooks import Hook, HookContext
@@ -53,8 +54,7 @@ class Fanout:
     def __init__(self, context: HookContext, decoder: Decoder) -> None:
         self.context = context
         self.decoder = decoder
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT_BATCHES)
-        self._pending: set[asyncio.Task[None]] = set()
+        self._background = Background(IN_FLIGHT_BATCHES)
 
     async def batch(self, messages: Iterable[Msg]) -> None:
         msgs, context = list(messages), self.context
@@ -73,32 +73,26 @@ class Fanout:
         )
         deliveries = [(m, self._deliveries(events[m.metadata.sequence.stream], m, recipients))
                       for m in msgs]  # fmt: skip
-        await self._in_flight.acquire()  # store in the background: the next batch is judged
-        task = asyncio.create_task(self._store(deliveries))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        await self._background.place()  # store in the background: the next batch is judged
+        self._background.run(self._store(deliveries))
 
     async def _store(self, deliveries: list[tuple[Msg, list[Message]]]) -> None:
-        try:
-            flat = [d for _, ds in deliveries for d in ds]
-            context = self.context
-            errors = iter(await store_once(context.nc, context.js, flat, PUBLISH_TIMEOUT))
-            for msg, ds in deliveries:
-                failed = [e for e in islice(errors, len(ds)) if e is not None]
-                if failed:  # NATS trouble: nothing is lost, the event is fanned out again
-                    log.debug("fanning out %s failed: %r", msg.subject, failed[0])
-                    with contextlib.suppress(Exception):
-                        await msg.nak(delay=self.context.settings.retry_delay)
-                    self.context.metrics.messages.labels("webhooks", "retried").inc()
-                else:
-                    await _ack(msg)
-        finally:
-            self._in_flight.release()
+        flat = [d for _, ds in deliveries for d in ds]
+        context = self.context
+        errors = iter(await store_once(context.nc, context.js, flat, PUBLISH_TIMEOUT))
+        for msg, ds in deliveries:
+            failed = [e for e in islice(errors, len(ds)) if e is not None]
+            if failed:  # NATS trouble: nothing is lost, the event is fanned out again
+                log.debug("fanning out %s failed: %r", msg.subject, failed[0])
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=self.context.settings.retry_delay)
+                self.context.metrics.messages.labels("webhooks", "retried").inc()
+            else:
+                await _ack(msg)
 
     async def drain(self) -> None:
         """Wait for the batches still being stored (at shutdown, after the last fetch)."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._background.drain()
 
     async def _fresh_registry(self) -> None:
         """Read the webhooks again when a ``webhook`` event was stored since they were read.

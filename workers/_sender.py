@@ -38,6 +38,7 @@ from nats.aio.msg import Msg
 
 from ledger.webhooks import failure_headers, signed_headers
 from ledger.webhooks._records import H_WEBHOOK
+from workers._background import Background
 from workers._delivered import Delivered, LookedUp
 from workers._guard import GuardedResolver, literal_problem
 from workers._hooks import Hook, HookContext
@@ -65,29 +66,23 @@ class Sender:
         )
         self.delivered = Delivered(context)
         self._posts = asyncio.Semaphore(settings.concurrency)
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT_BATCHES)
-        self._pending: set[asyncio.Task[None]] = set()
+        self._background = Background(IN_FLIGHT_BATCHES)
 
     async def batch(self, messages: Iterable[Msg]) -> None:
         """Start sending a fetched batch and return (up to ``IN_FLIGHT_BATCHES`` batches are
         sent at once), so a slow receiver does not hold up the next fetch."""
         msgs, received = list(messages), time.monotonic()
-        await self._in_flight.acquire()
-        task = asyncio.create_task(self._send_all(msgs, received))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        await self._background.place()
+        self._background.run(self._send_all(msgs, received))
 
     async def _send_all(self, msgs: list[Msg], received: float) -> None:
-        try:
-            looked_up = await self.delivered.look_up(msgs, received)
-            await asyncio.gather(*(self._one(m, looked_up) for m in msgs),
-                                 return_exceptions=True)  # fmt: skip
-        finally:
-            self._in_flight.release()
+        looked_up = await self.delivered.look_up(msgs, received)
+        await asyncio.gather(*(self._one(m, looked_up) for m in msgs),
+                             return_exceptions=True)  # fmt: skip
 
     async def drain(self) -> None:
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        """Wait for the batches still being sent (at shutdown, after the last fetch)."""
+        await self._background.drain()
 
     async def close(self) -> None:
         await self.drain()
