@@ -26,6 +26,7 @@ from ledger.domain._clock import frozen_at
 from projections import (
     KoersViews,
     ViewRunner,
+    open_views,
     quarantine_entries,
     replay,
     thing_page,
@@ -35,7 +36,7 @@ from projections import (
 from projections._schema import SCHEMA
 from projections._things import FILTERS, LISTED
 from projections.things import page_query
-from tests.conftest import fresh_env
+from tests.conftest import fresh_env, postgres_views
 from tests.factories import T0, decide, new_decision, new_delegation, new_objective, new_prompt
 
 TODAY = date(2026, 5, 20)  # the demo tells 2026-Q1
@@ -210,14 +211,22 @@ def _counts(views: KoersViews) -> list[dict[str, Any]]:
                       "handle, team, owner, private_to")  # fmt: skip
 
 
-def test_totals_and_pages_stay_exact_for_every_reader_as_the_ledger_grows() -> None:
+def _fresh_views(app: Koers, backend: str) -> KoersViews:
+    """The views of ``app``'s whole log, in memory (SQLite) or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        return _views_of(app)
+    return views_as_of(app, into=open_views(postgres_views()))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_totals_and_pages_stay_exact_for_every_reader_as_the_ledger_grows(backend: str) -> None:
     """The counts the projection keeps (``projections._thing_counts``) answer each reader's
     ``total`` at several sizes, kept up batch by batch as things are made and changed, and
-    equal to the counts a rebuild from the whole log makes."""
+    equal to the counts a rebuild from the whole log makes; on both view backends."""
     with bootstrap(popo_settings()) as runtime:
         app = runtime.app
         load_demo(app, today=TODAY)
-        views = _views_of(app)
+        views = _fresh_views(app, backend)
         try:
             earlier: list[tuple[UUID, str, str]] = []
             for rounds in (range(0), range(0, 2), range(2, 6), range(0)):  # the demo, +2, +6
@@ -226,7 +235,7 @@ def test_totals_and_pages_stay_exact_for_every_reader_as_the_ledger_grows() -> N
                 for kind in LISTED:
                     _every_reader_sees_what_the_rules_allow(app, views, kind)
             assert len(app.all_of(AGGREGATES["decision"])) >= len(LISTED) + 18
-            rebuilt = _views_of(app)
+            rebuilt = _fresh_views(app, backend)
             try:
                 assert _counts(views) == _counts(rebuilt)
             finally:
@@ -337,3 +346,39 @@ def test_the_filters_kept_are_those_the_api_and_the_command_line_offer() -> None
     assert {kind: tuple(filters) for kind, (_, filters) in KINDS.items()} == FILTERS
     for kind in LISTED:
         assert set(READS[kind].filters) <= set(FILTERS[kind]), kind
+
+
+def test_a_total_is_the_sum_of_the_readers_cells_as_docs_metrics_works_it_out() -> None:
+    """docs/metrics.md's worked example, by hand: Ann (platform only) sees two platform
+    decisions and the sales one that consults her, not the other sales one: 2 + 1 = 3."""
+    with bootstrap(popo_settings()) as runtime:
+        app = runtime.app
+        for handle in ("ann", "bob", "gijs"):
+            app.add_person(actor="admin", handle=handle, name=handle.title())
+        for slug in ("platform", "sales"):
+            app.add_team(actor="admin", slug=slug, name=slug.title())
+        app.set_member("platform", actor="admin", handle="ann", role="member")
+        app.set_member("sales", actor="admin", handle="gijs", role="lead")
+        with frozen_at(T0):
+            mine = [new_decision(app, decider="bob", consulted=("bob",)) for _ in range(2)]
+            theirs = new_decision(app, team="sales", decider="gijs", consulted=("ann",))
+            new_decision(app, team="sales", decider="gijs", consulted=("bob",))
+        views = _views_of(app)
+        try:
+            cells = {
+                (r["handle"], r["team"]): r["n"]
+                for r in views.rows(
+                    "SELECT handle, team, n FROM thing_counts "
+                    "WHERE kind = 'decision' AND name = '' AND n <> 0"
+                )
+            }
+            assert cells[("", "platform")] == 2
+            assert cells[("", "sales")] == 2
+            assert cells[("ann", "sales")] == 1
+            assert ("ann", "platform") not in cells  # she is not named on platform's
+            scope = app.read_scope(Principal("ann", "test"), "decision")
+            page = thing_page(views, "decision", scope, {}, limit=10, offset=0)
+            assert page.total == 3
+            assert [orjson.loads(s)["id"] for s in page.items] == [*map(str, mine), str(theirs)]
+        finally:
+            views.close()
