@@ -38,10 +38,12 @@ __all__ = ["Cell", "cell_of", "recount", "visible_total"]
 
 _ADD = (
     "INSERT INTO thing_counts (kind, name, value, handle, team, owner, private_to, n) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (kind, name, value, handle, team, owner, private_to) "
+    "VALUES {rows} ON CONFLICT (kind, name, value, handle, team, owner, private_to) "
     "DO UPDATE SET n = thing_counts.n + excluded.n"
 )
+
+#: At most this many counts change in one statement.
+_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,20 @@ def recount(tx: Tx, kind: str, before: Cell | None, after: Cell) -> None:
     old = set() if before is None else before.keys()
     new = after.keys()
     if before is not None:
-        for key in old - new if same_cell else old:
-            tx.run(_ADD, kind, *key, before.team, before.owner, before.private_to, -1)
-    for key in new - old if same_cell else new:
-        tx.run(_ADD, kind, *key, after.team, after.owner, after.private_to, 1)
+        _add(tx, kind, before, old - new if same_cell else old, -1)
+    _add(tx, kind, after, new - old if same_cell else new, 1)
+
+
+def _add(tx: Tx, kind: str, cell: Cell, keys: set[tuple[str, str, str]], n: int) -> None:
+    """Add ``n`` to the counts of ``keys`` in ``cell``: a statement per :data:`_ROWS` keys
+    (they differ, as one statement needs; SQLite takes 32,766 parameters)."""
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _ROWS):
+        chunk = ordered[start : start + _ROWS]
+        rows = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+        params = [v for key in chunk
+                  for v in (kind, *key, cell.team, cell.owner, cell.private_to, n)]  # fmt: skip
+        tx.run(_ADD.format(rows=rows), *params)
 
 
 def visible_total(
