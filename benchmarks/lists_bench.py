@@ -6,6 +6,7 @@ Run from the repository root::
 
     .venv/bin/python -m benchmarks.lists_bench            # the reported run (1 rep)
     .venv/bin/python -m benchmarks.lists_bench --quick    # smoke test: 2 s per row, 1k decisions
+    .venv/bin/python -m benchmarks.lists_bench --against 0df21ea   # old code vs this, same run
 
 Set-up (as ``benchmarks/cache_bench.py``): one embedded nats-server (fresh temp store, fsync
 always), three ledgers in streams of their own, each served by ``koers serve --no-workers
@@ -17,17 +18,24 @@ always), three ledgers in streams of their own, each served by ``koers serve --n
 * **10k, cache off**: the same ledger served with ``KOERS_VIEW_CACHE_SECONDS=0``: every list
   runs its SQL on the views (the cache-on servers answer a repeated read from the cache).
 
+With ``--against REV`` the three ledgers are served a second time (``demo-old``, ...) by
+the code of commit ``REV`` (``git archive`` into the temporary folder; ``koers serve`` runs
+there), so old and new are measured in the same run on the same machine load.
+
 Each row is ``wrk -t2 -c8 -d<seconds>s`` with ann's API token, in an order rotated per
-repetition: ``GET /decisions`` (the first page, 100), ``GET /decisions?team=platform&limit=20
-&offset=40`` (a filtered page further in), ``GET /decisions/<id>`` (one decision), and
-``/health``. Reported: medians over repetitions of requests/s and wrk's p50/p99, the ratio
-to ``/health`` on the same server, and 10k ÷ demo (flat: ≈ 1). Output: markdown on stdout
-and ``benchmarks/out/lists_bench.json``. Nothing is asserted about timings.
+repetition: ``GET /decisions`` (the first page, 100), ``GET /decisions?limit=7`` (an answer
+the size of the demo's whole list: ann sees 7 of its decisions), ``GET /decisions?team=
+platform&limit=20&offset=40`` (a filtered page further in), ``GET /decisions/<id>`` (one
+decision), and ``/health``. Reported: medians over repetitions of requests/s and wrk's
+p50/p99, the ratio to ``/health`` on the same server, 10k ÷ demo (flat: ≈ 1) and new ÷ old.
+Output: markdown on stdout and ``benchmarks/out/lists_bench.json``. Nothing is asserted
+about timings.
 """
 
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -38,7 +46,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from benchmarks._figures import median, ratio_text
-from benchmarks._harness import arguments, measure_and_write, out_file
+from benchmarks._harness import ROOT, arguments, measure_and_write, out_file
 from benchmarks.access_bench import require_wrk, wrk_rounds
 from benchmarks.cache_bench import cache_off
 from benchmarks.views_bench import DEMO_TODAY, demo_events, renamed
@@ -47,8 +55,10 @@ from benchmarks.web_bench import Served, api_client, served
 OUT_FILE = out_file(__file__)
 DECISION_EVENTS = ":Decision."  # in the topic of every decision event
 FILTERED = "/decisions?team=platform&limit=20&offset=40"
+OLD = "-old"  # the name of a ledger served by the older code ends so
 PATHS = {
     "GET /decisions": "/decisions",
+    "GET /decisions?limit=7": "/decisions?limit=7",
     f"GET {FILTERED}": FILTERED,
     "GET /decisions/<id>": "/decisions/{id}",
     "/health": "/health",
@@ -91,17 +101,31 @@ def _rows(sites: Sequence[Served]) -> dict[str, tuple[str, dict[str, str]]]:
     return rows
 
 
-def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
+def old_code(rev: str, tmp: Path) -> Path:
+    """The source tree of commit ``rev``, exported into ``tmp`` (no checkout, no worktree)."""
+    folder = tmp / f"code-{rev}"
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def measure(url: str, tmp: Path, sizes: Sizes, reps: int, against: str | None) -> dict[str, Any]:
     demo = demo_events(DEMO_TODAY, None)
     big = many_decisions(demo, sizes.decisions)
+    codes = [("", ROOT)] + ([(OLD, old_code(against, tmp))] if against else [])
     with ExitStack() as stack:
-        sites = [stack.enter_context(served("demo", url, tmp, demo)),
-                 stack.enter_context(served("10k", url, tmp, big))]  # fmt: skip
-        with cache_off():
-            sites.append(stack.enter_context(served("10k-uncached", url, tmp, big)))
+        sites = []
+        for suffix, code in codes:
+            for name, events in (("demo", demo), ("10k", big)):
+                sites.append(stack.enter_context(served(name + suffix, url, tmp, events, code)))
+            with cache_off():
+                sites.append(stack.enter_context(
+                    served(f"10k-uncached{suffix}", url, tmp, big, code)))  # fmt: skip
+        sites.sort(key=lambda site: site.name.removesuffix(OLD))  # old beside new (stable)
         rows = _rows(sites)
         rounds = wrk_rounds(rows, sizes.seconds, reps)
-        return {"events": {s.name: s.events for s in sites}, "rows": rounds}
+        return {"events": {s.name: s.events for s in sites}, "rows": rounds, "against": against}
 
 
 def _ratio(runs: list[dict[str, float]], under: list[dict[str, float]] | None) -> float | None:
@@ -115,24 +139,28 @@ def report(results: dict[str, Any]) -> None:
     sizes = ", ".join(f"{name}: {n:,} events" for name, n in results["events"].items())
     print(f"\nkoers serve ({sizes}), wrk -t2 -c8 [medians of the repetitions]:\n")
     print("| endpoint, ledger | req/s | p50 ms | p99 ms | non-2xx/3xx | ÷ /health (same server) "
-          "| ÷ the demo's |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| ÷ the demo's | new ÷ old |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, runs in rows.items():
         what, site = name.rsplit(", ", 1)
+        suffix = OLD if site.endswith(OLD) else ""
         health = rows.get(f"/health, {site}")
-        demo = rows.get(f"{what}, demo") if site != "demo" else None
+        demo = rows.get(f"{what}, demo{suffix}") if site != f"demo{suffix}" else None
+        old = rows.get(f"{name}{OLD}") if not suffix else None
         cells = [median([r[k] for r in runs]) for k in ("rps", "p50", "p99", "errors")]
-        ratios = f"{ratio_text(_ratio(runs, health))} | {ratio_text(_ratio(runs, demo))}"
+        ratios = " | ".join(ratio_text(_ratio(runs, under)) for under in (health, demo, old))
         print(f"| {name} | {cells[0]:,.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.0f} "
               f"| {ratios} |")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = arguments(__doc__, default_reps=1).options(argv)
+    parser = arguments(__doc__, default_reps=1)
+    parser.add_argument("--against", metavar="REV", help="also serve commit REV's code")
+    args = parser.options(argv)
     require_wrk()
     sizes = QUICK if args.quick else Sizes()
     return measure_and_write(
-        "lists", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps),
+        "lists", args, sizes, lambda url, tmp: measure(url, tmp, sizes, args.reps, args.against),
         report=report, out=OUT_FILE,
     )  # fmt: skip
 

@@ -116,8 +116,11 @@ def koers(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def served(name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent]) -> Iterator[Served]:
-    """``events`` in a stream of their own, served by ``koers serve`` until the end."""
+def served(
+    name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent], code: Path = ROOT
+) -> Iterator[Served]:
+    """``events`` in a stream of their own, served by ``koers serve`` (of the source tree
+    ``code``: this one, or an older commit's copy) until the end."""
     data = tmp / name
     env = {**os.environ, "NATS_URL": nats_url, "NATS_STREAM": f"WEB{name.upper()}",
            "NATS_CREATE_STREAM": "yes", "KOERS_DATA_DIR": str(data), "KOERS_USER": "ann",
@@ -129,7 +132,7 @@ def served(name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent]) -
     for attempt in range(3):  # a loaded machine's nats-server may not answer serve's first 5 s
         with log.open("w") as sink:
             child = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve",
-                                      "--no-workers", "--port", "0"], env=env, cwd=ROOT,
+                                      "--no-workers", "--port", "0"], env=env, cwd=code,
                                      stderr=sink, text=True, start_new_session=True)  # fmt: skip
         if address(child, log) or attempt == 2:
             break

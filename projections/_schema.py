@@ -343,13 +343,25 @@ THING_FIELDS = Table(
 THING_PEOPLE = Table(
     "thing_people", (("thing_id", TN), ("handle", TN)), ("thing_id", "handle"), (("handle",),)
 )
-THINGS_TABLES = (THINGS, THING_FIELDS, THING_PEOPLE)
+#: How many things of a kind are in each visibility cell (``projections._thing_counts``): the
+#: things (``handle`` empty) by what decides who sees them, and again per person named on
+#: them; all of them (``name`` empty) and per list filter's value: a list's ``total`` sums a
+#: reader's cells instead of counting their rows.
+THING_COUNTS = Table(
+    "thing_counts",
+    (
+        ("kind", TN), ("name", TN), ("value", TN), ("handle", TN), ("team", TN),
+        ("owner", TN), ("private_to", TN), ("n", IN),
+    ),
+    ("kind", "name", "value", "handle", "team", "owner", "private_to"),
+)  # fmt: skip
+THINGS_TABLES = (THINGS, THING_FIELDS, THING_PEOPLE, THING_COUNTS)
 
 #: Which version of these declarations made a view file: written with the first batch
 #: (``projections.projection``); a file of an older version (or none, made before versions
 #: existed) is rebuilt when a runner opens it (``projections.runner``). Add one whenever a
 #: change to the tables or the handlers means old views answer differently.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = Table("view_schema", (("version", IN),), ("version",))
 
 

@@ -19,6 +19,8 @@ tracking position (so a read with ``min_position`` sees a write, exactly as the 
   an index range.
 - ``thing_people``: who is named on a thing (owner, decider, consulted, ...), for the rule
   "a person sees what they are on" (the ``WHERE`` of :mod:`projections.things`).
+- ``thing_counts``: how many things each reader's cells hold (:mod:`projections._thing_counts`),
+  for a list's ``total``.
 
 :class:`ThingBatch` applies a batch's events to their things in memory and writes each
 changed thing once when the batch is done (a replay computes a decision's state once per
@@ -43,6 +45,7 @@ from ledger.application._kinds import event_classes
 from ledger.application._reads import complete_state
 from ledger.domain import AGGREGATES, KoersAggregate
 from projections._sql import Tx
+from projections._thing_counts import Cell, cell_of, recount
 
 __all__ = ["FILTERS", "KIND_OF", "LISTED", "ThingBatch"]
 
@@ -130,6 +133,7 @@ def _save(tx: Tx, changed: _Changed, team: str | None) -> None:
     state = complete_state(thing, lambda _: changed.events)
     thing_id = str(thing.id)
     private_to = state.get("to") or "" if kind == "prompt" else None
+    before = cell_of(tx, thing_id) if changed.stored else None
     values = (
         kind, thing.version, team, state.get("owner"), private_to,
         orjson.dumps(state).decode(), _dumps(thing, changed.events),
@@ -155,8 +159,12 @@ def _save(tx: Tx, changed: _Changed, team: str | None) -> None:
             "VALUES (?, ?, ?, ?, ?)",
             kind, name, str(state.get(name)), changed.first, thing_id,
         )  # fmt: skip
-    for handle in _people(kind, state):
+    people = frozenset(_people(kind, state))
+    for handle in people:
         tx.run("INSERT INTO thing_people (thing_id, handle) VALUES (?, ?)", thing_id, handle)
+    filters = frozenset((name, str(state.get(name))) for name in FILTERS[kind])
+    after = Cell(team or "", state.get("owner") or "", private_to or "", people, filters)
+    recount(tx, kind, before, after)
 
 
 def _people(kind: str, state: dict[str, Any]) -> set[str]:
