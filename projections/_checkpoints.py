@@ -42,6 +42,7 @@ import sqlite3
 import threading
 from bisect import bisect_right
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from ledger.errors import ConfigurationError
@@ -192,20 +193,18 @@ class Checkpoints:
                 self._positions = None
             return position
 
-    def open(self, position: int) -> tuple[Image | None, KoersViews]:
+    def open(
+        self, position: int, *, by: datetime | None = None, upto: int | None = None
+    ) -> tuple[Image | None, KoersViews]:
         """The nearest start at or before ``position`` (``None``: none) and in-memory views
-        holding it (else empty): a view image kept in memory (:mod:`projections._images`)
-        or a checkpoint, whichever is nearer (a checkpoint is read from its file once, then
-        kept as an image). A checkpoint thinned away since it was listed gives way to the
+        holding it (else empty): a view image kept in memory (:mod:`projections._images`;
+        for an "as of" time ``by``, also one up to ``upto`` recorded by then) or a
+        checkpoint, whichever is nearer (a checkpoint is read from its file once, then kept
+        as an image). A checkpoint thinned away since it was listed gives way to the
         nearest earlier one left."""
-        image = self.image(position)
-        return image, memory_views(None if image is None else image.data)
-
-    def image(self, position: int) -> Image | None:
-        """The nearest image or checkpoint at or before ``position`` (see :meth:`open`)."""
-        kept = self.images.nearest(position)
+        image = self.images.nearest(position, by=by, upto=upto)
         on_disk = self.at_or_before(position)
-        while on_disk and (kept is None or on_disk > kept.position):
+        while on_disk and (image is None or on_disk > image.position):
             try:
                 data = self.path(on_disk).read_bytes()
             except FileNotFoundError:  # thinned away since listed
@@ -213,9 +212,9 @@ class Checkpoints:
                     self._positions = None
                 on_disk = self.at_or_before(on_disk - 1)
             else:
-                kept = Image(on_disk, data, None)
-                self.images.keep(kept)
-        return kept
+                image = Image(on_disk, data, None)
+                self.images.keep(image)
+        return image, memory_views(None if image is None else image.data)
 
     def replace_with(self, fresh: Checkpoints) -> None:
         """Put ``fresh``'s checkpoints (of the rebuilt views) in place of these."""

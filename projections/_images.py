@@ -50,10 +50,22 @@ class Images:
         self._kept: OrderedDict[int, Image] = OrderedDict()
         self._bytes = 0
 
-    def nearest(self, position: int) -> Image | None:
-        """The image at the greatest position at or before ``position`` (``None``: none)."""
+    def nearest(
+        self, position: int, *, by: datetime | None = None, upto: int | None = None
+    ) -> Image | None:
+        """The image at the greatest position at or before ``position`` (``None``: none); with
+        ``by`` (an "as of" time), also any up to ``upto`` (``None``: any) whose event was
+        recorded at or before ``by``: the last event recorded by then is at or after it."""
+
+        def fits(image: Image) -> bool:
+            if image.position <= position:
+                return True
+            if by is None or image.recorded is None:
+                return False
+            return (upto is None or image.position <= upto) and image.recorded <= by
+
         with self._lock:
-            below = [p for p in self._kept if p <= position]
+            below = [p for p, image in self._kept.items() if fits(image)]
             if not below:
                 return None
             nearest = max(below)

@@ -222,7 +222,7 @@ def _from_checkpoints(
 ) -> KoersViews:
     """:func:`views_as_of` from the nearest checkpoint or image, kept as an image after."""
     bound, stop = _plan(app, live, position, time)
-    start, views = checkpoints.open(bound)
+    start, views = checkpoints.open(bound, by=time, upto=stop if time is not None else None)
     try:
         # Up to a position the live views have reached, the log is known to reach it too.
         end = stop if stop is not None and stop <= live.committed_position else None
@@ -259,18 +259,18 @@ def _plan(
     position: int | None,
     time: datetime | None,
 ) -> tuple[int, int | None]:
-    """(the latest position a start may have, 0: start empty; where to stop reading,
-    ``None``: the end)."""
-    bound = position if position is not None else app.recorder.max_notification_id() or 0
+    """(the latest position a checkpoint to start from may have, 0: none; where to stop
+    reading, ``None``: the end)."""
+    if time is None:
+        return (position if position is not None else live.committed_position), position
+    window = _time_window(app, live, time)
+    if window is None:
+        return 0, position
+    after, last = window
+    bound = after if position is None else min(position, after)
     stop = position
-    if time is not None:
-        window = _time_window(app, live, time)
-        if window is None:
-            return 0, position
-        after, last = window
-        bound = min(bound, after)
-        if last is not None:
-            stop = last if stop is None else min(stop, last)
+    if last is not None:
+        stop = last if stop is None else min(stop, last)
     return bound, stop
 
 
