@@ -96,18 +96,19 @@ def _whole(environ: Mapping[str, str] | None, name: str, default: int, what: str
     return int(raw)
 
 
-def thinned(kept: list[int], most: int, every: int) -> list[int]:
+def thinned(kept: list[int], most: int, every: int, recent: int | None = None) -> list[int]:
     """The positions to remove from ``kept`` (ascending) so that at most ``most`` are left.
 
-    The newest ``most // 2`` (at least the newest one) always stay: recent positions, where
-    most "as of" reads look, keep a checkpoint every ``every`` events. Of the older ones, the
+    The newest ``recent`` (default ``most // 2``; at least 1, which was the rule before recent
+    ones were kept dense) always stay: recent positions, where most "as of" reads look, keep
+    a checkpoint every ``every`` events. Of the older ones, the
     earliest in each stretch of ``step`` events stays (positions ``p`` with the same
     ``p // step``), ``step`` doubling from ``every`` until they fit in the rest. The sets are
     nested (the earliest of a stretch of 2 × step is the earliest of its first half, and a
     position leaves the newest ones only to join the older ones after every one there), so a
     checkpoint once removed is never wanted again, and the older ones left stay about evenly
     spread over the older part of the log."""
-    recent = max(1, most // 2)
+    recent = max(1, most // 2 if recent is None else recent)
     step, older = max(every, 1), kept[:-recent]
     while True:
         chosen = [p for index, p in enumerate(older)
