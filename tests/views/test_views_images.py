@@ -6,6 +6,7 @@ time, and reads no event before it; after a restart (none in memory) the answers
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -151,5 +152,29 @@ def test_a_rebuild_forgets_the_images(demo: tuple[dict[str, str], Koers], tmp_pa
         runner.rebuild()
         assert runner.checkpoints.images.positions() == []
         assert _from_checkpoints(runner, EVERY + 5)[0] == _full(app, EVERY + 5)
+    finally:
+        runner.close()
+
+
+def test_concurrent_as_of_reads_sharing_images_answer_as_a_full_replay(
+    demo: tuple[dict[str, str], Koers], tmp_path: Path
+) -> None:
+    """Four threads read "as of" positions at and between checkpoints and images at once
+    (two images at most, so they are pushed out while others read them): each answer is a
+    full replay's, and the bounds hold after."""
+    env, app = demo
+    env = {**env, "KOERSVIEWS_IMAGES_KEPT": "2"}
+    runner = ViewRunner(env, tmp_path / "views.sqlite3", app=app)
+    try:
+        for stop in (EVERY, 2 * EVERY):
+            replay(app, runner.views, stop=stop)
+            runner.checkpoint()
+        replay(app, runner.views)
+        positions = [EVERY - 3, EVERY, EVERY + 9, EVERY + 9, 2 * EVERY + 1, 2 * EVERY + 30]
+        expected = {p: _full(app, p) for p in positions}
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda p: _from_checkpoints(runner, p)[0], positions * 2))
+        assert got == [expected[p] for p in positions * 2]
+        assert len(runner.checkpoints.images.positions()) <= 2
     finally:
         runner.close()
