@@ -34,7 +34,8 @@ Design:
   position, or up to the last event recorded at or before a time; queries on it are
   evaluated at that moment. :meth:`ViewRunner.as_of` starts from the nearest view checkpoint
   (a copy of the view file the runner keeps every ``KOERSVIEWS_CHECKPOINT_EVERY`` events,
-  ``_checkpoints.py``) and replays only the tail: the same answer, O(tail) instead of O(log).
+  ``_checkpoints.py``) or view image kept in memory (a checkpoint read, an earlier answer,
+  ``_images.py``) and replays only the tail: the same answer, O(tail) instead of O(log).
 - **Rebuild.** :meth:`ViewRunner.rebuild` replays the whole log into ``<views>.rebuild``, then
   swaps the file in atomically (``os.replace``) and resumes following. :func:`dump` writes
   every table deterministically: a rebuilt view dumps byte for byte what the live one does.
@@ -55,7 +56,8 @@ Design:
   stored value back as its kind for ``koers export`` (docs/metrics.md, "Column types").
 - **Settings** (prefix ``KOERSVIEWS_``): ``PERSISTENCE_MODULE`` (``eventsourcing.sqlite``),
   ``SQLITE_DBNAME`` (``<KOERS_DATA_DIR>/views.sqlite3``), ``VIEW_CLASS_TOPIC``,
-  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints); ``KOERS_VIEWS_URL`` and
+  ``CHECKPOINT_EVERY`` (2000; 0: no checkpoints), ``CHECKPOINTS_KEPT`` (24), ``IMAGES_KEPT``
+  (8; 0: none) and ``IMAGES_MB`` (256); ``KOERS_VIEWS_URL`` and
   ``KOERS_VIEWS_SCHEMA`` for PostgreSQL (``ledger/settings/_sections.py``).
 
 Query results are frozen dataclasses of JSON-ready values: ids, times (UTC ISO 8601) and

@@ -20,14 +20,16 @@ Invariants (what the "as of" reads rely on):
 Where: the folder ``<views file>.checkpoints`` beside the view file, one
 ``<position, 12 digits>.sqlite3`` per checkpoint. How often: every ``KOERSVIEWS_CHECKPOINT_EVERY``
 events (default :data:`EVERY`; 0 turns them off). They survive restarts (they are files);
-an "as of" read opens one read-only and copies it into memory (the SQLite backup API).
+an "as of" read loads one's bytes into a private in-memory database (``deserialize``) and
+keeps them in memory for the next reads (:mod:`projections._images`, bounded).
 
 How many: at most ``KOERSVIEWS_CHECKPOINTS_KEPT`` (default :data:`KEPT`). Each is a whole copy
 of a file that grows with the log, so keeping all of them would take disk in the square of
-the log's length. Past the limit the older ones are thinned (:func:`thinned`: one per stretch
-of the log, the stretch doubling until they fit; the newest always stays): they stay about
-evenly spread over the whole log, the most an "as of" read replays doubles each time, and
-the disk they take stays below ``KOERSVIEWS_CHECKPOINTS_KEPT`` copies of the view file.
+the log's length. Past the limit the older ones are thinned (:func:`thinned`): the newest
+half stay, one every ``KOERSVIEWS_CHECKPOINT_EVERY`` events over the recent log; the older
+ones keep one per stretch of the log, the stretch doubling until they fit. So recent "as of"
+reads replay at most ``EVERY`` events, older ones at most the stretch, and the disk they take
+stays below ``KOERSVIEWS_CHECKPOINTS_KEPT`` copies of the view file.
 """
 
 from __future__ import annotations
@@ -40,12 +42,24 @@ import sqlite3
 import threading
 from bisect import bisect_right
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from ledger.errors import ConfigurationError
-from projections.views import UPSTREAM, KoersViews, views_env
+from projections import _images
+from projections._images import Image, Images
+from projections.views import UPSTREAM, KoersViews, memory_views, views_env
 
-__all__ = ["EVERY", "KEPT", "Checkpoints", "checkpoint_every", "checkpoints_kept", "thinned"]
+__all__ = [
+    "EVERY",
+    "KEPT",
+    "Checkpoints",
+    "checkpoint_every",
+    "checkpoints_kept",
+    "images_kept",
+    "images_megabytes",
+    "thinned",
+]
 
 #: Events between checkpoints, by default: an "as of" read replays at most this many.
 EVERY = 2000
@@ -64,6 +78,17 @@ def checkpoints_kept(environ: Mapping[str, str] | None) -> int:
     return _whole(environ, "CHECKPOINTS_KEPT", KEPT, "of checkpoints, 2 or more", 2)
 
 
+def images_kept(environ: Mapping[str, str] | None) -> int:
+    """``KOERSVIEWS_IMAGES_KEPT`` (view images kept in memory at most, :mod:`projections._images`;
+    0: none)."""
+    return _whole(environ, "IMAGES_KEPT", _images.KEPT, "of images (0 keeps none)", 0)
+
+
+def images_megabytes(environ: Mapping[str, str] | None) -> int:
+    """``KOERSVIEWS_IMAGES_MB`` (megabytes the view images in memory take at most)."""
+    return _whole(environ, "IMAGES_MB", _images.MEGABYTES, "of megabytes", 0)
+
+
 def _whole(environ: Mapping[str, str] | None, name: str, default: int, what: str, low: int) -> int:
     raw = views_env(environ).get(name) or str(default)
     if not raw.isdigit() or int(raw) < low:
@@ -71,30 +96,43 @@ def _whole(environ: Mapping[str, str] | None, name: str, default: int, what: str
     return int(raw)
 
 
-def thinned(kept: list[int], most: int, every: int) -> list[int]:
+def thinned(kept: list[int], most: int, every: int, recent: int | None = None) -> list[int]:
     """The positions to remove from ``kept`` (ascending) so that at most ``most`` are left.
 
-    The newest is always kept. Of the older ones, the earliest in each stretch of ``step``
-    events stays (positions ``p`` with the same ``p // step``), ``step`` doubling from
-    ``every`` until they fit. The sets are nested (the earliest of a stretch of 2 × step is
-    the earliest of its first half), so a checkpoint once removed is never wanted again, and
-    those left stay about evenly spread over the whole log."""
-    step, older = max(every, 1), kept[:-1]
+    The newest ``recent`` (default ``most // 2``; at least 1, which was the rule before recent
+    ones were kept dense) always stay: recent positions, where most "as of" reads look, keep
+    a checkpoint every ``every`` events. Of the older ones, the
+    earliest in each stretch of ``step`` events stays (positions ``p`` with the same
+    ``p // step``), ``step`` doubling from ``every`` until they fit in the rest. The sets are
+    nested (the earliest of a stretch of 2 × step is the earliest of its first half, and a
+    position leaves the newest ones only to join the older ones after every one there), so a
+    checkpoint once removed is never wanted again, and the older ones left stay about evenly
+    spread over the older part of the log."""
+    recent = max(1, most // 2 if recent is None else recent)
+    step, older = max(every, 1), kept[:-recent]
     while True:
         chosen = [p for index, p in enumerate(older)
                   if index == 0 or p // step != older[index - 1] // step]  # fmt: skip
-        if len(chosen) + 1 <= most or len(chosen) <= 1:
+        if len(chosen) + recent <= most or len(chosen) <= 1:
             break
         step *= 2
-    keep = {*chosen, *kept[-1:]}
+    keep = {*chosen, *kept[-recent:]}
     return [position for position in kept if position not in keep]
 
 
 class Checkpoints:
     """The checkpoints of one view file (see the module docstring)."""
 
-    def __init__(self, views_path: str | Path, every: int = EVERY, most: int = KEPT) -> None:
+    def __init__(
+        self,
+        views_path: str | Path,
+        every: int = EVERY,
+        most: int = KEPT,
+        images: Images | None = None,
+    ) -> None:
         self.views_path = Path(views_path)
+        #: Views at positions kept in memory (checkpoints read, "as of" answers made).
+        self.images = images if images is not None else Images()
         self.folder = self.views_path.with_name(self.views_path.name + ".checkpoints")
         self.every = every
         self.most = most
@@ -156,22 +194,28 @@ class Checkpoints:
                 self._positions = None
             return position
 
-    def restore(self, position: int, into: KoersViews) -> int:
-        """Make the (fresh, in-memory) views ``into`` hold the checkpoint at ``position``, or,
-        when it has been thinned away since it was chosen, the nearest earlier one left.
-        Returns the position restored (0: none, ``into`` left empty)."""
-        while position:
+    def open(
+        self, position: int, *, by: datetime | None = None, upto: int | None = None
+    ) -> tuple[Image | None, KoersViews]:
+        """The nearest start at or before ``position`` (``None``: none) and in-memory views
+        holding it (else empty): a view image kept in memory (:mod:`projections._images`;
+        for an "as of" time ``by``, also one up to ``upto`` recorded by then) or a
+        checkpoint, whichever is nearer (a checkpoint is read from its file once, then kept
+        as an image). A checkpoint thinned away since it was listed gives way to the
+        nearest earlier one left."""
+        image = self.images.nearest(position, by=by, upto=upto)
+        on_disk = self.at_or_before(position)
+        while on_disk and (image is None or on_disk > image.position):
             try:
-                into.restore_from(self.path(position))
-            except sqlite3.OperationalError:
-                if self.path(position).exists():
-                    raise
+                data = self.path(on_disk).read_bytes()
+            except FileNotFoundError:  # thinned away since listed
+                with self._lock:
+                    self._positions = None
+                on_disk = self.at_or_before(on_disk - 1)
             else:
-                return position
-            with self._lock:
-                self._positions = None
-            position = self.at_or_before(position - 1) or 0
-        return 0
+                image = Image(on_disk, data, None)
+                self.images.keep(image)
+        return image, memory_views(None if image is None else image.data)
 
     def replace_with(self, fresh: Checkpoints) -> None:
         """Put ``fresh``'s checkpoints (of the rebuilt views) in place of these."""
@@ -180,11 +224,13 @@ class Checkpoints:
             if fresh.folder.exists():
                 os.replace(fresh.folder, self.folder)
             self._positions = None
+            self.images.clear()
 
     def remove(self) -> None:
         with self._taking, self._lock:
             shutil.rmtree(self.folder, ignore_errors=True)
             self._positions = None
+            self.images.clear()
 
 
 def _positions_in(folder: Path) -> list[int]:

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from projections._images import Image
 from projections._quarantine import SetAside, step_of, subjects_of
 from projections._sql import moment
 from projections.projection import KoersProjection, Step
@@ -64,12 +65,31 @@ def replay(
     ``prefetch``: read and decode the next page in a second thread while this one is
     applied (:func:`_pages`); ``False`` does one after the other (the benchmarks' baseline).
     """
+    return _replay(app, views, stop=stop, until=until, progress=progress, page=page,
+                   topics=topics, prefetch=prefetch)[0]  # fmt: skip
+
+
+def _replay(
+    app: Application[Any],
+    views: KoersViews,
+    *,
+    stop: int | None = None,
+    end: int | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+    page: int = PAGE,
+    topics: Sequence[str] = (),
+    prefetch: bool = True,
+) -> tuple[int, Step | None]:
+    """:func:`replay`, and the last step it applied (``None``: none). ``end``: the log's
+    last position when the caller knows the log reaches it (no round trip to ask)."""
     projection = KoersProjection(views, subjects=subjects_of(app))
     position = views.max_tracking_id(app.name) or 0
-    last = app.recorder.max_notification_id() or 0
+    last = end if end is not None else app.recorder.max_notification_id() or 0
     if stop is not None:
         last = min(last, stop)
     held: list[Step] = []
+    applied: Step | None = None
     if progress:
         progress(position, last)
     for start, read in _pages(app, position, last, page, topics=topics, prefetch=prefetch):
@@ -78,10 +98,11 @@ def replay(
             steps, held = _up_to(held + read, until)
         projection.apply(steps)
         if steps:
-            position = steps[-1][1].notification_id
+            applied = steps[-1]
+            position = applied[1].notification_id
         if progress:
             progress(start, last)
-    return position
+    return position, applied
 
 
 def _pages(
@@ -166,26 +187,65 @@ def views_as_of(
     prefetch: bool = True,
 ) -> KoersViews:
     """Views as they were at a stream ``position`` and/or a recorded ``time``, rebuilt in
-    memory (or ``into`` the empty views given): from the nearest of ``checkpoints`` (of the
-    ``live`` views) when given, else from the whole log (see the module docstring). Queries
-    on them default ``at`` to that moment (``time``, or the recording time of the event at
-    the position). Close them when done. ``prefetch``: see :func:`replay`.
+    memory (or, without checkpoints, ``into`` the empty views given): from the nearest of
+    ``checkpoints`` (of the ``live`` views) or of the images they keep in memory when given,
+    else from the whole log (see the module docstring). With checkpoints, the views made are
+    kept as an image too (:mod:`projections._images`): the next read at or after their
+    position starts there. Queries on them default ``at`` to that moment (``time``, or the
+    recording time of the event at the position). Close them when done. ``prefetch``: see
+    :func:`replay`.
     """
     if time is not None and time.tzinfo is None:
         raise ValueError("an 'as of' time needs a time zone")
+    if checkpoints is not None and live is not None:
+        if into is not None:
+            raise ValueError("'as of' views from checkpoints are made in memory, not 'into'")
+        return _from_checkpoints(app, position, time, checkpoints, live, prefetch=prefetch)
     views = memory_views() if into is None else into
     try:
-        start, stop = 0, position
-        if checkpoints is not None and live is not None:
-            start, stop = _plan(app, checkpoints, live, position, time)
-        if start:
-            checkpoints.restore(start, views)  # type: ignore[union-attr]
-        reached = replay(app, views, stop=stop, until=time, prefetch=prefetch)
-        views.as_of = time if time is not None else recorded_at(app, reached)
+        reached, applied = _replay(app, views, stop=position, until=time, prefetch=prefetch)
+        views.as_of = time if time is not None else _recorded(app, reached, applied)
     except BaseException:
         views.close()
         raise
     return views
+
+
+def _from_checkpoints(
+    app: Application[Any],
+    position: int | None,
+    time: datetime | None,
+    checkpoints: Checkpoints,
+    live: KoersViews,
+    *,
+    prefetch: bool,
+) -> KoersViews:
+    """:func:`views_as_of` from the nearest checkpoint or image, kept as an image after."""
+    bound, stop = _plan(app, live, position, time)
+    start, views = checkpoints.open(bound, by=time, upto=stop if time is not None else None)
+    try:
+        # Up to a position the live views have reached, the log is known to reach it too.
+        end = stop if stop is not None and stop <= live.committed_position else None
+        reached, applied = _replay(app, views, stop=stop, end=end, until=time, prefetch=prefetch)
+        if applied is None and start is not None and start.recorded is not None:
+            recorded: datetime | None = start.recorded  # nothing after the start applied
+        else:
+            recorded = _recorded(app, reached, applied)
+        if reached > (start.position if start else 0) and checkpoints.images.most > 0:
+            checkpoints.images.keep(Image(reached, views.image(), recorded))
+        views.as_of = time if time is not None else recorded
+    except BaseException:
+        views.close()
+        raise
+    return views
+
+
+def _recorded(app: Application[Any], reached: int, applied: Step | None) -> datetime | None:
+    """When the event at ``reached`` was recorded: from the step applied there, if any."""
+    if applied is not None and applied[1].notification_id == reached:
+        moment: datetime | None = getattr(applied[0], "timestamp", None)  # none: set aside
+        return moment
+    return recorded_at(app, reached)
 
 
 #: Events past the live views' position read to see whether an "as of" time reaches them;
@@ -195,23 +255,23 @@ _UNAPPLIED = 1000
 
 def _plan(
     app: Application[Any],
-    checkpoints: Checkpoints,
     live: KoersViews,
     position: int | None,
     time: datetime | None,
 ) -> tuple[int, int | None]:
-    """(the checkpoint to start from, 0: none; where to stop reading, ``None``: the end)."""
-    bound = position if position is not None else app.recorder.max_notification_id() or 0
+    """(the latest position a checkpoint to start from may have, 0: none; where to stop
+    reading, ``None``: the end)."""
+    if time is None:
+        return (position if position is not None else live.committed_position), position
+    window = _time_window(app, live, time)
+    if window is None:
+        return 0, position
+    after, last = window
+    bound = after if position is None else min(position, after)
     stop = position
-    if time is not None:
-        window = _time_window(app, live, time)
-        if window is None:
-            return 0, position
-        after, last = window
-        bound = min(bound, after)
-        if last is not None:
-            stop = last if stop is None else min(stop, last)
-    return checkpoints.at_or_before(bound) or 0, stop
+    if last is not None:
+        stop = last if stop is None else min(stop, last)
+    return bound, stop
 
 
 def _time_window(

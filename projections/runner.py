@@ -40,7 +40,14 @@ from eventsourcing.persistence import Notification, WaitInterruptedError
 
 from ledger.errors import ConfigurationError
 from ledger.settings import ROLE_KEY, ViewSettings
-from projections._checkpoints import Checkpoints, checkpoint_every, checkpoints_kept
+from projections._checkpoints import (
+    Checkpoints,
+    checkpoint_every,
+    checkpoints_kept,
+    images_kept,
+    images_megabytes,
+)
+from projections._images import Images
 from projections._lock import WriterLock
 from projections._quarantine import step_of, subjects_of
 from projections.export import dump, export
@@ -152,6 +159,7 @@ class ViewRunner:
             self.path,
             0 if self.postgres else checkpoint_every(self._env),
             checkpoints_kept(self._env),
+            Images(images_kept(self._env), images_megabytes(self._env)),
         )
         self._checkpoint_due = threading.Event()
         self._lock: WriterLock | PostgresWriterLock
@@ -393,7 +401,7 @@ class ViewRunner:
             return self._rebuild_schema(self.postgres, progress)
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
         _remove_database(fresh_path)
-        kept = Checkpoints(fresh_path, self.checkpoints.every, self.checkpoints.most)
+        kept = Checkpoints(fresh_path, self.checkpoints.every, self.checkpoints.most, Images(0))
         kept.remove()
         fresh = open_views(self._env, path=fresh_path)
 

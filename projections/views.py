@@ -23,10 +23,8 @@ process are seen by polling the tracking table from 1 ms, doubling up to 20 ms.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -42,7 +40,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
     WaitInterruptedError,
 )
-from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.settings import StoreSettings, ViewSettings, private_dir, private_file
@@ -98,10 +96,10 @@ class KoersViews(TrackingRecorder, ABC):
     def close(self) -> None:
         """Close the database connections."""
 
-    def restore_from(self, path: Path) -> None:
-        """Replace everything in these views by the SQLite view file at ``path`` (a
-        checkpoint, :mod:`projections._checkpoints`)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot load a SQLite checkpoint")
+    def image(self) -> bytes:
+        """The whole view database as the bytes of a SQLite file (an "as of" read keeps it
+        in memory, :mod:`projections._images`)."""
+        raise NotImplementedError(f"{type(self).__name__} is not a SQLite database")
 
     @contextmanager
     def recording(self, tracking: Tracking) -> Iterator[Tx]:
@@ -207,15 +205,9 @@ class SQLiteKoersViews(KoersViews, SQLiteTrackingRecorder):
             with connection.transaction(commit=commit) as cursor:
                 yield cursor
 
-    def restore_from(self, path: Path) -> None:
-        # Through this store's own connection: a shared-cache memory database ignores a
-        # backup written into it through another one.
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            with self.datastore.get_connection(commit=True) as connection:
-                source.backup(connection._sqlite_conn)
-        finally:
-            source.close()
+    def image(self) -> bytes:
+        with self.datastore.get_connection(commit=False) as connection:
+            return connection._sqlite_conn.serialize()
 
     def close(self) -> None:
         self.datastore.close()
@@ -304,7 +296,22 @@ def views_position(environ: Mapping[str, str] | None = None) -> tuple[int, str]:
         views.close()
 
 
-def memory_views() -> KoersViews:
-    """A fresh, private in-memory view store (for "as of" views)."""
-    name = f"file:koers-views-{uuid.uuid4().hex}?mode=memory&cache=shared"
-    return open_views({}, path=name)
+def memory_views(image: bytes | None = None) -> KoersViews:
+    """A fresh, private in-memory view store (for "as of" views): empty (its tables made), or
+    holding the view database ``image`` (the bytes of a checkpoint's file, or of
+    :meth:`SQLiteKoersViews.image`) as it is, loaded without a copy page by page.
+
+    One connection, private to the store (not a shared cache, whose table locks cost every
+    statement): its reads and writes take turns, as the library's pool lets them in memory."""
+    datastore = SQLiteDatastore(":memory:", pool_size=1, max_overflow=0)
+    views = SQLiteKoersViews(datastore)
+    if image is None:
+        views.create_table()
+        return views
+    try:
+        with datastore.get_connection(commit=True) as connection:
+            connection._sqlite_conn.deserialize(image)
+    except BaseException:
+        views.close()
+        raise
+    return views

@@ -4,7 +4,10 @@
   ``KOERSVIEWS_PERSISTENCE_MODULE`` (``eventsourcing.sqlite``), ``KOERSVIEWS_SQLITE_DBNAME``
   (``<KOERS_DATA_DIR>/views.sqlite3``), ``KOERSVIEWS_VIEW_CLASS_TOPIC``,
   ``KOERSVIEWS_CHECKPOINT_EVERY`` (``2000``: events between view checkpoints, 0: none; see
-  :mod:`projections._checkpoints`) and any other key the library's factory reads (see
+  :mod:`projections._checkpoints`), ``KOERSVIEWS_CHECKPOINTS_KEPT`` (``24``),
+  ``KOERSVIEWS_IMAGES_KEPT`` (``8``: view images an "as of" read may start from, kept in
+  memory; 0: none) and ``KOERSVIEWS_IMAGES_MB`` (``256``; see :mod:`projections._images`),
+  and any other key the library's factory reads (see
   :mod:`projections.views`).
 - ``KOERS_VIEWS_URL`` (empty: SQLite): ``postgresql://user:password@host:port/database`` puts
   every view table in that PostgreSQL database (psycopg 3), in the schema
