@@ -165,11 +165,15 @@ class AccessCommands(KoersBase):
     # -- the directory ---------------------------------------------------------------------
 
     def directory(self) -> Directory:
-        """The directory, read again when older than ``cache_seconds``."""
+        """The directory, read again when older than ``cache_seconds`` (by one thread: the
+        others that found it old wait for that read and take it)."""
         cached = self._directory
         if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
         with self._access_lock:
+            cached = self._directory
+            if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+                return cached[1]  # read by the thread this one waited for
             people = self.all_of(Person)
             teams = self.all_of(Team)
             fresh = Directory(

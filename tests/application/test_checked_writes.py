@@ -6,6 +6,7 @@ state, and an ``expected_version`` is only ever compared with a fresh load."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -132,3 +133,50 @@ def _fields_of(event: type[Any]) -> set[str]:
     for klass in event.__mro__:
         names |= set(getattr(klass, "__annotations__", {}))
     return names
+
+
+class _CountingLock:
+    """A lock that counts the threads that came to it (so a test knows they wait)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.arrived = 0
+        self.changed = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self.changed:
+            self.arrived += 1
+            self.changed.notify_all()
+        self.lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.lock.release()
+
+
+def test_an_old_directory_is_read_again_once_by_all_who_wait_for_it(
+    app: Koers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.forget_access()
+    lock, release, reads = _CountingLock(), threading.Event(), Counter[str]()
+    all_of = app.all_of
+
+    def held_read(cls: Any) -> Any:
+        reads[cls.__name__] += 1
+        assert release.wait(10), "the test did not let the first read finish"
+        return all_of(cls)
+
+    monkeypatch.setattr(app, "_access_lock", lock)
+    monkeypatch.setattr(app, "all_of", held_read)
+    seen: list[Any] = []
+    threads = [threading.Thread(target=lambda: seen.append(app.directory())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    with lock.changed:
+        assert lock.changed.wait_for(lambda: lock.arrived == 4, timeout=10)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert reads == {"Person": 1, "Team": 1}
+    assert len(seen) == 4
+    assert all(d is seen[0] for d in seen)
+    assert seen[0].role(ANN, "platform") is not None
