@@ -124,8 +124,17 @@ def koers(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def served(name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent]) -> Iterator[Served]:
-    """``events`` in a stream of their own, served by ``koers serve`` until the end."""
+def served(
+    name: str,
+    nats_url: str,
+    tmp: Path,
+    events: Sequence[StoredEvent],
+    *,
+    views_apart: bool = False,
+) -> Iterator[Served]:
+    """``events`` in a stream of their own, served by ``koers serve`` until the end.
+    ``views_apart``: the serve runs without views (``--no-views``) and ``koers projections
+    run`` keeps them in another process (the same views file)."""
     data = tmp / name
     env = {**os.environ, "NATS_URL": nats_url, "NATS_STREAM": f"WEB{name.upper()}",
            "NATS_CREATE_STREAM": "yes", "KOERS_DATA_DIR": str(data), "KOERS_USER": "ann",
@@ -134,14 +143,22 @@ def served(name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent]) -
     token = koers(env, "token", "create", "ann", "--label", "web-bench")
     link = koers(env, "login-link", "ann")
     log = data / "serve.log"
+    views = ["--no-views"] if views_apart else []
     for attempt in range(3):  # a loaded machine's nats-server may not answer serve's first 5 s
         with log.open("w") as sink:
             child = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve",
-                                      "--no-workers", "--port", "0"], env=env, cwd=ROOT,
+                                      "--no-workers", *views, "--port", "0"], env=env, cwd=ROOT,
                                      stderr=sink, text=True, start_new_session=True)  # fmt: skip
         if address(child, log) or attempt == 2:
             break
         print(f"{name}: koers serve did not start, again: {log.read_text()[-300:]}", flush=True)
+    projector = None
+    if views_apart:
+        with (data / "projections.log").open("w") as sink:
+            projector = subprocess.Popen(
+                [sys.executable, "-m", "ledger.cli", "projections", "run"],
+                env=env, cwd=ROOT, stdout=sink, stderr=sink, text=True, start_new_session=True,
+            )  # fmt: skip
     try:
         url = address(child, log)
         if not url:
@@ -153,6 +170,8 @@ def served(name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent]) -
         yield site
     finally:
         stop_child(child)
+        if projector is not None:
+            stop_child(projector)
 
 
 def address(child: subprocess.Popen[str], log: Path) -> str:
