@@ -22,8 +22,8 @@ platform) opens an objective with ``WRITERS`` key results through the API.
   and the signing, without HTTP), for the same number of seconds.
 
 Reported: medians over repetitions (rows rotated per repetition) of writes/s, wrk's p50/p99,
-and the median of the per-repetition ratio of each API row ÷ application. Nothing is asserted about
-timings. Output: markdown on stdout and ``benchmarks/out/api_writes_bench.json``.
+and the median of the per-repetition ratio of each API row ÷ application. Nothing is asserted
+about timings. Output: markdown on stdout and ``benchmarks/out/api_writes_bench.json``.
 """
 
 from __future__ import annotations

@@ -24,7 +24,15 @@ from ledger.domain import Decision, Delegation, KoersAggregate, Retro
 from ledger.domain.notify import SECRET_FIELDS, masked
 from ledger.domain.retros import PRIVATE_FIELDS, TOO_FEW_RESPONSES, pulse_shown
 
-__all__ = ["ENVELOPE", "NOT_SHOWN", "complete_state", "event_fields", "plain", "state_of"]
+__all__ = [
+    "ENVELOPE",
+    "NOT_SHOWN",
+    "complete_state",
+    "event_fields",
+    "plain",
+    "reads_history",
+    "state_of",
+]
 
 #: An event's envelope: shown apart (version, actor, time) or not at all, never as a field.
 ENVELOPE = frozenset(
@@ -124,6 +132,12 @@ def complete_state(
     if isinstance(aggregate, Decision):
         state["matrix"] = plain(aggregate.matrix())
     return state
+
+
+def reads_history(cls: type[KoersAggregate]) -> bool:
+    """Whether :func:`complete_state` of this kind reads the aggregate's events (else it
+    never calls its ``history``)."""
+    return cls in _EXTRAS
 
 
 def _said(event: Any, *fields: str) -> dict[str, Any]:
