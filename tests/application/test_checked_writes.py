@@ -17,7 +17,7 @@ import pytest
 from ledger.application import Koers, Receipt
 from ledger.application._kinds import event_classes
 from ledger.domain import COMMANDS, KeyResult, Objective, Principal
-from ledger.errors import ConcurrencyConflict, NotFound
+from ledger.errors import ConcurrencyConflict, InvalidValue, NotFound
 from tests.factories import ANN, BOB, check_in, new_key_result, new_objective
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -180,3 +180,22 @@ def test_an_old_directory_is_read_again_once_by_all_who_wait_for_it(
     assert len(seen) == 4
     assert all(d is seen[0] for d in seen)
     assert seen[0].role(ANN, "platform") is not None
+
+
+def test_a_copy_from_the_cache_shares_nothing_with_the_cached_key_result(app: Koers) -> None:
+    """The repository hands each command a deep copy (``KoersAggregate.__deepcopy__``): what
+    one command changes, or half changes before it fails, the cached one never sees."""
+    kr = new_key_result(app)
+    for note in ("one", "two"):
+        app.check_in(kr, actor=BOB, **check_in(note=note))
+    cached, copied = app.repository.get(kr, deepcopy_from_cache=False), app.load(KeyResult, kr)
+    assert copied is not cached
+    assert vars(copied) == vars(cached)
+    (entry,) = [c for c in copied.check_ins.values() if c["note"] == "one"]
+    entry["note"] = "changed"
+    copied.commands["k"] = "x"
+    assert sorted(c["note"] for c in cached.check_ins.values()) == ["one", "two"]
+    assert "k" not in cached.commands
+    with pytest.raises(InvalidValue):
+        app.check_in(kr, actor=BOB, **check_in(confidence=11))
+    assert app.load(KeyResult, kr).version == cached.version == copied.version
