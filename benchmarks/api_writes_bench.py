@@ -28,6 +28,7 @@ about timings. Output: markdown on stdout and ``benchmarks/out/api_writes_bench.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -115,7 +116,25 @@ def _objective() -> dict[str, Any]:
     }
 
 
-def _api_rate(url: str, token: str, ids: list[str], seconds: int) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _api_rate(site: Served, ids: list[str], seconds: int) -> dict[str, float]:
+    """wrk's figures, and the CPU ms per write of the serve (and of the views process)."""
+    before = [_cpu_seconds(pid) for pid in site.pids]
+    got = _wrk(site.url, site.token, ids, seconds)
+    used = [_cpu_seconds(pid) - b for pid, b in zip(site.pids, before, strict=True)]
+    writes = max(got["rps"] * seconds, 1)
+    got["cpu_ms"] = used[0] * 1000 / writes
+    if len(used) > 1:
+        got["views_cpu_ms"] = used[1] * 1000 / writes
+    return got
+
+
+def _wrk(url: str, token: str, ids: list[str], seconds: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_SCRIPT % ", ".join(f'"{i}"' for i in ids))
     out = subprocess.run(
@@ -150,12 +169,14 @@ def _app_rate(app: Koers, ids: list[UUID], seconds: int) -> dict[str, float]:
             counts[n] += 1
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(len(ids))]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"rps": sum(counts) / (time.monotonic() - started)}
+    used = time.process_time() - cpu  # this process: the writers (nothing else runs now)
+    return {"rps": sum(counts) / (time.monotonic() - started),
+            "cpu_ms": used * 1000 / max(sum(counts), 1)}  # fmt: skip
 
 
 def _app_ids(app: Koers) -> list[UUID]:
@@ -213,7 +234,7 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
                         got = _app_rate(app, app_ids, sizes.seconds)
                     else:
                         on, ids = targets[name]
-                        got = _api_rate(on.url, on.token, ids, sizes.seconds)
+                        got = _api_rate(on, ids, sizes.seconds)
                     rows[name].append(got)
                     print(f"rep {rep + 1} {name}: {got}", flush=True)
         finally:
@@ -221,22 +242,32 @@ def measure(url: str, tmp: Path, sizes: Sizes, reps: int) -> dict[str, Any]:
         return {"events": len(events), "writers": WRITERS, "rows": rows}
 
 
+def _cpu(runs: list[dict[str, float]], key: str = "cpu_ms") -> str:
+    """The median CPU ms per write, or "-" for runs made before it was measured."""
+    values = [r[key] for r in runs if key in r]
+    return f"{median(values):.2f}" if values else "-"
+
+
 def report(results: dict[str, Any]) -> None:
     rows = results["rows"]
     app = rows["application"]
     print(f"\ncheck-ins, {results['writers']} writers, each on a key result of its own, after "
-          f"the demo ({results['events']} events) [medians of the repetitions]:\n")  # fmt: skip
-    print("| path | writes/s | p50 ms | p99 ms | non-2xx | ÷ application |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(wrk_row("API (`koers serve`, views in it, wrk)", rows["API"],
-                  rps_ratio(rows["API"], app)))  # fmt: skip
+          f"the demo ({results['events']} events) [medians of the repetitions; CPU: ms per "
+          "write of the serve, or of this process for the application]:\n")  # fmt: skip
+    print("| path | writes/s | p50 ms | p99 ms | non-2xx | ÷ application | CPU ms/write "
+          "| views process CPU ms/write |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    api = rows["API"]
+    print(wrk_row("API (`koers serve`, views in it, wrk)", api, rps_ratio(api, app))
+          + f" {_cpu(api)} | - |")  # fmt: skip
     apart = rows.get("API, views apart")  # not in runs before this row was added
     if apart:
         print(wrk_row("API (`koers serve --no-views`, views in another process, wrk)", apart,
-                      rps_ratio(apart, app)))  # fmt: skip
+                      rps_ratio(apart, app))
+              + f" {_cpu(apart)} | {_cpu(apart, 'views_cpu_ms')} |")  # fmt: skip
     print(f"| application in-process (`Koers.check_in`) | {median([r['rps'] for r in app]):,.0f} "
-          "| - | - | - | 1.00x |")  # fmt: skip
-    print(f"\nAPI ÷ application: {ratio_text(rps_ratio(rows['API'], app))} (target ≥ 0.80x)")
+          f"| - | - | - | 1.00x | {_cpu(app)} | - |")  # fmt: skip
+    print(f"\nAPI ÷ application: {ratio_text(rps_ratio(api, app))} (target ≥ 0.80x)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

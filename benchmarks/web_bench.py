@@ -98,6 +98,8 @@ class Served:
     token: str
     tab: Any = None
     cookies: dict[str, str] = field(default_factory=dict)
+    #: the serve's process id, then the views process's (``views_apart``)
+    pids: tuple[int, ...] = ()
 
 
 # --- the ledgers ---------------------------------------------------------------------------
@@ -165,6 +167,7 @@ def served(
             raise RuntimeError(f"koers serve did not start: {log.read_text()[-2000:]}")
         print(f"{name}: {written} events at {url}", flush=True)
         site = Served(name, url, written, token)
+        site.pids = (child.pid,) if projector is None else (child.pid, projector.pid)
         caught_up(site)
         site.cookies = {"login": re.sub(r"^https?://[^/]+", url, link)}
         yield site
