@@ -32,6 +32,7 @@ __all__ = [
     "plain",
     "reads_history",
     "state_of",
+    "state_values",
 ]
 
 #: An event's envelope: shown apart (version, actor, time) or not at all, never as a field.
@@ -76,6 +77,11 @@ def _plain_compound(value: Any) -> Any:
 
 def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
     """The aggregate's state as plain data, id and version first."""
+    return plain(state_values(aggregate))  # type: ignore[no-any-return]
+
+
+def state_values(aggregate: KoersAggregate) -> dict[str, Any]:
+    """What :func:`state_of` shows, as the aggregate holds it (not made plain yet)."""
     state: dict[str, Any] = {
         "id": aggregate.id,
         "version": aggregate.version,
@@ -85,7 +91,7 @@ def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
     for name, value in vars(aggregate).items():
         if not name.startswith("_") and name != "commands":
             state[name] = value
-    return plain(state)  # type: ignore[no-any-return]
+    return state
 
 
 #: What a history shows instead of one person's own answer (``PRIVATE_FIELDS``).
