@@ -90,6 +90,8 @@ class Served:
     token: str
     tab: Any = None
     cookies: dict[str, str] = field(default_factory=dict)
+    #: the serve's process id, then the views process's (``views_apart``)
+    pids: tuple[int, ...] = ()
 
 
 # --- the ledgers ---------------------------------------------------------------------------
@@ -117,10 +119,18 @@ def koers(env: dict[str, str], *args: str) -> str:
 
 @contextmanager
 def served(
-    name: str, nats_url: str, tmp: Path, events: Sequence[StoredEvent], code: Path = ROOT
+    name: str,
+    nats_url: str,
+    tmp: Path,
+    events: Sequence[StoredEvent],
+    code: Path = ROOT,
+    *,
+    views_apart: bool = False,
 ) -> Iterator[Served]:
     """``events`` in a stream of their own, served by ``koers serve`` (of the source tree
-    ``code``: this one, or an older commit's copy) until the end."""
+    ``code``: this one, or an older commit's copy) until the end. ``views_apart``: the serve
+    runs without views (``--no-views``) and ``koers projections run`` keeps them in another
+    process (the same views file)."""
     data = tmp / name
     env = {**os.environ, "NATS_URL": nats_url, "NATS_STREAM": f"WEB{name.upper()}",
            "NATS_CREATE_STREAM": "yes", "KOERS_DATA_DIR": str(data), "KOERS_USER": "ann",
@@ -129,25 +139,36 @@ def served(
     token = koers(env, "token", "create", "ann", "--label", "web-bench")
     link = koers(env, "login-link", "ann")
     log = data / "serve.log"
+    views = ["--no-views"] if views_apart else []
     for attempt in range(3):  # a loaded machine's nats-server may not answer serve's first 5 s
         with log.open("w") as sink:
             child = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve",
-                                      "--no-workers", "--port", "0"], env=env, cwd=code,
+                                      "--no-workers", *views, "--port", "0"], env=env, cwd=code,
                                      stderr=sink, text=True, start_new_session=True)  # fmt: skip
         if address(child, log) or attempt == 2:
             break
         print(f"{name}: koers serve did not start, again: {log.read_text()[-300:]}", flush=True)
+    projector = None
+    if views_apart:
+        with (data / "projections.log").open("w") as sink:
+            projector = subprocess.Popen(
+                [sys.executable, "-m", "ledger.cli", "projections", "run"],
+                env=env, cwd=code, stdout=sink, stderr=sink, text=True, start_new_session=True,
+            )  # fmt: skip
     try:
         url = address(child, log)
         if not url:
             raise RuntimeError(f"koers serve did not start: {log.read_text()[-2000:]}")
         print(f"{name}: {written} events at {url}", flush=True)
         site = Served(name, url, written, token)
+        site.pids = (child.pid,) if projector is None else (child.pid, projector.pid)
         caught_up(site)
         site.cookies = {"login": re.sub(r"^https?://[^/]+", url, link)}
         yield site
     finally:
         stop_child(child)
+        if projector is not None:
+            stop_child(projector)
 
 
 def address(child: subprocess.Popen[str], log: Path) -> str:

@@ -28,7 +28,7 @@ from projections import _decisions, _follow_up, _goals, _lineage
 from projections._quarantine import DATABASE_ERRORS, SetAside, failed, record
 from projections._schema import BATCHES, SCHEMA, SCHEMA_VERSION
 from projections._sql import Tx, moment
-from projections._things import KIND_OF, ThingBatch
+from projections._things import KIND_OF, LiveThings, ThingBatch
 from projections._types import Handlers, chained
 from projections.views import PROJECTION_NAME, KoersViews
 
@@ -53,6 +53,8 @@ class KoersProjection(Projection[KoersViews]):
         super().__init__(view)
         #: where the events are (for the subjects of quarantined ones); ``None``: unknown
         self.subjects = subjects
+        #: the things this projection wrote last, to apply their next events to
+        self.live = LiveThings()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction (what the library's ``ProjectionRunner`` calls)."""
@@ -82,7 +84,7 @@ class KoersProjection(Projection[KoersViews]):
             if done == 0:  # the first batch: which schema made these views
                 tx.run(f"INSERT INTO {SCHEMA.name} (version) VALUES (?)", SCHEMA_VERSION)
             _index(tx, steps, done)
-            things = ThingBatch(tx)  # the state lists and shows answer, written once per batch
+            things = ThingBatch(tx, self.live)  # the state lists and shows answer, once a batch
             for domain_event, tracking in steps:
                 if isinstance(domain_event, SetAside):
                     record(tx, domain_event)

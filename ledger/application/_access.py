@@ -54,7 +54,8 @@ from ledger.errors import Forbidden, NotAllowed, NotFound, Unauthenticated
 __all__ = ["AccessCommands", "Directory", "Facts", "ReadScope"]
 
 _TOKEN_PREFIX = "koers_"
-#: At most this many tokens are kept in memory (then the cache starts again).
+#: At most this many tokens (and objectives' teams) are kept in memory (then the cache
+#: starts again).
 _MOST_TOKENS = 10_000
 _LINK_PREFIX = "koers-link_"
 #: Fields that name a person who must be in the directory.
@@ -159,15 +160,20 @@ class AccessCommands(KoersBase):
         self._access_lock = threading.Lock()
         self._directory: tuple[float, Directory] | None = None
         self._tokens: dict[UUID, tuple[float, Token | None]] = {}
+        self._objective_teams: dict[UUID, str] = {}
 
     # -- the directory ---------------------------------------------------------------------
 
     def directory(self) -> Directory:
-        """The directory, read again when older than ``cache_seconds``."""
+        """The directory, read again when older than ``cache_seconds`` (by one thread: the
+        others that found it old wait for that read and take it)."""
         cached = self._directory
         if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
         with self._access_lock:
+            cached = self._directory
+            if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+                return cached[1]  # read by the thread this one waited for
             people = self.all_of(Person)
             teams = self.all_of(Team)
             fresh = Directory(
@@ -192,7 +198,7 @@ class AccessCommands(KoersBase):
         get = (lambda name: getattr(thing, name, None)) if thing is not None else values.get
         if kind == "key_result":
             objective_id = get("objective_id")
-            team = self.load(Objective, objective_id).team if objective_id else None
+            team = self._objective_team(objective_id) if objective_id else None
             return Facts(frozenset({team} if team else ()), {"owner": get("owner") or ""})
         if kind == "delegation":
             owner = get("owner") or ""
@@ -214,6 +220,19 @@ class AccessCommands(KoersBase):
         team = get("team")
         groups = {"consulted": frozenset(get("consulted") or ())} if kind == "decision" else {}
         return Facts(frozenset({team} if team else ()), people, groups)
+
+    def _objective_team(self, objective_id: UUID) -> str:
+        """The team of an objective (``NotFound`` if there is none): a key result's team
+        for the access rules. Only the objective's first event (``Set``) gives it a team,
+        so once read it is kept (no round trip to the store, and no wait on the objective
+        while its other key results are checked at the same time)."""
+        team = self._objective_teams.get(objective_id)
+        if team is None:
+            team = self.load(Objective, objective_id).team
+            if len(self._objective_teams) >= _MOST_TOKENS:
+                self._objective_teams.clear()
+            self._objective_teams[objective_id] = team
+        return team
 
     def fits(self, who: Who, principal: Principal, facts: Facts) -> bool:
         """Whether the principal is ``who`` for a thing with these facts."""
@@ -302,15 +321,15 @@ class AccessCommands(KoersBase):
         command: Command,
         target: UUID | None,
         values: Mapping[str, Any],
-    ) -> None:
+    ) -> KoersAggregate | None:
         """Refuse (``Forbidden``; ``NotFound`` for a thing the principal may not see, also
         the objective a new key result names) unless the principal may issue the command on
-        its target with these values."""
+        its target with these values; answer the target as loaded for the check."""
         if principal.read_only:
             raise Forbidden("this credential is read-only: it may read, never write",
                             "a credential that may write")  # fmt: skip
         if principal.local:  # the local administrator (see Principal)
-            return
+            return None
         self._known_names(command, values)
         thing = None
         if target is not None:
@@ -323,7 +342,7 @@ class AccessCommands(KoersBase):
         if any(self.fits(who, principal, facts) for who in command.may):
             if command.name == "token.create" and values.get("on_behalf"):
                 self._only_admins(principal, "a token that acts for others")
-            return
+            return thing
         if not self.may_see(principal, facts):
             if thing is not None:
                 raise NotFound(command.kind.replace("_", " "), target)

@@ -29,6 +29,8 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -78,6 +80,9 @@ T = TypeVar("T")
 RETRIES = 5
 #: Kinds whose commands change who may do what.
 _ACCESS_KINDS = frozenset({"person", "team", "token"})
+#: The target :meth:`KoersBase.execute` just loaded to authorize its command: the command's
+#: first attempt starts from it instead of loading it again (:meth:`KoersBase.change`).
+_checked: ContextVar[KoersAggregate | None] = ContextVar("koers_checked_target", default=None)
 
 
 @dataclass(frozen=True)
@@ -197,10 +202,11 @@ class KoersBase(Application[UUID]):
                 if json_values
                 else version.check(expected_version)
             )
+        thing = None
         if principal is not None:  # after every value is checked: bad input is told first
-            self.authorize(principal, command, target_id, checked)
+            thing = self.authorize(principal, command, target_id, checked)
         handler: Callable[..., Receipt] = getattr(self, command.handler)
-        with proved_by(principal.credential if principal is not None else ""):
+        with proved_by(principal.credential if principal is not None else ""), _starting(thing):
             receipt = handler(*(() if target is None else (target,)), **options)
         if command.kind in _ACCESS_KINDS:
             self.forget_access()
@@ -222,9 +228,11 @@ class KoersBase(Application[UUID]):
 
     def authorize(
         self, principal: Principal, command: Command, target: UUID | None, values: Any
-    ) -> None:
+    ) -> KoersAggregate | None:
         """Refuse the command unless the principal may issue it (the access rules fill
-        this in: :class:`ledger.application._access.AccessCommands`)."""
+        this in: :class:`ledger.application._access.AccessCommands`); answer the target as
+        it was loaded for the check (``None`` if it was not), which the command's first
+        attempt starts from."""
         raise NotImplementedError
 
     def forget_access(self) -> None:
@@ -416,7 +424,9 @@ class KoersBase(Application[UUID]):
             used = self._key_used(key)
             if used is not None:
                 return used
-            aggregate = self.load(cls, aggregate_id)
+            aggregate = _checked_target(cls, aggregate_id, expected_version)
+            if aggregate is None:
+                aggregate = self.load(cls, aggregate_id)
             done = aggregate.done_already(key, event.__name__)
             if done is not None:
                 return Receipt(aggregate_id, done, None, replayed=True)
@@ -547,3 +557,30 @@ def _created_event(cls: type[KoersAggregate]) -> type[Any]:
         if isinstance(value, type) and issubclass(value, KoersAggregate.Created):
             return value
     raise TypeError(f"{cls.__name__} declares no created event")
+
+
+@contextmanager
+def _starting(thing: KoersAggregate | None) -> Iterator[None]:
+    """While a command of :meth:`KoersBase.execute` runs: the target its check loaded."""
+    token = _checked.set(thing)
+    try:
+        yield
+    finally:
+        _checked.reset(token)
+
+
+def _checked_target(cls: type[A], aggregate_id: UUID, expected: int | None) -> A | None:
+    """The target :meth:`KoersBase.execute` loaded for its check, taken once (the first
+    attempt of the change on it); ``None`` for anything else. It was loaded moments ago
+    through the repository (a copy nobody else holds) and only read since: starting from it
+    is loading it again, minus a round trip. Should it be stale, the save's expectation
+    fails and the next attempt loads afresh (step 4 of the template); it is not used where
+    the caller's ``expected_version`` does not match it, so a conflict is only ever reported
+    against a fresh load."""
+    thing = _checked.get()
+    if thing is None or thing.id != aggregate_id or not isinstance(thing, cls):
+        return None
+    _checked.set(None)
+    if expected is not None and thing.version != expected:
+        return None
+    return thing

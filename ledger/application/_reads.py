@@ -24,7 +24,16 @@ from ledger.domain import Decision, Delegation, KoersAggregate, Retro
 from ledger.domain.notify import SECRET_FIELDS, masked
 from ledger.domain.retros import PRIVATE_FIELDS, TOO_FEW_RESPONSES, pulse_shown
 
-__all__ = ["ENVELOPE", "NOT_SHOWN", "complete_state", "event_fields", "plain", "state_of"]
+__all__ = [
+    "ENVELOPE",
+    "NOT_SHOWN",
+    "complete_state",
+    "event_fields",
+    "plain",
+    "reads_history",
+    "state_of",
+    "state_values",
+]
 
 #: An event's envelope: shown apart (version, actor, time) or not at all, never as a field.
 ENVELOPE = frozenset(
@@ -68,6 +77,11 @@ def _plain_compound(value: Any) -> Any:
 
 def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
     """The aggregate's state as plain data, id and version first."""
+    return plain(state_values(aggregate))  # type: ignore[no-any-return]
+
+
+def state_values(aggregate: KoersAggregate) -> dict[str, Any]:
+    """What :func:`state_of` shows, as the aggregate holds it (not made plain yet)."""
     state: dict[str, Any] = {
         "id": aggregate.id,
         "version": aggregate.version,
@@ -77,7 +91,7 @@ def state_of(aggregate: KoersAggregate) -> dict[str, Any]:
     for name, value in vars(aggregate).items():
         if not name.startswith("_") and name != "commands":
             state[name] = value
-    return plain(state)  # type: ignore[no-any-return]
+    return state
 
 
 #: What a history shows instead of one person's own answer (``PRIVATE_FIELDS``).
@@ -124,6 +138,12 @@ def complete_state(
     if isinstance(aggregate, Decision):
         state["matrix"] = plain(aggregate.matrix())
     return state
+
+
+def reads_history(cls: type[KoersAggregate]) -> bool:
+    """Whether :func:`complete_state` of this kind reads the aggregate's events (else it
+    never calls its ``history``)."""
+    return cls in _EXTRAS
 
 
 def _said(event: Any, *fields: str) -> dict[str, Any]:

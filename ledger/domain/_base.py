@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -99,6 +100,16 @@ class KoersAggregate(Aggregate):
     if TYPE_CHECKING:  # attributes, not dataclass fields
         #: idempotency key -> "<EventName>@<version>" of the event the command produced
         commands: dict[str, str]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A copy that shares nothing with this one (what the repository hands a command
+        from its cache, so a command that fails leaves the cached one as it was), made by
+        pickling it: as deep as ``copy.deepcopy``'s walk, and 2-3x faster on a key result
+        with hundreds of check-ins (an aggregate holds plain data only; the views pickle
+        aggregates too)."""
+        copied: Self = pickle.loads(pickle.dumps(self, pickle.HIGHEST_PROTOCOL))
+        memo[id(self)] = copied
+        return copied
 
     class Event(Aggregate.Event):
         """Something that happened to an aggregate, recorded by ``actor``."""

@@ -5,11 +5,13 @@ access rules, filters and paging in SQL, forged events set aside, old view files
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -35,7 +37,7 @@ from projections import (
     views_as_of,
 )
 from projections._schema import SCHEMA
-from projections._things import FILTERS, LISTED
+from projections._things import FILTERS, LISTED, _complete_state
 from projections.things import page_query
 from tests.conftest import fresh_env, postgres_views
 from tests.factories import T0, decide, new_decision, new_delegation, new_objective, new_prompt
@@ -387,3 +389,25 @@ def test_a_total_is_the_sum_of_the_readers_cells_as_docs_metrics_works_it_out() 
             assert [orjson.loads(s)["id"] for s in page.items] == [*map(str, mine), str(theirs)]
         finally:
             views.close()
+
+
+@pytest.mark.parametrize("kind", LISTED)
+def test_the_state_written_in_one_pass_is_complete_state(
+    demo: tuple[Koers, KoersViews], kind: str
+) -> None:
+    """What the projection writes (orjson's pass where the kind adds nothing to the state)
+    is what :func:`complete_state` answers, value for value."""
+    app, _ = demo
+    for thing, events in app.all_with_events(AGGREGATES[kind]):
+        assert _complete_state(thing, events) == complete_state(thing, app.event_history)
+
+
+def test_a_value_orjson_cannot_write_takes_the_walk_of_plain(
+    demo: tuple[Koers, KoersViews],
+) -> None:
+    app, _ = demo
+    kr = copy.deepcopy(app.all_of(AGGREGATES["key_result"])[0])
+    kr.by_amount = {Decimal("1.5"): "a decimal key: orjson writes no such key"}
+    state = _complete_state(kr, [])
+    assert state["by_amount"] == {"1.5": "a decimal key: orjson writes no such key"}
+    assert state == complete_state(kr, app.event_history)
