@@ -40,7 +40,7 @@ from ledger.audit._signatures import Job, SignatureChecks
 from ledger.nats._keys import TrustedKeys
 from ledger.nats._subjects import H_KEY_ID, H_SIGNATURE
 
-__all__ = ["RECORD_SIZE", "Part", "Scan", "tree_of"]
+__all__ = ["RECORD_SIZE", "Scan", "tree_of"]
 
 #: One leaf record: the 32-byte leaf hash and the 8-byte content key.
 RECORD_SIZE = 32 + CONTENT_KEY_SIZE
