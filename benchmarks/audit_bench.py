@@ -6,19 +6,24 @@ Run from the repository root::
     .venv/bin/python -m benchmarks.audit_bench            # the reported run (about 6 minutes)
     .venv/bin/python -m benchmarks.audit_bench --quick    # smoke test: 20,000 events, 1 rep
     .venv/bin/python -m benchmarks.audit_bench --only writes    # one part (the other: last JSON)
+    .venv/bin/python -m benchmarks.audit_bench --only verify --no-signatures  # issue 16's row
 
 Part 1, verify. A stream of ``--events`` realistic events (decision-opened payloads of about
 450 bytes with the ledger's headers, each signed as the store signs it) is written with
 ADR-50 atomic batches of 1,000, four in flight, on an embedded nats-server started with
 ``sync_always=False``: fixture data only, nothing measured depends on its fsync. Checkpoints
 are signed every 1,000 events with their leaf records, as ``koers serve`` would have (a
-first full verification builds the tree for them). Then, each ``--reps`` times:
-``verify_log`` (what ``koers audit verify`` runs: read, hash, check every event's signature,
-compare 1,000 signed roots, consistency proofs), the same without the signature checks (what
-``koers serve``'s startup check runs: signatures only after the last checkpoint), the same
-read without hashing (the lean push consumer), hashing alone over frames held in memory, and
-the signature checks alone over them. Once: the same stream read with batch direct gets
-(``ledger.nats._bulk.BulkReader``, 1,000 per request), the reader the store itself uses.
+first full verification builds the tree for them). Then, each ``--reps`` times, old and
+new way in the same repetition (the order reversed every other repetition): ``verify_log``
+without the events' own signatures (read, hash, compare 1,000 signed roots, consistency
+proofs: what issue 6 measured, and what ``koers serve``'s startup check runs) with one
+reader, and in ``--readers`` ranges each read by its own process (``ledger.audit._ranges``);
+with ``--signatures`` (the default) the same two with every event's signature checked (what
+``koers audit verify`` runs by default); then the read without hashing (the lean push
+consumer), hashing alone over frames held in memory, and the signature checks alone over
+them. Client CPU counts the range readers' processes. Once: the same stream read with batch
+direct gets (``ledger.nats._bulk.BulkReader``, 1,000 per request), the reader the store
+itself uses.
 Server and client CPU are read from /proc and getrusage.
 
 Part 2, the checkpointer's cost on writes. 16 writer threads open decisions through the
@@ -69,16 +74,24 @@ from ledger.nats._client import OutMessage, publish_atomic_batch
 from ledger.nats._signing import EventSigner
 from ledger.nats._stream import audited_config
 from ledger.settings import AuditSettings, StoreSettings
+from ledger.settings._audit import DEFAULT_RANGE_MIN
 from tests.factories import decision
 
 OUT_FILE = out_file(__file__)
+#: The verifications compared in each repetition: without the events' own signatures (as
+#: issue 6 measured it, and as ``koers serve``'s startup check runs) and with every one (what
+#: ``koers audit verify`` checks by default), each serially and in ranges (``--readers``).
+VERIFY_WAYS = ("verify", "verify_ranges", "verify_signed", "verify_signed_ranges")
 STREAM = "BENCH"
 EVERY = 1000
 
 
 def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of its children that ended (the range readers)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 def server_cpu(pid: int | None) -> float:
@@ -232,20 +245,24 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         trust = Trust(key.public_key())
         print("signing checkpoints every 1,000 events ...", flush=True)
         results["checkpoints"] = sign_checkpoints(store, key.public_key(), key)
-        runs: dict[str, list[Timing]] = {
-            "verify": [], "verify_unsigned": [], "read": [], "hash": [], "signatures": [],
-        }  # fmt: skip
+        runs: dict[str, list[Timing]] = {name: [] for name in VERIFY_WAYS}
+        runs.update(read=[], hash=[], signatures=[])
         frames = sample_frames(store, min(args.events, 100_000))
+        ways = [w for w in VERIFY_WAYS if args.signatures or not w.startswith("verify_signed")]
         for rep in range(args.reps):
-            print(f"rep {rep + 1}/{args.reps}: verify (2 ways), read, hash ...", flush=True)
-            verification, timing = timed(lambda: verify_log(store, trust), server.pid)
-            assert verification.report.ok, verification.report.lines()
-            assert verification.report.events == args.events
-            runs["verify"].append(timing)
-            startup = functools.partial(verify_log, store, trust, signatures_from=None)
-            verification, timing = timed(startup, server.pid)
-            assert verification.report.ok, verification.report.lines()
-            runs["verify_unsigned"].append(timing)
+            order = ways if rep % 2 == 0 else [*reversed(ways)]  # serial first, then last
+            print(f"rep {rep + 1}/{args.reps}: {', '.join(order)}, read, hash ...", flush=True)
+            for way in order:
+                verify = functools.partial(
+                    verify_log, store, trust, signatures_from=0 if "signed" in way else None,
+                    readers=args.readers if way.endswith("ranges") else 1,
+                    min_range=args.min_range,
+                )  # fmt: skip
+                verification, timing = timed(verify, server.pid)
+                assert verification.report.ok, verification.report.lines()
+                assert verification.report.events == args.events
+                runs[way].append(timing)
+                print(f"  {way}: {args.events / timing.seconds:,.0f} events/s", flush=True)
             count, timing = timed(lambda: read_only(store), server.pid)
             assert count == args.events
             runs["read"].append(timing)
@@ -273,6 +290,8 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         runs["bulk"] = [timing]
         store.close()
         for name, timings in runs.items():
+            if not timings:
+                continue
             n = len(frames) if name in ("hash", "signatures") else args.events
             results[name] = {
                 "rate_median": statistics.median(n / t.seconds for t in timings),
@@ -281,6 +300,13 @@ def verify_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 "server_us_per_event": statistics.median(t.server_cpu / n * 1e6 for t in timings),
                 "events": n,
             }
+        for way in ("verify", "verify_signed"):
+            serial, ranged = runs[way], runs[f"{way}_ranges"]
+            if serial and ranged:
+                ratios = [a.seconds / b.seconds for a, b in zip(serial, ranged, strict=True)]
+                results[f"{way}_ranges"]["speedup_median"] = statistics.median(ratios)
+                results[f"{way}_ranges"]["speedups"] = ratios
+        results["readers"], results["min_range"] = args.readers, args.min_range
     finally:
         server.stop()
     return results
@@ -380,7 +406,14 @@ def write_part(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> str:
-    v, w = results["verify"], results["writes"]
+    v, w = results["verify"], results["writes"]  # a part not run yet: None
+    lines = verify_lines(v) if v is not None else []
+    if w is None:
+        return "\n".join(lines)
+    return "\n".join([*lines, *write_lines(w)])
+
+
+def verify_lines(v: dict[str, Any]) -> list[str]:
     lines = [
         f"events: {v['events']:,}; checkpoints: {v['checkpoints']:,}; fixture written at "
         f"{v['fixture_write_rate']:,.0f} events/s",
@@ -388,22 +421,40 @@ def report(results: dict[str, Any]) -> str:
         "| what | events/s (median) | runs | client CPU µs/event | server CPU µs/event |",
         "|---|---:|---|---:|---:|",
     ]
+    readers = v.get("readers", 2)
     names = {
-        "verify": "verify_log: read + hash + every event's signature + 1,000 roots + proofs",
-        "verify_unsigned": "verify_log, signatures after the last checkpoint only (startup)",
+        "verify": "verify_log, one reader: read + hash + 1,000 roots + proofs (signatures "
+        "after the last checkpoint only, as the startup check)",
+        "verify_ranges": f"... the same in {readers} ranges, one process each",
+        "verify_signed": "verify_log, one reader, and every event's signature (koers audit "
+        "verify's default)",
+        "verify_signed_ranges": f"... the same in {readers} ranges, one process each",
         "read": "read only: lean push consumer, no hashing",
         "hash": "hash only: Scan over frames in memory",
         "signatures": "hash and check every signature: Scan over frames in memory",
         "bulk": "read only: batch direct gets (BulkReader, 1,000 a request)",
     }
     for key, name in names.items():
+        if key not in v:
+            continue
         r = v[key]
         runs = ", ".join(f"{x:,.0f}" for x in r["rates"])
         lines.append(
             f"| {name} | {r['rate_median']:,.0f} | {runs} | {r['client_us_per_event']:.1f} | "
             f"{r['server_us_per_event']:.1f} |"
         )
-    lines += [
+    for key in ("verify_ranges", "verify_signed_ranges"):
+        if "speedup_median" in v.get(key, {}):
+            each = ", ".join(f"{x:.2f}" for x in v[key]["speedups"])
+            lines.append(
+                f"\n{key}: serial time / ranges time, median {v[key]['speedup_median']:.2f}x "
+                f"(per repetition: {each})"
+            )
+    return lines
+
+
+def write_lines(w: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         f"writes: {w['threads']} threads x {w['saves_per_thread']} saves of 1 event "
         "(Koers.open_decision, fsync always)",
@@ -419,7 +470,7 @@ def report(results: dict[str, Any]) -> str:
             f"| {mode} | {r['rate_median']:,.0f} | {runs} | {r['ratio_to_off_median']:.3f} | "
             f"{r['client_cpu_us_per_event']:.0f} | {r['checkpointer_cpu_us_per_event']:.1f} |"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def main() -> None:
@@ -429,6 +480,16 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--write-reps", type=int, default=9)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--readers", type=int, default=2, help="processes of the ranged verify")
+    parser.add_argument(
+        "--min-range", type=int, default=DEFAULT_RANGE_MIN, help="KOERS_AUDIT_RANGE_MIN"
+    )
+    parser.add_argument(
+        "--signatures",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also verify every event's signature, both ways (slow: Ed25519-bound)",
+    )
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument(
         "--only",
@@ -438,20 +499,22 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.events, args.reps, args.write_reps, args.saves = 20_000, 1, 1, 20
+        args.min_range = min(args.min_range, args.events // args.readers)
     started = time.time()
     earlier = json.loads(OUT_FILE.read_text()) if OUT_FILE.exists() and args.only else {}
     with tempfile.TemporaryDirectory(prefix="koers-audit-bench-") as folder:
         tmp = Path(folder)
-        results = {
-            "machine": {
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "load_before": os.getloadavg(),
-            },
-            "verify": earlier["verify"] if args.only == "writes" else verify_part(args, tmp),
-            "writes": earlier["writes"] if args.only == "verify" else write_part(args, tmp),
+        machine: dict[str, Any] = {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_before": os.getloadavg(),
         }
-    results["machine"]["load_after"] = os.getloadavg()
+        results: dict[str, Any] = {
+            "machine": machine,
+            "verify": earlier.get("verify") if args.only == "writes" else verify_part(args, tmp),
+            "writes": earlier.get("writes") if args.only == "verify" else write_part(args, tmp),
+        }
+    machine["load_after"] = os.getloadavg()
     results["seconds"] = time.time() - started
     OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
     OUT_FILE.write_text(json.dumps(results, indent=2))

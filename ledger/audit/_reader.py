@@ -45,9 +45,10 @@ class StreamReader:
 
     def __init__(self, url: str, timeout: float, login: tuple[str, str] | None = None) -> None:
         """``login``: the user and password to sign in with, if the server wants them."""
+        self.url = url
         self.servers = Servers(url)
         self.timeout = max(timeout, 2.0)
-        self._login = login
+        self.login = login
 
     @staticmethod
     def usable(url: str) -> bool:
@@ -105,8 +106,8 @@ class StreamReader:
                 "verbose": False, "pedantic": False, "headers": True, "no_responders": True,
                 "protocol": 1, "name": "koers-audit-reader", "lang": "python",
             }  # fmt: skip
-            if self._login is not None:
-                connect["user"], connect["pass"] = self._login
+            if self.login is not None:
+                connect["user"], connect["pass"] = self.login
             options = orjson.dumps(connect)
             writer.write(
                 b"CONNECT %s\r\nSUB %s 1\r\nSUB %s.* 2\r\nPUB $JS.API.CONSUMER.CREATE.%s "

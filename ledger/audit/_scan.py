@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from ledger.audit._entry import ENTRY_HEADERS, ENTRY_TAG
 from ledger.audit._frames import CONTENT_KEY_SIZE, Frame
 from ledger.audit._merkle import HASH_SIZE, MerkleTree
+from ledger.audit._part import Part
 from ledger.audit._signatures import Job, SignatureChecks
 from ledger.nats._keys import TrustedKeys
 from ledger.nats._subjects import H_KEY_ID, H_SIGNATURE
@@ -78,6 +79,7 @@ class Scan:
         self.signatures_from = signatures_from
         self.unsigned: list[int] = []
         self.badly_signed: list[tuple[int, str]] = []  # (seq, why)
+        self._joined_bad: list[tuple[int, str]] = []  # the verdicts of joined parts
         self._checks = SignatureChecks(keys) if keys is not None else None
         self.last_seq = 0
         self.watchers: list[Callable[[list[Frame]], None]] = []
@@ -95,6 +97,11 @@ class Scan:
             self._tree = tree_of(self.leaves)
         return self._tree
 
+    @property
+    def keys(self) -> TrustedKeys | None:
+        """The keys event signatures are checked with (``None``: not checked)."""
+        return self._checks.keys if self._checks is not None else None
+
     def seq_at(self, index: int) -> int:
         """The sequence of the ``index``-th message read."""
         return int(self.seqs[index])
@@ -111,7 +118,39 @@ class Scan:
     def settle(self) -> None:
         """Wait for the signature checks of every frame added (call after the last add)."""
         if self._checks is not None:
-            self.badly_signed = self._checks.settle()
+            self.badly_signed = sorted([*self._joined_bad, *self._checks.settle()])
+
+    def part(self, start: int) -> Part:
+        """What this scan found, as a :class:`Part` of a log read from ``start`` on (call
+        :meth:`settle` first; a scan of a range sets ``last_seq = start - 1`` before adding)."""
+        return Part(
+            start, self.last_seq, bytes(self.leaves), self.seqs.tobytes(), self.gaps,
+            self.changed, self.foreign, bytes(self.records), self.unsigned, self.badly_signed,
+        )  # fmt: skip
+
+    def join(self, part: Part) -> None:
+        """Append ``part``, the next range of the log read by another scan with the same
+        settings: afterwards this scan is what one scan over both ranges would be. A hole
+        that spans the seam (the end of this range and the start of ``part`` gone) is
+        one hole, as one scan sees it."""
+        if not part.leaves:  # nothing there: the next part (or the end) tells the hole
+            return
+        gaps = list(part.gaps)
+        if self.last_seq + 1 < part.start:  # this range's tail is gone
+            if gaps and gaps[0][0] == part.start:
+                gaps[0] = (self.last_seq + 1, gaps[0][1])
+            else:
+                gaps.insert(0, (self.last_seq + 1, part.start - 1))
+        self.leaves += part.leaves
+        self.seqs.frombytes(part.seqs)
+        self.gaps += gaps
+        self.changed += part.changed
+        self.foreign += part.foreign
+        self.records += part.records
+        self.unsigned += part.unsigned
+        self._joined_bad += part.badly_signed
+        self.badly_signed = sorted([*self.badly_signed, *part.badly_signed])
+        self.last_seq = part.last_seq
 
     def _hash(self, batch: list[Frame]) -> None:
         lens, needles, prefix, digest_at = _LEN, _NEEDLES, _PREFIX, 5 + 2 * _DIGEST_AT

@@ -24,10 +24,12 @@ from ledger.audit._diagnose import diagnose
 from ledger.audit._frames import Frame
 from ledger.audit._merkle import ProofError, verify_consistency
 from ledger.audit._outside import TORN, Kept
+from ledger.audit._ranges import read_in_ranges
 from ledger.audit._scan import Scan
 from ledger.audit._store import AuditStore, StreamState
 from ledger.audit.report import AuditReport, span
 from ledger.nats._keys import TrustedKeys, key_id
+from ledger.settings._audit import DEFAULT_RANGE_MIN
 
 __all__ = ["Trust", "Verification", "verify_log"]
 
@@ -121,12 +123,16 @@ def verify_log(
     records: bool = False,
     watchers: Iterable[Callable[[list[Frame]], None]] = (),
     signatures_from: int | None = 0,
+    readers: int = 1,
+    min_range: int = DEFAULT_RANGE_MIN,
 ) -> Verification:
     """Verify the ledger of ``store`` (see the module doc). ``records``: keep the leaf records
     of the events after the last signed checkpoint (for the checkpointer).
     ``signatures_from``: check the signature of every event after this sequence (``0``: all;
     ``None``: only those after the last signed checkpoint, whose signatures the checkpointer
-    checked before it signed)."""
+    checked before it signed). ``readers``: read and hash the log in that many ranges, each
+    in its own process, where each range holds at least ``min_range`` events and there are
+    no ``watchers`` (:mod:`ledger.audit._ranges`; the verdicts are the same)."""
     started = time.perf_counter()
     report = AuditReport(store.stream, key_id=key_id(trust.key) if trust.key else None)
     in_stream = _stream_checkpoints(store, report)
@@ -158,7 +164,11 @@ def verify_log(
             if progress is not None:
                 progress(len(frames))
 
-        store.read(take, stop=state.last_seq)
+        ranged = 1 if scan.watchers else readers  # watchers see every frame, in order, here
+        read_in_ranges(
+            store, scan, state.last_seq, take, readers=ranged, min_range=min_range,
+            progress=progress,
+        )  # fmt: skip
     elif state is None:
         report.notes.append(f"the ledger stream {store.stream} does not exist")
     scan.settle()

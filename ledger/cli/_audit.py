@@ -48,7 +48,7 @@ audit = group(
     "audit",
     epilog="Exit codes: 0 verified, 6 the log does not match what was signed; see "
     "docs/audit.md. Settings: KOERS_CHECKPOINT_EVERY, KOERS_CHECKPOINT_SECONDS, "
-    "KOERS_CHECKPOINT_DIR, KOERS_SIGNING_KEY.",
+    "KOERS_CHECKPOINT_DIR, KOERS_SIGNING_KEY, KOERS_AUDIT_READERS.",
 )
 
 PublicKey = Annotated[
@@ -146,12 +146,14 @@ def verify_command(
     inserted, unsigned or wrongly signed event and a truncated or rewritten log, with its
     position.
     """
-    with friendly_errors(), _opened(data_dir, public_key, checkpoint) as (_, _, store, trust):
+    opened = _opened(data_dir, public_key, checkpoint)
+    with friendly_errors(), opened as (_, audit_settings, store, trust):
         _header(store, "verifying")
         with _progress(store, quiet or as_json, "verifying") as progress:
             report = verify_log(
-                store, trust, progress=progress, signatures_from=signed_from - 1
-            ).report
+                store, trust, progress=progress, signatures_from=signed_from - 1,
+                readers=audit_settings.readers, min_range=audit_settings.range_min,
+            ).report  # fmt: skip
         _hold_against_the_views(report, local_settings(data_dir))
     _finish(report, as_json)
 

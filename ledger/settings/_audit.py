@@ -11,6 +11,11 @@
   always caught). ``koers audit verify``, ``koers serve`` and ``koers status`` read them.
 - ``KOERS_SIGNING_KEY``: the Ed25519 private key (PKCS#8 PEM, mode 0600); by default
   ``<data dir>/audit/signing.key``, created on first use.
+- ``KOERS_AUDIT_READERS``: ``koers audit verify`` reads and hashes the log in this many
+  ranges, each in its own process (``1``: one read, in this process; see
+  ``ledger.audit._ranges``). The verdicts are the same either way.
+- ``KOERS_AUDIT_RANGE_MIN``: a log is split only where each range holds at least this many
+  events (``100000``): starting a reader process costs about half a second.
 - ``KOERS_AUDIT``: ``no`` turns the audit trail off in ``koers serve`` (no startup check, no
   checkpoints); ``yes`` by default. For an emergency only: see docs/audit.md.
 """
@@ -28,6 +33,8 @@ __all__ = ["KEPT_DIR", "KEY_FILE", "AuditSettings", "checkpoint_stream", "checkp
 
 DEFAULT_EVERY = 1000
 DEFAULT_SECONDS = 60.0
+DEFAULT_READERS = 1
+DEFAULT_RANGE_MIN = 100_000
 #: Where the signing key is kept, relative to the data directory, unless KOERS_SIGNING_KEY.
 KEY_FILE = Path("audit") / "signing.key"
 #: Where checkpoints are kept, relative to the data directory, unless KOERS_CHECKPOINT_DIR.
@@ -53,6 +60,8 @@ class AuditSettings:
     outside: Path | None = None
     key_file: Path | None = None
     enabled: bool = True
+    readers: int = DEFAULT_READERS
+    range_min: int = DEFAULT_RANGE_MIN
 
     def __post_init__(self) -> None:
         if type(self.every) is not int or self.every < 1:
@@ -63,6 +72,11 @@ class AuditSettings:
             raise ConfigurationError(
                 f"KOERS_CHECKPOINT_SECONDS is {self.seconds!r}: set it to a number above 0"
             )
+        for name, value in (("READERS", self.readers), ("RANGE_MIN", self.range_min)):
+            if type(value) is not int or value < 1:
+                raise ConfigurationError(
+                    f"KOERS_AUDIT_{name} is {value!r}: set it to a whole number above 0"
+                )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AuditSettings:
@@ -73,6 +87,8 @@ class AuditSettings:
             outside=Path(outside).expanduser() if outside else None,
             key_file=Path(key).expanduser() if key else None,
             enabled=flag(env, "KOERS_AUDIT", True),
+            readers=number(env, "KOERS_AUDIT_READERS", DEFAULT_READERS, int),
+            range_min=number(env, "KOERS_AUDIT_RANGE_MIN", DEFAULT_RANGE_MIN, int),
         )
 
     def key_path(self, data_dir: Path) -> Path:

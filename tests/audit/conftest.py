@@ -22,6 +22,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "test_audit_trail_tamper.py",
             "test_ledger_guard.py",
             "test_audit_signing.py",
+            "test_audit_ranges.py",
         ),
     )
 

@@ -155,6 +155,7 @@ def test_settings_have_defaults_and_refuse_nonsense(tmp_path: Path) -> None:
     assert (default.every, default.seconds, default.outside, default.enabled) == (
         1000, 60.0, None, True,
     )  # fmt: skip
+    assert (default.readers, default.range_min) == (1, 100_000)
     assert default.key_path(tmp_path) == tmp_path / "audit" / "signing.key"
     kept_by_default = tmp_path / "audit" / "checkpoints" / "LEDGER.checkpoints.jsonl"
     assert default.outside_file("LEDGER", tmp_path) == kept_by_default
@@ -164,9 +165,12 @@ def test_settings_have_defaults_and_refuse_nonsense(tmp_path: Path) -> None:
         "KOERS_CHECKPOINT_DIR": str(tmp_path / "kept"),
         "KOERS_SIGNING_KEY": str(tmp_path / "k.pem"),
         "KOERS_AUDIT": "no",
+        "KOERS_AUDIT_READERS": "3",
+        "KOERS_AUDIT_RANGE_MIN": "20",
     }
     custom = AuditSettings.from_env(env)
     assert (custom.every, custom.seconds, custom.enabled) == (50, 2.5, False)
+    assert (custom.readers, custom.range_min) == (3, 20)
     assert custom.outside_file("LEDGER", tmp_path) == tmp_path / "kept" / "LEDGER.checkpoints.jsonl"
     assert custom.key_path(tmp_path) == tmp_path / "k.pem"
     one_file = AuditSettings.from_env({"KOERS_CHECKPOINT_DIR": str(tmp_path / "all.jsonl")})
@@ -176,6 +180,9 @@ def test_settings_have_defaults_and_refuse_nonsense(tmp_path: Path) -> None:
         ("KOERS_CHECKPOINT_EVERY", "1.5"),
         ("KOERS_CHECKPOINT_SECONDS", "-1"),
         ("KOERS_AUDIT", "maybe"),
+        ("KOERS_AUDIT_READERS", "0"),
+        ("KOERS_AUDIT_READERS", "two"),
+        ("KOERS_AUDIT_RANGE_MIN", "-5"),
     ]:
         with pytest.raises(ConfigurationError, match=key):
             AuditSettings.from_env({key: value})
