@@ -10,6 +10,7 @@ import pytest
 from eventsourcing.persistence import Tracking, WaitInterruptedError
 
 from ledger.application._waiting import PollingTrackingRecorder
+from projections import memory_views
 
 
 class Counting(PollingTrackingRecorder):
@@ -66,3 +67,13 @@ def test_an_interrupt_stops_the_wait_before_any_pause() -> None:
     with pytest.raises(WaitInterruptedError):
         recorder.wait("koers", 7, timeout=60, interrupt=interrupt)
     assert recorder.pauses == []
+
+
+def test_the_views_wait_for_their_tracking_row_and_say_what_they_missed() -> None:
+    views = memory_views()
+    with pytest.raises(
+        TimeoutError, match=r"^the views did not reach koers notification 1 within 0\.02 s$"
+    ):
+        views.wait("koers", 1, timeout=0.02)
+    views.insert_tracking(Tracking(notification_id=1, application_name="koers"))
+    views.wait("koers", 1, timeout=0)
