@@ -24,13 +24,11 @@ process are seen by polling the tracking table from 1 ms, doubling up to 20 ms.
 from __future__ import annotations
 
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from threading import Event
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import (
@@ -38,11 +36,11 @@ from eventsourcing.persistence import (
     OperationalError,
     Tracking,
     TrackingRecorder,
-    WaitInterruptedError,
 )
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, resolve_topic
 
+from ledger.application._waiting import PollingTrackingRecorder
 from ledger.settings import StoreSettings, ViewSettings, private_dir, private_file
 from projections._schema import SCHEMA, SCHEMA_VERSION, create_statements
 from projections._sql import Row, Tx
@@ -72,10 +70,11 @@ class ViewsUnavailable(OperationalError):
     lost mid-transaction): a database error, never a reason to set an event aside."""
 
 
-class KoersViews(TrackingRecorder, ABC):
+class KoersViews(PollingTrackingRecorder, ABC):
     """Facts tables plus the tracking position of the Koers notification log they reflect."""
 
     placeholder: ClassVar[str] = "?"
+    longest_pause: ClassVar[float] = MAX_POLL
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,35 +150,21 @@ class KoersViews(TrackingRecorder, ABC):
                 self._seen[UPSTREAM] = max(self._seen.get(UPSTREAM, 0), seen)
         return seen
 
-    def wait(
-        self,
-        application_name: str,
-        notification_id: int | None,
-        timeout: float = 1.0,
-        interrupt: Event | None = None,
-    ) -> None:
-        """Return as soon as the views reflect ``notification_id``; ``TimeoutError`` after
-        ``timeout`` seconds, ``WaitInterruptedError`` when ``interrupt`` is set."""
-        wanted = notification_id or 0
-        deadline = time.monotonic() + timeout
-        poll = 0.001
-        while True:
-            if self._seen_at_least(application_name, wanted):
-                return
-            if self.has_tracking_id(application_name, notification_id):
-                return
-            if interrupt is not None and interrupt.is_set():
-                raise WaitInterruptedError
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"the views did not reach {application_name} notification "
-                    f"{notification_id} within {timeout:g} s"
-                )
-            with self._committed:
-                if self._seen.get(application_name, 0) < wanted:
-                    self._committed.wait(min(poll, remaining))
-            poll = min(poll * 2, MAX_POLL)
+    def _reached(self, application_name: str, notification_id: int | None) -> bool:
+        """The views reflect ``notification_id``: this process saw it committed, or the
+        tracking row (written by another process) says so."""
+        return self._seen_at_least(application_name, notification_id or 0) or self.has_tracking_id(
+            application_name, notification_id
+        )
+
+    def _pause(self, application_name: str, notification_id: int | None, seconds: float) -> None:
+        """Until this process commits the position, or ``seconds`` pass."""
+        with self._committed:
+            if self._seen.get(application_name, 0) < (notification_id or 0):
+                self._committed.wait(seconds)
+
+    def _missed(self, application_name: str, notification_id: int | None) -> str:
+        return f"the views did not reach {application_name} notification {notification_id}"
 
     def _seen_at_least(self, application_name: str, wanted: int) -> bool:
         with self._committed:

@@ -22,9 +22,7 @@ message's topic cannot be trusted, so it is then left out too.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from threading import Event
 from typing import Any
 from uuid import UUID
 
@@ -36,10 +34,9 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
     Tracking,
-    TrackingRecorder,
-    WaitInterruptedError,
 )
 
+from ledger.application._waiting import PollingTrackingRecorder
 from ledger.nats._access import READ_BATCH, StreamAccess, tracking_id
 from ledger.nats._client import RawMessage
 from ledger.nats._foreign import FOREIGN_TOPIC, ForeignNotification
@@ -199,7 +196,7 @@ def _foreign(message: RawMessage, reason: str) -> ForeignNotification:
     )
 
 
-class NATSTrackingRecorder(TrackingRecorder):
+class NATSTrackingRecorder(PollingTrackingRecorder):
     """Tracking positions as messages on ``<prefix>._tracking.<application>``."""
 
     def __init__(self, access: StreamAccess) -> None:
@@ -212,28 +209,6 @@ class NATSTrackingRecorder(TrackingRecorder):
     def max_tracking_id(self, application_name: str) -> int | None:
         subject = self.scheme.tracking_subject(application_name)
         return tracking_id(self.access.call(self.access.last(subject)))
-
-    def wait(
-        self,
-        application_name: str,
-        notification_id: int | None,
-        timeout: float = 1.0,
-        interrupt: Event | None = None,
-    ) -> None:
-        """Like the library's ``wait()``, but polls from 1 ms (the library starts at 100 ms)."""
-        deadline = time.monotonic() + timeout
-        delay = 0.001
-        while not self.has_tracking_id(application_name, notification_id):
-            if interrupt is not None and interrupt.is_set():
-                raise WaitInterruptedError
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"{application_name} did not reach notification {notification_id} "
-                    f"within {timeout:g} s"
-                )
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.05)
 
 
 class NATSProcessRecorder(NATSTrackingRecorder, NATSApplicationRecorder, ProcessRecorder):

@@ -72,6 +72,11 @@ def _nothing(app: Koers) -> Ids:
     return {}
 
 
+def _one(name: str, make: Callable[[Koers], UUID]) -> Callable[[Koers], Ids]:
+    """The set-up that makes one aggregate, which the command finds as ``i[name]``."""
+    return lambda app: {name: make(app)}
+
+
 def _two_objectives(app: Koers) -> Ids:
     return {"o": new_objective(app), "p": new_objective(app)}
 
@@ -177,19 +182,19 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "score_objective": (
-        lambda app: {"o": new_objective(app)},
+        _one("o", new_objective),
         lambda app, i, k: app.score_objective(i["o"], actor=ANN, score="0.7", learnings="x", key=k),
     ),
     "drop_objective": (
-        lambda app: {"o": new_objective(app)},
+        _one("o", new_objective),
         lambda app, i, k: app.drop_objective(i["o"], actor=ANN, reason="x", key=k),
     ),
     "add_key_result": (
-        lambda app: {"o": new_objective(app)},
+        _one("o", new_objective),
         lambda app, i, k: app.add_key_result(actor=ANN, objective_id=i["o"], key=k, **key_result()),
     ),
     "check_in": (
-        lambda app: {"kr": new_key_result(app)},
+        _one("kr", new_key_result),
         lambda app, i, k: app.check_in(i["kr"], actor=BOB, key=k, **check_in()),
     ),
     "correct_check_in": (
@@ -199,23 +204,23 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "retarget": (
-        lambda app: {"kr": new_key_result(app)},
+        _one("kr", new_key_result),
         lambda app, i, k: app.retarget(i["kr"], actor=ANN, target="50", reason="x", key=k),
     ),
     "drop_key_result": (
-        lambda app: {"kr": new_key_result(app)},
+        _one("kr", new_key_result),
         lambda app, i, k: app.drop_key_result(i["kr"], actor=ANN, reason="x", key=k),
     ),
     "close_key_result": (
-        lambda app: {"kr": new_key_result(app)},
+        _one("kr", new_key_result),
         lambda app, i, k: app.close_key_result(i["kr"], actor=ANN, score="0.5", key=k),
     ),
     "weigh_key_result": (
-        lambda app: {"kr": new_key_result(app)},
+        _one("kr", new_key_result),
         lambda app, i, k: app.weigh_key_result(i["kr"], actor=ANN, weight="2", reason="x", key=k),
     ),
     "weigh_objective": (
-        lambda app: {"o": new_objective(app)},
+        _one("o", new_objective),
         lambda app, i, k: app.weigh_objective(i["o"], actor=ANN, weight="2", reason="x", key=k),
     ),
     "define_kpi": (
@@ -223,15 +228,15 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app, i, k: app.define_kpi(actor=ANN, key=k, **kpi()),
     ),
     "measure_kpi": (
-        lambda app: {"kpi": new_kpi(app)},
+        _one("kpi", new_kpi),
         lambda app, i, k: app.measure_kpi(i["kpi"], actor=ANN, value="3", as_of=T0, key=k),
     ),
     "set_kpi_next_step": (
-        lambda app: {"kpi": new_kpi(app)},
+        _one("kpi", new_kpi),
         lambda app, i, k: app.set_kpi_next_step(i["kpi"], actor=ANN, next_step="x", key=k),
     ),
     "retire_kpi": (
-        lambda app: {"kpi": new_kpi(app)},
+        _one("kpi", new_kpi),
         lambda app, i, k: app.retire_kpi(i["kpi"], actor=ANN, reason="x", key=k),
     ),
     "open_decision": (
@@ -239,25 +244,25 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app, i, k: app.open_decision(actor=ANN, key=k, **decision()),
     ),
     "add_option": (
-        lambda app: {"d": new_decision(app)},
+        _one("d", new_decision),
         lambda app, i, k: app.add_option(
             i["d"], actor=BOB, option=Option("wait", "Wait a quarter"), key=k
         ),
     ),
     "update_information": (
-        lambda app: {"d": new_decision(app)},
+        _one("d", new_decision),
         lambda app, i, k: app.update_information(i["d"], actor=ANN, information_level=90, key=k),
     ),
     "decide": (
-        lambda app: {"d": new_decision(app)},
+        _one("d", new_decision),
         lambda app, i, k: app.decide(i["d"], actor=ANN, key=k, **decide()),
     ),
     "review_decision": (
-        lambda app: {"d": new_decided_decision(app)},
+        _one("d", new_decided_decision),
         lambda app, i, k: app.review_decision(i["d"], actor=ANN, key=k, **review()),
     ),
     "reverse_decision": (
-        lambda app: {"d": new_decided_decision(app)},
+        _one("d", new_decided_decision),
         lambda app, i, k: app.reverse_decision(i["d"], actor=ANN, reason="x", key=k),
     ),
     "supersede_decision": (
@@ -267,17 +272,17 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "score_decision": (
-        lambda app: {"d": new_decision(app)},
+        _one("d", new_decision),
         lambda app, i, k: app.score_decision(
             i["d"], actor=BOB, option="build", criterion="cost", score=4, key=k
         ),
     ),
     "take_position": (
-        lambda app: {"d": new_decision(app)},
+        _one("d", new_decision),
         lambda app, i, k: app.take_position(i["d"], actor=BOB, position="agree", key=k),
     ),
     "name_decision_roles": (
-        lambda app: {"d": new_decision(app)},
+        _one("d", new_decision),
         lambda app, i, k: app.name_decision_roles(i["d"], actor=ANN, approver=CEM, key=k),
     ),
     "approve_decision": (
@@ -295,7 +300,7 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app, i, k: app.delegate(actor=ANN, key=k, **delegation()),
     ),
     "delegation_check_in": (
-        lambda app: {"d": new_delegation(app)},
+        _one("d", new_delegation),
         lambda app, i, k: app.delegation_check_in(
             i["d"], actor=BOB, status="on_track", progress="x", key=k
         ),
@@ -305,17 +310,17 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app, i, k: app.acknowledge_check_in(i["d"], actor=ANN, check_in_id=i["ci"], key=k),
     ),
     "renegotiate": (
-        lambda app: {"d": new_delegation(app)},
+        _one("d", new_delegation),
         lambda app, i, k: app.renegotiate(i["d"], actor=ANN, reason="x", level="agree", key=k),
     ),
     "complete_delegation": (
-        lambda app: {"d": new_delegation(app)},
+        _one("d", new_delegation),
         lambda app, i, k: app.complete_delegation(
             i["d"], actor=ANN, feedback="x", feedforward="y", key=k
         ),
     ),
     "revoke_delegation": (
-        lambda app: {"d": new_delegation(app)},
+        _one("d", new_delegation),
         lambda app, i, k: app.revoke_delegation(i["d"], actor=ANN, reason="x", key=k),
     ),
     "hold_retro": (
@@ -323,23 +328,23 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app, i, k: app.hold_retro(actor=CEM, key=k, **retro()),
     ),
     "add_retro_item": (
-        lambda app: {"r": new_retro(app)},
+        _one("r", new_retro),
         lambda app, i, k: app.add_retro_item(i["r"], actor=CEM, kind="idea", text="x", key=k),
     ),
     "record_pulse": (
-        lambda app: {"r": new_retro(app)},
+        _one("r", new_retro),
         lambda app, i, k: app.record_pulse(
             i["r"], actor=CEM, dimension="workload", score="3.5", responses=6, key=k
         ),
     ),
     "give_pulse_score": (
-        lambda app: {"r": new_retro(app)},
+        _one("r", new_retro),
         lambda app, i, k: app.give_pulse_score(
             i["r"], actor=CEM, dimension="workload", score=4, key=k
         ),
     ),
     "add_action_item": (
-        lambda app: {"r": new_retro(app)},
+        _one("r", new_retro),
         lambda app, i, k: app.add_action_item(i["r"], actor=CEM, key=k, **action_item()),
     ),
     "complete_action_item": (
@@ -363,15 +368,15 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app, i, k: app.issue_prompt(actor="koers", key=k, **prompt()),
     ),
     "answer_prompt": (
-        lambda app: {"p": new_prompt(app)},
+        _one("p", new_prompt),
         lambda app, i, k: app.answer_prompt(i["p"], actor=ANN, answer="x", key=k),
     ),
     "snooze_prompt": (
-        lambda app: {"p": new_prompt(app)},
+        _one("p", new_prompt),
         lambda app, i, k: app.snooze_prompt(i["p"], actor=ANN, until=T0 + timedelta(days=1), key=k),
     ),
     "dismiss_prompt": (
-        lambda app: {"p": new_prompt(app)},
+        _one("p", new_prompt),
         lambda app, i, k: app.dismiss_prompt(i["p"], actor=ANN, key=k),
     ),
 }
