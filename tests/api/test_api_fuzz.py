@@ -29,7 +29,7 @@ from tests.api.test_api_support import Api, decision, objective, running_api, se
 
 #: Stop generating new requests after this many seconds (the test stays < 2 minutes).
 BUDGET = 75.0
-EXAMPLES = 8
+EXAMPLES = 6
 
 
 @pytest.fixture(scope="module")

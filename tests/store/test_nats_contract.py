@@ -234,7 +234,11 @@ class TestApplication(_OsEnviron, ApplicationTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.set_environ(fresh_env())
+        # The library's contention tests run ten threads in tight get/save loops: with three
+        # pytest workers on two cores, the store's loop thread may wait seconds for the GIL
+        # (seen once: a write unanswered after 4 s). What they check is that nothing is lost
+        # or doubled, not how fast a write is answered, so writes get a longer deadline here.
+        self.set_environ(fresh_env(NATS_WRITE_DEADLINE="15"))
 
     @pytest.mark.filterwarnings("always:'log' is deprecated:DeprecationWarning")
     def test_application_log(self) -> None:
