@@ -43,7 +43,7 @@ browser:
 	  || { echo "make: the web tests need Chromium: sudo apt-get install chromium" >&2; exit 1; }
 
 test: check browser
-	$(BIN)/pytest -n 4 --cov --cov-report=term --durations=30
+	$(BIN)/pytest -n 3 --cov --cov-report=term --durations=30
 
 # The domain and application tests on the in-memory store, and the units that need no
 # server, on both cores. `make test` runs everything, slow chaos tests included.
