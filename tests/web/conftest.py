@@ -56,6 +56,9 @@ class Site:
     log: Path
     tokens: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, list[Any]] = field(default_factory=dict)
+    #: The stream position of the last command sent through :meth:`issue_prompt`: a read that
+    #: must see it passes it as ``min_position`` (the views follow the log asynchronously).
+    written: int = 0
 
     def login_link(self, handle: str) -> str:
         made = run_koers("login-link", handle, env=self.env)
@@ -89,6 +92,7 @@ class Site:
             )
         assert issued.status_code == 201, issued.text
         prompt_id: str = issued.json()["id"]
+        self.written = issued.json()["position"]
         return prompt_id
 
     def api(self, handle: str) -> httpx.Client:

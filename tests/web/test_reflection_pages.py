@@ -17,7 +17,7 @@ def _prompt(site: Site, handle: str) -> dict[str, Any]:
     """A new prompt for ``handle``, as the API's inbox shows it."""
     question = f"What did you learn this week, {handle}? ({uuid.uuid4().hex[:6]})"
     prompt_id = site.issue_prompt(handle, question)
-    inbox = site.api_get(handle, f"/people/{handle}/prompt-inbox")
+    inbox = site.api_get(handle, f"/people/{handle}/prompt-inbox", min_position=site.written)
     found: dict[str, Any] = next(p for p in inbox["open"] if p["prompt_id"] == prompt_id)
     return found
 
