@@ -27,7 +27,8 @@ __all__ = ["KEPT", "MEGABYTES", "Image", "Images"]
 
 #: Images kept at most, by default.
 KEPT = 8
-#: Megabytes the images take at most, by default (at 100k events a view file is ~24 MB).
+#: Megabytes the images take at most, by default (at 100k events a view file is ~105 MB, two
+#: thirds of it the lists' state table: BENCHMARKS.md "View images in memory").
 MEGABYTES = 256
 
 
