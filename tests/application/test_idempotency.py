@@ -77,6 +77,16 @@ def _one(name: str, make: Callable[[Koers], UUID]) -> Callable[[Koers], Ids]:
     return lambda app: {name: make(app)}
 
 
+def _new(command: str, **args: Any) -> Scenario:
+    """The creating ``command``, with ``args``."""
+    return _nothing, lambda app, i, k: getattr(app, command)(key=k, **args)
+
+
+def _on(make: Callable[[Koers], UUID], command: str, **args: Any) -> Scenario:
+    """The ``command`` on one aggregate that ``make`` records first, with ``args``."""
+    return _one("id", make), lambda app, i, k: getattr(app, command)(i["id"], key=k, **args)
+
+
 def _two_objectives(app: Koers) -> Ids:
     return {"o": new_objective(app), "p": new_objective(app)}
 
@@ -119,12 +129,7 @@ def _team_with_member(app: Koers) -> Ids:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "add_person": (
-        _nothing,
-        lambda app, i, k: app.add_person(
-            actor=ANN, handle="eve", name="Eve", email="eve@example.org", key=k
-        ),
-    ),
+    "add_person": _new("add_person", actor=ANN, handle="eve", name="Eve", email="eve@example.org"),
     "create_token": (
         _person,
         lambda app, i, k: app.create_token(actor=ANN, handle="dora", label="cli", key=k),
@@ -133,10 +138,7 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app: (_person(app), {"t": app.create_token(actor=ANN, handle="dora").id})[1],
         lambda app, i, k: app.revoke_token(i["t"], actor=ANN, reason="lost", key=k),
     ),
-    "add_webhook": (
-        _nothing,
-        lambda app, i, k: app.add_webhook(actor=ANN, url="https://example.org/h", key=k),
-    ),
+    "add_webhook": _new("add_webhook", actor=ANN, url="https://example.org/h"),
     "remove_webhook": (
         lambda app: {"w": app.add_webhook(actor=ANN, url="https://example.org/h").id},
         lambda app, i, k: app.remove_webhook(i["w"], actor=ANN, reason="done", key=k),
@@ -149,10 +151,7 @@ SCENARIOS: dict[str, Scenario] = {
         lambda app: {**_person(app), **{"_": app.grant_role("dora", actor=ANN, role="admin").id}},
         lambda app, i, k: app.revoke_role("dora", actor=ANN, role="admin", key=k),
     ),
-    "add_team": (
-        _nothing,
-        lambda app, i, k: app.add_team(actor=ANN, slug="ops", name="Ops", key=k),
-    ),
+    "add_team": _new("add_team", actor=ANN, slug="ops", name="Ops"),
     "set_member": (
         _team_and_person,
         lambda app, i, k: app.set_member("ops", actor=ANN, handle="dora", role="lead", key=k),
@@ -171,120 +170,54 @@ SCENARIOS: dict[str, Scenario] = {
         _team_with_member,
         lambda app, i, k: app.remove_member("ops", actor=ANN, handle="dora", key=k),
     ),
-    "set_objective": (
-        _nothing,
-        lambda app, i, k: app.set_objective(actor=ANN, key=k, **objective()),
-    ),
+    "set_objective": _new("set_objective", actor=ANN, **objective()),
     "realign_objective": (
         _two_objectives,
         lambda app, i, k: app.realign_objective(
             i["o"], actor=ANN, parent_id=i["p"], reason="moved", key=k
         ),
     ),
-    "score_objective": (
-        _one("o", new_objective),
-        lambda app, i, k: app.score_objective(i["o"], actor=ANN, score="0.7", learnings="x", key=k),
-    ),
-    "drop_objective": (
-        _one("o", new_objective),
-        lambda app, i, k: app.drop_objective(i["o"], actor=ANN, reason="x", key=k),
-    ),
+    "score_objective": _on(new_objective, "score_objective", actor=ANN, score="0.7", learnings="x"),
+    "drop_objective": _on(new_objective, "drop_objective", actor=ANN, reason="x"),
     "add_key_result": (
         _one("o", new_objective),
         lambda app, i, k: app.add_key_result(actor=ANN, objective_id=i["o"], key=k, **key_result()),
     ),
-    "check_in": (
-        _one("kr", new_key_result),
-        lambda app, i, k: app.check_in(i["kr"], actor=BOB, key=k, **check_in()),
-    ),
+    "check_in": _on(new_key_result, "check_in", actor=BOB, **check_in()),
     "correct_check_in": (
         _kr_with_check_in,
         lambda app, i, k: app.correct_check_in(
             i["kr"], actor=BOB, check_in_id=i["ci"], value="11", confidence=5, reason="x", key=k
         ),
     ),
-    "retarget": (
-        _one("kr", new_key_result),
-        lambda app, i, k: app.retarget(i["kr"], actor=ANN, target="50", reason="x", key=k),
+    "retarget": _on(new_key_result, "retarget", actor=ANN, target="50", reason="x"),
+    "drop_key_result": _on(new_key_result, "drop_key_result", actor=ANN, reason="x"),
+    "close_key_result": _on(new_key_result, "close_key_result", actor=ANN, score="0.5"),
+    "weigh_key_result": _on(new_key_result, "weigh_key_result", actor=ANN, weight="2", reason="x"),
+    "weigh_objective": _on(new_objective, "weigh_objective", actor=ANN, weight="2", reason="x"),
+    "define_kpi": _new("define_kpi", actor=ANN, **kpi()),
+    "measure_kpi": _on(new_kpi, "measure_kpi", actor=ANN, value="3", as_of=T0),
+    "set_kpi_next_step": _on(new_kpi, "set_kpi_next_step", actor=ANN, next_step="x"),
+    "retire_kpi": _on(new_kpi, "retire_kpi", actor=ANN, reason="x"),
+    "open_decision": _new("open_decision", actor=ANN, **decision()),
+    "add_option": _on(
+        new_decision, "add_option", actor=BOB, option=Option("wait", "Wait a quarter")
     ),
-    "drop_key_result": (
-        _one("kr", new_key_result),
-        lambda app, i, k: app.drop_key_result(i["kr"], actor=ANN, reason="x", key=k),
-    ),
-    "close_key_result": (
-        _one("kr", new_key_result),
-        lambda app, i, k: app.close_key_result(i["kr"], actor=ANN, score="0.5", key=k),
-    ),
-    "weigh_key_result": (
-        _one("kr", new_key_result),
-        lambda app, i, k: app.weigh_key_result(i["kr"], actor=ANN, weight="2", reason="x", key=k),
-    ),
-    "weigh_objective": (
-        _one("o", new_objective),
-        lambda app, i, k: app.weigh_objective(i["o"], actor=ANN, weight="2", reason="x", key=k),
-    ),
-    "define_kpi": (
-        _nothing,
-        lambda app, i, k: app.define_kpi(actor=ANN, key=k, **kpi()),
-    ),
-    "measure_kpi": (
-        _one("kpi", new_kpi),
-        lambda app, i, k: app.measure_kpi(i["kpi"], actor=ANN, value="3", as_of=T0, key=k),
-    ),
-    "set_kpi_next_step": (
-        _one("kpi", new_kpi),
-        lambda app, i, k: app.set_kpi_next_step(i["kpi"], actor=ANN, next_step="x", key=k),
-    ),
-    "retire_kpi": (
-        _one("kpi", new_kpi),
-        lambda app, i, k: app.retire_kpi(i["kpi"], actor=ANN, reason="x", key=k),
-    ),
-    "open_decision": (
-        _nothing,
-        lambda app, i, k: app.open_decision(actor=ANN, key=k, **decision()),
-    ),
-    "add_option": (
-        _one("d", new_decision),
-        lambda app, i, k: app.add_option(
-            i["d"], actor=BOB, option=Option("wait", "Wait a quarter"), key=k
-        ),
-    ),
-    "update_information": (
-        _one("d", new_decision),
-        lambda app, i, k: app.update_information(i["d"], actor=ANN, information_level=90, key=k),
-    ),
-    "decide": (
-        _one("d", new_decision),
-        lambda app, i, k: app.decide(i["d"], actor=ANN, key=k, **decide()),
-    ),
-    "review_decision": (
-        _one("d", new_decided_decision),
-        lambda app, i, k: app.review_decision(i["d"], actor=ANN, key=k, **review()),
-    ),
-    "reverse_decision": (
-        _one("d", new_decided_decision),
-        lambda app, i, k: app.reverse_decision(i["d"], actor=ANN, reason="x", key=k),
-    ),
+    "update_information": _on(new_decision, "update_information", actor=ANN, information_level=90),
+    "decide": _on(new_decision, "decide", actor=ANN, **decide()),
+    "review_decision": _on(new_decided_decision, "review_decision", actor=ANN, **review()),
+    "reverse_decision": _on(new_decided_decision, "reverse_decision", actor=ANN, reason="x"),
     "supersede_decision": (
         lambda app: {"d": new_decided_decision(app), "by": new_decision(app)},
         lambda app, i, k: app.supersede_decision(
             i["d"], actor=ANN, by_decision_id=i["by"], reason="x", key=k
         ),
     ),
-    "score_decision": (
-        _one("d", new_decision),
-        lambda app, i, k: app.score_decision(
-            i["d"], actor=BOB, option="build", criterion="cost", score=4, key=k
-        ),
+    "score_decision": _on(
+        new_decision, "score_decision", actor=BOB, option="build", criterion="cost", score=4
     ),
-    "take_position": (
-        _one("d", new_decision),
-        lambda app, i, k: app.take_position(i["d"], actor=BOB, position="agree", key=k),
-    ),
-    "name_decision_roles": (
-        _one("d", new_decision),
-        lambda app, i, k: app.name_decision_roles(i["d"], actor=ANN, approver=CEM, key=k),
-    ),
+    "take_position": _on(new_decision, "take_position", actor=BOB, position="agree"),
+    "name_decision_roles": _on(new_decision, "name_decision_roles", actor=ANN, approver=CEM),
     "approve_decision": (
         lambda app: {"d": new_decision(app, approver=CEM)},
         lambda app, i, k: app.approve_decision(i["d"], actor=CEM, key=k),
@@ -295,58 +228,28 @@ SCENARIOS: dict[str, Scenario] = {
             i["d"], actor=ANN, kind="objective", target_id=i["o"], key=k
         ),
     ),
-    "delegate": (
-        _nothing,
-        lambda app, i, k: app.delegate(actor=ANN, key=k, **delegation()),
-    ),
-    "delegation_check_in": (
-        _one("d", new_delegation),
-        lambda app, i, k: app.delegation_check_in(
-            i["d"], actor=BOB, status="on_track", progress="x", key=k
-        ),
+    "delegate": _new("delegate", actor=ANN, **delegation()),
+    "delegation_check_in": _on(
+        new_delegation, "delegation_check_in", actor=BOB, status="on_track", progress="x"
     ),
     "acknowledge_check_in": (
         _delegation_with_check_in,
         lambda app, i, k: app.acknowledge_check_in(i["d"], actor=ANN, check_in_id=i["ci"], key=k),
     ),
-    "renegotiate": (
-        _one("d", new_delegation),
-        lambda app, i, k: app.renegotiate(i["d"], actor=ANN, reason="x", level="agree", key=k),
+    "renegotiate": _on(new_delegation, "renegotiate", actor=ANN, reason="x", level="agree"),
+    "complete_delegation": _on(
+        new_delegation, "complete_delegation", actor=ANN, feedback="x", feedforward="y"
     ),
-    "complete_delegation": (
-        _one("d", new_delegation),
-        lambda app, i, k: app.complete_delegation(
-            i["d"], actor=ANN, feedback="x", feedforward="y", key=k
-        ),
+    "revoke_delegation": _on(new_delegation, "revoke_delegation", actor=ANN, reason="x"),
+    "hold_retro": _new("hold_retro", actor=CEM, **retro()),
+    "add_retro_item": _on(new_retro, "add_retro_item", actor=CEM, kind="idea", text="x"),
+    "record_pulse": _on(
+        new_retro, "record_pulse", actor=CEM, dimension="workload", score="3.5", responses=6
     ),
-    "revoke_delegation": (
-        _one("d", new_delegation),
-        lambda app, i, k: app.revoke_delegation(i["d"], actor=ANN, reason="x", key=k),
+    "give_pulse_score": _on(
+        new_retro, "give_pulse_score", actor=CEM, dimension="workload", score=4
     ),
-    "hold_retro": (
-        _nothing,
-        lambda app, i, k: app.hold_retro(actor=CEM, key=k, **retro()),
-    ),
-    "add_retro_item": (
-        _one("r", new_retro),
-        lambda app, i, k: app.add_retro_item(i["r"], actor=CEM, kind="idea", text="x", key=k),
-    ),
-    "record_pulse": (
-        _one("r", new_retro),
-        lambda app, i, k: app.record_pulse(
-            i["r"], actor=CEM, dimension="workload", score="3.5", responses=6, key=k
-        ),
-    ),
-    "give_pulse_score": (
-        _one("r", new_retro),
-        lambda app, i, k: app.give_pulse_score(
-            i["r"], actor=CEM, dimension="workload", score=4, key=k
-        ),
-    ),
-    "add_action_item": (
-        _one("r", new_retro),
-        lambda app, i, k: app.add_action_item(i["r"], actor=CEM, key=k, **action_item()),
-    ),
+    "add_action_item": _on(new_retro, "add_action_item", actor=CEM, **action_item()),
     "complete_action_item": (
         _retro_with_item,
         lambda app, i, k: app.complete_action_item(i["r"], actor=BOB, item_id=i["item"], key=k),
@@ -363,22 +266,10 @@ SCENARIOS: dict[str, Scenario] = {
             i["r"], actor=CEM, item_id=i["item"], to_retro_id=i["later"], key=k
         ),
     ),
-    "issue_prompt": (
-        _nothing,
-        lambda app, i, k: app.issue_prompt(actor="koers", key=k, **prompt()),
-    ),
-    "answer_prompt": (
-        _one("p", new_prompt),
-        lambda app, i, k: app.answer_prompt(i["p"], actor=ANN, answer="x", key=k),
-    ),
-    "snooze_prompt": (
-        _one("p", new_prompt),
-        lambda app, i, k: app.snooze_prompt(i["p"], actor=ANN, until=T0 + timedelta(days=1), key=k),
-    ),
-    "dismiss_prompt": (
-        _one("p", new_prompt),
-        lambda app, i, k: app.dismiss_prompt(i["p"], actor=ANN, key=k),
-    ),
+    "issue_prompt": _new("issue_prompt", actor="koers", **prompt()),
+    "answer_prompt": _on(new_prompt, "answer_prompt", actor=ANN, answer="x"),
+    "snooze_prompt": _on(new_prompt, "snooze_prompt", actor=ANN, until=T0 + timedelta(days=1)),
+    "dismiss_prompt": _on(new_prompt, "dismiss_prompt", actor=ANN),
 }
 
 
