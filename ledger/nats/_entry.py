@@ -19,21 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ledger.nats._subjects import ENTRY_HEADERS, H_SHA256
+
 __all__ = ["DIGEST_HEADER", "ENTRY_HEADERS", "ENTRY_TAG", "entry_fields", "unsequenced_entry"]
 
 ENTRY_TAG = b"koers-entry/v1\n"
-#: The headers an entry covers, in encoding order (names as in ``ledger.nats._subjects``).
-ENTRY_HEADERS: tuple[str, ...] = (
-    "Nats-Msg-Id",
-    "Koers-Originator-Id",
-    "Koers-Version",
-    "Koers-Topic",
-    "Koers-Type",
-    "Koers-Schema",
-    "Koers-Payload-Sha256",
-    "Koers-Tracking-Application",
-)
-DIGEST_HEADER = "Koers-Payload-Sha256"
+DIGEST_HEADER = H_SHA256
 
 
 def _field(data: bytes) -> bytes:

@@ -38,6 +38,7 @@ from uuid import UUID
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
 
 __all__ = [
+    "ENTRY_HEADERS",
     "EVENT_HEADERS",
     "H_KEY_ID",
     "H_MSG_ID",
@@ -67,6 +68,18 @@ H_KEY_ID = "Koers-Key-Id"
 H_SIGNATURE = "Koers-Signature"
 #: the headers every event message carries (the audit entry covers these, see ledger.audit)
 EVENT_HEADERS = (H_MSG_ID, H_ORIGINATOR_ID, H_VERSION, H_TOPIC, H_TYPE, H_SHA256)
+#: the headers an audit entry and an event's signature cover, in encoding order
+#: (``ledger.nats._entry``; the standalone ``ledger.audit.verifier`` spells them out again)
+ENTRY_HEADERS: tuple[str, ...] = (
+    H_MSG_ID,
+    H_ORIGINATOR_ID,
+    H_VERSION,
+    H_TOPIC,
+    H_TYPE,
+    H_SCHEMA,
+    H_SHA256,
+    H_TRACKING_APP,
+)
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
