@@ -158,7 +158,11 @@ class NatsConnection:
                 **self.login.options(),
             )
         except (OSError, TimeoutError, nats.errors.Error) as e:
+            _drop_transport(client)
             raise unavailable(self.url, _describe(e)) from e
+        except BaseException:  # cancelled by the bridge's timeout, mid-handshake
+            _drop_transport(client)
+            raise
         return client
 
     async def _on_reconnected(self) -> None:
@@ -227,10 +231,21 @@ class NatsConnection:
             self.server = None
 
 
+def _drop_transport(client: Client) -> None:
+    """Close the socket of a connect that did not finish. nats-py closes the socket of an
+    attempt that fails, but not of one cancelled mid-handshake (the bridge's timeout): that
+    one stayed open until garbage collection, after its loop had closed."""
+    transport = getattr(client, "_transport", None)
+    if transport is not None:
+        transport.close()
+
+
 async def _cleanup(nc: Client, bulk: BulkReader | None) -> None:
-    if bulk is not None:
-        await bulk.close()
-    await nc.close()
+    try:
+        if bulk is not None:
+            await bulk.close()
+    finally:
+        await nc.close()
 
 
 def _close_quietly(bridge: Bridge, nc: Client, bulk: BulkReader | None, timeout: float) -> None:

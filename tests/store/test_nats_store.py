@@ -4,9 +4,12 @@ configuration, idempotent retries, atomicity across aggregates, and each failure
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import logging
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -322,6 +325,36 @@ def test_nats_unreachable_is_one_clear_error_quickly() -> None:
     assert time.monotonic() - started < 10
     assert "not reachable" in str(caught.value)
     assert "NATS_URL" in str(caught.value)
+
+
+def test_a_server_that_never_answers_leaves_no_socket_open() -> None:
+    """A connect cut off by the store's timeout mid-handshake closes its socket. (nats-py
+    closes the socket of an attempt that fails, not of one cancelled: it stayed open until
+    garbage collection, after its loop had closed, and failed whichever test ran then.)"""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:  # accepts and stays silent: no INFO, so no handshake ever ends
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    env = fresh_env(NATS_URL=f"nats://127.0.0.1:{port}", NATS_TIMEOUT="1")
+    unraisable: list[str] = []
+    hook, sys.unraisablehook = sys.unraisablehook, lambda u: unraisable.append(str(u.exc_value))
+    try:
+        with pytest.raises(StoreUnavailable, match="not reachable"):
+            InfrastructureFactory.construct(Environment("", env))
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+        listener.close()
+        for peer in accepted:
+            peer.close()
+    assert accepted  # the connect did reach the listener
+    assert unraisable == []
 
 
 def test_a_too_large_event_is_refused_before_anything_is_sent(factory: NATSFactory) -> None:
