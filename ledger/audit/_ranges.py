@@ -4,32 +4,34 @@ A verification costs the client about 10 µs of Python per event (parsing the pr
 finding the covered headers, hashing; BENCHMARKS.md, "Audit trail"), and one process runs
 it on one core. With ``readers`` > 1, :func:`read_in_ranges` splits ``1..last_seq`` into
 that many consecutive ranges of equal length; the calling process reads and hashes the
-first itself, and each other range is read by a child process (``python -m
-ledger.audit._ranges``: a :class:`Job` pickled in, a :class:`~ledger.audit._part.Part`
-pickled out) on its own connection and its own push consumer
-(:class:`~ledger.audit._reader.StreamReader`, from the range's first sequence to its last)
-into a scan with the same settings. The parts are joined in order
+first itself, and each other range is read by a child process (a :class:`Job` sent in,
+a :class:`~ledger.audit._part.Part` sent back through a pipe) on its own connection and
+its own push consumer (:class:`~ledger.audit._reader.StreamReader`, from the range's first
+sequence to its last) into a scan with the same settings. The parts are joined in order
 (:meth:`~ledger.audit._scan.Scan.join`), so the scan, and with it every verdict, is the
 one a single read of the whole log gives: the same leaves, holes (one across a seam),
 changed, foreign and unsigned events, records and signature verdicts.
 
-Each range keeps only its own sequences: a reader whose last sequence is gone reads on
-past it, and those messages belong to the next range. Starting a process costs about half
-a second of CPU (a fresh interpreter importing the audit), so a log is split only where
-each range holds at least ``min_range`` events (``KOERS_AUDIT_RANGE_MIN``); below that,
-and when the store reads through nats-py (TLS or credentials in the URL), one read as
-before.
+The children are forked from multiprocessing's fork server: a fresh interpreter, started
+at the first verify in ranges and kept while this process lives, that has imported the
+audit once (no fork of this process's threads and sockets). Its first start costs about
+half a second of CPU; each child after that, a fork (~10 ms). Each range keeps only its
+own sequences: a reader whose last sequence is gone reads on past it, and those messages
+belong to the next range. A log is split only where each range holds at least
+``min_range`` events (``KOERS_AUDIT_RANGE_MIN``); below that, and when the store reads
+through nats-py (TLS or credentials in the URL), one read as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import pickle
-import subprocess
-import sys
+import functools
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -98,21 +100,17 @@ def read_in_ranges(
         store.read(take, stop=last_seq)
         return
     (_, first_stop), rest = parts[0], parts[1:]
-    children = [_start(_job(store, scan, start, stop)) for start, stop in rest]
+    children = [_Child(_job(store, scan, start, stop)) for start, stop in rest]
     try:
         store.read(lambda frames: take(_upto(frames, first_stop)), stop=first_stop)
         for child in children:
-            part = _result(child)
+            part = child.result()
             scan.join(part)
             if progress is not None:
                 progress(len(part.seqs) // 8)
     finally:
         for child in children:
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-            if child.stdout is not None and not child.stdout.closed:
-                child.stdout.close()
+            child.stop()
 
 
 def scan_range(job: Job) -> Part:
@@ -131,42 +129,58 @@ def scan_range(job: Job) -> Part:
     return scan.part(job.start)
 
 
-def _start(job: Job) -> subprocess.Popen[bytes]:
-    """A fresh interpreter running :func:`main` on ``job`` (its own imports, no fork of this
-    process's threads and sockets)."""
-    command = [sys.executable, "-m", __name__]
-    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert child.stdin is not None
-    child.stdin.write(pickle.dumps(job))
-    child.stdin.close()
-    return child
+@functools.cache
+def _forkserver() -> ForkServerContext:
+    """Multiprocessing's fork server, told to import this module (and the main module, so a
+    child need not) before it forks the first child."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
 
 
-def _result(child: subprocess.Popen[bytes]) -> Part:
-    """The part a child sends back, or its failure raised here as a ``ConnectionError``."""
-    assert child.stdout is not None
-    with child.stdout:
-        answer = child.stdout.read()
-    code = child.wait()
-    if code != 0 or not answer:
-        raise ConnectionError(f"a range reader of the verification failed (exit code {code})")
-    status, value = pickle.loads(answer)
-    if status != "ok":
-        raise ConnectionError(f"a range reader of the verification failed: {value}")
-    assert isinstance(value, Part)
-    return value
+class _Child:
+    """One range read by a child process: its answer comes back through a pipe."""
+
+    def __init__(self, job: Job) -> None:
+        context = _forkserver()
+        self.answers, sender = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_answer, args=(job, sender), name=f"koers-verify-{job.start}", daemon=True
+        )
+        self.process.start()
+        sender.close()  # the child holds its own end: a child that dies unread ends the pipe
+
+    def result(self) -> Part:
+        """The part the child sends back, or its failure raised here as a ``ConnectionError``."""
+        try:
+            status, value = self.answers.recv()
+        except EOFError:
+            self.process.join()
+            code = self.process.exitcode
+            raise ConnectionError(
+                f"a range reader of the verification failed (exit code {code})"
+            ) from None
+        if status != "ok":
+            raise ConnectionError(f"a range reader of the verification failed: {value}")
+        assert isinstance(value, Part)
+        return value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.process.close()
+        self.answers.close()
 
 
-def main() -> None:
-    """The child's side: a :class:`Job` pickled on stdin, ``("ok", Part)`` or
-    ``("error", why)`` pickled on stdout."""
-    job = pickle.loads(sys.stdin.buffer.read())
+def _answer(job: Job, sender: Connection) -> None:
+    """The child's side: ``("ok", Part)`` or ``("error", why)`` sent back."""
     try:
         answer: tuple[str, object] = ("ok", scan_range(job))
     except (ConnectionError, TimeoutError, OSError, ValueError) as e:
         answer = ("error", f"{type(e).__name__}: {e}")
-    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
+    with sender:
+        sender.send(answer)
 
 
 def _job(store: AuditStore, scan: Scan, start: int, stop: int) -> Job:
@@ -192,7 +206,3 @@ def _raw(key: Ed25519PublicKey) -> bytes:
 
 def _public(raw: bytes) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
-
-
-if __name__ == "__main__":
-    main()

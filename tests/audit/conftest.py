@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audit.test_audit_trail_support import Ledger
+from tests.audit.test_audit_trail_support import Ledger, signed_history
 from tests.conftest import mark_nats
 
 
@@ -35,3 +35,35 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.server.stop()
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ledger]]:
+    """The signed history of the tamper tests (``signed_history``: through `koers`), made
+    once for a module: on the audited stream, and on one that allows deleting a message.
+    Each test damages a copy of its own (``signed``, ``deletable``)."""
+    made: dict[str, Ledger] = {}
+    try:
+        for name, weaker in (("audited", {}), ("deletable", {"deny_delete": False})):
+            made[name] = Ledger(tmp_path_factory.mktemp(name))
+            signed_history(made[name], **weaker)
+        yield made
+    finally:
+        for ledger in made.values():
+            ledger.server.stop()
+
+
+@pytest.fixture
+def signed(histories: dict[str, Ledger], tmp_path: Path) -> Iterator[Ledger]:
+    """A copy of the signed history on the audited stream, for one test to damage."""
+    ledger = histories["audited"].copy(tmp_path)
+    yield ledger
+    ledger.server.stop()
+
+
+@pytest.fixture
+def deletable(histories: dict[str, Ledger], tmp_path: Path) -> Iterator[Ledger]:
+    """A copy of the signed history on a stream that allows deleting a message."""
+    ledger = histories["deletable"].copy(tmp_path)
+    yield ledger
+    ledger.server.stop()

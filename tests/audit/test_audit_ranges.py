@@ -27,7 +27,6 @@ from ledger.audit._verify import verify_log
 from ledger.audit.startup import trust_for
 from ledger.nats._keys import key_id
 from tests.audit.test_audit_trail_support import DAMAGED, Ledger, damage
-from tests.audit.test_audit_trail_tamper import signed_history
 from tests.audit.test_audit_trail_units import event
 
 # -- the split -------------------------------------------------------------------------------
@@ -118,6 +117,20 @@ def test_three_ranges_and_an_empty_one_join_as_one() -> None:
 # -- against a real nats-server: the same report, serially and in ranges ----------------------
 
 
+def test_a_copy_of_the_signed_history_verifies_as_the_original(signed: Ledger) -> None:
+    """What the tests below start from: an undamaged copy, found whole in ranges too."""
+    store_settings, audit_settings = signed.sections()
+    trust = trust_for(store_settings, audit_settings)
+    store = AuditStore.open(store_settings)
+    try:
+        for readers in (1, 3):
+            report = verify_log(store, trust, readers=readers, min_range=1).report
+            assert report.problems == [], report.problems
+            assert (report.events, report.valid_checkpoints, report.kept) == (28, 2, 2)
+    finally:
+        store.close()
+
+
 def reports(ledger: Ledger) -> list[dict[str, Any]]:
     """The report of a serial verify, then with 2 and with 3 readers (each range at least one
     event, so 28 events are split), without the time it took."""
@@ -161,9 +174,9 @@ def kinds(report: dict[str, Any]) -> set[tuple[str, str]]:
     ],
 )
 def test_a_deleted_event_is_named_alike_in_ranges(
-    ledger: Ledger, seqs: tuple[int, ...], named: str
+    deletable: Ledger, seqs: tuple[int, ...], named: str
 ) -> None:
-    signed_history(ledger, deny_delete=False)
+    ledger = deletable
     for seq in seqs:
         ledger.admin(lambda js, seq=seq: js.delete_msg(ledger.stream, seq))
     report = same_verdicts(ledger)
@@ -175,9 +188,9 @@ def test_a_deleted_event_is_named_alike_in_ranges(
     [(2, 4), (14, 15), (10, 11), (3, 20), (26, 27)],  # first range, seams, across, last range
 )
 def test_two_reordered_events_are_named_alike_in_ranges(
-    ledger: Ledger, first: int, second: int
+    signed: Ledger, first: int, second: int
 ) -> None:
-    signed_history(ledger)
+    ledger = signed
     messages = ledger.messages()
     messages[first - 1], messages[second - 1] = messages[second - 1], messages[first - 1]
     ledger.republish(messages)
@@ -186,8 +199,8 @@ def test_two_reordered_events_are_named_alike_in_ranges(
 
 
 @pytest.mark.parametrize("seq", [2, 14, 15, 28])
-def test_a_changed_payload_is_named_alike_in_ranges(ledger: Ledger, seq: int) -> None:
-    signed_history(ledger)
+def test_a_changed_payload_is_named_alike_in_ranges(signed: Ledger, seq: int) -> None:
+    ledger = signed
     messages = ledger.messages()
     original = messages[seq - 1]
     messages[seq - 1] = original.with_payload(original.data + b" ", fix_digest=False)
@@ -196,8 +209,8 @@ def test_a_changed_payload_is_named_alike_in_ranges(ledger: Ledger, seq: int) ->
     assert ("changed", f"seq {seq}") in kinds(report), report["problems"]
 
 
-def test_koers_audit_verify_reads_in_ranges_when_told(ledger: Ledger) -> None:
-    signed_history(ledger, deny_delete=False)
+def test_koers_audit_verify_reads_in_ranges_when_told(deletable: Ledger) -> None:
+    ledger = deletable
     ledger.admin(lambda js: js.delete_msg(ledger.stream, 15))
     serial = ledger.koers("audit", "verify")
     ranged = ledger.koers("audit", "verify", KOERS_AUDIT_READERS="2", KOERS_AUDIT_RANGE_MIN="1")

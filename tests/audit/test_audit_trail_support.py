@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine
@@ -34,7 +35,7 @@ from ledger.settings import AuditSettings, Settings, StoreSettings
 from tests.conftest import read_stream
 from tests.factories import decide, decision, pinned_clock
 
-__all__ = ["DAMAGED", "KOERS", "Ledger", "Message", "Run", "damage", "run_async"]
+__all__ = ["DAMAGED", "KOERS", "Ledger", "Message", "Run", "damage", "run_async", "signed_history"]
 
 KOERS = Path(sys.executable).parent / "koers"
 DAMAGED = 6  # the exit code of `koers audit verify` that found damage
@@ -165,6 +166,32 @@ class Ledger:
                 app.close()
         return ids
 
+    def copy(self, root: Path) -> Ledger:
+        """A ledger of its own under ``root`` holding this one's streams (the ledger, its
+        checkpoints and leaf records): each stream's messages published anew with all their
+        headers, in order, into a stream with the same configuration; its data directory (the
+        signing key) and the checkpoints kept outside copied. Its verdicts are this ledger's:
+        entries are the messages' payloads and covered headers, and the sequences are the
+        same."""
+
+        async def streams(js: Any) -> list[api.StreamConfig]:
+            return [info.config for info in await js.streams_info()]
+
+        configs: list[api.StreamConfig] = self.admin(streams)
+        held = {c.name: self.raw_messages(c.name) for c in configs}  # every header kept
+        copied = Ledger(root, self.stream)
+        shutil.copytree(self.data_dir, copied.data_dir)
+        shutil.copytree(self.kept_dir, copied.kept_dir)
+
+        async def go(js: Any) -> None:
+            for config in configs:
+                await js.add_stream(config)
+                for m in held[config.name]:
+                    await js.publish(m.subject, m.data, headers=m.headers or None)
+
+        copied.admin(go)
+        return copied
+
     # -- an attacker's tools -----------------------------------------------------------------
 
     def admin(self, action: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
@@ -179,13 +206,13 @@ class Ledger:
 
         return run_async(go())
 
-    def raw_messages(self) -> list[RawMessage]:
-        """The ledger's messages as stored."""
+    def raw_messages(self, stream: str | None = None) -> list[RawMessage]:
+        """The messages of ``stream`` (the ledger) as stored."""
 
         async def go() -> list[RawMessage]:
             nc = await nats.connect(self.server.url)
             try:
-                return await read_stream(nc, self.stream)
+                return await read_stream(nc, stream or self.stream)
             finally:
                 await nc.close()
 
@@ -224,3 +251,19 @@ class Ledger:
         else:
             raise AssertionError(f"{marker!r} is in no block of {self.stream}")
         self.server.start()
+
+
+def signed_history(ledger: Ledger, **weaker: Any) -> None:
+    if weaker:
+        ledger.create_stream(**weaker)
+    ledger.write_decisions(12, decided=4)
+    first = ledger.koers("audit", "checkpoint")
+    assert first.code == 0, first.text
+    assert "signed: checkpoint size 16" in first.out
+    ledger.write_decisions(8, decided=4, offset=100)
+    second = ledger.koers("audit", "checkpoint")
+    assert "signed: checkpoint size 28" in second.out, second.text
+    assert len(ledger.kept_file.read_text().splitlines()) == 2
+    honest = ledger.koers("audit", "verify")
+    assert honest.code == 0, honest.text
+    assert "OK: the log is exactly what was signed" in honest.out

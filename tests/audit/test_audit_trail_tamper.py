@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js import api
@@ -22,23 +21,14 @@ from ledger.audit import hash_leaf, load_signing_key, sign
 from ledger.nats._client import OutMessage
 from ledger.nats._signing import EventSigner
 from ledger.settings._audit import checkpoint_stream
-from tests.audit.test_audit_trail_support import DAMAGED, Ledger, Message, Run, damage
-
-
-def signed_history(ledger: Ledger, **weaker: Any) -> None:
-    if weaker:
-        ledger.create_stream(**weaker)
-    ledger.write_decisions(12, decided=4)
-    first = ledger.koers("audit", "checkpoint")
-    assert first.code == 0, first.text
-    assert "signed: checkpoint size 16" in first.out
-    ledger.write_decisions(8, decided=4, offset=100)
-    second = ledger.koers("audit", "checkpoint")
-    assert "signed: checkpoint size 28" in second.out, second.text
-    assert len(ledger.kept_file.read_text().splitlines()) == 2
-    honest = ledger.koers("audit", "verify")
-    assert honest.code == 0, honest.text
-    assert "OK: the log is exactly what was signed" in honest.out
+from tests.audit.test_audit_trail_support import (
+    DAMAGED,
+    Ledger,
+    Message,
+    Run,
+    damage,
+    signed_history,
+)
 
 
 def where(run: Run, kind: str) -> list[str]:
@@ -73,8 +63,8 @@ def test_a_bit_flipped_in_a_stored_event_is_named(ledger: Ledger) -> None:
     assert damage(run, "root-mismatch"), run.out
 
 
-def test_a_deleted_event_is_named(ledger: Ledger) -> None:
-    signed_history(ledger, deny_delete=False)  # a stream weak enough to delete from
+def test_a_deleted_event_is_named(deletable: Ledger) -> None:
+    ledger = deletable  # a copy of the signed history on a stream weak enough to delete from
     ledger.admin(lambda js: js.delete_msg(ledger.stream, 10))
     run = verify_fails(ledger)
     assert damage(run, "deleted") == [
@@ -84,8 +74,8 @@ def test_a_deleted_event_is_named(ledger: Ledger) -> None:
     assert not damage(run, "changed")
 
 
-def test_two_swapped_events_are_named(ledger: Ledger) -> None:
-    signed_history(ledger)
+def test_two_swapped_events_are_named(signed: Ledger) -> None:
+    ledger = signed
     messages = ledger.messages()
     messages[2], messages[19] = messages[19], messages[2]  # seqs 3 and 20
     ledger.republish(messages)
@@ -97,8 +87,8 @@ def test_two_swapped_events_are_named(ledger: Ledger) -> None:
     assert "the first difference is in seqs 1..16" in run.out
 
 
-def test_an_inserted_event_is_named(ledger: Ledger) -> None:
-    signed_history(ledger)
+def test_an_inserted_event_is_named(signed: Ledger) -> None:
+    ledger = signed
     messages = ledger.messages()
     forged = messages[8].with_payload(
         messages[8].data.replace(b"Question number", b"Forged question"), fix_digest=True
@@ -114,8 +104,8 @@ def test_an_inserted_event_is_named(ledger: Ledger) -> None:
     assert not damage(run, "changed")
 
 
-def test_a_changed_payload_is_named_with_or_without_its_digest_fixed(ledger: Ledger) -> None:
-    signed_history(ledger)
+def test_a_changed_payload_is_named_with_or_without_its_digest_fixed(signed: Ledger) -> None:
+    ledger = signed
     messages = ledger.messages()
     made = next(i for i, m in enumerate(messages) if m.subject.endswith(".made"))
     original = messages[made]
@@ -138,8 +128,8 @@ def test_a_changed_payload_is_named_with_or_without_its_digest_fixed(ledger: Led
     assert not damage(run, "inserted")
 
 
-def test_a_truncated_tail_is_named(ledger: Ledger) -> None:
-    signed_history(ledger)
+def test_a_truncated_tail_is_named(signed: Ledger) -> None:
+    ledger = signed
     # Cut the stored block in the middle of decision 103 (opened at seq 20), server stopped.
     ledger.edit_block(b"Question number 0103?", lambda block, at: block[:at])
     run = verify_fails(ledger)
@@ -156,9 +146,9 @@ def resigned_with(message: Message, key: Ed25519PrivateKey) -> Message:
 
 
 def test_a_log_rewritten_from_scratch_is_caught_by_the_checkpoints_kept_outside(
-    ledger: Ledger,
+    signed: Ledger,
 ) -> None:
-    signed_history(ledger)
+    ledger = signed
     messages = ledger.messages()
     made = next(i for i, m in enumerate(messages) if m.subject.endswith(".made"))
     messages[made] = resigned_with(
@@ -182,8 +172,8 @@ def test_a_log_rewritten_from_scratch_is_caught_by_the_checkpoints_kept_outside(
     assert any("size 28" in line and "another root" in line for line in rewritten), run.out
 
 
-def test_a_deleted_checkpoint_stream_is_named(ledger: Ledger) -> None:
-    signed_history(ledger)
+def test_a_deleted_checkpoint_stream_is_named(signed: Ledger) -> None:
+    ledger = signed
     ledger.admin(lambda js: js.delete_stream(checkpoint_stream(ledger.stream)))
     run = verify_fails(ledger)
     missing = damage(run, "checkpoints-missing")
@@ -195,8 +185,8 @@ def test_a_deleted_checkpoint_stream_is_named(ledger: Ledger) -> None:
     assert "events 1..28 are vouched for" in run.out  # by the checkpoints kept outside
 
 
-def test_a_forged_checkpoint_is_named(ledger: Ledger) -> None:
-    signed_history(ledger)
+def test_a_forged_checkpoint_is_named(signed: Ledger) -> None:
+    ledger = signed
     forged = sign(Ed25519PrivateKey.generate(), ledger.stream, 28, hash_leaf(b"forged"))
     subject = f"{ledger.stream.lower()}_checkpoints.head"
     ledger.admin(lambda js: js.publish(subject, forged.to_json().encode()))
