@@ -205,10 +205,12 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
         with running_workers(settings):
             # the due times count from here, the workers started: a slow start (a loaded
             # machine) must not use up the time before the early one fires with no worker
+            # (8 s was once too little: the writes and the three schedules took longer, and
+            # the early one fired while the first workers still ran)
             now = datetime.now(UTC)
-            with pinned_clock(now - WEEK + timedelta(seconds=8)):
+            with pinned_clock(now - WEEK + timedelta(seconds=14)):
                 early = new_key_result(app, owner=BOB, title="fires while no worker runs")
-            with pinned_clock(now - WEEK + timedelta(seconds=18)):
+            with pinned_clock(now - WEEK + timedelta(seconds=24)):
                 later = new_key_result(app, owner=BOB, title="fires after both restarts")
             opened = app.open_decision(actor=ANN, **decision(decide_by=review_due.date()))
             app.decide(opened.id, actor=ANN, **decide(review_on=review_due.date()))
@@ -230,7 +232,7 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
         with running_workers(settings):
             _one(app, "kr_check_in_overdue", early)
             fired = _one(app, "kr_check_in_overdue", later, timeout=30)
-            _on_time(fired, _ceil(now + timedelta(seconds=18)))
+            _on_time(fired, _ceil(now + timedelta(seconds=24)))
             review = _one(app, "decision_review_due", opened.id, timeout=40)
             _on_time(review, review_due)
 
