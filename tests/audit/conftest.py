@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit.test_audit_trail_support import Ledger, signed_history
-from tests.conftest import mark_nats
+from tests.conftest import mark_nats, run_together
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,6 +25,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "test_audit_ranges.py",
         ),
     )
+    # one signed history (``histories``) for both
+    run_together(
+        items, __file__, "audit-history", ("test_audit_trail_tamper.py", "test_audit_ranges.py")
+    )
 
 
 @pytest.fixture
@@ -37,11 +41,11 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         ledger.server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def histories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ledger]]:
     """The signed history of the tamper tests (``signed_history``: through `koers`), made
-    once for a module: on the audited stream, and on one that allows deleting a message.
-    Each test damages a copy of its own (``signed``, ``deletable``)."""
+    once (their tests run on one worker): on the audited stream, and on one that allows
+    deleting a message. Each test damages a copy of its own (``signed``, ``deletable``)."""
     made: dict[str, Ledger] = {}
     try:
         for name, weaker in (("audited", {}), ("deletable", {"deny_delete": False})):
