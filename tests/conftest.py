@@ -104,14 +104,23 @@ def fresh_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def mark_nats(items: list[pytest.Item], conftest: str, modules: tuple[str, ...] = ()) -> None:
-    """Mark ``nats`` the tests in the folder of ``conftest`` (only those of ``modules``, the
-    file names, if given)."""
+def _in_folder(
+    items: list[pytest.Item], conftest: str, modules: tuple[str, ...]
+) -> Iterator[pytest.Item]:
+    """The tests in the folder of ``conftest`` (only those of ``modules``, the file names,
+    if given)."""
     folder = Path(conftest).parent
     for item in items:
         path = Path(item.path)
         if path.parent == folder and (not modules or path.name in modules):
-            item.add_marker(pytest.mark.nats)
+            yield item
+
+
+def mark_nats(items: list[pytest.Item], conftest: str, modules: tuple[str, ...] = ()) -> None:
+    """Mark ``nats`` the tests in the folder of ``conftest`` (only those of ``modules``, the
+    file names, if given)."""
+    for item in _in_folder(items, conftest, modules):
+        item.add_marker(pytest.mark.nats)
 
 
 def run_together(
@@ -121,11 +130,8 @@ def run_together(
     one pytest-xdist worker (``make test`` runs ``--dist loadgroup``), so that what they set
     up once per session (a site, a signed history) is set up once, not once per worker. The
     largest group is handed out first; every other test goes to whichever worker is free."""
-    folder = Path(conftest).parent
-    for item in items:
-        path = Path(item.path)
-        if path.parent == folder and (not modules or path.name in modules):
-            item.add_marker(pytest.mark.xdist_group(group))
+    for item in _in_folder(items, conftest, modules):
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def refuse_the_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:

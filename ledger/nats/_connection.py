@@ -122,14 +122,19 @@ class NatsConnection:
         if login is None:
             yield self.js
             return
-        client = await nats.connect(
-            self.url,
-            user=login[0],
-            password=login[1],
-            connect_timeout=max(1, int(self.settings.timeout)),
-            allow_reconnect=False,
-            name="koers-admin",
-        )
+        client = Client()
+        try:
+            await client.connect(
+                self.url,
+                user=login[0],
+                password=login[1],
+                connect_timeout=max(1, int(self.settings.timeout)),
+                allow_reconnect=False,
+                name="koers-admin",
+            )
+        except BaseException:
+            _drop_transport(client)
+            raise
         try:
             yield client.jetstream(timeout=self.settings.timeout)
         finally:
