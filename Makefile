@@ -39,11 +39,10 @@ browser:
 	  || { echo "make: the web tests need Chromium: sudo apt-get install chromium" >&2; exit 1; }
 
 # Three pytest workers on two cores: the suite waits on servers, schedules and quiet hours
-# (639 s against 711-729 s with two, clean clones of the same code). loadgroup: the web
-# tests (one site) and the audit's tamper tests (one signed history) each run on one worker,
-# handed out first; every other test goes to whichever worker is free.
+# (639 s against 711-729 s with two, clean clones of the same code). The default --dist load:
+# back to back, --dist loadgroup (the web tests on one worker) took 780 s against 669 s.
 test: check browser
-	$(BIN)/pytest -n 3 --dist loadgroup --cov --cov-report=term --durations=30
+	$(BIN)/pytest -n 3 --cov --cov-report=term --durations=30
 
 # The domain and application tests on the in-memory store, and the units that need no
 # server, on both cores. `make test` runs everything, slow chaos tests included.

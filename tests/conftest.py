@@ -123,17 +123,6 @@ def mark_nats(items: list[pytest.Item], conftest: str, modules: tuple[str, ...] 
         item.add_marker(pytest.mark.nats)
 
 
-def run_together(
-    items: list[pytest.Item], conftest: str, group: str, modules: tuple[str, ...] = ()
-) -> None:
-    """Send the tests in the folder of ``conftest`` (only those of ``modules``, if given) to
-    one pytest-xdist worker (``make test`` runs ``--dist loadgroup``), so that what they set
-    up once per session (a site, a signed history) is set up once, not once per worker. The
-    largest group is handed out first; every other test goes to whichever worker is free."""
-    for item in _in_folder(items, conftest, modules):
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def refuse_the_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any network connection fail in a test not marked ``nats``: the fast tests run on
     the in-memory store, and a test that reaches for a server anyway fails loudly instead of

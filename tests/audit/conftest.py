@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit.test_audit_trail_support import Ledger, signed_history
-from tests.conftest import mark_nats, run_together
+from tests.conftest import mark_nats
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,10 +24,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "test_audit_signing.py",
             "test_audit_ranges.py",
         ),
-    )
-    # one signed history (``histories``) for both
-    run_together(
-        items, __file__, "audit-history", ("test_audit_trail_tamper.py", "test_audit_ranges.py")
     )
 
 
@@ -44,7 +40,7 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 @pytest.fixture(scope="session")
 def histories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ledger]]:
     """The signed history of the tamper tests (``signed_history``: through `koers`), made
-    once (their tests run on one worker): on the audited stream, and on one that allows
+    once per pytest worker: on the audited stream, and on one that allows
     deleting a message. Each test damages a copy of its own (``signed``, ``deletable``)."""
     made: dict[str, Ledger] = {}
     try:

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.commandline import KOERS, run_koers
-from tests.conftest import mark_nats, run_together
+from tests.conftest import mark_nats
 
 CHROMIUM = os.environ.get("KOERS_CHROMIUM", "/usr/bin/chromium")
 #: Where the tour's screenshots go (the README links them).
@@ -44,7 +44,6 @@ DESKTOP = {"width": 1280, "height": 900}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_nats(items, __file__)
-    run_together(items, __file__, "web")  # one site (koers serve on the demo) for them all
 
 
 @dataclass
