@@ -104,23 +104,14 @@ def fresh_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _in_folder(
-    items: list[pytest.Item], conftest: str, modules: tuple[str, ...]
-) -> Iterator[pytest.Item]:
-    """The tests in the folder of ``conftest`` (only those of ``modules``, the file names,
-    if given)."""
+def mark_nats(items: list[pytest.Item], conftest: str, modules: tuple[str, ...] = ()) -> None:
+    """Mark ``nats`` the tests in the folder of ``conftest`` (only those of ``modules``, the
+    file names, if given)."""
     folder = Path(conftest).parent
     for item in items:
         path = Path(item.path)
         if path.parent == folder and (not modules or path.name in modules):
-            yield item
-
-
-def mark_nats(items: list[pytest.Item], conftest: str, modules: tuple[str, ...] = ()) -> None:
-    """Mark ``nats`` the tests in the folder of ``conftest`` (only those of ``modules``, the
-    file names, if given)."""
-    for item in _in_folder(items, conftest, modules):
-        item.add_marker(pytest.mark.nats)
+            item.add_marker(pytest.mark.nats)
 
 
 def refuse_the_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
