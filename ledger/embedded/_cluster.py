@@ -10,9 +10,11 @@ start them through :class:`ClusterNodes`; each node's store and log live in
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,6 +144,7 @@ class ClusterNodes:
                 self._spawn(node)
         for node in self.nodes:
             self._await_ready(node)
+        self._await_meta_group()
         return self
 
     def start_node(self, name: str) -> Node:
@@ -183,6 +186,43 @@ class ClusterNodes:
             f"cluster node {node.name} was not ready within {_READY_TIMEOUT:g} s ({problem}): "
             f"see {node.log_file}"
         )
+
+    def _await_meta_group(self) -> None:
+        """Wait until the meta leader sees every other node as a current, online peer.
+
+        Each node answering JetStream is not enough: until the leader has heard from every peer,
+        creating an R3 stream fails with "no suitable peers for placement, peer offline" (seen
+        in a loaded test run right after the start)."""
+        deadline = time.monotonic() + _READY_TIMEOUT
+        while (problem := self._meta_problem()) is not None:
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(
+                    f"the cluster's meta group was not whole within {_READY_TIMEOUT:g} s "
+                    f"({problem}): see the nodes' logs under {self.root}"
+                )
+            time.sleep(POLL_INTERVAL)
+
+    def _meta_problem(self) -> str | None:
+        """``None`` when a node leads the meta group and sees the others current and online,
+        else what is missing (from each node's monitoring ``/jsz``)."""
+        for node in self.nodes:
+            try:
+                url = f"http://{LOOPBACK}:{node.monitor_port}/jsz"
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    meta = json.load(answer).get("meta_cluster") or {}
+            except (OSError, ValueError):
+                continue
+            if meta.get("leader") != node.name:
+                continue
+            peers = {peer.get("name"): peer for peer in meta.get("replicas") or []}
+            for other in self.nodes:
+                peer = peers.get(other.name)
+                if other is not node and (
+                    peer is None or not peer.get("current") or peer.get("offline")
+                ):
+                    return f"the leader {node.name} does not see {other.name} current yet"
+            return None
+        return "no node reported a meta leader"
 
     def kill(self, name: str) -> None:
         """SIGKILL one node, as a crash would (its store stays)."""
