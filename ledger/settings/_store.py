@@ -130,6 +130,15 @@ class StoreSettings:
             )
         if self.user is not None and self.password is None:
             raise ConfigurationError("NATS_USER is set without NATS_PASSWORD: set both")
+        websocket = [
+            u for u in (self.url or "").split(",") if u.strip().lower().startswith(("ws:", "wss:"))
+        ]
+        if websocket:
+            raise ConfigurationError(
+                f"NATS_URL {websocket[0].strip()!r} is a WebSocket address: Koers speaks NATS's "
+                f"own protocol, so give the server's client port, e.g. nats://host:4222 "
+                f"(tls://host:4222 with TLS)"
+            )
 
     @property
     def subject_prefix(self) -> str:

@@ -10,6 +10,8 @@ the same commands create the stream and succeed.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,26 @@ def test_a_stream_name_or_prefix_nats_refuses_is_refused_when_read(key: str, val
         Settings.from_env({key: value})
     store = Settings.from_env({key: "Ledger_2-b"}).store
     assert (store.stream if key == "NATS_STREAM" else store.prefix) == "Ledger_2-b"
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:8080", "nats://a:4222, WSS://b:443"])
+def test_a_websocket_nats_url_is_refused_with_the_port_to_give(url: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^NATS_URL '(ws|WSS)://.*nats://host:4222"):
+        Settings.from_env({"NATS_URL": url})
+    assert Settings.from_env({"NATS_URL": "nats://a:4222,tls://b:4222"}).store.url
+
+
+def test_a_koers_process_starts_without_aiohttp_until_it_is_asked_for() -> None:
+    """nats-py loads without aiohttp once ``ledger`` is imported (ledger/_imports.py: a third
+    of a command's start); aiohttp itself still loads for the webhook sender, and a process
+    that loaded aiohttp first hands it to nats-py as usual."""
+    script = (
+        "import sys, ledger.bootstrap, nats.aio.transport as t; "
+        "assert t.aiohttp is None and 'aiohttp' not in sys.modules; "
+        "import workers._sender, aiohttp; assert aiohttp.ClientSession; print('late ok')"
+    )
+    first = "import aiohttp, ledger, nats.aio.transport as t; assert t.aiohttp is aiohttp"
+    for code, said in ((script, "late ok\n"), (first + "; print('first ok')", "first ok\n")):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=60, check=False)  # fmt: skip
+        assert (done.returncode, done.stdout) == (0, said), done.stderr
