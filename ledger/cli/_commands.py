@@ -177,6 +177,15 @@ def _in_flags(
     return error.renamed(names | _COMMON_FLAGS | dict(more or {}))
 
 
+@contextmanager
+def _named_as_typed(command: Command, flags: Mapping[str, str] | None) -> Iterator[None]:
+    """A value refused inside is refused naming the options typed (:func:`_in_flags`)."""
+    try:
+        yield
+    except InvalidValue as e:
+        raise _in_flags(command, e, flags) from None
+
+
 Execute = Callable[
     [Command, UUID | str | None, dict[str, Any], str | None, str, str | None], Receipt
 ]
@@ -225,11 +234,10 @@ def command_function(
         target = ident if ident is None or named else parse_uuid(ident)
         values = read(command, options)
         actor, key = options.pop("actor"), idempotency_key(options)
-        with _executor(options.pop("data_dir")) as execute:
-            try:
-                receipt = execute(command, target, values, actor, key, options.pop("expect", None))
-            except InvalidValue as e:
-                raise _in_flags(command, e, flags) from None
+        with friendly_errors(), _named_as_typed(command, flags):
+            command.check(values)  # refused before a store or a serve is reached (or started)
+        with _executor(options.pop("data_dir")) as execute, _named_as_typed(command, flags):
+            receipt = execute(command, target, values, actor, key, options.pop("expect", None))
         extra = {command.part: receipt.item_id} if command.part and receipt.item_id else {}
         report(command.kind, receipt, options.get("as_json", False), **extra)
 

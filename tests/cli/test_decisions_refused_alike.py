@@ -1,6 +1,8 @@
 """Decisions and delegations from the command table: a bad value is refused alike by the
 command line (exit 2, naming the option) and the API (422 ``invalid-request`` naming the
-field), in the same words, and nothing is stored. Dates lie from 2000 to ten years ahead."""
+field), in the same words, and nothing is stored. The command line refuses it before it
+reaches for a store: its cases run with ``NATS_URL`` on a port nobody listens on. Dates lie
+from 2000 to ten years ahead."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 
 from ledger.domain import COMMANDS
 from tests.api.test_api_support import TODAY, Api, decide, decision, delegation, running_api
-from tests.commandline import run_koers
+from tests.commandline import free_port, run_koers
 from tests.conftest import fresh_env
 
 FAR = "9999-12-31"
@@ -122,7 +124,8 @@ def test_a_bad_value_is_refused_alike_by_the_command_line_and_the_api(
     target = [] if command.creates else [ids[f"{command.kind}_id"]]
     args = [a.format(**ids) for a in bad.args]
     verb = command.verb.replace("_", "-")
-    typed = run_koers(command.kind, verb, *target, *args, env=cli_env)
+    nowhere = {**cli_env, "NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+    typed = run_koers(command.kind, verb, *target, *args, env=nowhere)
     assert typed.returncode == 2, typed.stderr
     assert typed.stderr.strip() == f"koers: {bad.flag}: {detail}"
     assert running.koers.recorder.max_notification_id() == before, "a refused command stored"
