@@ -66,6 +66,7 @@ CHECKS = [
 
 
 @pytest.mark.timeout(300)  # the budget bounds the generation; a loaded machine slows the rest
+@pytest.mark.long
 def test_no_request_makes_the_api_fail(seeded: tuple[Api, dict[str, str]]) -> None:
     api, ids = seeded
     schema = load_schema(api, ids)

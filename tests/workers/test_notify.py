@@ -158,6 +158,7 @@ def _zone() -> Any:
     return ZoneInfo("Europe/Amsterdam")
 
 
+@pytest.mark.long
 def test_quiet_hours_hold_a_prompt_back_until_they_end(rig: Rig) -> None:
     inbox, env, settings = rig
     names = Names.of(settings)

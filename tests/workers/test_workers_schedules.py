@@ -190,6 +190,7 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
         yield running
 
 
+@pytest.mark.long
 def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
     server: EmbeddedServer,
 ) -> None:
@@ -243,6 +244,7 @@ def test_schedules_survive_restarts_of_the_server_and_of_the_workers(
             _on_time(review, review_due)
 
 
+@pytest.mark.long
 def test_a_date_no_schedule_can_hold_is_set_aside_once_and_never_loops(
     server: EmbeddedServer,
 ) -> None:
