@@ -2,7 +2,8 @@
 
 - ``PERSISTENCE_MODULE``: the library's persistence module (``ledger.nats``);
   ``eventsourcing.popo`` keeps events in memory (fast application tests).
-- ``NATS_URL``: server URL(s), comma-separated. Default: the embedded nats-server of
+- ``NATS_URL``: server URL(s), comma-separated, ``nats://`` or ``tls://`` (NATS's own
+  protocol; a WebSocket ``ws://`` address is refused). Default: the embedded nats-server of
   ``KOERS_DATA_DIR``, started if it is not running; each part of Koers signs in to it as its
   own user (``KOERS_NATS_ROLE``). A ``NATS_URL`` is used as given, with its own credentials:
 - ``NATS_USER`` and ``NATS_PASSWORD``, or ``NATS_CREDS`` (a ``.creds`` file of NATS's
