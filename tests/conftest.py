@@ -83,10 +83,12 @@ def signing_key_file() -> Path:
         folder = Path(tempfile.mkdtemp(prefix="koers-test-key-"))
         load_or_create_signing_key(folder)
         _keys.append(folder / KEY_FILE)
+        _folders.append(folder)
     return _keys[0]
 
 
 _keys: list[Path] = []
+_folders: list[Path] = []  # the session's temporary folders, removed at its end
 
 
 def fresh_env(**extra: str) -> dict[str, str]:
@@ -168,6 +170,9 @@ def _stop_server_at_end() -> Iterator[None]:
     yield
     for server in _servers:
         server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+    for folder in _folders:
+        shutil.rmtree(folder, ignore_errors=True)
     for postgres in _postgres:
         postgres.remove()
         shutil.rmtree(postgres.data_dir.parent, ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -157,6 +158,7 @@ def served_demo() -> Iterator[Site]:
         except subprocess.TimeoutExpired:
             serve.kill()
             serve.wait()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
