@@ -133,7 +133,7 @@ class NatsConnection:
                 name="koers-admin",
             )
         except BaseException:
-            _drop_transport(client)
+            await _drop_transport(client)
             raise
         try:
             yield client.jetstream(timeout=self.settings.timeout)
@@ -163,10 +163,10 @@ class NatsConnection:
                 **self.login.options(),
             )
         except (OSError, TimeoutError, nats.errors.Error) as e:
-            _drop_transport(client)
+            await _drop_transport(client)
             raise unavailable(self.url, _describe(e)) from e
         except BaseException:  # cancelled by the bridge's timeout, mid-handshake
-            _drop_transport(client)
+            await _drop_transport(client)
             raise
         return client
 
@@ -236,13 +236,16 @@ class NatsConnection:
             self.server = None
 
 
-def _drop_transport(client: Client) -> None:
+async def _drop_transport(client: Client) -> None:
     """Close the socket of a connect that did not finish. nats-py closes the socket of an
     attempt that fails, but not of one cancelled mid-handshake (the bridge's timeout): that
-    one stayed open until garbage collection, after its loop had closed."""
+    one stayed open until garbage collection, after its loop had closed. Closing a stream
+    only schedules the socket's close on the loop: one turn of the loop runs it before the
+    loop may stop (on Python 3.12 it stopped first)."""
     transport = getattr(client, "_transport", None)
     if transport is not None:
         transport.close()
+        await asyncio.sleep(0)
 
 
 async def _cleanup(nc: Client, bulk: BulkReader | None) -> None:
