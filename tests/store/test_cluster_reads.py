@@ -13,10 +13,13 @@ the run, or the run did not exercise the window at all.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -123,3 +126,50 @@ def test_a_read_after_a_write_shows_it_on_r3_where_follower_direct_gets_do_not(
         factory.close()
     assert mine_stale == 0
     assert plain_stale > 0, "no direct get was stale: the run did not open the window"
+
+
+def test_the_start_waits_until_the_meta_leader_sees_every_node_current(tmp_path: Path) -> None:
+    """``ClusterNodes`` reads each node's monitoring ``/jsz``: whole only when a node leads
+    the meta group and sees both others current and online (else an R3 stream can fail with
+    "no suitable peers for placement" right after the start). Here the nodes' monitoring ports
+    answer with made-up ``/jsz`` documents; no nats-server runs."""
+    cluster = ClusterNodes(tmp_path, {})
+    answers: dict[str, dict[str, Any]] = {}
+
+    def jsz(name: str) -> type[BaseHTTPRequestHandler]:
+        class Answer(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps(answers.get(name, {})).encode()
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Answer
+
+    servers = [HTTPServer(("127.0.0.1", n.monitor_port), jsz(n.name)) for n in cluster.nodes]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def meta(leader: str, **peers: tuple[bool, bool]) -> dict[str, Any]:
+        replicas = [{"name": p, "current": c, "offline": o} for p, (c, o) in peers.items()]
+        return {"meta_cluster": {"leader": leader, "replicas": replicas}}
+
+    try:
+        assert cluster._meta_problem() == "no node reported a meta leader"
+        answers["n1"] = meta("n2", n2=(True, False), n3=(True, False))  # n1 is not the leader
+        assert cluster._meta_problem() == "no node reported a meta leader"
+        answers["n2"] = meta("n2", n1=(True, False), n3=(False, False))
+        assert cluster._meta_problem() == "the leader n2 does not see n3 current yet"
+        answers["n2"] = meta("n2", n1=(True, True), n3=(True, False))
+        assert cluster._meta_problem() == "the leader n2 does not see n1 current yet"
+        answers["n2"] = meta("n2", n1=(True, False))
+        assert cluster._meta_problem() == "the leader n2 does not see n3 current yet"
+        answers["n2"] = meta("n2", n1=(True, False), n3=(True, False))
+        assert cluster._meta_problem() is None
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
