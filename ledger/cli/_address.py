@@ -48,7 +48,7 @@ def serving_at(settings: Settings, url: str, secret: str | None = None) -> Itera
         place.parent.mkdir(parents=True, exist_ok=True)
         if secret is not None:
             _write_private(kept, secret)
-        place.write_text(url + "\n", encoding="utf-8")
+        _write_private(place, url)  # the owner's alone, as every file here (any umask)
     except OSError:  # a read-only data directory: links then say to set KOERS_PUBLIC_URL
         yield
         return

@@ -13,6 +13,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -325,7 +326,11 @@ def test_every_file_is_the_owners_alone_even_under_umask_000(tmp_path: Path) -> 
         line = serve.stderr.readline()
         assert line.startswith("koers: serving LEDGER"), line
         paths = ServerPaths(data)
-        for made in ("views.sqlite3", "session.key", "nats/server.json", "nats/nats-server.conf"):
+        deadline = time.monotonic() + 30  # written just after that line: wait, bounded
+        while not (data / "serve.url").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for made in ("views.sqlite3", "session.key", "nats/server.json", "nats/nats-server.conf",
+                     "serve.url", "serve.secret"):  # fmt: skip
             assert (data / made).exists(), made
         assert (paths.credentials_dir / "app.json").exists()
         assert "app:" not in paths.state_file.read_text()  # no credentials in server.json
