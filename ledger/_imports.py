@@ -2,8 +2,9 @@
 
 nats-py's transport module imports aiohttp as soon as ``nats`` is imported, for one use only:
 connecting to a server over WebSocket (``ws://``), which Koers never does (its settings refuse
-such a ``NATS_URL``). That import is 0.15-0.2 CPU-s, a third of what a ``koers`` command spends
-starting (BENCHMARKS.md, "Start-up of a koers process"). :func:`hide_aiohttp_from_nats` makes
+such a ``NATS_URL``). Measured (BENCHMARKS.md, "A `koers` process's start"): 0.15-0.2 CPU-s
+on a bare import of Koers, ~50 ms in a local ``koers objective list``, where other parts
+import much of what aiohttp does. :func:`hide_aiohttp_from_nats` makes
 the first load of ``nats.aio.transport`` find no aiohttp; an ``import aiohttp`` anywhere
 else, before or after (the webhook sender's), loads the real one as usual. If aiohttp is loaded
 before nats, nats-py simply gets it.
