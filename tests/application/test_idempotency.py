@@ -17,36 +17,9 @@ from ledger.application import Koers, Receipt
 from ledger.domain import COMMANDS as DOMAIN_COMMANDS
 from ledger.domain import KeyResult, Objective, Option, Retro, command_key_id
 from ledger.errors import CommandKeyReused, StoreUnavailable
+from tests import factories as make
 from tests.conftest import fresh_env
-from tests.factories import (
-    ANN,
-    BOB,
-    CEM,
-    T0,
-    action_item,
-    check_in,
-    decide,
-    decision,
-    delegation,
-    key_result,
-    koers,
-    kpi,
-    new_action_item,
-    new_check_in,
-    new_decided_decision,
-    new_decision,
-    new_delegation,
-    new_delegation_check_in,
-    new_key_result,
-    new_kpi,
-    new_objective,
-    new_prompt,
-    new_retro,
-    objective,
-    prompt,
-    retro,
-    review,
-)
+from tests.factories import ANN, BOB, CEM, T0
 
 Ids = dict[str, UUID]
 
@@ -88,27 +61,27 @@ def _on(make: Callable[[Koers], UUID], command: str, **args: Any) -> Scenario:
 
 
 def _two_objectives(app: Koers) -> Ids:
-    return {"o": new_objective(app), "p": new_objective(app)}
+    return {"o": make.new_objective(app), "p": make.new_objective(app)}
 
 
 def _kr_with_check_in(app: Koers) -> Ids:
-    kr = new_key_result(app)
-    return {"kr": kr, "ci": new_check_in(app, kr)}
+    kr = make.new_key_result(app)
+    return {"kr": kr, "ci": make.new_check_in(app, kr)}
 
 
 def _delegation_with_check_in(app: Koers) -> Ids:
-    d = new_delegation(app)
-    return {"d": d, "ci": new_delegation_check_in(app, d)}
+    d = make.new_delegation(app)
+    return {"d": d, "ci": make.new_delegation_check_in(app, d)}
 
 
 def _retro_with_item(app: Koers) -> Ids:
-    r = new_retro(app)
-    return {"r": r, "item": new_action_item(app, r)}
+    r = make.new_retro(app)
+    return {"r": r, "item": make.new_action_item(app, r)}
 
 
 def _two_retros_with_item(app: Koers) -> Ids:
     ids = _retro_with_item(app)
-    return {**ids, "later": new_retro(app, held_on=T0.date() + timedelta(days=7))}
+    return {**ids, "later": make.new_retro(app, held_on=T0.date() + timedelta(days=7))}
 
 
 def _person(app: Koers) -> Ids:
@@ -170,86 +143,98 @@ SCENARIOS: dict[str, Scenario] = {
         _team_with_member,
         lambda app, i, k: app.remove_member("ops", actor=ANN, handle="dora", key=k),
     ),
-    "set_objective": _new("set_objective", actor=ANN, **objective()),
+    "set_objective": _new("set_objective", actor=ANN, **make.objective()),
     "realign_objective": (
         _two_objectives,
         lambda app, i, k: app.realign_objective(
             i["o"], actor=ANN, parent_id=i["p"], reason="moved", key=k
         ),
     ),
-    "score_objective": _on(new_objective, "score_objective", actor=ANN, score="0.7", learnings="x"),
-    "drop_objective": _on(new_objective, "drop_objective", actor=ANN, reason="x"),
-    "add_key_result": (
-        _one("o", new_objective),
-        lambda app, i, k: app.add_key_result(actor=ANN, objective_id=i["o"], key=k, **key_result()),
+    "score_objective": _on(
+        make.new_objective, "score_objective", actor=ANN, score="0.7", learnings="x"
     ),
-    "check_in": _on(new_key_result, "check_in", actor=BOB, **check_in()),
+    "drop_objective": _on(make.new_objective, "drop_objective", actor=ANN, reason="x"),
+    "add_key_result": (
+        _one("o", make.new_objective),
+        lambda app, i, k: app.add_key_result(
+            actor=ANN, objective_id=i["o"], key=k, **make.key_result()
+        ),
+    ),
+    "check_in": _on(make.new_key_result, "check_in", actor=BOB, **make.check_in()),
     "correct_check_in": (
         _kr_with_check_in,
         lambda app, i, k: app.correct_check_in(
             i["kr"], actor=BOB, check_in_id=i["ci"], value="11", confidence=5, reason="x", key=k
         ),
     ),
-    "retarget": _on(new_key_result, "retarget", actor=ANN, target="50", reason="x"),
-    "drop_key_result": _on(new_key_result, "drop_key_result", actor=ANN, reason="x"),
-    "close_key_result": _on(new_key_result, "close_key_result", actor=ANN, score="0.5"),
-    "weigh_key_result": _on(new_key_result, "weigh_key_result", actor=ANN, weight="2", reason="x"),
-    "weigh_objective": _on(new_objective, "weigh_objective", actor=ANN, weight="2", reason="x"),
-    "define_kpi": _new("define_kpi", actor=ANN, **kpi()),
-    "measure_kpi": _on(new_kpi, "measure_kpi", actor=ANN, value="3", as_of=T0),
-    "set_kpi_next_step": _on(new_kpi, "set_kpi_next_step", actor=ANN, next_step="x"),
-    "retire_kpi": _on(new_kpi, "retire_kpi", actor=ANN, reason="x"),
-    "open_decision": _new("open_decision", actor=ANN, **decision()),
-    "add_option": _on(
-        new_decision, "add_option", actor=BOB, option=Option("wait", "Wait a quarter")
+    "retarget": _on(make.new_key_result, "retarget", actor=ANN, target="50", reason="x"),
+    "drop_key_result": _on(make.new_key_result, "drop_key_result", actor=ANN, reason="x"),
+    "close_key_result": _on(make.new_key_result, "close_key_result", actor=ANN, score="0.5"),
+    "weigh_key_result": _on(
+        make.new_key_result, "weigh_key_result", actor=ANN, weight="2", reason="x"
     ),
-    "update_information": _on(new_decision, "update_information", actor=ANN, information_level=90),
-    "decide": _on(new_decision, "decide", actor=ANN, **decide()),
-    "review_decision": _on(new_decided_decision, "review_decision", actor=ANN, **review()),
-    "reverse_decision": _on(new_decided_decision, "reverse_decision", actor=ANN, reason="x"),
+    "weigh_objective": _on(
+        make.new_objective, "weigh_objective", actor=ANN, weight="2", reason="x"
+    ),
+    "define_kpi": _new("define_kpi", actor=ANN, **make.kpi()),
+    "measure_kpi": _on(make.new_kpi, "measure_kpi", actor=ANN, value="3", as_of=T0),
+    "set_kpi_next_step": _on(make.new_kpi, "set_kpi_next_step", actor=ANN, next_step="x"),
+    "retire_kpi": _on(make.new_kpi, "retire_kpi", actor=ANN, reason="x"),
+    "open_decision": _new("open_decision", actor=ANN, **make.decision()),
+    "add_option": _on(
+        make.new_decision, "add_option", actor=BOB, option=Option("wait", "Wait a quarter")
+    ),
+    "update_information": _on(
+        make.new_decision, "update_information", actor=ANN, information_level=90
+    ),
+    "decide": _on(make.new_decision, "decide", actor=ANN, **make.decide()),
+    "review_decision": _on(
+        make.new_decided_decision, "review_decision", actor=ANN, **make.review()
+    ),
+    "reverse_decision": _on(make.new_decided_decision, "reverse_decision", actor=ANN, reason="x"),
     "supersede_decision": (
-        lambda app: {"d": new_decided_decision(app), "by": new_decision(app)},
+        lambda app: {"d": make.new_decided_decision(app), "by": make.new_decision(app)},
         lambda app, i, k: app.supersede_decision(
             i["d"], actor=ANN, by_decision_id=i["by"], reason="x", key=k
         ),
     ),
     "score_decision": _on(
-        new_decision, "score_decision", actor=BOB, option="build", criterion="cost", score=4
+        make.new_decision, "score_decision", actor=BOB, option="build", criterion="cost", score=4
     ),
-    "take_position": _on(new_decision, "take_position", actor=BOB, position="agree"),
-    "name_decision_roles": _on(new_decision, "name_decision_roles", actor=ANN, approver=CEM),
+    "take_position": _on(make.new_decision, "take_position", actor=BOB, position="agree"),
+    "name_decision_roles": _on(make.new_decision, "name_decision_roles", actor=ANN, approver=CEM),
     "approve_decision": (
-        lambda app: {"d": new_decision(app, approver=CEM)},
+        lambda app: {"d": make.new_decision(app, approver=CEM)},
         lambda app, i, k: app.approve_decision(i["d"], actor=CEM, key=k),
     ),
     "link_decision": (
-        lambda app: {"d": new_decision(app), "o": new_objective(app)},
+        lambda app: {"d": make.new_decision(app), "o": make.new_objective(app)},
         lambda app, i, k: app.link_decision(
             i["d"], actor=ANN, kind="objective", target_id=i["o"], key=k
         ),
     ),
-    "delegate": _new("delegate", actor=ANN, **delegation()),
+    "delegate": _new("delegate", actor=ANN, **make.delegation()),
     "delegation_check_in": _on(
-        new_delegation, "delegation_check_in", actor=BOB, status="on_track", progress="x"
+        make.new_delegation, "delegation_check_in", actor=BOB, status="on_track", progress="x"
     ),
     "acknowledge_check_in": (
         _delegation_with_check_in,
         lambda app, i, k: app.acknowledge_check_in(i["d"], actor=ANN, check_in_id=i["ci"], key=k),
     ),
-    "renegotiate": _on(new_delegation, "renegotiate", actor=ANN, reason="x", level="agree"),
+    "renegotiate": _on(make.new_delegation, "renegotiate", actor=ANN, reason="x", level="agree"),
     "complete_delegation": _on(
-        new_delegation, "complete_delegation", actor=ANN, feedback="x", feedforward="y"
+        make.new_delegation, "complete_delegation", actor=ANN, feedback="x", feedforward="y"
     ),
-    "revoke_delegation": _on(new_delegation, "revoke_delegation", actor=ANN, reason="x"),
-    "hold_retro": _new("hold_retro", actor=CEM, **retro()),
-    "add_retro_item": _on(new_retro, "add_retro_item", actor=CEM, kind="idea", text="x"),
+    "revoke_delegation": _on(make.new_delegation, "revoke_delegation", actor=ANN, reason="x"),
+    "hold_retro": _new("hold_retro", actor=CEM, **make.retro()),
+    "add_retro_item": _on(make.new_retro, "add_retro_item", actor=CEM, kind="idea", text="x"),
     "record_pulse": _on(
-        new_retro, "record_pulse", actor=CEM, dimension="workload", score="3.5", responses=6
+        make.new_retro, "record_pulse", actor=CEM, dimension="workload", score="3.5", responses=6
     ),
     "give_pulse_score": _on(
-        new_retro, "give_pulse_score", actor=CEM, dimension="workload", score=4
+        make.new_retro, "give_pulse_score", actor=CEM, dimension="workload", score=4
     ),
-    "add_action_item": _on(new_retro, "add_action_item", actor=CEM, **action_item()),
+    "add_action_item": _on(make.new_retro, "add_action_item", actor=CEM, **make.action_item()),
     "complete_action_item": (
         _retro_with_item,
         lambda app, i, k: app.complete_action_item(i["r"], actor=BOB, item_id=i["item"], key=k),
@@ -266,10 +251,10 @@ SCENARIOS: dict[str, Scenario] = {
             i["r"], actor=CEM, item_id=i["item"], to_retro_id=i["later"], key=k
         ),
     ),
-    "issue_prompt": _new("issue_prompt", actor="koers", **prompt()),
-    "answer_prompt": _on(new_prompt, "answer_prompt", actor=ANN, answer="x"),
-    "snooze_prompt": _on(new_prompt, "snooze_prompt", actor=ANN, until=T0 + timedelta(days=1)),
-    "dismiss_prompt": _on(new_prompt, "dismiss_prompt", actor=ANN),
+    "issue_prompt": _new("issue_prompt", actor="koers", **make.prompt()),
+    "answer_prompt": _on(make.new_prompt, "answer_prompt", actor=ANN, answer="x"),
+    "snooze_prompt": _on(make.new_prompt, "snooze_prompt", actor=ANN, until=T0 + timedelta(days=1)),
+    "dismiss_prompt": _on(make.new_prompt, "dismiss_prompt", actor=ANN),
 }
 
 
@@ -324,11 +309,11 @@ def test_a_retried_command_takes_effect_once_and_answers_its_first_result(
 
 
 def test_a_retried_create_finds_what_the_first_attempt_made(koers_app: Koers) -> None:
-    first = koers_app.set_objective(actor=ANN, key="import/row-7", **objective())
+    first = koers_app.set_objective(actor=ANN, key="import/row-7", **make.objective())
     assert first.id == command_key_id("Objective", "import/row-7")
     koers_app.drop_objective(first.id, actor=BOB, reason="merged")  # it moves on meanwhile
 
-    again = koers_app.set_objective(actor=ANN, key="import/row-7", **objective())
+    again = koers_app.set_objective(actor=ANN, key="import/row-7", **make.objective())
 
     same_result(first, again)  # version 1: the first result, not the current version 2
     assert list(koers_app.ids_of(Objective)) == [first.id]
@@ -336,8 +321,8 @@ def test_a_retried_create_finds_what_the_first_attempt_made(koers_app: Koers) ->
 
 
 def test_creates_without_a_key_are_separate_commands(koers_app: Koers) -> None:
-    first = koers_app.set_objective(actor=ANN, **objective())
-    second = koers_app.set_objective(actor=ANN, **objective())
+    first = koers_app.set_objective(actor=ANN, **make.objective())
+    second = koers_app.set_objective(actor=ANN, **make.objective())
     assert first.id != second.id
     assert not second.replayed
     assert list(koers_app.ids_of(Objective)) == [first.id, second.id]
@@ -346,13 +331,13 @@ def test_creates_without_a_key_are_separate_commands(koers_app: Koers) -> None:
 def test_a_retried_change_answers_its_first_result_even_after_the_state_moved_on(
     koers_app: Koers,
 ) -> None:
-    kr = new_key_result(koers_app)
-    first = koers_app.check_in(kr, actor=BOB, key="ci-week-10", **check_in(value="12"))
-    koers_app.check_in(kr, actor=CEM, **check_in(value="14"))
+    kr = make.new_key_result(koers_app)
+    first = koers_app.check_in(kr, actor=BOB, key="ci-week-10", **make.check_in(value="12"))
+    koers_app.check_in(kr, actor=CEM, **make.check_in(value="14"))
     koers_app.drop_key_result(kr, actor=ANN, reason="cancelled")
 
     # the retry is not refused for the dropped key result: it had taken effect already
-    again = koers_app.check_in(kr, actor=BOB, key="ci-week-10", **check_in(value="12"))
+    again = koers_app.check_in(kr, actor=BOB, key="ci-week-10", **make.check_in(value="12"))
 
     same_result(first, again)
     assert again.version == 2
@@ -362,7 +347,7 @@ def test_a_retried_change_answers_its_first_result_even_after_the_state_moved_on
 
 
 def test_a_retry_based_on_the_version_it_first_saw_is_no_conflict(koers_app: Koers) -> None:
-    kr = new_key_result(koers_app)
+    kr = make.new_key_result(koers_app)
     first = koers_app.retarget(
         kr, actor=ANN, target="30", reason="scope cut", key="rt-1", expected_version=1
     )
@@ -373,17 +358,17 @@ def test_a_retry_based_on_the_version_it_first_saw_is_no_conflict(koers_app: Koe
 
 
 def test_a_retried_check_in_does_not_add_a_second_check_in(koers_app: Koers) -> None:
-    kr = new_key_result(koers_app)
+    kr = make.new_key_result(koers_app)
     for _ in range(3):
-        koers_app.check_in(kr, actor=BOB, key="ci-1", **check_in())
+        koers_app.check_in(kr, actor=BOB, key="ci-1", **make.check_in())
     assert len(koers_app.load(KeyResult, kr).check_ins) == 1
 
 
 def test_the_same_key_on_another_aggregate_is_another_command(koers_app: Koers) -> None:
     """Keys are remembered per aggregate: a client's "ci-week-10" for two key results."""
-    one, two = new_key_result(koers_app), new_key_result(koers_app)
-    first = koers_app.check_in(one, actor=BOB, key="ci-week-10", **check_in())
-    second = koers_app.check_in(two, actor=BOB, key="ci-week-10", **check_in())
+    one, two = make.new_key_result(koers_app), make.new_key_result(koers_app)
+    first = koers_app.check_in(one, actor=BOB, key="ci-week-10", **make.check_in())
+    second = koers_app.check_in(two, actor=BOB, key="ci-week-10", **make.check_in())
     assert not first.replayed
     assert not second.replayed
     assert len(koers_app.event_history(two)) == 2
@@ -393,8 +378,8 @@ def test_the_same_key_on_another_aggregate_is_another_command(koers_app: Koers) 
 
 
 def test_a_key_reused_for_a_different_change_is_refused(koers_app: Koers) -> None:
-    kr = new_key_result(koers_app)
-    koers_app.check_in(kr, actor=BOB, key="k-1", **check_in())
+    kr = make.new_key_result(koers_app)
+    koers_app.check_in(kr, actor=BOB, key="k-1", **make.check_in())
     position = koers_app.recorder.max_notification_id()
 
     with pytest.raises(CommandKeyReused) as info:
@@ -409,7 +394,7 @@ def test_a_key_reused_for_a_different_change_is_refused(koers_app: Koers) -> Non
 
 
 def test_a_creating_commands_key_reused_for_a_change_is_refused(koers_app: Koers) -> None:
-    o = koers_app.set_objective(actor=ANN, key="obj-1", **objective()).id
+    o = koers_app.set_objective(actor=ANN, key="obj-1", **make.objective()).id
     position = koers_app.recorder.max_notification_id()
     with pytest.raises(CommandKeyReused, match="obj-1"):
         koers_app.score_objective(o, actor=ANN, score="0.5", learnings="x", key="obj-1")
@@ -419,8 +404,8 @@ def test_a_creating_commands_key_reused_for_a_change_is_refused(koers_app: Koers
 def test_a_key_reused_for_a_correction_of_the_check_in_it_made_is_refused(
     koers_app: Koers,
 ) -> None:
-    kr = new_key_result(koers_app)
-    koers_app.check_in(kr, actor=BOB, key="k-1", **check_in())
+    kr = make.new_key_result(koers_app)
+    koers_app.check_in(kr, actor=BOB, key="k-1", **make.check_in())
     (ci,) = koers_app.load(KeyResult, kr).check_ins
     with pytest.raises(CommandKeyReused):
         koers_app.correct_check_in(
@@ -437,7 +422,7 @@ def test_a_retry_after_the_reply_was_lost_takes_effect_once(
 ) -> None:
     """The write lands, but the answer never reaches the caller (a timeout): the caller sees
     an error, retries with the same key, and gets the first result."""
-    kr = new_key_result(koers_app)
+    kr = make.new_key_result(koers_app)
     original_save = koers_app.save
 
     def save_then_lose_the_reply(*aggregates: Any, **kwargs: Any) -> Any:
@@ -446,10 +431,10 @@ def test_a_retry_after_the_reply_was_lost_takes_effect_once(
 
     monkeypatch.setattr(koers_app, "save", save_then_lose_the_reply)
     with pytest.raises(StoreUnavailable):
-        koers_app.check_in(kr, actor=BOB, key="ci-1", **check_in())
+        koers_app.check_in(kr, actor=BOB, key="ci-1", **make.check_in())
     monkeypatch.undo()
 
-    again = koers_app.check_in(kr, actor=BOB, key="ci-1", **check_in())
+    again = koers_app.check_in(kr, actor=BOB, key="ci-1", **make.check_in())
 
     assert again.replayed is True
     assert again.version == 2
@@ -464,20 +449,20 @@ def test_a_retry_after_a_crash_in_a_new_process_takes_effect_once() -> None:
     """The command ran in one application instance that then went away; the client retries
     against a new instance on the same stream (a restart, or another replica)."""
     env = fresh_env()
-    with koers(env) as before_the_crash:
-        kr = new_key_result(before_the_crash)
-        created = before_the_crash.set_objective(actor=ANN, key="obj-1", **objective())
-        first = before_the_crash.check_in(kr, actor=BOB, key="ci-1", **check_in())
+    with make.koers(env) as before_the_crash:
+        kr = make.new_key_result(before_the_crash)
+        created = before_the_crash.set_objective(actor=ANN, key="obj-1", **make.objective())
+        first = before_the_crash.check_in(kr, actor=BOB, key="ci-1", **make.check_in())
         item_first = before_the_crash.add_action_item(
-            new_retro(before_the_crash), actor=CEM, key="ai-1", **action_item()
+            make.new_retro(before_the_crash), actor=CEM, key="ai-1", **make.action_item()
         )
         position = before_the_crash.recorder.max_notification_id()
 
-    with koers(env) as after_the_restart:
-        again = after_the_restart.check_in(kr, actor=BOB, key="ci-1", **check_in())
-        created_again = after_the_restart.set_objective(actor=ANN, key="obj-1", **objective())
+    with make.koers(env) as after_the_restart:
+        again = after_the_restart.check_in(kr, actor=BOB, key="ci-1", **make.check_in())
+        created_again = after_the_restart.set_objective(actor=ANN, key="obj-1", **make.objective())
         item_again = after_the_restart.add_action_item(
-            item_first.id, actor=CEM, key="ai-1", **action_item()
+            item_first.id, actor=CEM, key="ai-1", **make.action_item()
         )
         assert after_the_restart.recorder.max_notification_id() == position
         assert len(after_the_restart.event_history(kr)) == 2
@@ -545,10 +530,10 @@ def one_took_effect(results: list[Any]) -> Receipt:
 def test_a_double_click_on_a_change_takes_effect_once(
     koers_app: Koers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kr = new_key_result(koers_app)
+    kr = make.new_key_result(koers_app)
     saves_meet(monkeypatch, koers_app)
 
-    click = lambda: koers_app.check_in(kr, actor=BOB, key="ci-dbl", **check_in())  # noqa: E731
+    click = lambda: koers_app.check_in(kr, actor=BOB, key="ci-dbl", **make.check_in())  # noqa: E731
     winner = one_took_effect(run_together(click, click))
 
     assert winner.version == 2
@@ -563,7 +548,7 @@ def test_a_double_click_on_a_create_takes_effect_once(
 ) -> None:
     saves_meet(monkeypatch, koers_app)
 
-    click = lambda: koers_app.set_objective(actor=ANN, key="obj-dbl", **objective())  # noqa: E731
+    click = lambda: koers_app.set_objective(actor=ANN, key="obj-dbl", **make.objective())  # noqa: E731
     winner = one_took_effect(run_together(click, click))
 
     assert winner.id == command_key_id("Objective", "obj-dbl")
@@ -574,9 +559,9 @@ def test_a_double_click_on_a_create_takes_effect_once(
 def test_a_double_click_on_a_carry_over_takes_effect_once(
     koers_app: Koers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    earlier = new_retro(koers_app)
-    item = new_action_item(koers_app, earlier)
-    later = new_retro(koers_app, held_on=T0.date() + timedelta(days=7))
+    earlier = make.new_retro(koers_app)
+    item = make.new_action_item(koers_app, earlier)
+    later = make.new_retro(koers_app, held_on=T0.date() + timedelta(days=7))
     saves_meet(monkeypatch, koers_app)
 
     click = lambda: koers_app.carry_over(  # noqa: E731
@@ -591,13 +576,13 @@ def test_a_double_click_on_a_carry_over_takes_effect_once(
 @pytest.mark.nats  # two instances on one shared stream
 def test_a_double_click_on_two_replicas_takes_effect_once(monkeypatch: pytest.MonkeyPatch) -> None:
     env = fresh_env()
-    with koers(env) as one, koers(env) as two:
-        kr = new_key_result(one)
+    with make.koers(env) as one, make.koers(env) as two:
+        kr = make.new_key_result(one)
         saves_meet(monkeypatch, one, two)
         winner = one_took_effect(
             run_together(
-                lambda: one.check_in(kr, actor=BOB, key="ci-dbl", **check_in()),
-                lambda: two.check_in(kr, actor=BOB, key="ci-dbl", **check_in()),
+                lambda: one.check_in(kr, actor=BOB, key="ci-dbl", **make.check_in()),
+                lambda: two.check_in(kr, actor=BOB, key="ci-dbl", **make.check_in()),
             )
         )
         assert winner.version == 2
@@ -606,9 +591,10 @@ def test_a_double_click_on_two_replicas_takes_effect_once(monkeypatch: pytest.Mo
 
 
 def test_many_clicks_at_once_take_effect_once(koers_app: Koers) -> None:
-    kr = new_key_result(koers_app)
+    kr = make.new_key_result(koers_app)
     clicks = [
-        lambda: koers_app.check_in(kr, actor=BOB, key="ci-many", **check_in()) for _ in range(8)
+        lambda: koers_app.check_in(kr, actor=BOB, key="ci-many", **make.check_in())
+        for _ in range(8)
     ]
     one_took_effect(run_together(*clicks))
     assert len(koers_app.event_history(kr)) == 2
@@ -620,11 +606,11 @@ def test_a_double_click_with_an_expected_version_takes_effect_once(
     """Both clicks carry the version the user saw. The second finds the aggregate moved on,
     but by its own first click: it answers with that result, as a later retry does (see
     test_a_retry_based_on_the_version_it_first_saw_is_no_conflict), not with a conflict."""
-    kr = new_key_result(koers_app)
+    kr = make.new_key_result(koers_app)
     saves_meet(monkeypatch, koers_app)
 
     click = lambda: koers_app.check_in(  # noqa: E731
-        kr, actor=BOB, key="ci-dbl", expected_version=1, **check_in()
+        kr, actor=BOB, key="ci-dbl", expected_version=1, **make.check_in()
     )
     winner = one_took_effect(run_together(click, click))
 

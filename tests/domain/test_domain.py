@@ -31,24 +31,8 @@ from ledger.domain._clock import advance, frozen_at, now
 from ledger.domain._fields import OWNER
 from ledger.errors import CommandKeyReused, InvalidValue, NotAllowed
 from ledger.transcoder import OrjsonTranscoder, TypedMapper
-from tests.factories import (
-    ANN,
-    BOB,
-    CEM,
-    T0,
-    TODAY,
-    action_item,
-    check_in,
-    decide,
-    decision,
-    delegation,
-    key_result,
-    kpi,
-    objective,
-    prompt,
-    retro,
-    review,
-)
+from tests import factories as make
+from tests.factories import ANN, BOB, CEM, T0, TODAY
 
 MAPPER: TypedMapper[uuid.UUID] = TypedMapper(transcoder=OrjsonTranscoder())
 
@@ -68,17 +52,17 @@ def replay(events: list[Any]) -> Any:
 
 
 def _objective() -> KoersAggregate:
-    o = Objective.set(id=uuid.uuid4(), actor=ANN, command_id="o-1", **objective())
+    o = Objective.set(id=uuid.uuid4(), actor=ANN, command_id="o-1", **make.objective())
     o.realign(actor=ANN, parent_id=uuid.uuid4(), reason="the company goal moved")
     o.score_it(actor=ANN, score="0.7", learnings="start check-ins in week 1")
     return o
 
 
 def _key_result() -> KoersAggregate:
-    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result())
     first = uuid.uuid4()
-    kr.check_in(actor=BOB, check_in_id=first, command_id="ci-1", **check_in())
-    kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in(value="15", as_of=T0))
+    kr.check_in(actor=BOB, check_in_id=first, command_id="ci-1", **make.check_in())
+    kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in(value="15", as_of=T0))
     kr.correct_check_in(
         actor=BOB, check_in_id=first, value="13", confidence=6, reason="counted a test team"
     )
@@ -88,7 +72,7 @@ def _key_result() -> KoersAggregate:
 
 
 def _kpi() -> KoersAggregate:
-    k = Kpi.define(id=uuid.uuid4(), actor=ANN, **kpi())
+    k = Kpi.define(id=uuid.uuid4(), actor=ANN, **make.kpi())
     k.measure(actor=ANN, value="3.5", as_of=T0 - timedelta(days=1), note="after the freeze")
     k.set_next_step(actor=ANN, next_step="automate the release notes")
     k.retire(actor=ANN, reason="replaced by deployment frequency")
@@ -96,17 +80,17 @@ def _kpi() -> KoersAggregate:
 
 
 def _decision() -> KoersAggregate:
-    d = Decision.open(id=uuid.uuid4(), actor=ANN, **decision())
+    d = Decision.open(id=uuid.uuid4(), actor=ANN, **make.decision())
     d.add_option(actor=BOB, option=Option("wait", "Wait a quarter", "revisit in Q2"))
     d.update_information(actor=ANN, information_level=85, note="the vendor answered")
     d.link(actor=ANN, kind="action_item", target_id=uuid.uuid4(), item_id=uuid.uuid4())
-    d.decide(actor=ANN, **decide())
-    d.review(actor=ANN, **review())
+    d.decide(actor=ANN, **make.decide())
+    d.review(actor=ANN, **make.review())
     return d
 
 
 def _delegation() -> KoersAggregate:
-    d = Delegation.delegate(id=uuid.uuid4(), actor=ANN, **delegation())
+    d = Delegation.delegate(id=uuid.uuid4(), actor=ANN, **make.delegation())
     ci = uuid.uuid4()
     d.check_in(actor=BOB, check_in_id=ci, status="at_risk", progress="two teams are late")
     d.acknowledge(actor=ANN, check_in_id=ci, note="thanks")
@@ -116,19 +100,19 @@ def _delegation() -> KoersAggregate:
 
 
 def _retro() -> KoersAggregate:
-    r = Retro.hold(id=uuid.uuid4(), actor=CEM, **retro())
+    r = Retro.hold(id=uuid.uuid4(), actor=CEM, **make.retro())
     r.add_item(actor=CEM, item_id=uuid.uuid4(), kind="went_well", text="pairing on incidents")
     r.record_pulse(actor=CEM, dimension="psychological safety", score="4.2", responses=7)
     done, dropped = uuid.uuid4(), uuid.uuid4()
-    r.add_action(actor=CEM, item_id=done, **action_item())
-    r.add_action(actor=CEM, item_id=dropped, **action_item(text="rename the repo"))
+    r.add_action(actor=CEM, item_id=done, **make.action_item())
+    r.add_action(actor=CEM, item_id=dropped, **make.action_item(text="rename the repo"))
     r.complete_action(actor=BOB, item_id=done, note="in the wiki")
     r.drop_action(actor=CEM, item_id=dropped, reason="not worth it")
     return r
 
 
 def _prompt() -> KoersAggregate:
-    p = Prompt.issue(id=uuid.uuid4(), actor="koers", **prompt())
+    p = Prompt.issue(id=uuid.uuid4(), actor="koers", **make.prompt())
     p.snooze(actor=ANN, until=T0 + timedelta(days=1))
     p.answer_it(actor=ANN, answer="the vendor decision; I decided at 60 %")
     return p
@@ -158,9 +142,11 @@ def test_events_replayed_through_the_mapper_give_the_same_state(
 
 def test_a_correction_is_a_new_event_and_the_original_check_in_stays() -> None:
     with frozen_at(T0):
-        kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+        kr = KeyResult.add(
+            id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result()
+        )
         ci = uuid.uuid4()
-        kr.check_in(actor=BOB, check_in_id=ci, **check_in(value="12"))
+        kr.check_in(actor=BOB, check_in_id=ci, **make.check_in(value="12"))
         kr.correct_check_in(actor=BOB, check_in_id=ci, value="11", confidence=5, reason="typo")
     events = kr.collect_events()
     checked_in, corrected = events[1], events[2]
@@ -173,7 +159,7 @@ def test_a_correction_is_a_new_event_and_the_original_check_in_stays() -> None:
 
 
 def test_a_retarget_keeps_the_original_target() -> None:
-    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result())
     kr.retarget(actor=ANN, target="30", reason="two teams left")
     kr.retarget(actor=ANN, target="35", reason="one came back")
     assert kr.target == Decimal("35")
@@ -183,13 +169,13 @@ def test_a_retarget_keeps_the_original_target() -> None:
 def test_a_change_tells_a_bad_value_before_the_state_refuses_it() -> None:
     """``changes(COMMAND, guard)``: the values are checked first, then the guard, then the
     event is recorded (with the checked values)."""
-    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result())
     kr.drop(actor=ANN, reason="moved to Q2")
     with pytest.raises(InvalidValue, match="score"):
         kr.close(actor=ANN, score="1.5")
     with pytest.raises(NotAllowed, match="dropped"):
         kr.close(actor=ANN, score="0.5")
-    kpi_ = Kpi.define(id=uuid.uuid4(), actor=ANN, **kpi())
+    kpi_ = Kpi.define(id=uuid.uuid4(), actor=ANN, **make.kpi())
     kpi_.set_next_step(actor=ANN, next_step="Automate the release notes")
     recorded = kpi_.collect_events()[-1]
     assert isinstance(recorded, Kpi.NextStepSet)
@@ -198,7 +184,7 @@ def test_a_change_tells_a_bad_value_before_the_state_refuses_it() -> None:
 
 
 def test_a_created_aggregate_holds_every_value_its_first_event_carries() -> None:
-    d = Delegation.delegate(id=uuid.uuid4(), actor=ANN, **delegation())
+    d = Delegation.delegate(id=uuid.uuid4(), actor=ANN, **make.delegation())
     opened = d.collect_events()[0]
     carried = {f.name for f in dataclasses.fields(opened)} - {
         f.name for f in dataclasses.fields(KoersAggregate.Created)
@@ -216,8 +202,10 @@ def _v1_check_in(blockers: object) -> StoredEvent:
     """A check-in as version 1 wrote it: no class_version, ``blockers`` one text, no
     ``credential``."""
     with frozen_at(T0):
-        kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
-        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in())
+        kr = KeyResult.add(
+            id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result()
+        )
+        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in())
     v2 = MAPPER.to_stored_event(kr.collect_events()[1])
     state = orjson.loads(v2.state)
     assert state.pop("class_version") == 3
@@ -228,8 +216,10 @@ def _v1_check_in(blockers: object) -> StoredEvent:
 
 def test_a_v3_check_in_is_written_with_its_class_version() -> None:
     with frozen_at(T0):
-        kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
-        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in(blockers=("a", "b")))
+        kr = KeyResult.add(
+            id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result()
+        )
+        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in(blockers=("a", "b")))
     state = orjson.loads(MAPPER.to_stored_event(kr.collect_events()[1]).state)
     assert state["class_version"] == 3
     assert state["blockers"] == ["a", "b"]
@@ -259,8 +249,10 @@ def test_a_v1_check_in_reads_as_v2_with_blockers_as_a_list_of_lines(
 
 def test_an_event_records_the_credential_it_was_proved_by() -> None:
     with frozen_at(T0), proved_by("token:abc"):
-        kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
-        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in())
+        kr = KeyResult.add(
+            id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result()
+        )
+        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in())
     kr.retarget(actor=ANN, target="35", reason="outside the block")
     added, checked_in, retargeted = kr.collect_events()
     assert (added.credential, checked_in.credential, retargeted.credential) == (
@@ -330,7 +322,7 @@ def test_the_clock_refuses_a_naive_moment_and_advance_needs_a_pinned_clock() -> 
 
 def test_events_are_stamped_with_the_domain_clock() -> None:
     with frozen_at(T0) as step:
-        o = Objective.set(id=uuid.uuid4(), actor=ANN, **objective())
+        o = Objective.set(id=uuid.uuid4(), actor=ANN, **make.objective())
         step(timedelta(hours=2))
         o.drop(actor=BOB, reason="merged into another objective")
     created, dropped = cast(list[Any], o.collect_events())
@@ -340,12 +332,12 @@ def test_events_are_stamped_with_the_domain_clock() -> None:
 
 
 def test_future_as_of_is_judged_against_the_domain_clock() -> None:
-    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **key_result())
+    kr = KeyResult.add(id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), **make.key_result())
     tomorrow = T0 + timedelta(days=1)
     with frozen_at(T0), pytest.raises(InvalidValue, match="future"):
-        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in(as_of=tomorrow))
+        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in(as_of=tomorrow))
     with frozen_at(tomorrow):
-        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in(as_of=tomorrow))
+        kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in(as_of=tomorrow))
     assert kr.version == 2
 
 
@@ -367,10 +359,14 @@ def test_command_key_id_is_a_deterministic_uuid5_per_kind_and_key() -> None:
 
 def test_an_aggregate_remembers_which_version_each_command_key_produced() -> None:
     kr = KeyResult.add(
-        id=uuid.uuid4(), actor=ANN, objective_id=uuid.uuid4(), command_id="add-1", **key_result()
+        id=uuid.uuid4(),
+        actor=ANN,
+        objective_id=uuid.uuid4(),
+        command_id="add-1",
+        **make.key_result(),
     )
-    kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), command_id="ci-1", **check_in())
-    kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **check_in())  # no key: not remembered
+    kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), command_id="ci-1", **make.check_in())
+    kr.check_in(actor=BOB, check_in_id=uuid.uuid4(), **make.check_in())  # no key: not remembered
     assert kr.commands == {"add-1": "Added@1", "ci-1": "CheckedIn@2"}
     assert kr.done_already("ci-1", "CheckedIn") == 2
     assert kr.done_already("add-1", "Added") == 1
