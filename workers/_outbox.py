@@ -37,7 +37,7 @@ from nats.js.kv import KeyValue
 
 from ledger.domain._base import NAMESPACE
 from ledger.settings import WorkerSettings
-from ledger.webhooks import side_stream
+from ledger.webhooks import SideStream
 from workers._names import Names
 from workers._notices import Item, Notice
 from workers._scheduler import H_SCHEDULE, H_TARGET, H_TTL, H_ZONE, at_header
@@ -81,17 +81,12 @@ class Delivery:
         return cls(**raw, notice=Notice(notice["title"], notice["intro"], items))
 
 
-def notify_config(names: Names, replicas: int) -> api.StreamConfig:
-    return side_stream(
-        names.notify_stream,
-        names.notify_prefix,
-        "Koers notifications: deliveries to send, held back, and gathered",
-        replicas,
-        discard=api.DiscardPolicy.OLD,  # schedules require it; no size limit: only max_age
-        max_age=KEEP.total_seconds(),
-        allow_msg_schedules=True,
-        allow_msg_ttl=True,
-    )
+#: Schedules require the discard policy OLD; no size limit: only an age limit (``KEEP``).
+NOTIFY_STREAM = SideStream(
+    "Koers notifications: deliveries to send, held back, and gathered",
+    api.DiscardPolicy.OLD,
+    schedules=True,
+)
 
 
 def _consumer(
@@ -117,7 +112,9 @@ async def ensure_outbox(
     js: JetStreamContext, names: Names, settings: WorkerSettings, replicas: int = 1
 ) -> KeyValue:
     """Create the stream, the bucket and the five consumers (idempotent); the bucket."""
-    config = notify_config(names, replicas)
+    config = NOTIFY_STREAM.config(
+        names.notify_stream, names.notify_prefix, replicas, KEEP.total_seconds()
+    )
     try:
         await js.stream_info(names.notify_stream)
     except NotFoundError:

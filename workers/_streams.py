@@ -27,7 +27,7 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
 from ledger.settings import WorkerSettings
-from ledger.webhooks import HookNames, hooks_config, side_stream
+from ledger.webhooks import HookNames, SideStream, hooks_config
 from workers._names import Names
 from workers._states import TRACKED_KINDS
 from workers._triggers import Triggers
@@ -40,27 +40,18 @@ def hook_names(names: Names) -> HookNames:
     return HookNames(names.stream, names.prefix)
 
 
-def schedules_config(names: Names, replicas: int) -> api.StreamConfig:
-    return side_stream(
-        names.schedules_stream,
-        names.schedules_prefix,
-        "Koers reflection workers: schedules (set.>) and what they fire (due.>)",
-        replicas,
-        discard=api.DiscardPolicy.OLD,
-        allow_atomic=True,
-        allow_msg_schedules=True,
-        allow_msg_ttl=True,
-    )
-
-
-def dlq_config(names: Names, replicas: int) -> api.StreamConfig:
-    return side_stream(
-        names.dlq_stream,
-        names.dlq_prefix,
-        "Koers reflection workers: messages that could not be processed, with why",
-        replicas,
-        discard=api.DiscardPolicy.NEW,
-    )
+#: Schedules force roll-ups on and purges allowed; a batch's schedule changes are one write.
+SCHEDULES_STREAM = SideStream(
+    "Koers reflection workers: schedules (set.>) and what they fire (due.>)",
+    api.DiscardPolicy.OLD,
+    atomic=True,
+    schedules=True,
+)
+#: Full: new dead letters are refused (nothing is dropped silently).
+DLQ_STREAM = SideStream(
+    "Koers reflection workers: messages that could not be processed, with why",
+    api.DiscardPolicy.NEW,
+)
 
 
 async def ensure_streams(
@@ -68,8 +59,12 @@ async def ensure_streams(
 ) -> None:
     """Create the schedules, dead-letter and webhook streams when missing (existing ones are
     kept)."""
-    hooks = hooks_config(hook_names(names), replicas, keep)
-    for config in (schedules_config(names, replicas), dlq_config(names, replicas), hooks):
+    configs = (
+        SCHEDULES_STREAM.config(names.schedules_stream, names.schedules_prefix, replicas),
+        DLQ_STREAM.config(names.dlq_stream, names.dlq_prefix, replicas),
+        hooks_config(hook_names(names), replicas, keep),
+    )
+    for config in configs:
         assert config.name is not None
         try:
             await js.stream_info(config.name)

@@ -10,6 +10,7 @@ from ledger.webhooks._desk import WebhookDesk
 from ledger.webhooks._names import HookNames, Joined
 from ledger.webhooks._records import (
     Failure,
+    SideStream,
     delivery_id,
     done_among,
     event_body,
@@ -19,7 +20,6 @@ from ledger.webhooks._records import (
     once,
     publish_once,
     read_failures,
-    side_stream,
 )
 from ledger.webhooks._signing import signed_headers
 
@@ -27,6 +27,7 @@ __all__ = [
     "Failure",
     "HookNames",
     "Joined",
+    "SideStream",
     "WebhookDesk",
     "delivery_id",
     "done_among",
@@ -37,6 +38,5 @@ __all__ = [
     "once",
     "publish_once",
     "read_failures",
-    "side_stream",
     "signed_headers",
 ]

@@ -33,6 +33,7 @@ from ledger.webhooks._names import HookNames
 __all__ = [
     "WRONG_LAST_SEQUENCE",
     "Failure",
+    "SideStream",
     "delivery_id",
     "done_among",
     "event_body",
@@ -63,35 +64,53 @@ def test_delivery_id() -> str:
     return "msg_test_" + uuid4().hex
 
 
-def side_stream(
-    name: str, prefix: str, description: str, replicas: int, **more: Any
-) -> api.StreamConfig:
+@dataclass(frozen=True)
+class SideStream:
     """A stream beside the ledger (webhook deliveries, notifications, the workers' schedules
-    and dead letters): on file, ``replicas`` copies, every subject below ``prefix``, a
-    two-minute duplicate window and direct gets; ``more`` is what this one needs besides (its
-    discard policy, an age limit, atomic batches, message schedules)."""
-    return api.StreamConfig(
-        name=name,
-        description=description,
-        subjects=[f"{prefix}.>"],
-        storage=api.StorageType.FILE,
-        num_replicas=replicas,
-        duplicate_window=120.0,
-        allow_direct=True,
-        **more,
-    )
+    and dead letters), declared by what it holds and what it needs besides what they all have
+    (on file, every subject below its prefix, a two-minute duplicate window, direct gets).
+
+    ``discard``: what a full stream does; ``atomic``: it takes atomic batches; ``schedules``:
+    message schedules and per-message TTLs."""
+
+    holds: str
+    discard: api.DiscardPolicy
+    atomic: bool = False
+    schedules: bool = False
+
+    def config(
+        self, name: str, prefix: str, replicas: int, max_age: float | None = None
+    ) -> api.StreamConfig:
+        """Its configuration as ``name`` on ``prefix.>``, with ``replicas`` copies; an age
+        limit in seconds if ``max_age`` is given."""
+        more: dict[str, Any] = {"max_age": max_age} if max_age is not None else {}
+        if self.atomic:
+            more["allow_atomic"] = True
+        if self.schedules:
+            more.update(allow_msg_schedules=True, allow_msg_ttl=True)
+        return api.StreamConfig(
+            name=name,
+            description=self.holds,
+            subjects=[f"{prefix}.>"],
+            storage=api.StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=120.0,
+            allow_direct=True,
+            discard=self.discard,
+            **more,
+        )
+
+
+#: The fan-out stores a fetched batch's deliveries in one write (atomic).
+HOOKS_STREAM = SideStream(
+    "Koers webhooks: deliveries to send, delivered and failed records",
+    api.DiscardPolicy.OLD,
+    atomic=True,
+)
 
 
 def hooks_config(names: HookNames, replicas: int, keep_seconds: float) -> api.StreamConfig:
-    return side_stream(
-        names.hooks_stream,
-        names.hooks_prefix,
-        "Koers webhooks: deliveries to send, delivered and failed records",
-        replicas,
-        discard=api.DiscardPolicy.OLD,
-        max_age=keep_seconds,
-        allow_atomic=True,  # the fan-out stores a fetched batch's deliveries in one write
-    )
+    return HOOKS_STREAM.config(names.hooks_stream, names.hooks_prefix, replicas, keep_seconds)
 
 
 def event_body(
