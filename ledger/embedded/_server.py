@@ -138,10 +138,6 @@ class EmbeddedServer:
     def max_payload(self) -> int:
         return self._max_payload
 
-    @property
-    def anonymous(self) -> bool:
-        return self._anonymous
-
     def config_text(self) -> str:
         """The config this server starts with (the ``server_name`` changes on every start)."""
         return render_config(

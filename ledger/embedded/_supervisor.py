@@ -4,11 +4,12 @@ A :class:`Supervisor` thread watches the server of one data directory (the one `
 serve`` started, or the one it found running there) and:
 
 * **restarts it when it dies**, on the same port (so every client, nats-py reconnecting by
-  itself, finds it at the same URL), after a backoff that starts at ``first_delay`` and
-  doubles up to ``max_delay``, and is reset once a server has run for ``stable_after``
-  seconds. Each death is logged with its exit status, each failed start with its cause. It
-  never gives up; only :meth:`Supervisor.stop` ends it. "The server lives" is "someone holds
-  ``store.lock``" (see :mod:`ledger.embedded`), so it also notices a server it did not start.
+  itself, finds it at the same URL), after a backoff (:class:`Pacing`) that starts at
+  ``first_delay`` and doubles up to ``max_delay``, and is reset once a server has run for
+  ``stable_after`` seconds. Each death is logged with its exit status, each failed start
+  with its cause. It never gives up; only :meth:`Supervisor.stop` ends it. "The server
+  lives" is "someone holds ``store.lock``" (see :mod:`ledger.embedded`), so it also notices
+  a server it did not start.
 * **restarts it once disk space is back after the disk filled up.** A JetStream file store
   that failed a write with "no space left on device" keeps that error (measured with
   nats-server 2.15: every later publish to the stream goes unanswered, even after space is
@@ -28,6 +29,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -38,7 +40,7 @@ from ledger.embedded._locks import lock_is_held
 from ledger.embedded._paths import ServerPaths, signal_server
 from ledger.errors import EmbeddedServerError
 
-__all__ = ["LOW_SPACE", "Supervisor", "room_enough"]
+__all__ = ["LOW_SPACE", "Pacing", "Supervisor", "room_enough"]
 
 _log = logging.getLogger(__name__)
 
@@ -54,6 +56,20 @@ def room_enough(total: int) -> int:
     return min(64 << 20, total // 4)
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How often a :class:`Supervisor` looks (``poll``, seconds), how long it waits before
+    restarting a dead server (``first_delay``, doubled on each death up to ``max_delay``, and
+    back to ``first_delay`` once a server has run ``stable_after``), and how long a start may
+    take (``startup_timeout``)."""
+
+    poll: float = 0.1
+    first_delay: float = 0.2
+    max_delay: float = 10.0
+    stable_after: float = 60.0
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
+
+
 class Supervisor:
     """Watches the nats-server of ``handle``'s data directory until :meth:`stop`.
 
@@ -65,22 +81,13 @@ class Supervisor:
         self,
         handle: ServerHandle,
         adopt: Callable[[ServerHandle], None],
-        *,
-        first_delay: float = 0.2,
-        max_delay: float = 10.0,
-        stable_after: float = 60.0,
-        poll: float = 0.1,
-        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        pacing: Pacing = Pacing(),
     ) -> None:
         self._handle = handle
         self._adopt = adopt
         self._paths = ServerPaths(handle.data_dir)
-        self._first_delay = first_delay
-        self._max_delay = max_delay
-        self._stable_after = stable_after
-        self._poll = poll
-        self._startup_timeout = startup_timeout
-        self._delay = first_delay
+        self._pacing = pacing
+        self._delay = pacing.first_delay
         self._started_at = time.monotonic()
         self._alive = True
         self._full = False
@@ -113,7 +120,7 @@ class Supervisor:
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._poll):
+        while not self._stopping.wait(self._pacing.poll):
             try:
                 self._check()
             except Exception:  # a bug here must not end the supervision
@@ -124,15 +131,15 @@ class Supervisor:
             self._alive = False
             self._revive()
             return
-        if time.monotonic() - self._started_at >= self._stable_after:
-            self._delay = self._first_delay
+        if time.monotonic() - self._started_at >= self._pacing.stable_after:
+            self._delay = self._pacing.first_delay
         self._watch_space()
 
     def _revive(self) -> None:
         """Start the dead server again after the current backoff (doubling it)."""
         dead = self._handle
         status = dead.exit_status
-        delay, self._delay = self._delay, min(self._delay * 2, self._max_delay)
+        delay, self._delay = self._delay, min(self._delay * 2, self._pacing.max_delay)
         _log.warning(
             "the nats-server of %s (pid %d) stopped (%s): restarting it in %.1f s",
             self._paths.data_dir, dead.pid, _describe_exit(status), delay,
@@ -148,7 +155,7 @@ class Supervisor:
                 sync_always=state.sync_always,
                 max_batch_msgs=state.max_batch_msgs,
                 max_payload=state.max_payload,
-                startup_timeout=self._startup_timeout,
+                startup_timeout=self._pacing.startup_timeout,
             )
         except EmbeddedServerError as e:
             _log.error("could not restart the nats-server of %s: %s", self._paths.data_dir, e)
@@ -176,7 +183,7 @@ class Supervisor:
             _log.warning("the disk of %s has room again (%d bytes free): restarting the "
                          "nats-server so that JetStream writes again", self._paths.store_dir,
                          free)  # fmt: skip
-            self._delay = self._first_delay
+            self._delay = self._pacing.first_delay
             self._terminated = True
             # a later check restarts it
             signal_server(self._paths, self._handle.pid, signal.SIGTERM)
