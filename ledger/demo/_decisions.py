@@ -14,22 +14,14 @@ from ledger.demo._ids import (
     objective_id,
     retro_id,
 )
-from ledger.demo._plan import Plan, Week, command, demo_key, from_spec
-from ledger.demo._specs import (
-    AfterToday,
-    DecisionSpec,
-    Made,
-    PositionSpec,
-    Ref,
-    ReviewSpec,
-    ScoreSpec,
-)
+from ledger.demo._plan import Plan, Thread
+from ledger.demo._specs import AfterToday, DecisionSpec, Made, Ref, ReviewSpec, ScoreSpec
 from ledger.demo._story import read
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from ledger.domain import Option
+    from ledger.demo._plan import Week
 
 __all__ = ["DECISIONS", "plan_decisions"]
 
@@ -38,42 +30,18 @@ DECISIONS: tuple[DecisionSpec, ...] = read("decisions.toml", "decision", Decisio
 
 def plan_decisions(plan: Plan) -> None:
     for spec in DECISIONS:
-        _open(plan, spec)
+        d = Thread(plan, "decision", spec.slug, decision_id(spec.slug), spec.decider)
+        day = plan.quarter.day
+        d.begin(spec.opened, "decision opened", "open_decision", spec,
+                information_level=spec.information, decide_by=day(spec.decide_by))  # fmt: skip
         for n, ref in enumerate(spec.links):
-            _link(plan, spec, n, ref)
-        if spec.option_added:
-            _add_option(plan, spec, *spec.option_added)
-        if spec.information_update:
-            _update_information(plan, spec, spec.information_update)
-        for score in spec.scores:
-            _score(plan, spec, score)
-        if spec.approved:
-            _approve(plan, spec, *spec.approved)
-        for position in spec.positions:
-            _take_position(plan, spec, position)
+            _link(d, spec, n, ref)
+        _prepare(d, spec)
         if spec.made:
-            _decide(plan, spec, spec.made)
+            _decide(d, spec.made)
         if spec.review:
-            _review(plan, spec, spec.review)
-        if spec.reversed:
-            _reverse(plan, spec, *spec.reversed)
-        if spec.superseded:
-            _supersede(plan, spec, spec.superseded)
-
-
-def _key(spec: DecisionSpec, *parts: str) -> str:
-    return demo_key("decision", spec.slug, *parts)
-
-
-def _open(plan: Plan, spec: DecisionSpec) -> None:
-    open_it = from_spec(
-        "open_decision",
-        spec,
-        actor=spec.decider,
-        information_level=spec.information,
-        decide_by=plan.quarter.day(spec.decide_by),
-    )
-    plan.add(spec.opened, _key(spec), "decision opened", open_it)
+            _review(d, spec.review)
+        _end(d, spec)
 
 
 def _target(ref: Ref) -> tuple[UUID, UUID | None]:
@@ -86,98 +54,63 @@ def _target(ref: Ref) -> tuple[UUID, UUID | None]:
     return retro_id(ref.slug), action_item_id(ref.slug, ref.item)
 
 
-def _link(plan: Plan, spec: DecisionSpec, n: int, ref: Ref) -> None:
+def _link(d: Thread, spec: DecisionSpec, n: int, ref: Ref) -> None:
     target, item = _target(ref)
-    link = command(
-        "link_decision",
-        decision_id(spec.slug),
-        actor=spec.decider,
-        kind=ref.kind,
-        target_id=target,
-        item_id=item,
-    )
-    when = ref.at or spec.opened.later(1 + n)
     name = f"{ref.kind}-{ref.slug}" + (f"-{ref.item}" if ref.item else "")
-    plan.add(when, _key(spec, "link", name), "decision linked", link)
+    d.then(ref.at or spec.opened.later(1 + n), f"link/{name}", "decision linked", "link_decision",
+           kind=ref.kind, target_id=target, item_id=item)  # fmt: skip
 
 
-def _add_option(plan: Plan, spec: DecisionSpec, when: Week, option: Option) -> None:
-    add = command("add_option", decision_id(spec.slug), actor=spec.decider, option=option)
-    plan.add(when, _key(spec, "option", option.key), "option added", add)
+def _prepare(d: Thread, spec: DecisionSpec) -> None:
+    """What happens before the call: an option added, information updated, options scored,
+    the approval, the consulted people's positions."""
+    if spec.option_added:
+        when, option = spec.option_added
+        d.then(when, f"option/{option.key}", "option added", "add_option", option=option)
+    if spec.information_update:
+        when, level, note = spec.information_update
+        d.then(when, "information", "information updated", "update_information",
+               information_level=level, note=note)  # fmt: skip
+    for score in spec.scores:
+        _score(d, score)
+    if spec.approved:
+        when, note = spec.approved
+        d.then(
+            when, "approve", "decision approved", "approve_decision", actor=spec.approver, note=note
+        )
+    for p in spec.positions:
+        d.then(p.when, f"position/{p.by}", "position taken", "take_position", spec=p, actor=p.by)
 
 
-def _update_information(plan: Plan, spec: DecisionSpec, change: tuple[Week, int, str]) -> None:
-    when, level, note = change
-    update = command(
-        "update_information",
-        decision_id(spec.slug),
-        actor=spec.decider,
-        information_level=level,
-        note=note,
-    )
-    plan.add(when, _key(spec, "information"), "information updated", update)
-
-
-def _score(plan: Plan, spec: DecisionSpec, score: ScoreSpec) -> None:
+def _score(d: Thread, score: ScoreSpec) -> None:
     for n, (criterion, value) in enumerate(score.cells):
-        scored = command("score_decision", decision_id(spec.slug), actor=score.by,
-                         option=score.option, criterion=criterion, score=value)  # fmt: skip
-        key = _key(spec, "score", score.by, score.option, criterion)
-        plan.add(score.when.later(n), key, "option scored", scored)
+        d.then(score.when.later(n), f"score/{score.by}/{score.option}/{criterion}", "option scored",
+               "score_decision", actor=score.by, option=score.option, criterion=criterion,
+               score=value)  # fmt: skip
 
 
-def _approve(plan: Plan, spec: DecisionSpec, when: Week, note: str) -> None:
-    approve = command("approve_decision", decision_id(spec.slug), actor=spec.approver, note=note)
-    plan.add(when, _key(spec, "approve"), "decision approved", approve)
-
-
-def _take_position(plan: Plan, spec: DecisionSpec, position: PositionSpec) -> None:
-    take = from_spec("take_position", position, decision_id(spec.slug), actor=position.by)
-    plan.add(position.when, _key(spec, "position", position.by), "position taken", take)
-
-
-def _review_date(plan: Plan, review_on: Week | AfterToday) -> date:
+def _review_date(d: Thread, review_on: Week | AfterToday) -> date:
     if isinstance(review_on, AfterToday):
-        return plan.quarter.today + timedelta(days=review_on.days)
-    return plan.quarter.day(review_on)
+        return d.plan.quarter.today + timedelta(days=review_on.days)
+    return d.plan.quarter.day(review_on)
 
 
-def _decide(plan: Plan, spec: DecisionSpec, made: Made) -> None:
-    decide = from_spec(
-        "decide",
-        made,
-        decision_id(spec.slug),
-        actor=spec.decider,
-        expected_outcome=made.expected,
-        review_on=_review_date(plan, made.review_on),
-    )
-    plan.add(made.when, _key(spec, "decide"), "decision made", decide)
+def _decide(d: Thread, made: Made) -> None:
+    d.then(made.when, "decide", "decision made", "decide", spec=made,
+           expected_outcome=made.expected, review_on=_review_date(d, made.review_on))  # fmt: skip
 
 
-def _review(plan: Plan, spec: DecisionSpec, review: ReviewSpec) -> None:
-    review_it = from_spec(
-        "review_decision",
-        review,
-        decision_id(spec.slug),
-        actor=spec.decider,
-        outcome_quality=review.outcome,
-        process_quality=review.process,
-    )
-    plan.add(review.when, _key(spec, "review"), "decision reviewed", review_it)
+def _review(d: Thread, review: ReviewSpec) -> None:
+    d.then(review.when, "review", "decision reviewed", "review_decision", spec=review,
+           outcome_quality=review.outcome, process_quality=review.process)  # fmt: skip
 
 
-def _reverse(plan: Plan, spec: DecisionSpec, when: Week, reason: str) -> None:
-    reverse = command("reverse_decision", decision_id(spec.slug), actor=spec.decider, reason=reason)
-    plan.add(when, _key(spec, "reverse"), "decision reversed", reverse)
-
-
-def _supersede(plan: Plan, spec: DecisionSpec, superseded: tuple[Week, str, str]) -> None:
-    when, by, reason = superseded
-    supersede = command(
-        "supersede_decision",
-        decision_id(spec.slug),
-        actor=spec.decider,
-        by_decision_id=decision_id(by),
-        reason=reason,
-    )
-    plan.add(when, _key(spec, "supersede"), "decision superseded", supersede)
+def _end(d: Thread, spec: DecisionSpec) -> None:
+    """Reversed, or superseded by another decision."""
+    if spec.reversed:
+        when, reason = spec.reversed
+        d.then(when, "reverse", "decision reversed", "reverse_decision", reason=reason)
+    if spec.superseded:
+        when, by, reason = spec.superseded
+        d.then(when, "supersede", "decision superseded", "supersede_decision",
+               by_decision_id=decision_id(by), reason=reason)  # fmt: skip

@@ -28,6 +28,7 @@ __all__ = [
     "Quarter",
     "Run",
     "Step",
+    "Thread",
     "Week",
     "command",
     "demo_key",
@@ -56,7 +57,8 @@ def command(handler: str, /, *args: Any, **kwargs: Any) -> Run:
 def from_spec(handler: str, spec: object, /, *args: Any, **more: Any) -> Run:
     """:func:`command` with the values the story's ``spec`` gives by the names of the command's
     fields (a spec is written in the command table's words); ``more`` gives the rest, and a
-    value the spec holds in other terms (a week for a day, a slug for an id)."""
+    value the spec holds in other terms (a week for a day, a slug for an id). A ``spec`` of
+    ``None`` gives nothing."""
     declared = COMMANDS.by_handler(handler)
     if declared is None:
         raise ValueError(f"{handler!r} is not a command of the table")
@@ -142,6 +144,40 @@ class Plan:
 
     def steps(self) -> list[Step]:
         return sorted(self._steps, key=lambda s: s.at)  # stable: ties keep planning order
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One aggregate's steps in the plan: keyed ``demo/<kind>/<slug>[/<part>]``, issued by
+    ``actor`` unless a step names another, and, after the step that creates it, acting on
+    ``target`` (its id).
+
+    A step's values are its keyword arguments, and those a ``spec`` (a part of the story)
+    holds under the names of the command's fields (:func:`from_spec`)."""
+
+    plan: Plan
+    kind: str
+    slug: str
+    target: UUID
+    actor: str | None
+
+    def key(self, part: str = "") -> str:
+        """The key of this thread's step ``part`` (``""``: the creating step's)."""
+        return demo_key(self.kind, self.slug, *([part] if part else []))
+
+    def begin(self, when: Week, what: str, handler: str, spec: object, **values: Any) -> None:
+        """Plan the step that creates the aggregate."""
+        run = from_spec(handler, spec, **{"actor": self.actor, **values})
+        self.plan.add(when, self.key(), what, run)
+
+    def then(
+        self, when: Week, part: str, what: str, handler: str, *, spec: object = None, **values: Any
+    ) -> str:
+        """Plan a later step, keyed ``part``; its key (a check-in's id derives from it)."""
+        run = from_spec(handler, spec, self.target, **{"actor": self.actor, **values})
+        key = self.key(part)
+        self.plan.add(when, key, what, run)
+        return key
 
 
 def id_of(cls: type[KoersAggregate], key: str) -> UUID:

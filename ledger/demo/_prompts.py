@@ -4,7 +4,7 @@ answered, snoozed or dismissed. Each names what prompted it as ``<kind>:<id>``."
 from __future__ import annotations
 
 from ledger.demo._ids import decision_id, delegation_id, key_result_id, prompt_id
-from ledger.demo._plan import Plan, command, demo_key, from_spec
+from ledger.demo._plan import Plan, Thread
 from ledger.demo._specs import PromptSpec
 from ledger.demo._story import read
 
@@ -16,28 +16,19 @@ PROMPTS = read("prompts.toml", "prompt", PromptSpec)
 
 def plan_prompts(plan: Plan) -> None:
     for spec in PROMPTS:
-        _prompt(plan, spec)
+        _prompt(Thread(plan, "prompt", spec.slug, prompt_id(spec.slug), spec.to), spec)
 
 
-def _prompt(plan: Plan, spec: PromptSpec) -> None:
-    the_prompt = prompt_id(spec.slug)
-    issue = from_spec(
-        "issue_prompt",
-        spec,
-        actor="koers",
-        triggered_by=tuple(f"{kind}:{_IDS[kind](slug)}" for kind, slug in spec.triggered_by),
-    )
-    plan.add(spec.issued, demo_key("prompt", spec.slug), "prompt issued", issue)
+def _prompt(p: Thread, spec: PromptSpec) -> None:
+    why = tuple(f"{kind}:{_IDS[kind](slug)}" for kind, slug in spec.triggered_by)
+    p.begin(spec.issued, "prompt issued", "issue_prompt", spec, actor="koers", triggered_by=why)
     if spec.answered:
         when, answer = spec.answered
-        answer_it = command("answer_prompt", the_prompt, actor=spec.to, answer=answer)
-        plan.add(when, demo_key("prompt", spec.slug, "answer"), "prompt answered", answer_it)
+        p.then(when, "answer", "prompt answered", "answer_prompt", answer=answer)
     if spec.snoozed:
         when, days = spec.snoozed
-        until = plan.quarter.after_today(days)
-        snooze = command("snooze_prompt", the_prompt, actor=spec.to, until=until)
-        plan.add(when, demo_key("prompt", spec.slug, "snooze"), "prompt snoozed", snooze)
+        until = p.plan.quarter.after_today(days)
+        p.then(when, "snooze", "prompt snoozed", "snooze_prompt", until=until)
     if spec.dismissed:
         when, reason = spec.dismissed
-        dismiss = command("dismiss_prompt", the_prompt, actor=spec.to, reason=reason)
-        plan.add(when, demo_key("prompt", spec.slug, "dismiss"), "prompt dismissed", dismiss)
+        p.then(when, "dismiss", "prompt dismissed", "dismiss_prompt", reason=reason)
