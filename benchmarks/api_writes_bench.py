@@ -47,6 +47,7 @@ from benchmarks.access_bench import require_wrk, rps_ratio, wrk_report, wrk_row
 from benchmarks.views_bench import DEMO_TODAY, demo_events, rotated
 from benchmarks.web_bench import Served, api_client, served
 from ledger.application import Koers
+from tests.factories import key_result, objective
 
 OUT_FILE = out_file(__file__)
 WRITERS = 8
@@ -100,13 +101,7 @@ def _goal(body: dict[str, Any], post: Any) -> list[str]:
 
 
 def _objective() -> dict[str, Any]:
-    return {
-        "team": "platform",
-        "title": "Write fast",
-        "why": "a benchmark",
-        "period": _quarter(),
-        "owner": "ann",
-    }
+    return objective(title="Write fast", why="a benchmark", period=_quarter())
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -183,13 +178,7 @@ def _app_ids(app: Koers) -> list[UUID]:
         app.add_key_result(
             actor="ann",
             objective_id=goal,
-            title=f"Writes {n}",
-            metric="increase",
-            start="0",
-            target="100",
-            unit="",
-            owner="bram",
-            cadence_days=7,
+            **key_result(title=f"Writes {n}", start="0", target="100", unit="", owner="bram"),
         ).id
         for n in range(WRITERS)
     ]

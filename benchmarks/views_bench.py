@@ -80,10 +80,12 @@ from eventsourcing.projection import ProjectionRunner
 from nats.aio.msg import Msg
 
 from benchmarks._figures import median, paired_ratio, ratio_text, spread
-from benchmarks._harness import Run, arguments, on_a_fresh_server, out_file, write_document
+from benchmarks._harness import ROOT, Run, arguments, on_a_fresh_server, out_file, write_document
 from ledger.application import Koers
 from ledger.demo import load_demo
+from ledger.demo._directory import ADMIN
 from ledger.nats._bulk import BulkReader
+from ledger.settings._audit import KEY_FILE
 from projections import (
     KoersProjection,
     SQLiteKoersViews,
@@ -93,6 +95,7 @@ from projections import (
     open_views,
     views_as_of,
 )
+from tests.factories import key_result
 
 OUT_FILE = out_file(__file__)
 LOG_STREAM = "VLOG"
@@ -430,7 +433,10 @@ class Board:
 
 
 def new_board(app: Koers, name: str) -> Board:
+    """Team ``name`` (``bench`` its lead, so its views are bench's to read) and its board."""
     period = current_period()
+    app.add_team(actor=ADMIN, slug=name, name=name)
+    app.set_member(name, actor=ADMIN, handle="bench", role="lead")
     objective = app.set_objective(
         actor="bench",
         key=f"{name}/objective",
@@ -445,12 +451,7 @@ def new_board(app: Koers, name: str) -> Board:
             actor="bench",
             objective_id=objective,
             key=f"{name}/kr{i}",
-            title=f"KR {i}",
-            metric="increase",
-            start="0",
-            target="100",
-            unit="%",
-            owner="bench",
+            **key_result(title=f"KR {i}", start="0", target="100", unit="%", owner="bench"),
         ).id
         for i in range(3)
     )
@@ -502,11 +503,13 @@ def ryw_app(app: Koers, runner: ViewRunner, tag: str, sizes: Sizes) -> Samples:
     return out
 
 
-async def ryw_http(app: Koers, base_url: str, tag: str, count: int, block: int) -> Samples:
+async def ryw_http(
+    app: Koers, base_url: str, tag: str, count: int, block: int, *, token: str
+) -> Samples:
     """POST a check-in, then GET the team's OKR progress with min_position; milliseconds."""
     out: Samples = {"total": [], "post": [], "get": []}
     board: Board | None = None
-    client = RawHttp(base_url, 1)
+    client = RawHttp(base_url, 1, token)
     try:
         status, _ = await client.request("GET", "/health")
         for i in range(count):
@@ -516,7 +519,7 @@ async def ryw_http(app: Koers, base_url: str, tag: str, count: int, block: int) 
             kr = board.key_results[i % len(board.key_results)]
             key = f"ryw-http/{tag}/{i}"
             body = json.dumps({"value": str(i % 100), "confidence": 7}).encode()
-            headers = {"Koers-Actor": "bench", "Idempotency-Key": key}
+            headers = {"Idempotency-Key": key}
             t0 = time.perf_counter()
             status, posted = await client.request(
                 "POST", f"/key-results/{kr}/check-ins", body, headers
@@ -551,12 +554,14 @@ class RawHttp:
     (every Koers API answer does).
     """
 
-    def __init__(self, base_url: str, size: int) -> None:
+    def __init__(self, base_url: str, size: int, token: str) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self._slots = asyncio.Semaphore(size)
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self._prefix = f"HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        self._prefix = (
+            f"HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
+        )
 
     async def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -618,10 +623,12 @@ class Load:
     wall: float  # seconds from the first send to the last answer, warm-up included
 
 
-async def open_loop(base_url: str, path: str, rate: float, seconds: float, warmup: float) -> Load:
+async def open_loop(  # noqa: PLR0917
+    base_url: str, token: str, path: str, rate: float, seconds: float, warmup: float
+) -> Load:
     """Requests scheduled every 1/rate s, whether or not earlier ones were answered (up to
     ``CONNECTIONS`` in flight, the rest wait for a connection); latency from the schedule."""
-    client = RawHttp(base_url, CONNECTIONS)
+    client = RawHttp(base_url, CONNECTIONS, token)
     latencies: list[float] = []
     finished: list[float] = []
     errors = 0
@@ -672,7 +679,7 @@ def cpu_seconds(pid: int) -> float:
 # --- the API child process -----------------------------------------------------------------
 
 
-def serve_api(url: str, stream: str, views: str, nodelay: bool = False) -> int:
+def serve_api(url: str, stream: str, key: str, views: str, nodelay: bool = False) -> int:
     """Child mode: ``koers serve``'s composition over ``stream``; prints its port, serves
     until SIGTERM/SIGINT. ``nodelay``: a what-if, TCP_NODELAY on the listening socket
     (accepted connections inherit it on Linux), which the shipped ``ApiServer`` lacks."""
@@ -684,6 +691,7 @@ def serve_api(url: str, stream: str, views: str, nodelay: bool = False) -> int:
         "NATS_STREAM": stream,
         "NATS_CREATE_STREAM": "yes",
         "KOERS_DATA_DIR": str(Path(views).parent),
+        "KOERS_SIGNING_KEY": key,  # the parent's: its writes and the children's all hold
     }
     koers = Koers(env=env)
     runner = None
@@ -710,22 +718,26 @@ def serve_api(url: str, stream: str, views: str, nodelay: bool = False) -> int:
 
 @contextmanager
 def api_child(
-    url: str, stream: str, views: Path, *, nodelay: bool = False
+    url: str, stream: str, key: Path, views: Path, *, nodelay: bool = False
 ) -> Iterator[tuple[str, int]]:
-    """The API in a child process; stopped (SIGTERM, then SIGKILL) by its PID."""
+    """The API in a child process, signing with ``key``, its data directory the folder of its
+    views ``views``; stopped (SIGTERM, then SIGKILL) by its PID."""
     what_if = ["--api-nodelay"] if nodelay else []
     child = subprocess.Popen(
         [
             sys.executable,
-            str(Path(__file__).resolve()),
+            "-m",  # as a module of the repository, so that ``benchmarks`` imports
+            "benchmarks.views_bench",
             "--serve-api",
             url,
             stream,
+            str(key),
             str(views),
             *what_if,
         ],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=ROOT,
     )
     try:
         line = read_line(child.stdout, 120)
@@ -781,6 +793,8 @@ class Context:
     pids: dict[str, int]  # API child -> its PID
     sizes: Sizes
     reps: int
+    token: str  # ``bench``'s API token: the API takes who asks from it, never from a header
+    reader: str  # the API token of the demo's admin, who leads the team the load reads
 
 
 def run_replay_only(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
@@ -823,6 +837,16 @@ def replay_rows(
         )
 
 
+def api_token(app: Koers, handle: str) -> str:
+    """An API token of ``handle``, made by the demo's admin (the demo's directory is on the
+    API stream); ``bench``, the person the benchmark writes as, is added first."""
+    if handle == "bench":
+        app.add_person(actor=ADMIN, handle="bench", name="Bench", email="bench@example.org")
+    secret = app.create_token(actor=ADMIN, handle=handle, label="views-bench").secret
+    assert secret is not None
+    return secret
+
+
 def run(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
     results = Results()
     started = time.perf_counter()
@@ -852,13 +876,14 @@ def run(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
     rebuild_runner = ViewRunner(log_env, tmp / "rebuild.sqlite3", app=app)
     api_app = Koers(env=api_env)
     api_runner = ViewRunner(api_env, tmp / "api-inprocess.sqlite3", app=api_app).start()
+    key = Path(api_env["KOERS_DATA_DIR"]) / KEY_FILE  # the API children sign with it too
     try:
         replay = ReplaySetup(
             log_env, url, app, rebuild_runner, tmp, last, f"{LOG_STREAM.lower()}.>"
         )
         with (
-            api_child(url, API_STREAM, tmp / "shipped" / "views.sqlite3") as (shipped, pid1),
-            api_child(url, API_STREAM, tmp / "nodelay" / "views.sqlite3", nodelay=True) as (
+            api_child(url, API_STREAM, key, tmp / "shipped" / "views.sqlite3") as (shipped, pid1),
+            api_child(url, API_STREAM, key, tmp / "nodelay" / "views.sqlite3", nodelay=True) as (
                 nodelay,
                 pid2,
             ),
@@ -867,7 +892,8 @@ def run(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
             api_runner.wait_for(api_app.recorder.max_notification_id(), timeout=60)
             servers = {"shipped": shipped, "nodelay": nodelay}
             pids = {"shipped": pid1, "nodelay": pid2}
-            context = Context(replay, api_app, api_runner, servers, pids, sizes, reps)
+            tokens = api_token(api_app, "bench"), api_token(api_app, ADMIN)
+            context = Context(replay, api_app, api_runner, servers, pids, sizes, reps, *tokens)
             for rep in range(reps):
                 one_rep(results, context, rep)
     finally:
@@ -889,7 +915,14 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
         **{
             f"ryw_http_{server}": partial(
                 asyncio.run,
-                ryw_http(c.api_app, url, f"{server}-{tag}", c.sizes.http_samples, c.sizes.block),
+                ryw_http(
+                    c.api_app,
+                    url,
+                    f"{server}-{tag}",
+                    c.sizes.http_samples,
+                    c.sizes.block,
+                    token=c.token,
+                ),
             )
             for server, url in c.servers.items()
         },
@@ -907,7 +940,12 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
         cpu_before, client_before = cpu_seconds(c.pids[server]), time.process_time()
         load = asyncio.run(
             open_loop(
-                c.servers[server], ENDPOINTS[endpoint], s.rate, s.load_seconds, s.warmup_seconds
+                c.servers[server],
+                c.reader,
+                ENDPOINTS[endpoint],
+                s.rate,
+                s.load_seconds,
+                s.warmup_seconds,
             )
         )
         server_cpu = cpu_seconds(c.pids[server]) - cpu_before
@@ -1112,7 +1150,10 @@ def targets(results: Results, sizes: Sizes) -> list[Target]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = arguments(__doc__, default_reps=3)
     parser.add_argument(
-        "--serve-api", nargs=3, metavar=("URL", "STREAM", "VIEWS"), help=argparse.SUPPRESS
+        "--serve-api",
+        nargs=4,
+        metavar=("URL", "STREAM", "SIGNING_KEY", "VIEWS"),
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--api-nodelay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -1120,8 +1161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.options(argv)
     if args.serve_api:
-        url, stream, views = args.serve_api
-        return serve_api(url, stream, views, nodelay=args.api_nodelay)
+        url, stream, key, views = args.serve_api
+        return serve_api(url, stream, key, views, nodelay=args.api_nodelay)
     sizes = QUICK if args.quick else Sizes()
     results, how = on_a_fresh_server(
         "views", ["ledger", "projections"], args, sizes,

@@ -50,6 +50,7 @@ from benchmarks._harness import NO_CRONS, out_file, store_env
 from ledger.application import Koers
 from ledger.domain import Criterion, Option, Risk
 from ledger.embedded import EmbeddedServer
+from tests.factories import decide
 from workers import WorkerSettings, _broker, _consumer, start_workers
 
 OUT_FILE = out_file(__file__)
@@ -92,15 +93,7 @@ def _decision(app: Koers, who: str, low: bool) -> Any:
         decider=who,
         decide_by=TODAY,
     )
-    app.decide(
-        opened.id,
-        actor=who,
-        chosen="a",
-        rationale="one pipeline",
-        expected_outcome="weekly releases",
-        confidence="0.7",
-        review_on=TODAY + timedelta(days=90),
-    )
+    app.decide(opened.id, actor=who, **decide(chosen="a", review_on=TODAY + timedelta(days=90)))
     return opened.id
 
 

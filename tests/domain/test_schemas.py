@@ -328,15 +328,8 @@ def record_one_of_everything(app: Koers) -> None:
     )
     app.renegotiate(delegation, actor=b, reason="venue moved", due=today + timedelta(days=40))
     app.complete_delegation(delegation, actor=a, feedback="great", feedforward="book earlier")
-    revoked = app.delegate(
-        actor=a,
-        owner=c,
-        title="Hire",
-        why="growth",
-        desired_result="an engineer",
-        level="tell",
-        due=today + timedelta(days=60),
-    ).id
+    hire = example.delegation(owner=c, title="Hire", level="tell", due=today + timedelta(days=60))
+    revoked = app.delegate(actor=a, **hire).id
     app.revoke_delegation(revoked, actor=a, reason="hiring freeze")
     # retros (one action item done, one dropped, one carried over into a later retro)
     retro = app.hold_retro(actor=a, team="platform", period="sprint 42", held_on=today).id
