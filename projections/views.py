@@ -152,10 +152,18 @@ class KoersViews(PollingTrackingRecorder, ABC):
 
     def _reached(self, application_name: str, notification_id: int | None) -> bool:
         """The views reflect ``notification_id``: this process saw it committed, or the
-        tracking row (written by another process) says so."""
-        return self._seen_at_least(application_name, notification_id or 0) or self.has_tracking_id(
-            application_name, notification_id
-        )
+        tracking row says so (written by another process, or by this one's writer between
+        its commit and noting it). Then it is noted here too: :attr:`committed_position` is
+        never behind a wait that returned (the API keys cached answers by it, so a position
+        behind would serve an answer older than the write: read your writes broken)."""
+        wanted = notification_id or 0
+        if self._seen_at_least(application_name, wanted):
+            return True
+        if not self.has_tracking_id(application_name, notification_id):
+            return False
+        with self._committed:
+            self._seen[application_name] = max(self._seen.get(application_name, 0), wanted)
+        return True
 
     def _pause(self, application_name: str, notification_id: int | None, seconds: float) -> None:
         """Until this process commits the position, or ``seconds`` pass."""

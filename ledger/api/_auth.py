@@ -168,7 +168,18 @@ async def authenticated(request: Request) -> Principal:
     else:
         raise Unauthenticated(_SIGN_IN)
     request.state.principal = principal
+    wanted = _min_position(request)
+    if wanted is not None:  # read your writes: a team or member added through another process
+        await in_thread(koers_of(request).directory, wanted)
     return principal
+
+
+def _min_position(request: Request) -> int | None:
+    """The log position a read asks to reflect (``min_position`` or ``Koers-Min-Position``);
+    ``None`` without one, or for a malformed one (the route's checks refuse it)."""
+    sent = [request.query_params.get("min_position"), request.headers.get("koers-min-position")]
+    numbers = [int(v) for v in sent if v and v.isascii() and v.isdigit() and len(v) <= 16]
+    return max(numbers) if numbers else None
 
 
 def principal_of(request: Request) -> Principal:

@@ -1,8 +1,9 @@
 """Who may do what: the directory as the access rules see it, credentials, and the checks.
 
 - :class:`Directory` is the directory at a moment: people with their org-wide roles, teams
-  with their parents and members. Read again when older than ``cache_seconds`` and at once
-  after a directory command through this application.
+  with their parents and members. Read again when older than ``cache_seconds``, at once
+  after a directory command through this application, and when a read asks for a log
+  position it was read before (read your writes: a team made through another process).
 - :meth:`AccessCommands.authorize` is the one check of a command (the API, the remote
   command line and the web page all come through :meth:`KoersBase.execute`): the command's
   ``may`` (:mod:`ledger.domain.access`) against the facts of the thing it acts on.
@@ -158,22 +159,28 @@ class AccessCommands(KoersBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._access_lock = threading.Lock()
-        self._directory: tuple[float, Directory] | None = None
+        #: when it was read (monotonic), the log position it includes, the directory
+        self._directory: tuple[float, int, Directory] | None = None
         self._tokens: dict[UUID, tuple[float, Token | None]] = {}
         self._objective_teams: dict[UUID, str] = {}
 
     # -- the directory ---------------------------------------------------------------------
 
-    def directory(self) -> Directory:
+    def directory(self, at_least: int | None = None) -> Directory:
         """The directory, read again when older than ``cache_seconds`` (by one thread: the
-        others that found it old wait for that read and take it)."""
+        others that found it old wait for that read and take it), or when it was read before
+        log position ``at_least`` (a write's position: read your writes) and the log has it."""
         cached = self._directory
-        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
-            return cached[1]
+        if cached is not None and self._directory_fresh(cached, at_least):
+            return cached[2]
         with self._access_lock:
             cached = self._directory
-            if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
-                return cached[1]  # read by the thread this one waited for
+            if cached is not None and self._directory_fresh(cached, at_least):
+                return cached[2]  # read by the thread this one waited for
+            position = self.recorder.max_notification_id() or 0  # read before: it includes it
+            if cached is not None and cached[1] >= position:  # nothing written since
+                self._directory = (time.monotonic(), position, cached[2])
+                return cached[2]
             people = self.all_of(Person)
             teams = self.all_of(Team)
             fresh = Directory(
@@ -182,8 +189,13 @@ class AccessCommands(KoersBase):
                 members={t.slug: dict(t.members) for t in teams},
                 emails={p.email.lower(): p.handle for p in people if p.email},
             )
-            self._directory = (time.monotonic(), fresh)
+            self._directory = (time.monotonic(), position, fresh)
         return fresh
+
+    def _directory_fresh(self, cached: tuple[float, int, Directory], at_least: int | None) -> bool:
+        read_at, position, _ = cached
+        young = time.monotonic() - read_at < self.cache_seconds
+        return young and (at_least is None or position >= at_least)
 
     def forget_access(self) -> None:
         """Read the directory and tokens again at the next check (after a change here)."""

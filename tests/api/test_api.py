@@ -461,6 +461,27 @@ def test_views_read_your_writes_with_min_position(tmp_path: Path) -> None:
         assert before.json()["objectives"][0]["key_results"] == []
 
 
+def test_a_team_another_process_added_is_seen_at_its_min_position(tmp_path: Path) -> None:
+    """The directory is cached (``cache_seconds``); a read with ``min_position`` must still
+    see a team another process (another ``Koers`` on the stream) added at that position, as
+    it sees the views' facts, not answer 404 from a directory read before it."""
+    with running_api(views=tmp_path / "views.sqlite3") as api:
+        api.koers.cache_seconds = 3600.0  # the cached directory would be kept all the test
+        period = quarter(TODAY)
+        assert api.get("/teams/platform/okr-progress", period=period).status_code == 200
+        other = Koers(env=api.env)
+        try:
+            added = other.add_team(actor="admin", slug="ops", name="Ops", parent="company")
+        finally:
+            other.close()
+        seen = api.get("/teams/ops/okr-progress", period=period, min_position=added.position)
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["team"] == "ops"
+        header = {"Koers-Min-Position": str(added.position)}
+        by_header = api.client.get(f"/teams/ops/okr-progress?period={period}", headers=header)
+        assert by_header.status_code == 200, by_header.text
+
+
 def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api) -> None:
     yesterday, last_week = TODAY - timedelta(days=1), TODAY - timedelta(days=7)
     oid = api.ok("/objectives", objective())["id"]
