@@ -31,6 +31,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application._base import KoersBase, Receipt
+from ledger.application._kinds import event_topics
 from ledger.domain import (
     AGGREGATES,
     Command,
@@ -59,6 +60,8 @@ _TOKEN_PREFIX = "koers_"
 #: starts again).
 _MOST_TOKENS = 10_000
 _LINK_PREFIX = "koers-link_"
+#: The events the directory is made of (a person's roles and e-mail, a team's members).
+_DIRECTORY_TOPICS = (*event_topics(Person), *event_topics(Team))
 #: Fields that name a person who must be in the directory.
 _PEOPLE = frozenset({"owner", "decider", "to", "facilitator", "handle", "recommender", "approver"})
 
@@ -168,8 +171,9 @@ class AccessCommands(KoersBase):
 
     def directory(self, at_least: int | None = None) -> Directory:
         """The directory, read again when older than ``cache_seconds`` (by one thread: the
-        others that found it old wait for that read and take it), or when it was read before
-        log position ``at_least`` (a write's position: read your writes) and the log has it."""
+        others that found it old wait for that read and take it), or when a person or team
+        changed after it was read, at or before log position ``at_least`` (a write's
+        position: read your writes; asking that costs one small read of the log)."""
         cached = self._directory
         if cached is not None and self._directory_fresh(cached, at_least):
             return cached[2]
@@ -177,6 +181,11 @@ class AccessCommands(KoersBase):
             cached = self._directory
             if cached is not None and self._directory_fresh(cached, at_least):
                 return cached[2]  # read by the thread this one waited for
+            if cached is not None and at_least is not None and self._directory_fresh(cached, None):
+                unchanged = self._directory_unchanged(cached[1], at_least)
+                if unchanged is not None:
+                    self._directory = (cached[0], unchanged, cached[2])
+                    return cached[2]
             position = self.recorder.max_notification_id() or 0  # read before: it includes it
             if cached is not None and cached[1] >= position:  # nothing written since
                 self._directory = (time.monotonic(), position, cached[2])
@@ -191,6 +200,18 @@ class AccessCommands(KoersBase):
             )
             self._directory = (time.monotonic(), position, fresh)
         return fresh
+
+    def _directory_unchanged(self, since: int, at_least: int) -> int | None:
+        """Up to which position the directory read at ``since`` is known to be the same, if
+        that covers ``at_least``: ``since`` when no person or team changed after it (up to the
+        log's end), ``at_least`` when the next change comes after it; ``None`` when one
+        changed at or before ``at_least`` (read it again)."""
+        after = self.recorder.select_notifications(
+            since, 1, topics=_DIRECTORY_TOPICS, inclusive_of_start=False
+        )
+        if not after:
+            return since
+        return at_least if after[0].id > at_least else None
 
     def _directory_fresh(self, cached: tuple[float, int, Directory], at_least: int | None) -> bool:
         read_at, position, _ = cached

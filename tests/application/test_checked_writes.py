@@ -18,7 +18,8 @@ from ledger.application import Koers, Receipt
 from ledger.application._kinds import event_classes
 from ledger.domain import COMMANDS, KeyResult, Objective, Principal
 from ledger.errors import ConcurrencyConflict, InvalidValue, NotFound
-from tests.factories import ANN, BOB, check_in, new_key_result, new_objective
+from tests.conftest import fresh_env
+from tests.factories import ANN, BOB, check_in, koers, new_key_result, new_objective, objective
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -199,3 +200,24 @@ def test_a_copy_from_the_cache_shares_nothing_with_the_cached_key_result(app: Ko
     with pytest.raises(InvalidValue):
         app.check_in(kr, actor=BOB, **check_in(confidence=11))
     assert app.load(KeyResult, kr).version == cached.version == copied.version
+
+
+@pytest.mark.nats
+def test_a_read_at_a_position_reads_the_directory_again_only_for_a_change_by_then() -> None:
+    """``directory(at_least)``, ``at_least`` a write's position: read again only when a
+    person or team changed after the cached directory was read and at or before that
+    position. The change comes from another process here (this one's own directory
+    commands forget the directory at once); a read of the log asks, not a whole re-read."""
+    env = fresh_env()
+    with koers(env) as here, koers(env) as there:
+        here.cache_seconds = 3600.0  # only the position decides in this test
+        there.add_team(actor="root", slug="platform", name="Platform")
+        first = here.directory()
+        written = there.set_objective(actor="root", **objective())  # not the directory
+        assert here.directory(at_least=written.position) is first
+        added = there.add_team(actor="root", slug="ops", name="Ops")
+        assert added.position is not None
+        assert here.directory(at_least=added.position - 1) is first  # the change comes after
+        fresh = here.directory(at_least=added.position)
+        assert "ops" in fresh.parents
+        assert "ops" not in first.parents
