@@ -10,7 +10,7 @@ exported here besides ``create_api``: the sessions, who may see a team, the view
 
 from ledger.api._app import create_api
 from ledger.api._audit import open_audit
-from ledger.api._auth import COOKIE, Sessions, see_team
+from ledger.api._auth import COOKIE, Sessions, directory_at_min_position, see_team
 from ledger.api._calendar import feed_url
 from ledger.api._common import in_thread, koers_of
 from ledger.api._problems import ApiProblem
@@ -25,6 +25,7 @@ __all__ = [
     "Sessions",
     "ViewAt",
     "create_api",
+    "directory_at_min_position",
     "feed_url",
     "history_rows",
     "in_thread",

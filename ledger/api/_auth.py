@@ -168,10 +168,17 @@ async def authenticated(request: Request) -> Principal:
     else:
         raise Unauthenticated(_SIGN_IN)
     request.state.principal = principal
-    wanted = _min_position(request)
-    if wanted is not None:  # read your writes: a team or member added through another process
-        await in_thread(koers_of(request).directory, wanted)
+    await directory_at_min_position(request)
     return principal
+
+
+async def directory_at_min_position(request: Request) -> None:
+    """Read your writes for the access checks too: a request with a ``min_position`` sees
+    the directory as of that position (a team or member added through another process),
+    not one cached before it."""
+    wanted = _min_position(request)
+    if wanted is not None:
+        await in_thread(koers_of(request).directory, wanted)
 
 
 def _min_position(request: Request) -> int | None:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ledger.api import COOKIE, Sessions
+from ledger.api import COOKIE, Sessions, directory_at_min_position
 from ledger.domain import Principal
 from ledger.errors import Forbidden, Unauthenticated
 
@@ -38,6 +38,7 @@ async def viewer(request: Request) -> Principal:
     except Unauthenticated as e:
         raise SignInNeeded(str(e)) from None
     request.state.principal = principal
+    await directory_at_min_position(request)
     return principal
 
 
