@@ -12,7 +12,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: serve cluster test check test-fast bench browser bytecode
+.PHONY: serve cluster test check test-fast bench browser bytecode tour
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test: check browser bytecode
 # server, on both cores. `make test` runs everything, slow chaos tests included.
 test-fast: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not slow and not nats"
+
+# The tour's screenshots in docs/tour (README "The tour"): the page tests, keeping their
+# pictures there (a test run keeps them in a folder of its own and leaves the tree as it was).
+tour: browser bytecode
+	KOERS_TOUR_DIR=$(CURDIR)/docs/tour $(BIN)/pytest -n 2 -p no:cacheprovider tests/web/test_every_page.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench

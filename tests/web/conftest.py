@@ -27,8 +27,6 @@ from tests.commandline import KOERS, run_koers
 from tests.conftest import mark_nats
 
 CHROMIUM = os.environ.get("KOERS_CHROMIUM", "/usr/bin/chromium")
-#: Where the tour's screenshots go (the README links them).
-TOUR = Path(__file__).resolve().parents[2] / "docs" / "tour"
 #: Chromium's flags on a machine with no network beyond loopback and no screen.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -121,6 +119,15 @@ class Site:
         assert answer.status_code in (200, 201), answer.text
         receipt: dict[str, Any] = answer.json()
         return receipt
+
+
+@pytest.fixture(scope="session")
+def tour(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tour's screenshots go: ``KOERS_TOUR_DIR`` (``make tour``: docs/tour, which
+    the README links), else a folder of this test run, so a test run leaves the tree as it
+    was."""
+    chosen = os.environ.get("KOERS_TOUR_DIR")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("tour")
 
 
 @pytest.fixture(scope="session")

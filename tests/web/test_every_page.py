@@ -1,20 +1,22 @@
 """Every page of ``tests/web/pages.py`` in a real Chromium, at desktop and phone width: no
 console error, no serious or critical axe-core violation, no horizontal scrolling at 390 px,
-the security headers sent, and a screenshot of each for the tour (``docs/tour``, linked from
-the README; overwritten on every run). Then, once hostile titles are in the ledger, every
-page again: user text with ``<script>`` is shown as text and never runs.
+the security headers sent, and a screenshot of each for the tour (``make tour`` writes them
+to ``docs/tour``, linked from the README; a test run keeps them in a folder of its own).
+Then, once hostile titles are in the ledger, every page again: user text with ``<script>``
+is shown as text and never runs.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.web.conftest import TOUR, Site, Visit, new_tab, served_demo
+from tests.web.conftest import Site, Visit, new_tab, served_demo
 from tests.web.pages import PAGES, Page
 
 HOSTILE = "<script>alert(1)</script>"
@@ -103,16 +105,16 @@ def load(site: Site, visit: Visit, path: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=file_name)
 def test_the_page_is_accessible_fits_a_phone_and_is_photographed(
-    site: Site, visit_as: Callable[..., Visit], page: Page
+    site: Site, visit_as: Callable[..., Visit], page: Page, tour: Path
 ) -> None:
     page = Page(*page)  # a plain tuple appended to PAGES works too
     path = path_of(site, page, "What went well this week, and what would you change?")
-    TOUR.mkdir(parents=True, exist_ok=True)
+    tour.mkdir(parents=True, exist_ok=True)
     for phone, width in ((False, "desktop"), (True, "phone")):
         visit = visit_as(page.handle, phone=phone)
         load(site, visit, path)
         # the picture first: the tour shows the page even when a check below fails
-        visit.page.screenshot(path=TOUR / f"{file_name(page)}-{width}.png", full_page=True)
+        visit.page.screenshot(path=tour / f"{file_name(page)}-{width}.png", full_page=True)
         assert serious_violations(visit.page) == [], f"{page.name} at {width} width"
         if phone:
             assert visit.page.evaluate("document.documentElement.scrollWidth <= 390"), (
