@@ -482,6 +482,34 @@ def test_a_team_another_process_added_is_seen_at_its_min_position(tmp_path: Path
         assert by_header.status_code == 200, by_header.text
 
 
+def test_a_write_that_sends_koers_min_position_is_checked_on_the_directory_there(
+    tmp_path: Path,
+) -> None:
+    """A write's access check uses the cached directory, unless the write sends
+    ``Koers-Min-Position``: then a membership another process made by that position counts
+    (here zoe, made a member of platform through another ``Koers`` on the stream)."""
+    with running_api() as api:
+        api.koers.cache_seconds = 3600.0  # the cached directory would be kept all the test
+        oid = api.ok("/objectives", objective())["id"]
+        kr = api.ok("/key-results", key_result(oid))["id"]
+        other = Koers(env=api.env)
+        try:
+            other.add_person(actor="admin", handle="zoe", name="Zoe")
+            joined = other.set_member("platform", actor="admin", handle="zoe", role="member")
+            secret = other.create_token(actor="admin", handle="zoe").secret
+        finally:
+            other.close()
+        body = {"value": "4", "confidence": 6}
+        raw = {"Authorization": f"Bearer {secret}", "Koers-Test-Raw": "1"}
+        path = f"/key-results/{kr}/check-ins"
+        before = api.client.post(path, json=body, headers=raw)
+        # not yet a member as far as the API knows: a thing one may not see is not found
+        assert before.status_code == 404, before.text
+        sent = {**raw, "Koers-Min-Position": str(joined.position)}
+        after = api.client.post(path, json=body, headers=sent)
+        assert after.status_code in (200, 201), after.text
+
+
 def test_every_view_answers_and_the_retro_brief_has_what_a_retro_needs(api: Api) -> None:
     yesterday, last_week = TODAY - timedelta(days=1), TODAY - timedelta(days=7)
     oid = api.ok("/objectives", objective())["id"]
