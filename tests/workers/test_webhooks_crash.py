@@ -5,8 +5,10 @@ That window (ledger/webhooks/_records.py): a worker killed after the receiver's 
 before the ``done`` record is stored sends that delivery again after a restart. It is
 bounded here: a duplicate's first copy was taken in a phase that ended with a kill, and a
 kill causes at most ``CONCURRENCY`` of them (the POSTs a worker has in flight). With two
-workers running side by side and nobody killed, nothing arrives twice. Each worker is a real
-process (``koers worker``) on a server of the test's own.
+workers running side by side and nobody killed, nothing arrives twice: they give the
+receiver 3 s to answer (an answer later than that is taken as none, and the delivery sent
+again, as the README says; with 1 s a loaded CI machine once saw that happen). Each worker
+is a real process (``koers worker``) on a server of the test's own.
 """
 
 from __future__ import annotations
@@ -53,11 +55,13 @@ def _env(server: EmbeddedServer, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _start(env: dict[str, str], logs: Path, index: int) -> subprocess.Popen[bytes]:
+def _start(
+    env: dict[str, str], logs: Path, index: int, timeout: int = 1
+) -> subprocess.Popen[bytes]:
     more = {
         "KOERS_WORKER_NAME": "crash",
         "KOERS_WORKER_ACK_WAIT": "2",
-        "KOERS_WEBHOOK_TIMEOUT": "1",  # the senders' ack_wait: 5 s
+        "KOERS_WEBHOOK_TIMEOUT": str(timeout),  # the senders' ack_wait: 5 s, or 3 timeouts
         "KOERS_WEBHOOK_RETRY_DELAY": "0.1",
         "KOERS_WEBHOOK_CONCURRENCY": str(CONCURRENCY),
         "KOERS_WEEKLY_CRON": "off",
@@ -136,8 +140,8 @@ def test_killed_and_doubled_workers_deliver_everything_and_nothing_twice_outside
                 wait_for(lambda n=at_least: len(receiver.ids()) >= n, 90, f"{at_least} taken")
                 _kill(procs[-1])  # mid-stream: POSTs in flight, records not yet written
                 assert len(receiver.ids()) < DELIVERIES, "the kill came too late to count"
-            receiver.phase = 2
-            procs += [_start(env, tmp_path, len(procs)) for _ in range(2)]  # side by side
+            receiver.phase = 2  # two workers side by side, nobody killed
+            procs += [_start(env, tmp_path, len(procs) + n, timeout=3) for n in range(2)]
             wait_for(lambda: len(receiver.ids()) >= DELIVERIES, 120, "every delivery")
             wait_for(lambda: _settled(server.url), 60, "the consumers settled")
         finally:
