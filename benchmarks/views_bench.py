@@ -64,6 +64,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -618,6 +619,7 @@ class Load:
     scheduled: int  # measured requests
     ok: int
     errors: int
+    why: dict[str, int]  # each error's kind: ``HTTP <status>`` or the exception's name
     achieved_rate: float
     sent: int  # every request, warm-up included
     wall: float  # seconds from the first send to the last answer, warm-up included
@@ -631,23 +633,22 @@ async def open_loop(  # noqa: PLR0917
     client = RawHttp(base_url, CONNECTIONS, token)
     latencies: list[float] = []
     finished: list[float] = []
-    errors = 0
+    why: Counter[str] = Counter()
 
     async def one(scheduled: float, counted: bool) -> None:
-        nonlocal errors
         try:
             status, _ = await client.request("GET", path)
-            ok = status == 200
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
-            ok = False
+            error = None if status == 200 else f"HTTP {status}"
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+            error = type(e).__name__
         done = time.perf_counter()
         if not counted:
             return
-        if ok:
+        if error is None:
             latencies.append((done - scheduled) * 1000)
             finished.append(done)
         else:
-            errors += 1
+            why[error] += 1
 
     total = int(rate * (warmup + seconds))
     skip = int(rate * warmup)
@@ -667,7 +668,8 @@ async def open_loop(  # noqa: PLR0917
     measured_from = begin + skip / rate
     span = (max(finished) - measured_from) if finished else float("nan")
     achieved = len(latencies) / span
-    return Load(latencies, total - skip, len(latencies), errors, achieved, total, wall)
+    errors = sum(why.values())
+    return Load(latencies, total - skip, len(latencies), errors, dict(why), achieved, total, wall)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -954,6 +956,8 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
         results.add_samples(name, {"latency": load.latencies_ms})
         results.add(f"{name}_rate", load.achieved_rate)
         results.add(f"{name}_errors", load.errors)
+        for kind, count in load.why.items():  # in the JSON's checks: which errors they were
+            results.checks[f"{name}_errors_{kind}_rep{rep}"] = count
         # CPU per request over warm-up and measurement alike (both at the same rate)
         results.add(f"{name}_server_cpu_ms", server_cpu / load.sent * 1000)
         results.add(f"{name}_client_cpu_ms", client_cpu / load.sent * 1000)
@@ -961,7 +965,7 @@ def one_rep(results: Results, c: Context, rep: int) -> None:
         print(
             f"{step} load {server:<7} {endpoint:<6} p50 {percentile(load.latencies_ms, 50):7.2f}"
             f" ms  p99 {percentile(load.latencies_ms, 99):7.2f} ms  "
-            f"{load.achieved_rate:5.0f} req/s  errors {load.errors}",
+            f"{load.achieved_rate:5.0f} req/s  errors {load.errors} {load.why or ''}",
             flush=True,
         )
 
