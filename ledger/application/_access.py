@@ -219,8 +219,12 @@ class AccessCommands(KoersBase):
         return young and (at_least is None or position >= at_least)
 
     def forget_access(self) -> None:
-        """Read the directory and tokens again at the next check (after a change here)."""
-        self._directory = None
+        """Read the directory and tokens again at the next check (after a change here).
+
+        Under the directory's lock: a read that began before the change, and ends after it,
+        cannot put its older directory back once this has forgotten it."""
+        with self._access_lock:
+            self._directory = None
         self._tokens.clear()
 
     # -- checks ----------------------------------------------------------------------------

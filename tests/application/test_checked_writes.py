@@ -183,6 +183,32 @@ def test_an_old_directory_is_read_again_once_by_all_who_wait_for_it(
     assert seen[0].role(ANN, "platform") is not None
 
 
+def test_a_directory_read_that_began_before_a_change_does_not_outlive_its_forgetting(
+    app: Koers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory command forgets the cached directory; a read that was under way (begun
+    before the change) must not put its older directory back afterwards."""
+    app.forget_access()
+    reading, release = threading.Event(), threading.Event()
+    all_of = app.all_of
+
+    def slow_read(cls: Any) -> Any:
+        reading.set()
+        assert release.wait(10), "the test did not let the read finish"
+        return all_of(cls)
+
+    monkeypatch.setattr(app, "all_of", slow_read)
+    reader = threading.Thread(target=app.directory)
+    reader.start()
+    assert reading.wait(10)
+    forgetting = threading.Thread(target=app.forget_access)  # a directory command, meanwhile
+    forgetting.start()
+    release.set()
+    for thread in (reader, forgetting):
+        thread.join(10)
+    assert app._directory is None  # forgotten after the read stored it: read again next
+
+
 def test_a_copy_from_the_cache_shares_nothing_with_the_cached_key_result(app: Koers) -> None:
     """The repository hands each command a deep copy (``KoersAggregate.__deepcopy__``): what
     one command changes, or half changes before it fails, the cached one never sees."""
