@@ -165,6 +165,9 @@ class AccessCommands(KoersBase):
         #: when it was read (monotonic), the log position it includes, the directory
         self._directory: tuple[float, int, Directory] | None = None
         self._tokens: dict[UUID, tuple[float, Token | None]] = {}
+        #: moved on by every revocation or forgetting: a token read that began before one
+        #: is not kept (it could hold the token as it was before the revocation)
+        self._token_epoch = 0
         self._objective_teams: dict[UUID, str] = {}
 
     # -- the directory ---------------------------------------------------------------------
@@ -225,6 +228,7 @@ class AccessCommands(KoersBase):
         cannot put its older directory back once this has forgotten it."""
         with self._access_lock:
             self._directory = None
+        self._token_epoch += 1
         self._tokens.clear()
 
     # -- checks ----------------------------------------------------------------------------
@@ -447,6 +451,7 @@ class AccessCommands(KoersBase):
 
     def revoke_token(self, target: UUID, /, **options: Any) -> Receipt:
         receipt = self.run(c.REVOKE_TOKEN, target, **options)
+        self._token_epoch += 1
         self._tokens.pop(target, None)
         return receipt
 
@@ -462,8 +467,11 @@ class AccessCommands(KoersBase):
         if entry is None or time.monotonic() - entry[0] >= self.cache_seconds:
             if cached_only:
                 return None
+            epoch = self._token_epoch
             entry = (time.monotonic(), self._find(Token, token_id))
-            if entry[1] is not None:  # made-up ids are not kept: they could fill memory
+            # made-up ids are not kept (they could fill memory), nor a read a revocation
+            # overtook (it could hold the token as it was before)
+            if entry[1] is not None and self._token_epoch == epoch:
                 if len(self._tokens) >= _MOST_TOKENS:
                     self._tokens.clear()
                 self._tokens[token_id] = entry

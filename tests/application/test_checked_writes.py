@@ -6,6 +6,7 @@ state, and an ``expected_version`` is only ever compared with a fresh load."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import pytest
 from ledger.application import Koers, Receipt
 from ledger.application._kinds import event_classes
 from ledger.domain import COMMANDS, KeyResult, Objective, Principal
-from ledger.errors import ConcurrencyConflict, InvalidValue, NotFound
+from ledger.errors import ConcurrencyConflict, InvalidValue, NotFound, Unauthenticated
 from tests.conftest import fresh_env
 from tests.factories import ANN, BOB, check_in, koers, new_key_result, new_objective, objective
 
@@ -207,6 +208,39 @@ def test_a_directory_read_that_began_before_a_change_does_not_outlive_its_forget
     for thread in (reader, forgetting):
         thread.join(10)
     assert app._directory is None  # forgotten after the read stored it: read again next
+
+
+def test_a_token_read_that_began_before_its_revocation_is_not_kept(
+    app: Koers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token read from the store just before the token is revoked (here, held open across
+    the revocation) answers its request as it found it, but is not kept: the next request
+    with the token is refused at once, not after ``cache_seconds``."""
+    app.cache_seconds = 3600.0
+    made = app.create_token(actor="root", handle=ANN)
+    assert made.secret is not None
+    assert made.id is not None
+    app.forget_access()
+    reading, release = threading.Event(), threading.Event()
+    find = app._find
+
+    def slow_find(cls: Any, ident: UUID) -> Any:
+        found = find(cls, ident)  # the token as it is before the revocation
+        reading.set()
+        assert release.wait(10), "the test did not let the read finish"
+        return found
+
+    monkeypatch.setattr(app, "_find", slow_find)
+    in_this_context = contextvars.copy_context().run  # the test's pinned clock
+    reader = threading.Thread(target=in_this_context, args=(app.token_principal, made.secret))
+    reader.start()
+    assert reading.wait(10)
+    monkeypatch.setattr(app, "_find", find)
+    app.revoke_token(made.id, actor="root")
+    release.set()
+    reader.join(10)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        app.token_principal(made.secret)
 
 
 def test_a_copy_from_the_cache_shares_nothing_with_the_cached_key_result(app: Koers) -> None:
