@@ -59,8 +59,9 @@ views (team dashboards) answer once they include that position, waiting up to 2 
 with `Retry-After`); a position beyond the log's last event is refused at once (422, with the
 last position in `Koers-Position`). Who may see what is decided on the directory as of that
 position too: a team or member added through another process is seen (a command may send
-`Koers-Min-Position` for the same). Reads of one thing, lists and histories come from the
-log itself and are always current. `as_of` (a time) answers what was known at that moment.
+`Koers-Min-Position` for the same). Lists and shows read the state the views keep and take
+`min_position` the same way; a show `as_of` a moment and a history read the log itself.
+`as_of` (a time) answers what was known at that moment.
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
 `detail` (what to do) and, for invalid fields, `errors[].field`: 400 malformed JSON or
