@@ -110,9 +110,14 @@ class KoersViews(PollingTrackingRecorder, ABC):
         with self._transaction(commit=True) as cursor:
             self._insert_tracking(cursor, tracking)
             yield Tx(cursor, self.placeholder)
+        self._note(tracking.application_name, tracking.notification_id)
+
+    def _note(self, application_name: str, position: int) -> None:
+        """This process knows ``position`` of ``application_name``'s log committed to the
+        views; its waiters are woken."""
         with self._committed:
-            name, position = tracking.application_name, tracking.notification_id
-            self._seen[name] = max(self._seen.get(name, 0), position)
+            seen = self._seen.get(application_name, 0)
+            self._seen[application_name] = max(seen, position)
             self._committed.notify_all()
 
     def rows(self, statement: str, *params: Any) -> list[Row]:
@@ -146,8 +151,7 @@ class KoersViews(PollingTrackingRecorder, ABC):
             seen = self._seen.get(UPSTREAM)
         if seen is None:
             seen = self.position
-            with self._committed:
-                self._seen[UPSTREAM] = max(self._seen.get(UPSTREAM, 0), seen)
+            self._note(UPSTREAM, seen)
         return seen
 
     def _reached(self, application_name: str, notification_id: int | None) -> bool:
@@ -161,8 +165,7 @@ class KoersViews(PollingTrackingRecorder, ABC):
             return True
         if not self.has_tracking_id(application_name, notification_id):
             return False
-        with self._committed:
-            self._seen[application_name] = max(self._seen.get(application_name, 0), wanted)
+        self._note(application_name, wanted)
         return True
 
     def _pause(self, application_name: str, notification_id: int | None, seconds: float) -> None:
