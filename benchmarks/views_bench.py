@@ -86,7 +86,7 @@ from ledger.application import Koers
 from ledger.demo import load_demo
 from ledger.demo._directory import ADMIN
 from ledger.nats._bulk import BulkReader
-from ledger.settings._audit import KEY_FILE
+from ledger.settings import AuditSettings
 from projections import (
     KoersProjection,
     SQLiteKoersViews,
@@ -618,11 +618,14 @@ class Load:
     latencies_ms: list[float]  # from the scheduled send time, successful requests
     scheduled: int  # measured requests
     ok: int
-    errors: int
     why: dict[str, int]  # each error's kind: ``HTTP <status>`` or the exception's name
     achieved_rate: float
     sent: int  # every request, warm-up included
     wall: float  # seconds from the first send to the last answer, warm-up included
+
+    @property
+    def errors(self) -> int:
+        return sum(self.why.values())
 
 
 async def open_loop(  # noqa: PLR0917
@@ -668,8 +671,7 @@ async def open_loop(  # noqa: PLR0917
     measured_from = begin + skip / rate
     span = (max(finished) - measured_from) if finished else float("nan")
     achieved = len(latencies) / span
-    errors = sum(why.values())
-    return Load(latencies, total - skip, len(latencies), errors, dict(why), achieved, total, wall)
+    return Load(latencies, total - skip, len(latencies), dict(why), achieved, total, wall)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -841,9 +843,7 @@ def replay_rows(
 
 def api_token(app: Koers, handle: str) -> str:
     """An API token of ``handle``, made by the demo's admin (the demo's directory is on the
-    API stream); ``bench``, the person the benchmark writes as, is added first."""
-    if handle == "bench":
-        app.add_person(actor=ADMIN, handle="bench", name="Bench", email="bench@example.org")
+    API stream)."""
     secret = app.create_token(actor=ADMIN, handle=handle, label="views-bench").secret
     assert secret is not None
     return secret
@@ -878,7 +878,8 @@ def run(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
     rebuild_runner = ViewRunner(log_env, tmp / "rebuild.sqlite3", app=app)
     api_app = Koers(env=api_env)
     api_runner = ViewRunner(api_env, tmp / "api-inprocess.sqlite3", app=api_app).start()
-    key = Path(api_env["KOERS_DATA_DIR"]) / KEY_FILE  # the API children sign with it too
+    # the API children sign with the same key as this process
+    key = AuditSettings.from_env(api_env).key_path(Path(api_env["KOERS_DATA_DIR"]))
     try:
         replay = ReplaySetup(
             log_env, url, app, rebuild_runner, tmp, last, f"{LOG_STREAM.lower()}.>"
@@ -894,6 +895,8 @@ def run(url: str, tmp: Path, sizes: Sizes, reps: int) -> Results:
             api_runner.wait_for(api_app.recorder.max_notification_id(), timeout=60)
             servers = {"shipped": shipped, "nodelay": nodelay}
             pids = {"shipped": pid1, "nodelay": pid2}
+            # bench: the person the benchmark writes as
+            api_app.add_person(actor=ADMIN, handle="bench", name="Bench", email="bench@example.org")
             tokens = api_token(api_app, "bench"), api_token(api_app, ADMIN)
             context = Context(replay, api_app, api_runner, servers, pids, sizes, reps, *tokens)
             for rep in range(reps):
