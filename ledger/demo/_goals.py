@@ -49,6 +49,8 @@ def _key_result(plan: Plan, n: int, kr: KeyResultSpec) -> None:
     k.begin(Week(0, 0, 10, 3 * n), "key result added", "add_key_result", kr,
             objective_id=objective_id(kr.objective))  # fmt: skip
     lead = LEADS[next(o.team for o in OBJECTIVES if o.slug == kr.objective)]
+    # its weight is keyed demo/key_result/<slug>/weight, as the demo always keyed it (a key
+    # never changes: a rerun finds what the first run made), and given by the team's lead
     _weigh(Thread(plan, "key_result", kr.slug, k.target, lead), kr.weight)
     for i, (value, confidence) in enumerate(zip(kr.values, kr.confidence, strict=True)):
         week = i * kr.every
